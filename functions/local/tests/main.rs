@@ -1,0 +1,254 @@
+//! `prolink serve` as a real process on loopback: what a newcomer and Meta would see.
+
+use std::{
+    io::{BufRead, BufReader},
+    path::Path,
+    process::{Child, Command, Stdio},
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use prolink::whatsapp::signature::signature_header_value;
+use rand::{seq::SliceRandom, SeedableRng};
+use serde_json::{json, Value};
+
+struct Server {
+    child: Child,
+    base: String,
+    secret: String,
+}
+
+impl Server {
+    fn start(data: &Path) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_prolink"))
+            .args(["serve", "--addr", "127.0.0.1:0", "--data"])
+            .arg(data)
+            .env_remove("WHATSAPP_ACCESS_TOKEN")
+            .env_remove("WHATSAPP_PHONE_NUMBER_ID")
+            .env_remove("WHATSAPP_APP_SECRET")
+            .env_remove("WHATSAPP_VERIFY_TOKEN")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("prolink starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let addr = loop {
+            let line = lines
+                .next()
+                .expect("prolink printed its address")
+                .expect("stdout line");
+            if let Some(addr) = line.strip_prefix("READY ") {
+                break addr.trim().to_string();
+            }
+        };
+        // Keep draining stdout so the child never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        let secrets: Value = serde_json::from_slice(
+            &std::fs::read(data.join("local-secrets.json")).expect("secrets file"),
+        )
+        .expect("secrets json");
+        Server {
+            child,
+            base: format!("http://{addr}"),
+            secret: secrets["app_secret"]
+                .as_str()
+                .expect("app_secret")
+                .to_string(),
+        }
+    }
+
+    fn kill9(mut self) {
+        // std's kill sends SIGKILL on Unix: no shutdown hook runs.
+        self.child.kill().expect("kill");
+        self.child.wait().expect("wait");
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn text_payload(from: &str, wamid: &str, text: &str) -> Vec<u8> {
+    serde_json::to_vec(&json!({
+        "object": "whatsapp_business_account",
+        "entry": [{ "id": "104857600000001", "changes": [{ "field": "messages", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": { "display_phone_number": "6281119990000", "phone_number_id": "109876543210987" },
+            "contacts": [{ "profile": { "name": "Warga" }, "wa_id": from }],
+            "messages": [{ "from": from, "id": wamid, "timestamp": "1794276900", "type": "text",
+                           "text": { "body": text } }]
+        }}]}]
+    }))
+    .expect("json")
+}
+
+async fn post_webhook(
+    client: &reqwest::Client,
+    server_base: &str,
+    secret: &str,
+    body: Vec<u8>,
+) -> u16 {
+    let signature = signature_header_value(secret, &body);
+    client
+        .post(format!("{server_base}/webhook"))
+        .header("content-type", "application/json")
+        .header("x-hub-signature-256", signature)
+        .body(body)
+        .send()
+        .await
+        .expect("webhook reachable")
+        .status()
+        .as_u16()
+}
+
+async fn replies_for(client: &reqwest::Client, base: &str, user: &str) -> Vec<Value> {
+    let body: Value = client
+        .get(format!("{base}/simulator/api/messages?user={user}"))
+        .send()
+        .await
+        .expect("simulator reachable")
+        .json()
+        .await
+        .expect("json");
+    body["messages"].as_array().cloned().unwrap_or_default()
+}
+
+/// Polls until every citizen has `expected` replies or the deadline passes.
+async fn wait_for_replies(
+    client: &reqwest::Client,
+    base: &str,
+    citizens: &[String],
+    expected: usize,
+) -> Vec<(String, usize)> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let mut counts = Vec::new();
+        for citizen in citizens {
+            counts.push((
+                citizen.clone(),
+                replies_for(client, base, citizen).await.len(),
+            ));
+        }
+        let done = counts.iter().all(|(_, count)| *count >= expected);
+        if done || Instant::now() > deadline {
+            return counts;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn halo_in_the_simulator_gets_the_menu() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(&dir.path().join("data"));
+    let client = reqwest::Client::new();
+    assert_eq!(
+        client
+            .get(format!("{}/healthz", server.base))
+            .send()
+            .await
+            .expect("health")
+            .status(),
+        200
+    );
+    let page = client
+        .get(format!("{}/simulator", server.base))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(page.contains("Simulator WhatsApp"));
+    let response = client
+        .post(format!("{}/simulator/api/send", server.base))
+        .json(&json!({ "from": "6281234500001", "name": "Budi", "text": "halo" }))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(response.status(), 200);
+    let citizens = vec!["6281234500001".to_string()];
+    wait_for_replies(&client, &server.base, &citizens, 1).await;
+    let replies = replies_for(&client, &server.base, "6281234500001").await;
+    assert_eq!(replies.len(), 1);
+    assert_eq!(replies[0]["interactive"]["type"], "list");
+    let rows = replies[0]["interactive"]["action"]["sections"][0]["rows"]
+        .as_array()
+        .expect("rows");
+    assert!(rows.iter().any(|row| row["title"] == "Layanan Publik"));
+}
+
+#[tokio::test]
+async fn every_delivery_three_times_in_shuffled_order_gives_one_reply_each() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(&dir.path().join("data"));
+    let client = reqwest::Client::new();
+    let citizens: Vec<String> = (0..300).map(|index| format!("62857{index:08}")).collect();
+    let mut deliveries: Vec<Vec<u8>> = Vec::new();
+    for citizen in &citizens {
+        let payload = text_payload(citizen, &format!("wamid.LOAD.{citizen}"), "halo");
+        for _ in 0..3 {
+            deliveries.push(payload.clone());
+        }
+    }
+    deliveries.shuffle(&mut rand::rngs::StdRng::seed_from_u64(20261127));
+    let deliveries = Arc::new(tokio::sync::Mutex::new(deliveries));
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let deliveries = deliveries.clone();
+        let client = client.clone();
+        let base = server.base.clone();
+        let secret = server.secret.clone();
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let Some(body) = deliveries.lock().await.pop() else {
+                    return;
+                };
+                assert_eq!(post_webhook(&client, &base, &secret, body).await, 200);
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.expect("sender");
+    }
+    let counts = wait_for_replies(&client, &server.base, &citizens, 1).await;
+    // Give any duplicate a chance to show up before judging.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for (citizen, _) in counts {
+        let replies = replies_for(&client, &server.base, &citizen).await;
+        assert_eq!(replies.len(), 1, "{citizen} got {} replies", replies.len());
+    }
+}
+
+#[tokio::test]
+async fn messages_accepted_before_a_sigkill_are_answered_after_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let server = Server::start(&data);
+    let client = reqwest::Client::new();
+    let citizens: Vec<String> = (0..150).map(|index| format!("62858{index:08}")).collect();
+    let base = server.base.clone();
+    let secret = server.secret.clone();
+    for citizen in &citizens {
+        let body = text_payload(citizen, &format!("wamid.CRASH.{citizen}"), "halo");
+        assert_eq!(post_webhook(&client, &base, &secret, body).await, 200);
+    }
+    server.kill9();
+
+    let server = Server::start(&data);
+    let counts = wait_for_replies(&client, &server.base, &citizens, 1).await;
+    let unanswered: Vec<&String> = counts
+        .iter()
+        .filter(|(_, count)| *count != 1)
+        .map(|(citizen, _)| citizen)
+        .collect();
+    assert!(
+        unanswered.is_empty(),
+        "not answered exactly once: {unanswered:?}"
+    );
+}

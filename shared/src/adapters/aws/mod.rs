@@ -1,0 +1,9 @@
+//! AWS adapters: DynamoDB single table, SQS FIFO queue, Secrets Manager.
+
+pub mod dynamo;
+pub mod secrets;
+pub mod sqs;
+
+pub use dynamo::{create_table, DynamoStore};
+pub use secrets::{aws_sdk_config, SecretsManagerProvider};
+pub use sqs::{create_fifo_queue_with_dlq, SqsQueue};

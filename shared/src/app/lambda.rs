@@ -1,0 +1,150 @@
+//! AWS Lambda wiring: configuration from the environment, AWS adapters, and the event
+//! translation between Lambda and the same router and worker the local mode runs.
+
+use std::sync::Arc;
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use tracing::{error, info};
+
+use crate::{
+    adapters::{
+        aws::{
+            dynamo::DynamoStore,
+            secrets::{aws_sdk_config, SecretsManagerProvider},
+            sqs::SqsQueue,
+        },
+        graph::{http_client, GraphConfig, GraphMessenger},
+    },
+    app::{
+        webhook::{self, WebhookState},
+        worker::{BatchItem, DialogWorker},
+    },
+    config::{self, env_opt},
+    ports::{Clock, SecretsProvider, SystemClock},
+};
+
+pub type LambdaError = Box<dyn std::error::Error + Send + Sync>;
+
+fn required(name: &str) -> Result<String, LambdaError> {
+    env_opt(name).ok_or_else(|| format!("environment variable {name} is not set").into())
+}
+
+fn init_logs() {
+    // JSON lines with the runtime's request id span (AWS_LAMBDA_LOG_FORMAT=JSON from the
+    // template's LoggingConfig).
+    lambda_runtime::tracing::init_default_subscriber();
+}
+
+/// The webhook Lambda: API Gateway HTTP API (v2) → the shared axum router.
+pub async fn run_webhook() -> Result<(), LambdaError> {
+    init_logs();
+    let sdk = aws_sdk_config().await;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let secrets: Arc<dyn SecretsProvider> = Arc::new(SecretsManagerProvider::new(
+        aws_sdk_secretsmanager::Client::new(&sdk),
+        required(config::WHATSAPP_SECRET_ARN)?,
+        clock.clone(),
+    ));
+    let store = DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&sdk),
+        required(config::PROLINK_TABLE)?,
+        clock.clone(),
+    );
+    let queue = SqsQueue::new(
+        aws_sdk_sqs::Client::new(&sdk),
+        required(config::PROLINK_INBOUND_QUEUE_URL)?,
+        None,
+    );
+    let router = webhook::router(Arc::new(WebhookState {
+        queue: Arc::new(queue),
+        raw_log: Arc::new(store),
+        secrets,
+        clock,
+        retention_days: config::retention_days(),
+    }));
+    info!("webhook function ready");
+    lambda_http::run(router).await
+}
+
+/// Builds the dialog worker from the Lambda environment.
+pub async fn dialog_worker_from_env() -> Result<DialogWorker, LambdaError> {
+    let sdk = aws_sdk_config().await;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let secrets: Arc<dyn SecretsProvider> = Arc::new(SecretsManagerProvider::new(
+        aws_sdk_secretsmanager::Client::new(&sdk),
+        required(config::WHATSAPP_SECRET_ARN)?,
+        clock.clone(),
+    ));
+    let store = Arc::new(DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&sdk),
+        required(config::PROLINK_TABLE)?,
+        clock.clone(),
+    ));
+    let messenger = GraphMessenger::new(
+        GraphConfig {
+            base_url: env_opt(config::WHATSAPP_GRAPH_URL)
+                .unwrap_or_else(|| config::DEFAULT_GRAPH_URL.to_string()),
+            api_version: env_opt(config::WHATSAPP_API_VERSION)
+                .unwrap_or_else(|| config::DEFAULT_API_VERSION.to_string()),
+            phone_number_id: required(config::WHATSAPP_PHONE_NUMBER_ID)?,
+        },
+        secrets,
+        http_client(),
+    );
+    Ok(DialogWorker {
+        dedup: store.clone(),
+        statuses: store,
+        messenger: Arc::new(messenger),
+        clock,
+        retention_days: config::retention_days(),
+    })
+}
+
+/// The dialog-worker Lambda: SQS FIFO batch → worker → partial batch failures.
+pub async fn run_dialog_worker() -> Result<(), LambdaError> {
+    init_logs();
+    let worker = Arc::new(dialog_worker_from_env().await?);
+    info!("dialog worker function ready");
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: lambda_runtime::LambdaEvent<SqsEvent>| {
+            let worker = worker.clone();
+            async move { Ok::<_, LambdaError>(handle_sqs_batch(&worker, event.payload).await) }
+        },
+    ))
+    .await
+}
+
+/// Translates an SQS event into worker items and the worker's failures into
+/// `batchItemFailures`. A record without a message id cannot be reported (an empty
+/// itemIdentifier would fail the whole batch), so it is logged and dropped.
+pub async fn handle_sqs_batch(worker: &DialogWorker, event: SqsEvent) -> SqsBatchResponse {
+    let mut items = Vec::with_capacity(event.records.len());
+    for record in event.records {
+        let Some(message_id) = record.message_id.filter(|id| !id.is_empty()) else {
+            error!("SQS record without a message id dropped");
+            continue;
+        };
+        let dedup_id = record
+            .attributes
+            .get("MessageDeduplicationId")
+            .cloned()
+            .unwrap_or_else(|| message_id.clone());
+        let group_id = record
+            .attributes
+            .get("MessageGroupId")
+            .cloned()
+            .unwrap_or_default();
+        items.push(BatchItem {
+            message_id,
+            group_id,
+            dedup_id,
+            body: record.body.unwrap_or_default(),
+        });
+    }
+    let outcome = worker.process_batch(&items).await;
+    let mut response = SqsBatchResponse::default();
+    for message_id in outcome.failed {
+        response.add_failure(message_id);
+    }
+    response
+}

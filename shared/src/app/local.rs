@@ -1,0 +1,354 @@
+//! The embedded local mode: webhook, dialog worker and simulator in one process on one SQLite
+//! file. Same routers and worker as on AWS; only the adapters differ.
+
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::Duration,
+};
+
+use anyhow::Context;
+use axum::{routing::get, Router};
+use rand::RngCore;
+use tokio::sync::watch;
+use tracing::{info, warn};
+
+use crate::{
+    adapters::{
+        graph::{http_client, GraphConfig, GraphMessenger},
+        sqlite::{SimulatorOutbox, SqliteDb, SqliteQueue, SqliteStore},
+    },
+    app::{
+        simulator::{self, SimulatorState},
+        webhook::{self, WebhookState},
+        worker::{BatchItem, DialogWorker},
+    },
+    config::{self, env_opt},
+    ports::{
+        Clock, Messenger, OutboxReader, Queue, SecretsProvider, StaticSecrets, SystemClock,
+        WhatsAppSecrets,
+    },
+};
+
+pub const INBOUND_QUEUE: &str = "inbound";
+/// Same redrive setting as the SQS queue in template.yaml.
+pub const INBOUND_MAX_RECEIVES: u32 = 5;
+pub const DB_FILE: &str = "prolink.sqlite";
+pub const SECRETS_FILE: &str = "local-secrets.json";
+pub const SIMULATOR_PHONE_NUMBER_ID: &str = "100000000000001";
+const WORKER_VISIBILITY: Duration = Duration::from_secs(30);
+const WORKER_BATCH: usize = 10;
+const WORKER_TASKS: usize = 4;
+const IDLE_POLL: Duration = Duration::from_millis(20);
+
+#[derive(Debug, Clone)]
+pub struct LocalOptions {
+    pub addr: SocketAddr,
+    pub data_dir: PathBuf,
+}
+
+/// Graph credentials, when both are configured, switch the local mode from the simulator to
+/// the real Cloud API.
+#[derive(Debug, Clone)]
+struct GraphSettings {
+    phone_number_id: String,
+    api_version: String,
+    base_url: String,
+}
+
+fn graph_settings(secrets: &WhatsAppSecrets) -> Option<GraphSettings> {
+    let phone_number_id = env_opt(config::WHATSAPP_PHONE_NUMBER_ID)?;
+    secrets.access_token.as_ref()?;
+    Some(GraphSettings {
+        phone_number_id,
+        api_version: env_opt(config::WHATSAPP_API_VERSION)
+            .unwrap_or_else(|| config::DEFAULT_API_VERSION.to_string()),
+        base_url: env_opt(config::WHATSAPP_GRAPH_URL)
+            .unwrap_or_else(|| config::DEFAULT_GRAPH_URL.to_string()),
+    })
+}
+
+/// What the start-up banner needs to tell the person who ran `prolink serve`.
+#[derive(Debug)]
+pub struct LocalSecrets {
+    pub secrets: WhatsAppSecrets,
+    /// True when the app secret / verify token were generated into the data folder (they are
+    /// local test credentials and may be shown); false when they came from the environment.
+    pub generated: bool,
+}
+
+/// Environment variables win; otherwise credentials generated on first run are kept in the
+/// data folder (mode 0600) so the simulator and any tool signing test payloads agree.
+pub fn load_or_create_secrets(data_dir: &Path) -> anyhow::Result<LocalSecrets> {
+    let path = data_dir.join(SECRETS_FILE);
+    let stored: Option<WhatsAppSecrets> = match std::fs::read(&path) {
+        Ok(bytes) => Some(
+            serde_json::from_slice(&bytes)
+                .with_context(|| format!("{} is not valid JSON", path.display()))?,
+        ),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
+        Err(error) => return Err(error).with_context(|| format!("reading {}", path.display())),
+    };
+    let mut secrets = match stored {
+        Some(secrets) => secrets,
+        None => {
+            let secrets = WhatsAppSecrets {
+                app_secret: random_hex(32),
+                app_secret_previous: None,
+                verify_token: random_hex(16),
+                access_token: None,
+            };
+            write_private(&path, &serde_json::to_vec_pretty(&secrets)?)?;
+            secrets
+        }
+    };
+    let mut from_env = false;
+    if let Some(value) = env_opt(config::WHATSAPP_APP_SECRET) {
+        secrets.app_secret = value;
+        from_env = true;
+    }
+    if let Some(value) = env_opt(config::WHATSAPP_APP_SECRET_PREVIOUS) {
+        secrets.app_secret_previous = Some(value);
+    }
+    if let Some(value) = env_opt(config::WHATSAPP_VERIFY_TOKEN) {
+        secrets.verify_token = value;
+        from_env = true;
+    }
+    if let Some(value) = env_opt(config::WHATSAPP_ACCESS_TOKEN) {
+        secrets.access_token = Some(value);
+    }
+    Ok(LocalSecrets {
+        secrets,
+        generated: !from_env,
+    })
+}
+
+fn random_hex(bytes: usize) -> String {
+    let mut buffer = vec![0u8; bytes];
+    rand::rng().fill_bytes(&mut buffer);
+    hex::encode(buffer)
+}
+
+fn write_private(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    file.write_all(contents)?;
+    file.sync_all()?;
+    Ok(())
+}
+
+/// Everything `prolink serve` runs, built but not yet listening (tests drive it in process).
+pub struct LocalApp {
+    pub router: Router,
+    pub worker: Arc<DialogWorker>,
+    pub queue: Arc<SqliteQueue>,
+    pub db: SqliteDb,
+    pub secrets: LocalSecrets,
+    pub simulator_enabled: bool,
+    pub graph_enabled: bool,
+}
+
+pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<LocalApp> {
+    std::fs::create_dir_all(&options.data_dir)
+        .with_context(|| format!("creating data folder {}", options.data_dir.display()))?;
+    let local_secrets = load_or_create_secrets(&options.data_dir)?;
+    let db = SqliteDb::open(&options.data_dir.join(DB_FILE))
+        .map_err(|error| anyhow::anyhow!("opening the local store: {error}"))?;
+    let queue = Arc::new(SqliteQueue::new(
+        db.clone(),
+        INBOUND_QUEUE,
+        INBOUND_MAX_RECEIVES,
+        clock.clone(),
+    ));
+    let secrets: Arc<dyn SecretsProvider> = Arc::new(StaticSecrets(local_secrets.secrets.clone()));
+    let store = Arc::new(SqliteStore::new(db.clone(), clock.clone()));
+    let retention_days = config::retention_days();
+
+    let graph = graph_settings(&local_secrets.secrets);
+    let outbox = Arc::new(SimulatorOutbox::new(db.clone(), clock.clone()));
+    let messenger: Arc<dyn Messenger> = match &graph {
+        Some(settings) => Arc::new(GraphMessenger::new(
+            GraphConfig {
+                base_url: settings.base_url.clone(),
+                api_version: settings.api_version.clone(),
+                phone_number_id: settings.phone_number_id.clone(),
+            },
+            secrets.clone(),
+            http_client(),
+        )),
+        None => outbox.clone(),
+    };
+
+    let webhook_router = webhook::router(Arc::new(WebhookState {
+        queue: queue.clone(),
+        raw_log: store.clone(),
+        secrets: secrets.clone(),
+        clock: clock.clone(),
+        retention_days,
+    }));
+    let simulator_enabled = graph.is_none() && options.addr.ip().is_loopback();
+    let mut router = Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .merge(webhook_router.clone());
+    if simulator_enabled {
+        let outbox_reader: Arc<dyn OutboxReader> = outbox;
+        router = router.merge(simulator::router(Arc::new(SimulatorState {
+            webhook: webhook_router,
+            secrets,
+            outbox: outbox_reader,
+            clock: clock.clone(),
+            phone_number_id: SIMULATOR_PHONE_NUMBER_ID.to_string(),
+        })));
+    }
+
+    let worker = Arc::new(DialogWorker {
+        dedup: store.clone(),
+        statuses: store,
+        messenger,
+        clock,
+        retention_days,
+    });
+    Ok(LocalApp {
+        router,
+        worker,
+        queue,
+        db,
+        secrets: local_secrets,
+        simulator_enabled,
+        graph_enabled: graph.is_some(),
+    })
+}
+
+/// Runs one consumer of the inbound queue until `shutdown` turns true. Failed items become
+/// visible again after a short backoff; after `INBOUND_MAX_RECEIVES` the queue dead-letters
+/// them, exactly as the SQS redrive policy does on AWS.
+pub async fn run_worker(
+    queue: Arc<dyn Queue>,
+    worker: Arc<DialogWorker>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        if *shutdown.borrow() {
+            return;
+        }
+        let deliveries = match queue.receive(WORKER_BATCH, WORKER_VISIBILITY).await {
+            Ok(deliveries) => deliveries,
+            Err(error) => {
+                warn!(%error, "inbound queue receive failed");
+                Vec::new()
+            }
+        };
+        if deliveries.is_empty() {
+            tokio::select! {
+                _ = tokio::time::sleep(IDLE_POLL) => {}
+                _ = shutdown.changed() => {}
+            }
+            continue;
+        }
+        let items: Vec<BatchItem> = deliveries
+            .iter()
+            .map(|delivery| BatchItem {
+                message_id: delivery.message_id.clone(),
+                group_id: delivery.group_id.clone(),
+                dedup_id: delivery.dedup_id.clone(),
+                body: delivery.body.clone(),
+            })
+            .collect();
+        let outcome = worker.process_batch(&items).await;
+        for delivery in &deliveries {
+            let result = if outcome.failed.contains(&delivery.message_id) {
+                let backoff = Duration::from_millis(200 * u64::from(delivery.receive_count));
+                queue.change_visibility(&delivery.receipt, backoff).await
+            } else {
+                queue.delete(&delivery.receipt).await
+            };
+            if let Err(error) = result {
+                // The visibility timeout brings it back; the dedup mark keeps it harmless.
+                warn!(%error, message_id = %delivery.message_id, "queue acknowledgement failed");
+            }
+        }
+    }
+}
+
+/// `prolink serve`: listen, consume, and stop cleanly on Ctrl-C / SIGTERM.
+pub async fn serve(options: LocalOptions) -> anyhow::Result<()> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let app = build(&options, clock)?;
+    let listener = tokio::net::TcpListener::bind(options.addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", options.addr))?;
+    let addr = listener.local_addr()?;
+    print_banner(&options, addr, &app);
+
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let mut workers = Vec::new();
+    for _ in 0..WORKER_TASKS {
+        workers.push(tokio::spawn(run_worker(
+            app.queue.clone(),
+            app.worker.clone(),
+            shutdown_rx.clone(),
+        )));
+    }
+    axum::serve(listener, app.router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("HTTP server failed")?;
+    let _ = shutdown_tx.send(true);
+    for worker in workers {
+        let _ = worker.await;
+    }
+    info!("prolink stopped");
+    Ok(())
+}
+
+fn print_banner(options: &LocalOptions, addr: SocketAddr, app: &LocalApp) {
+    println!("PROLINK SAKTI (mode lokal) berjalan di http://{addr}");
+    println!("  data          : {}", options.data_dir.display());
+    println!("  webhook       : http://{addr}/webhook");
+    if app.simulator_enabled {
+        println!("  simulator     : http://{addr}/simulator");
+    } else if app.graph_enabled {
+        println!("  balasan       : dikirim ke WhatsApp Cloud API (kredensial Graph terpasang)");
+    } else {
+        println!("  simulator     : nonaktif (alamat bukan loopback)");
+    }
+    if app.secrets.generated {
+        // Generated local test credentials only; real ones from the environment are never shown.
+        println!("  verify token  : {}", app.secrets.secrets.verify_token);
+        println!("  app secret    : {}", app.secrets.secrets.app_secret);
+    } else {
+        println!("  kredensial    : dari variabel lingkungan WHATSAPP_*");
+    }
+    println!("READY {addr}");
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+}

@@ -1,0 +1,63 @@
+//! Configuration names, read the same way in every mode. Every environment variable the
+//! project reads is named here, so the template check can prove each Lambda gets all of its
+//! variables.
+
+pub const WHATSAPP_APP_SECRET: &str = "WHATSAPP_APP_SECRET";
+pub const WHATSAPP_APP_SECRET_PREVIOUS: &str = "WHATSAPP_APP_SECRET_PREVIOUS";
+pub const WHATSAPP_VERIFY_TOKEN: &str = "WHATSAPP_VERIFY_TOKEN";
+pub const WHATSAPP_ACCESS_TOKEN: &str = "WHATSAPP_ACCESS_TOKEN";
+pub const WHATSAPP_PHONE_NUMBER_ID: &str = "WHATSAPP_PHONE_NUMBER_ID";
+pub const WHATSAPP_API_VERSION: &str = "WHATSAPP_API_VERSION";
+pub const WHATSAPP_GRAPH_URL: &str = "WHATSAPP_GRAPH_URL";
+/// AWS only: ARN of the Secrets Manager secret holding the WhatsApp credentials as JSON.
+pub const WHATSAPP_SECRET_ARN: &str = "WHATSAPP_SECRET_ARN";
+pub const PROLINK_DATA_DIR: &str = "PROLINK_DATA_DIR";
+/// AWS only: the single DynamoDB table.
+pub const PROLINK_TABLE: &str = "PROLINK_TABLE";
+/// AWS only: URL of the inbound FIFO queue.
+pub const PROLINK_INBOUND_QUEUE_URL: &str = "PROLINK_INBOUND_QUEUE_URL";
+/// Days raw inbound payloads and status records are kept (UU 27/2022: no longer than needed).
+pub const PROLINK_RETENTION_DAYS: &str = "PROLINK_RETENTION_DAYS";
+
+pub const DEFAULT_API_VERSION: &str = "v25.0";
+pub const DEFAULT_GRAPH_URL: &str = "https://graph.facebook.com";
+pub const DEFAULT_RETENTION_DAYS: i64 = 90;
+/// Meta retries a webhook for up to 7 days, so an idempotency mark must outlive that.
+pub const DEDUP_TTL_DAYS: i64 = 8;
+
+/// The environment variables each Lambda function reads (checked against template.yaml).
+pub fn lambda_environment(function: &str) -> &'static [&'static str] {
+    match function {
+        "webhook" => &[
+            WHATSAPP_SECRET_ARN,
+            PROLINK_TABLE,
+            PROLINK_INBOUND_QUEUE_URL,
+            PROLINK_RETENTION_DAYS,
+        ],
+        "dialog-worker" => &[
+            WHATSAPP_SECRET_ARN,
+            WHATSAPP_PHONE_NUMBER_ID,
+            WHATSAPP_API_VERSION,
+            WHATSAPP_GRAPH_URL,
+            PROLINK_TABLE,
+            PROLINK_RETENTION_DAYS,
+        ],
+        _ => &[],
+    }
+}
+
+/// Reads an optional variable, treating an empty value as unset.
+pub fn env_opt(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .filter(|value| !value.trim().is_empty())
+}
+
+/// Retention in days from `PROLINK_RETENTION_DAYS`, falling back to the default on absent or
+/// unreadable values (a typo must not make the bot keep data forever or drop it at once).
+pub fn retention_days() -> i64 {
+    env_opt(PROLINK_RETENTION_DAYS)
+        .and_then(|value| value.trim().parse::<i64>().ok())
+        .filter(|days| (1..=3650).contains(days))
+        .unwrap_or(DEFAULT_RETENTION_DAYS)
+}

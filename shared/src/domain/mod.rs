@@ -1,0 +1,6 @@
+//! Pure domain logic: no I/O, no clocks read directly, fully unit-tested.
+
+pub mod citizen;
+pub mod content;
+pub mod dialog;
+pub mod nlp;

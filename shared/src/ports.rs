@@ -1,0 +1,271 @@
+//! The I/O boundary. Domain and app code only see these traits; adapters (SQLite, DynamoDB,
+//! SQS, Graph API, simulator outbox) implement them. Each trait is capability-sized so that a
+//! Lambda only needs the adapters it really touches.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+/// Failure of an adapter. `Conflict` is a lost conditional write (optimistic concurrency or
+/// an idempotency mark that already exists); everything else is infrastructure trouble that
+/// the caller may retry.
+#[derive(Debug, thiserror::Error)]
+pub enum PortError {
+    #[error("conditional write lost: {0}")]
+    Conflict(String),
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("invalid input: {0}")]
+    Invalid(String),
+    #[error("backend unavailable: {0}")]
+    Backend(String),
+}
+
+impl PortError {
+    pub fn backend(error: impl std::fmt::Display) -> Self {
+        PortError::Backend(error.to_string())
+    }
+}
+
+pub type PortResult<T> = Result<T, PortError>;
+
+/// Wall clock in Unix milliseconds. Injected so tests (and the simulator's time travel) can
+/// move time without sleeping.
+pub trait Clock: Send + Sync {
+    fn now_ms(&self) -> i64;
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> i64 {
+        chrono::Utc::now().timestamp_millis()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Queues
+// ---------------------------------------------------------------------------------------------
+
+/// A message to enqueue with SQS FIFO semantics: messages of one `group_id` are delivered in
+/// order, one in-flight batch per group at a time; a second message with the same `dedup_id`
+/// inside the deduplication window is accepted but not delivered again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutgoingMessage {
+    /// ≤ 128 characters of `[A-Za-z0-9!-~]` (SQS rule).
+    pub group_id: String,
+    /// ≤ 128 characters of `[A-Za-z0-9!-~]` (SQS rule).
+    pub dedup_id: String,
+    pub body: String,
+}
+
+/// A message handed to a consumer. `receipt` identifies this delivery (SQS receipt handle);
+/// `message_id` identifies the message across deliveries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delivery {
+    pub message_id: String,
+    pub receipt: String,
+    pub group_id: String,
+    pub dedup_id: String,
+    pub body: String,
+    /// How many times this message has been received, this delivery included (≥ 1).
+    pub receive_count: u32,
+}
+
+/// A FIFO queue with a dead-letter queue behind it. On AWS the Lambda event source mapping
+/// does `receive`/`delete`; the methods are still implemented by the SQS adapter for the
+/// conformance suite and for tools.
+#[async_trait]
+pub trait Queue: Send + Sync {
+    /// Enqueues all messages or fails; a failure means the caller must not acknowledge the
+    /// source (the webhook answers 500 so Meta retries). Deduplicated messages count as sent.
+    async fn send_batch(&self, messages: &[OutgoingMessage]) -> PortResult<()>;
+
+    /// Receives up to `max` visible messages, hiding them for `visibility`. A message whose
+    /// receive count would exceed the queue's `max_receives` moves to the dead-letter queue
+    /// instead of being delivered.
+    async fn receive(&self, max: usize, visibility: Duration) -> PortResult<Vec<Delivery>>;
+
+    /// Acknowledges a delivery: the message is gone for good.
+    async fn delete(&self, receipt: &str) -> PortResult<()>;
+
+    /// Changes the remaining invisibility of a delivery (zero: redeliver at once).
+    async fn change_visibility(&self, receipt: &str, visibility: Duration) -> PortResult<()>;
+
+    /// Peeks at up to `max` messages of the dead-letter queue (for operators and tests).
+    async fn dead_letters(&self, max: usize) -> PortResult<Vec<Delivery>>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stores
+// ---------------------------------------------------------------------------------------------
+
+/// Idempotency marks: "this key has been fully processed". Marks expire after `expires_at_ms`
+/// (≥ 7 days, as Meta retries deliveries for 7 days).
+#[async_trait]
+pub trait DedupStore: Send + Sync {
+    /// True when an unexpired mark exists.
+    async fn is_marked(&self, key: &str) -> PortResult<bool>;
+    /// Conditional insert: `Ok(true)` when this call created the mark, `Ok(false)` when an
+    /// unexpired mark already existed (an expired one is replaced).
+    async fn mark(&self, key: &str, expires_at_ms: i64) -> PortResult<bool>;
+}
+
+/// A webhook body as received, kept for audits and for payloads we could not parse.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RawInbound {
+    /// Unique per POST (uuid).
+    pub id: String,
+    pub received_at_ms: i64,
+    /// "queued", "ignored", "unparsable" …
+    pub outcome: String,
+    pub body: String,
+    pub expires_at_ms: i64,
+}
+
+#[async_trait]
+pub trait RawInboundLog: Send + Sync {
+    async fn record(&self, raw: &RawInbound) -> PortResult<()>;
+    /// Newest first, unexpired only.
+    async fn recent(&self, limit: usize) -> PortResult<Vec<RawInbound>>;
+}
+
+/// A delivery status of one outbound message as reported by Meta.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusRecord {
+    pub wamid: String,
+    /// sent, delivered, read, failed, played …
+    pub status: String,
+    pub timestamp: i64,
+    pub recipient: Option<String>,
+    /// Our outbox id echoed back through `biz_opaque_callback_data`.
+    pub outbox_id: Option<String>,
+    pub error_code: Option<i64>,
+    pub expires_at_ms: i64,
+}
+
+#[async_trait]
+pub trait StatusLog: Send + Sync {
+    /// Idempotent on (wamid, status).
+    async fn record_status(&self, status: &StatusRecord) -> PortResult<()>;
+    /// All statuses of one wamid, in the order sent < delivered < read < others.
+    async fn statuses_of(&self, wamid: &str) -> PortResult<Vec<StatusRecord>>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Messaging
+// ---------------------------------------------------------------------------------------------
+
+/// One outbound message: the exact JSON body of `POST /{phone-number-id}/messages`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutboundMessage {
+    /// Deterministic id (derived from the inbound wamid and the reply's position), so a
+    /// redelivered inbound message cannot produce a second copy; sent to Meta as
+    /// `biz_opaque_callback_data`.
+    pub outbox_id: String,
+    pub body: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendReceipt {
+    /// The wamid Meta (or the simulator) assigned.
+    pub wamid: String,
+    /// False when the outbox already held this id and nothing was sent again.
+    pub newly_sent: bool,
+}
+
+/// Why a send failed, decided by Meta's `error.code` rather than the HTTP status.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum SendError {
+    /// Worth retrying later (throttling, temporary downtime, connection errors).
+    #[error("temporary send failure (code {code:?}): {message}")]
+    Retryable { code: Option<i64>, message: String },
+    /// The request may or may not have reached Meta (5xx, timeout after sending).
+    #[error("ambiguous send failure: {message}")]
+    Ambiguous { message: String },
+    /// Outside the 24-hour customer service window (131047).
+    #[error("outside the 24-hour window")]
+    OutsideWindow,
+    /// Token or account problem (0, 190, 368 …): stop and alert an operator.
+    #[error("credentials or account problem (code {code}): {message}")]
+    Fatal { code: i64, message: String },
+    /// Any other Meta error: recorded, not retried.
+    #[error("rejected by Meta (code {code}): {message}")]
+    Rejected { code: i64, message: String },
+    /// Our own builder refused the message (limits).
+    #[error("invalid message: {0}")]
+    Invalid(String),
+}
+
+#[async_trait]
+pub trait Messenger: Send + Sync {
+    async fn send(&self, message: &OutboundMessage) -> Result<SendReceipt, SendError>;
+}
+
+/// The simulator outbox: every message the bot "sent" while no Graph credentials are set.
+#[async_trait]
+pub trait OutboxReader: Send + Sync {
+    /// Messages whose `to` or `recipient` equals `user`, oldest first.
+    async fn messages_for(&self, user: &str) -> PortResult<Vec<RecordedMessage>>;
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordedMessage {
+    pub outbox_id: String,
+    pub wamid: String,
+    pub recorded_at_ms: i64,
+    pub body: serde_json::Value,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Secrets
+// ---------------------------------------------------------------------------------------------
+
+/// The WhatsApp credentials. Locally from `WHATSAPP_*` variables (or generated on first run);
+/// on AWS from one Secrets Manager secret, re-read after a refresh interval so a rotation needs
+/// no redeploy. Never logged: `Debug` is redacted.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct WhatsAppSecrets {
+    pub app_secret: String,
+    /// Accepted next to `app_secret` while a rotation is under way.
+    #[serde(default)]
+    pub app_secret_previous: Option<String>,
+    pub verify_token: String,
+    #[serde(default)]
+    pub access_token: Option<String>,
+}
+
+impl std::fmt::Debug for WhatsAppSecrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WhatsAppSecrets")
+            .field("app_secret", &"<redacted>")
+            .field(
+                "app_secret_previous",
+                &self.app_secret_previous.as_ref().map(|_| "<redacted>"),
+            )
+            .field("verify_token", &"<redacted>")
+            .field(
+                "access_token",
+                &self.access_token.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
+}
+
+#[async_trait]
+pub trait SecretsProvider: Send + Sync {
+    async fn whatsapp(&self) -> PortResult<WhatsAppSecrets>;
+}
+
+/// Secrets fixed for the life of the process (local mode, tests).
+#[derive(Debug, Clone)]
+pub struct StaticSecrets(pub WhatsAppSecrets);
+
+#[async_trait]
+impl SecretsProvider for StaticSecrets {
+    async fn whatsapp(&self) -> PortResult<WhatsAppSecrets> {
+        Ok(self.0.clone())
+    }
+}

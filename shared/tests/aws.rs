@@ -1,0 +1,739 @@
+//! AWS adapters against a moto server. Start one with
+//! `source tests/lib/moto.sh && moto_install && moto_start`; set `PROLINK_SKIP_AWS_TESTS=1` to
+//! skip these tests on purpose.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_dynamodb::types::AttributeValue;
+use prolink::adapters::aws::{
+    create_fifo_queue_with_dlq, create_table, DynamoStore, SecretsManagerProvider, SqsQueue,
+};
+use prolink::ports::{
+    Clock, DedupStore, OutgoingMessage, PortError, Queue, RawInbound, RawInboundLog,
+    SecretsProvider, StatusLog, StatusRecord, WhatsAppSecrets,
+};
+
+const DAY_MS: i64 = 86_400_000;
+/// 2026-03-02T10:00:00Z.
+const T0: i64 = 1_772_445_600_000;
+
+/// The moto endpoint, or `None` when the tests are skipped on purpose.
+fn endpoint() -> Option<String> {
+    if let Ok(endpoint) = std::env::var("PROLINK_TEST_AWS_ENDPOINT") {
+        if !endpoint.is_empty() {
+            return Some(endpoint);
+        }
+    }
+    if std::env::var("PROLINK_SKIP_AWS_TESTS").as_deref() == Ok("1") {
+        eprintln!("AWS adapter tests skipped (PROLINK_SKIP_AWS_TESTS=1)");
+        return None;
+    }
+    panic!(
+        "PROLINK_TEST_AWS_ENDPOINT is not set. To run the AWS adapter tests, start moto: \
+         source tests/lib/moto.sh && moto_install && moto_start \
+         (or set PROLINK_SKIP_AWS_TESTS=1 to skip them)"
+    );
+}
+
+/// SDK configuration for moto; `None` when skipped.
+async fn aws() -> Option<SdkConfig> {
+    let endpoint = endpoint()?;
+    let region = std::env::var("AWS_REGION").unwrap_or_else(|_| "ap-southeast-3".to_owned());
+    Some(
+        aws_config::defaults(BehaviorVersion::latest())
+            .endpoint_url(endpoint)
+            .region(Region::new(region))
+            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+                "test", "test", None, None, "moto",
+            ))
+            .load()
+            .await,
+    )
+}
+
+macro_rules! aws_or_skip {
+    () => {
+        match aws().await {
+            Some(config) => config,
+            None => return,
+        }
+    };
+}
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
+}
+
+#[derive(Debug)]
+struct TestClock(AtomicI64);
+
+impl TestClock {
+    fn at(ms: i64) -> Arc<Self> {
+        Arc::new(Self(AtomicI64::new(ms)))
+    }
+    fn advance(&self, by: Duration) {
+        self.0.fetch_add(by.as_millis() as i64, Ordering::SeqCst);
+    }
+}
+
+impl Clock for TestClock {
+    fn now_ms(&self) -> i64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// DynamoDB
+// ---------------------------------------------------------------------------------------------
+
+async fn new_store(config: &SdkConfig, clock: Arc<TestClock>) -> (DynamoStore, String) {
+    let client = aws_sdk_dynamodb::Client::new(config);
+    let table = unique("prolink-test");
+    create_table(&client, &table).await.expect("create table");
+    (DynamoStore::new(client, table.clone(), clock), table)
+}
+
+fn raw(id: &str, received_at_ms: i64, expires_at_ms: i64) -> RawInbound {
+    RawInbound {
+        id: id.to_owned(),
+        received_at_ms,
+        outcome: "queued".to_owned(),
+        body: format!("{{\"id\":\"{id}\"}}"),
+        expires_at_ms,
+    }
+}
+
+fn status(wamid: &str, name: &str, timestamp: i64, expires_at_ms: i64) -> StatusRecord {
+    StatusRecord {
+        wamid: wamid.to_owned(),
+        status: name.to_owned(),
+        timestamp,
+        recipient: Some("6281234567890".to_owned()),
+        outbox_id: Some(format!("out-{wamid}")),
+        error_code: (name == "failed").then_some(131_047),
+        expires_at_ms,
+    }
+}
+
+#[tokio::test]
+async fn dynamo_table_has_the_documented_schema_and_ttl() {
+    let config = aws_or_skip!();
+    let clock = TestClock::at(T0);
+    let (store, table) = new_store(&config, clock).await;
+    let client = aws_sdk_dynamodb::Client::new(&config);
+
+    let described = client
+        .describe_table()
+        .table_name(&table)
+        .send()
+        .await
+        .expect("describe")
+        .table
+        .expect("table");
+    let keys: Vec<(String, String)> = described
+        .key_schema()
+        .iter()
+        .map(|k| {
+            (
+                k.attribute_name().to_owned(),
+                k.key_type().as_str().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        keys,
+        [("PK".into(), "HASH".into()), ("SK".into(), "RANGE".into())]
+    );
+    let gsis: Vec<&str> = described
+        .global_secondary_indexes()
+        .iter()
+        .filter_map(|g| g.index_name())
+        .collect();
+    assert_eq!(gsis, ["GSI1"]);
+    let ttl = client
+        .describe_time_to_live()
+        .table_name(&table)
+        .send()
+        .await
+        .expect("ttl")
+        .time_to_live_description
+        .expect("ttl description");
+    assert_eq!(ttl.attribute_name(), Some("expires_at"));
+
+    // The TTL attribute is in whole seconds, rounded up from the port's milliseconds.
+    store
+        .mark("wamid.TTL", T0 + 7 * DAY_MS + 1)
+        .await
+        .expect("mark");
+    let item = client
+        .get_item()
+        .table_name(&table)
+        .key("PK", AttributeValue::S("DEDUP#wamid.TTL".into()))
+        .key("SK", AttributeValue::S("DEDUP".into()))
+        .send()
+        .await
+        .expect("get")
+        .item
+        .expect("item exists");
+    assert_eq!(
+        item.get("expires_at"),
+        Some(&AttributeValue::N(
+            ((T0 + 7 * DAY_MS) / 1000 + 1).to_string()
+        ))
+    );
+}
+
+#[tokio::test]
+async fn dynamo_dedup_conditional_write_has_one_winner() {
+    let config = aws_or_skip!();
+    let clock = TestClock::at(T0);
+    let (store, table) = new_store(&config, clock.clone()).await;
+    // A second Lambda instance on the same table.
+    let other = DynamoStore::new(aws_sdk_dynamodb::Client::new(&config), table, clock.clone());
+    let expires = T0 + 7 * DAY_MS;
+
+    assert!(!store.is_marked("wamid.A").await.expect("is_marked"));
+    assert!(store.mark("wamid.A", expires).await.expect("mark"));
+    assert!(!other.mark("wamid.A", expires).await.expect("second mark"));
+    assert!(other.is_marked("wamid.A").await.expect("is_marked"));
+    assert!(!other
+        .is_marked("wamid.B")
+        .await
+        .expect("is_marked other key"));
+
+    let attempts = (0..8).map(|i| {
+        let store = if i % 2 == 0 {
+            store.clone()
+        } else {
+            other.clone()
+        };
+        tokio::spawn(async move { store.mark("wamid.RACE", expires).await })
+    });
+    let mut winners = 0;
+    for attempt in attempts {
+        if attempt.await.expect("join").expect("mark") {
+            winners += 1;
+        }
+    }
+    assert_eq!(winners, 1, "exactly one concurrent mark may win");
+}
+
+#[tokio::test]
+async fn dynamo_dedup_expired_mark_is_absent_and_replaced() {
+    let config = aws_or_skip!();
+    let clock = TestClock::at(T0);
+    let (store, _) = new_store(&config, clock.clone()).await;
+
+    assert!(store.mark("wamid.E", T0 + 1_000).await.expect("mark"));
+    clock.advance(Duration::from_millis(999));
+    assert!(store.is_marked("wamid.E").await.expect("still live"));
+    assert!(!store
+        .mark("wamid.E", T0 + 5_000)
+        .await
+        .expect("live mark wins"));
+    clock.advance(Duration::from_millis(1));
+    // moto never deletes expired items: the adapter's own filter must hide it.
+    assert!(!store.is_marked("wamid.E").await.expect("expired"));
+    assert!(store.mark("wamid.E", T0 + 10_000).await.expect("replace"));
+    assert!(store.is_marked("wamid.E").await.expect("re-marked"));
+}
+
+#[tokio::test]
+async fn dynamo_raw_log_recent_is_newest_first_across_days() {
+    let config = aws_or_skip!();
+    let clock = TestClock::at(T0);
+    let (store, _) = new_store(&config, clock.clone()).await;
+    let keep = T0 + 30 * DAY_MS;
+
+    // Two today, one yesterday, one five days ago, one expired, one beyond the look-back.
+    store
+        .record(&raw("today-1", T0 - 2_000, keep))
+        .await
+        .expect("record");
+    store
+        .record(&raw("today-2", T0 - 1_000, keep))
+        .await
+        .expect("record");
+    store
+        .record(&raw("yesterday", T0 - DAY_MS, keep))
+        .await
+        .expect("record");
+    store
+        .record(&raw("five-days", T0 - 5 * DAY_MS, keep))
+        .await
+        .expect("record");
+    store
+        .record(&raw("expired", T0 - 1_500, T0 - 1))
+        .await
+        .expect("record");
+    store
+        .record(&raw("ancient", T0 - 40 * DAY_MS, keep))
+        .await
+        .expect("record");
+
+    let ids =
+        |records: Vec<RawInbound>| -> Vec<String> { records.into_iter().map(|r| r.id).collect() };
+    let all = store.recent(10).await.expect("recent");
+    assert_eq!(all[0], raw("today-2", T0 - 1_000, keep));
+    assert_eq!(ids(all), ["today-2", "today-1", "yesterday", "five-days"]);
+    assert_eq!(
+        ids(store.recent(3).await.expect("recent")),
+        ["today-2", "today-1", "yesterday"]
+    );
+    assert!(store.recent(0).await.expect("recent").is_empty());
+
+    let short = store.clone().with_raw_lookback_days(2);
+    assert_eq!(
+        ids(short.recent(10).await.expect("recent")),
+        ["today-2", "today-1", "yesterday"]
+    );
+}
+
+#[tokio::test]
+async fn dynamo_raw_log_truncates_bodies_above_the_item_limit() {
+    let config = aws_or_skip!();
+    let clock = TestClock::at(T0);
+    let (store, _) = new_store(&config, clock).await;
+    let mut big = raw("big", T0, T0 + DAY_MS);
+    big.body = "é".repeat(300_000); // 600 KB: above DynamoDB's 400 KB item limit
+
+    store.record(&big).await.expect("record");
+    let stored = store.recent(1).await.expect("recent");
+    assert_eq!(stored.len(), 1);
+    assert!(stored[0].body.len() <= 350_000);
+    assert!(big.body.starts_with(&stored[0].body));
+}
+
+#[tokio::test]
+async fn dynamo_statuses_are_ordered_idempotent_and_expire() {
+    let config = aws_or_skip!();
+    let clock = TestClock::at(T0);
+    let (store, _) = new_store(&config, clock.clone()).await;
+    let keep = T0 + 30 * DAY_MS;
+
+    for name in ["read", "failed", "sent", "delivered"] {
+        store
+            .record_status(&status("wamid.S", name, T0 / 1000, keep))
+            .await
+            .expect("record");
+    }
+    // A retried webhook repeats a status with other data: the first report stays.
+    store
+        .record_status(&status("wamid.S", "sent", T0 / 1000 + 99, keep))
+        .await
+        .expect("record again");
+    // Statuses past read are ordered by time, not by name.
+    store
+        .record_status(&status("wamid.S", "played", T0 / 1000 - 5, keep))
+        .await
+        .expect("record played");
+    store
+        .record_status(&status("wamid.OTHER", "sent", T0 / 1000, keep))
+        .await
+        .expect("record other");
+
+    let statuses = store.statuses_of("wamid.S").await.expect("statuses");
+    let names: Vec<&str> = statuses.iter().map(|s| s.status.as_str()).collect();
+    assert_eq!(names, ["sent", "delivered", "read", "played", "failed"]);
+    assert_eq!(statuses[0], status("wamid.S", "sent", T0 / 1000, keep));
+    assert_eq!(statuses[4].error_code, Some(131_047));
+    assert!(store
+        .statuses_of("wamid.NONE")
+        .await
+        .expect("none")
+        .is_empty());
+
+    clock.advance(Duration::from_millis((31 * DAY_MS) as u64));
+    assert!(store
+        .statuses_of("wamid.S")
+        .await
+        .expect("expired")
+        .is_empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// SQS
+// ---------------------------------------------------------------------------------------------
+
+async fn new_queue(config: &SdkConfig, max_receives: u32) -> SqsQueue {
+    let client = aws_sdk_sqs::Client::new(config);
+    let (url, dlq) = create_fifo_queue_with_dlq(
+        &client,
+        &unique("prolink-test"),
+        max_receives,
+        Duration::from_secs(30),
+    )
+    .await
+    .expect("create queue");
+    SqsQueue::new(client, url, Some(dlq))
+}
+
+fn outgoing(group: &str, dedup: &str, body: &str) -> OutgoingMessage {
+    OutgoingMessage {
+        group_id: group.to_owned(),
+        dedup_id: dedup.to_owned(),
+        body: body.to_owned(),
+    }
+}
+
+#[tokio::test]
+async fn sqs_fifo_deduplicates_on_dedup_id() {
+    let config = aws_or_skip!();
+    let queue = new_queue(&config, 5).await;
+
+    queue
+        .send_batch(&[outgoing("citizen-1", "wamid.1", "first")])
+        .await
+        .expect("send");
+    // Meta redelivers the same wamid: accepted, not delivered twice.
+    queue
+        .send_batch(&[
+            outgoing("citizen-1", "wamid.1", "first again"),
+            outgoing("citizen-1", "wamid.2", "second"),
+        ])
+        .await
+        .expect("send duplicate");
+
+    let deliveries = queue
+        .receive(10, Duration::from_secs(30))
+        .await
+        .expect("receive");
+    let bodies: Vec<&str> = deliveries.iter().map(|d| d.body.as_str()).collect();
+    assert_eq!(bodies, ["first", "second"]);
+    assert_eq!(deliveries[0].group_id, "citizen-1");
+    assert_eq!(deliveries[0].dedup_id, "wamid.1");
+    assert_eq!(deliveries[0].receive_count, 1);
+}
+
+#[tokio::test]
+async fn sqs_sends_more_than_one_batch_and_keeps_group_order() {
+    let config = aws_or_skip!();
+    let queue = new_queue(&config, 5).await;
+    let messages: Vec<OutgoingMessage> = (0..25)
+        .map(|i| outgoing(&format!("g{}", i % 3), &format!("d{i}"), &format!("{i}")))
+        .collect();
+    queue.send_batch(&messages).await.expect("send");
+
+    let mut received = Vec::new();
+    for _ in 0..10 {
+        let batch = queue
+            .receive(10, Duration::from_secs(30))
+            .await
+            .expect("receive");
+        for delivery in &batch {
+            queue.delete(&delivery.receipt).await.expect("delete");
+        }
+        if batch.is_empty() {
+            break;
+        }
+        received.extend(batch);
+    }
+    assert_eq!(received.len(), 25);
+    for group in ["g0", "g1", "g2"] {
+        let order: Vec<u32> = received
+            .iter()
+            .filter(|d| d.group_id == group)
+            .map(|d| d.body.parse().expect("number"))
+            .collect();
+        let mut sorted = order.clone();
+        sorted.sort_unstable();
+        assert_eq!(order, sorted, "group {group} out of order");
+    }
+    assert!(queue
+        .receive(10, Duration::from_secs(30))
+        .await
+        .expect("receive")
+        .is_empty());
+}
+
+#[tokio::test]
+async fn sqs_rejected_batch_call_fails() {
+    let config = aws_or_skip!();
+    let queue = new_queue(&config, 5).await;
+    // A FIFO queue requires a group id: SQS refuses the whole call.
+    let result = queue
+        .send_batch(&[outgoing("g", "ok", "fine"), outgoing("", "bad", "no group")])
+        .await;
+    assert!(
+        matches!(result, Err(PortError::Backend(_))),
+        "unexpected {result:?}"
+    );
+}
+
+/// moto only ever fails entries for a bad DelaySeconds, which the adapter never sends, so a
+/// partial failure is replayed from a canned SQS JSON response.
+#[tokio::test]
+async fn sqs_failed_entries_fail_the_batch() {
+    use wiremock::matchers::{header, method};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(header("x-amz-target", "AmazonSQS.SendMessageBatch"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("content-type", "application/x-amz-json-1.0")
+                .set_body_json(serde_json::json!({
+                    "Successful": [{
+                        "Id": "m0",
+                        "MessageId": "5fea7756-0ea4-451a-a703-a558b933e274",
+                        "MD5OfMessageBody": "d41d8cd98f00b204e9800998ecf8427e"
+                    }],
+                    "Failed": [{
+                        "Id": "m1",
+                        "SenderFault": false,
+                        "Code": "InternalError",
+                        "Message": "try again"
+                    }]
+                })),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(server.uri())
+        .region(Region::new("ap-southeast-3"))
+        .credentials_provider(aws_sdk_sqs::config::Credentials::new(
+            "test", "test", None, None, "wiremock",
+        ))
+        .load()
+        .await;
+    let queue = SqsQueue::new(
+        aws_sdk_sqs::Client::new(&config),
+        format!("{}/000000000000/inbound.fifo", server.uri()),
+        None,
+    );
+
+    let result = queue
+        .send_batch(&[outgoing("g", "d0", "one"), outgoing("g", "d1", "two")])
+        .await;
+    match result {
+        Err(PortError::Backend(message)) => {
+            assert!(message.contains("1 of 2"), "{message}");
+            assert!(message.contains("InternalError"), "{message}");
+        }
+        other => panic!("expected Backend, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn sqs_redrives_to_the_dead_letter_queue_after_max_receives() {
+    let config = aws_or_skip!();
+    let queue = new_queue(&config, 2).await;
+    queue
+        .send_batch(&[outgoing("citizen-9", "wamid.poison", "poison")])
+        .await
+        .expect("send");
+
+    for expected_count in 1..=2 {
+        let deliveries = queue
+            .receive(10, Duration::from_secs(30))
+            .await
+            .expect("receive");
+        assert_eq!(deliveries.len(), 1);
+        assert_eq!(deliveries[0].receive_count, expected_count);
+        // The handler failed: make it visible again at once.
+        queue
+            .change_visibility(&deliveries[0].receipt, Duration::ZERO)
+            .await
+            .expect("change visibility");
+    }
+    // The third receive would exceed max_receives = 2: moved to the DLQ instead.
+    assert!(queue
+        .receive(10, Duration::from_secs(30))
+        .await
+        .expect("receive")
+        .is_empty());
+
+    let dead = queue.dead_letters(10).await.expect("dead letters");
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].body, "poison");
+    assert_eq!(dead[0].group_id, "citizen-9");
+    assert_eq!(dead[0].dedup_id, "wamid.poison");
+    // A peek leaves the dead letter in place.
+    let again = queue.dead_letters(10).await.expect("dead letters again");
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].message_id, dead[0].message_id);
+}
+
+#[tokio::test]
+async fn sqs_visibility_hides_and_delete_removes() {
+    let config = aws_or_skip!();
+    let queue = new_queue(&config, 5).await;
+    queue
+        .send_batch(&[outgoing("g", "d1", "one")])
+        .await
+        .expect("send");
+
+    let first = queue
+        .receive(10, Duration::from_secs(30))
+        .await
+        .expect("receive");
+    assert_eq!(first.len(), 1);
+    assert!(queue
+        .receive(10, Duration::from_secs(30))
+        .await
+        .expect("receive while hidden")
+        .is_empty());
+    queue
+        .change_visibility(&first[0].receipt, Duration::ZERO)
+        .await
+        .expect("release");
+    let second = queue
+        .receive(10, Duration::from_secs(30))
+        .await
+        .expect("receive again");
+    assert_eq!(second.len(), 1);
+    assert_eq!(second[0].message_id, first[0].message_id);
+    assert_eq!(second[0].receive_count, 2);
+    queue.delete(&second[0].receipt).await.expect("delete");
+    assert!(queue
+        .receive(10, Duration::ZERO)
+        .await
+        .expect("receive after delete")
+        .is_empty());
+    assert!(queue.dead_letters(10).await.expect("dlq").is_empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Secrets Manager
+// ---------------------------------------------------------------------------------------------
+
+fn secrets(app_secret: &str) -> WhatsAppSecrets {
+    WhatsAppSecrets {
+        app_secret: app_secret.to_owned(),
+        app_secret_previous: None,
+        verify_token: "verify-me".to_owned(),
+        access_token: Some("EAAG-token".to_owned()),
+    }
+}
+
+async fn new_secret(client: &aws_sdk_secretsmanager::Client, value: &str) -> String {
+    client
+        .create_secret()
+        .name(unique("prolink/whatsapp"))
+        .secret_string(value)
+        .send()
+        .await
+        .expect("create secret")
+        .arn
+        .expect("arn")
+}
+
+#[tokio::test]
+async fn secrets_are_cached_then_refreshed_after_rotation() {
+    let config = aws_or_skip!();
+    let client = aws_sdk_secretsmanager::Client::new(&config);
+    let first = secrets("secret-v1");
+    let arn = new_secret(&client, &serde_json::to_string(&first).expect("json")).await;
+    let clock = TestClock::at(T0);
+    let provider = SecretsManagerProvider::new(client.clone(), arn.clone(), clock.clone())
+        .with_refresh(Duration::from_secs(300));
+
+    assert_eq!(provider.whatsapp().await.expect("read"), first);
+
+    let mut rotated = secrets("secret-v2");
+    rotated.app_secret_previous = Some("secret-v1".to_owned());
+    client
+        .put_secret_value()
+        .secret_id(&arn)
+        .secret_string(serde_json::to_string(&rotated).expect("json"))
+        .send()
+        .await
+        .expect("rotate");
+
+    clock.advance(Duration::from_secs(299));
+    assert_eq!(provider.whatsapp().await.expect("cached"), first);
+    clock.advance(Duration::from_secs(1));
+    assert_eq!(provider.whatsapp().await.expect("refreshed"), rotated);
+
+    // Secrets Manager unreachable (here: the secret is gone): keep serving the last value.
+    client
+        .delete_secret()
+        .secret_id(&arn)
+        .force_delete_without_recovery(true)
+        .send()
+        .await
+        .expect("delete");
+    clock.advance(Duration::from_secs(301));
+    assert_eq!(
+        provider.whatsapp().await.expect("stale but served"),
+        rotated
+    );
+}
+
+#[tokio::test]
+async fn secrets_fail_without_a_cached_value_and_never_echo_the_secret() {
+    let config = aws_or_skip!();
+    let client = aws_sdk_secretsmanager::Client::new(&config);
+    let clock = TestClock::at(T0);
+
+    let missing = SecretsManagerProvider::new(client.clone(), unique("missing"), clock.clone());
+    assert!(matches!(
+        missing.whatsapp().await,
+        Err(PortError::Backend(_))
+    ));
+
+    // Valid JSON of the wrong shape: serde would quote the value in its message.
+    let arn = new_secret(
+        &client,
+        r#"{"app_secret": 12345678, "verify_token": "hunter2"}"#,
+    )
+    .await;
+    let wrong = SecretsManagerProvider::new(client, arn, clock);
+    match wrong.whatsapp().await {
+        Err(PortError::Invalid(message)) => {
+            assert!(!message.contains("12345678"), "secret leaked: {message}");
+            assert!(!message.contains("hunter2"), "secret leaked: {message}");
+        }
+        other => panic!("expected Invalid, got {other:?}"),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared conformance suite
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn conformance_store_suite_on_dynamodb() {
+    let config = aws_or_skip!();
+    let client = aws_sdk_dynamodb::Client::new(&config);
+    let table = unique("prolink-conformance");
+    create_table(&client, &table).await.expect("create table");
+    // The suite runs on real time.
+    let store = Arc::new(DynamoStore::new(
+        client,
+        table,
+        Arc::new(prolink::ports::SystemClock),
+    ));
+    crate::conformance::store::run_store_suite(crate::conformance::store::StoreUnderTest {
+        dedup: store.clone(),
+        raw: store.clone(),
+        status: store,
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn conformance_queue_suite_on_sqs() {
+    let config = aws_or_skip!();
+    crate::conformance::queue::run_queue_suite(|max_receives| {
+        let config = config.clone();
+        async move {
+            let client = aws_sdk_sqs::Client::new(&config);
+            let (url, dlq) = create_fifo_queue_with_dlq(
+                &client,
+                &unique("prolink-conformance"),
+                max_receives,
+                Duration::from_secs(30),
+            )
+            .await
+            .expect("create queue");
+            Arc::new(SqsQueue::new(client, url, Some(dlq))) as Arc<dyn Queue>
+        }
+    })
+    .await;
+}
