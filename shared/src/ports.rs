@@ -269,3 +269,184 @@ impl SecretsProvider for StaticSecrets {
         Ok(self.0.clone())
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Conversation (the conversation issue): content, citizens, sessions, outbox, operator signals
+// ---------------------------------------------------------------------------------------------
+
+/// The imported seed content (FAQ, services, categories, OPDs, topics, holidays, menus).
+#[async_trait]
+pub trait ContentStore: Send + Sync {
+    /// The current bundle, or `None` when nothing was ever imported.
+    async fn load_content(&self) -> PortResult<Option<crate::domain::content::ContentBundle>>;
+    /// Replaces the whole bundle atomically: readers see the old or the new one, never a mix.
+    async fn replace_content(
+        &self,
+        bundle: &crate::domain::content::ContentBundle,
+    ) -> PortResult<()>;
+}
+
+/// A citizen's durable profile. Keyed by the canonical citizen key (business-scoped user id
+/// when known, else the WhatsApp id); other identifiers point to it through aliases.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct CitizenProfile {
+    pub key: String,
+    #[serde(default)]
+    pub wa_id: Option<String>,
+    #[serde(default)]
+    pub user_id: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Last message from the citizen: opens Meta's 24-hour customer service window.
+    #[serde(default)]
+    pub last_inbound_ms: Option<i64>,
+    /// Broadcast opt-in (`mulai`/`langganan`); `stop`/`berhenti` clears it. Complaint
+    /// notifications do not depend on it.
+    #[serde(default)]
+    pub broadcast_opt_in: bool,
+    #[serde(default)]
+    pub topics: Vec<String>,
+    /// When the citizen accepted the complaint privacy notice (UU 27/2022).
+    #[serde(default)]
+    pub privacy_consent_ms: Option<i64>,
+    /// Optimistic concurrency: incremented by every successful `put_citizen`.
+    #[serde(default)]
+    pub version: u64,
+    #[serde(default)]
+    pub created_ms: i64,
+    #[serde(default)]
+    pub updated_ms: i64,
+}
+
+#[async_trait]
+pub trait CitizenStore: Send + Sync {
+    async fn get_citizen(&self, key: &str) -> PortResult<Option<CitizenProfile>>;
+    /// Conditional write: `profile.version` must equal the stored version (0 = must not
+    /// exist yet); on success the stored version is `profile.version + 1`, which is returned.
+    /// A lost race is `PortError::Conflict`.
+    async fn put_citizen(&self, profile: &CitizenProfile) -> PortResult<u64>;
+    /// The canonical key an identifier (wa_id, user id, old key) points to.
+    async fn resolve_alias(&self, identifier: &str) -> PortResult<Option<String>>;
+    /// Points `identifier` at `key` (overwrites an older pointer).
+    async fn put_alias(&self, identifier: &str, key: &str) -> PortResult<()>;
+}
+
+/// The dialog session of one citizen: opaque JSON owned by the dialog engine, with a TTL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredSession {
+    pub key: String,
+    pub data: String,
+    /// Optimistic concurrency, as for citizens (0 = does not exist yet).
+    pub version: u64,
+    pub expires_at_ms: i64,
+}
+
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    /// `None` when absent or expired.
+    async fn load_session(&self, key: &str) -> PortResult<Option<StoredSession>>;
+    /// Conditional on `session.version` as for citizens (an expired session counts as
+    /// absent); returns the new version. A lost race is `PortError::Conflict`.
+    async fn save_session(&self, session: &StoredSession) -> PortResult<u64>;
+    async fn delete_session(&self, key: &str) -> PortResult<()>;
+}
+
+/// Where an outbound message is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboxState {
+    /// Recorded, not yet accepted by Meta.
+    Pending,
+    /// Meta accepted it (we have a wamid) or reported `sent`.
+    Sent,
+    Delivered,
+    Read,
+    /// Meta reported a failure; see `last_error_code`.
+    Failed,
+    /// Given up: outside the 24-hour window without a fitting template, or rejected.
+    Undeliverable,
+}
+
+impl OutboxState {
+    /// Delivery states only move forward (statuses arrive out of order).
+    pub fn rank(self) -> u8 {
+        match self {
+            OutboxState::Pending => 0,
+            OutboxState::Sent => 1,
+            OutboxState::Delivered => 2,
+            OutboxState::Read => 3,
+            OutboxState::Failed => 4,
+            OutboxState::Undeliverable => 5,
+        }
+    }
+}
+
+/// An outbound message as recorded before it is sent (`outbox_id` travels to Meta as
+/// `biz_opaque_callback_data` and comes back on every status).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutboxRecord {
+    pub outbox_id: String,
+    pub citizen_key: String,
+    pub body: serde_json::Value,
+    pub state: OutboxState,
+    #[serde(default)]
+    pub wamid: Option<String>,
+    #[serde(default)]
+    pub attempts: u32,
+    #[serde(default)]
+    pub last_error_code: Option<i64>,
+    #[serde(default)]
+    pub last_error: Option<String>,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+    pub expires_at_ms: i64,
+}
+
+#[async_trait]
+pub trait OutboxStore: Send + Sync {
+    /// Conditional insert: `Ok(false)` when the id already exists (nothing changed).
+    async fn create_outbox(&self, record: &OutboxRecord) -> PortResult<bool>;
+    async fn get_outbox(&self, outbox_id: &str) -> PortResult<Option<OutboxRecord>>;
+    /// Unconditional overwrite of the record (callers read-modify-write per outbox id, and
+    /// one outbox id is only ever handled by the worker of its citizen's FIFO group).
+    async fn put_outbox(&self, record: &OutboxRecord) -> PortResult<()>;
+}
+
+/// A question the bot could not answer, for the content team (text already PII-masked).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UnansweredQuestion {
+    pub id: String,
+    pub citizen_key: String,
+    pub text: String,
+    /// Best candidate ids with their scores, for triage.
+    #[serde(default)]
+    pub candidates: Vec<(String, f64)>,
+    pub asked_ms: i64,
+    pub expires_at_ms: i64,
+}
+
+/// Something an operator must look at (token expired, account restricted, outdated holiday
+/// table, a citizen waiting for a human …). Shown on the dashboard in a later issue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperatorAlert {
+    /// Deterministic where the cause is (so a retried message raises it once).
+    pub id: String,
+    /// "graph_token", "graph_account", "handoff", "calendar" …
+    pub kind: String,
+    /// Operator-facing text in Indonesian.
+    pub message: String,
+    #[serde(default)]
+    pub citizen_key: Option<String>,
+    pub raised_ms: i64,
+}
+
+#[async_trait]
+pub trait OperatorSignals: Send + Sync {
+    async fn record_unanswered(&self, question: &UnansweredQuestion) -> PortResult<()>;
+    /// Newest first.
+    async fn recent_unanswered(&self, limit: usize) -> PortResult<Vec<UnansweredQuestion>>;
+    /// Idempotent on `alert.id`.
+    async fn raise_alert(&self, alert: &OperatorAlert) -> PortResult<()>;
+    /// Newest first.
+    async fn recent_alerts(&self, limit: usize) -> PortResult<Vec<OperatorAlert>>;
+}

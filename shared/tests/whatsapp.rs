@@ -591,7 +591,10 @@ fn multi_message_batch_correlates_contacts_by_identifier() {
         all[3].dedup_id(),
         "wamid.HBgNNjI4NTcxMjM0NTY3OBUCABEYEjQwMjhCNDZGOTQyNjE5MEEwRQA=:read"
     );
-    assert_eq!(all[3].group_id(), group_id_for("ID.2749103856271940362"));
+    assert_eq!(
+        all[3].group_id(),
+        group_id_for("status#ID.2749103856271940362")
+    );
     let WebhookItem::Status { status, .. } = &all[4] else {
         panic!("{:?}", all[4]);
     };
@@ -645,8 +648,11 @@ fn statuses_delivered_and_failed() {
         item.dedup_id(),
         "wamid.HBgNNjI4MTIzNDU2Nzg5MBUCABEYEjY4MjI5RjEyNUM3RjUyNkVEMgA=:delivered"
     );
-    // Same group as Budi's inbound messages: his statuses are ordered with his dialog.
-    assert_eq!(item.group_id(), group_id_for("ID.1830495827364019283"));
+    // Statuses have their own group per recipient, apart from Budi's inbound messages.
+    assert_eq!(
+        item.group_id(),
+        group_id_for("status#ID.1830495827364019283")
+    );
     let WebhookItem::Status {
         phone_number_id,
         status,
@@ -667,7 +673,7 @@ fn statuses_delivered_and_failed() {
 
     let item = message_item("status-failed-131047.json");
     // No BSUID on failed statuses addressed by phone: grouped by the phone number.
-    assert_eq!(item.group_id(), group_id_for("6285712345678"));
+    assert_eq!(item.group_id(), group_id_for("status#6285712345678"));
     let WebhookItem::Status { status, .. } = item else {
         panic!("not a status");
     };

@@ -1084,14 +1084,20 @@ impl WebhookItem {
         match self {
             WebhookItem::Message { citizen, .. } => group_id_for(&citizen.key),
             WebhookItem::Status { status, .. } => {
-                // A status without any recipient cannot be ordered against anything; its own
-                // wamid keeps it from blocking a shared group.
-                group_id_for(status.recipient_key().unwrap_or(&status.id))
+                // Statuses get their own group per recipient, apart from the citizen's
+                // messages: a worker waiting to reconcile an ambiguous send must be able to
+                // see the status arrive. A status without any recipient uses its own wamid so
+                // it blocks nothing.
+                let recipient = status.recipient_key().unwrap_or(&status.id);
+                group_id_for(&format!("{STATUS_GROUP_PREFIX}{recipient}"))
             }
             WebhookItem::Error { .. } => group_id_for(SYSTEM_GROUP_KEY),
         }
     }
 }
+
+/// Prefix of the group key of status items (see [`WebhookItem::group_id`]).
+pub const STATUS_GROUP_PREFIX: &str = "status#";
 
 fn sha256_hex(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
