@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use tracing::{info, warn};
+use tracing::{info, info_span, warn, Instrument};
 
 use crate::{
     domain::citizen::CitizenRef,
@@ -73,7 +73,12 @@ impl DialogWorker {
                 outcome.failed.push(item.message_id.clone());
                 continue;
             }
-            if let Err(error) = self.process_one(item).await {
+            let span = info_span!(
+                "inbound_item",
+                message_id = %item.message_id,
+                dedup_id = %item.dedup_id
+            );
+            if let Err(error) = self.process_one(item).instrument(span).await {
                 warn!(
                     message_id = %item.message_id,
                     %error,
