@@ -12,8 +12,10 @@ use prolink::adapters::aws::{
     create_fifo_queue_with_dlq, create_table, DynamoStore, SecretsManagerProvider, SqsQueue,
 };
 use prolink::ports::{
-    Clock, DedupStore, OutgoingMessage, PortError, Queue, RawInbound, RawInboundLog,
-    SecretsProvider, StatusLog, StatusRecord, WhatsAppSecrets,
+    CitizenProfile, CitizenStore, Clock, ContentStore, DedupStore, OperatorSignals, OutboxRecord,
+    OutboxState, OutboxStore, OutgoingMessage, PortError, Queue, RawInbound, RawInboundLog,
+    SecretsProvider, SessionStore, StatusLog, StatusRecord, StoredSession, UnansweredQuestion,
+    WhatsAppSecrets,
 };
 
 const DAY_MS: i64 = 86_400_000;
@@ -736,4 +738,310 @@ async fn conformance_queue_suite_on_sqs() {
         }
     })
     .await;
+}
+
+#[tokio::test]
+async fn conformance_conversation_suite_on_dynamodb() {
+    let config = aws_or_skip!();
+    let client = aws_sdk_dynamodb::Client::new(&config);
+    let table = unique("prolink-conformance");
+    create_table(&client, &table).await.expect("create table");
+    // Small chunks: the seed then spans several items and the transaction deletes several.
+    let store = Arc::new(
+        DynamoStore::new(client, table, Arc::new(prolink::ports::SystemClock))
+            .with_content_chunk_bytes(40_000),
+    );
+    crate::conformance::conversation::run_conversation_suite(
+        crate::conformance::conversation::ConversationUnderTest {
+            outbox: store.clone(),
+            citizens: store.clone(),
+            sessions: store.clone(),
+            content: store.clone(),
+            signals: store,
+        },
+    )
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// DynamoDB: conversation items
+// ---------------------------------------------------------------------------------------------
+
+async fn raw_item(
+    config: &SdkConfig,
+    table: &str,
+    pk: &str,
+    sk: &str,
+) -> Option<std::collections::HashMap<String, AttributeValue>> {
+    aws_sdk_dynamodb::Client::new(config)
+        .get_item()
+        .table_name(table)
+        .key("PK", AttributeValue::S(pk.to_owned()))
+        .key("SK", AttributeValue::S(sk.to_owned()))
+        .send()
+        .await
+        .expect("get")
+        .item
+}
+
+async fn partition_size(config: &SdkConfig, table: &str, pk: &str) -> usize {
+    let mut count = 0;
+    let mut start = None;
+    loop {
+        let output = aws_sdk_dynamodb::Client::new(config)
+            .query()
+            .table_name(table)
+            .key_condition_expression("PK = :pk")
+            .expression_attribute_values(":pk", AttributeValue::S(pk.to_owned()))
+            .select(aws_sdk_dynamodb::types::Select::Count)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .expect("query");
+        count += usize::try_from(output.count).expect("count");
+        match output.last_evaluated_key {
+            Some(key) => start = Some(key),
+            None => return count,
+        }
+    }
+}
+
+fn string_attribute(
+    item: &std::collections::HashMap<String, AttributeValue>,
+    name: &str,
+) -> String {
+    match item.get(name) {
+        Some(AttributeValue::S(value)) => value.clone(),
+        Some(AttributeValue::N(value)) => value.clone(),
+        other => panic!("{name}: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn dynamo_session_and_outbox_items_carry_ttl_seconds() {
+    let config = aws_or_skip!();
+    let clock = TestClock::at(T0);
+    let (store, table) = new_store(&config, clock.clone()).await;
+    let expires = T0 + 30 * 60 * 1000 + 1;
+    store
+        .save_session(&StoredSession {
+            key: "ID.7".into(),
+            data: "{}".into(),
+            version: 0,
+            expires_at_ms: expires,
+        })
+        .await
+        .expect("session");
+    let session = raw_item(&config, &table, "CIT#ID.7", "SESSION")
+        .await
+        .expect("session item");
+    assert_eq!(
+        string_attribute(&session, "expires_at"),
+        (expires / 1000 + 1).to_string()
+    );
+    assert_eq!(string_attribute(&session, "version"), "1");
+
+    store
+        .create_outbox(&OutboxRecord {
+            outbox_id: "wamid.IN:0".into(),
+            citizen_key: "ID.7".into(),
+            body: serde_json::json!({"to": "6281234567890", "n": 1.5}),
+            state: OutboxState::Pending,
+            wamid: None,
+            attempts: 0,
+            last_error_code: None,
+            last_error: None,
+            created_ms: T0,
+            updated_ms: T0,
+            expires_at_ms: expires,
+        })
+        .await
+        .expect("outbox");
+    let outbox = raw_item(&config, &table, "OUT#wamid.IN:0", "OUT")
+        .await
+        .expect("outbox item");
+    assert_eq!(
+        string_attribute(&outbox, "expires_at"),
+        (expires / 1000 + 1).to_string()
+    );
+    assert_eq!(string_attribute(&outbox, "state"), "pending");
+
+    // The session expires with the clock even though moto never deletes the item.
+    clock.advance(Duration::from_millis(30 * 60 * 1000 + 1));
+    assert_eq!(store.load_session("ID.7").await.expect("load"), None);
+    assert_eq!(store.get_outbox("wamid.IN:0").await.expect("get"), None);
+}
+
+#[tokio::test]
+async fn dynamo_content_survives_large_bundles_and_cleans_old_revisions() {
+    let config = aws_or_skip!();
+    let clock = TestClock::at(T0);
+    let (store, table) = new_store(&config, clock.clone()).await;
+    let seed = crate::conformance::conversation::seed_bundle();
+
+    // ≈ 1.2 MB of JSON: four default-sized chunks, more than one 1 MB Query page.
+    let mut large = seed.clone();
+    for faq in large.faqs.iter_mut().take(60) {
+        faq.answer = format!("{} {}", faq.answer, "Keterangan tambahan. ".repeat(700));
+    }
+    store.replace_content(&large).await.expect("replace large");
+    let first = raw_item(&config, &table, "CONTENT", "CURRENT")
+        .await
+        .expect("pointer");
+    let first_revision = string_attribute(&first, "revision");
+    let first_chunks: usize = string_attribute(&first, "chunks").parse().expect("chunks");
+    assert!(first_chunks >= 4, "{first_chunks} chunks");
+    assert_eq!(string_attribute(&first, "version"), "1");
+    assert_eq!(
+        partition_size(&config, &table, &format!("CONTENT#{first_revision}")).await,
+        first_chunks
+    );
+
+    // A second instance (cold cache) reads it whole.
+    let other = DynamoStore::new(aws_sdk_dynamodb::Client::new(&config), table.clone(), clock);
+    assert_eq!(
+        other.load_content().await.expect("load"),
+        Some(large.clone())
+    );
+
+    store.replace_content(&seed).await.expect("replace");
+    let second = raw_item(&config, &table, "CONTENT", "CURRENT")
+        .await
+        .expect("pointer");
+    assert_eq!(string_attribute(&second, "version"), "2");
+    assert_ne!(string_attribute(&second, "revision"), first_revision);
+    assert_eq!(
+        partition_size(&config, &table, &format!("CONTENT#{first_revision}")).await,
+        0,
+        "the old revision's chunks are deleted in the same transaction"
+    );
+    assert_eq!(
+        other.load_content().await.expect("load"),
+        Some(seed.clone()),
+        "a cached copy of the old revision is not served"
+    );
+
+    // Far above what one transaction can carry: refused, nothing changed.
+    let mut huge = seed.clone();
+    for faq in &mut huge.faqs {
+        faq.answer = "x".repeat(40_000);
+    }
+    let result = store.replace_content(&huge).await;
+    assert!(
+        matches!(result, Err(PortError::Invalid(_))),
+        "{} FAQs: {result:?}",
+        huge.faqs.len()
+    );
+    assert_eq!(store.load_content().await.expect("load"), Some(seed));
+}
+
+#[tokio::test]
+async fn dynamo_concurrent_imports_conflict_and_never_mix() {
+    let config = aws_or_skip!();
+    let clock = TestClock::at(T0);
+    let (store, table) = new_store(&config, clock.clone()).await;
+    let seed = crate::conformance::conversation::seed_bundle();
+    let bundles: Vec<_> = (0..6)
+        .map(|i| {
+            let mut bundle = seed.clone();
+            bundle.faqs.truncate(10 + i);
+            bundle
+        })
+        .collect();
+    let tasks: Vec<_> = bundles
+        .iter()
+        .cloned()
+        .map(|bundle| {
+            let store = DynamoStore::new(
+                aws_sdk_dynamodb::Client::new(&config),
+                table.clone(),
+                clock.clone(),
+            )
+            .with_content_chunk_bytes(4_000);
+            tokio::spawn(async move { store.replace_content(&bundle).await })
+        })
+        .collect();
+    let mut succeeded = 0;
+    for task in tasks {
+        match task.await.expect("join") {
+            Ok(()) => succeeded += 1,
+            Err(PortError::Conflict(_)) => {}
+            Err(other) => panic!("a lost import is a Conflict, got {other:?}"),
+        }
+    }
+    assert!(succeeded >= 1);
+    let loaded = store.load_content().await.expect("load").expect("content");
+    assert!(
+        bundles.contains(&loaded),
+        "the stored bundle is one import, whole"
+    );
+    let pointer = raw_item(&config, &table, "CONTENT", "CURRENT")
+        .await
+        .expect("pointer");
+    assert_eq!(string_attribute(&pointer, "version"), succeeded.to_string());
+}
+
+#[tokio::test]
+async fn dynamo_unanswered_questions_span_monthly_partitions() {
+    let config = aws_or_skip!();
+    let clock = TestClock::at(T0); // 2026-03-02
+    let (store, table) = new_store(&config, clock.clone()).await;
+    let question = |id: &str, asked_ms: i64| UnansweredQuestion {
+        id: id.to_owned(),
+        citizen_key: "ID.1".to_owned(),
+        text: format!("pertanyaan {id}"),
+        candidates: vec![("faq-1".to_owned(), 0.25)],
+        asked_ms,
+        expires_at_ms: T0 + 400 * DAY_MS,
+    };
+    let march = question("march", T0 - 1_000);
+    let february = question("february", T0 - 5 * DAY_MS);
+    let december = question("december", T0 - 80 * DAY_MS);
+    let last_year = question("last-year", T0 - 360 * DAY_MS);
+    for q in [&december, &march, &last_year, &february] {
+        store.record_unanswered(q).await.expect("record");
+    }
+    let item = raw_item(&config, &table, "UNANS#february", "UNANS")
+        .await
+        .expect("item");
+    assert_eq!(string_attribute(&item, "GSI1PK"), "UNANS#2026-02");
+
+    assert_eq!(
+        store.recent_unanswered(10).await.expect("recent"),
+        vec![march.clone(), february.clone(), december.clone(), last_year]
+    );
+    assert_eq!(
+        store.recent_unanswered(2).await.expect("recent"),
+        vec![march.clone(), february.clone()]
+    );
+    // March + February + January + the next month (clock skew): December is out of reach.
+    let short = DynamoStore::new(aws_sdk_dynamodb::Client::new(&config), table, clock)
+        .with_unanswered_lookback_months(3);
+    assert_eq!(
+        short.recent_unanswered(10).await.expect("recent"),
+        vec![march, february]
+    );
+}
+
+#[tokio::test]
+async fn dynamo_citizen_profile_round_trips_with_empty_and_missing_fields() {
+    let config = aws_or_skip!();
+    let clock = TestClock::at(T0);
+    let (store, table) = new_store(&config, clock).await;
+    let bare = CitizenProfile {
+        key: "6281234567890".into(),
+        ..CitizenProfile::default()
+    };
+    assert_eq!(store.put_citizen(&bare).await.expect("create"), 1);
+    assert_eq!(
+        store.get_citizen("6281234567890").await.expect("get"),
+        Some(CitizenProfile { version: 1, ..bare })
+    );
+    let item = raw_item(&config, &table, "CIT#6281234567890", "PROFILE")
+        .await
+        .expect("item");
+    assert!(
+        !item.contains_key("name"),
+        "absent fields are not stored as NULL"
+    );
 }

@@ -1,5 +1,6 @@
 //! Implementations of the ports.
 
 pub mod aws;
+pub(crate) mod conversation_rules;
 pub mod graph;
 pub mod sqlite;

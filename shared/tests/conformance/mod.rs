@@ -43,9 +43,14 @@
 //! }
 //! ```
 //!
+//! Conversation stores (outbox, citizens, sessions, content, operator signals): build them
+//! from one fresh store and call [`conversation::run_conversation_suite`]; content and signals
+//! must start empty.
+//!
 //! Each case is also a `pub async fn` taking one queue or store, for a backend that wants one
 //! `#[tokio::test]` per case.
 
+pub mod conversation;
 pub mod queue;
 pub mod store;
 

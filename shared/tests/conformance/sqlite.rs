@@ -9,11 +9,13 @@ use std::time::Duration;
 
 use prolink::adapters::sqlite::{SqliteDb, SqliteQueue, SqliteStore};
 use prolink::ports::{
-    Clock, DedupStore, OutgoingMessage, PortError, Queue, RawInbound, RawInboundLog, StatusLog,
-    StatusRecord, SystemClock,
+    Clock, ContentStore, DedupStore, OperatorAlert, OperatorSignals, OutboxRecord, OutboxState,
+    OutboxStore, OutgoingMessage, PortError, Queue, RawInbound, RawInboundLog, SessionStore,
+    StatusLog, StatusRecord, StoredSession, SystemClock, UnansweredQuestion,
 };
 use tempfile::TempDir;
 
+use super::conversation::{run_conversation_suite, ConversationUnderTest};
 use super::queue::run_queue_suite;
 use super::store::{run_store_suite, StoreUnderTest};
 
@@ -80,6 +82,29 @@ async fn store_suite_on_sqlite_in_memory() {
     run_store_suite(stores(&db)).await;
 }
 
+fn conversation_stores(db: &SqliteDb) -> ConversationUnderTest {
+    let store = Arc::new(SqliteStore::new(db.clone(), Arc::new(SystemClock)));
+    ConversationUnderTest {
+        outbox: store.clone(),
+        citizens: store.clone(),
+        sessions: store.clone(),
+        content: store.clone(),
+        signals: store,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn conversation_suite_on_sqlite_file() {
+    let (_dir, db) = temp_db();
+    run_conversation_suite(conversation_stores(&db)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn conversation_suite_on_sqlite_in_memory() {
+    let db = SqliteDb::open_in_memory().expect("open");
+    run_conversation_suite(conversation_stores(&db)).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn queue_suite_on_sqlite() {
     let (_dir, db) = temp_db();
@@ -100,7 +125,7 @@ async fn queue_suite_on_sqlite() {
 #[tokio::test]
 async fn schema_is_created_once_and_versioned() {
     let (dir, db) = temp_db();
-    assert_eq!(db.schema_version().await.expect("version"), 1);
+    assert_eq!(db.schema_version().await.expect("version"), 2);
     let mode: String = db
         .call(|conn| {
             conn.query_row("PRAGMA journal_mode", [], |row| row.get(0))
@@ -113,7 +138,7 @@ async fn schema_is_created_once_and_versioned() {
 
     let path = dir.path().join("prolink.db");
     let again = SqliteDb::open(&path).expect("reopening migrates nothing and fails nothing");
-    assert_eq!(again.schema_version().await.expect("version"), 1);
+    assert_eq!(again.schema_version().await.expect("version"), 2);
     drop(again);
 
     let conn = rusqlite::Connection::open(&path).expect("raw open");
@@ -476,4 +501,121 @@ async fn empty_keys_are_invalid() {
         store.is_marked("").await,
         Err(PortError::Invalid(_))
     ));
+}
+
+#[tokio::test]
+async fn version_1_file_is_migrated_keeping_its_rows() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("prolink.db");
+    {
+        let store = SqliteStore::new(SqliteDb::open(&path).expect("open"), Arc::new(SystemClock));
+        store.mark("kept", i64::MAX).await.expect("mark");
+    }
+    // Turn the file back into a version 1 file: no conversation tables.
+    let conn = rusqlite::Connection::open(&path).expect("raw open");
+    conn.execute_batch(
+        "DROP TABLE outbox; DROP TABLE citizen; DROP TABLE citizen_alias;
+         DROP TABLE dialog_session; DROP TABLE content_bundle;
+         DROP TABLE unanswered_question; DROP TABLE operator_alert;
+         PRAGMA user_version = 1;",
+    )
+    .expect("downgrade");
+    drop(conn);
+
+    let db = SqliteDb::open(&path).expect("migrate");
+    assert_eq!(db.schema_version().await.expect("version"), 2);
+    let store = SqliteStore::new(db, Arc::new(SystemClock));
+    assert!(
+        store.is_marked("kept").await.expect("is_marked"),
+        "v1 rows survive"
+    );
+    assert_eq!(
+        store.load_content().await.expect("content table exists"),
+        None
+    );
+}
+
+#[tokio::test]
+async fn content_replaced_by_another_process_is_seen() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("prolink.db");
+    let server = SqliteStore::new(SqliteDb::open(&path).expect("open"), Arc::new(SystemClock));
+    let cli = SqliteStore::new(SqliteDb::open(&path).expect("open"), Arc::new(SystemClock));
+    let seed = super::conversation::seed_bundle();
+    cli.replace_content(&seed).await.expect("import");
+    assert_eq!(
+        server.load_content().await.expect("load"),
+        Some(seed.clone())
+    );
+
+    let mut edited = seed.clone();
+    edited.topics.pop();
+    cli.replace_content(&edited).await.expect("import again");
+    assert_eq!(
+        server.load_content().await.expect("load"),
+        Some(edited),
+        "the server's cached copy is dropped when the row version changes"
+    );
+}
+
+#[tokio::test]
+async fn purge_expired_covers_the_conversation_tables() {
+    let clock = ManualClock::new(START_MS);
+    let store = SqliteStore::new(SqliteDb::open_in_memory().expect("open"), clock.clone());
+    let soon = START_MS + 10;
+    store
+        .save_session(&StoredSession {
+            key: "ID.1".into(),
+            data: "{}".into(),
+            version: 0,
+            expires_at_ms: soon,
+        })
+        .await
+        .expect("session");
+    store
+        .create_outbox(&OutboxRecord {
+            outbox_id: "out-1".into(),
+            citizen_key: "ID.1".into(),
+            body: serde_json::json!({"to": "62812"}),
+            state: OutboxState::Pending,
+            wamid: None,
+            attempts: 0,
+            last_error_code: None,
+            last_error: None,
+            created_ms: START_MS,
+            updated_ms: START_MS,
+            expires_at_ms: soon,
+        })
+        .await
+        .expect("outbox");
+    store
+        .record_unanswered(&UnansweredQuestion {
+            id: "q-1".into(),
+            citizen_key: "ID.1".into(),
+            text: "?".into(),
+            candidates: Vec::new(),
+            asked_ms: START_MS,
+            expires_at_ms: soon,
+        })
+        .await
+        .expect("question");
+    store
+        .raise_alert(&OperatorAlert {
+            id: "a-1".into(),
+            kind: "handoff".into(),
+            message: "Warga menunggu operator.".into(),
+            citizen_key: None,
+            raised_ms: START_MS,
+        })
+        .await
+        .expect("alert");
+
+    assert_eq!(store.purge_expired().await.expect("purge"), 0);
+    clock.advance(Duration::from_millis(10));
+    assert_eq!(store.purge_expired().await.expect("purge"), 3);
+    assert_eq!(
+        store.recent_alerts(10).await.expect("alerts").len(),
+        1,
+        "alerts do not expire"
+    );
 }

@@ -197,4 +197,47 @@ pub async fn status_log_suite(log: Arc<dyn StatusLog>) {
             .is_empty(),
         "unknown wamid"
     );
+
+    status_expired_is_hidden_and_replaced(&*log).await;
+}
+
+/// An expired status is not listed, and a new report of it replaces it (it counts as absent,
+/// as on DynamoDB where TTL deletes it only eventually).
+pub async fn status_expired_is_hidden_and_replaced(log: &dyn StatusLog) {
+    let wamid = unique("wamid.OLD");
+    let now = now_ms();
+    let old = StatusRecord {
+        wamid: wamid.clone(),
+        status: "delivered".to_owned(),
+        timestamp: 1_700_000_000,
+        recipient: None,
+        outbox_id: Some("out-old".to_owned()),
+        error_code: None,
+        expires_at_ms: now - 1,
+    };
+    log.record_status(&old).await.expect("record expired");
+    let live_sent = StatusRecord {
+        status: "sent".to_owned(),
+        expires_at_ms: now + WEEK_MS,
+        ..old.clone()
+    };
+    log.record_status(&live_sent).await.expect("record live");
+    assert_eq!(
+        log.statuses_of(&wamid).await.expect("statuses_of"),
+        vec![live_sent.clone()],
+        "expired statuses are hidden"
+    );
+
+    let renewed = StatusRecord {
+        timestamp: 1_700_000_100,
+        outbox_id: Some("out-new".to_owned()),
+        expires_at_ms: now + WEEK_MS,
+        ..old
+    };
+    log.record_status(&renewed).await.expect("record again");
+    assert_eq!(
+        log.statuses_of(&wamid).await.expect("statuses_of"),
+        vec![live_sent, renewed],
+        "an expired status is replaced by a new report"
+    );
 }

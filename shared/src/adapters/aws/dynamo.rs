@@ -14,6 +14,8 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_dynamodb::Client;
 use serde::{Deserialize, Serialize};
 
+use super::dynamo_content::{ContentCache, MAX_CONTENT_CHUNK_BYTES, MIN_CONTENT_CHUNK_BYTES};
+use super::dynamo_conversation::DEFAULT_UNANSWERED_LOOKBACK_MONTHS;
 use crate::ports::{
     Clock, DedupStore, PortError, PortResult, RawInbound, RawInboundLog, StatusLog, StatusRecord,
 };
@@ -32,15 +34,19 @@ const MAX_RAW_BODY_BYTES: usize = 350_000;
 
 const DAY_MS: i64 = 86_400_000;
 
-type Item = HashMap<String, AttributeValue>;
+pub(super) type Item = HashMap<String, AttributeValue>;
 
-/// `DedupStore`, `RawInboundLog` and `StatusLog` on one DynamoDB table.
+/// Every store port on one DynamoDB table: `DedupStore`, `RawInboundLog` and `StatusLog`
+/// here, the conversation ports in `dynamo_conversation.rs` and `dynamo_content.rs`.
 #[derive(Clone)]
 pub struct DynamoStore {
-    client: Client,
-    table: String,
-    clock: Arc<dyn Clock>,
+    pub(super) client: Client,
+    pub(super) table: String,
+    pub(super) clock: Arc<dyn Clock>,
     raw_lookback_days: u32,
+    pub(super) unanswered_lookback_months: u32,
+    pub(super) content_chunk_bytes: usize,
+    pub(super) content_cache: ContentCache,
 }
 
 impl DynamoStore {
@@ -50,7 +56,33 @@ impl DynamoStore {
             table: table.into(),
             clock,
             raw_lookback_days: DEFAULT_RAW_LOOKBACK_DAYS,
+            unanswered_lookback_months: DEFAULT_UNANSWERED_LOOKBACK_MONTHS,
+            content_chunk_bytes: MAX_CONTENT_CHUNK_BYTES,
+            content_cache: ContentCache::default(),
         }
+    }
+
+    /// The store with a client built from `sdk` (the CLI has the SDK configuration but not
+    /// the DynamoDB client crate).
+    pub fn from_sdk_config(
+        sdk: &aws_config::SdkConfig,
+        table: impl Into<String>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self::new(Client::new(sdk), table, clock)
+    }
+
+    /// How many months back `recent_unanswered` looks (at least 1).
+    pub fn with_unanswered_lookback_months(mut self, months: u32) -> Self {
+        self.unanswered_lookback_months = months.max(1);
+        self
+    }
+
+    /// Size of the content chunks, at most (and by default) [`MAX_CONTENT_CHUNK_BYTES`].
+    /// Smaller chunks only serve tests that need a bundle spread over many items.
+    pub fn with_content_chunk_bytes(mut self, bytes: usize) -> Self {
+        self.content_chunk_bytes = bytes.clamp(MIN_CONTENT_CHUNK_BYTES, MAX_CONTENT_CHUNK_BYTES);
+        self
     }
 
     /// How many days back `recent` looks for raw inbound bodies (at least 1).
@@ -64,7 +96,7 @@ impl DynamoStore {
     }
 
     /// Puts `item` unless a live item with the same key exists. `Ok(false)` when one does.
-    async fn put_unless_live(&self, item: Item) -> PortResult<bool> {
+    pub(super) async fn put_unless_live(&self, item: Item) -> PortResult<bool> {
         let result = self
             .client
             .put_item()
@@ -114,6 +146,11 @@ impl std::fmt::Debug for DynamoStore {
         f.debug_struct("DynamoStore")
             .field("table", &self.table)
             .field("raw_lookback_days", &self.raw_lookback_days)
+            .field(
+                "unanswered_lookback_months",
+                &self.unanswered_lookback_months,
+            )
+            .field("content_chunk_bytes", &self.content_chunk_bytes)
             .finish_non_exhaustive()
     }
 }
@@ -209,7 +246,7 @@ fn status_sk(status: &str) -> String {
 
 /// DynamoDB TTL works in whole seconds; rounding up keeps DynamoDB from deleting an item
 /// before the port considers it expired.
-fn ttl_seconds(expires_at_ms: i64) -> i64 {
+pub(super) fn ttl_seconds(expires_at_ms: i64) -> i64 {
     let seconds = expires_at_ms.div_euclid(1000);
     if expires_at_ms.rem_euclid(1000) > 0 {
         seconds + 1
@@ -218,7 +255,7 @@ fn ttl_seconds(expires_at_ms: i64) -> i64 {
     }
 }
 
-fn is_live(expires_at_ms: i64, now_ms: i64) -> bool {
+pub(super) fn is_live(expires_at_ms: i64, now_ms: i64) -> bool {
     now_ms < expires_at_ms
 }
 
@@ -234,18 +271,18 @@ fn truncate_utf8(body: &str, max: usize) -> &str {
     &body[..end]
 }
 
-fn non_empty(what: &str, value: &str) -> PortResult<()> {
+pub(super) fn non_empty(what: &str, value: &str) -> PortResult<()> {
     if value.is_empty() {
         return Err(PortError::Invalid(format!("{what} must not be empty")));
     }
     Ok(())
 }
 
-fn number(n: i64) -> AttributeValue {
+pub(super) fn number(n: i64) -> AttributeValue {
     AttributeValue::N(n.to_string())
 }
 
-fn backend<E, R>(operation: &str, error: SdkError<E, R>) -> PortError
+pub(super) fn backend<E, R>(operation: &str, error: SdkError<E, R>) -> PortError
 where
     E: std::error::Error + 'static,
     R: std::fmt::Debug,
@@ -256,11 +293,11 @@ where
     ))
 }
 
-fn corrupt(what: &str, error: serde_dynamo::Error) -> PortError {
+pub(super) fn corrupt(what: &str, error: serde_dynamo::Error) -> PortError {
     PortError::Backend(format!("unreadable {what} item: {error}"))
 }
 
-fn to_item<T: Serialize>(what: &str, value: &T) -> PortResult<Item> {
+pub(super) fn to_item<T: Serialize>(what: &str, value: &T) -> PortResult<Item> {
     serde_dynamo::to_item(value).map_err(|e| PortError::Invalid(format!("{what}: {e}")))
 }
 

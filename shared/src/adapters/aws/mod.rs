@@ -1,6 +1,8 @@
 //! AWS adapters: DynamoDB single table, SQS FIFO queue, Secrets Manager.
 
 pub mod dynamo;
+mod dynamo_content;
+mod dynamo_conversation;
 pub mod secrets;
 pub mod sqs;
 

@@ -3,13 +3,17 @@
 //! crash of the process.
 //!
 //! [`SqliteDb`] owns the connection; the typed adapters wrap a clone of it:
-//! [`SqliteStore`] (dedup marks, raw inbound log, status log), [`SqliteQueue`] (SQS FIFO
+//! [`SqliteStore`] (dedup marks, raw inbound log, status log, and the conversation stores:
+//! content, citizens, sessions, outbox, operator signals), [`SqliteQueue`] (SQS FIFO
 //! semantics with redrive) and [`SimulatorOutbox`] (the `Messenger` used when no Graph
 //! credentials are configured).
 
+mod content;
+mod conversation;
 mod outbox;
 mod queue;
 mod schema;
+mod simulator;
 mod store;
 
 use std::path::Path;
@@ -22,6 +26,9 @@ use crate::ports::{PortError, PortResult};
 
 pub use outbox::SimulatorOutbox;
 pub use queue::SqliteQueue;
+pub use simulator::{
+    Author, ConversationItem, MediaFile, SentMessage, SimCitizen, SimulatorStore, StatusDue,
+};
 pub use store::SqliteStore;
 
 /// How long a statement waits for a lock held by another connection (another process on the

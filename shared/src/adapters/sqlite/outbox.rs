@@ -68,6 +68,14 @@ impl Messenger for SimulatorOutbox {
                 "message body must be a JSON object".into(),
             ));
         };
+        if fields.get("status").and_then(|status| status.as_str()) == Some("read") {
+            // Mark-as-read (and the typing indicator) address the citizen's message, not a
+            // chat: Meta answers `{"success": true}`; there is nothing to show in the outbox.
+            return Ok(SendReceipt {
+                wamid: String::new(),
+                newly_sent: false,
+            });
+        }
         let to_digits = fields
             .get("to")
             .and_then(|to| to.as_str())

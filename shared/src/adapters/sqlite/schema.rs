@@ -82,6 +82,111 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX IF NOT EXISTS queue_dead_letter_by_queue ON queue_dead_letter (queue, seq);
     "#,
+    // 2: conversation: outbox, citizens and aliases, sessions, content, operator signals.
+    r#"
+    CREATE TABLE IF NOT EXISTS outbox (
+        outbox_id        TEXT PRIMARY KEY NOT NULL,
+        citizen_key      TEXT NOT NULL,
+        body             TEXT NOT NULL,
+        state            TEXT NOT NULL,
+        wamid            TEXT,
+        attempts         INTEGER NOT NULL,
+        last_error_code  INTEGER,
+        last_error       TEXT,
+        created_ms       INTEGER NOT NULL,
+        updated_ms       INTEGER NOT NULL,
+        expires_at_ms    INTEGER NOT NULL
+    ) STRICT;
+
+    CREATE TABLE IF NOT EXISTS citizen (
+        key      TEXT PRIMARY KEY NOT NULL,
+        version  INTEGER NOT NULL,
+        profile  TEXT NOT NULL
+    ) STRICT;
+
+    CREATE TABLE IF NOT EXISTS citizen_alias (
+        identifier   TEXT PRIMARY KEY NOT NULL,
+        citizen_key  TEXT NOT NULL
+    ) STRICT;
+
+    CREATE TABLE IF NOT EXISTS dialog_session (
+        key            TEXT PRIMARY KEY NOT NULL,
+        version        INTEGER NOT NULL,
+        data           TEXT NOT NULL,
+        expires_at_ms  INTEGER NOT NULL
+    ) STRICT;
+
+    CREATE TABLE IF NOT EXISTS content_bundle (
+        id              INTEGER PRIMARY KEY CHECK (id = 1),
+        version         INTEGER NOT NULL,
+        bundle          TEXT NOT NULL,
+        imported_at_ms  INTEGER NOT NULL
+    ) STRICT;
+
+    CREATE TABLE IF NOT EXISTS unanswered_question (
+        id             TEXT PRIMARY KEY NOT NULL,
+        citizen_key    TEXT NOT NULL,
+        text           TEXT NOT NULL,
+        candidates     TEXT NOT NULL,
+        asked_ms       INTEGER NOT NULL,
+        expires_at_ms  INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX IF NOT EXISTS unanswered_question_by_time ON unanswered_question (asked_ms, id);
+
+    CREATE TABLE IF NOT EXISTS operator_alert (
+        id           TEXT PRIMARY KEY NOT NULL,
+        kind         TEXT NOT NULL,
+        message      TEXT NOT NULL,
+        citizen_key  TEXT,
+        raised_ms    INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX IF NOT EXISTS operator_alert_by_time ON operator_alert (raised_ms, id);
+    "#,
+    // 3: WhatsApp simulator: its citizens, what they sent, the statuses it played back for
+    // the bot's messages, the files they sent, and its settings (the time-travel offset).
+    r#"
+    CREATE TABLE IF NOT EXISTS sim_citizen (
+        number      TEXT PRIMARY KEY NOT NULL,
+        name        TEXT NOT NULL,
+        user_id     TEXT,
+        created_ms  INTEGER NOT NULL,
+        updated_ms  INTEGER NOT NULL
+    ) STRICT;
+
+    CREATE TABLE IF NOT EXISTS sim_sent (
+        seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+        wamid         TEXT NOT NULL UNIQUE,
+        from_digits   TEXT NOT NULL,
+        from_user_id  TEXT,
+        sent_at_ms    INTEGER NOT NULL,
+        message       TEXT NOT NULL,
+        read_at_ms    INTEGER
+    ) STRICT;
+    CREATE INDEX IF NOT EXISTS sim_sent_by_phone ON sim_sent (from_digits, seq);
+    CREATE INDEX IF NOT EXISTS sim_sent_by_user ON sim_sent (from_user_id, seq);
+
+    CREATE TABLE IF NOT EXISTS sim_status (
+        outbox_id     TEXT PRIMARY KEY NOT NULL,
+        sent_ms       INTEGER,
+        delivered_ms  INTEGER,
+        read_ms       INTEGER
+    ) STRICT;
+
+    CREATE TABLE IF NOT EXISTS sim_media (
+        media_id    TEXT PRIMARY KEY NOT NULL,
+        mime_type   TEXT NOT NULL,
+        sha256      TEXT NOT NULL,
+        file_size   INTEGER NOT NULL,
+        filename    TEXT,
+        created_ms  INTEGER NOT NULL,
+        data        BLOB NOT NULL
+    ) STRICT;
+
+    CREATE TABLE IF NOT EXISTS sim_setting (
+        key    TEXT PRIMARY KEY NOT NULL,
+        value  TEXT NOT NULL
+    ) STRICT;
+    "#,
 ];
 
 /// The version this build writes.

@@ -1,10 +1,12 @@
-//! Dedup marks, raw inbound log and delivery statuses in SQLite.
+//! Dedup marks, raw inbound log and delivery statuses in SQLite. The conversation ports of the
+//! same store live in `conversation.rs` and `content.rs`.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use rusqlite::params;
 
+use super::content::ContentCache;
 use super::{db_err, SqliteDb};
 use crate::ports::{
     Clock, DedupStore, PortError, PortResult, RawInbound, RawInboundLog, StatusLog, StatusRecord,
@@ -14,17 +16,22 @@ use crate::ports::{
 /// simulator's time travel expires marks the way DynamoDB's TTL filter would.
 #[derive(Clone)]
 pub struct SqliteStore {
-    db: SqliteDb,
-    clock: Arc<dyn Clock>,
+    pub(super) db: SqliteDb,
+    pub(super) clock: Arc<dyn Clock>,
+    pub(super) content_cache: ContentCache,
 }
 
 impl SqliteStore {
     pub fn new(db: SqliteDb, clock: Arc<dyn Clock>) -> Self {
-        SqliteStore { db, clock }
+        SqliteStore {
+            db,
+            clock,
+            content_cache: ContentCache::default(),
+        }
     }
 
-    /// Deletes every expired dedup mark, raw inbound body and status (retention). Returns how
-    /// many rows went.
+    /// Deletes every expired dedup mark, raw inbound body, status, session, outbox record and
+    /// unanswered question (retention). Returns how many rows went.
     pub async fn purge_expired(&self) -> PortResult<usize> {
         let clock = Arc::clone(&self.clock);
         self.db
@@ -32,7 +39,14 @@ impl SqliteStore {
                 let now = clock.now_ms();
                 let tx = conn.transaction().map_err(db_err)?;
                 let mut removed = 0;
-                for table in ["dedup_marks", "raw_inbound", "message_status"] {
+                for table in [
+                    "dedup_marks",
+                    "raw_inbound",
+                    "message_status",
+                    "dialog_session",
+                    "outbox",
+                    "unanswered_question",
+                ] {
                     removed += tx
                         .execute(
                             &format!("DELETE FROM {table} WHERE expires_at_ms <= ?1"),
@@ -53,7 +67,7 @@ impl std::fmt::Debug for SqliteStore {
     }
 }
 
-fn non_empty(what: &str, value: &str) -> PortResult<()> {
+pub(super) fn non_empty(what: &str, value: &str) -> PortResult<()> {
     if value.is_empty() {
         return Err(PortError::Invalid(format!("{what} must not be empty")));
     }
@@ -166,15 +180,21 @@ impl StatusLog for SqliteStore {
         non_empty("wamid", &status.wamid)?;
         non_empty("status", &status.status)?;
         let status = status.clone();
+        let clock = Arc::clone(&self.clock);
         self.db
             .call(move |conn| {
+                let now = clock.now_ms();
                 // First write wins: Meta redelivers the same status webhook, and the first copy
-                // is as good as any later one.
+                // is as good as any later one. An expired row counts as absent, as on DynamoDB.
                 conn.execute(
                     "INSERT INTO message_status
                         (wamid, status, timestamp, recipient, outbox_id, error_code, expires_at_ms)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                     ON CONFLICT (wamid, status) DO NOTHING",
+                     ON CONFLICT (wamid, status) DO UPDATE SET
+                        timestamp = excluded.timestamp, recipient = excluded.recipient,
+                        outbox_id = excluded.outbox_id, error_code = excluded.error_code,
+                        expires_at_ms = excluded.expires_at_ms
+                     WHERE message_status.expires_at_ms <= ?8",
                     params![
                         status.wamid,
                         status.status,
@@ -182,7 +202,8 @@ impl StatusLog for SqliteStore {
                         status.recipient,
                         status.outbox_id,
                         status.error_code,
-                        status.expires_at_ms
+                        status.expires_at_ms,
+                        now
                     ],
                 )
                 .map_err(db_err)?;
@@ -193,20 +214,22 @@ impl StatusLog for SqliteStore {
 
     async fn statuses_of(&self, wamid: &str) -> PortResult<Vec<StatusRecord>> {
         let wamid = wamid.to_owned();
+        let clock = Arc::clone(&self.clock);
         self.db
             .call(move |conn| {
+                let now = clock.now_ms();
                 let mut stmt = conn
                     .prepare_cached(
                         "SELECT wamid, status, timestamp, recipient, outbox_id, error_code,
                                 expires_at_ms
-                         FROM message_status WHERE wamid = ?1
+                         FROM message_status WHERE wamid = ?1 AND expires_at_ms > ?2
                          ORDER BY CASE status WHEN 'sent' THEN 0 WHEN 'delivered' THEN 1
                                   WHEN 'read' THEN 2 ELSE 3 END,
                                   timestamp, status",
                     )
                     .map_err(db_err)?;
                 let rows = stmt
-                    .query_map([wamid], |row| {
+                    .query_map(params![wamid, now], |row| {
                         Ok(StatusRecord {
                             wamid: row.get(0)?,
                             status: row.get(1)?,
