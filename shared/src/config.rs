@@ -19,6 +19,10 @@ pub const PROLINK_INBOUND_QUEUE_URL: &str = "PROLINK_INBOUND_QUEUE_URL";
 /// Days raw inbound payloads and status records are kept (UU 27/2022: no longer than needed).
 pub const PROLINK_RETENTION_DAYS: &str = "PROLINK_RETENTION_DAYS";
 
+/// Whether FAQ/service entries still marked `"verified": false` are answered (with a note)
+/// or replaced by a referral to the responsible OPD. On by default locally, off in production.
+pub const PROLINK_SHOW_UNVERIFIED: &str = "PROLINK_SHOW_UNVERIFIED";
+
 pub const DEFAULT_API_VERSION: &str = "v25.0";
 pub const DEFAULT_GRAPH_URL: &str = "https://graph.facebook.com";
 pub const DEFAULT_RETENTION_DAYS: i64 = 90;
@@ -41,6 +45,7 @@ pub fn lambda_environment(function: &str) -> &'static [&'static str] {
             WHATSAPP_GRAPH_URL,
             PROLINK_TABLE,
             PROLINK_RETENTION_DAYS,
+            PROLINK_SHOW_UNVERIFIED,
         ],
         _ => &[],
     }
@@ -60,4 +65,19 @@ pub fn retention_days() -> i64 {
         .and_then(|value| value.trim().parse::<i64>().ok())
         .filter(|days| (1..=3650).contains(days))
         .unwrap_or(DEFAULT_RETENTION_DAYS)
+}
+
+/// Reads a yes/no setting; anything unreadable keeps the default (and is logged).
+pub fn flag(name: &str, default: bool) -> bool {
+    match env_opt(name).map(|value| value.trim().to_ascii_lowercase()) {
+        None => default,
+        Some(value) => match value.as_str() {
+            "1" | "true" | "yes" | "on" | "ya" => true,
+            "0" | "false" | "no" | "off" | "tidak" => false,
+            _ => {
+                tracing::warn!(name, "unreadable yes/no setting; keeping the default");
+                default
+            }
+        },
+    }
 }

@@ -12,7 +12,7 @@ use prolink::{
     app::{
         lambda::handle_sqs_batch,
         webhook::{router, WebhookState},
-        worker::DialogWorker,
+        worker::{DialogWorker, WorkerSettings, WorkerStores},
     },
     ports::{Messenger, OutboxReader, StaticSecrets, StatusLog, SystemClock, WhatsAppSecrets},
 };
@@ -30,6 +30,25 @@ fn secrets() -> Arc<StaticSecrets> {
         verify_token: "events-test-verify-token".into(),
         access_token: None,
     }))
+}
+
+/// The sample SQS batch with the message timestamp set to now, so the reply falls inside the
+/// 24-hour window the message opened.
+fn fresh_sqs_event() -> SqsEvent {
+    let mut sqs: SqsEvent =
+        serde_json::from_str(&event("sqs-inbound-batch.json")).expect("SQS event");
+    let now = chrono::Utc::now().timestamp().to_string();
+    for record in &mut sqs.records {
+        let Some(body) = record.body.as_deref() else {
+            continue;
+        };
+        let mut item: serde_json::Value = serde_json::from_str(body).expect("queue body");
+        if item["item"] == "message" {
+            item["message"]["timestamp"] = serde_json::Value::String(now.clone());
+            record.body = Some(item.to_string());
+        }
+    }
+    sqs
 }
 
 struct Webhook {
@@ -102,14 +121,13 @@ async fn sqs_event_runs_through_the_worker_with_partial_failures() {
     let db = SqliteDb::open_in_memory().expect("db");
     let store = Arc::new(SqliteStore::new(db.clone(), clock.clone()));
     let outbox = Arc::new(SimulatorOutbox::new(db, clock.clone()));
-    let worker = DialogWorker {
-        dedup: store.clone(),
-        statuses: store.clone(),
-        messenger: outbox.clone() as Arc<dyn Messenger>,
+    let worker = DialogWorker::new(
+        WorkerStores::from_store(store.clone()),
+        outbox.clone() as Arc<dyn Messenger>,
         clock,
-        retention_days: 30,
-    };
-    let sqs: SqsEvent = serde_json::from_str(&event("sqs-inbound-batch.json")).expect("SQS event");
+        WorkerSettings::new(30, true),
+    );
+    let sqs = fresh_sqs_event();
     let records = sqs.records.len();
     assert!(records >= 2);
 
@@ -153,13 +171,12 @@ async fn sqs_status_record_is_stored() {
     let clock = Arc::new(SystemClock);
     let db = SqliteDb::open_in_memory().expect("db");
     let store = Arc::new(SqliteStore::new(db.clone(), clock.clone()));
-    let worker = DialogWorker {
-        dedup: store.clone(),
-        statuses: store.clone(),
-        messenger: Arc::new(SimulatorOutbox::new(db, clock.clone())),
+    let worker = DialogWorker::new(
+        WorkerStores::from_store(store.clone()),
+        Arc::new(SimulatorOutbox::new(db, clock.clone())),
         clock,
-        retention_days: 30,
-    };
+        WorkerSettings::new(30, true),
+    );
     let sqs: SqsEvent = serde_json::from_str(&event("sqs-inbound-batch.json")).expect("SQS event");
     let status_wamid = sqs
         .records

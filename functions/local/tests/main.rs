@@ -80,7 +80,13 @@ fn text_payload(from: &str, wamid: &str, text: &str) -> Vec<u8> {
             "messaging_product": "whatsapp",
             "metadata": { "display_phone_number": "6281119990000", "phone_number_id": "109876543210987" },
             "contacts": [{ "profile": { "name": "Warga" }, "wa_id": from }],
-            "messages": [{ "from": from, "id": wamid, "timestamp": "1794276900", "type": "text",
+            "messages": [{ "from": from, "id": wamid,
+                           "timestamp": std::time::SystemTime::now()
+                               .duration_since(std::time::UNIX_EPOCH)
+                               .expect("clock after 1970")
+                               .as_secs()
+                               .to_string(),
+                           "type": "text",
                            "text": { "body": text } }]
         }}]}]
     }))
@@ -250,5 +256,126 @@ async fn messages_accepted_before_a_sigkill_are_answered_after_restart() {
     assert!(
         unanswered.is_empty(),
         "not answered exactly once: {unanswered:?}"
+    );
+}
+
+/// Sends one simulator message and waits until the bot's reply count grows past `before`.
+async fn converse(
+    client: &reqwest::Client,
+    base: &str,
+    user: &str,
+    payload: Value,
+    before: usize,
+) -> Vec<Value> {
+    let mut payload = payload;
+    payload["from"] = json!(user);
+    payload["name"] = json!("Sari");
+    let response = client
+        .post(format!("{base}/simulator/api/send"))
+        .json(&payload)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(response.status(), 200, "simulator accepted {payload}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let replies = replies_for(client, base, user).await;
+        if replies.len() > before || Instant::now() > deadline {
+            // Let multi-part answers (service cards) arrive completely.
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            return replies_for(client, base, user).await[before..].to_vec();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn text_of(reply: &Value) -> String {
+    match reply["type"].as_str() {
+        Some("text") => reply["text"]["body"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+        Some("interactive") => reply["interactive"]["body"]["text"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+        _ => String::new(),
+    }
+}
+
+#[tokio::test]
+async fn menu_catalog_faq_and_handoff_through_prolink_serve() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(&dir.path().join("data"));
+    let client = reqwest::Client::new();
+    let base = server.base.clone();
+    let user = "6281234500077";
+    let mut seen = 0;
+
+    let replies = converse(&client, &base, user, json!({ "text": "halo" }), seen).await;
+    seen += replies.len();
+    assert_eq!(replies[0]["interactive"]["type"], "list", "{replies:?}");
+
+    let replies = converse(
+        &client,
+        &base,
+        user,
+        json!({ "reply": { "kind": "list", "id": "menu.layanan", "title": "Layanan Publik" } }),
+        seen,
+    )
+    .await;
+    seen += replies.len();
+    let rows: Vec<String> = replies[0]["interactive"]["action"]["sections"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|section| section["rows"].as_array().cloned().unwrap_or_default())
+        .filter_map(|row| row["title"].as_str().map(str::to_string))
+        .collect();
+    assert!(rows.len() >= 5, "service categories listed: {rows:?}");
+
+    let faq: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../infra/seed/faq.json"
+        ))
+        .expect("seed faq"),
+    )
+    .expect("json");
+    let entry = faq
+        .as_array()
+        .expect("faq list")
+        .iter()
+        .find(|entry| entry["id"] == "kependudukan.ktp-el-baru")
+        .expect("KTP-el entry");
+    let first_line = entry["answer"]
+        .as_str()
+        .expect("answer")
+        .lines()
+        .next()
+        .expect("line")
+        .to_string();
+    let replies = converse(
+        &client,
+        &base,
+        user,
+        json!({ "text": "apa syarat membuat ktp-el pertama kali?" }),
+        seen,
+    )
+    .await;
+    seen += replies.len();
+    assert!(
+        replies
+            .iter()
+            .any(|reply| text_of(reply).contains(&first_line)),
+        "FAQ answer expected, got {replies:?}"
+    );
+
+    let replies = converse(&client, &base, user, json!({ "text": "petugas" }), seen).await;
+    assert!(
+        replies
+            .iter()
+            .any(|reply| text_of(reply).contains("teruskan ke petugas")),
+        "handoff notice expected, got {replies:?}"
     );
 }

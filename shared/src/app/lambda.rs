@@ -17,7 +17,7 @@ use crate::{
     },
     app::{
         webhook::{self, WebhookState},
-        worker::{BatchItem, DialogWorker},
+        worker::{BatchItem, DialogWorker, WorkerSettings, WorkerStores},
     },
     config::{self, env_opt},
     ports::{Clock, SecretsProvider, SystemClock},
@@ -91,13 +91,15 @@ pub async fn dialog_worker_from_env() -> Result<DialogWorker, LambdaError> {
         secrets,
         http_client(),
     );
-    Ok(DialogWorker {
-        dedup: store.clone(),
-        statuses: store,
-        messenger: Arc::new(messenger),
+    Ok(DialogWorker::new(
+        WorkerStores::from_store(store),
+        Arc::new(messenger),
         clock,
-        retention_days: config::retention_days(),
-    })
+        WorkerSettings::new(
+            config::retention_days(),
+            config::flag(config::PROLINK_SHOW_UNVERIFIED, false),
+        ),
+    ))
 }
 
 /// The dialog-worker Lambda: SQS FIFO batch → worker → partial batch failures.

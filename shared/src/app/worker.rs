@@ -2,9 +2,10 @@
 //!
 //! Rules that make redelivery safe:
 //! - an item whose dedup id carries a "done" mark is skipped (Meta duplicates, SQS redelivery);
-//! - the mark is written only after every side effect of the item succeeded, and every side
-//!   effect is keyed deterministically (outbox ids derive from the wamid), so a retry after a
-//!   partial failure repeats nothing the citizen can see;
+//! - the mark is written only after every side effect of the item succeeded;
+//! - a message's dialog turn is applied once: the session stores the wamid it last applied and
+//!   the reply bodies it produced, so a redelivery re-sends those bodies instead of running the
+//!   dialog again, and the outbox ids derive from the wamid, so nothing is sent twice;
 //! - FIFO rule, per group: after an item fails, it and every later item of the same group
 //!   (citizen) are reported failed, so a citizen's messages are never answered out of order.
 //!   Items of other groups in the same batch are still processed: stopping them too would
@@ -13,16 +14,26 @@
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
+use tokio::sync::RwLock;
 use tracing::{info, info_span, warn, Instrument};
 
 use crate::{
-    domain::citizen::CitizenRef,
-    domain::dialog::{self, Reply},
-    ports::{Clock, DedupStore, Messenger, OutboundMessage, PortError, SendError, StatusLog},
+    app::sender::{window, ReliableSender, SendOutcome, SendPolicy, SenderError, TokioSleeper},
+    domain::{
+        citizen::CitizenRef,
+        content::ContentBundle,
+        dialog::{self, Answerer, DialogEnv, KeywordAnswerer, Session, Turn},
+    },
+    ports::{
+        CitizenProfile, CitizenStore, Clock, ContentStore, DedupStore, Messenger, OperatorAlert,
+        OperatorSignals, OutboundMessage, OutboxStore, PortError, SessionStore, StatusLog,
+        StoredSession, UnansweredQuestion,
+    },
     whatsapp::{
         outbound,
-        webhook::{InboundMessage, MessageStatus, WebhookItem},
+        webhook::{InboundMessage, MessageContent, MessageStatus, SystemKind, WebhookItem},
     },
 };
 
@@ -49,22 +60,141 @@ pub enum WorkerError {
     #[error(transparent)]
     Store(#[from] PortError),
     #[error(transparent)]
-    Send(#[from] SendError),
-    #[error("reply could not be built: {0}")]
-    Build(String),
+    Send(#[from] SenderError),
+    #[error("content unavailable: {0}")]
+    Content(String),
+}
+
+/// Every store the worker touches; one adapter value (SQLite or DynamoDB) usually fills all.
+#[derive(Clone)]
+pub struct WorkerStores {
+    pub dedup: Arc<dyn DedupStore>,
+    pub statuses: Arc<dyn StatusLog>,
+    pub citizens: Arc<dyn CitizenStore>,
+    pub sessions: Arc<dyn SessionStore>,
+    pub signals: Arc<dyn OperatorSignals>,
+    pub content: Arc<dyn ContentStore>,
+    pub outbox: Arc<dyn OutboxStore>,
+}
+
+impl WorkerStores {
+    pub fn from_store<S>(store: Arc<S>) -> WorkerStores
+    where
+        S: DedupStore
+            + StatusLog
+            + CitizenStore
+            + SessionStore
+            + OperatorSignals
+            + ContentStore
+            + OutboxStore
+            + 'static,
+    {
+        WorkerStores {
+            dedup: store.clone(),
+            statuses: store.clone(),
+            citizens: store.clone(),
+            sessions: store.clone(),
+            signals: store.clone(),
+            content: store.clone(),
+            outbox: store,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct WorkerSettings {
+    pub retention_days: i64,
+    /// `PROLINK_SHOW_UNVERIFIED`: answer unverified entries with a note, or refer to the OPD.
+    pub show_unverified: bool,
+    pub send_policy: SendPolicy,
+    /// How long loaded content (and the answering index built from it) is reused.
+    pub content_refresh_ms: i64,
+}
+
+impl WorkerSettings {
+    pub fn new(retention_days: i64, show_unverified: bool) -> WorkerSettings {
+        WorkerSettings {
+            retention_days,
+            show_unverified,
+            send_policy: SendPolicy {
+                retention_days,
+                ..SendPolicy::default()
+            },
+            content_refresh_ms: 60_000,
+        }
+    }
+}
+
+/// Content plus the answering index built from it, reloaded after `content_refresh_ms` so an
+/// import reaches running workers without a restart.
+struct LoadedContent {
+    bundle: ContentBundle,
+    answerer: Box<dyn Answerer>,
+    loaded_at_ms: i64,
 }
 
 pub struct DialogWorker {
-    pub dedup: Arc<dyn DedupStore>,
-    pub statuses: Arc<dyn StatusLog>,
-    pub messenger: Arc<dyn Messenger>,
+    pub stores: WorkerStores,
+    pub sender: Arc<ReliableSender>,
     pub clock: Arc<dyn Clock>,
-    pub retention_days: i64,
+    pub settings: WorkerSettings,
+    content: RwLock<Option<Arc<LoadedContent>>>,
 }
 
 const DAY_MS: i64 = 86_400_000;
 
+/// What the session stores besides the dialog state: the last applied message and the reply
+/// bodies it produced, so a redelivery re-sends exactly those.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct SessionEnvelope {
+    #[serde(default)]
+    dialog: Session,
+    #[serde(default)]
+    last_applied: Option<AppliedTurn>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct AppliedTurn {
+    wamid: String,
+    replies: Vec<Value>,
+}
+
+impl SessionEnvelope {
+    fn from_stored(stored: Option<&StoredSession>) -> SessionEnvelope {
+        match stored {
+            None => SessionEnvelope::default(),
+            Some(stored) => serde_json::from_str(&stored.data).unwrap_or_else(|error| {
+                warn!(%error, "stored session unreadable; starting a new one");
+                SessionEnvelope::default()
+            }),
+        }
+    }
+}
+
 impl DialogWorker {
+    pub fn new(
+        stores: WorkerStores,
+        messenger: Arc<dyn Messenger>,
+        clock: Arc<dyn Clock>,
+        settings: WorkerSettings,
+    ) -> DialogWorker {
+        let sender = Arc::new(ReliableSender::new(
+            messenger,
+            stores.outbox.clone(),
+            stores.signals.clone(),
+            clock.clone(),
+            Arc::new(TokioSleeper),
+            settings.send_policy.clone(),
+        ));
+        DialogWorker {
+            stores,
+            sender,
+            clock,
+            settings,
+            content: RwLock::new(None),
+        }
+    }
+
     pub async fn process_batch(&self, items: &[BatchItem]) -> BatchOutcome {
         let mut failed_groups: Vec<&str> = Vec::new();
         let mut outcome = BatchOutcome::default();
@@ -93,8 +223,8 @@ impl DialogWorker {
 
     async fn process_one(&self, item: &BatchItem) -> Result<(), WorkerError> {
         let mark_key = format!("inbound#{}", item.dedup_id);
-        if self.dedup.is_marked(&mark_key).await? {
-            info!(message_id = %item.message_id, "duplicate inbound item skipped");
+        if self.stores.dedup.is_marked(&mark_key).await? {
+            info!("duplicate inbound item skipped");
             return Ok(());
         }
         let webhook_item: WebhookItem = serde_json::from_str(&item.body)?;
@@ -104,12 +234,108 @@ impl DialogWorker {
             } => self.handle_message(citizen, message).await?,
             WebhookItem::Status { status, .. } => self.handle_status(status).await?,
             WebhookItem::Error { error, .. } => {
-                warn!(?error, "system-level error reported by Meta");
+                warn!(code = ?error.code, "system-level error reported by Meta");
             }
         }
         let expires_at_ms = self.clock.now_ms() + crate::config::DEDUP_TTL_DAYS * DAY_MS;
         // Losing this race means another consumer finished the same item: nothing to undo.
-        self.dedup.mark(&mark_key, expires_at_ms).await?;
+        self.stores.dedup.mark(&mark_key, expires_at_ms).await?;
+        Ok(())
+    }
+
+    async fn content(&self) -> Result<Arc<LoadedContent>, WorkerError> {
+        let now = self.clock.now_ms();
+        if let Some(loaded) = self.content.read().await.as_ref() {
+            if now - loaded.loaded_at_ms < self.settings.content_refresh_ms {
+                return Ok(loaded.clone());
+            }
+        }
+        let mut slot = self.content.write().await;
+        let bundle = match self.stores.content.load_content().await {
+            Ok(Some(bundle)) => bundle,
+            Ok(None) => {
+                warn!("no content imported yet; answering from the seed built into the binary");
+                crate::app::content_import::embedded_seed()
+                    .map_err(|report| WorkerError::Content(report.to_string()))?
+            }
+            Err(error) => match slot.as_ref() {
+                // A store hiccup must not silence the bot: keep the previous content.
+                Some(previous) => {
+                    warn!(%error, "content reload failed; keeping the loaded content");
+                    return Ok(previous.clone());
+                }
+                None => return Err(error.into()),
+            },
+        };
+        let answerer = build_answerer(&bundle);
+        let loaded = Arc::new(LoadedContent {
+            bundle,
+            answerer,
+            loaded_at_ms: now,
+        });
+        *slot = Some(loaded.clone());
+        Ok(loaded)
+    }
+
+    /// The canonical key of a citizen: whatever key an earlier identifier of theirs already
+    /// points to (so a phone-keyed citizen later seen with a business-scoped id stays one
+    /// person), else this message's key. Every identifier is pointed at it.
+    async fn resolve_identity(&self, citizen: &CitizenRef) -> Result<String, WorkerError> {
+        let identifiers: Vec<&str> = [citizen.user_id.as_deref(), citizen.wa_id.as_deref()]
+            .into_iter()
+            .flatten()
+            .chain(std::iter::once(citizen.key.as_str()))
+            .collect();
+        let mut canonical = None;
+        let mut pointers = Vec::with_capacity(identifiers.len());
+        for identifier in &identifiers {
+            let pointer = self.stores.citizens.resolve_alias(identifier).await?;
+            if canonical.is_none() {
+                canonical.clone_from(&pointer);
+            }
+            pointers.push(pointer);
+        }
+        let canonical = canonical.unwrap_or_else(|| citizen.key.clone());
+        for (identifier, pointer) in identifiers.iter().zip(pointers) {
+            if pointer.as_deref() != Some(canonical.as_str()) {
+                self.stores
+                    .citizens
+                    .put_alias(identifier, &canonical)
+                    .await?;
+            }
+        }
+        Ok(canonical)
+    }
+
+    /// `user_changed_number` / `user_changed_user_id`: the new identifier joins the old one.
+    async fn apply_identity_change(
+        &self,
+        citizen: &CitizenRef,
+        event: &crate::whatsapp::webhook::SystemEvent,
+    ) -> Result<(), WorkerError> {
+        let canonical = self.resolve_identity(citizen).await?;
+        let new_identifier = match event.system_kind() {
+            SystemKind::UserChangedNumber => event.wa_id.clone(),
+            SystemKind::UserChangedUserId => event.user_id.clone(),
+            SystemKind::Unknown(_) => None,
+        };
+        let Some(new_identifier) = new_identifier.filter(|id| !id.is_empty()) else {
+            info!("system message without a new identifier ignored");
+            return Ok(());
+        };
+        self.stores
+            .citizens
+            .put_alias(&new_identifier, &canonical)
+            .await?;
+        if let Some(mut profile) = self.stores.citizens.get_citizen(&canonical).await? {
+            match event.system_kind() {
+                SystemKind::UserChangedNumber => profile.wa_id = Some(new_identifier),
+                _ => profile.user_id = Some(new_identifier),
+            }
+            profile.updated_ms = self.clock.now_ms();
+            self.stores.citizens.put_citizen(&profile).await?;
+        }
+        info!("citizen identity change recorded");
         Ok(())
     }
 
@@ -118,46 +344,184 @@ impl DialogWorker {
         citizen: &CitizenRef,
         message: &InboundMessage,
     ) -> Result<(), WorkerError> {
-        let replies = dialog::placeholder_replies(citizen, message);
-        let address = citizen.reply_address();
-        for (position, reply) in replies.iter().enumerate() {
-            let body = render(reply, &address).map_err(WorkerError::Build)?;
+        if let MessageContent::System(event) = &message.content {
+            return self.apply_identity_change(citizen, event).await;
+        }
+        let key = self.resolve_identity(citizen).await?;
+        let now = self.clock.now_ms();
+        let stored_session = self.stores.sessions.load_session(&key).await?;
+        let envelope = SessionEnvelope::from_stored(stored_session.as_ref());
+        let profile = self.stores.citizens.get_citizen(&key).await?;
+        let sent_at_ms = message
+            .timestamp_secs()
+            .map(|secs| secs * 1000)
+            .filter(|ms| *ms <= now)
+            .unwrap_or(now);
+
+        let replies = match envelope.last_applied {
+            Some(applied) if applied.wamid == message.id => {
+                info!("dialog turn already applied; re-sending its replies");
+                applied.replies
+            }
+            _ => {
+                let loaded = self.content().await?;
+                if !matches!(message.content, MessageContent::Reaction(_)) {
+                    self.sender.mark_read(&message.id).await;
+                }
+                let profile = profile.unwrap_or_else(|| CitizenProfile {
+                    key: key.clone(),
+                    created_ms: now,
+                    ..CitizenProfile::default()
+                });
+                let env = DialogEnv {
+                    content: &loaded.bundle,
+                    answerer: loaded.answerer.as_ref(),
+                    now_ms: now,
+                    show_unverified: self.settings.show_unverified,
+                };
+                let turn = dialog::handle_message(&env, envelope.dialog, profile, citizen, message);
+                self.apply_turn(&key, citizen, message, sent_at_ms, stored_session, turn)
+                    .await?
+            }
+        };
+
+        let profile_last_inbound = Some(sent_at_ms);
+        for (position, body) in replies.into_iter().enumerate() {
             let outbox_id = outbox_id(&message.id, position);
             let body = outbound::with_callback(body, &outbox_id);
-            let receipt = self
-                .messenger
-                .send(&OutboundMessage { outbox_id, body })
+            let outcome = self
+                .sender
+                .send(
+                    &key,
+                    window(profile_last_inbound, now),
+                    OutboundMessage { outbox_id, body },
+                    None,
+                )
                 .await?;
-            info!(
-                wamid = %receipt.wamid,
-                newly_sent = receipt.newly_sent,
-                "reply sent"
-            );
+            match outcome {
+                SendOutcome::Sent { .. }
+                | SendOutcome::SentAsTemplate { .. }
+                | SendOutcome::AlreadyHandled { .. } => {}
+                other => warn!(?other, "reply not delivered"),
+            }
         }
         Ok(())
     }
 
+    /// Saves profile and session (optimistic versions) and records what operators must see;
+    /// returns the reply bodies, stored with the session so a redelivery re-sends them.
+    async fn apply_turn(
+        &self,
+        key: &str,
+        citizen: &CitizenRef,
+        message: &InboundMessage,
+        sent_at_ms: i64,
+        stored_session: Option<StoredSession>,
+        turn: Turn,
+    ) -> Result<Vec<Value>, WorkerError> {
+        let now = self.clock.now_ms();
+        let address = citizen.reply_address();
+        let mut bodies = Vec::with_capacity(turn.replies.len());
+        for reply in &turn.replies {
+            match reply.build(&address) {
+                Ok(body) => bodies.push(body),
+                // The dialog already made every reply sendable; a refusal here is a bug to
+                // log, not a reason to retry the message forever.
+                Err(error) => warn!(%error, "reply refused by the outbound builder"),
+            }
+        }
+
+        let mut profile = turn.profile;
+        profile.key = key.to_string();
+        if citizen.wa_id.is_some() {
+            profile.wa_id.clone_from(&citizen.wa_id);
+        }
+        if citizen.user_id.is_some() {
+            profile.user_id.clone_from(&citizen.user_id);
+        }
+        if let Some(name) = citizen
+            .name
+            .as_deref()
+            .filter(|name| !name.trim().is_empty())
+        {
+            profile.name = Some(name.to_string());
+        }
+        profile.last_inbound_ms = Some(profile.last_inbound_ms.unwrap_or(0).max(sent_at_ms));
+        profile.updated_ms = now;
+        self.stores.citizens.put_citizen(&profile).await?;
+
+        let mut dialog_session = turn.session;
+        dialog_session.last_inbound_ms = Some(sent_at_ms);
+        let expires_at_ms = dialog_session.expires_at_ms(now);
+        let envelope = SessionEnvelope {
+            dialog: dialog_session,
+            last_applied: Some(AppliedTurn {
+                wamid: message.id.clone(),
+                replies: bodies.clone(),
+            }),
+        };
+        self.stores
+            .sessions
+            .save_session(&StoredSession {
+                key: key.to_string(),
+                data: serde_json::to_string(&envelope)?,
+                version: stored_session.map_or(0, |stored| stored.version),
+                expires_at_ms,
+            })
+            .await?;
+
+        if let Some(unanswered) = turn.unanswered {
+            self.stores
+                .signals
+                .record_unanswered(&UnansweredQuestion {
+                    id: format!("q.{}", short_hash(&message.id)),
+                    citizen_key: key.to_string(),
+                    text: unanswered.text_masked,
+                    candidates: unanswered.candidates,
+                    asked_ms: now,
+                    expires_at_ms: now + self.settings.retention_days * DAY_MS,
+                })
+                .await?;
+        }
+        if turn.handoff_requested {
+            self.stores
+                .signals
+                .raise_alert(&OperatorAlert {
+                    id: format!("handoff.{}", short_hash(&message.id)),
+                    kind: "handoff".to_string(),
+                    message:
+                        "Warga meminta bicara dengan petugas. Balas percakapannya dari dasbor."
+                            .to_string(),
+                    citizen_key: Some(key.to_string()),
+                    raised_ms: now,
+                })
+                .await?;
+        }
+        if turn.forwarded_to_operator {
+            info!("message kept for the operator during a handoff");
+        }
+        Ok(bodies)
+    }
+
     async fn handle_status(&self, status: &MessageStatus) -> Result<(), WorkerError> {
-        let record = status.to_status_record(self.clock.now_ms() + self.retention_days * DAY_MS);
-        self.statuses.record_status(&record).await?;
+        let record =
+            status.to_status_record(self.clock.now_ms() + self.settings.retention_days * DAY_MS);
+        self.stores.statuses.record_status(&record).await?;
+        self.sender.apply_status(status).await?;
         Ok(())
     }
+}
+
+/// The answering engine used for free text.
+fn build_answerer(bundle: &ContentBundle) -> Box<dyn Answerer> {
+    Box::new(KeywordAnswerer::new(bundle))
+}
+
+fn short_hash(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))[..32].to_string()
 }
 
 /// Outbox ids are derived from the inbound wamid so a redelivered item reuses them.
 pub fn outbox_id(inbound_wamid: &str, position: usize) -> String {
-    let digest = Sha256::digest(format!("{inbound_wamid}#{position}").as_bytes());
-    format!("out.{}", &hex::encode(digest)[..32])
-}
-
-fn render(
-    reply: &Reply,
-    address: &crate::domain::citizen::ReplyAddress,
-) -> Result<serde_json::Value, String> {
-    match reply {
-        Reply::Text(text) => {
-            outbound::text(address, text, false).map_err(|error| error.to_string())
-        }
-        Reply::List(list) => outbound::list(address, list).map_err(|error| error.to_string()),
-    }
+    format!("out.{}", short_hash(&format!("{inbound_wamid}#{position}")))
 }

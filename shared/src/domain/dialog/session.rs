@@ -1,0 +1,120 @@
+//! The per-citizen dialog state, stored by the worker as opaque JSON with a TTL
+//! (`ports::StoredSession`) and saved with an optimistic version around each message.
+
+use serde::{Deserialize, Serialize};
+
+/// How long a session lives after the citizen's last message. Longer than a handoff, so the
+/// lapse notice is still due when the citizen comes back the next day.
+pub const SESSION_TTL_MS: i64 = 7 * DAY_MS;
+/// A handoff lapses this long after it was requested (Meta's customer service window is as
+/// long: after it an operator could not answer freely anyway).
+pub const HANDOFF_TTL_MS: i64 = DAY_MS;
+const DAY_MS: i64 = 86_400_000;
+
+#[derive(Serialize, Deserialize, Default, Clone, Debug, PartialEq, Eq)]
+#[serde(default)]
+pub struct Session {
+    /// The last list the bot sent (`main`, `info-1`, `page:faq.umum:2`, `suggest`, …).
+    /// Informational: every row id routes by itself, whatever list is current.
+    pub menu: Option<String>,
+    /// A multi-step flow in progress.
+    pub flow: Option<Flow>,
+    /// Set while the conversation belongs to a human operator.
+    pub handoff: Option<Handoff>,
+    pub last_inbound_ms: Option<i64>,
+    /// FAQ/service ids offered in the last "Apakah maksud Anda …" list, to tell the NLP
+    /// calibration which suggestion the citizen took.
+    pub suggestions: Vec<String>,
+}
+
+/// A multi-step flow. Keywords still work inside it (`BATAL` ends it).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Flow {
+    /// Choosing broadcast topics (*Langganan Info*).
+    Subscription,
+    /// The complaint form. Placeholder for the complaints issue, which owns its fields.
+    Complaint(ComplaintDraft),
+}
+
+/// The complaint form's data so far (the complaints issue extends it).
+#[derive(Serialize, Deserialize, Default, Clone, Debug, PartialEq, Eq)]
+#[serde(default)]
+pub struct ComplaintDraft {
+    pub category: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Handoff {
+    pub since_ms: i64,
+    pub until_ms: i64,
+}
+
+impl Session {
+    /// Reads a stored session. A session that no longer parses (written by an older version
+    /// of the bot) starts over instead of blocking the citizen's conversation.
+    pub fn from_json(data: &str) -> Session {
+        serde_json::from_str(data).unwrap_or_else(|error| {
+            tracing::warn!(%error, "stored dialog session unreadable; starting a new one");
+            Session::default()
+        })
+    }
+
+    pub fn to_json(&self) -> String {
+        // A struct of strings, integers and enums always serialises.
+        serde_json::to_string(self).unwrap_or_else(|_| "{}".to_string())
+    }
+
+    /// When the stored session may be dropped.
+    pub fn expires_at_ms(&self, now_ms: i64) -> i64 {
+        let handoff_end = self.handoff.map_or(0, |h| h.until_ms + DAY_MS);
+        (now_ms + SESSION_TTL_MS).max(handoff_end)
+    }
+
+    /// A handoff that has not lapsed at `now_ms`.
+    pub fn active_handoff(&self, now_ms: i64) -> Option<Handoff> {
+        self.handoff.filter(|h| now_ms < h.until_ms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_tolerates_old_or_broken_data() {
+        let session = Session {
+            menu: Some("info-1".into()),
+            flow: Some(Flow::Complaint(ComplaintDraft {
+                category: Some("jalan-rusak".into()),
+            })),
+            handoff: Some(Handoff {
+                since_ms: 1,
+                until_ms: 2,
+            }),
+            last_inbound_ms: Some(3),
+            suggestions: vec!["faq:x".into()],
+        };
+        assert_eq!(Session::from_json(&session.to_json()), session);
+        assert_eq!(Session::from_json("{}"), Session::default());
+        assert_eq!(Session::from_json("not json"), Session::default());
+        let with_unknown = r#"{"flow":{"kind":"subscription"},"future_field":1}"#;
+        assert_eq!(
+            Session::from_json(with_unknown).flow,
+            Some(Flow::Subscription)
+        );
+    }
+
+    #[test]
+    fn expiry_outlives_a_handoff() {
+        let mut session = Session::default();
+        assert_eq!(session.expires_at_ms(0), SESSION_TTL_MS);
+        session.handoff = Some(Handoff {
+            since_ms: 0,
+            until_ms: 30 * DAY_MS,
+        });
+        assert_eq!(session.expires_at_ms(0), 31 * DAY_MS);
+        assert!(session.active_handoff(30 * DAY_MS - 1).is_some());
+        assert!(session.active_handoff(30 * DAY_MS).is_none());
+    }
+}
