@@ -17,16 +17,17 @@ use tracing::{info, warn};
 use crate::{
     adapters::{
         graph::{http_client, GraphConfig, GraphMessenger},
-        sqlite::{SimulatorOutbox, SqliteDb, SqliteQueue, SqliteStore},
+        sqlite::{SimulatorOutbox, SimulatorStore, SqliteDb, SqliteQueue, SqliteStore},
     },
     app::{
-        simulator::{self, SimulatorState},
+        content_import::{self, DEFAULT_SEED_DIR},
+        simulator::{self, OffsetClock, SimulatorMessenger, SimulatorState},
         webhook::{self, WebhookState},
-        worker::{BatchItem, DialogWorker},
+        worker::{BatchItem, DialogWorker, WorkerSettings, WorkerStores},
     },
     config::{self, env_opt},
     ports::{
-        Clock, Messenger, OutboxReader, Queue, SecretsProvider, StaticSecrets, SystemClock,
+        Clock, ContentStore, Messenger, Queue, SecretsProvider, StaticSecrets, SystemClock,
         WhatsAppSecrets,
     },
 };
@@ -153,12 +154,23 @@ pub struct LocalApp {
     pub worker: Arc<DialogWorker>,
     pub queue: Arc<SqliteQueue>,
     pub db: SqliteDb,
+    /// Every store port of the local mode (one SQLite file), to hand out as each trait.
+    pub store: Arc<SqliteStore>,
     pub secrets: LocalSecrets,
     pub simulator_enabled: bool,
     pub graph_enabled: bool,
+    /// The one clock of the local mode (the clock given to [`build`] plus the simulator's
+    /// time-travel offset): queue, stores, worker, webhook and simulator all read it.
+    pub clock: Arc<OffsetClock>,
+    /// The simulator, when mounted (loopback address, no Graph credentials).
+    pub simulator: Option<Arc<SimulatorState>>,
 }
 
+/// Wires the local mode. `clock` is wrapped in an [`OffsetClock`] that every part uses, so the
+/// simulator's time travel moves the time of the whole system at once.
 pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<LocalApp> {
+    let offset_clock = Arc::new(OffsetClock::new(clock));
+    let clock: Arc<dyn Clock> = offset_clock.clone();
     std::fs::create_dir_all(&options.data_dir)
         .with_context(|| format!("creating data folder {}", options.data_dir.display()))?;
     let local_secrets = load_or_create_secrets(&options.data_dir)?;
@@ -176,6 +188,7 @@ pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Lo
 
     let graph = graph_settings(&local_secrets.secrets);
     let outbox = Arc::new(SimulatorOutbox::new(db.clone(), clock.clone()));
+    let simulator_store = SimulatorStore::new(db.clone());
     let messenger: Arc<dyn Messenger> = match &graph {
         Some(settings) => Arc::new(GraphMessenger::new(
             GraphConfig {
@@ -186,7 +199,11 @@ pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Lo
             secrets.clone(),
             http_client(),
         )),
-        None => outbox.clone(),
+        None => Arc::new(SimulatorMessenger {
+            outbox,
+            store: simulator_store.clone(),
+            clock: clock.clone(),
+        }),
     };
 
     let webhook_router = webhook::router(Arc::new(WebhookState {
@@ -200,32 +217,39 @@ pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Lo
     let mut router = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .merge(webhook_router.clone());
-    if simulator_enabled {
-        let outbox_reader: Arc<dyn OutboxReader> = outbox;
-        router = router.merge(simulator::router(Arc::new(SimulatorState {
-            webhook: webhook_router,
+    let simulator = simulator_enabled.then(|| {
+        Arc::new(SimulatorState::new(
+            webhook_router,
             secrets,
-            outbox: outbox_reader,
-            clock: clock.clone(),
-            phone_number_id: SIMULATOR_PHONE_NUMBER_ID.to_string(),
-        })));
+            simulator_store,
+            offset_clock.clone(),
+            SIMULATOR_PHONE_NUMBER_ID.to_string(),
+        ))
+    });
+    if let Some(state) = &simulator {
+        router = router.merge(simulator::router(state.clone()));
     }
 
-    let worker = Arc::new(DialogWorker {
-        dedup: store.clone(),
-        statuses: store,
+    let worker = Arc::new(DialogWorker::new(
+        WorkerStores::from_store(store.clone()),
         messenger,
         clock,
-        retention_days,
-    });
+        WorkerSettings::new(
+            retention_days,
+            config::flag(config::PROLINK_SHOW_UNVERIFIED, true),
+        ),
+    ));
     Ok(LocalApp {
         router,
         worker,
         queue,
         db,
+        store,
         secrets: local_secrets,
         simulator_enabled,
         graph_enabled: graph.is_some(),
+        clock: offset_clock,
+        simulator,
     })
 }
 
@@ -280,10 +304,40 @@ pub async fn run_worker(
     }
 }
 
+/// First start: imports the seed into an empty store, from `infra/seed` under the current
+/// directory or, when there is none, from the copy embedded in the binary. Returns how many
+/// entries were imported (0 when the store already had content).
+pub async fn ensure_content(store: &dyn ContentStore) -> anyhow::Result<usize> {
+    match content_import::ensure_content(store, Path::new(DEFAULT_SEED_DIR)).await {
+        Ok(Some(first)) => {
+            info!(
+                entries = first.summary.total(),
+                source = %first.source,
+                "seed content imported on first start"
+            );
+            println!(
+                "Konten awal diimpor dari {}: {}",
+                first.source, first.summary
+            );
+            Ok(first.summary.total())
+        }
+        Ok(None) => Ok(0),
+        Err(error) => Err(anyhow::anyhow!("impor konten awal gagal: {error}")),
+    }
+}
+
 /// `prolink serve`: listen, consume, and stop cleanly on Ctrl-C / SIGTERM.
 pub async fn serve(options: LocalOptions) -> anyhow::Result<()> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let app = build(&options, clock)?;
+    if let Some(simulator) = &app.simulator {
+        // Time travel survives a restart: going back in time would confuse every store.
+        simulator
+            .restore_clock()
+            .await
+            .map_err(|error| anyhow::anyhow!("restoring the simulator clock: {error}"))?;
+    }
+    ensure_content(app.store.as_ref()).await?;
     let listener = tokio::net::TcpListener::bind(options.addr)
         .await
         .with_context(|| format!("cannot listen on {}", options.addr))?;
@@ -296,6 +350,12 @@ pub async fn serve(options: LocalOptions) -> anyhow::Result<()> {
         workers.push(tokio::spawn(run_worker(
             app.queue.clone(),
             app.worker.clone(),
+            shutdown_rx.clone(),
+        )));
+    }
+    if let Some(simulator) = &app.simulator {
+        workers.push(tokio::spawn(simulator::run_status_pump(
+            simulator.clone(),
             shutdown_rx.clone(),
         )));
     }
@@ -317,6 +377,11 @@ fn print_banner(options: &LocalOptions, addr: SocketAddr, app: &LocalApp) {
     println!("  webhook       : http://{addr}/webhook");
     if app.simulator_enabled {
         println!("  simulator     : http://{addr}/simulator");
+        println!("  graph (media) : http://{addr}/simulator/graph  (WHATSAPP_GRAPH_URL)");
+        let offset_minutes = app.clock.offset_ms() / 60_000;
+        if offset_minutes != 0 {
+            println!("  waktu uji     : dimajukan {offset_minutes} menit (alat uji simulator)");
+        }
     } else if app.graph_enabled {
         println!("  balasan       : dikirim ke WhatsApp Cloud API (kredensial Graph terpasang)");
     } else {

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use prolink::adapters::sqlite::{SqliteDb, SqliteQueue, SqliteStore};
+use prolink::adapters::sqlite::{SqliteDb, SqliteQueue, SqliteStore, SCHEMA_VERSION};
 use prolink::ports::{
     Clock, ContentStore, DedupStore, OperatorAlert, OperatorSignals, OutboxRecord, OutboxState,
     OutboxStore, OutgoingMessage, PortError, Queue, RawInbound, RawInboundLog, SessionStore,
@@ -125,7 +125,7 @@ async fn queue_suite_on_sqlite() {
 #[tokio::test]
 async fn schema_is_created_once_and_versioned() {
     let (dir, db) = temp_db();
-    assert_eq!(db.schema_version().await.expect("version"), 2);
+    assert_eq!(db.schema_version().await.expect("version"), SCHEMA_VERSION);
     let mode: String = db
         .call(|conn| {
             conn.query_row("PRAGMA journal_mode", [], |row| row.get(0))
@@ -138,7 +138,10 @@ async fn schema_is_created_once_and_versioned() {
 
     let path = dir.path().join("prolink.db");
     let again = SqliteDb::open(&path).expect("reopening migrates nothing and fails nothing");
-    assert_eq!(again.schema_version().await.expect("version"), 2);
+    assert_eq!(
+        again.schema_version().await.expect("version"),
+        SCHEMA_VERSION
+    );
     drop(again);
 
     let conn = rusqlite::Connection::open(&path).expect("raw open");
@@ -523,7 +526,7 @@ async fn version_1_file_is_migrated_keeping_its_rows() {
     drop(conn);
 
     let db = SqliteDb::open(&path).expect("migrate");
-    assert_eq!(db.schema_version().await.expect("version"), 2);
+    assert_eq!(db.schema_version().await.expect("version"), SCHEMA_VERSION);
     let store = SqliteStore::new(db, Arc::new(SystemClock));
     assert!(
         store.is_marked("kept").await.expect("is_marked"),

@@ -5,14 +5,18 @@
 //! [`SqliteDb`] owns the connection; the typed adapters wrap a clone of it:
 //! [`SqliteStore`] (dedup marks, raw inbound log, status log, and the conversation stores:
 //! content, citizens, sessions, outbox, operator signals), [`SqliteQueue`] (SQS FIFO
-//! semantics with redrive) and [`SimulatorOutbox`] (the `Messenger` used when no Graph
-//! credentials are configured).
+//! semantics with redrive), [`SimulatorOutbox`] (the `Messenger` used when no Graph
+//! credentials are configured) and [`SimulatorStore`] (the simulator's citizens, their
+//! messages, the statuses it played back, their files and its clock offset).
 
 mod content;
 mod conversation;
 mod outbox;
 mod queue;
 mod schema;
+
+/// The schema version a freshly opened database file has.
+pub use schema::CURRENT_VERSION as SCHEMA_VERSION;
 mod simulator;
 mod store;
 
@@ -28,6 +32,7 @@ pub use outbox::SimulatorOutbox;
 pub use queue::SqliteQueue;
 pub use simulator::{
     Author, ConversationItem, MediaFile, SentMessage, SimCitizen, SimulatorStore, StatusDue,
+    StatusScan,
 };
 pub use store::SqliteStore;
 

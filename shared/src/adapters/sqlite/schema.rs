@@ -190,7 +190,7 @@ const MIGRATIONS: &[&str] = &[
 ];
 
 /// The version this build writes.
-pub(super) const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
+pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
 
 pub(super) fn version(conn: &Connection) -> PortResult<i64> {
     conn.pragma_query_value(None, "user_version", |row| row.get(0))

@@ -72,6 +72,14 @@ pub struct StatusDue {
     pub kind: String,
 }
 
+/// The result of one scan for due statuses.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StatusScan {
+    pub due: Vec<StatusDue>,
+    /// Where the next scan may start (see [`SimulatorStore::statuses_due`]).
+    pub next_after_seq: i64,
+}
+
 /// A file a simulated citizen sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MediaFile {
@@ -367,38 +375,66 @@ impl SimulatorStore {
         Ok(items)
     }
 
-    /// Bot messages whose `sent`/`delivered` statuses were not played back yet, oldest first.
-    /// A message qualifies once the sender recorded Meta's acceptance (its outbox record left
-    /// `pending`), so the status cannot race the sender's own write of the record; a message
-    /// without an outbox record (sent by a tool) qualifies after `grace_ms`.
+    /// Bot messages after `after_seq` whose `sent`/`delivered` statuses were not played back
+    /// yet, oldest first. A message qualifies once the sender recorded Meta's acceptance (its
+    /// outbox record left `pending`), so the status cannot race the sender's own write of the
+    /// record; a message without an outbox record (sent by a tool) qualifies after `grace_ms`.
+    /// Also returns where the next scan may start: just before the first message that is not
+    /// ready yet, so an idle scan reads no old rows.
     pub async fn statuses_due(
         &self,
+        after_seq: i64,
         now_ms: i64,
         grace_ms: i64,
         limit: usize,
-    ) -> PortResult<Vec<StatusDue>> {
+    ) -> PortResult<StatusScan> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.db
             .call(move |conn| {
                 let mut stmt = conn
                     .prepare_cached(
-                        "SELECT so.outbox_id, so.wamid, so.to_digits, so.recipient, so.body
+                        "SELECT so.outbox_id, so.wamid, so.to_digits, so.recipient, so.body,
+                                so.seq, so.recorded_at_ms, o.state
                          FROM sim_outbox AS so
                          LEFT JOIN outbox AS o ON o.outbox_id = so.outbox_id
                          LEFT JOIN sim_status AS st ON st.outbox_id = so.outbox_id
-                         WHERE st.outbox_id IS NULL
-                           AND ((o.state IS NOT NULL AND o.state != 'pending')
-                             OR (o.state IS NULL AND so.recorded_at_ms <= ?1))
+                         WHERE so.seq > ?1 AND st.outbox_id IS NULL
                          ORDER BY so.seq LIMIT ?2",
                     )
                     .map_err(db_err)?;
                 let rows = stmt
-                    .query_map(
-                        params![now_ms.saturating_sub(grace_ms), limit],
-                        due_from_row,
-                    )
+                    .query_map(params![after_seq, limit], |row| {
+                        Ok((
+                            due_from_row(row)?,
+                            row.get::<_, i64>(5)?,
+                            row.get::<_, i64>(6)?,
+                            row.get::<_, Option<String>>(7)?,
+                        ))
+                    })
+                    .map_err(db_err)?
+                    .collect::<Result<Vec<_>, _>>()
                     .map_err(db_err)?;
-                rows.collect::<Result<Vec<_>, _>>().map_err(db_err)
+                let mut scan = StatusScan {
+                    due: Vec::new(),
+                    next_after_seq: after_seq,
+                };
+                let mut blocked = false;
+                for (due, seq, recorded_at_ms, state) in rows {
+                    let ready = match state.as_deref() {
+                        Some(state) => state != "pending",
+                        None => recorded_at_ms <= now_ms.saturating_sub(grace_ms),
+                    };
+                    if ready {
+                        scan.due.push(due);
+                    } else if !blocked {
+                        blocked = true;
+                        scan.next_after_seq = seq - 1;
+                    }
+                    if !blocked {
+                        scan.next_after_seq = seq;
+                    }
+                }
+                Ok(scan)
             })
             .await
     }
