@@ -1,8 +1,10 @@
 //! Use cases and HTTP routers.
 
 pub mod answering;
+pub mod content_import;
 pub mod lambda;
 pub mod local;
+pub mod sender;
 pub mod simulator;
 pub mod webhook;
 pub mod worker;

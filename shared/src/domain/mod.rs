@@ -1,5 +1,6 @@
 //! Pure domain logic: no I/O, no clocks read directly, fully unit-tested.
 
+pub mod calendar;
 pub mod citizen;
 pub mod content;
 pub mod dialog;

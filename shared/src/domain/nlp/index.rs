@@ -1,0 +1,322 @@
+//! The retrieval index: BM25 over stems (fields weighted, one document per FAQ entry or
+//! service) and TF-IDF cosine over character trigrams of the words (one vector per passage:
+//! title, question, each alternative question, keywords; the best passage counts).
+
+use super::fxhash::FastMap;
+
+/// BM25 term-frequency saturation.
+pub const K1: f64 = 1.2;
+/// BM25 length normalisation; low because the documents are short and similar in length.
+pub const B: f64 = 0.4;
+/// Typical weighted term frequency of a term that a document is really about (it appears in
+/// the question and in a few alternatives); used to normalise BM25 into 0..1.
+const TYPICAL_TF: f64 = 3.0;
+/// Trigrams found in more than this share of passages are skipped at query time: they carry
+/// almost no weight and make the longest posting lists.
+const COMMON_GRAM_SHARE: f64 = 0.08;
+/// ...but never below this many passages (small corpora).
+const COMMON_GRAM_MIN: f64 = 50.0;
+
+/// What a document is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocKind {
+    Faq,
+    Service,
+}
+
+#[derive(Debug, Clone)]
+pub struct DocInfo {
+    pub id: String,
+    pub kind: DocKind,
+    pub category: String,
+}
+
+/// One passage of a document: its content words (normalised, stopwords removed), their
+/// stems and the field weight for BM25.
+#[derive(Debug, Clone)]
+pub struct Passage {
+    pub words: Vec<String>,
+    pub stems: Vec<String>,
+    pub weight: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct DocInput {
+    pub info: DocInfo,
+    pub passages: Vec<Passage>,
+}
+
+/// Scores of one document for one query.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct DocScore {
+    pub doc: usize,
+    /// BM25 normalised by what a document fully about every query term would get (0..1).
+    pub bm25: f64,
+    /// Best trigram cosine over the document's passages (0..1).
+    pub ngram: f64,
+    /// Share of the query's content stems (idf-weighted) that occur in the document.
+    pub coverage: f64,
+    /// Distinct query stems that occur in the document.
+    pub matched: usize,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Index {
+    pub docs: Vec<DocInfo>,
+    term_ids: FastMap<String, u32>,
+    postings: Vec<Vec<(u32, f32)>>,
+    idf: Vec<f64>,
+    doc_len: Vec<f64>,
+    avg_len: f64,
+    passage_doc: Vec<u32>,
+    gram_ids: FastMap<u32, u32>,
+    /// Trigram postings in one contiguous array (CSR layout: `gram_offsets[id]..[id + 1]`),
+    /// so a query walks memory linearly instead of chasing one allocation per trigram.
+    gram_offsets: Vec<u32>,
+    gram_postings: Vec<(u32, f32)>,
+    gram_idf: Vec<f64>,
+    passage_norm: Vec<f64>,
+}
+
+/// Packs a trigram of ASCII bytes into one integer (words are ASCII after normalisation).
+fn gram_key(g: &[u8]) -> u32 {
+    (u32::from(g[0]) << 16) | (u32::from(g[1]) << 8) | u32::from(g[2])
+}
+
+/// Trigrams of each word padded with spaces (" ktp " -> " kt", "ktp", "tp "), counted,
+/// sorted by trigram.
+pub fn trigrams(words: &[String]) -> Vec<(u32, u32)> {
+    let mut keys = Vec::with_capacity(words.len() * 8);
+    let mut buf = Vec::with_capacity(32);
+    for w in words {
+        buf.clear();
+        buf.push(b' ');
+        buf.extend(w.bytes().filter(u8::is_ascii));
+        buf.push(b' ');
+        if buf.len() < 3 {
+            continue;
+        }
+        keys.extend(buf.windows(3).map(gram_key));
+    }
+    keys.sort_unstable();
+    let mut grams: Vec<(u32, u32)> = Vec::with_capacity(keys.len());
+    for k in keys {
+        match grams.last_mut() {
+            Some((g, n)) if *g == k => *n += 1,
+            _ => grams.push((k, 1)),
+        }
+    }
+    grams
+}
+
+impl Index {
+    pub fn build(inputs: Vec<DocInput>) -> Self {
+        let mut index = Index::default();
+        let mut passage_grams: Vec<Vec<(u32, u32)>> = Vec::new();
+        let mut gram_df: FastMap<u32, u32> = FastMap::default();
+        let mut term_df: Vec<u32> = Vec::new();
+        for (doc, input) in inputs.into_iter().enumerate() {
+            let mut tf: FastMap<u32, f64> = FastMap::default();
+            let mut len = 0.0;
+            for passage in &input.passages {
+                for stem in &passage.stems {
+                    let next = index.term_ids.len() as u32;
+                    let id = *index.term_ids.entry(stem.clone()).or_insert(next);
+                    if id as usize == index.postings.len() {
+                        index.postings.push(Vec::new());
+                        term_df.push(0);
+                    }
+                    *tf.entry(id).or_insert(0.0) += passage.weight;
+                    len += passage.weight;
+                }
+                if passage.words.is_empty() {
+                    continue;
+                }
+                let grams = trigrams(&passage.words);
+                for (g, _) in &grams {
+                    *gram_df.entry(*g).or_insert(0) += 1;
+                }
+                index.passage_doc.push(doc as u32);
+                passage_grams.push(grams);
+            }
+            let mut tf: Vec<(u32, f64)> = tf.into_iter().collect();
+            tf.sort_unstable_by_key(|(id, _)| *id);
+            for (id, f) in tf {
+                index.postings[id as usize].push((doc as u32, f as f32));
+                term_df[id as usize] += 1;
+            }
+            index.doc_len.push(len);
+            index.docs.push(input.info);
+        }
+        let n = index.docs.len().max(1) as f64;
+        index.avg_len = (index.doc_len.iter().sum::<f64>() / n).max(1.0);
+        index.idf = term_df
+            .iter()
+            .map(|&df| bm25_idf(n, f64::from(df)))
+            .collect();
+        let passages = passage_grams.len().max(1) as f64;
+        let mut grams_sorted: Vec<(u32, u32)> = gram_df.into_iter().collect();
+        grams_sorted.sort_unstable();
+        for (g, df) in grams_sorted {
+            let id = index.gram_idf.len() as u32;
+            index.gram_ids.insert(g, id);
+            index.gram_idf.push((passages / f64::from(df)).ln() + 1.0);
+        }
+        let mut per_gram: Vec<Vec<(u32, f32)>> = vec![Vec::new(); index.gram_idf.len()];
+        for (p, grams) in passage_grams.iter().enumerate() {
+            let mut norm = 0.0;
+            for (g, count) in grams {
+                if let Some(&id) = index.gram_ids.get(g) {
+                    let w = f64::from(*count) * index.gram_idf[id as usize];
+                    norm += w * w;
+                    per_gram[id as usize].push((p as u32, w as f32));
+                }
+            }
+            index.passage_norm.push(norm.sqrt().max(1e-9));
+        }
+        index.gram_offsets.reserve(per_gram.len() + 1);
+        index.gram_offsets.push(0);
+        for list in per_gram {
+            index.gram_postings.extend(list);
+            index.gram_offsets.push(index.gram_postings.len() as u32);
+        }
+        index
+    }
+
+    pub fn len(&self) -> usize {
+        self.docs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.docs.is_empty()
+    }
+
+    pub fn has_term(&self, stem: &str) -> bool {
+        self.term_ids.contains_key(stem)
+    }
+
+    /// The idf a term would have if it occurred in no document: what an unknown query word
+    /// weighs (it is information the corpus cannot match).
+    pub fn unknown_idf(&self) -> f64 {
+        bm25_idf(self.docs.len().max(1) as f64, 0.0)
+    }
+
+    pub fn idf(&self, stem: &str) -> Option<f64> {
+        self.term_ids.get(stem).map(|&id| self.idf[id as usize])
+    }
+
+    /// Scores every document that shares a stem or a trigram with the query.
+    /// `stems`: the query's content stems with a weight each (unknown words included, they
+    /// only count in the normaliser); `words`: its content words for the trigrams.
+    pub fn search(
+        &self,
+        stems: &[(String, f64)],
+        words: &[String],
+        unknown_weight: f64,
+    ) -> Vec<DocScore> {
+        // Dense accumulators: a few hundred kilobytes at most even at 10 000 entries, and far
+        // cheaper than a map entry per posting.
+        let n_docs = self.docs.len();
+        let mut bm25 = vec![0.0f64; n_docs];
+        let mut covered = vec![0.0f64; n_docs];
+        let mut matched = vec![0u16; n_docs];
+        let mut denominator = 0.0;
+        let mut coverage_total = 0.0;
+        let sat_typical = TYPICAL_TF * (K1 + 1.0) / (TYPICAL_TF + K1);
+        let mut seen: Vec<&str> = Vec::with_capacity(stems.len());
+        for (stem, weight) in stems {
+            if seen.contains(&stem.as_str()) {
+                continue;
+            }
+            seen.push(stem);
+            match self.term_ids.get(stem) {
+                Some(&id) => {
+                    let idf = self.idf[id as usize];
+                    denominator += weight * idf * sat_typical;
+                    coverage_total += weight * idf;
+                    for &(doc, tf) in &self.postings[id as usize] {
+                        let d = doc as usize;
+                        let tf = f64::from(tf);
+                        let norm = 1.0 - B + B * self.doc_len[d] / self.avg_len;
+                        bm25[d] += weight * idf * tf * (K1 + 1.0) / (tf + K1 * norm);
+                        covered[d] += weight * idf;
+                        matched[d] = matched[d].saturating_add(1);
+                    }
+                }
+                None => {
+                    let idf = self.unknown_idf() * unknown_weight;
+                    denominator += weight * idf * sat_typical;
+                    coverage_total += weight * idf;
+                }
+            }
+        }
+        // Trigram cosine, best passage per document.
+        let grams = trigrams(words);
+        let passages = self.passage_norm.len();
+        let common = (passages as f64 * COMMON_GRAM_SHARE).max(COMMON_GRAM_MIN) as usize;
+        let mut q_norm = 0.0;
+        let mut dots = vec![0.0f32; passages];
+        let mut touched: Vec<u32> = Vec::new();
+        for (g, count) in &grams {
+            let Some(&id) = self.gram_ids.get(g) else {
+                // An unknown trigram still lengthens the query vector.
+                let w = f64::from(*count) * ((passages.max(1) as f64).ln() + 1.0);
+                q_norm += w * w;
+                continue;
+            };
+            let w = f64::from(*count) * self.gram_idf[id as usize];
+            q_norm += w * w;
+            let range = self.gram_offsets[id as usize] as usize
+                ..self.gram_offsets[id as usize + 1] as usize;
+            let postings = &self.gram_postings[range];
+            if postings.len() > common {
+                continue;
+            }
+            let wf = w as f32;
+            for &(p, pw) in postings {
+                let slot = &mut dots[p as usize];
+                if *slot == 0.0 {
+                    touched.push(p);
+                }
+                *slot += wf * pw;
+            }
+        }
+        let q_norm = q_norm.sqrt();
+        let mut ngram = vec![0.0f64; n_docs];
+        if q_norm > 0.0 {
+            for &p in &touched {
+                let cos = f64::from(dots[p as usize]) / (q_norm * self.passage_norm[p as usize]);
+                let d = self.passage_doc[p as usize] as usize;
+                if cos > ngram[d] {
+                    ngram[d] = cos.min(1.0);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for d in 0..n_docs {
+            if bm25[d] == 0.0 && ngram[d] == 0.0 {
+                continue;
+            }
+            out.push(DocScore {
+                doc: d,
+                bm25: if denominator > 0.0 {
+                    (bm25[d] / denominator).min(1.0)
+                } else {
+                    0.0
+                },
+                ngram: ngram[d],
+                coverage: if coverage_total > 0.0 {
+                    (covered[d] / coverage_total).min(1.0)
+                } else {
+                    0.0
+                },
+                matched: usize::from(matched[d]),
+            });
+        }
+        out
+    }
+}
+
+fn bm25_idf(n: f64, df: f64) -> f64 {
+    (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
+}

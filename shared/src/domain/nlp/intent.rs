@@ -1,0 +1,174 @@
+//! Intent detection before retrieval: ticket numbers, emergencies, greetings and small talk,
+//! and complaint reports with their category. Rules over weighted cue phrases
+//! (`lexicon-intent.tsv`, `lexicon-complaint.tsv`); the weights and thresholds are documented
+//! in docs/nlp.md.
+
+use super::lexicon::{non_overlapping, CueClass, PhraseMatch};
+
+/// Crockford base32 without I, L, O, U.
+fn is_crockford(c: char) -> bool {
+    c.is_ascii_digit() || (c.is_ascii_uppercase() && !matches!(c, 'I' | 'L' | 'O' | 'U'))
+}
+
+/// Finds a ticket id (`PS-` + 6 Crockford base32 characters; any case; the dash may be
+/// missing or be a space) and returns it normalised (`PS-7K3QX9`).
+pub fn find_ticket(text: &str) -> Option<String> {
+    let upper: Vec<char> = text.to_uppercase().chars().collect();
+    let n = upper.len();
+    let mut i = 0;
+    while i + 2 <= n {
+        let boundary = i == 0 || !upper[i - 1].is_alphanumeric();
+        if boundary && upper[i] == 'P' && upper.get(i + 1) == Some(&'S') {
+            let mut j = i + 2;
+            let spaced = upper.get(j) == Some(&' ');
+            if matches!(upper.get(j), Some('-') | Some(' ') | Some('_')) {
+                j += 1;
+            }
+            if j + 6 <= n {
+                let code: String = upper[j..j + 6].iter().collect();
+                let end_ok = upper.get(j + 6).is_none_or(|c| !c.is_alphanumeric());
+                // "ps barang": after a space, a code without a digit is far more likely a word.
+                let plausible = !spaced || code.chars().any(|c| c.is_ascii_digit());
+                if end_ok && plausible && code.chars().all(is_crockford) {
+                    return Some(format!("PS-{code}"));
+                }
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Sum of cue weights per class, longest matches first, plus where the info cues sit.
+#[derive(Debug, Clone, Default)]
+pub struct CueScores {
+    pub by_class: [f64; 16],
+    /// Tokens covered by a greeting / small-talk cue.
+    pub social_covered: Vec<bool>,
+    pub has_greet: bool,
+    pub has_thanks: bool,
+    pub has_ack_or_laugh: bool,
+}
+
+impl CueScores {
+    pub fn get(&self, class: CueClass) -> f64 {
+        self.by_class[class.index()]
+    }
+}
+
+/// Scores the cue matches of one message. `classes[m.pattern]` and `weights[m.pattern]`
+/// describe each pattern; `clause_of` gives the clause index of each token and
+/// `clause_edges` whether a token sits at the start or the end of its clause (info cues
+/// weigh fully there, half inside a narrative).
+pub fn score_cues(
+    matches: &[PhraseMatch],
+    classes: &[CueClass],
+    weights: &[f64],
+    token_count: usize,
+    at_edge: &[bool],
+    question_clause: &[bool],
+) -> CueScores {
+    let mut scores = CueScores {
+        social_covered: vec![false; token_count],
+        ..CueScores::default()
+    };
+    let mut sorted: Vec<PhraseMatch> = matches.to_vec();
+    sorted.sort_by_key(|m| classes[m.pattern].index());
+    for group in sorted.chunk_by(|a, b| classes[a.pattern] == classes[b.pattern]) {
+        let class = classes[group[0].pattern];
+        for m in non_overlapping(group.to_vec()) {
+            let mut w = weights[m.pattern];
+            if class == CueClass::Info {
+                let span = m.start..m.start + m.len;
+                let edge = span
+                    .clone()
+                    .any(|t| at_edge.get(t).copied().unwrap_or(false));
+                let asked = span
+                    .into_iter()
+                    .any(|t| question_clause.get(t).copied().unwrap_or(false));
+                if !edge && !asked {
+                    w *= 0.5;
+                }
+            }
+            scores.by_class[class.index()] += w;
+            let social = matches!(
+                class,
+                CueClass::Greet | CueClass::Thanks | CueClass::Ack | CueClass::Laugh
+            );
+            if social {
+                for t in m.start..m.start + m.len {
+                    if let Some(c) = scores.social_covered.get_mut(t) {
+                        *c = true;
+                    }
+                }
+                match class {
+                    CueClass::Greet => scores.has_greet = true,
+                    CueClass::Thanks => scores.has_thanks = true,
+                    _ => scores.has_ack_or_laugh = true,
+                }
+            }
+        }
+    }
+    scores
+}
+
+/// Emergency rule: a life-threat cue that nothing calms down, or an incident with urgency.
+pub fn is_emergency(cues: &CueScores, shouting: bool, exclamations: usize) -> bool {
+    let strong = cues.get(CueClass::Emergency);
+    let danger = cues.get(CueClass::Danger);
+    let mut urgent = cues.get(CueClass::Urgent);
+    if shouting {
+        urgent += 1.0;
+    }
+    if exclamations >= 2 {
+        urgent += 1.0;
+    }
+    let calm = cues.get(CueClass::Calm)
+        + if cues.get(CueClass::Info) >= 2.0 {
+            1.0
+        } else {
+            0.0
+        };
+    if strong >= 2.0 && calm < 2.0 {
+        return true;
+    }
+    if strong >= 1.5 && danger + urgent >= 1.0 && calm < 2.0 {
+        return true;
+    }
+    danger >= 1.0 && urgent >= 2.0 && calm < 1.0
+}
+
+/// How much a message reads like a report of a concrete problem rather than a question.
+pub fn complaint_strength(cues: &CueScores, time_bonus: f64, asked: bool) -> f64 {
+    let problem = cues.get(CueClass::Problem).min(4.0);
+    let time = (cues.get(CueClass::Time) + time_bonus).min(2.0);
+    let place = cues.get(CueClass::Place).min(2.0);
+    let request = cues.get(CueClass::Request).min(2.0);
+    let vent = cues.get(CueClass::Vent).min(2.0);
+    let mine = cues.get(CueClass::Mine).min(1.0);
+    let mut info = cues.get(CueClass::Info).min(4.0);
+    if cues.get(CueClass::Report) > 0.0 && info >= 1.0 {
+        // "lapor ... ke mana": a question about reporting, not a report.
+        info += 1.0;
+    }
+    if asked {
+        info += 1.0;
+    }
+    problem + 0.6 * time + 0.6 * place + request + vent + 0.4 * mine - info
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticket_ids_any_case_with_or_without_dash() {
+        assert_eq!(
+            find_ticket("cek ps-7k3qx9 dong").as_deref(),
+            Some("PS-7K3QX9")
+        );
+        assert_eq!(find_ticket("PS7K3QX9").as_deref(), Some("PS-7K3QX9"));
+        assert_eq!(find_ticket("PS-7K3QXI"), None);
+        assert_eq!(find_ticket("psikolog"), None);
+    }
+}

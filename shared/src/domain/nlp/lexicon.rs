@@ -1,0 +1,420 @@
+//! The project-owned word lists (`infra/seed/lexicon*.tsv`), compiled into the binary with
+//! `include_str!` so a Lambda needs no file at run time, and the phrase matcher that applies
+//! them.
+
+use super::{
+    fxhash::{FastMap, FastSet},
+    text,
+};
+
+const LEXICON: &str = include_str!("../../../../infra/seed/lexicon.tsv");
+const INDOCOLLEX: &str = include_str!("../../../../infra/seed/lexicon-indocollex.tsv");
+const STOPWORDS: &str = include_str!("../../../../infra/seed/lexicon-stopwords.tsv");
+const STEMS: &str = include_str!("../../../../infra/seed/lexicon-stem.tsv");
+const INTENT: &str = include_str!("../../../../infra/seed/lexicon-intent.tsv");
+const COMPLAINT: &str = include_str!("../../../../infra/seed/lexicon-complaint.tsv");
+const PLACES: &str = include_str!("../../../../infra/seed/lexicon-places.tsv");
+
+/// The raw text of every lexicon file; [`LexiconSources::builtin`] is what ships.
+#[derive(Debug, Clone, Copy)]
+pub struct LexiconSources<'a> {
+    pub lexicon: &'a str,
+    pub indocollex: &'a str,
+    pub stopwords: &'a str,
+    pub stems: &'a str,
+    pub intent: &'a str,
+    pub complaint: &'a str,
+    pub places: &'a str,
+}
+
+impl LexiconSources<'static> {
+    pub fn builtin() -> Self {
+        Self {
+            lexicon: LEXICON,
+            indocollex: INDOCOLLEX,
+            stopwords: STOPWORDS,
+            stems: STEMS,
+            intent: INTENT,
+            complaint: COMPLAINT,
+            places: PLACES,
+        }
+    }
+}
+
+/// Where a replacement comes from: project entries always apply; IndoCollex entries only to
+/// words the corpus does not use itself (IndoCollex maps `kk` to `kakak`, `smp` to `sampai`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    Project,
+    IndoCollex,
+}
+
+#[derive(Debug, Clone)]
+struct Replacement {
+    from: Vec<String>,
+    to: Vec<String>,
+    origin: Origin,
+}
+
+/// Class of an intent cue (see the header of `lexicon-intent.tsv`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CueClass {
+    Greet,
+    Thanks,
+    Ack,
+    Laugh,
+    Info,
+    Report,
+    Problem,
+    Time,
+    Place,
+    Request,
+    Vent,
+    Mine,
+    Emergency,
+    Danger,
+    Urgent,
+    Calm,
+}
+
+impl CueClass {
+    fn parse(name: &str) -> Option<Self> {
+        Some(match name {
+            "greet" => Self::Greet,
+            "thanks" => Self::Thanks,
+            "ack" => Self::Ack,
+            "laugh" => Self::Laugh,
+            "info" => Self::Info,
+            "report" => Self::Report,
+            "problem" => Self::Problem,
+            "time" => Self::Time,
+            "place" => Self::Place,
+            "request" => Self::Request,
+            "vent" => Self::Vent,
+            "mine" => Self::Mine,
+            "emergency" => Self::Emergency,
+            "danger" => Self::Danger,
+            "urgent" => Self::Urgent,
+            "calm" => Self::Calm,
+            _ => return None,
+        })
+    }
+
+    pub const ALL: [CueClass; 16] = [
+        Self::Greet,
+        Self::Thanks,
+        Self::Ack,
+        Self::Laugh,
+        Self::Info,
+        Self::Report,
+        Self::Problem,
+        Self::Time,
+        Self::Place,
+        Self::Request,
+        Self::Vent,
+        Self::Mine,
+        Self::Emergency,
+        Self::Danger,
+        Self::Urgent,
+        Self::Calm,
+    ];
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Kind of a gazetteer entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlaceKind {
+    /// Inside Kota Probolinggo.
+    Kota,
+    /// Kabupaten Probolinggo, a different local government.
+    Kabupaten,
+    /// Another city or regency.
+    Elsewhere,
+}
+
+/// All lexicon data, parsed. Lines that do not parse are counted in `bad_lines` (a test
+/// keeps it at zero) instead of failing the engine.
+#[derive(Debug, Clone)]
+pub struct Lexicon {
+    replacements: FastMap<String, Vec<Replacement>>,
+    pub stopwords: FastSet<String>,
+    pub stem_overrides: FastMap<String, String>,
+    pub intent_cues: Vec<(String, CueClass, f64)>,
+    pub complaint_cues: Vec<(String, String, f64)>,
+    pub places: Vec<(String, PlaceKind)>,
+    /// Every word that appears on either side of a replacement: known words, never "repaired".
+    pub known_words: FastSet<String>,
+    pub bad_lines: Vec<String>,
+}
+
+fn data_lines(source: &str) -> impl Iterator<Item = (usize, &str)> {
+    source
+        .lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l))
+        .filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#'))
+}
+
+impl Lexicon {
+    pub fn builtin() -> Self {
+        Self::parse(LexiconSources::builtin())
+    }
+
+    pub fn parse(src: LexiconSources<'_>) -> Self {
+        let mut lexicon = Lexicon {
+            replacements: FastMap::default(),
+            stopwords: FastSet::default(),
+            stem_overrides: FastMap::default(),
+            intent_cues: Vec::new(),
+            complaint_cues: Vec::new(),
+            places: Vec::new(),
+            known_words: FastSet::default(),
+            bad_lines: Vec::new(),
+        };
+        for (origin, source, name) in [
+            (Origin::Project, src.lexicon, "lexicon.tsv"),
+            (Origin::IndoCollex, src.indocollex, "lexicon-indocollex.tsv"),
+        ] {
+            for (n, line) in data_lines(source) {
+                let cols: Vec<&str> = line.split('\t').collect();
+                if cols.len() < 2 || cols[0].trim().is_empty() {
+                    lexicon.bad_lines.push(format!("{name}:{n}"));
+                    continue;
+                }
+                let from: Vec<String> = cols[0].split_whitespace().map(str::to_string).collect();
+                let to: Vec<String> = cols[1].split_whitespace().map(str::to_string).collect();
+                for w in from.iter().chain(to.iter()) {
+                    lexicon.known_words.insert(w.clone());
+                }
+                let key = from[0].clone();
+                let entry = lexicon.replacements.entry(key).or_default();
+                // The project list is read first: a later IndoCollex row never replaces it.
+                if entry.iter().any(|r| r.from == from) {
+                    continue;
+                }
+                entry.push(Replacement { from, to, origin });
+            }
+        }
+        for list in lexicon.replacements.values_mut() {
+            list.sort_by_key(|r| std::cmp::Reverse(r.from.len()));
+        }
+        for (_, line) in data_lines(src.stopwords) {
+            lexicon.stopwords.insert(line.trim().to_string());
+        }
+        for (n, line) in data_lines(src.stems) {
+            match line.split_once('\t') {
+                Some((word, stem)) if !word.trim().is_empty() && !stem.trim().is_empty() => {
+                    lexicon
+                        .stem_overrides
+                        .insert(word.trim().to_string(), stem.trim().to_string());
+                }
+                _ => lexicon.bad_lines.push(format!("lexicon-stem.tsv:{n}")),
+            }
+        }
+        for (n, line) in data_lines(src.intent) {
+            let cols: Vec<&str> = line.split('\t').collect();
+            let parsed = match cols.as_slice() {
+                [phrase, class, weight] => CueClass::parse(class.trim())
+                    .zip(weight.trim().parse::<f64>().ok())
+                    .map(|(c, w)| (phrase.trim().to_string(), c, w)),
+                _ => None,
+            };
+            match parsed {
+                Some(cue) => lexicon.intent_cues.push(cue),
+                None => lexicon.bad_lines.push(format!("lexicon-intent.tsv:{n}")),
+            }
+        }
+        for (n, line) in data_lines(src.complaint) {
+            let cols: Vec<&str> = line.split('\t').collect();
+            let parsed = match cols.as_slice() {
+                [phrase, category, weight] => weight
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+                    .map(|w| (phrase.trim().to_string(), category.trim().to_string(), w)),
+                _ => None,
+            };
+            match parsed {
+                Some(cue) => lexicon.complaint_cues.push(cue),
+                None => lexicon.bad_lines.push(format!("lexicon-complaint.tsv:{n}")),
+            }
+        }
+        for (n, line) in data_lines(src.places) {
+            let parsed = match line.split_once('\t') {
+                Some((name, "kota")) => Some((name, PlaceKind::Kota)),
+                Some((name, "kabupaten")) => Some((name, PlaceKind::Kabupaten)),
+                Some((name, "luar")) => Some((name, PlaceKind::Elsewhere)),
+                _ => None,
+            };
+            match parsed {
+                Some((name, kind)) => lexicon.places.push((name.trim().to_string(), kind)),
+                None => lexicon.bad_lines.push(format!("lexicon-places.tsv:{n}")),
+            }
+        }
+        lexicon
+    }
+
+    /// Replaces chat abbreviations, regional words and government synonyms by their canonical
+    /// words, longest phrase first. `is_corpus_word` protects words the corpus itself uses
+    /// from IndoCollex rows.
+    pub fn apply(&self, tokens: &[String], is_corpus_word: impl Fn(&str) -> bool) -> Vec<String> {
+        let mut out = Vec::with_capacity(tokens.len() + 2);
+        let mut i = 0;
+        'outer: while i < tokens.len() {
+            if let Some(candidates) = self.replacements.get(&tokens[i]) {
+                for r in candidates {
+                    let n = r.from.len();
+                    if i + n > tokens.len() || tokens[i..i + n] != r.from[..] {
+                        continue;
+                    }
+                    if r.origin == Origin::IndoCollex && is_corpus_word(&tokens[i]) {
+                        continue;
+                    }
+                    out.extend(r.to.iter().cloned());
+                    i += n;
+                    continue 'outer;
+                }
+            }
+            out.push(tokens[i].clone());
+            i += 1;
+        }
+        out
+    }
+
+    /// Whether `word` is the source of a replacement (used to avoid "repairing" it).
+    pub fn is_replaced(&self, word: &str) -> bool {
+        self.replacements.contains_key(word)
+    }
+
+    /// Normalises a cue phrase written in any spelling into pattern tokens: exact words go
+    /// through the tokeniser and [`Lexicon::apply`]; a word ending in `*` stays a prefix.
+    pub fn pattern(&self, phrase: &str) -> Vec<PatternToken> {
+        let mut pattern = Vec::new();
+        let mut run: Vec<String> = Vec::new();
+        let flush = |run: &mut Vec<String>, pattern: &mut Vec<PatternToken>| {
+            if !run.is_empty() {
+                let tokens = text::tokenize(&run.join(" "));
+                for t in self.apply(&tokens, |_| true) {
+                    pattern.push(PatternToken::Exact(t));
+                }
+                run.clear();
+            }
+        };
+        for word in phrase.split_whitespace() {
+            if let Some(prefix) = word.strip_suffix('*') {
+                flush(&mut run, &mut pattern);
+                pattern.push(PatternToken::Prefix(prefix.to_lowercase()));
+            } else {
+                run.push(word.to_string());
+            }
+        }
+        flush(&mut run, &mut pattern);
+        pattern
+    }
+}
+
+/// One word of a cue pattern.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PatternToken {
+    Exact(String),
+    Prefix(String),
+}
+
+impl PatternToken {
+    fn matches(&self, token: &str) -> bool {
+        match self {
+            PatternToken::Exact(w) => w == token,
+            PatternToken::Prefix(p) => token.starts_with(p.as_str()),
+        }
+    }
+}
+
+/// A set of patterns, each with a payload index; finds every occurrence in a token list.
+#[derive(Debug, Clone, Default)]
+pub struct PhraseMatcher {
+    by_first: FastMap<String, Vec<usize>>,
+    /// Patterns that start with a prefix word, by the prefix's first byte.
+    prefix_first: FastMap<u8, Vec<usize>>,
+    patterns: Vec<Vec<PatternToken>>,
+}
+
+/// One occurrence: pattern index, first token, number of tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PhraseMatch {
+    pub pattern: usize,
+    pub start: usize,
+    pub len: usize,
+}
+
+impl PhraseMatcher {
+    /// Adds a pattern and returns its index (empty patterns are kept but never match).
+    pub fn add(&mut self, pattern: Vec<PatternToken>) -> usize {
+        let index = self.patterns.len();
+        match pattern.first() {
+            Some(PatternToken::Exact(w)) => self.by_first.entry(w.clone()).or_default().push(index),
+            Some(PatternToken::Prefix(p)) => {
+                let key = p.as_bytes().first().copied().unwrap_or(0);
+                self.prefix_first.entry(key).or_default().push(index);
+            }
+            None => {}
+        }
+        self.patterns.push(pattern);
+        index
+    }
+
+    pub fn find(&self, tokens: &[String]) -> Vec<PhraseMatch> {
+        let mut found = Vec::new();
+        for start in 0..tokens.len() {
+            let exact = self
+                .by_first
+                .get(&tokens[start])
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
+            let first = tokens[start].as_bytes().first().copied().unwrap_or(0);
+            let prefixed = self
+                .prefix_first
+                .get(&first)
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
+            for &p in exact.iter().chain(prefixed.iter()) {
+                let pattern = &self.patterns[p];
+                let len = pattern.len();
+                if start + len <= tokens.len()
+                    && pattern
+                        .iter()
+                        .zip(&tokens[start..start + len])
+                        .all(|(pt, t)| pt.matches(t))
+                {
+                    found.push(PhraseMatch {
+                        pattern: p,
+                        start,
+                        len,
+                    });
+                }
+            }
+        }
+        found
+    }
+}
+
+/// Keeps, among matches that share a group (a cue class, a category), the longest ones first
+/// and drops any match whose tokens are all covered already: "jalan rusak" wins over "jalan*"
+/// and "rusak*" inside it.
+pub fn non_overlapping(mut matches: Vec<PhraseMatch>) -> Vec<PhraseMatch> {
+    matches.sort_by(|a, b| b.len.cmp(&a.len).then(a.start.cmp(&b.start)));
+    let mut covered: Vec<(usize, usize)> = Vec::new();
+    let mut kept = Vec::new();
+    for m in matches {
+        let inside = covered
+            .iter()
+            .any(|&(s, e)| m.start >= s && m.start + m.len <= e);
+        if !inside {
+            covered.push((m.start, m.start + m.len));
+            kept.push(m);
+        }
+    }
+    kept
+}

@@ -1,0 +1,374 @@
+//! Text normalisation: PII masking (run first, so nothing after it — logs included — sees a NIK
+//! or a phone number), then lowercasing, URL/emoji/punctuation removal, reduplication and
+//! elongation. Everything here is pure and allocation-light: it runs on every message.
+
+/// Placeholder for a 16-digit NIK (or KK number: same shape, same sensitivity).
+pub const NIK_MASK: &str = "[NIK]";
+/// Placeholder for an Indonesian phone number (+62…, 62 8…, 08…, (0335) …).
+pub const PHONE_MASK: &str = "[TELP]";
+/// Placeholder for any other run of 10 or more digits (BPJS card, NOP PBB, account numbers).
+pub const NUMBER_MASK: &str = "[NOMOR]";
+/// Placeholder for an e-mail address.
+pub const EMAIL_MASK: &str = "[EMAIL]";
+
+/// The placeholders as the tokeniser sees them (after lowercasing).
+const LOWER_MASKS: [&str; 4] = ["[nik]", "[telp]", "[nomor]", "[email]"];
+
+/// Replaces NIK/KK numbers, phone numbers, other long digit runs and e-mail addresses by
+/// placeholders. Digit groups separated by one space, dot or dash are joined first, because
+/// citizens type `0812-3456-7890` or `3574 0123 4567 0001`.
+pub fn mask_pii(text: &str) -> String {
+    let without_email = mask_emails(text);
+    mask_digit_runs(&without_email)
+}
+
+fn mask_emails(text: &str) -> String {
+    if !text.contains('@') {
+        return text.to_string();
+    }
+    text.split(' ')
+        .map(|word| {
+            if looks_like_email(word) {
+                EMAIL_MASK
+            } else {
+                word
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn looks_like_email(word: &str) -> bool {
+    let trimmed = word.trim_matches(|c: char| !c.is_alphanumeric());
+    match trimmed.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty() && domain.contains('.') && !domain.starts_with('.')
+        }
+        None => false,
+    }
+}
+
+/// A maximal group of consecutive ASCII digits, by byte offsets.
+#[derive(Clone, Copy)]
+struct Group {
+    start: usize,
+    end: usize,
+}
+
+fn mask_digit_runs(text: &str) -> String {
+    let bytes = text.as_bytes();
+    // Collect digit groups; a "chain" is a sequence of groups separated by exactly one
+    // separator character (space, dot, dash) or wrapped like "(0335) 4438894".
+    let mut groups: Vec<Group> = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i].is_ascii_digit() {
+            let start = i;
+            while i < bytes.len() && bytes[i].is_ascii_digit() {
+                i += 1;
+            }
+            groups.push(Group { start, end: i });
+        } else {
+            i += 1;
+        }
+    }
+    if groups.is_empty() {
+        return text.to_string();
+    }
+    let mut replacements: Vec<(usize, usize, &str)> = Vec::new();
+    let mut g = 0;
+    while g < groups.len() {
+        // Extend the chain while the gap to the next group is one separator.
+        let mut chain_end = g;
+        while chain_end + 1 < groups.len()
+            && joinable(bytes, groups[chain_end].end, groups[chain_end + 1].start)
+        {
+            chain_end += 1;
+        }
+        // Longest PII span starting at g inside the chain, else move on by one group.
+        let mut matched = None;
+        let mut last = chain_end;
+        loop {
+            let digits = collect_digits(bytes, &groups[g..=last]);
+            let plus = groups[g].start > 0 && bytes[groups[g].start - 1] == b'+';
+            let bounded = !alnum_at(
+                bytes,
+                groups[g].start.wrapping_sub(if plus { 2 } else { 1 }),
+            ) && !alnum_at(bytes, groups[last].end);
+            if bounded {
+                if let Some(mask) = classify(&digits, plus) {
+                    matched = Some((last, mask, plus));
+                    break;
+                }
+            }
+            if last == g {
+                break;
+            }
+            last -= 1;
+        }
+        match matched {
+            Some((last, mask, plus)) => {
+                let mut start = groups[g].start;
+                if plus {
+                    start -= 1;
+                }
+                // "(0335) 4438894": swallow the opening parenthesis too.
+                if start > 0 && bytes[start - 1] == b'(' {
+                    start -= 1;
+                }
+                replacements.push((start, groups[last].end, mask));
+                g = last + 1;
+            }
+            None => g += 1,
+        }
+    }
+    if replacements.is_empty() {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut cursor = 0;
+    for (start, end, mask) in replacements {
+        out.push_str(&text[cursor..start]);
+        out.push_str(mask);
+        cursor = end;
+    }
+    out.push_str(&text[cursor..]);
+    out
+}
+
+fn alnum_at(bytes: &[u8], index: usize) -> bool {
+    bytes.get(index).is_some_and(|b| b.is_ascii_alphanumeric())
+}
+
+fn joinable(bytes: &[u8], end: usize, next_start: usize) -> bool {
+    let gap = &bytes[end..next_start];
+    matches!(
+        gap,
+        [b' ' | b'-' | b'.'] | [b')', b' '] | [b')'] | [b')', b'-']
+    )
+}
+
+fn collect_digits(bytes: &[u8], groups: &[Group]) -> String {
+    let mut digits = String::new();
+    for group in groups {
+        for &b in &bytes[group.start..group.end] {
+            digits.push(char::from(b));
+        }
+    }
+    digits
+}
+
+fn classify(digits: &str, plus: bool) -> Option<&'static str> {
+    let n = digits.len();
+    if n == 16 {
+        return Some(NIK_MASK);
+    }
+    let international = digits.starts_with("62")
+        && (10..=15).contains(&n)
+        && (plus || digits[2..].starts_with('8'));
+    let national = digits.starts_with('0') && (9..=13).contains(&n);
+    if international || national {
+        return Some(PHONE_MASK);
+    }
+    if n >= 10 {
+        return Some(NUMBER_MASK);
+    }
+    None
+}
+
+/// Lowercases and splits a (masked) message into word tokens: URLs, emoji, placeholders and
+/// punctuation go; apostrophes join (`jum'at` → `jumat`); `anak-anak`, `anak2` and
+/// `dibentak-bentak` reduce to one word; `300rb` splits into `300 rb`.
+pub fn tokenize(text: &str) -> Vec<String> {
+    let mut cleaned = String::with_capacity(text.len());
+    for word in text.split_whitespace() {
+        let lower = word.to_lowercase();
+        if lower.starts_with("http://")
+            || lower.starts_with("https://")
+            || lower.starts_with("www.")
+        {
+            cleaned.push(' ');
+            continue;
+        }
+        let mut w = lower;
+        if w.contains('[') {
+            for mask in LOWER_MASKS {
+                if w.contains(mask) {
+                    w = w.replace(mask, " ");
+                }
+            }
+        }
+        for c in w.chars() {
+            match c {
+                '\'' | '’' | '`' | '‘' => {}
+                'a'..='z' | '0'..='9' | '-' => cleaned.push(c),
+                'é' | 'è' | 'ê' => cleaned.push('e'),
+                'á' | 'à' | 'â' => cleaned.push('a'),
+                _ => cleaned.push(' '),
+            }
+        }
+        cleaned.push(' ');
+    }
+    let mut tokens = Vec::new();
+    for raw in cleaned.split_whitespace() {
+        let parts: Vec<&str> = raw.split('-').filter(|p| !p.is_empty()).collect();
+        let parts = collapse_hyphen_reduplication(&parts);
+        for part in parts {
+            push_part(part, &mut tokens);
+        }
+    }
+    tokens
+}
+
+fn collapse_hyphen_reduplication<'a>(parts: &[&'a str]) -> Vec<&'a str> {
+    if parts.len() == 2 {
+        let (a, b) = (parts[0], parts[1]);
+        // anak-anak, tiba-tiba; dibentak-bentak; anak-anaknya.
+        if a == b || (a.ends_with(b) && b.len() >= 3) {
+            return vec![a];
+        }
+        if let Some(rest) = b.strip_prefix(a) {
+            if matches!(rest, "nya" | "an" | "ku" | "mu") {
+                return vec![b];
+            }
+        }
+    }
+    parts.to_vec()
+}
+
+fn push_part(part: &str, tokens: &mut Vec<String>) {
+    let bytes = part.as_bytes();
+    // Chat reduplication: anak2, jadi2, anak2nya.
+    if let Some(pos) = part.find('2') {
+        let (head, tail) = (&part[..pos], &part[pos + 1..]);
+        if head.len() >= 2
+            && head.bytes().all(|b| b.is_ascii_lowercase())
+            && tail.bytes().all(|b| b.is_ascii_lowercase())
+        {
+            tokens.push(format!("{head}{tail}"));
+            return;
+        }
+    }
+    // 300rb, 17th, 3x, 2bln: a number followed by a unit.
+    let digits = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
+    if digits > 0 && digits < bytes.len() && bytes[digits..].iter().all(|b| b.is_ascii_lowercase())
+    {
+        tokens.push(part[..digits].to_string());
+        tokens.push(part[digits..].to_string());
+        return;
+    }
+    tokens.push(part.to_string());
+}
+
+/// Repairs elongated words ("tolongggg", "pleasee"): every run of three or more equal letters
+/// becomes two letters when that spelling is known, else one.
+pub fn fix_elongation(token: &str, is_known: impl Fn(&str) -> bool) -> String {
+    let b = token.as_bytes();
+    if !b.windows(3).any(|w| w[0] == w[1] && w[1] == w[2]) {
+        return token.to_string();
+    }
+    let chars: Vec<char> = token.chars().collect();
+    let mut has_run = false;
+    let mut i = 0;
+    while i < chars.len() {
+        let mut j = i;
+        while j < chars.len() && chars[j] == chars[i] {
+            j += 1;
+        }
+        if j - i >= 3 && chars[i].is_alphabetic() {
+            has_run = true;
+        }
+        i = j;
+    }
+    if !has_run {
+        return token.to_string();
+    }
+    let collapse = |keep: usize| -> String {
+        let mut out = String::with_capacity(token.len());
+        let mut i = 0;
+        while i < chars.len() {
+            let mut j = i;
+            while j < chars.len() && chars[j] == chars[i] {
+                j += 1;
+            }
+            let run = j - i;
+            let n = if run >= 3 && chars[i].is_alphabetic() {
+                keep
+            } else {
+                run
+            };
+            for _ in 0..n {
+                out.push(chars[i]);
+            }
+            i = j;
+        }
+        out
+    };
+    let two = collapse(2);
+    if is_known(&two) {
+        return two;
+    }
+    collapse(1)
+}
+
+/// Surface features of the raw message that intent detection uses (they vanish in the tokens).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Surface {
+    pub question_mark: bool,
+    pub exclamations: usize,
+    /// Share of upper-case letters among letters (shouting), 0 when there are fewer than 8.
+    pub upper_ratio: f64,
+}
+
+impl Surface {
+    pub fn of(text: &str) -> Self {
+        let mut letters = 0usize;
+        let mut upper = 0usize;
+        for c in text.chars() {
+            if c.is_alphabetic() {
+                letters += 1;
+                if c.is_uppercase() {
+                    upper += 1;
+                }
+            }
+        }
+        Self {
+            question_mark: text.contains('?'),
+            exclamations: text.matches('!').count(),
+            upper_ratio: if letters >= 8 {
+                upper as f64 / letters as f64
+            } else {
+                0.0
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_separated_phone_and_keeps_short_numbers() {
+        assert_eq!(mask_pii("wa 0812-3456-7890 rt 02"), "wa [TELP] rt 02");
+        assert_eq!(mask_pii("jam 7 sampai 12"), "jam 7 sampai 12");
+    }
+
+    #[test]
+    fn placeholders_are_known_to_the_tokeniser_in_lower_case() {
+        let masks = [NIK_MASK, PHONE_MASK, NUMBER_MASK, EMAIL_MASK].map(str::to_lowercase);
+        assert_eq!(masks, LOWER_MASKS);
+        assert!(tokenize(&mask_pii("nik 3574012345670001 email a@b.id"))
+            .iter()
+            .all(|t| t == "nik" || t == "email"));
+    }
+
+    #[test]
+    fn hyphen_and_digit_reduplication() {
+        assert_eq!(
+            tokenize("anak-anak anak2nya dibentak-bentak"),
+            ["anak", "anaknya", "dibentak"]
+        );
+        assert_eq!(tokenize("300rb"), ["300", "rb"]);
+    }
+}

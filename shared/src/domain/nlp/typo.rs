@@ -1,0 +1,186 @@
+//! Typo repair of out-of-vocabulary words against the corpus vocabulary, with a symmetric
+//! delete index (SymSpell): a lookup costs a few hash probes instead of a scan of the
+//! vocabulary, which keeps it well under a millisecond at 10 000 entries.
+
+use super::fxhash::FastMap;
+
+/// Words shorter than this are never repaired: too many short words are one edit apart.
+pub const MIN_LEN: usize = 5;
+/// From this length on, two edits are allowed.
+pub const TWO_EDITS_FROM: usize = 10;
+
+#[derive(Debug, Clone, Default)]
+pub struct TypoIndex {
+    words: Vec<String>,
+    frequency: Vec<u32>,
+    /// Delete variant (the word with up to N characters removed) -> word indices.
+    deletes: FastMap<String, Vec<u32>>,
+}
+
+fn deletes_of(word: &str, depth: usize, out: &mut Vec<String>) {
+    let chars: Vec<char> = word.chars().collect();
+    let mut frontier = vec![chars];
+    for _ in 0..depth {
+        let mut next = Vec::new();
+        for w in &frontier {
+            if w.len() <= 2 {
+                continue;
+            }
+            for i in 0..w.len() {
+                let mut v = w.clone();
+                v.remove(i);
+                next.push(v);
+            }
+        }
+        for v in &next {
+            out.push(v.iter().collect());
+        }
+        frontier = next;
+    }
+}
+
+fn max_edits(len: usize) -> usize {
+    if len >= TWO_EDITS_FROM {
+        2
+    } else {
+        1
+    }
+}
+
+impl TypoIndex {
+    /// `words`: corpus word -> how often it occurs (ties are broken towards frequent words).
+    pub fn build(words: &FastMap<String, u32>) -> Self {
+        let mut index = TypoIndex::default();
+        let mut sorted: Vec<(&String, &u32)> = words
+            .iter()
+            .filter(|(w, _)| w.len() >= MIN_LEN - 1)
+            .collect();
+        sorted.sort();
+        let mut scratch = Vec::new();
+        for (word, &freq) in sorted {
+            if !word.bytes().all(|b| b.is_ascii_lowercase()) {
+                continue;
+            }
+            let id = index.words.len() as u32;
+            index.words.push(word.clone());
+            index.frequency.push(freq);
+            index.deletes.entry(word.clone()).or_default().push(id);
+            scratch.clear();
+            deletes_of(word, max_edits(word.len()), &mut scratch);
+            for d in scratch.drain(..) {
+                let list = index.deletes.entry(d).or_default();
+                if list.last() != Some(&id) {
+                    list.push(id);
+                }
+            }
+        }
+        index
+    }
+
+    pub fn len(&self) -> usize {
+        self.words.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+
+    /// The closest corpus word within the allowed edit distance, if exactly one distance
+    /// class wins; ties at that distance go to the most frequent word.
+    pub fn correct(&self, word: &str) -> Option<&str> {
+        let len = word.chars().count();
+        if len < MIN_LEN || !word.bytes().all(|b| b.is_ascii_lowercase()) {
+            return None;
+        }
+        let limit = max_edits(len);
+        let mut variants = vec![word.to_string()];
+        deletes_of(word, limit, &mut variants);
+        let mut best: Option<(usize, u32, u32)> = None; // (distance, -freq, id)
+        let mut seen: Vec<u32> = Vec::new();
+        for v in &variants {
+            let Some(ids) = self.deletes.get(v) else {
+                continue;
+            };
+            for &id in ids {
+                if seen.contains(&id) {
+                    continue;
+                }
+                seen.push(id);
+                let candidate = &self.words[id as usize];
+                if !same_start(word, candidate) {
+                    continue;
+                }
+                let Some(d) = bounded_distance(word, candidate, limit) else {
+                    continue;
+                };
+                let freq = self.frequency[id as usize];
+                let better = match best {
+                    None => true,
+                    Some((bd, bf, _)) => d < bd || (d == bd && freq > bf),
+                };
+                if better {
+                    best = Some((d, freq, id));
+                }
+            }
+        }
+        best.filter(|&(d, _, _)| d > 0)
+            .map(|(_, _, id)| self.words[id as usize].as_str())
+    }
+}
+
+/// Citizens rarely mistype the first letter: a candidate must start with the same letter, or
+/// be the first two letters swapped. This keeps real words outside the corpus ("janda",
+/// "rawon") from being "repaired" into corpus words ("tanda", "tawon").
+fn same_start(word: &str, candidate: &str) -> bool {
+    let (w, c) = (word.as_bytes(), candidate.as_bytes());
+    match (w, c) {
+        ([a, ..], [b, ..]) if a == b => true,
+        ([a, b, ..], [c0, c1, ..]) => a == c1 && b == c0,
+        _ => false,
+    }
+}
+
+/// Optimal-string-alignment distance (Damerau with adjacent transpositions), or `None` when
+/// above `limit`.
+pub fn bounded_distance(a: &str, b: &str, limit: usize) -> Option<usize> {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    if a.len().abs_diff(b.len()) > limit {
+        return None;
+    }
+    let (n, m) = (a.len(), b.len());
+    let mut prev2 = vec![0usize; m + 1];
+    let mut prev: Vec<usize> = (0..=m).collect();
+    let mut cur = vec![0usize; m + 1];
+    for i in 1..=n {
+        cur[0] = i;
+        let mut row_min = cur[0];
+        for j in 1..=m {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(prev2[j - 2] + 1);
+            }
+            cur[j] = v;
+            row_min = row_min.min(v);
+        }
+        if row_min > limit {
+            return None;
+        }
+        std::mem::swap(&mut prev2, &mut prev);
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    let d = prev[m];
+    (d <= limit).then_some(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distance_counts_transpositions_once() {
+        assert_eq!(bounded_distance("syarat", "syarta", 2), Some(1));
+        assert_eq!(bounded_distance("abc", "xyz", 1), None);
+    }
+}
