@@ -10,9 +10,11 @@ use prolink::{
         sqlite::{SqliteDb, SqliteStore},
     },
     app::{
+        answering::{answer_json, answer_text, ask_lines, evaluate},
         content_import::{import_dir, ImportError, DEFAULT_SEED_DIR},
-        local::{serve, LocalOptions, DB_FILE},
+        local::{ensure_content, serve, LocalOptions, DB_FILE},
     },
+    domain::nlp::{Engine, KnowledgeBase},
     ports::{ContentStore, SystemClock},
 };
 
@@ -50,6 +52,29 @@ enum Command {
         #[arg(default_value = DEFAULT_SEED_DIR)]
         seed_dir: PathBuf,
     },
+    /// Ask the answering engine: what would the bot make of this message?
+    Ask {
+        /// Data folder of the local store (the seed is imported when it is empty).
+        #[arg(long, env = "PROLINK_DATA_DIR", default_value = "./data")]
+        data: PathBuf,
+        /// One JSON object per answer: {"kind", "id", "score", "alternatives"}.
+        #[arg(long)]
+        json: bool,
+        /// Read one message per line from standard input; one answer per line, same order.
+        #[arg(long, conflicts_with = "text")]
+        stdin: bool,
+        /// The message (several words are joined with spaces).
+        #[arg(required_unless_present = "stdin")]
+        text: Vec<String>,
+    },
+    /// Evaluate the answering engine on labelled messages (lines {"q", "expect"}).
+    Eval {
+        /// Data folder of the local store (the seed is imported when it is empty).
+        #[arg(long, env = "PROLINK_DATA_DIR", default_value = "./data")]
+        data: PathBuf,
+        /// JSON Lines file: expect = a FAQ id, complaint:<category>, emergency or fallback.
+        file: PathBuf,
+    },
 }
 
 #[tokio::main]
@@ -75,7 +100,60 @@ async fn main() -> anyhow::Result<ExitCode> {
             dynamodb_table,
             seed_dir,
         } => import(data, dynamodb_table, seed_dir).await,
+        Command::Ask {
+            data,
+            json,
+            stdin,
+            text,
+        } => {
+            let engine = local_engine(&data).await?;
+            if stdin {
+                let input = std::io::stdin().lock();
+                let output = std::io::stdout().lock();
+                if json {
+                    ask_lines(&engine, input, output).context("membaca/menulis pesan")?;
+                } else {
+                    for line in std::io::BufRead::lines(input) {
+                        println!("{}", answer_text(&engine, &line?));
+                    }
+                }
+            } else {
+                let message = text.join(" ");
+                if json {
+                    println!("{}", answer_json(&engine, &message));
+                } else {
+                    println!("{}", answer_text(&engine, &message));
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Eval { data, file } => {
+            let engine = local_engine(&data).await?;
+            let reader = std::fs::File::open(&file)
+                .with_context(|| format!("membuka {}", file.display()))?;
+            let report = evaluate(&engine, std::io::BufReader::new(reader));
+            println!("{report}");
+            Ok(ExitCode::SUCCESS)
+        }
     }
+}
+
+/// The answering engine over the local store's content, importing the seed on first use as
+/// `serve` does.
+async fn local_engine(data: &std::path::Path) -> anyhow::Result<Engine> {
+    std::fs::create_dir_all(data)
+        .with_context(|| format!("membuat folder data {}", data.display()))?;
+    let path = data.join(DB_FILE);
+    let db = SqliteDb::open(&path)
+        .map_err(|error| anyhow::anyhow!("membuka {}: {error}", path.display()))?;
+    let store = SqliteStore::new(db, Arc::new(SystemClock));
+    ensure_content(&store).await?;
+    let bundle = store
+        .load_content()
+        .await
+        .map_err(|error| anyhow::anyhow!("membaca konten: {error}"))?
+        .context("konten belum diimpor")?;
+    Ok(Engine::build(&KnowledgeBase::from(&bundle)))
 }
 
 async fn import(

@@ -315,7 +315,8 @@ pub async fn ensure_content(store: &dyn ContentStore) -> anyhow::Result<usize> {
                 source = %first.source,
                 "seed content imported on first start"
             );
-            println!(
+            // stderr: `prolink ask --json` keeps stdout for its JSON lines.
+            eprintln!(
                 "Konten awal diimpor dari {}: {}",
                 first.source, first.summary
             );

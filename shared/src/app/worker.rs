@@ -24,7 +24,8 @@ use crate::{
     domain::{
         citizen::CitizenRef,
         content::ContentBundle,
-        dialog::{self, Answerer, DialogEnv, KeywordAnswerer, Session, Turn},
+        dialog::{self, Answerer, DialogEnv, Session, Turn},
+        nlp::{Engine, KnowledgeBase},
     },
     ports::{
         CitizenProfile, CitizenStore, Clock, ContentStore, DedupStore, Messenger, OperatorAlert,
@@ -512,9 +513,10 @@ impl DialogWorker {
     }
 }
 
-/// The answering engine used for free text.
+/// The answering engine used for free text: the NLP engine, built from the content in a few
+/// milliseconds (see docs/performance.md), so it is rebuilt whenever content is reloaded.
 fn build_answerer(bundle: &ContentBundle) -> Box<dyn Answerer> {
-    Box::new(KeywordAnswerer::new(bundle))
+    Box::new(Engine::build(&KnowledgeBase::from(bundle)))
 }
 
 fn short_hash(text: &str) -> String {

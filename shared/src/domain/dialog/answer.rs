@@ -484,3 +484,37 @@ fn find_ticket(text: &str) -> Option<String> {
         })
         .map(|code| format!("PS-{code}"))
 }
+
+/// The NLP engine (the answering issue) as the dialog's answering port.
+impl Answerer for crate::domain::nlp::Engine {
+    fn answer(&self, text: &str) -> Answered {
+        use crate::domain::nlp::{AnswerKind as NlpKind, Decision as NlpDecision};
+        let answer = crate::domain::nlp::Engine::answer(self, text);
+        let kind = match answer.kind {
+            NlpKind::Faq => AnswerKind::Faq,
+            NlpKind::Service => AnswerKind::Service,
+            NlpKind::Complaint => AnswerKind::Complaint,
+            NlpKind::Emergency => AnswerKind::Emergency,
+            NlpKind::Tracking => AnswerKind::Tracking,
+            NlpKind::Greeting => AnswerKind::Greeting,
+            NlpKind::Smalltalk => AnswerKind::SmallTalk,
+            NlpKind::Fallback => AnswerKind::Fallback,
+        };
+        // The engine reports greetings and small talk as "nothing to look up"; for the dialog
+        // they are answers of their own (the menu, a short acknowledgement).
+        let decision = match (answer.decision(), kind) {
+            (_, AnswerKind::Greeting | AnswerKind::SmallTalk) => Decision::Answer,
+            (NlpDecision::Answer, _) => Decision::Answer,
+            (NlpDecision::Suggest(_), _) => Decision::Suggest,
+            (NlpDecision::Fallback, _) => Decision::Fallback,
+        };
+        Answered {
+            kind,
+            id: answer.id,
+            score: answer.score,
+            alternatives: answer.alternatives,
+            alternative_scores: Vec::new(),
+            decision,
+        }
+    }
+}
