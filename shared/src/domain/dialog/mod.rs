@@ -37,7 +37,7 @@ pub mod reply;
 pub mod session;
 pub mod texts;
 
-pub use answer::{AnswerKind, Answered, Answerer, Decision, KeywordAnswerer};
+pub use answer::{AnswerKind, Answered, Answerer, Decision};
 pub use engine::{hand_back, hand_back_notice, handle_message, DialogEnv, Turn, Unanswered};
 pub use session::{ComplaintDraft, Flow, Handoff, Session, HANDOFF_TTL_MS, SESSION_TTL_MS};
 
