@@ -23,8 +23,8 @@ use prolink::{
         worker::{outbox_id, BatchItem, DialogWorker, WorkerSettings, WorkerStores},
     },
     ports::{
-        Messenger, OutboundMessage, OutboxReader, OutgoingMessage, Queue, SendError, SendReceipt,
-        SystemClock,
+        CitizenStore, Messenger, OutboundMessage, OutboxReader, OutgoingMessage, Queue, SendError,
+        SendReceipt, SystemClock,
     },
     whatsapp::signature::signature_header_value,
 };
@@ -653,4 +653,90 @@ async fn webhook_handshake_answers_the_challenge_only_for_the_right_token() {
             assert_eq!(&bytes[..], b"1158201444");
         }
     }
+}
+
+fn text_payload_with_user_id(from: &str, user_id: &str, wamid: &str, text: &str) -> Vec<u8> {
+    let payload = json!({
+        "object": "whatsapp_business_account",
+        "entry": [{ "id": "104857600000001", "changes": [{ "field": "messages", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": { "display_phone_number": "6281119990000", "phone_number_id": "109876543210987" },
+            "contacts": [{ "profile": { "name": "Agus" }, "wa_id": from, "user_id": user_id }],
+            "messages": [{ "from": from, "from_user_id": user_id, "id": wamid,
+                           "timestamp": now_secs(), "type": "text", "text": { "body": text } }]
+        }}]}]
+    });
+    serde_json::to_vec(&payload).expect("json")
+}
+
+#[tokio::test]
+async fn identity_changes_keep_one_citizen_with_one_conversation() {
+    let harness = Harness::new();
+    let phone = "6281398765432";
+    let user_id = "ID.3018472659104738265";
+
+    // Known by phone only: asks for an officer, so the conversation is handed to a human.
+    let body = text_payload(phone, "Agus", "wamid.ID-1", "petugas");
+    assert_eq!(harness.post_signed(&body).await, StatusCode::OK);
+    harness.drain().await;
+    assert_eq!(harness.outbox_for(phone).await.len(), 1, "handoff notice");
+
+    // Later seen with a business-scoped user id: still the same citizen, so the handoff holds
+    // and the bot stays quiet instead of greeting a "new" citizen.
+    let body = text_payload_with_user_id(phone, user_id, "wamid.ID-2", "halo, masih ada?");
+    assert_eq!(harness.post_signed(&body).await, StatusCode::OK);
+    harness.drain().await;
+    assert_eq!(
+        harness.outbox_for(phone).await.len(),
+        1,
+        "quiet during the handoff"
+    );
+    let citizens = &harness.worker.stores.citizens;
+    assert_eq!(
+        citizens
+            .resolve_alias(user_id)
+            .await
+            .expect("alias")
+            .as_deref(),
+        Some(phone)
+    );
+    let profile = citizens
+        .get_citizen(phone)
+        .await
+        .expect("get")
+        .expect("profile");
+    assert_eq!(profile.user_id.as_deref(), Some(user_id));
+
+    // The citizen changes number: messages from the new number belong to the same person.
+    let body = fixture("system-user-changed-number.json");
+    assert_eq!(harness.post_signed(&body).await, StatusCode::OK);
+    harness.drain().await;
+    let new_phone = "6281398760000";
+    assert_eq!(
+        citizens
+            .resolve_alias(new_phone)
+            .await
+            .expect("alias")
+            .as_deref(),
+        Some(phone)
+    );
+    let body = text_payload(new_phone, "Agus", "wamid.ID-3", "halo");
+    assert_eq!(harness.post_signed(&body).await, StatusCode::OK);
+    harness.drain().await;
+    assert!(
+        harness.outbox_for(new_phone).await.is_empty(),
+        "still in the same handed-off conversation"
+    );
+    let profile = citizens
+        .get_citizen(phone)
+        .await
+        .expect("get")
+        .expect("profile");
+    assert_eq!(profile.wa_id.as_deref(), Some(new_phone));
+
+    // "batal" ends the handoff for that one conversation, whichever identifier is used.
+    let body = text_payload(new_phone, "Agus", "wamid.ID-4", "batal");
+    assert_eq!(harness.post_signed(&body).await, StatusCode::OK);
+    harness.drain().await;
+    assert_eq!(harness.outbox_for(new_phone).await.len(), 1);
 }

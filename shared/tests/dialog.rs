@@ -597,6 +597,29 @@ fn every_faq_question_finds_its_entry() {
     );
 }
 
+#[test]
+fn every_service_is_reached_by_its_name() {
+    let content = seed();
+    let answerer = Engine::build(&KnowledgeBase::from(&content));
+    let mut chat = Chat::new(&content, &answerer);
+    let mut missed = Vec::new();
+    for service in &content.services {
+        let turn = chat.say(&service.name);
+        let texts: Vec<String> = turn.replies.iter().map(Reply::plain_text).collect();
+        // The card itself, or a FAQ entry about the same procedure (FAQ wins when both fit).
+        let card = texts.iter().any(|text| text.contains(&service.name));
+        let faq = content.faqs.iter().any(|faq| {
+            texts
+                .iter()
+                .any(|text| text.contains(faq.answer.lines().next().unwrap_or("\u{0}")))
+        });
+        if !(card || faq) {
+            missed.push(format!("{}: {texts:?}", service.id));
+        }
+    }
+    assert!(missed.is_empty(), "{}", missed.join("\n"));
+}
+
 fn suggestion(alternatives: &[&str]) -> Answered {
     Answered {
         kind: AnswerKind::Fallback,
