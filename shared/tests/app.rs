@@ -23,8 +23,8 @@ use prolink::{
         worker::{outbox_id, BatchItem, DialogWorker, WorkerSettings, WorkerStores},
     },
     ports::{
-        CitizenStore, Messenger, OutboundMessage, OutboxReader, OutgoingMessage, Queue, SendError,
-        SendReceipt, SystemClock,
+        Messenger, OutboundMessage, OutboxReader, OutgoingMessage, Queue, SendError, SendReceipt,
+        SystemClock,
     },
     whatsapp::signature::signature_header_value,
 };
