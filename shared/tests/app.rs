@@ -153,15 +153,7 @@ impl Harness {
                 tokio::time::sleep(Duration::from_millis(5)).await;
                 continue;
             }
-            let items: Vec<BatchItem> = deliveries
-                .iter()
-                .map(|delivery| BatchItem {
-                    message_id: delivery.message_id.clone(),
-                    group_id: delivery.group_id.clone(),
-                    dedup_id: delivery.dedup_id.clone(),
-                    body: delivery.body.clone(),
-                })
-                .collect();
+            let items: Vec<BatchItem> = deliveries.iter().map(BatchItem::from).collect();
             let outcome = worker.process_batch(&items).await;
             for delivery in &deliveries {
                 if outcome.failed.contains(&delivery.message_id) {

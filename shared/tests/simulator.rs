@@ -110,15 +110,7 @@ impl Sim {
                 tokio::time::sleep(Duration::from_millis(5)).await;
                 continue;
             }
-            let items: Vec<BatchItem> = deliveries
-                .iter()
-                .map(|delivery| BatchItem {
-                    message_id: delivery.message_id.clone(),
-                    group_id: delivery.group_id.clone(),
-                    dedup_id: delivery.dedup_id.clone(),
-                    body: delivery.body.clone(),
-                })
-                .collect();
+            let items: Vec<BatchItem> = deliveries.iter().map(BatchItem::from).collect();
             let outcome = self.app.worker.process_batch(&items).await;
             assert!(outcome.failed.is_empty(), "worker failed: {outcome:?}");
             for delivery in &deliveries {

@@ -28,9 +28,9 @@ use crate::{
         nlp::{Engine, KnowledgeBase},
     },
     ports::{
-        CitizenProfile, CitizenStore, Clock, ContentStore, DedupStore, Messenger, OperatorAlert,
-        OperatorSignals, OutboundMessage, OutboxStore, PortError, SessionStore, StatusLog,
-        StoredSession, UnansweredQuestion,
+        CitizenProfile, CitizenStore, Clock, ContentStore, DedupStore, Delivery, Messenger,
+        OperatorAlert, OperatorSignals, OutboundMessage, OutboxStore, PortError, SessionStore,
+        StatusLog, StoredSession, UnansweredQuestion,
     },
     whatsapp::{
         outbound,
@@ -46,6 +46,17 @@ pub struct BatchItem {
     pub group_id: String,
     pub dedup_id: String,
     pub body: String,
+}
+
+impl From<&Delivery> for BatchItem {
+    fn from(delivery: &Delivery) -> BatchItem {
+        BatchItem {
+            message_id: delivery.message_id.clone(),
+            group_id: delivery.group_id.clone(),
+            dedup_id: delivery.dedup_id.clone(),
+            body: delivery.body.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
