@@ -260,7 +260,13 @@ impl Lexicon {
     /// Replaces chat abbreviations, regional words and government synonyms by their canonical
     /// words, longest phrase first. `is_corpus_word` protects words the corpus itself uses
     /// from IndoCollex rows.
-    pub fn apply(&self, tokens: &[String], is_corpus_word: impl Fn(&str) -> bool) -> Vec<String> {
+    /// Takes the tokens by value so that words without a replacement move instead of being
+    /// copied.
+    pub fn apply(
+        &self,
+        mut tokens: Vec<String>,
+        is_corpus_word: impl Fn(&str) -> bool,
+    ) -> Vec<String> {
         let mut out = Vec::with_capacity(tokens.len() + 2);
         let mut i = 0;
         'outer: while i < tokens.len() {
@@ -278,7 +284,8 @@ impl Lexicon {
                     continue 'outer;
                 }
             }
-            out.push(tokens[i].clone());
+            // Matching only looks at tokens from `i` on, so this one may be moved out.
+            out.push(std::mem::take(&mut tokens[i]));
             i += 1;
         }
         out
@@ -297,7 +304,7 @@ impl Lexicon {
         let flush = |run: &mut Vec<String>, pattern: &mut Vec<PatternToken>| {
             if !run.is_empty() {
                 let tokens = text::tokenize(&run.join(" "));
-                for t in self.apply(&tokens, |_| true) {
+                for t in self.apply(tokens, |_| true) {
                     pattern.push(PatternToken::Exact(t));
                 }
                 run.clear();

@@ -356,7 +356,7 @@ impl Engine {
         }
         // Pass 2: normalised words of every passage.
         let normalise = |s: &str| -> Vec<String> {
-            lexicon.apply(&text::tokenize(s), |w| raw_vocab.contains(w))
+            lexicon.apply(text::tokenize(s), |w| raw_vocab.contains(w))
         };
         let mut passages_words: Vec<Vec<(Vec<String>, f64)>> = Vec::with_capacity(docs.len());
         let mut frequency: FastMap<String, u32> = FastMap::default();
@@ -598,23 +598,31 @@ impl Engine {
             let raw: Vec<String> = text::tokenize(clause)
                 .into_iter()
                 .map(|t| {
-                    text::fix_elongation(&t, |w| self.is_known(w) || self.lexicon.is_replaced(w))
+                    text::fix_elongation(t, |w| self.is_known(w) || self.lexicon.is_replaced(w))
                 })
                 .collect();
-            let normalised = self.lexicon.apply(&raw, |w| self.raw_vocab.contains(w));
+            let normalised = self.lexicon.apply(raw, |w| self.raw_vocab.contains(w));
             let mut tokens = Vec::with_capacity(normalised.len());
+            let mut stems = Vec::with_capacity(normalised.len());
             let mut repaired = Vec::with_capacity(normalised.len());
             for t in normalised {
-                if self.is_known(&t) || self.index.has_term(&self.stemmer.stem_cow(&t)) {
+                // The stem is looked up once: it decides whether the word is known and is
+                // the word's stem when it is kept.
+                let stem = self.stemmer.stem_cow(&t);
+                if self.is_known(&t) || self.index.has_term(&stem) {
+                    stems.push(stem.into_owned());
                     tokens.push(t);
                     repaired.push(None);
                 } else if let Some(m) = self.informal_morphology(&t) {
+                    stems.push(self.stemmer.stem(&m));
                     tokens.push(m);
                     repaired.push(None);
                 } else if let Some(fixed) = self.typo.correct(&t) {
+                    stems.push(self.stemmer.stem(fixed));
                     tokens.push(fixed.to_string());
                     repaired.push(Some(t));
                 } else {
+                    stems.push(stem.into_owned());
                     tokens.push(t);
                     repaired.push(None);
                 }
@@ -632,7 +640,7 @@ impl Engine {
             if asked {
                 analysis.asked = true;
             }
-            for (i, t) in tokens.into_iter().enumerate() {
+            for (i, (t, stem)) in tokens.into_iter().zip(stems).enumerate() {
                 let rank = meaningful.iter().position(|&m| m == i);
                 let edge = match rank {
                     Some(r) => r < 2 || r + 2 >= meaningful.len(),
@@ -641,7 +649,7 @@ impl Engine {
                 analysis.at_edge.push(edge);
                 analysis.question_clause.push(asked);
                 analysis.content.push(!self.lexicon.stopwords.contains(&t));
-                analysis.stems.push(self.stemmer.stem(&t));
+                analysis.stems.push(stem);
                 analysis.tokens.push(t);
             }
         }
@@ -858,7 +866,9 @@ impl Engine {
             return ranking;
         }
         let cues = self.cue_scores(&a);
-        ranking.candidates = self.retrieve(&a);
+        // Place names serve both retrieval and the complaint strength: matched once.
+        let places = self.place_matcher.find(&a.tokens);
+        ranking.candidates = self.retrieve(&a, &places);
         if intent::is_emergency(&cues, a.surface.upper_ratio > 0.6, a.surface.exclamations) {
             ranking.intent = Intent::Emergency;
             return ranking;
@@ -884,9 +894,7 @@ impl Engine {
             *problem += 2.0;
         }
         *problem = (*problem - Self::document_damage(&a)).max(0.0);
-        let local_places = self
-            .place_matcher
-            .find(&a.tokens)
+        let local_places = places
             .iter()
             .filter(|m| self.place_kind[m.pattern] == PlaceKind::Kota)
             .count();
@@ -912,32 +920,32 @@ impl Engine {
         ranking
     }
 
-    fn retrieve(&self, a: &Analysis) -> Vec<Candidate> {
-        let mut words: Vec<String> = Vec::new();
-        let mut stems: Vec<(String, f64)> = Vec::new();
+    fn retrieve(&self, a: &Analysis, places: &[lexicon::PhraseMatch]) -> Vec<Candidate> {
+        // Borrowed from the analysis: the index only reads them.
+        let mut words: Vec<&str> = Vec::new();
+        let mut stems: Vec<(&str, f64)> = Vec::new();
         for (i, t) in a.tokens.iter().enumerate() {
             if a.content[i] && !FILLERS.contains(&t.as_str()) {
                 // A repaired word is a guess: it counts half, and the trigrams see what was
                 // typed (they match a real typo well enough on their own).
                 match &a.repaired_from[i] {
                     Some(typed) => {
-                        words.push(typed.clone());
-                        stems.push((a.stems[i].clone(), REPAIRED_WEIGHT));
+                        words.push(typed);
+                        stems.push((&a.stems[i], REPAIRED_WEIGHT));
                     }
                     None => {
-                        words.push(t.clone());
-                        stems.push((a.stems[i].clone(), 1.0));
+                        words.push(t);
+                        stems.push((&a.stems[i], 1.0));
                     }
                 }
             }
         }
-        let places = self.place_matcher.find(&a.tokens);
         let mut elsewhere = false;
-        for m in &places {
+        for m in places {
             match self.place_kind[m.pattern] {
                 PlaceKind::Kabupaten => {
-                    words.push("kabupaten".to_string());
-                    stems.push(("kabupaten".to_string(), 1.0));
+                    words.push("kabupaten");
+                    stems.push(("kabupaten", 1.0));
                 }
                 PlaceKind::Elsewhere => elsewhere = true,
                 PlaceKind::Kota => {}

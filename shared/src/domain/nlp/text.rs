@@ -262,10 +262,13 @@ fn push_part(part: &str, tokens: &mut Vec<String>) {
 
 /// Repairs elongated words ("tolongggg", "pleasee"): every run of three or more equal letters
 /// becomes two letters when that spelling is known, else one.
-pub fn fix_elongation(token: &str, is_known: impl Fn(&str) -> bool) -> String {
+///
+/// Takes the token by value: almost no word is elongated, and those that are not come back
+/// without a copy.
+pub fn fix_elongation(token: String, is_known: impl Fn(&str) -> bool) -> String {
     let b = token.as_bytes();
     if !b.windows(3).any(|w| w[0] == w[1] && w[1] == w[2]) {
-        return token.to_string();
+        return token;
     }
     let chars: Vec<char> = token.chars().collect();
     let mut has_run = false;
@@ -281,7 +284,7 @@ pub fn fix_elongation(token: &str, is_known: impl Fn(&str) -> bool) -> String {
         i = j;
     }
     if !has_run {
-        return token.to_string();
+        return token;
     }
     let collapse = |keep: usize| -> String {
         let mut out = String::with_capacity(token.len());
