@@ -732,3 +732,25 @@ async fn identity_changes_keep_one_citizen_with_one_conversation() {
     harness.drain().await;
     assert_eq!(harness.outbox_for(new_phone).await.len(), 1);
 }
+
+#[tokio::test]
+async fn the_retention_sweep_deletes_expired_rows() {
+    use prolink::ports::DedupStore;
+    let harness = Harness::new();
+    let store = harness.app.store.clone();
+    let past = chrono::Utc::now().timestamp_millis() - 1_000;
+    store.mark("retention-old", past).await.expect("mark");
+    let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
+    let sweeper = tokio::spawn(prolink::app::local::run_retention(
+        store.clone(),
+        shutdown_rx,
+    ));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    shutdown_tx.send(true).expect("shutdown");
+    sweeper.await.expect("sweeper stops on shutdown");
+    assert_eq!(
+        store.purge_expired().await.expect("purge"),
+        0,
+        "the sweep already removed the expired mark"
+    );
+}

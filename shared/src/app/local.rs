@@ -319,6 +319,25 @@ pub async fn ensure_content(store: &dyn ContentStore) -> anyhow::Result<usize> {
     }
 }
 
+/// How often the local store deletes rows past their retention (DynamoDB's TTL does this on
+/// AWS): personal data must not outlive `PROLINK_RETENTION_DAYS` just because reads skip it.
+const RETENTION_SWEEP: Duration = Duration::from_secs(10 * 60);
+
+/// Deletes expired rows at start-up and then every `RETENTION_SWEEP` until shutdown.
+pub async fn run_retention(store: Arc<SqliteStore>, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        match store.purge_expired().await {
+            Ok(0) => {}
+            Ok(removed) => info!(removed, "expired rows deleted (retention)"),
+            Err(error) => warn!(%error, "retention sweep failed; retrying at the next sweep"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(RETENTION_SWEEP) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
+}
+
 /// `prolink serve`: listen, consume, and stop cleanly on Ctrl-C / SIGTERM.
 pub async fn serve(options: LocalOptions) -> anyhow::Result<()> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -346,6 +365,10 @@ pub async fn serve(options: LocalOptions) -> anyhow::Result<()> {
             shutdown_rx.clone(),
         )));
     }
+    workers.push(tokio::spawn(run_retention(
+        app.store.clone(),
+        shutdown_rx.clone(),
+    )));
     if let Some(simulator) = &app.simulator {
         workers.push(tokio::spawn(simulator::run_status_pump(
             simulator.clone(),
