@@ -754,3 +754,20 @@ async fn the_retention_sweep_deletes_expired_rows() {
         "the sweep already removed the expired mark"
     );
 }
+
+#[tokio::test]
+async fn system_level_errors_from_meta_raise_one_operator_alert() {
+    use prolink::ports::OperatorSignals;
+    let harness = Harness::new();
+    let body = fixture("system-error.json");
+    assert_eq!(harness.post_signed(&body).await, StatusCode::OK);
+    assert_eq!(harness.post_signed(&body).await, StatusCode::OK);
+    harness.drain().await;
+    let alerts = harness.app.store.recent_alerts(10).await.expect("alerts");
+    let meta: Vec<_> = alerts
+        .iter()
+        .filter(|alert| alert.kind == "meta_error")
+        .collect();
+    assert_eq!(meta.len(), 1, "{alerts:?}");
+    assert!(meta[0].message.contains("kode"), "{}", meta[0].message);
+}

@@ -246,7 +246,29 @@ impl DialogWorker {
             } => self.handle_message(citizen, message).await?,
             WebhookItem::Status { status, .. } => self.handle_status(status).await?,
             WebhookItem::Error { error, .. } => {
+                // Account- or app-level trouble (throughput, policy, payment …): no citizen
+                // message to correlate, so an operator must see it.
                 warn!(code = ?error.code, "system-level error reported by Meta");
+                let detail = error
+                    .details()
+                    .or(error.message.as_deref())
+                    .or(error.title.as_deref())
+                    .unwrap_or("tanpa keterangan");
+                self.stores
+                    .signals
+                    .raise_alert(&OperatorAlert {
+                        id: format!("meta_error.{}", short_hash(&item.dedup_id)),
+                        kind: "meta_error".to_string(),
+                        message: format!(
+                            "Meta melaporkan kesalahan sistem (kode {}): {detail}",
+                            error
+                                .code
+                                .map_or_else(|| "-".to_string(), |code| code.to_string())
+                        ),
+                        citizen_key: None,
+                        raised_ms: self.clock.now_ms(),
+                    })
+                    .await?;
             }
         }
         let expires_at_ms = self.clock.now_ms() + crate::config::DEDUP_TTL_DAYS * DAY_MS;
