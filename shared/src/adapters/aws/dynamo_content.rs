@@ -120,20 +120,8 @@ enum ChunkRead {
 
 impl DynamoStore {
     async fn content_pointer(&self) -> PortResult<Option<PointerItem>> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("PK", AttributeValue::S(POINTER_PK.to_owned()))
-            .key("SK", AttributeValue::S(POINTER_SK.to_owned()))
-            .consistent_read(true)
-            .send()
+        self.get("content pointer", POINTER_PK.to_owned(), POINTER_SK)
             .await
-            .map_err(|e| backend("GetItem", e))?;
-        output
-            .item
-            .map(|item| serde_dynamo::from_item(item).map_err(|e| corrupt("content pointer", e)))
-            .transpose()
     }
 
     async fn read_chunks(&self, pointer: &PointerItem) -> PortResult<ChunkRead> {

@@ -240,7 +240,7 @@ impl DynamoStore {
     }
 
     /// Consistent `GetItem` of one item, deserialised.
-    async fn get<T: DeserializeOwned>(
+    pub(super) async fn get<T: DeserializeOwned>(
         &self,
         what: &str,
         pk: String,
