@@ -141,7 +141,7 @@ impl WorkerSettings {
 /// import reaches running workers without a restart.
 struct LoadedContent {
     bundle: ContentBundle,
-    answerer: Box<dyn Answerer>,
+    answerer: Arc<dyn Answerer>,
     loaded_at_ms: i64,
 }
 
@@ -301,6 +301,16 @@ impl DialogWorker {
                 None => return Err(error.into()),
             },
         };
+        if let Some(previous) = slot.as_ref().filter(|previous| previous.bundle == bundle) {
+            // Unchanged content: keep the index instead of rebuilding it every refresh.
+            let loaded = Arc::new(LoadedContent {
+                bundle,
+                answerer: previous.answerer.clone(),
+                loaded_at_ms: now,
+            });
+            *slot = Some(loaded.clone());
+            return Ok(loaded);
+        }
         let answerer = build_answerer(&bundle);
         let loaded = Arc::new(LoadedContent {
             bundle,
@@ -548,8 +558,8 @@ impl DialogWorker {
 
 /// The answering engine used for free text: the NLP engine, built from the content in a few
 /// milliseconds (see docs/performance.md), so it is rebuilt whenever content is reloaded.
-fn build_answerer(bundle: &ContentBundle) -> Box<dyn Answerer> {
-    Box::new(Engine::build(&KnowledgeBase::from(bundle)))
+fn build_answerer(bundle: &ContentBundle) -> Arc<dyn Answerer> {
+    Arc::new(Engine::build(&KnowledgeBase::from(bundle)))
 }
 
 fn short_hash(text: &str) -> String {
