@@ -336,7 +336,15 @@ describe('WhatsApp simulator in Chromium', () => {
   });
 
   it('keeps conversations per citizen across a reload', async () => {
-    const rowsBefore = await page.locator('.row').count();
+    // A turn can have several replies (the lapse notice, then the answer): count only once
+    // the conversation has stopped growing.
+    let rowsBefore = await page.locator('.row').count();
+    for (let settled = 0, tries = 0; settled < 4 && tries < 40; tries += 1) {
+      await page.waitForTimeout(250);
+      const now = await page.locator('.row').count();
+      settled = now === rowsBefore ? settled + 1 : 0;
+      rowsBefore = now;
+    }
     await page.reload();
     await page.locator('#chat-sub', { hasText: 'Sari Wulandari' }).waitFor();
     await page.waitForFunction((count) => document.querySelectorAll('.row').length === count, rowsBefore);
