@@ -24,8 +24,10 @@ pub const MIN_CONTENT_CHUNK_BYTES: usize = 1_024;
 const MAX_TRANSACTION_ACTIONS: usize = 100;
 const MAX_TRANSACTION_BYTES: usize = 3_800_000;
 /// A replace between reading the pointer and reading the chunks deletes those chunks; the
-/// reader then starts over from the pointer.
-const READ_ATTEMPTS: usize = 3;
+/// reader then starts over from the pointer, after a short pause that grows with each attempt
+/// so it does not keep landing in the middle of the same burst of imports.
+const READ_ATTEMPTS: u32 = 6;
+const READ_RETRY_PAUSE: std::time::Duration = std::time::Duration::from_millis(15);
 
 const POINTER_PK: &str = "CONTENT";
 const POINTER_SK: &str = "CURRENT";
@@ -170,7 +172,10 @@ impl DynamoStore {
 #[async_trait]
 impl ContentStore for DynamoStore {
     async fn load_content(&self) -> PortResult<Option<ContentBundle>> {
-        for _ in 0..READ_ATTEMPTS {
+        for attempt in 0..READ_ATTEMPTS {
+            if attempt > 0 {
+                tokio::time::sleep(READ_RETRY_PAUSE * attempt).await;
+            }
             let Some(pointer) = self.content_pointer().await? else {
                 return Ok(None);
             };
