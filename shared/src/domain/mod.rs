@@ -2,6 +2,7 @@
 
 pub mod calendar;
 pub mod citizen;
+pub mod complaint;
 pub mod content;
 pub mod dialog;
 pub mod nlp;

@@ -5,39 +5,7 @@
 
 use super::lexicon::{non_overlapping, CueClass, PhraseMatch};
 
-/// Crockford base32 without I, L, O, U.
-fn is_crockford(c: char) -> bool {
-    c.is_ascii_digit() || (c.is_ascii_uppercase() && !matches!(c, 'I' | 'L' | 'O' | 'U'))
-}
-
-/// Finds a ticket id (`PS-` + 6 Crockford base32 characters; any case; the dash may be
-/// missing or be a space) and returns it normalised (`PS-7K3QX9`).
-pub fn find_ticket(text: &str) -> Option<String> {
-    let upper: Vec<char> = text.to_uppercase().chars().collect();
-    let n = upper.len();
-    let mut i = 0;
-    while i + 2 <= n {
-        let boundary = i == 0 || !upper[i - 1].is_alphanumeric();
-        if boundary && upper[i] == 'P' && upper.get(i + 1) == Some(&'S') {
-            let mut j = i + 2;
-            let spaced = upper.get(j) == Some(&' ');
-            if matches!(upper.get(j), Some('-') | Some(' ') | Some('_')) {
-                j += 1;
-            }
-            if j + 6 <= n {
-                let code: String = upper[j..j + 6].iter().collect();
-                let end_ok = upper.get(j + 6).is_none_or(|c| !c.is_alphanumeric());
-                // "ps barang": after a space, a code without a digit is far more likely a word.
-                let plausible = !spaced || code.chars().any(|c| c.is_ascii_digit());
-                if end_ok && plausible && code.chars().all(is_crockford) {
-                    return Some(format!("PS-{code}"));
-                }
-            }
-        }
-        i += 1;
-    }
-    None
-}
+pub use crate::domain::complaint::ticket::find_ticket;
 
 /// Sum of cue weights per class, longest matches first, plus where the info cues sit.
 #[derive(Debug, Clone, Default)]
@@ -155,20 +123,4 @@ pub fn complaint_strength(cues: &CueScores, time_bonus: f64, asked: bool) -> f64
         info += 1.0;
     }
     problem + 0.6 * time + 0.6 * place + request + vent + 0.4 * mine - info
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ticket_ids_any_case_with_or_without_dash() {
-        assert_eq!(
-            find_ticket("cek ps-7k3qx9 dong").as_deref(),
-            Some("PS-7K3QX9")
-        );
-        assert_eq!(find_ticket("PS7K3QX9").as_deref(), Some("PS-7K3QX9"));
-        assert_eq!(find_ticket("PS-7K3QXI"), None);
-        assert_eq!(find_ticket("psikolog"), None);
-    }
 }
