@@ -450,3 +450,70 @@ pub trait OperatorSignals: Send + Sync {
     /// Newest first.
     async fn recent_alerts(&self, limit: usize) -> PortResult<Vec<OperatorAlert>>;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Complaints
+// ---------------------------------------------------------------------------------------------
+
+/// One page of a list; pass `next` back as `after` to continue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Opaque cursor; `None` on the last page.
+    pub next: Option<String>,
+}
+
+/// How much of a list to read: at most `limit` items after the cursor of a previous page.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PageRequest {
+    pub limit: usize,
+    pub after: Option<String>,
+}
+
+/// Complaints with their whole timeline (one record per ticket, `docs/data-model.md`).
+#[async_trait]
+pub trait ComplaintStore: Send + Sync {
+    /// Conditional insert on the ticket (`complaint.version` must be 0). `Ok(None)` when it
+    /// was created (stored version 1); `Ok(Some(existing))` when the ticket already exists,
+    /// whoever wrote it: nothing changed.
+    async fn create_complaint(
+        &self,
+        complaint: &crate::domain::complaint::Complaint,
+    ) -> PortResult<Option<crate::domain::complaint::Complaint>>;
+    /// Consistent read; the ticket as stored (`PS-XXXXXX`).
+    async fn get_complaint(
+        &self,
+        ticket: &str,
+    ) -> PortResult<Option<crate::domain::complaint::Complaint>>;
+    /// Conditional write: `complaint.version` must equal the stored version; the stored
+    /// version becomes `complaint.version + 1`, which is returned. A lost race is
+    /// `PortError::Conflict`, an unknown ticket `PortError::NotFound`.
+    async fn update_complaint(
+        &self,
+        complaint: &crate::domain::complaint::Complaint,
+    ) -> PortResult<u64>;
+    /// A citizen's complaints (by canonical citizen key), newest first.
+    async fn complaints_of_citizen(
+        &self,
+        citizen_key: &str,
+        limit: usize,
+    ) -> PortResult<Vec<crate::domain::complaint::Complaint>>;
+    /// Complaints currently in `status`, newest first.
+    async fn complaints_by_status(
+        &self,
+        status: crate::domain::complaint::Status,
+        page: &PageRequest,
+    ) -> PortResult<Page<crate::domain::complaint::Complaint>>;
+    /// Complaints of one OPD (any status), newest first.
+    async fn complaints_by_opd(
+        &self,
+        opd_id: &str,
+        page: &PageRequest,
+    ) -> PortResult<Page<crate::domain::complaint::Complaint>>;
+    /// Open complaints with `next_due_ms <= due_before_ms`, earliest due first.
+    async fn complaints_due(
+        &self,
+        due_before_ms: i64,
+        limit: usize,
+    ) -> PortResult<Vec<crate::domain::complaint::Complaint>>;
+}

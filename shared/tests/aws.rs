@@ -149,12 +149,29 @@ async fn dynamo_table_has_the_documented_schema_and_ttl() {
         keys,
         [("PK".into(), "HASH".into()), ("SK".into(), "RANGE".into())]
     );
-    let gsis: Vec<&str> = described
+    let mut gsis: Vec<(String, Vec<String>)> = described
         .global_secondary_indexes()
         .iter()
-        .filter_map(|g| g.index_name())
+        .map(|g| {
+            (
+                g.index_name().unwrap_or_default().to_owned(),
+                g.key_schema()
+                    .iter()
+                    .map(|k| format!("{}:{}", k.attribute_name(), k.key_type().as_str()))
+                    .collect(),
+            )
+        })
         .collect();
-    assert_eq!(gsis, ["GSI1"]);
+    gsis.sort();
+    let expected: Vec<(String, Vec<String>)> = (1..=4)
+        .map(|i| {
+            (
+                format!("GSI{i}"),
+                vec![format!("GSI{i}PK:HASH"), format!("GSI{i}SK:RANGE")],
+            )
+        })
+        .collect();
+    assert_eq!(gsis, expected);
     let ttl = client
         .describe_time_to_live()
         .table_name(&table)
@@ -761,6 +778,20 @@ async fn conformance_conversation_suite_on_dynamodb() {
         },
     )
     .await;
+}
+
+#[tokio::test]
+async fn conformance_complaint_suite_on_dynamodb() {
+    let config = aws_or_skip!();
+    let client = aws_sdk_dynamodb::Client::new(&config);
+    let table = unique("prolink-conformance");
+    create_table(&client, &table).await.expect("create table");
+    let store = Arc::new(DynamoStore::new(
+        client,
+        table,
+        Arc::new(prolink::ports::SystemClock),
+    ));
+    crate::conformance::complaint::run_complaint_suite(store).await;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -47,9 +47,14 @@
 //! from one fresh store and call [`conversation::run_conversation_suite`]; content and signals
 //! must start empty.
 //!
+//! Complaints: pass one fresh store to [`complaint::run_complaint_suite`]. The cases use their
+//! own citizens, OPDs and tickets; the lists that span the whole store (by status, due) are
+//! checked on the case's own complaints, so a shared store works too.
+//!
 //! Each case is also a `pub async fn` taking one queue or store, for a backend that wants one
 //! `#[tokio::test]` per case.
 
+pub mod complaint;
 pub mod conversation;
 pub mod queue;
 pub mod store;

@@ -15,6 +15,7 @@ use prolink::ports::{
 };
 use tempfile::TempDir;
 
+use super::complaint::run_complaint_suite;
 use super::conversation::{run_conversation_suite, ConversationUnderTest};
 use super::queue::run_queue_suite;
 use super::store::{run_store_suite, StoreUnderTest};
@@ -103,6 +104,18 @@ async fn conversation_suite_on_sqlite_file() {
 async fn conversation_suite_on_sqlite_in_memory() {
     let db = SqliteDb::open_in_memory().expect("open");
     run_conversation_suite(conversation_stores(&db)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn complaint_suite_on_sqlite_file() {
+    let (_dir, db) = temp_db();
+    run_complaint_suite(Arc::new(SqliteStore::new(db, Arc::new(SystemClock)))).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn complaint_suite_on_sqlite_in_memory() {
+    let db = SqliteDb::open_in_memory().expect("open");
+    run_complaint_suite(Arc::new(SqliteStore::new(db, Arc::new(SystemClock)))).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -620,5 +633,52 @@ async fn purge_expired_covers_the_conversation_tables() {
         store.recent_alerts(10).await.expect("alerts").len(),
         1,
         "alerts do not expire"
+    );
+}
+
+#[tokio::test]
+async fn purge_expired_never_deletes_complaints() {
+    use prolink::domain::complaint::{submit, ticket_for, Privacy, Rules, Sla, Submission};
+    use prolink::ports::ComplaintStore;
+
+    let clock = ManualClock::new(START_MS);
+    let store = SqliteStore::new(SqliteDb::open_in_memory().expect("open"), clock.clone());
+    let holidays = super::conversation::seed_bundle().holidays;
+    let complaint = submit(
+        Submission {
+            ticket: ticket_for("wamid.purge", 0),
+            citizen_key: "ID.1".into(),
+            reporter_name: None,
+            category_id: "jalan_rusak".into(),
+            opd_id: "dpupr".into(),
+            description: "Jalan berlubang.".into(),
+            location: None,
+            photos: Vec::new(),
+            privacy: Privacy::Biasa,
+            source_wamid: "wamid.purge".into(),
+            at_ms: START_MS,
+        },
+        &Rules {
+            sla: Sla {
+                response_days: 3,
+                resolution_days: 10,
+            },
+            holidays: &holidays,
+        },
+    );
+    assert_eq!(
+        store.create_complaint(&complaint).await.expect("create"),
+        None
+    );
+    // Ten years on, past any retention: complaints have no expiry.
+    clock.advance(Duration::from_secs(10 * 366 * 24 * 3600));
+    assert_eq!(store.purge_expired().await.expect("purge"), 0);
+    assert_eq!(
+        store
+            .get_complaint(&complaint.ticket)
+            .await
+            .expect("get")
+            .map(|c| c.version),
+        Some(1)
     );
 }

@@ -22,8 +22,12 @@ use crate::ports::{
 
 /// Name of the TTL attribute (epoch seconds, as DynamoDB TTL requires).
 pub const TTL_ATTRIBUTE: &str = "expires_at";
-/// Name of the one global secondary index (overloaded, sparse).
+/// Names of the global secondary indexes (overloaded, sparse; keys `GSIxPK`/`GSIxSK`).
 pub const GSI1: &str = "GSI1";
+pub const GSI2: &str = "GSI2";
+pub const GSI3: &str = "GSI3";
+pub const GSI4: &str = "GSI4";
+const GSIS: [&str; 4] = [GSI1, GSI2, GSI3, GSI4];
 
 /// Default look-back of `RawInboundLog::recent`; must cover the raw log retention.
 pub const DEFAULT_RAW_LOOKBACK_DAYS: u32 = 31;
@@ -37,7 +41,8 @@ const DAY_MS: i64 = 86_400_000;
 pub(super) type Item = HashMap<String, AttributeValue>;
 
 /// Every store port on one DynamoDB table: `DedupStore`, `RawInboundLog` and `StatusLog`
-/// here, the conversation ports in `dynamo_conversation.rs` and `dynamo_content.rs`.
+/// here, the conversation ports in `dynamo_conversation.rs` and `dynamo_content.rs`, the
+/// complaints in `dynamo_complaint.rs`.
 #[derive(Clone)]
 pub struct DynamoStore {
     pub(super) client: Client,
@@ -504,7 +509,7 @@ impl StatusLog for DynamoStore {
 // ---------------------------------------------------------------------------------------------
 
 /// Creates the application table exactly as `template.yaml` declares it: `PK`/`SK` strings,
-/// `PAY_PER_REQUEST`, `GSI1` on `GSI1PK`/`GSI1SK` projecting all attributes, TTL on
+/// `PAY_PER_REQUEST`, `GSI1`…`GSI4` on `GSIxPK`/`GSIxSK` projecting all attributes, TTL on
 /// `expires_at`. Waits until the table is active. Used by tests and local tooling.
 pub async fn create_table(client: &Client, name: &str) -> PortResult<()> {
     let invalid = |e: aws_sdk_dynamodb::error::BuildError| PortError::Invalid(e.to_string());
@@ -522,28 +527,33 @@ pub async fn create_table(client: &Client, name: &str) -> PortResult<()> {
             .build()
             .map_err(invalid)
     };
-    let gsi1 = GlobalSecondaryIndex::builder()
-        .index_name(GSI1)
-        .key_schema(key("GSI1PK", KeyType::Hash)?)
-        .key_schema(key("GSI1SK", KeyType::Range)?)
-        .projection(
-            Projection::builder()
-                .projection_type(ProjectionType::All)
-                .build(),
-        )
-        .build()
-        .map_err(invalid)?;
-    client
+    let mut request = client
         .create_table()
         .table_name(name)
         .billing_mode(BillingMode::PayPerRequest)
         .attribute_definitions(string_attribute("PK")?)
         .attribute_definitions(string_attribute("SK")?)
-        .attribute_definitions(string_attribute("GSI1PK")?)
-        .attribute_definitions(string_attribute("GSI1SK")?)
         .key_schema(key("PK", KeyType::Hash)?)
-        .key_schema(key("SK", KeyType::Range)?)
-        .global_secondary_indexes(gsi1)
+        .key_schema(key("SK", KeyType::Range)?);
+    for index in GSIS {
+        let (pk, sk) = (format!("{index}PK"), format!("{index}SK"));
+        let gsi = GlobalSecondaryIndex::builder()
+            .index_name(index)
+            .key_schema(key(&pk, KeyType::Hash)?)
+            .key_schema(key(&sk, KeyType::Range)?)
+            .projection(
+                Projection::builder()
+                    .projection_type(ProjectionType::All)
+                    .build(),
+            )
+            .build()
+            .map_err(invalid)?;
+        request = request
+            .attribute_definitions(string_attribute(&pk)?)
+            .attribute_definitions(string_attribute(&sk)?)
+            .global_secondary_indexes(gsi);
+    }
+    request
         .send()
         .await
         .map_err(|e| backend("CreateTable", e))?;

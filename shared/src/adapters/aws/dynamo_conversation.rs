@@ -191,7 +191,7 @@ fn time_sort_key(what: &str, ms: i64, id: &str) -> PortResult<String> {
     Ok(format!("{ms:013}#{id}"))
 }
 
-fn next_version(version: u64) -> PortResult<u64> {
+pub(super) fn next_version(version: u64) -> PortResult<u64> {
     version
         .checked_add(1)
         .filter(|v| i64::try_from(*v).is_ok())
@@ -200,7 +200,7 @@ fn next_version(version: u64) -> PortResult<u64> {
 
 impl DynamoStore {
     /// `PutItem` under `condition`; `Ok(false)` when the condition failed.
-    async fn put_if(
+    pub(super) async fn put_if(
         &self,
         item: Item,
         condition: &str,
@@ -264,7 +264,7 @@ impl DynamoStore {
 
     /// Up to `limit` items of one `GSI1` partition, newest (highest `GSI1SK`) first, keeping
     /// those `keep` accepts.
-    async fn query_gsi1_newest<T: DeserializeOwned>(
+    pub(super) async fn query_gsi1_newest<T: DeserializeOwned>(
         &self,
         what: &str,
         partition: &str,
@@ -305,7 +305,7 @@ impl DynamoStore {
     }
 }
 
-fn conflict(what: &str, key: &str, version: u64) -> PortError {
+pub(super) fn conflict(what: &str, key: &str, version: u64) -> PortError {
     PortError::Conflict(format!("{what} {key}: expected version {version}"))
 }
 

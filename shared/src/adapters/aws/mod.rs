@@ -1,6 +1,7 @@
 //! AWS adapters: DynamoDB single table, SQS FIFO queue, Secrets Manager.
 
 pub mod dynamo;
+mod dynamo_complaint;
 mod dynamo_content;
 mod dynamo_conversation;
 pub mod secrets;

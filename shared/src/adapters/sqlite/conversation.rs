@@ -19,18 +19,18 @@ use crate::ports::{
 };
 
 /// Versions are `u64` in the ports and `INTEGER` (i64) in SQLite.
-fn stored_version(version: u64) -> PortResult<i64> {
+pub(super) fn stored_version(version: u64) -> PortResult<i64> {
     i64::try_from(version)
         .ok()
         .filter(|v| *v < i64::MAX)
         .ok_or_else(|| PortError::Invalid(format!("version {version} out of range")))
 }
 
-fn read_version(value: i64) -> PortResult<u64> {
+pub(super) fn read_version(value: i64) -> PortResult<u64> {
     u64::try_from(value).map_err(|_| PortError::Backend(format!("stored version {value} < 0")))
 }
 
-fn conflict(what: &str, key: &str, version: u64) -> PortError {
+pub(super) fn conflict(what: &str, key: &str, version: u64) -> PortError {
     PortError::Conflict(format!("{what} {key}: expected version {version}"))
 }
 

@@ -3,12 +3,13 @@
 //! crash of the process.
 //!
 //! [`SqliteDb`] owns the connection; the typed adapters wrap a clone of it:
-//! [`SqliteStore`] (dedup marks, raw inbound log, status log, and the conversation stores:
-//! content, citizens, sessions, outbox, operator signals), [`SqliteQueue`] (SQS FIFO
-//! semantics with redrive), [`SimulatorOutbox`] (the `Messenger` used when no Graph
+//! [`SqliteStore`] (dedup marks, raw inbound log, status log, the conversation stores:
+//! content, citizens, sessions, outbox, operator signals, and complaints), [`SqliteQueue`]
+//! (SQS FIFO semantics with redrive), [`SimulatorOutbox`] (the `Messenger` used when no Graph
 //! credentials are configured) and [`SimulatorStore`] (the simulator's citizens, their
 //! messages, the statuses it played back, their files and its clock offset).
 
+mod complaint;
 mod content;
 mod conversation;
 mod outbox;

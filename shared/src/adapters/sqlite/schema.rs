@@ -187,6 +187,27 @@ const MIGRATIONS: &[&str] = &[
         value  TEXT NOT NULL
     ) STRICT;
     "#,
+    // 4: complaints with their timeline (the whole complaint as JSON in `data`). The other
+    // columns serve the lists; `next_due_ms` holds the scheduler's index value (NULL once the
+    // complaint is final), like GSI4 on DynamoDB.
+    r#"
+    CREATE TABLE IF NOT EXISTS complaints (
+        ticket       TEXT PRIMARY KEY NOT NULL,
+        citizen_key  TEXT NOT NULL,
+        status       TEXT NOT NULL,
+        opd_id       TEXT NOT NULL,
+        received_ms  INTEGER NOT NULL,
+        next_due_ms  INTEGER,
+        version      INTEGER NOT NULL,
+        data         TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX IF NOT EXISTS complaints_by_citizen
+        ON complaints (citizen_key, received_ms, ticket);
+    CREATE INDEX IF NOT EXISTS complaints_by_status ON complaints (status, received_ms, ticket);
+    CREATE INDEX IF NOT EXISTS complaints_by_opd ON complaints (opd_id, received_ms, ticket);
+    CREATE INDEX IF NOT EXISTS complaints_by_due ON complaints (next_due_ms, ticket)
+        WHERE next_due_ms IS NOT NULL;
+    "#,
 ];
 
 /// The version this build writes.
