@@ -5,13 +5,18 @@ use prolink::{
     domain::{
         calendar,
         citizen::{CitizenRef, ReplyAddress},
+        complaint::{
+            self, Actor, Change, Complaint, ComplaintLocation, Privacy, Rules, Sla, Status,
+            Submission,
+        },
         content::{self, ContentBundle, ListKey, MenuAction, RowTarget, UNVERIFIED_NOTE},
         dialog::{
+            complaint_texts::{self as ct, ids as cid},
             hand_back, handle_message,
             reply::{list_from_page, Reply},
             texts::{self, ids},
-            AnswerKind, Answered, Answerer, ComplaintDraft, Decision, DialogEnv, Flow, Session,
-            Turn, HANDOFF_TTL_MS,
+            AnswerKind, Answered, Answerer, ComplaintDraft, ComplaintOp, Decision, DialogEnv,
+            DraftStep, Flow, Session, Turn, HANDOFF_TTL_MS,
         },
         nlp::{Engine, KnowledgeBase},
     },
@@ -127,6 +132,13 @@ struct Chat<'a> {
     show_unverified: bool,
     session: Session,
     profile: CitizenProfile,
+    /// The citizen's complaints as the store would hold them after each turn.
+    complaints: Vec<Complaint>,
+    ticket_attempt: u32,
+    /// Messages sent so far: each gets its own id (`wamid.T1`, …), as WhatsApp's would.
+    sent: u32,
+    /// The id of the last message delivered.
+    last_id: String,
 }
 
 impl<'a> Chat<'a> {
@@ -141,15 +153,31 @@ impl<'a> Chat<'a> {
                 key: "6281234567890".into(),
                 ..CitizenProfile::default()
             },
+            complaints: Vec::new(),
+            ticket_attempt: 0,
+            sent: 0,
+            last_id: String::new(),
         }
     }
 
-    fn send(&mut self, message: InboundMessage) -> Turn {
+    /// Sends `message` with a new message id.
+    fn send(&mut self, mut message: InboundMessage) -> Turn {
+        self.sent += 1;
+        message.id = format!("wamid.T{}", self.sent);
+        self.deliver(message)
+    }
+
+    /// Delivers `message` with the id it carries (a redelivery repeats an earlier id).
+    fn deliver(&mut self, message: InboundMessage) -> Turn {
+        self.last_id.clone_from(&message.id);
         let env = DialogEnv {
             content: self.content,
             answerer: self.answerer,
             now_ms: self.now_ms,
             show_unverified: self.show_unverified,
+            complaints: &self.complaints,
+            ticket_attempt: self.ticket_attempt,
+            retention_days: 90,
         };
         let turn = handle_message(
             &env,
@@ -163,6 +191,34 @@ impl<'a> Chat<'a> {
         assert_eq!(Session::from_json(&turn.session.to_json()), turn.session);
         self.session = turn.session.clone();
         self.profile = turn.profile.clone();
+        // What the worker's conditional writes would leave in the store.
+        for op in &turn.complaint_ops {
+            match op {
+                ComplaintOp::Create(new) => {
+                    assert_eq!(new.version, 0);
+                    // The store's conditional insert: an earlier delivery of the same message
+                    // already created it, nothing changes.
+                    if let Some(existing) = self.complaints.iter().find(|c| c.ticket == new.ticket)
+                    {
+                        assert_eq!(existing.source_wamid, new.source_wamid, "ticket taken");
+                        continue;
+                    }
+                    let mut stored = (**new).clone();
+                    stored.version = 1;
+                    self.complaints.insert(0, stored);
+                }
+                ComplaintOp::Update(changed) => {
+                    let slot = self
+                        .complaints
+                        .iter_mut()
+                        .find(|c| c.ticket == changed.ticket)
+                        .expect("update of a stored complaint");
+                    assert_eq!(slot.version, changed.version, "stale update");
+                    *slot = (**changed).clone();
+                    slot.version += 1;
+                }
+            }
+        }
         turn
     }
 
@@ -172,6 +228,10 @@ impl<'a> Chat<'a> {
 
     fn tap(&mut self, id: &str) -> Turn {
         self.send(list_tap(id))
+    }
+
+    fn press(&mut self, id: &str) -> Turn {
+        self.send(button_tap(id))
     }
 }
 
@@ -939,6 +999,7 @@ fn stop_does_not_cancel_a_complaint_form() {
     chat.profile.topics = vec!["kesehatan".into()];
     let form = Flow::Complaint(ComplaintDraft {
         category: Some("jalan-rusak".into()),
+        ..ComplaintDraft::default()
     });
     chat.session.flow = Some(form.clone());
     chat.say("berhenti");
@@ -947,29 +1008,8 @@ fn stop_does_not_cancel_a_complaint_form() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Complaints (placeholders) and other input types
+// Other input types
 // ---------------------------------------------------------------------------------------------
-
-#[test]
-fn complaint_entries_answer_with_the_placeholder_and_an_officer_button() {
-    let content = seed();
-    let answerer = Engine::build(&KnowledgeBase::from(&content));
-    let mut chat = Chat::new(&content, &answerer);
-    let turn = chat.tap("menu.aduan");
-    let reply = only(&turn);
-    assert!(reply.plain_text().contains("lapor.go.id"));
-    assert_eq!(
-        button_ids(reply),
-        vec![ids::OPERATOR.to_string(), ids::MENU.to_string()]
-    );
-    let turn = chat.tap("complaint:jalan-rusak");
-    let name = &content.category("jalan-rusak").expect("category").name;
-    assert!(only(&turn).plain_text().contains(name.as_str()));
-    let turn = chat.tap("menu.cek-aduan");
-    assert!(only(&turn).plain_text().contains("Cek Aduan"));
-    let turn = chat.say("cek tiket PS-7K3QX9");
-    assert!(only(&turn).plain_text().contains("PS-7K3QX9"));
-}
 
 #[test]
 fn photos_and_locations_are_acknowledged_with_a_complaint_offer() {
@@ -995,8 +1035,15 @@ fn photos_and_locations_are_acknowledged_with_a_complaint_offer() {
             vec![ids::COMPLAINT.to_string(), ids::MENU.to_string()]
         );
     }
-    let turn = chat.send(button_tap(ids::COMPLAINT));
-    assert!(only(&turn).plain_text().contains("Buat Aduan"));
+    // *Buat Aduan* starts the form with what was sent (consent first).
+    chat.send(button_tap(ids::COMPLAINT));
+    match &chat.session.flow {
+        Some(Flow::Complaint(draft)) => {
+            assert_eq!(draft.photos.len(), 1);
+            assert!(draft.location.is_some());
+        }
+        other => panic!("expected the complaint form, got {other:?}"),
+    }
 }
 
 #[test]
@@ -1155,4 +1202,1082 @@ fn every_menu_list_answer_and_card_of_the_seed_passes_the_outbound_builders() {
     ] {
         assert!(outbound::text(&to, text, false).is_ok());
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Complaints
+// ---------------------------------------------------------------------------------------------
+
+const DAY_MS: i64 = 24 * HOUR_MS;
+const POTHOLE: &str = "jalan depan rumah saya berlubang besar dan sering bikin jatuh";
+
+fn photo(id: &str) -> InboundMessage {
+    message(MessageContent::Image(Media {
+        id: id.into(),
+        ..media()
+    }))
+}
+
+fn place() -> Location {
+    Location {
+        latitude: -7.754_3,
+        longitude: 113.215_9,
+        name: Some("Depan Toko Makmur".into()),
+        address: Some("Jl. Suroyo, Tisnonegaran".into()),
+        url: None,
+    }
+}
+
+fn pin_message() -> InboundMessage {
+    message(MessageContent::Location(place()))
+}
+
+fn pinned() -> ComplaintLocation {
+    let here = place();
+    ComplaintLocation::Pin {
+        latitude: here.latitude,
+        longitude: here.longitude,
+        name: here.name,
+        address: here.address,
+    }
+}
+
+/// The open form's data (panics when no form is open).
+fn draft(chat: &Chat) -> ComplaintDraft {
+    match &chat.session.flow {
+        Some(Flow::Complaint(draft)) => draft.clone(),
+        other => panic!("expected the complaint form, got {other:?}"),
+    }
+}
+
+/// The body of a text, buttons or location request.
+fn body(reply: &Reply) -> &str {
+    match reply {
+        Reply::Text(text) | Reply::LocationRequest(text) => text,
+        Reply::Buttons(b) => &b.body,
+        other => panic!("expected a text, buttons or location request, got {other:?}"),
+    }
+}
+
+fn all_text(turn: &Turn) -> String {
+    turn.replies
+        .iter()
+        .map(Reply::plain_text)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn asks_consent(turn: &Turn) -> bool {
+    turn.replies.iter().any(|r| {
+        matches!(r, Reply::Buttons(_)) && button_ids(r).contains(&cid::CONSENT_YES.to_string())
+    })
+}
+
+fn created(turn: &Turn) -> Complaint {
+    match turn.complaint_ops.as_slice() {
+        [ComplaintOp::Create(new)] => (**new).clone(),
+        other => panic!("expected one Create, got {other:?}"),
+    }
+}
+
+fn updated(turn: &Turn) -> Complaint {
+    match turn.complaint_ops.as_slice() {
+        [ComplaintOp::Update(changed)] => (**changed).clone(),
+        other => panic!("expected one Update, got {other:?}"),
+    }
+}
+
+fn stored<'c>(chat: &'c Chat, ticket: &str) -> &'c Complaint {
+    chat.complaints
+        .iter()
+        .find(|c| c.ticket == ticket)
+        .expect("stored complaint")
+}
+
+/// A citizen who accepted the privacy notice earlier.
+fn consented(chat: &mut Chat) {
+    chat.profile.privacy_consent_ms = Some(chat.now_ms - DAY_MS);
+}
+
+/// Picks `category` and answers every question up to the summary (pin, no photo, Biasa).
+fn fill_form(chat: &mut Chat, category: &str, description: &str) {
+    chat.tap(&format!("complaint:{category}"));
+    chat.say(description);
+    chat.send(pin_message());
+    chat.press(cid::PHOTOS_DONE);
+    let turn = chat.press(cid::PRIVACY_BIASA);
+    assert_eq!(draft(chat).step, DraftStep::Summary, "{:#?}", turn.replies);
+}
+
+/// A submitted complaint's ticket.
+fn submit_one(chat: &mut Chat, category: &str, description: &str) -> String {
+    fill_form(chat, category, description);
+    created(&chat.press(cid::SUBMIT)).ticket
+}
+
+/// An operator's change, stored as the operator API would (version bump).
+fn operator_sets(
+    chat: &mut Chat,
+    ticket: &str,
+    to: Status,
+    public_note: Option<&str>,
+    internal_note: Option<&str>,
+) {
+    let content = chat.content;
+    let index = chat
+        .complaints
+        .iter()
+        .position(|c| c.ticket == ticket)
+        .expect("stored complaint");
+    let current = chat.complaints[index].clone();
+    let category = content.category(&current.category_id).expect("category");
+    let rules = Rules {
+        sla: Sla::from(category),
+        holidays: &content.holidays,
+    };
+    let change = Change {
+        event_id: format!("operator.{ticket}.{}", current.events.len()),
+        at_ms: chat.now_ms,
+        actor: Actor::operator("operator-1"),
+        to,
+        public_note: public_note.map(str::to_string),
+        internal_note: internal_note.map(str::to_string),
+    };
+    let mut changed = complaint::apply(&current, change, &rules).expect("operator change");
+    changed.version += 1;
+    chat.complaints[index] = changed;
+}
+
+#[test]
+fn a_complaint_from_the_menu_with_a_pin_and_two_photos_is_created_with_its_deadlines() {
+    let content = seed();
+    let answerer = Engine::build(&KnowledgeBase::from(&content));
+    let mut chat = Chat::new(&content, &answerer);
+    let category = content.category("jalan-rusak").expect("category");
+    assert!(category.requires_location);
+
+    // The privacy notice comes before the first question.
+    let turn = chat.tap("menu.aduan");
+    assert_eq!(body(only(&turn)), ct::privacy_notice(90));
+    assert_eq!(
+        button_ids(only(&turn)),
+        vec![cid::CONSENT_YES.to_string(), cid::CONSENT_NO.to_string()]
+    );
+    assert_eq!(chat.profile.privacy_consent_ms, None);
+
+    // Consent is recorded, then the categories are listed, paged.
+    let turn = chat.press(cid::CONSENT_YES);
+    assert_eq!(chat.profile.privacy_consent_ms, Some(chat.now_ms));
+    assert_eq!(turn.replies.len(), 3, "{:#?}", turn.replies);
+    assert_eq!(as_text(&turn.replies[0]), ct::CONSENT_THANKS);
+    assert_eq!(as_text(&turn.replies[1]), ct::CATEGORY_HINT);
+    let first_page = list_from_page(
+        content
+            .list_page(&ListKey::ComplaintCategories, 1)
+            .expect("page"),
+    );
+    let rows = row_ids(&turn.replies[2]);
+    assert_eq!(as_list(&turn.replies[2]), &first_page);
+    assert_eq!(rows.len(), 10);
+    let more = rows[9].clone();
+    let second = chat.tap(&more);
+    let second_rows = row_ids(only(&second));
+    let all: Vec<String> = content
+        .categories
+        .iter()
+        .map(|c| format!("complaint:{}", c.id))
+        .collect();
+    assert_eq!(rows[..9], all[..9]);
+    assert!(second_rows.starts_with(&all[9..]), "{second_rows:?}");
+    assert_eq!(draft(&chat).step, DraftStep::Category);
+
+    let turn = chat.tap("complaint:jalan-rusak");
+    assert_eq!(as_text(only(&turn)), ct::DESCRIPTION_ASK);
+    let description = "Aspal di Jl. Suroyo mengelupas dan berlubang sedalam 20 cm sejak dua minggu";
+    let turn = chat.say(description);
+    assert_eq!(only(&turn), &Reply::LocationRequest(ct::location_ask(true)));
+
+    let turn = chat.send(pin_message());
+    assert_eq!(body(only(&turn)), ct::photos_ask(0));
+    assert_eq!(button_ids(only(&turn)), vec![cid::PHOTOS_DONE.to_string()]);
+    chat.send(photo("media-1"));
+    let turn = chat.send(photo("media-2"));
+    assert_eq!(body(only(&turn)), ct::photos_ask(2));
+    let turn = chat.press(cid::PHOTOS_DONE);
+    assert_eq!(body(only(&turn)), ct::PRIVACY_ASK);
+    assert_eq!(
+        button_ids(only(&turn)),
+        vec![
+            cid::PRIVACY_BIASA.to_string(),
+            cid::PRIVACY_ANONIM.to_string(),
+            cid::PRIVACY_RAHASIA.to_string()
+        ]
+    );
+
+    // The summary, with the category's notice (expected handling time) before sending.
+    let turn = chat.press(cid::PRIVACY_BIASA);
+    assert_eq!(turn.replies.len(), 2);
+    let summary = as_text(&turn.replies[0]);
+    assert!(summary.contains(&category.name), "{summary}");
+    assert!(summary.contains(description), "{summary}");
+    assert!(summary.contains("Depan Toko Makmur"), "{summary}");
+    assert!(summary.contains("2 foto"), "{summary}");
+    assert!(summary.contains(Privacy::Biasa.label()), "{summary}");
+    assert!(body(&turn.replies[1]).contains(category.notice.trim()));
+    assert_eq!(
+        button_ids(&turn.replies[1]),
+        vec![
+            cid::SUBMIT.to_string(),
+            cid::EDIT.to_string(),
+            ids::CANCEL.to_string()
+        ]
+    );
+    assert!(turn.complaint_ops.is_empty());
+
+    let before_submit = (chat.session.clone(), chat.profile.clone());
+    let turn = chat.press(cid::SUBMIT);
+    let new = created(&turn);
+    let submit_id = chat.last_id.clone();
+    let ticket = complaint::ticket_for(&submit_id, 0);
+    assert_eq!(new.ticket, ticket);
+    assert_eq!(
+        complaint::find_ticket(&ticket).as_deref(),
+        Some(ticket.as_str())
+    );
+    assert_eq!(new.citizen_key, "6281234567890");
+    assert_eq!(new.reporter_name.as_deref(), Some("Budi"));
+    assert_eq!(new.category_id, "jalan-rusak");
+    assert_eq!(new.opd_id, category.opd_id);
+    assert_eq!(new.description, description);
+    assert_eq!(new.location, Some(pinned()));
+    let media_ids: Vec<&str> = new.photos.iter().map(|p| p.media_id.as_str()).collect();
+    assert_eq!(media_ids, vec!["media-1", "media-2"]);
+    assert_eq!(new.privacy, Privacy::Biasa);
+    assert_eq!(new.status, Status::Diterima);
+    assert_eq!(new.received_ms, chat.now_ms);
+    assert_eq!(new.source_wamid, submit_id);
+    let received = calendar::wib_date(chat.now_ms);
+    let response = calendar::add_working_days(
+        received,
+        category.sla_working_days_response,
+        &content.holidays,
+    )
+    .value;
+    let resolution = calendar::add_working_days(
+        received,
+        category.sla_working_days_resolution,
+        &content.holidays,
+    )
+    .value;
+    assert_eq!(new.deadlines.response_date, Some(response));
+    assert_eq!(new.deadlines.resolution_date, Some(resolution));
+    assert!(turn.calendar_gaps.is_empty());
+
+    let opd = content.opd(&category.opd_id).expect("opd").name.clone();
+    let confirmation = body(only(&turn));
+    assert_eq!(
+        confirmation,
+        ct::submitted(
+            &ticket,
+            &opd,
+            &calendar::format_date_id(response),
+            Privacy::Biasa
+        )
+    );
+    assert!(confirmation.contains(&ticket));
+    assert!(confirmation.contains(&opd));
+    assert!(
+        confirmation.contains("Kamis, 3 Desember 2026"),
+        "{confirmation}"
+    );
+    assert_eq!(chat.session.flow, None);
+    assert_eq!(chat.session.suspended_complaint, None);
+    assert_eq!(chat.complaints.len(), 1);
+
+    // A redelivered *Kirim* (the session save was lost): the same ticket, nothing new.
+    chat.session = before_submit.0;
+    chat.profile = before_submit.1;
+    let mut again = button_tap(cid::SUBMIT);
+    again.id = submit_id;
+    let turn = chat.deliver(again);
+    let repeated = created(&turn);
+    assert_eq!(repeated, new);
+    assert_eq!(chat.complaints.len(), 1);
+    assert_eq!(chat.complaints[0].version, 1);
+
+    // *Kirim* tapped once more: the list with the ticket, not a new form.
+    let turn = chat.press(cid::SUBMIT);
+    assert!(turn.complaint_ops.is_empty());
+    assert_eq!(
+        row_ids(only(&turn)),
+        vec![format!("{}{ticket}", cid::TRACK_PREFIX)]
+    );
+    assert_eq!(chat.session.flow, None);
+}
+
+#[test]
+fn a_free_text_complaint_preselects_its_category_and_keeps_the_words_as_description() {
+    let content = seed();
+    let answerer = Engine::build(&KnowledgeBase::from(&content));
+    let mut chat = Chat::new(&content, &answerer);
+    consented(&mut chat);
+    let category = content.category("jalan-rusak").expect("category");
+
+    let turn = chat.say(POTHOLE);
+    assert_eq!(
+        body(only(&turn)),
+        ct::confirm_category(&category.name, &category.short_description)
+    );
+    assert_eq!(
+        button_ids(only(&turn)),
+        vec![
+            cid::CATEGORY_OK.to_string(),
+            cid::CATEGORY_OTHER.to_string()
+        ]
+    );
+    let form = draft(&chat);
+    assert_eq!(form.step, DraftStep::ConfirmCategory);
+    assert_eq!(form.category.as_deref(), Some("jalan-rusak"));
+    assert!(!form.category_confirmed);
+    assert_eq!(form.description.as_deref(), Some(POTHOLE));
+
+    // Confirmed: the description is not asked again.
+    let turn = chat.press(cid::CATEGORY_OK);
+    assert_eq!(only(&turn), &Reply::LocationRequest(ct::location_ask(true)));
+
+    // A typed address: too short is asked again, a real one is kept as typed.
+    let turn = chat.say("sini");
+    assert_eq!(turn.replies.len(), 2);
+    assert_eq!(as_text(&turn.replies[0]), ct::LOCATION_TOO_SHORT);
+    assert!(matches!(turn.replies[1], Reply::LocationRequest(_)));
+    assert_eq!(draft(&chat).location, None);
+    let address = "Jl. Mastrip gang 3 RT 02 RW 05, Kelurahan Kedopok";
+    let turn = chat.say(address);
+    assert_eq!(body(only(&turn)), ct::photos_ask(0));
+    assert_eq!(
+        draft(&chat).location,
+        Some(ComplaintLocation::Typed {
+            text: address.to_string()
+        })
+    );
+    chat.press(cid::PHOTOS_DONE);
+    chat.press(cid::PRIVACY_ANONIM);
+    let new = created(&chat.press(cid::SUBMIT));
+    assert_eq!(new.category_id, "jalan-rusak");
+    assert_eq!(new.description, POTHOLE);
+    assert_eq!(
+        new.location,
+        Some(ComplaintLocation::Typed {
+            text: address.to_string()
+        })
+    );
+    assert!(new.photos.is_empty());
+    assert_eq!(new.privacy, Privacy::Anonim);
+
+    // "Pilih kategori lain": the list, and the description already given stays.
+    let mut chat = Chat::new(&content, &answerer);
+    consented(&mut chat);
+    chat.say(POTHOLE);
+    let turn = chat.press(cid::CATEGORY_OTHER);
+    assert_eq!(as_text(&turn.replies[0]), ct::CATEGORY_HINT);
+    assert!(matches!(turn.replies[1], Reply::List(_)));
+    assert_eq!(draft(&chat).category, None);
+    let turn = chat.tap("complaint:fasilitas-umum");
+    assert!(matches!(only(&turn), Reply::LocationRequest(_)));
+    let form = draft(&chat);
+    assert_eq!(form.category.as_deref(), Some("fasilitas-umum"));
+    assert!(form.category_confirmed);
+    assert_eq!(form.description.as_deref(), Some(POTHOLE));
+}
+
+#[test]
+fn a_required_location_cannot_be_skipped_an_optional_one_can() {
+    let content = seed();
+    let answerer = Engine::build(&KnowledgeBase::from(&content));
+
+    let mut chat = Chat::new(&content, &answerer);
+    consented(&mut chat);
+    chat.tap("complaint:jalan-rusak");
+    chat.say(POTHOLE);
+    for skip in ["lewati", "LEWATI", "tidak ada"] {
+        let turn = chat.say(skip);
+        assert_eq!(turn.replies.len(), 2, "{skip}");
+        assert_eq!(as_text(&turn.replies[0]), ct::LOCATION_REQUIRED);
+        assert_eq!(
+            turn.replies[1],
+            Reply::LocationRequest(ct::location_ask(true))
+        );
+        let form = draft(&chat);
+        assert_eq!(form.step, DraftStep::Location);
+        assert!(!form.location_skipped);
+    }
+    chat.press(cid::SKIP_LOCATION);
+    assert_eq!(draft(&chat).step, DraftStep::Location);
+
+    let optional = content
+        .categories
+        .iter()
+        .find(|c| !c.requires_location && !c.emergency)
+        .expect("a category without a required location");
+    let mut chat = Chat::new(&content, &answerer);
+    consented(&mut chat);
+    chat.tap(&format!("complaint:{}", optional.id));
+    let turn = chat.say("petugas meminta uang tambahan supaya berkas cepat selesai diproses");
+    assert_eq!(
+        only(&turn),
+        &Reply::LocationRequest(ct::location_ask(false))
+    );
+    let turn = chat.say("lewati");
+    assert_eq!(body(only(&turn)), ct::photos_ask(0));
+    assert!(draft(&chat).location_skipped);
+    chat.press(cid::PHOTOS_DONE);
+    let turn = chat.press(cid::PRIVACY_RAHASIA);
+    assert!(as_text(&turn.replies[0]).contains("(tanpa lokasi)"));
+    let new = created(&chat.press(cid::SUBMIT));
+    assert_eq!(new.category_id, optional.id);
+    assert_eq!(new.opd_id, optional.opd_id);
+    assert_eq!(new.location, None);
+    assert_eq!(new.privacy, Privacy::Rahasia);
+}
+
+#[test]
+fn a_too_short_description_is_asked_again() {
+    let content = seed();
+    let answerer = Engine::build(&KnowledgeBase::from(&content));
+    let mut chat = Chat::new(&content, &answerer);
+    consented(&mut chat);
+    chat.tap("complaint:sampah");
+    // Under 20 characters, or under 3 words however long.
+    for short in [
+        "rusak",
+        "sampah numpuk bgt",
+        "sampahnyaaaaa numpukkkkkkkkkk",
+    ] {
+        let turn = chat.say(short);
+        assert_eq!(as_text(only(&turn)), ct::DESCRIPTION_TOO_SHORT, "{short}");
+        let form = draft(&chat);
+        assert_eq!(form.step, DraftStep::Description);
+        assert_eq!(form.description, None);
+    }
+    let long = "x ".repeat(ct::DESCRIPTION_MAX_CHARS);
+    let turn = chat.say(&long);
+    assert!(as_text(only(&turn)).contains(&ct::DESCRIPTION_MAX_CHARS.to_string()));
+    assert_eq!(draft(&chat).description, None);
+
+    let enough = "TPS di Jl. Brantas penuh, sampah tidak diangkut sejak Jumat";
+    let turn = chat.say(enough);
+    assert!(matches!(only(&turn), Reply::LocationRequest(_)));
+    assert_eq!(draft(&chat).description.as_deref(), Some(enough));
+}
+
+#[test]
+fn cancel_in_the_middle_of_the_form_discards_it() {
+    let content = seed();
+    let answerer = Engine::build(&KnowledgeBase::from(&content));
+    let mut chat = Chat::new(&content, &answerer);
+    consented(&mut chat);
+    chat.tap("complaint:jalan-rusak");
+    chat.say(POTHOLE);
+    chat.send(photo("media-1"));
+    assert_eq!(draft(&chat).step, DraftStep::Location);
+
+    let turn = chat.say("batal");
+    assert_eq!(as_text(only(&turn)), texts::CANCEL_COMPLAINT);
+    assert!(turn.complaint_ops.is_empty());
+    assert_eq!(chat.session.flow, None);
+    assert_eq!(chat.session.suspended_complaint, None);
+    assert!(chat.complaints.is_empty());
+
+    // Starting again starts empty.
+    let turn = chat.tap("menu.aduan");
+    assert!(!all_text(&turn).contains(ct::FORM_CONTINUES));
+    assert_eq!(
+        draft(&chat),
+        ComplaintDraft {
+            step: DraftStep::Category,
+            ..ComplaintDraft::default()
+        }
+    );
+
+    // The summary's *Batal* button does the same.
+    chat.tap("complaint:jalan-rusak");
+    chat.say(POTHOLE);
+    chat.send(pin_message());
+    chat.press(cid::PHOTOS_DONE);
+    chat.press(cid::PRIVACY_BIASA);
+    let turn = chat.press(ids::CANCEL);
+    assert_eq!(as_text(only(&turn)), texts::CANCEL_COMPLAINT);
+    assert!(turn.complaint_ops.is_empty());
+    assert_eq!(chat.session.flow, None);
+}
+
+#[test]
+fn an_emergency_in_the_form_answers_112_and_keeps_the_form_for_later() {
+    let content = seed();
+    let answerer = Engine::build(&KnowledgeBase::from(&content));
+    let mut chat = Chat::new(&content, &answerer);
+    consented(&mut chat);
+    chat.tap("complaint:jalan-rusak");
+    chat.say(POTHOLE);
+    chat.send(photo("media-1"));
+    let kept = draft(&chat);
+    assert_eq!(kept.step, DraftStep::Location);
+
+    let turn = chat.say("tolong ada kebakaran di rumah tetangga");
+    let text = as_text(only(&turn));
+    assert!(text.starts_with(texts::EMERGENCY_HEAD), "{text}");
+    assert!(text.contains("112"));
+    assert!(text.ends_with(ct::EMERGENCY_FORM_SUSPENDED), "{text}");
+    assert!(turn.complaint_ops.is_empty());
+    assert_eq!(chat.session.flow, None);
+    assert_eq!(chat.session.suspended_complaint.as_ref(), Some(&kept));
+
+    // *Buat Aduan* continues where it stopped, with everything kept.
+    chat.now_ms += HOUR_MS;
+    let turn = chat.press(ids::COMPLAINT);
+    assert_eq!(turn.replies.len(), 2, "{:#?}", turn.replies);
+    assert_eq!(as_text(&turn.replies[0]), ct::FORM_CONTINUES);
+    assert_eq!(
+        turn.replies[1],
+        Reply::LocationRequest(ct::location_ask(true))
+    );
+    assert_eq!(draft(&chat), kept);
+    assert_eq!(chat.session.suspended_complaint, None);
+    chat.send(pin_message());
+    chat.press(cid::PHOTOS_DONE);
+    chat.press(cid::PRIVACY_BIASA);
+    let new = created(&chat.press(cid::SUBMIT));
+    assert_eq!(new.description, POTHOLE);
+    assert_eq!(new.photos.len(), 1);
+    assert_eq!(new.location, Some(pinned()));
+
+    // The emergency category never opens a form: 112, and the form is set aside.
+    chat.tap("complaint:sampah");
+    let turn = chat.tap("complaint:darurat-112");
+    assert!(as_text(only(&turn)).starts_with(texts::EMERGENCY_HEAD));
+    assert_eq!(chat.session.flow, None);
+    let suspended = chat.session.suspended_complaint.clone().expect("kept");
+    assert_eq!(suspended.category.as_deref(), Some("sampah"));
+}
+
+#[test]
+fn declining_the_privacy_notice_ends_the_form_without_a_complaint() {
+    let content = seed();
+    let answerer = Engine::build(&KnowledgeBase::from(&content));
+    let mut chat = Chat::new(&content, &answerer);
+    let turn = chat.say(POTHOLE);
+    assert!(asks_consent(&turn));
+    assert!(chat.session.flow.is_some());
+
+    let turn = chat.press(cid::CONSENT_NO);
+    assert_eq!(body(only(&turn)), ct::CONSENT_DECLINED);
+    assert_eq!(button_ids(only(&turn)), vec![ids::MENU.to_string()]);
+    assert!(turn.complaint_ops.is_empty());
+    assert_eq!(chat.session.flow, None);
+    assert_eq!(chat.session.suspended_complaint, None);
+    assert_eq!(chat.profile.privacy_consent_ms, None);
+
+    // Asked again next time; a typed "tidak setuju" declines too.
+    let turn = chat.tap("menu.aduan");
+    assert!(asks_consent(&turn));
+    let turn = chat.say("tidak setuju");
+    assert_eq!(body(only(&turn)), ct::CONSENT_DECLINED);
+    assert_eq!(chat.session.flow, None);
+    assert_eq!(chat.profile.privacy_consent_ms, None);
+    assert!(chat.complaints.is_empty());
+}
+
+#[test]
+fn consent_is_asked_once_per_citizen() {
+    let content = seed();
+    let answerer = Engine::build(&KnowledgeBase::from(&content));
+    let mut chat = Chat::new(&content, &answerer);
+    let turn = chat.tap("menu.aduan");
+    assert!(asks_consent(&turn));
+    let consent_at = chat.now_ms;
+    chat.press(cid::CONSENT_YES);
+    submit_one(&mut chat, "jalan-rusak", POTHOLE);
+
+    chat.now_ms += 3 * DAY_MS;
+    let turn = chat.tap("menu.aduan");
+    assert!(!asks_consent(&turn), "{:#?}", turn.replies);
+    assert_eq!(as_text(&turn.replies[0]), ct::CATEGORY_HINT);
+    chat.say("batal");
+    let turn = chat.say(POTHOLE);
+    assert!(!asks_consent(&turn));
+    assert_eq!(draft(&chat).step, DraftStep::ConfirmCategory);
+    chat.press(cid::CATEGORY_OK);
+    chat.send(pin_message());
+    chat.press(cid::PHOTOS_DONE);
+    chat.press(cid::PRIVACY_BIASA);
+    created(&chat.press(cid::SUBMIT));
+    assert_eq!(chat.complaints.len(), 2);
+    assert_eq!(chat.profile.privacy_consent_ms, Some(consent_at));
+}
+
+#[test]
+fn a_burst_of_text_photo_and_location_lands_in_the_form_in_order() {
+    let content = seed();
+    let answerer = Engine::build(&KnowledgeBase::from(&content));
+    let mut chat = Chat::new(&content, &answerer);
+    consented(&mut chat);
+    chat.tap("complaint:jalan-rusak");
+    assert_eq!(draft(&chat).step, DraftStep::Description);
+
+    // Sent within seconds: each one is a turn on the session the previous one left.
+    let turn = chat.say(POTHOLE);
+    assert!(matches!(only(&turn), Reply::LocationRequest(_)));
+    chat.now_ms += 2_000;
+    let turn = chat.send(photo("media-1"));
+    // The photo is kept while the location is still asked for.
+    assert_eq!(only(&turn), &Reply::LocationRequest(ct::location_ask(true)));
+    let form = draft(&chat);
+    assert_eq!(form.description.as_deref(), Some(POTHOLE));
+    assert_eq!(form.photos.len(), 1);
+    chat.now_ms += 2_000;
+    let turn = chat.send(pin_message());
+    assert_eq!(body(only(&turn)), ct::photos_ask(1));
+    let form = draft(&chat);
+    assert_eq!(form.description.as_deref(), Some(POTHOLE));
+    assert_eq!(form.photos[0].media_id, "media-1");
+    assert_eq!(form.location, Some(pinned()));
+    assert_eq!(form.step, DraftStep::Photos);
+
+    chat.press(cid::PHOTOS_DONE);
+    chat.press(cid::PRIVACY_BIASA);
+    let new = created(&chat.press(cid::SUBMIT));
+    assert_eq!(new.description, POTHOLE);
+    assert_eq!(new.photos.len(), 1);
+    assert_eq!(new.photos[0].media_id, "media-1");
+    assert_eq!(new.location, Some(pinned()));
+
+    // A burst opening the form from nothing: text, photo, location, all before consent.
+    let mut chat = Chat::new(&content, &answerer);
+    chat.say(POTHOLE);
+    chat.send(photo("media-9"));
+    chat.send(pin_message());
+    let turn = chat.press(cid::CONSENT_YES);
+    assert!(all_text(&turn).contains(&content.category("jalan-rusak").expect("c").name));
+    chat.press(cid::CATEGORY_OK);
+    let form = draft(&chat);
+    assert_eq!(form.step, DraftStep::Photos);
+    assert_eq!(form.description.as_deref(), Some(POTHOLE));
+    assert_eq!(form.photos[0].media_id, "media-9");
+    assert_eq!(form.location, Some(pinned()));
+}
+
+#[test]
+fn ubah_changes_the_description_and_returns_to_the_summary() {
+    let content = seed();
+    let answerer = Engine::build(&KnowledgeBase::from(&content));
+    let mut chat = Chat::new(&content, &answerer);
+    consented(&mut chat);
+    fill_form(&mut chat, "jalan-rusak", POTHOLE);
+
+    let turn = chat.press(cid::EDIT);
+    let list = as_list(only(&turn));
+    assert_eq!(list.body, ct::EDIT_ASK);
+    assert_eq!(
+        row_ids(only(&turn)),
+        vec![
+            cid::EDIT_CATEGORY,
+            cid::EDIT_DESCRIPTION,
+            cid::EDIT_LOCATION,
+            cid::EDIT_PHOTOS,
+            cid::EDIT_PRIVACY
+        ]
+    );
+    let turn = chat.tap(cid::EDIT_DESCRIPTION);
+    assert_eq!(as_text(only(&turn)), ct::DESCRIPTION_ASK);
+
+    let better = "Lubang di Jl. Suroyo depan Toko Makmur, lebar satu meter, dua motor jatuh";
+    let turn = chat.say(better);
+    assert_eq!(turn.replies.len(), 2);
+    let summary = as_text(&turn.replies[0]);
+    assert!(summary.contains(better), "{summary}");
+    assert!(!summary.contains(POTHOLE), "{summary}");
+    assert!(
+        summary.contains("Depan Toko Makmur"),
+        "location kept: {summary}"
+    );
+    assert_eq!(
+        button_ids(&turn.replies[1]),
+        vec![
+            cid::SUBMIT.to_string(),
+            cid::EDIT.to_string(),
+            ids::CANCEL.to_string()
+        ]
+    );
+    assert_eq!(draft(&chat).step, DraftStep::Summary);
+    let new = created(&chat.press(cid::SUBMIT));
+    assert_eq!(new.description, better);
+    assert_eq!(new.location, Some(pinned()));
+}
+
+#[test]
+fn a_fourth_photo_is_refused() {
+    let content = seed();
+    let answerer = Engine::build(&KnowledgeBase::from(&content));
+    let mut chat = Chat::new(&content, &answerer);
+    consented(&mut chat);
+    chat.tap("complaint:sampah");
+    chat.say("TPS di Jl. Brantas penuh, sampah tidak diangkut sejak Jumat");
+    chat.send(pin_message());
+    chat.send(photo("media-1"));
+    chat.send(photo("media-2"));
+    // The third photo completes them: the next question comes.
+    let turn = chat.send(photo("media-3"));
+    assert_eq!(body(only(&turn)), ct::PRIVACY_ASK);
+
+    let turn = chat.send(photo("media-4"));
+    assert_eq!(turn.replies.len(), 2);
+    assert_eq!(as_text(&turn.replies[0]), ct::PHOTOS_FULL);
+    assert_eq!(body(&turn.replies[1]), ct::PRIVACY_ASK);
+    let kept: Vec<String> = draft(&chat)
+        .photos
+        .iter()
+        .map(|p| p.media_id.clone())
+        .collect();
+    assert_eq!(kept, vec!["media-1", "media-2", "media-3"]);
+    // The same photo delivered twice is attached once.
+    let mut chat2 = Chat::new(&content, &answerer);
+    consented(&mut chat2);
+    chat2.tap("complaint:sampah");
+    chat2.send(photo("media-1"));
+    chat2.send(photo("media-1"));
+    assert_eq!(draft(&chat2).photos.len(), 1);
+
+    chat.press(cid::PRIVACY_BIASA);
+    let new = created(&chat.press(cid::SUBMIT));
+    assert_eq!(new.photos.len(), ct::FORM_MAX_PHOTOS);
+}
+
+#[test]
+fn answers_to_perlu_dilengkapi_attach_to_the_ticket_and_resume_it() {
+    let content = seed();
+    let answerer = Engine::build(&KnowledgeBase::from(&content));
+    let mut chat = Chat::new(&content, &answerer);
+    consented(&mut chat);
+    let ticket = submit_one(&mut chat, "jalan-rusak", POTHOLE);
+
+    chat.now_ms += HOUR_MS;
+    operator_sets(
+        &mut chat,
+        &ticket,
+        Status::Diteruskan,
+        None,
+        Some("INTERNAL: diteruskan tanpa cek lapangan"),
+    );
+    chat.now_ms += HOUR_MS;
+    operator_sets(
+        &mut chat,
+        &ticket,
+        Status::PerluDilengkapi,
+        Some("Mohon kirim patokan lokasi yang lebih jelas."),
+        Some("INTERNAL: pelapor sudah tiga kali lapor"),
+    );
+
+    // Tracking while it waits tells the citizen that replies are attached; it adds nothing.
+    chat.now_ms += DAY_MS;
+    let turn = chat.say(&format!("cek {ticket}"));
+    assert!(turn.complaint_ops.is_empty());
+    let timeline = all_text(&turn);
+    assert!(timeline.contains(ct::COMPLETE_REQUEST_HINT), "{timeline}");
+    assert!(timeline.contains(Status::PerluDilengkapi.label()));
+
+    // The first message answers the request: the ticket resumes where it stood.
+    let answer = "Patokannya depan Toko Makmur, sebelah masjid Al-Ikhlas";
+    let turn = chat.say(answer);
+    assert_eq!(as_text(only(&turn)), ct::info_attached(&ticket, true));
+    let changed = updated(&turn);
+    assert_eq!(changed.status, Status::Diteruskan);
+    let event = changed.events.last().expect("event");
+    assert_eq!(event.from, Some(Status::PerluDilengkapi));
+    assert_eq!(event.to, Status::Diteruskan);
+    assert_eq!(
+        event.info.as_ref().and_then(|i| i.text.as_deref()),
+        Some(answer)
+    );
+    let window = chat.session.attach.clone().expect("attach window");
+    assert_eq!(window.ticket, ticket);
+    assert_eq!(window.until_ms, chat.now_ms + ct::ATTACH_WINDOW_MS);
+    assert_eq!(chat.session.flow, None);
+
+    // The rest of the burst, within the window, adds without a status change.
+    chat.now_ms += 5 * MINUTE_MS;
+    let turn = chat.send(photo("media-extra"));
+    assert_eq!(as_text(only(&turn)), ct::info_attached(&ticket, false));
+    let changed = updated(&turn);
+    assert_eq!(changed.status, Status::Diteruskan);
+    let event = changed.events.last().expect("event");
+    assert_eq!(event.from, Some(Status::Diteruskan));
+    assert_eq!(event.to, Status::Diteruskan);
+    assert!(changed.photos.iter().any(|p| p.media_id == "media-extra"));
+    chat.now_ms += MINUTE_MS;
+    let turn = chat.say("lubangnya juga makin lebar kalau hujan");
+    assert_eq!(as_text(only(&turn)), ct::info_attached(&ticket, false));
+    assert_eq!(updated(&turn).status, Status::Diteruskan);
+    assert_eq!(stored(&chat, &ticket).status, Status::Diteruskan);
+
+    // The public timeline: status changes, public notes and additions; no internal note.
+    let turn = chat.say(&format!("cek {ticket}"));
+    let timeline = all_text(&turn);
+    assert!(!timeline.contains("INTERNAL"), "{timeline}");
+    assert!(timeline.contains("Mohon kirim patokan lokasi yang lebih jelas."));
+    assert!(timeline.contains(Status::Diteruskan.label()));
+    // Every addition shows as one; the one that resumed the ticket also names the status.
+    assert_eq!(
+        timeline
+            .matches(&format!(
+                "Informasi tambahan dari pelapor ({})",
+                Status::Diteruskan.label()
+            ))
+            .count(),
+        1,
+        "{timeline}"
+    );
+    assert_eq!(
+        timeline.matches("Informasi tambahan dari pelapor").count(),
+        3,
+        "{timeline}"
+    );
+    assert!(!timeline.contains(ct::COMPLETE_REQUEST_HINT));
+
+    // After the window, messages are ordinary questions again.
+    chat.now_ms += ct::ATTACH_WINDOW_MS;
+    let turn = chat.say("apa saja syarat bikin KTP-el baru?");
+    assert!(turn.complaint_ops.is_empty());
+    assert_eq!(
+        as_text(only(&turn)),
+        answer_of("kependudukan.ktp-el-baru", &content)
+    );
+}
+
+#[test]
+fn a_complaint_can_be_withdrawn_until_it_is_processed() {
+    let content = seed();
+    let answerer = Engine::build(&KnowledgeBase::from(&content));
+    let mut chat = Chat::new(&content, &answerer);
+    consented(&mut chat);
+    let ticket = submit_one(&mut chat, "jalan-rusak", POTHOLE);
+    let confirm_id = format!("{}{ticket}", cid::WITHDRAW_PREFIX);
+
+    let turn = chat.say(&format!("batalkan aduan {ticket}"));
+    assert_eq!(body(only(&turn)), ct::withdraw_confirm(&ticket));
+    assert_eq!(
+        button_ids(only(&turn)),
+        vec![confirm_id.clone(), cid::KEEP.to_string()]
+    );
+    assert!(turn.complaint_ops.is_empty());
+    let turn = chat.press(cid::KEEP);
+    assert_eq!(as_text(only(&turn)), ct::WITHDRAW_KEPT);
+    assert!(turn.complaint_ops.is_empty());
+    assert_eq!(stored(&chat, &ticket).status, Status::Diterima);
+
+    chat.say(&format!("cabut {}", ticket.to_lowercase()));
+    let turn = chat.press(&confirm_id);
+    assert_eq!(as_text(only(&turn)), ct::withdrawn(&ticket));
+    let changed = updated(&turn);
+    assert_eq!(changed.status, Status::Dicabut);
+    let event = changed.events.last().expect("event");
+    assert_eq!(event.from, Some(Status::Diterima));
+    assert_eq!(event.actor, Actor::citizen("6281234567890"));
+    assert_eq!(stored(&chat, &ticket).status, Status::Dicabut);
+    // Tapped again: the same answer, nothing more.
+    let turn = chat.press(&confirm_id);
+    assert_eq!(as_text(only(&turn)), ct::withdrawn(&ticket));
+    assert!(turn.complaint_ops.is_empty());
+
+    // Once processed, refused with the reason.
+    let other = submit_one(
+        &mut chat,
+        "sampah",
+        "TPS di Jl. Brantas penuh, sampah tidak diangkut sejak Jumat",
+    );
+    let other_confirm = format!("{}{other}", cid::WITHDRAW_PREFIX);
+    let turn = chat.say(&format!("batalkan aduan {other}"));
+    assert_eq!(button_ids(only(&turn))[0], other_confirm);
+    chat.now_ms += HOUR_MS;
+    operator_sets(&mut chat, &other, Status::Diteruskan, None, None);
+    operator_sets(&mut chat, &other, Status::Diproses, None, None);
+    let refusal = ct::withdraw_refused(&other, Status::Diproses);
+    let turn = chat.say(&format!("batalkan aduan {other}"));
+    assert_eq!(as_text(only(&turn)), refusal);
+    assert!(turn.complaint_ops.is_empty());
+    // The confirmation button sent before the processing started is refused too.
+    let turn = chat.press(&other_confirm);
+    assert_eq!(as_text(only(&turn)), refusal);
+    assert!(turn.complaint_ops.is_empty());
+    assert_eq!(stored(&chat, &other).status, Status::Diproses);
+    // The timeline no longer offers to withdraw it.
+    let turn = chat.say(&format!("cek {other}"));
+    let offered: Vec<String> = turn
+        .replies
+        .iter()
+        .filter(|r| matches!(r, Reply::Buttons(_)))
+        .flat_map(button_ids)
+        .collect();
+    assert!(!offered.contains(&other_confirm), "{offered:?}");
+}
+
+#[test]
+fn tracking_shows_only_the_citizens_own_complaints() {
+    let content = seed();
+    let answerer = Engine::build(&KnowledgeBase::from(&content));
+    let mut chat = Chat::new(&content, &answerer);
+
+    let turn = chat.say("cek aduan");
+    assert_eq!(body(only(&turn)), ct::NO_COMPLAINTS);
+
+    consented(&mut chat);
+    let ticket = submit_one(&mut chat, "jalan-rusak", POTHOLE);
+    let category = content.category("sampah").expect("category");
+    let rules = Rules {
+        sla: Sla::from(category),
+        holidays: &content.holidays,
+    };
+    let theirs = complaint::submit(
+        Submission {
+            ticket: complaint::ticket_for("wamid.SOMEONE-ELSE", 0),
+            citizen_key: "6289999999999".into(),
+            reporter_name: Some("Siti".into()),
+            category_id: category.id.clone(),
+            opd_id: category.opd_id.clone(),
+            description: "Sampah di depan rumah Siti tidak diangkut seminggu".into(),
+            location: None,
+            photos: Vec::new(),
+            privacy: Privacy::Biasa,
+            source_wamid: "wamid.SOMEONE-ELSE".into(),
+            at_ms: chat.now_ms,
+        },
+        &rules,
+    );
+    let other = theirs.ticket.clone();
+    chat.complaints.push(Complaint {
+        version: 1,
+        ..theirs
+    });
+    let nowhere = complaint::ticket_for("wamid.NOWHERE", 0);
+    assert!(chat.complaints.iter().all(|c| c.ticket != nowhere));
+
+    // "cek aduan": the citizen's own list, with status and the next deadline.
+    let turn = chat.say("cek aduan");
+    let list = as_list(only(&turn));
+    let own = stored(&chat, &ticket).clone();
+    assert!(list.body.contains(&ticket), "{}", list.body);
+    assert!(list.body.contains(own.status.label()));
+    let next = ct::next_deadline_text(&own).expect("next deadline");
+    assert!(list.body.contains(&next), "{}", list.body);
+    assert!(!list.body.contains(&other));
+    assert_eq!(
+        row_ids(only(&turn)),
+        vec![format!("{}{ticket}", cid::TRACK_PREFIX)]
+    );
+    let from_menu = chat.tap("menu.cek-aduan");
+    assert_eq!(from_menu.replies, turn.replies);
+
+    // One ticket: the public timeline, whatever the case or the dash.
+    let timeline = chat.say(&format!("cek {ticket}"));
+    let text = all_text(&timeline);
+    assert!(text.contains(&ticket));
+    assert!(text.contains(Status::Diterima.label()));
+    assert!(text.contains(&next));
+    let code = &ticket[3..];
+    for typed in [
+        ticket.to_lowercase(),
+        format!("cek ps{}", code.to_lowercase()),
+        format!("Ps {code}"),
+        format!("status aduan PS-{}?", code.to_lowercase()),
+    ] {
+        let turn = chat.say(&typed);
+        assert_eq!(turn.replies, timeline.replies, "{typed}");
+    }
+    let tapped = chat.tap(&format!("{}{ticket}", cid::TRACK_PREFIX));
+    assert_eq!(tapped.replies, timeline.replies);
+
+    // Someone else's ticket gets exactly the "not found" of a ticket that does not exist.
+    let built = |turn: &Turn| -> Vec<String> {
+        turn.replies
+            .iter()
+            .map(|r| r.build(&address()).expect("sendable").to_string())
+            .collect()
+    };
+    let not_found = chat.say(&format!("cek {nowhere}"));
+    assert_eq!(body(only(&not_found)), ct::TICKET_NOT_FOUND);
+    for (others, none) in [
+        (format!("cek {other}"), format!("cek {nowhere}")),
+        (other.to_lowercase(), nowhere.to_lowercase()),
+        (
+            format!("batalkan aduan {other}"),
+            format!("batalkan aduan {nowhere}"),
+        ),
+    ] {
+        let a = chat.say(&others);
+        let b = chat.say(&none);
+        assert_eq!(built(&a), built(&b), "{others}");
+        assert_eq!(built(&a), built(&not_found), "{others}");
+        assert!(a.complaint_ops.is_empty());
+    }
+    for prefix in [cid::TRACK_PREFIX, cid::WITHDRAW_PREFIX] {
+        let a = chat.press(&format!("{prefix}{other}"));
+        let b = chat.press(&format!("{prefix}{nowhere}"));
+        assert_eq!(built(&a), built(&b), "{prefix}");
+        assert_eq!(built(&a), built(&not_found), "{prefix}");
+        assert!(a.complaint_ops.is_empty());
+    }
+    assert_eq!(stored(&chat, &other).status, Status::Diterima);
+    assert_eq!(stored(&chat, &other).version, 1);
+}
+
+#[test]
+fn words_typed_at_the_photo_question_join_the_description() {
+    let content = seed();
+    let answerer = Engine::build(&KnowledgeBase::from(&content));
+    let mut chat = Chat::new(&content, &answerer);
+    consented(&mut chat);
+    chat.tap("complaint:sampah");
+    chat.say("TPS di Jl. Brantas penuh, sampah tidak diangkut sejak Jumat");
+    chat.send(pin_message());
+    let turn = chat.say("baunya sampai ke rumah warga dan banyak lalat");
+    assert_eq!(as_text(&turn.replies[0]), ct::DESCRIPTION_EXTENDED);
+    assert_eq!(
+        draft(&chat).description.as_deref(),
+        Some(
+            "TPS di Jl. Brantas penuh, sampah tidak diangkut sejak Jumat\n\
+             baunya sampai ke rumah warga dan banyak lalat"
+        )
+    );
+    assert_eq!(draft(&chat).step, DraftStep::Photos);
+}
+
+#[test]
+fn an_old_decline_button_after_consenting_keeps_the_form() {
+    let content = seed();
+    let answerer = Engine::build(&KnowledgeBase::from(&content));
+    let mut chat = Chat::new(&content, &answerer);
+    chat.tap("menu.aduan");
+    chat.press(cid::CONSENT_YES);
+    chat.tap("complaint:sampah");
+    let consent_ms = chat.profile.privacy_consent_ms;
+    assert!(consent_ms.is_some());
+    // The notice's other button, tapped late.
+    chat.press(cid::CONSENT_NO);
+    assert_eq!(chat.profile.privacy_consent_ms, consent_ms);
+    assert_eq!(draft(&chat).category.as_deref(), Some("sampah"));
+    assert_eq!(draft(&chat).step, DraftStep::Description);
+}
+
+#[test]
+fn typing_buat_aduan_opens_the_form_and_a_how_to_question_gets_the_faq() {
+    let content = seed();
+    let answerer = Engine::build(&KnowledgeBase::from(&content));
+    for opener in ["Buat Aduan", "mau lapor", "saya mau mengadu", "aduan"] {
+        let mut chat = Chat::new(&content, &answerer);
+        let turn = chat.say(opener);
+        assert!(asks_consent(&turn), "{opener}: {:#?}", turn.replies);
+        assert!(matches!(chat.session.flow, Some(Flow::Complaint(_))));
+    }
+    let mut chat = Chat::new(&content, &answerer);
+    let turn = chat.say("bagaimana cara membuat aduan?");
+    assert!(chat.session.flow.is_none(), "{:#?}", turn.replies);
 }

@@ -1,6 +1,7 @@
 //! The one integration-test binary of the `prolink` crate.
 mod app;
 mod aws;
+mod complaint_worker;
 mod conformance;
 mod content;
 mod content_import;

@@ -12,6 +12,8 @@ use prolink::whatsapp::signature::signature_header_value;
 use rand::{seq::SliceRandom, SeedableRng};
 use serde_json::{json, Value};
 
+mod complaints;
+
 struct Server {
     child: Child,
     base: String,

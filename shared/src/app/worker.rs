@@ -22,19 +22,24 @@ use tracing::{info, info_span, warn, Instrument};
 use crate::{
     app::sender::{window, ReliableSender, SendOutcome, SendPolicy, SenderError, TokioSleeper},
     domain::{
+        calendar,
         citizen::CitizenRef,
+        complaint::{find_ticket, Complaint},
         content::ContentBundle,
-        dialog::{self, Answerer, DialogEnv, Session, Turn},
+        dialog::{self, Answerer, ComplaintOp, DialogEnv, Session, Turn},
         nlp::{Engine, KnowledgeBase},
     },
     ports::{
-        CitizenProfile, CitizenStore, Clock, ContentStore, DedupStore, Delivery, Messenger,
-        OperatorAlert, OperatorSignals, OutboundMessage, OutboxStore, PortError, SessionStore,
-        StatusLog, StoredSession, UnansweredQuestion,
+        CitizenProfile, CitizenStore, Clock, ComplaintStore, ContentStore, DedupStore, Delivery,
+        Messenger, OperatorAlert, OperatorSignals, OutboundMessage, OutboxStore, PortError,
+        SessionStore, StatusLog, StoredSession, UnansweredQuestion,
     },
     whatsapp::{
         outbound,
-        webhook::{InboundMessage, MessageContent, MessageStatus, SystemKind, WebhookItem},
+        webhook::{
+            InboundMessage, InteractiveReply, MessageContent, MessageStatus, SystemKind,
+            WebhookItem,
+        },
     },
 };
 
@@ -87,6 +92,7 @@ pub struct WorkerStores {
     pub signals: Arc<dyn OperatorSignals>,
     pub content: Arc<dyn ContentStore>,
     pub outbox: Arc<dyn OutboxStore>,
+    pub complaints: Arc<dyn ComplaintStore>,
 }
 
 impl WorkerStores {
@@ -99,6 +105,7 @@ impl WorkerStores {
             + OperatorSignals
             + ContentStore
             + OutboxStore
+            + ComplaintStore
             + 'static,
     {
         WorkerStores {
@@ -108,7 +115,8 @@ impl WorkerStores {
             sessions: store.clone(),
             signals: store.clone(),
             content: store.clone(),
-            outbox: store,
+            outbox: store.clone(),
+            complaints: store,
         }
     }
 }
@@ -154,6 +162,18 @@ pub struct DialogWorker {
 }
 
 const DAY_MS: i64 = 86_400_000;
+/// How many of a citizen's complaints a turn sees (tracking lists at most 10).
+const OWN_COMPLAINTS_LIMIT: usize = 20;
+/// Runs of one turn when its complaint writes lose a race or hit a taken ticket id.
+const COMPLAINT_TURN_ATTEMPTS: u32 = 4;
+
+/// Why a turn's complaint writes did not all go through.
+enum OpsRefused {
+    /// Another complaint already has the new ticket id: run the turn with the next id.
+    TicketTaken,
+    /// A complaint changed since it was read (operator at the same moment): reload, rerun.
+    Stale,
+}
 
 /// What the session stores besides the dialog state: the last applied message and the reply
 /// bodies it produced, so a redelivery re-sends exactly those.
@@ -417,13 +437,41 @@ impl DialogWorker {
                     created_ms: now,
                     ..CitizenProfile::default()
                 });
-                let env = DialogEnv {
-                    content: &loaded.bundle,
-                    answerer: loaded.answerer.as_ref(),
-                    now_ms: now,
-                    show_unverified: self.settings.show_unverified,
+                let mut complaints = self.own_complaints(&key, message).await?;
+                let mut ticket_attempt = 0;
+                let mut runs = 0;
+                let turn = loop {
+                    runs += 1;
+                    let env = DialogEnv {
+                        content: &loaded.bundle,
+                        answerer: loaded.answerer.as_ref(),
+                        now_ms: now,
+                        show_unverified: self.settings.show_unverified,
+                        complaints: &complaints,
+                        ticket_attempt,
+                        retention_days: self.settings.retention_days,
+                    };
+                    let turn = dialog::handle_message(
+                        &env,
+                        envelope.dialog.clone(),
+                        profile.clone(),
+                        citizen,
+                        message,
+                    );
+                    match self.store_complaint_ops(&turn.complaint_ops).await? {
+                        Ok(()) => break turn,
+                        Err(_) if runs >= COMPLAINT_TURN_ATTEMPTS => {
+                            return Err(WorkerError::Store(PortError::Conflict(
+                                "complaint changed during every attempt of this turn".into(),
+                            )))
+                        }
+                        Err(OpsRefused::TicketTaken) => ticket_attempt += 1,
+                        Err(OpsRefused::Stale) => {
+                            complaints = self.own_complaints(&key, message).await?
+                        }
+                    }
                 };
-                let turn = dialog::handle_message(&env, envelope.dialog, profile, citizen, message);
+                self.warn_calendar_gaps(&turn, &key).await?;
                 self.apply_turn(&key, citizen, message, sent_at_ms, stored_session, turn)
                     .await?
             }
@@ -448,6 +496,94 @@ impl DialogWorker {
                 | SendOutcome::AlreadyHandled { .. } => {}
                 other => warn!(?other, "reply not delivered"),
             }
+        }
+        Ok(())
+    }
+
+    /// The citizen's complaints, newest first, plus the one the message names when the list
+    /// does not hold it (older than the list, or not yet in the eventually consistent index)
+    /// and it is theirs.
+    async fn own_complaints(
+        &self,
+        key: &str,
+        message: &InboundMessage,
+    ) -> Result<Vec<Complaint>, WorkerError> {
+        let mut own = self
+            .stores
+            .complaints
+            .complaints_of_citizen(key, OWN_COMPLAINTS_LIMIT)
+            .await?;
+        if let Some(ticket) = mentioned_ticket(message) {
+            match own.iter().position(|c| c.ticket == ticket) {
+                // The index may lag behind the record: the consistent read wins.
+                Some(position) => {
+                    if let Some(fresh) = self.stores.complaints.get_complaint(&ticket).await? {
+                        own[position] = fresh;
+                    }
+                }
+                None => {
+                    if let Some(found) = self.stores.complaints.get_complaint(&ticket).await? {
+                        if found.citizen_key == key {
+                            own.push(found);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(own)
+    }
+
+    /// Stores a turn's complaint changes before anything is sent. Creation is idempotent on
+    /// the ticket (derived from the message id); updates are conditional on the version read.
+    async fn store_complaint_ops(
+        &self,
+        ops: &[ComplaintOp],
+    ) -> Result<Result<(), OpsRefused>, WorkerError> {
+        for op in ops {
+            match op {
+                ComplaintOp::Create(complaint) => {
+                    match self.stores.complaints.create_complaint(complaint).await? {
+                        None => info!(ticket = %complaint.ticket, "complaint created"),
+                        Some(existing) if existing.source_wamid == complaint.source_wamid => {
+                            info!(ticket = %complaint.ticket, "complaint already created by an earlier delivery")
+                        }
+                        Some(_) => {
+                            warn!(ticket = %complaint.ticket, "ticket id taken; trying the next one");
+                            return Ok(Err(OpsRefused::TicketTaken));
+                        }
+                    }
+                }
+                ComplaintOp::Update(complaint) => {
+                    match self.stores.complaints.update_complaint(complaint).await {
+                        Ok(_) => {
+                            info!(ticket = %complaint.ticket, status = %complaint.status, "complaint updated")
+                        }
+                        Err(PortError::Conflict(_) | PortError::NotFound(_)) => {
+                            info!(ticket = %complaint.ticket, "complaint changed meanwhile; running the turn again");
+                            return Ok(Err(OpsRefused::Stale));
+                        }
+                        Err(error) => return Err(error.into()),
+                    }
+                }
+            }
+        }
+        Ok(Ok(()))
+    }
+
+    /// An outdated holiday table must be noticed before a deadline depends on it.
+    async fn warn_calendar_gaps(&self, turn: &Turn, key: &str) -> Result<(), WorkerError> {
+        for gap in &turn.calendar_gaps {
+            calendar::warn_coverage_gap(*gap);
+            self.stores
+                .signals
+                .raise_alert(&OperatorAlert {
+                    id: format!("calendar.{}", gap.year),
+                    kind: "calendar".to_string(),
+                    message: calendar::coverage_warning(*gap),
+                    citizen_key: Some(key.to_string()),
+                    raised_ms: self.clock.now_ms(),
+                })
+                .await?;
         }
         Ok(())
     }
@@ -560,6 +696,16 @@ impl DialogWorker {
 /// milliseconds (see docs/performance.md), so it is rebuilt whenever content is reloaded.
 fn build_answerer(bundle: &ContentBundle) -> Arc<dyn Answerer> {
     Arc::new(Engine::build(&KnowledgeBase::from(bundle)))
+}
+
+/// A ticket id the citizen typed or a complaint button carries.
+fn mentioned_ticket(message: &InboundMessage) -> Option<String> {
+    match &message.content {
+        MessageContent::Text(body) => find_ticket(&body.body),
+        MessageContent::Interactive(InteractiveReply::ButtonReply(b)) => find_ticket(&b.id),
+        MessageContent::Interactive(InteractiveReply::ListReply(l)) => find_ticket(&l.id),
+        _ => None,
+    }
 }
 
 fn short_hash(text: &str) -> String {

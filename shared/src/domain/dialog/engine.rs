@@ -4,6 +4,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     answer::{AnswerKind, Answered, Answerer, Decision},
+    complaint_flow::{self, ComplaintOp},
+    complaint_texts::{self as ct, ids as cid},
     keywords::{self, Keyword},
     reply::{buttons, ensure_sendable, list_from_page, truncate_chars, Reply},
     session::{Flow, Handoff, Session, HANDOFF_TTL_MS},
@@ -11,8 +13,9 @@ use super::{
 };
 use crate::{
     domain::{
-        calendar,
+        calendar::{self, CoverageGap},
         citizen::CitizenRef,
+        complaint::{find_ticket, AddedInfo, Complaint},
         content::{
             service_card_policy, show_unverified_policy, ContentBundle, Faq, ListKey, ListPage,
             MenuAction, RowTarget,
@@ -22,7 +25,7 @@ use crate::{
     ports::CitizenProfile,
     whatsapp::{
         outbound::{limits, ListMessage, ListRow, ListSection},
-        webhook::{InboundMessage, InteractiveReply, MessageContent},
+        webhook::{InboundMessage, InteractiveReply, Location, Media, MessageContent},
     },
 };
 
@@ -35,6 +38,12 @@ pub struct DialogEnv<'a> {
     /// `PROLINK_SHOW_UNVERIFIED`: answer unverified entries with a note (true) or refer to
     /// the responsible OPD instead (false).
     pub show_unverified: bool,
+    /// The citizen's own complaints (newest first), for tracking, withdrawal and additions.
+    pub complaints: &'a [Complaint],
+    /// Moves a new complaint to another ticket id when the first choice was taken.
+    pub ticket_attempt: u32,
+    /// How long conversations are kept, for the privacy notice.
+    pub retention_days: i64,
 }
 
 /// A message the bot could not answer, for the content team.
@@ -61,6 +70,10 @@ pub struct Turn {
     pub forwarded_to_operator: bool,
     /// The FAQ/service id the citizen picked from the last "Apakah maksud Anda …" list.
     pub accepted_suggestion: Option<String>,
+    /// Complaints to store (conditional writes) before the replies are sent.
+    pub complaint_ops: Vec<ComplaintOp>,
+    /// The holiday table did not cover a year a deadline crosses: warn the operators.
+    pub calendar_gaps: Vec<CoverageGap>,
 }
 
 /// Handles one inbound message. Pure: the caller loads the session and profile, passes the
@@ -76,6 +89,7 @@ pub fn handle_message(
     let mut turn = TurnBuilder {
         env,
         citizen,
+        message_id: message.id.clone(),
         offered: Vec::new(),
         turn: Turn {
             session,
@@ -85,6 +99,8 @@ pub fn handle_message(
             handoff_requested: false,
             forwarded_to_operator: false,
             accepted_suggestion: None,
+            complaint_ops: Vec::new(),
+            calendar_gaps: Vec::new(),
         },
     };
     turn.handle(message);
@@ -104,24 +120,26 @@ pub fn hand_back_notice() -> Reply {
     Reply::Text(texts::HANDED_BACK.to_string())
 }
 
-struct TurnBuilder<'e, 'a> {
-    env: &'e DialogEnv<'a>,
-    citizen: &'e CitizenRef,
+pub(super) struct TurnBuilder<'e, 'a> {
+    pub(super) env: &'e DialogEnv<'a>,
+    pub(super) citizen: &'e CitizenRef,
+    /// The inbound message's id: every side effect derives its id from it.
+    pub(super) message_id: String,
     /// The suggestions of the previous turn.
-    offered: Vec<String>,
-    turn: Turn,
+    pub(super) offered: Vec<String>,
+    pub(super) turn: Turn,
 }
 
 impl TurnBuilder<'_, '_> {
-    fn content(&self) -> &ContentBundle {
+    pub(super) fn content(&self) -> &ContentBundle {
         self.env.content
     }
 
-    fn say(&mut self, reply: Reply) {
+    pub(super) fn say(&mut self, reply: Reply) {
         self.turn.replies.push(reply);
     }
 
-    fn text(&mut self, text: impl Into<String>) {
+    pub(super) fn text(&mut self, text: impl Into<String>) {
         self.say(Reply::Text(text.into()));
     }
 
@@ -161,9 +179,11 @@ impl TurnBuilder<'_, '_> {
                     (None, None) => self.unreadable("button", in_handoff),
                 }
             }
-            MessageContent::Image(_) => self.media("image", in_handoff),
-            MessageContent::Video(_) => self.media("video", in_handoff),
-            MessageContent::Location(_) => self.media("location", in_handoff),
+            MessageContent::Image(media) => self.media("image", Some(media), None, in_handoff),
+            MessageContent::Video(_) => self.media("video", None, None, in_handoff),
+            MessageContent::Location(location) => {
+                self.media("location", None, Some(location), in_handoff)
+            }
             MessageContent::Sticker(_) => self.unreadable("sticker", in_handoff),
             MessageContent::Audio(_) => self.unreadable("audio", in_handoff),
             MessageContent::Document(_) => self.unreadable("document", in_handoff),
@@ -196,6 +216,9 @@ impl TurnBuilder<'_, '_> {
             }
             return;
         }
+        if let Some(ticket) = find_ticket(text) {
+            return self.ticket_command(&ticket, text);
+        }
         match keyword {
             Some(Keyword::Menu) => return self.main_menu(false),
             Some(Keyword::Greeting) => return self.main_menu(true),
@@ -206,9 +229,31 @@ impl TurnBuilder<'_, '_> {
             Some(Keyword::Start) => return self.start_subscription(),
             None => {}
         }
+        if complaint_flow::asks_for_own_complaints(text) {
+            return self.tracking(None);
+        }
+        if complaint_flow::asks_to_complain(text) {
+            return self.complaint(None, false, None);
+        }
         if keywords::words(text).is_empty() {
             // Only emoji or punctuation: nothing to look up, nothing to record.
             return self.text(texts::SMALL_TALK);
+        }
+        if matches!(self.turn.session.flow, Some(Flow::Complaint(_))) {
+            return self.complaint_text(text);
+        }
+        if self.turn.session.flow.is_none() {
+            if let Some(target) = self.attach_target() {
+                let answered = self.env.answerer.answer(text);
+                if is_emergency(&answered) {
+                    return self.emergency(&answered.alternatives);
+                }
+                let info = AddedInfo {
+                    text: Some(truncate_chars(text.trim(), ct::DESCRIPTION_MAX_CHARS)),
+                    ..AddedInfo::default()
+                };
+                return self.attach(&target, info);
+            }
         }
         if self.turn.session.flow == Some(Flow::Subscription) {
             if keywords::is_done(text) {
@@ -247,9 +292,12 @@ impl TurnBuilder<'_, '_> {
             ids::OPERATOR => return self.start_handoff(),
             ids::DONE => return self.finish_subscription(),
             ids::TOPICS => return self.start_subscription(),
-            ids::COMPLAINT => return self.complaint(None),
+            ids::COMPLAINT => return self.complaint(None, false, None),
             ids::CANCEL => return self.cancel(),
             _ => {}
+        }
+        if id.starts_with(cid::PREFIX) {
+            return self.complaint_button(id);
         }
         match RowTarget::parse(id) {
             Some(RowTarget::MenuRow(row_id)) => match self.content().menu_row(&row_id) {
@@ -269,21 +317,41 @@ impl TurnBuilder<'_, '_> {
                 self.note_suggestion(&service);
                 self.show_service(&service);
             }
-            Some(RowTarget::ComplaintCategory(category)) => self.complaint(Some(&category)),
+            Some(RowTarget::ComplaintCategory(category)) => self.pick_category(&category),
             Some(RowTarget::Topic(topic)) => self.toggle_topic(&topic),
             None => self.stale_choice(),
         }
     }
 
-    fn media(&mut self, kind: &str, in_handoff: bool) {
+    fn media(
+        &mut self,
+        kind: &str,
+        photo: Option<&Media>,
+        location: Option<&Location>,
+        in_handoff: bool,
+    ) {
         if in_handoff {
             self.turn.forwarded_to_operator = true;
             return;
         }
-        if let Some(Flow::Complaint(draft)) = &self.turn.session.flow {
-            // The complaints issue takes photos and locations into its form here.
-            let category = draft.category.clone();
-            return self.complaint(category.as_deref());
+        let usable = photo.is_some() || location.is_some();
+        if matches!(self.turn.session.flow, Some(Flow::Complaint(_))) {
+            if !usable {
+                return self.text(ct::ONLY_PHOTOS);
+            }
+            return self.complaint_media(photo, location);
+        }
+        if usable && self.turn.session.flow.is_none() {
+            if let Some(target) = self.attach_target() {
+                let info = AddedInfo {
+                    text: photo.and_then(|p| p.caption.clone()),
+                    photos: photo.map(complaint_flow::photo_of).into_iter().collect(),
+                    location: location.map(complaint_flow::pin),
+                };
+                return self.attach(&target, info);
+            }
+            // Kept so that *Buat Aduan* starts the form with it.
+            self.keep_for_later(photo, location);
         }
         self.say(buttons(
             texts::media_received(kind),
@@ -319,7 +387,7 @@ impl TurnBuilder<'_, '_> {
                 (AnswerKind::Service, Some(id)) if self.content().service(&id).is_some() => {
                     self.show_service(&id)
                 }
-                (AnswerKind::Complaint, id) => self.complaint(id.as_deref()),
+                (AnswerKind::Complaint, id) => self.complaint(id.as_deref(), false, Some(text)),
                 (AnswerKind::Tracking, ticket) => self.tracking(ticket.as_deref()),
                 (AnswerKind::Greeting, _) => self.main_menu(true),
                 (AnswerKind::SmallTalk, _) => self.text(texts::SMALL_TALK),
@@ -437,6 +505,9 @@ impl TurnBuilder<'_, '_> {
         if self.turn.session.flow == Some(Flow::Subscription) {
             self.turn.session.flow = None;
         }
+        if self.suspend_complaint() {
+            self.text(ct::FORM_SUSPENDED);
+        }
         let Some(mut page) = self.content().root_menu() else {
             return self.text(texts::HELP);
         };
@@ -480,7 +551,7 @@ impl TurnBuilder<'_, '_> {
             MenuAction::ServiceCategory { category } => {
                 self.list_page(&ListKey::ServiceCategory(category), 1)
             }
-            MenuAction::ComplaintStart => self.complaint(None),
+            MenuAction::ComplaintStart => self.complaint(None, false, None),
             MenuAction::ComplaintList => self.tracking(None),
             MenuAction::Emergency => self.emergency(&[]),
             MenuAction::Subscriptions => self.start_subscription(),
@@ -491,7 +562,7 @@ impl TurnBuilder<'_, '_> {
 
     /// Page `page` of a runtime list; a page that no longer exists (the list shrank since it
     /// was sent) falls back to the first one.
-    fn list_page(&mut self, key: &ListKey, page: usize) {
+    pub(super) fn list_page(&mut self, key: &ListKey, page: usize) {
         let found = self
             .content()
             .list_page(key, page)
@@ -522,7 +593,7 @@ impl TurnBuilder<'_, '_> {
     // Emergency, complaints (placeholders), handoff
     // -----------------------------------------------------------------------------------------
 
-    fn emergency(&mut self, alternatives: &[String]) {
+    pub(super) fn emergency(&mut self, alternatives: &[String]) {
         let content = self.content();
         let detail = alternatives
             .iter()
@@ -536,9 +607,17 @@ impl TurnBuilder<'_, '_> {
             text.push_str("\n\n");
             text.push_str(&detail);
         }
-        if self.turn.session.flow.take().is_some() {
-            text.push_str("\n\n");
-            text.push_str(texts::EMERGENCY_FLOW_STOPPED);
+        match self.turn.session.flow.take() {
+            Some(Flow::Complaint(draft)) => {
+                self.turn.session.suspended_complaint = Some(draft);
+                text.push_str("\n\n");
+                text.push_str(ct::EMERGENCY_FORM_SUSPENDED);
+            }
+            Some(Flow::Subscription) => {
+                text.push_str("\n\n");
+                text.push_str(texts::EMERGENCY_FLOW_STOPPED);
+            }
+            None => {}
         }
         self.text(text);
     }
@@ -556,28 +635,6 @@ impl TurnBuilder<'_, '_> {
         }
     }
 
-    /// Placeholder for the complaints issue (which replaces it with the form). An emergency
-    /// category never waits for a form: it gets the 112 answer.
-    fn complaint(&mut self, category: Option<&str>) {
-        let category = category.and_then(|id| self.content().category(id));
-        if category.is_some_and(|c| c.emergency) {
-            return self.emergency(&[]);
-        }
-        let name = category.map(|c| c.name.clone());
-        self.say(buttons(
-            texts::complaint_soon(name.as_deref()),
-            &[(ids::OPERATOR, titles::OPERATOR), (ids::MENU, titles::MENU)],
-        ));
-    }
-
-    /// Placeholder for the complaints issue (ticket tracking).
-    fn tracking(&mut self, ticket: Option<&str>) {
-        self.say(buttons(
-            texts::tracking_soon(ticket),
-            &[(ids::OPERATOR, titles::OPERATOR), (ids::MENU, titles::MENU)],
-        ));
-    }
-
     fn start_handoff(&mut self) {
         let now = self.env.now_ms;
         let holidays = &self.content().holidays;
@@ -590,6 +647,7 @@ impl TurnBuilder<'_, '_> {
         if self.turn.session.flow == Some(Flow::Subscription) {
             self.turn.session.flow = None;
         }
+        self.suspend_complaint();
         self.turn.session.handoff = Some(Handoff {
             since_ms: now,
             until_ms: now + HANDOFF_TTL_MS,
@@ -612,7 +670,13 @@ impl TurnBuilder<'_, '_> {
                 let names = self.topic_names();
                 self.text(texts::subscription_cancelled(&names));
             }
-            Some(Flow::Complaint(_)) => self.text(texts::CANCEL_COMPLAINT),
+            Some(Flow::Complaint(_)) => {
+                self.turn.session.suspended_complaint = None;
+                self.text(texts::CANCEL_COMPLAINT)
+            }
+            None if self.turn.session.suspended_complaint.take().is_some() => {
+                self.text(texts::CANCEL_COMPLAINT)
+            }
             None => self.say(buttons(texts::CANCEL_NOTHING, &[(ids::MENU, titles::MENU)])),
         }
     }
@@ -624,6 +688,9 @@ impl TurnBuilder<'_, '_> {
     fn start_subscription(&mut self) {
         if self.content().topics.is_empty() {
             return self.text(texts::SUBSCRIPTION_EMPTY);
+        }
+        if self.suspend_complaint() {
+            self.text(ct::FORM_SUSPENDED);
         }
         if self.turn.session.flow.is_none() {
             self.turn.session.flow = Some(Flow::Subscription);
@@ -709,7 +776,7 @@ impl TurnBuilder<'_, '_> {
     }
 }
 
-fn is_emergency(answered: &Answered) -> bool {
+pub(super) fn is_emergency(answered: &Answered) -> bool {
     answered.kind == AnswerKind::Emergency && answered.decision == Decision::Answer
 }
 
@@ -724,6 +791,7 @@ fn is_known_id(id: &str) -> bool {
         ids::CANCEL,
     ]
     .contains(&id)
+        || id.starts_with(cid::PREFIX)
         || RowTarget::parse(id).is_some()
 }
 

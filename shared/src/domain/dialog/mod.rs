@@ -27,10 +27,17 @@
 //!    *Buat Aduan* button; stickers, voice notes and other types a polite note of what the
 //!    bot understands.
 //!
-//! Complaint intake and ticket tracking answer with placeholders until the complaints issue
-//! replaces [`Flow::Complaint`]'s handling.
+//! 10. Complaints (`complaint_flow`): a ticket id in the text tracks it (or withdraws it,
+//!     with "batalkan"/"cabut"); "cek aduan" lists the citizen's own complaints; the form asks consent once per citizen, then category,
+//!     description, location, photos and privacy, and ends with a summary (*Kirim* / *Ubah* /
+//!     *Batal*). Photos and locations land in the open form whatever question is pending. The
+//!     menu, a handoff or an emergency set the form aside; starting a complaint continues it.
+//!     While a ticket of the citizen waits in `perlu_dilengkapi`, other messages are added to
+//!     it. Complaint changes leave the turn as [`Turn::complaint_ops`].
 
 pub mod answer;
+mod complaint_flow;
+pub mod complaint_texts;
 mod engine;
 pub mod keywords;
 pub mod reply;
@@ -38,7 +45,10 @@ pub mod session;
 pub mod texts;
 
 pub use answer::{AnswerKind, Answered, Answerer, Decision};
+pub use complaint_flow::ComplaintOp;
 pub use engine::{hand_back, hand_back_notice, handle_message, DialogEnv, Turn, Unanswered};
-pub use session::{ComplaintDraft, Flow, Handoff, Session, HANDOFF_TTL_MS, SESSION_TTL_MS};
+pub use session::{
+    AttachWindow, ComplaintDraft, DraftStep, Flow, Handoff, Session, HANDOFF_TTL_MS, SESSION_TTL_MS,
+};
 
 pub use reply::Reply;

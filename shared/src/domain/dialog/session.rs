@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::complaint::{ComplaintLocation, Photo, Privacy};
+
 /// How long a session lives after the citizen's last message. Longer than a handoff, so the
 /// lapse notice is still due when the citizen comes back the next day.
 pub const SESSION_TTL_MS: i64 = 7 * DAY_MS;
@@ -11,7 +13,7 @@ pub const SESSION_TTL_MS: i64 = 7 * DAY_MS;
 pub const HANDOFF_TTL_MS: i64 = DAY_MS;
 const DAY_MS: i64 = 86_400_000;
 
-#[derive(Serialize, Deserialize, Default, Clone, Debug, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Default, Clone, Debug, PartialEq)]
 #[serde(default)]
 pub struct Session {
     /// The last list the bot sent (`main`, `info-1`, `page:faq.umum:2`, `suggest`, …).
@@ -25,23 +27,61 @@ pub struct Session {
     /// FAQ/service ids offered in the last "Apakah maksud Anda …" list, to tell the NLP
     /// calibration which suggestion the citizen took.
     pub suggestions: Vec<String>,
+    /// A complaint form set aside by an emergency, the menu or a handoff; starting a
+    /// complaint again continues it, `BATAL` discards it.
+    pub suspended_complaint: Option<ComplaintDraft>,
+    /// Messages until `until_ms` add to this ticket (a burst answering `perlu_dilengkapi`).
+    pub attach: Option<AttachWindow>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct AttachWindow {
+    pub ticket: String,
+    pub until_ms: i64,
 }
 
 /// A multi-step flow. Keywords still work inside it (`BATAL` ends it).
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Flow {
     /// Choosing broadcast topics (*Langganan Info*).
     Subscription,
-    /// The complaint form. Placeholder for the complaints issue, which owns its fields.
+    /// The complaint form.
     Complaint(ComplaintDraft),
 }
 
-/// The complaint form's data so far (the complaints issue extends it).
-#[derive(Serialize, Deserialize, Default, Clone, Debug, PartialEq, Eq)]
+/// The question the complaint form asked last (what a typed answer is for).
+#[derive(Serialize, Deserialize, Default, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum DraftStep {
+    #[default]
+    Consent,
+    Category,
+    ConfirmCategory,
+    Description,
+    Location,
+    Photos,
+    Privacy,
+    Summary,
+    EditChoice,
+}
+
+/// The complaint form's data so far.
+#[derive(Serialize, Deserialize, Default, Clone, Debug, PartialEq)]
 #[serde(default)]
 pub struct ComplaintDraft {
+    pub step: DraftStep,
     pub category: Option<String>,
+    /// False while the category was only guessed from the citizen's words.
+    pub category_confirmed: bool,
+    pub description: Option<String>,
+    pub location: Option<ComplaintLocation>,
+    /// The citizen chose to send no location (only where the category allows it).
+    pub location_skipped: bool,
+    pub photos: Vec<Photo>,
+    /// The citizen is done with photos (or skipped them).
+    pub photos_done: bool,
+    pub privacy: Option<Privacy>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,6 +127,7 @@ mod tests {
             menu: Some("info-1".into()),
             flow: Some(Flow::Complaint(ComplaintDraft {
                 category: Some("jalan-rusak".into()),
+                ..ComplaintDraft::default()
             })),
             handoff: Some(Handoff {
                 since_ms: 1,
@@ -94,6 +135,8 @@ mod tests {
             }),
             last_inbound_ms: Some(3),
             suggestions: vec!["faq:x".into()],
+            suspended_complaint: None,
+            attach: None,
         };
         assert_eq!(Session::from_json(&session.to_json()), session);
         assert_eq!(Session::from_json("{}"), Session::default());

@@ -95,19 +95,6 @@ pub const MEDIA_OFFER: &str = "Ingin melaporkan masalah (misalnya jalan rusak, l
 mati, atau sampah menumpuk)? Tekan *Buat Aduan*.\n\n\
 ⚠️ Ada ancaman terhadap nyawa atau keselamatan? Telepon *112*.";
 
-/// Placeholder until the complaints issue: complaint intake is not in this chat yet.
-pub const COMPLAINT_SOON: &str = "Fitur pengisian aduan langsung lewat chat ini sedang kami \
-siapkan dan segera hadir.\n\n\
-Sementara itu, sampaikan aduan Anda lewat *SP4N-LAPOR!* (www.lapor.go.id), atau tekan \
-*Bicara ke Petugas* agar dibantu petugas kami.\n\n\
-⚠️ Ada ancaman terhadap nyawa atau keselamatan? Telepon *112*.";
-
-/// Placeholder until the complaints issue: ticket tracking is not in this chat yet.
-pub const TRACKING_SOON: &str = "Pengecekan status aduan lewat chat ini sedang kami siapkan \
-dan segera hadir.\n\n\
-Sementara itu, tekan *Bicara ke Petugas* dan sebutkan nomor tiket Anda (contoh: \
-*PS-7K3QX9*), petugas kami akan membantu.";
-
 pub const SUBSCRIPTION_EMPTY: &str = "Maaf, belum ada topik Langganan Info yang bisa dipilih. \
 Silakan coba lagi nanti.";
 
@@ -184,20 +171,6 @@ pub fn subscription_cancelled(names: &[String]) -> String {
         "Pemilihan topik selesai. {}\n\nKetik *MENU* untuk melihat pilihan lain.",
         current_topics(names)
     )
-}
-
-pub fn complaint_soon(category: Option<&str>) -> String {
-    match category {
-        Some(name) => format!("📝 *Aduan: {name}*\n\n{COMPLAINT_SOON}"),
-        None => format!("📝 *Buat Aduan*\n\n{COMPLAINT_SOON}"),
-    }
-}
-
-pub fn tracking_soon(ticket: Option<&str>) -> String {
-    match ticket {
-        Some(ticket) => format!("🔎 *Cek Aduan {ticket}*\n\n{TRACKING_SOON}"),
-        None => format!("🔎 *Cek Aduan*\n\n{TRACKING_SOON}"),
-    }
 }
 
 pub fn card_too_long(online_url: &str) -> String {
