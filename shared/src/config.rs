@@ -16,6 +16,10 @@ pub const PROLINK_DATA_DIR: &str = "PROLINK_DATA_DIR";
 pub const PROLINK_TABLE: &str = "PROLINK_TABLE";
 /// AWS only: URL of the inbound FIFO queue.
 pub const PROLINK_INBOUND_QUEUE_URL: &str = "PROLINK_INBOUND_QUEUE_URL";
+/// AWS only: URL of the complaint tasks queue (standard SQS).
+pub const PROLINK_TASKS_QUEUE_URL: &str = "PROLINK_TASKS_QUEUE_URL";
+/// AWS only: the private bucket for complaint photos.
+pub const PROLINK_MEDIA_BUCKET: &str = "PROLINK_MEDIA_BUCKET";
 /// Days raw inbound payloads and status records are kept (UU 27/2022: no longer than needed).
 pub const PROLINK_RETENTION_DAYS: &str = "PROLINK_RETENTION_DAYS";
 
@@ -28,6 +32,9 @@ pub const DEFAULT_GRAPH_URL: &str = "https://graph.facebook.com";
 pub const DEFAULT_RETENTION_DAYS: i64 = 90;
 /// Meta retries a webhook for up to 7 days, so an idempotency mark must outlive that.
 pub const DEDUP_TTL_DAYS: i64 = 8;
+/// Receives of a complaint task before the queue dead-letters it (template redrive policy
+/// and the local queue alike): enough for a night's deferral plus retries.
+pub const TASKS_MAX_RECEIVES: u32 = 8;
 
 /// The environment variables each Lambda function reads (checked against template.yaml).
 pub fn lambda_environment(function: &str) -> &'static [&'static str] {
@@ -44,8 +51,19 @@ pub fn lambda_environment(function: &str) -> &'static [&'static str] {
             WHATSAPP_API_VERSION,
             WHATSAPP_GRAPH_URL,
             PROLINK_TABLE,
+            PROLINK_TASKS_QUEUE_URL,
             PROLINK_RETENTION_DAYS,
             PROLINK_SHOW_UNVERIFIED,
+        ],
+        "complaint-worker" => &[
+            WHATSAPP_SECRET_ARN,
+            WHATSAPP_PHONE_NUMBER_ID,
+            WHATSAPP_API_VERSION,
+            WHATSAPP_GRAPH_URL,
+            PROLINK_TABLE,
+            PROLINK_TASKS_QUEUE_URL,
+            PROLINK_MEDIA_BUCKET,
+            PROLINK_RETENTION_DAYS,
         ],
         _ => &[],
     }

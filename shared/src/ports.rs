@@ -517,3 +517,55 @@ pub trait ComplaintStore: Send + Sync {
         limit: usize,
     ) -> PortResult<Vec<crate::domain::complaint::Complaint>>;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Media
+// ---------------------------------------------------------------------------------------------
+
+/// A file a citizen sent, downloaded from WhatsApp and checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchedMedia {
+    pub bytes: Vec<u8>,
+    pub mime_type: String,
+    /// Lower-case hex SHA-256 of `bytes` (verified against Meta's value when it gave one).
+    pub sha256_hex: String,
+}
+
+/// Why a media download did not give a usable file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MediaError {
+    /// Meta no longer has it (ids live 7 days) or never had it: asking again will not help.
+    #[error("media no longer available: {0}")]
+    Gone(String),
+    /// The file breaks a rule (type, size, hash): asking again will not help.
+    #[error("media rejected: {0}")]
+    Rejected(String),
+    /// Network trouble, throttling, an expired token …: retry later.
+    #[error("media download failed: {0}")]
+    Transient(String),
+}
+
+/// Downloads what citizens sent (Graph API media endpoints; the simulator's copy locally).
+#[async_trait]
+pub trait MediaSource: Send + Sync {
+    /// GET the media id for a fresh URL (valid 5 minutes), GET the file with the bearer
+    /// token, check type and size against WhatsApp's documented image limits and the hash
+    /// against `expected_sha256` (base64 or hex) when given.
+    async fn fetch(
+        &self,
+        media_id: &str,
+        expected_sha256: Option<&str>,
+    ) -> Result<FetchedMedia, MediaError>;
+}
+
+/// Private file storage (S3 bucket with SSE on AWS, a folder locally).
+#[async_trait]
+pub trait BlobStore: Send + Sync {
+    /// Idempotent: writing the same key again replaces it.
+    async fn put_blob(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> PortResult<()>;
+    /// The bytes and content type, `None` when absent.
+    async fn get_blob(&self, key: &str) -> PortResult<Option<(Vec<u8>, String)>>;
+    /// A URL that lets its holder read `key` for `ttl` only (S3 presigned GET; a signed
+    /// local URL), for operators' dashboards.
+    async fn presign_get(&self, key: &str, ttl: Duration) -> PortResult<String>;
+}

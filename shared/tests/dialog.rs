@@ -132,7 +132,8 @@ struct Chat<'a> {
     show_unverified: bool,
     session: Session,
     profile: CitizenProfile,
-    /// The citizen's complaints as the store would hold them after each turn.
+    /// The store after each turn: the citizen's complaints and any others a test adds. The
+    /// turn sees the citizen's own as `complaints` and what the worker loads as `related`.
     complaints: Vec<Complaint>,
     ticket_attempt: u32,
     /// Messages sent so far: each gets its own id (`wamid.T1`, …), as WhatsApp's would.
@@ -170,12 +171,20 @@ impl<'a> Chat<'a> {
     /// Delivers `message` with the id it carries (a redelivery repeats an earlier id).
     fn deliver(&mut self, message: InboundMessage) -> Turn {
         self.last_id.clone_from(&message.id);
+        let own: Vec<Complaint> = self
+            .complaints
+            .iter()
+            .filter(|c| c.citizen_key == self.profile.key)
+            .cloned()
+            .collect();
+        let related = self.related_for(&own, &message);
         let env = DialogEnv {
             content: self.content,
             answerer: self.answerer,
             now_ms: self.now_ms,
             show_unverified: self.show_unverified,
-            complaints: &self.complaints,
+            complaints: &own,
+            related: &related,
             ticket_attempt: self.ticket_attempt,
             retention_days: 90,
         };
@@ -220,6 +229,31 @@ impl<'a> Chat<'a> {
             }
         }
         turn
+    }
+
+    /// What the worker loads besides the citizen's own complaints for a message naming a
+    /// ticket (text or button id): the complaint an own one was linked to (`duplicate_of`),
+    /// or the named complaint itself when it is someone else's (the dialog shows it only to
+    /// its followers).
+    fn related_for(&self, own: &[Complaint], message: &InboundMessage) -> Vec<Complaint> {
+        let said = match &message.content {
+            MessageContent::Text(t) => t.body.as_str(),
+            MessageContent::Interactive(InteractiveReply::ButtonReply(b)) => b.id.as_str(),
+            MessageContent::Interactive(InteractiveReply::ListReply(l)) => l.id.as_str(),
+            _ => "",
+        };
+        let Some(ticket) = complaint::find_ticket(said) else {
+            return Vec::new();
+        };
+        let wanted = match own.iter().find(|c| c.ticket == ticket) {
+            Some(mine) => mine.duplicate_of.clone(),
+            None => Some(ticket),
+        };
+        self.complaints
+            .iter()
+            .filter(|c| Some(&c.ticket) == wanted.as_ref())
+            .cloned()
+            .collect()
     }
 
     fn say(&mut self, body: &str) -> Turn {
@@ -2280,4 +2314,690 @@ fn typing_buat_aduan_opens_the_form_and_a_how_to_question_gets_the_faq() {
     let mut chat = Chat::new(&content, &answerer);
     let turn = chat.say("bagaimana cara membuat aduan?");
     assert!(chat.session.flow.is_none(), "{:#?}", turn.replies);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rating and duplicates
+// ---------------------------------------------------------------------------------------------
+
+const OTHER_CITIZEN: &str = "6289999999999";
+const THEIR_STORY: &str = "Aspal depan rumah Bu Siti Aminah ambles, anak saya jatuh kemarin";
+
+/// The operator takes the complaint to `selesai`.
+fn finish(chat: &mut Chat, ticket: &str) {
+    chat.now_ms += HOUR_MS;
+    operator_sets(chat, ticket, Status::Diteruskan, None, None);
+    operator_sets(chat, ticket, Status::Diproses, None, None);
+    operator_sets(
+        chat,
+        ticket,
+        Status::Selesai,
+        Some("Lubang sudah ditambal."),
+        Some("INTERNAL: tambalan sementara"),
+    );
+    chat.now_ms += HOUR_MS;
+}
+
+/// Another citizen's `diteruskan` complaint about a pothole ~33 m north of [`place`], placed
+/// in the store as the worker would have stored it.
+fn someone_elses(chat: &mut Chat, privacy: Privacy) -> String {
+    let content = chat.content;
+    let category = content.category("jalan-rusak").expect("category");
+    let rules = Rules {
+        sla: Sla::from(category),
+        holidays: &content.holidays,
+    };
+    let here = place();
+    let theirs = complaint::submit(
+        Submission {
+            ticket: complaint::ticket_for("wamid.SITI", 0),
+            citizen_key: OTHER_CITIZEN.into(),
+            reporter_name: Some("Siti Aminah".into()),
+            category_id: category.id.clone(),
+            opd_id: category.opd_id.clone(),
+            description: THEIR_STORY.into(),
+            location: Some(ComplaintLocation::Pin {
+                latitude: here.latitude + 0.0003,
+                longitude: here.longitude,
+                name: Some("Rumah Bu Siti".into()),
+                address: Some("Jl. Suroyo 12, Tisnonegaran, Kec. Kanigaran".into()),
+            }),
+            photos: Vec::new(),
+            privacy,
+            source_wamid: "wamid.SITI".into(),
+            at_ms: chat.now_ms - 2 * DAY_MS,
+        },
+        &rules,
+    );
+    let ticket = theirs.ticket.clone();
+    chat.complaints.push(Complaint {
+        version: 1,
+        ..theirs
+    });
+    operator_sets(
+        chat,
+        &ticket,
+        Status::Diteruskan,
+        None,
+        Some("INTERNAL: cek"),
+    );
+    ticket
+}
+
+/// The complaint worker after a submission: links the new complaint to the one it probably
+/// repeats and builds the offer.
+fn link_duplicate(chat: &mut Chat, new: &str) -> (String, Reply) {
+    let fresh = stored(chat, new).clone();
+    let original = complaint::duplicates::find_duplicate(&fresh, &chat.complaints, chat.now_ms)
+        .expect("a duplicate")
+        .clone();
+    let category = chat
+        .content
+        .category(&fresh.category_id)
+        .expect("category")
+        .name
+        .clone();
+    let slot = chat
+        .complaints
+        .iter_mut()
+        .find(|c| c.ticket == new)
+        .expect("stored");
+    slot.duplicate_of = Some(original.ticket.clone());
+    slot.version += 1;
+    let offer = ct::duplicate_offer(slot, &original, &category);
+    (original.ticket, offer)
+}
+
+fn redeliver_last(chat: &mut Chat, message: fn(&str) -> InboundMessage, id: &str) -> Turn {
+    let mut again = message(id);
+    again.id = chat.last_id.clone();
+    chat.deliver(again)
+}
+
+#[test]
+fn sudah_asks_for_a_rating_that_closes_the_complaint_and_takes_one_comment() {
+    let content = seed();
+    let answerer = Engine::build(&KnowledgeBase::from(&content));
+    let mut chat = Chat::new(&content, &answerer);
+    consented(&mut chat);
+    let ticket = submit_one(&mut chat, "jalan-rusak", POTHOLE);
+    finish(&mut chat, &ticket);
+
+    // The timeline of a finished complaint asks the same question as the notice.
+    let turn = chat.say(&format!("cek {ticket}"));
+    let offered: Vec<String> = turn
+        .replies
+        .iter()
+        .filter(|r| matches!(r, Reply::Buttons(_)))
+        .flat_map(button_ids)
+        .collect();
+    let solved = format!("{}{ticket}", cid::SOLVED_PREFIX);
+    assert!(offered.contains(&solved), "{offered:?}");
+    assert!(offered.contains(&format!("{}{ticket}", cid::UNSOLVED_PREFIX)));
+
+    // Sudah: the 1–5 list; nothing changes yet.
+    let turn = chat.press(&solved);
+    assert!(turn.complaint_ops.is_empty());
+    let list = as_list(only(&turn));
+    assert!(list.body.contains(&ticket));
+    let rows: Vec<(String, String)> = list
+        .sections
+        .iter()
+        .flat_map(|s| s.rows.iter().map(|r| (r.id.clone(), r.title.clone())))
+        .collect();
+    let expected: Vec<(String, String)> = (1..=5)
+        .map(|n| (format!("aduan:nilai:{ticket}:{n}"), "⭐".repeat(n)))
+        .collect();
+    assert_eq!(rows, expected);
+
+    // 4 stars: closed in one event, the rating kept; a comment is invited.
+    let score_id = format!("aduan:nilai:{ticket}:4");
+    let turn = chat.tap(&score_id);
+    assert_eq!(as_text(only(&turn)), ct::rated(&ticket, 4, true));
+    let changed = updated(&turn);
+    assert_eq!(changed.status, Status::Ditutup);
+    let rating = changed.rating.clone().expect("rating");
+    assert_eq!((rating.score, rating.comment.as_deref()), (4, None));
+    assert_eq!(rating.at_ms, chat.now_ms);
+    let event = changed.events.last().expect("event");
+    assert_eq!(event.from, Some(Status::Selesai));
+    assert_eq!(event.actor, Actor::citizen("6281234567890"));
+    assert_eq!(event.public_note.as_deref(), Some("Dinilai pelapor: 4/5"));
+    assert_eq!(changed.next_due_ms, None);
+    let window = chat.session.rating_comment.clone().expect("comment window");
+    assert_eq!(window.ticket, ticket);
+    assert_eq!(window.until_ms, chat.now_ms + ct::ATTACH_WINDOW_MS);
+    let version = stored(&chat, &ticket).version;
+
+    // The same tap redelivered: the same answer, nothing stored twice.
+    let again = redeliver_last(&mut chat, list_tap, &score_id);
+    assert_eq!(again.replies, turn.replies);
+    assert!(again.complaint_ops.is_empty());
+    assert_eq!(stored(&chat, &ticket).version, version);
+
+    // The next text within 15 minutes is the comment.
+    chat.now_ms += 3 * MINUTE_MS;
+    let comment = "Petugasnya cepat, tapi tambalannya kurang rata";
+    let turn = chat.say(comment);
+    assert_eq!(as_text(only(&turn)), ct::COMMENT_THANKS);
+    let changed = updated(&turn);
+    assert_eq!(changed.status, Status::Ditutup);
+    let rating = changed.rating.clone().expect("rating");
+    assert_eq!(
+        (rating.score, rating.comment.as_deref()),
+        (4, Some(comment))
+    );
+    let event = changed.events.last().expect("event");
+    assert_eq!(
+        (event.from, event.to),
+        (Some(Status::Ditutup), Status::Ditutup)
+    );
+    assert_eq!(
+        event.info.as_ref().and_then(|i| i.text.as_deref()),
+        Some(comment)
+    );
+    assert_eq!(chat.session.rating_comment, None);
+
+    // Only one comment: the next message is an ordinary question.
+    let turn = chat.say("apa saja syarat bikin KTP-el baru?");
+    assert!(turn.complaint_ops.is_empty());
+    assert_eq!(
+        as_text(only(&turn)),
+        answer_of("kependudukan.ktp-el-baru", &content)
+    );
+
+    // The timeline shows the rating and the comment, never the internal note.
+    let text = all_text(&chat.say(&format!("cek {ticket}")));
+    assert!(text.contains("Dinilai pelapor: 4/5"), "{text}");
+    assert!(text.contains("Komentar penilaian dari pelapor"), "{text}");
+    assert!(text.contains(Status::Ditutup.label()));
+    assert!(!text.contains("INTERNAL"));
+
+    // Rated once: later taps say so and change nothing.
+    for (tap, id) in [
+        (list_tap as fn(&str) -> InboundMessage, solved.clone()),
+        (list_tap, format!("aduan:nilai:{ticket}:5")),
+    ] {
+        let turn = chat.send(tap(&id));
+        assert!(turn.complaint_ops.is_empty(), "{id}");
+        let text = as_text(only(&turn));
+        assert!(text.contains("sudah Anda nilai (4/5)"), "{text}");
+    }
+    assert_eq!(
+        stored(&chat, &ticket).rating.as_ref().map(|r| r.score),
+        Some(4)
+    );
+}
+
+#[test]
+fn the_comment_invitation_can_be_declined_and_lapses_after_15_minutes() {
+    let content = seed();
+    let answerer = Engine::build(&KnowledgeBase::from(&content));
+    let mut chat = Chat::new(&content, &answerer);
+    consented(&mut chat);
+    let first = submit_one(&mut chat, "jalan-rusak", POTHOLE);
+    let second = submit_one(
+        &mut chat,
+        "sampah",
+        "TPS di Jl. Brantas penuh, sampah tidak diangkut sejak Jumat",
+    );
+    finish(&mut chat, &first);
+    finish(&mut chat, &second);
+
+    chat.tap(&format!("aduan:nilai:{first}:5"));
+    let turn = chat.say("tidak");
+    assert_eq!(as_text(only(&turn)), ct::COMMENT_SKIPPED);
+    assert!(turn.complaint_ops.is_empty());
+    assert_eq!(
+        stored(&chat, &first).rating.as_ref().map(|r| r.score),
+        Some(5)
+    );
+    assert_eq!(
+        stored(&chat, &first)
+            .rating
+            .as_ref()
+            .and_then(|r| r.comment.clone()),
+        None
+    );
+
+    chat.tap(&format!("aduan:nilai:{second}:1"));
+    assert!(chat.session.rating_comment.is_some());
+    chat.now_ms += ct::ATTACH_WINDOW_MS;
+    let turn = chat.say("apa saja syarat bikin KTP-el baru?");
+    assert!(turn.complaint_ops.is_empty());
+    assert_eq!(
+        as_text(only(&turn)),
+        answer_of("kependudukan.ktp-el-baru", &content)
+    );
+    assert_eq!(chat.session.rating_comment, None);
+    assert_eq!(
+        stored(&chat, &second)
+            .rating
+            .as_ref()
+            .and_then(|r| r.comment.clone()),
+        None
+    );
+}
+
+#[test]
+fn ratings_out_of_range_before_selesai_or_on_someone_elses_ticket_are_refused() {
+    let content = seed();
+    let answerer = Engine::build(&KnowledgeBase::from(&content));
+    let mut chat = Chat::new(&content, &answerer);
+    consented(&mut chat);
+    let ticket = submit_one(&mut chat, "jalan-rusak", POTHOLE);
+
+    // Not finished yet.
+    for id in [
+        format!("{}{ticket}", cid::SOLVED_PREFIX),
+        format!("aduan:nilai:{ticket}:5"),
+        format!("{}{ticket}", cid::UNSOLVED_PREFIX),
+    ] {
+        let turn = chat.press(&id);
+        assert!(turn.complaint_ops.is_empty(), "{id}");
+        let text = as_text(only(&turn));
+        assert!(text.contains("belum selesai ditangani"), "{id}: {text}");
+    }
+
+    // Out of range or garbled.
+    finish(&mut chat, &ticket);
+    for score in ["0", "6", "x", "300", ""] {
+        let turn = chat.tap(&format!("aduan:nilai:{ticket}:{score}"));
+        assert!(turn.complaint_ops.is_empty(), "{score}");
+        assert_eq!(turn.replies.len(), 2, "{score}");
+        assert_eq!(as_text(&turn.replies[0]), ct::SCORE_INVALID);
+        assert_eq!(row_ids(&turn.replies[1]).len(), 5);
+    }
+    assert_eq!(stored(&chat, &ticket).status, Status::Selesai);
+
+    // Someone else's finished complaint: "not found", like a ticket that does not exist.
+    let theirs = someone_elses(&mut chat, Privacy::Biasa);
+    chat.now_ms += HOUR_MS;
+    operator_sets(&mut chat, &theirs, Status::Diproses, None, None);
+    operator_sets(
+        &mut chat,
+        &theirs,
+        Status::Selesai,
+        Some("Sudah ditambal."),
+        None,
+    );
+    let version = stored(&chat, &theirs).version;
+    for id in [
+        format!("{}{theirs}", cid::SOLVED_PREFIX),
+        format!("aduan:nilai:{theirs}:1"),
+        format!("{}{theirs}", cid::UNSOLVED_PREFIX),
+        format!("{}{theirs}", cid::FOLLOW_PREFIX),
+        format!("{}{theirs}", cid::SEPARATE_PREFIX),
+    ] {
+        let turn = chat.press(&id);
+        assert!(turn.complaint_ops.is_empty(), "{id}");
+        assert_eq!(body(only(&turn)), ct::TICKET_NOT_FOUND, "{id}");
+    }
+    assert_eq!(stored(&chat, &theirs).version, version);
+    assert_eq!(stored(&chat, &theirs).status, Status::Selesai);
+}
+
+#[test]
+fn belum_reopens_the_complaint_and_what_follows_attaches_to_it() {
+    let content = seed();
+    let answerer = Engine::build(&KnowledgeBase::from(&content));
+    let mut chat = Chat::new(&content, &answerer);
+    consented(&mut chat);
+    let ticket = submit_one(&mut chat, "jalan-rusak", POTHOLE);
+    finish(&mut chat, &ticket);
+
+    let unsolved = format!("{}{ticket}", cid::UNSOLVED_PREFIX);
+    let turn = chat.press(&unsolved);
+    assert_eq!(as_text(only(&turn)), ct::reopened(&ticket));
+    let changed = updated(&turn);
+    assert_eq!(changed.status, Status::DibukaKembali);
+    let event = changed.events.last().expect("event");
+    assert_eq!(event.from, Some(Status::Selesai));
+    assert_eq!(event.actor, Actor::citizen("6281234567890"));
+    assert_eq!(
+        event.public_note.as_deref(),
+        Some("Pelapor menyatakan belum selesai.")
+    );
+    let window = chat.session.attach.clone().expect("attach window");
+    assert_eq!(window.ticket, ticket);
+    let version = stored(&chat, &ticket).version;
+
+    // Redelivered: the same answer, nothing more.
+    let again = redeliver_last(&mut chat, button_tap, &unsolved);
+    assert_eq!(again.replies, turn.replies);
+    assert!(again.complaint_ops.is_empty());
+    assert_eq!(stored(&chat, &ticket).version, version);
+
+    // What the citizen sends next is added to the reopened complaint.
+    chat.now_ms += 2 * MINUTE_MS;
+    let detail = "Tambalannya sudah ambles lagi setelah hujan semalam";
+    let turn = chat.say(detail);
+    assert_eq!(as_text(only(&turn)), ct::info_attached(&ticket, false));
+    let changed = updated(&turn);
+    assert_eq!(changed.status, Status::DibukaKembali);
+    let event = changed.events.last().expect("event");
+    assert_eq!(
+        event.info.as_ref().and_then(|i| i.text.as_deref()),
+        Some(detail)
+    );
+    chat.now_ms += MINUTE_MS;
+    let turn = chat.send(photo("media-ambles"));
+    assert!(updated(&turn)
+        .photos
+        .iter()
+        .any(|p| p.media_id == "media-ambles"));
+
+    // A second Belum (or Sudah) says it is being handled again.
+    let turn = chat.press(&unsolved);
+    assert!(turn.complaint_ops.is_empty());
+    assert!(as_text(only(&turn)).contains("dibuka kembali"));
+    let turn = chat.press(&format!("{}{ticket}", cid::SOLVED_PREFIX));
+    assert!(turn.complaint_ops.is_empty());
+    assert!(as_text(only(&turn)).contains("dibuka kembali"));
+
+    let text = all_text(&chat.say(&format!("cek {ticket}")));
+    assert!(text.contains(Status::DibukaKembali.label()), "{text}");
+    assert!(text.contains("Pelapor menyatakan belum selesai."), "{text}");
+
+    // Finished again: the question is asked again, and a rating now closes it.
+    operator_sets(
+        &mut chat,
+        &ticket,
+        Status::Selesai,
+        Some("Ditambal ulang dengan aspal hotmix."),
+        None,
+    );
+    let turn = chat.tap(&format!("aduan:nilai:{ticket}:5"));
+    assert_eq!(updated(&turn).status, Status::Ditutup);
+}
+
+#[test]
+fn the_duplicate_offer_shows_the_original_without_its_reporters_details() {
+    let content = seed();
+    let answerer = Engine::build(&KnowledgeBase::from(&content));
+    let mut chat = Chat::new(&content, &answerer);
+    consented(&mut chat);
+    let original = someone_elses(&mut chat, Privacy::Biasa);
+    let new = submit_one(&mut chat, "jalan-rusak", POTHOLE);
+    let (linked, offer) = link_duplicate(&mut chat, &new);
+    assert_eq!(linked, original);
+    assert_sendable(std::slice::from_ref(&offer));
+    assert_eq!(
+        button_ids(&offer),
+        vec![
+            format!("{}{new}", cid::FOLLOW_PREFIX),
+            format!("{}{new}", cid::SEPARATE_PREFIX),
+        ]
+    );
+    let text = body(&offer);
+    let theirs = stored(&chat, &original).clone();
+    assert!(text.contains(&new), "{text}");
+    assert!(text.contains(&original), "{text}");
+    assert!(text.contains(theirs.status.label()), "{text}");
+    assert!(text.contains("Kel. Tisnonegaran"), "{text}");
+    // 0.0003° of latitude ≈ 33 m, shown to the nearest 10 m.
+    assert!(text.contains("± 30 m"), "{text}");
+    let received = calendar::format_date_id(calendar::wib_date(theirs.received_ms));
+    assert!(text.contains(&received), "{text}");
+    assert!(text.contains("warga lain"), "{text}");
+    for private in [
+        THEIR_STORY,
+        "Siti",
+        "Rumah Bu",
+        "Suroyo 12",
+        OTHER_CITIZEN,
+        "INTERNAL",
+    ] {
+        assert!(!text.contains(private), "{private} in {text}");
+    }
+
+    // A secret complaint is never offered.
+    let mut chat = Chat::new(&content, &answerer);
+    consented(&mut chat);
+    someone_elses(&mut chat, Privacy::Rahasia);
+    let new = submit_one(&mut chat, "jalan-rusak", POTHOLE);
+    let fresh = stored(&chat, &new).clone();
+    assert_eq!(
+        complaint::duplicates::find_duplicate(&fresh, &chat.complaints, chat.now_ms),
+        None
+    );
+}
+
+#[test]
+fn ikut_melapor_follows_the_original_withdraws_the_new_one_and_shows_the_original() {
+    let content = seed();
+    let answerer = Engine::build(&KnowledgeBase::from(&content));
+    let mut chat = Chat::new(&content, &answerer);
+    consented(&mut chat);
+    let original = someone_elses(&mut chat, Privacy::Biasa);
+    let new = submit_one(&mut chat, "jalan-rusak", POTHOLE);
+    link_duplicate(&mut chat, &new);
+    let before_original = stored(&chat, &original).clone();
+    let before_new = stored(&chat, &new).clone();
+
+    // Not a follower yet: the original is someone else's ticket.
+    let turn = chat.say(&format!("cek {original}"));
+    assert_eq!(body(only(&turn)), ct::TICKET_NOT_FOUND);
+
+    let follow_id = format!("{}{new}", cid::FOLLOW_PREFIX);
+    let turn = chat.press(&follow_id);
+    let reply = only(&turn);
+    assert_eq!(body(reply), ct::following(&new, &original, false));
+    assert_eq!(
+        button_ids(reply),
+        vec![
+            format!("{}{original}", cid::TRACK_PREFIX),
+            ids::MENU.to_string()
+        ]
+    );
+    let (followed, merged) = match turn.complaint_ops.as_slice() {
+        [ComplaintOp::Update(a), ComplaintOp::Update(b)] => ((**a).clone(), (**b).clone()),
+        other => panic!("expected two updates, got {other:?}"),
+    };
+    // The original: one more follower, an internal event, same status.
+    assert_eq!(followed.ticket, original);
+    assert_eq!(followed.followers, vec!["6281234567890".to_string()]);
+    assert_eq!(followed.status, before_original.status);
+    let event = followed.events.last().expect("event");
+    assert_eq!(event.from, Some(event.to));
+    assert_eq!(event.public_note, None);
+    assert!(event.internal_note.is_some());
+    // The new one: withdrawn into the original, with a note the citizen sees.
+    assert_eq!(merged.ticket, new);
+    assert_eq!(merged.status, Status::Dicabut);
+    assert_eq!(merged.duplicate_of.as_deref(), Some(original.as_str()));
+    let event = merged.events.last().expect("event");
+    assert_eq!(event.actor, Actor::citizen("6281234567890"));
+    let merged_note = ct::merged_note(&original);
+    assert_eq!(event.public_note.as_deref(), Some(merged_note.as_str()));
+    assert_eq!(
+        stored(&chat, &original).version,
+        before_original.version + 1
+    );
+    assert_eq!(stored(&chat, &new).version, before_new.version + 1);
+
+    // Redelivered, then tapped again: the same answer, nothing stored again.
+    let again = redeliver_last(&mut chat, button_tap, &follow_id);
+    assert_eq!(again.replies, turn.replies);
+    assert!(again.complaint_ops.is_empty());
+    let tapped = chat.press(&follow_id);
+    assert_eq!(tapped.replies, turn.replies);
+    assert!(tapped.complaint_ops.is_empty());
+    assert_eq!(
+        stored(&chat, &original).version,
+        before_original.version + 1
+    );
+    assert_eq!(stored(&chat, &original).followers.len(), 1);
+    assert_eq!(stored(&chat, &new).version, before_new.version + 1);
+
+    // The follower sees the original's public timeline, without actions on it.
+    chat.now_ms += HOUR_MS;
+    operator_sets(
+        &mut chat,
+        &original,
+        Status::Diproses,
+        Some("Perbaikan dijadwalkan Kamis."),
+        Some("INTERNAL: anggaran pemeliharaan"),
+    );
+    let turn = chat.say(&format!("cek {original}"));
+    let text = all_text(&turn);
+    assert!(text.contains(&original), "{text}");
+    assert!(text.contains(Status::Diproses.label()), "{text}");
+    assert!(text.contains("Perbaikan dijadwalkan Kamis."), "{text}");
+    assert!(text.contains(ct::FOLLOWER_NOTE), "{text}");
+    for private in [THEIR_STORY, "Siti", "INTERNAL", "Warga lain ikut melapor"] {
+        assert!(!text.contains(private), "{private} in {text}");
+    }
+    let offered: Vec<String> = turn
+        .replies
+        .iter()
+        .filter(|r| matches!(r, Reply::Buttons(_)))
+        .flat_map(button_ids)
+        .collect();
+    assert!(offered
+        .iter()
+        .all(|id| !id.starts_with(cid::WITHDRAW_PREFIX)));
+    let tapped = chat.tap(&format!("{}{original}", cid::TRACK_PREFIX));
+    assert_eq!(tapped.replies, turn.replies);
+    // Following gives no right to change it.
+    let turn = chat.say(&format!("batalkan aduan {original}"));
+    assert_eq!(body(only(&turn)), ct::TICKET_NOT_FOUND);
+    assert!(turn.complaint_ops.is_empty());
+
+    // The citizen's own complaint says where it went.
+    let text = all_text(&chat.say(&format!("cek {new}")));
+    assert!(text.contains(Status::Dicabut.label()), "{text}");
+    assert!(text.contains(&merged_note), "{text}");
+
+    // Anyone else still gets "not found" for the original.
+    let mut stranger = Chat::new(&content, &answerer);
+    stranger.profile.key = "6287777777777".into();
+    stranger.complaints = chat.complaints.clone();
+    let turn = stranger.say(&format!("cek {original}"));
+    assert_eq!(body(only(&turn)), ct::TICKET_NOT_FOUND);
+}
+
+#[test]
+fn tetap_terpisah_keeps_both_and_a_closed_original_cannot_be_followed() {
+    let content = seed();
+    let answerer = Engine::build(&KnowledgeBase::from(&content));
+    let mut chat = Chat::new(&content, &answerer);
+    consented(&mut chat);
+    let original = someone_elses(&mut chat, Privacy::Biasa);
+    let new = submit_one(&mut chat, "jalan-rusak", POTHOLE);
+    link_duplicate(&mut chat, &new);
+    let original_version = stored(&chat, &original).version;
+
+    let separate_id = format!("{}{new}", cid::SEPARATE_PREFIX);
+    let turn = chat.press(&separate_id);
+    assert_eq!(as_text(only(&turn)), ct::kept_separate(&new));
+    let kept = updated(&turn);
+    assert_eq!(kept.ticket, new);
+    assert_eq!(kept.status, Status::Diterima);
+    assert_eq!(kept.duplicate_of.as_deref(), Some(original.as_str()));
+    let event = kept.events.last().expect("event");
+    assert_eq!(event.public_note, None);
+    assert!(event
+        .internal_note
+        .as_deref()
+        .is_some_and(|n| n.contains(&original)));
+    let version = stored(&chat, &new).version;
+    let again = redeliver_last(&mut chat, button_tap, &separate_id);
+    assert_eq!(again.replies, turn.replies);
+    assert!(again.complaint_ops.is_empty());
+    let tapped = chat.press(&separate_id);
+    assert_eq!(tapped.replies, turn.replies);
+    assert!(tapped.complaint_ops.is_empty());
+    assert_eq!(stored(&chat, &new).version, version);
+    assert_eq!(stored(&chat, &original).version, original_version);
+    assert!(stored(&chat, &original).followers.is_empty());
+    let turn = chat.say(&format!("cek {original}"));
+    assert_eq!(body(only(&turn)), ct::TICKET_NOT_FOUND);
+
+    // The original closed in the meantime: following it is refused, nothing changes.
+    operator_sets(
+        &mut chat,
+        &original,
+        Status::BukanWewenang,
+        Some("Jalan provinsi: silakan lapor ke UPT PJJ Jatim."),
+        None,
+    );
+    let turn = chat.press(&format!("{}{new}", cid::FOLLOW_PREFIX));
+    assert_eq!(
+        as_text(only(&turn)),
+        ct::follow_refused(&new, &original, Status::BukanWewenang)
+    );
+    assert!(turn.complaint_ops.is_empty());
+    assert_eq!(stored(&chat, &new).status, Status::Diterima);
+
+    // A complaint without a link has nothing to follow.
+    let lone = submit_one(
+        &mut chat,
+        "sampah",
+        "TPS di Jl. Brantas penuh, sampah tidak diangkut sejak Jumat",
+    );
+    let turn = chat.press(&format!("{}{lone}", cid::FOLLOW_PREFIX));
+    assert_eq!(as_text(only(&turn)), ct::not_linked(&lone));
+    assert!(turn.complaint_ops.is_empty());
+}
+
+#[test]
+fn ikut_melapor_on_the_citizens_own_earlier_complaint_only_withdraws_the_new_one() {
+    let content = seed();
+    let answerer = Engine::build(&KnowledgeBase::from(&content));
+    let mut chat = Chat::new(&content, &answerer);
+    consented(&mut chat);
+    let first = submit_one(&mut chat, "jalan-rusak", POTHOLE);
+    chat.now_ms += DAY_MS;
+    let second = submit_one(
+        &mut chat,
+        "jalan-rusak",
+        "lubang di jalan depan rumah saya makin besar dan belum ditambal",
+    );
+    let (linked, offer) = link_duplicate(&mut chat, &second);
+    assert_eq!(linked, first);
+    assert!(
+        body(&offer).contains("pernah Anda laporkan"),
+        "{}",
+        body(&offer)
+    );
+
+    let turn = chat.press(&format!("{}{second}", cid::FOLLOW_PREFIX));
+    assert_eq!(body(only(&turn)), ct::following(&second, &first, true));
+    let merged = updated(&turn);
+    assert_eq!(merged.ticket, second);
+    assert_eq!(merged.status, Status::Dicabut);
+    assert!(stored(&chat, &first).followers.is_empty());
+}
+
+#[test]
+fn a_photo_sent_after_a_failed_copy_joins_that_complaint() {
+    let content = seed();
+    let answerer = Engine::build(&KnowledgeBase::from(&content));
+    let mut chat = Chat::new(&content, &answerer);
+    consented(&mut chat);
+    let ticket = submit_one(
+        &mut chat,
+        "jalan-rusak",
+        "Jalan berlubang besar di depan pasar, sudah seminggu",
+    );
+    // The complaint worker could not copy the photo and asked for it again.
+    let stored = chat
+        .complaints
+        .iter_mut()
+        .find(|c| c.ticket == ticket)
+        .expect("stored");
+    stored.photos.push(prolink::domain::complaint::Photo {
+        media_id: "media-lost".into(),
+        mime_type: Some("image/jpeg".into()),
+        sha256: None,
+        caption: None,
+        stored_key: None,
+        fetch_error: Some("Foto tidak bisa diunduh lagi".into()),
+    });
+    let turn = chat.send(photo("media-again"));
+    let changed = updated(&turn);
+    assert_eq!(changed.ticket, ticket);
+    assert!(changed.photos.iter().any(|p| p.media_id == "media-again"));
+    assert!(all_text(&turn).contains(&ticket));
 }

@@ -1,6 +1,7 @@
 //! The one integration-test binary of the `prolink` crate.
 mod app;
 mod aws;
+mod complaint_tasks;
 mod complaint_worker;
 mod conformance;
 mod content;
@@ -8,7 +9,9 @@ mod content_import;
 mod dialog;
 mod graph;
 mod lambda;
+mod media;
 mod nlp;
+mod notify;
 mod sender;
 mod simulator;
 mod template;

@@ -1,7 +1,9 @@
 //! Complaints (aduan) through a real `prolink serve`: the whole form as a citizen fills it in
 //! the simulator, what lands in the SQLite store (read through a second connection, as WAL
-//! allows while the server runs), tracking that never shows another citizen's ticket, and a
-//! redelivered *Kirim* that cannot create a second ticket.
+//! allows while the server runs), what the complaint worker does after a submission (the OPD
+//! alert, the photo copied into the data folder, a probable duplicate offered to follow),
+//! tracking that never shows another citizen's ticket, and a redelivered *Kirim* that cannot
+//! create a second ticket.
 //!
 //! Each test starts one server and runs several citizens on it at once (different `from`),
 //! so the suite stays cheap on a small CI machine.
@@ -14,26 +16,61 @@ use std::{
 
 use prolink::{
     adapters::sqlite::{SqliteDb, SqliteStore},
-    app::local::{DB_FILE, SIMULATOR_PHONE_NUMBER_ID},
+    app::{
+        local::{BLOBS_DIR, DB_FILE, SIMULATOR_PHONE_NUMBER_ID},
+        tasks::Task,
+    },
     domain::{
-        complaint::{ticket_for, Complaint, ComplaintLocation, Privacy, Status},
+        complaint::{
+            duplicates::{distance_m, DUPLICATE_RADIUS_M},
+            ticket_for, Complaint, ComplaintLocation, Privacy, Status,
+        },
         dialog::{complaint_texts as ct, texts},
     },
-    ports::{ComplaintStore, SystemClock},
+    ports::{ComplaintStore, DedupStore, OperatorSignals, SystemClock},
     whatsapp::signature::signature_header_value,
 };
 use serde_json::{json, Value};
 
 use super::{replies_for, text_of, Server};
 
-/// The smallest JPEG the simulator accepts (SOI, JFIF header, EOI).
-const JPEG_BASE64: &str = "/9j/4AAQSkZJRgABAQAAAQABAAD/2Q==";
 /// A reply that does not come within this time is a failure, not a slow machine.
 const REPLY_DEADLINE: Duration = Duration::from_secs(20);
 const POLL: Duration = Duration::from_millis(50);
 
-const PIN_LAT: f64 = -7.754_312;
-const PIN_LON: f64 = 113.215_901;
+/// One degree of latitude in metres on the sphere the duplicate search measures on.
+const METRES_PER_DEGREE: f64 = 111_195.08;
+
+/// A place a citizen shares with WhatsApp's location pin.
+#[derive(Clone, Copy)]
+struct Place {
+    latitude: f64,
+    longitude: f64,
+    name: &'static str,
+    address: &'static str,
+}
+
+/// Where the first road complaint is.
+const SDN_JATI: Place = Place {
+    latitude: -7.754_312,
+    longitude: 113.215_901,
+    name: "Depan SDN Jati 3",
+    address: "Jl. Soekarno Hatta, Jati, Kota Probolinggo",
+};
+/// 40 m north of [`SDN_JATI`]: the same pothole seen from across the road.
+const ACROSS_SDN_JATI: Place = Place {
+    latitude: -7.754_312 + 40.0 / METRES_PER_DEGREE,
+    longitude: 113.215_901,
+    name: "Seberang SDN Jati 3",
+    address: "Jl. Soekarno Hatta, Jati, Kota Probolinggo",
+};
+/// Kelurahan Wonoasih, about 4 km south of [`SDN_JATI`]: another road, another problem.
+const WONOASIH: Place = Place {
+    latitude: -7.789_100,
+    longitude: 113.205_300,
+    name: "Dekat Masjid Wonoasih",
+    address: "Jl. Raya Wonoasih, Wonoasih, Kota Probolinggo",
+};
 const TYPED_ADDRESS: &str = "Jl. Soekarno Hatta no 10, Kelurahan Jati";
 
 // ---------------------------------------------------------------------------------------------
@@ -45,6 +82,8 @@ struct Site {
     server: Server,
     client: reqwest::Client,
     store: SqliteStore,
+    /// The server's data folder (`--data`).
+    data: PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -58,6 +97,7 @@ impl Site {
             server,
             client: reqwest::Client::new(),
             store: SqliteStore::new(db, Arc::new(SystemClock)),
+            data,
             _dir: dir,
         }
     }
@@ -94,6 +134,97 @@ impl Site {
             "{user}: exactly one complaint, got {stored:#?}"
         );
         stored.remove(0)
+    }
+
+    async fn complaint(&self, ticket: &str) -> Complaint {
+        self.store
+            .get_complaint(ticket)
+            .await
+            .expect("complaint readable while the server runs")
+            .unwrap_or_else(|| panic!("{ticket} stored"))
+    }
+
+    /// Waits until the complaint worker has finished with a new complaint: its submission
+    /// task is marked done (alert raised, duplicate looked for and offered) and every photo is
+    /// copied. The tasks run on their own queue, after the citizen's confirmation.
+    async fn settled(&self, ticket: &str) -> Complaint {
+        let submitted = Task::ComplaintSubmitted {
+            ticket: ticket.to_string(),
+        }
+        .done_mark();
+        let deadline = Instant::now() + REPLY_DEADLINE;
+        loop {
+            let complaint = self.complaint(ticket).await;
+            let done = self
+                .store
+                .is_marked(&submitted)
+                .await
+                .expect("dedup marks readable");
+            if done && complaint.photos.iter().all(|p| p.stored_key.is_some()) {
+                return complaint;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{ticket}: complaint tasks not finished (submission done: {done}): {complaint:#?}"
+            );
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// The operators' "new complaint" alerts that name `ticket`.
+    async fn new_complaint_alerts(&self, ticket: &str) -> Vec<String> {
+        self.store
+            .recent_alerts(1_000)
+            .await
+            .expect("alerts readable")
+            .into_iter()
+            .filter(|alert| {
+                alert.kind == "complaint_new"
+                    && alert
+                        .message
+                        .lines()
+                        .next()
+                        .is_some_and(|first| first.contains(ticket))
+            })
+            .map(|alert| alert.message)
+            .collect()
+    }
+
+    /// After [`Site::settled`]: the OPD was alerted exactly once.
+    async fn assert_one_alert(&self, ticket: &str) {
+        let alerts = self.new_complaint_alerts(ticket).await;
+        assert_eq!(alerts.len(), 1, "{ticket}: one OPD alert: {alerts:#?}");
+    }
+
+    /// After [`Site::settled`]: the OPD was alerted exactly once, and every photo sits in
+    /// the data folder with the bytes the citizen sent.
+    async fn assert_worked_off(&self, complaint: &Complaint, photos: &[(&str, &[u8])]) {
+        let ticket = &complaint.ticket;
+        self.assert_one_alert(ticket).await;
+        assert_eq!(
+            complaint.photos.len(),
+            photos.len(),
+            "{ticket}: {complaint:#?}"
+        );
+        for (media_id, sent) in photos {
+            let key = format!("complaints/{ticket}/{media_id}.jpg");
+            let photo = complaint
+                .photos
+                .iter()
+                .find(|p| p.media_id == *media_id)
+                .unwrap_or_else(|| panic!("{ticket}: photo {media_id} in {complaint:#?}"));
+            assert_eq!(photo.stored_key.as_deref(), Some(key.as_str()));
+            assert_eq!(photo.fetch_error, None);
+            let blob = self.data.join(BLOBS_DIR).join(&key);
+            let copied =
+                std::fs::read(&blob).unwrap_or_else(|error| panic!("{}: {error}", blob.display()));
+            assert_eq!(
+                copied,
+                *sent,
+                "{}: the bytes the citizen sent",
+                blob.display()
+            );
+        }
     }
 }
 
@@ -145,6 +276,28 @@ impl Chat<'_> {
         }
     }
 
+    /// Waits for the first new bot message that `matches`; returns the new messages up to it
+    /// and leaves any later one (a notification of the complaint worker) for the next step.
+    async fn expect_until(&mut self, what: &str, matches: impl Fn(&Value) -> bool) -> Vec<Value> {
+        let deadline = Instant::now() + REPLY_DEADLINE;
+        loop {
+            let all = replies_for(&self.site.client, &self.site.server.base, &self.user).await;
+            let fresh = all.get(self.seen..).unwrap_or_default();
+            if let Some(position) = fresh.iter().position(&matches) {
+                let taken = fresh[..=position].to_vec();
+                self.seen += taken.len();
+                return taken;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{}: waited for {what}; new bot messages: {}",
+                self.user,
+                describe(fresh)
+            );
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
     async fn say(
         &mut self,
         payload: Value,
@@ -180,8 +333,20 @@ impl Chat<'_> {
         .await
     }
 
-    async fn pin(&mut self, what: &str, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
-        self.say(pin_payload(), what, done).await.1
+    async fn pin(
+        &mut self,
+        place: Place,
+        what: &str,
+        done: impl Fn(&[Value]) -> bool,
+    ) -> Vec<Value> {
+        self.say(pin_payload(place), what, done).await.1
+    }
+
+    /// Sends one photo; returns its media id.
+    async fn photo(&mut self, bytes: &[u8], what: &str, done: impl Fn(&[Value]) -> bool) -> String {
+        let (accepted, replies) = self.say(photo_payload(bytes), what, done).await;
+        assert_eq!(replies.len(), 1, "{}", describe(&replies));
+        accepted["media_id"].as_str().expect("media id").to_string()
     }
 
     /// From nothing to the description question: menu row, consent, category row.
@@ -233,18 +398,22 @@ impl Chat<'_> {
                 last_has_button(ct::ids::SUBMIT),
             )
             .await;
-        let (accepted, confirmation) = self
-            .tap(
-                "button",
-                ct::ids::SUBMIT,
-                "confirmation",
-                last_text_contains("Nomor tiket"),
-            )
+        let accepted = self
+            .send(json!({ "reply": {
+                "kind": "button", "id": ct::ids::SUBMIT, "title": ct::titles::SUBMIT
+            } }))
+            .await;
+        // The complaint worker may already be talking (a duplicate offer): the confirmation
+        // is the first answer to *Kirim*, not necessarily the last message.
+        let confirmation = self
+            .expect_until("confirmation", |reply| {
+                text_of(reply).contains("Nomor tiket")
+            })
             .await;
         assert_eq!(
             confirmation.len(),
             1,
-            "one confirmation: {}",
+            "the confirmation answers Kirim: {}",
             describe(&confirmation)
         );
         let ticket = ticket_in(&text_of(&confirmation[0]));
@@ -253,17 +422,49 @@ impl Chat<'_> {
     }
 }
 
-fn pin_payload() -> Value {
+fn pin_payload(place: Place) -> Value {
     json!({ "location": {
-        "latitude": PIN_LAT,
-        "longitude": PIN_LON,
-        "name": "Depan SDN Jati 3",
-        "address": "Jl. Soekarno Hatta, Jati, Kota Probolinggo"
+        "latitude": place.latitude,
+        "longitude": place.longitude,
+        "name": place.name,
+        "address": place.address
     } })
 }
 
-fn photo_payload() -> Value {
-    json!({ "image": { "data_base64": JPEG_BASE64, "mime_type": "image/jpeg" } })
+fn photo_payload(bytes: &[u8]) -> Value {
+    json!({ "image": { "data_base64": base64(bytes), "mime_type": "image/jpeg" } })
+}
+
+/// The smallest file the simulator and the media download take for a JPEG (SOI, a comment,
+/// EOI); the comment makes each photo's bytes its own, so a copy of the wrong one shows.
+fn jpeg(tag: &str) -> Vec<u8> {
+    let comment = tag.as_bytes();
+    let length = u16::try_from(comment.len() + 2).expect("short tag");
+    let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xFE];
+    bytes.extend_from_slice(&length.to_be_bytes());
+    bytes.extend_from_slice(comment);
+    bytes.extend_from_slice(&[0xFF, 0xD9]);
+    bytes
+}
+
+/// Standard base64 with padding (RFC 4648), as the simulator's upload expects.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let group = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |group, (i, b)| group | u32::from(*b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(group >> (18 - 6 * i) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 fn category_row(category: &str) -> String {
@@ -434,7 +635,8 @@ async fn post_signed(site: &Site, body: Vec<u8>) -> u16 {
 // ---------------------------------------------------------------------------------------------
 
 /// Pin, one photo, *Biasa*: the summary carries the category's notice, the store holds the
-/// complaint as submitted, and `cek <ticket>` (any case, no dash) shows its timeline.
+/// complaint as submitted, `cek <ticket>` (any case, no dash) shows its timeline, and the
+/// complaint worker alerts the OPD and copies the photo into the data folder.
 async fn with_pin(site: &Site, user: &str) -> String {
     let mut chat = site.chat(user);
     chat.open_form("jalan-rusak").await;
@@ -444,17 +646,16 @@ async fn with_pin(site: &Site, user: &str) -> String {
         last_is_location_request,
     )
     .await;
-    chat.pin("photo question", last_has_button(ct::ids::PHOTOS_DONE))
+    chat.pin(
+        SDN_JATI,
+        "photo question",
+        last_has_button(ct::ids::PHOTOS_DONE),
+    )
+    .await;
+    let photo = jpeg("lubang di depan SDN Jati 3");
+    let media_id = chat
+        .photo(&photo, "photo counted", last_text_contains("1 dari 3 foto"))
         .await;
-    let (accepted, replies) = chat
-        .say(
-            photo_payload(),
-            "photo counted",
-            last_text_contains("1 dari 3 foto"),
-        )
-        .await;
-    assert_eq!(replies.len(), 1, "{}", describe(&replies));
-    let media_id = accepted["media_id"].as_str().expect("media id").to_string();
 
     let (ticket, wamid, summary) = chat.finish(ct::ids::PRIVACY_BIASA).await;
     let notice = seed_notice("jalan-rusak");
@@ -486,8 +687,8 @@ async fn with_pin(site: &Site, user: &str) -> String {
             longitude,
             ..
         }) => {
-            assert!((latitude - PIN_LAT).abs() < 1e-9, "{latitude}");
-            assert!((longitude - PIN_LON).abs() < 1e-9, "{longitude}");
+            assert!((latitude - SDN_JATI.latitude).abs() < 1e-9, "{latitude}");
+            assert!((longitude - SDN_JATI.longitude).abs() < 1e-9, "{longitude}");
         }
         other => panic!("pin stored, got {other:?}"),
     }
@@ -520,11 +721,15 @@ async fn with_pin(site: &Site, user: &str) -> String {
         "a new complaint can still be withdrawn: {}",
         describe(&timeline)
     );
+
+    let settled = site.settled(&ticket).await;
+    site.assert_worked_off(&settled, &[(&media_id, &photo)])
+        .await;
     ticket
 }
 
 /// A typed address (required location), *Anonim*, then a withdrawal by text and button.
-async fn with_typed_address_then_withdrawn(site: &Site, user: &str) {
+async fn with_typed_address_then_withdrawn(site: &Site, user: &str) -> String {
     let mut chat = site.chat(user);
     chat.open_form("sampah").await;
     chat.text(
@@ -592,11 +797,12 @@ async fn with_typed_address_then_withdrawn(site: &Site, user: &str) {
     )
     .await;
     assert_eq!(site.only_complaint_of(user).await.status, Status::Dicabut);
+    ticket
 }
 
 /// `lewati` where a location is required is refused; `batal` drops the draft; `lewati` on a
 /// category without a required location goes through and the complaint has no location.
-async fn skipped_location_and_cancel(site: &Site, user: &str) {
+async fn skipped_location_and_cancel(site: &Site, user: &str) -> String {
     let mut chat = site.chat(user);
     chat.open_form("pju-mati").await;
     chat.text(
@@ -668,11 +874,13 @@ async fn skipped_location_and_cancel(site: &Site, user: &str) {
     assert_eq!(stored.ticket, ticket);
     assert_eq!(stored.category_id, "pelayanan-adminduk");
     assert_eq!(stored.location, None);
+    ticket
 }
 
 /// An emergency typed in the middle of the form: 112 at once, nothing stored, and *Buat Aduan*
-/// continues the kept draft where it stopped.
-async fn emergency_mid_form(site: &Site, user: &str) {
+/// continues the kept draft where it stopped. The road is in another kelurahan, kilometres
+/// from [`SDN_JATI`]: not the same problem as [`with_pin`]'s.
+async fn emergency_mid_form(site: &Site, user: &str) -> String {
     let mut chat = site.chat(user);
     chat.open_form("jalan-rusak").await;
     let description = "Aspal jalan kampung mengelupas dan berlubang dalam di dekat masjid";
@@ -706,15 +914,20 @@ async fn emergency_mid_form(site: &Site, user: &str) {
         "kept draft continued: {}",
         describe(&replies)
     );
-    chat.pin("photo question", last_has_button(ct::ids::PHOTOS_DONE))
-        .await;
-    chat.finish(ct::ids::PRIVACY_RAHASIA).await;
+    chat.pin(
+        WONOASIH,
+        "photo question",
+        last_has_button(ct::ids::PHOTOS_DONE),
+    )
+    .await;
+    let (ticket, _, _) = chat.finish(ct::ids::PRIVACY_RAHASIA).await;
     let stored = site.only_complaint_of(user).await;
     assert_eq!(
         stored.description, description,
         "description kept across the emergency"
     );
     assert_eq!(stored.privacy, Privacy::Rahasia);
+    ticket
 }
 
 /// *Tidak Setuju*: a polite answer, nothing stored, and the next attempt asks again.
@@ -751,6 +964,132 @@ async fn consent_declined(site: &Site, user: &str) {
         describe(&replies)
     );
     assert!(site.complaints_of(user).await.is_empty());
+}
+
+/// A road complaint 40 m from `original`'s (same category, still open): the worker links it
+/// and offers *Ikut melapor* without revealing the other report; the citizen follows, their
+/// own complaint is withdrawn into the original, and `cek <original>` now shows its public
+/// timeline to them (and only the follower's view).
+async fn duplicate_followed(site: &Site, original: &str, user: &str) {
+    let first = site.settled(original).await;
+    assert_eq!(first.status, Status::Diterima, "{first:#?}");
+    let metres = distance_m(
+        (SDN_JATI.latitude, SDN_JATI.longitude),
+        (ACROSS_SDN_JATI.latitude, ACROSS_SDN_JATI.longitude),
+    );
+    assert!((metres - 40.0).abs() < 0.5, "{metres}");
+
+    let mut chat = site.chat(user);
+    chat.open_form("jalan-rusak").await;
+    chat.text(
+        "Ada lubang dalam di jalan seberang sekolah, anak-anak hampir terperosok tiap pagi",
+        "location question",
+        last_is_location_request,
+    )
+    .await;
+    chat.pin(
+        ACROSS_SDN_JATI,
+        "photo question",
+        last_has_button(ct::ids::PHOTOS_DONE),
+    )
+    .await;
+    let (ticket, _, _) = chat.finish(ct::ids::PRIVACY_BIASA).await;
+
+    let follow = format!("{}{ticket}", ct::ids::FOLLOW_PREFIX);
+    let separate = format!("{}{ticket}", ct::ids::SEPARATE_PREFIX);
+    let offer = chat
+        .expect_until("duplicate offer", |reply| {
+            button_ids(reply).contains(&follow)
+        })
+        .await;
+    assert_eq!(offer.len(), 1, "{}", describe(&offer));
+    let offer = &offer[0];
+    assert_eq!(button_ids(offer), vec![follow.clone(), separate]);
+    let text = text_of(offer);
+    for expected in [
+        "🔁 *Aduan serupa",
+        &ticket,
+        original,
+        "sudah dilaporkan warga lain",
+        Status::Diterima.label(),
+        "Kel. Jati, ± 40 m dari titik lokasi Anda",
+    ] {
+        assert!(text.contains(expected), "{expected:?} in {text}");
+    }
+    assert!(
+        !text.contains("berlubang besar") && !text.contains("SDN"),
+        "the other citizen's words stay theirs: {text}"
+    );
+    let linked = site.settled(&ticket).await;
+    assert_eq!(linked.duplicate_of.as_deref(), Some(original));
+    assert_eq!(linked.status, Status::Diterima, "offered, not merged yet");
+    site.assert_worked_off(&linked, &[]).await;
+
+    let following = ct::following(&ticket, original, false);
+    let (_, replies) = chat
+        .tap(
+            "button",
+            &follow,
+            "follow answer",
+            move |replies: &[Value]| {
+                replies
+                    .last()
+                    .is_some_and(|last| text_of(last) == following)
+            },
+        )
+        .await;
+    assert_eq!(replies.len(), 1, "{}", describe(&replies));
+    assert!(
+        button_ids(&replies[0]).contains(&format!("{}{original}", ct::ids::TRACK_PREFIX)),
+        "{}",
+        describe(&replies)
+    );
+    let merged = site.complaint(&ticket).await;
+    assert_eq!(merged.status, Status::Dicabut, "{merged:#?}");
+    let followed = site.complaint(original).await;
+    assert_eq!(followed.followers, vec![user.to_string()]);
+    assert_eq!(
+        followed.status,
+        Status::Diterima,
+        "following changes no status"
+    );
+
+    let timeline = chat
+        .text(
+            &format!("cek {original}"),
+            "followed timeline",
+            last_has_button(ct::ids::TRACK_LIST),
+        )
+        .await;
+    let shown: String = timeline.iter().map(text_of).collect::<Vec<_>>().join("\n");
+    assert!(shown.contains(&format!("Aduan {original}")), "{shown}");
+    assert!(
+        shown.contains(&format!("Status: *{}*", Status::Diterima.label())),
+        "{shown}"
+    );
+    assert!(shown.contains(ct::FOLLOWER_NOTE), "{shown}");
+    assert!(!shown.contains("berlubang besar"), "{shown}");
+    assert!(
+        timeline
+            .iter()
+            .flat_map(button_ids)
+            .all(|id| !id.starts_with(ct::ids::WITHDRAW_PREFIX)),
+        "a follower cannot withdraw it: {}",
+        describe(&timeline)
+    );
+}
+
+/// After the worker is done with `ticket`: not linked to anything, and no offer was made.
+async fn assert_no_duplicate(site: &Site, user: &str, ticket: &str) {
+    let settled = site.settled(ticket).await;
+    assert_eq!(settled.duplicate_of, None, "{settled:#?}");
+    let chat = replies_for(&site.client, &site.server.base, user).await;
+    assert!(
+        !any_text(&chat, "Aduan serupa"),
+        "{user}: no duplicate offer: {}",
+        describe(&chat)
+    );
+    site.assert_one_alert(ticket).await;
 }
 
 /// Someone else's ticket reads exactly like a ticket that does not exist.
@@ -792,20 +1131,55 @@ async fn tracking_privacy(site: &Site, owner_ticket: &str, stranger: &str) {
 // Tests
 // ---------------------------------------------------------------------------------------------
 
+#[test]
+fn the_photo_encoding_is_standard_base64() {
+    // RFC 4648 §10, and the smallest JPEG the simulator takes.
+    for (bytes, encoded) in [
+        (&b""[..], ""),
+        (b"f", "Zg=="),
+        (b"fo", "Zm8="),
+        (b"foo", "Zm9v"),
+        (b"foobar", "Zm9vYmFy"),
+        (
+            &[
+                0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, 0x4A, 0x46, 0x49, 0x46, 0x00, 0x01, 0x01, 0x00,
+                0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0xFF, 0xD9,
+            ],
+            "/9j/4AAQSkZJRgABAQAAAQABAAD/2Q==",
+        ),
+    ] {
+        assert_eq!(base64(bytes), encoded);
+    }
+}
+
 #[tokio::test]
 async fn complaint_forms_tracking_and_withdrawal_through_prolink_serve() {
     let site = Site::start();
-    let (ticket, (), (), (), ()) = tokio::join!(
+    let (ticket, anonim, no_location, rahasia, ()) = tokio::join!(
         with_pin(&site, "6281299000001"),
         with_typed_address_then_withdrawn(&site, "6281299000002"),
         skipped_location_and_cancel(&site, "6281299000003"),
         emergency_mid_form(&site, "6281299000004"),
         consent_declined(&site, "6281299000005"),
     );
+    // Other categories, no place, another kelurahan: nothing to follow.
+    assert_no_duplicate(&site, "6281299000002", &anonim).await;
+    assert_no_duplicate(&site, "6281299000003", &no_location).await;
+    assert_no_duplicate(&site, "6281299000004", &rahasia).await;
+    assert!(
+        distance_m(
+            (SDN_JATI.latitude, SDN_JATI.longitude),
+            (WONOASIH.latitude, WONOASIH.longitude)
+        ) > 10.0 * DUPLICATE_RADIUS_M
+    );
+
+    duplicate_followed(&site, &ticket, "6281299000006").await;
+    // Following is not sharing: a third citizen still cannot see it.
     tracking_privacy(&site, &ticket, "6281299000005").await;
     // Every citizen's complaints stayed their own.
     assert_eq!(site.complaints_of("6281299000005").await.len(), 0);
     assert_eq!(site.only_complaint_of("6281299000001").await.ticket, ticket);
+    assert_no_duplicate(&site, "6281299000001", &ticket).await;
 }
 
 /// Text, photo and pin sent back to back at the location question are applied in the order
@@ -824,10 +1198,11 @@ async fn burst_in_order_and_a_redelivered_kirim_makes_one_ticket() {
     )
     .await;
 
+    let photo = jpeg("jalan ambles dekat pasar");
     chat.send(json!({ "text": TYPED_ADDRESS })).await;
-    let photo = chat.send(photo_payload()).await;
-    chat.send(pin_payload()).await;
-    let media_id = photo["media_id"].as_str().expect("media id").to_string();
+    let accepted = chat.send(photo_payload(&photo)).await;
+    chat.send(pin_payload(SDN_JATI)).await;
+    let media_id = accepted["media_id"].as_str().expect("media id").to_string();
     let burst = chat.expect("three answers", at_least(3)).await;
     assert_eq!(burst.len(), 3, "{}", describe(&burst));
     assert!(
@@ -853,10 +1228,15 @@ async fn burst_in_order_and_a_redelivered_kirim_makes_one_ticket() {
     let photos: Vec<&str> = stored.photos.iter().map(|p| p.media_id.as_str()).collect();
     assert_eq!(photos, vec![media_id.as_str()]);
     assert!(
-        matches!(stored.location, Some(ComplaintLocation::Pin { latitude, .. }) if (latitude - PIN_LAT).abs() < 1e-9),
+        matches!(stored.location, Some(ComplaintLocation::Pin { latitude, .. }) if (latitude - SDN_JATI.latitude).abs() < 1e-9),
         "the last location sent (the pin) wins over the typed address: {:?}",
         stored.location
     );
+    // The worker's writes (the photo's copy) come first, so that whatever changes below
+    // could only come from the redeliveries.
+    let before = site.settled(&ticket).await;
+    site.assert_worked_off(&before, &[(&media_id, &photo)])
+        .await;
 
     let redelivery = button_reply_payload(user, &kirim_wamid, ct::ids::SUBMIT, ct::titles::SUBMIT);
     for _ in 0..3 {
@@ -911,7 +1291,19 @@ async fn burst_in_order_and_a_redelivered_kirim_makes_one_ticket() {
         .filter(|reply| text_of(reply).contains("Nomor tiket"))
         .count();
     assert_eq!(confirmations, 1, "{}", describe(&all));
-    let stored = site.only_complaint_of(user).await;
-    assert_eq!(stored.ticket, ticket);
-    assert_eq!(stored.version, 1, "never written again: {stored:#?}");
+    let after = site.only_complaint_of(user).await;
+    let created: Vec<&str> = after
+        .events
+        .iter()
+        .filter(|event| event.from.is_none())
+        .map(|event| event.id.as_str())
+        .collect();
+    assert_eq!(
+        created,
+        vec![format!("submit.{kirim_wamid}")],
+        "one creation: {after:#?}"
+    );
+    assert_eq!(after.events, before.events, "no event added");
+    assert_eq!(after, before, "never written again");
+    site.assert_worked_off(&after, &[(&media_id, &photo)]).await;
 }

@@ -10,17 +10,23 @@ use crate::{
     adapters::{
         aws::{
             dynamo::DynamoStore,
+            s3::S3BlobStore,
             secrets::{aws_sdk_config, SecretsManagerProvider},
             sqs::SqsQueue,
         },
         graph::{http_client, GraphConfig, GraphMessenger},
+        graph_media::GraphMediaSource,
     },
     app::{
+        complaint_worker::{
+            ComplaintWorker, ComplaintWorkerSettings, ComplaintWorkerStores, TaskItem, TaskOutcome,
+        },
+        sender::{ReliableSender, SendPolicy, TokioSleeper},
         webhook::{self, WebhookState},
         worker::{BatchItem, DialogWorker, WorkerSettings, WorkerStores},
     },
     config::{self, env_opt},
-    ports::{Clock, SecretsProvider, SystemClock},
+    ports::{Clock, Queue, SecretsProvider, SystemClock},
 };
 
 pub type LambdaError = Box<dyn std::error::Error + Send + Sync>;
@@ -91,6 +97,11 @@ pub async fn dialog_worker_from_env() -> Result<DialogWorker, LambdaError> {
         secrets,
         http_client(),
     );
+    let tasks = SqsQueue::new(
+        aws_sdk_sqs::Client::new(&sdk),
+        required(config::PROLINK_TASKS_QUEUE_URL)?,
+        None,
+    );
     Ok(DialogWorker::new(
         WorkerStores::from_store(store),
         Arc::new(messenger),
@@ -99,7 +110,150 @@ pub async fn dialog_worker_from_env() -> Result<DialogWorker, LambdaError> {
             config::retention_days(),
             config::flag(config::PROLINK_SHOW_UNVERIFIED, false),
         ),
+    )
+    .with_tasks(Arc::new(tasks)))
+}
+
+fn graph_config() -> Result<GraphConfig, LambdaError> {
+    Ok(GraphConfig {
+        base_url: env_opt(config::WHATSAPP_GRAPH_URL)
+            .unwrap_or_else(|| config::DEFAULT_GRAPH_URL.to_string()),
+        api_version: env_opt(config::WHATSAPP_API_VERSION)
+            .unwrap_or_else(|| config::DEFAULT_API_VERSION.to_string()),
+        phone_number_id: required(config::WHATSAPP_PHONE_NUMBER_ID)?,
+    })
+}
+
+/// Builds the complaint worker and its tasks queue from the Lambda environment.
+pub async fn complaint_worker_from_env() -> Result<(ComplaintWorker, SqsQueue), LambdaError> {
+    let sdk = aws_sdk_config().await;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let secrets: Arc<dyn SecretsProvider> = Arc::new(SecretsManagerProvider::new(
+        aws_sdk_secretsmanager::Client::new(&sdk),
+        required(config::WHATSAPP_SECRET_ARN)?,
+        clock.clone(),
+    ));
+    let store = Arc::new(DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&sdk),
+        required(config::PROLINK_TABLE)?,
+        clock.clone(),
+    ));
+    let graph = graph_config()?;
+    let messenger = Arc::new(GraphMessenger::new(
+        graph.clone(),
+        secrets.clone(),
+        http_client(),
+    ));
+    let retention_days = config::retention_days();
+    let sender = Arc::new(ReliableSender::new(
+        messenger,
+        store.clone(),
+        store.clone(),
+        clock.clone(),
+        Arc::new(TokioSleeper),
+        SendPolicy {
+            retention_days,
+            ..SendPolicy::default()
+        },
+    ));
+    let tasks = SqsQueue::new(
+        aws_sdk_sqs::Client::new(&sdk),
+        required(config::PROLINK_TASKS_QUEUE_URL)?,
+        None,
+    );
+    let worker = ComplaintWorker {
+        stores: ComplaintWorkerStores::from_store(store),
+        sender,
+        media: Arc::new(GraphMediaSource::from_config(
+            &graph,
+            secrets,
+            http_client(),
+        )),
+        blobs: Arc::new(S3BlobStore::from_sdk_config(
+            &sdk,
+            required(config::PROLINK_MEDIA_BUCKET)?,
+        )),
+        clock,
+        settings: ComplaintWorkerSettings {
+            max_receives: config::TASKS_MAX_RECEIVES,
+            retention_days,
+        },
+    };
+    Ok((worker, tasks))
+}
+
+/// The complaint-worker Lambda: SQS (standard) batch → tasks → partial batch failures. A
+/// deferred task (quiet hours) is hidden until its time with ChangeMessageVisibility and
+/// reported failed, so SQS hands it back then.
+pub async fn run_complaint_worker() -> Result<(), LambdaError> {
+    init_logs();
+    let (worker, tasks) = complaint_worker_from_env().await?;
+    let worker = Arc::new(worker);
+    let tasks = Arc::new(tasks);
+    info!("complaint worker function ready");
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: lambda_runtime::LambdaEvent<SqsEvent>| {
+            let worker = worker.clone();
+            let tasks = tasks.clone();
+            async move {
+                Ok::<_, LambdaError>(
+                    handle_task_batch(&worker, tasks.as_ref(), event.payload).await,
+                )
+            }
+        },
     ))
+    .await
+}
+
+/// SQS keeps a message hidden for at most 12 hours.
+const MAX_VISIBILITY: std::time::Duration = std::time::Duration::from_secs(12 * 3600 - 60);
+
+/// Translates an SQS event into tasks and the outcomes into `batchItemFailures`.
+pub async fn handle_task_batch(
+    worker: &ComplaintWorker,
+    queue: &dyn Queue,
+    event: SqsEvent,
+) -> SqsBatchResponse {
+    let mut items = Vec::with_capacity(event.records.len());
+    let mut receipts = Vec::with_capacity(event.records.len());
+    for record in event.records {
+        let Some(message_id) = record.message_id.filter(|id| !id.is_empty()) else {
+            error!("SQS record without a message id dropped");
+            continue;
+        };
+        let receive_count = record
+            .attributes
+            .get("ApproximateReceiveCount")
+            .and_then(|count| count.parse().ok())
+            .unwrap_or(1);
+        receipts.push(record.receipt_handle.unwrap_or_default());
+        items.push(TaskItem {
+            message_id,
+            body: record.body.unwrap_or_default(),
+            receive_count,
+        });
+    }
+    let outcomes = worker.process_batch(&items).await;
+    let now = worker.clock.now_ms();
+    let mut response = SqsBatchResponse::default();
+    for ((item, receipt), outcome) in items.iter().zip(&receipts).zip(outcomes) {
+        match outcome {
+            TaskOutcome::Done => {}
+            TaskOutcome::Retry => response.add_failure(item.message_id.clone()),
+            TaskOutcome::Defer(at_ms) => {
+                let wait =
+                    std::time::Duration::from_millis(u64::try_from(at_ms - now).unwrap_or(0))
+                        .min(MAX_VISIBILITY);
+                if let Err(error) = queue.change_visibility(receipt, wait).await {
+                    // The queue's own visibility timeout brings it back sooner; the task is
+                    // deferred again then.
+                    error!(%error, "could not defer a task");
+                }
+                response.add_failure(item.message_id.clone());
+            }
+        }
+    }
+    response
 }
 
 /// The dialog-worker Lambda: SQS FIFO batch → worker → partial batch failures.

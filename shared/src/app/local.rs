@@ -4,9 +4,12 @@
 use std::{
     net::SocketAddr,
     path::{Path, PathBuf},
-    sync::Arc,
+    sync::{Arc, OnceLock},
     time::Duration,
 };
+
+use async_trait::async_trait;
+use sha2::{Digest, Sha256};
 
 use anyhow::Context;
 use axum::{routing::get, Router};
@@ -16,23 +19,32 @@ use tracing::{info, warn};
 
 use crate::{
     adapters::{
+        blob_local::LocalBlobStore,
         graph::{http_client, GraphConfig, GraphMessenger},
+        graph_media::GraphMediaSource,
         sqlite::{SimulatorOutbox, SimulatorStore, SqliteDb, SqliteQueue, SqliteStore},
     },
     app::{
+        complaint_worker::{
+            ComplaintWorker, ComplaintWorkerSettings, ComplaintWorkerStores, TaskItem, TaskOutcome,
+        },
         content_import::{self, DEFAULT_SEED_DIR},
+        sender::{ReliableSender, SendPolicy, TokioSleeper},
         simulator::{self, OffsetClock, SimulatorMessenger, SimulatorState},
         webhook::{self, WebhookState},
         worker::{BatchItem, DialogWorker, WorkerSettings, WorkerStores},
     },
     config::{self, env_opt},
     ports::{
-        Clock, ContentStore, Messenger, Queue, SecretsProvider, StaticSecrets, SystemClock,
-        WhatsAppSecrets,
+        Clock, ContentStore, FetchedMedia, MediaError, MediaSource, Messenger, Queue,
+        SecretsProvider, StaticSecrets, SystemClock, WhatsAppSecrets,
     },
 };
 
 pub const INBOUND_QUEUE: &str = "inbound";
+pub const TASKS_QUEUE: &str = "tasks";
+/// Complaint photos, under the data folder.
+pub const BLOBS_DIR: &str = "blobs";
 /// Same redrive setting as the SQS queue in template.yaml.
 pub const INBOUND_MAX_RECEIVES: u32 = 5;
 pub const DB_FILE: &str = "prolink.sqlite";
@@ -42,6 +54,8 @@ const WORKER_VISIBILITY: Duration = Duration::from_secs(30);
 const WORKER_BATCH: usize = 10;
 const WORKER_TASKS: usize = 4;
 const IDLE_POLL: Duration = Duration::from_millis(20);
+const TASK_VISIBILITY: Duration = Duration::from_secs(120);
+const TASK_IDLE_POLL: Duration = Duration::from_millis(50);
 
 #[derive(Debug, Clone)]
 pub struct LocalOptions {
@@ -164,6 +178,42 @@ pub struct LocalApp {
     pub clock: Arc<OffsetClock>,
     /// The simulator, when mounted (loopback address, no Graph credentials).
     pub simulator: Option<Arc<SimulatorState>>,
+    /// Complaint tasks (OPD alerts, photo copies, notifications) and their worker.
+    pub tasks: Arc<SqliteQueue>,
+    pub complaint_worker: Arc<ComplaintWorker>,
+    /// Where photos are downloaded from: Meta's Graph API, or the simulator's copy of it once
+    /// the server knows its own address.
+    pub media: Arc<LateMediaSource>,
+}
+
+/// A media source whose Graph address is only known after the server has bound its port
+/// (the simulator serves Meta's media endpoints itself).
+#[derive(Default)]
+pub struct LateMediaSource {
+    source: OnceLock<GraphMediaSource>,
+}
+
+impl LateMediaSource {
+    pub fn set(&self, source: GraphMediaSource) {
+        // Set once at start-up; a second call keeps the first address.
+        let _ = self.source.set(source);
+    }
+}
+
+#[async_trait]
+impl MediaSource for LateMediaSource {
+    async fn fetch(
+        &self,
+        media_id: &str,
+        expected_sha256: Option<&str>,
+    ) -> Result<FetchedMedia, MediaError> {
+        match self.source.get() {
+            Some(source) => source.fetch(media_id, expected_sha256).await,
+            None => Err(MediaError::Transient(
+                "media source not ready (server not listening yet)".to_string(),
+            )),
+        }
+    }
 }
 
 /// Wires the local mode. `clock` is wrapped in an [`OffsetClock`] that every part uses, so the
@@ -183,6 +233,7 @@ pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Lo
         clock.clone(),
     ));
     let secrets: Arc<dyn SecretsProvider> = Arc::new(StaticSecrets(local_secrets.secrets.clone()));
+    let secrets_for_media = secrets.clone();
     let store = Arc::new(SqliteStore::new(db.clone(), clock.clone()));
     let retention_days = config::retention_days();
 
@@ -230,15 +281,59 @@ pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Lo
         router = router.merge(simulator::router(state.clone()));
     }
 
-    let worker = Arc::new(DialogWorker::new(
-        WorkerStores::from_store(store.clone()),
-        messenger,
-        clock,
-        WorkerSettings::new(
-            retention_days,
-            config::flag(config::PROLINK_SHOW_UNVERIFIED, true),
-        ),
+    let tasks = Arc::new(SqliteQueue::new(
+        db.clone(),
+        TASKS_QUEUE,
+        config::TASKS_MAX_RECEIVES,
+        clock.clone(),
     ));
+    let media = Arc::new(LateMediaSource::default());
+    if let Some(settings) = &graph {
+        media.set(GraphMediaSource::new(
+            settings.base_url.clone(),
+            settings.api_version.clone(),
+            secrets_for_media.clone(),
+            http_client(),
+        ));
+    }
+    let send_policy = SendPolicy {
+        retention_days,
+        ..SendPolicy::default()
+    };
+    let complaint_worker = Arc::new(ComplaintWorker {
+        stores: ComplaintWorkerStores::from_store(store.clone()),
+        sender: Arc::new(ReliableSender::new(
+            messenger.clone(),
+            store.clone(),
+            store.clone(),
+            clock.clone(),
+            Arc::new(TokioSleeper),
+            send_policy,
+        )),
+        media: media.clone(),
+        blobs: Arc::new(LocalBlobStore::new(
+            options.data_dir.join(BLOBS_DIR),
+            blob_signing_key(&local_secrets.secrets.app_secret),
+            clock.clone(),
+        )),
+        clock: clock.clone(),
+        settings: ComplaintWorkerSettings {
+            max_receives: config::TASKS_MAX_RECEIVES,
+            retention_days,
+        },
+    });
+    let worker = Arc::new(
+        DialogWorker::new(
+            WorkerStores::from_store(store.clone()),
+            messenger,
+            clock,
+            WorkerSettings::new(
+                retention_days,
+                config::flag(config::PROLINK_SHOW_UNVERIFIED, true),
+            ),
+        )
+        .with_tasks(tasks.clone()),
+    );
     Ok(LocalApp {
         router,
         worker,
@@ -250,7 +345,80 @@ pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Lo
         graph_enabled: graph.is_some(),
         clock: offset_clock,
         simulator,
+        tasks,
+        complaint_worker,
+        media,
     })
+}
+
+/// Presigned local blob URLs are signed with a key derived from the app secret, so the
+/// secret itself never signs anything but Meta's webhooks.
+fn blob_signing_key(app_secret: &str) -> Vec<u8> {
+    Sha256::digest(format!("prolink-blobs#{app_secret}").as_bytes()).to_vec()
+}
+
+/// The simulator's Graph media endpoint: Meta's shape on this server's own address. It
+/// accepts any bearer token when no real one is configured.
+pub fn simulator_media_source(addr: SocketAddr, secrets: &WhatsAppSecrets) -> GraphMediaSource {
+    let mut media_secrets = secrets.clone();
+    media_secrets
+        .access_token
+        .get_or_insert_with(|| "simulator-local-token".to_string());
+    GraphMediaSource::new(
+        format!("http://{addr}/simulator/graph"),
+        config::DEFAULT_API_VERSION,
+        Arc::new(StaticSecrets(media_secrets)),
+        http_client(),
+    )
+}
+
+/// Runs one consumer of the tasks queue until `shutdown` turns true: done tasks are
+/// deleted, failed ones come back after a backoff (dead-lettered after
+/// `TASKS_MAX_RECEIVES`), deferred ones (quiet hours) come back at their time.
+pub async fn run_complaint_worker(
+    queue: Arc<dyn Queue>,
+    worker: Arc<ComplaintWorker>,
+    clock: Arc<dyn Clock>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        if *shutdown.borrow() {
+            return;
+        }
+        let deliveries = match queue.receive(WORKER_BATCH, TASK_VISIBILITY).await {
+            Ok(deliveries) => deliveries,
+            Err(error) => {
+                warn!(%error, "tasks queue receive failed");
+                Vec::new()
+            }
+        };
+        if deliveries.is_empty() {
+            tokio::select! {
+                _ = tokio::time::sleep(TASK_IDLE_POLL) => {}
+                _ = shutdown.changed() => {}
+            }
+            continue;
+        }
+        let items: Vec<TaskItem> = deliveries.iter().map(TaskItem::from).collect();
+        let outcomes = worker.process_batch(&items).await;
+        let now = clock.now_ms();
+        for (delivery, outcome) in deliveries.iter().zip(outcomes) {
+            let result = match outcome {
+                TaskOutcome::Done => queue.delete(&delivery.receipt).await,
+                TaskOutcome::Retry => {
+                    let backoff = Duration::from_secs(2u64.pow(delivery.receive_count.min(8)));
+                    queue.change_visibility(&delivery.receipt, backoff).await
+                }
+                TaskOutcome::Defer(at_ms) => {
+                    let wait = Duration::from_millis(u64::try_from(at_ms - now).unwrap_or(0));
+                    queue.change_visibility(&delivery.receipt, wait).await
+                }
+            };
+            if let Err(error) = result {
+                warn!(%error, message_id = %delivery.message_id, "tasks queue acknowledgement failed");
+            }
+        }
+    }
 }
 
 /// Runs one consumer of the inbound queue until `shutdown` turns true. Failed items become
@@ -354,6 +522,10 @@ pub async fn serve(options: LocalOptions) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", options.addr))?;
     let addr = listener.local_addr()?;
+    if app.simulator.is_some() {
+        app.media
+            .set(simulator_media_source(addr, &app.secrets.secrets));
+    }
     print_banner(&options, addr, &app);
 
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
@@ -365,6 +537,12 @@ pub async fn serve(options: LocalOptions) -> anyhow::Result<()> {
             shutdown_rx.clone(),
         )));
     }
+    workers.push(tokio::spawn(run_complaint_worker(
+        app.tasks.clone(),
+        app.complaint_worker.clone(),
+        app.clock.clone(),
+        shutdown_rx.clone(),
+    )));
     workers.push(tokio::spawn(run_retention(
         app.store.clone(),
         shutdown_rx.clone(),

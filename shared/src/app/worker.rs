@@ -20,7 +20,10 @@ use tokio::sync::RwLock;
 use tracing::{info, info_span, warn, Instrument};
 
 use crate::{
-    app::sender::{window, ReliableSender, SendOutcome, SendPolicy, SenderError, TokioSleeper},
+    app::{
+        sender::{window, ReliableSender, SendOutcome, SendPolicy, SenderError, TokioSleeper},
+        tasks::Task,
+    },
     domain::{
         calendar,
         citizen::CitizenRef,
@@ -31,7 +34,7 @@ use crate::{
     },
     ports::{
         CitizenProfile, CitizenStore, Clock, ComplaintStore, ContentStore, DedupStore, Delivery,
-        Messenger, OperatorAlert, OperatorSignals, OutboundMessage, OutboxStore, PortError,
+        Messenger, OperatorAlert, OperatorSignals, OutboundMessage, OutboxStore, PortError, Queue,
         SessionStore, StatusLog, StoredSession, UnansweredQuestion,
     },
     whatsapp::{
@@ -158,6 +161,9 @@ pub struct DialogWorker {
     pub sender: Arc<ReliableSender>,
     pub clock: Arc<dyn Clock>,
     pub settings: WorkerSettings,
+    /// Where complaint tasks go (media copy, OPD alerts, duplicate check). `None` only in
+    /// tests that do not look at them.
+    pub tasks: Option<Arc<dyn Queue>>,
     content: RwLock<Option<Arc<LoadedContent>>>,
 }
 
@@ -223,8 +229,15 @@ impl DialogWorker {
             sender,
             clock,
             settings,
+            tasks: None,
             content: RwLock::new(None),
         }
+    }
+
+    /// Complaint changes put their follow-up work on `tasks`.
+    pub fn with_tasks(mut self, tasks: Arc<dyn Queue>) -> DialogWorker {
+        self.tasks = Some(tasks);
+        self
     }
 
     pub async fn process_batch(&self, items: &[BatchItem]) -> BatchOutcome {
@@ -437,7 +450,7 @@ impl DialogWorker {
                     created_ms: now,
                     ..CitizenProfile::default()
                 });
-                let mut complaints = self.own_complaints(&key, message).await?;
+                let (mut complaints, mut related) = self.own_complaints(&key, message).await?;
                 let mut ticket_attempt = 0;
                 let mut runs = 0;
                 let turn = loop {
@@ -448,6 +461,7 @@ impl DialogWorker {
                         now_ms: now,
                         show_unverified: self.settings.show_unverified,
                         complaints: &complaints,
+                        related: &related,
                         ticket_attempt,
                         retention_days: self.settings.retention_days,
                     };
@@ -467,11 +481,12 @@ impl DialogWorker {
                         }
                         Err(OpsRefused::TicketTaken) => ticket_attempt += 1,
                         Err(OpsRefused::Stale) => {
-                            complaints = self.own_complaints(&key, message).await?
+                            (complaints, related) = self.own_complaints(&key, message).await?
                         }
                     }
                 };
                 self.warn_calendar_gaps(&turn, &key).await?;
+                self.enqueue_complaint_tasks(&turn.complaint_ops).await?;
                 self.apply_turn(&key, citizen, message, sent_at_ms, stored_session, turn)
                     .await?
             }
@@ -500,37 +515,44 @@ impl DialogWorker {
         Ok(())
     }
 
-    /// The citizen's complaints, newest first, plus the one the message names when the list
-    /// does not hold it (older than the list, or not yet in the eventually consistent index)
-    /// and it is theirs.
+    /// The citizen's complaints, newest first (plus the one the message names when the list
+    /// does not hold it: older than the list, or not yet in the eventually consistent index),
+    /// and the related complaints the dialog may need: the original an own complaint
+    /// probably repeats, or another citizen's complaint the message names (the dialog shows
+    /// it only to its followers).
     async fn own_complaints(
         &self,
         key: &str,
         message: &InboundMessage,
-    ) -> Result<Vec<Complaint>, WorkerError> {
+    ) -> Result<(Vec<Complaint>, Vec<Complaint>), WorkerError> {
         let mut own = self
             .stores
             .complaints
             .complaints_of_citizen(key, OWN_COMPLAINTS_LIMIT)
             .await?;
-        if let Some(ticket) = mentioned_ticket(message) {
-            match own.iter().position(|c| c.ticket == ticket) {
-                // The index may lag behind the record: the consistent read wins.
-                Some(position) => {
-                    if let Some(fresh) = self.stores.complaints.get_complaint(&ticket).await? {
-                        own[position] = fresh;
-                    }
-                }
-                None => {
-                    if let Some(found) = self.stores.complaints.get_complaint(&ticket).await? {
-                        if found.citizen_key == key {
-                            own.push(found);
-                        }
-                    }
-                }
+        let mut related = Vec::new();
+        let Some(ticket) = mentioned_ticket(message) else {
+            return Ok((own, related));
+        };
+        // The index may lag behind the record: the consistent read wins.
+        let Some(found) = self.stores.complaints.get_complaint(&ticket).await? else {
+            return Ok((own, related));
+        };
+        if found.citizen_key != key {
+            related.push(found);
+            return Ok((own, related));
+        }
+        let original = found.duplicate_of.clone();
+        match own.iter().position(|c| c.ticket == ticket) {
+            Some(position) => own[position] = found,
+            None => own.push(found),
+        }
+        if let Some(original) = original {
+            if let Some(original) = self.stores.complaints.get_complaint(&original).await? {
+                related.push(original);
             }
         }
-        Ok(own)
+        Ok((own, related))
     }
 
     /// Stores a turn's complaint changes before anything is sent. Creation is idempotent on
@@ -568,6 +590,27 @@ impl DialogWorker {
             }
         }
         Ok(Ok(()))
+    }
+
+    /// The work a stored complaint change sets in motion, queued before the session is
+    /// saved: a crash before that re-runs the turn and queues them again, and the complaint
+    /// worker recognises a repeated task by its id.
+    async fn enqueue_complaint_tasks(&self, ops: &[ComplaintOp]) -> Result<(), WorkerError> {
+        let Some(queue) = &self.tasks else {
+            return Ok(());
+        };
+        let messages: Vec<_> = ops
+            .iter()
+            .flat_map(|op| match op {
+                ComplaintOp::Create(c) => Task::after_citizen_write(c, true),
+                ComplaintOp::Update(c) => Task::after_citizen_write(c, false),
+            })
+            .map(|task| task.to_message())
+            .collect();
+        if !messages.is_empty() {
+            queue.send_batch(&messages).await?;
+        }
+        Ok(())
     }
 
     /// An outdated holiday table must be noticed before a deadline depends on it.

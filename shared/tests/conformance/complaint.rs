@@ -160,6 +160,7 @@ pub async fn round_trip_is_exact(store: Arc<dyn ComplaintStore>) {
             sha256: Some("Cb1jg2Gb5W5RjQD4k/bTqBrrKs3nVWDbNZY1Ic0y8yM=".to_owned()),
             caption: Some("Tampak dari utara".to_owned()),
             stored_key: None,
+            fetch_error: None,
         },
         Photo {
             media_id: "1166152181827533".to_owned(),
@@ -167,6 +168,7 @@ pub async fn round_trip_is_exact(store: Arc<dyn ComplaintStore>) {
             sha256: None,
             caption: None,
             stored_key: Some("complaints/photo-2.jpg".to_owned()),
+            fetch_error: None,
         },
     ];
     with_pin.privacy = Privacy::Anonim;

@@ -383,6 +383,9 @@ mod tests {
             next_due_ms,
             source_wamid: "wamid.1".into(),
             events: Vec::new(),
+            rating: None,
+            followers: Vec::new(),
+            duplicate_of: None,
             version: 0,
             updated_ms: 1_780_000_000_000,
         }

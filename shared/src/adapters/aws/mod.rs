@@ -4,6 +4,7 @@ pub mod dynamo;
 mod dynamo_complaint;
 mod dynamo_content;
 mod dynamo_conversation;
+pub mod s3;
 pub mod secrets;
 pub mod sqs;
 

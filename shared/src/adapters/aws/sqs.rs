@@ -24,7 +24,8 @@ const MAX_VISIBILITY_SECONDS: i32 = 43_200;
 /// How long a peeked dead letter stays hidden before it is released again.
 const PEEK_HOLD: Duration = Duration::from_secs(30);
 
-/// `Queue` on an SQS FIFO queue and its dead-letter queue.
+/// `Queue` on an SQS queue and its dead-letter queue: FIFO (inbound messages) or standard
+/// (complaint tasks, whose handlers are idempotent and order-independent).
 #[derive(Debug, Clone)]
 pub struct SqsQueue {
     client: Client,
@@ -45,6 +46,11 @@ impl SqsQueue {
         &self.url
     }
 
+    /// SQS names every FIFO queue `….fifo`.
+    pub fn is_fifo(&self) -> bool {
+        self.url.ends_with(".fifo")
+    }
+
     pub fn dlq_url(&self) -> Option<&str> {
         self.dlq_url.as_deref()
     }
@@ -54,13 +60,18 @@ impl SqsQueue {
             .iter()
             .enumerate()
             .map(|(index, message)| {
-                SendMessageBatchRequestEntry::builder()
+                let entry = SendMessageBatchRequestEntry::builder()
                     .id(format!("m{index}"))
-                    .message_body(&message.body)
-                    .message_group_id(&message.group_id)
-                    .message_deduplication_id(&message.dedup_id)
-                    .build()
-                    .map_err(|e| PortError::Invalid(e.to_string()))
+                    .message_body(&message.body);
+                // A standard queue refuses FIFO attributes; its consumers deduplicate.
+                let entry = if self.is_fifo() {
+                    entry
+                        .message_group_id(&message.group_id)
+                        .message_deduplication_id(&message.dedup_id)
+                } else {
+                    entry
+                };
+                entry.build().map_err(|e| PortError::Invalid(e.to_string()))
             })
             .collect::<PortResult<Vec<_>>>()?;
         let output = self

@@ -83,6 +83,22 @@ pub enum TransitionError {
     /// The cause was already applied (a retried message or request): nothing to do.
     #[error("Perubahan ini sudah tercatat.")]
     AlreadyApplied,
+    #[error("Nilai harus antara 1 dan 5 (bukan {0}).")]
+    InvalidScore(u8),
+    #[error("Aduan ini belum dinilai pelapor.")]
+    NotRated,
+    #[error("Komentar penilaian aduan ini sudah tercatat.")]
+    AlreadyCommented,
+    #[error("Komentar tidak boleh kosong.")]
+    EmptyComment,
+    #[error(
+        "Komentar terlalu panjang (maksimal {} karakter).",
+        super::rating::COMMENT_MAX_CHARS
+    )]
+    CommentTooLong,
+    /// "Ikut melapor" on a complaint that is no longer being handled.
+    #[error("Aduan berstatus *{}* tidak dapat diikuti lagi.", .0.label())]
+    CannotFollow(Status),
 }
 
 fn actor_label(actor: ActorKind) -> &'static str {

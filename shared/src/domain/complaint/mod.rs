@@ -2,9 +2,13 @@
 //! the working-day clocks. Pure: the dialog builds complaints with these functions, the
 //! worker and the operator API store them through `ports::ComplaintStore`.
 
+pub mod duplicates;
 pub mod lifecycle;
 pub mod model;
+pub mod notify;
+pub mod rating;
 pub mod schedule;
+pub mod sla;
 pub mod ticket;
 pub mod timers;
 
@@ -17,7 +21,7 @@ pub use lifecycle::{
 };
 pub use model::{
     Actor, ActorKind, AddedInfo, Complaint, ComplaintEvent, ComplaintLocation, Deadlines, Photo,
-    Privacy, Status,
+    Privacy, Rating, Status,
 };
 pub use schedule::{schedule, Sla, CLOSE_AFTER_WORKING_DAYS, COMPLETE_WITHIN_WORKING_DAYS};
 pub use ticket::{find_ticket, ticket_for};
@@ -56,6 +60,9 @@ pub fn submit(submission: Submission, rules: &Rules) -> Complaint {
         deadlines: Deadlines::default(),
         next_due_ms: None,
         source_wamid: submission.source_wamid.clone(),
+        rating: None,
+        followers: Vec::new(),
+        duplicate_of: None,
         events: vec![ComplaintEvent {
             id: format!("submit.{}", submission.source_wamid),
             at_ms: submission.at_ms,

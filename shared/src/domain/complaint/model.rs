@@ -221,6 +221,19 @@ pub struct Photo {
     pub caption: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stored_key: Option<String>,
+    /// Why the copy to storage failed for good (the citizen is asked to send it again).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fetch_error: Option<String>,
+}
+
+/// The citizen's verdict after `selesai`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rating {
+    /// 1 (sangat buruk) … 5 (sangat baik).
+    pub score: u8,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    pub at_ms: i64,
 }
 
 /// Information the citizen added after submission (answering `perlu_dilengkapi`).
@@ -319,6 +332,16 @@ pub struct Complaint {
     /// The message that submitted it (a redelivery finds the same complaint).
     pub source_wamid: String,
     pub events: Vec<ComplaintEvent>,
+    /// The citizen's rating after `selesai`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rating: Option<Rating>,
+    /// Citizens who chose to follow this complaint instead of filing their own ("ikut
+    /// melapor"); they are told of its public changes too.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub followers: Vec<String>,
+    /// An open complaint this one probably repeats (same category, close by, recent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicate_of: Option<String>,
     /// Optimistic concurrency: incremented by every successful write (0 = not stored yet).
     #[serde(default)]
     pub version: u64,

@@ -31,6 +31,14 @@ pub struct Sla {
     pub resolution_days: u32,
 }
 
+impl Sla {
+    /// For a complaint whose category has left the content since it was submitted.
+    pub const FALLBACK: Sla = Sla {
+        response_days: 5,
+        resolution_days: 14,
+    };
+}
+
 impl From<&ComplaintCategory> for Sla {
     fn from(category: &ComplaintCategory) -> Sla {
         Sla {

@@ -75,6 +75,7 @@ fn photo(id: &str) -> Photo {
         sha256: None,
         caption: None,
         stored_key: None,
+        fetch_error: None,
     }
 }
 

@@ -7,6 +7,7 @@ use super::{
     model::{Actor, Complaint, Status},
     schedule::{CLOSE_AFTER_WORKING_DAYS, COMPLETE_WITHIN_WORKING_DAYS},
 };
+use crate::domain::calendar;
 
 /// The actor id the scheduler signs its events with.
 pub const SCHEDULER: &str = "scheduler";
@@ -30,7 +31,12 @@ pub fn unrated_note() -> String {
 /// closes as incomplete, `selesai` without the citizen's answer closes. The event id derives
 /// from the ticket and the due instant, so overlapping or retried ticks apply it once.
 pub fn auto_close(complaint: &Complaint, now_ms: i64) -> Option<Change> {
-    let due = complaint.next_due_ms?;
+    let last_day = match complaint.status {
+        Status::PerluDilengkapi => complaint.deadlines.complete_by_date,
+        Status::Selesai => complaint.deadlines.close_by_date,
+        _ => None,
+    }?;
+    let due = calendar::end_of_day_ms(last_day);
     if now_ms < due {
         return None;
     }

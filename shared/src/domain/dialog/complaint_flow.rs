@@ -42,12 +42,6 @@ impl ComplaintOp {
     }
 }
 
-/// Used when a complaint's category has left the content since it was submitted.
-const FALLBACK_SLA: Sla = Sla {
-    response_days: 5,
-    resolution_days: 14,
-};
-
 /// Words that turn "… PS-XXXXXX" into a withdrawal.
 const WITHDRAW_WORDS: &[&str] = &["batal", "batalkan", "cabut", "cabutkan", "tarik", "hapus"];
 const SKIP_WORDS: &[&str] = &[
@@ -142,25 +136,25 @@ fn phrase_in(text: &str, list: &[&str]) -> bool {
 }
 
 impl TurnBuilder<'_, '_> {
-    fn rules_for(&self, category_id: &str) -> Rules<'_> {
+    pub(super) fn rules_for(&self, category_id: &str) -> Rules<'_> {
         let sla = self
             .content()
             .category(category_id)
-            .map_or(FALLBACK_SLA, Sla::from);
+            .map_or(Sla::FALLBACK, Sla::from);
         Rules {
             sla,
             holidays: &self.content().holidays,
         }
     }
 
-    fn own_complaint(&self, ticket: &str) -> Option<&Complaint> {
+    pub(super) fn own_complaint(&self, ticket: &str) -> Option<&Complaint> {
         self.env
             .complaints
             .iter()
             .find(|c| c.ticket == ticket && c.citizen_key == self.turn.profile.key)
     }
 
-    fn store(&mut self, op: ComplaintOp) {
+    pub(super) fn store(&mut self, op: ComplaintOp) {
         if let Some(gap) = op.complaint().deadlines.calendar_gap {
             if !self.turn.calendar_gaps.contains(&gap) {
                 self.turn.calendar_gaps.push(gap);
@@ -169,7 +163,7 @@ impl TurnBuilder<'_, '_> {
         self.turn.complaint_ops.push(op);
     }
 
-    fn event_id(&self, kind: &str) -> String {
+    pub(super) fn event_id(&self, kind: &str) -> String {
         format!("{kind}.{}", self.message_id)
     }
 
@@ -585,6 +579,9 @@ impl TurnBuilder<'_, '_> {
         if let Some(ticket) = id.strip_prefix(cid::TRACK_PREFIX) {
             return self.tracking(Some(ticket));
         }
+        if self.followup_button(id) {
+            return;
+        }
         match id {
             cid::KEEP => return self.text(ct::WITHDRAW_KEPT),
             cid::TRACK_LIST => return self.tracking(None),
@@ -704,16 +701,36 @@ impl TurnBuilder<'_, '_> {
     }
 
     /// `cek aduan` (the citizen's list) or `cek PS-…` (one ticket's public timeline). Only
-    /// the reporter's own complaints are shown; any other ticket gets the same "not found"
-    /// as a ticket that does not exist.
+    /// the reporter's own complaints, and those they follow ("ikut melapor"), are shown; any
+    /// other ticket gets the same "not found" as a ticket that does not exist.
     pub(super) fn tracking(&mut self, ticket: Option<&str>) {
         match ticket {
-            Some(ticket) => match self.own_complaint(ticket).cloned() {
-                Some(found) => self.timeline(&found),
-                None => self.say(buttons(ct::TICKET_NOT_FOUND, &[(ids::MENU, titles::MENU)])),
-            },
+            Some(ticket) => {
+                if let Some(found) = self.own_complaint(ticket).cloned() {
+                    self.timeline(&found, true)
+                } else if let Some(found) = self.followed_complaint(ticket).cloned() {
+                    self.timeline(&found, false)
+                } else {
+                    self.say(buttons(ct::TICKET_NOT_FOUND, &[(ids::MENU, titles::MENU)]))
+                }
+            }
             None => self.complaint_list(),
         }
+    }
+
+    /// A complaint of another citizen that this one follows (its public timeline only).
+    /// *Rahasia* complaints are never shown to anyone but their reporter.
+    fn followed_complaint(&self, ticket: &str) -> Option<&Complaint> {
+        let key = &self.turn.profile.key;
+        self.env
+            .complaints
+            .iter()
+            .chain(self.env.related)
+            .find(|c| {
+                c.ticket == ticket
+                    && c.privacy != Privacy::Rahasia
+                    && complaint::duplicates::follows(c, key)
+            })
     }
 
     fn complaint_list(&mut self) {
@@ -776,7 +793,8 @@ impl TurnBuilder<'_, '_> {
             .map_or_else(|| "Aduan".to_string(), |c| c.short_name.clone())
     }
 
-    fn timeline(&mut self, found: &Complaint) {
+    /// The public timeline; `own`: the reporter's view (else a follower's: no actions).
+    fn timeline(&mut self, found: &Complaint, own: bool) {
         let mut text = format!(
             "🔎 *Aduan {}*\n{}\nStatus: *{}*",
             found.ticket,
@@ -794,27 +812,48 @@ impl TurnBuilder<'_, '_> {
             let when = calendar::wib_datetime(event.at_ms).format("%d/%m/%Y %H.%M");
             let what = if event.info.is_some() && event.changes_status() {
                 format!("Informasi tambahan dari pelapor ({})", event.to.label())
+            } else if event.info.is_some() && event.to.is_final() {
+                // The one addition a closed complaint takes: the rating's comment.
+                "Komentar penilaian dari pelapor".to_string()
             } else if event.changes_status() {
                 event.to.label().to_string()
-            } else {
+            } else if event.info.is_some() {
                 "Informasi tambahan dari pelapor".to_string()
+            } else {
+                // A note without a status change (the scheduler's progress note, an officer's
+                // public remark).
+                "Kabar dari petugas".to_string()
             };
             text.push_str(&format!("\n• {when} – {what}"));
             if let Some(note) = &event.public_note {
                 text.push_str(&format!("\n   _{}_", truncate_chars(note, 300)));
             }
         }
-        if found.status == Status::PerluDilengkapi {
+        if !own {
+            text.push_str(&format!("\n\n{}", ct::FOLLOWER_NOTE));
+        } else if found.status == Status::PerluDilengkapi {
             text.push_str(&format!("\n\n{}", ct::COMPLETE_REQUEST_HINT));
         }
         let mut choices: Vec<(String, &str)> = Vec::new();
-        if complaint::can_withdraw(found) {
+        if own && complaint::can_withdraw(found) {
             choices.push((
                 format!("{}{}", cid::WITHDRAW_PREFIX, found.ticket),
                 "Cabut Aduan",
             ));
         }
-        choices.push((cid::TRACK_LIST.to_string(), ctitle::MY_COMPLAINTS));
+        if own && found.status == Status::Selesai {
+            // The answer the `selesai` notice asks for, for a citizen who missed it.
+            choices.push((
+                format!("{}{}", cid::SOLVED_PREFIX, found.ticket),
+                ctitle::SOLVED,
+            ));
+            choices.push((
+                format!("{}{}", cid::UNSOLVED_PREFIX, found.ticket),
+                ctitle::UNSOLVED,
+            ));
+        } else {
+            choices.push((cid::TRACK_LIST.to_string(), ctitle::MY_COMPLAINTS));
+        }
         choices.push((ids::MENU.to_string(), titles::MENU));
         let pairs: Vec<(&str, &str)> = choices.iter().map(|(id, t)| (id.as_str(), *t)).collect();
         // A long timeline goes as text; the buttons follow with a short body.
@@ -899,6 +938,19 @@ impl TurnBuilder<'_, '_> {
             .cloned()
     }
 
+    /// The citizen's open complaint whose photo could not be copied (they were asked to
+    /// send it again): a photo sent now belongs to it.
+    pub(super) fn resend_target(&self) -> Option<Complaint> {
+        let key = &self.turn.profile.key;
+        self.env
+            .complaints
+            .iter()
+            .filter(|c| &c.citizen_key == key && c.status.is_open())
+            .filter(|c| c.photos.iter().any(|p| p.fetch_error.is_some()))
+            .max_by_key(|c| c.updated_ms)
+            .cloned()
+    }
+
     /// Adds the message to `target` and says so.
     pub(super) fn attach(&mut self, target: &Complaint, info: AddedInfo) {
         let resumed = target.status == Status::PerluDilengkapi;
@@ -976,6 +1028,7 @@ pub(super) fn photo_of(media: &Media) -> Photo {
         sha256: media.sha256.clone(),
         caption: media.caption.clone(),
         stored_key: None,
+        fetch_error: None,
     }
 }
 

@@ -1,9 +1,13 @@
 //! The complaint form's and tracking's fixed texts and button ids (Bahasa Indonesia,
 //! WhatsApp formatting).
 
-use crate::domain::{
-    calendar,
-    complaint::{Complaint, Privacy, Status},
+use super::reply::{buttons, truncate_chars, Reply};
+use crate::{
+    domain::{
+        calendar,
+        complaint::{duplicates, rating, Complaint, Privacy, Status},
+    },
+    whatsapp::outbound::{limits, ListMessage, ListRow, ListSection},
 };
 
 /// Button and row ids of the complaint form. All start with [`PREFIX`], which no content id
@@ -33,6 +37,17 @@ pub mod ids {
     /// `aduan:cek:PS-XXXXXX`: a row of the citizen's complaint list.
     pub const TRACK_PREFIX: &str = "aduan:cek:";
     pub const TRACK_LIST: &str = "aduan:daftar";
+    /// `aduan:sudah:PS-XXXXXX`: the citizen says a `selesai` complaint is solved (asks for
+    /// the rating). On the `selesai` notification and in the timeline.
+    pub const SOLVED_PREFIX: &str = "aduan:sudah:";
+    /// `aduan:belum:PS-XXXXXX`: not solved: reopens it.
+    pub const UNSOLVED_PREFIX: &str = "aduan:belum:";
+    /// `aduan:nilai:PS-XXXXXX:4`: a row of the rating list.
+    pub const SCORE_PREFIX: &str = "aduan:nilai:";
+    /// `aduan:ikut:PS-NEW`: follow the complaint the new one duplicates ("ikut melapor").
+    pub const FOLLOW_PREFIX: &str = "aduan:ikut:";
+    /// `aduan:pisah:PS-NEW`: keep the new complaint separate.
+    pub const SEPARATE_PREFIX: &str = "aduan:pisah:";
 }
 
 /// Button titles (≤ 20 characters).
@@ -54,6 +69,11 @@ pub mod titles {
     pub const WITHDRAW: &str = "Ya, cabut aduan";
     pub const KEEP: &str = "Tidak";
     pub const MY_COMPLAINTS: &str = "Daftar Aduan Saya";
+    pub const SOLVED: &str = "Sudah selesai";
+    pub const UNSOLVED: &str = "Belum selesai";
+    pub const FOLLOW: &str = "Ikut melapor";
+    pub const SEPARATE: &str = "Tetap terpisah";
+    pub const SHOW_FOLLOWED: &str = "Lihat Perkembangan";
 }
 
 /// Shortest description accepted (characters, and words).
@@ -292,3 +312,229 @@ pub fn next_deadline_text(complaint: &Complaint) -> Option<String> {
 
 pub const COMPLETE_REQUEST_HINT: &str = "Petugas meminta informasi tambahan. Balas pesan ini \
 dengan teks, foto atau lokasi: semuanya langsung kami lampirkan ke aduan Anda.";
+
+// ---------------------------------------------------------------------------------------------
+// Rating and reopening (after `selesai`)
+// ---------------------------------------------------------------------------------------------
+
+/// What each score means, 1 to 5.
+pub const SCORE_LABELS: [&str; 5] = ["Sangat buruk", "Buruk", "Cukup", "Baik", "Sangat baik"];
+
+/// The rating list: rows ⭐ … ⭐⭐⭐⭐⭐ (`aduan:nilai:TICKET:N`).
+pub fn rating_ask(ticket: &str) -> Reply {
+    let rows = (rating::MIN_SCORE..=rating::MAX_SCORE)
+        .zip(SCORE_LABELS)
+        .map(|(score, label)| ListRow {
+            id: format!("{}{ticket}:{score}", ids::SCORE_PREFIX),
+            title: "⭐".repeat(usize::from(score)),
+            description: Some(format!("{score} – {label}")),
+        })
+        .collect();
+    Reply::List(ListMessage {
+        header: None,
+        body: format!(
+            "⭐ *Penilaian aduan {ticket}*\n\n\
+             Terima kasih sudah mengonfirmasi. Seberapa puas Anda dengan penanganan aduan ini? \
+             Pilih 1 bintang (sangat buruk) sampai 5 bintang (sangat baik)."
+        ),
+        footer: None,
+        button: "Beri Nilai".to_string(),
+        sections: vec![ListSection {
+            title: Some("Nilai".to_string()),
+            rows,
+        }],
+    })
+}
+
+pub const SCORE_INVALID: &str = "Nilai harus 1 sampai 5 bintang. Silakan pilih dari daftar.";
+
+pub fn rated(ticket: &str, score: u8, invite_comment: bool) -> String {
+    let stars = "⭐".repeat(usize::from(score.min(rating::MAX_SCORE)));
+    let mut text = format!(
+        "🙏 Terima kasih atas penilaian Anda ({stars} {score}/{}). Aduan *{ticket}* kami \
+         tutup.",
+        rating::MAX_SCORE
+    );
+    if invite_comment {
+        text.push_str(
+            "\n\nIngin menambahkan komentar atau saran? Tulis dalam *satu pesan* dalam 15 menit \
+             ke depan (tidak wajib).",
+        );
+    }
+    text
+}
+
+pub const COMMENT_THANKS: &str = "📝 Terima kasih, komentar Anda sudah kami catat. Masukan Anda \
+membantu kami memperbaiki layanan.";
+
+pub const COMMENT_SKIPPED: &str = "Baik, terima kasih. 🙏";
+
+pub fn comment_too_long(chars: usize) -> String {
+    format!(
+        "Komentarnya terlalu panjang ({chars} karakter; maksimal {}). Mohon ringkas lalu kirim \
+         ulang.",
+        rating::COMMENT_MAX_CHARS
+    )
+}
+
+/// Why *Sudah* / a rating / *Belum* does not apply to the complaint as it stands.
+pub fn answer_unavailable(complaint: &Complaint) -> String {
+    let ticket = &complaint.ticket;
+    match (complaint.status, &complaint.rating) {
+        (Status::Ditutup, Some(rating)) => format!(
+            "Aduan *{ticket}* sudah Anda nilai ({}/{}) dan sudah ditutup. Terima kasih! 🙏\n\n\
+             Bila masalahnya muncul lagi, silakan buat aduan baru.",
+            rating.score,
+            rating::MAX_SCORE
+        ),
+        (Status::DibukaKembali, _) => format!(
+            "Aduan *{ticket}* sudah *dibuka kembali* dan sedang ditangani lagi oleh petugas. \
+             Kami akan mengabari Anda bila sudah selesai."
+        ),
+        (status, _) if status.is_final() => format!(
+            "Aduan *{ticket}* sudah berstatus *{}*, jadi tidak bisa dinilai atau dibuka \
+             kembali. Bila masalahnya masih ada, silakan buat aduan baru.",
+            status.label()
+        ),
+        (status, _) => format!(
+            "Aduan *{ticket}* belum selesai ditangani (status: *{}*). Anda bisa memberi \
+             penilaian setelah petugas menyatakannya selesai.",
+            status.label()
+        ),
+    }
+}
+
+pub fn reopened(ticket: &str) -> String {
+    format!(
+        "🔁 Aduan *{ticket}* kami *buka kembali* dan petugas OPD sudah kami kabari.\n\n\
+         Apa yang masih belum beres? Ceritakan, atau kirim foto/lokasi, dalam 15 menit ke depan: \
+         semuanya langsung kami lampirkan ke aduan ini."
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Possible duplicates ("ikut melapor")
+// ---------------------------------------------------------------------------------------------
+
+/// Sent by the complaint worker after a submission it linked to `original` (`new.duplicate_of`):
+/// *Ikut melapor* (`aduan:ikut:NEW`) or *Tetap terpisah* (`aduan:pisah:NEW`). `original` is
+/// usually another citizen's complaint: only its ticket, status, kelurahan, distance and date
+/// are shown — never its description, reporter, photos or typed address.
+pub fn duplicate_offer(new: &Complaint, original: &Complaint, category_name: &str) -> Reply {
+    let who = if new.citizen_key == original.citizen_key {
+        "pernah Anda laporkan"
+    } else {
+        "sudah dilaporkan warga lain"
+    };
+    let date = calendar::format_date_id(calendar::wib_date(original.received_ms));
+    let body = format!(
+        "🔁 *Aduan serupa sedang ditangani*\n\n\
+         Aduan Anda *{}* ({category_name}) tampaknya sama dengan aduan yang {who}:\n\n\
+         • Tiket: *{}*\n\
+         • Status: *{}*\n\
+         • Lokasi: {}\n\
+         • Dilaporkan: {date}\n\n\
+         Pilih *{}* untuk menggabungkan aduan Anda ke tiket tersebut: Anda akan menerima kabar \
+         setiap perkembangannya. Pilih *{}* bila masalahnya berbeda.",
+        new.ticket,
+        original.ticket,
+        original.status.label(),
+        place_hint(new, original),
+        titles::FOLLOW,
+        titles::SEPARATE,
+    );
+    let follow = format!("{}{}", ids::FOLLOW_PREFIX, new.ticket);
+    let separate = format!("{}{}", ids::SEPARATE_PREFIX, new.ticket);
+    buttons(
+        truncate_chars(&body, limits::BUTTONS_BODY),
+        &[
+            (follow.as_str(), titles::FOLLOW),
+            (separate.as_str(), titles::SEPARATE),
+        ],
+    )
+}
+
+/// Where the original is, without its reporter's words: the kelurahan (from the gazetteer)
+/// and the distance between the two pins.
+fn place_hint(new: &Complaint, original: &Complaint) -> String {
+    let Some(there) = original.location.as_ref() else {
+        return "di sekitar lokasi Anda".to_string();
+    };
+    let kelurahan =
+        duplicates::kelurahan_of(there).map(|k| format!("Kel. {}", duplicates::kelurahan_label(k)));
+    let distance = new
+        .location
+        .as_ref()
+        .and_then(|here| duplicates::pin_distance_m(here, there))
+        .filter(|m| m.is_finite())
+        .map(|m| {
+            // Rounded to 10 m: pins are not more precise than that.
+            let rounded = ((m / 10.0).round() * 10.0).max(10.0);
+            format!("± {rounded:.0} m dari titik lokasi Anda")
+        });
+    match (kelurahan, distance) {
+        (Some(k), Some(d)) => format!("{k}, {d}"),
+        (Some(k), None) => k,
+        (None, Some(d)) => d,
+        (None, None) => "di sekitar lokasi Anda".to_string(),
+    }
+}
+
+/// The public note of the new complaint when it joins the original.
+pub fn merged_note(original: &str) -> String {
+    format!("Digabung ke {original}: pelapor memilih ikut melapor.")
+}
+
+pub fn following(new: &str, original: &str, own_original: bool) -> String {
+    if own_original {
+        format!(
+            "🤝 Aduan *{new}* kami gabungkan ke aduan Anda sebelumnya, *{original}*. Kami akan \
+             mengabari Anda setiap ada perkembangan.\n\n\
+             Ketik *CEK {original}* untuk melihat statusnya."
+        )
+    } else {
+        format!(
+            "🤝 Anda sekarang *ikut melapor* pada aduan *{original}*. Aduan Anda *{new}* kami \
+             gabungkan ke sana, dan kami akan mengabari Anda setiap ada perkembangan.\n\n\
+             Ketik *CEK {original}* untuk melihat statusnya."
+        )
+    }
+}
+
+pub fn follow_refused(new: &str, original: &str, status: Status) -> String {
+    format!(
+        "Aduan *{original}* sudah berstatus *{}*, jadi tidak bisa diikuti lagi. Aduan Anda \
+         *{new}* tetap kami proses tersendiri.",
+        status.label()
+    )
+}
+
+pub fn follow_unavailable(new: &str) -> String {
+    format!(
+        "Maaf, penggabungan aduan tidak bisa dilakukan saat ini. Aduan Anda *{new}* tetap kami \
+         proses tersendiri. Ketik *OPERATOR* bila perlu bantuan petugas."
+    )
+}
+
+pub fn merge_refused(new: &str, status: Status) -> String {
+    format!(
+        "Aduan *{new}* berstatus *{}*, jadi tidak bisa digabungkan lagi. Ketik *CEK {new}* \
+         untuk melihat perkembangannya.",
+        status.label()
+    )
+}
+
+pub fn not_linked(new: &str) -> String {
+    format!("Aduan *{new}* tidak terhubung dengan aduan lain; aduan Anda tetap kami proses.")
+}
+
+pub fn kept_separate(new: &str) -> String {
+    format!(
+        "Baik, aduan *{new}* tetap kami proses *tersendiri*. Ketik *CEK {new}* untuk melihat \
+         perkembangannya."
+    )
+}
+
+/// Shown to a follower in the timeline of the complaint they follow.
+pub const FOLLOWER_NOTE: &str = "_Anda ikut melapor pada aduan ini: kami mengabari Anda setiap \
+ada perkembangan._";

@@ -40,6 +40,9 @@ pub struct DialogEnv<'a> {
     pub show_unverified: bool,
     /// The citizen's own complaints (newest first), for tracking, withdrawal and additions.
     pub complaints: &'a [Complaint],
+    /// Other complaints the message refers to (the open complaint a new one may repeat, for
+    /// "ikut melapor"); never shown unless the citizen's own complaint points at them.
+    pub related: &'a [Complaint],
     /// Moves a new complaint to another ticket id when the first choice was taken.
     pub ticket_attempt: u32,
     /// How long conversations are kept, for the privacy notice.
@@ -243,6 +246,9 @@ impl TurnBuilder<'_, '_> {
             return self.complaint_text(text);
         }
         if self.turn.session.flow.is_none() {
+            if let Some(target) = self.rating_comment_target() {
+                return self.rating_comment(&target, text);
+            }
             if let Some(target) = self.attach_target() {
                 let answered = self.env.answerer.answer(text);
                 if is_emergency(&answered) {
@@ -342,7 +348,8 @@ impl TurnBuilder<'_, '_> {
             return self.complaint_media(photo, location);
         }
         if usable && self.turn.session.flow.is_none() {
-            if let Some(target) = self.attach_target() {
+            let resend = photo.and_then(|_| self.resend_target());
+            if let Some(target) = self.attach_target().or(resend) {
                 let info = AddedInfo {
                     text: photo.and_then(|p| p.caption.clone()),
                     photos: photo.map(complaint_flow::photo_of).into_iter().collect(),
@@ -677,6 +684,7 @@ impl TurnBuilder<'_, '_> {
             None if self.turn.session.suspended_complaint.take().is_some() => {
                 self.text(texts::CANCEL_COMPLAINT)
             }
+            None if self.drop_rating_comment() => self.text(ct::COMMENT_SKIPPED),
             None => self.say(buttons(texts::CANCEL_NOTHING, &[(ids::MENU, titles::MENU)])),
         }
     }

@@ -34,9 +34,14 @@
 //!     menu, a handoff or an emergency set the form aside; starting a complaint continues it.
 //!     While a ticket of the citizen waits in `perlu_dilengkapi`, other messages are added to
 //!     it. Complaint changes leave the turn as [`Turn::complaint_ops`].
+//! 11. After `selesai` (`complaint_followup`): *Sudah* asks for a 1–5 rating that closes the
+//!     complaint, then takes one optional comment; *Belum* reopens it and attaches what
+//!     follows. A possible duplicate's offer: *Ikut melapor* follows the original and
+//!     withdraws the new complaint into it, *Tetap terpisah* keeps both.
 
 pub mod answer;
 mod complaint_flow;
+mod complaint_followup;
 pub mod complaint_texts;
 mod engine;
 pub mod keywords;

@@ -30,8 +30,11 @@ pub struct Session {
     /// A complaint form set aside by an emergency, the menu or a handoff; starting a
     /// complaint again continues it, `BATAL` discards it.
     pub suspended_complaint: Option<ComplaintDraft>,
-    /// Messages until `until_ms` add to this ticket (a burst answering `perlu_dilengkapi`).
+    /// Messages until `until_ms` add to this ticket (a burst answering `perlu_dilengkapi`,
+    /// or details after the citizen reopened it).
     pub attach: Option<AttachWindow>,
+    /// After a rating: the next text until `until_ms` is the rating's comment (once).
+    pub rating_comment: Option<AttachWindow>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
@@ -137,6 +140,10 @@ mod tests {
             suggestions: vec!["faq:x".into()],
             suspended_complaint: None,
             attach: None,
+            rating_comment: Some(AttachWindow {
+                ticket: "PS-7K3QX9".into(),
+                until_ms: 4,
+            }),
         };
         assert_eq!(Session::from_json(&session.to_json()), session);
         assert_eq!(Session::from_json("{}"), Session::default());
