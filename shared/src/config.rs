@@ -20,6 +20,9 @@ pub const PROLINK_INBOUND_QUEUE_URL: &str = "PROLINK_INBOUND_QUEUE_URL";
 pub const PROLINK_TASKS_QUEUE_URL: &str = "PROLINK_TASKS_QUEUE_URL";
 /// AWS only: the private bucket for complaint photos.
 pub const PROLINK_MEDIA_BUCKET: &str = "PROLINK_MEDIA_BUCKET";
+/// JSON object of WhatsApp numbers for SLA reminders: `{"<opd_id>": ["62…"], "supervisor":
+/// […], "pimpinan": […]}`.
+pub const PROLINK_OPERATOR_CONTACTS: &str = "PROLINK_OPERATOR_CONTACTS";
 /// Days raw inbound payloads and status records are kept (UU 27/2022: no longer than needed).
 pub const PROLINK_RETENTION_DAYS: &str = "PROLINK_RETENTION_DAYS";
 
@@ -63,6 +66,16 @@ pub fn lambda_environment(function: &str) -> &'static [&'static str] {
             PROLINK_TABLE,
             PROLINK_TASKS_QUEUE_URL,
             PROLINK_MEDIA_BUCKET,
+            PROLINK_RETENTION_DAYS,
+        ],
+        "scheduler" => &[
+            WHATSAPP_SECRET_ARN,
+            WHATSAPP_PHONE_NUMBER_ID,
+            WHATSAPP_API_VERSION,
+            WHATSAPP_GRAPH_URL,
+            PROLINK_TABLE,
+            PROLINK_TASKS_QUEUE_URL,
+            PROLINK_OPERATOR_CONTACTS,
             PROLINK_RETENTION_DAYS,
         ],
         _ => &[],

@@ -12,6 +12,7 @@ mod lambda;
 mod media;
 mod nlp;
 mod notify;
+mod scheduler;
 mod sender;
 mod simulator;
 mod template;

@@ -21,6 +21,7 @@ use crate::{
         complaint_worker::{
             ComplaintWorker, ComplaintWorkerSettings, ComplaintWorkerStores, TaskItem, TaskOutcome,
         },
+        scheduler::{OperatorDirectory, Scheduler, SchedulerSettings},
         sender::{ReliableSender, SendPolicy, TokioSleeper},
         webhook::{self, WebhookState},
         worker::{BatchItem, DialogWorker, WorkerSettings, WorkerStores},
@@ -303,4 +304,71 @@ pub async fn handle_sqs_batch(worker: &DialogWorker, event: SqsEvent) -> SqsBatc
         response.add_failure(message_id);
     }
     response
+}
+
+/// Builds the scheduler from the Lambda environment.
+pub async fn scheduler_from_env() -> Result<Scheduler, LambdaError> {
+    let sdk = aws_sdk_config().await;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let secrets: Arc<dyn SecretsProvider> = Arc::new(SecretsManagerProvider::new(
+        aws_sdk_secretsmanager::Client::new(&sdk),
+        required(config::WHATSAPP_SECRET_ARN)?,
+        clock.clone(),
+    ));
+    let store = Arc::new(DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&sdk),
+        required(config::PROLINK_TABLE)?,
+        clock.clone(),
+    ));
+    let operators =
+        OperatorDirectory::parse(env_opt(config::PROLINK_OPERATOR_CONTACTS).as_deref())?;
+    let messenger = Arc::new(GraphMessenger::new(graph_config()?, secrets, http_client()));
+    let sender = Arc::new(ReliableSender::new(
+        messenger,
+        store.clone(),
+        store.clone(),
+        clock.clone(),
+        Arc::new(TokioSleeper),
+        SendPolicy {
+            retention_days: config::retention_days(),
+            ..SendPolicy::default()
+        },
+    ));
+    let tasks = SqsQueue::new(
+        aws_sdk_sqs::Client::new(&sdk),
+        required(config::PROLINK_TASKS_QUEUE_URL)?,
+        None,
+    );
+    Ok(Scheduler {
+        complaints: store.clone(),
+        signals: store.clone(),
+        content: store,
+        tasks: Arc::new(tasks),
+        sender: Some(sender),
+        operators,
+        clock,
+        settings: SchedulerSettings::default(),
+    })
+}
+
+/// The scheduler Lambda: every EventBridge tick runs one bounded pass; the report is the
+/// function's result (visible in the logs and the console).
+pub async fn run_scheduler() -> Result<(), LambdaError> {
+    init_logs();
+    let scheduler = Arc::new(scheduler_from_env().await?);
+    info!("scheduler function ready");
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |_event: lambda_runtime::LambdaEvent<serde_json::Value>| {
+            let scheduler = scheduler.clone();
+            async move {
+                let report = scheduler.tick().await.map_err(|error| -> LambdaError {
+                    // A failed tick is retried by the next one; the error marks the run.
+                    error!(%error, "scheduler tick failed");
+                    Box::new(error)
+                })?;
+                Ok::<_, LambdaError>(report)
+            }
+        },
+    ))
+    .await
 }

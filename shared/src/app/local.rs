@@ -29,6 +29,7 @@ use crate::{
             ComplaintWorker, ComplaintWorkerSettings, ComplaintWorkerStores, TaskItem, TaskOutcome,
         },
         content_import::{self, DEFAULT_SEED_DIR},
+        scheduler::{OperatorDirectory, Scheduler, SchedulerSettings},
         sender::{ReliableSender, SendPolicy, TokioSleeper},
         simulator::{self, OffsetClock, SimulatorMessenger, SimulatorState},
         webhook::{self, WebhookState},
@@ -184,6 +185,8 @@ pub struct LocalApp {
     /// Where photos are downloaded from: Meta's Graph API, or the simulator's copy of it once
     /// the server knows its own address.
     pub media: Arc<LateMediaSource>,
+    /// SLA reminders, escalations, progress notes and closings (a tick a minute in `serve`).
+    pub scheduler: Arc<Scheduler>,
 }
 
 /// A media source whose Graph address is only known after the server has bound its port
@@ -322,6 +325,18 @@ pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Lo
             retention_days,
         },
     });
+    let operators = OperatorDirectory::parse(env_opt(config::PROLINK_OPERATOR_CONTACTS).as_deref())
+        .map_err(|error| anyhow::anyhow!(error))?;
+    let scheduler = Arc::new(Scheduler {
+        complaints: store.clone(),
+        signals: store.clone(),
+        content: store.clone(),
+        tasks: tasks.clone(),
+        sender: Some(complaint_worker.sender.clone()),
+        operators,
+        clock: clock.clone(),
+        settings: SchedulerSettings::default(),
+    });
     let worker = Arc::new(
         DialogWorker::new(
             WorkerStores::from_store(store.clone()),
@@ -348,7 +363,25 @@ pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Lo
         tasks,
         complaint_worker,
         media,
+        scheduler,
     })
+}
+
+/// How often `prolink serve` runs the scheduler (EventBridge does it once a minute on AWS).
+const SCHEDULER_INTERVAL: Duration = Duration::from_secs(60);
+
+/// Ticks the scheduler every `SCHEDULER_INTERVAL` until shutdown. A failed tick is logged;
+/// the next one continues (every tick is idempotent).
+pub async fn run_scheduler(scheduler: Arc<Scheduler>, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        if let Err(error) = scheduler.tick().await {
+            warn!(%error, "scheduler tick failed; the next tick retries");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(SCHEDULER_INTERVAL) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
 }
 
 /// Presigned local blob URLs are signed with a key derived from the app secret, so the
@@ -541,6 +574,10 @@ pub async fn serve(options: LocalOptions) -> anyhow::Result<()> {
         app.tasks.clone(),
         app.complaint_worker.clone(),
         app.clock.clone(),
+        shutdown_rx.clone(),
+    )));
+    workers.push(tokio::spawn(run_scheduler(
+        app.scheduler.clone(),
         shutdown_rx.clone(),
     )));
     workers.push(tokio::spawn(run_retention(

@@ -6,6 +6,7 @@ pub mod complaint_worker;
 pub mod content_import;
 pub mod lambda;
 pub mod local;
+pub mod scheduler;
 pub mod sender;
 pub mod simulator;
 pub mod tasks;

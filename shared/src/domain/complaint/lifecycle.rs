@@ -5,6 +5,7 @@
 use super::{
     model::{Actor, ActorKind, AddedInfo, Complaint, ComplaintEvent, Status},
     schedule::{schedule, Sla},
+    sla,
 };
 use crate::domain::content::HolidayCalendar;
 
@@ -283,11 +284,13 @@ pub fn add_info(
     Ok(next)
 }
 
-/// Recomputes the clocks and the next due instant from the events.
+/// Recomputes the clocks from the events, then the by-deadline index value: the earliest
+/// SLA point not yet settled (`sla::next_point_ms`), not the deadline's end that
+/// [`schedule`] also returns — the scheduler must wake for the reminders before it.
 pub fn reschedule(complaint: &mut Complaint, rules: &Rules) {
-    let (deadlines, next_due) = schedule(complaint, rules.sla, rules.holidays);
+    let (deadlines, _deadline_end) = schedule(complaint, rules.sla, rules.holidays);
     complaint.deadlines = deadlines;
-    complaint.next_due_ms = next_due;
+    complaint.next_due_ms = sla::next_point_ms(complaint, rules.holidays);
 }
 
 fn clean_note(note: Option<String>) -> Result<Option<String>, TransitionError> {

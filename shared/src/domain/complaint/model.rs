@@ -325,8 +325,9 @@ pub struct Complaint {
     pub received_ms: i64,
     #[serde(default)]
     pub deadlines: Deadlines,
-    /// The earliest instant something is due (a deadline end, an auto-close), for the
-    /// scheduler's by-deadline index; `None` once the complaint is final.
+    /// The earliest SLA point not yet acted on (a reminder, an escalation, a progress note,
+    /// an auto-close: `sla::next_point_ms`), for the scheduler's by-deadline index; `None`
+    /// once nothing more can come (always once final).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_due_ms: Option<i64>,
     /// The message that submitted it (a redelivery finds the same complaint).

@@ -213,10 +213,9 @@ pub fn progress_notice(complaint: &Complaint, content: &ContentBundle) -> Notice
     let ticket = complaint.ticket.as_str();
     let opd = opd_name(complaint, content);
     let text = format!(
-        "⏳ *Aduan {ticket}*
-
-         Aduan Anda masih ditangani oleh {opd}. Mohon maaf, tanggapannya belum bisa kami          sampaikan sesuai target; kami akan mengabari Anda begitu ada perkembangan.
-
+        "⏳ *Aduan {ticket}*\n\n\
+         Aduan Anda masih ditangani oleh {opd}. Mohon maaf, tanggapannya belum bisa kami \
+         sampaikan sesuai target; kami akan mengabari Anda begitu ada perkembangan.\n\n\
          Ketik *CEK {ticket}* untuk melihat perkembangannya."
     );
     Notice {

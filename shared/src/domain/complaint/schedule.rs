@@ -9,7 +9,8 @@
 //! - A reopening (`dibuka_kembali`) gives the OPD a fresh resolution period from that day.
 //! - `perlu_dilengkapi` closes as incomplete after [`COMPLETE_WITHIN_WORKING_DAYS`] without
 //!   an answer; `selesai` closes after [`CLOSE_AFTER_WORKING_DAYS`] without the citizen's
-//!   answer (the scheduler acts on both through `next_due_ms`).
+//!   answer (the scheduler acts on both through `next_due_ms`, which `lifecycle::reschedule`
+//!   sets to the earliest SLA point still to come: `sla::next_point_ms`).
 
 use chrono::NaiveDate;
 
@@ -71,7 +72,11 @@ impl GapTracker {
     }
 }
 
-/// The deadlines and the next due instant (Unix ms) of a complaint, from its events.
+/// The deadlines of a complaint from its events, and the end (Unix ms) of the deadline it
+/// currently waits for: the response, the resolution, the citizen's answer or reaction;
+/// `None` once final. That end is informational: the by-deadline index (`next_due_ms`) is
+/// the earliest SLA point (`sla::next_point_ms`), which comes before it (reminders) or after
+/// it (escalations).
 pub fn schedule(
     complaint: &Complaint,
     sla: Sla,

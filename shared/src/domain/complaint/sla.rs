@@ -520,3 +520,6 @@ pub fn apply_recorded(
 
 /// Re-exported for the scheduler: the closing change of an `AutoClose`.
 pub use timers::auto_close;
+
+#[cfg(test)]
+mod tests;

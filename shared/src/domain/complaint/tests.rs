@@ -820,14 +820,20 @@ fn submit_starts_a_complaint_with_its_clocks() {
             calendar_gap: None,
         }
     );
-    // Unanswered: the scheduler looks at the end of the response day.
-    assert_eq!(complaint.next_due_ms, Some(end_of_wib_day(2026, 3, 25)));
+    // Unanswered: the scheduler's first point is the response reminder at 50 % of 3 working
+    // days (the 2nd, Tue 17 Mar) at 07.30 WIB; the resolution's first (7th of 14: Tue 31
+    // Mar) comes later.
+    assert_eq!(complaint.next_due_ms, Some(wib(2026, 3, 17, 7, 30)));
     // The same submission gives the same complaint (a redelivered message).
     assert_eq!(received(), complaint);
 }
 
 #[test]
 fn next_due_follows_the_response_then_the_resolution_then_the_auto_close() {
+    // `next_due_ms` is the earliest SLA point not recorded (no scheduler acts here, so the
+    // points stay pending): the response reminder at 50 % (2nd of 3 working days, Tue 17
+    // Mar 07.30), then, once answered, the resolution reminder at 50 % (7th of 14, Tue 31
+    // Mar 07.30), then the auto-close.
     let complaint = received();
     let complaint = step(
         &complaint,
@@ -845,12 +851,12 @@ fn next_due_follows_the_response_then_the_resolution_then_the_auto_close() {
     );
     // Verifying and forwarding do not answer the citizen yet.
     assert_eq!(complaint.deadlines.responded_ms, None);
-    assert_eq!(complaint.next_due_ms, Some(end_of_wib_day(2026, 3, 25)));
+    assert_eq!(complaint.next_due_ms, Some(wib(2026, 3, 17, 7, 30)));
 
     let started = wib(2026, 3, 16, 11, 0);
     let complaint = step(&complaint, "p", started, Operator, Diproses);
     assert_eq!(complaint.deadlines.responded_ms, Some(started));
-    assert_eq!(complaint.next_due_ms, Some(end_of_wib_day(2026, 4, 10)));
+    assert_eq!(complaint.next_due_ms, Some(wib(2026, 3, 31, 7, 30)));
 
     // Finished on Wed 8 Apr: 10 working days later is Wed 22 Apr (Thu 9, Fri 10, Mon 13 …
     // Fri 17, Mon 20, Tue 21, Wed 22).
@@ -910,7 +916,11 @@ fn a_pause_moves_the_resolution_target_by_the_working_days_paused() {
     assert_eq!(resumed.deadlines.resolution_date, Some(date(2026, 4, 14)));
     assert_eq!(resumed.deadlines.complete_by_date, None);
     assert_eq!(resumed.deadlines.responded_ms, Some(asked));
-    assert_eq!(resumed.next_due_ms, Some(end_of_wib_day(2026, 4, 14)));
+    // The resolution's 50 % reminder is due on its 7th running working day: Tue 31 Mar, the
+    // day of the request (the pause began after it). No scheduler recorded it here, so it is
+    // still the earliest point; the 80 % one is the 12th running day, pushed by the two
+    // paused days: Wed 8 Apr + 2 = Fri 10 Apr.
+    assert_eq!(resumed.next_due_ms, Some(wib(2026, 3, 31, 7, 30)));
     let event = resumed.events.last().expect("event");
     assert_eq!(event.from, Some(PerluDilengkapi));
     assert_eq!(event.to, Diteruskan);
@@ -932,7 +942,9 @@ fn a_pause_moves_the_resolution_target_by_the_working_days_paused() {
     assert_eq!(reopened.deadlines.response_date, Some(date(2026, 3, 25)));
     assert_eq!(reopened.deadlines.paused_working_days, 2);
     assert_eq!(reopened.deadlines.close_by_date, None);
-    assert_eq!(reopened.next_due_ms, Some(end_of_wib_day(2026, 5, 4)));
+    // A fresh period, fresh points: 50 % of 14 = 7th working day after Mon 13 Apr (Tue 14,
+    // Wed 15, Thu 16, Fri 17, Mon 20, Tue 21, Wed 22).
+    assert_eq!(reopened.next_due_ms, Some(wib(2026, 4, 22, 7, 30)));
 }
 
 #[test]

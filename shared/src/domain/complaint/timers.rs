@@ -27,16 +27,24 @@ pub fn unrated_note() -> String {
     )
 }
 
-/// The automatic closing due at `now_ms`, if any: `perlu_dilengkapi` without an answer
-/// closes as incomplete, `selesai` without the citizen's answer closes. The event id derives
-/// from the ticket and the due instant, so overlapping or retried ticks apply it once.
-pub fn auto_close(complaint: &Complaint, now_ms: i64) -> Option<Change> {
+/// When the automatic closing comes: the end (24.00 WIB) of the last day the citizen has to
+/// answer `perlu_dilengkapi` or react to `selesai`; `None` in any other status. The SLA point
+/// (`sla::SlaAction::AutoClose`) and [`auto_close`] both use it, so the closing is due exactly
+/// when its point is.
+pub fn auto_close_due_ms(complaint: &Complaint) -> Option<i64> {
     let last_day = match complaint.status {
         Status::PerluDilengkapi => complaint.deadlines.complete_by_date,
         Status::Selesai => complaint.deadlines.close_by_date,
         _ => None,
     }?;
-    let due = calendar::end_of_day_ms(last_day);
+    Some(calendar::end_of_day_ms(last_day))
+}
+
+/// The automatic closing due at `now_ms`, if any: `perlu_dilengkapi` without an answer
+/// closes as incomplete, `selesai` without the citizen's answer closes. The event id derives
+/// from the ticket and the due instant, so overlapping or retried ticks apply it once.
+pub fn auto_close(complaint: &Complaint, now_ms: i64) -> Option<Change> {
+    let due = auto_close_due_ms(complaint)?;
     if now_ms < due {
         return None;
     }
