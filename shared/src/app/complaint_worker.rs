@@ -329,17 +329,7 @@ impl ComplaintWorker {
                     return Ok(TaskOutcome::Done);
                 }
                 let notice = notify::resend_photo_notice(&complaint);
-                if let Some(at) = notify::not_before(self.clock.now_ms(), notice.urgent) {
-                    return Ok(TaskOutcome::Defer(at));
-                }
-                self.tell_citizen(
-                    &complaint.citizen_key,
-                    &task.id(),
-                    &notice.reply,
-                    Some(notice.template),
-                )
-                .await?;
-                Ok(TaskOutcome::Done)
+                self.notify_reporter(&complaint, task, notice).await
             }
         }
     }
@@ -377,14 +367,7 @@ impl ComplaintWorker {
             return Ok(TaskOutcome::Defer(at));
         }
         if progress {
-            self.tell_citizen(
-                &complaint.citizen_key,
-                &task.id(),
-                &notice.reply,
-                Some(notice.template),
-            )
-            .await?;
-            return Ok(TaskOutcome::Done);
+            return self.notify_reporter(&complaint, task, notice).await;
         }
         let mut recipients = vec![complaint.citizen_key.clone()];
         for follower in &complaint.followers {
@@ -408,6 +391,26 @@ impl ComplaintWorker {
             )
             .await?;
         }
+        Ok(TaskOutcome::Done)
+    }
+
+    /// One notice to the reporter only, held until the morning in the quiet hours.
+    async fn notify_reporter(
+        &self,
+        complaint: &Complaint,
+        task: &Task,
+        notice: notify::Notice,
+    ) -> Result<TaskOutcome, WorkerError> {
+        if let Some(at) = notify::not_before(self.clock.now_ms(), notice.urgent) {
+            return Ok(TaskOutcome::Defer(at));
+        }
+        self.tell_citizen(
+            &complaint.citizen_key,
+            &task.id(),
+            &notice.reply,
+            Some(notice.template),
+        )
+        .await?;
         Ok(TaskOutcome::Done)
     }
 

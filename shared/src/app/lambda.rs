@@ -42,39 +42,16 @@ fn init_logs() {
     lambda_runtime::tracing::init_default_subscriber();
 }
 
-/// The webhook Lambda: API Gateway HTTP API (v2) → the shared axum router.
-pub async fn run_webhook() -> Result<(), LambdaError> {
-    init_logs();
-    let sdk = aws_sdk_config().await;
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let secrets: Arc<dyn SecretsProvider> = Arc::new(SecretsManagerProvider::new(
-        aws_sdk_secretsmanager::Client::new(&sdk),
-        required(config::WHATSAPP_SECRET_ARN)?,
-        clock.clone(),
-    ));
-    let store = DynamoStore::new(
-        aws_sdk_dynamodb::Client::new(&sdk),
-        required(config::PROLINK_TABLE)?,
-        clock.clone(),
-    );
-    let queue = SqsQueue::new(
-        aws_sdk_sqs::Client::new(&sdk),
-        required(config::PROLINK_INBOUND_QUEUE_URL)?,
-        None,
-    );
-    let router = webhook::router(Arc::new(WebhookState {
-        queue: Arc::new(queue),
-        raw_log: Arc::new(store),
-        secrets,
-        clock,
-        retention_days: config::retention_days(),
-    }));
-    info!("webhook function ready");
-    lambda_http::run(router).await
+/// What every function builds first: SDK configuration, clock, the cached WhatsApp secret
+/// and the table.
+struct AwsBase {
+    sdk: aws_config::SdkConfig,
+    clock: Arc<dyn Clock>,
+    secrets: Arc<dyn SecretsProvider>,
+    store: Arc<DynamoStore>,
 }
 
-/// Builds the dialog worker from the Lambda environment.
-pub async fn dialog_worker_from_env() -> Result<DialogWorker, LambdaError> {
+async fn aws_base() -> Result<AwsBase, LambdaError> {
     let sdk = aws_sdk_config().await;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let secrets: Arc<dyn SecretsProvider> = Arc::new(SecretsManagerProvider::new(
@@ -87,26 +64,70 @@ pub async fn dialog_worker_from_env() -> Result<DialogWorker, LambdaError> {
         required(config::PROLINK_TABLE)?,
         clock.clone(),
     ));
-    let messenger = GraphMessenger::new(
-        GraphConfig {
-            base_url: env_opt(config::WHATSAPP_GRAPH_URL)
-                .unwrap_or_else(|| config::DEFAULT_GRAPH_URL.to_string()),
-            api_version: env_opt(config::WHATSAPP_API_VERSION)
-                .unwrap_or_else(|| config::DEFAULT_API_VERSION.to_string()),
-            phone_number_id: required(config::WHATSAPP_PHONE_NUMBER_ID)?,
-        },
-        secrets,
-        http_client(),
-    );
-    let tasks = SqsQueue::new(
-        aws_sdk_sqs::Client::new(&sdk),
-        required(config::PROLINK_TASKS_QUEUE_URL)?,
-        None,
-    );
-    Ok(DialogWorker::new(
-        WorkerStores::from_store(store),
-        Arc::new(messenger),
+    Ok(AwsBase {
+        sdk,
         clock,
+        secrets,
+        store,
+    })
+}
+
+impl AwsBase {
+    fn queue(&self, url_variable: &str) -> Result<SqsQueue, LambdaError> {
+        Ok(SqsQueue::new(
+            aws_sdk_sqs::Client::new(&self.sdk),
+            required(url_variable)?,
+            None,
+        ))
+    }
+
+    fn messenger(&self) -> Result<Arc<GraphMessenger>, LambdaError> {
+        Ok(Arc::new(GraphMessenger::new(
+            graph_config()?,
+            self.secrets.clone(),
+            http_client(),
+        )))
+    }
+
+    /// The outbox-first sender for notifications outside the dialog worker.
+    fn sender(&self) -> Result<Arc<ReliableSender>, LambdaError> {
+        Ok(Arc::new(ReliableSender::new(
+            self.messenger()?,
+            self.store.clone(),
+            self.store.clone(),
+            self.clock.clone(),
+            Arc::new(TokioSleeper),
+            SendPolicy {
+                retention_days: config::retention_days(),
+                ..SendPolicy::default()
+            },
+        )))
+    }
+}
+
+/// The webhook Lambda: API Gateway HTTP API (v2) → the shared axum router.
+pub async fn run_webhook() -> Result<(), LambdaError> {
+    init_logs();
+    let base = aws_base().await?;
+    let router = webhook::router(Arc::new(WebhookState {
+        queue: Arc::new(base.queue(config::PROLINK_INBOUND_QUEUE_URL)?),
+        raw_log: base.store,
+        secrets: base.secrets,
+        clock: base.clock,
+        retention_days: config::retention_days(),
+    }));
+    info!("webhook function ready");
+    lambda_http::run(router).await
+}
+
+/// Builds the dialog worker from the Lambda environment.
+pub async fn dialog_worker_from_env() -> Result<DialogWorker, LambdaError> {
+    let base = aws_base().await?;
+    let tasks = base.queue(config::PROLINK_TASKS_QUEUE_URL)?;
+    Ok(DialogWorker::new(
+        WorkerStores::from_store(base.store.clone()),
+        base.messenger()?,
+        base.clock.clone(),
         WorkerSettings::new(
             config::retention_days(),
             config::flag(config::PROLINK_SHOW_UNVERIFIED, false),
@@ -127,57 +148,24 @@ fn graph_config() -> Result<GraphConfig, LambdaError> {
 
 /// Builds the complaint worker and its tasks queue from the Lambda environment.
 pub async fn complaint_worker_from_env() -> Result<(ComplaintWorker, SqsQueue), LambdaError> {
-    let sdk = aws_sdk_config().await;
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let secrets: Arc<dyn SecretsProvider> = Arc::new(SecretsManagerProvider::new(
-        aws_sdk_secretsmanager::Client::new(&sdk),
-        required(config::WHATSAPP_SECRET_ARN)?,
-        clock.clone(),
-    ));
-    let store = Arc::new(DynamoStore::new(
-        aws_sdk_dynamodb::Client::new(&sdk),
-        required(config::PROLINK_TABLE)?,
-        clock.clone(),
-    ));
-    let graph = graph_config()?;
-    let messenger = Arc::new(GraphMessenger::new(
-        graph.clone(),
-        secrets.clone(),
-        http_client(),
-    ));
-    let retention_days = config::retention_days();
-    let sender = Arc::new(ReliableSender::new(
-        messenger,
-        store.clone(),
-        store.clone(),
-        clock.clone(),
-        Arc::new(TokioSleeper),
-        SendPolicy {
-            retention_days,
-            ..SendPolicy::default()
-        },
-    ));
-    let tasks = SqsQueue::new(
-        aws_sdk_sqs::Client::new(&sdk),
-        required(config::PROLINK_TASKS_QUEUE_URL)?,
-        None,
-    );
+    let base = aws_base().await?;
+    let tasks = base.queue(config::PROLINK_TASKS_QUEUE_URL)?;
     let worker = ComplaintWorker {
-        stores: ComplaintWorkerStores::from_store(store),
-        sender,
+        stores: ComplaintWorkerStores::from_store(base.store.clone()),
+        sender: base.sender()?,
         media: Arc::new(GraphMediaSource::from_config(
-            &graph,
-            secrets,
+            &graph_config()?,
+            base.secrets.clone(),
             http_client(),
         )),
         blobs: Arc::new(S3BlobStore::from_sdk_config(
-            &sdk,
+            &base.sdk,
             required(config::PROLINK_MEDIA_BUCKET)?,
         )),
-        clock,
+        clock: base.clock.clone(),
         settings: ComplaintWorkerSettings {
             max_receives: config::TASKS_MAX_RECEIVES,
-            retention_days,
+            retention_days: config::retention_days(),
         },
     };
     Ok((worker, tasks))
@@ -308,45 +296,17 @@ pub async fn handle_sqs_batch(worker: &DialogWorker, event: SqsEvent) -> SqsBatc
 
 /// Builds the scheduler from the Lambda environment.
 pub async fn scheduler_from_env() -> Result<Scheduler, LambdaError> {
-    let sdk = aws_sdk_config().await;
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let secrets: Arc<dyn SecretsProvider> = Arc::new(SecretsManagerProvider::new(
-        aws_sdk_secretsmanager::Client::new(&sdk),
-        required(config::WHATSAPP_SECRET_ARN)?,
-        clock.clone(),
-    ));
-    let store = Arc::new(DynamoStore::new(
-        aws_sdk_dynamodb::Client::new(&sdk),
-        required(config::PROLINK_TABLE)?,
-        clock.clone(),
-    ));
+    let base = aws_base().await?;
     let operators =
         OperatorDirectory::parse(env_opt(config::PROLINK_OPERATOR_CONTACTS).as_deref())?;
-    let messenger = Arc::new(GraphMessenger::new(graph_config()?, secrets, http_client()));
-    let sender = Arc::new(ReliableSender::new(
-        messenger,
-        store.clone(),
-        store.clone(),
-        clock.clone(),
-        Arc::new(TokioSleeper),
-        SendPolicy {
-            retention_days: config::retention_days(),
-            ..SendPolicy::default()
-        },
-    ));
-    let tasks = SqsQueue::new(
-        aws_sdk_sqs::Client::new(&sdk),
-        required(config::PROLINK_TASKS_QUEUE_URL)?,
-        None,
-    );
     Ok(Scheduler {
-        complaints: store.clone(),
-        signals: store.clone(),
-        content: store,
-        tasks: Arc::new(tasks),
-        sender: Some(sender),
+        complaints: base.store.clone(),
+        signals: base.store.clone(),
+        content: base.store.clone(),
+        tasks: Arc::new(base.queue(config::PROLINK_TASKS_QUEUE_URL)?),
+        sender: Some(base.sender()?),
         operators,
-        clock,
+        clock: base.clock.clone(),
         settings: SchedulerSettings::default(),
     })
 }
