@@ -13,7 +13,7 @@ use prolink::{
         content,
     },
     ports::{
-        Clock, ComplaintStore, Messenger, OperatorSignals, Page, PageRequest, PortResult,
+        Clock, ComplaintStore, Messenger, OperatorSignals, Page, PageRequest, PortResult, Queue,
         SessionStore,
     },
     whatsapp::webhook::{parse_payload, WebhookItem},
@@ -439,4 +439,98 @@ async fn a_deadline_beyond_the_holiday_table_raises_one_calendar_alert() {
     let calendar_alerts: Vec<_> = alerts.iter().filter(|a| a.kind == "calendar").collect();
     assert_eq!(calendar_alerts.len(), 1, "{alerts:#?}");
     assert!(calendar_alerts[0].message.contains("2027"));
+}
+
+/// A tasks queue whose first send fails, as if the worker crashed right after storing the
+/// complaint change.
+struct FailFirstSend {
+    inner: Arc<dyn prolink::ports::Queue>,
+    failed: std::sync::atomic::AtomicBool,
+}
+
+#[async_trait]
+impl prolink::ports::Queue for FailFirstSend {
+    async fn send_batch(&self, messages: &[prolink::ports::OutgoingMessage]) -> PortResult<()> {
+        if !self.failed.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            return Err(prolink::ports::PortError::Backend(
+                "crash before queueing".into(),
+            ));
+        }
+        self.inner.send_batch(messages).await
+    }
+    async fn receive(
+        &self,
+        max: usize,
+        visibility: std::time::Duration,
+    ) -> PortResult<Vec<prolink::ports::Delivery>> {
+        self.inner.receive(max, visibility).await
+    }
+    async fn delete(&self, receipt: &str) -> PortResult<()> {
+        self.inner.delete(receipt).await
+    }
+    async fn change_visibility(
+        &self,
+        receipt: &str,
+        visibility: std::time::Duration,
+    ) -> PortResult<()> {
+        self.inner.change_visibility(receipt, visibility).await
+    }
+    async fn dead_letters(&self, max: usize) -> PortResult<Vec<prolink::ports::Delivery>> {
+        self.inner.dead_letters(max).await
+    }
+}
+
+#[tokio::test]
+async fn tasks_lost_to_a_crash_after_the_write_are_queued_by_the_redelivery() {
+    let harness = Harness::new();
+    fill_form(&harness, "replay").await;
+    say(&harness, "wamid.replay.kirim", Step::Button("aduan:kirim")).await;
+    let ticket = complaints_of_sari(&harness).await[0].ticket.clone();
+
+    let messenger: Arc<dyn Messenger> = Arc::new(prolink::adapters::sqlite::SimulatorOutbox::new(
+        harness.app.db.clone(),
+        Arc::new(prolink::ports::SystemClock),
+    ));
+    let worker = DialogWorker::new(
+        WorkerStores::from_store(harness.app.store.clone()),
+        messenger,
+        Arc::new(prolink::ports::SystemClock),
+        fast_settings(),
+    )
+    .with_tasks(Arc::new(FailFirstSend {
+        inner: harness.app.tasks.clone(),
+        failed: Default::default(),
+    }));
+    let confirm = format!("aduan:cabut:{ticket}");
+    let body = interactive_payload(SARI, "wamid.replay.withdraw", "button_reply", &confirm);
+    assert_eq!(harness.post_signed(&body).await, 200);
+    // First delivery: stored, then the queue fails; the redelivery finds the change stored.
+    harness.drain_with(&worker).await;
+
+    let stored = harness
+        .app
+        .store
+        .get_complaint(&ticket)
+        .await
+        .expect("get")
+        .expect("complaint");
+    assert_eq!(stored.status, Status::Dicabut);
+    assert_eq!(stored.version, 2, "written once");
+    let mut queued = Vec::new();
+    for delivery in harness
+        .app
+        .tasks
+        .receive(50, std::time::Duration::from_secs(30))
+        .await
+        .expect("receive")
+    {
+        let task: prolink::app::tasks::Task =
+            serde_json::from_str(&delivery.body).expect("task json");
+        queued.push(task);
+    }
+    let withdrawal = prolink::app::tasks::Task::CitizenUpdate {
+        ticket: ticket.clone(),
+        event_id: "withdraw.wamid.replay.withdraw".into(),
+    };
+    assert!(queued.contains(&withdrawal), "{queued:#?}");
 }

@@ -226,6 +226,15 @@ impl<'a> Chat<'a> {
                     *slot = (**changed).clone();
                     slot.version += 1;
                 }
+                // Stored by an earlier delivery: the store must already hold it as it is.
+                ComplaintOp::Replay(stored) => {
+                    let slot = self
+                        .complaints
+                        .iter()
+                        .find(|c| c.ticket == stored.ticket)
+                        .expect("replay of a stored complaint");
+                    assert_eq!(slot.version, stored.version, "replay of a stale copy");
+                }
             }
         }
         turn
@@ -2472,7 +2481,15 @@ fn sudah_asks_for_a_rating_that_closes_the_complaint_and_takes_one_comment() {
     // The same tap redelivered: the same answer, nothing stored twice.
     let again = redeliver_last(&mut chat, list_tap, &score_id);
     assert_eq!(again.replies, turn.replies);
-    assert!(again.complaint_ops.is_empty());
+    // A redelivery writes nothing; it only queues the follow-up tasks again.
+    assert!(
+        again
+            .complaint_ops
+            .iter()
+            .all(|op| matches!(op, ComplaintOp::Replay(_))),
+        "{:?}",
+        again.complaint_ops
+    );
     assert_eq!(stored(&chat, &ticket).version, version);
 
     // The next text within 15 minutes is the comment.
@@ -2665,7 +2682,15 @@ fn belum_reopens_the_complaint_and_what_follows_attaches_to_it() {
     // Redelivered: the same answer, nothing more.
     let again = redeliver_last(&mut chat, button_tap, &unsolved);
     assert_eq!(again.replies, turn.replies);
-    assert!(again.complaint_ops.is_empty());
+    // A redelivery writes nothing; it only queues the follow-up tasks again.
+    assert!(
+        again
+            .complaint_ops
+            .iter()
+            .all(|op| matches!(op, ComplaintOp::Replay(_))),
+        "{:?}",
+        again.complaint_ops
+    );
     assert_eq!(stored(&chat, &ticket).version, version);
 
     // What the citizen sends next is added to the reopened complaint.

@@ -518,21 +518,23 @@ pub async fn change_status(
             .map_or(complaint::Sla::FALLBACK, complaint::Sla::from),
         holidays: &content.holidays,
     };
-    let event_id = change.event_id.clone();
+    let task = Task::StatusChanged {
+        ticket: complaint.ticket.clone(),
+        event_id: change.event_id.clone(),
+    };
     let changed = match complaint::apply(complaint, change, &rules) {
-        Ok(changed) => {
-            let version = complaints.update_complaint(&changed).await?;
-            Complaint { version, ..changed }
+        Ok(changed) => changed,
+        Err(complaint::TransitionError::AlreadyApplied) => {
+            tasks.send_batch(&[task.to_message()]).await?;
+            return Ok(complaint.clone());
         }
-        Err(complaint::TransitionError::AlreadyApplied) => complaint.clone(),
         Err(error) => return Err(ChangeError::Refused(error)),
     };
-    let task = Task::StatusChanged {
-        ticket: changed.ticket.clone(),
-        event_id,
-    };
+    // Queued before the write, so a crash between the two cannot lose the citizen's
+    // notification; the complaint worker retries the task until the event is stored.
     tasks.send_batch(&[task.to_message()]).await?;
-    Ok(changed)
+    let version = complaints.update_complaint(&changed).await?;
+    Ok(Complaint { version, ..changed })
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -204,6 +204,13 @@ impl Scheduler {
                         report.conflicts += 1;
                         still_due += 1;
                     }
+                    // One complaint the store refuses (a record grown past the item limit)
+                    // must not stop every other complaint's reminders: skip it, loudly.
+                    Err(PortError::Invalid(reason)) => {
+                        warn!(%reason, "complaint cannot be written; skipped by the scheduler");
+                        report.conflicts += 1;
+                        still_due += 1;
+                    }
                     Err(error) => return Err(error),
                 }
             }
@@ -292,7 +299,7 @@ impl Scheduler {
                 }
             }
         }
-        if actions.is_empty() {
+        if taken == 0 {
             // The index said due but nothing is: a progress note missed while the scheduler
             // was down waits for the next 09.00 of a working day, or content changed the
             // clocks. Move the index value into the future so the complaint stops coming back

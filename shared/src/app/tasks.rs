@@ -70,7 +70,13 @@ impl Task {
             tasks.push(Task::ComplaintSubmitted {
                 ticket: ticket.clone(),
             });
-        } else if let Some(last) = complaint.events.last() {
+        } else if let Some(last) = complaint
+            .events
+            .last()
+            // An internal-only record (another citizen following it, "tetap terpisah")
+            // changes nothing the OPD acts on.
+            .filter(|e| e.changes_status() || e.info.is_some() || e.public_note.is_some())
+        {
             tasks.push(Task::CitizenUpdate {
                 ticket: ticket.clone(),
                 event_id: last.id.clone(),

@@ -575,6 +575,7 @@ impl DialogWorker {
                         }
                     }
                 }
+                ComplaintOp::Replay(_) => {}
                 ComplaintOp::Update(complaint) => {
                     match self.stores.complaints.update_complaint(complaint).await {
                         Ok(_) => {
@@ -603,7 +604,9 @@ impl DialogWorker {
             .iter()
             .flat_map(|op| match op {
                 ComplaintOp::Create(c) => Task::after_citizen_write(c, true),
-                ComplaintOp::Update(c) => Task::after_citizen_write(c, false),
+                ComplaintOp::Update(c) | ComplaintOp::Replay(c) => {
+                    Task::after_citizen_write(c, false)
+                }
             })
             .map(|task| task.to_message())
             .collect();
@@ -747,6 +750,8 @@ fn mentioned_ticket(message: &InboundMessage) -> Option<String> {
         MessageContent::Text(body) => find_ticket(&body.body),
         MessageContent::Interactive(InteractiveReply::ButtonReply(b)) => find_ticket(&b.id),
         MessageContent::Interactive(InteractiveReply::ListReply(l)) => find_ticket(&l.id),
+        // Quick replies of an approved template (outside the 24-hour window).
+        MessageContent::Button(button) => button.payload.as_deref().and_then(find_ticket),
         _ => None,
     }
 }

@@ -64,6 +64,8 @@ pub const MAX_PHOTOS: usize = 10;
 /// The timeline is stored inside the complaint record; past this many events further
 /// changes are refused rather than growing the record towards DynamoDB's 400 KB item limit.
 pub const MAX_EVENTS: usize = 200;
+/// Citizens' additions are refused from this many events on (see [`add_info`]).
+pub const CITIZEN_INFO_UNTIL_EVENTS: usize = 180;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TransitionError {
@@ -75,6 +77,8 @@ pub enum TransitionError {
     },
     #[error("Aduan yang sudah pernah *Sedang diproses* tidak dapat dicabut lagi.")]
     WithdrawAfterProcessing,
+    #[error("Aduan yang sudah diikuti warga lain tidak dapat dicabut.")]
+    WithdrawFollowed,
     #[error("Status *{}* wajib disertai catatan untuk pelapor.", .0.label())]
     NoteRequired(Status),
     #[error("Catatan terlalu panjang (maksimal {NOTE_MAX_CHARS} karakter).")]
@@ -146,7 +150,9 @@ pub struct Rules<'a> {
 
 /// Whether the citizen may still withdraw (`dicabut`): never once it has been processed.
 pub fn can_withdraw(complaint: &Complaint) -> bool {
-    is_allowed(complaint.status, Dicabut, Citizen) && !was_processed(complaint)
+    is_allowed(complaint.status, Dicabut, Citizen)
+        && !was_processed(complaint)
+        && complaint.followers.is_empty()
 }
 
 fn was_processed(complaint: &Complaint) -> bool {
@@ -179,6 +185,11 @@ pub fn apply(
     }
     if change.to == Dicabut && was_processed(complaint) {
         return Err(TransitionError::WithdrawAfterProcessing);
+    }
+    // Citizens who chose to follow it gave up their own report: withdrawing it would leave
+    // the problem with nobody.
+    if change.to == Dicabut && !complaint.followers.is_empty() {
+        return Err(TransitionError::WithdrawFollowed);
     }
     // A citizen's answer returns the complaint to where it stood, never further.
     if from == PerluDilengkapi
@@ -241,7 +252,9 @@ pub fn add_info(
     if complaint.has_event(event_id) {
         return Err(TransitionError::AlreadyApplied);
     }
-    if complaint.events.len() >= MAX_EVENTS {
+    // Citizens' additions stop short of the cap, so operators and the scheduler can still
+    // answer and close a complaint a citizen wrote to many times.
+    if complaint.events.len() >= CITIZEN_INFO_UNTIL_EVENTS {
         return Err(TransitionError::TimelineFull);
     }
     let from = complaint.status;
@@ -258,6 +271,13 @@ pub fn add_info(
         from
     };
     let mut next = complaint.clone();
+    // A photo sent after a failed copy replaces the failed one (the citizen was asked to
+    // send it again), which frees its place and ends the request.
+    if !info.photos.is_empty() {
+        if let Some(failed) = next.photos.iter().position(|p| p.fetch_error.is_some()) {
+            next.photos.remove(failed);
+        }
+    }
     for photo in &info.photos {
         if next.photos.len() < MAX_PHOTOS
             && !next.photos.iter().any(|p| p.media_id == photo.media_id)

@@ -32,15 +32,22 @@ pub enum ComplaintOp {
     Create(Box<Complaint>),
     /// A changed complaint whose `version` is the one it was read at: conditional update.
     Update(Box<Complaint>),
+    /// The change was stored by an earlier delivery of this message (`AlreadyApplied`):
+    /// nothing to write, but its follow-up tasks are queued again, since a crash may have
+    /// come between the write and the queue (task ids make a repeat harmless).
+    Replay(Box<Complaint>),
 }
 
 impl ComplaintOp {
     pub fn complaint(&self) -> &Complaint {
         match self {
-            ComplaintOp::Create(c) | ComplaintOp::Update(c) => c,
+            ComplaintOp::Create(c) | ComplaintOp::Update(c) | ComplaintOp::Replay(c) => c,
         }
     }
 }
+
+/// Public events shown in a timeline reply (the newest ones).
+const TIMELINE_EVENTS: usize = 12;
 
 /// Words that turn "… PS-XXXXXX" into a withdrawal.
 const WITHDRAW_WORDS: &[&str] = &["batal", "batalkan", "cabut", "cabutkan", "tarik", "hapus"];
@@ -161,6 +168,13 @@ impl TurnBuilder<'_, '_> {
             }
         }
         self.turn.complaint_ops.push(op);
+    }
+
+    /// See [`ComplaintOp::Replay`].
+    pub(super) fn replay(&mut self, stored: &Complaint) {
+        self.turn
+            .complaint_ops
+            .push(ComplaintOp::Replay(Box::new(stored.clone())));
     }
 
     pub(super) fn event_id(&self, kind: &str) -> String {
@@ -808,7 +822,16 @@ impl TurnBuilder<'_, '_> {
             text.push_str(&format!("\n{next}"));
         }
         text.push_str("\n\n*Riwayat:*");
-        for event in found.public_events() {
+        // The newest events matter most (the officer's latest request): older ones are
+        // summarised rather than pushing the newest out of the message.
+        let public: Vec<_> = found.public_events().collect();
+        let hidden = public.len().saturating_sub(TIMELINE_EVENTS);
+        if hidden > 0 {
+            text.push_str(&format!(
+                "\n• _({hidden} riwayat sebelumnya tidak ditampilkan)_"
+            ));
+        }
+        for event in public.into_iter().skip(hidden) {
             let when = calendar::wib_datetime(event.at_ms).format("%d/%m/%Y %H.%M");
             let what = if event.info.is_some() && event.changes_status() {
                 format!("Informasi tambahan dari pelapor ({})", event.to.label())
@@ -869,6 +892,9 @@ impl TurnBuilder<'_, '_> {
         let Some(found) = self.own_complaint(ticket).cloned() else {
             return self.say(buttons(ct::TICKET_NOT_FOUND, &[(ids::MENU, titles::MENU)]));
         };
+        if !found.followers.is_empty() && found.status.is_open() {
+            return self.text(ct::withdraw_refused_followed(&found.ticket));
+        }
         if !complaint::can_withdraw(&found) {
             return self.text(ct::withdraw_refused(&found.ticket, found.status));
         }
@@ -901,8 +927,14 @@ impl TurnBuilder<'_, '_> {
                 self.text(ct::withdrawn(&found.ticket));
             }
             // Redelivered after it was stored: same answer as the first time.
-            Err(TransitionError::AlreadyApplied) => self.text(ct::withdrawn(&found.ticket)),
+            Err(TransitionError::AlreadyApplied) => {
+                self.replay(&found);
+                self.text(ct::withdrawn(&found.ticket))
+            }
             Err(_) if found.status == Status::Dicabut => self.text(ct::withdrawn(&found.ticket)),
+            Err(TransitionError::WithdrawFollowed) => {
+                self.text(ct::withdraw_refused_followed(&found.ticket))
+            }
             Err(_) => self.text(ct::withdraw_refused(&found.ticket, found.status)),
         }
     }
@@ -970,6 +1002,7 @@ impl TurnBuilder<'_, '_> {
                 resumed
             }
             Err(TransitionError::AlreadyApplied) => {
+                self.replay(target);
                 // Redelivered: the stored event tells whether it resumed the ticket.
                 let event_id = self.event_id("info");
                 target

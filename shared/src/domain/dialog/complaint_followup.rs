@@ -97,7 +97,10 @@ impl TurnBuilder<'_, '_> {
                 self.rated(&found.ticket, score);
             }
             // Redelivered after it was stored: the same answer.
-            Err(TransitionError::AlreadyApplied) => self.rated(&found.ticket, score),
+            Err(TransitionError::AlreadyApplied) => {
+                self.replay(&found);
+                self.rated(&found.ticket, score)
+            }
             Err(TransitionError::InvalidScore(_)) if found.status == Status::Selesai => {
                 self.text(ct::SCORE_INVALID);
                 self.say(ct::rating_ask(&found.ticket));
@@ -152,6 +155,7 @@ impl TurnBuilder<'_, '_> {
                 self.text(ct::COMMENT_THANKS);
             }
             Err(TransitionError::AlreadyApplied) => {
+                self.replay(target);
                 self.turn.session.rating_comment = None;
                 self.text(ct::COMMENT_THANKS);
             }
@@ -194,7 +198,10 @@ impl TurnBuilder<'_, '_> {
                 self.store(ComplaintOp::Update(Box::new(changed)));
                 self.reopened(&found.ticket);
             }
-            Err(TransitionError::AlreadyApplied) => self.reopened(&found.ticket),
+            Err(TransitionError::AlreadyApplied) => {
+                self.replay(&found);
+                self.reopened(&found.ticket)
+            }
             Err(_) => self.text(ct::answer_unavailable(&found)),
         }
     }
@@ -245,7 +252,13 @@ impl TurnBuilder<'_, '_> {
         let followed =
             match duplicates::follow(&original, &key, &self.event_id("follow"), self.env.now_ms) {
                 Ok(changed) => Some(changed),
-                Err(TransitionError::AlreadyApplied) => None,
+                Err(TransitionError::AlreadyApplied) => {
+                    // Stored by an earlier delivery (not merely "nothing to do").
+                    if original.has_event(&self.event_id("follow")) {
+                        self.replay(&original);
+                    }
+                    None
+                }
                 Err(TransitionError::CannotFollow(status)) => {
                     return self.text(ct::follow_refused(&new.ticket, &original.ticket, status))
                 }
@@ -262,7 +275,12 @@ impl TurnBuilder<'_, '_> {
         let rules = self.rules_for(&new.category_id);
         let merged = match complaint::apply(&new, change, &rules) {
             Ok(changed) => Some(changed),
-            Err(TransitionError::AlreadyApplied) => None,
+            Err(TransitionError::AlreadyApplied) => {
+                if new.has_event(&self.event_id("merge")) {
+                    self.replay(&new);
+                }
+                None
+            }
             Err(_) => return self.text(ct::merge_refused(&new.ticket, new.status)),
         };
         // The follow first: should the second write fail, the retried turn finds the

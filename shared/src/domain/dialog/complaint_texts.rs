@@ -251,6 +251,13 @@ pub fn withdrawn(ticket: &str) -> String {
     )
 }
 
+pub fn withdraw_refused_followed(ticket: &str) -> String {
+    format!(
+        "Aduan *{ticket}* tidak bisa dicabut karena sudah diikuti warga lain yang melaporkan \
+         masalah yang sama. Bila masalahnya sudah beres, sampaikan ke petugas: ketik *OPERATOR*."
+    )
+}
+
 pub fn withdraw_refused(ticket: &str, status: Status) -> String {
     format!(
         "Aduan *{ticket}* tidak bisa dicabut lagi karena berstatus *{}*. Aduan hanya bisa \
