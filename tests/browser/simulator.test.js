@@ -379,6 +379,88 @@ describe('WhatsApp simulator in Chromium', () => {
     await page.getByRole('dialog').waitFor({ state: 'hidden' });
   });
 
+  it('files a complaint through the form and tracks it by its ticket', async () => {
+    // A fresh citizen, so the form starts from the privacy notice (no consent on file yet).
+    await page.getByText('Tambah warga').click();
+    await page.getByLabel('Nomor WhatsApp').fill('6281234500077');
+    await page.getByLabel('Nama profil').fill('Rina Maharani');
+    await page.getByRole('button', { name: 'Simpan warga' }).click();
+    await page.locator('#chat-sub', { hasText: 'Rina Maharani' }).waitFor();
+    await page.locator('.empty').waitFor();
+    const type = async (text) => {
+      await page.getByLabel('Ketik pesan').fill(text);
+      await page.keyboard.press('Enter');
+    };
+    const botRow = (text) => botRows().filter({ hasText: text }).last();
+
+    await expectBotReply(() => type('buat aduan'), 'Sebelum membuat aduan');
+    const notice = botRow('Sebelum membuat aduan');
+    assert.ok(await notice.getByRole('button', { name: 'Setuju', exact: true }).isVisible());
+    assert.ok(await notice.getByRole('button', { name: 'Tidak Setuju', exact: true }).isVisible());
+    await screenshot('aduan-persetujuan');
+    await expectBotReply(
+      () => notice.getByRole('button', { name: 'Setuju', exact: true }).click(),
+      'Pilih kategori yang paling sesuai',
+    );
+    assert.equal(await meRows().last().locator('.text').textContent(), 'Setuju');
+
+    const categories = await openLastList('Pilih Kategori');
+    const sampah = categories.locator('.sheet-row', { hasText: 'Sampah tidak diangkut' });
+    assert.match(await sampah.locator('.row-description').textContent(), /TPS penuh/);
+    await screenshot('aduan-kategori');
+    await expectBotReply(() => sampah.click(), 'Ceritakan masalahnya');
+
+    const description = 'Sampah di TPS Jl. Suroyo menumpuk sejak lima hari dan mulai berbau.';
+    await expectBotReply(() => type(description), 'Di mana lokasinya');
+    const ask = botRow('Di mana lokasinya');
+    await ask.getByRole('button', { name: 'Kirim lokasi' }).click();
+    const places = page.getByRole('dialog');
+    await places.waitFor({ state: 'visible' });
+    await expectBotReply(
+      () => places.getByRole('button', { name: /Alun-Alun Kota Probolinggo/ }).click(),
+      'Ada foto?',
+    );
+    assert.match(await meRows().last().locator('.location-card').textContent(), /Alun-Alun Kota Probolinggo/);
+
+    await expectBotReply(
+      () => botRow('Ada foto?').getByRole('button', { name: 'Tanpa foto', exact: true }).click(),
+      'Identitas pelapor',
+    );
+    await expectBotReply(
+      () => botRow('Identitas pelapor').getByRole('button', { name: 'Biasa', exact: true }).click(),
+      'Kirim aduan ini?',
+    );
+    const summary = botRow('Ringkasan aduan');
+    const summaryText = await summary.locator('.text').first().textContent();
+    assert.ok(summaryText.includes('Sampah Menumpuk / Tidak Diangkut'), summaryText);
+    assert.ok(summaryText.includes(description), summaryText);
+    assert.match(summaryText, /Foto: tanpa foto/);
+    await screenshot('aduan-ringkasan');
+
+    await expectBotReply(
+      () => botRow('Kirim aduan ini?').getByRole('button', { name: 'Kirim', exact: true }).click(),
+      'Nomor tiket',
+    );
+    const receipt = botRow('Nomor tiket');
+    const receiptText = await receipt.locator('.text').first().textContent();
+    const found = receiptText.match(/Nomor tiket: (PS-[0-9A-HJKMNP-TV-Z]{6})/);
+    assert.ok(found, receiptText);
+    const ticket = found[1];
+    // *PS-…* is bold in WhatsApp, so it is a <strong> here.
+    assert.equal(await receipt.locator('.text strong', { hasText: ticket }).first().textContent(), ticket);
+    await screenshot('aduan-tiket');
+
+    await expectBotReply(() => type(`cek ${ticket}`), `Aduan ${ticket}`);
+    const timeline = botRow(`Aduan ${ticket}`);
+    const timelineText = await timeline.locator('.text').first().textContent();
+    assert.ok(timelineText.includes('Status: Diterima'), timelineText);
+    assert.equal(
+      await timeline.locator('.text strong', { hasText: /^Diterima$/ }).first().textContent(),
+      'Diterima',
+    );
+    await screenshot('aduan-cek-status');
+  });
+
   it('logged no console error, page error or failed request', () => {
     assert.deepEqual(problems, []);
   });
