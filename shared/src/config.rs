@@ -66,6 +66,7 @@ pub fn lambda_environment(function: &str) -> &'static [&'static str] {
             PROLINK_TABLE,
             PROLINK_TASKS_QUEUE_URL,
             PROLINK_MEDIA_BUCKET,
+            PROLINK_OPERATOR_CONTACTS,
             PROLINK_RETENTION_DAYS,
         ],
         "scheduler" => &[

@@ -361,6 +361,7 @@ impl Rig {
             Arc::new(SimulatorOutbox::new(app.db.clone(), clock.clone()));
         ComplaintWorker {
             stores,
+            operators: Default::default(),
             sender: Arc::new(ReliableSender::new(
                 messenger,
                 app.store.clone(),
@@ -484,17 +485,21 @@ async fn a_new_complaint_alerts_its_opd_once_without_the_hidden_reporter() {
 
     let worker = rig.worker_at(day_inside_window(now));
     let ran = rig.run_tasks(&worker).await;
-    assert_eq!(ran.len(), 1, "no photo: only the submission");
     assert_eq!(
-        ran[0].task,
-        Task::ComplaintSubmitted {
-            ticket: ticket.clone()
-        }
+        ran.len(),
+        2,
+        "no photo: the submission and the operators' message"
     );
-    assert_eq!(ran[0].outcome, TaskOutcome::Done);
+    let submitted = only(&ran, |t| {
+        *t == Task::ComplaintSubmitted {
+            ticket: ticket.clone(),
+        }
+    });
+    assert_eq!(submitted.outcome, TaskOutcome::Done);
+    assert_all_done(&ran);
 
     // The same message again, and again after a crash before the "done" mark.
-    let again = redelivery(&ran[0].item, 2);
+    let again = redelivery(&submitted.item, 2);
     assert_eq!(
         worker.process_batch(std::slice::from_ref(&again)).await,
         [TaskOutcome::Done]
@@ -528,6 +533,61 @@ async fn a_new_complaint_alerts_its_opd_once_without_the_hidden_reporter() {
         replies_before,
         "the citizen is not messaged about a plain submission"
     );
+}
+
+#[tokio::test]
+async fn the_opds_operators_get_the_new_complaint_template_by_day_only() {
+    let rig = Rig::new();
+    let now = now_ms();
+    rig.start_form(
+        SARI,
+        "ops",
+        "Jalan di depan pasar berlubang besar sejak seminggu, motor sering jatuh.",
+        Say::Text(ADDRESS),
+    )
+    .await;
+    let complaint = rig.finish_form(SARI, "ops", "aduan:privasi:biasa").await;
+    let ticket = complaint.ticket.clone();
+    let operator = "6281299990001";
+    let directory = prolink::app::scheduler::OperatorDirectory(
+        [(complaint.opd_id.clone(), vec![operator.to_string()])]
+            .into_iter()
+            .collect(),
+    );
+
+    // At night the message waits for 06:00; the submission itself is handled at once.
+    let mut night = rig.worker_at(wib_at(now, 22, 30));
+    night.operators = directory.clone();
+    let ran = rig.run_tasks(&night).await;
+    let held = only(&ran, |t| {
+        *t == Task::OperatorsNewComplaint {
+            ticket: ticket.clone(),
+        }
+    });
+    assert_eq!(
+        held.outcome,
+        TaskOutcome::Defer(wib_at(wib_at(now, 22, 30), 6, 0))
+    );
+    assert!(rig.harness.outbox_for(operator).await.is_empty());
+
+    // By day it goes out once, even when the task comes again.
+    let mut day = rig.worker_at(day_outside_window(now));
+    day.operators = directory;
+    let item = held.item.clone();
+    assert_eq!(
+        day.process_batch(std::slice::from_ref(&item)).await,
+        [TaskOutcome::Done]
+    );
+    let crashing_again = redelivery(&item, 3);
+    day.process_batch(&[crashing_again]).await;
+    let sent = rig.harness.outbox_for(operator).await;
+    assert_eq!(sent.len(), 1, "{sent:#?}");
+    let (name, texts, _) = template_parts(&sent[0]);
+    assert_eq!(name, "aduan_baru_petugas");
+    assert_eq!(texts.first().map(String::as_str), Some(ticket.as_str()));
+    let all = texts.join(" ");
+    assert!(!all.contains("berlubang"), "no description: {all}");
+    assert!(!all.contains(SARI.number), "no citizen number: {all}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1307,7 +1367,17 @@ async fn the_lambda_handler_defers_a_night_task_and_reports_it_failed() {
         .receive(10, Duration::from_secs(60))
         .await
         .expect("receive");
-    assert_eq!(deliveries.len(), 2, "the submission and the status change");
+    assert_eq!(
+        deliveries.len(),
+        3,
+        "the submission, the operators' message and the status change"
+    );
+    let operators = deliveries
+        .iter()
+        .find(|d| d.body.contains("operators_new_complaint"))
+        .expect("operators task");
+    // No operator numbers here: nothing to hold for the morning.
+    queue.delete(&operators.receipt).await.expect("delete");
     let status = deliveries
         .iter()
         .find(|d| d.body.contains("status_changed"))

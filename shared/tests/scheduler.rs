@@ -450,6 +450,7 @@ impl Rig {
         let app = &self.harness.app;
         ComplaintWorker {
             stores: ComplaintWorkerStores::from_store(app.store.clone()),
+            operators: Default::default(),
             sender: Arc::new(ReliableSender::new(
                 Arc::new(SimulatorOutbox::new(app.db.clone(), clock.clone())),
                 app.store.clone(),

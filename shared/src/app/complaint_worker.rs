@@ -16,6 +16,7 @@ use tracing::{info, info_span, warn, Instrument};
 use crate::{
     app::{
         complaint_media::{copy_photo, MediaCopy},
+        scheduler::{send_operator_template, OperatorDirectory},
         sender::{window, Fallback, ReliableSender, SendOutcome, SenderError},
         tasks::Task,
         worker::WorkerError,
@@ -101,6 +102,8 @@ pub struct ComplaintWorkerSettings {
 
 pub struct ComplaintWorker {
     pub stores: ComplaintWorkerStores,
+    /// The OPDs' operator numbers for new-complaint messages (empty: dashboard alert only).
+    pub operators: OperatorDirectory,
     pub sender: Arc<ReliableSender>,
     pub media: Arc<dyn MediaSource>,
     pub blobs: Arc<dyn BlobStore>,
@@ -143,6 +146,9 @@ impl ComplaintWorker {
         let final_attempt = item.receive_count >= self.settings.max_receives.saturating_sub(1);
         let outcome = match &task {
             Task::ComplaintSubmitted { ticket } => self.submitted(ticket).await?,
+            Task::OperatorsNewComplaint { ticket } => {
+                self.operators_new_complaint(&task, ticket).await?
+            }
             Task::CopyMedia { ticket, media_id } => {
                 self.copy_media(&task, ticket, media_id, final_attempt)
                     .await?
@@ -214,6 +220,48 @@ impl ComplaintWorker {
             .await?;
         }
         Ok(TaskOutcome::Done)
+    }
+
+    /// The OPD's configured operator numbers get the `aduan_baru_petugas` template (ticket,
+    /// category, deadline: nothing personal), held in the quiet hours like every message.
+    async fn operators_new_complaint(
+        &self,
+        task: &Task,
+        ticket: &str,
+    ) -> Result<TaskOutcome, WorkerError> {
+        let Some(complaint) = self.complaint(ticket).await? else {
+            return Ok(TaskOutcome::Done);
+        };
+        let numbers = self.operators.0.get(&complaint.opd_id).cloned();
+        let Some(numbers) = numbers.filter(|n| !n.is_empty()) else {
+            return Ok(TaskOutcome::Done);
+        };
+        if let Some(at) = notify::not_before(self.clock.now_ms(), false) {
+            return Ok(TaskOutcome::Defer(at));
+        }
+        let content = self.content().await?;
+        let notice = notify::operator_new_complaint_notice(&complaint, &content);
+        let mut failed = false;
+        for number in numbers {
+            if let Err(error) = send_operator_template(
+                &self.sender,
+                &number,
+                &notice.template,
+                "opd-new",
+                &task.id(),
+            )
+            .await
+            {
+                warn!(%error, %ticket, "new-complaint message to an operator not sent");
+                failed = true;
+            }
+        }
+        // Numbers already served are not messaged again (outbox ids); the others retry.
+        Ok(if failed {
+            TaskOutcome::Retry
+        } else {
+            TaskOutcome::Done
+        })
     }
 
     /// The complaint with its duplicate link, and the original to offer. A link already

@@ -152,6 +152,7 @@ pub async fn complaint_worker_from_env() -> Result<(ComplaintWorker, SqsQueue), 
     let tasks = base.queue(config::PROLINK_TASKS_QUEUE_URL)?;
     let worker = ComplaintWorker {
         stores: ComplaintWorkerStores::from_store(base.store.clone()),
+        operators: OperatorDirectory::parse(env_opt(config::PROLINK_OPERATOR_CONTACTS).as_deref())?,
         sender: base.sender()?,
         media: Arc::new(GraphMediaSource::from_config(
             &graph_config()?,

@@ -303,8 +303,11 @@ pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Lo
         retention_days,
         ..SendPolicy::default()
     };
+    let operators = OperatorDirectory::parse(env_opt(config::PROLINK_OPERATOR_CONTACTS).as_deref())
+        .map_err(|error| anyhow::anyhow!(error))?;
     let complaint_worker = Arc::new(ComplaintWorker {
         stores: ComplaintWorkerStores::from_store(store.clone()),
+        operators: operators.clone(),
         sender: Arc::new(ReliableSender::new(
             messenger.clone(),
             store.clone(),
@@ -325,8 +328,6 @@ pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Lo
             retention_days,
         },
     });
-    let operators = OperatorDirectory::parse(env_opt(config::PROLINK_OPERATOR_CONTACTS).as_deref())
-        .map_err(|error| anyhow::anyhow!(error))?;
     let scheduler = Arc::new(Scheduler {
         complaints: store.clone(),
         signals: store.clone(),

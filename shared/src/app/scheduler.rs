@@ -378,40 +378,44 @@ impl Scheduler {
         };
         let notice = notify::operator_sla_notice(complaint, action, content);
         for number in self.operators.recipients(&complaint.opd_id, action) {
-            // The approved template straight away: operators do not write to the bot, so
-            // their 24-hour window is closed and a free-form attempt would only cost two
-            // more outbox writes before the same template.
-            let address = ReplyAddress::Phone(number.clone());
-            let body = match outbound::template(&address, &notice.template) {
-                Ok(body) => body,
-                Err(error) => {
-                    warn!(%error, "operator reminder refused by the outbound builder");
-                    continue;
-                }
-            };
-            let digest = hex::encode(sha2::Sha256::digest(
-                format!("{}#{event_id}#{number}", complaint.ticket).as_bytes(),
-            ));
-            let outbox_id = format!("sla.{}", digest.get(..32).unwrap_or_default());
-            let outcome = sender
-                .send(
-                    &format!("operator:{number}"),
-                    Window::Closed,
-                    OutboundMessage { outbox_id, body },
-                    None,
-                )
-                .await;
-            match outcome {
-                Ok(
-                    SendOutcome::Sent { .. }
-                    | SendOutcome::SentAsTemplate { .. }
-                    | SendOutcome::AlreadyHandled { .. },
-                ) => {}
-                Ok(outcome) => warn!(?outcome, "operator reminder not delivered"),
-                Err(error) => {
-                    warn!(%error, ticket = %complaint.ticket, "operator reminder not sent")
-                }
+            let cause = format!("{}#{event_id}", complaint.ticket);
+            if let Err(error) =
+                send_operator_template(sender, &number, &notice.template, "sla", &cause).await
+            {
+                warn!(%error, ticket = %complaint.ticket, "operator reminder not sent");
             }
         }
+    }
+}
+
+/// Sends an approved template to one operator's number through the outbox, its id derived
+/// from `cause` and the number (a repeat sends nothing). Straight away as a template:
+/// operators do not write to the bot, so their 24-hour window is closed and a free-form
+/// attempt would only cost more outbox writes before the same template.
+pub async fn send_operator_template(
+    sender: &ReliableSender,
+    number: &str,
+    template: &crate::whatsapp::outbound::Template,
+    prefix: &str,
+    cause: &str,
+) -> Result<(), String> {
+    let address = ReplyAddress::Phone(number.to_string());
+    let body = outbound::template(&address, template).map_err(|error| error.to_string())?;
+    let digest = hex::encode(sha2::Sha256::digest(format!("{cause}#{number}").as_bytes()));
+    let outbox_id = format!("{prefix}.{}", digest.get(..32).unwrap_or_default());
+    let outcome = sender
+        .send(
+            &format!("operator:{number}"),
+            Window::Closed,
+            OutboundMessage { outbox_id, body },
+            None,
+        )
+        .await
+        .map_err(|error| error.to_string())?;
+    match outcome {
+        SendOutcome::Sent { .. }
+        | SendOutcome::SentAsTemplate { .. }
+        | SendOutcome::AlreadyHandled { .. } => Ok(()),
+        other => Err(format!("not delivered: {other:?}")),
     }
 }

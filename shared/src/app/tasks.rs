@@ -13,6 +13,9 @@ use crate::{domain::complaint::Complaint, ports::OutgoingMessage};
 pub enum Task {
     /// A new complaint: route it to its OPD (alert the operators) and look for a duplicate.
     ComplaintSubmitted { ticket: String },
+    /// WhatsApp the OPD's configured operator numbers about a new complaint (its own task so
+    /// that the quiet hours can hold it without holding the citizen's duplicate offer).
+    OperatorsNewComplaint { ticket: String },
     /// Copy one photo from WhatsApp to private storage before Meta's media id expires.
     CopyMedia { ticket: String, media_id: String },
     /// A public change by an operator or the scheduler: tell the reporter and followers.
@@ -26,6 +29,7 @@ impl Task {
     pub fn ticket(&self) -> &str {
         match self {
             Task::ComplaintSubmitted { ticket }
+            | Task::OperatorsNewComplaint { ticket }
             | Task::CopyMedia { ticket, .. }
             | Task::StatusChanged { ticket, .. }
             | Task::CitizenUpdate { ticket, .. } => ticket,
@@ -36,6 +40,7 @@ impl Task {
     pub fn id(&self) -> String {
         match self {
             Task::ComplaintSubmitted { ticket } => format!("submitted.{ticket}"),
+            Task::OperatorsNewComplaint { ticket } => format!("operators.{ticket}"),
             Task::CopyMedia { ticket, media_id } => format!("media.{ticket}.{media_id}"),
             Task::StatusChanged { ticket, event_id } => format!("status.{ticket}.{event_id}"),
             Task::CitizenUpdate { ticket, event_id } => format!("citizen.{ticket}.{event_id}"),
@@ -68,6 +73,9 @@ impl Task {
         let mut tasks = Vec::new();
         if created {
             tasks.push(Task::ComplaintSubmitted {
+                ticket: ticket.clone(),
+            });
+            tasks.push(Task::OperatorsNewComplaint {
                 ticket: ticket.clone(),
             });
         } else if let Some(last) = complaint

@@ -103,12 +103,20 @@ pub const OPERATOR_SLA_TEMPLATE: TemplateSpec = TemplateSpec {
     quick_replies: &[],
 };
 
+/// `aduan_baru_petugas` (to the OPD's operators): ticket, OPD, category, response deadline.
+pub const OPERATOR_NEW_TEMPLATE: TemplateSpec = TemplateSpec {
+    name: "aduan_baru_petugas",
+    body_params: &[TICKET_MAX, 60, 100, 60],
+    quick_replies: &[],
+};
+
 const SPECS: &[TemplateSpec] = &[
     STATUS_TEMPLATE,
     RESOLVED_TEMPLATE,
     RESEND_PHOTO_TEMPLATE,
     PROGRESS_TEMPLATE,
     OPERATOR_SLA_TEMPLATE,
+    OPERATOR_NEW_TEMPLATE,
 ];
 const NAMES: &[&str] = &[
     STATUS_TEMPLATE.name,
@@ -116,6 +124,7 @@ const NAMES: &[&str] = &[
     RESEND_PHOTO_TEMPLATE.name,
     PROGRESS_TEMPLATE.name,
     OPERATOR_SLA_TEMPLATE.name,
+    OPERATOR_NEW_TEMPLATE.name,
 ];
 
 /// Every template this module fills; each must be approved under this name.
@@ -280,6 +289,35 @@ pub fn operator_sla_notice(
         template: fill(
             &OPERATOR_SLA_TEMPLATE,
             &[ticket, &category, &what, &deadline_text],
+            ticket,
+        ),
+        text,
+    }
+}
+
+/// The WhatsApp the OPD's operators get for a new complaint: ticket, category and deadline
+/// only — no description, no reporter, no place (those are on the dashboard, for those
+/// allowed to see them).
+pub fn operator_new_complaint_notice(
+    complaint: &Complaint,
+    content: &ContentBundle,
+) -> OperatorNotice {
+    let ticket = complaint.ticket.as_str();
+    let opd = opd_short_name(complaint, content);
+    let category = category_name(complaint, content);
+    let deadline = complaint
+        .deadlines
+        .response_date
+        .map(calendar::format_date_id)
+        .unwrap_or_else(|| "-".to_string());
+    let text = format!(
+        "📥 Aduan baru {ticket} untuk {opd} ({category}).\nTenggat tanggapan: {deadline}. \
+         Tindak lanjuti dari dasbor PROLINK SAKTI."
+    );
+    OperatorNotice {
+        template: fill(
+            &OPERATOR_NEW_TEMPLATE,
+            &[ticket, &opd, &category, &deadline],
             ticket,
         ),
         text,
