@@ -16,6 +16,7 @@ use tracing::{info, info_span, warn, Instrument};
 use crate::{
     app::{
         complaint_media::{copy_photo, MediaCopy},
+        content_cache::{CachedContent, CONTENT_REFRESH},
         scheduler::{send_operator_template, OperatorDirectory},
         sender::{window, Fallback, ReliableSender, SendOutcome, SenderError},
         tasks::Task,
@@ -88,7 +89,7 @@ impl ComplaintWorkerStores {
             complaints: store.clone(),
             citizens: store.clone(),
             signals: store.clone(),
-            content: store,
+            content: Arc::new(CachedContent::new(store, CONTENT_REFRESH)),
         }
     }
 }
@@ -560,12 +561,7 @@ pub async fn change_status(
     complaint: &Complaint,
     change: complaint::Change,
 ) -> Result<Complaint, ChangeError> {
-    let rules = complaint::Rules {
-        sla: content
-            .category(&complaint.category_id)
-            .map_or(complaint::Sla::FALLBACK, complaint::Sla::from),
-        holidays: &content.holidays,
-    };
+    let rules = complaint::Rules::for_category(content, &complaint.category_id);
     let task = Task::StatusChanged {
         ticket: complaint.ticket.clone(),
         event_id: change.event_id.clone(),

@@ -3,6 +3,7 @@
 pub mod answering;
 pub mod complaint_media;
 pub mod complaint_worker;
+pub mod content_cache;
 pub mod content_import;
 pub mod lambda;
 pub mod local;

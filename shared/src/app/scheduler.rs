@@ -71,7 +71,7 @@ use crate::{
         complaint::{
             self, notify,
             sla::{self, SlaAction},
-            Complaint, Rules, Sla,
+            Complaint, Rules,
         },
         content::ContentBundle,
     },
@@ -242,12 +242,7 @@ impl Scheduler {
         now: i64,
         content: &ContentBundle,
     ) -> Result<Handled, PortError> {
-        let rules = Rules {
-            sla: content
-                .category(&complaint.category_id)
-                .map_or(Sla::FALLBACK, Sla::from),
-            holidays: &content.holidays,
-        };
+        let rules = Rules::for_category(content, &complaint.category_id);
         let opd_name = content
             .opd(&complaint.opd_id)
             .map_or_else(|| complaint.opd_id.clone(), |o| o.name.clone());

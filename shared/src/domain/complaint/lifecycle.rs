@@ -7,7 +7,7 @@ use super::{
     schedule::{schedule, Sla},
     sla,
 };
-use crate::domain::content::HolidayCalendar;
+use crate::domain::content::{ContentBundle, HolidayCalendar};
 
 use ActorKind::{Citizen, Operator, System};
 use Status::*;
@@ -146,6 +146,19 @@ pub struct Change {
 pub struct Rules<'a> {
     pub sla: Sla,
     pub holidays: &'a HolidayCalendar,
+}
+
+impl<'a> Rules<'a> {
+    /// The rules of a category from the content; a category that has left the content since
+    /// the complaint was submitted falls back to [`Sla::FALLBACK`].
+    pub fn for_category(content: &'a ContentBundle, category_id: &str) -> Rules<'a> {
+        Rules {
+            sla: content
+                .category(category_id)
+                .map_or(Sla::FALLBACK, Sla::from),
+            holidays: &content.holidays,
+        }
+    }
 }
 
 /// Whether the citizen may still withdraw (`dicabut`): never once it has been processed.

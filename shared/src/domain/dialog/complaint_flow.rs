@@ -144,14 +144,7 @@ fn phrase_in(text: &str, list: &[&str]) -> bool {
 
 impl TurnBuilder<'_, '_> {
     pub(super) fn rules_for(&self, category_id: &str) -> Rules<'_> {
-        let sla = self
-            .content()
-            .category(category_id)
-            .map_or(Sla::FALLBACK, Sla::from);
-        Rules {
-            sla,
-            holidays: &self.content().holidays,
-        }
+        Rules::for_category(self.content(), category_id)
     }
 
     pub(super) fn own_complaint(&self, ticket: &str) -> Option<&Complaint> {
