@@ -29,6 +29,9 @@ pub const PROLINK_RETENTION_DAYS: &str = "PROLINK_RETENTION_DAYS";
 /// Whether FAQ/service entries still marked `"verified": false` are answered (with a note)
 /// or replaced by a referral to the responsible OPD. On by default locally, off in production.
 pub const PROLINK_SHOW_UNVERIFIED: &str = "PROLINK_SHOW_UNVERIFIED";
+/// Dialog worker only: the Bedrock model id or inference profile that rewords FAQ answers
+/// (the optional generative step). Unset or empty: off, every answer is sent as written.
+pub const PROLINK_REPHRASE_MODEL_ID: &str = "PROLINK_REPHRASE_MODEL_ID";
 
 pub const DEFAULT_API_VERSION: &str = "v25.0";
 pub const DEFAULT_GRAPH_URL: &str = "https://graph.facebook.com";
@@ -57,6 +60,7 @@ pub fn lambda_environment(function: &str) -> &'static [&'static str] {
             PROLINK_TASKS_QUEUE_URL,
             PROLINK_RETENTION_DAYS,
             PROLINK_SHOW_UNVERIFIED,
+            PROLINK_REPHRASE_MODEL_ID,
         ],
         "complaint-worker" => &[
             WHATSAPP_SECRET_ARN,

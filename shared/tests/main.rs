@@ -12,6 +12,7 @@ mod lambda;
 mod media;
 mod nlp;
 mod notify;
+mod rephrase;
 mod scheduler;
 mod sender;
 mod simulator;

@@ -9,6 +9,7 @@ use tracing::{error, info};
 use crate::{
     adapters::{
         aws::{
+            bedrock::BedrockRephraser,
             dynamo::DynamoStore,
             s3::S3BlobStore,
             secrets::{aws_sdk_config, SecretsManagerProvider},
@@ -124,7 +125,7 @@ pub async fn run_webhook() -> Result<(), LambdaError> {
 pub async fn dialog_worker_from_env() -> Result<DialogWorker, LambdaError> {
     let base = aws_base().await?;
     let tasks = base.queue(config::PROLINK_TASKS_QUEUE_URL)?;
-    Ok(DialogWorker::new(
+    let worker = DialogWorker::new(
         WorkerStores::from_store(base.store.clone()),
         base.messenger()?,
         base.clock.clone(),
@@ -133,7 +134,14 @@ pub async fn dialog_worker_from_env() -> Result<DialogWorker, LambdaError> {
             config::flag(config::PROLINK_SHOW_UNVERIFIED, false),
         ),
     )
-    .with_tasks(Arc::new(tasks)))
+    .with_tasks(Arc::new(tasks));
+    Ok(match env_opt(config::PROLINK_REPHRASE_MODEL_ID) {
+        Some(model_id) => {
+            info!(%model_id, "FAQ answers are reworded with Amazon Bedrock");
+            worker.with_rephraser(Arc::new(BedrockRephraser::new(&base.sdk, model_id.trim())))
+        }
+        None => worker,
+    })
 }
 
 fn graph_config() -> Result<GraphConfig, LambdaError> {

@@ -29,8 +29,11 @@ use crate::{
         citizen::CitizenRef,
         complaint::{find_ticket, Complaint},
         content::ContentBundle,
-        dialog::{self, Answerer, ComplaintOp, DialogEnv, Session, Turn},
-        nlp::{Engine, KnowledgeBase},
+        dialog::{self, Answerer, ComplaintOp, DialogEnv, Reply, Session, Turn},
+        nlp::{
+            rephrase::{rephrase_or_verbatim, rephrased_message, Rephraser},
+            Engine, KnowledgeBase,
+        },
     },
     ports::{
         CitizenProfile, CitizenStore, Clock, ComplaintStore, ContentStore, DedupStore, Delivery,
@@ -164,6 +167,9 @@ pub struct DialogWorker {
     /// Where complaint tasks go (media copy, OPD alerts, duplicate check). `None` only in
     /// tests that do not look at them.
     pub tasks: Option<Arc<dyn Queue>>,
+    /// The optional generative step (`PROLINK_REPHRASE_MODEL_ID`): rewords FAQ answers to
+    /// typed questions. `None` (the default) sends every answer as written.
+    pub rephraser: Option<Arc<dyn Rephraser>>,
     content: RwLock<Option<Arc<LoadedContent>>>,
 }
 
@@ -230,6 +236,7 @@ impl DialogWorker {
             clock,
             settings,
             tasks: None,
+            rephraser: None,
             content: RwLock::new(None),
         }
     }
@@ -237,6 +244,13 @@ impl DialogWorker {
     /// Complaint changes put their follow-up work on `tasks`.
     pub fn with_tasks(mut self, tasks: Arc<dyn Queue>) -> DialogWorker {
         self.tasks = Some(tasks);
+        self
+    }
+
+    /// FAQ answers to typed questions go through `rephraser` first (see
+    /// [`DialogWorker::rephrase`]).
+    pub fn with_rephraser(mut self, rephraser: Arc<dyn Rephraser>) -> DialogWorker {
+        self.rephraser = Some(rephraser);
         self
     }
 
@@ -487,6 +501,7 @@ impl DialogWorker {
                 };
                 self.warn_calendar_gaps(&turn, &key).await?;
                 self.enqueue_complaint_tasks(&turn.complaint_ops).await?;
+                let turn = self.rephrase(turn, citizen).await;
                 self.apply_turn(&key, citizen, message, sent_at_ms, stored_session, turn)
                     .await?
             }
@@ -614,6 +629,41 @@ impl DialogWorker {
             queue.send_batch(&messages).await?;
         }
         Ok(())
+    }
+
+    /// The optional generative step: the turn's FAQ answer reworded by the model when one is
+    /// configured and its output passes the guard, with a note telling the citizen so. Runs
+    /// before the session is saved, so a redelivery re-sends the same words instead of
+    /// asking the model again. Any failure leaves the verbatim answer in place.
+    async fn rephrase(&self, mut turn: Turn, citizen: &CitizenRef) -> Turn {
+        let (Some(model), Some(candidate)) = (self.rephraser.as_deref(), turn.rephrase.take())
+        else {
+            return turn;
+        };
+        let Some(verbatim) = candidate.passages.first().map(|p| p.text.clone()) else {
+            return turn;
+        };
+        if turn.replies.get(candidate.reply) != Some(&Reply::Text(verbatim.clone())) {
+            warn!("rephrase candidate does not point at its answer; sent as written");
+            return turn;
+        }
+        let text = rephrase_or_verbatim(
+            Some(model),
+            &candidate.question_masked,
+            &candidate.passages,
+            &verbatim,
+        )
+        .await;
+        if text == verbatim {
+            return turn;
+        }
+        let reworded = Reply::Text(rephrased_message(&text, &candidate.passages));
+        if reworded.build(&citizen.reply_address()).is_err() {
+            warn!("rephrased answer does not fit one WhatsApp message; sent as written");
+            return turn;
+        }
+        turn.replies[candidate.reply] = reworded;
+        turn
     }
 
     /// An outdated holiday table must be noticed before a deadline depends on it.

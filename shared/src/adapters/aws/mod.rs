@@ -1,5 +1,7 @@
-//! AWS adapters: DynamoDB single table, SQS FIFO queue, Secrets Manager.
+//! AWS adapters: DynamoDB single table, SQS FIFO queue, Secrets Manager, Bedrock (optional
+//! rephrasing).
 
+pub mod bedrock;
 pub mod dynamo;
 mod dynamo_complaint;
 mod dynamo_content;

@@ -20,7 +20,7 @@ use crate::{
             service_card_policy, show_unverified_policy, ContentBundle, Faq, ListKey, ListPage,
             MenuAction, RowTarget,
         },
-        nlp::text::mask_pii,
+        nlp::{rephrase::SourcePassage, text::mask_pii},
     },
     ports::CitizenProfile,
     whatsapp::{
@@ -58,6 +58,26 @@ pub struct Unanswered {
     pub candidates: Vec<(String, f64)>,
 }
 
+/// A reply that answers the citizen's own typed question with a verified FAQ entry: the one
+/// kind of reply the optional generative step (`domain::nlp::rephrase`) may reword. Menu and
+/// button picks, services, complaints and emergencies never get one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RephraseCandidate {
+    /// Index in [`Turn::replies`] of the answer, a [`Reply::Text`] equal to the first
+    /// passage's text.
+    pub reply: usize,
+    /// The citizen's question with NIK, phone numbers, other long numbers and e-mails masked:
+    /// the only part of the conversation that may leave for the model.
+    pub question_masked: String,
+    /// The chosen entry's answer first, then up to [`MAX_EXTRA_PASSAGES`] other verified
+    /// entries the engine ranked next.
+    pub passages: Vec<SourcePassage>,
+}
+
+/// Runner-up entries given to the model besides the chosen one: enough to cover a question
+/// that spans two entries, few enough to keep the prompt (cost, latency) small.
+pub const MAX_EXTRA_PASSAGES: usize = 2;
+
 /// The outcome of one message.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Turn {
@@ -77,6 +97,9 @@ pub struct Turn {
     pub complaint_ops: Vec<ComplaintOp>,
     /// The holiday table did not cover a year a deadline crosses: warn the operators.
     pub calendar_gaps: Vec<CoverageGap>,
+    /// A FAQ answer the worker may have rephrased when a rephraser is configured; without
+    /// one it changes nothing.
+    pub rephrase: Option<RephraseCandidate>,
 }
 
 /// Handles one inbound message. Pure: the caller loads the session and profile, passes the
@@ -94,6 +117,7 @@ pub fn handle_message(
         citizen,
         message_id: message.id.clone(),
         offered: Vec::new(),
+        typed: matches!(message.content, MessageContent::Text(_)),
         turn: Turn {
             session,
             profile,
@@ -104,11 +128,18 @@ pub fn handle_message(
             accepted_suggestion: None,
             complaint_ops: Vec::new(),
             calendar_gaps: Vec::new(),
+            rephrase: None,
         },
     };
     turn.handle(message);
     let mut out = turn.turn;
+    let count = out.replies.len();
     out.replies = ensure_sendable(out.replies);
+    if out.replies.len() != count {
+        // A reply was split to fit WhatsApp's limits: the candidate's index no longer points
+        // at its answer, and an answer that long is not one to reword anyway.
+        out.rephrase = None;
+    }
     out
 }
 
@@ -130,6 +161,9 @@ pub(super) struct TurnBuilder<'e, 'a> {
     pub(super) message_id: String,
     /// The suggestions of the previous turn.
     pub(super) offered: Vec<String>,
+    /// The message is text the citizen typed (not a button, a list pick or a template's
+    /// quick reply).
+    pub(super) typed: bool,
     pub(super) turn: Turn,
 }
 
@@ -389,7 +423,8 @@ impl TurnBuilder<'_, '_> {
             Decision::Answer => match (answered.kind, answered.id.clone()) {
                 (AnswerKind::Emergency, _) => self.emergency(&answered.alternatives),
                 (AnswerKind::Faq, Some(id)) if self.content().faq(&id).is_some() => {
-                    self.show_faq(&id)
+                    self.show_faq(&id);
+                    self.offer_rephrase(text, &id, &answered.alternatives);
                 }
                 (AnswerKind::Service, Some(id)) if self.content().service(&id).is_some() => {
                     self.show_service(&id)
@@ -411,6 +446,50 @@ impl TurnBuilder<'_, '_> {
         };
         let text = show_unverified_policy(faq, &self.content().opds, self.env.show_unverified);
         self.text(text);
+    }
+
+    /// Marks the FAQ answer just given to a typed question as the turn's
+    /// [`RephraseCandidate`]. Only verified entries qualify (an unverified one carries a note
+    /// or a referral that must stay as written), and never the emergency entries.
+    fn offer_rephrase(&mut self, question: &str, id: &str, alternatives: &[String]) {
+        if !self.typed {
+            return;
+        }
+        let content = self.env.content;
+        let usable = |faq: &&Faq| faq.verified && faq.category != "darurat";
+        let Some(chosen) = content.faq(id).filter(usable) else {
+            return;
+        };
+        let Some(reply) = self.turn.replies.len().checked_sub(1) else {
+            return;
+        };
+        if self.turn.replies[reply] != Reply::Text(chosen.answer.clone()) {
+            return;
+        }
+        let mut passages = vec![SourcePassage {
+            id: chosen.id.clone(),
+            text: chosen.answer.clone(),
+        }];
+        for faq in alternatives
+            .iter()
+            .filter_map(|alt| content.faq(alt))
+            .filter(usable)
+        {
+            if passages.len() > MAX_EXTRA_PASSAGES {
+                break;
+            }
+            if passages.iter().all(|p| p.id != faq.id) {
+                passages.push(SourcePassage {
+                    id: faq.id.clone(),
+                    text: faq.answer.clone(),
+                });
+            }
+        }
+        self.turn.rephrase = Some(RephraseCandidate {
+            reply,
+            question_masked: mask_pii(question),
+            passages,
+        });
     }
 
     fn show_service(&mut self, id: &str) {

@@ -21,7 +21,9 @@
 //! 6. While choosing topics, a typed topic name toggles it and `selesai` ends the choice.
 //! 7. Other text goes to the [`Answerer`]: answer, "Apakah maksud Anda …" (top 3) or a
 //!    fallback with *Menu Utama* / *Bicara ke Petugas*; the last two are
-//!    [`Turn::unanswered`], PII-masked.
+//!    [`Turn::unanswered`], PII-masked. A verified FAQ answer to a typed question is marked
+//!    as [`Turn::rephrase`], which the worker may reword when the optional generative step is
+//!    on (`domain::nlp::rephrase`).
 //! 8. Emergencies answer with 112 and the relevant numbers at once and stop any flow.
 //! 9. Photos, videos and locations outside a complaint form get an acknowledgement and a
 //!    *Buat Aduan* button; stickers, voice notes and other types a polite note of what the
@@ -51,7 +53,10 @@ pub mod texts;
 
 pub use answer::{AnswerKind, Answered, Answerer, Decision};
 pub use complaint_flow::ComplaintOp;
-pub use engine::{hand_back, hand_back_notice, handle_message, DialogEnv, Turn, Unanswered};
+pub use engine::{
+    hand_back, hand_back_notice, handle_message, DialogEnv, RephraseCandidate, Turn, Unanswered,
+    MAX_EXTRA_PASSAGES,
+};
 pub use session::{
     AttachWindow, ComplaintDraft, DraftStep, Flow, Handoff, Session, HANDOFF_TTL_MS, SESSION_TTL_MS,
 };

@@ -57,6 +57,45 @@ pub enum GuardViolation {
     Empty,
 }
 
+impl GuardViolation {
+    /// The kind of violation without the offending text, for logs: the model may have echoed
+    /// something of the citizen's question.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            GuardViolation::NoCitation => "no_citation",
+            GuardViolation::UnknownCitation(_) => "unknown_citation",
+            GuardViolation::Number(_) => "number",
+            GuardViolation::Url(_) => "url",
+            GuardViolation::DateWord(_) => "date_word",
+            GuardViolation::Empty => "empty",
+        }
+    }
+}
+
+/// Told to the citizen under every rephrased answer: the wording is the machine's, the facts
+/// are the official entry's, and the menu is one word away.
+pub const SUMMARY_NOTE: &str =
+    "_Ringkasan otomatis dari informasi resmi; balas MENU untuk pilihan lain._";
+
+/// The message a citizen gets for a rephrased answer: the text without the passage ids the
+/// model may have quoted inline (they mean nothing to a citizen), then [`SUMMARY_NOTE`].
+pub fn rephrased_message(text: &str, passages: &[SourcePassage]) -> String {
+    let mut cleaned = text.to_string();
+    for p in passages {
+        let quoted_forms = [
+            format!(" [{}]", p.id),
+            format!("[{}]", p.id),
+            format!(" ({})", p.id),
+            format!("({})", p.id),
+        ];
+        for quoted in quoted_forms {
+            cleaned = cleaned.replace(&quoted, "");
+        }
+    }
+    let lines: Vec<&str> = cleaned.lines().map(str::trim_end).collect();
+    format!("{}\n\n{SUMMARY_NOTE}", lines.join("\n").trim())
+}
+
 const MONTHS: [&str; 24] = [
     "januari",
     "februari",
@@ -237,7 +276,10 @@ pub async fn rephrase_or_verbatim(
         Ok(out) => match guard(&out, passages) {
             Ok(()) => out.text,
             Err(violation) => {
-                tracing::warn!(%violation, "rephrased answer rejected, using the verbatim answer");
+                tracing::warn!(
+                    violation = violation.kind(),
+                    "rephrased answer rejected, using the verbatim answer"
+                );
                 verbatim.to_string()
             }
         },
@@ -297,5 +339,17 @@ mod tests {
         );
         assert_eq!(numbers("(0335) 4438894"), ["0335", "4438894"]);
         assert_eq!(numbers("0335 4438894"), ["03354438894"]);
+    }
+
+    #[test]
+    fn rephrased_message_drops_quoted_ids_and_adds_the_note() {
+        let passages = [SourcePassage {
+            id: "faq.ktp".to_string(),
+            text: "Bawa KK.".to_string(),
+        }];
+        assert_eq!(
+            rephrased_message("Cukup bawa KK [faq.ktp].  \nGratis (faq.ktp)", &passages),
+            format!("Cukup bawa KK.\nGratis\n\n{SUMMARY_NOTE}")
+        );
     }
 }
