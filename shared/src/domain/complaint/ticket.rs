@@ -39,6 +39,14 @@ pub fn is_crockford(c: char) -> bool {
 /// Finds a ticket id (`PS-` + 6 Crockford base32 characters; any case; the dash may be
 /// missing or be a space) and returns it normalised (`PS-7K3QX9`).
 pub fn find_ticket(text: &str) -> Option<String> {
+    // Every free-text message passes here first: most have no "ps" at all and need no copy.
+    let has_prefix = text
+        .as_bytes()
+        .windows(2)
+        .any(|w| w[0].eq_ignore_ascii_case(&b'p') && w[1].eq_ignore_ascii_case(&b's'));
+    if !has_prefix {
+        return None;
+    }
     let upper: Vec<char> = text.to_uppercase().chars().collect();
     let n = upper.len();
     let mut i = 0;

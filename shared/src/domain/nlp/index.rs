@@ -26,9 +26,10 @@ pub enum DocKind {
 
 #[derive(Debug, Clone)]
 pub struct DocInfo {
-    pub id: String,
+    /// Shared, not copied: every message hands the ids of its ten best documents around.
+    pub id: std::sync::Arc<str>,
     pub kind: DocKind,
-    pub category: String,
+    pub category: std::sync::Arc<str>,
 }
 
 /// One passage of a document: its content words (normalised, stopwords removed), their
@@ -71,7 +72,8 @@ pub struct Index {
     /// BM25 length normaliser of each document (`1 − B + B·len/avg`), computed once instead
     /// of once per posting.
     doc_norm: Vec<f64>,
-    passage_doc: Vec<u32>,
+    /// Passages of document `d`: `doc_passages[d]..doc_passages[d + 1]` (CSR layout).
+    doc_passages: Vec<u32>,
     gram_ids: FastMap<u32, u32>,
     /// Trigram postings in one contiguous array (CSR layout: `gram_offsets[id]..[id + 1]`),
     /// so a query walks memory linearly instead of chasing one allocation per trigram.
@@ -117,7 +119,6 @@ pub fn trigrams<S: AsRef<str>>(words: &[S]) -> Vec<(u32, u32)> {
 struct DocAcc {
     bm25: f64,
     covered: f64,
-    ngram: f64,
     matched: u16,
 }
 
@@ -128,12 +129,35 @@ struct Scratch {
     docs: Vec<DocAcc>,
     /// Trigram dot product per passage, zero where no query trigram hit.
     dots: Vec<f32>,
-    /// Passages whose dot product became non-zero, in first-hit order.
-    touched: Vec<u32>,
 }
 
 thread_local! {
     static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
+
+/// The `k` best documents seen so far, best first, kept by insertion: `k` is small (the
+/// decision looks at ten candidates) and most documents fall below the last place at once.
+struct TopK<'a, F> {
+    k: usize,
+    best: Vec<(f64, DocScore)>,
+    before: &'a F,
+}
+
+impl<'a, F: Fn(&(f64, DocScore), &(f64, DocScore)) -> std::cmp::Ordering> TopK<'a, F> {
+    fn offer(&mut self, entry: (f64, DocScore)) {
+        use std::cmp::Ordering::Less;
+        if self.best.len() == self.k {
+            match self.best.last() {
+                Some(last) if (self.before)(&entry, last) == Less => {}
+                _ => return,
+            }
+            self.best.pop();
+        }
+        let at = self
+            .best
+            .partition_point(|e| (self.before)(e, &entry) == Less);
+        self.best.insert(at, entry);
+    }
 }
 
 impl Index {
@@ -142,6 +166,7 @@ impl Index {
         let mut passage_grams: Vec<Vec<(u32, u32)>> = Vec::new();
         let mut gram_df: FastMap<u32, u32> = FastMap::default();
         let mut term_df: Vec<u32> = Vec::new();
+        index.doc_passages.push(0);
         for (doc, input) in inputs.into_iter().enumerate() {
             let mut tf: FastMap<u32, f64> = FastMap::default();
             let mut len = 0.0;
@@ -163,7 +188,6 @@ impl Index {
                 for (g, _) in &grams {
                     *gram_df.entry(*g).or_insert(0) += 1;
                 }
-                index.passage_doc.push(doc as u32);
                 passage_grams.push(grams);
             }
             let mut tf: Vec<(u32, f64)> = tf.into_iter().collect();
@@ -172,6 +196,7 @@ impl Index {
                 index.postings[id as usize].push((doc as u32, f as f32));
                 term_df[id as usize] += 1;
             }
+            index.doc_passages.push(passage_grams.len() as u32);
             index.doc_len.push(len);
             index.docs.push(input.info);
         }
@@ -237,49 +262,44 @@ impl Index {
         self.term_ids.get(stem).map(|&id| self.idf[id as usize])
     }
 
-    /// Scores every document that shares a stem or a trigram with the query.
+    /// The `k` best documents for the query, by `fused` (higher first; equal scores by id),
+    /// among those that share a stem or a trigram with it.
     /// `stems`: the query's content stems with a weight each (unknown words included, they
     /// only count in the normaliser); `words`: its content words for the trigrams.
     pub fn search(
         &self,
-        stems: &[(&str, f64)],
-        words: &[&str],
-        unknown_weight: f64,
-    ) -> Vec<DocScore> {
+        query: &Query<'_>,
+        k: usize,
+        fused: impl Fn(&DocScore) -> f64,
+    ) -> Vec<(f64, DocScore)> {
         SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
-            Ok(mut scratch) => self.search_with(stems, words, unknown_weight, &mut scratch),
+            Ok(mut scratch) => self.search_with(query, k, &fused, &mut scratch),
             // Only reachable if a search ran inside a search; fresh buffers keep it correct.
-            Err(_) => self.search_with(stems, words, unknown_weight, &mut Scratch::default()),
+            Err(_) => self.search_with(query, k, &fused, &mut Scratch::default()),
         })
     }
 
     fn search_with(
         &self,
-        stems: &[(&str, f64)],
-        words: &[&str],
-        unknown_weight: f64,
+        query: &Query<'_>,
+        k: usize,
+        fused: &impl Fn(&DocScore) -> f64,
         scratch: &mut Scratch,
-    ) -> Vec<DocScore> {
+    ) -> Vec<(f64, DocScore)> {
         // Dense accumulators: a few hundred kilobytes at most even at 10 000 entries, and far
         // cheaper than a map entry per posting. They live in a per-thread scratch space:
         // allocating and freeing them for every message cost more than the scoring itself.
         let n_docs = self.docs.len();
-        let Scratch {
-            docs: acc,
-            dots,
-            touched,
-        } = scratch;
+        let Scratch { docs: acc, dots } = scratch;
         acc.clear();
         acc.resize(n_docs, DocAcc::default());
         let mut denominator = 0.0;
         let mut coverage_total = 0.0;
         let sat_typical = TYPICAL_TF * (K1 + 1.0) / (TYPICAL_TF + K1);
-        let mut seen: Vec<&str> = Vec::with_capacity(stems.len());
-        for &(stem, weight) in stems {
-            if seen.contains(&stem) {
+        for (i, &(stem, weight)) in query.stems.iter().enumerate() {
+            if query.stems[..i].iter().any(|(s, _)| *s == stem) {
                 continue;
             }
-            seen.push(stem);
             match self.term_ids.get(stem) {
                 Some(&id) => {
                     let idf = self.idf[id as usize];
@@ -296,20 +316,20 @@ impl Index {
                     }
                 }
                 None => {
-                    let idf = self.unknown_idf() * unknown_weight;
+                    let idf = self.unknown_idf() * query.unknown_weight;
                     denominator += weight * idf * sat_typical;
                     coverage_total += weight * idf;
                 }
             }
         }
-        // Trigram cosine, best passage per document.
-        let grams = trigrams(words);
+        // Trigram dot products, accumulated without a branch per posting (the passages of
+        // one index fit in the first-level cache); the cosine below scans them in order.
+        let grams = trigrams(query.words);
         let passages = self.passage_norm.len();
         let common = (passages as f64 * COMMON_GRAM_SHARE).max(COMMON_GRAM_MIN) as usize;
         let mut q_norm = 0.0;
         dots.clear();
         dots.resize(passages, 0.0);
-        touched.clear();
         for (g, count) in &grams {
             let Some(&id) = self.gram_ids.get(g) else {
                 // An unknown trigram still lengthens the query vector.
@@ -327,46 +347,66 @@ impl Index {
             }
             let wf = w as f32;
             for &(p, pw) in postings {
-                let slot = &mut dots[p as usize];
-                if *slot == 0.0 {
-                    touched.push(p);
-                }
-                *slot += wf * pw;
+                dots[p as usize] += wf * pw;
             }
         }
         let q_norm = q_norm.sqrt();
-        if q_norm > 0.0 {
-            for &p in touched.iter() {
-                let cos = f64::from(dots[p as usize]) / (q_norm * self.passage_norm[p as usize]);
-                let a = &mut acc[self.passage_doc[p as usize] as usize];
-                if cos > a.ngram {
-                    a.ngram = cos.min(1.0);
+        let normalise = |sum: f64, total: f64| {
+            if total > 0.0 {
+                (sum / total).min(1.0)
+            } else {
+                0.0
+            }
+        };
+        let before = |a: &(f64, DocScore), b: &(f64, DocScore)| {
+            b.0.total_cmp(&a.0)
+                .then_with(|| self.docs[a.1.doc].id.cmp(&self.docs[b.1.doc].id))
+        };
+        if k == 0 {
+            return Vec::new();
+        }
+        let mut top = TopK {
+            k,
+            best: Vec::with_capacity(k + 1),
+            before: &before,
+        };
+        for (d, a) in acc.iter().enumerate() {
+            // Best trigram cosine over the document's passages (they are contiguous).
+            let mut ngram: f64 = 0.0;
+            if q_norm > 0.0 {
+                let range = self.doc_passages[d] as usize..self.doc_passages[d + 1] as usize;
+                for (dot, norm) in dots[range.clone()].iter().zip(&self.passage_norm[range]) {
+                    if *dot != 0.0 {
+                        ngram = ngram.max((f64::from(*dot) / (q_norm * norm)).min(1.0));
+                    }
                 }
             }
-        }
-        let mut out = Vec::new();
-        for (d, a) in acc.iter().enumerate() {
-            if a.bm25 == 0.0 && a.ngram == 0.0 {
+            if a.bm25 == 0.0 && ngram == 0.0 {
                 continue;
             }
-            out.push(DocScore {
+            let score = DocScore {
                 doc: d,
-                bm25: if denominator > 0.0 {
-                    (a.bm25 / denominator).min(1.0)
-                } else {
-                    0.0
-                },
-                ngram: a.ngram,
-                coverage: if coverage_total > 0.0 {
-                    (a.covered / coverage_total).min(1.0)
-                } else {
-                    0.0
-                },
+                bm25: normalise(a.bm25, denominator),
+                ngram,
+                coverage: normalise(a.covered, coverage_total),
                 matched: usize::from(a.matched),
-            });
+            };
+            top.offer((fused(&score), score));
         }
-        out
+        top.best
     }
+}
+
+/// What a search looks for.
+#[derive(Debug, Clone, Copy)]
+pub struct Query<'a> {
+    /// Content stems with a weight each (unknown words included: they only count in the
+    /// normaliser).
+    pub stems: &'a [(&'a str, f64)],
+    /// Content words, for the trigrams.
+    pub words: &'a [&'a str],
+    /// Share of the rarest corpus word's idf that an unknown word weighs.
+    pub unknown_weight: f64,
 }
 
 fn bm25_idf(n: f64, df: f64) -> f64 {

@@ -22,12 +22,14 @@ pub mod stem;
 pub mod text;
 pub mod typo;
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 pub use kb::{KbCategory, KbFaq, KbService, KnowledgeBase};
 
 use fxhash::{FastMap, FastSet};
-use index::{DocInfo, DocInput, DocKind, DocScore, Index, Passage};
+use index::{DocInfo, DocInput, DocKind, DocScore, Index, Passage, Query};
 use intent::CueScores;
 use lexicon::{non_overlapping, CueClass, Lexicon, PhraseMatcher, PlaceKind};
 use stem::Stemmer;
@@ -230,9 +232,9 @@ pub struct Analysis {
 /// A ranked retrieval candidate.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Candidate {
-    pub id: String,
+    pub id: Arc<str>,
     pub kind: AnswerKind,
-    pub category: String,
+    pub category: Arc<str>,
     pub score: f64,
     pub bm25: f64,
     pub ngram: f64,
@@ -279,8 +281,9 @@ pub struct Engine {
     index: Index,
     raw_vocab: FastSet<String>,
     vocab: FastSet<String>,
-    /// Words of the cue lists and the gazetteer: real words, never "repaired".
-    cue_words: FastSet<String>,
+    /// Words never "repaired": the corpus vocabulary, the words of the cue lists and the
+    /// gazetteer, the lexicon's known words and the stopwords (one set: one lookup).
+    known: FastSet<String>,
     cue_matcher: PhraseMatcher,
     cue_class: Vec<CueClass>,
     cue_weight: Vec<f64>,
@@ -314,9 +317,9 @@ impl Engine {
             fields.extend(f.alt_questions.iter().map(|q| (q.as_str(), 1.0)));
             docs.push(DocText {
                 info: DocInfo {
-                    id: f.id.clone(),
+                    id: f.id.as_str().into(),
                     kind: DocKind::Faq,
-                    category: f.category.clone(),
+                    category: f.category.as_str().into(),
                 },
                 fields,
                 keywords: &f.keywords,
@@ -326,9 +329,9 @@ impl Engine {
         for s in &kb.services {
             docs.push(DocText {
                 info: DocInfo {
-                    id: s.id.clone(),
+                    id: s.id.as_str().into(),
                     kind: DocKind::Service,
-                    category: s.category.clone(),
+                    category: s.category.as_str().into(),
                 },
                 fields: vec![
                     (s.name.as_str(), 1.5),
@@ -458,6 +461,10 @@ impl Engine {
             place_matcher.add(remember(lexicon.pattern(name)));
             place_kind.push(*kind);
         }
+        let mut known = cue_words;
+        known.extend(vocab.iter().cloned());
+        known.extend(lexicon.known_words.iter().cloned());
+        known.extend(lexicon.stopwords.iter().cloned());
         Engine {
             lexicon,
             stemmer,
@@ -465,7 +472,7 @@ impl Engine {
             index,
             raw_vocab,
             vocab,
-            cue_words,
+            known,
             cue_matcher,
             cue_class,
             cue_weight,
@@ -513,11 +520,7 @@ impl Engine {
     }
 
     fn is_known(&self, word: &str) -> bool {
-        self.vocab.contains(word)
-            || self.cue_words.contains(word)
-            || self.lexicon.known_words.contains(word)
-            || self.lexicon.stopwords.contains(word)
-            || word.bytes().all(|b| b.is_ascii_digit())
+        self.known.contains(word) || word.bytes().all(|b| b.is_ascii_digit())
     }
 
     /// Informal verb morphology: ngurus/nyari/nulis (nasal prefix without me-), daftarin
@@ -590,8 +593,17 @@ impl Engine {
     pub fn analyse(&self, message: &str) -> Analysis {
         let masked = text::mask_pii(message);
         let surface = text::Surface::of(&masked);
+        // Sized once for the whole message: growing six vectors word by word was a visible
+        // share of the per-message cost.
+        let expected = masked.len() / 4 + 4;
         let mut analysis = Analysis {
             surface,
+            tokens: Vec::with_capacity(expected),
+            stems: Vec::with_capacity(expected),
+            content: Vec::with_capacity(expected),
+            repaired_from: Vec::with_capacity(expected),
+            at_edge: Vec::with_capacity(expected),
+            question_clause: Vec::with_capacity(expected),
             ..Analysis::default()
         };
         for (clause, asked) in split_clauses(&masked) {
@@ -602,55 +614,52 @@ impl Engine {
                 })
                 .collect();
             let normalised = self.lexicon.apply(raw, |w| self.raw_vocab.contains(w));
-            let mut tokens = Vec::with_capacity(normalised.len());
-            let mut stems = Vec::with_capacity(normalised.len());
-            let mut repaired = Vec::with_capacity(normalised.len());
+            let clause_start = analysis.tokens.len();
             for t in normalised {
                 // The stem is looked up once: it decides whether the word is known and is
                 // the word's stem when it is kept.
                 let stem = self.stemmer.stem_cow(&t);
-                if self.is_known(&t) || self.index.has_term(&stem) {
-                    stems.push(stem.into_owned());
-                    tokens.push(t);
-                    repaired.push(None);
+                let (token, stem, typed) = if self.is_known(&t) || self.index.has_term(&stem) {
+                    (t, stem.into_owned(), None)
                 } else if let Some(m) = self.informal_morphology(&t) {
-                    stems.push(self.stemmer.stem(&m));
-                    tokens.push(m);
-                    repaired.push(None);
+                    let stem = self.stemmer.stem(&m);
+                    (m, stem, None)
                 } else if let Some(fixed) = self.typo.correct(&t) {
-                    stems.push(self.stemmer.stem(fixed));
-                    tokens.push(fixed.to_string());
-                    repaired.push(Some(t));
+                    (fixed.to_string(), self.stemmer.stem(fixed), Some(t))
                 } else {
-                    stems.push(stem.into_owned());
-                    tokens.push(t);
-                    repaired.push(None);
-                }
+                    (t, stem.into_owned(), None)
+                };
+                analysis
+                    .content
+                    .push(!self.lexicon.stopwords.contains(&token));
+                analysis.tokens.push(token);
+                analysis.stems.push(stem);
+                analysis.repaired_from.push(typed);
             }
-            analysis.repaired_from.extend(repaired);
-            let meaningful: Vec<usize> = (0..tokens.len())
-                .filter(|&i| !FILLERS.contains(&tokens[i].as_str()))
-                .collect();
+            let tokens = &analysis.tokens[clause_start..];
+            let meaningful = |t: &&String| !FILLERS.contains(&t.as_str());
+            let meaningful_count = tokens.iter().filter(meaningful).count();
             // "bisa ganti gk", "bayar gk": a clause that ends in a negation is a yes/no
             // question in chat, with or without a question mark.
             let asked = asked
-                || meaningful
-                    .last()
-                    .is_some_and(|&i| matches!(tokens[i].as_str(), "tidak" | "belum" | "bukan"));
+                || tokens
+                    .iter()
+                    .rev()
+                    .find(meaningful)
+                    .is_some_and(|t| matches!(t.as_str(), "tidak" | "belum" | "bukan"));
             if asked {
                 analysis.asked = true;
             }
-            for (i, (t, stem)) in tokens.into_iter().zip(stems).enumerate() {
-                let rank = meaningful.iter().position(|&m| m == i);
-                let edge = match rank {
-                    Some(r) => r < 2 || r + 2 >= meaningful.len(),
-                    None => false,
+            let mut rank = 0;
+            for t in tokens {
+                let edge = if FILLERS.contains(&t.as_str()) {
+                    false
+                } else {
+                    rank += 1;
+                    rank - 1 < 2 || rank + 1 >= meaningful_count
                 };
                 analysis.at_edge.push(edge);
                 analysis.question_clause.push(asked);
-                analysis.content.push(!self.lexicon.stopwords.contains(&t));
-                analysis.stems.push(stem);
-                analysis.tokens.push(t);
             }
         }
         analysis.masked = masked;
@@ -842,12 +851,12 @@ impl Engine {
             .categories
             .iter()
             .find(|c| c.emergency)
-            .map(|c| c.id.clone());
+            .map(|c| c.id.to_string());
         let lainnya = self
             .categories
             .iter()
             .find(|c| c.id == "lainnya")
-            .map(|c| c.id.clone());
+            .map(|c| c.id.to_string());
         let mut ranking = Ranking {
             intent: Intent::Question,
             complaint_strength: 0.0,
@@ -958,7 +967,6 @@ impl Engine {
         if stems.is_empty() {
             return Vec::new();
         }
-        let scores: Vec<DocScore> = self.index.search(&stems, &words, UNKNOWN_WEIGHT);
         let penalty = if elsewhere && !moving {
             ELSEWHERE_FACTOR
         } else {
@@ -971,20 +979,13 @@ impl Engine {
             };
             clamp01((BM25_WEIGHT * s.bm25 + (1.0 - BM25_WEIGHT) * s.ngram) * kind_factor * penalty)
         };
-        // Only the best few become candidates (ids are cloned for those alone).
-        let mut ranked: Vec<(f64, DocScore)> = scores.into_iter().map(|s| (fused(&s), s)).collect();
-        let order = |a: &(f64, DocScore), b: &(f64, DocScore)| {
-            b.0.total_cmp(&a.0).then_with(|| {
-                self.index.docs[a.1.doc]
-                    .id
-                    .cmp(&self.index.docs[b.1.doc].id)
-            })
+        let query = Query {
+            stems: &stems,
+            words: &words,
+            unknown_weight: UNKNOWN_WEIGHT,
         };
-        if ranked.len() > MAX_CANDIDATES {
-            ranked.select_nth_unstable_by(MAX_CANDIDATES - 1, order);
-            ranked.truncate(MAX_CANDIDATES);
-        }
-        ranked.sort_by(order);
+        // Only the best few become candidates (ids are cloned for those alone).
+        let ranked = self.index.search(&query, MAX_CANDIDATES, fused);
         ranked
             .into_iter()
             .map(|(score, s)| {
@@ -1088,10 +1089,12 @@ impl Ranking {
                     .candidates
                     .iter()
                     .filter(|c| {
-                        c.category == "darurat" && c.kind == AnswerKind::Faq && c.score >= t.suggest
+                        &*c.category == "darurat"
+                            && c.kind == AnswerKind::Faq
+                            && c.score >= t.suggest
                     })
                     .take(3)
-                    .map(|c| c.id.clone())
+                    .map(|c| c.id.to_string())
                     .collect();
                 return answer;
             }
@@ -1138,12 +1141,12 @@ impl Ranking {
             && (top.score - second >= t.margin || top.score >= t.sure))
             || (top.score >= t.floor && top.score >= t.ratio * second && top.matched >= 2);
         if confident {
-            let mut answer = Answer::plain(top.kind, Some(top.id.clone()), top.score);
+            let mut answer = Answer::plain(top.kind, Some(top.id.to_string()), top.score);
             answer.alternatives = self.candidates[1..]
                 .iter()
                 .filter(|c| c.score >= t.suggest)
                 .take(3)
-                .map(|c| c.id.clone())
+                .map(|c| c.id.to_string())
                 .collect();
             return answer;
         }
@@ -1154,7 +1157,7 @@ impl Ranking {
                 .iter()
                 .filter(|c| c.score >= t.suggest)
                 .take(3)
-                .map(|c| c.id.clone())
+                .map(|c| c.id.to_string())
                 .collect();
         }
         answer

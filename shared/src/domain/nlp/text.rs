@@ -180,9 +180,13 @@ fn classify(digits: &str, plus: bool) -> Option<&'static str> {
 /// punctuation go; apostrophes join (`jum'at` → `jumat`); `anak-anak`, `anak2` and
 /// `dibentak-bentak` reduce to one word; `300rb` splits into `300 rb`.
 pub fn tokenize(text: &str) -> Vec<String> {
-    let mut cleaned = String::with_capacity(text.len());
+    let mut cleaned = String::with_capacity(text.len() + 1);
+    // One buffer for every word's lower-case form: this runs on every message, and a fresh
+    // string per word was a large share of its cost.
+    let mut lower = String::new();
     for word in text.split_whitespace() {
-        let lower = word.to_lowercase();
+        lower.clear();
+        lower.extend(word.chars().flat_map(char::to_lowercase));
         if lower.starts_with("http://")
             || lower.starts_with("https://")
             || lower.starts_with("www.")
@@ -190,15 +194,14 @@ pub fn tokenize(text: &str) -> Vec<String> {
             cleaned.push(' ');
             continue;
         }
-        let mut w = lower;
-        if w.contains('[') {
+        if lower.contains('[') {
             for mask in LOWER_MASKS {
-                if w.contains(mask) {
-                    w = w.replace(mask, " ");
+                if lower.contains(mask) {
+                    lower = lower.replace(mask, " ");
                 }
             }
         }
-        for c in w.chars() {
+        for c in lower.chars() {
             match c {
                 '\'' | '’' | '`' | '‘' => {}
                 'a'..='z' | '0'..='9' | '-' => cleaned.push(c),
@@ -209,31 +212,33 @@ pub fn tokenize(text: &str) -> Vec<String> {
         }
         cleaned.push(' ');
     }
-    let mut tokens = Vec::new();
+    let mut tokens = Vec::with_capacity(cleaned.len() / 5 + 1);
+    let mut parts: Vec<&str> = Vec::new();
     for raw in cleaned.split_whitespace() {
-        let parts: Vec<&str> = raw.split('-').filter(|p| !p.is_empty()).collect();
-        let parts = collapse_hyphen_reduplication(&parts);
-        for part in parts {
+        parts.clear();
+        parts.extend(raw.split('-').filter(|p| !p.is_empty()));
+        for part in collapse_hyphen_reduplication(&parts) {
             push_part(part, &mut tokens);
         }
     }
     tokens
 }
 
-fn collapse_hyphen_reduplication<'a>(parts: &[&'a str]) -> Vec<&'a str> {
-    if parts.len() == 2 {
-        let (a, b) = (parts[0], parts[1]);
+/// The parts a hyphenated word keeps: `anak-anak` → `anak`, `anak-anaknya` → `anaknya`,
+/// anything else → all its parts.
+fn collapse_hyphen_reduplication<'p, 'a>(parts: &'p [&'a str]) -> &'p [&'a str] {
+    if let [a, b] = parts {
         // anak-anak, tiba-tiba; dibentak-bentak; anak-anaknya.
         if a == b || (a.ends_with(b) && b.len() >= 3) {
-            return vec![a];
+            return &parts[..1];
         }
         if let Some(rest) = b.strip_prefix(a) {
             if matches!(rest, "nya" | "an" | "ku" | "mu") {
-                return vec![b];
+                return &parts[1..];
             }
         }
     }
-    parts.to_vec()
+    parts
 }
 
 fn push_part(part: &str, tokens: &mut Vec<String>) {
