@@ -80,7 +80,8 @@ pub struct Index {
     gram_offsets: Vec<u32>,
     gram_postings: Vec<(u32, f32)>,
     gram_idf: Vec<f64>,
-    passage_norm: Vec<f64>,
+    /// 1 / the passage's trigram vector length.
+    passage_inverse_norm: Vec<f32>,
 }
 
 /// Packs a trigram of ASCII bytes into one integer (words are ASCII after normalisation).
@@ -229,7 +230,9 @@ impl Index {
                     per_gram[id as usize].push((p as u32, w as f32));
                 }
             }
-            index.passage_norm.push(norm.sqrt().max(1e-9));
+            index
+                .passage_inverse_norm
+                .push((1.0 / norm.sqrt().max(1e-9)) as f32);
         }
         index.gram_offsets.reserve(per_gram.len() + 1);
         index.gram_offsets.push(0);
@@ -325,7 +328,7 @@ impl Index {
         // Trigram dot products, accumulated without a branch per posting (the passages of
         // one index fit in the first-level cache); the cosine below scans them in order.
         let grams = trigrams(query.words);
-        let passages = self.passage_norm.len();
+        let passages = self.passage_inverse_norm.len();
         let common = (passages as f64 * COMMON_GRAM_SHARE).max(COMMON_GRAM_MIN) as usize;
         let mut q_norm = 0.0;
         dots.clear();
@@ -351,13 +354,10 @@ impl Index {
             }
         }
         let q_norm = q_norm.sqrt();
-        let normalise = |sum: f64, total: f64| {
-            if total > 0.0 {
-                (sum / total).min(1.0)
-            } else {
-                0.0
-            }
-        };
+        // Shares of a total: one reciprocal per message instead of a division per document.
+        let reciprocal = |total: f64| if total > 0.0 { 1.0 / total } else { 0.0 };
+        let (per_denominator, per_coverage) = (reciprocal(denominator), reciprocal(coverage_total));
+        let per_q_norm = reciprocal(q_norm);
         let before = |a: &(f64, DocScore), b: &(f64, DocScore)| {
             b.0.total_cmp(&a.0)
                 .then_with(|| self.docs[a.1.doc].id.cmp(&self.docs[b.1.doc].id))
@@ -370,25 +370,24 @@ impl Index {
             best: Vec::with_capacity(k + 1),
             before: &before,
         };
+        // Cosine numerators for every passage at once: dot · 1/|p| (a loop the compiler
+        // vectorises); the division by |q| is shared and comes after the maximum.
+        for (dot, inverse) in dots.iter_mut().zip(&self.passage_inverse_norm) {
+            *dot *= inverse;
+        }
         for (d, a) in acc.iter().enumerate() {
             // Best trigram cosine over the document's passages (they are contiguous).
-            let mut ngram: f64 = 0.0;
-            if q_norm > 0.0 {
-                let range = self.doc_passages[d] as usize..self.doc_passages[d + 1] as usize;
-                for (dot, norm) in dots[range.clone()].iter().zip(&self.passage_norm[range]) {
-                    if *dot != 0.0 {
-                        ngram = ngram.max((f64::from(*dot) / (q_norm * norm)).min(1.0));
-                    }
-                }
-            }
-            if a.bm25 == 0.0 && ngram == 0.0 {
+            let range = self.doc_passages[d] as usize..self.doc_passages[d + 1] as usize;
+            // `max`, not a comparison: no branch to mispredict per passage.
+            let best = dots[range].iter().fold(0.0f32, |m, &x| m.max(x));
+            if a.bm25 == 0.0 && best == 0.0 {
                 continue;
             }
             let score = DocScore {
                 doc: d,
-                bm25: normalise(a.bm25, denominator),
-                ngram,
-                coverage: normalise(a.covered, coverage_total),
+                bm25: (a.bm25 * per_denominator).min(1.0),
+                ngram: (f64::from(best) * per_q_norm).min(1.0),
+                coverage: (a.covered * per_coverage).min(1.0),
                 matched: usize::from(a.matched),
             };
             top.offer((fused(&score), score));

@@ -223,6 +223,8 @@ pub struct Analysis {
     /// The word as typed when typo repair replaced it (else `None`).
     pub repaired_from: Vec<Option<String>>,
     at_edge: Vec<bool>,
+    /// Whether the token is a chat filler ([`FILLERS`]): looked up once, asked four times.
+    filler: Vec<bool>,
     question_clause: Vec<bool>,
     /// Some clause is a question (question mark, or a trailing negation).
     asked: bool,
@@ -603,6 +605,7 @@ impl Engine {
             content: Vec::with_capacity(expected),
             repaired_from: Vec::with_capacity(expected),
             at_edge: Vec::with_capacity(expected),
+            filler: Vec::with_capacity(expected),
             question_clause: Vec::with_capacity(expected),
             ..Analysis::default()
         };
@@ -632,27 +635,29 @@ impl Engine {
                 analysis
                     .content
                     .push(!self.lexicon.stopwords.contains(&token));
+                analysis.filler.push(FILLERS.contains(&token.as_str()));
                 analysis.tokens.push(token);
                 analysis.stems.push(stem);
                 analysis.repaired_from.push(typed);
             }
             let tokens = &analysis.tokens[clause_start..];
-            let meaningful = |t: &&String| !FILLERS.contains(&t.as_str());
-            let meaningful_count = tokens.iter().filter(meaningful).count();
+            let fillers = &analysis.filler[clause_start..];
+            let meaningful_count = fillers.iter().filter(|f| !**f).count();
             // "bisa ganti gk", "bayar gk": a clause that ends in a negation is a yes/no
             // question in chat, with or without a question mark.
             let asked = asked
                 || tokens
                     .iter()
+                    .zip(fillers)
                     .rev()
-                    .find(meaningful)
-                    .is_some_and(|t| matches!(t.as_str(), "tidak" | "belum" | "bukan"));
+                    .find(|(_, filler)| !**filler)
+                    .is_some_and(|(t, _)| matches!(t.as_str(), "tidak" | "belum" | "bukan"));
             if asked {
                 analysis.asked = true;
             }
             let mut rank = 0;
-            for t in tokens {
-                let edge = if FILLERS.contains(&t.as_str()) {
+            for &filler in fillers {
+                let edge = if filler {
                     false
                 } else {
                     rank += 1;
@@ -883,11 +888,8 @@ impl Engine {
             return ranking;
         }
         let social_only = cues.has_greet || cues.has_thanks || cues.has_ack_or_laugh;
-        let uncovered_content = a.tokens.iter().enumerate().any(|(i, t)| {
-            !cues.social_covered[i]
-                && !self.lexicon.stopwords.contains(t)
-                && !FILLERS.contains(&t.as_str())
-        });
+        let uncovered_content =
+            (0..a.tokens.len()).any(|i| !cues.social_covered[i] && a.content[i] && !a.filler[i]);
         if social_only && !uncovered_content {
             ranking.intent = if cues.has_thanks || cues.has_ack_or_laugh {
                 Intent::Smalltalk
@@ -934,7 +936,7 @@ impl Engine {
         let mut words: Vec<&str> = Vec::new();
         let mut stems: Vec<(&str, f64)> = Vec::new();
         for (i, t) in a.tokens.iter().enumerate() {
-            if a.content[i] && !FILLERS.contains(&t.as_str()) {
+            if a.content[i] && !a.filler[i] {
                 // A repaired word is a guess: it counts half, and the trigrams see what was
                 // typed (they match a real typo well enough on their own).
                 match &a.repaired_from[i] {

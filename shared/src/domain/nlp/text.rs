@@ -186,7 +186,12 @@ pub fn tokenize(text: &str) -> Vec<String> {
     let mut lower = String::new();
     for word in text.split_whitespace() {
         lower.clear();
-        lower.extend(word.chars().flat_map(char::to_lowercase));
+        if word.is_ascii() {
+            lower.push_str(word);
+            lower.make_ascii_lowercase();
+        } else {
+            lower.extend(word.chars().flat_map(char::to_lowercase));
+        }
         if lower.starts_with("http://")
             || lower.starts_with("https://")
             || lower.starts_with("www.")

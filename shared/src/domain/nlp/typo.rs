@@ -39,6 +39,41 @@ fn deletes_of(word: &str, depth: usize, out: &mut Vec<String>) {
     }
 }
 
+/// Calls `f` with `word` and then with the variants of [`deletes_of`], in the same order (the
+/// order breaks ties between candidates), from two reused buffers instead of two allocations
+/// per variant: a long unknown word has over a hundred of them. `word` is ASCII.
+fn for_each_variant(word: &[u8], limit: usize, f: &mut impl FnMut(&[u8])) {
+    f(word);
+    let mut one = Vec::with_capacity(word.len());
+    let mut two = Vec::with_capacity(word.len());
+    if word.len() <= 2 {
+        return;
+    }
+    for i in 0..word.len() {
+        delete_at(word, i, &mut one);
+        f(&one);
+    }
+    if limit >= 2 {
+        for i in 0..word.len() {
+            delete_at(word, i, &mut one);
+            if one.len() <= 2 {
+                continue;
+            }
+            for j in 0..one.len() {
+                delete_at(&one, j, &mut two);
+                f(&two);
+            }
+        }
+    }
+}
+
+/// `word` without its byte at `at`, written into `out`.
+fn delete_at(word: &[u8], at: usize, out: &mut Vec<u8>) {
+    out.clear();
+    out.extend_from_slice(&word[..at]);
+    out.extend_from_slice(&word[at + 1..]);
+}
+
 fn max_edits(len: usize) -> usize {
     if len >= TWO_EDITS_FROM {
         2
@@ -93,13 +128,15 @@ impl TypoIndex {
             return None;
         }
         let limit = max_edits(len);
-        let mut variants = vec![word.to_string()];
-        deletes_of(word, limit, &mut variants);
         let mut best: Option<(usize, u32, u32)> = None; // (distance, -freq, id)
         let mut seen: Vec<u32> = Vec::new();
-        for v in &variants {
-            let Some(ids) = self.deletes.get(v) else {
-                continue;
+        let mut consider = |variant: &[u8]| {
+            // The word is ASCII, and so is every variant with bytes removed.
+            let Some(ids) = std::str::from_utf8(variant)
+                .ok()
+                .and_then(|v| self.deletes.get(v))
+            else {
+                return;
             };
             for &id in ids {
                 if seen.contains(&id) {
@@ -122,7 +159,8 @@ impl TypoIndex {
                     best = Some((d, freq, id));
                 }
             }
-        }
+        };
+        for_each_variant(word.as_bytes(), limit, &mut consider);
         best.filter(|&(d, _, _)| d > 0)
             .map(|(_, _, id)| self.words[id as usize].as_str())
     }
@@ -177,6 +215,21 @@ pub fn bounded_distance(a: &str, b: &str, limit: usize) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn variants_are_the_index_deletes_in_order() {
+        for word in ["ktp", "aktaa", "kelurahan", "pendaftaran", "administrasikependudukan"] {
+            for limit in [1, 2] {
+                let mut expected = vec![word.to_string()];
+                deletes_of(word, limit, &mut expected);
+                let mut seen = Vec::new();
+                for_each_variant(word.as_bytes(), limit, &mut |v: &[u8]| {
+                    seen.push(String::from_utf8_lossy(v).into_owned())
+                });
+                assert_eq!(seen, expected, "{word} with {limit} edits");
+            }
+        }
+    }
 
     #[test]
     fn distance_counts_transpositions_once() {
