@@ -51,7 +51,7 @@ fn monday_morning() -> i64 {
     wib(2026, 11, 30, 10, 0)
 }
 
-fn citizen() -> CitizenRef {
+pub(crate) fn citizen() -> CitizenRef {
     CitizenRef {
         key: "6281234567890".into(),
         user_id: None,
@@ -65,7 +65,7 @@ fn address() -> ReplyAddress {
     citizen().reply_address()
 }
 
-fn message(content: MessageContent) -> InboundMessage {
+pub(crate) fn message(content: MessageContent) -> InboundMessage {
     InboundMessage {
         id: "wamid.TEST".into(),
         from: Some("6281234567890".into()),
@@ -79,11 +79,11 @@ fn message(content: MessageContent) -> InboundMessage {
     }
 }
 
-fn text(body: &str) -> InboundMessage {
+pub(crate) fn text(body: &str) -> InboundMessage {
     message(MessageContent::Text(TextBody { body: body.into() }))
 }
 
-fn list_tap(id: &str) -> InboundMessage {
+pub(crate) fn list_tap(id: &str) -> InboundMessage {
     message(MessageContent::Interactive(InteractiveReply::ListReply(
         ListReply {
             id: id.into(),

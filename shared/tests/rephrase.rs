@@ -13,7 +13,6 @@ use aws_sdk_bedrockruntime::config::{
 use prolink::{
     adapters::{aws::bedrock::BedrockRephraser, sqlite::SimulatorOutbox},
     domain::{
-        citizen::CitizenRef,
         content::{self, ContentBundle, Faq, RowTarget},
         dialog::{
             handle_message, AnswerKind, Answered, Answerer, Decision, DialogEnv, Reply, Session,
@@ -28,9 +27,7 @@ use prolink::{
         },
     },
     ports::{CitizenProfile, Messenger, SystemClock},
-    whatsapp::webhook::{
-        InboundMessage, InteractiveReply, ListReply, MessageContent, TemplateButton, TextBody,
-    },
+    whatsapp::webhook::{InboundMessage, MessageContent, TemplateButton},
 };
 use serde_json::{json, Value};
 use wiremock::{
@@ -38,7 +35,10 @@ use wiremock::{
     Mock, MockServer, ResponseTemplate,
 };
 
-use crate::app::{now_secs, text_payload, Harness};
+use crate::{
+    app::{now_secs, text_payload, Harness},
+    dialog::{citizen, list_tap as list_pick, message, text as typed},
+};
 
 // ---------------------------------------------------------------------------------------------
 // The Bedrock adapter
@@ -213,44 +213,6 @@ fn seed() -> ContentBundle {
         Ok(bundle) => bundle,
         Err(report) => panic!("seed does not import:\n{report}"),
     }
-}
-
-fn citizen() -> CitizenRef {
-    CitizenRef {
-        key: "6281234567890".into(),
-        user_id: None,
-        wa_id: Some("6281234567890".into()),
-        name: Some("Budi".into()),
-        username: None,
-    }
-}
-
-fn message(content: MessageContent) -> InboundMessage {
-    InboundMessage {
-        id: "wamid.REPHRASE".into(),
-        from: Some("6281234567890".into()),
-        from_user_id: None,
-        from_parent_user_id: None,
-        group_id: None,
-        timestamp: "1796000000".into(),
-        context: None,
-        referral: None,
-        content,
-    }
-}
-
-fn typed(body: &str) -> InboundMessage {
-    message(MessageContent::Text(TextBody { body: body.into() }))
-}
-
-fn list_pick(id: &str) -> InboundMessage {
-    message(MessageContent::Interactive(InteractiveReply::ListReply(
-        ListReply {
-            id: id.into(),
-            title: String::new(),
-            description: None,
-        },
-    )))
 }
 
 fn turn(bundle: &ContentBundle, answerer: &dyn Answerer, message: &InboundMessage) -> Turn {
