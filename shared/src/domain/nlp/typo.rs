@@ -218,7 +218,13 @@ mod tests {
 
     #[test]
     fn variants_are_the_index_deletes_in_order() {
-        for word in ["ktp", "aktaa", "kelurahan", "pendaftaran", "administrasikependudukan"] {
+        for word in [
+            "ktp",
+            "aktaa",
+            "kelurahan",
+            "pendaftaran",
+            "administrasikependudukan",
+        ] {
             for limit in [1, 2] {
                 let mut expected = vec![word.to_string()];
                 deletes_of(word, limit, &mut expected);
