@@ -343,8 +343,9 @@ impl PatternToken {
 #[derive(Debug, Clone, Default)]
 pub struct PhraseMatcher {
     by_first: FastMap<String, Vec<usize>>,
-    /// Patterns that start with a prefix word, by the prefix's first byte.
-    prefix_first: FastMap<u8, Vec<usize>>,
+    /// Patterns that start with a prefix word, indexed by the prefix's first byte (a direct
+    /// index: this is asked for every token of every message).
+    prefix_first: Vec<Vec<usize>>,
     patterns: Vec<Vec<PatternToken>>,
 }
 
@@ -363,8 +364,11 @@ impl PhraseMatcher {
         match pattern.first() {
             Some(PatternToken::Exact(w)) => self.by_first.entry(w.clone()).or_default().push(index),
             Some(PatternToken::Prefix(p)) => {
-                let key = p.as_bytes().first().copied().unwrap_or(0);
-                self.prefix_first.entry(key).or_default().push(index);
+                let key = usize::from(p.as_bytes().first().copied().unwrap_or(0));
+                if self.prefix_first.len() <= key {
+                    self.prefix_first.resize(key + 1, Vec::new());
+                }
+                self.prefix_first[key].push(index);
             }
             None => {}
         }
@@ -373,20 +377,33 @@ impl PhraseMatcher {
     }
 
     pub fn find(&self, tokens: &[String]) -> Vec<PhraseMatch> {
+        self.find_with(tokens, |start| self.starting_with(&tokens[start]))
+    }
+
+    /// The patterns whose first word is exactly `word`, in the order [`PhraseMatcher::find`]
+    /// tries them.
+    pub fn starting_with(&self, word: &str) -> &[usize] {
+        self.by_first.get(word).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// [`PhraseMatcher::find`] with the exact first-word candidates of each token supplied by
+    /// the caller: the engine keeps them per word, found with the one lookup that tells it
+    /// everything else about the word, instead of hashing every token once per matcher.
+    /// `exact(i)` must return what `starting_with(&tokens[i])` would.
+    pub fn find_with<'s>(
+        &'s self,
+        tokens: &[String],
+        exact: impl Fn(usize) -> &'s [usize],
+    ) -> Vec<PhraseMatch> {
         let mut found = Vec::new();
         for start in 0..tokens.len() {
-            let exact = self
-                .by_first
-                .get(&tokens[start])
-                .map(Vec::as_slice)
-                .unwrap_or(&[]);
-            let first = tokens[start].as_bytes().first().copied().unwrap_or(0);
+            let first = usize::from(tokens[start].as_bytes().first().copied().unwrap_or(0));
             let prefixed = self
                 .prefix_first
-                .get(&first)
+                .get(first)
                 .map(Vec::as_slice)
                 .unwrap_or(&[]);
-            for &p in exact.iter().chain(prefixed.iter()) {
+            for &p in exact(start).iter().chain(prefixed.iter()) {
                 let pattern = &self.patterns[p];
                 let len = pattern.len();
                 if start + len <= tokens.len()

@@ -205,6 +205,23 @@ struct CategoryInfo {
     emergency: bool,
 }
 
+/// What the engine needs to know about one known word, found with one lookup per token.
+#[derive(Debug, Clone)]
+struct WordFacts {
+    /// The word's stem ([`Stemmer::stem`], computed once at build time).
+    stem: String,
+    stopword: bool,
+    filler: bool,
+    /// Patterns of each phrase matcher whose first word is this word
+    /// ([`PhraseMatcher::starting_with`]).
+    cue_first: Box<[usize]>,
+    complaint_first: Box<[usize]>,
+    place_first: Box<[usize]>,
+}
+
+/// Word id of a token that is not in the engine's word table.
+const NO_WORD: u32 = u32::MAX;
+
 #[derive(Debug, Clone, Copy, Default)]
 struct MoneyDemand {
     found: bool,
@@ -225,6 +242,8 @@ pub struct Analysis {
     at_edge: Vec<bool>,
     /// Whether the token is a chat filler ([`FILLERS`]): looked up once, asked four times.
     filler: Vec<bool>,
+    /// The token's id in the engine's word table ([`NO_WORD`] when absent).
+    words: Vec<u32>,
     question_clause: Vec<bool>,
     /// Some clause is a question (question mark, or a trailing negation).
     asked: bool,
@@ -283,9 +302,12 @@ pub struct Engine {
     index: Index,
     raw_vocab: FastSet<String>,
     vocab: FastSet<String>,
-    /// Words never "repaired": the corpus vocabulary, the words of the cue lists and the
-    /// gazetteer, the lexicon's known words and the stopwords (one set: one lookup).
-    known: FastSet<String>,
+    /// The known words, never "repaired": the corpus vocabulary, the words of the cue lists
+    /// and the gazetteer, the lexicon's known words and the stopwords. Each has its facts, so
+    /// a known word costs one lookup per message instead of one per set and matcher it is
+    /// checked against.
+    word_ids: FastMap<String, u32>,
+    word_facts: Vec<WordFacts>,
     cue_matcher: PhraseMatcher,
     cue_class: Vec<CueClass>,
     cue_weight: Vec<f64>,
@@ -467,6 +489,19 @@ impl Engine {
         known.extend(vocab.iter().cloned());
         known.extend(lexicon.known_words.iter().cloned());
         known.extend(lexicon.stopwords.iter().cloned());
+        let mut word_ids = FastMap::default();
+        let mut word_facts = Vec::with_capacity(known.len());
+        for w in known {
+            word_facts.push(WordFacts {
+                stem: stemmer.stem(&w),
+                stopword: lexicon.stopwords.contains(&w),
+                filler: FILLERS.contains(&w.as_str()),
+                cue_first: cue_matcher.starting_with(&w).into(),
+                complaint_first: complaint_matcher.starting_with(&w).into(),
+                place_first: place_matcher.starting_with(&w).into(),
+            });
+            word_ids.insert(w, (word_facts.len() - 1) as u32);
+        }
         Engine {
             lexicon,
             stemmer,
@@ -474,7 +509,8 @@ impl Engine {
             index,
             raw_vocab,
             vocab,
-            known,
+            word_ids,
+            word_facts,
             cue_matcher,
             cue_class,
             cue_weight,
@@ -522,7 +558,7 @@ impl Engine {
     }
 
     fn is_known(&self, word: &str) -> bool {
-        self.known.contains(word) || word.bytes().all(|b| b.is_ascii_digit())
+        self.word_ids.contains_key(word) || word.bytes().all(|b| b.is_ascii_digit())
     }
 
     /// Informal verb morphology: ngurus/nyari/nulis (nasal prefix without me-), daftarin
@@ -606,6 +642,7 @@ impl Engine {
             repaired_from: Vec::with_capacity(expected),
             at_edge: Vec::with_capacity(expected),
             filler: Vec::with_capacity(expected),
+            words: Vec::with_capacity(expected),
             question_clause: Vec::with_capacity(expected),
             ..Analysis::default()
         };
@@ -619,6 +656,18 @@ impl Engine {
             let normalised = self.lexicon.apply(raw, |w| self.raw_vocab.contains(w));
             let clause_start = analysis.tokens.len();
             for t in normalised {
+                // A known word (nearly every word of a message): everything in one lookup.
+                // The slow path below gives the same result for it.
+                if let Some(&id) = self.word_ids.get(t.as_str()) {
+                    let facts = &self.word_facts[id as usize];
+                    analysis.content.push(!facts.stopword);
+                    analysis.filler.push(facts.filler);
+                    analysis.tokens.push(t);
+                    analysis.stems.push(facts.stem.clone());
+                    analysis.repaired_from.push(None);
+                    analysis.words.push(id);
+                    continue;
+                }
                 // The stem is looked up once: it decides whether the word is known and is
                 // the word's stem when it is kept.
                 let stem = self.stemmer.stem_cow(&t);
@@ -636,6 +685,12 @@ impl Engine {
                     .content
                     .push(!self.lexicon.stopwords.contains(&token));
                 analysis.filler.push(FILLERS.contains(&token.as_str()));
+                analysis.words.push(
+                    self.word_ids
+                        .get(token.as_str())
+                        .copied()
+                        .unwrap_or(NO_WORD),
+                );
                 analysis.tokens.push(token);
                 analysis.stems.push(stem);
                 analysis.repaired_from.push(typed);
@@ -671,8 +726,17 @@ impl Engine {
         analysis
     }
 
+    /// The facts of token `i` of an analysis, if it is a known word.
+    fn facts(&self, a: &Analysis, i: usize) -> Option<&WordFacts> {
+        a.words
+            .get(i)
+            .and_then(|&id| self.word_facts.get(id as usize))
+    }
+
     fn cue_scores(&self, a: &Analysis) -> CueScores {
-        let matches = self.cue_matcher.find(&a.tokens);
+        let matches = self.cue_matcher.find_with(&a.tokens, |i| {
+            self.facts(a, i).map_or(&[][..], |f| &f.cue_first[..])
+        });
         intent::score_cues(
             &matches,
             &self.cue_class,
@@ -714,7 +778,9 @@ impl Engine {
             .collect();
         let mut matches: Vec<lexicon::PhraseMatch> = self
             .complaint_matcher
-            .find(tokens)
+            .find_with(tokens, |i| {
+                self.facts(a, i).map_or(&[][..], |f| &f.complaint_first[..])
+            })
             .into_iter()
             .filter(|m| !(m.start..m.start + m.len).any(|t| address[t]))
             .collect();
@@ -881,7 +947,9 @@ impl Engine {
         }
         let cues = self.cue_scores(&a);
         // Place names serve both retrieval and the complaint strength: matched once.
-        let places = self.place_matcher.find(&a.tokens);
+        let places = self.place_matcher.find_with(&a.tokens, |i| {
+            self.facts(&a, i).map_or(&[][..], |f| &f.place_first[..])
+        });
         ranking.candidates = self.retrieve(&a, &places);
         if intent::is_emergency(&cues, a.surface.upper_ratio > 0.6, a.surface.exclamations) {
             ranking.intent = Intent::Emergency;
