@@ -3,7 +3,7 @@
 //! (`lexicon-intent.tsv`, `lexicon-complaint.tsv`); the weights and thresholds are documented
 //! in docs/nlp.md.
 
-use super::lexicon::{non_overlapping, CueClass, PhraseMatch};
+use super::lexicon::{for_each_non_overlapping, CueClass, PhraseMatch};
 
 pub use crate::domain::complaint::ticket::find_ticket;
 
@@ -42,9 +42,10 @@ pub fn score_cues(
     };
     let mut sorted: Vec<PhraseMatch> = matches.to_vec();
     sorted.sort_by_key(|m| classes[m.pattern].index());
-    for group in sorted.chunk_by(|a, b| classes[a.pattern] == classes[b.pattern]) {
+    let mut covered = Vec::new();
+    for group in sorted.chunk_by_mut(|a, b| classes[a.pattern] == classes[b.pattern]) {
         let class = classes[group[0].pattern];
-        for m in non_overlapping(group.to_vec()) {
+        for_each_non_overlapping(group, &mut covered, |m| {
             let mut w = weights[m.pattern];
             if class == CueClass::Info {
                 let span = m.start..m.start + m.len;
@@ -75,7 +76,7 @@ pub fn score_cues(
                     _ => scores.has_ack_or_laugh = true,
                 }
             }
-        }
+        });
     }
     scores
 }

@@ -428,17 +428,28 @@ impl PhraseMatcher {
 /// and drops any match whose tokens are all covered already: "jalan rusak" wins over "jalan*"
 /// and "rusak*" inside it.
 pub fn non_overlapping(mut matches: Vec<PhraseMatch>) -> Vec<PhraseMatch> {
-    matches.sort_by(|a, b| b.len.cmp(&a.len).then(a.start.cmp(&b.start)));
-    let mut covered: Vec<(usize, usize)> = Vec::new();
     let mut kept = Vec::new();
-    for m in matches {
+    for_each_non_overlapping(&mut matches, &mut Vec::new(), |m| kept.push(m));
+    kept
+}
+
+/// [`non_overlapping`] without allocating: sorts the group in place and hands each kept match
+/// to `keep`, in the same order; `covered` is a scratch buffer the caller reuses across
+/// groups (this runs for every cue class and category of every message).
+pub fn for_each_non_overlapping(
+    matches: &mut [PhraseMatch],
+    covered: &mut Vec<(usize, usize)>,
+    mut keep: impl FnMut(PhraseMatch),
+) {
+    matches.sort_by(|a, b| b.len.cmp(&a.len).then(a.start.cmp(&b.start)));
+    covered.clear();
+    for &m in matches.iter() {
         let inside = covered
             .iter()
             .any(|&(s, e)| m.start >= s && m.start + m.len <= e);
         if !inside {
             covered.push((m.start, m.start + m.len));
-            kept.push(m);
+            keep(m);
         }
     }
-    kept
 }

@@ -31,7 +31,7 @@ pub use kb::{KbCategory, KbFaq, KbService, KnowledgeBase};
 use fxhash::{FastMap, FastSet};
 use index::{DocInfo, DocInput, DocKind, DocScore, Index, Passage, Query};
 use intent::CueScores;
-use lexicon::{non_overlapping, CueClass, Lexicon, PhraseMatcher, PlaceKind};
+use lexicon::{for_each_non_overlapping, CueClass, Lexicon, PhraseMatcher, PlaceKind};
 use stem::Stemmer;
 use typo::TypoIndex;
 
@@ -787,21 +787,23 @@ impl Engine {
         // Per category: longest cues first, each token once with its heaviest cue.
         matches.sort_by_key(|m| self.complaint_category[m.pattern]);
         let mut scores: Vec<(String, f64)> = Vec::new();
-        for group in matches.chunk_by(|a, b| {
+        let mut covered = Vec::new();
+        let mut best: Vec<(usize, f64)> = Vec::new();
+        for group in matches.chunk_by_mut(|a, b| {
             self.complaint_category[a.pattern] == self.complaint_category[b.pattern]
         }) {
             let ci = self.complaint_category[group[0].pattern];
             if self.categories[ci].emergency {
                 continue;
             }
-            let mut best: Vec<(usize, f64)> = Vec::new();
-            for m in non_overlapping(group.to_vec()) {
+            best.clear();
+            for_each_non_overlapping(group, &mut covered, |m| {
                 let w = self.complaint_weight[m.pattern];
                 match best.iter_mut().find(|(start, _)| *start == m.start) {
                     Some(e) => e.1 = e.1.max(w),
                     None => best.push((m.start, w)),
                 }
-            }
+            });
             let total: f64 = best.iter().map(|(_, w)| w).sum();
             if total > 0.0 {
                 scores.push((self.categories[ci].id.clone(), total));

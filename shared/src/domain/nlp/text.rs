@@ -22,11 +22,13 @@ pub fn mask_pii(text: &str) -> String {
     mask_digit_runs(&without_email)
 }
 
-fn mask_emails(text: &str) -> String {
+/// Borrows the text when it has no `@` (nearly always): the digit pass copies it anyway.
+fn mask_emails(text: &str) -> std::borrow::Cow<'_, str> {
     if !text.contains('@') {
-        return text.to_string();
+        return std::borrow::Cow::Borrowed(text);
     }
-    text.split(' ')
+    let masked: String = text
+        .split(' ')
         .map(|word| {
             if looks_like_email(word) {
                 EMAIL_MASK
@@ -35,7 +37,8 @@ fn mask_emails(text: &str) -> String {
             }
         })
         .collect::<Vec<_>>()
-        .join(" ")
+        .join(" ");
+    std::borrow::Cow::Owned(masked)
 }
 
 fn looks_like_email(word: &str) -> bool {
