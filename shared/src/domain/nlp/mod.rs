@@ -565,7 +565,17 @@ impl Engine {
     /// (-in for -kan), alamate/lampune (Javanese -e/-ne for -nya). Accepts a rewrite only
     /// when the result is a corpus word or stem.
     fn informal_morphology(&self, word: &str) -> Option<String> {
-        let mut candidates: Vec<String> = Vec::new();
+        // Every candidate goes into one buffer (`spans` holds their byte ranges), in the
+        // order the rules list them: this runs for every unknown word, and a string per
+        // candidate (up to two dozen) was most of its cost besides the stemming.
+        let mut buf = String::with_capacity(word.len() * 24);
+        let mut spans: Vec<(usize, usize)> = Vec::with_capacity(24);
+        fn push(buf: &mut String, spans: &mut Vec<(usize, usize)>, head: &str, rest: &str) {
+            let start = buf.len();
+            buf.push_str(head);
+            buf.push_str(rest);
+            spans.push((start, buf.len()));
+        }
         for (suffix, replacement) in [
             ("in", "kan"),
             ("in", ""),
@@ -577,54 +587,60 @@ impl Engine {
         ] {
             if let Some(base) = word.strip_suffix(suffix) {
                 if base.len() >= 3 {
-                    candidates.push(format!("{base}{replacement}"));
+                    push(&mut buf, &mut spans, base, replacement);
                 }
             }
         }
-        let stems_from = |w: &str, out: &mut Vec<String>| {
+        let stems_from = |w: &str, buf: &mut String, spans: &mut Vec<(usize, usize)>| {
             if let Some(rest) = w.strip_prefix("di") {
-                out.push(rest.to_string());
+                push(buf, spans, "", rest);
             }
             if let Some(rest) = w.strip_prefix("nge") {
-                out.push(rest.to_string());
+                push(buf, spans, "", rest);
             }
             if let Some(rest) = w.strip_prefix("ng") {
-                out.push(rest.to_string());
-                out.push(format!("k{rest}"));
+                push(buf, spans, "", rest);
+                push(buf, spans, "k", rest);
             }
             if let Some(rest) = w.strip_prefix("ny") {
-                out.push(format!("s{rest}"));
-                out.push(format!("c{rest}"));
+                push(buf, spans, "s", rest);
+                push(buf, spans, "c", rest);
             }
             if let Some(rest) = w.strip_prefix('m') {
                 if rest.starts_with(|c: char| "aeiou".contains(c)) {
-                    out.push(format!("p{rest}"));
+                    push(buf, spans, "p", rest);
                 } else {
-                    out.push(rest.to_string());
+                    push(buf, spans, "", rest);
                 }
             }
             if let Some(rest) = w.strip_prefix('n') {
                 if rest.starts_with(|c: char| "aeiou".contains(c)) {
-                    out.push(format!("t{rest}"));
+                    push(buf, spans, "t", rest);
                 }
             }
         };
-        let mut prefixed = Vec::new();
-        stems_from(word, &mut prefixed);
-        for c in candidates.clone() {
-            stems_from(&c, &mut prefixed);
+        let suffixed = spans.len();
+        stems_from(word, &mut buf, &mut spans);
+        // The suffix candidates are copied out once: the buffer grows while they are read.
+        let mut candidate = String::with_capacity(word.len() + 3);
+        for i in 0..suffixed {
+            let (start, end) = spans[i];
+            candidate.clear();
+            candidate.push_str(&buf[start..end]);
+            stems_from(&candidate, &mut buf, &mut spans);
         }
-        candidates.extend(prefixed);
+        let candidates = spans.iter().map(|&(start, end)| &buf[start..end]);
         // A surface corpus word first (cheap), then an inflected form of a corpus stem.
         if let Some(hit) = candidates
-            .iter()
-            .find(|c| c.len() >= 3 && self.vocab.contains(c.as_str()))
+            .clone()
+            .find(|c| c.len() >= 3 && self.vocab.contains(*c))
         {
-            return Some(hit.clone());
+            return Some(hit.to_string());
         }
         candidates
             .into_iter()
             .find(|c| c.len() >= 3 && self.index.has_term(&self.stemmer.stem_cow(c)))
+            .map(str::to_string)
     }
 
     /// Normalises one message (the same steps the corpus went through, plus repair).
