@@ -12,10 +12,7 @@ use prolink::{
         complaint::{self, ticket_for, Actor, Change, Complaint, Rules, Sla, Status},
         content,
     },
-    ports::{
-        Clock, ComplaintStore, Messenger, OperatorSignals, Page, PageRequest, PortResult, Queue,
-        SessionStore,
-    },
+    ports::{Clock, ComplaintStore, Messenger, OperatorSignals, PortResult, Queue, SessionStore},
     whatsapp::webhook::{parse_payload, WebhookItem},
 };
 use serde_json::{json, Value};
@@ -236,8 +233,8 @@ struct OperatorRace {
     holidays: content::HolidayCalendar,
 }
 
-#[async_trait]
-impl ComplaintStore for OperatorRace {
+complaint_store_passing_queries_to_inner! {
+    OperatorRace,
     async fn create_complaint(&self, c: &Complaint) -> PortResult<Option<Complaint>> {
         self.inner.create_complaint(c).await
     }
@@ -273,26 +270,6 @@ impl ComplaintStore for OperatorRace {
             self.inner.update_complaint(&started).await?;
         }
         self.inner.update_complaint(c).await
-    }
-    async fn complaints_of_citizen(&self, key: &str, limit: usize) -> PortResult<Vec<Complaint>> {
-        self.inner.complaints_of_citizen(key, limit).await
-    }
-    async fn complaints_by_status(
-        &self,
-        status: Status,
-        page: &PageRequest,
-    ) -> PortResult<Page<Complaint>> {
-        self.inner.complaints_by_status(status, page).await
-    }
-    async fn complaints_by_opd(
-        &self,
-        opd_id: &str,
-        page: &PageRequest,
-    ) -> PortResult<Page<Complaint>> {
-        self.inner.complaints_by_opd(opd_id, page).await
-    }
-    async fn complaints_due(&self, before: i64, limit: usize) -> PortResult<Vec<Complaint>> {
-        self.inner.complaints_due(before, limit).await
     }
 }
 

@@ -1,4 +1,53 @@
 //! The one integration-test binary of the `prolink` crate.
+
+/// A `ComplaintStore` wrapper that interposes on some calls (a racing writer, a lost update)
+/// and passes the four queries through to its `inner` store: `complaint_store_passing_queries_to_inner!
+/// { Type, <the interposed methods> }`.
+macro_rules! complaint_store_passing_queries_to_inner {
+    ($store:ty, $($interposed:tt)*) => {
+        #[async_trait::async_trait]
+        impl prolink::ports::ComplaintStore for $store {
+            $($interposed)*
+
+            async fn complaints_of_citizen(
+                &self,
+                key: &str,
+                limit: usize,
+            ) -> prolink::ports::PortResult<Vec<prolink::domain::complaint::Complaint>> {
+                self.inner.complaints_of_citizen(key, limit).await
+            }
+
+            async fn complaints_by_status(
+                &self,
+                status: prolink::domain::complaint::Status,
+                page: &prolink::ports::PageRequest,
+            ) -> prolink::ports::PortResult<
+                prolink::ports::Page<prolink::domain::complaint::Complaint>,
+            > {
+                self.inner.complaints_by_status(status, page).await
+            }
+
+            async fn complaints_by_opd(
+                &self,
+                opd_id: &str,
+                page: &prolink::ports::PageRequest,
+            ) -> prolink::ports::PortResult<
+                prolink::ports::Page<prolink::domain::complaint::Complaint>,
+            > {
+                self.inner.complaints_by_opd(opd_id, page).await
+            }
+
+            async fn complaints_due(
+                &self,
+                before: i64,
+                limit: usize,
+            ) -> prolink::ports::PortResult<Vec<prolink::domain::complaint::Complaint>> {
+                self.inner.complaints_due(before, limit).await
+            }
+        }
+    };
+}
+
 mod app;
 mod aws;
 mod complaint_tasks;

@@ -15,12 +15,12 @@ use prolink::adapters::graph_media::{GraphMediaSource, MAX_IMAGE_BYTES};
 use prolink::adapters::sqlite::{SqliteDb, SqliteStore};
 use prolink::app::complaint_media::{copy_photo, MediaCopy, REASON_GAVE_UP, REASON_GONE};
 use prolink::domain::complaint::{
-    submit, ticket_for, Complaint, Photo, Privacy, Rules, Sla, Status, Submission,
+    submit, ticket_for, Complaint, Photo, Privacy, Rules, Sla, Submission,
 };
 use prolink::domain::content::HolidayCalendar;
 use prolink::ports::{
-    BlobStore, Clock, ComplaintStore, FetchedMedia, MediaError, MediaSource, Page, PageRequest,
-    PortError, PortResult, StaticSecrets, SystemClock, WhatsAppSecrets,
+    BlobStore, Clock, ComplaintStore, FetchedMedia, MediaError, MediaSource, PortError, PortResult,
+    StaticSecrets, SystemClock, WhatsAppSecrets,
 };
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -977,8 +977,8 @@ struct RacingStore {
     raced: AtomicBool,
 }
 
-#[async_trait]
-impl ComplaintStore for RacingStore {
+complaint_store_passing_queries_to_inner! {
+    RacingStore,
     async fn create_complaint(&self, complaint: &Complaint) -> PortResult<Option<Complaint>> {
         self.inner.create_complaint(complaint).await
     }
@@ -997,26 +997,6 @@ impl ComplaintStore for RacingStore {
             self.raced.store(true, Ordering::SeqCst);
         }
         self.inner.update_complaint(complaint).await
-    }
-    async fn complaints_of_citizen(&self, key: &str, limit: usize) -> PortResult<Vec<Complaint>> {
-        self.inner.complaints_of_citizen(key, limit).await
-    }
-    async fn complaints_by_status(
-        &self,
-        status: Status,
-        page: &PageRequest,
-    ) -> PortResult<Page<Complaint>> {
-        self.inner.complaints_by_status(status, page).await
-    }
-    async fn complaints_by_opd(
-        &self,
-        opd_id: &str,
-        page: &PageRequest,
-    ) -> PortResult<Page<Complaint>> {
-        self.inner.complaints_by_opd(opd_id, page).await
-    }
-    async fn complaints_due(&self, before: i64, limit: usize) -> PortResult<Vec<Complaint>> {
-        self.inner.complaints_due(before, limit).await
     }
 }
 

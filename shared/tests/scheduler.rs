@@ -39,8 +39,8 @@ use prolink::{
     },
     ports::{
         CitizenProfile, CitizenStore, Clock, ComplaintStore, Delivery, Messenger, OperatorSignals,
-        OutboundMessage, OutboxReader, OutgoingMessage, Page, PageRequest, PortError, PortResult,
-        Queue, SendError, SendReceipt,
+        OutboundMessage, OutboxReader, OutgoingMessage, PortError, PortResult, Queue, SendError,
+        SendReceipt,
     },
 };
 use serde_json::Value;
@@ -153,8 +153,8 @@ struct Contested {
     tickets: Mutex<HashSet<String>>,
 }
 
-#[async_trait]
-impl ComplaintStore for Contested {
+complaint_store_passing_queries_to_inner! {
+    Contested,
     async fn create_complaint(&self, c: &Complaint) -> PortResult<Option<Complaint>> {
         self.inner.create_complaint(c).await
     }
@@ -166,26 +166,6 @@ impl ComplaintStore for Contested {
             return Err(PortError::Conflict(format!("complaint {}", c.ticket)));
         }
         self.inner.update_complaint(c).await
-    }
-    async fn complaints_of_citizen(&self, key: &str, limit: usize) -> PortResult<Vec<Complaint>> {
-        self.inner.complaints_of_citizen(key, limit).await
-    }
-    async fn complaints_by_status(
-        &self,
-        status: Status,
-        page: &PageRequest,
-    ) -> PortResult<Page<Complaint>> {
-        self.inner.complaints_by_status(status, page).await
-    }
-    async fn complaints_by_opd(
-        &self,
-        opd_id: &str,
-        page: &PageRequest,
-    ) -> PortResult<Page<Complaint>> {
-        self.inner.complaints_by_opd(opd_id, page).await
-    }
-    async fn complaints_due(&self, before: i64, limit: usize) -> PortResult<Vec<Complaint>> {
-        self.inner.complaints_due(before, limit).await
     }
 }
 
