@@ -17,14 +17,20 @@ use axum::{
     Router,
 };
 use prolink::{
-    adapters::sqlite::SqliteQueue,
+    adapters::{
+        blob_local::LocalBlobStore,
+        sqlite::{SimulatorOutbox, SqliteQueue},
+    },
     app::{
+        complaint_worker::{ComplaintWorker, ComplaintWorkerSettings, ComplaintWorkerStores},
         local::{build, LocalApp, LocalOptions},
+        sender::{ReliableSender, TokioSleeper},
         worker::{outbox_id, BatchItem, DialogWorker, WorkerSettings, WorkerStores},
     },
+    config,
     ports::{
-        Messenger, OutboundMessage, OutboxReader, OutgoingMessage, Queue, SendError, SendReceipt,
-        SystemClock,
+        Clock, Messenger, OutboundMessage, OutboxReader, OutgoingMessage, Queue, SendError,
+        SendReceipt, SystemClock,
     },
     whatsapp::signature::signature_header_value,
 };
@@ -89,9 +95,8 @@ impl Harness {
             data_dir: dir.path().join("data"),
         };
         let app = build(&options, Arc::new(SystemClock)).expect("local app builds");
-        let messenger: Arc<dyn Messenger> = Arc::new(
-            prolink::adapters::sqlite::SimulatorOutbox::new(app.db.clone(), Arc::new(SystemClock)),
-        );
+        let messenger: Arc<dyn Messenger> =
+            Arc::new(SimulatorOutbox::new(app.db.clone(), Arc::new(SystemClock)));
         let worker = Arc::new(DialogWorker::new(
             WorkerStores::from_store(app.store.clone()),
             messenger,
@@ -107,6 +112,39 @@ impl Harness {
 
     pub fn secret(&self) -> String {
         self.app.secrets.secrets.app_secret.clone()
+    }
+
+    /// A complaint worker on this app's outbox and media source with its own clock (tests
+    /// move time) and `stores` (tests interpose on some), fast send retries, local blobs.
+    pub fn complaint_worker(
+        &self,
+        clock: Arc<dyn Clock>,
+        stores: ComplaintWorkerStores,
+    ) -> ComplaintWorker {
+        let app = &self.app;
+        ComplaintWorker {
+            stores,
+            operators: Default::default(),
+            sender: Arc::new(ReliableSender::new(
+                Arc::new(SimulatorOutbox::new(app.db.clone(), clock.clone())),
+                app.store.clone(),
+                app.store.clone(),
+                clock.clone(),
+                Arc::new(TokioSleeper),
+                fast_settings().send_policy,
+            )),
+            media: app.media.clone(),
+            blobs: Arc::new(LocalBlobStore::new(
+                self._dir.path().join("worker-blobs"),
+                b"complaint-worker-test-key".to_vec(),
+                clock.clone(),
+            )),
+            clock,
+            settings: ComplaintWorkerSettings {
+                max_receives: config::TASKS_MAX_RECEIVES,
+                retention_days: 30,
+            },
+        }
     }
 
     pub fn router(&self) -> Router {

@@ -15,20 +15,15 @@ use axum::{body::Body, http::Request};
 use base64::Engine;
 use chrono::{NaiveTime, Timelike};
 use prolink::{
-    adapters::{
-        blob_local::LocalBlobStore,
-        sqlite::{SimulatorOutbox, SqliteQueue},
-    },
+    adapters::sqlite::{SimulatorOutbox, SqliteQueue},
     app::{
         complaint_media::{REASON_GAVE_UP, REASON_GONE},
         complaint_worker::{
-            change_status, ComplaintWorker, ComplaintWorkerSettings, ComplaintWorkerStores,
-            TaskItem, TaskOutcome,
+            change_status, ComplaintWorker, ComplaintWorkerStores, TaskItem, TaskOutcome,
         },
         content_import::embedded_seed,
         lambda::handle_task_batch,
         local::{self, BLOBS_DIR},
-        sender::{ReliableSender, TokioSleeper},
         tasks::Task,
         worker::DialogWorker,
     },
@@ -47,7 +42,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use tower::ServiceExt;
 
-use crate::app::{fast_settings, now_secs, Harness};
+use crate::app::{now_secs, Harness};
 
 const HOUR_MS: i64 = 3_600_000;
 
@@ -355,33 +350,8 @@ impl Rig {
     }
 
     fn worker_with(&self, at_ms: i64, stores: ComplaintWorkerStores) -> ComplaintWorker {
-        let clock: Arc<dyn Clock> = Arc::new(FixedClock(at_ms));
-        let app = &self.harness.app;
-        let messenger: Arc<dyn Messenger> =
-            Arc::new(SimulatorOutbox::new(app.db.clone(), clock.clone()));
-        ComplaintWorker {
-            stores,
-            operators: Default::default(),
-            sender: Arc::new(ReliableSender::new(
-                messenger,
-                app.store.clone(),
-                app.store.clone(),
-                clock.clone(),
-                Arc::new(TokioSleeper),
-                fast_settings().send_policy,
-            )),
-            media: app.media.clone(),
-            blobs: Arc::new(LocalBlobStore::new(
-                self.harness._dir.path().join("worker-blobs"),
-                b"complaint-tasks-test-key".to_vec(),
-                clock.clone(),
-            )),
-            clock,
-            settings: ComplaintWorkerSettings {
-                max_receives: config::TASKS_MAX_RECEIVES,
-                retention_days: 30,
-            },
-        }
+        self.harness
+            .complaint_worker(Arc::new(FixedClock(at_ms)), stores)
     }
 
     /// Consumes the tasks queue with `worker` until nothing is visible, acknowledging as the

@@ -17,21 +17,16 @@ use std::{
 use async_trait::async_trait;
 use chrono::{NaiveDate, NaiveTime};
 use prolink::{
-    adapters::{
-        blob_local::LocalBlobStore,
-        sqlite::{SimulatorOutbox, SqliteQueue},
-    },
+    adapters::sqlite::{SimulatorOutbox, SqliteQueue},
     app::{
         complaint_worker::{
-            change_status, ComplaintWorker, ComplaintWorkerSettings, ComplaintWorkerStores,
-            TaskItem, TaskOutcome,
+            change_status, ComplaintWorker, ComplaintWorkerStores, TaskItem, TaskOutcome,
         },
         content_import::{embedded_seed, import_bundle},
         scheduler::{OperatorDirectory, Scheduler, SchedulerSettings, TickReport},
         sender::{ReliableSender, TokioSleeper},
         tasks::Task,
     },
-    config,
     domain::{
         calendar,
         complaint::{self, ticket_for, Actor, Change, Complaint, Rules, Sla, Status, Submission},
@@ -426,31 +421,10 @@ impl Rig {
 
     /// A complaint worker whose clock stands at `at_ms`, on the app's stores and outbox.
     fn worker_at(&self, at_ms: i64) -> ComplaintWorker {
-        let clock: Arc<dyn Clock> = Arc::new(FakeClock(AtomicI64::new(at_ms)));
-        let app = &self.harness.app;
-        ComplaintWorker {
-            stores: ComplaintWorkerStores::from_store(app.store.clone()),
-            operators: Default::default(),
-            sender: Arc::new(ReliableSender::new(
-                Arc::new(SimulatorOutbox::new(app.db.clone(), clock.clone())),
-                app.store.clone(),
-                app.store.clone(),
-                clock.clone(),
-                Arc::new(TokioSleeper),
-                fast_settings().send_policy,
-            )),
-            media: app.media.clone(),
-            blobs: Arc::new(LocalBlobStore::new(
-                self.harness._dir.path().join("worker-blobs"),
-                b"scheduler-test-key".to_vec(),
-                clock.clone(),
-            )),
-            clock,
-            settings: ComplaintWorkerSettings {
-                max_receives: config::TASKS_MAX_RECEIVES,
-                retention_days: 30,
-            },
-        }
+        self.harness.complaint_worker(
+            Arc::new(FakeClock(AtomicI64::new(at_ms))),
+            ComplaintWorkerStores::from_store(self.harness.app.store.clone()),
+        )
     }
 
     /// One pass of `worker` over the visible tasks: done ones are deleted, the others made
