@@ -15,7 +15,7 @@ use crate::domain::content::HolidayCalendar;
 use ActorKind::{Citizen, Operator, System};
 use Status::*;
 
-static SEED: LazyLock<HolidayCalendar> = LazyLock::new(|| {
+pub(super) static SEED: LazyLock<HolidayCalendar> = LazyLock::new(|| {
     serde_json::from_str(include_str!(
         "../../../../infra/seed/holidays-2025-2026.json"
     ))
@@ -31,19 +31,19 @@ const CITIZEN_KEY: &str = "wa:6281234567890";
 const NOTE: &str = "Catatan untuk pelapor.";
 const KINDS: [ActorKind; 3] = [Citizen, Operator, System];
 
-fn rules() -> Rules<'static> {
+pub(super) fn rules() -> Rules<'static> {
     Rules {
         sla: SLA,
         holidays: &SEED,
     }
 }
 
-fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+pub(super) fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).expect("valid date")
 }
 
 /// Unix ms of a WIB wall-clock time, computed with chrono alone (WIB = UTC+7).
-fn wib(y: i32, m: u32, d: u32, h: u32, min: u32) -> i64 {
+pub(super) fn wib(y: i32, m: u32, d: u32, h: u32, min: u32) -> i64 {
     let utc = date(y, m, d)
         .and_hms_opt(h, min, 0)
         .expect("valid time")

@@ -6,50 +6,20 @@
 //! Seed dates that matter here: Thu 24 Dec 2026 cuti bersama Natal, Fri 25 Dec 2026 Natal;
 //! no holiday in November 2026; 2027 is not covered (weekdays only, the gap is reported).
 
-use std::sync::LazyLock;
-
 use chrono::{Datelike, NaiveDate, Timelike, Weekday};
 
 use super::*;
 use crate::domain::{
     calendar::CoverageGap,
     complaint::{
-        add_info, apply, reschedule, submit, ActorKind, AddedInfo, Change, Sla, Submission,
+        add_info, apply, reschedule, submit,
+        tests::{date, rules, wib, SEED},
+        ActorKind, AddedInfo, Change, Sla, Submission,
     },
 };
 
-static SEED: LazyLock<HolidayCalendar> = LazyLock::new(|| {
-    serde_json::from_str(include_str!(
-        "../../../../../infra/seed/holidays-2025-2026.json"
-    ))
-    .expect("the seed holiday table parses")
-});
-
 const OPD: &str = "Dinas PUPR";
 const MINUTE: i64 = 60_000;
-
-fn rules() -> Rules<'static> {
-    Rules {
-        sla: Sla {
-            response_days: 3,
-            resolution_days: 14,
-        },
-        holidays: &SEED,
-    }
-}
-
-fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).expect("valid date")
-}
-
-/// Unix ms of a WIB wall-clock time, computed with chrono alone (WIB = UTC+7).
-fn wib(y: i32, m: u32, d: u32, h: u32, min: u32) -> i64 {
-    let utc = date(y, m, d)
-        .and_hms_opt(h, min, 0)
-        .expect("valid time")
-        .and_utc();
-    utc.timestamp_millis() - 7 * 3600 * 1000
-}
 
 /// WIB wall-clock of an instant, for failure messages and the night checks.
 fn wall(ms: i64) -> chrono::NaiveDateTime {
