@@ -6,8 +6,10 @@
 //! 10 000-entry corpus, peak memory (VmHWM) and the size of the dialog worker binary.
 
 use std::{
+    alloc::{GlobalAlloc, Layout, System},
     hint::black_box,
     path::PathBuf,
+    sync::atomic::{AtomicBool, AtomicU64, Ordering},
     time::{Duration, Instant},
 };
 
@@ -18,6 +20,50 @@ use prolink::{
         nlp::{Engine, KbFaq, KnowledgeBase},
     },
 };
+
+/// Counts heap allocations while `COUNTING` is set: allocations are a large share of a
+/// message's cost, so their number per message is a figure of its own. The flag is one
+/// relaxed load per allocation while the latency loops run uncounted.
+struct CountingAllocator;
+
+static COUNTING: AtomicBool = AtomicBool::new(false);
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+// SAFETY: every call is forwarded unchanged to the system allocator.
+unsafe impl GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if COUNTING.load(Ordering::Relaxed) {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        }
+        // SAFETY: the caller's contract is passed on as is.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: as above.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if COUNTING.load(Ordering::Relaxed) {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        }
+        // SAFETY: as above.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: CountingAllocator = CountingAllocator;
+
+/// Mean heap allocations (and reallocations) per call of `run` over the messages.
+fn allocations_per_message(messages: &[String], mut run: impl FnMut(&str)) -> f64 {
+    ALLOCATIONS.store(0, Ordering::Relaxed);
+    COUNTING.store(true, Ordering::Relaxed);
+    for m in messages {
+        run(black_box(m));
+    }
+    COUNTING.store(false, Ordering::Relaxed);
+    ALLOCATIONS.load(Ordering::Relaxed) as f64 / messages.len().max(1) as f64
+}
 
 const ROUNDS: usize = 20;
 const BUILD_RUNS: usize = 15;
@@ -220,6 +266,15 @@ fn main() {
     report_latency(
         "  of which normalisation (mask, tokens, lexicon, repair, stems)",
         &analyse_times,
+    );
+    println!(
+        "heap allocations per message: {:.1} (normalisation {:.1})",
+        allocations_per_message(&messages, |m| {
+            black_box(engine.answer(m));
+        }),
+        allocations_per_message(&messages, |m| {
+            black_box(engine.analyse(m));
+        }),
     );
     println!(
         "peak RSS so far (VmHWM): {} KiB",

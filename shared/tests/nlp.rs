@@ -33,7 +33,12 @@ fn engine() -> &'static Engine {
 }
 
 fn tokens(message: &str) -> Vec<String> {
-    engine().analyse(message).tokens
+    engine()
+        .analyse(message)
+        .tokens
+        .into_iter()
+        .map(|t| t.into_owned())
+        .collect()
 }
 
 fn label(message: &str) -> String {

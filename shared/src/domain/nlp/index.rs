@@ -78,10 +78,12 @@ pub struct Index {
     /// Trigram postings in one contiguous array (CSR layout: `gram_offsets[id]..[id + 1]`),
     /// so a query walks memory linearly instead of chasing one allocation per trigram.
     gram_offsets: Vec<u32>,
+    /// (passage, trigram weight / the passage's vector length): dividing by |p| at build
+    /// time leaves only the division by |q| to each query.
     gram_postings: Vec<(u32, f32)>,
     gram_idf: Vec<f64>,
-    /// 1 / the passage's trigram vector length.
-    passage_inverse_norm: Vec<f32>,
+    /// Number of passages with a trigram vector.
+    passage_count: usize,
 }
 
 /// Packs a trigram of ASCII bytes into one integer (words are ASCII after normalisation).
@@ -89,20 +91,45 @@ fn gram_key(g: &[u8]) -> u32 {
     (u32::from(g[0]) << 16) | (u32::from(g[1]) << 8) | u32::from(g[2])
 }
 
+/// A query trigram the index does not know is passed as its key with this bit set: it has no
+/// postings but still lengthens the query vector (ids and keys both fit in 24 bits).
+const UNKNOWN_GRAM: u32 = 1 << 31;
+
+/// Calls `f` with each trigram key of one word padded with spaces (" ktp " -> " kt", "ktp",
+/// "tp "); non-ASCII bytes are skipped.
+fn for_each_gram(word: &str, mut f: impl FnMut(u32)) {
+    let bytes = word.as_bytes();
+    let ascii = bytes.iter().filter(|b| b.is_ascii()).count();
+    if ascii == 0 {
+        // " " + "" + " " is shorter than a trigram.
+        return;
+    }
+    let mut window = [b' ', 0, 0];
+    let mut filled = 1;
+    for &b in bytes
+        .iter()
+        .filter(|b| b.is_ascii())
+        .chain(std::iter::once(&b' '))
+    {
+        if filled < 3 {
+            window[filled] = b;
+            filled += 1;
+            if filled < 3 {
+                continue;
+            }
+        } else {
+            window = [window[1], window[2], b];
+        }
+        f(gram_key(&window));
+    }
+}
+
 /// Trigrams of each word padded with spaces (" ktp " -> " kt", "ktp", "tp "), counted,
 /// sorted by trigram.
 pub fn trigrams<S: AsRef<str>>(words: &[S]) -> Vec<(u32, u32)> {
     let mut keys = Vec::with_capacity(words.len() * 8);
-    let mut buf = Vec::with_capacity(32);
     for w in words {
-        buf.clear();
-        buf.push(b' ');
-        buf.extend(w.as_ref().bytes().filter(u8::is_ascii));
-        buf.push(b' ');
-        if buf.len() < 3 {
-            continue;
-        }
-        keys.extend(buf.windows(3).map(gram_key));
+        for_each_gram(w.as_ref(), |k| keys.push(k));
     }
     keys.sort_unstable();
     let mut grams: Vec<(u32, u32)> = Vec::with_capacity(keys.len());
@@ -130,6 +157,12 @@ struct Scratch {
     docs: Vec<DocAcc>,
     /// Trigram dot product per passage, zero where no query trigram hit.
     dots: Vec<f32>,
+    /// How often each trigram id occurs in the query; all zero between searches.
+    gram_counts: Vec<u16>,
+    /// The trigram ids with a nonzero count, in first-seen order.
+    touched: Vec<u32>,
+    /// The query's trigrams the index does not know (marked keys).
+    unknown: Vec<u32>,
 }
 
 thread_local! {
@@ -137,26 +170,25 @@ thread_local! {
 }
 
 /// The `k` best documents seen so far, best first, kept by insertion: `k` is small (the
-/// decision looks at ten candidates) and most documents fall below the last place at once.
-struct TopK<'a, F> {
+/// decision looks at ten candidates). An entry is only a score and a document number, and a
+/// document below the last place is turned away by one comparison.
+struct TopK<F> {
     k: usize,
-    best: Vec<(f64, DocScore)>,
-    before: &'a F,
+    best: Vec<(f64, u32)>,
+    /// Whether entry `a` ranks before entry `b`.
+    before: F,
 }
 
-impl<'a, F: Fn(&(f64, DocScore), &(f64, DocScore)) -> std::cmp::Ordering> TopK<'a, F> {
-    fn offer(&mut self, entry: (f64, DocScore)) {
-        use std::cmp::Ordering::Less;
+impl<F: Fn(&(f64, u32), &(f64, u32)) -> bool> TopK<F> {
+    fn offer(&mut self, entry: (f64, u32)) {
         if self.best.len() == self.k {
             match self.best.last() {
-                Some(last) if (self.before)(&entry, last) == Less => {}
-                _ => return,
+                Some(last) if !(self.before)(&entry, last) => return,
+                _ => {}
             }
             self.best.pop();
         }
-        let at = self
-            .best
-            .partition_point(|e| (self.before)(e, &entry) == Less);
+        let at = self.best.partition_point(|e| (self.before)(e, &entry));
         self.best.insert(at, entry);
     }
 }
@@ -221,19 +253,23 @@ impl Index {
             index.gram_idf.push((passages / f64::from(df)).ln() + 1.0);
         }
         let mut per_gram: Vec<Vec<(u32, f32)>> = vec![Vec::new(); index.gram_idf.len()];
+        let mut weights: Vec<(u32, f64)> = Vec::new();
         for (p, grams) in passage_grams.iter().enumerate() {
+            weights.clear();
             let mut norm = 0.0;
             for (g, count) in grams {
                 if let Some(&id) = index.gram_ids.get(g) {
                     let w = f64::from(*count) * index.gram_idf[id as usize];
                     norm += w * w;
-                    per_gram[id as usize].push((p as u32, w as f32));
+                    weights.push((id, w));
                 }
             }
-            index
-                .passage_inverse_norm
-                .push((1.0 / norm.sqrt().max(1e-9)) as f32);
+            let inverse_norm = 1.0 / norm.sqrt().max(1e-9);
+            for &(id, w) in &weights {
+                per_gram[id as usize].push((p as u32, (w * inverse_norm) as f32));
+            }
         }
+        index.passage_count = passage_grams.len();
         index.gram_offsets.reserve(per_gram.len() + 1);
         index.gram_offsets.push(0);
         for list in per_gram {
@@ -255,6 +291,25 @@ impl Index {
         self.term_ids.contains_key(stem)
     }
 
+    /// The query term for a stem: its id when some document has it.
+    pub fn term(&self, stem: &str) -> Option<u32> {
+        self.term_ids.get(stem).copied()
+    }
+
+    /// Appends the trigrams of one query word as [`Query::grams`] wants them: the index's id
+    /// of each, or the key marked unknown. Worth caching per known word: a message's words
+    /// are nearly all known.
+    pub fn word_grams(&self, word: &str, out: &mut Vec<u32>) {
+        for_each_gram(word, |key| {
+            out.push(
+                self.gram_ids
+                    .get(&key)
+                    .copied()
+                    .unwrap_or(key | UNKNOWN_GRAM),
+            )
+        });
+    }
+
     /// The idf a term would have if it occurred in no document: what an unknown query word
     /// weighs (it is information the corpus cannot match).
     pub fn unknown_idf(&self) -> f64 {
@@ -267,8 +322,6 @@ impl Index {
 
     /// The `k` best documents for the query, by `fused` (higher first; equal scores by id),
     /// among those that share a stem or a trigram with it.
-    /// `stems`: the query's content stems with a weight each (unknown words included, they
-    /// only count in the normaliser); `words`: its content words for the trigrams.
     pub fn search(
         &self,
         query: &Query<'_>,
@@ -293,18 +346,24 @@ impl Index {
         // cheaper than a map entry per posting. They live in a per-thread scratch space:
         // allocating and freeing them for every message cost more than the scoring itself.
         let n_docs = self.docs.len();
-        let Scratch { docs: acc, dots } = scratch;
+        let Scratch {
+            docs: acc,
+            dots,
+            gram_counts,
+            touched,
+            unknown,
+        } = scratch;
         acc.clear();
         acc.resize(n_docs, DocAcc::default());
         let mut denominator = 0.0;
         let mut coverage_total = 0.0;
         let sat_typical = TYPICAL_TF * (K1 + 1.0) / (TYPICAL_TF + K1);
-        for (i, &(stem, weight)) in query.stems.iter().enumerate() {
-            if query.stems[..i].iter().any(|(s, _)| *s == stem) {
+        for (i, &(term, weight)) in query.terms.iter().enumerate() {
+            if query.terms[..i].iter().any(|(t, _)| *t == term) {
                 continue;
             }
-            match self.term_ids.get(stem) {
-                Some(&id) => {
+            match term {
+                QueryTerm::Known(id) => {
                     let idf = self.idf[id as usize];
                     denominator += weight * idf * sat_typical;
                     coverage_total += weight * idf;
@@ -318,7 +377,7 @@ impl Index {
                         a.matched = a.matched.saturating_add(1);
                     }
                 }
-                None => {
+                QueryTerm::Unknown(_) => {
                     let idf = self.unknown_idf() * query.unknown_weight;
                     denominator += weight * idf * sat_typical;
                     coverage_total += weight * idf;
@@ -326,21 +385,40 @@ impl Index {
             }
         }
         // Trigram dot products, accumulated without a branch per posting (the passages of
-        // one index fit in the first-level cache); the cosine below scans them in order.
-        let grams = trigrams(query.words);
-        let passages = self.passage_inverse_norm.len();
+        // one index fit in the first-level cache). The query's trigrams arrive word by word;
+        // counting them per id merges repeats without sorting.
+        let passages = self.passage_count;
         let common = (passages as f64 * COMMON_GRAM_SHARE).max(COMMON_GRAM_MIN) as usize;
-        let mut q_norm = 0.0;
-        dots.clear();
-        dots.resize(passages, 0.0);
-        for (g, count) in &grams {
-            let Some(&id) = self.gram_ids.get(g) else {
-                // An unknown trigram still lengthens the query vector.
-                let w = f64::from(*count) * ((passages.max(1) as f64).ln() + 1.0);
-                q_norm += w * w;
+        gram_counts.resize(self.gram_idf.len(), 0);
+        touched.clear();
+        unknown.clear();
+        for &gram in query.grams {
+            if gram & UNKNOWN_GRAM != 0 {
+                unknown.push(gram);
+                continue;
+            }
+            let Some(count) = gram_counts.get_mut(gram as usize) else {
                 continue;
             };
-            let w = f64::from(*count) * self.gram_idf[id as usize];
+            if *count == 0 {
+                touched.push(gram);
+            }
+            *count = count.saturating_add(1);
+        }
+        // An unknown trigram still lengthens the query vector.
+        unknown.sort_unstable();
+        let unknown_idf = (passages.max(1) as f64).ln() + 1.0;
+        let mut q_norm = 0.0;
+        for repeats in unknown.chunk_by(|a, b| a == b) {
+            let w = repeats.len() as f64 * unknown_idf;
+            q_norm += w * w;
+        }
+        dots.clear();
+        dots.resize(passages, 0.0);
+        for &id in touched.iter() {
+            // Taken, not read: the counts are all zero again for the next message.
+            let count = std::mem::take(&mut gram_counts[id as usize]);
+            let w = f64::from(count) * self.gram_idf[id as usize];
             q_norm += w * w;
             let range = self.gram_offsets[id as usize] as usize
                 ..self.gram_offsets[id as usize + 1] as usize;
@@ -358,52 +436,72 @@ impl Index {
         let reciprocal = |total: f64| if total > 0.0 { 1.0 / total } else { 0.0 };
         let (per_denominator, per_coverage) = (reciprocal(denominator), reciprocal(coverage_total));
         let per_q_norm = reciprocal(q_norm);
-        let before = |a: &(f64, DocScore), b: &(f64, DocScore)| {
-            b.0.total_cmp(&a.0)
-                .then_with(|| self.docs[a.1.doc].id.cmp(&self.docs[b.1.doc].id))
-        };
         if k == 0 {
             return Vec::new();
         }
         let mut top = TopK {
             k,
             best: Vec::with_capacity(k + 1),
-            before: &before,
+            before: |a: &(f64, u32), b: &(f64, u32)| match b.0.total_cmp(&a.0) {
+                std::cmp::Ordering::Equal => {
+                    self.docs[a.1 as usize].id < self.docs[b.1 as usize].id
+                }
+                order => order == std::cmp::Ordering::Less,
+            },
         };
-        // Cosine numerators for every passage at once: dot · 1/|p| (a loop the compiler
-        // vectorises); the division by |q| is shared and comes after the maximum.
-        for (dot, inverse) in dots.iter_mut().zip(&self.passage_inverse_norm) {
-            *dot *= inverse;
-        }
-        for (d, a) in acc.iter().enumerate() {
-            // Best trigram cosine over the document's passages (they are contiguous).
-            let range = self.doc_passages[d] as usize..self.doc_passages[d + 1] as usize;
-            // `max`, not a comparison: no branch to mispredict per passage.
-            let best = dots[range].iter().fold(0.0f32, |m, &x| m.max(x));
-            if a.bm25 == 0.0 && best == 0.0 {
-                continue;
-            }
-            let score = DocScore {
+        let score_of = |d: usize, best: f32| {
+            let a = &acc[d];
+            DocScore {
                 doc: d,
                 bm25: (a.bm25 * per_denominator).min(1.0),
                 ngram: (f64::from(best) * per_q_norm).min(1.0),
                 coverage: (a.covered * per_coverage).min(1.0),
                 matched: usize::from(a.matched),
-            };
-            top.offer((fused(&score), score));
+            }
+        };
+        for (d, a) in acc.iter().enumerate() {
+            let best = self.best_passage(dots, d);
+            if a.bm25 == 0.0 && best == 0.0 {
+                continue;
+            }
+            top.offer((fused(&score_of(d, best)), d as u32));
         }
+        // The few winners' scores are computed again rather than carried through every
+        // insertion.
         top.best
+            .iter()
+            .map(|&(f, d)| (f, score_of(d as usize, self.best_passage(dots, d as usize))))
+            .collect()
     }
+
+    /// Best trigram cosine over the document's passages (they are contiguous) times |q|:
+    /// the postings carry 1/|p| already. A plain comparison compiles to one `maxss` (no
+    /// NaN can occur) and no branch.
+    #[inline(always)]
+    fn best_passage(&self, dots: &[f32], doc: usize) -> f32 {
+        let range = self.doc_passages[doc] as usize..self.doc_passages[doc + 1] as usize;
+        dots[range]
+            .iter()
+            .fold(0.0f32, |m, &x| if x > m { x } else { m })
+    }
+}
+
+/// One content term of a query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueryTerm<'a> {
+    /// A stem some document has ([`Index::term`]).
+    Known(u32),
+    /// A stem no document has: it only counts in the normaliser.
+    Unknown(&'a str),
 }
 
 /// What a search looks for.
 #[derive(Debug, Clone, Copy)]
 pub struct Query<'a> {
-    /// Content stems with a weight each (unknown words included: they only count in the
-    /// normaliser).
-    pub stems: &'a [(&'a str, f64)],
-    /// Content words, for the trigrams.
-    pub words: &'a [&'a str],
+    /// Content terms with a weight each.
+    pub terms: &'a [(QueryTerm<'a>, f64)],
+    /// Trigrams of the content words, word after word ([`Index::word_grams`]).
+    pub grams: &'a [u32],
     /// Share of the rarest corpus word's idf that an unknown word weighs.
     pub unknown_weight: f64,
 }

@@ -29,7 +29,7 @@ impl CueScores {
 /// `clause_edges` whether a token sits at the start or the end of its clause (info cues
 /// weigh fully there, half inside a narrative).
 pub fn score_cues(
-    matches: &[PhraseMatch],
+    mut matches: Vec<PhraseMatch>,
     classes: &[CueClass],
     weights: &[f64],
     token_count: usize,
@@ -40,10 +40,9 @@ pub fn score_cues(
         social_covered: vec![false; token_count],
         ..CueScores::default()
     };
-    let mut sorted: Vec<PhraseMatch> = matches.to_vec();
-    sorted.sort_by_key(|m| classes[m.pattern].index());
+    matches.sort_by_key(|m| classes[m.pattern].index());
     let mut covered = Vec::new();
-    for group in sorted.chunk_by_mut(|a, b| classes[a.pattern] == classes[b.pattern]) {
+    for group in matches.chunk_by_mut(|a, b| classes[a.pattern] == classes[b.pattern]) {
         let class = classes[group[0].pattern];
         for_each_non_overlapping(group, &mut covered, |m| {
             let mut w = weights[m.pattern];

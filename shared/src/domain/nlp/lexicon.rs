@@ -260,35 +260,43 @@ impl Lexicon {
     /// Replaces chat abbreviations, regional words and government synonyms by their canonical
     /// words, longest phrase first. `is_corpus_word` protects words the corpus itself uses
     /// from IndoCollex rows.
-    /// Takes the tokens by value so that words without a replacement move instead of being
-    /// copied.
-    pub fn apply(
-        &self,
-        mut tokens: Vec<String>,
-        is_corpus_word: impl Fn(&str) -> bool,
-    ) -> Vec<String> {
+    pub fn apply(&self, tokens: Vec<String>, is_corpus_word: impl Fn(&str) -> bool) -> Vec<String> {
+        let borrowed: Vec<&str> = tokens.iter().map(String::as_str).collect();
         let mut out = Vec::with_capacity(tokens.len() + 2);
+        self.apply_to(&borrowed, is_corpus_word, &mut out);
+        out.into_iter().map(str::to_string).collect()
+    }
+
+    /// [`Lexicon::apply`] on borrowed tokens, appending to `out`: the result borrows them and
+    /// the lexicon's replacement words, so a message's words are never copied.
+    pub fn apply_to<'a>(
+        &'a self,
+        tokens: &[&'a str],
+        is_corpus_word: impl Fn(&str) -> bool,
+        out: &mut Vec<&'a str>,
+    ) {
         let mut i = 0;
         'outer: while i < tokens.len() {
-            if let Some(candidates) = self.replacements.get(&tokens[i]) {
+            if let Some(candidates) = self.replacements.get(tokens[i]) {
                 for r in candidates {
                     let n = r.from.len();
-                    if i + n > tokens.len() || tokens[i..i + n] != r.from[..] {
+                    let Some(window) = tokens.get(i..i + n) else {
+                        continue;
+                    };
+                    if !window.iter().zip(&r.from).all(|(t, f)| *t == f.as_str()) {
                         continue;
                     }
-                    if r.origin == Origin::IndoCollex && is_corpus_word(&tokens[i]) {
+                    if r.origin == Origin::IndoCollex && is_corpus_word(tokens[i]) {
                         continue;
                     }
-                    out.extend(r.to.iter().cloned());
+                    out.extend(r.to.iter().map(String::as_str));
                     i += n;
                     continue 'outer;
                 }
             }
-            // Matching only looks at tokens from `i` on, so this one may be moved out.
-            out.push(std::mem::take(&mut tokens[i]));
+            out.push(tokens[i]);
             i += 1;
         }
-        out
     }
 
     /// Whether `word` is the source of a replacement (used to avoid "repairing" it).
@@ -390,14 +398,21 @@ impl PhraseMatcher {
     /// the caller: the engine keeps them per word, found with the one lookup that tells it
     /// everything else about the word, instead of hashing every token once per matcher.
     /// `exact(i)` must return what `starting_with(&tokens[i])` would.
-    pub fn find_with<'s>(
+    pub fn find_with<'s, T: AsRef<str>>(
         &'s self,
-        tokens: &[String],
+        tokens: &[T],
         exact: impl Fn(usize) -> &'s [usize],
     ) -> Vec<PhraseMatch> {
         let mut found = Vec::new();
         for start in 0..tokens.len() {
-            let first = usize::from(tokens[start].as_bytes().first().copied().unwrap_or(0));
+            let first = usize::from(
+                tokens[start]
+                    .as_ref()
+                    .as_bytes()
+                    .first()
+                    .copied()
+                    .unwrap_or(0),
+            );
             let prefixed = self
                 .prefix_first
                 .get(first)
@@ -410,7 +425,7 @@ impl PhraseMatcher {
                     && pattern
                         .iter()
                         .zip(&tokens[start..start + len])
-                        .all(|(pt, t)| pt.matches(t))
+                        .all(|(pt, t)| pt.matches(t.as_ref()))
                 {
                     found.push(PhraseMatch {
                         pattern: p,

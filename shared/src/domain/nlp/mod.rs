@@ -22,14 +22,14 @@ pub mod stem;
 pub mod text;
 pub mod typo;
 
-use std::sync::Arc;
+use std::{borrow::Cow, sync::Arc};
 
 use serde::Serialize;
 
 pub use kb::{KbCategory, KbFaq, KbService, KnowledgeBase};
 
 use fxhash::{FastMap, FastSet};
-use index::{DocInfo, DocInput, DocKind, DocScore, Index, Passage, Query};
+use index::{DocInfo, DocInput, DocKind, DocScore, Index, Passage, Query, QueryTerm};
 use intent::CueScores;
 use lexicon::{for_each_non_overlapping, CueClass, Lexicon, PhraseMatcher, PlaceKind};
 use stem::Stemmer;
@@ -201,7 +201,8 @@ const MOBILITY: [&str; 8] = [
 
 #[derive(Debug, Clone)]
 struct CategoryInfo {
-    id: String,
+    /// Shared, not copied: a message's category scores carry it.
+    id: Arc<str>,
     emergency: bool,
 }
 
@@ -217,6 +218,10 @@ struct WordFacts {
     cue_first: Box<[usize]>,
     complaint_first: Box<[usize]>,
     place_first: Box<[usize]>,
+    /// The index's term for the stem ([`Index::term`]).
+    term: Option<u32>,
+    /// The word's trigrams as a query passes them ([`Index::word_grams`]).
+    grams: Box<[u32]>,
 }
 
 /// Word id of a token that is not in the engine's word table.
@@ -229,12 +234,14 @@ struct MoneyDemand {
 }
 
 /// One message after normalisation, with everything intent detection and retrieval need.
+/// Words the engine knows are borrowed from its word table (`'e`), so a message's usual
+/// words cost no allocation.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Analysis {
+pub struct Analysis<'e> {
     /// The message with PII masked: the only form that may be logged.
     pub masked: String,
-    pub tokens: Vec<String>,
-    pub stems: Vec<String>,
+    pub tokens: Vec<Cow<'e, str>>,
+    pub stems: Vec<Cow<'e, str>>,
     /// Whether the token counts for retrieval (not a stopword).
     pub content: Vec<bool>,
     /// The word as typed when typo repair replaced it (else `None`).
@@ -275,7 +282,7 @@ pub enum Intent {
     /// Complaint strength and category scores (best first).
     Complaint {
         strength: f64,
-        categories: Vec<(String, f64)>,
+        categories: Vec<(Arc<str>, f64)>,
     },
     Question,
 }
@@ -287,10 +294,10 @@ pub struct Ranking {
     pub intent: Intent,
     /// Complaint strength even when the intent is a question (for calibration).
     pub complaint_strength: f64,
-    pub complaint_categories: Vec<(String, f64)>,
+    pub complaint_categories: Vec<(Arc<str>, f64)>,
     pub candidates: Vec<Candidate>,
-    pub emergency_category: Option<String>,
-    pub lainnya: Option<String>,
+    pub emergency_category: Option<Arc<str>>,
+    pub lainnya: Option<Arc<str>>,
 }
 
 /// The answering engine. Cheap to share (`&self` everywhere); build once per process.
@@ -458,7 +465,7 @@ impl Engine {
             .categories
             .iter()
             .map(|c| CategoryInfo {
-                id: c.id.clone(),
+                id: c.id.as_str().into(),
                 emergency: c.emergency,
             })
             .collect();
@@ -466,7 +473,7 @@ impl Engine {
         let mut complaint_category = Vec::new();
         let mut complaint_weight = Vec::new();
         for (phrase, category, weight) in &lexicon.complaint_cues {
-            if let Some(ci) = categories.iter().position(|c| &c.id == category) {
+            if let Some(ci) = categories.iter().position(|c| *c.id == **category) {
                 complaint_matcher.add(remember(lexicon.pattern(phrase)));
                 complaint_category.push(ci);
                 complaint_weight.push(*weight);
@@ -491,9 +498,15 @@ impl Engine {
         known.extend(lexicon.stopwords.iter().cloned());
         let mut word_ids = FastMap::default();
         let mut word_facts = Vec::with_capacity(known.len());
+        let mut grams = Vec::new();
         for w in known {
+            let stem = stemmer.stem(&w);
+            grams.clear();
+            index.word_grams(&w, &mut grams);
             word_facts.push(WordFacts {
-                stem: stemmer.stem(&w),
+                term: index.term(&stem),
+                grams: grams.as_slice().into(),
+                stem,
                 stopword: lexicon.stopwords.contains(&w),
                 filler: FILLERS.contains(&w.as_str()),
                 cue_first: cue_matcher.starting_with(&w).into(),
@@ -644,7 +657,7 @@ impl Engine {
     }
 
     /// Normalises one message (the same steps the corpus went through, plus repair).
-    pub fn analyse(&self, message: &str) -> Analysis {
+    pub fn analyse(&self, message: &str) -> Analysis<'_> {
         let masked = text::mask_pii(message);
         let surface = text::Surface::of(&masked);
         // Sized once for the whole message: growing six vectors word by word was a visible
@@ -662,40 +675,69 @@ impl Engine {
             question_clause: Vec::with_capacity(expected),
             ..Analysis::default()
         };
-        for (clause, asked) in split_clauses(&masked) {
-            let raw: Vec<String> = text::tokenize(clause)
-                .into_iter()
-                .map(|t| {
-                    text::fix_elongation(t, |w| self.is_known(w) || self.lexicon.is_replaced(w))
-                })
-                .collect();
-            let normalised = self.lexicon.apply(raw, |w| self.raw_vocab.contains(w));
+        let clauses = split_clauses(&masked);
+        // Every clause's words in one buffer (elongated words repaired and appended), then
+        // read as borrowed slices: no string per word.
+        let mut buf = String::with_capacity(masked.len() + 16);
+        let mut spans: Vec<(usize, usize)> = Vec::with_capacity(expected);
+        let mut clause_ends = Vec::with_capacity(clauses.len());
+        for (clause, _) in &clauses {
+            let from = spans.len();
+            text::tokenize_into(clause, &mut buf, &mut spans);
+            for span in &mut spans[from..] {
+                let word = &buf[span.0..span.1];
+                if text::looks_elongated(word) {
+                    let fixed = text::fix_elongation(word.to_string(), |w| {
+                        self.is_known(w) || self.lexicon.is_replaced(w)
+                    });
+                    let at = buf.len();
+                    buf.push_str(&fixed);
+                    *span = (at, buf.len());
+                }
+            }
+            clause_ends.push(spans.len());
+        }
+        let mut raw: Vec<&str> = Vec::with_capacity(expected);
+        let mut normalised: Vec<&str> = Vec::with_capacity(expected + 2);
+        let mut first = 0;
+        for ((_, asked), &end) in clauses.iter().zip(&clause_ends) {
+            raw.clear();
+            raw.extend(spans[first..end].iter().map(|&(s, e)| &buf[s..e]));
+            first = end;
+            normalised.clear();
+            self.lexicon
+                .apply_to(&raw, |w| self.raw_vocab.contains(w), &mut normalised);
             let clause_start = analysis.tokens.len();
-            for t in normalised {
-                // A known word (nearly every word of a message): everything in one lookup.
-                // The slow path below gives the same result for it.
-                if let Some(&id) = self.word_ids.get(t.as_str()) {
+            for &t in &normalised {
+                // A known word (nearly every word of a message): everything in one lookup,
+                // and the word and its stem borrowed from the table. The slow path below
+                // gives the same result for it.
+                if let Some((word, &id)) = self.word_ids.get_key_value(t) {
                     let facts = &self.word_facts[id as usize];
                     analysis.content.push(!facts.stopword);
                     analysis.filler.push(facts.filler);
-                    analysis.tokens.push(t);
-                    analysis.stems.push(facts.stem.clone());
+                    analysis.tokens.push(Cow::Borrowed(word.as_str()));
+                    analysis.stems.push(Cow::Borrowed(facts.stem.as_str()));
                     analysis.repaired_from.push(None);
                     analysis.words.push(id);
                     continue;
                 }
                 // The stem is looked up once: it decides whether the word is known and is
                 // the word's stem when it is kept.
-                let stem = self.stemmer.stem_cow(&t);
-                let (token, stem, typed) = if self.is_known(&t) || self.index.has_term(&stem) {
-                    (t, stem.into_owned(), None)
-                } else if let Some(m) = self.informal_morphology(&t) {
+                let stem = self.stemmer.stem_cow(t);
+                let (token, stem, typed) = if self.is_known(t) || self.index.has_term(&stem) {
+                    (t.to_string(), stem.into_owned(), None)
+                } else if let Some(m) = self.informal_morphology(t) {
                     let stem = self.stemmer.stem(&m);
                     (m, stem, None)
-                } else if let Some(fixed) = self.typo.correct(&t) {
-                    (fixed.to_string(), self.stemmer.stem(fixed), Some(t))
+                } else if let Some(fixed) = self.typo.correct(t) {
+                    (
+                        fixed.to_string(),
+                        self.stemmer.stem(fixed),
+                        Some(t.to_string()),
+                    )
                 } else {
-                    (t, stem.into_owned(), None)
+                    (t.to_string(), stem.into_owned(), None)
                 };
                 analysis
                     .content
@@ -707,8 +749,8 @@ impl Engine {
                         .copied()
                         .unwrap_or(NO_WORD),
                 );
-                analysis.tokens.push(token);
-                analysis.stems.push(stem);
+                analysis.tokens.push(Cow::Owned(token));
+                analysis.stems.push(Cow::Owned(stem));
                 analysis.repaired_from.push(typed);
             }
             let tokens = &analysis.tokens[clause_start..];
@@ -716,13 +758,13 @@ impl Engine {
             let meaningful_count = fillers.iter().filter(|f| !**f).count();
             // "bisa ganti gk", "bayar gk": a clause that ends in a negation is a yes/no
             // question in chat, with or without a question mark.
-            let asked = asked
+            let asked = *asked
                 || tokens
                     .iter()
                     .zip(fillers)
                     .rev()
                     .find(|(_, filler)| !**filler)
-                    .is_some_and(|(t, _)| matches!(t.as_str(), "tidak" | "belum" | "bukan"));
+                    .is_some_and(|(t, _)| matches!(&**t, "tidak" | "belum" | "bukan"));
             if asked {
                 analysis.asked = true;
             }
@@ -754,7 +796,7 @@ impl Engine {
             self.facts(a, i).map_or(&[][..], |f| &f.cue_first[..])
         });
         intent::score_cues(
-            &matches,
+            matches,
             &self.cue_class,
             &self.cue_weight,
             a.tokens.len(),
@@ -763,7 +805,7 @@ impl Engine {
         )
     }
 
-    fn complaint_categories(&self, a: &Analysis) -> Vec<(String, f64)> {
+    fn complaint_categories(&self, a: &Analysis) -> Vec<(Arc<str>, f64)> {
         // "... di jalan Suroyo", "depan gang 3": a street in an address says where, not what
         // is broken; it must not pull every report towards jalan-rusak.
         const BEFORE_ADDRESS: [&str; 8] = [
@@ -785,11 +827,11 @@ impl Engine {
         let address: Vec<bool> = (0..tokens.len())
             .map(|i| {
                 i > 0
-                    && matches!(tokens[i].as_str(), "jalan" | "gang")
-                    && BEFORE_ADDRESS.contains(&tokens[i - 1].as_str())
+                    && matches!(&*tokens[i], "jalan" | "gang")
+                    && BEFORE_ADDRESS.contains(&&*tokens[i - 1])
                     && !tokens
                         .get(i + 1)
-                        .is_some_and(|n| ROAD_STATE.contains(&n.as_str()))
+                        .is_some_and(|n| ROAD_STATE.contains(&&**n))
             })
             .collect();
         let mut matches: Vec<lexicon::PhraseMatch> = self
@@ -802,7 +844,7 @@ impl Engine {
             .collect();
         // Per category: longest cues first, each token once with its heaviest cue.
         matches.sort_by_key(|m| self.complaint_category[m.pattern]);
-        let mut scores: Vec<(String, f64)> = Vec::new();
+        let mut scores: Vec<(Arc<str>, f64)> = Vec::new();
         let mut covered = Vec::new();
         let mut best: Vec<(usize, f64)> = Vec::new();
         for group in matches.chunk_by_mut(|a, b| {
@@ -834,7 +876,7 @@ impl Engine {
         let units = ["hari", "minggu", "bulan", "tahun", "jam", "x", "kali"];
         let mut bonus: f64 = 0.0;
         for w in a.tokens.windows(2) {
-            if w[0].bytes().all(|b| b.is_ascii_digit()) && units.contains(&w[1].as_str()) {
+            if w[0].bytes().all(|b| b.is_ascii_digit()) && units.contains(&&*w[1]) {
                 bonus += 1.0;
             }
         }
@@ -874,7 +916,7 @@ impl Engine {
         let t = &a.tokens;
         for i in 0..t.len() {
             let number = t[i].bytes().all(|b| b.is_ascii_digit());
-            let amount = (number && t.get(i + 1).is_some_and(|u| UNITS.contains(&u.as_str())))
+            let amount = (number && t.get(i + 1).is_some_and(|u| UNITS.contains(&&**u)))
                 || (t[i] == "rp"
                     && t.get(i + 1)
                         .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit())));
@@ -883,12 +925,12 @@ impl Engine {
             }
             if let Some(v) = t[i.saturating_sub(4)..i]
                 .iter()
-                .position(|w| DEMAND.contains(&w.as_str()))
+                .position(|w| DEMAND.contains(&&**w))
             {
                 let verb = i.saturating_sub(4) + v;
                 let personal = t[verb.saturating_sub(4)..verb]
                     .iter()
-                    .any(|w| PERSONS.contains(&w.as_str()));
+                    .any(|w| PERSONS.contains(&&**w));
                 return MoneyDemand {
                     found: true,
                     personal,
@@ -923,10 +965,10 @@ impl Engine {
         let t = &a.tokens;
         let mut discount = 0.0;
         for i in 0..t.len() {
-            if DAMAGE.contains(&t[i].as_str())
+            if DAMAGE.contains(&&*t[i])
                 && t[i.saturating_sub(3)..i]
                     .iter()
-                    .any(|w| DOCUMENTS.contains(&w.as_str()))
+                    .any(|w| DOCUMENTS.contains(&&**w))
             {
                 discount += 1.5;
             }
@@ -940,12 +982,12 @@ impl Engine {
             .categories
             .iter()
             .find(|c| c.emergency)
-            .map(|c| c.id.to_string());
+            .map(|c| c.id.clone());
         let lainnya = self
             .categories
             .iter()
-            .find(|c| c.id == "lainnya")
-            .map(|c| c.id.to_string());
+            .find(|c| &*c.id == "lainnya")
+            .map(|c| c.id.clone());
         let mut ranking = Ranking {
             intent: Intent::Question,
             complaint_strength: 0.0,
@@ -999,10 +1041,13 @@ impl Engine {
         let strength = intent::complaint_strength(&cues, Self::number_time(&a), a.asked);
         let mut categories = self.complaint_categories(&a);
         if money.personal {
-            if let Some(c) = categories.iter_mut().find(|(id, _)| id == "pungli-korupsi") {
+            if let Some(c) = categories
+                .iter_mut()
+                .find(|(id, _)| &**id == "pungli-korupsi")
+            {
                 c.1 += 2.0;
-            } else if self.categories.iter().any(|c| c.id == "pungli-korupsi") {
-                categories.push(("pungli-korupsi".to_string(), 2.0));
+            } else if let Some(c) = self.categories.iter().find(|c| &*c.id == "pungli-korupsi") {
+                categories.push((c.id.clone(), 2.0));
             }
             categories.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         }
@@ -1017,22 +1062,41 @@ impl Engine {
         ranking
     }
 
+    /// The query term of a stem: from the word table when its word is there.
+    fn query_term<'a>(&self, stem: &'a str, facts: Option<&WordFacts>) -> QueryTerm<'a> {
+        let term = match facts {
+            Some(f) => f.term,
+            None => self.index.term(stem),
+        };
+        term.map_or(QueryTerm::Unknown(stem), QueryTerm::Known)
+    }
+
+    /// Appends the trigrams of a word: from the word table when it is there.
+    fn query_grams(&self, word: &str, facts: Option<&WordFacts>, grams: &mut Vec<u32>) {
+        match facts {
+            Some(f) => grams.extend_from_slice(&f.grams),
+            None => self.index.word_grams(word, grams),
+        }
+    }
+
     fn retrieve(&self, a: &Analysis, places: &[lexicon::PhraseMatch]) -> Vec<Candidate> {
-        // Borrowed from the analysis: the index only reads them.
-        let mut words: Vec<&str> = Vec::new();
-        let mut stems: Vec<(&str, f64)> = Vec::new();
+        // Borrowed from the analysis and the word table: the index only reads them.
+        let mut terms: Vec<(QueryTerm<'_>, f64)> = Vec::with_capacity(a.tokens.len() + 1);
+        let mut grams: Vec<u32> = Vec::with_capacity(a.tokens.len() * 8 + 11);
         for (i, t) in a.tokens.iter().enumerate() {
             if a.content[i] && !a.filler[i] {
+                let facts = self.facts(a, i);
+                let term = self.query_term(&a.stems[i], facts);
                 // A repaired word is a guess: it counts half, and the trigrams see what was
                 // typed (they match a real typo well enough on their own).
                 match &a.repaired_from[i] {
                     Some(typed) => {
-                        words.push(typed);
-                        stems.push((&a.stems[i], REPAIRED_WEIGHT));
+                        self.index.word_grams(typed, &mut grams);
+                        terms.push((term, REPAIRED_WEIGHT));
                     }
                     None => {
-                        words.push(t);
-                        stems.push((&a.stems[i], 1.0));
+                        self.query_grams(t, facts, &mut grams);
+                        terms.push((term, 1.0));
                     }
                 }
             }
@@ -1041,8 +1105,12 @@ impl Engine {
         for m in places {
             match self.place_kind[m.pattern] {
                 PlaceKind::Kabupaten => {
-                    words.push("kabupaten");
-                    stems.push(("kabupaten", 1.0));
+                    let facts = self
+                        .word_ids
+                        .get("kabupaten")
+                        .and_then(|&id| self.word_facts.get(id as usize));
+                    self.query_grams("kabupaten", facts, &mut grams);
+                    terms.push((self.query_term("kabupaten", None), 1.0));
                 }
                 PlaceKind::Elsewhere => elsewhere = true,
                 PlaceKind::Kota => {}
@@ -1050,9 +1118,9 @@ impl Engine {
         }
         // In a long story another city is a detail (a relative lives there); in a short
         // question it is the subject ("jam buka samsat surabaya").
-        let moving = a.tokens.iter().any(|t| MOBILITY.contains(&t.as_str()))
-            || a.tokens.len() > SHORT_MESSAGE;
-        if stems.is_empty() {
+        let moving =
+            a.tokens.iter().any(|t| MOBILITY.contains(&&**t)) || a.tokens.len() > SHORT_MESSAGE;
+        if terms.is_empty() {
             return Vec::new();
         }
         let penalty = if elsewhere && !moving {
@@ -1068,8 +1136,8 @@ impl Engine {
             clamp01((BM25_WEIGHT * s.bm25 + (1.0 - BM25_WEIGHT) * s.ngram) * kind_factor * penalty)
         };
         let query = Query {
-            stems: &stems,
-            words: &words,
+            terms: &terms,
+            grams: &grams,
             unknown_weight: UNKNOWN_WEIGHT,
         };
         // Only the best few become candidates (ids are cloned for those alone).
@@ -1171,8 +1239,11 @@ impl Ranking {
             Intent::Greeting => return Answer::plain(AnswerKind::Greeting, None, 1.0),
             Intent::Smalltalk => return Answer::plain(AnswerKind::Smalltalk, None, 1.0),
             Intent::Emergency => {
-                let mut answer =
-                    Answer::plain(AnswerKind::Emergency, self.emergency_category.clone(), 1.0);
+                let mut answer = Answer::plain(
+                    AnswerKind::Emergency,
+                    self.emergency_category.as_deref().map(str::to_string),
+                    1.0,
+                );
                 answer.alternatives = self
                     .candidates
                     .iter()
@@ -1199,14 +1270,14 @@ impl Ranking {
                     if let Some(id) = id {
                         let mut answer = Answer::plain(
                             AnswerKind::Complaint,
-                            Some(id.clone()),
+                            Some(id.to_string()),
                             1.0 - (-strength / 2.0).exp(),
                         );
                         answer.alternatives = categories
                             .iter()
                             .filter(|(c, _)| *c != id)
                             .take(3)
-                            .map(|(c, _)| c.clone())
+                            .map(|(c, _)| c.to_string())
                             .collect();
                         return answer;
                     }

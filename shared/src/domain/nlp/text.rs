@@ -183,73 +183,129 @@ fn classify(digits: &str, plus: bool) -> Option<&'static str> {
 /// punctuation go; apostrophes join (`jum'at` → `jumat`); `anak-anak`, `anak2` and
 /// `dibentak-bentak` reduce to one word; `300rb` splits into `300 rb`.
 pub fn tokenize(text: &str) -> Vec<String> {
-    let mut cleaned = String::with_capacity(text.len() + 1);
-    // One buffer for every word's lower-case form: this runs on every message, and a fresh
-    // string per word was a large share of its cost.
-    let mut lower = String::new();
-    for word in text.split_whitespace() {
-        lower.clear();
-        if word.is_ascii() {
-            lower.push_str(word);
-            lower.make_ascii_lowercase();
-        } else {
-            lower.extend(word.chars().flat_map(char::to_lowercase));
-        }
-        if lower.starts_with("http://")
-            || lower.starts_with("https://")
-            || lower.starts_with("www.")
-        {
-            cleaned.push(' ');
-            continue;
-        }
-        if lower.contains('[') {
-            for mask in LOWER_MASKS {
-                if lower.contains(mask) {
-                    lower = lower.replace(mask, " ");
-                }
-            }
-        }
-        for c in lower.chars() {
-            match c {
-                '\'' | '’' | '`' | '‘' => {}
-                'a'..='z' | '0'..='9' | '-' => cleaned.push(c),
-                'é' | 'è' | 'ê' => cleaned.push('e'),
-                'á' | 'à' | 'â' => cleaned.push('a'),
-                _ => cleaned.push(' '),
-            }
-        }
-        cleaned.push(' ');
-    }
-    let mut tokens = Vec::with_capacity(cleaned.len() / 5 + 1);
-    let mut parts: Vec<&str> = Vec::new();
-    for raw in cleaned.split_whitespace() {
-        parts.clear();
-        parts.extend(raw.split('-').filter(|p| !p.is_empty()));
-        for part in collapse_hyphen_reduplication(&parts) {
-            push_part(part, &mut tokens);
-        }
-    }
-    tokens
+    let mut buf = String::new();
+    let mut spans = Vec::new();
+    tokenize_into(text, &mut buf, &mut spans);
+    spans.iter().map(|&(s, e)| buf[s..e].to_string()).collect()
 }
 
-/// The parts a hyphenated word keeps: `anak-anak` → `anak`, `anak-anaknya` → `anaknya`,
-/// anything else → all its parts.
-fn collapse_hyphen_reduplication<'p, 'a>(parts: &'p [&'a str]) -> &'p [&'a str] {
-    if let [a, b] = parts {
+/// [`tokenize`] without a string per token: appends the tokens' text to `buf` and one byte
+/// range of `buf` per token to `spans` (what every message takes; the words of a message
+/// were a large share of its allocations).
+pub fn tokenize_into(text: &str, buf: &mut String, spans: &mut Vec<(usize, usize)>) {
+    let start = buf.len();
+    // Only a word with non-ASCII letters or a placeholder needs a lower-cased copy first:
+    // the rest is lower-cased as it is written.
+    let mut lower = String::new();
+    for word in text.split_whitespace() {
+        let bytes = word.as_bytes();
+        let starts_with = |prefix: &str| {
+            bytes
+                .get(..prefix.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(prefix.as_bytes()))
+        };
+        if starts_with("http://") || starts_with("https://") || starts_with("www.") {
+            buf.push(' ');
+            continue;
+        }
+        let chars: &str = if word.is_ascii() && !word.contains('[') {
+            word
+        } else {
+            lower.clear();
+            lower.extend(word.chars().flat_map(char::to_lowercase));
+            if lower.contains('[') {
+                for mask in LOWER_MASKS {
+                    if lower.contains(mask) {
+                        lower = lower.replace(mask, " ");
+                    }
+                }
+            }
+            &lower
+        };
+        for c in chars.chars() {
+            match c.to_ascii_lowercase() {
+                '\'' | '’' | '`' | '‘' => {}
+                c @ ('a'..='z' | '0'..='9' | '-') => buf.push(c),
+                'é' | 'è' | 'ê' => buf.push('e'),
+                'á' | 'à' | 'â' => buf.push('a'),
+                _ => buf.push(' '),
+            }
+        }
+        buf.push(' ');
+    }
+    // Everything written above is ASCII, so byte offsets are character boundaries.
+    let end = buf.len();
+    let mut pos = start;
+    // A word has one part unless it is hyphenated: parts are kept on the stack, and only a
+    // word of more than eight parts needs the heap.
+    let mut inline = [(0usize, 0usize); 8];
+    let mut spilled: Vec<(usize, usize)> = Vec::new();
+    while pos < end {
+        if buf.as_bytes()[pos] == b' ' {
+            pos += 1;
+            continue;
+        }
+        let word_end = buf.as_bytes()[pos..end]
+            .iter()
+            .position(|&b| b == b' ')
+            .map_or(end, |n| pos + n);
+        let mut count = 0;
+        for_each_part(buf, pos, word_end, |part| {
+            if let Some(slot) = inline.get_mut(count) {
+                *slot = part;
+            }
+            count += 1;
+        });
+        let parts = if count <= inline.len() {
+            &inline[..count]
+        } else {
+            spilled.clear();
+            for_each_part(buf, pos, word_end, |part| spilled.push(part));
+            &spilled[..]
+        };
+        let kept = collapse_hyphen_reduplication(buf, parts);
+        for &(s, e) in &parts[kept] {
+            push_part(buf, s, e, spans);
+        }
+        pos = word_end;
+    }
+}
+
+/// Calls `f` with the byte range of each non-empty hyphen-separated part of `buf[from..to]`.
+fn for_each_part(buf: &str, from: usize, to: usize, mut f: impl FnMut((usize, usize))) {
+    let mut part_start = from;
+    for i in from..=to {
+        if i == to || buf.as_bytes()[i] == b'-' {
+            if i > part_start {
+                f((part_start, i));
+            }
+            part_start = i + 1;
+        }
+    }
+}
+
+/// The parts a hyphenated word keeps (byte ranges of `buf`): `anak-anak` → `anak`,
+/// `anak-anaknya` → `anaknya`, anything else → all its parts.
+fn collapse_hyphen_reduplication(buf: &str, parts: &[(usize, usize)]) -> std::ops::Range<usize> {
+    if let [(a0, a1), (b0, b1)] = parts {
+        let (a, b) = (&buf[*a0..*a1], &buf[*b0..*b1]);
         // anak-anak, tiba-tiba; dibentak-bentak; anak-anaknya.
         if a == b || (a.ends_with(b) && b.len() >= 3) {
-            return &parts[..1];
+            return 0..1;
         }
         if let Some(rest) = b.strip_prefix(a) {
             if matches!(rest, "nya" | "an" | "ku" | "mu") {
-                return &parts[1..];
+                return 1..2;
             }
         }
     }
-    parts
+    0..parts.len()
 }
 
-fn push_part(part: &str, tokens: &mut Vec<String>) {
+/// Adds the token(s) of one part `buf[s..e]`; a part that is rewritten ("anak2nya" →
+/// "anaknya") is appended to `buf` first.
+fn push_part(buf: &mut String, s: usize, e: usize, spans: &mut Vec<(usize, usize)>) {
+    let part = &buf[s..e];
     let bytes = part.as_bytes();
     // Chat reduplication: anak2, jadi2, anak2nya.
     if let Some(pos) = part.find('2') {
@@ -258,7 +314,10 @@ fn push_part(part: &str, tokens: &mut Vec<String>) {
             && head.bytes().all(|b| b.is_ascii_lowercase())
             && tail.bytes().all(|b| b.is_ascii_lowercase())
         {
-            tokens.push(format!("{head}{tail}"));
+            let joined = format!("{head}{tail}");
+            let at = buf.len();
+            buf.push_str(&joined);
+            spans.push((at, buf.len()));
             return;
         }
     }
@@ -266,11 +325,20 @@ fn push_part(part: &str, tokens: &mut Vec<String>) {
     let digits = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
     if digits > 0 && digits < bytes.len() && bytes[digits..].iter().all(|b| b.is_ascii_lowercase())
     {
-        tokens.push(part[..digits].to_string());
-        tokens.push(part[digits..].to_string());
+        spans.push((s, s + digits));
+        spans.push((s + digits, e));
         return;
     }
-    tokens.push(part.to_string());
+    spans.push((s, e));
+}
+
+/// Whether a token has a run of three equal bytes: the cheap test before
+/// [`fix_elongation`].
+pub fn looks_elongated(token: &str) -> bool {
+    token
+        .as_bytes()
+        .windows(3)
+        .any(|w| w[0] == w[1] && w[1] == w[2])
 }
 
 /// Repairs elongated words ("tolongggg", "pleasee"): every run of three or more equal letters
@@ -279,8 +347,7 @@ fn push_part(part: &str, tokens: &mut Vec<String>) {
 /// Takes the token by value: almost no word is elongated, and those that are not come back
 /// without a copy.
 pub fn fix_elongation(token: String, is_known: impl Fn(&str) -> bool) -> String {
-    let b = token.as_bytes();
-    if !b.windows(3).any(|w| w[0] == w[1] && w[1] == w[2]) {
+    if !looks_elongated(&token) {
         return token;
     }
     let chars: Vec<char> = token.chars().collect();
@@ -386,5 +453,23 @@ mod tests {
             ["anak", "anaknya", "dibentak"]
         );
         assert_eq!(tokenize("300rb"), ["300", "rb"]);
+    }
+
+    #[test]
+    fn every_hyphen_part_is_kept_however_many() {
+        // Up to eight parts stay on the tokeniser's stack; ten take the heap path.
+        assert_eq!(
+            tokenize("a1-b2x-c-d-e-f-g-h-i-j"),
+            ["a1", "b2x", "c", "d", "e", "f", "g", "h", "i", "j"]
+        );
+        assert_eq!(tokenize("KTP-el"), ["ktp", "el"]);
+    }
+
+    #[test]
+    fn urls_and_placeholders_are_dropped_in_any_case() {
+        assert_eq!(
+            tokenize("Lihat HTTPS://x.id www.Y.id [NIK]/[TELP] Jl.Kartini Ktp"),
+            ["lihat", "jl", "kartini", "ktp"]
+        );
     }
 }
