@@ -157,6 +157,8 @@ struct Scratch {
     docs: Vec<DocAcc>,
     /// Trigram dot product per passage, zero where no query trigram hit.
     dots: Vec<f32>,
+    /// The documents that share a stem with the query, in the order first met.
+    stem_docs: Vec<u32>,
     /// How often each trigram id occurs in the query; all zero between searches.
     gram_counts: Vec<u16>,
     /// The trigram ids with a nonzero count, in first-seen order.
@@ -180,12 +182,22 @@ struct TopK<F> {
 }
 
 impl<F: Fn(&(f64, u32), &(f64, u32)) -> bool> TopK<F> {
+    /// Most offers end at the first test: kept inline, the insertion itself is not.
+    #[inline(always)]
     fn offer(&mut self, entry: (f64, u32)) {
         if self.best.len() == self.k {
             match self.best.last() {
+                Some(last) if entry.0 < last.0 => return,
                 Some(last) if !(self.before)(&entry, last) => return,
                 _ => {}
             }
+        }
+        self.insert(entry);
+    }
+
+    #[inline(never)]
+    fn insert(&mut self, entry: (f64, u32)) {
+        if self.best.len() == self.k {
             self.best.pop();
         }
         let at = self.best.partition_point(|e| (self.before)(e, &entry));
@@ -349,12 +361,17 @@ impl Index {
         let Scratch {
             docs: acc,
             dots,
+            stem_docs,
             gram_counts,
             touched,
             unknown,
         } = scratch;
         acc.clear();
         acc.resize(n_docs, DocAcc::default());
+        // Plain slices from here on: through `&mut Vec` the compiler reloads the buffer's
+        // address and length at every posting, since a store might have changed them.
+        let acc = acc.as_mut_slice();
+        stem_docs.clear();
         let mut denominator = 0.0;
         let mut coverage_total = 0.0;
         let sat_typical = TYPICAL_TF * (K1 + 1.0) / (TYPICAL_TF + K1);
@@ -372,6 +389,9 @@ impl Index {
                         let tf = f64::from(tf);
                         let norm = self.doc_norm[d];
                         let a = &mut acc[d];
+                        if a.matched == 0 {
+                            stem_docs.push(doc);
+                        }
                         a.bm25 += weight * idf * tf * (K1 + 1.0) / (tf + K1 * norm);
                         a.covered += weight * idf;
                         a.matched = a.matched.saturating_add(1);
@@ -415,6 +435,7 @@ impl Index {
         }
         dots.clear();
         dots.resize(passages, 0.0);
+        let dots = dots.as_mut_slice();
         for &id in touched.iter() {
             // Taken, not read: the counts are all zero again for the next message.
             let count = std::mem::take(&mut gram_counts[id as usize]);
@@ -459,9 +480,19 @@ impl Index {
                 matched: usize::from(a.matched),
             }
         };
+        // Documents that share a stem with the query first: they hold nearly every top
+        // place, so the rest mostly fall below the last place at once instead of pushing
+        // their way in and out of the list.
+        for &d in stem_docs.iter() {
+            let d = d as usize;
+            top.offer((fused(&score_of(d, self.best_passage(dots, d))), d as u32));
+        }
         for (d, a) in acc.iter().enumerate() {
+            if a.matched > 0 {
+                continue;
+            }
             let best = self.best_passage(dots, d);
-            if a.bm25 == 0.0 && best == 0.0 {
+            if best == 0.0 {
                 continue;
             }
             top.offer((fused(&score_of(d, best)), d as u32));

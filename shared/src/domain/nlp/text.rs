@@ -195,9 +195,9 @@ pub fn tokenize(text: &str) -> Vec<String> {
 pub fn tokenize_into(text: &str, buf: &mut String, spans: &mut Vec<(usize, usize)>) {
     let start = buf.len();
     // Only a word with non-ASCII letters or a placeholder needs a lower-cased copy first:
-    // the rest is lower-cased as it is written.
+    // the rest is lower-cased byte by byte as it is written.
     let mut lower = String::new();
-    for word in text.split_whitespace() {
+    let mut write_word = |word: &str| {
         let bytes = word.as_bytes();
         let starts_with = |prefix: &str| {
             bytes
@@ -206,10 +206,16 @@ pub fn tokenize_into(text: &str, buf: &mut String, spans: &mut Vec<(usize, usize
         };
         if starts_with("http://") || starts_with("https://") || starts_with("www.") {
             buf.push(' ');
-            continue;
+            return;
         }
-        let chars: &str = if word.is_ascii() && !word.contains('[') {
-            word
+        if word.is_ascii() && !bytes.contains(&b'[') {
+            for &b in bytes {
+                match b.to_ascii_lowercase() {
+                    b'\'' | b'`' => {}
+                    c @ (b'a'..=b'z' | b'0'..=b'9' | b'-') => buf.push(char::from(c)),
+                    _ => buf.push(' '),
+                }
+            }
         } else {
             lower.clear();
             lower.extend(word.chars().flat_map(char::to_lowercase));
@@ -220,18 +226,23 @@ pub fn tokenize_into(text: &str, buf: &mut String, spans: &mut Vec<(usize, usize
                     }
                 }
             }
-            &lower
-        };
-        for c in chars.chars() {
-            match c.to_ascii_lowercase() {
-                '\'' | '’' | '`' | '‘' => {}
-                c @ ('a'..='z' | '0'..='9' | '-') => buf.push(c),
-                'é' | 'è' | 'ê' => buf.push('e'),
-                'á' | 'à' | 'â' => buf.push('a'),
-                _ => buf.push(' '),
+            for c in lower.chars() {
+                match c {
+                    '\'' | '’' | '`' | '‘' => {}
+                    'a'..='z' | '0'..='9' | '-' => buf.push(c),
+                    'é' | 'è' | 'ê' => buf.push('e'),
+                    'á' | 'à' | 'â' => buf.push('a'),
+                    _ => buf.push(' '),
+                }
             }
         }
         buf.push(' ');
+    };
+    // ASCII whitespace is Unicode whitespace but for the vertical tab.
+    if text.is_ascii() && !text.contains('\x0B') {
+        text.split_ascii_whitespace().for_each(&mut write_word);
+    } else {
+        text.split_whitespace().for_each(&mut write_word);
     }
     // Everything written above is ASCII, so byte offsets are character boundaries.
     let end = buf.len();
