@@ -25,16 +25,16 @@ impl CueScores {
 }
 
 /// Scores the cue matches of one message. `classes[m.pattern]` and `weights[m.pattern]`
-/// describe each pattern; `clause_of` gives the clause index of each token and
-/// `clause_edges` whether a token sits at the start or the end of its clause (info cues
-/// weigh fully there, half inside a narrative).
+/// describe each pattern; `at_edge(t)` tells whether token `t` sits at the start or the end
+/// of its clause and `question_clause(t)` whether its clause is a question (info cues weigh
+/// fully there, half inside a narrative).
 pub fn score_cues(
     mut matches: Vec<PhraseMatch>,
     classes: &[CueClass],
     weights: &[f64],
     token_count: usize,
-    at_edge: &[bool],
-    question_clause: &[bool],
+    at_edge: impl Fn(usize) -> bool,
+    question_clause: impl Fn(usize) -> bool,
 ) -> CueScores {
     let mut scores = CueScores {
         social_covered: vec![false; token_count],
@@ -48,12 +48,8 @@ pub fn score_cues(
             let mut w = weights[m.pattern];
             if class == CueClass::Info {
                 let span = m.start..m.start + m.len;
-                let edge = span
-                    .clone()
-                    .any(|t| at_edge.get(t).copied().unwrap_or(false));
-                let asked = span
-                    .into_iter()
-                    .any(|t| question_clause.get(t).copied().unwrap_or(false));
+                let edge = span.clone().any(&at_edge);
+                let asked = span.into_iter().any(&question_clause);
                 if !edge && !asked {
                     w *= 0.5;
                 }

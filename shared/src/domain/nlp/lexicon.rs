@@ -385,46 +385,57 @@ impl PhraseMatcher {
     }
 
     pub fn find(&self, tokens: &[String]) -> Vec<PhraseMatch> {
-        self.find_with(tokens, |start| self.starting_with(&tokens[start]))
+        let candidates: Vec<Vec<usize>> = tokens.iter().map(|t| self.first_word(t)).collect();
+        self.find_with(tokens, |start| Some(&candidates[start][..]))
     }
 
-    /// The patterns whose first word is exactly `word`, in the order [`PhraseMatcher::find`]
-    /// tries them.
-    pub fn starting_with(&self, word: &str) -> &[usize] {
-        self.by_first.get(word).map(Vec::as_slice).unwrap_or(&[])
+    /// The patterns whose first word `word` is (exactly, or by prefix), in the order
+    /// [`PhraseMatcher::find`] tries them: exact ones first.
+    pub fn first_word(&self, word: &str) -> Vec<usize> {
+        let mut candidates = self.by_first.get(word).cloned().unwrap_or_default();
+        candidates.extend(
+            self.prefixed(word)
+                .iter()
+                .filter(|&&p| self.patterns[p].first().is_some_and(|t| t.matches(word))),
+        );
+        candidates
     }
 
-    /// [`PhraseMatcher::find`] with the exact first-word candidates of each token supplied by
-    /// the caller: the engine keeps them per word, found with the one lookup that tells it
-    /// everything else about the word, instead of hashing every token once per matcher.
-    /// `exact(i)` must return what `starting_with(&tokens[i])` would.
-    pub fn find_with<'s, T: AsRef<str>>(
-        &'s self,
+    /// The patterns whose first word is a prefix starting with the same byte as `word`.
+    fn prefixed(&self, word: &str) -> &[usize] {
+        let first = usize::from(word.as_bytes().first().copied().unwrap_or(0));
+        self.prefix_first
+            .get(first)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    /// [`PhraseMatcher::find`] with each token's candidates supplied by the caller: the engine
+    /// keeps them per known word ([`PhraseMatcher::first_word`]), found with the one lookup
+    /// that tells it everything else about the word, instead of hashing every token once per
+    /// matcher and testing it against every prefix. `first(i)` returns what
+    /// `first_word(&tokens[i])` would, or `None` for a word no pattern starts with exactly
+    /// (then only the prefixes are tried).
+    pub fn find_with<'c, T: AsRef<str>>(
+        &self,
         tokens: &[T],
-        exact: impl Fn(usize) -> &'s [usize],
+        first: impl Fn(usize) -> Option<&'c [usize]>,
     ) -> Vec<PhraseMatch> {
         let mut found = Vec::new();
         for start in 0..tokens.len() {
-            let first = usize::from(
-                tokens[start]
-                    .as_ref()
-                    .as_bytes()
-                    .first()
-                    .copied()
-                    .unwrap_or(0),
-            );
-            let prefixed = self
-                .prefix_first
-                .get(first)
-                .map(Vec::as_slice)
-                .unwrap_or(&[]);
-            for &p in exact(start).iter().chain(prefixed.iter()) {
+            // A supplied list's first words are known to match: only the rest is compared.
+            let (candidates, checked) = match first(start) {
+                Some(list) => (list, 1),
+                None => (self.prefixed(tokens[start].as_ref()), 0),
+            };
+            for &p in candidates {
                 let pattern = &self.patterns[p];
                 let len = pattern.len();
                 if start + len <= tokens.len()
-                    && pattern
+                    && len >= checked
+                    && pattern[checked..]
                         .iter()
-                        .zip(&tokens[start..start + len])
+                        .zip(&tokens[start + checked..start + len])
                         .all(|(pt, t)| pt.matches(t.as_ref()))
                 {
                     found.push(PhraseMatch {

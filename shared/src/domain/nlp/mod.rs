@@ -213,8 +213,8 @@ struct WordFacts {
     stem: String,
     stopword: bool,
     filler: bool,
-    /// Patterns of each phrase matcher whose first word is this word
-    /// ([`PhraseMatcher::starting_with`]).
+    /// Patterns of each phrase matcher whose first word this word is
+    /// ([`PhraseMatcher::first_word`]).
     cue_first: Box<[usize]>,
     complaint_first: Box<[usize]>,
     place_first: Box<[usize]>,
@@ -233,6 +233,38 @@ struct MoneyDemand {
     personal: bool,
 }
 
+/// What the engine knows of one token besides its text and stem.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct TokenMarks {
+    /// The token's id in the engine's word table ([`NO_WORD`] when absent).
+    word: u32,
+    /// Whether the token counts for retrieval (not a stopword).
+    content: bool,
+    /// Whether the token is a chat filler ([`FILLERS`]): looked up once, asked four times.
+    filler: bool,
+    /// Whether the token is among the first two or last two meaningful words of its clause.
+    at_edge: bool,
+    /// Whether the token's clause is a question.
+    question_clause: bool,
+}
+
+impl TokenMarks {
+    fn new(word: u32, content: bool, filler: bool) -> Self {
+        TokenMarks {
+            word,
+            content,
+            filler,
+            at_edge: false,
+            question_clause: false,
+        }
+    }
+
+    /// Counts for retrieval: neither a stopword nor a filler.
+    fn is_content_word(&self) -> bool {
+        self.content && !self.filler
+    }
+}
+
 /// One message after normalisation, with everything intent detection and retrieval need.
 /// Words the engine knows are borrowed from its word table (`'e`), so a message's usual
 /// words cost no allocation.
@@ -242,16 +274,10 @@ pub struct Analysis<'e> {
     pub masked: String,
     pub tokens: Vec<Cow<'e, str>>,
     pub stems: Vec<Cow<'e, str>>,
-    /// Whether the token counts for retrieval (not a stopword).
-    pub content: Vec<bool>,
+    /// What else is known of each token (one vector, not five: fewer allocations).
+    marks: Vec<TokenMarks>,
     /// The word as typed when typo repair replaced it (else `None`).
     pub repaired_from: Vec<Option<String>>,
-    at_edge: Vec<bool>,
-    /// Whether the token is a chat filler ([`FILLERS`]): looked up once, asked four times.
-    filler: Vec<bool>,
-    /// The token's id in the engine's word table ([`NO_WORD`] when absent).
-    words: Vec<u32>,
-    question_clause: Vec<bool>,
     /// Some clause is a question (question mark, or a trailing negation).
     asked: bool,
     surface: text::Surface,
@@ -509,9 +535,9 @@ impl Engine {
                 stem,
                 stopword: lexicon.stopwords.contains(&w),
                 filler: FILLERS.contains(&w.as_str()),
-                cue_first: cue_matcher.starting_with(&w).into(),
-                complaint_first: complaint_matcher.starting_with(&w).into(),
-                place_first: place_matcher.starting_with(&w).into(),
+                cue_first: cue_matcher.first_word(&w).into(),
+                complaint_first: complaint_matcher.first_word(&w).into(),
+                place_first: place_matcher.first_word(&w).into(),
             });
             word_ids.insert(w, (word_facts.len() - 1) as u32);
         }
@@ -667,12 +693,8 @@ impl Engine {
             surface,
             tokens: Vec::with_capacity(expected),
             stems: Vec::with_capacity(expected),
-            content: Vec::with_capacity(expected),
+            marks: Vec::with_capacity(expected),
             repaired_from: Vec::with_capacity(expected),
-            at_edge: Vec::with_capacity(expected),
-            filler: Vec::with_capacity(expected),
-            words: Vec::with_capacity(expected),
-            question_clause: Vec::with_capacity(expected),
             ..Analysis::default()
         };
         let clauses = split_clauses(&masked);
@@ -714,12 +736,12 @@ impl Engine {
                 // gives the same result for it.
                 if let Some((word, &id)) = self.word_ids.get_key_value(t) {
                     let facts = &self.word_facts[id as usize];
-                    analysis.content.push(!facts.stopword);
-                    analysis.filler.push(facts.filler);
+                    analysis
+                        .marks
+                        .push(TokenMarks::new(id, !facts.stopword, facts.filler));
                     analysis.tokens.push(Cow::Borrowed(word.as_str()));
                     analysis.stems.push(Cow::Borrowed(facts.stem.as_str()));
                     analysis.repaired_from.push(None);
-                    analysis.words.push(id);
                     continue;
                 }
                 // The stem is looked up once: it decides whether the word is known and is
@@ -739,45 +761,42 @@ impl Engine {
                 } else {
                     (t.to_string(), stem.into_owned(), None)
                 };
-                analysis
-                    .content
-                    .push(!self.lexicon.stopwords.contains(&token));
-                analysis.filler.push(FILLERS.contains(&token.as_str()));
-                analysis.words.push(
+                analysis.marks.push(TokenMarks::new(
                     self.word_ids
                         .get(token.as_str())
                         .copied()
                         .unwrap_or(NO_WORD),
-                );
+                    !self.lexicon.stopwords.contains(&token),
+                    FILLERS.contains(&token.as_str()),
+                ));
                 analysis.tokens.push(Cow::Owned(token));
                 analysis.stems.push(Cow::Owned(stem));
                 analysis.repaired_from.push(typed);
             }
             let tokens = &analysis.tokens[clause_start..];
-            let fillers = &analysis.filler[clause_start..];
-            let meaningful_count = fillers.iter().filter(|f| !**f).count();
+            let marks = &mut analysis.marks[clause_start..];
+            let meaningful_count = marks.iter().filter(|m| !m.filler).count();
             // "bisa ganti gk", "bayar gk": a clause that ends in a negation is a yes/no
             // question in chat, with or without a question mark.
             let asked = *asked
                 || tokens
                     .iter()
-                    .zip(fillers)
+                    .zip(marks.iter())
                     .rev()
-                    .find(|(_, filler)| !**filler)
+                    .find(|(_, m)| !m.filler)
                     .is_some_and(|(t, _)| matches!(&**t, "tidak" | "belum" | "bukan"));
             if asked {
                 analysis.asked = true;
             }
             let mut rank = 0;
-            for &filler in fillers {
-                let edge = if filler {
+            for m in marks.iter_mut() {
+                m.at_edge = if m.filler {
                     false
                 } else {
                     rank += 1;
                     rank - 1 < 2 || rank + 1 >= meaningful_count
                 };
-                analysis.at_edge.push(edge);
-                analysis.question_clause.push(asked);
+                m.question_clause = asked;
             }
         }
         analysis.masked = masked;
@@ -786,22 +805,22 @@ impl Engine {
 
     /// The facts of token `i` of an analysis, if it is a known word.
     fn facts(&self, a: &Analysis, i: usize) -> Option<&WordFacts> {
-        a.words
+        a.marks
             .get(i)
-            .and_then(|&id| self.word_facts.get(id as usize))
+            .and_then(|m| self.word_facts.get(m.word as usize))
     }
 
     fn cue_scores(&self, a: &Analysis) -> CueScores {
-        let matches = self.cue_matcher.find_with(&a.tokens, |i| {
-            self.facts(a, i).map_or(&[][..], |f| &f.cue_first[..])
-        });
+        let matches = self
+            .cue_matcher
+            .find_with(&a.tokens, |i| self.facts(a, i).map(|f| &f.cue_first[..]));
         intent::score_cues(
             matches,
             &self.cue_class,
             &self.cue_weight,
             a.tokens.len(),
-            &a.at_edge,
-            &a.question_clause,
+            |t| a.marks.get(t).is_some_and(|m| m.at_edge),
+            |t| a.marks.get(t).is_some_and(|m| m.question_clause),
         )
     }
 
@@ -836,9 +855,7 @@ impl Engine {
             .collect();
         let mut matches: Vec<lexicon::PhraseMatch> = self
             .complaint_matcher
-            .find_with(tokens, |i| {
-                self.facts(a, i).map_or(&[][..], |f| &f.complaint_first[..])
-            })
+            .find_with(tokens, |i| self.facts(a, i).map(|f| &f.complaint_first[..]))
             .into_iter()
             .filter(|m| !(m.start..m.start + m.len).any(|t| address[t]))
             .collect();
@@ -1007,9 +1024,9 @@ impl Engine {
         }
         let cues = self.cue_scores(&a);
         // Place names serve both retrieval and the complaint strength: matched once.
-        let places = self.place_matcher.find_with(&a.tokens, |i| {
-            self.facts(&a, i).map_or(&[][..], |f| &f.place_first[..])
-        });
+        let places = self
+            .place_matcher
+            .find_with(&a.tokens, |i| self.facts(&a, i).map(|f| &f.place_first[..]));
         ranking.candidates = self.retrieve(&a, &places);
         if intent::is_emergency(&cues, a.surface.upper_ratio > 0.6, a.surface.exclamations) {
             ranking.intent = Intent::Emergency;
@@ -1017,7 +1034,7 @@ impl Engine {
         }
         let social_only = cues.has_greet || cues.has_thanks || cues.has_ack_or_laugh;
         let uncovered_content =
-            (0..a.tokens.len()).any(|i| !cues.social_covered[i] && a.content[i] && !a.filler[i]);
+            (0..a.tokens.len()).any(|i| !cues.social_covered[i] && a.marks[i].is_content_word());
         if social_only && !uncovered_content {
             ranking.intent = if cues.has_thanks || cues.has_ack_or_laugh {
                 Intent::Smalltalk
@@ -1084,7 +1101,7 @@ impl Engine {
         let mut terms: Vec<(QueryTerm<'_>, f64)> = Vec::with_capacity(a.tokens.len() + 1);
         let mut grams: Vec<u32> = Vec::with_capacity(a.tokens.len() * 8 + 11);
         for (i, t) in a.tokens.iter().enumerate() {
-            if a.content[i] && !a.filler[i] {
+            if a.marks[i].is_content_word() {
                 let facts = self.facts(a, i);
                 let term = self.query_term(&a.stems[i], facts);
                 // A repaired word is a guess: it counts half, and the trigrams see what was

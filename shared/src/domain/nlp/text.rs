@@ -418,17 +418,24 @@ impl Surface {
     pub fn of(text: &str) -> Self {
         let mut letters = 0usize;
         let mut upper = 0usize;
+        let mut question_mark = false;
+        let mut exclamations = 0usize;
+        // One pass; the Unicode letter tables only for non-ASCII characters.
         for c in text.chars() {
-            if c.is_alphabetic() {
+            if c.is_ascii() {
+                let b = c as u8;
+                letters += usize::from(b.is_ascii_alphabetic());
+                upper += usize::from(b.is_ascii_uppercase());
+                question_mark |= b == b'?';
+                exclamations += usize::from(b == b'!');
+            } else if c.is_alphabetic() {
                 letters += 1;
-                if c.is_uppercase() {
-                    upper += 1;
-                }
+                upper += usize::from(c.is_uppercase());
             }
         }
         Self {
-            question_mark: text.contains('?'),
-            exclamations: text.matches('!').count(),
+            question_mark,
+            exclamations,
             upper_ratio: if letters >= 8 {
                 upper as f64 / letters as f64
             } else {
