@@ -26,10 +26,9 @@ pub enum DocKind {
 
 #[derive(Debug, Clone)]
 pub struct DocInfo {
-    /// Shared, not copied: every message hands the ids of its ten best documents around.
-    pub id: std::sync::Arc<str>,
+    pub id: String,
     pub kind: DocKind,
-    pub category: std::sync::Arc<str>,
+    pub category: String,
 }
 
 /// One passage of a document: its content words (normalised, stopwords removed), their

@@ -22,7 +22,7 @@ pub mod stem;
 pub mod text;
 pub mod typo;
 
-use std::{borrow::Cow, sync::Arc};
+use std::borrow::Cow;
 
 use serde::Serialize;
 
@@ -201,8 +201,7 @@ const MOBILITY: [&str; 8] = [
 
 #[derive(Debug, Clone)]
 struct CategoryInfo {
-    /// Shared, not copied: a message's category scores carry it.
-    id: Arc<str>,
+    id: String,
     emergency: bool,
 }
 
@@ -285,10 +284,11 @@ pub struct Analysis<'e> {
 
 /// A ranked retrieval candidate.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Candidate {
-    pub id: Arc<str>,
+pub struct Candidate<'e> {
+    /// Borrowed from the engine: a message's ten candidates cost no copy or count.
+    pub id: &'e str,
     pub kind: AnswerKind,
-    pub category: Arc<str>,
+    pub category: &'e str,
     pub score: f64,
     pub bm25: f64,
     pub ngram: f64,
@@ -299,7 +299,7 @@ pub struct Candidate {
 
 /// The intent part of a ranking.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Intent {
+pub enum Intent<'e> {
     Empty,
     Tracking(String),
     Emergency,
@@ -308,7 +308,7 @@ pub enum Intent {
     /// Complaint strength and category scores (best first).
     Complaint {
         strength: f64,
-        categories: Vec<(Arc<str>, f64)>,
+        categories: Vec<(&'e str, f64)>,
     },
     Question,
 }
@@ -316,14 +316,14 @@ pub enum Intent {
 /// Everything the decision needs, before thresholds: lets the evaluation sweep thresholds
 /// without re-running the pipeline.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Ranking {
-    pub intent: Intent,
+pub struct Ranking<'e> {
+    pub intent: Intent<'e>,
     /// Complaint strength even when the intent is a question (for calibration).
     pub complaint_strength: f64,
-    pub complaint_categories: Vec<(Arc<str>, f64)>,
-    pub candidates: Vec<Candidate>,
-    pub emergency_category: Option<Arc<str>>,
-    pub lainnya: Option<Arc<str>>,
+    pub complaint_categories: Vec<(&'e str, f64)>,
+    pub candidates: Vec<Candidate<'e>>,
+    pub emergency_category: Option<&'e str>,
+    pub lainnya: Option<&'e str>,
 }
 
 /// The answering engine. Cheap to share (`&self` everywhere); build once per process.
@@ -491,7 +491,7 @@ impl Engine {
             .categories
             .iter()
             .map(|c| CategoryInfo {
-                id: c.id.as_str().into(),
+                id: c.id.clone(),
                 emergency: c.emergency,
             })
             .collect();
@@ -824,7 +824,7 @@ impl Engine {
         )
     }
 
-    fn complaint_categories(&self, a: &Analysis) -> Vec<(Arc<str>, f64)> {
+    fn complaint_categories(&self, a: &Analysis) -> Vec<(&str, f64)> {
         // "... di jalan Suroyo", "depan gang 3": a street in an address says where, not what
         // is broken; it must not pull every report towards jalan-rusak.
         const BEFORE_ADDRESS: [&str; 8] = [
@@ -861,7 +861,7 @@ impl Engine {
             .collect();
         // Per category: longest cues first, each token once with its heaviest cue.
         matches.sort_by_key(|m| self.complaint_category[m.pattern]);
-        let mut scores: Vec<(Arc<str>, f64)> = Vec::new();
+        let mut scores: Vec<(&str, f64)> = Vec::new();
         let mut covered = Vec::new();
         let mut best: Vec<(usize, f64)> = Vec::new();
         for group in matches.chunk_by_mut(|a, b| {
@@ -881,10 +881,10 @@ impl Engine {
             });
             let total: f64 = best.iter().map(|(_, w)| w).sum();
             if total > 0.0 {
-                scores.push((self.categories[ci].id.clone(), total));
+                scores.push((&self.categories[ci].id, total));
             }
         }
-        scores.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        scores.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
         scores
     }
 
@@ -994,17 +994,13 @@ impl Engine {
     }
 
     /// Runs the whole pipeline up to, but not including, the thresholds.
-    pub fn rank(&self, message: &str) -> Ranking {
-        let emergency_category = self
-            .categories
-            .iter()
-            .find(|c| c.emergency)
-            .map(|c| c.id.clone());
+    pub fn rank(&self, message: &str) -> Ranking<'_> {
+        let emergency_category = self.categories.iter().find(|c| c.emergency).map(|c| &*c.id);
         let lainnya = self
             .categories
             .iter()
             .find(|c| &*c.id == "lainnya")
-            .map(|c| c.id.clone());
+            .map(|c| &*c.id);
         let mut ranking = Ranking {
             intent: Intent::Question,
             complaint_strength: 0.0,
@@ -1060,13 +1056,13 @@ impl Engine {
         if money.personal {
             if let Some(c) = categories
                 .iter_mut()
-                .find(|(id, _)| &**id == "pungli-korupsi")
+                .find(|(id, _)| *id == "pungli-korupsi")
             {
                 c.1 += 2.0;
             } else if let Some(c) = self.categories.iter().find(|c| &*c.id == "pungli-korupsi") {
-                categories.push((c.id.clone(), 2.0));
+                categories.push((&c.id, 2.0));
             }
-            categories.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            categories.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
         }
         ranking.complaint_strength = strength;
         ranking.complaint_categories = categories.clone();
@@ -1096,7 +1092,7 @@ impl Engine {
         }
     }
 
-    fn retrieve(&self, a: &Analysis, places: &[lexicon::PhraseMatch]) -> Vec<Candidate> {
+    fn retrieve(&self, a: &Analysis, places: &[lexicon::PhraseMatch]) -> Vec<Candidate<'_>> {
         // Borrowed from the analysis and the word table: the index only reads them.
         let mut terms: Vec<(QueryTerm<'_>, f64)> = Vec::with_capacity(a.tokens.len() + 1);
         let mut grams: Vec<u32> = Vec::with_capacity(a.tokens.len() * 8 + 11);
@@ -1164,12 +1160,12 @@ impl Engine {
             .map(|(score, s)| {
                 let info = &self.index.docs[s.doc];
                 Candidate {
-                    id: info.id.clone(),
+                    id: &info.id,
                     kind: match info.kind {
                         DocKind::Faq => AnswerKind::Faq,
                         DocKind::Service => AnswerKind::Service,
                     },
-                    category: info.category.clone(),
+                    category: &info.category,
                     score,
                     bm25: s.bm25,
                     ngram: s.ngram,
@@ -1245,7 +1241,7 @@ fn split_clauses(text: &str) -> Vec<(&str, bool)> {
     clauses
 }
 
-impl Ranking {
+impl Ranking<'_> {
     /// Applies the thresholds.
     pub fn decide(&self, t: &Thresholds) -> Answer {
         match &self.intent {
@@ -1258,16 +1254,14 @@ impl Ranking {
             Intent::Emergency => {
                 let mut answer = Answer::plain(
                     AnswerKind::Emergency,
-                    self.emergency_category.as_deref().map(str::to_string),
+                    self.emergency_category.map(str::to_string),
                     1.0,
                 );
                 answer.alternatives = self
                     .candidates
                     .iter()
                     .filter(|c| {
-                        &*c.category == "darurat"
-                            && c.kind == AnswerKind::Faq
-                            && c.score >= t.suggest
+                        c.category == "darurat" && c.kind == AnswerKind::Faq && c.score >= t.suggest
                     })
                     .take(3)
                     .map(|c| c.id.to_string())
@@ -1281,8 +1275,8 @@ impl Ranking {
                 if *strength >= t.complaint {
                     let best = categories.first().filter(|(_, s)| *s >= t.category);
                     let id = match best {
-                        Some((id, _)) => Some(id.clone()),
-                        None => self.lainnya.clone(),
+                        Some((id, _)) => Some(*id),
+                        None => self.lainnya,
                     };
                     if let Some(id) = id {
                         let mut answer = Answer::plain(
