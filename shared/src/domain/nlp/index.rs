@@ -73,6 +73,8 @@ pub struct Index {
     doc_norm: Vec<f64>,
     /// Passages of document `d`: `doc_passages[d]..doc_passages[d + 1]` (CSR layout).
     doc_passages: Vec<u32>,
+    /// The document of each passage.
+    passage_doc: Vec<u32>,
     gram_ids: FastMap<u32, u32>,
     /// Trigram postings in one contiguous array (CSR layout: `gram_offsets[id]..[id + 1]`),
     /// so a query walks memory linearly instead of chasing one allocation per trigram.
@@ -281,6 +283,12 @@ impl Index {
             }
         }
         index.passage_count = passage_grams.len();
+        for (doc, bounds) in index.doc_passages.windows(2).enumerate() {
+            let passages = bounds[1].saturating_sub(bounds[0]) as usize;
+            index
+                .passage_doc
+                .extend(std::iter::repeat_n(doc as u32, passages));
+        }
         index.gram_offsets.reserve(per_gram.len() + 1);
         index.gram_offsets.push(0);
         for list in per_gram {
@@ -333,16 +341,11 @@ impl Index {
 
     /// The `k` best documents for the query, by `fused` (higher first; equal scores by id),
     /// among those that share a stem or a trigram with it.
-    pub fn search(
-        &self,
-        query: &Query<'_>,
-        k: usize,
-        fused: impl Fn(&DocScore) -> f64,
-    ) -> Vec<(f64, DocScore)> {
+    pub fn search(&self, query: &Query<'_>, k: usize, fusion: &Fusion) -> Vec<(f64, DocScore)> {
         SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
-            Ok(mut scratch) => self.search_with(query, k, &fused, &mut scratch),
+            Ok(mut scratch) => self.search_with(query, k, fusion, &mut scratch),
             // Only reachable if a search ran inside a search; fresh buffers keep it correct.
-            Err(_) => self.search_with(query, k, &fused, &mut Scratch::default()),
+            Err(_) => self.search_with(query, k, fusion, &mut Scratch::default()),
         })
     }
 
@@ -350,7 +353,7 @@ impl Index {
         &self,
         query: &Query<'_>,
         k: usize,
-        fused: &impl Fn(&DocScore) -> f64,
+        fusion: &Fusion,
         scratch: &mut Scratch,
     ) -> Vec<(f64, DocScore)> {
         // Dense accumulators: a few hundred kilobytes at most even at 10 000 entries, and far
@@ -479,22 +482,52 @@ impl Index {
                 matched: usize::from(a.matched),
             }
         };
+        let fused = |d: usize, best: f32| fusion.score(&score_of(d, best), self.docs[d].kind);
         // Documents that share a stem with the query first: they hold nearly every top
         // place, so the rest mostly fall below the last place at once instead of pushing
         // their way in and out of the list.
         for &d in stem_docs.iter() {
             let d = d as usize;
-            top.offer((fused(&score_of(d, self.best_passage(dots, d))), d as u32));
+            top.offer((fused(d, self.best_passage(dots, d)), d as u32));
         }
-        for (d, a) in acc.iter().enumerate() {
-            if a.matched > 0 {
-                continue;
+        // A document without a query stem scores at most `slope` times its best passage's
+        // dot product: below `needed` it cannot reach the last place (the margin covers
+        // rounding), so only documents with a passage at `needed` or above are scored.
+        let floor = match top.best.get(k - 1) {
+            Some(&(score, _)) => score,
+            None => f64::NEG_INFINITY,
+        };
+        let slope = fusion.ngram_only_slope() * per_q_norm;
+        let needed = floor / slope * (1.0 - 1e-6);
+        if floor > 0.0 && slope > 0.0 && needed.is_finite() {
+            let needed = needed as f32;
+            let mut last = usize::MAX;
+            // Sixteen passages at a time: a chunk with no passage high enough (nearly all)
+            // costs a few vector comparisons.
+            for (c, chunk) in dots.chunks(16).enumerate() {
+                if !chunk.iter().fold(false, |hit, &x| hit | (x >= needed)) {
+                    continue;
+                }
+                for (i, &x) in chunk.iter().enumerate() {
+                    let d = self.passage_doc[c * 16 + i] as usize;
+                    // A document's passages are contiguous: `last` skips its repeats.
+                    if x >= needed && d != last && acc[d].matched == 0 {
+                        last = d;
+                        top.offer((fused(d, self.best_passage(dots, d)), d as u32));
+                    }
+                }
             }
-            let best = self.best_passage(dots, d);
-            if best == 0.0 {
-                continue;
+        } else {
+            for (d, a) in acc.iter().enumerate() {
+                if a.matched > 0 {
+                    continue;
+                }
+                let best = self.best_passage(dots, d);
+                if best == 0.0 {
+                    continue;
+                }
+                top.offer((fused(d, best), d as u32));
             }
-            top.offer((fused(&score_of(d, best)), d as u32));
         }
         // The few winners' scores are computed again rather than carried through every
         // insertion.
@@ -513,6 +546,37 @@ impl Index {
         dots[range]
             .iter()
             .fold(0.0f32, |m, &x| if x > m { x } else { m })
+    }
+}
+
+/// How a document's scores become one:
+/// `clamp01((bm25_weight·bm25 + (1 − bm25_weight)·ngram) · kind factor · penalty)`. A value,
+/// not a closure, so that the search can tell which documents cannot reach the top.
+#[derive(Debug, Clone, Copy)]
+pub struct Fusion {
+    pub bm25_weight: f64,
+    pub faq_factor: f64,
+    pub service_factor: f64,
+    /// Applied to every document (e.g. a question about another city).
+    pub penalty: f64,
+}
+
+impl Fusion {
+    pub fn score(&self, s: &DocScore, kind: DocKind) -> f64 {
+        let kind_factor = match kind {
+            DocKind::Faq => self.faq_factor,
+            DocKind::Service => self.service_factor,
+        };
+        super::clamp01(
+            (self.bm25_weight * s.bm25 + (1.0 - self.bm25_weight) * s.ngram)
+                * kind_factor
+                * self.penalty,
+        )
+    }
+
+    /// The most a document's score grows per unit of trigram cosine when it has no BM25.
+    fn ngram_only_slope(&self) -> f64 {
+        (1.0 - self.bm25_weight) * self.faq_factor.max(self.service_factor) * self.penalty
     }
 }
 
@@ -538,4 +602,105 @@ pub struct Query<'a> {
 
 fn bm25_idf(n: f64, df: f64) -> f64 {
     (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WORDS: [&str; 32] = [
+        "akta", "lahir", "kartu", "keluarga", "pindah", "datang", "jalan", "rusak", "lampu",
+        "mati", "sampah", "banjir", "pajak", "bumi", "izin", "usaha", "sekolah", "guru", "pasar",
+        "harga", "air", "bersih", "taman", "kota", "rumah", "sakit", "obat", "bidan", "nikah",
+        "cerai", "tanah", "sewa",
+    ];
+
+    /// Documents of two to five passages of two to four words, FAQ and service mixed: many
+    /// share trigrams without sharing a stem, which is what the pruning works on.
+    fn corpus() -> Index {
+        let mut seed = 7u64;
+        let mut next = |n: usize| {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (seed >> 33) as usize % n
+        };
+        let inputs = (0..120)
+            .map(|d| DocInput {
+                info: DocInfo {
+                    id: format!("doc-{d:03}"),
+                    kind: if d % 5 == 0 {
+                        DocKind::Service
+                    } else {
+                        DocKind::Faq
+                    },
+                    category: "umum".to_string(),
+                },
+                passages: (0..2 + next(4))
+                    .map(|_| {
+                        let words: Vec<String> = (0..2 + next(3))
+                            .map(|_| WORDS[next(WORDS.len())].to_string())
+                            .collect();
+                        Passage {
+                            stems: words.clone(),
+                            words,
+                            weight: 1.0,
+                        }
+                    })
+                    .collect(),
+            })
+            .collect();
+        Index::build(inputs)
+    }
+
+    #[test]
+    fn the_pruned_top_k_is_the_head_of_the_full_ranking() {
+        let index = corpus();
+        // Trigrams weigh more than in the engine, so that documents without a query stem
+        // compete for the top places.
+        let fusion = Fusion {
+            bm25_weight: 0.3,
+            faq_factor: 1.0,
+            service_factor: 0.9,
+            penalty: 0.8,
+        };
+        let mut trigram_only_in_top = 0;
+        for (i, stem) in WORDS.iter().enumerate() {
+            for shift in [1, 7, 13] {
+                // A stem the corpus has, and two misspelt words it only shares trigrams with.
+                let typo = |w: &str| format!("{w}h");
+                let (b, c) = (
+                    typo(WORDS[(i + shift) % WORDS.len()]),
+                    typo(WORDS[(i + 2 * shift) % WORDS.len()]),
+                );
+                let words = [*stem, b.as_str(), c.as_str()];
+                let mut grams = Vec::new();
+                for w in words {
+                    index.word_grams(w, &mut grams);
+                }
+                let terms: Vec<(QueryTerm<'_>, f64)> = words
+                    .iter()
+                    .map(|w| {
+                        (
+                            index
+                                .term(w)
+                                .map_or(QueryTerm::Unknown(w), QueryTerm::Known),
+                            1.0,
+                        )
+                    })
+                    .collect();
+                let query = Query {
+                    terms: &terms,
+                    grams: &grams,
+                    unknown_weight: 0.5,
+                };
+                let all = index.search(&query, index.len(), &fusion);
+                let top = index.search(&query, 5, &fusion);
+                assert_eq!(top[..], all[..5], "query {words:?}");
+                trigram_only_in_top += top.iter().filter(|(_, s)| s.bm25 == 0.0).count();
+            }
+        }
+        // The pruned part of the ranking did place documents in the top 5.
+        assert!(trigram_only_in_top > 0);
+    }
 }

@@ -29,7 +29,7 @@ use serde::Serialize;
 pub use kb::{KbCategory, KbFaq, KbService, KnowledgeBase};
 
 use fxhash::{FastMap, FastSet};
-use index::{DocInfo, DocInput, DocKind, DocScore, Index, Passage, Query, QueryTerm};
+use index::{DocInfo, DocInput, DocKind, Fusion, Index, Passage, Query, QueryTerm};
 use intent::CueScores;
 use lexicon::{for_each_non_overlapping, CueClass, Lexicon, PhraseMatcher, PlaceKind};
 use stem::Stemmer;
@@ -1141,12 +1141,11 @@ impl Engine {
         } else {
             1.0
         };
-        let fused = |s: &DocScore| -> f64 {
-            let kind_factor = match self.index.docs[s.doc].kind {
-                DocKind::Faq => 1.0,
-                DocKind::Service => SERVICE_FACTOR,
-            };
-            clamp01((BM25_WEIGHT * s.bm25 + (1.0 - BM25_WEIGHT) * s.ngram) * kind_factor * penalty)
+        let fusion = Fusion {
+            bm25_weight: BM25_WEIGHT,
+            faq_factor: 1.0,
+            service_factor: SERVICE_FACTOR,
+            penalty,
         };
         let query = Query {
             terms: &terms,
@@ -1154,7 +1153,7 @@ impl Engine {
             unknown_weight: UNKNOWN_WEIGHT,
         };
         // Only the best few become candidates (ids are cloned for those alone).
-        let ranked = self.index.search(&query, MAX_CANDIDATES, fused);
+        let ranked = self.index.search(&query, MAX_CANDIDATES, &fusion);
         ranked
             .into_iter()
             .map(|(score, s)| {

@@ -420,19 +420,29 @@ impl Surface {
         let mut upper = 0usize;
         let mut question_mark = false;
         let mut exclamations = 0usize;
-        // One pass; the Unicode letter tables only for non-ASCII characters.
-        for c in text.chars() {
-            if c.is_ascii() {
-                let b = c as u8;
-                letters += usize::from(b.is_ascii_alphabetic());
-                upper += usize::from(b.is_ascii_uppercase());
-                question_mark |= b == b'?';
-                exclamations += usize::from(b == b'!');
-            } else if c.is_alphabetic() {
-                letters += 1;
-                upper += usize::from(c.is_uppercase());
+        let mut ascii = |b: u8| {
+            letters += usize::from(b.is_ascii_alphabetic());
+            upper += usize::from(b.is_ascii_uppercase());
+            question_mark |= b == b'?';
+            exclamations += usize::from(b == b'!');
+        };
+        // One pass over the bytes of an ASCII message (nearly all); the Unicode letter tables
+        // only for other characters.
+        let (mut other_letters, mut other_upper) = (0, 0);
+        if text.is_ascii() {
+            text.bytes().for_each(ascii);
+        } else {
+            for c in text.chars() {
+                if c.is_ascii() {
+                    ascii(c as u8);
+                } else if c.is_alphabetic() {
+                    other_letters += 1;
+                    other_upper += usize::from(c.is_uppercase());
+                }
             }
         }
+        letters += other_letters;
+        upper += other_upper;
         Self {
             question_mark,
             exclamations,
