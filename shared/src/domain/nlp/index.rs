@@ -307,7 +307,7 @@ impl Index {
     }
 
     pub fn has_term(&self, stem: &str) -> bool {
-        self.term_ids.contains_key(stem)
+        self.term(stem).is_some()
     }
 
     /// The query term for a stem: its id when some document has it.
@@ -333,10 +333,6 @@ impl Index {
     /// weighs (it is information the corpus cannot match).
     pub fn unknown_idf(&self) -> f64 {
         bm25_idf(self.docs.len().max(1) as f64, 0.0)
-    }
-
-    pub fn idf(&self, stem: &str) -> Option<f64> {
-        self.term_ids.get(stem).map(|&id| self.idf[id as usize])
     }
 
     /// The `k` best documents for the query, by `fused` (higher first; equal scores by id),
