@@ -251,18 +251,36 @@ impl Harness {
 }
 
 /// A text message payload from one citizen, in Meta's shape.
-pub fn text_payload(from: &str, name: &str, wamid: &str, text: &str) -> Vec<u8> {
+/// A webhook body as Meta sends it for the project's business number: `value` is the
+/// change's content (contacts and messages, or statuses).
+pub fn webhook_body(mut value: Value) -> Vec<u8> {
+    value["messaging_product"] = json!("whatsapp");
+    value["metadata"] =
+        json!({ "display_phone_number": "6281119990000", "phone_number_id": "109876543210987" });
     let payload = json!({
         "object": "whatsapp_business_account",
-        "entry": [{ "id": "104857600000001", "changes": [{ "field": "messages", "value": {
-            "messaging_product": "whatsapp",
-            "metadata": { "display_phone_number": "6281119990000", "phone_number_id": "109876543210987" },
-            "contacts": [{ "profile": { "name": name }, "wa_id": from }],
-            "messages": [{ "from": from, "id": wamid, "timestamp": now_secs(), "type": "text",
-                           "text": { "body": text } }]
-        }}]}]
+        "entry": [{ "id": "104857600000001", "changes": [{ "field": "messages", "value": value }]}]
     });
     serde_json::to_vec(&payload).expect("json")
+}
+
+pub fn text_payload(from: &str, name: &str, wamid: &str, text: &str) -> Vec<u8> {
+    webhook_body(json!({
+        "contacts": [{ "profile": { "name": name }, "wa_id": from }],
+        "messages": [{ "from": from, "id": wamid, "timestamp": now_secs(), "type": "text",
+                       "text": { "body": text } }]
+    }))
+}
+
+/// A tap on a list row (`kind` "list_reply") or a reply button ("button_reply").
+pub fn interactive_payload(from: &str, name: &str, wamid: &str, kind: &str, id: &str) -> Vec<u8> {
+    let mut value = json!({
+        "contacts": [{ "profile": { "name": name }, "wa_id": from }],
+        "messages": [{ "from": from, "id": wamid, "timestamp": now_secs(), "type": "interactive",
+                       "interactive": { "type": kind } }]
+    });
+    value["messages"][0]["interactive"][kind] = json!({ "id": id, "title": "x" });
+    webhook_body(value)
 }
 
 const BUDI: &str = "6281234567890";
@@ -302,16 +320,10 @@ async fn username_citizen_without_phone_is_answered_by_user_id() {
 }
 
 fn status_payload(wamid: &str, status: &str) -> Vec<u8> {
-    let payload = json!({
-        "object": "whatsapp_business_account",
-        "entry": [{ "id": "104857600000001", "changes": [{ "field": "messages", "value": {
-            "messaging_product": "whatsapp",
-            "metadata": { "display_phone_number": "6281119990000", "phone_number_id": "109876543210987" },
-            "statuses": [{ "id": wamid, "status": status, "timestamp": "1794276960",
-                           "recipient_id": BUDI, "biz_opaque_callback_data": "out.test" }]
-        }}]}]
-    });
-    serde_json::to_vec(&payload).expect("json")
+    webhook_body(json!({
+        "statuses": [{ "id": wamid, "status": status, "timestamp": "1794276960",
+                       "recipient_id": BUDI, "biz_opaque_callback_data": "out.test" }]
+    }))
 }
 
 #[tokio::test]
@@ -575,14 +587,7 @@ async fn a_thousand_messages_in_one_payload_are_all_queued_and_answered() {
     let contacts: Vec<Value> = (0..50)
         .map(|index| json!({ "profile": { "name": "Warga" }, "wa_id": format!("6285{index:09}") }))
         .collect();
-    let payload = json!({
-        "object": "whatsapp_business_account",
-        "entry": [{ "id": "104857600000001", "changes": [{ "field": "messages", "value": {
-            "messaging_product": "whatsapp",
-            "metadata": { "display_phone_number": "6281119990000", "phone_number_id": "109876543210987" },
-            "contacts": contacts, "messages": messages }}]}]
-    });
-    let body = serde_json::to_vec(&payload).expect("json");
+    let body = webhook_body(json!({ "contacts": contacts, "messages": messages }));
     assert!(body.len() < prolink::app::webhook::MAX_WEBHOOK_BODY_BYTES);
     assert_eq!(harness.post_signed(&body).await, StatusCode::OK);
     assert_eq!(harness.app.queue.depth().await.expect("depth"), 1000);
@@ -686,17 +691,11 @@ async fn webhook_handshake_answers_the_challenge_only_for_the_right_token() {
 }
 
 fn text_payload_with_user_id(from: &str, user_id: &str, wamid: &str, text: &str) -> Vec<u8> {
-    let payload = json!({
-        "object": "whatsapp_business_account",
-        "entry": [{ "id": "104857600000001", "changes": [{ "field": "messages", "value": {
-            "messaging_product": "whatsapp",
-            "metadata": { "display_phone_number": "6281119990000", "phone_number_id": "109876543210987" },
-            "contacts": [{ "profile": { "name": "Agus" }, "wa_id": from, "user_id": user_id }],
-            "messages": [{ "from": from, "from_user_id": user_id, "id": wamid,
-                           "timestamp": now_secs(), "type": "text", "text": { "body": text } }]
-        }}]}]
-    });
-    serde_json::to_vec(&payload).expect("json")
+    webhook_body(json!({
+        "contacts": [{ "profile": { "name": "Agus" }, "wa_id": from, "user_id": user_id }],
+        "messages": [{ "from": from, "from_user_id": user_id, "id": wamid,
+                       "timestamp": now_secs(), "type": "text", "text": { "body": text } }]
+    }))
 }
 
 #[tokio::test]

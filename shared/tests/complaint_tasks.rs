@@ -42,7 +42,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use tower::ServiceExt;
 
-use crate::app::{now_secs, Harness};
+use crate::app::{now_secs, webhook_body, Harness};
 
 const HOUR_MS: i64 = 3_600_000;
 
@@ -136,16 +136,10 @@ fn inbound(citizen: Citizen, wamid: &str, say: Say<'_>) -> Vec<u8> {
     };
     message["type"] = json!(kind);
     message[kind] = content;
-    let payload = json!({
-        "object": "whatsapp_business_account",
-        "entry": [{ "id": "104857600000001", "changes": [{ "field": "messages", "value": {
-            "messaging_product": "whatsapp",
-            "metadata": { "display_phone_number": "6281119990000", "phone_number_id": "109876543210987" },
-            "contacts": [{ "profile": { "name": citizen.name }, "wa_id": citizen.number }],
-            "messages": [message]
-        }}]}]
-    });
-    serde_json::to_vec(&payload).expect("json")
+    webhook_body(json!({
+        "contacts": [{ "profile": { "name": citizen.name }, "wa_id": citizen.number }],
+        "messages": [message]
+    }))
 }
 
 /// The text a citizen reads in a recorded message: the body of a text or interactive

@@ -15,30 +15,11 @@ use prolink::{
     ports::{Clock, ComplaintStore, Messenger, OperatorSignals, PortResult, Queue, SessionStore},
     whatsapp::webhook::{parse_payload, WebhookItem},
 };
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use crate::app::{fast_settings, now_secs, text_payload, Harness};
+use crate::app::{fast_settings, interactive_payload, text_payload, Harness};
 
 const SARI: &str = "6281255500011";
-
-fn interactive_payload(from: &str, wamid: &str, kind: &str, id: &str) -> Vec<u8> {
-    let reply = if kind == "list_reply" {
-        json!({ "type": "list_reply", "list_reply": { "id": id, "title": "x" } })
-    } else {
-        json!({ "type": "button_reply", "button_reply": { "id": id, "title": "x" } })
-    };
-    let payload = json!({
-        "object": "whatsapp_business_account",
-        "entry": [{ "id": "104857600000001", "changes": [{ "field": "messages", "value": {
-            "messaging_product": "whatsapp",
-            "metadata": { "display_phone_number": "6281119990000", "phone_number_id": "109876543210987" },
-            "contacts": [{ "profile": { "name": "Sari" }, "wa_id": from }],
-            "messages": [{ "from": from, "id": wamid, "timestamp": now_secs(),
-                           "type": "interactive", "interactive": reply }]
-        }}]}]
-    });
-    serde_json::to_vec(&payload).expect("json")
-}
 
 /// One step of a conversation: what the citizen sends.
 enum Step<'a> {
@@ -50,8 +31,8 @@ enum Step<'a> {
 async fn say(harness: &Harness, wamid: &str, step: Step<'_>) {
     let body = match step {
         Step::Text(text) => text_payload(SARI, "Sari", wamid, text),
-        Step::Button(id) => interactive_payload(SARI, wamid, "button_reply", id),
-        Step::Row(id) => interactive_payload(SARI, wamid, "list_reply", id),
+        Step::Button(id) => interactive_payload(SARI, "Sari", wamid, "button_reply", id),
+        Step::Row(id) => interactive_payload(SARI, "Sari", wamid, "list_reply", id),
     };
     assert_eq!(harness.post_signed(&body).await, 200);
     harness.drain().await;
@@ -119,7 +100,13 @@ async fn a_redelivered_kirim_never_creates_a_second_ticket() {
         .expect("load")
         .expect("session exists");
 
-    let kirim = interactive_payload(SARI, "wamid.redeliver.kirim", "button_reply", "aduan:kirim");
+    let kirim = interactive_payload(
+        SARI,
+        "Sari",
+        "wamid.redeliver.kirim",
+        "button_reply",
+        "aduan:kirim",
+    );
     // Meta retries the same notification.
     for _ in 0..3 {
         assert_eq!(harness.post_signed(&kirim).await, 200);
@@ -332,7 +319,13 @@ async fn a_withdrawal_racing_an_operator_loses_and_is_decided_again() {
         fast_settings(),
     );
     let confirm = format!("aduan:cabut:{ticket}");
-    let body = interactive_payload(SARI, "wamid.race.withdraw", "button_reply", &confirm);
+    let body = interactive_payload(
+        SARI,
+        "Sari",
+        "wamid.race.withdraw",
+        "button_reply",
+        &confirm,
+    );
     assert_eq!(harness.post_signed(&body).await, 200);
     harness.drain_with(&racing_worker).await;
 
@@ -400,8 +393,8 @@ async fn a_deadline_beyond_the_holiday_table_raises_one_calendar_alert() {
         let wamid = format!("wamid.gap.{n}");
         let body = match step {
             Step::Text(text) => text_payload(SARI, "Sari", &wamid, text),
-            Step::Button(id) => interactive_payload(SARI, &wamid, "button_reply", id),
-            Step::Row(id) => interactive_payload(SARI, &wamid, "list_reply", id),
+            Step::Button(id) => interactive_payload(SARI, "Sari", &wamid, "button_reply", id),
+            Step::Row(id) => interactive_payload(SARI, "Sari", &wamid, "list_reply", id),
         };
         assert_eq!(harness.post_signed(&body).await, 200);
         harness.drain_with(&worker).await;
@@ -479,7 +472,13 @@ async fn tasks_lost_to_a_crash_after_the_write_are_queued_by_the_redelivery() {
         failed: Default::default(),
     }));
     let confirm = format!("aduan:cabut:{ticket}");
-    let body = interactive_payload(SARI, "wamid.replay.withdraw", "button_reply", &confirm);
+    let body = interactive_payload(
+        SARI,
+        "Sari",
+        "wamid.replay.withdraw",
+        "button_reply",
+        &confirm,
+    );
     assert_eq!(harness.post_signed(&body).await, 200);
     // First delivery: stored, then the queue fails; the redelivery finds the change stored.
     harness.drain_with(&worker).await;

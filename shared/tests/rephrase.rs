@@ -36,7 +36,7 @@ use wiremock::{
 };
 
 use crate::{
-    app::{now_secs, text_payload, Harness},
+    app::{interactive_payload, text_payload, Harness},
     dialog::{citizen, list_tap as list_pick, message, text as typed},
 };
 
@@ -442,21 +442,6 @@ fn text_bodies(sent: &[Value]) -> Vec<String> {
         .collect()
 }
 
-fn list_pick_payload(wamid: &str, id: &str) -> Vec<u8> {
-    let payload = json!({
-        "object": "whatsapp_business_account",
-        "entry": [{ "id": "104857600000001", "changes": [{ "field": "messages", "value": {
-            "messaging_product": "whatsapp",
-            "metadata": { "display_phone_number": "6281119990000", "phone_number_id": "109876543210987" },
-            "contacts": [{ "profile": { "name": "Budi" }, "wa_id": BUDI }],
-            "messages": [{ "from": BUDI, "id": wamid, "timestamp": now_secs(),
-                           "type": "interactive",
-                           "interactive": { "type": "list_reply", "list_reply": { "id": id, "title": "x" } } }]
-        }}]}]
-    });
-    serde_json::to_vec(&payload).unwrap_or_default()
-}
-
 #[tokio::test]
 async fn without_a_rephraser_the_typed_faq_answer_is_sent_as_written() {
     let bundle = seed();
@@ -556,7 +541,13 @@ async fn a_faq_picked_from_a_list_never_reaches_the_model() {
     let sent = ask(
         &harness,
         Some(model.clone()),
-        list_pick_payload("wamid.RP-PICK", &RowTarget::Faq(faq.id.clone()).row_id()),
+        interactive_payload(
+            BUDI,
+            "Budi",
+            "wamid.RP-PICK",
+            "list_reply",
+            &RowTarget::Faq(faq.id.clone()).row_id(),
+        ),
     )
     .await;
     assert!(model.calls().is_empty());
