@@ -4,19 +4,13 @@ use std::{net::SocketAddr, path::PathBuf, process::ExitCode, sync::Arc};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use prolink::{
-    adapters::{
-        aws::{aws_sdk_config, DynamoStore},
-        sqlite::{SqliteDb, SqliteStore},
-    },
-    app::{
-        answering::{answer_json, answer_text, ask_lines, evaluate},
-        content_import::{import_dir, ImportError, DEFAULT_SEED_DIR},
-        local::{ensure_content, serve, LocalOptions, DB_FILE},
-    },
-    domain::nlp::{Engine, KnowledgeBase},
-    ports::{ContentStore, SystemClock},
-};
+use prolink_app::answering::{answer_json, answer_text, ask_lines, evaluate};
+use prolink_app::content_import::{import_dir, ImportError, DEFAULT_SEED_DIR};
+use prolink_app::ports::{ContentStore, SystemClock};
+use prolink_aws::{aws_sdk_config, DynamoStore};
+use prolink_domain::nlp::{Engine, KnowledgeBase};
+use prolink_embedded::serve::{ensure_content, serve, LocalOptions, DB_FILE};
+use prolink_embedded::sqlite::{SqliteDb, SqliteStore};
 
 #[derive(Parser)]
 #[command(

@@ -14,22 +14,23 @@ use std::{
     time::{Duration, Instant},
 };
 
-use prolink::{
-    adapters::sqlite::{SqliteDb, SqliteStore},
-    app::{
-        local::{BLOBS_DIR, DB_FILE, SIMULATOR_PHONE_NUMBER_ID},
-        tasks::Task,
+use prolink_embedded::sqlite::{SqliteDb, SqliteStore};
+
+use prolink_embedded::serve::{BLOBS_DIR, DB_FILE, SIMULATOR_PHONE_NUMBER_ID};
+
+use prolink_app::tasks::Task;
+
+use prolink_domain::{
+    complaint::{
+        duplicates::{distance_m, DUPLICATE_RADIUS_M},
+        ticket_for, Complaint, ComplaintLocation, Privacy, Status,
     },
-    domain::{
-        complaint::{
-            duplicates::{distance_m, DUPLICATE_RADIUS_M},
-            ticket_for, Complaint, ComplaintLocation, Privacy, Status,
-        },
-        dialog::{complaint_texts as ct, texts},
-    },
-    ports::{ComplaintStore, DedupStore, OperatorSignals, SystemClock},
-    whatsapp::signature::signature_header_value,
+    dialog::{complaint_texts as ct, texts},
 };
+
+use prolink_app::ports::{ComplaintStore, DedupStore, OperatorSignals, SystemClock};
+
+use prolink_whatsapp::signature::signature_header_value;
 use serde_json::{json, Value};
 
 use super::{replies_for, text_of, Server};
@@ -559,7 +560,7 @@ fn ticket_in(text: &str) -> String {
         .unwrap_or_else(|| panic!("ticket in {text:?}"));
     let ticket: String = text[start..].chars().take(9).collect();
     assert_eq!(
-        prolink::domain::complaint::find_ticket(&ticket).as_deref(),
+        prolink_domain::complaint::find_ticket(&ticket).as_deref(),
         Some(ticket.as_str()),
         "well-formed ticket in {text:?}"
     );

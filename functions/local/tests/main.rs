@@ -8,7 +8,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use prolink::whatsapp::signature::signature_header_value;
+use prolink_whatsapp::signature::signature_header_value;
 use rand::{seq::SliceRandom, SeedableRng};
 use serde_json::{json, Value};
 

@@ -1,6 +1,6 @@
 //! Scheduler Lambda: once a minute, acts on complaints whose SLA point has come.
 
 #[tokio::main]
-async fn main() -> Result<(), prolink::app::lambda::LambdaError> {
-    prolink::app::lambda::run_scheduler().await
+async fn main() -> Result<(), prolink_aws::lambda::LambdaError> {
+    prolink_aws::lambda::run_scheduler().await
 }

@@ -1,6 +1,6 @@
 //! Webhook Lambda: verifies Meta's signature and queues every message and status.
 
 #[tokio::main]
-async fn main() -> Result<(), prolink::app::lambda::LambdaError> {
-    prolink::app::lambda::run_webhook().await
+async fn main() -> Result<(), prolink_aws::lambda::LambdaError> {
+    prolink_aws::lambda::run_webhook().await
 }

@@ -1,0 +1,590 @@
+//! The I/O boundary. Domain and app code only see these traits; adapters (SQLite, DynamoDB,
+//! SQS, Graph API, simulator outbox) implement them. Each trait is capability-sized so that a
+//! Lambda only needs the adapters it really touches.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use prolink_domain::nlp::rephrase::{RephraseError, Rephrased, SourcePassage};
+use serde::{Deserialize, Serialize};
+
+/// Failure of an adapter. `Conflict` is a lost conditional write (optimistic concurrency or
+/// an idempotency mark that already exists); everything else is infrastructure trouble that
+/// the caller may retry.
+#[derive(Debug, thiserror::Error)]
+pub enum PortError {
+    #[error("conditional write lost: {0}")]
+    Conflict(String),
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("invalid input: {0}")]
+    Invalid(String),
+    #[error("backend unavailable: {0}")]
+    Backend(String),
+}
+
+impl PortError {
+    pub fn backend(error: impl std::fmt::Display) -> Self {
+        PortError::Backend(error.to_string())
+    }
+}
+
+pub type PortResult<T> = Result<T, PortError>;
+
+/// Wall clock in Unix milliseconds. Injected so tests (and the simulator's time travel) can
+/// move time without sleeping.
+pub trait Clock: Send + Sync {
+    fn now_ms(&self) -> i64;
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> i64 {
+        chrono::Utc::now().timestamp_millis()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Queues
+// ---------------------------------------------------------------------------------------------
+
+/// A message to enqueue with SQS FIFO semantics: messages of one `group_id` are delivered in
+/// order, one in-flight batch per group at a time; a second message with the same `dedup_id`
+/// inside the deduplication window is accepted but not delivered again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutgoingMessage {
+    /// ≤ 128 characters of `[A-Za-z0-9!-~]` (SQS rule).
+    pub group_id: String,
+    /// ≤ 128 characters of `[A-Za-z0-9!-~]` (SQS rule).
+    pub dedup_id: String,
+    pub body: String,
+}
+
+/// A message handed to a consumer. `receipt` identifies this delivery (SQS receipt handle);
+/// `message_id` identifies the message across deliveries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delivery {
+    pub message_id: String,
+    pub receipt: String,
+    pub group_id: String,
+    pub dedup_id: String,
+    pub body: String,
+    /// How many times this message has been received, this delivery included (≥ 1).
+    pub receive_count: u32,
+}
+
+/// A FIFO queue with a dead-letter queue behind it. On AWS the Lambda event source mapping
+/// does `receive`/`delete`; the methods are still implemented by the SQS adapter for the
+/// conformance suite and for tools.
+#[async_trait]
+pub trait Queue: Send + Sync {
+    /// Enqueues all messages or fails; a failure means the caller must not acknowledge the
+    /// source (the webhook answers 500 so Meta retries). Deduplicated messages count as sent.
+    async fn send_batch(&self, messages: &[OutgoingMessage]) -> PortResult<()>;
+
+    /// Receives up to `max` visible messages, hiding them for `visibility`. A message whose
+    /// receive count would exceed the queue's `max_receives` moves to the dead-letter queue
+    /// instead of being delivered.
+    async fn receive(&self, max: usize, visibility: Duration) -> PortResult<Vec<Delivery>>;
+
+    /// Acknowledges a delivery: the message is gone for good.
+    async fn delete(&self, receipt: &str) -> PortResult<()>;
+
+    /// Changes the remaining invisibility of a delivery (zero: redeliver at once).
+    async fn change_visibility(&self, receipt: &str, visibility: Duration) -> PortResult<()>;
+
+    /// Peeks at up to `max` messages of the dead-letter queue (for operators and tests).
+    async fn dead_letters(&self, max: usize) -> PortResult<Vec<Delivery>>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stores
+// ---------------------------------------------------------------------------------------------
+
+/// Idempotency marks: "this key has been fully processed". Marks expire after `expires_at_ms`
+/// (≥ 7 days, as Meta retries deliveries for 7 days).
+#[async_trait]
+pub trait DedupStore: Send + Sync {
+    /// True when an unexpired mark exists.
+    async fn is_marked(&self, key: &str) -> PortResult<bool>;
+    /// Conditional insert: `Ok(true)` when this call created the mark, `Ok(false)` when an
+    /// unexpired mark already existed (an expired one is replaced).
+    async fn mark(&self, key: &str, expires_at_ms: i64) -> PortResult<bool>;
+}
+
+/// A webhook body as received, kept for audits and for payloads we could not parse.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RawInbound {
+    /// Unique per POST (uuid).
+    pub id: String,
+    pub received_at_ms: i64,
+    /// "queued", "ignored", "unparsable" …
+    pub outcome: String,
+    pub body: String,
+    pub expires_at_ms: i64,
+}
+
+#[async_trait]
+pub trait RawInboundLog: Send + Sync {
+    async fn record(&self, raw: &RawInbound) -> PortResult<()>;
+    /// Newest first, unexpired only.
+    async fn recent(&self, limit: usize) -> PortResult<Vec<RawInbound>>;
+}
+
+/// A delivery status of one outbound message as reported by Meta.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusRecord {
+    pub wamid: String,
+    /// sent, delivered, read, failed, played …
+    pub status: String,
+    pub timestamp: i64,
+    pub recipient: Option<String>,
+    /// Our outbox id echoed back through `biz_opaque_callback_data`.
+    pub outbox_id: Option<String>,
+    pub error_code: Option<i64>,
+    pub expires_at_ms: i64,
+}
+
+#[async_trait]
+pub trait StatusLog: Send + Sync {
+    /// Idempotent on (wamid, status).
+    async fn record_status(&self, status: &StatusRecord) -> PortResult<()>;
+    /// All statuses of one wamid, in the order sent < delivered < read < others.
+    async fn statuses_of(&self, wamid: &str) -> PortResult<Vec<StatusRecord>>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Messaging
+// ---------------------------------------------------------------------------------------------
+
+/// One outbound message: the exact JSON body of `POST /{phone-number-id}/messages`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutboundMessage {
+    /// Deterministic id (derived from the inbound wamid and the reply's position), so a
+    /// redelivered inbound message cannot produce a second copy; sent to Meta as
+    /// `biz_opaque_callback_data`.
+    pub outbox_id: String,
+    pub body: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendReceipt {
+    /// The wamid Meta (or the simulator) assigned.
+    pub wamid: String,
+    /// False when the outbox already held this id and nothing was sent again.
+    pub newly_sent: bool,
+}
+
+/// Why a send failed, decided by Meta's `error.code` rather than the HTTP status.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum SendError {
+    /// Worth retrying later (throttling, temporary downtime, connection errors).
+    #[error("temporary send failure (code {code:?}): {message}")]
+    Retryable { code: Option<i64>, message: String },
+    /// The request may or may not have reached Meta (5xx, timeout after sending).
+    #[error("ambiguous send failure: {message}")]
+    Ambiguous { message: String },
+    /// Outside the 24-hour customer service window (131047).
+    #[error("outside the 24-hour window")]
+    OutsideWindow,
+    /// Token or account problem (0, 190, 368 …): stop and alert an operator.
+    #[error("credentials or account problem (code {code}): {message}")]
+    Fatal { code: i64, message: String },
+    /// Any other Meta error: recorded, not retried.
+    #[error("rejected by Meta (code {code}): {message}")]
+    Rejected { code: i64, message: String },
+    /// Our own builder refused the message (limits).
+    #[error("invalid message: {0}")]
+    Invalid(String),
+}
+
+#[async_trait]
+pub trait Messenger: Send + Sync {
+    async fn send(&self, message: &OutboundMessage) -> Result<SendReceipt, SendError>;
+}
+
+/// The simulator outbox: every message the bot "sent" while no Graph credentials are set.
+#[async_trait]
+pub trait OutboxReader: Send + Sync {
+    /// Messages whose `to` or `recipient` equals `user`, oldest first.
+    async fn messages_for(&self, user: &str) -> PortResult<Vec<RecordedMessage>>;
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordedMessage {
+    pub outbox_id: String,
+    pub wamid: String,
+    pub recorded_at_ms: i64,
+    pub body: serde_json::Value,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Secrets
+// ---------------------------------------------------------------------------------------------
+
+/// The WhatsApp credentials. Locally from `WHATSAPP_*` variables (or generated on first run);
+/// on AWS from one Secrets Manager secret, re-read after a refresh interval so a rotation needs
+/// no redeploy. Never logged: `Debug` is redacted.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct WhatsAppSecrets {
+    pub app_secret: String,
+    /// Accepted next to `app_secret` while a rotation is under way.
+    #[serde(default)]
+    pub app_secret_previous: Option<String>,
+    pub verify_token: String,
+    #[serde(default)]
+    pub access_token: Option<String>,
+}
+
+impl std::fmt::Debug for WhatsAppSecrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WhatsAppSecrets")
+            .field("app_secret", &"<redacted>")
+            .field(
+                "app_secret_previous",
+                &self.app_secret_previous.as_ref().map(|_| "<redacted>"),
+            )
+            .field("verify_token", &"<redacted>")
+            .field(
+                "access_token",
+                &self.access_token.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
+}
+
+#[async_trait]
+pub trait SecretsProvider: Send + Sync {
+    async fn whatsapp(&self) -> PortResult<WhatsAppSecrets>;
+}
+
+/// Secrets fixed for the life of the process (local mode, tests).
+#[derive(Debug, Clone)]
+pub struct StaticSecrets(pub WhatsAppSecrets);
+
+#[async_trait]
+impl SecretsProvider for StaticSecrets {
+    async fn whatsapp(&self) -> PortResult<WhatsAppSecrets> {
+        Ok(self.0.clone())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Conversation (the conversation issue): content, citizens, sessions, outbox, operator signals
+// ---------------------------------------------------------------------------------------------
+
+/// The imported seed content (FAQ, services, categories, OPDs, topics, holidays, menus).
+#[async_trait]
+pub trait ContentStore: Send + Sync {
+    /// The current bundle, or `None` when nothing was ever imported.
+    async fn load_content(&self) -> PortResult<Option<prolink_domain::content::ContentBundle>>;
+    /// Replaces the whole bundle atomically: readers see the old or the new one, never a mix.
+    async fn replace_content(
+        &self,
+        bundle: &prolink_domain::content::ContentBundle,
+    ) -> PortResult<()>;
+}
+
+pub use prolink_domain::citizen::CitizenProfile;
+
+#[async_trait]
+pub trait CitizenStore: Send + Sync {
+    async fn get_citizen(&self, key: &str) -> PortResult<Option<CitizenProfile>>;
+    /// Conditional write: `profile.version` must equal the stored version (0 = must not
+    /// exist yet); on success the stored version is `profile.version + 1`, which is returned.
+    /// A lost race is `PortError::Conflict`.
+    async fn put_citizen(&self, profile: &CitizenProfile) -> PortResult<u64>;
+    /// The canonical key an identifier (wa_id, user id, old key) points to.
+    async fn resolve_alias(&self, identifier: &str) -> PortResult<Option<String>>;
+    /// Points `identifier` at `key` (overwrites an older pointer).
+    async fn put_alias(&self, identifier: &str, key: &str) -> PortResult<()>;
+}
+
+/// The dialog session of one citizen: opaque JSON owned by the dialog engine, with a TTL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredSession {
+    pub key: String,
+    pub data: String,
+    /// Optimistic concurrency, as for citizens (0 = does not exist yet).
+    pub version: u64,
+    pub expires_at_ms: i64,
+}
+
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    /// `None` when absent or expired.
+    async fn load_session(&self, key: &str) -> PortResult<Option<StoredSession>>;
+    /// Conditional on `session.version` as for citizens (an expired session counts as
+    /// absent); returns the new version. A lost race is `PortError::Conflict`.
+    async fn save_session(&self, session: &StoredSession) -> PortResult<u64>;
+    async fn delete_session(&self, key: &str) -> PortResult<()>;
+}
+
+/// Where an outbound message is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboxState {
+    /// Recorded, not yet accepted by Meta.
+    Pending,
+    /// Meta accepted it (we have a wamid) or reported `sent`.
+    Sent,
+    Delivered,
+    Read,
+    /// Meta reported a failure; see `last_error_code`.
+    Failed,
+    /// Given up: outside the 24-hour window without a fitting template, or rejected.
+    Undeliverable,
+}
+
+impl OutboxState {
+    /// Delivery states only move forward (statuses arrive out of order).
+    pub fn rank(self) -> u8 {
+        match self {
+            OutboxState::Pending => 0,
+            OutboxState::Sent => 1,
+            OutboxState::Delivered => 2,
+            OutboxState::Read => 3,
+            OutboxState::Failed => 4,
+            OutboxState::Undeliverable => 5,
+        }
+    }
+}
+
+/// An outbound message as recorded before it is sent (`outbox_id` travels to Meta as
+/// `biz_opaque_callback_data` and comes back on every status).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutboxRecord {
+    pub outbox_id: String,
+    pub citizen_key: String,
+    pub body: serde_json::Value,
+    pub state: OutboxState,
+    #[serde(default)]
+    pub wamid: Option<String>,
+    #[serde(default)]
+    pub attempts: u32,
+    #[serde(default)]
+    pub last_error_code: Option<i64>,
+    #[serde(default)]
+    pub last_error: Option<String>,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+    pub expires_at_ms: i64,
+}
+
+#[async_trait]
+pub trait OutboxStore: Send + Sync {
+    /// Conditional insert: `Ok(false)` when the id already exists (nothing changed).
+    async fn create_outbox(&self, record: &OutboxRecord) -> PortResult<bool>;
+    async fn get_outbox(&self, outbox_id: &str) -> PortResult<Option<OutboxRecord>>;
+    /// Unconditional overwrite of the record (callers read-modify-write per outbox id, and
+    /// one outbox id is only ever handled by the worker of its citizen's FIFO group).
+    async fn put_outbox(&self, record: &OutboxRecord) -> PortResult<()>;
+}
+
+/// A question the bot could not answer, for the content team (text already PII-masked).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UnansweredQuestion {
+    pub id: String,
+    pub citizen_key: String,
+    pub text: String,
+    /// Best candidate ids with their scores, for triage.
+    #[serde(default)]
+    pub candidates: Vec<(String, f64)>,
+    pub asked_ms: i64,
+    pub expires_at_ms: i64,
+}
+
+/// Something an operator must look at (token expired, account restricted, outdated holiday
+/// table, a citizen waiting for a human …). Shown on the dashboard in a later issue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperatorAlert {
+    /// Deterministic where the cause is (so a retried message raises it once).
+    pub id: String,
+    /// "graph_token", "graph_account", "handoff", "calendar" …
+    pub kind: String,
+    /// Operator-facing text in Indonesian.
+    pub message: String,
+    #[serde(default)]
+    pub citizen_key: Option<String>,
+    pub raised_ms: i64,
+}
+
+#[async_trait]
+pub trait OperatorSignals: Send + Sync {
+    async fn record_unanswered(&self, question: &UnansweredQuestion) -> PortResult<()>;
+    /// Newest first.
+    async fn recent_unanswered(&self, limit: usize) -> PortResult<Vec<UnansweredQuestion>>;
+    /// Idempotent on `alert.id`.
+    async fn raise_alert(&self, alert: &OperatorAlert) -> PortResult<()>;
+    /// Newest first.
+    async fn recent_alerts(&self, limit: usize) -> PortResult<Vec<OperatorAlert>>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Complaints
+// ---------------------------------------------------------------------------------------------
+
+/// One page of a list; pass `next` back as `after` to continue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Opaque cursor; `None` on the last page.
+    pub next: Option<String>,
+}
+
+/// How much of a list to read: at most `limit` items after the cursor of a previous page.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PageRequest {
+    pub limit: usize,
+    pub after: Option<String>,
+}
+
+/// Complaints with their whole timeline (one record per ticket, `docs/data-model.md`).
+#[async_trait]
+pub trait ComplaintStore: Send + Sync {
+    /// Conditional insert on the ticket (`complaint.version` must be 0). `Ok(None)` when it
+    /// was created (stored version 1); `Ok(Some(existing))` when the ticket already exists,
+    /// whoever wrote it: nothing changed.
+    async fn create_complaint(
+        &self,
+        complaint: &prolink_domain::complaint::Complaint,
+    ) -> PortResult<Option<prolink_domain::complaint::Complaint>>;
+    /// Consistent read; the ticket as stored (`PS-XXXXXX`).
+    async fn get_complaint(
+        &self,
+        ticket: &str,
+    ) -> PortResult<Option<prolink_domain::complaint::Complaint>>;
+    /// Conditional write: `complaint.version` must equal the stored version; the stored
+    /// version becomes `complaint.version + 1`, which is returned. A lost race is
+    /// `PortError::Conflict`, an unknown ticket `PortError::NotFound`.
+    async fn update_complaint(
+        &self,
+        complaint: &prolink_domain::complaint::Complaint,
+    ) -> PortResult<u64>;
+    /// A citizen's complaints (by canonical citizen key), newest first.
+    async fn complaints_of_citizen(
+        &self,
+        citizen_key: &str,
+        limit: usize,
+    ) -> PortResult<Vec<prolink_domain::complaint::Complaint>>;
+    /// Complaints currently in `status`, newest first.
+    async fn complaints_by_status(
+        &self,
+        status: prolink_domain::complaint::Status,
+        page: &PageRequest,
+    ) -> PortResult<Page<prolink_domain::complaint::Complaint>>;
+    /// Complaints of one OPD (any status), newest first.
+    async fn complaints_by_opd(
+        &self,
+        opd_id: &str,
+        page: &PageRequest,
+    ) -> PortResult<Page<prolink_domain::complaint::Complaint>>;
+    /// Open complaints with `next_due_ms <= due_before_ms`, earliest due first.
+    async fn complaints_due(
+        &self,
+        due_before_ms: i64,
+        limit: usize,
+    ) -> PortResult<Vec<prolink_domain::complaint::Complaint>>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Media
+// ---------------------------------------------------------------------------------------------
+
+/// A file a citizen sent, downloaded from WhatsApp and checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchedMedia {
+    pub bytes: Vec<u8>,
+    pub mime_type: String,
+    /// Lower-case hex SHA-256 of `bytes` (verified against Meta's value when it gave one).
+    pub sha256_hex: String,
+}
+
+/// Why a media download did not give a usable file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MediaError {
+    /// Meta no longer has it (ids live 7 days) or never had it: asking again will not help.
+    #[error("media no longer available: {0}")]
+    Gone(String),
+    /// The file breaks a rule (type, size, hash): asking again will not help.
+    #[error("media rejected: {0}")]
+    Rejected(String),
+    /// Network trouble, throttling, an expired token …: retry later.
+    #[error("media download failed: {0}")]
+    Transient(String),
+}
+
+/// Downloads what citizens sent (Graph API media endpoints; the simulator's copy locally).
+#[async_trait]
+pub trait MediaSource: Send + Sync {
+    /// GET the media id for a fresh URL (valid 5 minutes), GET the file with the bearer
+    /// token, check type and size against WhatsApp's documented image limits and the hash
+    /// against `expected_sha256` (base64 or hex) when given.
+    async fn fetch(
+        &self,
+        media_id: &str,
+        expected_sha256: Option<&str>,
+    ) -> Result<FetchedMedia, MediaError>;
+}
+
+/// Private file storage (S3 bucket with SSE on AWS, a folder locally).
+/// Longest key accepted (S3 allows 1024 bytes; ours are ~50).
+pub const MAX_KEY_BYTES: usize = 512;
+
+/// Checks a blob key: `/`-separated segments of `[A-Za-z0-9._-]`, none empty, `.` or `..`;
+/// so no absolute path, no backslash, no traversal, and nothing a URL must escape.
+pub fn validate_key(key: &str) -> PortResult<()> {
+    let invalid = |why: &str| Err(PortError::Invalid(format!("blob key {key:?}: {why}")));
+    if key.is_empty() || key.len() > MAX_KEY_BYTES {
+        return invalid("must be 1..=512 bytes");
+    }
+    if key.starts_with('/') || key.contains('\\') {
+        return invalid("absolute paths and backslashes are not allowed");
+    }
+    for segment in key.split('/') {
+        if segment.is_empty() || segment == "." || segment == ".." {
+            return invalid("empty, '.' and '..' segments are not allowed");
+        }
+        if !segment
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+        {
+            return invalid("only letters, digits, '.', '_', '-' and '/' are allowed");
+        }
+    }
+    Ok(())
+}
+
+#[async_trait]
+pub trait BlobStore: Send + Sync {
+    /// Idempotent: writing the same key again replaces it.
+    async fn put_blob(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> PortResult<()>;
+    /// The bytes and content type, `None` when absent.
+    async fn get_blob(&self, key: &str) -> PortResult<Option<(Vec<u8>, String)>>;
+    /// A URL that lets its holder read `key` for `ttl` only (S3 presigned GET; a signed
+    /// local URL), for operators' dashboards.
+    async fn presign_get(&self, key: &str, ttl: Duration) -> PortResult<String>;
+}
+
+impl From<prolink_whatsapp::outbound::BuildError> for SendError {
+    fn from(error: prolink_whatsapp::outbound::BuildError) -> Self {
+        SendError::Invalid(error.to_string())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Optional generative step
+// ---------------------------------------------------------------------------------------------
+
+/// The LLM port. The adapter sends [`prolink_domain::nlp::rephrase::converse_prompt`] to Bedrock Converse and parses the
+/// cited ids; tests use a fake.
+#[async_trait]
+pub trait Rephraser: Send + Sync {
+    async fn rephrase(
+        &self,
+        question: &str,
+        passages: &[SourcePassage],
+    ) -> Result<Rephrased, RephraseError>;
+}

@@ -1,0 +1,418 @@
+//! The scheduler: once a minute (EventBridge on AWS, a tokio interval in `prolink serve`) it
+//! acts on the complaints whose SLA point has come (`ComplaintStore::complaints_due`, the
+//! by-deadline index): reminders and escalations to the operators, the citizen's progress
+//! note, automatic closings.
+//!
+//! Safe to overlap and to retry: every action is recorded on the complaint as an event with a
+//! deterministic id and written with a conditional update, alerts are idempotent on their id,
+//! and a citizen's notification is a task the complaint worker recognises by id. Those two
+//! happen before the write: a lost race repeats them (harmlessly), a crash never loses them.
+//! The operators' WhatsApp messages go after the write, from the one tick whose write
+//! recorded the point: two overlapping ticks would otherwise both send (the outbox resumes a
+//! record another caller is still sending, and Meta does not deduplicate). A crash between
+//! the write and the send loses that message, never the dashboard's alert.
+//!
+//! Bounded: a tick stops after its time budget and the next tick continues where the index
+//! says; it reads only due complaints, in pages.
+
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use serde::{Deserialize, Serialize};
+/// The index value of a complaint with nothing due at `now`: its pending points, a missed
+/// progress note moved to the next 09.00 WIB of a working day, anything else stale to a
+/// quarter of an hour from now.
+fn retimed_next_due(
+    complaint: &Complaint,
+    now: i64,
+    holidays: &prolink_domain::content::HolidayCalendar,
+) -> Option<i64> {
+    use prolink_domain::calendar;
+    sla::pending_points(complaint, holidays)
+        .into_iter()
+        .map(|point| {
+            if point.at_ms > now {
+                return point.at_ms;
+            }
+            match point.action {
+                SlaAction::ProgressNote { .. } => {
+                    let local = calendar::wib_datetime(now);
+                    let nine = chrono::NaiveTime::from_hms_opt(9, 0, 0).unwrap_or_default();
+                    let today = local.date();
+                    let day = if calendar::is_working_day(today, holidays) && local.time() < nine {
+                        today
+                    } else {
+                        calendar::next_working_day(today, holidays)
+                    };
+                    calendar::wib_to_ms(day.and_time(nine))
+                }
+                _ => now + STALE_RETRY_MS,
+            }
+        })
+        .min()
+}
+
+/// When a point the index calls due yields nothing (other than a missed progress note).
+const STALE_RETRY_MS: i64 = 15 * 60_000;
+
+use tracing::{info, warn};
+
+use crate::sender::{ReliableSender, SendOutcome, Window};
+
+use crate::tasks::Task;
+
+use prolink_domain::{
+    complaint::{
+        self, notify,
+        sla::{self, SlaAction},
+        Complaint, Rules,
+    },
+    content::ContentBundle,
+};
+use prolink_whatsapp::outbound::ReplyAddress;
+
+use crate::ports::{
+    Clock, ComplaintStore, ContentStore, OperatorAlert, OperatorSignals, OutboundMessage,
+    PortError, Queue,
+};
+
+use prolink_whatsapp::outbound;
+
+/// Who is told at each ladder level besides the dashboard's alert list: WhatsApp numbers of
+/// the OPD's operators (by `opd_id`), of Diskominfo's supervisors (`supervisor`) and of the
+/// leadership (`pimpinan`). Read from `PROLINK_OPERATOR_CONTACTS` (JSON object of lists), so
+/// that operators' numbers are configuration, never code or seed content.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperatorDirectory(pub HashMap<String, Vec<String>>);
+
+impl OperatorDirectory {
+    /// Parses the JSON setting; a malformed value is an error the operator must fix (the
+    /// scheduler refuses to start rather than silently dropping reminders).
+    pub fn parse(json: Option<&str>) -> Result<OperatorDirectory, String> {
+        match json.map(str::trim).filter(|s| !s.is_empty()) {
+            None => Ok(OperatorDirectory::default()),
+            Some(json) => serde_json::from_str(json)
+                .map_err(|error| format!("PROLINK_OPERATOR_CONTACTS tidak valid: {error}")),
+        }
+    }
+
+    /// The numbers one action reaches: the OPD for reminders and the first level, the
+    /// ladder's role for the higher levels.
+    pub fn recipients(&self, opd_id: &str, action: &SlaAction) -> Vec<String> {
+        let role = match action {
+            SlaAction::Escalation { level, .. } if *level > 1 => sla::ESCALATION_ROLES
+                .get(usize::from(*level) - 1)
+                .copied()
+                .unwrap_or("pimpinan"),
+            _ => opd_id,
+        };
+        self.0.get(role).cloned().unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SchedulerSettings {
+    /// Due complaints read per query.
+    pub page: usize,
+    /// A tick stops starting new complaints after this (well inside the Lambda timeout).
+    pub budget: Duration,
+}
+
+impl Default for SchedulerSettings {
+    fn default() -> Self {
+        SchedulerSettings {
+            page: 100,
+            budget: Duration::from_secs(40),
+        }
+    }
+}
+
+/// What one tick did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TickReport {
+    /// Due complaints read.
+    pub examined: usize,
+    /// Actions taken (reminders, escalations, progress notes, closings).
+    pub actions: usize,
+    /// Complaints changed meanwhile by someone else: left for the next tick.
+    pub conflicts: usize,
+    /// `complaints_due` queries (pages) made.
+    pub queries: usize,
+    /// False when the budget ran out before everything due was handled.
+    pub finished: bool,
+}
+
+/// What handling one complaint did: the actions taken and the index value it was left with.
+struct Handled {
+    actions: usize,
+    next_due_ms: Option<i64>,
+}
+
+pub struct Scheduler {
+    pub complaints: Arc<dyn ComplaintStore>,
+    pub signals: Arc<dyn OperatorSignals>,
+    pub content: Arc<dyn ContentStore>,
+    pub tasks: Arc<dyn Queue>,
+    /// Sends the operators' WhatsApp template; `None` keeps reminders on the dashboard only.
+    pub sender: Option<Arc<ReliableSender>>,
+    pub operators: OperatorDirectory,
+    pub clock: Arc<dyn Clock>,
+    pub settings: SchedulerSettings,
+}
+
+impl Scheduler {
+    pub async fn tick(&self) -> Result<TickReport, PortError> {
+        let started = Instant::now();
+        let now = self.clock.now_ms();
+        let content = self.content().await?;
+        let mut report = TickReport::default();
+        let mut seen: HashSet<String> = HashSet::new();
+        // Complaints examined this tick that the index may still list as due (a lost race, a
+        // point that cannot be acted on yet): every query asks for that many more, so they
+        // can never fill a page and hide what is due behind them.
+        let mut still_due: usize = 0;
+        loop {
+            let limit = self.settings.page.max(1).saturating_add(still_due);
+            let due = self.complaints.complaints_due(now, limit).await?;
+            report.queries += 1;
+            let last_page = due.len() < limit;
+            let fresh: Vec<Complaint> = due
+                .into_iter()
+                .filter(|c| seen.insert(c.ticket.clone()))
+                .collect();
+            let nothing_new = fresh.is_empty();
+            for complaint in fresh {
+                // The first complaint is handled whatever the budget, so that every tick
+                // makes progress and a tiny budget cannot stall the index.
+                if report.examined > 0 && started.elapsed() >= self.settings.budget {
+                    info!(?report, "scheduler budget used up; the next tick continues");
+                    return Ok(report);
+                }
+                report.examined += 1;
+                match self.handle(complaint, now, &content).await {
+                    Ok(handled) => {
+                        report.actions += handled.actions;
+                        if handled.next_due_ms.is_some_and(|due| due <= now) {
+                            still_due += 1;
+                        }
+                    }
+                    Err(PortError::Conflict(_)) | Err(PortError::NotFound(_)) => {
+                        report.conflicts += 1;
+                        still_due += 1;
+                    }
+                    // One complaint the store refuses (a record grown past the item limit)
+                    // must not stop every other complaint's reminders: skip it, loudly.
+                    Err(PortError::Invalid(reason)) => {
+                        warn!(%reason, "complaint cannot be written; skipped by the scheduler");
+                        report.conflicts += 1;
+                        still_due += 1;
+                    }
+                    Err(error) => return Err(error),
+                }
+            }
+            // A short page is the end of what is due; a full page of complaints already
+            // seen (an index lagging behind the writes) leaves the rest to the next tick.
+            if last_page || nothing_new {
+                report.finished = last_page;
+                break;
+            }
+        }
+        if report.actions > 0 || report.conflicts > 0 {
+            info!(?report, "scheduler tick");
+        }
+        Ok(report)
+    }
+
+    async fn content(&self) -> Result<ContentBundle, PortError> {
+        match self.content.load_content().await? {
+            Some(bundle) => Ok(bundle),
+            None => crate::content_import::embedded_seed()
+                .map_err(|report| PortError::Backend(report.to_string())),
+        }
+    }
+
+    /// Acts on one due complaint.
+    async fn handle(
+        &self,
+        complaint: Complaint,
+        now: i64,
+        content: &ContentBundle,
+    ) -> Result<Handled, PortError> {
+        let rules = Rules::for_category(content, &complaint.category_id);
+        let opd_name = content
+            .opd(&complaint.opd_id)
+            .map_or_else(|| complaint.opd_id.clone(), |o| o.name.clone());
+        let actions = sla::due_actions(&complaint, now, &content.holidays);
+        let mut updated = complaint.clone();
+        let mut notify_events: Vec<String> = Vec::new();
+        let mut operator_points: Vec<(&SlaAction, String)> = Vec::new();
+        let mut taken = 0;
+        for action in &actions {
+            match action {
+                SlaAction::AutoClose => {
+                    let Some(change) = sla::auto_close(&updated, now) else {
+                        continue;
+                    };
+                    let event_id = change.event_id.clone();
+                    match complaint::apply(&updated, change, &rules) {
+                        Ok(closed) => {
+                            updated = closed;
+                            notify_events.push(event_id);
+                            taken += 1;
+                        }
+                        Err(error) => {
+                            warn!(ticket = %complaint.ticket, %error, "auto-close refused")
+                        }
+                    }
+                }
+                other => {
+                    let Some(event) = sla::record(&updated, other, now, &opd_name) else {
+                        continue;
+                    };
+                    let event_id = event.id.clone();
+                    match sla::apply_recorded(&updated, event, &rules) {
+                        Ok(recorded) => updated = recorded,
+                        Err(complaint::TransitionError::AlreadyApplied) => continue,
+                        Err(error) => {
+                            warn!(ticket = %complaint.ticket, %error, "SLA event refused");
+                            continue;
+                        }
+                    }
+                    taken += 1;
+                    match other {
+                        SlaAction::ProgressNote { .. } => notify_events.push(event_id),
+                        _ => {
+                            self.alert_operators(&updated, other, &event_id, content)
+                                .await?;
+                            operator_points.push((other, event_id));
+                        }
+                    }
+                }
+            }
+        }
+        if taken == 0 {
+            // The index said due but nothing is: a progress note missed while the scheduler
+            // was down waits for the next 09.00 of a working day, or content changed the
+            // clocks. Move the index value into the future so the complaint stops coming back
+            // (a page full of such complaints would otherwise be read again every tick).
+            complaint::reschedule(&mut updated, &rules);
+            updated.next_due_ms = retimed_next_due(&updated, now, &content.holidays);
+            if updated.next_due_ms == complaint.next_due_ms {
+                return Ok(Handled {
+                    actions: 0,
+                    next_due_ms: complaint.next_due_ms,
+                });
+            }
+        }
+        // The citizen's notifications are tasks; queued before the write so a crash cannot
+        // lose them (the complaint worker retries a task until the event it names exists).
+        let messages: Vec<_> = notify_events
+            .iter()
+            .map(|event_id| {
+                Task::StatusChanged {
+                    ticket: updated.ticket.clone(),
+                    event_id: event_id.clone(),
+                }
+                .to_message()
+            })
+            .collect();
+        if !messages.is_empty() {
+            self.tasks.send_batch(&messages).await?;
+        }
+        self.complaints.update_complaint(&updated).await?;
+        for (action, event_id) in operator_points {
+            self.message_operators(&updated, action, &event_id, content)
+                .await;
+        }
+        Ok(Handled {
+            actions: taken,
+            next_due_ms: updated.next_due_ms,
+        })
+    }
+
+    /// A reminder or an escalation on the dashboard's alert list (idempotent on its id).
+    async fn alert_operators(
+        &self,
+        complaint: &Complaint,
+        action: &SlaAction,
+        event_id: &str,
+        content: &ContentBundle,
+    ) -> Result<(), PortError> {
+        let notice = notify::operator_sla_notice(complaint, action, content);
+        let kind = match action {
+            SlaAction::Escalation { .. } => "sla_escalation",
+            _ => "sla_reminder",
+        };
+        self.signals
+            .raise_alert(&OperatorAlert {
+                id: format!("{}.{event_id}", complaint.ticket),
+                kind: kind.to_string(),
+                message: notice.text,
+                citizen_key: None,
+                raised_ms: self.clock.now_ms(),
+            })
+            .await
+    }
+
+    /// The WhatsApp template of a recorded point to every configured number of its level.
+    /// The point is recorded already and no later tick sends it again, so a failure is
+    /// logged (the alert stays on the dashboard) rather than failing the tick.
+    async fn message_operators(
+        &self,
+        complaint: &Complaint,
+        action: &SlaAction,
+        event_id: &str,
+        content: &ContentBundle,
+    ) {
+        let Some(sender) = &self.sender else {
+            return;
+        };
+        let notice = notify::operator_sla_notice(complaint, action, content);
+        for number in self.operators.recipients(&complaint.opd_id, action) {
+            let cause = format!("{}#{event_id}", complaint.ticket);
+            if let Err(error) =
+                send_operator_template(sender, &number, &notice.template, "sla", &cause).await
+            {
+                warn!(%error, ticket = %complaint.ticket, "operator reminder not sent");
+            }
+        }
+    }
+}
+
+/// Sends an approved template to one operator's number through the outbox, its id derived
+/// from `cause` and the number (a repeat sends nothing). Straight away as a template:
+/// operators do not write to the bot, so their 24-hour window is closed and a free-form
+/// attempt would only cost more outbox writes before the same template.
+pub async fn send_operator_template(
+    sender: &ReliableSender,
+    number: &str,
+    template: &prolink_domain::channel::TemplateMessage,
+    prefix: &str,
+    cause: &str,
+) -> Result<(), String> {
+    let address = ReplyAddress::Phone(number.to_string());
+    let body = outbound::template(&address, &crate::render::template_of(template))
+        .map_err(|error| error.to_string())?;
+    let outbox_id = format!(
+        "{prefix}.{}",
+        crate::ids::short_hash(&format!("{cause}#{number}"), 32)
+    );
+    let outcome = sender
+        .send(
+            &format!("operator:{number}"),
+            Window::Closed,
+            OutboundMessage { outbox_id, body },
+            None,
+        )
+        .await
+        .map_err(|error| error.to_string())?;
+    match outcome {
+        SendOutcome::Sent { .. }
+        | SendOutcome::SentAsTemplate { .. }
+        | SendOutcome::AlreadyHandled { .. } => Ok(()),
+        other => Err(format!("not delivered: {other:?}")),
+    }
+}

@@ -1,0 +1,188 @@
+//! The webhook Meta calls: GET for the verification handshake, POST for notifications.
+//!
+//! The POST path is deliberately small: check the signature on the raw bytes, split the batch
+//! into one queue message per inbound message and per status, enqueue, answer 200. Everything
+//! slow happens in the dialog worker. Meta retries non-200 answers for a week, so only a
+//! failure to queue (which would lose messages) answers 500.
+
+use crate::webhook_item::webhook_items;
+use std::sync::Arc;
+
+use axum::{
+    body::Bytes,
+    extract::{rejection::QueryRejection, DefaultBodyLimit, Query, State},
+    http::{header, HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+    routing::get,
+    Router,
+};
+use serde::Deserialize;
+use tracing::{info, warn};
+
+use crate::ports::{Clock, OutgoingMessage, Queue, RawInbound, RawInboundLog, SecretsProvider};
+
+use prolink_whatsapp::{
+    signature::{find_signature_header, verify_handshake, verify_signature},
+    webhook::parse_payload,
+};
+
+/// Meta batches up to 1000 updates and at most 3 MB per POST; axum's default limit is 2 MB.
+pub const MAX_WEBHOOK_BODY_BYTES: usize = 3 * 1024 * 1024;
+
+/// DynamoDB items are limited to 400 KB; the raw log keeps the head of larger batches (the
+/// queued items themselves are complete).
+pub const MAX_RAW_LOG_BYTES: usize = 256 * 1024;
+
+fn raw_log_body(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    if text.len() <= MAX_RAW_LOG_BYTES {
+        return text.into_owned();
+    }
+    let mut end = MAX_RAW_LOG_BYTES;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!(
+        "{}…[truncated, {} bytes in total]",
+        &text[..end],
+        body.len()
+    )
+}
+
+pub struct WebhookState {
+    pub queue: Arc<dyn Queue>,
+    pub raw_log: Arc<dyn RawInboundLog>,
+    pub secrets: Arc<dyn SecretsProvider>,
+    pub clock: Arc<dyn Clock>,
+    pub retention_days: i64,
+}
+
+pub fn router(state: Arc<WebhookState>) -> Router {
+    Router::new()
+        .route("/webhook", get(handshake).post(receive))
+        .layer(DefaultBodyLimit::max(MAX_WEBHOOK_BODY_BYTES))
+        .with_state(state)
+}
+
+#[derive(Debug, Deserialize)]
+struct HandshakeQuery {
+    #[serde(rename = "hub.mode")]
+    mode: Option<String>,
+    #[serde(rename = "hub.verify_token")]
+    verify_token: Option<String>,
+    #[serde(rename = "hub.challenge")]
+    challenge: Option<String>,
+}
+
+async fn handshake(
+    State(state): State<Arc<WebhookState>>,
+    query: Result<Query<HandshakeQuery>, QueryRejection>,
+) -> Response {
+    let Ok(Query(query)) = query else {
+        return (
+            StatusCode::FORBIDDEN,
+            "Permintaan verifikasi tidak lengkap.",
+        )
+            .into_response();
+    };
+    let secrets = match state.secrets.whatsapp().await {
+        Ok(secrets) => secrets,
+        Err(error) => {
+            warn!(%error, "secrets unavailable for the webhook handshake");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    match verify_handshake(
+        query.mode.as_deref(),
+        query.verify_token.as_deref(),
+        query.challenge.as_deref(),
+        &secrets.verify_token,
+    ) {
+        Ok(challenge) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            challenge,
+        )
+            .into_response(),
+        Err(error) => {
+            warn!(%error, "webhook handshake refused");
+            (StatusCode::FORBIDDEN, "Token verifikasi tidak cocok.").into_response()
+        }
+    }
+}
+
+async fn receive(
+    State(state): State<Arc<WebhookState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let secrets = match state.secrets.whatsapp().await {
+        Ok(secrets) => secrets,
+        Err(error) => {
+            // Without the secret nothing can be verified; 500 lets Meta deliver it again later.
+            warn!(%error, "secrets unavailable for the webhook");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    let mut accepted: Vec<&str> = vec![secrets.app_secret.as_str()];
+    if let Some(previous) = secrets.app_secret_previous.as_deref() {
+        accepted.push(previous);
+    }
+    if let Err(error) = verify_signature(&body, find_signature_header(&headers), &accepted) {
+        warn!(%error, body_bytes = body.len(), "webhook signature rejected");
+        return (StatusCode::UNAUTHORIZED, "Tanda tangan tidak valid.").into_response();
+    }
+
+    let received_at_ms = state.clock.now_ms();
+    let raw_id = uuid::Uuid::new_v4().to_string();
+    let (outcome, messages) = match parse_payload(&body) {
+        Ok(payload) => {
+            let messages: Vec<OutgoingMessage> = webhook_items(&payload)
+                .iter()
+                .filter_map(|item| match serde_json::to_string(item) {
+                    Ok(body) => Some(OutgoingMessage {
+                        group_id: item.group_id(),
+                        dedup_id: item.dedup_id(),
+                        body,
+                    }),
+                    Err(error) => {
+                        warn!(%error, raw_id, "webhook item could not be serialised");
+                        None
+                    }
+                })
+                .collect();
+            let outcome = if messages.is_empty() {
+                "ignored"
+            } else {
+                "queued"
+            };
+            (outcome, messages)
+        }
+        Err(error) => {
+            warn!(%error, raw_id, body_bytes = body.len(), "signed webhook payload not understood");
+            ("unparsable", Vec::new())
+        }
+    };
+
+    if !messages.is_empty() {
+        if let Err(error) = state.queue.send_batch(&messages).await {
+            warn!(%error, raw_id, items = messages.len(), "queueing failed; Meta will retry");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    }
+    info!(raw_id, outcome, items = messages.len(), "webhook accepted");
+
+    let raw = RawInbound {
+        id: raw_id.clone(),
+        received_at_ms,
+        outcome: outcome.to_string(),
+        body: raw_log_body(&body),
+        expires_at_ms: received_at_ms + state.retention_days * 86_400_000,
+    };
+    // The raw log is an audit aid; losing one entry must not make Meta resend a payload that
+    // is already safely queued.
+    if let Err(error) = state.raw_log.record(&raw).await {
+        warn!(%error, raw_id, "raw inbound log write failed");
+    }
+    StatusCode::OK.into_response()
+}

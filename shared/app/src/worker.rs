@@ -1,0 +1,817 @@
+//! The dialog worker: consumes the inbound queue, one batch at a time.
+//!
+//! Rules that make redelivery safe:
+//! - an item whose dedup id carries a "done" mark is skipped (Meta duplicates, SQS redelivery);
+//! - the mark is written only after every side effect of the item succeeded;
+//! - a message's dialog turn is applied once: the session stores the wamid it last applied and
+//!   the reply bodies it produced, so a redelivery re-sends those bodies instead of running the
+//!   dialog again, and the outbox ids derive from the wamid, so nothing is sent twice;
+//! - FIFO rule, per group: after an item fails, it and every later item of the same group
+//!   (citizen) are reported failed, so a citizen's messages are never answered out of order.
+//!   Items of other groups in the same batch are still processed: stopping them too would
+//!   raise their receive count and let one poison message dead-letter other citizens' messages.
+
+use crate::dialog_input::dialog_inbound;
+use crate::ids::short_hash;
+use crate::ports::Rephraser;
+use crate::render::{reply_body, ReplyTo};
+use crate::rephrasing::rephrase_or_verbatim;
+use crate::webhook_item::{status_record, WebhookItem};
+use prolink_domain::calendar::DAY_MS;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tokio::sync::RwLock;
+use tracing::{info, info_span, warn, Instrument};
+
+use crate::sender::{window, ReliableSender, SendOutcome, SendPolicy, SenderError, TokioSleeper};
+
+use crate::tasks::Task;
+
+use prolink_domain::{
+    calendar,
+    citizen::CitizenRef,
+    complaint::{find_ticket, Complaint},
+    content::ContentBundle,
+    dialog::{self, Answerer, ComplaintOp, DialogEnv, Reply, Session, Turn},
+    nlp::{rephrase::rephrased_message, Engine, KnowledgeBase},
+};
+
+use crate::ports::{
+    CitizenProfile, CitizenStore, Clock, ComplaintStore, ContentStore, DedupStore, Delivery,
+    Messenger, OperatorAlert, OperatorSignals, OutboundMessage, OutboxStore, PortError, Queue,
+    SessionStore, StatusLog, StoredSession, UnansweredQuestion,
+};
+
+use prolink_whatsapp::{
+    outbound,
+    webhook::{InboundMessage, InteractiveReply, MessageContent, MessageStatus, SystemKind},
+};
+
+/// One queue message as the worker sees it, whatever queue delivered it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchItem {
+    pub message_id: String,
+    /// FIFO group (the citizen): order only matters inside one group.
+    pub group_id: String,
+    pub dedup_id: String,
+    pub body: String,
+}
+
+impl From<&Delivery> for BatchItem {
+    fn from(delivery: &Delivery) -> BatchItem {
+        BatchItem {
+            message_id: delivery.message_id.clone(),
+            group_id: delivery.group_id.clone(),
+            dedup_id: delivery.dedup_id.clone(),
+            body: delivery.body.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct BatchOutcome {
+    /// Message ids to redeliver: each failed item and the later items of its group.
+    pub failed: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    #[error("queue body is not a webhook item: {0}")]
+    Body(#[from] serde_json::Error),
+    #[error(transparent)]
+    Store(#[from] PortError),
+    #[error(transparent)]
+    Send(#[from] SenderError),
+    #[error("content unavailable: {0}")]
+    Content(String),
+}
+
+/// Every store the worker touches; one adapter value (SQLite or DynamoDB) usually fills all.
+#[derive(Clone)]
+pub struct WorkerStores {
+    pub dedup: Arc<dyn DedupStore>,
+    pub statuses: Arc<dyn StatusLog>,
+    pub citizens: Arc<dyn CitizenStore>,
+    pub sessions: Arc<dyn SessionStore>,
+    pub signals: Arc<dyn OperatorSignals>,
+    pub content: Arc<dyn ContentStore>,
+    pub outbox: Arc<dyn OutboxStore>,
+    pub complaints: Arc<dyn ComplaintStore>,
+}
+
+impl WorkerStores {
+    pub fn from_store<S>(store: Arc<S>) -> WorkerStores
+    where
+        S: DedupStore
+            + StatusLog
+            + CitizenStore
+            + SessionStore
+            + OperatorSignals
+            + ContentStore
+            + OutboxStore
+            + ComplaintStore
+            + 'static,
+    {
+        WorkerStores {
+            dedup: store.clone(),
+            statuses: store.clone(),
+            citizens: store.clone(),
+            sessions: store.clone(),
+            signals: store.clone(),
+            content: store.clone(),
+            outbox: store.clone(),
+            complaints: store,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct WorkerSettings {
+    pub retention_days: i64,
+    /// `PROLINK_SHOW_UNVERIFIED`: answer unverified entries with a note, or refer to the OPD.
+    pub show_unverified: bool,
+    pub send_policy: SendPolicy,
+    /// How long loaded content (and the answering index built from it) is reused.
+    pub content_refresh_ms: i64,
+}
+
+impl WorkerSettings {
+    pub fn new(retention_days: i64, show_unverified: bool) -> WorkerSettings {
+        WorkerSettings {
+            retention_days,
+            show_unverified,
+            send_policy: SendPolicy {
+                retention_days,
+                ..SendPolicy::default()
+            },
+            content_refresh_ms: 60_000,
+        }
+    }
+}
+
+/// Content plus the answering index built from it, reloaded after `content_refresh_ms` so an
+/// import reaches running workers without a restart.
+struct LoadedContent {
+    bundle: ContentBundle,
+    answerer: Arc<dyn Answerer>,
+    loaded_at_ms: i64,
+}
+
+pub struct DialogWorker {
+    pub stores: WorkerStores,
+    pub sender: Arc<ReliableSender>,
+    pub clock: Arc<dyn Clock>,
+    pub settings: WorkerSettings,
+    /// Where complaint tasks go (media copy, OPD alerts, duplicate check). `None` only in
+    /// tests that do not look at them.
+    pub tasks: Option<Arc<dyn Queue>>,
+    /// The optional generative step (`PROLINK_REPHRASE_MODEL_ID`): rewords FAQ answers to
+    /// typed questions. `None` (the default) sends every answer as written.
+    pub rephraser: Option<Arc<dyn Rephraser>>,
+    content: RwLock<Option<Arc<LoadedContent>>>,
+}
+
+/// How many of a citizen's complaints a turn sees (tracking lists at most 10).
+const OWN_COMPLAINTS_LIMIT: usize = 20;
+/// Runs of one turn when its complaint writes lose a race or hit a taken ticket id.
+const COMPLAINT_TURN_ATTEMPTS: u32 = 4;
+
+/// Why a turn's complaint writes did not all go through.
+enum OpsRefused {
+    /// Another complaint already has the new ticket id: run the turn with the next id.
+    TicketTaken,
+    /// A complaint changed since it was read (operator at the same moment): reload, rerun.
+    Stale,
+}
+
+/// What the session stores besides the dialog state: the last applied message and the reply
+/// bodies it produced, so a redelivery re-sends exactly those.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct SessionEnvelope {
+    #[serde(default)]
+    dialog: Session,
+    #[serde(default)]
+    last_applied: Option<AppliedTurn>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct AppliedTurn {
+    wamid: String,
+    replies: Vec<Value>,
+}
+
+impl SessionEnvelope {
+    fn from_stored(stored: Option<&StoredSession>) -> SessionEnvelope {
+        match stored {
+            None => SessionEnvelope::default(),
+            Some(stored) => serde_json::from_str(&stored.data).unwrap_or_else(|error| {
+                warn!(%error, "stored session unreadable; starting a new one");
+                SessionEnvelope::default()
+            }),
+        }
+    }
+}
+
+impl DialogWorker {
+    pub fn new(
+        stores: WorkerStores,
+        messenger: Arc<dyn Messenger>,
+        clock: Arc<dyn Clock>,
+        settings: WorkerSettings,
+    ) -> DialogWorker {
+        let sender = Arc::new(ReliableSender::new(
+            messenger,
+            stores.outbox.clone(),
+            stores.signals.clone(),
+            clock.clone(),
+            Arc::new(TokioSleeper),
+            settings.send_policy.clone(),
+        ));
+        DialogWorker {
+            stores,
+            sender,
+            clock,
+            settings,
+            tasks: None,
+            rephraser: None,
+            content: RwLock::new(None),
+        }
+    }
+
+    /// Complaint changes put their follow-up work on `tasks`.
+    pub fn with_tasks(mut self, tasks: Arc<dyn Queue>) -> DialogWorker {
+        self.tasks = Some(tasks);
+        self
+    }
+
+    /// FAQ answers to typed questions go through `rephraser` first (see
+    /// [`DialogWorker::rephrase`]).
+    pub fn with_rephraser(mut self, rephraser: Arc<dyn Rephraser>) -> DialogWorker {
+        self.rephraser = Some(rephraser);
+        self
+    }
+
+    pub async fn process_batch(&self, items: &[BatchItem]) -> BatchOutcome {
+        let mut failed_groups: Vec<&str> = Vec::new();
+        let mut outcome = BatchOutcome::default();
+        for item in items {
+            if failed_groups.contains(&item.group_id.as_str()) {
+                outcome.failed.push(item.message_id.clone());
+                continue;
+            }
+            let span = info_span!(
+                "inbound_item",
+                message_id = %item.message_id,
+                dedup_id = %item.dedup_id
+            );
+            if let Err(error) = self.process_one(item).instrument(span).await {
+                warn!(
+                    message_id = %item.message_id,
+                    %error,
+                    "inbound item failed; it and the later items of its group go back to the queue"
+                );
+                failed_groups.push(&item.group_id);
+                outcome.failed.push(item.message_id.clone());
+            }
+        }
+        outcome
+    }
+
+    async fn process_one(&self, item: &BatchItem) -> Result<(), WorkerError> {
+        let mark_key = format!("inbound#{}", item.dedup_id);
+        if self.stores.dedup.is_marked(&mark_key).await? {
+            info!("duplicate inbound item skipped");
+            return Ok(());
+        }
+        let webhook_item: WebhookItem = serde_json::from_str(&item.body)?;
+        match &webhook_item {
+            WebhookItem::Message {
+                citizen, message, ..
+            } => self.handle_message(citizen, message).await?,
+            WebhookItem::Status { status, .. } => self.handle_status(status).await?,
+            WebhookItem::Error { error, .. } => {
+                // Account- or app-level trouble (throughput, policy, payment …): no citizen
+                // message to correlate, so an operator must see it.
+                warn!(code = ?error.code, "system-level error reported by Meta");
+                let detail = error
+                    .details()
+                    .or(error.message.as_deref())
+                    .or(error.title.as_deref())
+                    .unwrap_or("tanpa keterangan");
+                self.stores
+                    .signals
+                    .raise_alert(&OperatorAlert {
+                        id: format!("meta_error.{}", short_hash(&item.dedup_id, 32)),
+                        kind: "meta_error".to_string(),
+                        message: format!(
+                            "Meta melaporkan kesalahan sistem (kode {}): {detail}",
+                            error
+                                .code
+                                .map_or_else(|| "-".to_string(), |code| code.to_string())
+                        ),
+                        citizen_key: None,
+                        raised_ms: self.clock.now_ms(),
+                    })
+                    .await?;
+            }
+        }
+        let expires_at_ms = self.clock.now_ms() + crate::config::DEDUP_TTL_DAYS * DAY_MS;
+        // Losing this race means another consumer finished the same item: nothing to undo.
+        self.stores.dedup.mark(&mark_key, expires_at_ms).await?;
+        Ok(())
+    }
+
+    async fn content(&self) -> Result<Arc<LoadedContent>, WorkerError> {
+        let now = self.clock.now_ms();
+        if let Some(loaded) = self.content.read().await.as_ref() {
+            if now - loaded.loaded_at_ms < self.settings.content_refresh_ms {
+                return Ok(loaded.clone());
+            }
+        }
+        let mut slot = self.content.write().await;
+        let bundle = match self.stores.content.load_content().await {
+            Ok(Some(bundle)) => bundle,
+            Ok(None) => {
+                warn!("no content imported yet; answering from the seed built into the binary");
+                crate::content_import::embedded_seed()
+                    .map_err(|report| WorkerError::Content(report.to_string()))?
+            }
+            Err(error) => match slot.as_ref() {
+                // A store hiccup must not silence the bot: keep the previous content.
+                Some(previous) => {
+                    warn!(%error, "content reload failed; keeping the loaded content");
+                    return Ok(previous.clone());
+                }
+                None => return Err(error.into()),
+            },
+        };
+        if let Some(previous) = slot.as_ref().filter(|previous| previous.bundle == bundle) {
+            // Unchanged content: keep the index instead of rebuilding it every refresh.
+            let loaded = Arc::new(LoadedContent {
+                bundle,
+                answerer: previous.answerer.clone(),
+                loaded_at_ms: now,
+            });
+            *slot = Some(loaded.clone());
+            return Ok(loaded);
+        }
+        let answerer = build_answerer(&bundle);
+        let loaded = Arc::new(LoadedContent {
+            bundle,
+            answerer,
+            loaded_at_ms: now,
+        });
+        *slot = Some(loaded.clone());
+        Ok(loaded)
+    }
+
+    /// The canonical key of a citizen: whatever key an earlier identifier of theirs already
+    /// points to (so a phone-keyed citizen later seen with a business-scoped id stays one
+    /// person), else this message's key. Every identifier is pointed at it.
+    async fn resolve_identity(&self, citizen: &CitizenRef) -> Result<String, WorkerError> {
+        let identifiers: Vec<&str> = [citizen.user_id.as_deref(), citizen.wa_id.as_deref()]
+            .into_iter()
+            .flatten()
+            .chain(std::iter::once(citizen.key.as_str()))
+            .collect();
+        let mut canonical = None;
+        let mut pointers = Vec::with_capacity(identifiers.len());
+        for identifier in &identifiers {
+            let pointer = self.stores.citizens.resolve_alias(identifier).await?;
+            if canonical.is_none() {
+                canonical.clone_from(&pointer);
+            }
+            pointers.push(pointer);
+        }
+        let canonical = canonical.unwrap_or_else(|| citizen.key.clone());
+        for (identifier, pointer) in identifiers.iter().zip(pointers) {
+            if pointer.as_deref() != Some(canonical.as_str()) {
+                self.stores
+                    .citizens
+                    .put_alias(identifier, &canonical)
+                    .await?;
+            }
+        }
+        Ok(canonical)
+    }
+
+    /// `user_changed_number` / `user_changed_user_id`: the new identifier joins the old one.
+    async fn apply_identity_change(
+        &self,
+        citizen: &CitizenRef,
+        event: &prolink_whatsapp::webhook::SystemEvent,
+    ) -> Result<(), WorkerError> {
+        let canonical = self.resolve_identity(citizen).await?;
+        let new_identifier = match event.system_kind() {
+            SystemKind::UserChangedNumber => event.wa_id.clone(),
+            SystemKind::UserChangedUserId => event.user_id.clone(),
+            SystemKind::Unknown(_) => None,
+        };
+        let Some(new_identifier) = new_identifier.filter(|id| !id.is_empty()) else {
+            info!("system message without a new identifier ignored");
+            return Ok(());
+        };
+        self.stores
+            .citizens
+            .put_alias(&new_identifier, &canonical)
+            .await?;
+        if let Some(mut profile) = self.stores.citizens.get_citizen(&canonical).await? {
+            match event.system_kind() {
+                SystemKind::UserChangedNumber => profile.wa_id = Some(new_identifier),
+                _ => profile.user_id = Some(new_identifier),
+            }
+            profile.updated_ms = self.clock.now_ms();
+            self.stores.citizens.put_citizen(&profile).await?;
+        }
+        info!("citizen identity change recorded");
+        Ok(())
+    }
+
+    async fn handle_message(
+        &self,
+        citizen: &CitizenRef,
+        message: &InboundMessage,
+    ) -> Result<(), WorkerError> {
+        if let MessageContent::System(event) = &message.content {
+            return self.apply_identity_change(citizen, event).await;
+        }
+        let key = self.resolve_identity(citizen).await?;
+        let now = self.clock.now_ms();
+        let stored_session = self.stores.sessions.load_session(&key).await?;
+        let envelope = SessionEnvelope::from_stored(stored_session.as_ref());
+        let profile = self.stores.citizens.get_citizen(&key).await?;
+        let sent_at_ms = message
+            .timestamp_secs()
+            .map(|secs| secs * 1000)
+            .filter(|ms| *ms <= now)
+            .unwrap_or(now);
+
+        let replies = match envelope.last_applied {
+            Some(applied) if applied.wamid == message.id => {
+                info!("dialog turn already applied; re-sending its replies");
+                applied.replies
+            }
+            _ => {
+                let loaded = self.content().await?;
+                let inbound = dialog_inbound(message);
+                if !matches!(message.content, MessageContent::Reaction(_)) {
+                    self.sender.mark_read(&message.id).await;
+                }
+                let profile = profile.unwrap_or_else(|| CitizenProfile {
+                    key: key.clone(),
+                    created_ms: now,
+                    ..CitizenProfile::default()
+                });
+                let (mut complaints, mut related) = self.own_complaints(&key, message).await?;
+                let mut ticket_attempt = 0;
+                let mut runs = 0;
+                let turn = loop {
+                    runs += 1;
+                    let env = DialogEnv {
+                        content: &loaded.bundle,
+                        answerer: loaded.answerer.as_ref(),
+                        now_ms: now,
+                        show_unverified: self.settings.show_unverified,
+                        complaints: &complaints,
+                        related: &related,
+                        ticket_attempt,
+                        retention_days: self.settings.retention_days,
+                    };
+                    let turn = dialog::handle_message(
+                        &env,
+                        envelope.dialog.clone(),
+                        profile.clone(),
+                        citizen,
+                        &inbound,
+                    );
+                    match self.store_complaint_ops(&turn.complaint_ops).await? {
+                        Ok(()) => break turn,
+                        Err(_) if runs >= COMPLAINT_TURN_ATTEMPTS => {
+                            return Err(WorkerError::Store(PortError::Conflict(
+                                "complaint changed during every attempt of this turn".into(),
+                            )))
+                        }
+                        Err(OpsRefused::TicketTaken) => ticket_attempt += 1,
+                        Err(OpsRefused::Stale) => {
+                            (complaints, related) = self.own_complaints(&key, message).await?
+                        }
+                    }
+                };
+                self.warn_calendar_gaps(&turn, &key).await?;
+                self.enqueue_complaint_tasks(&turn.complaint_ops).await?;
+                let turn = self.rephrase(turn, citizen).await;
+                self.apply_turn(&key, citizen, message, sent_at_ms, stored_session, turn)
+                    .await?
+            }
+        };
+
+        let profile_last_inbound = Some(sent_at_ms);
+        for (position, body) in replies.into_iter().enumerate() {
+            let outbox_id = outbox_id(&message.id, position);
+            let body = outbound::with_callback(body, &outbox_id);
+            let outcome = self
+                .sender
+                .send(
+                    &key,
+                    window(profile_last_inbound, now),
+                    OutboundMessage { outbox_id, body },
+                    None,
+                )
+                .await?;
+            match outcome {
+                SendOutcome::Sent { .. }
+                | SendOutcome::SentAsTemplate { .. }
+                | SendOutcome::AlreadyHandled { .. } => {}
+                other => warn!(?other, "reply not delivered"),
+            }
+        }
+        Ok(())
+    }
+
+    /// The citizen's complaints, newest first (plus the one the message names when the list
+    /// does not hold it: older than the list, or not yet in the eventually consistent index),
+    /// and the related complaints the dialog may need: the original an own complaint
+    /// probably repeats, or another citizen's complaint the message names (the dialog shows
+    /// it only to its followers).
+    async fn own_complaints(
+        &self,
+        key: &str,
+        message: &InboundMessage,
+    ) -> Result<(Vec<Complaint>, Vec<Complaint>), WorkerError> {
+        let mut own = self
+            .stores
+            .complaints
+            .complaints_of_citizen(key, OWN_COMPLAINTS_LIMIT)
+            .await?;
+        let mut related = Vec::new();
+        let Some(ticket) = mentioned_ticket(message) else {
+            return Ok((own, related));
+        };
+        // The index may lag behind the record: the consistent read wins.
+        let Some(found) = self.stores.complaints.get_complaint(&ticket).await? else {
+            return Ok((own, related));
+        };
+        if found.citizen_key != key {
+            related.push(found);
+            return Ok((own, related));
+        }
+        let original = found.duplicate_of.clone();
+        match own.iter().position(|c| c.ticket == ticket) {
+            Some(position) => own[position] = found,
+            None => own.push(found),
+        }
+        if let Some(original) = original {
+            if let Some(original) = self.stores.complaints.get_complaint(&original).await? {
+                related.push(original);
+            }
+        }
+        Ok((own, related))
+    }
+
+    /// Stores a turn's complaint changes before anything is sent. Creation is idempotent on
+    /// the ticket (derived from the message id); updates are conditional on the version read.
+    async fn store_complaint_ops(
+        &self,
+        ops: &[ComplaintOp],
+    ) -> Result<Result<(), OpsRefused>, WorkerError> {
+        for op in ops {
+            match op {
+                ComplaintOp::Create(complaint) => {
+                    match self.stores.complaints.create_complaint(complaint).await? {
+                        None => info!(ticket = %complaint.ticket, "complaint created"),
+                        Some(existing) if existing.source_wamid == complaint.source_wamid => {
+                            info!(ticket = %complaint.ticket, "complaint already created by an earlier delivery")
+                        }
+                        Some(_) => {
+                            warn!(ticket = %complaint.ticket, "ticket id taken; trying the next one");
+                            return Ok(Err(OpsRefused::TicketTaken));
+                        }
+                    }
+                }
+                ComplaintOp::Replay(_) => {}
+                ComplaintOp::Update(complaint) => {
+                    match self.stores.complaints.update_complaint(complaint).await {
+                        Ok(_) => {
+                            info!(ticket = %complaint.ticket, status = %complaint.status, "complaint updated")
+                        }
+                        Err(PortError::Conflict(_) | PortError::NotFound(_)) => {
+                            info!(ticket = %complaint.ticket, "complaint changed meanwhile; running the turn again");
+                            return Ok(Err(OpsRefused::Stale));
+                        }
+                        Err(error) => return Err(error.into()),
+                    }
+                }
+            }
+        }
+        Ok(Ok(()))
+    }
+
+    /// The work a stored complaint change sets in motion, queued before the session is
+    /// saved: a crash before that re-runs the turn and queues them again, and the complaint
+    /// worker recognises a repeated task by its id.
+    async fn enqueue_complaint_tasks(&self, ops: &[ComplaintOp]) -> Result<(), WorkerError> {
+        let Some(queue) = &self.tasks else {
+            return Ok(());
+        };
+        let messages: Vec<_> = ops
+            .iter()
+            .flat_map(|op| match op {
+                ComplaintOp::Create(c) => Task::after_citizen_write(c, true),
+                ComplaintOp::Update(c) | ComplaintOp::Replay(c) => {
+                    Task::after_citizen_write(c, false)
+                }
+            })
+            .map(|task| task.to_message())
+            .collect();
+        if !messages.is_empty() {
+            queue.send_batch(&messages).await?;
+        }
+        Ok(())
+    }
+
+    /// The optional generative step: the turn's FAQ answer reworded by the model when one is
+    /// configured and its output passes the guard, with a note telling the citizen so. Runs
+    /// before the session is saved, so a redelivery re-sends the same words instead of
+    /// asking the model again. Any failure leaves the verbatim answer in place.
+    async fn rephrase(&self, mut turn: Turn, citizen: &CitizenRef) -> Turn {
+        let (Some(model), Some(candidate)) = (self.rephraser.as_deref(), turn.rephrase.take())
+        else {
+            return turn;
+        };
+        let Some(verbatim) = candidate.passages.first().map(|p| p.text.clone()) else {
+            return turn;
+        };
+        if turn.replies.get(candidate.reply) != Some(&Reply::Text(verbatim.clone())) {
+            warn!("rephrase candidate does not point at its answer; sent as written");
+            return turn;
+        }
+        let text = rephrase_or_verbatim(
+            Some(model),
+            &candidate.question_masked,
+            &candidate.passages,
+            &verbatim,
+        )
+        .await;
+        if text == verbatim {
+            return turn;
+        }
+        let reworded = Reply::Text(rephrased_message(&text, &candidate.passages));
+        if reply_body(&reworded, &citizen.reply_address()).is_err() {
+            warn!("rephrased answer does not fit one WhatsApp message; sent as written");
+            return turn;
+        }
+        turn.replies[candidate.reply] = reworded;
+        turn
+    }
+
+    /// An outdated holiday table must be noticed before a deadline depends on it.
+    async fn warn_calendar_gaps(&self, turn: &Turn, key: &str) -> Result<(), WorkerError> {
+        for gap in &turn.calendar_gaps {
+            calendar::warn_coverage_gap(*gap);
+            self.stores
+                .signals
+                .raise_alert(&OperatorAlert {
+                    id: format!("calendar.{}", gap.year),
+                    kind: "calendar".to_string(),
+                    message: calendar::coverage_warning(*gap),
+                    citizen_key: Some(key.to_string()),
+                    raised_ms: self.clock.now_ms(),
+                })
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Saves profile and session (optimistic versions) and records what operators must see;
+    /// returns the reply bodies, stored with the session so a redelivery re-sends them.
+    async fn apply_turn(
+        &self,
+        key: &str,
+        citizen: &CitizenRef,
+        message: &InboundMessage,
+        sent_at_ms: i64,
+        stored_session: Option<StoredSession>,
+        turn: Turn,
+    ) -> Result<Vec<Value>, WorkerError> {
+        let now = self.clock.now_ms();
+        let address = citizen.reply_address();
+        let mut bodies = Vec::with_capacity(turn.replies.len());
+        for reply in &turn.replies {
+            match reply_body(reply, &address) {
+                Ok(body) => bodies.push(body),
+                // The dialog already made every reply sendable; a refusal here is a bug to
+                // log, not a reason to retry the message forever.
+                Err(error) => warn!(%error, "reply refused by the outbound builder"),
+            }
+        }
+
+        let mut profile = turn.profile;
+        profile.key = key.to_string();
+        if citizen.wa_id.is_some() {
+            profile.wa_id.clone_from(&citizen.wa_id);
+        }
+        if citizen.user_id.is_some() {
+            profile.user_id.clone_from(&citizen.user_id);
+        }
+        if let Some(name) = citizen
+            .name
+            .as_deref()
+            .filter(|name| !name.trim().is_empty())
+        {
+            profile.name = Some(name.to_string());
+        }
+        profile.last_inbound_ms = Some(profile.last_inbound_ms.unwrap_or(0).max(sent_at_ms));
+        profile.updated_ms = now;
+        self.stores.citizens.put_citizen(&profile).await?;
+
+        let mut dialog_session = turn.session;
+        dialog_session.last_inbound_ms = Some(sent_at_ms);
+        let expires_at_ms = dialog_session.expires_at_ms(now);
+        let envelope = SessionEnvelope {
+            dialog: dialog_session,
+            last_applied: Some(AppliedTurn {
+                wamid: message.id.clone(),
+                replies: bodies.clone(),
+            }),
+        };
+        self.stores
+            .sessions
+            .save_session(&StoredSession {
+                key: key.to_string(),
+                data: serde_json::to_string(&envelope)?,
+                version: stored_session.map_or(0, |stored| stored.version),
+                expires_at_ms,
+            })
+            .await?;
+
+        if let Some(unanswered) = turn.unanswered {
+            self.stores
+                .signals
+                .record_unanswered(&UnansweredQuestion {
+                    id: format!("q.{}", short_hash(&message.id, 32)),
+                    citizen_key: key.to_string(),
+                    text: unanswered.text_masked,
+                    candidates: unanswered.candidates,
+                    asked_ms: now,
+                    expires_at_ms: now + self.settings.retention_days * DAY_MS,
+                })
+                .await?;
+        }
+        if turn.handoff_requested {
+            self.stores
+                .signals
+                .raise_alert(&OperatorAlert {
+                    id: format!("handoff.{}", short_hash(&message.id, 32)),
+                    kind: "handoff".to_string(),
+                    message:
+                        "Warga meminta bicara dengan petugas. Balas percakapannya dari dasbor."
+                            .to_string(),
+                    citizen_key: Some(key.to_string()),
+                    raised_ms: now,
+                })
+                .await?;
+        }
+        if turn.forwarded_to_operator {
+            info!("message kept for the operator during a handoff");
+        }
+        Ok(bodies)
+    }
+
+    async fn handle_status(&self, status: &MessageStatus) -> Result<(), WorkerError> {
+        let record = status_record(
+            status,
+            self.clock.now_ms() + self.settings.retention_days * DAY_MS,
+        );
+        self.stores.statuses.record_status(&record).await?;
+        self.sender.apply_status(status).await?;
+        Ok(())
+    }
+}
+
+/// The answering engine used for free text: the NLP engine, built from the content in a few
+/// milliseconds (see docs/performance.md), so it is rebuilt whenever content is reloaded.
+fn build_answerer(bundle: &ContentBundle) -> Arc<dyn Answerer> {
+    Arc::new(Engine::build(&KnowledgeBase::from(bundle)))
+}
+
+/// A ticket id the citizen typed or a complaint button carries.
+fn mentioned_ticket(message: &InboundMessage) -> Option<String> {
+    match &message.content {
+        MessageContent::Text(body) => find_ticket(&body.body),
+        MessageContent::Interactive(InteractiveReply::ButtonReply(b)) => find_ticket(&b.id),
+        MessageContent::Interactive(InteractiveReply::ListReply(l)) => find_ticket(&l.id),
+        // Quick replies of an approved template (outside the 24-hour window).
+        MessageContent::Button(button) => button.payload.as_deref().and_then(find_ticket),
+        _ => None,
+    }
+}
+
+/// Outbox ids are derived from the inbound wamid so a redelivered item reuses them.
+pub fn outbox_id(inbound_wamid: &str, position: usize) -> String {
+    format!(
+        "out.{}",
+        short_hash(&format!("{inbound_wamid}#{position}"), 32)
+    )
+}

@@ -1,0 +1,684 @@
+//! The conformance suite on SQLite, plus what only the SQLite adapters promise (persistence in
+//! the file, exact SQS rules checked with a manual clock).
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use prolink_app::ports::{
+    Clock, ContentStore, DedupStore, OperatorAlert, OperatorSignals, OutboxRecord, OutboxState,
+    OutboxStore, OutgoingMessage, PortError, Queue, RawInbound, RawInboundLog, SessionStore,
+    StatusLog, StatusRecord, StoredSession, SystemClock, UnansweredQuestion,
+};
+use prolink_embedded::sqlite::{SqliteDb, SqliteQueue, SqliteStore, SCHEMA_VERSION};
+use tempfile::TempDir;
+
+use super::complaint::run_complaint_suite;
+use super::conversation::{run_conversation_suite, ConversationUnderTest};
+use super::queue::run_queue_suite;
+use super::store::{run_store_suite, StoreUnderTest};
+
+const LONG: Duration = Duration::from_secs(30);
+
+/// A clock the test moves by hand.
+pub struct ManualClock(AtomicI64);
+
+impl ManualClock {
+    pub fn new(start_ms: i64) -> Arc<Self> {
+        Arc::new(ManualClock(AtomicI64::new(start_ms)))
+    }
+
+    pub fn advance(&self, by: Duration) {
+        let by = i64::try_from(by.as_millis()).expect("small duration");
+        self.0.fetch_add(by, Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now_ms(&self) -> i64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+const START_MS: i64 = 1_780_000_000_000;
+
+fn temp_db() -> (TempDir, SqliteDb) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = SqliteDb::open(&dir.path().join("prolink.db")).expect("open");
+    (dir, db)
+}
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
+}
+
+fn message(group_id: &str, body: &str) -> OutgoingMessage {
+    OutgoingMessage {
+        group_id: group_id.to_owned(),
+        dedup_id: unique("dedup"),
+        body: body.to_owned(),
+    }
+}
+
+fn stores(db: &SqliteDb) -> StoreUnderTest {
+    let store = Arc::new(SqliteStore::new(db.clone(), Arc::new(SystemClock)));
+    StoreUnderTest {
+        dedup: store.clone(),
+        raw: store.clone(),
+        status: store,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn store_suite_on_sqlite_file() {
+    let (_dir, db) = temp_db();
+    run_store_suite(stores(&db)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn store_suite_on_sqlite_in_memory() {
+    let db = SqliteDb::open_in_memory().expect("open");
+    run_store_suite(stores(&db)).await;
+}
+
+fn conversation_stores(db: &SqliteDb) -> ConversationUnderTest {
+    let store = Arc::new(SqliteStore::new(db.clone(), Arc::new(SystemClock)));
+    ConversationUnderTest {
+        outbox: store.clone(),
+        citizens: store.clone(),
+        sessions: store.clone(),
+        content: store.clone(),
+        signals: store,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn conversation_suite_on_sqlite_file() {
+    let (_dir, db) = temp_db();
+    run_conversation_suite(conversation_stores(&db)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn conversation_suite_on_sqlite_in_memory() {
+    let db = SqliteDb::open_in_memory().expect("open");
+    run_conversation_suite(conversation_stores(&db)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn complaint_suite_on_sqlite_file() {
+    let (_dir, db) = temp_db();
+    run_complaint_suite(Arc::new(SqliteStore::new(db, Arc::new(SystemClock)))).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn complaint_suite_on_sqlite_in_memory() {
+    let db = SqliteDb::open_in_memory().expect("open");
+    run_complaint_suite(Arc::new(SqliteStore::new(db, Arc::new(SystemClock)))).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn queue_suite_on_sqlite() {
+    let (_dir, db) = temp_db();
+    run_queue_suite(|max_receives| {
+        let db = db.clone();
+        async move {
+            Arc::new(SqliteQueue::new(
+                db,
+                &unique("inbound"),
+                max_receives,
+                Arc::new(SystemClock),
+            )) as Arc<dyn Queue>
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn schema_is_created_once_and_versioned() {
+    let (dir, db) = temp_db();
+    assert_eq!(db.schema_version().await.expect("version"), SCHEMA_VERSION);
+    let mode: String = db
+        .call(|conn| {
+            conn.query_row("PRAGMA journal_mode", [], |row| row.get(0))
+                .map_err(PortError::backend)
+        })
+        .await
+        .expect("journal_mode");
+    assert_eq!(mode, "wal");
+    drop(db);
+
+    let path = dir.path().join("prolink.db");
+    let again = SqliteDb::open(&path).expect("reopening migrates nothing and fails nothing");
+    assert_eq!(
+        again.schema_version().await.expect("version"),
+        SCHEMA_VERSION
+    );
+    drop(again);
+
+    let conn = rusqlite::Connection::open(&path).expect("raw open");
+    conn.pragma_update(None, "user_version", 99)
+        .expect("user_version");
+    drop(conn);
+    match SqliteDb::open(&path) {
+        Err(PortError::Backend(reason)) => assert!(reason.contains("newer"), "{reason}"),
+        other => panic!("a newer schema must be refused, got {other:?}"),
+    }
+}
+
+fn open_queue(path: &Path, name: &str, clock: Arc<ManualClock>) -> SqliteQueue {
+    SqliteQueue::new(SqliteDb::open(path).expect("open"), name, 3, clock)
+}
+
+#[tokio::test]
+async fn queue_survives_reopening_the_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("prolink.db");
+    let clock = ManualClock::new(START_MS);
+    {
+        let queue = open_queue(&path, "inbound", clock.clone());
+        queue
+            .send_batch(&[message("a", "a1"), message("a", "a2"), message("b", "b1")])
+            .await
+            .expect("send");
+        let got = queue.receive(1, LONG).await.expect("receive");
+        assert_eq!(got[0].body, "a1");
+        // Dropped with a1 in flight, as if the process had died mid-handling.
+    }
+
+    let queue = open_queue(&path, "inbound", clock.clone());
+    assert_eq!(queue.depth().await.expect("depth"), 3);
+    let got = queue.receive(10, LONG).await.expect("receive");
+    let bodies: Vec<_> = got.iter().map(|d| d.body.as_str()).collect();
+    assert_eq!(
+        bodies,
+        ["b1"],
+        "group a is still in flight after the reopen"
+    );
+
+    clock.advance(LONG);
+    let got = queue.receive(10, LONG).await.expect("receive");
+    let redelivered: Vec<_> = got
+        .iter()
+        .map(|d| (d.body.as_str(), d.receive_count))
+        .collect();
+    assert_eq!(
+        redelivered,
+        [("a1", 2), ("a2", 1), ("b1", 2)],
+        "timed-out messages come back in order"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_producers_keep_group_order() {
+    const PRODUCERS: usize = 8;
+    const GROUPS: usize = 4;
+    const PER_PRODUCER: usize = 25;
+    let (_dir, db) = temp_db();
+    let queue = Arc::new(SqliteQueue::new(db, "inbound", 5, Arc::new(SystemClock)));
+
+    let producers: Vec<_> = (0..PRODUCERS)
+        .map(|p| {
+            let queue = Arc::clone(&queue);
+            tokio::spawn(async move {
+                let group = format!("g{}", p % GROUPS);
+                let mut i = 0;
+                while i < PER_PRODUCER {
+                    // Mix single sends and small batches.
+                    let n = if i % 3 == 0 {
+                        3.min(PER_PRODUCER - i)
+                    } else {
+                        1
+                    };
+                    let batch: Vec<_> = (i..i + n)
+                        .map(|k| message(&group, &format!("{p}:{k}")))
+                        .collect();
+                    queue.send_batch(&batch).await.expect("send");
+                    i += n;
+                    tokio::task::yield_now().await;
+                }
+            })
+        })
+        .collect();
+
+    let consumer = {
+        let queue = Arc::clone(&queue);
+        tokio::spawn(async move {
+            let mut next: HashMap<usize, usize> = HashMap::new();
+            let mut received = 0;
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+            while received < PRODUCERS * PER_PRODUCER {
+                assert!(tokio::time::Instant::now() < deadline, "consumer stalled");
+                let got = queue.receive(10, LONG).await.expect("receive");
+                if got.is_empty() {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                for delivery in got {
+                    let (p, k) = delivery
+                        .body
+                        .split_once(':')
+                        .and_then(|(p, k)| {
+                            Some((p.parse::<usize>().ok()?, k.parse::<usize>().ok()?))
+                        })
+                        .expect("body");
+                    assert_eq!(delivery.group_id, format!("g{}", p % GROUPS));
+                    let expected = next.entry(p).or_insert(0);
+                    assert_eq!(k, *expected, "producer {p}: out of order or duplicated");
+                    *expected += 1;
+                    queue.delete(&delivery.receipt).await.expect("delete");
+                    received += 1;
+                }
+            }
+        })
+    };
+    for producer in producers {
+        producer.await.expect("producer");
+    }
+    consumer.await.expect("consumer");
+    assert_eq!(queue.depth().await.expect("depth"), 0);
+}
+
+#[tokio::test]
+async fn stale_receipt_never_deletes_a_redelivered_message() {
+    let clock = ManualClock::new(START_MS);
+    let db = SqliteDb::open_in_memory().expect("open");
+    let queue = SqliteQueue::new(db, "inbound", 5, clock.clone());
+    queue.send_batch(&[message("a", "a1")]).await.expect("send");
+    let first = queue.receive(1, LONG).await.expect("receive").remove(0);
+    clock.advance(LONG);
+    let second = queue.receive(1, LONG).await.expect("receive").remove(0);
+    assert_eq!(second.receive_count, 2);
+
+    assert!(matches!(
+        queue.delete(&first.receipt).await,
+        Err(PortError::Invalid(_))
+    ));
+    assert!(matches!(
+        queue
+            .change_visibility(&first.receipt, Duration::ZERO)
+            .await,
+        Err(PortError::Invalid(_))
+    ));
+    assert_eq!(queue.depth().await.expect("depth"), 1, "still there");
+
+    queue.delete(&second.receipt).await.expect("delete");
+    queue
+        .delete(&second.receipt)
+        .await
+        .expect("deleting again is harmless");
+    assert_eq!(queue.depth().await.expect("depth"), 0);
+    assert!(matches!(
+        queue
+            .change_visibility(&second.receipt, Duration::ZERO)
+            .await,
+        Err(PortError::NotFound(_))
+    ));
+    assert!(matches!(
+        queue.delete("not-a-receipt").await,
+        Err(PortError::Invalid(_))
+    ));
+}
+
+#[tokio::test]
+async fn change_visibility_after_the_timeout_is_refused() {
+    let clock = ManualClock::new(START_MS);
+    let db = SqliteDb::open_in_memory().expect("open");
+    let queue = SqliteQueue::new(db, "inbound", 5, clock.clone());
+    queue.send_batch(&[message("a", "a1")]).await.expect("send");
+    let delivery = queue
+        .receive(1, Duration::from_secs(10))
+        .await
+        .expect("receive")
+        .remove(0);
+    clock.advance(Duration::from_secs(4));
+    queue
+        .change_visibility(&delivery.receipt, Duration::from_secs(10))
+        .await
+        .expect("extend while in flight");
+    clock.advance(Duration::from_secs(9));
+    assert!(
+        queue.receive(1, LONG).await.expect("receive").is_empty(),
+        "extended from the time of the call: 4 s + 10 s"
+    );
+    clock.advance(Duration::from_secs(1));
+    assert!(matches!(
+        queue
+            .change_visibility(&delivery.receipt, Duration::from_secs(10))
+            .await,
+        Err(PortError::Invalid(_))
+    ));
+    queue
+        .delete(&delivery.receipt)
+        .await
+        .expect("the latest receipt still deletes after the timeout");
+    assert_eq!(queue.depth().await.expect("depth"), 0);
+}
+
+#[tokio::test]
+async fn dedup_window_is_five_minutes_from_the_first_send() {
+    let clock = ManualClock::new(START_MS);
+    let db = SqliteDb::open_in_memory().expect("open");
+    let queue = SqliteQueue::new(db, "inbound", 5, clock.clone());
+    let send = |body: &str| OutgoingMessage {
+        group_id: "a".into(),
+        dedup_id: "wamid.HBgNNjI4MTIzNDU2Nzg5MBUCABIYIDNBMjE2".into(),
+        body: body.to_owned(),
+    };
+    queue.send_batch(&[send("one")]).await.expect("send");
+    let got = queue.receive(10, LONG).await.expect("receive");
+    queue.delete(&got[0].receipt).await.expect("delete");
+
+    clock.advance(Duration::from_secs(4 * 60));
+    queue.send_batch(&[send("two")]).await.expect("send");
+    assert!(
+        queue.receive(10, LONG).await.expect("receive").is_empty(),
+        "deduplicated even after the first copy was deleted"
+    );
+
+    clock.advance(Duration::from_secs(60));
+    queue.send_batch(&[send("three")]).await.expect("send");
+    let got = queue.receive(10, LONG).await.expect("receive");
+    assert_eq!(
+        got.iter().map(|d| d.body.as_str()).collect::<Vec<_>>(),
+        ["three"],
+        "the window starts at the first send; a duplicate does not extend it"
+    );
+}
+
+#[tokio::test]
+async fn invalid_batch_is_rejected_whole() {
+    let db = SqliteDb::open_in_memory().expect("open");
+    let queue = SqliteQueue::new(db, "inbound", 5, Arc::new(SystemClock));
+    let valid = message("a", "ok");
+    let bad_batches = [
+        message("has space", "x"),
+        message("", "x"),
+        message(&"g".repeat(129), "x"),
+        OutgoingMessage {
+            dedup_id: "ü".into(),
+            ..message("a", "x")
+        },
+        message("a", ""),
+        message("a", "bell \u{7}"),
+        message("a", &"x".repeat(256 * 1024 + 1)),
+    ];
+    for bad in bad_batches {
+        let result = queue.send_batch(&[valid.clone(), bad.clone()]).await;
+        assert!(
+            matches!(result, Err(PortError::Invalid(_))),
+            "{:?}: {result:?}",
+            &bad.group_id
+        );
+    }
+    assert_eq!(queue.depth().await.expect("depth"), 0, "nothing enqueued");
+    assert!(matches!(
+        queue.receive(1, Duration::from_secs(13 * 60 * 60)).await,
+        Err(PortError::Invalid(_))
+    ));
+    queue
+        .send_batch(&[message(&"g".repeat(128), "x")])
+        .await
+        .expect("128 characters are allowed");
+}
+
+#[tokio::test]
+async fn queues_in_one_file_are_independent() {
+    let (_dir, db) = temp_db();
+    let clock = ManualClock::new(START_MS);
+    let inbound = SqliteQueue::new(db.clone(), "inbound", 1, clock.clone());
+    let tasks = SqliteQueue::new(db, "tasks", 1, clock.clone());
+    let same_dedup = OutgoingMessage {
+        group_id: "a".into(),
+        dedup_id: "d1".into(),
+        body: "x".into(),
+    };
+    inbound
+        .send_batch(std::slice::from_ref(&same_dedup))
+        .await
+        .expect("send");
+    tasks
+        .send_batch(std::slice::from_ref(&same_dedup))
+        .await
+        .expect("a dedup id is per queue");
+    assert_eq!(inbound.depth().await.expect("depth"), 1);
+    assert_eq!(tasks.depth().await.expect("depth"), 1);
+
+    // max_receives = 1: the second receive moves it to inbound's dead letters only.
+    let got = inbound.receive(1, LONG).await.expect("receive");
+    assert_eq!(got.len(), 1);
+    clock.advance(LONG);
+    assert!(inbound.receive(1, LONG).await.expect("receive").is_empty());
+    let dead = inbound.dead_letters(10).await.expect("dead letters");
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].receive_count, 1);
+    assert_eq!(dead[0].dedup_id, "d1");
+    assert!(tasks
+        .dead_letters(10)
+        .await
+        .expect("dead letters")
+        .is_empty());
+    assert_eq!(inbound.depth().await.expect("depth"), 0);
+    assert_eq!(tasks.receive(10, LONG).await.expect("receive").len(), 1);
+}
+
+#[tokio::test]
+async fn purge_expired_keeps_live_rows() {
+    let clock = ManualClock::new(START_MS);
+    let db = SqliteDb::open_in_memory().expect("open");
+    let store = SqliteStore::new(db, clock.clone());
+    let soon = START_MS + 10;
+    let later = START_MS + 60_000;
+    store.mark("old", soon).await.expect("mark");
+    store.mark("live", later).await.expect("mark");
+    store
+        .record(&RawInbound {
+            id: "raw-1".into(),
+            received_at_ms: START_MS,
+            outcome: "queued".into(),
+            body: "{}".into(),
+            expires_at_ms: soon,
+        })
+        .await
+        .expect("record");
+    store
+        .record_status(&StatusRecord {
+            wamid: "wamid.1".into(),
+            status: "sent".into(),
+            timestamp: 1,
+            recipient: None,
+            outbox_id: None,
+            error_code: None,
+            expires_at_ms: soon,
+        })
+        .await
+        .expect("record_status");
+
+    assert_eq!(store.purge_expired().await.expect("purge"), 0);
+    clock.advance(Duration::from_millis(10));
+    assert_eq!(store.purge_expired().await.expect("purge"), 3);
+    assert!(store.is_marked("live").await.expect("is_marked"));
+    assert!(store
+        .statuses_of("wamid.1")
+        .await
+        .expect("statuses")
+        .is_empty());
+}
+
+#[tokio::test]
+async fn empty_keys_are_invalid() {
+    let db = SqliteDb::open_in_memory().expect("open");
+    let store = SqliteStore::new(db, Arc::new(SystemClock));
+    assert!(matches!(
+        store.mark("", START_MS).await,
+        Err(PortError::Invalid(_))
+    ));
+    assert!(matches!(
+        store.is_marked("").await,
+        Err(PortError::Invalid(_))
+    ));
+}
+
+#[tokio::test]
+async fn version_1_file_is_migrated_keeping_its_rows() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("prolink.db");
+    {
+        let store = SqliteStore::new(SqliteDb::open(&path).expect("open"), Arc::new(SystemClock));
+        store.mark("kept", i64::MAX).await.expect("mark");
+    }
+    // Turn the file back into a version 1 file: no conversation tables.
+    let conn = rusqlite::Connection::open(&path).expect("raw open");
+    conn.execute_batch(
+        "DROP TABLE outbox; DROP TABLE citizen; DROP TABLE citizen_alias;
+         DROP TABLE dialog_session; DROP TABLE content_bundle;
+         DROP TABLE unanswered_question; DROP TABLE operator_alert;
+         PRAGMA user_version = 1;",
+    )
+    .expect("downgrade");
+    drop(conn);
+
+    let db = SqliteDb::open(&path).expect("migrate");
+    assert_eq!(db.schema_version().await.expect("version"), SCHEMA_VERSION);
+    let store = SqliteStore::new(db, Arc::new(SystemClock));
+    assert!(
+        store.is_marked("kept").await.expect("is_marked"),
+        "v1 rows survive"
+    );
+    assert_eq!(
+        store.load_content().await.expect("content table exists"),
+        None
+    );
+}
+
+#[tokio::test]
+async fn content_replaced_by_another_process_is_seen() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("prolink.db");
+    let server = SqliteStore::new(SqliteDb::open(&path).expect("open"), Arc::new(SystemClock));
+    let cli = SqliteStore::new(SqliteDb::open(&path).expect("open"), Arc::new(SystemClock));
+    let seed = super::conversation::seed_bundle();
+    cli.replace_content(&seed).await.expect("import");
+    assert_eq!(
+        server.load_content().await.expect("load"),
+        Some(seed.clone())
+    );
+
+    let mut edited = seed.clone();
+    edited.topics.pop();
+    cli.replace_content(&edited).await.expect("import again");
+    assert_eq!(
+        server.load_content().await.expect("load"),
+        Some(edited),
+        "the server's cached copy is dropped when the row version changes"
+    );
+}
+
+#[tokio::test]
+async fn purge_expired_covers_the_conversation_tables() {
+    let clock = ManualClock::new(START_MS);
+    let store = SqliteStore::new(SqliteDb::open_in_memory().expect("open"), clock.clone());
+    let soon = START_MS + 10;
+    store
+        .save_session(&StoredSession {
+            key: "ID.1".into(),
+            data: "{}".into(),
+            version: 0,
+            expires_at_ms: soon,
+        })
+        .await
+        .expect("session");
+    store
+        .create_outbox(&OutboxRecord {
+            outbox_id: "out-1".into(),
+            citizen_key: "ID.1".into(),
+            body: serde_json::json!({"to": "62812"}),
+            state: OutboxState::Pending,
+            wamid: None,
+            attempts: 0,
+            last_error_code: None,
+            last_error: None,
+            created_ms: START_MS,
+            updated_ms: START_MS,
+            expires_at_ms: soon,
+        })
+        .await
+        .expect("outbox");
+    store
+        .record_unanswered(&UnansweredQuestion {
+            id: "q-1".into(),
+            citizen_key: "ID.1".into(),
+            text: "?".into(),
+            candidates: Vec::new(),
+            asked_ms: START_MS,
+            expires_at_ms: soon,
+        })
+        .await
+        .expect("question");
+    store
+        .raise_alert(&OperatorAlert {
+            id: "a-1".into(),
+            kind: "handoff".into(),
+            message: "Warga menunggu operator.".into(),
+            citizen_key: None,
+            raised_ms: START_MS,
+        })
+        .await
+        .expect("alert");
+
+    assert_eq!(store.purge_expired().await.expect("purge"), 0);
+    clock.advance(Duration::from_millis(10));
+    assert_eq!(store.purge_expired().await.expect("purge"), 3);
+    assert_eq!(
+        store.recent_alerts(10).await.expect("alerts").len(),
+        1,
+        "alerts do not expire"
+    );
+}
+
+#[tokio::test]
+async fn purge_expired_never_deletes_complaints() {
+    use prolink_app::ports::ComplaintStore;
+    use prolink_domain::complaint::{submit, ticket_for, Privacy, Rules, Sla, Submission};
+
+    let clock = ManualClock::new(START_MS);
+    let store = SqliteStore::new(SqliteDb::open_in_memory().expect("open"), clock.clone());
+    let holidays = super::conversation::seed_bundle().holidays;
+    let complaint = submit(
+        Submission {
+            ticket: ticket_for("wamid.purge", 0),
+            citizen_key: "ID.1".into(),
+            reporter_name: None,
+            category_id: "jalan_rusak".into(),
+            opd_id: "dpupr".into(),
+            description: "Jalan berlubang.".into(),
+            location: None,
+            photos: Vec::new(),
+            privacy: Privacy::Biasa,
+            source_wamid: "wamid.purge".into(),
+            at_ms: START_MS,
+        },
+        &Rules {
+            sla: Sla {
+                response_days: 3,
+                resolution_days: 10,
+            },
+            holidays: &holidays,
+        },
+    );
+    assert_eq!(
+        store.create_complaint(&complaint).await.expect("create"),
+        None
+    );
+    // Ten years on, past any retention: complaints have no expiry.
+    clock.advance(Duration::from_secs(10 * 366 * 24 * 3600));
+    assert_eq!(store.purge_expired().await.expect("purge"), 0);
+    assert_eq!(
+        store
+            .get_complaint(&complaint.ticket)
+            .await
+            .expect("get")
+            .map(|c| c.version),
+        Some(1)
+    );
+}

@@ -1,0 +1,1063 @@
+//! The seed content under `infra/seed`: import, validation rules, paging and rendering.
+
+use prolink_app::content_import::load_dir;
+use std::{collections::BTreeMap, path::PathBuf};
+
+use prolink_domain::content::{
+    self, paginate, parse_bundle, service_card, service_card_policy, show_unverified_policy,
+    split_message, validate, Channel, ContentBundle, ListKey, ListPage, MenuAction, MenuItem,
+    RecordError, RowTarget, Service, BACK_ROW_ID, TEXT_LIMIT, UNVERIFIED_NOTE,
+};
+
+fn seed_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../infra/seed")
+}
+
+fn seed() -> ContentBundle {
+    match load_dir(seed_dir()) {
+        Ok(bundle) => bundle,
+        Err(report) => panic!("seed does not import:\n{report}"),
+    }
+}
+
+fn seed_files() -> BTreeMap<String, String> {
+    let mut files = BTreeMap::new();
+    for entry in std::fs::read_dir(seed_dir()).expect("seed dir") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "json") {
+            let name = path
+                .file_name()
+                .expect("name")
+                .to_string_lossy()
+                .into_owned();
+            files.insert(name, std::fs::read_to_string(&path).expect("read"));
+        }
+    }
+    files
+}
+
+fn chars(s: &str) -> usize {
+    s.chars().count()
+}
+
+/// Mutates a copy of the seed and expects exactly this record to be rejected for this reason.
+#[track_caller]
+fn rejects(mutate: impl FnOnce(&mut ContentBundle), file: &str, id: &str, reason: &str) {
+    let mut bundle = seed();
+    mutate(&mut bundle);
+    let errors = validate(&bundle).err().unwrap_or_default();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.file == file && e.id == id && e.reason.contains(reason)),
+        "expected {file} [{id}] '{reason}', got {errors:#?}"
+    );
+}
+
+fn faq_index(b: &ContentBundle, id: &str) -> usize {
+    b.faqs.iter().position(|f| f.id == id).expect("faq id")
+}
+
+fn row_mut<'a>(b: &'a mut ContentBundle, id: &str) -> &'a mut content::MenuRow {
+    b.menus
+        .menus
+        .iter_mut()
+        .flat_map(|m| m.rows.iter_mut())
+        .find(|r| r.id == id)
+        .expect("row id")
+}
+
+fn assert_page_limits(page: &ListPage) {
+    let rows: Vec<_> = page.rows().collect();
+    assert!(!rows.is_empty() && rows.len() <= 10, "{page:?}");
+    assert!(page.header.as_deref().map_or(0, chars) <= 60, "{page:?}");
+    assert!(chars(&page.body) <= 1024 && !page.body.is_empty());
+    assert!(page.footer.as_deref().map_or(0, chars) <= 60, "{page:?}");
+    assert!(chars(&page.button) <= 20 && !page.button.is_empty());
+    for s in &page.sections {
+        assert!(s.title.as_deref().map_or(0, chars) <= 24, "{s:?}");
+    }
+    for r in rows {
+        assert!(!r.title.is_empty() && chars(&r.title) <= 24, "{r:?}");
+        assert!(r.description.as_deref().map_or(0, chars) <= 72, "{r:?}");
+        assert!(!r.id.is_empty() && chars(&r.id) <= 200, "{r:?}");
+        assert!(
+            RowTarget::parse(&r.id).is_some(),
+            "row id not routable: {r:?}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------- seed
+
+#[test]
+fn seed_imports_and_validates_with_zero_errors() {
+    let b = seed();
+    assert_eq!(validate(&b), Ok(()));
+    assert_eq!(b.faqs.len(), 113);
+    assert_eq!(b.services.len(), 32);
+    assert_eq!(b.categories.len(), 18);
+    assert_eq!(b.opds.len(), 29);
+    assert_eq!(b.topics.len(), 14);
+    assert_eq!(b.holidays.entries.len(), 53);
+    assert_eq!(b.menus.menus.len(), 5);
+    assert_eq!(
+        b.menus.menus.iter().map(|m| m.rows.len()).sum::<usize>(),
+        37
+    );
+    assert_eq!(b.faqs.iter().filter(|f| f.verified).count(), 55);
+    let new_year = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("date");
+    assert!(b.holidays.is_holiday(new_year));
+}
+
+#[test]
+fn seed_is_a_byte_copy_of_the_parsed_json_shape() {
+    // Every record survives a serialize → parse round trip unchanged (no field silently lost).
+    let b = seed();
+    let json = serde_json::to_string(&b).expect("serialize");
+    let back: ContentBundle = serde_json::from_str(&json).expect("parse");
+    assert_eq!(back, b);
+    let faq: serde_json::Value = serde_json::from_str(&seed_files()["faq.json"]).expect("faq json");
+    let first = serde_json::to_value(&b.faqs[0]).expect("faq value");
+    assert_eq!(faq[0], first);
+}
+
+#[test]
+fn parse_bundle_equals_load_dir() {
+    let from_map = parse_bundle(&seed_files()).expect("import");
+    assert_eq!(from_map, seed());
+}
+
+#[test]
+fn warnings_list_long_answers_only_as_warnings() {
+    let mut b = seed();
+    let i = faq_index(&b, "umum.tentang-prolink-sakti");
+    b.faqs[i].answer = "x".repeat(1000);
+    assert_eq!(validate(&b), Ok(()));
+    let w = content::warnings(&b);
+    assert!(w
+        .iter()
+        .any(|e| e.id == "umum.tentang-prolink-sakti" && e.reason.contains("900")));
+}
+
+// ---------------------------------------------------------------- parse errors
+
+#[test]
+fn broken_json_names_the_file_and_loads_nothing() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    for (name, text) in seed_files() {
+        let text = if name == "topics.json" {
+            text.replacen('}', "", 1)
+        } else {
+            text
+        };
+        std::fs::write(tmp.path().join(name), text).expect("write");
+    }
+    let report = load_dir(tmp.path()).expect_err("must fail");
+    let topics: Vec<&RecordError> = report
+        .errors
+        .iter()
+        .filter(|e| e.file == "topics.json")
+        .collect();
+    assert_eq!(topics.len(), 1, "{report}");
+    assert!(topics[0].reason.starts_with("JSON tidak valid"), "{report}");
+    // The other files are still checked; only references to topics are skipped.
+    assert!(
+        report.errors.iter().all(|e| e.file == "topics.json"),
+        "{report}"
+    );
+    assert!(report.to_string().contains("topics.json"));
+}
+
+#[test]
+fn missing_field_and_bad_type_name_record_and_field() {
+    let mut files = seed_files();
+    let mut faq: serde_json::Value = serde_json::from_str(&files["faq.json"]).expect("json");
+    faq[3].as_object_mut().expect("obj").remove("title");
+    faq[5]["verified"] = serde_json::json!("ya");
+    let id3 = faq[3]["id"].as_str().expect("id").to_string();
+    let id5 = faq[5]["id"].as_str().expect("id").to_string();
+    files.insert("faq.json".into(), faq.to_string());
+    let mut cats: serde_json::Value =
+        serde_json::from_str(&files["complaint-categories.json"]).expect("json");
+    cats[0]["sla_working_days_resolution"] = serde_json::json!(-2);
+    let cat0 = cats[0]["id"].as_str().expect("id").to_string();
+    files.insert("complaint-categories.json".into(), cats.to_string());
+    let mut hol: serde_json::Value =
+        serde_json::from_str(&files["holidays-2025-2026.json"]).expect("json");
+    hol["entries"][2]["date"] = serde_json::json!("2025-02-30");
+    files.insert("holidays-2025-2026.json".into(), hol.to_string());
+
+    let report = parse_bundle(&files).expect_err("must fail");
+    let has = |file: &str, id: &str, reason: &str| {
+        report
+            .errors
+            .iter()
+            .any(|e| e.file == file && e.id == id && e.reason.contains(reason))
+    };
+    assert!(
+        has("faq.json", &id3, "kolom wajib `title` tidak ada"),
+        "{report}"
+    );
+    assert!(has("faq.json", &id5, "`verified`"), "{report}");
+    assert!(
+        has(
+            "complaint-categories.json",
+            &cat0,
+            "sla_working_days_resolution"
+        ) && has("complaint-categories.json", &cat0, "≥ 0"),
+        "{report}"
+    );
+    assert!(
+        has("holidays-2025-2026.json", "2025-02-30", "`date`"),
+        "{report}"
+    );
+}
+
+#[test]
+fn unknown_menu_action_is_rejected_with_the_row_id() {
+    let mut files = seed_files();
+    let mut menus: serde_json::Value = serde_json::from_str(&files["menus.json"]).expect("json");
+    menus["menus"][0]["rows"][2]["action"] = serde_json::json!({"type": "teleport"});
+    menus["menus"][0]["rows"][3]["action"] =
+        serde_json::json!({"type": "complaint_list", "menu": "main"});
+    files.insert("menus.json".into(), menus.to_string());
+    let report = parse_bundle(&files).expect_err("must fail");
+    assert!(
+        report.errors.iter().any(|e| e.file == "menus.json"
+            && e.id == "menu.aduan"
+            && e.reason.contains("jenis aksi `teleport` tidak dikenal")),
+        "{report}"
+    );
+    assert!(
+        report.errors.iter().any(|e| e.file == "menus.json"
+            && e.id == "menu.cek-aduan"
+            && e.reason.contains("tidak memakai kolom `menu`")),
+        "{report}"
+    );
+}
+
+#[test]
+fn record_rules_still_reported_next_to_parse_errors() {
+    let mut files = seed_files();
+    files.insert("opds.json".into(), "[".into());
+    let mut topics: serde_json::Value = serde_json::from_str(&files["topics.json"]).expect("json");
+    topics[0]["name"] = serde_json::json!("Nama topik yang terlalu panjang sekali");
+    files.insert("topics.json".into(), topics.to_string());
+    let report = parse_bundle(&files).expect_err("must fail");
+    assert!(report.errors.iter().any(|e| e.file == "opds.json"));
+    assert!(report
+        .errors
+        .iter()
+        .any(|e| e.file == "topics.json" && e.reason.contains("`name` lebih dari 24")));
+    // opds.json is broken, so "opd_id not in opds.json" would be noise and is not reported.
+    assert!(!report
+        .errors
+        .iter()
+        .any(|e| e.reason.contains("tidak ada di opds.json")));
+}
+
+// ---------------------------------------------------------------- validation rules
+
+#[test]
+fn faq_rules() {
+    let id = "kependudukan.ktp-el-baru";
+    rejects(
+        |b| {
+            let i = faq_index(b, id);
+            b.faqs[i].title = "Syarat membuat KTP-el baru lengkap".into();
+        },
+        "faq.json",
+        id,
+        "`title` lebih dari 24 karakter (34)",
+    );
+    rejects(
+        |b| {
+            let i = faq_index(b, id);
+            b.faqs[i].summary = "é".repeat(73);
+        },
+        "faq.json",
+        id,
+        "`summary` lebih dari 72 karakter (73)",
+    );
+    rejects(
+        |b| {
+            let i = faq_index(b, id);
+            b.faqs[i].title = "Syarat *KTP*".into();
+        },
+        "faq.json",
+        id,
+        "format WhatsApp",
+    );
+    rejects(
+        |b| {
+            let i = faq_index(b, id);
+            b.faqs[i].summary = "Syarat KTP 🪪".into();
+        },
+        "faq.json",
+        id,
+        "emoji",
+    );
+    rejects(
+        |b| {
+            let i = faq_index(b, id);
+            b.faqs[i].summary = "Syarat\nKTP".into();
+        },
+        "faq.json",
+        id,
+        "baris baru",
+    );
+    rejects(
+        |b| {
+            let i = faq_index(b, id);
+            b.faqs[i].title = "  ".into();
+        },
+        "faq.json",
+        id,
+        "`title` kosong",
+    );
+    rejects(
+        |b| {
+            let i = faq_index(b, id);
+            b.faqs[i].answer = "a".repeat(4096);
+        },
+        "faq.json",
+        id,
+        "`answer` lebih dari",
+    );
+    rejects(
+        |b| {
+            let i = faq_index(b, id);
+            b.faqs[i].question = String::new();
+        },
+        "faq.json",
+        id,
+        "`question` kosong",
+    );
+    rejects(
+        |b| {
+            let i = faq_index(b, id);
+            b.faqs[i].alt_questions.truncate(2);
+        },
+        "faq.json",
+        id,
+        "3 sampai 5",
+    );
+    rejects(
+        |b| {
+            let i = faq_index(b, id);
+            b.faqs[i].category = "pajak".into();
+        },
+        "faq.json",
+        id,
+        "awalan id harus sama dengan `category`",
+    );
+    rejects(
+        |b| {
+            let i = faq_index(b, id);
+            b.faqs[i].id = "transportasi.ktp".into();
+            b.faqs[i].category = "transportasi".into();
+        },
+        "faq.json",
+        "transportasi.ktp",
+        "tidak ada dalam daftar kategori",
+    );
+    rejects(
+        |b| {
+            let i = faq_index(b, "kependudukan.kk-baru-perubahan");
+            b.faqs[i].title = b.faqs[faq_index(b, id)].title.to_uppercase();
+        },
+        "faq.json",
+        id,
+        "`title` sama dengan FAQ lain",
+    );
+    rejects(
+        |b| {
+            let dup = b.faqs[faq_index(b, id)].clone();
+            b.faqs.push(dup);
+        },
+        "faq.json",
+        id,
+        "id ganda",
+    );
+    rejects(
+        |b| {
+            let i = faq_index(b, id);
+            b.faqs[i].opd_id = "dukcapil-lama".into();
+        },
+        "faq.json",
+        id,
+        "`opd_id` `dukcapil-lama` tidak ada di opds.json",
+    );
+    rejects(
+        |b| {
+            let i = faq_index(b, id);
+            b.faqs[i].opd_ids = Some(vec!["dinkes".into(), "dispendukcapil".into()]);
+        },
+        "faq.json",
+        id,
+        "`opd_ids[0]` harus sama dengan `opd_id`",
+    );
+    rejects(
+        |b| {
+            let i = faq_index(b, id);
+            b.faqs[i].opd_ids = Some(vec!["dispendukcapil".into(), "nowhere".into()]);
+        },
+        "faq.json",
+        id,
+        "`nowhere` yang tidak ada di opds.json",
+    );
+    rejects(
+        |b| {
+            let i = faq_index(b, id);
+            b.faqs[i]
+                .answer
+                .push_str("\nPilih topik Kabar Burung agar tahu.");
+        },
+        "faq.json",
+        id,
+        "topik `Kabar Burung`",
+    );
+}
+
+#[test]
+fn service_rules() {
+    let id = "svc.perizinan.nib";
+    let idx = |b: &ContentBundle| b.services.iter().position(|s| s.id == id).expect("svc");
+    rejects(
+        |b| {
+            let i = idx(b);
+            b.services[i].short_name = "Nomor Induk Berusaha (NIB)".into();
+        },
+        "services.json",
+        id,
+        "`short_name` lebih dari 24 karakter (26)",
+    );
+    rejects(
+        |b| {
+            let i = idx(b);
+            b.services[i].category = "kesehatan".into();
+        },
+        "services.json",
+        id,
+        "id harus berbentuk `svc.kesehatan.<slug>`",
+    );
+    rejects(
+        |b| {
+            let i = idx(b);
+            b.services[i].id = "layanan.perizinan.nib".into();
+        },
+        "services.json",
+        "layanan.perizinan.nib",
+        "id harus berbentuk `svc.perizinan.<slug>`",
+    );
+    rejects(
+        |b| {
+            let i = idx(b);
+            b.services[i].steps.clear();
+        },
+        "services.json",
+        id,
+        "`steps` harus berisi minimal 1",
+    );
+    rejects(
+        |b| {
+            let i = idx(b);
+            b.services[i].online_url = "oss.go.id".into();
+        },
+        "services.json",
+        id,
+        "http",
+    );
+    rejects(
+        |b| {
+            let i = idx(b);
+            b.services[i].channel = Channel::Online;
+            b.services[i].online_url = String::new();
+        },
+        "services.json",
+        id,
+        "`online_url` kosong",
+    );
+    rejects(
+        |b| {
+            let i = idx(b);
+            b.services[i].opd_id = "bkpm".into();
+        },
+        "services.json",
+        id,
+        "`opd_id` `bkpm` tidak ada",
+    );
+}
+
+#[test]
+fn complaint_category_rules() {
+    let id = "jalan-rusak";
+    let idx = |b: &ContentBundle| b.categories.iter().position(|c| c.id == id).expect("cat");
+    rejects(
+        |b| {
+            let i = idx(b);
+            b.categories[i].short_name = "Jalan rusak dan berlubang parah".into();
+        },
+        "complaint-categories.json",
+        id,
+        "`short_name` lebih dari 24",
+    );
+    rejects(
+        |b| {
+            let i = idx(b);
+            b.categories[i].short_description = "x".repeat(80);
+        },
+        "complaint-categories.json",
+        id,
+        "`short_description` lebih dari 72 karakter (80)",
+    );
+    rejects(
+        |b| {
+            let i = idx(b);
+            b.categories[i].emergency = true;
+        },
+        "complaint-categories.json",
+        id,
+        "harus ber-SLA 0",
+    );
+    rejects(
+        |b| {
+            let i = idx(b);
+            b.categories[i].emergency = true;
+        },
+        "complaint-categories.json",
+        "",
+        "tepat satu kategori",
+    );
+    rejects(
+        |b| {
+            let i = idx(b);
+            b.categories[i].sla_working_days_resolution = 0;
+        },
+        "complaint-categories.json",
+        id,
+        "0 hanya untuk kategori darurat",
+    );
+    rejects(
+        |b| {
+            let i = idx(b);
+            b.categories[i].sla_working_days_response = 20;
+        },
+        "complaint-categories.json",
+        id,
+        "`sla_working_days_response` (20) lebih dari",
+    );
+    rejects(
+        |b| {
+            let i = b.categories.iter().position(|c| c.emergency).expect("112");
+            b.categories[i].forward_to_lapor = true;
+        },
+        "complaint-categories.json",
+        "darurat-112",
+        "SP4N-LAPOR!",
+    );
+    rejects(
+        |b| {
+            let i = idx(b);
+            b.categories[i].opd_id = "pu".into();
+        },
+        "complaint-categories.json",
+        id,
+        "`opd_id` `pu` tidak ada",
+    );
+}
+
+#[test]
+fn opd_topic_and_holiday_rules() {
+    rejects(
+        |b| {
+            let i = b.opds.iter().position(|o| o.id == "damkar").expect("opd");
+            b.opds[i].parent = Some("pemadam".into());
+        },
+        "opds.json",
+        "damkar",
+        "`parent` `pemadam` tidak ada",
+    );
+    rejects(
+        |b| {
+            let i = b
+                .opds
+                .iter()
+                .position(|o| o.id == "satpol-pp")
+                .expect("opd");
+            b.opds[i].parent = Some("damkar".into());
+        },
+        "opds.json",
+        "damkar",
+        "siklus",
+    );
+    rejects(
+        |b| {
+            let i = b.opds.iter().position(|o| o.id == "dlh").expect("opd");
+            b.opds[i].short_name = "Dinas Lingkungan Hidup Kota".into();
+        },
+        "opds.json",
+        "dlh",
+        "`short_name` lebih dari 24",
+    );
+    rejects(
+        |b| {
+            let i = b
+                .topics
+                .iter()
+                .position(|t| t.id == "pajak")
+                .expect("topic");
+            b.topics[i].kind = content::TopicType::Wilayah;
+        },
+        "topics.json",
+        "pajak",
+        "`type` wilayah",
+    );
+    rejects(
+        |b| b.topics.retain(|t| t.id != "lowongan-kerja"),
+        "topics.json",
+        "lowongan-kerja",
+        "topik wajib tidak ada",
+    );
+    rejects(
+        |b| {
+            let i = b
+                .topics
+                .iter()
+                .position(|t| t.id == "pajak")
+                .expect("topic");
+            b.topics[i].description = "d".repeat(73);
+        },
+        "topics.json",
+        "pajak",
+        "`description` lebih dari 72",
+    );
+    rejects(
+        |b| b.holidays.entries[0].day = "Jumat".into(),
+        "holidays-*.json",
+        "2025-01-01",
+        "seharusnya Rabu",
+    );
+    rejects(
+        |b| {
+            let dup = b.holidays.entries[0].clone();
+            b.holidays.entries.push(dup);
+        },
+        "holidays-*.json",
+        "2025-01-01",
+        "tanggal ganda",
+    );
+    rejects(
+        |b| {
+            b.holidays
+                .entries
+                .retain(|e| e.date.to_string() != "2026-01-01")
+        },
+        "holidays-*.json",
+        "counts",
+        "2026 libur_nasional = 17, tetapi `entries` berisi 16",
+    );
+}
+
+#[test]
+fn menu_rules() {
+    rejects(
+        |b| b.menus.menus[0].header = "h".repeat(61),
+        "menus.json",
+        "main",
+        "`header` lebih dari 60",
+    );
+    rejects(
+        |b| b.menus.menus[0].body = "b".repeat(1025),
+        "menus.json",
+        "main",
+        "`body` lebih dari 1024",
+    );
+    rejects(
+        |b| b.menus.menus[0].footer = "f".repeat(61),
+        "menus.json",
+        "main",
+        "`footer` lebih dari 60",
+    );
+    rejects(
+        |b| b.menus.menus[0].button = "Lihat semua menu utama".into(),
+        "menus.json",
+        "main",
+        "`button` lebih dari 20",
+    );
+    rejects(
+        |b| b.menus.menus[0].section_title = "Menu Utama PROLINK SAKTI Kota".into(),
+        "menus.json",
+        "main",
+        "`section_title` lebih dari 24",
+    );
+    rejects(
+        |b| row_mut(b, "menu.info").title = "Informasi Publik Pemkot Kota".into(),
+        "menus.json",
+        "menu.info",
+        "`title` lebih dari 24",
+    );
+    rejects(
+        |b| row_mut(b, "menu.info").description = "d".repeat(73),
+        "menus.json",
+        "menu.info",
+        "`description` lebih dari 72",
+    );
+    rejects(
+        |b| row_mut(b, "menu.info.wisata").id = "menu.info".into(),
+        "menus.json",
+        "menu.info",
+        "id ganda",
+    );
+    rejects(
+        |b| {
+            row_mut(b, "menu.info").action = MenuAction::Submenu {
+                menu: "info-9".into(),
+            }
+        },
+        "menus.json",
+        "menu.info",
+        "submenu `info-9` tidak ada",
+    );
+    rejects(
+        |b| {
+            row_mut(b, "menu.tentang").action = MenuAction::Faq {
+                id: "umum.tidak-ada".into(),
+            }
+        },
+        "menus.json",
+        "menu.tentang",
+        "FAQ `umum.tidak-ada` tidak ada",
+    );
+    rejects(
+        |b| {
+            row_mut(b, "menu.info.wisata").action = MenuAction::FaqCategory {
+                category: "olahraga".into(),
+            }
+        },
+        "menus.json",
+        "menu.info.wisata",
+        "kategori FAQ `olahraga` tidak ada",
+    );
+    rejects(
+        |b| {
+            row_mut(b, "menu.layanan.darurat").action = MenuAction::ServiceCategory {
+                category: "wisata".into(),
+            }
+        },
+        "menus.json",
+        "menu.layanan.darurat",
+        "kategori layanan `wisata` tidak ada atau kosong",
+    );
+    rejects(
+        |b| {
+            row_mut(b, "menu.layanan.darurat").action = MenuAction::Handoff;
+        },
+        "menus.json",
+        "",
+        "kategori layanan `darurat` tidak dapat dicapai",
+    );
+    rejects(
+        |b| b.menus.root = "beranda".into(),
+        "menus.json",
+        "beranda",
+        "menu `root` tidak ada",
+    );
+    rejects(
+        |b| {
+            row_mut(b, "menu.info.more").action = MenuAction::Handoff;
+        },
+        "menus.json",
+        "info-2",
+        "tidak dapat dicapai dari menu utama",
+    );
+    rejects(
+        |b| {
+            let extra = b.menus.menus[1].rows[0].clone();
+            let mut extra = extra;
+            extra.id = "menu.info.extra".into();
+            extra.title = "Tambahan".into();
+            b.menus.menus[1].rows.insert(0, extra);
+        },
+        "menus.json",
+        "info-1",
+        "1 sampai 10 baris (11)",
+    );
+    rejects(
+        |b| b.menus.menus[1].rows.swap(8, 9),
+        "menus.json",
+        "menu.info.more",
+        "harus menjadi baris terakhir",
+    );
+    rejects(
+        |b| row_mut(b, "menu.petugas").id = BACK_ROW_ID.into(),
+        "menus.json",
+        BACK_ROW_ID,
+        "dicadangkan",
+    );
+    rejects(
+        |b| {
+            b.menus.menus[0]
+                .rows
+                .retain(|r| r.action != MenuAction::Emergency)
+        },
+        "menus.json",
+        "main",
+        "tidak punya baris `emergency`",
+    );
+    rejects(
+        |b| b.menus.paging.max_rows = 12,
+        "menus.json",
+        "paging",
+        "`max_rows` harus 2 sampai 10",
+    );
+}
+
+// ---------------------------------------------------------------- paging and menus
+
+#[test]
+fn twelve_items_page_as_nine_plus_more_then_three_plus_back() {
+    let b = seed();
+    let key = ListKey::FaqCategory("x".into());
+    let items: Vec<MenuItem> = (1..=12)
+        .map(|i| MenuItem {
+            id: format!("faq:x.q-{i}"),
+            title: format!("Pertanyaan {i}"),
+            description: Some(format!("Ringkasan {i}")),
+        })
+        .collect();
+    let pages = paginate(&key, &items, &b.menus.paging);
+    assert_eq!(pages.len(), 2);
+    assert_eq!(pages[0].len(), 10);
+    assert_eq!(pages[1].len(), 4);
+    assert_eq!(pages[0][9].title, "Lainnya ›");
+    assert_eq!(pages[0][9].id, "page:faq.x:2");
+    assert_eq!(pages[1][3].title, "‹ Menu Utama");
+    assert_eq!(pages[1][3].id, BACK_ROW_ID);
+    let shown: Vec<&str> = pages
+        .iter()
+        .flatten()
+        .map(|r| r.id.as_str())
+        .filter(|id| id.starts_with("faq:"))
+        .collect();
+    let expected: Vec<&str> = items.iter().map(|i| i.id.as_str()).collect();
+    assert_eq!(shown, expected);
+    // Stable: the same input gives the same ids.
+    assert_eq!(paginate(&key, &items, &b.menus.paging), pages);
+}
+
+#[test]
+fn runtime_lists_from_the_seed_are_paged_within_limits() {
+    let b = seed();
+    let umum = b.faq_rows("umum");
+    assert_eq!(umum.len(), 2, "umum has 12 entries");
+    assert_eq!(umum[0].rows().count(), 10);
+    assert_eq!(umum[1].rows().count(), 4);
+    assert_eq!(
+        umum[0].header.as_deref(),
+        Some("Seputar PROLINK SAKTI"),
+        "headed by the menu row that opened it"
+    );
+    let complaints = b.complaint_category_rows();
+    assert_eq!(complaints.len(), 2);
+    assert_eq!(complaints[1].rows().count(), 10, "18 = 9 + 9 + back");
+    let topics = b.topic_rows();
+    assert_eq!(
+        topics.iter().map(|p| p.rows().count()).collect::<Vec<_>>(),
+        vec![10, 6]
+    );
+
+    let mut keys: Vec<ListKey> = content::FAQ_CATEGORIES
+        .iter()
+        .flat_map(|c| {
+            [
+                ListKey::FaqCategory((*c).into()),
+                ListKey::ServiceCategory((*c).into()),
+            ]
+        })
+        .collect();
+    keys.extend([ListKey::ComplaintCategories, ListKey::Topics]);
+    let mut all_ids = std::collections::HashSet::new();
+    for key in keys {
+        let pages = b.list_pages(&key);
+        for (i, page) in pages.iter().enumerate() {
+            assert_page_limits(page);
+            assert_eq!(b.list_page(&key, i + 1).as_ref(), Some(page));
+            for row in page.rows() {
+                match RowTarget::parse(&row.id) {
+                    Some(RowTarget::Page { key: k, page: n }) => {
+                        assert_eq!(k, key);
+                        assert_eq!(n, i + 2);
+                    }
+                    Some(RowTarget::Back) => assert_eq!(i + 1, pages.len()),
+                    Some(RowTarget::Faq(id)) => {
+                        assert!(b.faq(&id).is_some());
+                        assert!(all_ids.insert(row.id.clone()), "duplicate {}", row.id);
+                    }
+                    Some(RowTarget::Service(id)) => {
+                        assert!(b.service(&id).is_some());
+                        assert!(all_ids.insert(row.id.clone()), "duplicate {}", row.id);
+                    }
+                    Some(RowTarget::ComplaintCategory(id)) => {
+                        assert!(b.category(&id).is_some());
+                        assert!(all_ids.insert(row.id.clone()), "duplicate {}", row.id);
+                    }
+                    Some(RowTarget::Topic(id)) => {
+                        assert!(b.topic(&id).is_some());
+                        assert!(all_ids.insert(row.id.clone()), "duplicate {}", row.id);
+                    }
+                    other => panic!("unexpected row {other:?}"),
+                }
+            }
+        }
+        assert_eq!(b.list_page(&key, pages.len() + 1), None);
+        assert_eq!(b.list_page(&key, 0), None);
+    }
+    // Every FAQ, service, complaint category and topic is listed exactly once somewhere.
+    assert_eq!(all_ids.len(), 113 + 32 + 18 + 14);
+}
+
+#[test]
+fn every_menu_of_menus_json_renders_within_limits() {
+    let b = seed();
+    for m in &b.menus.menus {
+        let page = b.menu_page(&m.id).expect("menu");
+        assert_page_limits(&page);
+        for row in page.rows() {
+            assert_eq!(
+                RowTarget::parse(&row.id),
+                Some(RowTarget::MenuRow(row.id.clone()))
+            );
+            assert!(b.menu_row(&row.id).is_some());
+        }
+    }
+    let root = b.root_menu().expect("root");
+    assert_eq!(root.rows().count(), 8);
+    assert_eq!(root.header.as_deref(), Some("PROLINK SAKTI"));
+}
+
+// ---------------------------------------------------------------- texts
+
+#[test]
+fn unverified_policy_for_faq() {
+    let b = seed();
+    let verified = b.faqs.iter().find(|f| f.verified).expect("verified");
+    let unverified = b.faqs.iter().find(|f| !f.verified).expect("unverified");
+    for show in [true, false] {
+        assert_eq!(
+            show_unverified_policy(verified, &b.opds, show),
+            verified.answer
+        );
+    }
+    let shown = show_unverified_policy(unverified, &b.opds, true);
+    assert_eq!(shown, format!("{}{}", unverified.answer, UNVERIFIED_NOTE));
+    assert!(shown.ends_with("_Informasi ini sedang diverifikasi._"));
+    let referral = show_unverified_policy(unverified, &b.opds, false);
+    let opd = b.opd(&unverified.opd_id).expect("opd");
+    assert!(referral.contains(&opd.name), "{referral}");
+    assert!(!referral.contains(&unverified.answer));
+    assert!(chars(&referral) <= TEXT_LIMIT);
+    // Every FAQ fits one text message under either setting.
+    for f in &b.faqs {
+        for show in [true, false] {
+            assert!(chars(&show_unverified_policy(f, &b.opds, show)) <= TEXT_LIMIT);
+        }
+    }
+}
+
+#[test]
+fn unverified_policy_for_service() {
+    let b = seed();
+    let unverified = b.services.iter().find(|s| !s.verified).expect("unverified");
+    let verified = b.services.iter().find(|s| s.verified).expect("verified");
+    assert_eq!(
+        service_card_policy(verified, &b.opds, false),
+        service_card(verified, &b.opds)
+    );
+    let shown = service_card_policy(unverified, &b.opds, true);
+    assert!(shown
+        .last()
+        .expect("part")
+        .ends_with("_Informasi ini sedang diverifikasi._"));
+    let hidden = service_card_policy(unverified, &b.opds, false);
+    assert_eq!(hidden.len(), 1);
+    let opd = b.opd(&unverified.opd_id).expect("opd");
+    assert!(hidden[0].contains(&opd.name));
+    assert!(!hidden[0].contains("*Persyaratan:*"));
+}
+
+#[test]
+fn all_service_cards_render_within_the_text_limit() {
+    let b = seed();
+    assert_eq!(b.services.len(), 32);
+    for s in &b.services {
+        let parts = service_card(s, &b.opds);
+        assert!(!parts.is_empty());
+        for p in &parts {
+            assert!(chars(p) <= TEXT_LIMIT, "{}", s.id);
+        }
+        let text = parts.join("\n");
+        assert!(text.contains(&format!("*{}*", s.name)));
+        assert!(text.contains("*Persyaratan:*") && text.contains("*Langkah:*"));
+        for (i, step) in s.steps.iter().enumerate() {
+            assert!(
+                text.contains(&format!("{}. {}", i + 1, step.trim())),
+                "{}",
+                s.id
+            );
+        }
+        for r in &s.requirements {
+            assert!(text.contains(r.trim()), "{}", s.id);
+        }
+        assert!(text.contains(&format!("*Biaya:* {}", s.cost.trim())));
+        assert!(text.contains(&format!("*Lama proses:* {}", s.duration.trim())));
+        assert!(text.contains(&format!("*Tempat:* {}", s.location.trim())));
+        if !s.online_url.is_empty() {
+            assert!(text.contains(&s.online_url));
+        }
+        let opd = b.opd(&s.opd_id).expect("opd");
+        assert!(text.contains(&opd.name));
+    }
+}
+
+#[test]
+fn a_huge_service_splits_into_parts_that_keep_every_line() {
+    let b = seed();
+    let mut s: Service = b.services[0].clone();
+    s.requirements = (1..=200)
+        .map(|i| format!("Persyaratan nomor {i:03} yang cukup panjang untuk diuji pemecahannya"))
+        .collect();
+    s.steps = (1..=40)
+        .map(|i| format!("Langkah ke-{i:02} pengurusan"))
+        .collect();
+    let whole: usize = s.requirements.iter().map(|r| chars(r)).sum();
+    assert!(
+        whole > 10_000,
+        "the synthetic card must exceed 10 000 characters"
+    );
+    let parts = service_card(&s, &b.opds);
+    assert!(parts.len() >= 3, "{}", parts.len());
+    for p in &parts {
+        assert!(chars(p) <= TEXT_LIMIT);
+        assert!(!p.starts_with('\n') && !p.ends_with('\n'));
+    }
+    let lines: Vec<&str> = parts.iter().flat_map(|p| p.lines()).collect();
+    for r in &s.requirements {
+        assert_eq!(lines.iter().filter(|l| **l == format!("- {r}")).count(), 1);
+    }
+    for (i, step) in s.steps.iter().enumerate() {
+        assert!(lines.contains(&format!("{}. {step}", i + 1).as_str()));
+    }
+}
+
+#[test]
+fn split_message_keeps_all_text() {
+    let text: String = (0..500)
+        .map(|i| format!("baris {i} {}", "x".repeat(i % 37)))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let parts = split_message(&text, 300);
+    assert!(parts.iter().all(|p| chars(p) <= 300));
+    assert_eq!(parts.join("\n"), text);
+}

@@ -1,0 +1,194 @@
+//! The sample events in `events/` through the real Lambda handlers: lambda_http's API Gateway
+//! v2 parsing into the shared router, and an SQS batch through `handle_sqs_batch`. Stores are
+//! SQLite here (the AWS adapters have their own suite on moto); what is under test is the
+//! Lambda translation layer.
+
+use std::sync::Arc;
+
+use aws_lambda_events::event::sqs::SqsEvent;
+use axum::body::Body;
+use prolink_app::ports::{
+    Messenger, OutboxReader, StaticSecrets, StatusLog, SystemClock, WhatsAppSecrets,
+};
+use prolink_app::webhook_router::{router, WebhookState};
+use prolink_app::worker::{DialogWorker, WorkerSettings, WorkerStores};
+use prolink_aws::lambda::handle_sqs_batch;
+use prolink_embedded::sqlite::{SimulatorOutbox, SqliteDb, SqliteQueue, SqliteStore};
+use tower::ServiceExt;
+
+fn event(name: &str) -> String {
+    let path = format!("{}/../../events/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{path}: {error}"))
+}
+
+fn secrets() -> Arc<StaticSecrets> {
+    Arc::new(StaticSecrets(WhatsAppSecrets {
+        app_secret: "events-test-secret".into(),
+        app_secret_previous: None,
+        verify_token: "events-test-verify-token".into(),
+        access_token: None,
+    }))
+}
+
+/// The sample SQS batch with the message timestamp set to now, so the reply falls inside the
+/// 24-hour window the message opened.
+fn fresh_sqs_event() -> SqsEvent {
+    let mut sqs: SqsEvent =
+        serde_json::from_str(&event("sqs-inbound-batch.json")).expect("SQS event");
+    let now = chrono::Utc::now().timestamp().to_string();
+    for record in &mut sqs.records {
+        let Some(body) = record.body.as_deref() else {
+            continue;
+        };
+        let mut item: serde_json::Value = serde_json::from_str(body).expect("queue body");
+        if item["item"] == "message" {
+            item["message"]["timestamp"] = serde_json::Value::String(now.clone());
+            record.body = Some(item.to_string());
+        }
+    }
+    sqs
+}
+
+struct Webhook {
+    router: axum::Router,
+    queue: Arc<SqliteQueue>,
+}
+
+fn webhook() -> Webhook {
+    let clock = Arc::new(SystemClock);
+    let db = SqliteDb::open_in_memory().expect("db");
+    let queue = Arc::new(SqliteQueue::new(db.clone(), "inbound", 5, clock.clone()));
+    let router = router(Arc::new(WebhookState {
+        queue: queue.clone(),
+        raw_log: Arc::new(SqliteStore::new(db, clock.clone())),
+        secrets: secrets(),
+        clock,
+        retention_days: 30,
+    }));
+    Webhook { router, queue }
+}
+
+/// Converts a lambda_http request (as the runtime hands it over) into the router's request.
+async fn call(router: axum::Router, request: lambda_http::Request) -> (u16, Vec<u8>) {
+    let (parts, body) = request.into_parts();
+    let request = axum::http::Request::from_parts(parts, Body::from(body.to_vec()));
+    let response = router.oneshot(request).await.expect("infallible");
+    let status = response.status().as_u16();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .expect("body");
+    (status, bytes.to_vec())
+}
+
+#[tokio::test]
+async fn apigw_get_event_completes_the_handshake() {
+    let webhook = webhook();
+    let request =
+        lambda_http::request::from_str(&event("apigw-webhook-get.json")).expect("v2 GET event");
+    let (status, body) = call(webhook.router, request).await;
+    assert_eq!(status, 200);
+    assert_eq!(body, b"1158201444");
+}
+
+#[tokio::test]
+async fn apigw_post_event_is_verified_and_queued() {
+    let webhook = webhook();
+    let request =
+        lambda_http::request::from_str(&event("apigw-webhook-post.json")).expect("v2 POST event");
+    let (status, _) = call(webhook.router.clone(), request).await;
+    assert_eq!(status, 200);
+    assert_eq!(webhook.queue.depth().await.expect("depth"), 1);
+
+    // The same event with a tampered body is refused before anything is queued.
+    let mut tampered: serde_json::Value =
+        serde_json::from_str(&event("apigw-webhook-post.json")).expect("json");
+    let body = tampered["body"]
+        .as_str()
+        .expect("body")
+        .replace("Selamat", "Salamat");
+    tampered["body"] = serde_json::Value::String(body);
+    let request = lambda_http::request::from_str(&tampered.to_string()).expect("event");
+    let (status, _) = call(webhook.router, request).await;
+    assert_eq!(status, 401);
+    assert_eq!(webhook.queue.depth().await.expect("depth"), 1);
+}
+
+#[tokio::test]
+async fn sqs_event_runs_through_the_worker_with_partial_failures() {
+    let clock = Arc::new(SystemClock);
+    let db = SqliteDb::open_in_memory().expect("db");
+    let store = Arc::new(SqliteStore::new(db.clone(), clock.clone()));
+    let outbox = Arc::new(SimulatorOutbox::new(db, clock.clone()));
+    let worker = DialogWorker::new(
+        WorkerStores::from_store(store.clone()),
+        outbox.clone() as Arc<dyn Messenger>,
+        clock,
+        WorkerSettings::new(30, true),
+    );
+    let sqs = fresh_sqs_event();
+    let records = sqs.records.len();
+    assert!(records >= 2);
+
+    let response = handle_sqs_batch(&worker, sqs.clone()).await;
+    assert!(response.batch_item_failures.is_empty());
+    let replies = outbox.messages_for("6281234567890").await.expect("outbox");
+    assert_eq!(replies.len(), 1, "the text gets one reply, the status none");
+    // Redelivery of the same batch changes nothing.
+    let response = handle_sqs_batch(&worker, sqs.clone()).await;
+    assert!(response.batch_item_failures.is_empty());
+    assert_eq!(
+        outbox
+            .messages_for("6281234567890")
+            .await
+            .expect("outbox")
+            .len(),
+        1
+    );
+
+    // A poison record fails alone: the status after it belongs to another group.
+    let mut poisoned = sqs;
+    poisoned.records[0].body = Some("{not json".into());
+    poisoned.records[0].message_id = Some("poison-1".into());
+    if let Some(dedup) = poisoned.records[0]
+        .attributes
+        .get_mut("MessageDeduplicationId")
+    {
+        *dedup = "poison-1".into();
+    }
+    let response = handle_sqs_batch(&worker, poisoned.clone()).await;
+    let failed: Vec<String> = response
+        .batch_item_failures
+        .iter()
+        .map(|failure| failure.item_identifier.clone())
+        .collect();
+    assert_eq!(failed, ["poison-1"]);
+}
+
+#[tokio::test]
+async fn sqs_status_record_is_stored() {
+    let clock = Arc::new(SystemClock);
+    let db = SqliteDb::open_in_memory().expect("db");
+    let store = Arc::new(SqliteStore::new(db.clone(), clock.clone()));
+    let worker = DialogWorker::new(
+        WorkerStores::from_store(store.clone()),
+        Arc::new(SimulatorOutbox::new(db, clock.clone())),
+        clock,
+        WorkerSettings::new(30, true),
+    );
+    let sqs: SqsEvent = serde_json::from_str(&event("sqs-inbound-batch.json")).expect("SQS event");
+    let status_wamid = sqs
+        .records
+        .iter()
+        .filter_map(|record| record.body.as_deref())
+        .filter_map(|body| serde_json::from_str::<serde_json::Value>(body).ok())
+        .find(|item| item["item"] == "status")
+        .and_then(|item| item["status"]["id"].as_str().map(str::to_string))
+        .expect("the batch carries a status");
+    assert!(handle_sqs_batch(&worker, sqs)
+        .await
+        .batch_item_failures
+        .is_empty());
+    let records = store.statuses_of(&status_wamid).await.expect("statuses");
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].status, "delivered");
+}

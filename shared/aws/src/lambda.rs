@@ -1,0 +1,346 @@
+//! AWS Lambda wiring: configuration from the environment, AWS adapters, and the event
+//! translation between Lambda and the same router and worker the local mode runs.
+
+use std::sync::Arc;
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use tracing::{error, info};
+
+use crate::{
+    bedrock::BedrockRephraser,
+    dynamo::DynamoStore,
+    s3::S3BlobStore,
+    secrets::{aws_sdk_config, SecretsManagerProvider},
+    sqs::SqsQueue,
+};
+
+use prolink_app::graph::{http_client, GraphConfig, GraphMessenger};
+
+use prolink_app::graph_media::GraphMediaSource;
+
+use prolink_app::complaint_worker::{
+    ComplaintWorker, ComplaintWorkerSettings, ComplaintWorkerStores, TaskItem, TaskOutcome,
+};
+
+use prolink_app::scheduler::{OperatorDirectory, Scheduler, SchedulerSettings};
+
+use prolink_app::sender::{ReliableSender, SendPolicy, TokioSleeper};
+
+use prolink_app::webhook_router::{self, WebhookState};
+
+use prolink_app::worker::{BatchItem, DialogWorker, WorkerSettings, WorkerStores};
+
+use prolink_app::config::{self, env_opt};
+
+use prolink_app::ports::{Clock, Queue, SecretsProvider, SystemClock};
+
+pub type LambdaError = Box<dyn std::error::Error + Send + Sync>;
+
+fn required(name: &str) -> Result<String, LambdaError> {
+    env_opt(name).ok_or_else(|| format!("environment variable {name} is not set").into())
+}
+
+fn init_logs() {
+    // JSON lines with the runtime's request id span (AWS_LAMBDA_LOG_FORMAT=JSON from the
+    // template's LoggingConfig).
+    lambda_runtime::tracing::init_default_subscriber();
+}
+
+/// What every function builds first: SDK configuration, clock, the cached WhatsApp secret
+/// and the table.
+struct AwsBase {
+    sdk: aws_config::SdkConfig,
+    clock: Arc<dyn Clock>,
+    secrets: Arc<dyn SecretsProvider>,
+    store: Arc<DynamoStore>,
+}
+
+async fn aws_base() -> Result<AwsBase, LambdaError> {
+    let sdk = aws_sdk_config().await;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let secrets: Arc<dyn SecretsProvider> = Arc::new(SecretsManagerProvider::new(
+        aws_sdk_secretsmanager::Client::new(&sdk),
+        required(config::WHATSAPP_SECRET_ARN)?,
+        clock.clone(),
+    ));
+    let store = Arc::new(DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&sdk),
+        required(config::PROLINK_TABLE)?,
+        clock.clone(),
+    ));
+    Ok(AwsBase {
+        sdk,
+        clock,
+        secrets,
+        store,
+    })
+}
+
+impl AwsBase {
+    fn queue(&self, url_variable: &str) -> Result<SqsQueue, LambdaError> {
+        Ok(SqsQueue::new(
+            aws_sdk_sqs::Client::new(&self.sdk),
+            required(url_variable)?,
+            None,
+        ))
+    }
+
+    fn messenger(&self) -> Result<Arc<GraphMessenger>, LambdaError> {
+        Ok(Arc::new(GraphMessenger::new(
+            graph_config()?,
+            self.secrets.clone(),
+            http_client(),
+        )))
+    }
+
+    /// The outbox-first sender for notifications outside the dialog worker.
+    fn sender(&self) -> Result<Arc<ReliableSender>, LambdaError> {
+        Ok(Arc::new(ReliableSender::new(
+            self.messenger()?,
+            self.store.clone(),
+            self.store.clone(),
+            self.clock.clone(),
+            Arc::new(TokioSleeper),
+            SendPolicy {
+                retention_days: config::retention_days(),
+                ..SendPolicy::default()
+            },
+        )))
+    }
+}
+
+/// The webhook Lambda: API Gateway HTTP API (v2) → the shared axum router.
+pub async fn run_webhook() -> Result<(), LambdaError> {
+    init_logs();
+    let base = aws_base().await?;
+    let router = webhook_router::router(Arc::new(WebhookState {
+        queue: Arc::new(base.queue(config::PROLINK_INBOUND_QUEUE_URL)?),
+        raw_log: base.store,
+        secrets: base.secrets,
+        clock: base.clock,
+        retention_days: config::retention_days(),
+    }));
+    info!("webhook function ready");
+    lambda_http::run(router).await
+}
+
+/// Builds the dialog worker from the Lambda environment.
+pub async fn dialog_worker_from_env() -> Result<DialogWorker, LambdaError> {
+    let base = aws_base().await?;
+    let tasks = base.queue(config::PROLINK_TASKS_QUEUE_URL)?;
+    let worker = DialogWorker::new(
+        WorkerStores::from_store(base.store.clone()),
+        base.messenger()?,
+        base.clock.clone(),
+        WorkerSettings::new(
+            config::retention_days(),
+            config::flag(config::PROLINK_SHOW_UNVERIFIED, false),
+        ),
+    )
+    .with_tasks(Arc::new(tasks));
+    Ok(match env_opt(config::PROLINK_REPHRASE_MODEL_ID) {
+        Some(model_id) => {
+            info!(%model_id, "FAQ answers are reworded with Amazon Bedrock");
+            worker.with_rephraser(Arc::new(BedrockRephraser::new(&base.sdk, model_id.trim())))
+        }
+        None => worker,
+    })
+}
+
+fn graph_config() -> Result<GraphConfig, LambdaError> {
+    Ok(GraphConfig {
+        base_url: env_opt(config::WHATSAPP_GRAPH_URL)
+            .unwrap_or_else(|| config::DEFAULT_GRAPH_URL.to_string()),
+        api_version: env_opt(config::WHATSAPP_API_VERSION)
+            .unwrap_or_else(|| config::DEFAULT_API_VERSION.to_string()),
+        phone_number_id: required(config::WHATSAPP_PHONE_NUMBER_ID)?,
+    })
+}
+
+/// Builds the complaint worker and its tasks queue from the Lambda environment.
+pub async fn complaint_worker_from_env() -> Result<(ComplaintWorker, SqsQueue), LambdaError> {
+    let base = aws_base().await?;
+    let tasks = base.queue(config::PROLINK_TASKS_QUEUE_URL)?;
+    let worker = ComplaintWorker {
+        stores: ComplaintWorkerStores::from_store(base.store.clone()),
+        operators: OperatorDirectory::parse(env_opt(config::PROLINK_OPERATOR_CONTACTS).as_deref())?,
+        sender: base.sender()?,
+        media: Arc::new(GraphMediaSource::from_config(
+            &graph_config()?,
+            base.secrets.clone(),
+            http_client(),
+        )),
+        blobs: Arc::new(S3BlobStore::from_sdk_config(
+            &base.sdk,
+            required(config::PROLINK_MEDIA_BUCKET)?,
+        )),
+        clock: base.clock.clone(),
+        settings: ComplaintWorkerSettings {
+            max_receives: config::TASKS_MAX_RECEIVES,
+            retention_days: config::retention_days(),
+        },
+    };
+    Ok((worker, tasks))
+}
+
+/// The complaint-worker Lambda: SQS (standard) batch → tasks → partial batch failures. A
+/// deferred task (quiet hours) is hidden until its time with ChangeMessageVisibility and
+/// reported failed, so SQS hands it back then.
+pub async fn run_complaint_worker() -> Result<(), LambdaError> {
+    init_logs();
+    let (worker, tasks) = complaint_worker_from_env().await?;
+    let worker = Arc::new(worker);
+    let tasks = Arc::new(tasks);
+    info!("complaint worker function ready");
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: lambda_runtime::LambdaEvent<SqsEvent>| {
+            let worker = worker.clone();
+            let tasks = tasks.clone();
+            async move {
+                Ok::<_, LambdaError>(
+                    handle_task_batch(&worker, tasks.as_ref(), event.payload).await,
+                )
+            }
+        },
+    ))
+    .await
+}
+
+/// SQS keeps a message hidden for at most 12 hours.
+const MAX_VISIBILITY: std::time::Duration = std::time::Duration::from_secs(12 * 3600 - 60);
+
+/// Translates an SQS event into tasks and the outcomes into `batchItemFailures`.
+pub async fn handle_task_batch(
+    worker: &ComplaintWorker,
+    queue: &dyn Queue,
+    event: SqsEvent,
+) -> SqsBatchResponse {
+    let mut items = Vec::with_capacity(event.records.len());
+    let mut receipts = Vec::with_capacity(event.records.len());
+    for record in event.records {
+        let Some(message_id) = record.message_id.filter(|id| !id.is_empty()) else {
+            error!("SQS record without a message id dropped");
+            continue;
+        };
+        let receive_count = record
+            .attributes
+            .get("ApproximateReceiveCount")
+            .and_then(|count| count.parse().ok())
+            .unwrap_or(1);
+        receipts.push(record.receipt_handle.unwrap_or_default());
+        items.push(TaskItem {
+            message_id,
+            body: record.body.unwrap_or_default(),
+            receive_count,
+        });
+    }
+    let outcomes = worker.process_batch(&items).await;
+    let now = worker.clock.now_ms();
+    let mut response = SqsBatchResponse::default();
+    for ((item, receipt), outcome) in items.iter().zip(&receipts).zip(outcomes) {
+        match outcome {
+            TaskOutcome::Done => {}
+            TaskOutcome::Retry => response.add_failure(item.message_id.clone()),
+            TaskOutcome::Defer(at_ms) => {
+                let wait =
+                    std::time::Duration::from_millis(u64::try_from(at_ms - now).unwrap_or(0))
+                        .min(MAX_VISIBILITY);
+                if let Err(error) = queue.change_visibility(receipt, wait).await {
+                    // The queue's own visibility timeout brings it back sooner; the task is
+                    // deferred again then.
+                    error!(%error, "could not defer a task");
+                }
+                response.add_failure(item.message_id.clone());
+            }
+        }
+    }
+    response
+}
+
+/// The dialog-worker Lambda: SQS FIFO batch → worker → partial batch failures.
+pub async fn run_dialog_worker() -> Result<(), LambdaError> {
+    init_logs();
+    let worker = Arc::new(dialog_worker_from_env().await?);
+    info!("dialog worker function ready");
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: lambda_runtime::LambdaEvent<SqsEvent>| {
+            let worker = worker.clone();
+            async move { Ok::<_, LambdaError>(handle_sqs_batch(&worker, event.payload).await) }
+        },
+    ))
+    .await
+}
+
+/// Translates an SQS event into worker items and the worker's failures into
+/// `batchItemFailures`. A record without a message id cannot be reported (an empty
+/// itemIdentifier would fail the whole batch), so it is logged and dropped.
+pub async fn handle_sqs_batch(worker: &DialogWorker, event: SqsEvent) -> SqsBatchResponse {
+    let mut items = Vec::with_capacity(event.records.len());
+    for record in event.records {
+        let Some(message_id) = record.message_id.filter(|id| !id.is_empty()) else {
+            error!("SQS record without a message id dropped");
+            continue;
+        };
+        let dedup_id = record
+            .attributes
+            .get("MessageDeduplicationId")
+            .cloned()
+            .unwrap_or_else(|| message_id.clone());
+        let group_id = record
+            .attributes
+            .get("MessageGroupId")
+            .cloned()
+            .unwrap_or_default();
+        items.push(BatchItem {
+            message_id,
+            group_id,
+            dedup_id,
+            body: record.body.unwrap_or_default(),
+        });
+    }
+    let outcome = worker.process_batch(&items).await;
+    let mut response = SqsBatchResponse::default();
+    for message_id in outcome.failed {
+        response.add_failure(message_id);
+    }
+    response
+}
+
+/// Builds the scheduler from the Lambda environment.
+pub async fn scheduler_from_env() -> Result<Scheduler, LambdaError> {
+    let base = aws_base().await?;
+    let operators =
+        OperatorDirectory::parse(env_opt(config::PROLINK_OPERATOR_CONTACTS).as_deref())?;
+    Ok(Scheduler {
+        complaints: base.store.clone(),
+        signals: base.store.clone(),
+        content: base.store.clone(),
+        tasks: Arc::new(base.queue(config::PROLINK_TASKS_QUEUE_URL)?),
+        sender: Some(base.sender()?),
+        operators,
+        clock: base.clock.clone(),
+        settings: SchedulerSettings::default(),
+    })
+}
+
+/// The scheduler Lambda: every EventBridge tick runs one bounded pass; the report is the
+/// function's result (visible in the logs and the console).
+pub async fn run_scheduler() -> Result<(), LambdaError> {
+    init_logs();
+    let scheduler = Arc::new(scheduler_from_env().await?);
+    info!("scheduler function ready");
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |_event: lambda_runtime::LambdaEvent<serde_json::Value>| {
+            let scheduler = scheduler.clone();
+            async move {
+                let report = scheduler.tick().await.map_err(|error| -> LambdaError {
+                    // A failed tick is retried by the next one; the error marks the run.
+                    error!(%error, "scheduler tick failed");
+                    Box::new(error)
+                })?;
+                Ok::<_, LambdaError>(report)
+            }
+        },
+    ))
+    .await
+}

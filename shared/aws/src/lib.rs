@@ -1,0 +1,16 @@
+//! AWS adapters: DynamoDB single table, SQS queues, S3 media bucket, Secrets Manager, Bedrock
+//! (optional rephrasing), and the Lambda wiring each `functions/*` binary calls.
+
+pub mod bedrock;
+pub mod dynamo;
+mod dynamo_complaint;
+mod dynamo_content;
+mod dynamo_conversation;
+pub mod lambda;
+pub mod s3;
+pub mod secrets;
+pub mod sqs;
+
+pub use dynamo::{create_table, DynamoStore};
+pub use secrets::{aws_sdk_config, SecretsManagerProvider};
+pub use sqs::{create_fifo_queue_with_dlq, SqsQueue};

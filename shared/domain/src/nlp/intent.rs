@@ -1,0 +1,122 @@
+//! Intent detection before retrieval: ticket numbers, emergencies, greetings and small talk,
+//! and complaint reports with their category. Rules over weighted cue phrases
+//! (`lexicon-intent.tsv`, `lexicon-complaint.tsv`); the weights and thresholds are documented
+//! in docs/nlp.md.
+
+use super::lexicon::{for_each_non_overlapping, CueClass, PhraseMatch};
+
+pub use crate::complaint::ticket::find_ticket;
+
+/// Sum of cue weights per class, longest matches first, plus where the info cues sit.
+#[derive(Debug, Clone, Default)]
+pub struct CueScores {
+    pub by_class: [f64; 16],
+    /// Tokens covered by a greeting / small-talk cue.
+    pub social_covered: Vec<bool>,
+    pub has_greet: bool,
+    pub has_thanks: bool,
+    pub has_ack_or_laugh: bool,
+}
+
+impl CueScores {
+    pub fn get(&self, class: CueClass) -> f64 {
+        self.by_class[class.index()]
+    }
+}
+
+/// Scores the cue matches of one message. `classes[m.pattern]` and `weights[m.pattern]`
+/// describe each pattern; `at_edge(t)` tells whether token `t` sits at the start or the end
+/// of its clause and `question_clause(t)` whether its clause is a question (info cues weigh
+/// fully there, half inside a narrative).
+pub fn score_cues(
+    mut matches: Vec<PhraseMatch>,
+    classes: &[CueClass],
+    weights: &[f64],
+    token_count: usize,
+    at_edge: impl Fn(usize) -> bool,
+    question_clause: impl Fn(usize) -> bool,
+) -> CueScores {
+    let mut scores = CueScores {
+        social_covered: vec![false; token_count],
+        ..CueScores::default()
+    };
+    matches.sort_by_key(|m| classes[m.pattern].index());
+    let mut covered = Vec::new();
+    for group in matches.chunk_by_mut(|a, b| classes[a.pattern] == classes[b.pattern]) {
+        let class = classes[group[0].pattern];
+        for_each_non_overlapping(group, &mut covered, |m| {
+            let mut w = weights[m.pattern];
+            if class == CueClass::Info {
+                let span = m.start..m.start + m.len;
+                let edge = span.clone().any(&at_edge);
+                let asked = span.into_iter().any(&question_clause);
+                if !edge && !asked {
+                    w *= 0.5;
+                }
+            }
+            scores.by_class[class.index()] += w;
+            let social = matches!(
+                class,
+                CueClass::Greet | CueClass::Thanks | CueClass::Ack | CueClass::Laugh
+            );
+            if social {
+                for t in m.start..m.start + m.len {
+                    if let Some(c) = scores.social_covered.get_mut(t) {
+                        *c = true;
+                    }
+                }
+                match class {
+                    CueClass::Greet => scores.has_greet = true,
+                    CueClass::Thanks => scores.has_thanks = true,
+                    _ => scores.has_ack_or_laugh = true,
+                }
+            }
+        });
+    }
+    scores
+}
+
+/// Emergency rule: a life-threat cue that nothing calms down, or an incident with urgency.
+pub fn is_emergency(cues: &CueScores, shouting: bool, exclamations: usize) -> bool {
+    let strong = cues.get(CueClass::Emergency);
+    let danger = cues.get(CueClass::Danger);
+    let mut urgent = cues.get(CueClass::Urgent);
+    if shouting {
+        urgent += 1.0;
+    }
+    if exclamations >= 2 {
+        urgent += 1.0;
+    }
+    let calm = cues.get(CueClass::Calm)
+        + if cues.get(CueClass::Info) >= 2.0 {
+            1.0
+        } else {
+            0.0
+        };
+    if strong >= 2.0 && calm < 2.0 {
+        return true;
+    }
+    if strong >= 1.5 && danger + urgent >= 1.0 && calm < 2.0 {
+        return true;
+    }
+    danger >= 1.0 && urgent >= 2.0 && calm < 1.0
+}
+
+/// How much a message reads like a report of a concrete problem rather than a question.
+pub fn complaint_strength(cues: &CueScores, time_bonus: f64, asked: bool) -> f64 {
+    let problem = cues.get(CueClass::Problem).min(4.0);
+    let time = (cues.get(CueClass::Time) + time_bonus).min(2.0);
+    let place = cues.get(CueClass::Place).min(2.0);
+    let request = cues.get(CueClass::Request).min(2.0);
+    let vent = cues.get(CueClass::Vent).min(2.0);
+    let mine = cues.get(CueClass::Mine).min(1.0);
+    let mut info = cues.get(CueClass::Info).min(4.0);
+    if cues.get(CueClass::Report) > 0.0 && info >= 1.0 {
+        // "lapor ... ke mana": a question about reporting, not a report.
+        info += 1.0;
+    }
+    if asked {
+        info += 1.0;
+    }
+    problem + 0.6 * time + 0.6 * place + request + vent + 0.4 * mine - info
+}

@@ -1,0 +1,129 @@
+//! SQLite adapters for the embedded local mode: one file holds the stores, the simulator
+//! outbox and every queue (with its dead letters), so whatever the webhook accepted survives a
+//! crash of the process.
+//!
+//! [`SqliteDb`] owns the connection; the typed adapters wrap a clone of it:
+//! [`SqliteStore`] (dedup marks, raw inbound log, status log, the conversation stores:
+//! content, citizens, sessions, outbox, operator signals, and complaints), [`SqliteQueue`]
+//! (SQS FIFO semantics with redrive), [`SimulatorOutbox`] (the `Messenger` used when no Graph
+//! credentials are configured) and [`SimulatorStore`] (the simulator's citizens, their
+//! messages, the statuses it played back, their files and its clock offset).
+
+mod complaint;
+mod content;
+mod conversation;
+mod outbox;
+mod queue;
+mod schema;
+
+/// The schema version a freshly opened database file has.
+pub use schema::CURRENT_VERSION as SCHEMA_VERSION;
+mod simulator_store;
+mod store;
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+use prolink_app::ports::{PortError, PortResult};
+
+pub use outbox::SimulatorOutbox;
+pub use queue::SqliteQueue;
+pub use simulator_store::{
+    Author, ConversationItem, MediaFile, SentMessage, SimCitizen, SimulatorStore, StatusDue,
+    StatusScan,
+};
+pub use store::SqliteStore;
+
+/// How long a statement waits for a lock held by another connection (another process on the
+/// same file, e.g. a CLI command next to the running server) before failing with "busy".
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A shared handle on one SQLite database. Cloning is cheap (one `Arc`); all clones use the
+/// same connection, serialised by a mutex, which is plenty for the local mode and keeps
+/// transactions simple.
+#[derive(Clone)]
+pub struct SqliteDb {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl std::fmt::Debug for SqliteDb {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteDb").finish_non_exhaustive()
+    }
+}
+
+impl SqliteDb {
+    /// Opens (or creates) the database file and brings its schema up to date. Blocking: call it
+    /// at start-up, before serving.
+    pub fn open(path: &Path) -> PortResult<SqliteDb> {
+        let conn = Connection::open(path).map_err(PortError::backend)?;
+        // WAL: readers do not block the writer, and a commit is one append to the log.
+        // synchronous=NORMAL: the log is not fsynced on every commit, only at checkpoints. A
+        // committed transaction has already been written (write(2)) to the WAL file when
+        // `commit` returns, so it lives in the OS page cache and survives the process being
+        // killed (kill -9, panic, OOM): SQLite replays the WAL on the next open. Only an OS
+        // crash or power loss can drop the last few commits, and never corrupts the file;
+        // that trade is fine for the local mode and spares an fsync per queued message.
+        let mode: String = conn
+            .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+            .map_err(PortError::backend)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(PortError::Backend(format!(
+                "sqlite refused WAL mode (journal_mode is {mode})"
+            )));
+        }
+        Self::configure(conn)
+    }
+
+    /// A private database that lives as long as the handle (tests, one-shot CLI runs).
+    pub fn open_in_memory() -> PortResult<SqliteDb> {
+        let conn = Connection::open_in_memory().map_err(PortError::backend)?;
+        Self::configure(conn)
+    }
+
+    fn configure(mut conn: Connection) -> PortResult<SqliteDb> {
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(PortError::backend)?;
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .map_err(PortError::backend)?;
+        schema::migrate(&mut conn)?;
+        Ok(SqliteDb {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    /// Runs `work` on the connection in the blocking thread pool, so async callers never stall
+    /// the runtime on disk I/O or on a lock held by another process. Read the clock inside
+    /// `work`: it may start well after the call when the connection is busy.
+    pub async fn call<T, F>(&self, work: F) -> PortResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> PortResult<T> + Send + 'static,
+    {
+        let conn = Arc::clone(&self.conn);
+        tokio::task::spawn_blocking(move || {
+            // A panic while holding the lock cannot leave a half-applied change behind: an
+            // open rusqlite transaction rolls back when dropped during unwinding. So the
+            // connection is still consistent and a poisoned lock can be taken over.
+            let mut conn = conn
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            work(&mut conn)
+        })
+        .await
+        .map_err(PortError::backend)?
+    }
+
+    /// The schema version stored in `PRAGMA user_version`.
+    pub async fn schema_version(&self) -> PortResult<i64> {
+        self.call(|conn| schema::version(conn)).await
+    }
+}
+
+/// Maps any SQLite failure to the retryable infrastructure error of the ports.
+pub(crate) fn db_err(error: rusqlite::Error) -> PortError {
+    PortError::backend(error)
+}
