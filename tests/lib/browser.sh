@@ -47,7 +47,11 @@ browser_test() {
     local root out log port deadline status=0
     root="$(_browser_root)"
     out="$root/tests/output/browser"
-    (cd "$root" && cargo build -p prolink-local --locked) || return 1
+    # The same build as the test step (workspace features, dev profile, test targets): it
+    # leaves target/debug/prolink up to date, so nothing is compiled again here. A
+    # `cargo build -p prolink-local` would resolve features for that package alone and
+    # rebuild every dependency whose feature set differs.
+    (cd "$root" && cargo test --workspace --locked --no-run --quiet) || return 1
     rm -rf "$out"
     mkdir -p "$out" || return 1
     log="$out/prolink-serve.log"
