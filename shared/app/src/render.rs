@@ -158,6 +158,38 @@ mod tests {
         }
     }
 
+    /// The phone wins when WhatsApp gave one; a username user without a phone is reached
+    /// by the business-scoped user id.
+    #[test]
+    fn citizens_are_addressed_by_phone_first_then_by_user_id() {
+        let some = |v: &str| Some(v.to_owned());
+        let both = CitizenRef::from_ids(
+            some("ID.1830495827364019283"),
+            some("6281234567890"),
+            some("Budi"),
+            None,
+        )
+        .expect("identifiers present");
+        assert_eq!(
+            both.reply_address(),
+            ReplyAddress::Phone("6281234567890".into())
+        );
+        let user_only = CitizenRef::from_ids(
+            some("ID.6381920475638192047"),
+            None,
+            some("Putri Ayu"),
+            some("@putri.ayu"),
+        )
+        .expect("user id present");
+        let address = user_only.reply_address();
+        assert_eq!(
+            address,
+            ReplyAddress::UserId("ID.6381920475638192047".into())
+        );
+        assert_eq!(address.field(), "recipient");
+        assert_eq!(address.wire_value(), "ID.6381920475638192047");
+    }
+
     /// Whatever the domain accepts, the wire builders accept: a reply that passed
     /// `Reply::check` never fails at send time.
     #[test]
