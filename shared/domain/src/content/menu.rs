@@ -20,7 +20,7 @@ const SERVICE_PREFIX: &str = "service:";
 const COMPLAINT_PREFIX: &str = "complaint:";
 const TOPIC_PREFIX: &str = "topic:";
 /// WhatsApp's hard ceiling, applied even if `menus.json` asks for more.
-const WHATSAPP_MAX_ROWS: usize = 10;
+const WHATSAPP_MAX_ROWS: usize = crate::channel::limits::LIST_MAX_ROWS;
 
 /// One WhatsApp interactive list message (same fields as `dialog::ListReply`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,7 +4,7 @@
 use super::{Channel, Faq, Opd, Service};
 
 /// WhatsApp's limit for a text message body, in characters.
-pub const TEXT_LIMIT: usize = 4096;
+pub const TEXT_LIMIT: usize = crate::channel::limits::TEXT_BODY;
 /// Appended to an unverified entry when such entries are shown.
 pub const UNVERIFIED_NOTE: &str = "\n\n_Informasi ini sedang diverifikasi._";
 

@@ -6,6 +6,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::Datelike;
 
+use crate::channel::limits;
+
 use super::{
     menu::BACK_ROW_ID, render::TEXT_LIMIT, render::UNVERIFIED_NOTE, ComplaintCategory,
     ContentBundle, Faq, HolidayCalendar, MenuAction, Menus, Opd, RecordError, Service, Topic,
@@ -20,17 +22,18 @@ pub(super) const HOLIDAYS_LABEL: &str = "holidays-*.json";
 /// WhatsApp itself accepts up to [`TEXT_LIMIT`].
 pub const ANSWER_SOFT_LIMIT: usize = 900;
 
-const ROW_TITLE: usize = 24;
-const ROW_DESCRIPTION: usize = 72;
-const LIST_HEADER: usize = 60;
+// The channel's limits, where the content is shown (the dialog renders within them).
+const ROW_TITLE: usize = limits::LIST_ROW_TITLE;
+const ROW_DESCRIPTION: usize = limits::LIST_ROW_DESCRIPTION;
+const LIST_HEADER: usize = limits::LIST_HEADER;
 /// The README caps list bodies at 1024 (Meta allows 4096) so a menu stays readable.
 const LIST_BODY: usize = 1024;
-const LIST_FOOTER: usize = 60;
-const LIST_BUTTON: usize = 20;
-const SECTION_TITLE: usize = 24;
-const WHATSAPP_MAX_ROWS: usize = 10;
+const LIST_FOOTER: usize = limits::LIST_FOOTER;
+const LIST_BUTTON: usize = limits::LIST_BUTTON;
+const SECTION_TITLE: usize = limits::LIST_SECTION_TITLE;
+const WHATSAPP_MAX_ROWS: usize = limits::LIST_MAX_ROWS;
 /// The complaint notice is shown with the *Kirim* reply button, whose body allows 1024.
-const NOTICE_LIMIT: usize = 1024;
+const NOTICE_LIMIT: usize = limits::BUTTONS_BODY;
 const NAME_LIMIT: usize = 200;
 /// Keeps every generated row id (`prefix:` + id) far below WhatsApp's 200.
 const ID_LIMIT: usize = 100;
