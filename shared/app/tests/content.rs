@@ -1,24 +1,14 @@
 //! The seed content under `infra/seed`: import, validation rules, paging and rendering.
 
+use crate::support::{seed, seed_dir};
 use prolink_app::content_import::load_dir;
-use std::{collections::BTreeMap, path::PathBuf};
+use std::collections::BTreeMap;
 
 use prolink_domain::content::{
     self, paginate, parse_bundle, service_card, service_card_policy, show_unverified_policy,
     split_message, validate, Channel, ContentBundle, ListKey, ListPage, MenuAction, MenuItem,
     RecordError, RowTarget, Service, BACK_ROW_ID, TEXT_LIMIT, UNVERIFIED_NOTE,
 };
-
-fn seed_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../infra/seed")
-}
-
-fn seed() -> ContentBundle {
-    match load_dir(seed_dir()) {
-        Ok(bundle) => bundle,
-        Err(report) => panic!("seed does not import:\n{report}"),
-    }
-}
 
 fn seed_files() -> BTreeMap<String, String> {
     let mut files = BTreeMap::new();

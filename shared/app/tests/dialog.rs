@@ -1,6 +1,6 @@
 //! The dialog engine against the real seed content, with a fake clock (plain numbers).
 
-use chrono::NaiveDate;
+use crate::support::{seed, wib};
 use prolink_app::dialog_input::dialog_inbound;
 use prolink_app::ports::CitizenProfile;
 use prolink_app::render::{reply_body, ReplyTo};
@@ -33,22 +33,6 @@ use prolink_whatsapp::{
 
 const MINUTE_MS: i64 = 60_000;
 const HOUR_MS: i64 = 60 * MINUTE_MS;
-
-fn seed() -> ContentBundle {
-    match prolink_app::content_import::load_dir(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../infra/seed"
-    )) {
-        Ok(bundle) => bundle,
-        Err(report) => panic!("seed does not import:\n{report}"),
-    }
-}
-
-/// WIB wall-clock time as Unix milliseconds.
-fn wib(y: i32, m: u32, d: u32, h: u32, min: u32) -> i64 {
-    let date = NaiveDate::from_ymd_opt(y, m, d).expect("date");
-    calendar::wib_to_ms(date.and_hms_opt(h, min, 0).expect("time"))
-}
 
 /// Monday 30 November 2026, 10:00 WIB: office hours.
 fn monday_morning() -> i64 {
