@@ -617,12 +617,34 @@ pub(super) fn link_duplicate(chat: &mut Chat, new: &str) -> (String, Reply) {
     (original.ticket, offer)
 }
 
-pub(super) fn redeliver_last(
+/// Delivers the last message again with its id, as the queue does after a lost acknowledgement
+/// or a crash before the session was saved, and checks what a redelivery may do: answer
+/// exactly as `first` did and leave the complaints `tickets` at the versions they had; its
+/// only complaint ops are replays (which queue the follow-up tasks again). Returns the
+/// repeated turn for the checks particular to a test.
+#[track_caller]
+pub(super) fn redelivered_stores_nothing(
     chat: &mut Chat,
     message: fn(&str) -> InboundMessage,
     id: &str,
+    first: &Turn,
+    tickets: &[&str],
 ) -> Turn {
+    let versions =
+        |chat: &Chat| -> Vec<u64> { tickets.iter().map(|t| chat.stored(t).version).collect() };
+    let before = versions(chat);
     let mut again = message(id);
     again.id = chat.last_id.clone();
-    chat.deliver(again)
+    let again = chat.deliver(again);
+    assert_eq!(again.replies, first.replies);
+    assert!(
+        again
+            .complaint_ops
+            .iter()
+            .all(|op| matches!(op, ComplaintOp::Replay(_))),
+        "{:?}",
+        again.complaint_ops
+    );
+    assert_eq!(versions(chat), before, "versions of {tickets:?}");
+    again
 }

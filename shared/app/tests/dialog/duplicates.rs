@@ -117,8 +117,8 @@ fn ikut_melapor_follows_the_original_withdraws_the_new_one_and_shows_the_origina
     assert_eq!(chat.stored(&new).version, before_new.version + 1);
 
     // Redelivered, then tapped again: the same answer, nothing stored again.
-    let again = redeliver_last(&mut chat, button_tap, &follow_id);
-    assert_eq!(again.replies, turn.replies);
+    let again =
+        redelivered_stores_nothing(&mut chat, button_tap, &follow_id, &turn, &[&original, &new]);
     assert!(again.complaint_ops.is_empty());
     let tapped = chat.press(&follow_id);
     assert_eq!(tapped.replies, turn.replies);
@@ -197,8 +197,13 @@ fn tetap_terpisah_keeps_both_and_a_closed_original_cannot_be_followed() {
         .as_deref()
         .is_some_and(|n| n.contains(&original)));
     let version = chat.stored(&new).version;
-    let again = redeliver_last(&mut chat, button_tap, &separate_id);
-    assert_eq!(again.replies, turn.replies);
+    let again = redelivered_stores_nothing(
+        &mut chat,
+        button_tap,
+        &separate_id,
+        &turn,
+        &[&original, &new],
+    );
     assert!(again.complaint_ops.is_empty());
     let tapped = chat.press(&separate_id);
     assert_eq!(tapped.replies, turn.replies);

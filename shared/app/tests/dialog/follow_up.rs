@@ -7,7 +7,6 @@ use prolink_domain::{
     dialog::{
         complaint_texts::{self as ct, ids as cid},
         reply::Reply,
-        ComplaintOp,
     },
     nlp::{Engine, KnowledgeBase},
 };
@@ -167,21 +166,9 @@ fn sudah_asks_for_a_rating_that_closes_the_complaint_and_takes_one_comment() {
     let window = chat.session.rating_comment.clone().expect("comment window");
     assert_eq!(window.ticket, ticket);
     assert_eq!(window.until_ms, chat.now_ms + ct::ATTACH_WINDOW_MS);
-    let version = chat.stored(&ticket).version;
 
     // The same tap redelivered: the same answer, nothing stored twice.
-    let again = redeliver_last(&mut chat, list_tap, &score_id);
-    assert_eq!(again.replies, turn.replies);
-    // A redelivery writes nothing; it only queues the follow-up tasks again.
-    assert!(
-        again
-            .complaint_ops
-            .iter()
-            .all(|op| matches!(op, ComplaintOp::Replay(_))),
-        "{:?}",
-        again.complaint_ops
-    );
-    assert_eq!(chat.stored(&ticket).version, version);
+    redelivered_stores_nothing(&mut chat, list_tap, &score_id, &turn, &[&ticket]);
 
     // The next text within 15 minutes is the comment.
     chat.now_ms += 3 * MINUTE_MS;
@@ -368,21 +355,9 @@ fn belum_reopens_the_complaint_and_what_follows_attaches_to_it() {
     );
     let window = chat.session.attach.clone().expect("attach window");
     assert_eq!(window.ticket, ticket);
-    let version = chat.stored(&ticket).version;
 
     // Redelivered: the same answer, nothing more.
-    let again = redeliver_last(&mut chat, button_tap, &unsolved);
-    assert_eq!(again.replies, turn.replies);
-    // A redelivery writes nothing; it only queues the follow-up tasks again.
-    assert!(
-        again
-            .complaint_ops
-            .iter()
-            .all(|op| matches!(op, ComplaintOp::Replay(_))),
-        "{:?}",
-        again.complaint_ops
-    );
-    assert_eq!(chat.stored(&ticket).version, version);
+    redelivered_stores_nothing(&mut chat, button_tap, &unsolved, &turn, &[&ticket]);
 
     // What the citizen sends next is added to the reopened complaint.
     chat.now_ms += 2 * MINUTE_MS;
