@@ -2,14 +2,14 @@
 //! `source tests/lib/moto.sh && moto_install && moto_start`; set `PROLINK_SKIP_AWS_TESTS=1` to
 //! skip these tests on purpose.
 
-use std::sync::atomic::{AtomicI64, Ordering};
+use crate::support::{seed, ManualClock};
 use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_dynamodb::types::AttributeValue;
 use prolink_app::ports::{
-    CitizenProfile, CitizenStore, Clock, ContentStore, DedupStore, OperatorSignals, OutboxRecord,
+    CitizenProfile, CitizenStore, ContentStore, DedupStore, OperatorSignals, OutboxRecord,
     OutboxState, OutboxStore, OutgoingMessage, PortError, Queue, RawInbound, RawInboundLog,
     SecretsProvider, SessionStore, StatusLog, StatusRecord, StoredSession, UnansweredQuestion,
     WhatsAppSecrets,
@@ -69,29 +69,11 @@ fn unique(prefix: &str) -> String {
     format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
 }
 
-#[derive(Debug)]
-struct TestClock(AtomicI64);
-
-impl TestClock {
-    fn at(ms: i64) -> Arc<Self> {
-        Arc::new(Self(AtomicI64::new(ms)))
-    }
-    fn advance(&self, by: Duration) {
-        self.0.fetch_add(by.as_millis() as i64, Ordering::SeqCst);
-    }
-}
-
-impl Clock for TestClock {
-    fn now_ms(&self) -> i64 {
-        self.0.load(Ordering::SeqCst)
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // DynamoDB
 // ---------------------------------------------------------------------------------------------
 
-async fn new_store(config: &SdkConfig, clock: Arc<TestClock>) -> (DynamoStore, String) {
+async fn new_store(config: &SdkConfig, clock: Arc<ManualClock>) -> (DynamoStore, String) {
     let client = aws_sdk_dynamodb::Client::new(config);
     let table = unique("prolink-test");
     create_table(&client, &table).await.expect("create table");
@@ -123,7 +105,7 @@ fn status(wamid: &str, name: &str, timestamp: i64, expires_at_ms: i64) -> Status
 #[tokio::test]
 async fn dynamo_table_has_the_documented_schema_and_ttl() {
     let config = aws_or_skip!();
-    let clock = TestClock::at(T0);
+    let clock = ManualClock::at(T0);
     let (store, table) = new_store(&config, clock).await;
     let client = aws_sdk_dynamodb::Client::new(&config);
 
@@ -208,7 +190,7 @@ async fn dynamo_table_has_the_documented_schema_and_ttl() {
 #[tokio::test]
 async fn dynamo_dedup_conditional_write_has_one_winner() {
     let config = aws_or_skip!();
-    let clock = TestClock::at(T0);
+    let clock = ManualClock::at(T0);
     let (store, table) = new_store(&config, clock.clone()).await;
     // A second Lambda instance on the same table.
     let other = DynamoStore::new(aws_sdk_dynamodb::Client::new(&config), table, clock.clone());
@@ -243,7 +225,7 @@ async fn dynamo_dedup_conditional_write_has_one_winner() {
 #[tokio::test]
 async fn dynamo_dedup_expired_mark_is_absent_and_replaced() {
     let config = aws_or_skip!();
-    let clock = TestClock::at(T0);
+    let clock = ManualClock::at(T0);
     let (store, _) = new_store(&config, clock.clone()).await;
 
     assert!(store.mark("wamid.E", T0 + 1_000).await.expect("mark"));
@@ -263,7 +245,7 @@ async fn dynamo_dedup_expired_mark_is_absent_and_replaced() {
 #[tokio::test]
 async fn dynamo_raw_log_recent_is_newest_first_across_days() {
     let config = aws_or_skip!();
-    let clock = TestClock::at(T0);
+    let clock = ManualClock::at(T0);
     let (store, _) = new_store(&config, clock.clone()).await;
     let keep = T0 + 30 * DAY_MS;
 
@@ -314,7 +296,7 @@ async fn dynamo_raw_log_recent_is_newest_first_across_days() {
 #[tokio::test]
 async fn dynamo_raw_log_truncates_bodies_above_the_item_limit() {
     let config = aws_or_skip!();
-    let clock = TestClock::at(T0);
+    let clock = ManualClock::at(T0);
     let (store, _) = new_store(&config, clock).await;
     let mut big = raw("big", T0, T0 + DAY_MS);
     big.body = "é".repeat(300_000); // 600 KB: above DynamoDB's 400 KB item limit
@@ -329,7 +311,7 @@ async fn dynamo_raw_log_truncates_bodies_above_the_item_limit() {
 #[tokio::test]
 async fn dynamo_statuses_are_ordered_idempotent_and_expire() {
     let config = aws_or_skip!();
-    let clock = TestClock::at(T0);
+    let clock = ManualClock::at(T0);
     let (store, _) = new_store(&config, clock.clone()).await;
     let keep = T0 + 30 * DAY_MS;
 
@@ -648,7 +630,7 @@ async fn secrets_are_cached_then_refreshed_after_rotation() {
     let client = aws_sdk_secretsmanager::Client::new(&config);
     let first = secrets("secret-v1");
     let arn = new_secret(&client, &serde_json::to_string(&first).expect("json")).await;
-    let clock = TestClock::at(T0);
+    let clock = ManualClock::at(T0);
     let provider = SecretsManagerProvider::new(client.clone(), arn.clone(), clock.clone())
         .with_refresh(Duration::from_secs(300));
 
@@ -688,7 +670,7 @@ async fn secrets_are_cached_then_refreshed_after_rotation() {
 async fn secrets_fail_without_a_cached_value_and_never_echo_the_secret() {
     let config = aws_or_skip!();
     let client = aws_sdk_secretsmanager::Client::new(&config);
-    let clock = TestClock::at(T0);
+    let clock = ManualClock::at(T0);
 
     let missing = SecretsManagerProvider::new(client.clone(), unique("missing"), clock.clone());
     assert!(matches!(
@@ -851,7 +833,7 @@ fn string_attribute(
 #[tokio::test]
 async fn dynamo_session_and_outbox_items_carry_ttl_seconds() {
     let config = aws_or_skip!();
-    let clock = TestClock::at(T0);
+    let clock = ManualClock::at(T0);
     let (store, table) = new_store(&config, clock.clone()).await;
     let expires = T0 + 30 * 60 * 1000 + 1;
     store
@@ -906,9 +888,9 @@ async fn dynamo_session_and_outbox_items_carry_ttl_seconds() {
 #[tokio::test]
 async fn dynamo_content_survives_large_bundles_and_cleans_old_revisions() {
     let config = aws_or_skip!();
-    let clock = TestClock::at(T0);
+    let clock = ManualClock::at(T0);
     let (store, table) = new_store(&config, clock.clone()).await;
-    let seed = crate::conformance::conversation::seed_bundle();
+    let seed = seed();
 
     // ≈ 1.2 MB of JSON: four default-sized chunks, more than one 1 MB Query page.
     let mut large = seed.clone();
@@ -969,9 +951,9 @@ async fn dynamo_content_survives_large_bundles_and_cleans_old_revisions() {
 #[tokio::test]
 async fn dynamo_concurrent_imports_conflict_and_never_mix() {
     let config = aws_or_skip!();
-    let clock = TestClock::at(T0);
+    let clock = ManualClock::at(T0);
     let (store, table) = new_store(&config, clock.clone()).await;
-    let seed = crate::conformance::conversation::seed_bundle();
+    let seed = seed();
     let bundles: Vec<_> = (0..6)
         .map(|i| {
             let mut bundle = seed.clone();
@@ -1015,7 +997,7 @@ async fn dynamo_concurrent_imports_conflict_and_never_mix() {
 #[tokio::test]
 async fn dynamo_unanswered_questions_span_monthly_partitions() {
     let config = aws_or_skip!();
-    let clock = TestClock::at(T0); // 2026-03-02
+    let clock = ManualClock::at(T0); // 2026-03-02
     let (store, table) = new_store(&config, clock.clone()).await;
     let question = |id: &str, asked_ms: i64| UnansweredQuestion {
         id: id.to_owned(),
@@ -1057,7 +1039,7 @@ async fn dynamo_unanswered_questions_span_monthly_partitions() {
 #[tokio::test]
 async fn dynamo_citizen_profile_round_trips_with_empty_and_missing_fields() {
     let config = aws_or_skip!();
-    let clock = TestClock::at(T0);
+    let clock = ManualClock::at(T0);
     let (store, table) = new_store(&config, clock).await;
     let bare = CitizenProfile {
         key: "6281234567890".into(),

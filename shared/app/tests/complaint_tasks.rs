@@ -4,6 +4,7 @@
 //! day matters (the 24-hour window, the quiet hours 21:00–06:00 WIB). A redelivered task,
 //! plain or after a crash before its "done" mark, must never send or alert twice.
 
+use crate::support::{next_wib, ManualClock};
 use std::{
     sync::{Arc, Mutex},
     time::Duration,
@@ -13,7 +14,7 @@ use async_trait::async_trait;
 use aws_lambda_events::event::sqs::SqsEvent;
 use axum::{body::Body, http::Request};
 use base64::Engine;
-use chrono::{NaiveTime, Timelike};
+use chrono::Timelike;
 use prolink_app::complaint_media::{REASON_GAVE_UP, REASON_GONE};
 use prolink_app::complaint_worker::{
     change_status, ComplaintWorker, ComplaintWorkerStores, TaskItem, TaskOutcome,
@@ -21,7 +22,7 @@ use prolink_app::complaint_worker::{
 use prolink_app::config;
 use prolink_app::content_import::embedded_seed;
 use prolink_app::ports::{
-    Clock, ComplaintStore, DedupStore, Delivery, Messenger, OperatorAlert, OperatorSignals,
+    ComplaintStore, DedupStore, Delivery, Messenger, OperatorAlert, OperatorSignals,
     OutgoingMessage, PortResult, Queue, SystemClock,
 };
 use prolink_app::tasks::Task;
@@ -60,29 +61,8 @@ const BUDI: Citizen = Citizen {
 const ROAD: &str = "Jalan di depan pasar berlubang besar sejak seminggu, motor sering jatuh.";
 const ADDRESS: &str = "Jl. Panglima Sudirman 10, Kelurahan Jati";
 
-struct FixedClock(i64);
-
-impl Clock for FixedClock {
-    fn now_ms(&self) -> i64 {
-        self.0
-    }
-}
-
 fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
-}
-
-/// The first `hour:minute` WIB strictly after `after_ms`.
-fn wib_at(after_ms: i64, hour: u32, minute: u32) -> i64 {
-    let local = calendar::wib_datetime(after_ms);
-    let time = NaiveTime::from_hms_opt(hour, minute, 0).expect("time of day");
-    let today = calendar::wib_to_ms(local.date().and_time(time));
-    if today > after_ms {
-        today
-    } else {
-        let tomorrow = local.date().succ_opt().expect("a next day");
-        calendar::wib_to_ms(tomorrow.and_time(time))
-    }
 }
 
 /// Daytime (outside the quiet hours) and less than 24 hours after `now`: a citizen who wrote
@@ -91,13 +71,13 @@ fn day_inside_window(now: i64) -> i64 {
     if (7..19).contains(&calendar::wib_datetime(now).hour()) {
         now + 60_000
     } else {
-        wib_at(now, 10, 0)
+        next_wib(now, 10, 0)
     }
 }
 
 /// Daytime, more than 24 hours after `now`: the window has closed.
 fn day_outside_window(now: i64) -> i64 {
-    wib_at(now + 25 * HOUR_MS, 10, 0)
+    next_wib(now + 25 * HOUR_MS, 10, 0)
 }
 
 /// One thing a citizen sends, in Meta's webhook shape.
@@ -341,7 +321,7 @@ impl Rig {
 
     fn worker_with(&self, at_ms: i64, stores: ComplaintWorkerStores) -> ComplaintWorker {
         self.harness
-            .complaint_worker(Arc::new(FixedClock(at_ms)), stores)
+            .complaint_worker(ManualClock::at(at_ms), stores)
     }
 
     /// Consumes the tasks queue with `worker` until nothing is visible, acknowledging as the
@@ -516,7 +496,7 @@ async fn the_opds_operators_get_the_new_complaint_template_by_day_only() {
     );
 
     // At night the message waits for 06:00; the submission itself is handled at once.
-    let mut night = rig.worker_at(wib_at(now, 22, 30));
+    let mut night = rig.worker_at(next_wib(now, 22, 30));
     night.operators = directory.clone();
     let ran = rig.run_tasks(&night).await;
     let held = only(&ran, |t| {
@@ -526,7 +506,7 @@ async fn the_opds_operators_get_the_new_complaint_template_by_day_only() {
     });
     assert_eq!(
         held.outcome,
-        TaskOutcome::Defer(wib_at(wib_at(now, 22, 30), 6, 0))
+        TaskOutcome::Defer(next_wib(next_wib(now, 22, 30), 6, 0))
     );
     assert!(rig.harness.outbox_for(operator).await.is_empty());
 
@@ -921,8 +901,8 @@ async fn a_notice_at_night_waits_until_six_in_the_morning() {
     rig.operator(&ticket, "op.forward", Status::Diteruskan, None)
         .await;
 
-    let night = wib_at(now, 22, 30);
-    let morning = wib_at(night, 6, 0);
+    let night = next_wib(now, 22, 30);
+    let morning = next_wib(night, 6, 0);
     assert!(morning - night == 7 * HOUR_MS + 30 * 60_000);
     let ran = rig.run_tasks(&rig.worker_at(night)).await;
     assert_eq!(ran.len(), 1);
@@ -1356,8 +1336,8 @@ async fn the_lambda_handler_defers_a_night_task_and_reports_it_failed() {
     records.push(json!({ "receiptHandle": "r-anonymous", "body": "{}" }));
     let event: SqsEvent = serde_json::from_value(json!({ "Records": records })).expect("SQS event");
 
-    let night = wib_at(now, 22, 30);
-    let morning = wib_at(night, 6, 0);
+    let night = next_wib(now, 22, 30);
+    let morning = next_wib(night, 6, 0);
     let worker = rig.worker_at(night);
     let response = handle_task_batch(&worker, &queue, event).await;
     let failed: Vec<&str> = response

@@ -2,16 +2,16 @@
 //! redelivered, when an operator changes the same complaint at the same moment, and when a
 //! ticket id is already taken.
 
+use crate::support::{seed, wib, ManualClock};
 use prolink_app::webhook_item::{webhook_items, WebhookItem};
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use prolink_app::ports::{
-    Clock, ComplaintStore, Messenger, OperatorSignals, PortResult, Queue, SessionStore,
+    ComplaintStore, Messenger, OperatorSignals, PortResult, Queue, SessionStore,
 };
 use prolink_app::worker::{BatchItem, DialogWorker, WorkerStores};
 use prolink_domain::{
-    calendar,
     complaint::{self, ticket_for, Actor, Change, Complaint, Rules, Sla, Status},
     content,
 };
@@ -159,11 +159,7 @@ async fn a_taken_ticket_id_moves_the_new_complaint_to_the_next_one() {
     fill_form(&harness, "collide").await;
     let kirim_wamid = "wamid.collide.kirim";
     let taken = ticket_for(kirim_wamid, 0);
-    let seed = prolink_app::content_import::load_dir(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../infra/seed"
-    ))
-    .expect("seed");
+    let seed = seed();
     let rules = Rules {
         sla: Sla {
             response_days: 3,
@@ -270,11 +266,7 @@ async fn a_withdrawal_racing_an_operator_loses_and_is_decided_again() {
     say(&harness, "wamid.race.kirim", Step::Button("aduan:kirim")).await;
     let ticket = complaints_of_sari(&harness).await[0].ticket.clone();
     // Forwarded to the OPD by Diskominfo (withdrawal is still allowed there).
-    let seed = prolink_app::content_import::load_dir(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../infra/seed"
-    ))
-    .expect("seed");
+    let seed = seed();
     let stored = harness
         .app
         .store
@@ -357,32 +349,20 @@ async fn a_withdrawal_racing_an_operator_loses_and_is_decided_again() {
     );
 }
 
-struct FixedClock(i64);
-
-impl Clock for FixedClock {
-    fn now_ms(&self) -> i64 {
-        self.0
-    }
-}
-
 #[tokio::test]
 async fn a_deadline_beyond_the_holiday_table_raises_one_calendar_alert() {
     let harness = Harness::new();
     // Monday 21 December 2026, 10:00 WIB: 14 working days reach into January 2027, which
     // the seed's holiday table does not cover.
-    let now = calendar::wib_to_ms(
-        chrono::NaiveDate::from_ymd_opt(2026, 12, 21)
-            .and_then(|d| d.and_hms_opt(10, 0, 0))
-            .expect("date"),
-    );
+    let now = wib(2026, 12, 21, 10, 0);
     let messenger: Arc<dyn Messenger> = Arc::new(prolink_embedded::sqlite::SimulatorOutbox::new(
         harness.app.db.clone(),
-        Arc::new(FixedClock(now)),
+        ManualClock::at(now),
     ));
     let worker = DialogWorker::new(
         WorkerStores::from_store(harness.app.store.clone()),
         messenger,
-        Arc::new(FixedClock(now)),
+        ManualClock::at(now),
         fast_settings(),
     );
     let steps = [

@@ -1,24 +1,14 @@
 //! The seed content under `infra/seed`: import, validation rules, paging and rendering.
 
+use crate::support::{seed, seed_dir};
 use prolink_app::content_import::load_dir;
-use std::{collections::BTreeMap, path::PathBuf};
+use std::collections::BTreeMap;
 
 use prolink_domain::content::{
     self, paginate, parse_bundle, service_card, service_card_policy, show_unverified_policy,
     split_message, validate, Channel, ContentBundle, ListKey, ListPage, MenuAction, MenuItem,
     RecordError, RowTarget, Service, BACK_ROW_ID, TEXT_LIMIT, UNVERIFIED_NOTE,
 };
-
-fn seed_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../infra/seed")
-}
-
-fn seed() -> ContentBundle {
-    match load_dir(seed_dir()) {
-        Ok(bundle) => bundle,
-        Err(report) => panic!("seed does not import:\n{report}"),
-    }
-}
 
 fn seed_files() -> BTreeMap<String, String> {
     let mut files = BTreeMap::new();
@@ -40,22 +30,57 @@ fn chars(s: &str) -> usize {
     s.chars().count()
 }
 
-/// Mutates a copy of the seed and expects exactly this record to be rejected for this reason.
+/// An edit of a copy of the seed.
+type Edit<'a> = &'a dyn Fn(&mut ContentBundle);
+
+/// Each `(id, reason, edit)`: a copy of the seed with `edit` applied is refused, and among the
+/// errors is one for record `id` of `file` whose reason contains `reason`. Every case is tried
+/// before the test fails, so one run names all the rules that stopped holding.
 #[track_caller]
-fn rejects(mutate: impl FnOnce(&mut ContentBundle), file: &str, id: &str, reason: &str) {
-    let mut bundle = seed();
-    mutate(&mut bundle);
-    let errors = validate(&bundle).err().unwrap_or_default();
-    assert!(
-        errors
-            .iter()
-            .any(|e| e.file == file && e.id == id && e.reason.contains(reason)),
-        "expected {file} [{id}] '{reason}', got {errors:#?}"
-    );
+fn rejects_each(file: &str, cases: &[(&str, &str, Edit)]) {
+    let missed: Vec<String> = cases
+        .iter()
+        .filter_map(|&(id, reason, edit)| {
+            let mut bundle = seed();
+            edit(&mut bundle);
+            let errors = validate(&bundle).err().unwrap_or_default();
+            let found = errors
+                .iter()
+                .any(|e| e.file == file && e.id == id && e.reason.contains(reason));
+            (!found).then(|| format!("expected {file} [{id}] '{reason}', got {errors:#?}"))
+        })
+        .collect();
+    assert!(missed.is_empty(), "{}", missed.join("\n"));
 }
 
 fn faq_index(b: &ContentBundle, id: &str) -> usize {
     b.faqs.iter().position(|f| f.id == id).expect("faq id")
+}
+
+fn faq_mut<'a>(b: &'a mut ContentBundle, id: &str) -> &'a mut content::Faq {
+    b.faqs.iter_mut().find(|f| f.id == id).expect("faq id")
+}
+
+fn service_mut<'a>(b: &'a mut ContentBundle, id: &str) -> &'a mut Service {
+    b.services
+        .iter_mut()
+        .find(|s| s.id == id)
+        .expect("service id")
+}
+
+fn category_mut<'a>(b: &'a mut ContentBundle, id: &str) -> &'a mut content::ComplaintCategory {
+    b.categories
+        .iter_mut()
+        .find(|c| c.id == id)
+        .expect("category id")
+}
+
+fn opd_mut<'a>(b: &'a mut ContentBundle, id: &str) -> &'a mut content::Opd {
+    b.opds.iter_mut().find(|o| o.id == id).expect("opd id")
+}
+
+fn topic_mut<'a>(b: &'a mut ContentBundle, id: &str) -> &'a mut content::Topic {
+    b.topics.iter_mut().find(|t| t.id == id).expect("topic id")
 }
 
 fn row_mut<'a>(b: &'a mut ContentBundle, id: &str) -> &'a mut content::MenuRow {
@@ -262,555 +287,288 @@ fn record_rules_still_reported_next_to_parse_errors() {
 #[test]
 fn faq_rules() {
     let id = "kependudukan.ktp-el-baru";
-    rejects(
-        |b| {
-            let i = faq_index(b, id);
-            b.faqs[i].title = "Syarat membuat KTP-el baru lengkap".into();
-        },
+    rejects_each(
         "faq.json",
-        id,
-        "`title` lebih dari 24 karakter (34)",
-    );
-    rejects(
-        |b| {
-            let i = faq_index(b, id);
-            b.faqs[i].summary = "é".repeat(73);
-        },
-        "faq.json",
-        id,
-        "`summary` lebih dari 72 karakter (73)",
-    );
-    rejects(
-        |b| {
-            let i = faq_index(b, id);
-            b.faqs[i].title = "Syarat *KTP*".into();
-        },
-        "faq.json",
-        id,
-        "format WhatsApp",
-    );
-    rejects(
-        |b| {
-            let i = faq_index(b, id);
-            b.faqs[i].summary = "Syarat KTP 🪪".into();
-        },
-        "faq.json",
-        id,
-        "emoji",
-    );
-    rejects(
-        |b| {
-            let i = faq_index(b, id);
-            b.faqs[i].summary = "Syarat\nKTP".into();
-        },
-        "faq.json",
-        id,
-        "baris baru",
-    );
-    rejects(
-        |b| {
-            let i = faq_index(b, id);
-            b.faqs[i].title = "  ".into();
-        },
-        "faq.json",
-        id,
-        "`title` kosong",
-    );
-    rejects(
-        |b| {
-            let i = faq_index(b, id);
-            b.faqs[i].answer = "a".repeat(4096);
-        },
-        "faq.json",
-        id,
-        "`answer` lebih dari",
-    );
-    rejects(
-        |b| {
-            let i = faq_index(b, id);
-            b.faqs[i].question = String::new();
-        },
-        "faq.json",
-        id,
-        "`question` kosong",
-    );
-    rejects(
-        |b| {
-            let i = faq_index(b, id);
-            b.faqs[i].alt_questions.truncate(2);
-        },
-        "faq.json",
-        id,
-        "3 sampai 5",
-    );
-    rejects(
-        |b| {
-            let i = faq_index(b, id);
-            b.faqs[i].category = "pajak".into();
-        },
-        "faq.json",
-        id,
-        "awalan id harus sama dengan `category`",
-    );
-    rejects(
-        |b| {
-            let i = faq_index(b, id);
-            b.faqs[i].id = "transportasi.ktp".into();
-            b.faqs[i].category = "transportasi".into();
-        },
-        "faq.json",
-        "transportasi.ktp",
-        "tidak ada dalam daftar kategori",
-    );
-    rejects(
-        |b| {
-            let i = faq_index(b, "kependudukan.kk-baru-perubahan");
-            b.faqs[i].title = b.faqs[faq_index(b, id)].title.to_uppercase();
-        },
-        "faq.json",
-        id,
-        "`title` sama dengan FAQ lain",
-    );
-    rejects(
-        |b| {
-            let dup = b.faqs[faq_index(b, id)].clone();
-            b.faqs.push(dup);
-        },
-        "faq.json",
-        id,
-        "id ganda",
-    );
-    rejects(
-        |b| {
-            let i = faq_index(b, id);
-            b.faqs[i].opd_id = "dukcapil-lama".into();
-        },
-        "faq.json",
-        id,
-        "`opd_id` `dukcapil-lama` tidak ada di opds.json",
-    );
-    rejects(
-        |b| {
-            let i = faq_index(b, id);
-            b.faqs[i].opd_ids = Some(vec!["dinkes".into(), "dispendukcapil".into()]);
-        },
-        "faq.json",
-        id,
-        "`opd_ids[0]` harus sama dengan `opd_id`",
-    );
-    rejects(
-        |b| {
-            let i = faq_index(b, id);
-            b.faqs[i].opd_ids = Some(vec!["dispendukcapil".into(), "nowhere".into()]);
-        },
-        "faq.json",
-        id,
-        "`nowhere` yang tidak ada di opds.json",
-    );
-    rejects(
-        |b| {
-            let i = faq_index(b, id);
-            b.faqs[i]
-                .answer
-                .push_str("\nPilih topik Kabar Burung agar tahu.");
-        },
-        "faq.json",
-        id,
-        "topik `Kabar Burung`",
+        &[
+            (id, "`title` lebih dari 24 karakter (34)", &|b| {
+                faq_mut(b, id).title = "Syarat membuat KTP-el baru lengkap".into()
+            }),
+            (id, "`summary` lebih dari 72 karakter (73)", &|b| {
+                faq_mut(b, id).summary = "é".repeat(73)
+            }),
+            (id, "format WhatsApp", &|b| {
+                faq_mut(b, id).title = "Syarat *KTP*".into()
+            }),
+            (id, "emoji", &|b| {
+                faq_mut(b, id).summary = "Syarat KTP 🪪".into()
+            }),
+            (id, "baris baru", &|b| {
+                faq_mut(b, id).summary = "Syarat\nKTP".into()
+            }),
+            (id, "`title` kosong", &|b| {
+                faq_mut(b, id).title = "  ".into()
+            }),
+            (id, "`answer` lebih dari", &|b| {
+                faq_mut(b, id).answer = "a".repeat(4096)
+            }),
+            (id, "`question` kosong", &|b| {
+                faq_mut(b, id).question = String::new()
+            }),
+            (id, "3 sampai 5", &|b| {
+                faq_mut(b, id).alt_questions.truncate(2)
+            }),
+            (id, "awalan id harus sama dengan `category`", &|b| {
+                faq_mut(b, id).category = "pajak".into()
+            }),
+            (
+                "transportasi.ktp",
+                "tidak ada dalam daftar kategori",
+                &|b| {
+                    let faq = faq_mut(b, id);
+                    faq.id = "transportasi.ktp".into();
+                    faq.category = "transportasi".into();
+                },
+            ),
+            (id, "`title` sama dengan FAQ lain", &|b| {
+                let shouted = faq_mut(b, id).title.to_uppercase();
+                faq_mut(b, "kependudukan.kk-baru-perubahan").title = shouted;
+            }),
+            (id, "id ganda", &|b| {
+                let dup = faq_mut(b, id).clone();
+                b.faqs.push(dup);
+            }),
+            (
+                id,
+                "`opd_id` `dukcapil-lama` tidak ada di opds.json",
+                &|b| faq_mut(b, id).opd_id = "dukcapil-lama".into(),
+            ),
+            (id, "`opd_ids[0]` harus sama dengan `opd_id`", &|b| {
+                faq_mut(b, id).opd_ids = Some(vec!["dinkes".into(), "dispendukcapil".into()])
+            }),
+            (id, "`nowhere` yang tidak ada di opds.json", &|b| {
+                faq_mut(b, id).opd_ids = Some(vec!["dispendukcapil".into(), "nowhere".into()])
+            }),
+            (id, "topik `Kabar Burung`", &|b| {
+                faq_mut(b, id)
+                    .answer
+                    .push_str("\nPilih topik Kabar Burung agar tahu.")
+            }),
+        ],
     );
 }
 
 #[test]
 fn service_rules() {
     let id = "svc.perizinan.nib";
-    let idx = |b: &ContentBundle| b.services.iter().position(|s| s.id == id).expect("svc");
-    rejects(
-        |b| {
-            let i = idx(b);
-            b.services[i].short_name = "Nomor Induk Berusaha (NIB)".into();
-        },
+    rejects_each(
         "services.json",
-        id,
-        "`short_name` lebih dari 24 karakter (26)",
-    );
-    rejects(
-        |b| {
-            let i = idx(b);
-            b.services[i].category = "kesehatan".into();
-        },
-        "services.json",
-        id,
-        "id harus berbentuk `svc.kesehatan.<slug>`",
-    );
-    rejects(
-        |b| {
-            let i = idx(b);
-            b.services[i].id = "layanan.perizinan.nib".into();
-        },
-        "services.json",
-        "layanan.perizinan.nib",
-        "id harus berbentuk `svc.perizinan.<slug>`",
-    );
-    rejects(
-        |b| {
-            let i = idx(b);
-            b.services[i].steps.clear();
-        },
-        "services.json",
-        id,
-        "`steps` harus berisi minimal 1",
-    );
-    rejects(
-        |b| {
-            let i = idx(b);
-            b.services[i].online_url = "oss.go.id".into();
-        },
-        "services.json",
-        id,
-        "http",
-    );
-    rejects(
-        |b| {
-            let i = idx(b);
-            b.services[i].channel = Channel::Online;
-            b.services[i].online_url = String::new();
-        },
-        "services.json",
-        id,
-        "`online_url` kosong",
-    );
-    rejects(
-        |b| {
-            let i = idx(b);
-            b.services[i].opd_id = "bkpm".into();
-        },
-        "services.json",
-        id,
-        "`opd_id` `bkpm` tidak ada",
+        &[
+            (id, "`short_name` lebih dari 24 karakter (26)", &|b| {
+                service_mut(b, id).short_name = "Nomor Induk Berusaha (NIB)".into()
+            }),
+            (id, "id harus berbentuk `svc.kesehatan.<slug>`", &|b| {
+                service_mut(b, id).category = "kesehatan".into()
+            }),
+            (
+                "layanan.perizinan.nib",
+                "id harus berbentuk `svc.perizinan.<slug>`",
+                &|b| service_mut(b, id).id = "layanan.perizinan.nib".into(),
+            ),
+            (id, "`steps` harus berisi minimal 1", &|b| {
+                service_mut(b, id).steps.clear()
+            }),
+            (id, "http", &|b| {
+                service_mut(b, id).online_url = "oss.go.id".into()
+            }),
+            (id, "`online_url` kosong", &|b| {
+                let service = service_mut(b, id);
+                service.channel = Channel::Online;
+                service.online_url = String::new();
+            }),
+            (id, "`opd_id` `bkpm` tidak ada", &|b| {
+                service_mut(b, id).opd_id = "bkpm".into()
+            }),
+        ],
     );
 }
 
 #[test]
 fn complaint_category_rules() {
     let id = "jalan-rusak";
-    let idx = |b: &ContentBundle| b.categories.iter().position(|c| c.id == id).expect("cat");
-    rejects(
-        |b| {
-            let i = idx(b);
-            b.categories[i].short_name = "Jalan rusak dan berlubang parah".into();
-        },
+    rejects_each(
         "complaint-categories.json",
-        id,
-        "`short_name` lebih dari 24",
-    );
-    rejects(
-        |b| {
-            let i = idx(b);
-            b.categories[i].short_description = "x".repeat(80);
-        },
-        "complaint-categories.json",
-        id,
-        "`short_description` lebih dari 72 karakter (80)",
-    );
-    rejects(
-        |b| {
-            let i = idx(b);
-            b.categories[i].emergency = true;
-        },
-        "complaint-categories.json",
-        id,
-        "harus ber-SLA 0",
-    );
-    rejects(
-        |b| {
-            let i = idx(b);
-            b.categories[i].emergency = true;
-        },
-        "complaint-categories.json",
-        "",
-        "tepat satu kategori",
-    );
-    rejects(
-        |b| {
-            let i = idx(b);
-            b.categories[i].sla_working_days_resolution = 0;
-        },
-        "complaint-categories.json",
-        id,
-        "0 hanya untuk kategori darurat",
-    );
-    rejects(
-        |b| {
-            let i = idx(b);
-            b.categories[i].sla_working_days_response = 20;
-        },
-        "complaint-categories.json",
-        id,
-        "`sla_working_days_response` (20) lebih dari",
-    );
-    rejects(
-        |b| {
-            let i = b.categories.iter().position(|c| c.emergency).expect("112");
-            b.categories[i].forward_to_lapor = true;
-        },
-        "complaint-categories.json",
-        "darurat-112",
-        "SP4N-LAPOR!",
-    );
-    rejects(
-        |b| {
-            let i = idx(b);
-            b.categories[i].opd_id = "pu".into();
-        },
-        "complaint-categories.json",
-        id,
-        "`opd_id` `pu` tidak ada",
+        &[
+            (id, "`short_name` lebih dari 24", &|b| {
+                category_mut(b, id).short_name = "Jalan rusak dan berlubang parah".into()
+            }),
+            (
+                id,
+                "`short_description` lebih dari 72 karakter (80)",
+                &|b| category_mut(b, id).short_description = "x".repeat(80),
+            ),
+            (id, "harus ber-SLA 0", &|b| {
+                category_mut(b, id).emergency = true
+            }),
+            ("", "tepat satu kategori", &|b| {
+                category_mut(b, id).emergency = true
+            }),
+            (id, "0 hanya untuk kategori darurat", &|b| {
+                category_mut(b, id).sla_working_days_resolution = 0
+            }),
+            (id, "`sla_working_days_response` (20) lebih dari", &|b| {
+                category_mut(b, id).sla_working_days_response = 20
+            }),
+            ("darurat-112", "SP4N-LAPOR!", &|b| {
+                let i = b.categories.iter().position(|c| c.emergency).expect("112");
+                b.categories[i].forward_to_lapor = true;
+            }),
+            (id, "`opd_id` `pu` tidak ada", &|b| {
+                category_mut(b, id).opd_id = "pu".into()
+            }),
+        ],
     );
 }
 
 #[test]
 fn opd_topic_and_holiday_rules() {
-    rejects(
-        |b| {
-            let i = b.opds.iter().position(|o| o.id == "damkar").expect("opd");
-            b.opds[i].parent = Some("pemadam".into());
-        },
+    rejects_each(
         "opds.json",
-        "damkar",
-        "`parent` `pemadam` tidak ada",
+        &[
+            ("damkar", "`parent` `pemadam` tidak ada", &|b| {
+                opd_mut(b, "damkar").parent = Some("pemadam".into())
+            }),
+            ("damkar", "siklus", &|b| {
+                opd_mut(b, "satpol-pp").parent = Some("damkar".into())
+            }),
+            ("dlh", "`short_name` lebih dari 24", &|b| {
+                opd_mut(b, "dlh").short_name = "Dinas Lingkungan Hidup Kota".into()
+            }),
+        ],
     );
-    rejects(
-        |b| {
-            let i = b
-                .opds
-                .iter()
-                .position(|o| o.id == "satpol-pp")
-                .expect("opd");
-            b.opds[i].parent = Some("damkar".into());
-        },
-        "opds.json",
-        "damkar",
-        "siklus",
-    );
-    rejects(
-        |b| {
-            let i = b.opds.iter().position(|o| o.id == "dlh").expect("opd");
-            b.opds[i].short_name = "Dinas Lingkungan Hidup Kota".into();
-        },
-        "opds.json",
-        "dlh",
-        "`short_name` lebih dari 24",
-    );
-    rejects(
-        |b| {
-            let i = b
-                .topics
-                .iter()
-                .position(|t| t.id == "pajak")
-                .expect("topic");
-            b.topics[i].kind = content::TopicType::Wilayah;
-        },
+    rejects_each(
         "topics.json",
-        "pajak",
-        "`type` wilayah",
+        &[
+            ("pajak", "`type` wilayah", &|b| {
+                topic_mut(b, "pajak").kind = content::TopicType::Wilayah
+            }),
+            ("lowongan-kerja", "topik wajib tidak ada", &|b| {
+                b.topics.retain(|t| t.id != "lowongan-kerja")
+            }),
+            ("pajak", "`description` lebih dari 72", &|b| {
+                topic_mut(b, "pajak").description = "d".repeat(73)
+            }),
+        ],
     );
-    rejects(
-        |b| b.topics.retain(|t| t.id != "lowongan-kerja"),
-        "topics.json",
-        "lowongan-kerja",
-        "topik wajib tidak ada",
-    );
-    rejects(
-        |b| {
-            let i = b
-                .topics
-                .iter()
-                .position(|t| t.id == "pajak")
-                .expect("topic");
-            b.topics[i].description = "d".repeat(73);
-        },
-        "topics.json",
-        "pajak",
-        "`description` lebih dari 72",
-    );
-    rejects(
-        |b| b.holidays.entries[0].day = "Jumat".into(),
+    rejects_each(
         "holidays-*.json",
-        "2025-01-01",
-        "seharusnya Rabu",
-    );
-    rejects(
-        |b| {
-            let dup = b.holidays.entries[0].clone();
-            b.holidays.entries.push(dup);
-        },
-        "holidays-*.json",
-        "2025-01-01",
-        "tanggal ganda",
-    );
-    rejects(
-        |b| {
-            b.holidays
-                .entries
-                .retain(|e| e.date.to_string() != "2026-01-01")
-        },
-        "holidays-*.json",
-        "counts",
-        "2026 libur_nasional = 17, tetapi `entries` berisi 16",
+        &[
+            ("2025-01-01", "seharusnya Rabu", &|b| {
+                b.holidays.entries[0].day = "Jumat".into()
+            }),
+            ("2025-01-01", "tanggal ganda", &|b| {
+                let dup = b.holidays.entries[0].clone();
+                b.holidays.entries.push(dup);
+            }),
+            (
+                "counts",
+                "2026 libur_nasional = 17, tetapi `entries` berisi 16",
+                &|b| {
+                    b.holidays
+                        .entries
+                        .retain(|e| e.date.to_string() != "2026-01-01")
+                },
+            ),
+        ],
     );
 }
 
 #[test]
 fn menu_rules() {
-    rejects(
-        |b| b.menus.menus[0].header = "h".repeat(61),
+    rejects_each(
         "menus.json",
-        "main",
-        "`header` lebih dari 60",
-    );
-    rejects(
-        |b| b.menus.menus[0].body = "b".repeat(1025),
-        "menus.json",
-        "main",
-        "`body` lebih dari 1024",
-    );
-    rejects(
-        |b| b.menus.menus[0].footer = "f".repeat(61),
-        "menus.json",
-        "main",
-        "`footer` lebih dari 60",
-    );
-    rejects(
-        |b| b.menus.menus[0].button = "Lihat semua menu utama".into(),
-        "menus.json",
-        "main",
-        "`button` lebih dari 20",
-    );
-    rejects(
-        |b| b.menus.menus[0].section_title = "Menu Utama PROLINK SAKTI Kota".into(),
-        "menus.json",
-        "main",
-        "`section_title` lebih dari 24",
-    );
-    rejects(
-        |b| row_mut(b, "menu.info").title = "Informasi Publik Pemkot Kota".into(),
-        "menus.json",
-        "menu.info",
-        "`title` lebih dari 24",
-    );
-    rejects(
-        |b| row_mut(b, "menu.info").description = "d".repeat(73),
-        "menus.json",
-        "menu.info",
-        "`description` lebih dari 72",
-    );
-    rejects(
-        |b| row_mut(b, "menu.info.wisata").id = "menu.info".into(),
-        "menus.json",
-        "menu.info",
-        "id ganda",
-    );
-    rejects(
-        |b| {
-            row_mut(b, "menu.info").action = MenuAction::Submenu {
-                menu: "info-9".into(),
-            }
-        },
-        "menus.json",
-        "menu.info",
-        "submenu `info-9` tidak ada",
-    );
-    rejects(
-        |b| {
-            row_mut(b, "menu.tentang").action = MenuAction::Faq {
-                id: "umum.tidak-ada".into(),
-            }
-        },
-        "menus.json",
-        "menu.tentang",
-        "FAQ `umum.tidak-ada` tidak ada",
-    );
-    rejects(
-        |b| {
-            row_mut(b, "menu.info.wisata").action = MenuAction::FaqCategory {
-                category: "olahraga".into(),
-            }
-        },
-        "menus.json",
-        "menu.info.wisata",
-        "kategori FAQ `olahraga` tidak ada",
-    );
-    rejects(
-        |b| {
-            row_mut(b, "menu.layanan.darurat").action = MenuAction::ServiceCategory {
-                category: "wisata".into(),
-            }
-        },
-        "menus.json",
-        "menu.layanan.darurat",
-        "kategori layanan `wisata` tidak ada atau kosong",
-    );
-    rejects(
-        |b| {
-            row_mut(b, "menu.layanan.darurat").action = MenuAction::Handoff;
-        },
-        "menus.json",
-        "",
-        "kategori layanan `darurat` tidak dapat dicapai",
-    );
-    rejects(
-        |b| b.menus.root = "beranda".into(),
-        "menus.json",
-        "beranda",
-        "menu `root` tidak ada",
-    );
-    rejects(
-        |b| {
-            row_mut(b, "menu.info.more").action = MenuAction::Handoff;
-        },
-        "menus.json",
-        "info-2",
-        "tidak dapat dicapai dari menu utama",
-    );
-    rejects(
-        |b| {
-            let extra = b.menus.menus[1].rows[0].clone();
-            let mut extra = extra;
-            extra.id = "menu.info.extra".into();
-            extra.title = "Tambahan".into();
-            b.menus.menus[1].rows.insert(0, extra);
-        },
-        "menus.json",
-        "info-1",
-        "1 sampai 10 baris (11)",
-    );
-    rejects(
-        |b| b.menus.menus[1].rows.swap(8, 9),
-        "menus.json",
-        "menu.info.more",
-        "harus menjadi baris terakhir",
-    );
-    rejects(
-        |b| row_mut(b, "menu.petugas").id = BACK_ROW_ID.into(),
-        "menus.json",
-        BACK_ROW_ID,
-        "dicadangkan",
-    );
-    rejects(
-        |b| {
-            b.menus.menus[0]
-                .rows
-                .retain(|r| r.action != MenuAction::Emergency)
-        },
-        "menus.json",
-        "main",
-        "tidak punya baris `emergency`",
-    );
-    rejects(
-        |b| b.menus.paging.max_rows = 12,
-        "menus.json",
-        "paging",
-        "`max_rows` harus 2 sampai 10",
+        &[
+            ("main", "`header` lebih dari 60", &|b| {
+                b.menus.menus[0].header = "h".repeat(61)
+            }),
+            ("main", "`body` lebih dari 1024", &|b| {
+                b.menus.menus[0].body = "b".repeat(1025)
+            }),
+            ("main", "`footer` lebih dari 60", &|b| {
+                b.menus.menus[0].footer = "f".repeat(61)
+            }),
+            ("main", "`button` lebih dari 20", &|b| {
+                b.menus.menus[0].button = "Lihat semua menu utama".into()
+            }),
+            ("main", "`section_title` lebih dari 24", &|b| {
+                b.menus.menus[0].section_title = "Menu Utama PROLINK SAKTI Kota".into()
+            }),
+            ("menu.info", "`title` lebih dari 24", &|b| {
+                row_mut(b, "menu.info").title = "Informasi Publik Pemkot Kota".into()
+            }),
+            ("menu.info", "`description` lebih dari 72", &|b| {
+                row_mut(b, "menu.info").description = "d".repeat(73)
+            }),
+            ("menu.info", "id ganda", &|b| {
+                row_mut(b, "menu.info.wisata").id = "menu.info".into()
+            }),
+            ("menu.info", "submenu `info-9` tidak ada", &|b| {
+                row_mut(b, "menu.info").action = MenuAction::Submenu {
+                    menu: "info-9".into(),
+                }
+            }),
+            ("menu.tentang", "FAQ `umum.tidak-ada` tidak ada", &|b| {
+                row_mut(b, "menu.tentang").action = MenuAction::Faq {
+                    id: "umum.tidak-ada".into(),
+                }
+            }),
+            (
+                "menu.info.wisata",
+                "kategori FAQ `olahraga` tidak ada",
+                &|b| {
+                    row_mut(b, "menu.info.wisata").action = MenuAction::FaqCategory {
+                        category: "olahraga".into(),
+                    }
+                },
+            ),
+            (
+                "menu.layanan.darurat",
+                "kategori layanan `wisata` tidak ada atau kosong",
+                &|b| {
+                    row_mut(b, "menu.layanan.darurat").action = MenuAction::ServiceCategory {
+                        category: "wisata".into(),
+                    }
+                },
+            ),
+            ("", "kategori layanan `darurat` tidak dapat dicapai", &|b| {
+                row_mut(b, "menu.layanan.darurat").action = MenuAction::Handoff;
+            }),
+            ("beranda", "menu `root` tidak ada", &|b| {
+                b.menus.root = "beranda".into()
+            }),
+            ("info-2", "tidak dapat dicapai dari menu utama", &|b| {
+                row_mut(b, "menu.info.more").action = MenuAction::Handoff;
+            }),
+            ("info-1", "1 sampai 10 baris (11)", &|b| {
+                let mut extra = b.menus.menus[1].rows[0].clone();
+                extra.id = "menu.info.extra".into();
+                extra.title = "Tambahan".into();
+                b.menus.menus[1].rows.insert(0, extra);
+            }),
+            ("menu.info.more", "harus menjadi baris terakhir", &|b| {
+                b.menus.menus[1].rows.swap(8, 9)
+            }),
+            (BACK_ROW_ID, "dicadangkan", &|b| {
+                row_mut(b, "menu.petugas").id = BACK_ROW_ID.into()
+            }),
+            ("main", "tidak punya baris `emergency`", &|b| {
+                b.menus.menus[0]
+                    .rows
+                    .retain(|r| r.action != MenuAction::Emergency)
+            }),
+            ("paging", "`max_rows` harus 2 sampai 10", &|b| {
+                b.menus.paging.max_rows = 12
+            }),
+        ],
     );
 }
 

@@ -1,9 +1,9 @@
 //! Importing the seed into a store: `prolink import` (through `import_dir`) and the first
 //! start of `prolink serve` (`ensure_content`), all or nothing.
 
-use prolink_app::content_import::load_dir;
+use crate::support::{seed, seed_dir};
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use prolink_app::content_import::{
@@ -11,19 +11,7 @@ use prolink_app::content_import::{
     SeedSource,
 };
 use prolink_app::ports::{ContentStore, SystemClock};
-use prolink_domain::content::ContentBundle;
 use prolink_embedded::sqlite::{SqliteDb, SqliteStore};
-
-fn seed_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../infra/seed")
-}
-
-fn seed() -> ContentBundle {
-    match load_dir(seed_dir()) {
-        Ok(bundle) => bundle,
-        Err(report) => panic!("seed does not import:\n{report}"),
-    }
-}
 
 fn store() -> SqliteStore {
     SqliteStore::new(

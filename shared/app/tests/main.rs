@@ -65,5 +65,6 @@ mod rephrase;
 mod scheduler;
 mod sender;
 mod simulator;
+mod support;
 mod template;
 mod whatsapp;

@@ -3,6 +3,7 @@
 //! local blob folder, and the S3 store on moto (skipped like the other AWS tests when
 //! `PROLINK_SKIP_AWS_TESTS=1`).
 
+use crate::support::{seed, ManualClock};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -13,7 +14,7 @@ use prolink_app::complaint_media::{copy_photo, MediaCopy, REASON_GAVE_UP, REASON
 use prolink_app::graph::http_client;
 use prolink_app::graph_media::{GraphMediaSource, MAX_IMAGE_BYTES};
 use prolink_app::ports::{
-    BlobStore, Clock, ComplaintStore, FetchedMedia, MediaError, MediaSource, PortError, PortResult,
+    BlobStore, ComplaintStore, FetchedMedia, MediaError, MediaSource, PortError, PortResult,
     StaticSecrets, SystemClock, WhatsAppSecrets,
 };
 use prolink_domain::complaint::{
@@ -135,7 +136,7 @@ fn meta_error(code: i64, message: &str) -> Value {
 
 fn holidays() -> &'static HolidayCalendar {
     static HOLIDAYS: OnceLock<HolidayCalendar> = OnceLock::new();
-    HOLIDAYS.get_or_init(|| crate::conformance::conversation::seed_bundle().holidays)
+    HOLIDAYS.get_or_init(|| seed().holidays)
 }
 
 fn rules() -> Rules<'static> {
@@ -1134,14 +1135,6 @@ async fn the_graph_client_downloads_from_the_simulator() {
 // Local blob folder
 // ---------------------------------------------------------------------------------------------
 
-struct FixedClock(i64);
-
-impl Clock for FixedClock {
-    fn now_ms(&self) -> i64 {
-        self.0
-    }
-}
-
 #[tokio::test]
 async fn local_blobs_round_trip_and_replace() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -1210,7 +1203,7 @@ async fn local_blobs_refuse_paths_outside_the_folder() {
 #[tokio::test]
 async fn local_presigned_urls_verify_until_they_expire() {
     let now_s = T / 1000;
-    let blobs = LocalBlobStore::new("unused", b"signing".to_vec(), Arc::new(FixedClock(T)));
+    let blobs = LocalBlobStore::new("unused", b"signing".to_vec(), ManualClock::at(T));
     let key = "complaints/PS-7K3QX9/1.jpg";
     let url = blobs
         .presign_get(key, Duration::from_secs(300))
@@ -1248,7 +1241,7 @@ async fn local_presigned_urls_verify_until_they_expire() {
         blobs.verify_presigned(key, expires, &flipped, now_s),
         Err(PresignError::BadSignature)
     );
-    let other = LocalBlobStore::new("unused", b"another".to_vec(), Arc::new(FixedClock(T)));
+    let other = LocalBlobStore::new("unused", b"another".to_vec(), ManualClock::at(T));
     assert_eq!(
         other.verify_presigned(key, expires, sig, now_s),
         Err(PresignError::BadSignature)

@@ -4,6 +4,7 @@
 //!
 //! Every example message here was written for these tests; none is copied from the dev set.
 
+use crate::support::seed_dir;
 use prolink_app::ports::Rephraser;
 use prolink_app::rephrasing::rephrase_or_verbatim;
 use std::{path::PathBuf, sync::OnceLock};
@@ -16,10 +17,6 @@ use prolink_domain::nlp::{
     text::{mask_pii, tokenize},
     AnswerKind, Decision, Engine, KbCategory, KbFaq, KbService, KnowledgeBase,
 };
-
-fn seed_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../infra/seed")
-}
 
 fn engine() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();

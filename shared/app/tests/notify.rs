@@ -2,6 +2,7 @@
 //! templates under infra/whatsapp-templates satisfy Meta's rules and match what the code
 //! fills, the OPD alerts keep the reporter anonymous, and quiet hours hold.
 
+use crate::support::{seed, wib};
 use prolink_app::render::{reply_body, template_of};
 use std::{collections::BTreeMap, path::PathBuf};
 
@@ -25,18 +26,8 @@ const KEY: &str = "6281234567890";
 const NAME: &str = "Sari Wulandari";
 const HOUR: i64 = 3_600_000;
 
-fn seed() -> ContentBundle {
-    prolink_app::content_import::load_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../infra/seed"))
-        .expect("seed")
-}
-
 fn address() -> ReplyAddress {
     ReplyAddress::Phone(KEY.to_string())
-}
-
-fn wib(y: i32, m: u32, d: u32, h: u32, min: u32, s: u32) -> i64 {
-    let date = NaiveDate::from_ymd_opt(y, m, d).expect("date");
-    calendar::wib_to_ms(date.and_hms_opt(h, min, s).expect("time"))
 }
 
 fn rules(content: &ContentBundle) -> Rules<'_> {
@@ -75,7 +66,7 @@ fn submitted(content: &ContentBundle, privacy: Privacy, description: &str) -> Co
             }],
             privacy,
             source_wamid: "wamid.HBgNNjI4MTIzNDU2Nzg5MBUCABIYFjNFQjA".into(),
-            at_ms: wib(2026, 11, 23, 9, 15, 0),
+            at_ms: wib(2026, 11, 23, 9, 15),
         },
         &rules(content),
     )
@@ -870,43 +861,33 @@ fn opd_alerts_say_what_the_citizen_did() {
 
 #[test]
 fn quiet_hours_hold_until_six_in_the_morning() {
-    let morning = |y, m, d| wib(y, m, d, 6, 0, 0);
-    assert_eq!(
-        notify::not_before(wib(2026, 11, 23, 20, 59, 59), false),
-        None
-    );
-    assert_eq!(
-        notify::not_before(wib(2026, 11, 23, 21, 0, 0), false),
-        Some(morning(2026, 11, 24))
-    );
-    assert_eq!(
-        notify::not_before(wib(2026, 11, 24, 2, 0, 0), false),
-        Some(morning(2026, 11, 24))
-    );
-    assert_eq!(
-        notify::not_before(wib(2026, 11, 24, 5, 59, 59) + 999, false),
-        Some(morning(2026, 11, 24))
-    );
-    assert_eq!(notify::not_before(wib(2026, 11, 24, 6, 0, 0), false), None);
-    // Across midnight, a month and a year.
-    assert_eq!(
-        notify::not_before(wib(2026, 12, 31, 23, 59, 59), false),
-        Some(morning(2027, 1, 1))
-    );
-    assert_eq!(
-        notify::not_before(wib(2027, 1, 1, 0, 0, 0), false),
-        Some(morning(2027, 1, 1))
-    );
+    const SECOND: i64 = 1_000;
+    let morning = |y, m, d| Some(wib(y, m, d, 6, 0));
     // 14:00 UTC is 21:00 WIB: the zone is WIB, not UTC or the machine's.
     let utc_afternoon = NaiveDate::from_ymd_opt(2026, 11, 23)
         .and_then(|d| d.and_hms_opt(14, 0, 0))
         .expect("time")
         .and_utc()
         .timestamp_millis();
-    assert_eq!(
-        notify::not_before(utc_afternoon, false),
-        Some(morning(2026, 11, 24))
-    );
+    let cases = [
+        (wib(2026, 11, 23, 21, 0) - SECOND, None),
+        (wib(2026, 11, 23, 21, 0), morning(2026, 11, 24)),
+        (wib(2026, 11, 24, 2, 0), morning(2026, 11, 24)),
+        (wib(2026, 11, 24, 6, 0) - 1, morning(2026, 11, 24)),
+        (wib(2026, 11, 24, 6, 0), None),
+        // Across midnight, a month and a year.
+        (wib(2027, 1, 1, 0, 0) - SECOND, morning(2027, 1, 1)),
+        (wib(2027, 1, 1, 0, 0), morning(2027, 1, 1)),
+        (utc_afternoon, morning(2026, 11, 24)),
+    ];
+    for (at, held_until) in cases {
+        assert_eq!(
+            notify::not_before(at, false),
+            held_until,
+            "at {}",
+            calendar::wib_datetime(at)
+        );
+    }
     // Urgent messages go at any hour.
-    assert_eq!(notify::not_before(wib(2026, 11, 24, 2, 0, 0), true), None);
+    assert_eq!(notify::not_before(wib(2026, 11, 24, 2, 0), true), None);
 }

@@ -1,6 +1,7 @@
 //! The optional generative step: the Bedrock adapter against a local stand-in for the runtime
 //! endpoint, the dialog's rephrase marker, and the dialog worker with a fake model.
 
+use crate::support::seed;
 use prolink_app::ports::Rephraser;
 use std::{
     sync::{Arc, Mutex},
@@ -205,16 +206,6 @@ async fn a_slow_model_is_unavailable_after_the_timeout() {
 // ---------------------------------------------------------------------------------------------
 // The dialog's marker
 // ---------------------------------------------------------------------------------------------
-
-fn seed() -> ContentBundle {
-    match prolink_app::content_import::load_dir(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../infra/seed"
-    )) {
-        Ok(bundle) => bundle,
-        Err(report) => panic!("seed does not import:\n{report}"),
-    }
-}
 
 fn turn(bundle: &ContentBundle, answerer: &dyn Answerer, message: &InboundMessage) -> Turn {
     let env = DialogEnv {

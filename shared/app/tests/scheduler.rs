@@ -5,17 +5,15 @@
 //! date and time counted by hand below, once, however often and however concurrently the
 //! scheduler ticks.
 
+use crate::support::{wib, ManualClock};
 use std::{
     collections::{BTreeMap, HashMap, HashSet},
-    sync::{
-        atomic::{AtomicI64, Ordering},
-        Arc, Mutex,
-    },
+    sync::{Arc, Mutex},
     time::Duration,
 };
 
 use async_trait::async_trait;
-use chrono::{NaiveDate, NaiveTime};
+use chrono::{Datelike, NaiveDate, NaiveTime};
 use prolink_app::complaint_worker::{
     change_status, ComplaintWorker, ComplaintWorkerStores, TaskItem, TaskOutcome,
 };
@@ -47,12 +45,6 @@ const BUDI: &str = "6281255500032";
 const ROAD: &str = "Jalan di depan pasar berlubang besar sejak seminggu, motor sering jatuh.";
 const MINUTE_MS: i64 = 60_000;
 
-/// Unix ms of a WIB date and time.
-fn wib(y: i32, m: u32, d: u32, hour: u32, minute: u32) -> i64 {
-    let date = NaiveDate::from_ymd_opt(y, m, d).expect("a date");
-    calendar::wib_to_ms(date.and_hms_opt(hour, minute, 0).expect("a time"))
-}
-
 /// "2026-12-21 07:30" (WIB) of an instant.
 fn wib_text(ms: i64) -> String {
     calendar::wib_datetime(ms)
@@ -73,20 +65,6 @@ const DAILY: [(u32, u32); 8] = [
     (21, 30),
     (23, 59),
 ];
-
-struct FakeClock(AtomicI64);
-
-impl FakeClock {
-    fn set(&self, ms: i64) {
-        self.0.store(ms, Ordering::SeqCst);
-    }
-}
-
-impl Clock for FakeClock {
-    fn now_ms(&self) -> i64 {
-        self.0.load(Ordering::SeqCst)
-    }
-}
 
 /// Every `Messenger::send` by outbox id: Meta does not deduplicate, so a second call for an
 /// id is a second message on the operator's phone.
@@ -162,7 +140,7 @@ complaint_store_passing_queries_to_inner! {
 
 struct Rig {
     harness: Harness,
-    clock: Arc<FakeClock>,
+    clock: Arc<ManualClock>,
     content: ContentBundle,
     messenger: Arc<CountingMessenger>,
     queue: Arc<RecordingQueue>,
@@ -178,7 +156,7 @@ impl Rig {
         import_bundle(harness.app.store.as_ref(), &content)
             .await
             .expect("seed imported");
-        let clock = Arc::new(FakeClock(AtomicI64::new(0)));
+        let clock = ManualClock::at(0);
         let messenger = Arc::new(CountingMessenger {
             inner: Arc::new(SimulatorOutbox::new(harness.app.db.clone(), clock.clone())),
             calls: Mutex::new(HashMap::new()),
@@ -327,7 +305,7 @@ impl Rig {
         let mut day = calendar::wib_date(from_ms);
         while calendar::wib_to_ms(day.and_time(NaiveTime::MIN)) < to_ms {
             for (hour, minute) in DAILY {
-                let at = wib_at(day, hour, minute);
+                let at = wib(day.year(), day.month(), day.day(), hour, minute);
                 if at < from_ms || at >= to_ms {
                     continue;
                 }
@@ -418,7 +396,7 @@ impl Rig {
     /// A complaint worker whose clock stands at `at_ms`, on the app's stores and outbox.
     fn worker_at(&self, at_ms: i64) -> ComplaintWorker {
         self.harness.complaint_worker(
-            Arc::new(FakeClock(AtomicI64::new(at_ms))),
+            ManualClock::at(at_ms),
             ComplaintWorkerStores::from_store(self.harness.app.store.clone()),
         )
     }
@@ -461,7 +439,7 @@ impl Rig {
 
 fn make_scheduler(
     harness: &Harness,
-    clock: &Arc<FakeClock>,
+    clock: &Arc<ManualClock>,
     messenger: &Arc<CountingMessenger>,
     queue: &Arc<RecordingQueue>,
     settings: SchedulerSettings,
@@ -495,10 +473,6 @@ fn make_scheduler(
         clock,
         settings,
     }
-}
-
-fn wib_at(day: NaiveDate, hour: u32, minute: u32) -> i64 {
-    calendar::wib_to_ms(day.and_hms_opt(hour, minute, 0).expect("a time"))
 }
 
 /// A template message's name and body parameters.

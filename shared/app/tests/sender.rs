@@ -2,14 +2,15 @@
 //! the SQLite outbox. The fake checks every request body against the documented shapes and
 //! limits (reference §4) and answers from a script.
 
+use crate::support::ManualClock;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use prolink_app::graph::{http_client, GraphConfig, GraphMessenger};
 use prolink_app::ports::{
-    Clock, OperatorSignals, OutboundMessage, OutboxRecord, OutboxState, OutboxStore, SendError,
+    OperatorSignals, OutboundMessage, OutboxRecord, OutboxState, OutboxStore, SendError,
     StaticSecrets, WhatsAppSecrets,
 };
 use prolink_app::sender::{
@@ -38,14 +39,6 @@ const HOUR_MS: i64 = 3_600_000;
 // ---------------------------------------------------------------------------------------------
 // Doubles
 // ---------------------------------------------------------------------------------------------
-
-struct TestClock(AtomicI64);
-
-impl Clock for TestClock {
-    fn now_ms(&self) -> i64 {
-        self.0.load(Ordering::SeqCst)
-    }
-}
 
 /// Records every wait and really sleeps it (the test policies use milliseconds), so that a
 /// concurrent task can make progress while the sender waits.
@@ -384,7 +377,7 @@ async fn harness_with(policy: SendPolicy) -> Harness {
         Arc::new(StaticSecrets(secrets)),
         http_client(),
     );
-    let clock = Arc::new(TestClock(AtomicI64::new(NOW_MS)));
+    let clock = ManualClock::at(NOW_MS);
     let db = SqliteDb::open_in_memory().expect("in-memory sqlite");
     let store = Arc::new(SqliteStore::new(db, clock.clone()));
     let sleeper = Arc::new(RecordingSleeper::default());

@@ -601,13 +601,7 @@ async fn time_travel_moves_every_part_and_survives_a_restart() {
 
 #[test]
 fn offset_clock_adds_its_offset_and_saturates() {
-    struct Fixed(i64);
-    impl Clock for Fixed {
-        fn now_ms(&self) -> i64 {
-            self.0
-        }
-    }
-    let clock = OffsetClock::new(Arc::new(Fixed(1_000)));
+    let clock = OffsetClock::new(crate::support::ManualClock::at(1_000));
     assert_eq!(clock.now_ms(), 1_000);
     assert_eq!(clock.advance_ms(500), 500);
     assert_eq!(clock.now_ms(), 1_500);

@@ -46,7 +46,7 @@ fn unique(prefix: &str) -> String {
 
 fn holidays() -> &'static HolidayCalendar {
     static HOLIDAYS: OnceLock<HolidayCalendar> = OnceLock::new();
-    HOLIDAYS.get_or_init(|| super::conversation::seed_bundle().holidays)
+    HOLIDAYS.get_or_init(|| crate::support::seed().holidays)
 }
 
 fn rules() -> Rules<'static> {

@@ -1,9 +1,7 @@
 //! Cases for the conversation ports: `OutboxStore`, `CitizenStore`, `SessionStore`,
 //! `ContentStore` and `OperatorSignals`. Real time only, like the other store cases.
 
-use prolink_app::content_import::load_dir;
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use prolink_app::ports::{
@@ -529,18 +527,6 @@ pub async fn session_race_has_one_winner(store: Arc<dyn SessionStore>) {
 // Content
 // ---------------------------------------------------------------------------------------------
 
-pub fn seed_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../infra/seed")
-}
-
-/// The real seed of `infra/seed`.
-pub fn seed_bundle() -> ContentBundle {
-    match load_dir(seed_dir()) {
-        Ok(bundle) => bundle,
-        Err(report) => panic!("the seed does not import:\n{report}"),
-    }
-}
-
 /// A second, different bundle: fewer FAQs and one answer changed.
 fn edited(bundle: &ContentBundle) -> ContentBundle {
     let mut edited = bundle.clone();
@@ -559,7 +545,7 @@ pub async fn content_suite(store: Arc<dyn ContentStore>) {
         None,
         "nothing imported yet"
     );
-    let seed = seed_bundle();
+    let seed = crate::support::seed();
     store.replace_content(&seed).await.expect("replace");
     assert_eq!(
         store.load_content().await.expect("load"),

@@ -1,14 +1,14 @@
 //! The conformance suite on SQLite, plus what only the SQLite adapters promise (persistence in
 //! the file, exact SQS rules checked with a manual clock).
 
+use crate::support::ManualClock;
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use prolink_app::ports::{
-    Clock, ContentStore, DedupStore, OperatorAlert, OperatorSignals, OutboxRecord, OutboxState,
+    ContentStore, DedupStore, OperatorAlert, OperatorSignals, OutboxRecord, OutboxState,
     OutboxStore, OutgoingMessage, PortError, Queue, RawInbound, RawInboundLog, SessionStore,
     StatusLog, StatusRecord, StoredSession, SystemClock, UnansweredQuestion,
 };
@@ -21,26 +21,6 @@ use super::queue::run_queue_suite;
 use super::store::{run_store_suite, StoreUnderTest};
 
 const LONG: Duration = Duration::from_secs(30);
-
-/// A clock the test moves by hand.
-pub struct ManualClock(AtomicI64);
-
-impl ManualClock {
-    pub fn new(start_ms: i64) -> Arc<Self> {
-        Arc::new(ManualClock(AtomicI64::new(start_ms)))
-    }
-
-    pub fn advance(&self, by: Duration) {
-        let by = i64::try_from(by.as_millis()).expect("small duration");
-        self.0.fetch_add(by, Ordering::SeqCst);
-    }
-}
-
-impl Clock for ManualClock {
-    fn now_ms(&self) -> i64 {
-        self.0.load(Ordering::SeqCst)
-    }
-}
 
 const START_MS: i64 = 1_780_000_000_000;
 
@@ -175,7 +155,7 @@ fn open_queue(path: &Path, name: &str, clock: Arc<ManualClock>) -> SqliteQueue {
 async fn queue_survives_reopening_the_file() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("prolink.db");
-    let clock = ManualClock::new(START_MS);
+    let clock = ManualClock::at(START_MS);
     {
         let queue = open_queue(&path, "inbound", clock.clone());
         queue
@@ -281,7 +261,7 @@ async fn concurrent_producers_keep_group_order() {
 
 #[tokio::test]
 async fn stale_receipt_never_deletes_a_redelivered_message() {
-    let clock = ManualClock::new(START_MS);
+    let clock = ManualClock::at(START_MS);
     let db = SqliteDb::open_in_memory().expect("open");
     let queue = SqliteQueue::new(db, "inbound", 5, clock.clone());
     queue.send_batch(&[message("a", "a1")]).await.expect("send");
@@ -322,7 +302,7 @@ async fn stale_receipt_never_deletes_a_redelivered_message() {
 
 #[tokio::test]
 async fn change_visibility_after_the_timeout_is_refused() {
-    let clock = ManualClock::new(START_MS);
+    let clock = ManualClock::at(START_MS);
     let db = SqliteDb::open_in_memory().expect("open");
     let queue = SqliteQueue::new(db, "inbound", 5, clock.clone());
     queue.send_batch(&[message("a", "a1")]).await.expect("send");
@@ -357,7 +337,7 @@ async fn change_visibility_after_the_timeout_is_refused() {
 
 #[tokio::test]
 async fn dedup_window_is_five_minutes_from_the_first_send() {
-    let clock = ManualClock::new(START_MS);
+    let clock = ManualClock::at(START_MS);
     let db = SqliteDb::open_in_memory().expect("open");
     let queue = SqliteQueue::new(db, "inbound", 5, clock.clone());
     let send = |body: &str| OutgoingMessage {
@@ -425,7 +405,7 @@ async fn invalid_batch_is_rejected_whole() {
 #[tokio::test]
 async fn queues_in_one_file_are_independent() {
     let (_dir, db) = temp_db();
-    let clock = ManualClock::new(START_MS);
+    let clock = ManualClock::at(START_MS);
     let inbound = SqliteQueue::new(db.clone(), "inbound", 1, clock.clone());
     let tasks = SqliteQueue::new(db, "tasks", 1, clock.clone());
     let same_dedup = OutgoingMessage {
@@ -464,7 +444,7 @@ async fn queues_in_one_file_are_independent() {
 
 #[tokio::test]
 async fn purge_expired_keeps_live_rows() {
-    let clock = ManualClock::new(START_MS);
+    let clock = ManualClock::at(START_MS);
     let db = SqliteDb::open_in_memory().expect("open");
     let store = SqliteStore::new(db, clock.clone());
     let soon = START_MS + 10;
@@ -557,7 +537,7 @@ async fn content_replaced_by_another_process_is_seen() {
     let path = dir.path().join("prolink.db");
     let server = SqliteStore::new(SqliteDb::open(&path).expect("open"), Arc::new(SystemClock));
     let cli = SqliteStore::new(SqliteDb::open(&path).expect("open"), Arc::new(SystemClock));
-    let seed = super::conversation::seed_bundle();
+    let seed = crate::support::seed();
     cli.replace_content(&seed).await.expect("import");
     assert_eq!(
         server.load_content().await.expect("load"),
@@ -576,7 +556,7 @@ async fn content_replaced_by_another_process_is_seen() {
 
 #[tokio::test]
 async fn purge_expired_covers_the_conversation_tables() {
-    let clock = ManualClock::new(START_MS);
+    let clock = ManualClock::at(START_MS);
     let store = SqliteStore::new(SqliteDb::open_in_memory().expect("open"), clock.clone());
     let soon = START_MS + 10;
     store
@@ -641,9 +621,9 @@ async fn purge_expired_never_deletes_complaints() {
     use prolink_app::ports::ComplaintStore;
     use prolink_domain::complaint::{submit, ticket_for, Privacy, Rules, Sla, Submission};
 
-    let clock = ManualClock::new(START_MS);
+    let clock = ManualClock::at(START_MS);
     let store = SqliteStore::new(SqliteDb::open_in_memory().expect("open"), clock.clone());
-    let holidays = super::conversation::seed_bundle().holidays;
+    let holidays = crate::support::seed().holidays;
     let complaint = submit(
         Submission {
             ticket: ticket_for("wamid.purge", 0),

@@ -7,12 +7,12 @@ use prolink_app::ports::{Messenger, OutboundMessage, OutboxReader, SendError};
 use prolink_embedded::sqlite::{SimulatorOutbox, SqliteDb};
 use serde_json::json;
 
-use super::sqlite::ManualClock;
+use crate::support::ManualClock;
 
 const START_MS: i64 = 1_780_000_000_000;
 
 fn outbox() -> (Arc<ManualClock>, SimulatorOutbox) {
-    let clock = ManualClock::new(START_MS);
+    let clock = ManualClock::at(START_MS);
     let db = SqliteDb::open_in_memory().expect("open");
     (clock.clone(), SimulatorOutbox::new(db, clock))
 }

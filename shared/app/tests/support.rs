@@ -1,0 +1,68 @@
+//! What every test module shares: one manual clock, the seed content and WIB wall-clock times.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{NaiveDate, NaiveTime};
+use prolink_app::ports::Clock;
+use prolink_domain::{calendar, content::ContentBundle};
+
+/// A clock that only moves when the test moves it, so that deadlines, leases and quiet hours
+/// are reached on purpose rather than by a slow machine.
+#[derive(Debug)]
+pub struct ManualClock(AtomicI64);
+
+impl ManualClock {
+    pub fn at(ms: i64) -> Arc<Self> {
+        Arc::new(Self(AtomicI64::new(ms)))
+    }
+
+    pub fn set(&self, ms: i64) {
+        self.0.store(ms, Ordering::SeqCst);
+    }
+
+    pub fn advance(&self, by: Duration) {
+        let by = i64::try_from(by.as_millis()).expect("a test-sized duration");
+        self.0.fetch_add(by, Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now_ms(&self) -> i64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// The seed folder `infra/seed`, which is the content the city ships.
+pub fn seed_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../infra/seed")
+}
+
+/// The seed as imported; a seed that does not import fails the test with the import report.
+pub fn seed() -> ContentBundle {
+    match prolink_app::content_import::load_dir(seed_dir()) {
+        Ok(bundle) => bundle,
+        Err(report) => panic!("seed does not import:\n{report}"),
+    }
+}
+
+/// Unix milliseconds of a WIB (UTC+7) date and wall-clock time: `wib(2026, 11, 30, 10, 0)`.
+pub fn wib(year: i32, month: u32, day: u32, hour: u32, minute: u32) -> i64 {
+    let date = NaiveDate::from_ymd_opt(year, month, day).expect("a date");
+    calendar::wib_to_ms(date.and_hms_opt(hour, minute, 0).expect("a time"))
+}
+
+/// The first `hour:minute` WIB strictly after `after_ms` (today's, else tomorrow's).
+pub fn next_wib(after_ms: i64, hour: u32, minute: u32) -> i64 {
+    let local = calendar::wib_datetime(after_ms);
+    let time = NaiveTime::from_hms_opt(hour, minute, 0).expect("a time of day");
+    let today = calendar::wib_to_ms(local.date().and_time(time));
+    if today > after_ms {
+        today
+    } else {
+        let tomorrow = local.date().succ_opt().expect("a next day");
+        calendar::wib_to_ms(tomorrow.and_time(time))
+    }
+}
