@@ -413,7 +413,7 @@ impl TurnBuilder<'_, '_> {
                 (AnswerKind::Complaint, id) => self.complaint(id.as_deref(), false, Some(text)),
                 (AnswerKind::Tracking, ticket) => self.tracking(ticket.as_deref()),
                 (AnswerKind::Greeting, _) => self.main_menu(true),
-                (AnswerKind::SmallTalk, _) => self.text(texts::SMALL_TALK),
+                (AnswerKind::Smalltalk, _) => self.text(texts::SMALL_TALK),
                 _ => self.fallback(text, &answered),
             },
             Decision::Suggest => self.suggest(text, &answered),

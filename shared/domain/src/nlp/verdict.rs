@@ -1,12 +1,14 @@
 //! The engine's verdict on one message and the thresholds that decide it: what
 //! `prolink ask --json` prints and what the dialog acts on.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::clamp01;
 
-/// What the engine decided a message is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+/// What a message is about: the engine's verdict and what the dialog acts on (one type for
+/// both, re-exported as `dialog::AnswerKind`). Serialised lowercase, as `prolink ask --json`
+/// prints it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AnswerKind {
     Faq,
@@ -15,6 +17,8 @@ pub enum AnswerKind {
     Emergency,
     Tracking,
     Greeting,
+    /// The dialog's own copy of this enum wrote `small_talk`; still read.
+    #[serde(alias = "small_talk")]
     Smalltalk,
     Fallback,
 }
@@ -132,5 +136,34 @@ impl Default for Thresholds {
             complaint: 1.6,
             category: 1.5,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_keeps_its_wire_name() {
+        let wire = [
+            (AnswerKind::Faq, "faq"),
+            (AnswerKind::Service, "service"),
+            (AnswerKind::Complaint, "complaint"),
+            (AnswerKind::Emergency, "emergency"),
+            (AnswerKind::Tracking, "tracking"),
+            (AnswerKind::Greeting, "greeting"),
+            (AnswerKind::Smalltalk, "smalltalk"),
+            (AnswerKind::Fallback, "fallback"),
+        ];
+        for (kind, name) in wire {
+            assert_eq!(kind.as_str(), name);
+            let json = serde_json::to_string(&kind).unwrap_or_default();
+            assert_eq!(json, format!("\"{name}\""));
+            assert_eq!(serde_json::from_str::<AnswerKind>(&json).ok(), Some(kind));
+        }
+        assert_eq!(
+            serde_json::from_str::<AnswerKind>("\"small_talk\"").ok(),
+            Some(AnswerKind::Smalltalk)
+        );
     }
 }
