@@ -42,7 +42,7 @@
 //!     follows. A possible duplicate's offer: *Ikut melapor* follows the original and
 //!     withdraws the new complaint into it, *Tetap terpisah* keeps both.
 //!
-//! Layout: `router` decides, in the order above, which feature a message is for; each
+//! Layout: `router` applies the rules above, deciding which feature a message is for; each
 //! feature (`features::*`: knowledge, complaint_form, tracking, additions, followup,
 //! handoff, subscriptions) is one module that decides its part of the turn through the
 //! `TurnBuilder` of `turn`, the core they all share. Features import the core, never one

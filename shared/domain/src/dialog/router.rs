@@ -1,6 +1,6 @@
-//! Which feature a message is for: the order of [the module docs](super) in code. Each input
-//! is parsed here and handed to one feature (`features::*`), which decides the turn through
-//! the [`TurnBuilder`]; features never call one another.
+//! Which feature a message is for: the rules of [the module docs](super), in code. Each
+//! input is parsed here and handed to one feature (`features::*`), which decides the turn
+//! through the [`TurnBuilder`]; features never call one another.
 
 use super::{
     answer::{AnswerKind, Answered, Decision},
