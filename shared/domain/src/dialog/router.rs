@@ -11,8 +11,7 @@ use super::{
     reply::{buttons, list_from_page, truncate_chars, Reply},
     session::{Flow, Session},
     texts::{self, ids, titles},
-    turn::{is_emergency, Turn, TurnBuilder},
-    DialogEnv,
+    turn::{is_emergency, DialogEnv, Turn, TurnBuilder},
 };
 use crate::citizen::{CitizenProfile, CitizenRef};
 use crate::complaint::{find_ticket, AddedInfo, ComplaintLocation, Photo};

@@ -7,13 +7,12 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    answer::{AnswerKind, Answered, Decision},
+    answer::{AnswerKind, Answered, Answerer, Decision},
     complaint_texts as ct,
     input::{Inbound, Input},
     reply::{buttons, ensure_sendable, list_from_page, truncate_chars, Reply},
     session::{Flow, Session},
     texts::{self, ids, titles},
-    Answerer,
 };
 use crate::{
     calendar::CoverageGap,

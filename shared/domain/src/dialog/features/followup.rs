@@ -337,3 +337,25 @@ fn keep_separate(t: &mut TurnBuilder, ticket: &str) {
     }
     t.text(ct::kept_separate(&new.ticket));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn follow_up_ids_parse_to_their_tap() {
+        let cases = [
+            ("aduan:sudah:PS-7K3QX9", Some(Tap::Solved("PS-7K3QX9"))),
+            ("aduan:belum:PS-7K3QX9", Some(Tap::Unsolved("PS-7K3QX9"))),
+            ("aduan:nilai:PS-7K3QX9:4", Some(Tap::Score("PS-7K3QX9:4"))),
+            ("aduan:ikut:PS-7K3QX9", Some(Tap::Follow("PS-7K3QX9"))),
+            ("aduan:pisah:PS-7K3QX9", Some(Tap::Separate("PS-7K3QX9"))),
+            ("aduan:cek:PS-7K3QX9", None),
+            ("aduan:kirim", None),
+            ("btn:menu", None),
+        ];
+        for (id, expected) in cases {
+            assert_eq!(Tap::parse(id), expected, "{id}");
+        }
+    }
+}
