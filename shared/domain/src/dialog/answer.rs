@@ -3,19 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// What a message is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AnswerKind {
-    Faq,
-    Service,
-    Complaint,
-    Emergency,
-    Tracking,
-    Greeting,
-    SmallTalk,
-    Fallback,
-}
+pub use crate::nlp::AnswerKind;
 
 /// What the dialog does with the answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,28 +76,18 @@ pub trait Answerer: Send + Sync {
 /// The NLP engine (the answering issue) as the dialog's answering port.
 impl Answerer for crate::nlp::Engine {
     fn answer(&self, text: &str) -> Answered {
-        use crate::nlp::{AnswerKind as NlpKind, Decision as NlpDecision};
+        use crate::nlp::Decision as NlpDecision;
         let answer = crate::nlp::Engine::answer(self, text);
-        let kind = match answer.kind {
-            NlpKind::Faq => AnswerKind::Faq,
-            NlpKind::Service => AnswerKind::Service,
-            NlpKind::Complaint => AnswerKind::Complaint,
-            NlpKind::Emergency => AnswerKind::Emergency,
-            NlpKind::Tracking => AnswerKind::Tracking,
-            NlpKind::Greeting => AnswerKind::Greeting,
-            NlpKind::Smalltalk => AnswerKind::SmallTalk,
-            NlpKind::Fallback => AnswerKind::Fallback,
-        };
         // The engine reports greetings and small talk as "nothing to look up"; for the dialog
         // they are answers of their own (the menu, a short acknowledgement).
-        let decision = match (answer.decision(), kind) {
-            (_, AnswerKind::Greeting | AnswerKind::SmallTalk) => Decision::Answer,
+        let decision = match (answer.decision(), answer.kind) {
+            (_, AnswerKind::Greeting | AnswerKind::Smalltalk) => Decision::Answer,
             (NlpDecision::Answer, _) => Decision::Answer,
             (NlpDecision::Suggest(_), _) => Decision::Suggest,
             (NlpDecision::Fallback, _) => Decision::Fallback,
         };
         Answered {
-            kind,
+            kind: answer.kind,
             id: answer.id,
             score: answer.score,
             alternatives: answer.alternatives,

@@ -212,6 +212,13 @@ pub fn is_done(text: &str) -> bool {
     .any(|k| squeezed_phrase(k) == phrase)
 }
 
+/// Whether the whole message is one of the phrases of `list`: its words (see [`words`])
+/// joined by single spaces equal an entry as written.
+pub(super) fn phrase_in(text: &str, list: &[&str]) -> bool {
+    let said = words(text).join(" ");
+    list.iter().any(|w| *w == said)
+}
+
 /// Whether two texts are the same words (case, punctuation and stretching aside).
 pub fn same_words(a: &str, b: &str) -> bool {
     let a = words(a);

@@ -29,38 +29,43 @@
 //!    *Buat Aduan* button; stickers, voice notes and other types a polite note of what the
 //!    bot understands.
 //!
-//! 10. Complaints (`complaint_flow`): a ticket id in the text tracks it (or withdraws it,
-//!     with "batalkan"/"cabut"); "cek aduan" lists the citizen's own complaints; the form asks consent once per citizen, then category,
-//!     description, location, photos and privacy, and ends with a summary (*Kirim* / *Ubah* /
-//!     *Batal*). Photos and locations land in the open form whatever question is pending. The
-//!     menu, a handoff or an emergency set the form aside; starting a complaint continues it.
-//!     While a ticket of the citizen waits in `perlu_dilengkapi`, other messages are added to
-//!     it. Complaint changes leave the turn as [`Turn::complaint_ops`].
-//! 11. After `selesai` (`complaint_followup`): *Sudah* asks for a 1–5 rating that closes the
+//! 10. Complaints: a ticket id in the text tracks it (or withdraws it, with
+//!     "batalkan"/"cabut"); "cek aduan" lists the citizen's own complaints (`tracking`). The
+//!     form (`complaint_form`) asks consent once per citizen, then category, description,
+//!     location, photos and privacy, and ends with a summary (*Kirim* / *Ubah* / *Batal*).
+//!     Photos and locations land in the open form whatever question is pending. The menu, a
+//!     handoff or an emergency set the form aside; starting a complaint continues it. While
+//!     a ticket of the citizen waits in `perlu_dilengkapi`, other messages are added to it
+//!     (`additions`). Complaint changes leave the turn as [`Turn::complaint_ops`].
+//! 11. After `selesai` (`followup`): *Sudah* asks for a 1–5 rating that closes the
 //!     complaint, then takes one optional comment; *Belum* reopens it and attaches what
 //!     follows. A possible duplicate's offer: *Ikut melapor* follows the original and
 //!     withdraws the new complaint into it, *Tetap terpisah* keeps both.
+//!
+//! Layout: `router` applies the rules above, deciding which feature a message is for; each
+//! feature (`features::*`: knowledge, complaint_form, tracking, additions, followup,
+//! handoff, subscriptions) is one module that decides its part of the turn through the
+//! `TurnBuilder` of `turn`, the core they all share. Features import the core, never one
+//! another, and nothing imports the router.
 
 pub mod answer;
-mod complaint_flow;
-mod complaint_followup;
 pub mod complaint_texts;
-mod engine;
+mod features;
 pub mod input;
 pub mod keywords;
 pub mod reply;
+mod router;
 pub mod session;
 pub mod texts;
+mod turn;
 
 pub use answer::{AnswerKind, Answered, Answerer, Decision};
-pub use complaint_flow::ComplaintOp;
-pub use engine::{
-    hand_back, hand_back_notice, handle_message, DialogEnv, RephraseCandidate, Turn, Unanswered,
-    MAX_EXTRA_PASSAGES,
-};
+pub use features::handoff::{hand_back, hand_back_notice};
+pub use router::handle_message;
 pub use session::{
     AttachWindow, ComplaintDraft, DraftStep, Flow, Handoff, Session, HANDOFF_TTL_MS, SESSION_TTL_MS,
 };
+pub use turn::{ComplaintOp, DialogEnv, RephraseCandidate, Turn, Unanswered, MAX_EXTRA_PASSAGES};
 
 pub use input::{Inbound, Input};
 pub use reply::Reply;

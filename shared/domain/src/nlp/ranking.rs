@@ -1,0 +1,445 @@
+//! Ranking one message: intent (ticket, emergency, greeting/small talk, complaint with its
+//! category) and retrieval candidates, then the calibrated decision.
+
+use super::{
+    intent::{self, CueScores},
+    lexicon::{for_each_non_overlapping, CueClass, PhraseMatch, PlaceKind},
+    verdict::{Answer, AnswerKind, Thresholds},
+    Analysis, Engine,
+};
+
+#[derive(Debug, Clone, Copy, Default)]
+struct MoneyDemand {
+    found: bool,
+    personal: bool,
+}
+
+/// A ranked retrieval candidate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate<'e> {
+    /// Borrowed from the engine: a message's ten candidates cost no copy or count.
+    pub id: &'e str,
+    pub kind: AnswerKind,
+    pub category: &'e str,
+    pub score: f64,
+    pub bm25: f64,
+    pub ngram: f64,
+    pub coverage: f64,
+    /// Distinct query stems found in the entry.
+    pub matched: usize,
+}
+
+/// The intent part of a ranking.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Intent<'e> {
+    Empty,
+    Tracking(String),
+    Emergency,
+    Greeting,
+    Smalltalk,
+    /// Complaint strength and category scores (best first).
+    Complaint {
+        strength: f64,
+        categories: Vec<(&'e str, f64)>,
+    },
+    Question,
+}
+
+/// Everything the decision needs, before thresholds: lets the evaluation sweep thresholds
+/// without re-running the pipeline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ranking<'e> {
+    pub intent: Intent<'e>,
+    /// Complaint strength even when the intent is a question (for calibration).
+    pub complaint_strength: f64,
+    pub complaint_categories: Vec<(&'e str, f64)>,
+    pub candidates: Vec<Candidate<'e>>,
+    pub emergency_category: Option<&'e str>,
+    pub lainnya: Option<&'e str>,
+}
+
+impl Engine {
+    fn cue_scores(&self, a: &Analysis) -> CueScores {
+        let matches = self
+            .cue_matcher
+            .find_with(&a.tokens, |i| self.facts(a, i).map(|f| &f.cue_first[..]));
+        intent::score_cues(
+            matches,
+            &self.cue_class,
+            &self.cue_weight,
+            a.tokens.len(),
+            |t| a.marks.get(t).is_some_and(|m| m.at_edge),
+            |t| a.marks.get(t).is_some_and(|m| m.question_clause),
+        )
+    }
+
+    fn complaint_categories(&self, a: &Analysis) -> Vec<(&str, f64)> {
+        // "... di jalan Suroyo", "depan gang 3": a street in an address says where, not what
+        // is broken; it must not pull every report towards jalan-rusak.
+        const BEFORE_ADDRESS: [&str; 8] = [
+            "di", "depan", "dekat", "sekitar", "ke", "samping", "belakang", "ujung",
+        ];
+        const ROAD_STATE: [&str; 10] = [
+            "rusak",
+            "berlubang",
+            "lubang",
+            "ambles",
+            "retak",
+            "hancur",
+            "jelek",
+            "becek",
+            "bergelombang",
+            "bolong",
+        ];
+        let tokens = &a.tokens;
+        let address: Vec<bool> = (0..tokens.len())
+            .map(|i| {
+                i > 0
+                    && matches!(&*tokens[i], "jalan" | "gang")
+                    && BEFORE_ADDRESS.contains(&&*tokens[i - 1])
+                    && !tokens
+                        .get(i + 1)
+                        .is_some_and(|n| ROAD_STATE.contains(&&**n))
+            })
+            .collect();
+        let mut matches: Vec<PhraseMatch> = self
+            .complaint_matcher
+            .find_with(tokens, |i| self.facts(a, i).map(|f| &f.complaint_first[..]))
+            .into_iter()
+            .filter(|m| !(m.start..m.start + m.len).any(|t| address[t]))
+            .collect();
+        // Per category: longest cues first, each token once with its heaviest cue.
+        matches.sort_by_key(|m| self.complaint_category[m.pattern]);
+        let mut scores: Vec<(&str, f64)> = Vec::new();
+        let mut covered = Vec::new();
+        let mut best: Vec<(usize, f64)> = Vec::new();
+        for group in matches.chunk_by_mut(|a, b| {
+            self.complaint_category[a.pattern] == self.complaint_category[b.pattern]
+        }) {
+            let ci = self.complaint_category[group[0].pattern];
+            if self.categories[ci].emergency {
+                continue;
+            }
+            best.clear();
+            for_each_non_overlapping(group, &mut covered, |m| {
+                let w = self.complaint_weight[m.pattern];
+                match best.iter_mut().find(|(start, _)| *start == m.start) {
+                    Some(e) => e.1 = e.1.max(w),
+                    None => best.push((m.start, w)),
+                }
+            });
+            let total: f64 = best.iter().map(|(_, w)| w).sum();
+            if total > 0.0 {
+                scores.push((&self.categories[ci].id, total));
+            }
+        }
+        scores.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
+        scores
+    }
+
+    /// Duration written with a number ("2 bln", "3 hari", "3x"): strong evidence of a report.
+    fn number_time(a: &Analysis) -> f64 {
+        let units = ["hari", "minggu", "bulan", "tahun", "jam", "x", "kali"];
+        let mut bonus: f64 = 0.0;
+        for w in a.tokens.windows(2) {
+            if w[0].bytes().all(|b| b.is_ascii_digit()) && units.contains(&&*w[1]) {
+                bonus += 1.0;
+            }
+        }
+        bonus.min(1.5)
+    }
+
+    /// Someone asks for an amount of money ("minta 50rb", "dipungut Rp 20.000"): the core of
+    /// a pungli report, which no single cue word captures.
+    fn money_demand(a: &Analysis) -> MoneyDemand {
+        const DEMAND: [&str; 18] = [
+            "minta",
+            "meminta",
+            "diminta",
+            "dimintai",
+            "pungut",
+            "dipungut",
+            "memungut",
+            "ditarik",
+            "menarik",
+            "narik",
+            "disuruh",
+            "suruh",
+            "wajib",
+            "dipotong",
+            "potong",
+            "memotong",
+            "motong",
+            "dipangkas",
+        ];
+        // People (not institutions): an individual asking money for themselves is pungli
+        // whatever the service (labelling rule of the eval files).
+        const PERSONS: [&str; 17] = [
+            "petugas", "oknum", "pegawai", "staf", "staff", "orang", "pak", "bu", "bapak", "ibu",
+            "kepala", "ketua", "lurah", "camat", "satpam", "guru", "calo",
+        ];
+        const UNITS: [&str; 7] = ["rb", "ribu", "k", "juta", "jt", "rupiah", "perak"];
+        let t = &a.tokens;
+        for i in 0..t.len() {
+            let number = t[i].bytes().all(|b| b.is_ascii_digit());
+            let amount = (number && t.get(i + 1).is_some_and(|u| UNITS.contains(&&**u)))
+                || (t[i] == "rp"
+                    && t.get(i + 1)
+                        .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit())));
+            if !amount {
+                continue;
+            }
+            if let Some(v) = t[i.saturating_sub(4)..i]
+                .iter()
+                .position(|w| DEMAND.contains(&&**w))
+            {
+                let verb = i.saturating_sub(4) + v;
+                let personal = t[verb.saturating_sub(4)..verb]
+                    .iter()
+                    .any(|w| PERSONS.contains(&&**w));
+                return MoneyDemand {
+                    found: true,
+                    personal,
+                };
+            }
+        }
+        MoneyDemand::default()
+    }
+
+    /// "ktp saya rusak", "ijazah hilang": damage to the writer's own document is a request
+    /// for a replacement (a FAQ), not a report about a public service.
+    fn document_damage(a: &Analysis) -> f64 {
+        const DOCUMENTS: [&str; 14] = [
+            "ktp",
+            "kk",
+            "akta",
+            "ijazah",
+            "sppt",
+            "kartu",
+            "kia",
+            "kis",
+            "stnk",
+            "sim",
+            "buku",
+            "sertifikat",
+            "rapor",
+            "paspor",
+        ];
+        const DAMAGE: [&str; 8] = [
+            "rusak", "patah", "hilang", "sobek", "robek", "basah", "luntur", "hancur",
+        ];
+        let t = &a.tokens;
+        let mut discount = 0.0;
+        for i in 0..t.len() {
+            if DAMAGE.contains(&&*t[i])
+                && t[i.saturating_sub(3)..i]
+                    .iter()
+                    .any(|w| DOCUMENTS.contains(&&**w))
+            {
+                discount += 1.5;
+            }
+        }
+        discount
+    }
+
+    /// Runs the whole pipeline up to, but not including, the thresholds.
+    pub fn rank(&self, message: &str) -> Ranking<'_> {
+        let emergency_category = self.categories.iter().find(|c| c.emergency).map(|c| &*c.id);
+        let lainnya = self
+            .categories
+            .iter()
+            .find(|c| &*c.id == "lainnya")
+            .map(|c| &*c.id);
+        let mut ranking = Ranking {
+            intent: Intent::Question,
+            complaint_strength: 0.0,
+            complaint_categories: Vec::new(),
+            candidates: Vec::new(),
+            emergency_category,
+            lainnya,
+        };
+        if let Some(ticket) = intent::find_ticket(message) {
+            ranking.intent = Intent::Tracking(ticket);
+            return ranking;
+        }
+        let a = self.analyse(message);
+        if a.tokens.is_empty() {
+            ranking.intent = Intent::Empty;
+            return ranking;
+        }
+        let cues = self.cue_scores(&a);
+        // Place names serve both retrieval and the complaint strength: matched once.
+        let places = self
+            .place_matcher
+            .find_with(&a.tokens, |i| self.facts(&a, i).map(|f| &f.place_first[..]));
+        ranking.candidates = self.retrieve(&a, &places);
+        if intent::is_emergency(&cues, a.surface.upper_ratio > 0.6, a.surface.exclamations) {
+            ranking.intent = Intent::Emergency;
+            return ranking;
+        }
+        let social_only = cues.has_greet || cues.has_thanks || cues.has_ack_or_laugh;
+        let uncovered_content =
+            (0..a.tokens.len()).any(|i| !cues.social_covered[i] && a.marks[i].is_content_word());
+        if social_only && !uncovered_content {
+            ranking.intent = if cues.has_thanks || cues.has_ack_or_laugh {
+                Intent::Smalltalk
+            } else {
+                Intent::Greeting
+            };
+            return ranking;
+        }
+        let mut cues = cues;
+        let money = Self::money_demand(&a);
+        let problem = &mut cues.by_class[CueClass::Problem.index()];
+        if money.found {
+            *problem += 2.0;
+        }
+        *problem = (*problem - Self::document_damage(&a)).max(0.0);
+        let local_places = places
+            .iter()
+            .filter(|m| self.place_kind[m.pattern] == PlaceKind::Kota)
+            .count();
+        cues.by_class[CueClass::Place.index()] += local_places as f64;
+        let strength = intent::complaint_strength(&cues, Self::number_time(&a), a.asked);
+        let mut categories = self.complaint_categories(&a);
+        if money.personal {
+            if let Some(c) = categories
+                .iter_mut()
+                .find(|(id, _)| *id == "pungli-korupsi")
+            {
+                c.1 += 2.0;
+            } else if let Some(c) = self.categories.iter().find(|c| &*c.id == "pungli-korupsi") {
+                categories.push((&c.id, 2.0));
+            }
+            categories.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
+        }
+        ranking.complaint_strength = strength;
+        ranking.complaint_categories = categories.clone();
+        if cues.get(CueClass::Problem) > 0.0 || cues.get(CueClass::Request) >= 1.5 {
+            ranking.intent = Intent::Complaint {
+                strength,
+                categories,
+            };
+        }
+        ranking
+    }
+
+    /// Debug view of one message: tokens, stems, cue sums, complaint strength, candidates.
+    pub fn explain(&self, message: &str) -> String {
+        let a = self.analyse(message);
+        let cues = self.cue_scores(&a);
+        let r = self.rank(message);
+        let mut out = String::new();
+        out.push_str(&format!("tokens: {:?}\nstems: {:?}\n", a.tokens, a.stems));
+        let named: Vec<String> = CueClass::ALL
+            .iter()
+            .filter(|c| cues.get(**c) != 0.0)
+            .map(|c| format!("{c:?}={:.2}", cues.get(*c)))
+            .collect();
+        out.push_str(&format!("cues: {}\n", named.join(" ")));
+        out.push_str(&format!(
+            "intent: {:?}\ncomplaint strength: {:.2} categories: {:?}\n",
+            r.intent, r.complaint_strength, r.complaint_categories
+        ));
+        for c in r.candidates.iter().take(5) {
+            out.push_str(&format!(
+                "  {:.3} bm25={:.3} ngram={:.3} cov={:.2} {}\n",
+                c.score, c.bm25, c.ngram, c.coverage, c.id
+            ));
+        }
+        out
+    }
+}
+
+impl Ranking<'_> {
+    /// Applies the thresholds.
+    pub fn decide(&self, t: &Thresholds) -> Answer {
+        match &self.intent {
+            Intent::Empty => return Answer::plain(AnswerKind::Fallback, None, 0.0),
+            Intent::Tracking(ticket) => {
+                return Answer::plain(AnswerKind::Tracking, Some(ticket.clone()), 1.0)
+            }
+            Intent::Greeting => return Answer::plain(AnswerKind::Greeting, None, 1.0),
+            Intent::Smalltalk => return Answer::plain(AnswerKind::Smalltalk, None, 1.0),
+            Intent::Emergency => {
+                let mut answer = Answer::plain(
+                    AnswerKind::Emergency,
+                    self.emergency_category.map(str::to_string),
+                    1.0,
+                );
+                answer.alternatives = self
+                    .candidates
+                    .iter()
+                    .filter(|c| {
+                        c.category == "darurat" && c.kind == AnswerKind::Faq && c.score >= t.suggest
+                    })
+                    .take(3)
+                    .map(|c| c.id.to_string())
+                    .collect();
+                return answer;
+            }
+            Intent::Complaint {
+                strength,
+                categories,
+            } => {
+                if *strength >= t.complaint {
+                    let best = categories.first().filter(|(_, s)| *s >= t.category);
+                    let id = match best {
+                        Some((id, _)) => Some(*id),
+                        None => self.lainnya,
+                    };
+                    if let Some(id) = id {
+                        let mut answer = Answer::plain(
+                            AnswerKind::Complaint,
+                            Some(id.to_string()),
+                            1.0 - (-strength / 2.0).exp(),
+                        );
+                        answer.alternatives = categories
+                            .iter()
+                            .filter(|(c, _)| *c != id)
+                            .take(3)
+                            .map(|(c, _)| c.to_string())
+                            .collect();
+                        return answer;
+                    }
+                }
+            }
+            Intent::Question => {}
+        }
+        let Some(top) = self.candidates.first() else {
+            return Answer::plain(AnswerKind::Fallback, None, 0.0);
+        };
+        // Ambiguity is measured against the next entry of the same kind: a FAQ entry and the
+        // service that describes the same procedure are not competing answers.
+        let second = self
+            .candidates
+            .iter()
+            .skip(1)
+            .find(|c| c.kind == top.kind)
+            .map_or(0.0, |c| c.score);
+        let confident = (top.score >= t.answer
+            && (top.score - second >= t.margin || top.score >= t.sure))
+            || (top.score >= t.floor && top.score >= t.ratio * second && top.matched >= 2);
+        if confident {
+            let mut answer = Answer::plain(top.kind, Some(top.id.to_string()), top.score);
+            answer.alternatives = self.candidates[1..]
+                .iter()
+                .filter(|c| c.score >= t.suggest)
+                .take(3)
+                .map(|c| c.id.to_string())
+                .collect();
+            return answer;
+        }
+        let mut answer = Answer::plain(AnswerKind::Fallback, None, top.score);
+        if top.score >= t.suggest {
+            answer.alternatives = self
+                .candidates
+                .iter()
+                .filter(|c| c.score >= t.suggest)
+                .take(3)
+                .map(|c| c.id.to_string())
+                .collect();
+        }
+        answer
+    }
+}

@@ -1,0 +1,134 @@
+//! Retrieval: BM25 on stems fused with character-trigram cosine, over the FAQ entries and
+//! services, with the place names a message mentions.
+
+use super::{
+    index::{DocKind, Fusion, Query, QueryTerm},
+    lexicon::{self, PlaceKind},
+    Analysis, AnswerKind, Candidate, Engine, WordFacts,
+};
+
+/// Weight of BM25 against the trigram cosine in the fused score.
+pub const BM25_WEIGHT: f64 = 0.6;
+/// Services rank with this factor, so that a FAQ entry that fits about as well wins.
+pub const SERVICE_FACTOR: f64 = 0.9;
+/// A question about another city's services keeps this share of its score.
+pub const ELSEWHERE_FACTOR: f64 = 0.55;
+/// An unknown content word weighs this share of the rarest corpus word.
+pub const UNKNOWN_WEIGHT: f64 = 0.5;
+/// Weight of a word that typo repair replaced.
+pub const REPAIRED_WEIGHT: f64 = 0.5;
+/// Retrieval candidates kept per message (the decision looks at the first few).
+const MAX_CANDIDATES: usize = 10;
+/// Messages up to this many words are "short" (see [`ELSEWHERE_FACTOR`]).
+pub const SHORT_MESSAGE: usize = 12;
+
+/// Words that make a mention of another city compatible with a local question (moving in).
+const MOBILITY: [&str; 8] = [
+    "pindah", "pindahan", "datang", "asal", "domisili", "mudik", "merantau", "rantau",
+];
+
+impl Engine {
+    /// The query term of a stem: from the word table when its word is there.
+    fn query_term<'a>(&self, stem: &'a str, facts: Option<&WordFacts>) -> QueryTerm<'a> {
+        let term = match facts {
+            Some(f) => f.term,
+            None => self.index.term(stem),
+        };
+        term.map_or(QueryTerm::Unknown(stem), QueryTerm::Known)
+    }
+
+    /// Appends the trigrams of a word: from the word table when it is there.
+    fn query_grams(&self, word: &str, facts: Option<&WordFacts>, grams: &mut Vec<u32>) {
+        match facts {
+            Some(f) => grams.extend_from_slice(&f.grams),
+            None => self.index.word_grams(word, grams),
+        }
+    }
+
+    pub(super) fn retrieve(
+        &self,
+        a: &Analysis,
+        places: &[lexicon::PhraseMatch],
+    ) -> Vec<Candidate<'_>> {
+        // Borrowed from the analysis and the word table: the index only reads them.
+        let mut terms: Vec<(QueryTerm<'_>, f64)> = Vec::with_capacity(a.tokens.len() + 1);
+        let mut grams: Vec<u32> = Vec::with_capacity(a.tokens.len() * 8 + 11);
+        for (i, t) in a.tokens.iter().enumerate() {
+            if a.marks[i].is_content_word() {
+                let facts = self.facts(a, i);
+                let term = self.query_term(&a.stems[i], facts);
+                // A repaired word is a guess: it counts half, and the trigrams see what was
+                // typed (they match a real typo well enough on their own).
+                match &a.repaired_from[i] {
+                    Some(typed) => {
+                        self.index.word_grams(typed, &mut grams);
+                        terms.push((term, REPAIRED_WEIGHT));
+                    }
+                    None => {
+                        self.query_grams(t, facts, &mut grams);
+                        terms.push((term, 1.0));
+                    }
+                }
+            }
+        }
+        let mut elsewhere = false;
+        for m in places {
+            match self.place_kind[m.pattern] {
+                PlaceKind::Kabupaten => {
+                    let facts = self
+                        .word_ids
+                        .get("kabupaten")
+                        .and_then(|&id| self.word_facts.get(id as usize));
+                    self.query_grams("kabupaten", facts, &mut grams);
+                    terms.push((self.query_term("kabupaten", None), 1.0));
+                }
+                PlaceKind::Elsewhere => elsewhere = true,
+                PlaceKind::Kota => {}
+            }
+        }
+        // In a long story another city is a detail (a relative lives there); in a short
+        // question it is the subject ("jam buka samsat surabaya").
+        let moving =
+            a.tokens.iter().any(|t| MOBILITY.contains(&&**t)) || a.tokens.len() > SHORT_MESSAGE;
+        if terms.is_empty() {
+            return Vec::new();
+        }
+        let penalty = if elsewhere && !moving {
+            ELSEWHERE_FACTOR
+        } else {
+            1.0
+        };
+        let fusion = Fusion {
+            bm25_weight: BM25_WEIGHT,
+            faq_factor: 1.0,
+            service_factor: SERVICE_FACTOR,
+            penalty,
+        };
+        let query = Query {
+            terms: &terms,
+            grams: &grams,
+            unknown_weight: UNKNOWN_WEIGHT,
+        };
+        // Only the best few become candidates (ids are cloned for those alone).
+        let ranked = self.index.search(&query, MAX_CANDIDATES, &fusion);
+        ranked
+            .into_iter()
+            .map(|(score, s)| {
+                let info = &self.index.docs[s.doc];
+                Candidate {
+                    id: &info.id,
+                    kind: match info.kind {
+                        DocKind::Faq => AnswerKind::Faq,
+                        DocKind::Service => AnswerKind::Service,
+                    },
+                    category: &info.category,
+                    score,
+                    bm25: s.bm25,
+                    ngram: s.ngram,
+                    coverage: s.coverage,
+                    matched: s.matched,
+                }
+            })
+            .collect()
+    }
+}
