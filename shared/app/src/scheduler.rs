@@ -253,7 +253,7 @@ impl Scheduler {
         for action in &actions {
             match action {
                 SlaAction::AutoClose => {
-                    let Some(change) = sla::auto_close(&updated, now) else {
+                    let Some(change) = complaint::auto_close(&updated, now) else {
                         continue;
                     };
                     let event_id = change.event_id.clone();
@@ -273,7 +273,7 @@ impl Scheduler {
                         continue;
                     };
                     let event_id = event.id.clone();
-                    match sla::apply_recorded(&updated, event, &rules) {
+                    match complaint::apply_recorded(&updated, event, &rules) {
                         Ok(recorded) => updated = recorded,
                         Err(complaint::TransitionError::AlreadyApplied) => continue,
                         Err(error) => {
