@@ -22,42 +22,6 @@ use std::{
 };
 
 use serde::{Deserialize, Serialize};
-/// The index value of a complaint with nothing due at `now`: its pending points, a missed
-/// progress note moved to the next 09.00 WIB of a working day, anything else stale to a
-/// quarter of an hour from now.
-fn retimed_next_due(
-    complaint: &Complaint,
-    now: i64,
-    holidays: &prolink_domain::content::HolidayCalendar,
-) -> Option<i64> {
-    use prolink_domain::calendar;
-    sla::pending_points(complaint, holidays)
-        .into_iter()
-        .map(|point| {
-            if point.at_ms > now {
-                return point.at_ms;
-            }
-            match point.action {
-                SlaAction::ProgressNote { .. } => {
-                    let local = calendar::wib_datetime(now);
-                    let nine = chrono::NaiveTime::from_hms_opt(9, 0, 0).unwrap_or_default();
-                    let today = local.date();
-                    let day = if calendar::is_working_day(today, holidays) && local.time() < nine {
-                        today
-                    } else {
-                        calendar::next_working_day(today, holidays)
-                    };
-                    calendar::wib_to_ms(day.and_time(nine))
-                }
-                _ => now + STALE_RETRY_MS,
-            }
-        })
-        .min()
-}
-
-/// When a point the index calls due yields nothing (other than a missed progress note).
-const STALE_RETRY_MS: i64 = 15 * 60_000;
-
 use tracing::{info, warn};
 
 use crate::sender::{ReliableSender, SendOutcome, Window};
@@ -66,9 +30,9 @@ use crate::tasks::Task;
 
 use prolink_domain::{
     complaint::{
-        self, notify,
         sla::{self, SlaAction},
-        Complaint, Rules,
+        tick::{self, OperatorPoint},
+        Complaint,
     },
     content::ContentBundle,
 };
@@ -234,82 +198,36 @@ impl Scheduler {
         }
     }
 
-    /// Acts on one due complaint.
+    /// Acts on one due complaint as `tick::decide` says.
     async fn handle(
         &self,
         complaint: Complaint,
         now: i64,
         content: &ContentBundle,
     ) -> Result<Handled, PortError> {
-        let rules = Rules::for_category(content, &complaint.category_id);
-        let opd_name = content
-            .opd(&complaint.opd_id)
-            .map_or_else(|| complaint.opd_id.clone(), |o| o.name.clone());
-        let actions = sla::due_actions(&complaint, now, &content.holidays);
-        let mut updated = complaint.clone();
-        let mut notify_events: Vec<String> = Vec::new();
-        let mut operator_points: Vec<(&SlaAction, String)> = Vec::new();
-        let mut taken = 0;
-        for action in &actions {
-            match action {
+        let decision = tick::decide(&complaint, now, content);
+        for refusal in &decision.refused {
+            let error = &refusal.error;
+            match refusal.action {
                 SlaAction::AutoClose => {
-                    let Some(change) = complaint::auto_close(&updated, now) else {
-                        continue;
-                    };
-                    let event_id = change.event_id.clone();
-                    match complaint::apply(&updated, change, &rules) {
-                        Ok(closed) => {
-                            updated = closed;
-                            notify_events.push(event_id);
-                            taken += 1;
-                        }
-                        Err(error) => {
-                            warn!(ticket = %complaint.ticket, %error, "auto-close refused")
-                        }
-                    }
+                    warn!(ticket = %complaint.ticket, %error, "auto-close refused")
                 }
-                other => {
-                    let Some(event) = sla::record(&updated, other, now, &opd_name) else {
-                        continue;
-                    };
-                    let event_id = event.id.clone();
-                    match complaint::apply_recorded(&updated, event, &rules) {
-                        Ok(recorded) => updated = recorded,
-                        Err(complaint::TransitionError::AlreadyApplied) => continue,
-                        Err(error) => {
-                            warn!(ticket = %complaint.ticket, %error, "SLA event refused");
-                            continue;
-                        }
-                    }
-                    taken += 1;
-                    match other {
-                        SlaAction::ProgressNote { .. } => notify_events.push(event_id),
-                        _ => {
-                            self.alert_operators(&updated, other, &event_id, content)
-                                .await?;
-                            operator_points.push((other, event_id));
-                        }
-                    }
-                }
+                _ => warn!(ticket = %complaint.ticket, %error, "SLA event refused"),
             }
         }
-        if taken == 0 {
-            // The index said due but nothing is: a progress note missed while the scheduler
-            // was down waits for the next 09.00 of a working day, or content changed the
-            // clocks. Move the index value into the future so the complaint stops coming back
-            // (a page full of such complaints would otherwise be read again every tick).
-            complaint::reschedule(&mut updated, &rules);
-            updated.next_due_ms = retimed_next_due(&updated, now, &content.holidays);
-            if updated.next_due_ms == complaint.next_due_ms {
-                return Ok(Handled {
-                    actions: 0,
-                    next_due_ms: complaint.next_due_ms,
-                });
-            }
+        let Some(updated) = decision.write else {
+            return Ok(Handled {
+                actions: 0,
+                next_due_ms: decision.next_due_ms,
+            });
+        };
+        for point in &decision.operator_points {
+            self.alert_operators(&updated, point).await?;
         }
         // The citizen's notifications are tasks; queued before the write so a crash cannot
         // lose them (the complaint worker retries a task until the event it names exists).
-        let messages: Vec<_> = notify_events
+        let messages: Vec<_> = decision
+            .citizen_events
             .iter()
             .map(|event_id| {
                 Task::StatusChanged {
@@ -323,13 +241,12 @@ impl Scheduler {
             self.tasks.send_batch(&messages).await?;
         }
         self.complaints.update_complaint(&updated).await?;
-        for (action, event_id) in operator_points {
-            self.message_operators(&updated, action, &event_id, content)
-                .await;
+        for point in &decision.operator_points {
+            self.message_operators(&updated, point).await;
         }
         Ok(Handled {
-            actions: taken,
-            next_due_ms: updated.next_due_ms,
+            actions: decision.actions,
+            next_due_ms: decision.next_due_ms,
         })
     }
 
@@ -337,20 +254,17 @@ impl Scheduler {
     async fn alert_operators(
         &self,
         complaint: &Complaint,
-        action: &SlaAction,
-        event_id: &str,
-        content: &ContentBundle,
+        point: &OperatorPoint,
     ) -> Result<(), PortError> {
-        let notice = notify::operator_sla_notice(complaint, action, content);
-        let kind = match action {
+        let kind = match point.action {
             SlaAction::Escalation { .. } => "sla_escalation",
             _ => "sla_reminder",
         };
         self.signals
             .raise_alert(&OperatorAlert {
-                id: format!("{}.{event_id}", complaint.ticket),
+                id: format!("{}.{}", complaint.ticket, point.event_id),
                 kind: kind.to_string(),
-                message: notice.text,
+                message: point.notice.text.clone(),
                 citizen_key: None,
                 raised_ms: self.clock.now_ms(),
             })
@@ -360,21 +274,14 @@ impl Scheduler {
     /// The WhatsApp template of a recorded point to every configured number of its level.
     /// The point is recorded already and no later tick sends it again, so a failure is
     /// logged (the alert stays on the dashboard) rather than failing the tick.
-    async fn message_operators(
-        &self,
-        complaint: &Complaint,
-        action: &SlaAction,
-        event_id: &str,
-        content: &ContentBundle,
-    ) {
+    async fn message_operators(&self, complaint: &Complaint, point: &OperatorPoint) {
         let Some(sender) = &self.sender else {
             return;
         };
-        let notice = notify::operator_sla_notice(complaint, action, content);
-        for number in self.operators.recipients(&complaint.opd_id, action) {
-            let cause = format!("{}#{event_id}", complaint.ticket);
+        for number in self.operators.recipients(&complaint.opd_id, &point.action) {
+            let cause = format!("{}#{}", complaint.ticket, point.event_id);
             if let Err(error) =
-                send_operator_template(sender, &number, &notice.template, "sla", &cause).await
+                send_operator_template(sender, &number, &point.notice.template, "sla", &cause).await
             {
                 warn!(%error, ticket = %complaint.ticket, "operator reminder not sent");
             }

@@ -22,6 +22,7 @@ pub mod notify;
 pub mod rating;
 pub mod schedule;
 pub mod sla;
+pub mod tick;
 pub mod ticket;
 pub mod timers;
 
