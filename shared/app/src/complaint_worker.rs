@@ -19,9 +19,9 @@ use crate::complaint_media::{copy_photo, MediaCopy};
 
 use crate::content_cache::{CachedContent, CONTENT_REFRESH};
 
-use crate::scheduler::{send_operator_template, OperatorDirectory};
+use crate::notifier::{Notifier, OperatorDirectory};
 
-use crate::sender::{window, Fallback, ReliableSender, SendOutcome, SenderError};
+use crate::sender::window;
 
 use crate::tasks::Task;
 
@@ -109,7 +109,7 @@ pub struct ComplaintWorker {
     pub stores: ComplaintWorkerStores,
     /// The OPDs' operator numbers for new-complaint messages (empty: dashboard alert only).
     pub operators: OperatorDirectory,
-    pub sender: Arc<ReliableSender>,
+    pub notifier: Notifier,
     pub media: Arc<dyn MediaSource>,
     pub blobs: Arc<dyn BlobStore>,
     pub clock: Arc<dyn Clock>,
@@ -248,14 +248,10 @@ impl ComplaintWorker {
         let notice = notify::operator_new_complaint_notice(&complaint, &content);
         let mut failed = false;
         for number in numbers {
-            if let Err(error) = send_operator_template(
-                &self.sender,
-                &number,
-                &notice.template,
-                "opd-new",
-                &task.id(),
-            )
-            .await
+            if let Err(error) = self
+                .notifier
+                .to_operator(&number, &notice.template, "opd-new", &task.id())
+                .await
             {
                 warn!(%error, %ticket, "new-complaint message to an operator not sent");
                 failed = true;
@@ -526,22 +522,15 @@ impl ComplaintWorker {
             }
         };
         let outbox_id = format!("ntf.{}", short_hash(cause, 32));
-        let outcome = self
-            .sender
-            .send(
+        self.notifier
+            .to_citizen(
                 citizen_key,
                 window(profile.last_inbound_ms, self.clock.now_ms()),
                 OutboundMessage { outbox_id, body },
-                template.map(|template| Fallback { template }),
+                template,
+                "notification",
             )
-            .await
-            .map_err(|error: SenderError| WorkerError::Send(error))?;
-        match outcome {
-            SendOutcome::Sent { .. }
-            | SendOutcome::SentAsTemplate { .. }
-            | SendOutcome::AlreadyHandled { .. } => {}
-            other => warn!(?other, "notification not delivered"),
-        }
+            .await?;
         Ok(())
     }
 }

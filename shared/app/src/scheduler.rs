@@ -16,66 +16,30 @@
 //! says; it reads only due complaints, in pages.
 
 use std::{
-    collections::{HashMap, HashSet},
+    collections::HashSet,
     sync::Arc,
     time::{Duration, Instant},
 };
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use tracing::{info, warn};
 
-use crate::sender::{ReliableSender, SendOutcome, Window};
+use crate::notifier::{Notifier, OperatorDirectory};
 
 use crate::tasks::Task;
 
 use prolink_domain::{
     complaint::{
-        sla::{self, SlaAction},
+        sla::SlaAction,
         tick::{self, OperatorPoint},
         Complaint,
     },
     content::ContentBundle,
 };
-use prolink_whatsapp::outbound::ReplyAddress;
 
 use crate::ports::{
-    Clock, ComplaintStore, ContentStore, OperatorAlert, OperatorSignals, OutboundMessage,
-    PortError, Queue,
+    Clock, ComplaintStore, ContentStore, OperatorAlert, OperatorSignals, PortError, Queue,
 };
-
-use prolink_whatsapp::outbound;
-
-/// Who is told at each ladder level besides the dashboard's alert list: WhatsApp numbers of
-/// the OPD's operators (by `opd_id`), of Diskominfo's supervisors (`supervisor`) and of the
-/// leadership (`pimpinan`). Read from `PROLINK_OPERATOR_CONTACTS` (JSON object of lists), so
-/// that operators' numbers are configuration, never code or seed content.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OperatorDirectory(pub HashMap<String, Vec<String>>);
-
-impl OperatorDirectory {
-    /// Parses the JSON setting; a malformed value is an error the operator must fix (the
-    /// scheduler refuses to start rather than silently dropping reminders).
-    pub fn parse(json: Option<&str>) -> Result<OperatorDirectory, String> {
-        match json.map(str::trim).filter(|s| !s.is_empty()) {
-            None => Ok(OperatorDirectory::default()),
-            Some(json) => serde_json::from_str(json)
-                .map_err(|error| format!("PROLINK_OPERATOR_CONTACTS tidak valid: {error}")),
-        }
-    }
-
-    /// The numbers one action reaches: the OPD for reminders and the first level, the
-    /// ladder's role for the higher levels.
-    pub fn recipients(&self, opd_id: &str, action: &SlaAction) -> Vec<String> {
-        let role = match action {
-            SlaAction::Escalation { level, .. } if *level > 1 => sla::ESCALATION_ROLES
-                .get(usize::from(*level) - 1)
-                .copied()
-                .unwrap_or("pimpinan"),
-            _ => opd_id,
-        };
-        self.0.get(role).cloned().unwrap_or_default()
-    }
-}
 
 #[derive(Debug, Clone)]
 pub struct SchedulerSettings {
@@ -121,7 +85,7 @@ pub struct Scheduler {
     pub content: Arc<dyn ContentStore>,
     pub tasks: Arc<dyn Queue>,
     /// Sends the operators' WhatsApp template; `None` keeps reminders on the dashboard only.
-    pub sender: Option<Arc<ReliableSender>>,
+    pub notifier: Option<Notifier>,
     pub operators: OperatorDirectory,
     pub clock: Arc<dyn Clock>,
     pub settings: SchedulerSettings,
@@ -275,51 +239,17 @@ impl Scheduler {
     /// The point is recorded already and no later tick sends it again, so a failure is
     /// logged (the alert stays on the dashboard) rather than failing the tick.
     async fn message_operators(&self, complaint: &Complaint, point: &OperatorPoint) {
-        let Some(sender) = &self.sender else {
+        let Some(notifier) = &self.notifier else {
             return;
         };
         for number in self.operators.recipients(&complaint.opd_id, &point.action) {
             let cause = format!("{}#{}", complaint.ticket, point.event_id);
-            if let Err(error) =
-                send_operator_template(sender, &number, &point.notice.template, "sla", &cause).await
+            if let Err(error) = notifier
+                .to_operator(&number, &point.notice.template, "sla", &cause)
+                .await
             {
                 warn!(%error, ticket = %complaint.ticket, "operator reminder not sent");
             }
         }
-    }
-}
-
-/// Sends an approved template to one operator's number through the outbox, its id derived
-/// from `cause` and the number (a repeat sends nothing). Straight away as a template:
-/// operators do not write to the bot, so their 24-hour window is closed and a free-form
-/// attempt would only cost more outbox writes before the same template.
-pub async fn send_operator_template(
-    sender: &ReliableSender,
-    number: &str,
-    template: &prolink_domain::channel::TemplateMessage,
-    prefix: &str,
-    cause: &str,
-) -> Result<(), String> {
-    let address = ReplyAddress::Phone(number.to_string());
-    let body = outbound::template(&address, &crate::render::template_of(template))
-        .map_err(|error| error.to_string())?;
-    let outbox_id = format!(
-        "{prefix}.{}",
-        crate::ids::short_hash(&format!("{cause}#{number}"), 32)
-    );
-    let outcome = sender
-        .send(
-            &format!("operator:{number}"),
-            Window::Closed,
-            OutboundMessage { outbox_id, body },
-            None,
-        )
-        .await
-        .map_err(|error| error.to_string())?;
-    match outcome {
-        SendOutcome::Sent { .. }
-        | SendOutcome::SentAsTemplate { .. }
-        | SendOutcome::AlreadyHandled { .. } => Ok(()),
-        other => Err(format!("not delivered: {other:?}")),
     }
 }

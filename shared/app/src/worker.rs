@@ -25,7 +25,8 @@ use serde_json::Value;
 use tokio::sync::RwLock;
 use tracing::{info, info_span, warn, Instrument};
 
-use crate::sender::{window, ReliableSender, SendOutcome, SendPolicy, SenderError, TokioSleeper};
+use crate::notifier::Notifier;
+use crate::sender::{window, ReliableSender, SendPolicy, SenderError, TokioSleeper};
 
 use crate::tasks::Task;
 
@@ -170,6 +171,8 @@ pub struct DialogWorker {
     /// The optional generative step (`PROLINK_REPHRASE_MODEL_ID`): rewords FAQ answers to
     /// typed questions. `None` (the default) sends every answer as written.
     pub rephraser: Option<Arc<dyn Rephraser>>,
+    /// Sends the replies through `sender`.
+    notifier: Notifier,
     content: RwLock<Option<Arc<LoadedContent>>>,
 }
 
@@ -231,6 +234,7 @@ impl DialogWorker {
         ));
         DialogWorker {
             stores,
+            notifier: Notifier::new(sender.clone()),
             sender,
             clock,
             settings,
@@ -511,21 +515,15 @@ impl DialogWorker {
         for (position, body) in replies.into_iter().enumerate() {
             let outbox_id = outbox_id(&message.id, position);
             let body = outbound::with_callback(body, &outbox_id);
-            let outcome = self
-                .sender
-                .send(
+            self.notifier
+                .to_citizen(
                     &key,
                     window(profile_last_inbound, now),
                     OutboundMessage { outbox_id, body },
                     None,
+                    "reply",
                 )
                 .await?;
-            match outcome {
-                SendOutcome::Sent { .. }
-                | SendOutcome::SentAsTemplate { .. }
-                | SendOutcome::AlreadyHandled { .. } => {}
-                other => warn!(?other, "reply not delivered"),
-            }
         }
         Ok(())
     }

@@ -22,7 +22,8 @@ use prolink_app::complaint_worker::{
     ComplaintWorker, ComplaintWorkerSettings, ComplaintWorkerStores, TaskItem, TaskOutcome,
 };
 
-use prolink_app::scheduler::{OperatorDirectory, Scheduler, SchedulerSettings};
+use prolink_app::notifier::{Notifier, OperatorDirectory};
+use prolink_app::scheduler::{Scheduler, SchedulerSettings};
 
 use prolink_app::sender::{ReliableSender, SendPolicy, TokioSleeper};
 
@@ -164,7 +165,7 @@ pub async fn complaint_worker_from_env() -> Result<(ComplaintWorker, SqsQueue), 
     let worker = ComplaintWorker {
         stores: ComplaintWorkerStores::from_store(base.store.clone()),
         operators: OperatorDirectory::parse(env_opt(config::PROLINK_OPERATOR_CONTACTS).as_deref())?,
-        sender: base.sender()?,
+        notifier: Notifier::new(base.sender()?),
         media: Arc::new(GraphMediaSource::from_config(
             &graph_config()?,
             base.secrets.clone(),
@@ -316,7 +317,7 @@ pub async fn scheduler_from_env() -> Result<Scheduler, LambdaError> {
         signals: base.store.clone(),
         content: base.store.clone(),
         tasks: Arc::new(base.queue(config::PROLINK_TASKS_QUEUE_URL)?),
-        sender: Some(base.sender()?),
+        notifier: Some(Notifier::new(base.sender()?)),
         operators,
         clock: base.clock.clone(),
         settings: SchedulerSettings::default(),

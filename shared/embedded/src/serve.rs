@@ -31,7 +31,8 @@ use prolink_app::complaint_worker::{
 
 use prolink_app::content_import::{self, DEFAULT_SEED_DIR};
 
-use prolink_app::scheduler::{OperatorDirectory, Scheduler, SchedulerSettings};
+use prolink_app::notifier::{Notifier, OperatorDirectory};
+use prolink_app::scheduler::{Scheduler, SchedulerSettings};
 
 use prolink_app::sender::{ReliableSender, SendPolicy, TokioSleeper};
 
@@ -314,14 +315,14 @@ pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Lo
     let complaint_worker = Arc::new(ComplaintWorker {
         stores: ComplaintWorkerStores::from_store(store.clone()),
         operators: operators.clone(),
-        sender: Arc::new(ReliableSender::new(
+        notifier: Notifier::new(Arc::new(ReliableSender::new(
             messenger.clone(),
             store.clone(),
             store.clone(),
             clock.clone(),
             Arc::new(TokioSleeper),
             send_policy,
-        )),
+        ))),
         media: media.clone(),
         blobs: Arc::new(LocalBlobStore::new(
             options.data_dir.join(BLOBS_DIR),
@@ -339,7 +340,7 @@ pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Lo
         signals: store.clone(),
         content: store.clone(),
         tasks: tasks.clone(),
-        sender: Some(complaint_worker.sender.clone()),
+        notifier: Some(complaint_worker.notifier.clone()),
         operators,
         clock: clock.clone(),
         settings: SchedulerSettings::default(),
