@@ -22,6 +22,7 @@ use std::{
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
+use prolink_app::content_cache::ContentSource;
 use prolink_app::content_import::{embedded_seed, import_bundle};
 use prolink_app::notifier::{Notifier, OperatorDirectory};
 use prolink_app::ports::{
@@ -365,7 +366,8 @@ async fn run() {
     let scheduler = Scheduler {
         complaints: counting.clone(),
         signals: counting.clone(),
-        content: counting.clone(),
+        // Read every tick, as the scheduler Lambda does, so each run counts the same calls.
+        content: Arc::new(ContentSource::new(counting.clone(), Duration::ZERO)),
         tasks,
         notifier: Some(Notifier::new(Arc::new(sender))),
         operators: OperatorDirectory(HashMap::from([

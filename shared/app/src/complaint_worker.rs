@@ -17,7 +17,7 @@ use tracing::{info, info_span, warn, Instrument};
 
 use crate::complaint_media::{copy_photo, MediaCopy};
 
-use crate::content_cache::{CachedContent, CONTENT_REFRESH};
+use crate::content_cache::{ContentSource, LoadedContent, CONTENT_REFRESH};
 
 use crate::notifier::{Notifier, OperatorDirectory};
 
@@ -80,7 +80,7 @@ pub struct ComplaintWorkerStores {
     pub complaints: Arc<dyn ComplaintStore>,
     pub citizens: Arc<dyn CitizenStore>,
     pub signals: Arc<dyn OperatorSignals>,
-    pub content: Arc<dyn ContentStore>,
+    pub content: Arc<ContentSource>,
 }
 
 impl ComplaintWorkerStores {
@@ -93,7 +93,7 @@ impl ComplaintWorkerStores {
             complaints: store.clone(),
             citizens: store.clone(),
             signals: store.clone(),
-            content: Arc::new(CachedContent::new(store, CONTENT_REFRESH)),
+            content: Arc::new(ContentSource::new(store, CONTENT_REFRESH)),
         }
     }
 }
@@ -172,12 +172,8 @@ impl ComplaintWorker {
         Ok(outcome)
     }
 
-    async fn content(&self) -> Result<ContentBundle, WorkerError> {
-        match self.stores.content.load_content().await? {
-            Some(bundle) => Ok(bundle),
-            None => crate::content_import::embedded_seed()
-                .map_err(|report| WorkerError::Content(report.to_string())),
-        }
+    async fn content(&self) -> Result<Arc<LoadedContent>, WorkerError> {
+        Ok(self.stores.content.load().await?)
     }
 
     async fn complaint(&self, ticket: &str) -> Result<Option<Complaint>, WorkerError> {
@@ -195,7 +191,8 @@ impl ComplaintWorker {
         let Some(complaint) = self.complaint(ticket).await? else {
             return Ok(TaskOutcome::Done);
         };
-        let content = self.content().await?;
+        let loaded = self.content().await?;
+        let content = &loaded.bundle;
         let (complaint, original) = if complaint.status.is_open() {
             self.link_duplicate(complaint).await?
         } else {
@@ -244,7 +241,8 @@ impl ComplaintWorker {
         if let Some(at) = notify::not_before(self.clock.now_ms(), false) {
             return Ok(TaskOutcome::Defer(at));
         }
-        let content = self.content().await?;
+        let loaded = self.content().await?;
+        let content = &loaded.bundle;
         let notice = notify::operator_new_complaint_notice(&complaint, &content);
         let mut failed = false;
         for number in numbers {
@@ -403,7 +401,8 @@ impl ComplaintWorker {
         if !event.changes_status() && event.public_note.is_none() {
             return Ok(TaskOutcome::Done);
         }
-        let content = self.content().await?;
+        let loaded = self.content().await?;
+        let content = &loaded.bundle;
         // The scheduler's daily note while the first answer is late: the reporter only.
         let progress = event.id.starts_with(PROGRESS_EVENT_PREFIX);
         let notice = if progress {
@@ -475,7 +474,8 @@ impl ComplaintWorker {
         let Some(event) = find_event(&complaint, event_id) else {
             return Ok(TaskOutcome::Done);
         };
-        let content = self.content().await?;
+        let loaded = self.content().await?;
+        let content = &loaded.bundle;
         self.stores
             .signals
             .raise_alert(&OperatorAlert {

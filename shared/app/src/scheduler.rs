@@ -24,6 +24,7 @@ use std::{
 use serde::Serialize;
 use tracing::{info, warn};
 
+use crate::content_cache::ContentSource;
 use crate::notifier::{Notifier, OperatorDirectory};
 
 use crate::tasks::Task;
@@ -37,9 +38,7 @@ use prolink_domain::{
     content::ContentBundle,
 };
 
-use crate::ports::{
-    Clock, ComplaintStore, ContentStore, OperatorAlert, OperatorSignals, PortError, Queue,
-};
+use crate::ports::{Clock, ComplaintStore, OperatorAlert, OperatorSignals, PortError, Queue};
 
 #[derive(Debug, Clone)]
 pub struct SchedulerSettings {
@@ -82,7 +81,8 @@ struct Handled {
 pub struct Scheduler {
     pub complaints: Arc<dyn ComplaintStore>,
     pub signals: Arc<dyn OperatorSignals>,
-    pub content: Arc<dyn ContentStore>,
+    /// Read once per tick; a source whose refresh is zero reads the store every tick.
+    pub content: Arc<ContentSource>,
     pub tasks: Arc<dyn Queue>,
     /// Sends the operators' WhatsApp template; `None` keeps reminders on the dashboard only.
     pub notifier: Option<Notifier>,
@@ -95,7 +95,8 @@ impl Scheduler {
     pub async fn tick(&self) -> Result<TickReport, PortError> {
         let started = Instant::now();
         let now = self.clock.now_ms();
-        let content = self.content().await?;
+        let loaded = self.content.load().await?;
+        let content = &loaded.bundle;
         let mut report = TickReport::default();
         let mut seen: HashSet<String> = HashSet::new();
         // Complaints examined this tick that the index may still list as due (a lost race, a
@@ -120,7 +121,7 @@ impl Scheduler {
                     return Ok(report);
                 }
                 report.examined += 1;
-                match self.handle(complaint, now, &content).await {
+                match self.handle(complaint, now, content).await {
                     Ok(handled) => {
                         report.actions += handled.actions;
                         if handled.next_due_ms.is_some_and(|due| due <= now) {
@@ -152,14 +153,6 @@ impl Scheduler {
             info!(?report, "scheduler tick");
         }
         Ok(report)
-    }
-
-    async fn content(&self) -> Result<ContentBundle, PortError> {
-        match self.content.load_content().await? {
-            Some(bundle) => Ok(bundle),
-            None => crate::content_import::embedded_seed()
-                .map_err(|report| PortError::Backend(report.to_string())),
-        }
     }
 
     /// Acts on one due complaint as `tick::decide` says.

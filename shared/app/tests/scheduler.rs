@@ -19,6 +19,7 @@ use chrono::{NaiveDate, NaiveTime};
 use prolink_app::complaint_worker::{
     change_status, ComplaintWorker, ComplaintWorkerStores, TaskItem, TaskOutcome,
 };
+use prolink_app::content_cache::ContentSource;
 use prolink_app::content_import::{embedded_seed, import_bundle};
 use prolink_app::notifier::{Notifier, OperatorDirectory};
 use prolink_app::ports::{
@@ -489,7 +490,7 @@ fn make_scheduler(
     Scheduler {
         complaints: complaints.unwrap_or_else(|| app.store.clone()),
         signals: app.store.clone(),
-        content: app.store.clone(),
+        content: Arc::new(ContentSource::new(app.store.clone(), Duration::ZERO)),
         tasks: queue.clone(),
         notifier: Some(Notifier::new(Arc::new(sender))),
         operators,

@@ -22,6 +22,7 @@ use prolink_app::complaint_worker::{
     ComplaintWorker, ComplaintWorkerSettings, ComplaintWorkerStores, TaskItem, TaskOutcome,
 };
 
+use prolink_app::content_cache::ContentSource;
 use prolink_app::notifier::{Notifier, OperatorDirectory};
 use prolink_app::scheduler::{Scheduler, SchedulerSettings};
 
@@ -315,7 +316,11 @@ pub async fn scheduler_from_env() -> Result<Scheduler, LambdaError> {
     Ok(Scheduler {
         complaints: base.store.clone(),
         signals: base.store.clone(),
-        content: base.store.clone(),
+        // A tick a minute: a cache would save no read, so every tick reads the store.
+        content: Arc::new(ContentSource::new(
+            base.store.clone(),
+            std::time::Duration::ZERO,
+        )),
         tasks: Arc::new(base.queue(config::PROLINK_TASKS_QUEUE_URL)?),
         notifier: Some(Notifier::new(base.sender()?)),
         operators,

@@ -31,6 +31,7 @@ use prolink_app::complaint_worker::{
 
 use prolink_app::content_import::{self, DEFAULT_SEED_DIR};
 
+use prolink_app::content_cache::{ContentSource, CONTENT_REFRESH};
 use prolink_app::notifier::{Notifier, OperatorDirectory};
 use prolink_app::scheduler::{Scheduler, SchedulerSettings};
 
@@ -312,8 +313,13 @@ pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Lo
     };
     let operators = OperatorDirectory::parse(env_opt(config::PROLINK_OPERATOR_CONTACTS).as_deref())
         .map_err(|error| anyhow::anyhow!(error))?;
+    // One content source (cache, seed fallback, answering index) for the three workers.
+    let content = Arc::new(ContentSource::new(store.clone(), CONTENT_REFRESH));
     let complaint_worker = Arc::new(ComplaintWorker {
-        stores: ComplaintWorkerStores::from_store(store.clone()),
+        stores: ComplaintWorkerStores {
+            content: content.clone(),
+            ..ComplaintWorkerStores::from_store(store.clone())
+        },
         operators: operators.clone(),
         notifier: Notifier::new(Arc::new(ReliableSender::new(
             messenger.clone(),
@@ -338,7 +344,7 @@ pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Lo
     let scheduler = Arc::new(Scheduler {
         complaints: store.clone(),
         signals: store.clone(),
-        content: store.clone(),
+        content: content.clone(),
         tasks: tasks.clone(),
         notifier: Some(complaint_worker.notifier.clone()),
         operators,
@@ -355,7 +361,8 @@ pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Lo
                 config::flag(config::PROLINK_SHOW_UNVERIFIED, true),
             ),
         )
-        .with_tasks(tasks.clone()),
+        .with_tasks(tasks.clone())
+        .with_content(content),
     );
     Ok(LocalApp {
         router,
