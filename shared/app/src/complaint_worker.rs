@@ -203,7 +203,7 @@ impl ComplaintWorker {
             .raise_alert(&OperatorAlert {
                 id: format!("complaint.new.{ticket}"),
                 kind: "complaint_new".to_string(),
-                message: notify::opd_new_complaint_alert(&complaint, &content),
+                message: notify::opd_new_complaint_alert(&complaint, content),
                 citizen_key: None,
                 raised_ms: self.clock.now_ms(),
             })
@@ -243,7 +243,7 @@ impl ComplaintWorker {
         }
         let loaded = self.content().await?;
         let content = &loaded.bundle;
-        let notice = notify::operator_new_complaint_notice(&complaint, &content);
+        let notice = notify::operator_new_complaint_notice(&complaint, content);
         let mut failed = false;
         for number in numbers {
             if let Err(error) = self
@@ -406,9 +406,9 @@ impl ComplaintWorker {
         // The scheduler's daily note while the first answer is late: the reporter only.
         let progress = event.id.starts_with(PROGRESS_EVENT_PREFIX);
         let notice = if progress {
-            notify::progress_notice(&complaint, &content)
+            notify::progress_notice(&complaint, content)
         } else {
-            notify::status_notice(&complaint, event, &content)
+            notify::status_notice(&complaint, event, content)
         };
         if let Some(at) = notify::not_before(self.clock.now_ms(), notice.urgent) {
             info!(%ticket, "quiet hours: notification waits for the morning");
@@ -429,7 +429,7 @@ impl ComplaintWorker {
             } else {
                 // Followers get the public news, but never the reporter's buttons (rating,
                 // withdrawal belong to the reporter).
-                notify::follower_notice(&complaint, event, &content)
+                notify::follower_notice(&complaint, event, content)
             };
             self.tell_citizen(
                 &recipient,
@@ -484,7 +484,7 @@ impl ComplaintWorker {
                     short_hash(&format!("{ticket}#{event_id}"), 32)
                 ),
                 kind: "complaint_update".to_string(),
-                message: notify::opd_citizen_update_alert(&complaint, event, &content),
+                message: notify::opd_citizen_update_alert(&complaint, event, content),
                 citizen_key: None,
                 raised_ms: self.clock.now_ms(),
             })
