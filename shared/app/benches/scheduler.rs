@@ -22,13 +22,15 @@ use std::{
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
+use prolink_app::content_cache::ContentSource;
 use prolink_app::content_import::{embedded_seed, import_bundle};
+use prolink_app::notifier::{Notifier, OperatorDirectory};
 use prolink_app::ports::{
     Clock, ComplaintStore, ContentStore, Messenger, OperatorAlert, OperatorSignals,
     OutboundMessage, OutboxRecord, OutboxStore, Page, PageRequest, PortResult, SendError,
     SendReceipt, UnansweredQuestion,
 };
-use prolink_app::scheduler::{OperatorDirectory, Scheduler, SchedulerSettings, TickReport};
+use prolink_app::scheduler::{Scheduler, SchedulerSettings, TickReport};
 use prolink_app::sender::{ReliableSender, SendPolicy, TokioSleeper};
 use prolink_domain::{
     calendar,
@@ -364,9 +366,10 @@ async fn run() {
     let scheduler = Scheduler {
         complaints: counting.clone(),
         signals: counting.clone(),
-        content: counting.clone(),
+        // Read every tick, as the scheduler Lambda does, so each run counts the same calls.
+        content: Arc::new(ContentSource::new(counting.clone(), Duration::ZERO)),
         tasks,
-        sender: Some(Arc::new(sender)),
+        notifier: Some(Notifier::new(Arc::new(sender))),
         operators: OperatorDirectory(HashMap::from([
             (
                 "dpupr-pkp".to_string(),

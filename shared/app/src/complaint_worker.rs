@@ -17,11 +17,11 @@ use tracing::{info, info_span, warn, Instrument};
 
 use crate::complaint_media::{copy_photo, MediaCopy};
 
-use crate::content_cache::{CachedContent, CONTENT_REFRESH};
+use crate::content_cache::{ContentSource, LoadedContent, CONTENT_REFRESH};
 
-use crate::scheduler::{send_operator_template, OperatorDirectory};
+use crate::notifier::{Notifier, OperatorDirectory};
 
-use crate::sender::{window, Fallback, ReliableSender, SendOutcome, SenderError};
+use crate::sender::window;
 
 use crate::tasks::Task;
 
@@ -80,7 +80,7 @@ pub struct ComplaintWorkerStores {
     pub complaints: Arc<dyn ComplaintStore>,
     pub citizens: Arc<dyn CitizenStore>,
     pub signals: Arc<dyn OperatorSignals>,
-    pub content: Arc<dyn ContentStore>,
+    pub content: Arc<ContentSource>,
 }
 
 impl ComplaintWorkerStores {
@@ -93,7 +93,7 @@ impl ComplaintWorkerStores {
             complaints: store.clone(),
             citizens: store.clone(),
             signals: store.clone(),
-            content: Arc::new(CachedContent::new(store, CONTENT_REFRESH)),
+            content: Arc::new(ContentSource::new(store, CONTENT_REFRESH)),
         }
     }
 }
@@ -109,7 +109,7 @@ pub struct ComplaintWorker {
     pub stores: ComplaintWorkerStores,
     /// The OPDs' operator numbers for new-complaint messages (empty: dashboard alert only).
     pub operators: OperatorDirectory,
-    pub sender: Arc<ReliableSender>,
+    pub notifier: Notifier,
     pub media: Arc<dyn MediaSource>,
     pub blobs: Arc<dyn BlobStore>,
     pub clock: Arc<dyn Clock>,
@@ -172,12 +172,8 @@ impl ComplaintWorker {
         Ok(outcome)
     }
 
-    async fn content(&self) -> Result<ContentBundle, WorkerError> {
-        match self.stores.content.load_content().await? {
-            Some(bundle) => Ok(bundle),
-            None => crate::content_import::embedded_seed()
-                .map_err(|report| WorkerError::Content(report.to_string())),
-        }
+    async fn content(&self) -> Result<Arc<LoadedContent>, WorkerError> {
+        Ok(self.stores.content.load().await?)
     }
 
     async fn complaint(&self, ticket: &str) -> Result<Option<Complaint>, WorkerError> {
@@ -195,7 +191,8 @@ impl ComplaintWorker {
         let Some(complaint) = self.complaint(ticket).await? else {
             return Ok(TaskOutcome::Done);
         };
-        let content = self.content().await?;
+        let loaded = self.content().await?;
+        let content = &loaded.bundle;
         let (complaint, original) = if complaint.status.is_open() {
             self.link_duplicate(complaint).await?
         } else {
@@ -206,7 +203,7 @@ impl ComplaintWorker {
             .raise_alert(&OperatorAlert {
                 id: format!("complaint.new.{ticket}"),
                 kind: "complaint_new".to_string(),
-                message: notify::opd_new_complaint_alert(&complaint, &content),
+                message: notify::opd_new_complaint_alert(&complaint, content),
                 citizen_key: None,
                 raised_ms: self.clock.now_ms(),
             })
@@ -244,18 +241,15 @@ impl ComplaintWorker {
         if let Some(at) = notify::not_before(self.clock.now_ms(), false) {
             return Ok(TaskOutcome::Defer(at));
         }
-        let content = self.content().await?;
-        let notice = notify::operator_new_complaint_notice(&complaint, &content);
+        let loaded = self.content().await?;
+        let content = &loaded.bundle;
+        let notice = notify::operator_new_complaint_notice(&complaint, content);
         let mut failed = false;
         for number in numbers {
-            if let Err(error) = send_operator_template(
-                &self.sender,
-                &number,
-                &notice.template,
-                "opd-new",
-                &task.id(),
-            )
-            .await
+            if let Err(error) = self
+                .notifier
+                .to_operator(&number, &notice.template, "opd-new", &task.id())
+                .await
             {
                 warn!(%error, %ticket, "new-complaint message to an operator not sent");
                 failed = true;
@@ -407,13 +401,14 @@ impl ComplaintWorker {
         if !event.changes_status() && event.public_note.is_none() {
             return Ok(TaskOutcome::Done);
         }
-        let content = self.content().await?;
+        let loaded = self.content().await?;
+        let content = &loaded.bundle;
         // The scheduler's daily note while the first answer is late: the reporter only.
         let progress = event.id.starts_with(PROGRESS_EVENT_PREFIX);
         let notice = if progress {
-            notify::progress_notice(&complaint, &content)
+            notify::progress_notice(&complaint, content)
         } else {
-            notify::status_notice(&complaint, event, &content)
+            notify::status_notice(&complaint, event, content)
         };
         if let Some(at) = notify::not_before(self.clock.now_ms(), notice.urgent) {
             info!(%ticket, "quiet hours: notification waits for the morning");
@@ -434,7 +429,7 @@ impl ComplaintWorker {
             } else {
                 // Followers get the public news, but never the reporter's buttons (rating,
                 // withdrawal belong to the reporter).
-                notify::follower_notice(&complaint, event, &content)
+                notify::follower_notice(&complaint, event, content)
             };
             self.tell_citizen(
                 &recipient,
@@ -479,7 +474,8 @@ impl ComplaintWorker {
         let Some(event) = find_event(&complaint, event_id) else {
             return Ok(TaskOutcome::Done);
         };
-        let content = self.content().await?;
+        let loaded = self.content().await?;
+        let content = &loaded.bundle;
         self.stores
             .signals
             .raise_alert(&OperatorAlert {
@@ -488,7 +484,7 @@ impl ComplaintWorker {
                     short_hash(&format!("{ticket}#{event_id}"), 32)
                 ),
                 kind: "complaint_update".to_string(),
-                message: notify::opd_citizen_update_alert(&complaint, event, &content),
+                message: notify::opd_citizen_update_alert(&complaint, event, content),
                 citizen_key: None,
                 raised_ms: self.clock.now_ms(),
             })
@@ -526,22 +522,15 @@ impl ComplaintWorker {
             }
         };
         let outbox_id = format!("ntf.{}", short_hash(cause, 32));
-        let outcome = self
-            .sender
-            .send(
+        self.notifier
+            .to_citizen(
                 citizen_key,
                 window(profile.last_inbound_ms, self.clock.now_ms()),
                 OutboundMessage { outbox_id, body },
-                template.map(|template| Fallback { template }),
+                template,
+                "notification",
             )
-            .await
-            .map_err(|error: SenderError| WorkerError::Send(error))?;
-        match outcome {
-            SendOutcome::Sent { .. }
-            | SendOutcome::SentAsTemplate { .. }
-            | SendOutcome::AlreadyHandled { .. } => {}
-            other => warn!(?other, "notification not delivered"),
-        }
+            .await?;
         Ok(())
     }
 }

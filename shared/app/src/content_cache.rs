@@ -1,67 +1,144 @@
-//! A read-through cache in front of the content store, for workers that need the content for
-//! every task: on DynamoDB a load is a revision pointer plus the bundle's items, far more I/O
-//! than the task itself. A refresh interval bounds how late an import reaches them.
+//! The one content source of the workers (dialog, complaint, scheduler): a read-through
+//! cache in front of the content store, the seed built into the binary when nothing is
+//! imported yet, and the answering index built from what was loaded. On DynamoDB a load is a
+//! revision pointer plus the bundle's items, far more I/O than a message or a task; a
+//! refresh interval bounds how late an import reaches running workers (no restart).
+//!
+//! - Fresh copy from the store (younger than the refresh interval): used as it is.
+//! - Store has content: cached; the answering index is kept when the bundle did not change
+//!   and built once, on first use, for a new one (never per message).
+//! - Store empty: the seed, not cached as fresh, so the first import is seen at once.
+//! - Store fails: the last content served (store or seed) is kept, loudly; with none, the
+//!   error is the caller's (its item goes back to the queue).
 
 use std::{
-    sync::Arc,
+    sync::{Arc, OnceLock},
     time::{Duration, Instant},
 };
 
-use async_trait::async_trait;
 use tokio::sync::RwLock;
 use tracing::warn;
 
-use prolink_domain::content::ContentBundle;
+use prolink_domain::{
+    content::ContentBundle,
+    dialog::Answerer,
+    nlp::{Engine, KnowledgeBase},
+};
 
-use crate::ports::{ContentStore, PortResult};
+use crate::ports::{ContentStore, PortError};
 
-/// How long a worker reuses loaded content (the dialog worker refreshes as often).
+/// How long a worker reuses loaded content.
 pub const CONTENT_REFRESH: Duration = Duration::from_secs(60);
 
-pub struct CachedContent {
-    inner: Arc<dyn ContentStore>,
-    refresh: Duration,
-    slot: RwLock<Option<(Instant, ContentBundle)>>,
+/// Why no content could be had.
+#[derive(Debug, thiserror::Error)]
+pub enum ContentError {
+    /// The store failed and nothing was loaded before.
+    #[error(transparent)]
+    Store(#[from] PortError),
+    /// The store is empty and the seed built into the binary does not import (a build bug).
+    #[error("content unavailable: {0}")]
+    Seed(String),
 }
 
-impl CachedContent {
-    pub fn new(inner: Arc<dyn ContentStore>, refresh: Duration) -> CachedContent {
-        CachedContent {
-            inner,
+impl From<ContentError> for PortError {
+    fn from(error: ContentError) -> PortError {
+        match error {
+            ContentError::Store(error) => error,
+            ContentError::Seed(report) => PortError::Backend(report),
+        }
+    }
+}
+
+/// One loaded revision of the content and its answering index.
+pub struct LoadedContent {
+    pub bundle: ContentBundle,
+    answerer: OnceLock<Arc<dyn Answerer>>,
+    loaded: Instant,
+    /// False for the embedded seed (store empty): never reused as a fresh copy.
+    from_store: bool,
+}
+
+impl LoadedContent {
+    fn new(bundle: ContentBundle, from_store: bool, previous: Option<&LoadedContent>) -> Self {
+        let answerer = OnceLock::new();
+        // Unchanged content keeps its index instead of rebuilding it every refresh.
+        if let Some(built) = previous
+            .filter(|previous| previous.bundle == bundle)
+            .and_then(|previous| previous.answerer.get())
+        {
+            let _ = answerer.set(built.clone());
+        }
+        LoadedContent {
+            bundle,
+            answerer,
+            loaded: Instant::now(),
+            from_store,
+        }
+    }
+
+    /// The answering engine for free text: built from this content in a few milliseconds
+    /// (see docs/performance.md), the first time a message needs it.
+    pub fn answerer(&self) -> &dyn Answerer {
+        self.answerer
+            .get_or_init(|| Arc::new(Engine::build(&KnowledgeBase::from(&self.bundle))))
+            .as_ref()
+    }
+}
+
+pub struct ContentSource {
+    store: Arc<dyn ContentStore>,
+    refresh: Duration,
+    slot: RwLock<Option<Arc<LoadedContent>>>,
+}
+
+impl ContentSource {
+    pub fn new(store: Arc<dyn ContentStore>, refresh: Duration) -> ContentSource {
+        ContentSource {
+            store,
             refresh,
             slot: RwLock::new(None),
         }
     }
-}
 
-#[async_trait]
-impl ContentStore for CachedContent {
-    async fn load_content(&self) -> PortResult<Option<ContentBundle>> {
-        if let Some((loaded, bundle)) = self.slot.read().await.as_ref() {
-            if loaded.elapsed() < self.refresh {
-                return Ok(Some(bundle.clone()));
+    /// The content to work with (see the module for the fallbacks).
+    pub async fn load(&self) -> Result<Arc<LoadedContent>, ContentError> {
+        if let Some(loaded) = self.slot.read().await.as_ref() {
+            if loaded.from_store && loaded.loaded.elapsed() < self.refresh {
+                return Ok(loaded.clone());
             }
         }
-        match self.inner.load_content().await {
-            Ok(Some(bundle)) => {
-                *self.slot.write().await = Some((Instant::now(), bundle.clone()));
-                Ok(Some(bundle))
-            }
-            // Nothing imported yet: not cached, so the first import is seen at once.
-            Ok(None) => Ok(None),
-            Err(error) => match self.slot.read().await.as_ref() {
-                // A store hiccup must not stop the worker: keep the content it had.
-                Some((_, previous)) => {
-                    warn!(%error, "content reload failed; keeping the loaded content");
-                    Ok(Some(previous.clone()))
+        let mut slot = self.slot.write().await;
+        let loaded = match self.store.load_content().await {
+            Ok(Some(bundle)) => Arc::new(LoadedContent::new(bundle, true, slot.as_deref())),
+            Ok(None) => {
+                warn!("no content imported yet; working from the seed built into the binary");
+                match slot.as_ref().filter(|previous| !previous.from_store) {
+                    Some(seed) => seed.clone(),
+                    None => {
+                        let seed = crate::content_import::embedded_seed()
+                            .map_err(|report| ContentError::Seed(report.to_string()))?;
+                        Arc::new(LoadedContent::new(seed, false, slot.as_deref()))
+                    }
                 }
-                None => Err(error),
+            }
+            Err(error) => match slot.as_ref() {
+                // A store hiccup must not silence the bot or stop the tasks: keep what was
+                // served last; the next call asks the store again.
+                Some(previous) => {
+                    warn!(%error, "content reload failed; keeping the loaded content");
+                    return Ok(previous.clone());
+                }
+                None => return Err(error.into()),
             },
-        }
+        };
+        *slot = Some(loaded.clone());
+        Ok(loaded)
     }
 
-    async fn replace_content(&self, bundle: &ContentBundle) -> PortResult<()> {
-        self.inner.replace_content(bundle).await?;
+    /// Imports through the source: the next load reads the store again.
+    pub async fn replace(&self, bundle: &ContentBundle) -> Result<(), PortError> {
+        self.store.replace_content(bundle).await?;
         *self.slot.write().await = None;
         Ok(())
     }
@@ -69,14 +146,27 @@ impl ContentStore for CachedContent {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    use async_trait::async_trait;
 
     use super::*;
-    use crate::ports::PortError;
+    use crate::ports::PortResult;
 
     struct Counting {
         loads: AtomicUsize,
-        fail: std::sync::atomic::AtomicBool,
+        fail: AtomicBool,
+        empty: AtomicBool,
+    }
+
+    impl Counting {
+        fn new() -> Arc<Counting> {
+            Arc::new(Counting {
+                loads: AtomicUsize::new(0),
+                fail: AtomicBool::new(false),
+                empty: AtomicBool::new(false),
+            })
+        }
     }
 
     #[async_trait]
@@ -85,6 +175,9 @@ mod tests {
             self.loads.fetch_add(1, Ordering::SeqCst);
             if self.fail.load(Ordering::SeqCst) {
                 return Err(PortError::Backend("down".into()));
+            }
+            if self.empty.load(Ordering::SeqCst) {
+                return Ok(None);
             }
             crate::content_import::embedded_seed()
                 .map(Some)
@@ -97,29 +190,53 @@ mod tests {
 
     #[tokio::test]
     async fn loads_once_per_refresh_and_keeps_the_last_content_when_the_store_fails() {
-        let inner = Arc::new(Counting {
-            loads: AtomicUsize::new(0),
-            fail: Default::default(),
-        });
-        let cache = CachedContent::new(inner.clone(), Duration::from_secs(3600));
+        let inner = Counting::new();
+        let cache = ContentSource::new(inner.clone(), Duration::from_secs(3600));
         for _ in 0..5 {
-            assert!(cache.load_content().await.expect("load").is_some());
+            cache.load().await.expect("load");
         }
         assert_eq!(inner.loads.load(Ordering::SeqCst), 1);
 
-        let stale = CachedContent::new(inner.clone(), Duration::ZERO);
-        assert!(stale.load_content().await.expect("load").is_some());
+        let stale = ContentSource::new(inner.clone(), Duration::ZERO);
+        stale.load().await.expect("load");
         inner.fail.store(true, Ordering::SeqCst);
-        assert!(stale.load_content().await.expect("kept").is_some());
-        let empty = CachedContent::new(inner.clone(), Duration::ZERO);
-        assert!(empty.load_content().await.is_err());
+        stale.load().await.expect("kept");
+        let empty = ContentSource::new(inner.clone(), Duration::ZERO);
+        assert!(empty.load().await.is_err());
 
-        // An import through the cache is seen by the next load.
+        // An import through the source is seen by the next load.
         inner.fail.store(false, Ordering::SeqCst);
         let before = inner.loads.load(Ordering::SeqCst);
-        let bundle = cache.load_content().await.expect("load").expect("bundle");
-        cache.replace_content(&bundle).await.expect("replace");
-        cache.load_content().await.expect("load");
+        let bundle = cache.load().await.expect("load").bundle.clone();
+        cache.replace(&bundle).await.expect("replace");
+        cache.load().await.expect("load");
         assert_eq!(inner.loads.load(Ordering::SeqCst), before + 1);
+    }
+
+    #[tokio::test]
+    async fn an_empty_store_serves_the_seed_and_asks_again_and_the_index_is_built_once() {
+        let inner = Counting::new();
+        inner.empty.store(true, Ordering::SeqCst);
+        let source = ContentSource::new(inner.clone(), Duration::from_secs(3600));
+        let first = source.load().await.expect("seed");
+        let seed = crate::content_import::embedded_seed().expect("seed");
+        assert!(first.bundle == seed);
+        let index: *const dyn Answerer = first.answerer();
+        let second = source.load().await.expect("seed again");
+        assert_eq!(inner.loads.load(Ordering::SeqCst), 2, "not cached as fresh");
+        assert!(std::ptr::addr_eq(index, second.answerer()), "one index");
+
+        // The first import is seen at once; the same bundle keeps its index.
+        inner.empty.store(false, Ordering::SeqCst);
+        let imported = source.load().await.expect("imported");
+        assert!(std::ptr::addr_eq(index, imported.answerer()));
+        source.load().await.expect("cached");
+        assert_eq!(inner.loads.load(Ordering::SeqCst), 3);
+
+        // A failing store keeps what was served last.
+        let failing = ContentSource::new(inner.clone(), Duration::ZERO);
+        failing.load().await.expect("load");
+        inner.fail.store(true, Ordering::SeqCst);
+        assert!(failing.load().await.expect("kept").bundle == seed);
     }
 }

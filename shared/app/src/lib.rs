@@ -16,6 +16,7 @@ pub mod dialog_input;
 pub mod graph;
 pub mod graph_media;
 pub mod ids;
+pub mod notifier;
 pub mod ports;
 pub mod render;
 pub mod rephrasing;

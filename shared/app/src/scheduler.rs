@@ -16,102 +16,29 @@
 //! says; it reads only due complaints, in pages.
 
 use std::{
-    collections::{HashMap, HashSet},
+    collections::HashSet,
     sync::Arc,
     time::{Duration, Instant},
 };
 
-use serde::{Deserialize, Serialize};
-/// The index value of a complaint with nothing due at `now`: its pending points, a missed
-/// progress note moved to the next 09.00 WIB of a working day, anything else stale to a
-/// quarter of an hour from now.
-fn retimed_next_due(
-    complaint: &Complaint,
-    now: i64,
-    holidays: &prolink_domain::content::HolidayCalendar,
-) -> Option<i64> {
-    use prolink_domain::calendar;
-    sla::pending_points(complaint, holidays)
-        .into_iter()
-        .map(|point| {
-            if point.at_ms > now {
-                return point.at_ms;
-            }
-            match point.action {
-                SlaAction::ProgressNote { .. } => {
-                    let local = calendar::wib_datetime(now);
-                    let nine = chrono::NaiveTime::from_hms_opt(9, 0, 0).unwrap_or_default();
-                    let today = local.date();
-                    let day = if calendar::is_working_day(today, holidays) && local.time() < nine {
-                        today
-                    } else {
-                        calendar::next_working_day(today, holidays)
-                    };
-                    calendar::wib_to_ms(day.and_time(nine))
-                }
-                _ => now + STALE_RETRY_MS,
-            }
-        })
-        .min()
-}
-
-/// When a point the index calls due yields nothing (other than a missed progress note).
-const STALE_RETRY_MS: i64 = 15 * 60_000;
-
+use serde::Serialize;
 use tracing::{info, warn};
 
-use crate::sender::{ReliableSender, SendOutcome, Window};
+use crate::content_cache::ContentSource;
+use crate::notifier::{Notifier, OperatorDirectory};
 
 use crate::tasks::Task;
 
 use prolink_domain::{
     complaint::{
-        self, notify,
-        sla::{self, SlaAction},
-        Complaint, Rules,
+        sla::SlaAction,
+        tick::{self, OperatorPoint},
+        Complaint,
     },
     content::ContentBundle,
 };
-use prolink_whatsapp::outbound::ReplyAddress;
 
-use crate::ports::{
-    Clock, ComplaintStore, ContentStore, OperatorAlert, OperatorSignals, OutboundMessage,
-    PortError, Queue,
-};
-
-use prolink_whatsapp::outbound;
-
-/// Who is told at each ladder level besides the dashboard's alert list: WhatsApp numbers of
-/// the OPD's operators (by `opd_id`), of Diskominfo's supervisors (`supervisor`) and of the
-/// leadership (`pimpinan`). Read from `PROLINK_OPERATOR_CONTACTS` (JSON object of lists), so
-/// that operators' numbers are configuration, never code or seed content.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OperatorDirectory(pub HashMap<String, Vec<String>>);
-
-impl OperatorDirectory {
-    /// Parses the JSON setting; a malformed value is an error the operator must fix (the
-    /// scheduler refuses to start rather than silently dropping reminders).
-    pub fn parse(json: Option<&str>) -> Result<OperatorDirectory, String> {
-        match json.map(str::trim).filter(|s| !s.is_empty()) {
-            None => Ok(OperatorDirectory::default()),
-            Some(json) => serde_json::from_str(json)
-                .map_err(|error| format!("PROLINK_OPERATOR_CONTACTS tidak valid: {error}")),
-        }
-    }
-
-    /// The numbers one action reaches: the OPD for reminders and the first level, the
-    /// ladder's role for the higher levels.
-    pub fn recipients(&self, opd_id: &str, action: &SlaAction) -> Vec<String> {
-        let role = match action {
-            SlaAction::Escalation { level, .. } if *level > 1 => sla::ESCALATION_ROLES
-                .get(usize::from(*level) - 1)
-                .copied()
-                .unwrap_or("pimpinan"),
-            _ => opd_id,
-        };
-        self.0.get(role).cloned().unwrap_or_default()
-    }
-}
+use crate::ports::{Clock, ComplaintStore, OperatorAlert, OperatorSignals, PortError, Queue};
 
 #[derive(Debug, Clone)]
 pub struct SchedulerSettings {
@@ -154,10 +81,11 @@ struct Handled {
 pub struct Scheduler {
     pub complaints: Arc<dyn ComplaintStore>,
     pub signals: Arc<dyn OperatorSignals>,
-    pub content: Arc<dyn ContentStore>,
+    /// Read once per tick; a source whose refresh is zero reads the store every tick.
+    pub content: Arc<ContentSource>,
     pub tasks: Arc<dyn Queue>,
     /// Sends the operators' WhatsApp template; `None` keeps reminders on the dashboard only.
-    pub sender: Option<Arc<ReliableSender>>,
+    pub notifier: Option<Notifier>,
     pub operators: OperatorDirectory,
     pub clock: Arc<dyn Clock>,
     pub settings: SchedulerSettings,
@@ -167,7 +95,8 @@ impl Scheduler {
     pub async fn tick(&self) -> Result<TickReport, PortError> {
         let started = Instant::now();
         let now = self.clock.now_ms();
-        let content = self.content().await?;
+        let loaded = self.content.load().await?;
+        let content = &loaded.bundle;
         let mut report = TickReport::default();
         let mut seen: HashSet<String> = HashSet::new();
         // Complaints examined this tick that the index may still list as due (a lost race, a
@@ -192,7 +121,7 @@ impl Scheduler {
                     return Ok(report);
                 }
                 report.examined += 1;
-                match self.handle(complaint, now, &content).await {
+                match self.handle(complaint, now, content).await {
                     Ok(handled) => {
                         report.actions += handled.actions;
                         if handled.next_due_ms.is_some_and(|due| due <= now) {
@@ -226,90 +155,36 @@ impl Scheduler {
         Ok(report)
     }
 
-    async fn content(&self) -> Result<ContentBundle, PortError> {
-        match self.content.load_content().await? {
-            Some(bundle) => Ok(bundle),
-            None => crate::content_import::embedded_seed()
-                .map_err(|report| PortError::Backend(report.to_string())),
-        }
-    }
-
-    /// Acts on one due complaint.
+    /// Acts on one due complaint as `tick::decide` says.
     async fn handle(
         &self,
         complaint: Complaint,
         now: i64,
         content: &ContentBundle,
     ) -> Result<Handled, PortError> {
-        let rules = Rules::for_category(content, &complaint.category_id);
-        let opd_name = content
-            .opd(&complaint.opd_id)
-            .map_or_else(|| complaint.opd_id.clone(), |o| o.name.clone());
-        let actions = sla::due_actions(&complaint, now, &content.holidays);
-        let mut updated = complaint.clone();
-        let mut notify_events: Vec<String> = Vec::new();
-        let mut operator_points: Vec<(&SlaAction, String)> = Vec::new();
-        let mut taken = 0;
-        for action in &actions {
-            match action {
+        let decision = tick::decide(&complaint, now, content);
+        for refusal in &decision.refused {
+            let error = &refusal.error;
+            match refusal.action {
                 SlaAction::AutoClose => {
-                    let Some(change) = sla::auto_close(&updated, now) else {
-                        continue;
-                    };
-                    let event_id = change.event_id.clone();
-                    match complaint::apply(&updated, change, &rules) {
-                        Ok(closed) => {
-                            updated = closed;
-                            notify_events.push(event_id);
-                            taken += 1;
-                        }
-                        Err(error) => {
-                            warn!(ticket = %complaint.ticket, %error, "auto-close refused")
-                        }
-                    }
+                    warn!(ticket = %complaint.ticket, %error, "auto-close refused")
                 }
-                other => {
-                    let Some(event) = sla::record(&updated, other, now, &opd_name) else {
-                        continue;
-                    };
-                    let event_id = event.id.clone();
-                    match sla::apply_recorded(&updated, event, &rules) {
-                        Ok(recorded) => updated = recorded,
-                        Err(complaint::TransitionError::AlreadyApplied) => continue,
-                        Err(error) => {
-                            warn!(ticket = %complaint.ticket, %error, "SLA event refused");
-                            continue;
-                        }
-                    }
-                    taken += 1;
-                    match other {
-                        SlaAction::ProgressNote { .. } => notify_events.push(event_id),
-                        _ => {
-                            self.alert_operators(&updated, other, &event_id, content)
-                                .await?;
-                            operator_points.push((other, event_id));
-                        }
-                    }
-                }
+                _ => warn!(ticket = %complaint.ticket, %error, "SLA event refused"),
             }
         }
-        if taken == 0 {
-            // The index said due but nothing is: a progress note missed while the scheduler
-            // was down waits for the next 09.00 of a working day, or content changed the
-            // clocks. Move the index value into the future so the complaint stops coming back
-            // (a page full of such complaints would otherwise be read again every tick).
-            complaint::reschedule(&mut updated, &rules);
-            updated.next_due_ms = retimed_next_due(&updated, now, &content.holidays);
-            if updated.next_due_ms == complaint.next_due_ms {
-                return Ok(Handled {
-                    actions: 0,
-                    next_due_ms: complaint.next_due_ms,
-                });
-            }
+        let Some(updated) = decision.write else {
+            return Ok(Handled {
+                actions: 0,
+                next_due_ms: decision.next_due_ms,
+            });
+        };
+        for point in &decision.operator_points {
+            self.alert_operators(&updated, point).await?;
         }
         // The citizen's notifications are tasks; queued before the write so a crash cannot
         // lose them (the complaint worker retries a task until the event it names exists).
-        let messages: Vec<_> = notify_events
+        let messages: Vec<_> = decision
+            .citizen_events
             .iter()
             .map(|event_id| {
                 Task::StatusChanged {
@@ -323,13 +198,12 @@ impl Scheduler {
             self.tasks.send_batch(&messages).await?;
         }
         self.complaints.update_complaint(&updated).await?;
-        for (action, event_id) in operator_points {
-            self.message_operators(&updated, action, &event_id, content)
-                .await;
+        for point in &decision.operator_points {
+            self.message_operators(&updated, point).await;
         }
         Ok(Handled {
-            actions: taken,
-            next_due_ms: updated.next_due_ms,
+            actions: decision.actions,
+            next_due_ms: decision.next_due_ms,
         })
     }
 
@@ -337,20 +211,17 @@ impl Scheduler {
     async fn alert_operators(
         &self,
         complaint: &Complaint,
-        action: &SlaAction,
-        event_id: &str,
-        content: &ContentBundle,
+        point: &OperatorPoint,
     ) -> Result<(), PortError> {
-        let notice = notify::operator_sla_notice(complaint, action, content);
-        let kind = match action {
+        let kind = match point.action {
             SlaAction::Escalation { .. } => "sla_escalation",
             _ => "sla_reminder",
         };
         self.signals
             .raise_alert(&OperatorAlert {
-                id: format!("{}.{event_id}", complaint.ticket),
+                id: format!("{}.{}", complaint.ticket, point.event_id),
                 kind: kind.to_string(),
-                message: notice.text,
+                message: point.notice.text.clone(),
                 citizen_key: None,
                 raised_ms: self.clock.now_ms(),
             })
@@ -360,59 +231,18 @@ impl Scheduler {
     /// The WhatsApp template of a recorded point to every configured number of its level.
     /// The point is recorded already and no later tick sends it again, so a failure is
     /// logged (the alert stays on the dashboard) rather than failing the tick.
-    async fn message_operators(
-        &self,
-        complaint: &Complaint,
-        action: &SlaAction,
-        event_id: &str,
-        content: &ContentBundle,
-    ) {
-        let Some(sender) = &self.sender else {
+    async fn message_operators(&self, complaint: &Complaint, point: &OperatorPoint) {
+        let Some(notifier) = &self.notifier else {
             return;
         };
-        let notice = notify::operator_sla_notice(complaint, action, content);
-        for number in self.operators.recipients(&complaint.opd_id, action) {
-            let cause = format!("{}#{event_id}", complaint.ticket);
-            if let Err(error) =
-                send_operator_template(sender, &number, &notice.template, "sla", &cause).await
+        for number in self.operators.recipients(&complaint.opd_id, &point.action) {
+            let cause = format!("{}#{}", complaint.ticket, point.event_id);
+            if let Err(error) = notifier
+                .to_operator(&number, &point.notice.template, "sla", &cause)
+                .await
             {
                 warn!(%error, ticket = %complaint.ticket, "operator reminder not sent");
             }
         }
-    }
-}
-
-/// Sends an approved template to one operator's number through the outbox, its id derived
-/// from `cause` and the number (a repeat sends nothing). Straight away as a template:
-/// operators do not write to the bot, so their 24-hour window is closed and a free-form
-/// attempt would only cost more outbox writes before the same template.
-pub async fn send_operator_template(
-    sender: &ReliableSender,
-    number: &str,
-    template: &prolink_domain::channel::TemplateMessage,
-    prefix: &str,
-    cause: &str,
-) -> Result<(), String> {
-    let address = ReplyAddress::Phone(number.to_string());
-    let body = outbound::template(&address, &crate::render::template_of(template))
-        .map_err(|error| error.to_string())?;
-    let outbox_id = format!(
-        "{prefix}.{}",
-        crate::ids::short_hash(&format!("{cause}#{number}"), 32)
-    );
-    let outcome = sender
-        .send(
-            &format!("operator:{number}"),
-            Window::Closed,
-            OutboundMessage { outbox_id, body },
-            None,
-        )
-        .await
-        .map_err(|error| error.to_string())?;
-    match outcome {
-        SendOutcome::Sent { .. }
-        | SendOutcome::SentAsTemplate { .. }
-        | SendOutcome::AlreadyHandled { .. } => Ok(()),
-        other => Err(format!("not delivered: {other:?}")),
     }
 }

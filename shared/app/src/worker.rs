@@ -22,10 +22,12 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use tokio::sync::RwLock;
+use std::time::Duration;
 use tracing::{info, info_span, warn, Instrument};
 
-use crate::sender::{window, ReliableSender, SendOutcome, SendPolicy, SenderError, TokioSleeper};
+use crate::content_cache::{ContentError, ContentSource, LoadedContent};
+use crate::notifier::Notifier;
+use crate::sender::{window, ReliableSender, SendPolicy, SenderError, TokioSleeper};
 
 use crate::tasks::Task;
 
@@ -33,9 +35,8 @@ use prolink_domain::{
     calendar,
     citizen::CitizenRef,
     complaint::{find_ticket, Complaint},
-    content::ContentBundle,
-    dialog::{self, Answerer, ComplaintOp, DialogEnv, Reply, Session, Turn},
-    nlp::{rephrase::rephrased_message, Engine, KnowledgeBase},
+    dialog::{self, ComplaintOp, DialogEnv, Reply, Session, Turn},
+    nlp::rephrase::rephrased_message,
 };
 
 use crate::ports::{
@@ -86,6 +87,15 @@ pub enum WorkerError {
     Send(#[from] SenderError),
     #[error("content unavailable: {0}")]
     Content(String),
+}
+
+impl From<ContentError> for WorkerError {
+    fn from(error: ContentError) -> WorkerError {
+        match error {
+            ContentError::Store(error) => WorkerError::Store(error),
+            ContentError::Seed(report) => WorkerError::Content(report),
+        }
+    }
 }
 
 /// Every store the worker touches; one adapter value (SQLite or DynamoDB) usually fills all.
@@ -151,14 +161,6 @@ impl WorkerSettings {
     }
 }
 
-/// Content plus the answering index built from it, reloaded after `content_refresh_ms` so an
-/// import reaches running workers without a restart.
-struct LoadedContent {
-    bundle: ContentBundle,
-    answerer: Arc<dyn Answerer>,
-    loaded_at_ms: i64,
-}
-
 pub struct DialogWorker {
     pub stores: WorkerStores,
     pub sender: Arc<ReliableSender>,
@@ -170,7 +172,11 @@ pub struct DialogWorker {
     /// The optional generative step (`PROLINK_REPHRASE_MODEL_ID`): rewords FAQ answers to
     /// typed questions. `None` (the default) sends every answer as written.
     pub rephraser: Option<Arc<dyn Rephraser>>,
-    content: RwLock<Option<Arc<LoadedContent>>>,
+    /// Sends the replies through `sender`.
+    notifier: Notifier,
+    /// Content and answering index; shared with the other workers when they run in one
+    /// process (see [`DialogWorker::with_content`]).
+    content: Arc<ContentSource>,
 }
 
 /// How many of a citizen's complaints a turn sees (tracking lists at most 10).
@@ -229,15 +235,26 @@ impl DialogWorker {
             Arc::new(TokioSleeper),
             settings.send_policy.clone(),
         ));
+        let content = Arc::new(ContentSource::new(
+            stores.content.clone(),
+            Duration::from_millis(u64::try_from(settings.content_refresh_ms).unwrap_or(0)),
+        ));
         DialogWorker {
             stores,
+            notifier: Notifier::new(sender.clone()),
             sender,
             clock,
             settings,
             tasks: None,
             rephraser: None,
-            content: RwLock::new(None),
+            content,
         }
+    }
+
+    /// Reads content through `content` (one source for every worker of a process).
+    pub fn with_content(mut self, content: Arc<ContentSource>) -> DialogWorker {
+        self.content = content;
+        self
     }
 
     /// Complaint changes put their follow-up work on `tasks`.
@@ -324,47 +341,7 @@ impl DialogWorker {
     }
 
     async fn content(&self) -> Result<Arc<LoadedContent>, WorkerError> {
-        let now = self.clock.now_ms();
-        if let Some(loaded) = self.content.read().await.as_ref() {
-            if now - loaded.loaded_at_ms < self.settings.content_refresh_ms {
-                return Ok(loaded.clone());
-            }
-        }
-        let mut slot = self.content.write().await;
-        let bundle = match self.stores.content.load_content().await {
-            Ok(Some(bundle)) => bundle,
-            Ok(None) => {
-                warn!("no content imported yet; answering from the seed built into the binary");
-                crate::content_import::embedded_seed()
-                    .map_err(|report| WorkerError::Content(report.to_string()))?
-            }
-            Err(error) => match slot.as_ref() {
-                // A store hiccup must not silence the bot: keep the previous content.
-                Some(previous) => {
-                    warn!(%error, "content reload failed; keeping the loaded content");
-                    return Ok(previous.clone());
-                }
-                None => return Err(error.into()),
-            },
-        };
-        if let Some(previous) = slot.as_ref().filter(|previous| previous.bundle == bundle) {
-            // Unchanged content: keep the index instead of rebuilding it every refresh.
-            let loaded = Arc::new(LoadedContent {
-                bundle,
-                answerer: previous.answerer.clone(),
-                loaded_at_ms: now,
-            });
-            *slot = Some(loaded.clone());
-            return Ok(loaded);
-        }
-        let answerer = build_answerer(&bundle);
-        let loaded = Arc::new(LoadedContent {
-            bundle,
-            answerer,
-            loaded_at_ms: now,
-        });
-        *slot = Some(loaded.clone());
-        Ok(loaded)
+        Ok(self.content.load().await?)
     }
 
     /// The canonical key of a citizen: whatever key an earlier identifier of theirs already
@@ -471,7 +448,7 @@ impl DialogWorker {
                     runs += 1;
                     let env = DialogEnv {
                         content: &loaded.bundle,
-                        answerer: loaded.answerer.as_ref(),
+                        answerer: loaded.answerer(),
                         now_ms: now,
                         show_unverified: self.settings.show_unverified,
                         complaints: &complaints,
@@ -511,21 +488,15 @@ impl DialogWorker {
         for (position, body) in replies.into_iter().enumerate() {
             let outbox_id = outbox_id(&message.id, position);
             let body = outbound::with_callback(body, &outbox_id);
-            let outcome = self
-                .sender
-                .send(
+            self.notifier
+                .to_citizen(
                     &key,
                     window(profile_last_inbound, now),
                     OutboundMessage { outbox_id, body },
                     None,
+                    "reply",
                 )
                 .await?;
-            match outcome {
-                SendOutcome::Sent { .. }
-                | SendOutcome::SentAsTemplate { .. }
-                | SendOutcome::AlreadyHandled { .. } => {}
-                other => warn!(?other, "reply not delivered"),
-            }
         }
         Ok(())
     }
@@ -788,12 +759,6 @@ impl DialogWorker {
         self.sender.apply_status(status).await?;
         Ok(())
     }
-}
-
-/// The answering engine used for free text: the NLP engine, built from the content in a few
-/// milliseconds (see docs/performance.md), so it is rebuilt whenever content is reloaded.
-fn build_answerer(bundle: &ContentBundle) -> Arc<dyn Answerer> {
-    Arc::new(Engine::build(&KnowledgeBase::from(bundle)))
 }
 
 /// A ticket id the citizen typed or a complaint button carries.

@@ -20,6 +20,7 @@ use prolink_app::complaint_worker::{
     ComplaintWorker, ComplaintWorkerSettings, ComplaintWorkerStores,
 };
 use prolink_app::config;
+use prolink_app::notifier::Notifier;
 use prolink_app::ports::{
     Clock, Messenger, OutboundMessage, OutboxReader, OutgoingMessage, Queue, SendError,
     SendReceipt, SystemClock,
@@ -121,14 +122,14 @@ impl Harness {
         ComplaintWorker {
             stores,
             operators: Default::default(),
-            sender: Arc::new(ReliableSender::new(
+            notifier: Notifier::new(Arc::new(ReliableSender::new(
                 Arc::new(SimulatorOutbox::new(app.db.clone(), clock.clone())),
                 app.store.clone(),
                 app.store.clone(),
                 clock.clone(),
                 Arc::new(TokioSleeper),
                 fast_settings().send_policy,
-            )),
+            ))),
             media: app.media.clone(),
             blobs: Arc::new(LocalBlobStore::new(
                 self._dir.path().join("worker-blobs"),

@@ -489,7 +489,7 @@ async fn the_opds_operators_get_the_new_complaint_template_by_day_only() {
     let complaint = rig.finish_form(SARI, "ops", "aduan:privasi:biasa").await;
     let ticket = complaint.ticket.clone();
     let operator = "6281299990001";
-    let directory = prolink_app::scheduler::OperatorDirectory(
+    let directory = prolink_app::notifier::OperatorDirectory(
         [(complaint.opd_id.clone(), vec![operator.to_string()])]
             .into_iter()
             .collect(),

@@ -17,13 +17,15 @@ use chrono::{Datelike, NaiveDate, NaiveTime};
 use prolink_app::complaint_worker::{
     change_status, ComplaintWorker, ComplaintWorkerStores, TaskItem, TaskOutcome,
 };
+use prolink_app::content_cache::ContentSource;
 use prolink_app::content_import::{embedded_seed, import_bundle};
+use prolink_app::notifier::{Notifier, OperatorDirectory};
 use prolink_app::ports::{
     CitizenProfile, CitizenStore, Clock, ComplaintStore, Delivery, Messenger, OperatorSignals,
     OutboundMessage, OutboxReader, OutgoingMessage, PortError, PortResult, Queue, SendError,
     SendReceipt,
 };
-use prolink_app::scheduler::{OperatorDirectory, Scheduler, SchedulerSettings, TickReport};
+use prolink_app::scheduler::{Scheduler, SchedulerSettings, TickReport};
 use prolink_app::sender::{ReliableSender, TokioSleeper};
 use prolink_app::tasks::Task;
 use prolink_domain::{
@@ -466,9 +468,9 @@ fn make_scheduler(
     Scheduler {
         complaints: complaints.unwrap_or_else(|| app.store.clone()),
         signals: app.store.clone(),
-        content: app.store.clone(),
+        content: Arc::new(ContentSource::new(app.store.clone(), Duration::ZERO)),
         tasks: queue.clone(),
-        sender: Some(Arc::new(sender)),
+        notifier: Some(Notifier::new(Arc::new(sender))),
         operators,
         clock,
         settings,

@@ -22,7 +22,9 @@ use prolink_app::complaint_worker::{
     ComplaintWorker, ComplaintWorkerSettings, ComplaintWorkerStores, TaskItem, TaskOutcome,
 };
 
-use prolink_app::scheduler::{OperatorDirectory, Scheduler, SchedulerSettings};
+use prolink_app::content_cache::ContentSource;
+use prolink_app::notifier::{Notifier, OperatorDirectory};
+use prolink_app::scheduler::{Scheduler, SchedulerSettings};
 
 use prolink_app::sender::{ReliableSender, SendPolicy, TokioSleeper};
 
@@ -164,7 +166,7 @@ pub async fn complaint_worker_from_env() -> Result<(ComplaintWorker, SqsQueue), 
     let worker = ComplaintWorker {
         stores: ComplaintWorkerStores::from_store(base.store.clone()),
         operators: OperatorDirectory::parse(env_opt(config::PROLINK_OPERATOR_CONTACTS).as_deref())?,
-        sender: base.sender()?,
+        notifier: Notifier::new(base.sender()?),
         media: Arc::new(GraphMediaSource::from_config(
             &graph_config()?,
             base.secrets.clone(),
@@ -314,9 +316,13 @@ pub async fn scheduler_from_env() -> Result<Scheduler, LambdaError> {
     Ok(Scheduler {
         complaints: base.store.clone(),
         signals: base.store.clone(),
-        content: base.store.clone(),
+        // A tick a minute: a cache would save no read, so every tick reads the store.
+        content: Arc::new(ContentSource::new(
+            base.store.clone(),
+            std::time::Duration::ZERO,
+        )),
         tasks: Arc::new(base.queue(config::PROLINK_TASKS_QUEUE_URL)?),
-        sender: Some(base.sender()?),
+        notifier: Some(Notifier::new(base.sender()?)),
         operators,
         clock: base.clock.clone(),
         settings: SchedulerSettings::default(),

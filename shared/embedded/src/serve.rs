@@ -31,7 +31,9 @@ use prolink_app::complaint_worker::{
 
 use prolink_app::content_import::{self, DEFAULT_SEED_DIR};
 
-use prolink_app::scheduler::{OperatorDirectory, Scheduler, SchedulerSettings};
+use prolink_app::content_cache::{ContentSource, CONTENT_REFRESH};
+use prolink_app::notifier::{Notifier, OperatorDirectory};
+use prolink_app::scheduler::{Scheduler, SchedulerSettings};
 
 use prolink_app::sender::{ReliableSender, SendPolicy, TokioSleeper};
 
@@ -311,17 +313,22 @@ pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Lo
     };
     let operators = OperatorDirectory::parse(env_opt(config::PROLINK_OPERATOR_CONTACTS).as_deref())
         .map_err(|error| anyhow::anyhow!(error))?;
+    // One content source (cache, seed fallback, answering index) for the three workers.
+    let content = Arc::new(ContentSource::new(store.clone(), CONTENT_REFRESH));
     let complaint_worker = Arc::new(ComplaintWorker {
-        stores: ComplaintWorkerStores::from_store(store.clone()),
+        stores: ComplaintWorkerStores {
+            content: content.clone(),
+            ..ComplaintWorkerStores::from_store(store.clone())
+        },
         operators: operators.clone(),
-        sender: Arc::new(ReliableSender::new(
+        notifier: Notifier::new(Arc::new(ReliableSender::new(
             messenger.clone(),
             store.clone(),
             store.clone(),
             clock.clone(),
             Arc::new(TokioSleeper),
             send_policy,
-        )),
+        ))),
         media: media.clone(),
         blobs: Arc::new(LocalBlobStore::new(
             options.data_dir.join(BLOBS_DIR),
@@ -337,9 +344,9 @@ pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Lo
     let scheduler = Arc::new(Scheduler {
         complaints: store.clone(),
         signals: store.clone(),
-        content: store.clone(),
+        content: content.clone(),
         tasks: tasks.clone(),
-        sender: Some(complaint_worker.sender.clone()),
+        notifier: Some(complaint_worker.notifier.clone()),
         operators,
         clock: clock.clone(),
         settings: SchedulerSettings::default(),
@@ -354,7 +361,8 @@ pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Lo
                 config::flag(config::PROLINK_SHOW_UNVERIFIED, true),
             ),
         )
-        .with_tasks(tasks.clone()),
+        .with_tasks(tasks.clone())
+        .with_content(content),
     );
     Ok(LocalApp {
         router,

@@ -2,6 +2,9 @@
 //! complaint. Every change goes through [`apply`] or [`add_info`], which refuse anything the
 //! table does not allow (with a reason an operator can read) and append the event.
 
+pub use super::limits::{
+    CITIZEN_INFO_UNTIL_EVENTS, COMMENT_MAX_CHARS, MAX_EVENTS, MAX_PHOTOS, NOTE_MAX_CHARS,
+};
 use super::{
     model::{Actor, ActorKind, AddedInfo, Complaint, ComplaintEvent, Status},
     schedule::{schedule, Sla},
@@ -57,15 +60,6 @@ pub const TRANSITIONS: &[(Status, Status, &[ActorKind])] = &[
 
 /// States whose event must carry a note for the citizen.
 const NOTE_REQUIRED: &[Status] = &[PerluDilengkapi, Ditolak, BukanWewenang, Selesai];
-/// Notes longer than this are refused (they go into WhatsApp messages of ≤ 4096 characters).
-pub const NOTE_MAX_CHARS: usize = 1000;
-/// Photos a complaint keeps at most (the form takes 3; additions may bring more).
-pub const MAX_PHOTOS: usize = 10;
-/// The timeline is stored inside the complaint record; past this many events further
-/// changes are refused rather than growing the record towards DynamoDB's 400 KB item limit.
-pub const MAX_EVENTS: usize = 200;
-/// Citizens' additions are refused from this many events on (see [`add_info`]).
-pub const CITIZEN_INFO_UNTIL_EVENTS: usize = 180;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TransitionError {
@@ -96,10 +90,7 @@ pub enum TransitionError {
     AlreadyCommented,
     #[error("Komentar tidak boleh kosong.")]
     EmptyComment,
-    #[error(
-        "Komentar terlalu panjang (maksimal {} karakter).",
-        super::rating::COMMENT_MAX_CHARS
-    )]
+    #[error("Komentar terlalu panjang (maksimal {COMMENT_MAX_CHARS} karakter).")]
     CommentTooLong,
     /// "Ikut melapor" on a complaint that is no longer being handled.
     #[error("Aduan berstatus *{}* tidak dapat diikuti lagi.", .0.label())]
@@ -234,6 +225,36 @@ pub fn apply(
         internal_note,
         info: None,
     });
+    reschedule(&mut next, rules);
+    Ok(next)
+}
+
+/// Appends a recorded SLA event (from `sla::record`) and recomputes the clocks, so
+/// `next_due_ms` moves on to the next point. `AlreadyApplied` when the event is there (an
+/// overlapping or retried tick); an event that would change the status, or any event on a
+/// final complaint, is refused: those go through [`apply`].
+pub fn apply_recorded(
+    complaint: &Complaint,
+    event: ComplaintEvent,
+    rules: &Rules,
+) -> Result<Complaint, TransitionError> {
+    if complaint.has_event(&event.id) {
+        return Err(TransitionError::AlreadyApplied);
+    }
+    let status = complaint.status;
+    if status.is_final() || event.from != Some(status) || event.to != status {
+        return Err(TransitionError::NotAllowed {
+            from: status,
+            to: event.to,
+            actor: event.actor.kind,
+        });
+    }
+    if complaint.events.len() >= MAX_EVENTS {
+        return Err(TransitionError::TimelineFull);
+    }
+    let mut next = complaint.clone();
+    next.updated_ms = event.at_ms;
+    next.events.push(event);
     reschedule(&mut next, rules);
     Ok(next)
 }

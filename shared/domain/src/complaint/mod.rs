@@ -1,14 +1,28 @@
 //! Complaints (aduan): the record and its timeline, the one transition table, ticket ids and
 //! the working-day clocks. Pure: the dialog builds complaints with these functions, the
 //! worker and the operator API store them through `ports::ComplaintStore`.
+//!
+//! The modules form layers; each uses only those above it in this list, never one below:
+//!
+//! 1. `model`, `limits`, `ticket`: the record, how far it may grow, its id.
+//! 2. `schedule`: the deadlines, recomputed from the events.
+//! 3. `sla`: the SLA points on those deadlines (reminders, escalations, progress notes, the
+//!    closing instant) and the events that record them.
+//! 4. `lifecycle`: the transition table and every change, which recomputes the clocks
+//!    (`reschedule`: deadlines, then the next SLA point).
+//! 5. `timers` (automatic closings), `rating` (the citizen's answer to `selesai`),
+//!    `duplicates`: changes built on `lifecycle`.
+//! 6. `tick`: what one scheduler tick does for one complaint.
 
 pub mod duplicates;
 pub mod lifecycle;
+pub mod limits;
 pub mod model;
 pub mod notify;
 pub mod rating;
 pub mod schedule;
 pub mod sla;
+pub mod tick;
 pub mod ticket;
 pub mod timers;
 
@@ -16,8 +30,8 @@ pub mod timers;
 mod tests;
 
 pub use lifecycle::{
-    add_info, apply, can_withdraw, is_allowed, next_states, reschedule, resume_state, Change,
-    Rules, TransitionError, TRANSITIONS,
+    add_info, apply, apply_recorded, can_withdraw, is_allowed, next_states, reschedule,
+    resume_state, Change, Rules, TransitionError, TRANSITIONS,
 };
 pub use model::{
     Actor, ActorKind, AddedInfo, Complaint, ComplaintEvent, ComplaintLocation, Deadlines, Photo,

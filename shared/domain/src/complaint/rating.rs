@@ -6,8 +6,7 @@ use super::{
     model::{Actor, ActorKind, AddedInfo, Complaint, ComplaintEvent, Rating, Status},
 };
 
-/// Longest rating comment accepted; longer ones are refused, never cut silently.
-pub const COMMENT_MAX_CHARS: usize = 500;
+pub use super::limits::COMMENT_MAX_CHARS;
 pub const MIN_SCORE: u8 = 1;
 pub const MAX_SCORE: u8 = 5;
 

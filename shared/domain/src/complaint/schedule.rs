@@ -166,3 +166,16 @@ pub fn schedule(
     };
     (deadlines, next_due_date.map(calendar::end_of_day_ms))
 }
+
+/// When the automatic closing comes: the end (24.00 WIB) of the last day the citizen has to
+/// answer `perlu_dilengkapi` or react to `selesai`; `None` in any other status. The SLA point
+/// (`sla::SlaAction::AutoClose`) and `timers::auto_close` both use it, so the closing is due exactly
+/// when its point is.
+pub fn auto_close_due_ms(complaint: &Complaint) -> Option<i64> {
+    let last_day = match complaint.status {
+        Status::PerluDilengkapi => complaint.deadlines.complete_by_date,
+        Status::Selesai => complaint.deadlines.close_by_date,
+        _ => None,
+    }?;
+    Some(calendar::end_of_day_ms(last_day))
+}

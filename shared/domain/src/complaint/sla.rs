@@ -15,11 +15,14 @@
 use chrono::{NaiveDate, NaiveTime, Timelike};
 
 use super::{
-    lifecycle::{reschedule, Rules, TransitionError, MAX_EVENTS},
+    limits::MAX_EVENTS,
     model::{Actor, Complaint, ComplaintEvent, Status},
-    timers::{self, SCHEDULER},
+    schedule::auto_close_due_ms,
 };
 use crate::{calendar, content::HolidayCalendar};
+
+/// The actor id the scheduler signs its events with.
+pub const SCHEDULER: &str = "scheduler";
 
 /// Reminders before a target, as a share of its working days (pauses excluded).
 pub const REMINDER_PERCENTS: [u32; 2] = [50, 80];
@@ -318,7 +321,7 @@ pub fn points(complaint: &Complaint, holidays: &HolidayCalendar) -> Vec<SlaPoint
             }
         }
     }
-    if let Some(at_ms) = timers::auto_close_due_ms(complaint) {
+    if let Some(at_ms) = auto_close_due_ms(complaint) {
         out.push(SlaPoint {
             at_ms,
             action: SlaAction::AutoClose,
@@ -487,39 +490,6 @@ pub fn record(
         info: None,
     })
 }
-
-/// Appends a recorded SLA event (from [`record`]) and recomputes the clocks, so
-/// `next_due_ms` moves on to the next point. `AlreadyApplied` when the event is there (an
-/// overlapping or retried tick); an event that would change the status, or any event on a
-/// final complaint, is refused: those go through `lifecycle::apply`.
-pub fn apply_recorded(
-    complaint: &Complaint,
-    event: ComplaintEvent,
-    rules: &Rules,
-) -> Result<Complaint, TransitionError> {
-    if complaint.has_event(&event.id) {
-        return Err(TransitionError::AlreadyApplied);
-    }
-    let status = complaint.status;
-    if status.is_final() || event.from != Some(status) || event.to != status {
-        return Err(TransitionError::NotAllowed {
-            from: status,
-            to: event.to,
-            actor: event.actor.kind,
-        });
-    }
-    if complaint.events.len() >= MAX_EVENTS {
-        return Err(TransitionError::TimelineFull);
-    }
-    let mut next = complaint.clone();
-    next.updated_ms = event.at_ms;
-    next.events.push(event);
-    reschedule(&mut next, rules);
-    Ok(next)
-}
-
-/// Re-exported for the scheduler: the closing change of an `AutoClose`.
-pub use timers::auto_close;
 
 #[cfg(test)]
 mod tests;

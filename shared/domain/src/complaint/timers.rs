@@ -7,10 +7,9 @@ use super::{
     model::{Actor, Complaint, Status},
     schedule::{CLOSE_AFTER_WORKING_DAYS, COMPLETE_WITHIN_WORKING_DAYS},
 };
-use crate::calendar;
-
-/// The actor id the scheduler signs its events with.
-pub const SCHEDULER: &str = "scheduler";
+// Both live below `lifecycle` (the SLA points need them to compute `next_due_ms`); this
+// module, which builds a `lifecycle::Change`, sits above it and only passes them on.
+pub use super::{schedule::auto_close_due_ms, sla::SCHEDULER};
 
 pub fn incomplete_note() -> String {
     format!(
@@ -25,19 +24,6 @@ pub fn unrated_note() -> String {
         "Aduan ditutup karena tidak ada tanggapan dari pelapor dalam \
          {CLOSE_AFTER_WORKING_DAYS} hari kerja setelah dinyatakan selesai. Terima kasih."
     )
-}
-
-/// When the automatic closing comes: the end (24.00 WIB) of the last day the citizen has to
-/// answer `perlu_dilengkapi` or react to `selesai`; `None` in any other status. The SLA point
-/// (`sla::SlaAction::AutoClose`) and [`auto_close`] both use it, so the closing is due exactly
-/// when its point is.
-pub fn auto_close_due_ms(complaint: &Complaint) -> Option<i64> {
-    let last_day = match complaint.status {
-        Status::PerluDilengkapi => complaint.deadlines.complete_by_date,
-        Status::Selesai => complaint.deadlines.close_by_date,
-        _ => None,
-    }?;
-    Some(calendar::end_of_day_ms(last_day))
 }
 
 /// The automatic closing due at `now_ms`, if any: `perlu_dilengkapi` without an answer

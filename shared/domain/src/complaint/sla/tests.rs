@@ -12,9 +12,9 @@ use super::*;
 use crate::{
     calendar::CoverageGap,
     complaint::{
-        add_info, apply, reschedule, submit,
+        add_info, apply, apply_recorded, auto_close, reschedule, submit,
         tests::{date, rules, wib, SEED},
-        ActorKind, AddedInfo, Change, Sla, Submission,
+        ActorKind, AddedInfo, Change, Rules, Sla, Submission, TransitionError,
     },
 };
 
