@@ -38,7 +38,10 @@ moto_start() {
     # The OS picks a free port; the tiny race until moto binds it is acceptable for tests.
     port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')" || return 1
     log="${PROLINK_MOTO_LOG:-$venv/moto.log}"
-    "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+    # moto_server with DynamoDB requests made atomic, as the real service makes them (see the
+    # launcher's docstring).
+    "$venv/bin/python" "$(dirname "${BASH_SOURCE[0]}")/moto_server.py" -H 127.0.0.1 -p "$port" \
+        >"$log" 2>&1 &
     PROLINK_MOTO_PID=$!
     export PROLINK_MOTO_PID
     deadline=$((SECONDS + 30))
