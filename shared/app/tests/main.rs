@@ -48,23 +48,23 @@ macro_rules! complaint_store_passing_queries_to_inner {
     };
 }
 
+mod answering_engine;
 mod app;
 mod aws;
+mod complaint_changes;
 mod complaint_tasks;
-mod complaint_worker;
 mod conformance;
 mod content;
-mod content_import;
 mod dialog;
-mod graph;
+mod graph_client;
+mod importing_content;
 mod lambda;
 mod media;
-mod nlp;
 mod notify;
+mod reliable_sender;
 mod rephrase;
-mod scheduler;
-mod sender;
 mod simulator;
+mod sla_ticks;
 mod support;
 mod template;
 mod whatsapp;

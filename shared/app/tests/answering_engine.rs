@@ -871,7 +871,7 @@ fn converse_prompt_and_reply_parsing() {
 }
 
 /// Diagnostic, not a check: `NLP_EXPLAIN="pesan 1|pesan 2" cargo test -p prolink --test main
-/// nlp::explain -- --ignored --nocapture` prints how the engine reads each message;
+/// answering_engine::explain -- --ignored --nocapture` prints how the engine reads each message;
 /// `NLP_EVAL=file.jsonl` prints the evaluation report of a file with the misses explained.
 #[test]
 #[ignore = "diagnostic output for tuning"]
