@@ -1,5 +1,5 @@
 //! Answering-engine benchmark (plain timing loop, no harness):
-//! `cargo bench -p prolink --bench nlp`.
+//! `cargo bench -p prolink-app --bench nlp`.
 //!
 //! Prints index build time, p50/p99 latency per message on the seed corpus (messages of
 //! `../shared/eval/dev.jsonl` when present, else the FAQ questions) and on a synthetic

@@ -1,5 +1,5 @@
 //! Scheduler tick benchmark (plain timing loop, no harness):
-//! `cargo bench -p prolink --bench scheduler`.
+//! `cargo bench -p prolink-app --bench scheduler`.
 //!
 //! A file-backed SQLite store (WAL, as `prolink serve` opens it) holding 100 000 open
 //! complaints: 98 200 whose index value (`next_due_ms`) is spread over the next 30 days and

@@ -870,7 +870,7 @@ fn converse_prompt_and_reply_parsing() {
     assert!(parse_reply("tanpa sumber").is_err());
 }
 
-/// Diagnostic, not a check: `NLP_EXPLAIN="pesan 1|pesan 2" cargo test -p prolink --test main
+/// Diagnostic, not a check: `NLP_EXPLAIN="pesan 1|pesan 2" cargo test -p prolink-app --test main
 /// answering_engine::explain -- --ignored --nocapture` prints how the engine reads each message;
 /// `NLP_EVAL=file.jsonl` prints the evaluation report of a file with the misses explained.
 #[test]
