@@ -21,11 +21,10 @@ use tracing::warn;
 
 use prolink_domain::{
     content::ContentBundle,
-    dialog::Answerer,
     nlp::{Engine, KnowledgeBase},
 };
 
-use crate::ports::{ContentStore, PortError};
+use crate::ports::{Answerer, ContentStore, PortError};
 
 /// How long a worker reuses loaded content.
 pub const CONTENT_REFRESH: Duration = Duration::from_secs(60);

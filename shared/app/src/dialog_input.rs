@@ -2,9 +2,11 @@
 
 use prolink_domain::{
     complaint::{ComplaintLocation, Photo},
-    dialog::{Inbound, Input},
+    dialog::{Answered, Inbound, Input},
 };
 use prolink_whatsapp::webhook::{InboundMessage, InteractiveReply, MessageContent};
+
+use crate::ports::Answerer;
 
 /// The dialog's view of one WhatsApp message.
 pub fn dialog_inbound(message: &InboundMessage) -> Inbound {
@@ -48,4 +50,10 @@ pub fn dialog_inbound(message: &InboundMessage) -> Inbound {
         id: message.id.clone(),
         input,
     }
+}
+
+/// What the answering port makes of the message's text, for `DialogEnv::answered`; `None`
+/// when the message has no text.
+pub fn answer_inbound(answerer: &dyn Answerer, inbound: &Inbound) -> Option<Answered> {
+    inbound.text().map(|text| answerer.answer(text))
 }

@@ -588,3 +588,20 @@ pub trait Rephraser: Send + Sync {
         passages: &[SourcePassage],
     ) -> Result<Rephrased, RephraseError>;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Answering
+// ---------------------------------------------------------------------------------------------
+
+/// What the dialog needs to know about a free-text message, asked before the turn so the
+/// dialog itself stays a pure function of what it is given. The NLP engine implements it;
+/// tests use fixed answers.
+pub trait Answerer: Send + Sync {
+    fn answer(&self, text: &str) -> prolink_domain::dialog::Answered;
+}
+
+impl Answerer for prolink_domain::nlp::Engine {
+    fn answer(&self, text: &str) -> prolink_domain::dialog::Answered {
+        prolink_domain::nlp::Engine::answer(self, text).into()
+    }
+}

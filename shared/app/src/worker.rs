@@ -11,7 +11,7 @@
 //!   Items of other groups in the same batch are still processed: stopping them too would
 //!   raise their receive count and let one poison message dead-letter other citizens' messages.
 
-use crate::dialog_input::dialog_inbound;
+use crate::dialog_input::{answer_inbound, dialog_inbound};
 use crate::ids::short_hash;
 use crate::ports::Rephraser;
 use crate::render::{reply_body, ReplyTo};
@@ -444,11 +444,12 @@ impl DialogWorker {
                 let (mut complaints, mut related) = self.own_complaints(&key, message).await?;
                 let mut ticket_attempt = 0;
                 let mut runs = 0;
+                let answered = answer_inbound(loaded.answerer(), &inbound);
                 let turn = loop {
                     runs += 1;
                     let env = DialogEnv {
                         content: &loaded.bundle,
-                        answerer: loaded.answerer(),
+                        answered: answered.as_ref(),
                         now_ms: now,
                         show_unverified: self.settings.show_unverified,
                         complaints: &complaints,

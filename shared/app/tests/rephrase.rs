@@ -2,6 +2,7 @@
 //! endpoint, the dialog's rephrase marker, and the dialog worker with a fake model.
 
 use crate::support::seed;
+use prolink_app::ports::Answerer;
 use prolink_app::ports::Rephraser;
 use std::{
     sync::{Arc, Mutex},
@@ -17,7 +18,7 @@ use prolink_aws::bedrock::BedrockRephraser;
 use prolink_domain::{
     content::{ContentBundle, Faq, RowTarget},
     dialog::{
-        handle_message, AnswerKind, Answered, Answerer, Decision, DialogEnv, Reply, Session, Turn,
+        handle_message, AnswerKind, Answered, Decision, DialogEnv, Reply, Session, Turn,
         MAX_EXTRA_PASSAGES,
     },
     nlp::{
@@ -208,9 +209,11 @@ async fn a_slow_model_is_unavailable_after_the_timeout() {
 // ---------------------------------------------------------------------------------------------
 
 fn turn(bundle: &ContentBundle, answerer: &dyn Answerer, message: &InboundMessage) -> Turn {
+    let inbound = prolink_app::dialog_input::dialog_inbound(message);
+    let answered = prolink_app::dialog_input::answer_inbound(answerer, &inbound);
     let env = DialogEnv {
         content: bundle,
-        answerer,
+        answered: answered.as_ref(),
         now_ms: 1_796_000_000_000,
         show_unverified: true,
         complaints: &[],
@@ -222,13 +225,7 @@ fn turn(bundle: &ContentBundle, answerer: &dyn Answerer, message: &InboundMessag
         key: "6281234567890".into(),
         ..CitizenProfile::default()
     };
-    handle_message(
-        &env,
-        Session::default(),
-        profile,
-        &citizen(),
-        &prolink_app::dialog_input::dialog_inbound(message),
-    )
+    handle_message(&env, Session::default(), profile, &citizen(), &inbound)
 }
 
 struct Fixed(Answered);

@@ -2,11 +2,12 @@
 
 use super::chat::*;
 use crate::support::seed;
+use prolink_app::ports::Answerer;
 use prolink_domain::{
     dialog::{
         reply::Reply,
         texts::{self, ids},
-        AnswerKind, Answered, Answerer, Decision,
+        AnswerKind, Answered, Decision,
     },
     nlp::{Engine, KnowledgeBase},
 };

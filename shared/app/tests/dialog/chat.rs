@@ -1,6 +1,8 @@
 //! The `Chat` driver (a citizen talking to the dialog, turn after turn, as the dialog worker
 //! runs it) and the steps and readers the feature modules share.
 
+use prolink_app::dialog_input::answer_inbound;
+use prolink_app::ports::Answerer;
 use std::sync::Arc;
 
 use crate::support::wib;
@@ -18,7 +20,7 @@ use prolink_domain::{
         complaint_texts::{self as ct, ids as cid},
         handle_message,
         reply::Reply,
-        Answered, Answerer, ComplaintDraft, ComplaintOp, DialogEnv, DraftStep, Flow, Session, Turn,
+        Answered, ComplaintDraft, ComplaintOp, DialogEnv, DraftStep, Flow, Session, Turn,
     },
 };
 use prolink_embedded::sqlite::{SqliteDb, SqliteStore};
@@ -188,9 +190,11 @@ impl<'a> Chat<'a> {
     pub(super) fn deliver(&mut self, message: InboundMessage) -> Turn {
         self.last_id.clone_from(&message.id);
         let (own, related) = self.load_for(&message);
+        let inbound = dialog_inbound(&message);
+        let answered = answer_inbound(self.answerer, &inbound);
         let env = DialogEnv {
             content: self.content,
-            answerer: self.answerer,
+            answered: answered.as_ref(),
             now_ms: self.now_ms,
             show_unverified: self.show_unverified,
             complaints: &own,
@@ -203,7 +207,7 @@ impl<'a> Chat<'a> {
             self.session.clone(),
             self.profile.clone(),
             &citizen(),
-            &dialog_inbound(&message),
+            &inbound,
         );
         assert_sendable(&turn.replies);
         // The worker stores the session as JSON: it must come back the same.

@@ -2,10 +2,11 @@
 
 use super::chat::*;
 use crate::support::seed;
+use prolink_app::ports::Answerer;
 use prolink_domain::{
     dialog::{
         texts::{self},
-        AnswerKind, Answerer,
+        AnswerKind,
     },
     nlp::{Engine, KnowledgeBase},
 };

@@ -1,5 +1,6 @@
-//! The answering port: what the dialog asks about a free-text message. The NLP engine
-//! (`domain::nlp`) implements it.
+//! What the answering engine made of a free-text message, as the dialog acts on it. The
+//! application's `Answerer` port answers the message before the turn (the NLP engine,
+//! `crate::nlp`, is its implementation) and hands the result in through `DialogEnv`.
 
 use serde::{Deserialize, Serialize};
 
@@ -68,16 +69,10 @@ impl Answered {
     }
 }
 
-/// The answering port (domain level, pure and synchronous).
-pub trait Answerer: Send + Sync {
-    fn answer(&self, text: &str) -> Answered;
-}
-
-/// The NLP engine (the answering issue) as the dialog's answering port.
-impl Answerer for crate::nlp::Engine {
-    fn answer(&self, text: &str) -> Answered {
+/// The engine's answer as the dialog acts on it.
+impl From<crate::nlp::Answer> for Answered {
+    fn from(answer: crate::nlp::Answer) -> Answered {
         use crate::nlp::Decision as NlpDecision;
-        let answer = crate::nlp::Engine::answer(self, text);
         // The engine reports greetings and small talk as "nothing to look up"; for the dialog
         // they are answers of their own (the menu, a short acknowledgement).
         let decision = match (answer.decision(), answer.kind) {

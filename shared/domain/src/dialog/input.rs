@@ -36,3 +36,15 @@ pub enum Input {
     /// Reactions and identity changes: not a conversation turn.
     Ignored,
 }
+
+impl Inbound {
+    /// The text the dialog may answer: what the citizen typed, or the label of a template's
+    /// quick-reply button (read as text when its payload is not one of ours).
+    pub fn text(&self) -> Option<&str> {
+        match &self.input {
+            Input::Text(text) => Some(text),
+            Input::QuickReply { text, .. } => text.as_deref(),
+            _ => None,
+        }
+    }
+}

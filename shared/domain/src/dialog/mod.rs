@@ -19,7 +19,7 @@
 //! 5. Interactive ids route by themselves, whatever the state (an old list still works):
 //!    content rows (`RowTarget`) and the engine's buttons ([`texts::ids`]).
 //! 6. While choosing topics, a typed topic name toggles it and `selesai` ends the choice.
-//! 7. Other text goes to the [`Answerer`]: answer, "Apakah maksud Anda …" (top 3) or a
+//! 7. Other text goes by what the answering engine made of it ([`DialogEnv::answered`]): answer, "Apakah maksud Anda …" (top 3) or a
 //!    fallback with *Menu Utama* / *Bicara ke Petugas*; the last two are
 //!    [`Turn::unanswered`], PII-masked. A verified FAQ answer to a typed question is marked
 //!    as [`Turn::rephrase`], which the worker may reword when the optional generative step is
@@ -59,7 +59,7 @@ pub mod session;
 pub mod texts;
 mod turn;
 
-pub use answer::{AnswerKind, Answered, Answerer, Decision};
+pub use answer::{AnswerKind, Answered, Decision};
 pub use features::handoff::{hand_back, hand_back_notice};
 pub use router::handle_message;
 pub use session::{

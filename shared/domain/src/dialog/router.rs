@@ -69,7 +69,7 @@ fn handle(t: &mut TurnBuilder, message: &Inbound) {
 fn on_text(t: &mut TurnBuilder, text: &str, in_handoff: bool) {
     let keyword = keywords::detect(text);
     if in_handoff {
-        return handoff::on_text(t, text, keyword);
+        return handoff::on_text(t, keyword);
     }
     if let Some(ticket) = find_ticket(text) {
         return tracking::ticket_command(t, &ticket, text);
@@ -96,7 +96,7 @@ fn on_text(t: &mut TurnBuilder, text: &str, in_handoff: bool) {
     }
     if matches!(t.turn.session.flow, Some(Flow::Complaint(_))) {
         // Emergencies win over every answer the form waits for.
-        let answered = t.answer(text);
+        let answered = t.answer();
         if is_emergency(&answered) {
             return t.emergency(&answered.alternatives);
         }
@@ -104,14 +104,14 @@ fn on_text(t: &mut TurnBuilder, text: &str, in_handoff: bool) {
     }
     if t.turn.session.flow.is_none() {
         if let Some(target) = followup::comment_target(t) {
-            let answered = t.answer(text);
+            let answered = t.answer();
             if is_emergency(&answered) {
                 return t.emergency(&answered.alternatives);
             }
             return followup::comment(t, &target, text);
         }
         if let Some(target) = additions::target(t) {
-            let answered = t.answer(text);
+            let answered = t.answer();
             if is_emergency(&answered) {
                 return t.emergency(&answered.alternatives);
             }
@@ -125,7 +125,7 @@ fn on_text(t: &mut TurnBuilder, text: &str, in_handoff: bool) {
     if t.turn.session.flow == Some(Flow::Subscription) && subscriptions::on_text(t, text) {
         return;
     }
-    let answered = t.answer(text);
+    let answered = t.answer();
     act_on_answer(t, text, answered);
 }
 

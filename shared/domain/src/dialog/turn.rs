@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    answer::{AnswerKind, Answered, Answerer, Decision},
+    answer::{AnswerKind, Answered, Decision},
     complaint_texts as ct,
     input::{Inbound, Input},
     reply::{buttons, ensure_sendable, list_from_page, truncate_chars, Reply},
@@ -25,7 +25,9 @@ use crate::{
 /// Everything a turn may read besides the session and the profile.
 pub struct DialogEnv<'a> {
     pub content: &'a ContentBundle,
-    pub answerer: &'a dyn Answerer,
+    /// What the answering engine made of the message's text ([`Inbound::text`]), asked by
+    /// the caller before the turn; `None` for a message without text.
+    pub answered: Option<&'a Answered>,
     /// The clock, read once by the caller.
     pub now_ms: i64,
     /// `PROLINK_SHOW_UNVERIFIED`: answer unverified entries with a note (true) or refer to
@@ -187,9 +189,13 @@ impl TurnBuilder<'_, '_> {
         self.say(Reply::Text(text.into()));
     }
 
-    /// What the answering engine makes of `text`.
-    pub(super) fn answer(&self, text: &str) -> Answered {
-        self.env.answerer.answer(text)
+    /// What the answering engine made of the message's text (a fallback when it had none,
+    /// which no text path reaches).
+    pub(super) fn answer(&self) -> Answered {
+        self.env
+            .answered
+            .cloned()
+            .unwrap_or_else(Answered::fallback)
     }
 
     // -----------------------------------------------------------------------------------------

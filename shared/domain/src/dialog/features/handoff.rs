@@ -72,12 +72,12 @@ pub(in crate::dialog) fn forward(t: &mut TurnBuilder) {
 
 /// Text during a handoff: `BATAL` ends it, `MENU` ends it with the menu, an emergency is
 /// answered (the handoff goes on); anything else is the operator's.
-pub(in crate::dialog) fn on_text(t: &mut TurnBuilder, text: &str, keyword: Option<Keyword>) {
+pub(in crate::dialog) fn on_text(t: &mut TurnBuilder, keyword: Option<Keyword>) {
     match keyword {
         Some(Keyword::Cancel) => end(t, false),
         Some(Keyword::Menu) => end(t, true),
         _ => {
-            let answered = t.answer(text);
+            let answered = t.answer();
             if is_emergency(&answered) {
                 t.emergency(&answered.alternatives);
             } else {
