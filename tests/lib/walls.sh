@@ -6,7 +6,7 @@
 #   walls_check   # exits non-zero naming every crate that crosses a wall
 
 # Crates that do I/O or bring a runtime: never in the domain's graph.
-WALLS_IO_CRATES='^(tokio|axum|hyper|reqwest|rusqlite|libsqlite3-sys|tower|async-trait|mio|socket2|wiremock|aws-[a-z0-9-]+|lambda_[a-z_]+|prolink-whatsapp|prolink-app|prolink-aws|prolink-embedded)$'
+WALLS_IO_CRATES='^(tracing|tracing-core|log|tokio|axum|hyper|reqwest|rusqlite|libsqlite3-sys|tower|async-trait|mio|socket2|wiremock|aws-[a-z0-9-]+|lambda_[a-z_]+|prolink-whatsapp|prolink-app|prolink-aws|prolink-embedded)$'
 # The wire types know nothing of the domain, the application or any adapter.
 WALLS_WHATSAPP_FORBIDDEN='^(prolink-domain|prolink-app|prolink-aws|prolink-embedded|tokio|axum|reqwest|rusqlite|aws-[a-z0-9-]+)$'
 # What no Lambda may carry: the embedded store, the simulator and SQLite.

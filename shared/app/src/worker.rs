@@ -477,7 +477,7 @@ impl DialogWorker {
                         }
                     }
                 };
-                self.warn_calendar_gaps(&turn, &key).await?;
+                self.report_turn_warnings(&turn, &key).await?;
                 self.enqueue_complaint_tasks(&turn.complaint_ops).await?;
                 let turn = self.rephrase(turn, citizen).await;
                 self.apply_turn(&key, citizen, message, sent_at_ms, stored_session, turn)
@@ -638,10 +638,19 @@ impl DialogWorker {
         turn
     }
 
-    /// An outdated holiday table must be noticed before a deadline depends on it.
-    async fn warn_calendar_gaps(&self, turn: &Turn, key: &str) -> Result<(), WorkerError> {
+    /// What the pure turn could only report: replies that broke the channel's limits (content
+    /// to fix) and an outdated holiday table, which must be noticed before a deadline depends
+    /// on it.
+    async fn report_turn_warnings(&self, turn: &Turn, key: &str) -> Result<(), WorkerError> {
+        for reason in &turn.unfit_replies {
+            warn!(%reason, "dialog reply does not fit WhatsApp limits; sent as plain text");
+        }
         for gap in &turn.calendar_gaps {
-            calendar::warn_coverage_gap(*gap);
+            warn!(
+                year = gap.year,
+                "holiday table does not cover {}: working days counted Monday to Friday only",
+                gap.year
+            );
             self.stores
                 .signals
                 .raise_alert(&OperatorAlert {

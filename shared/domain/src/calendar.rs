@@ -3,8 +3,8 @@
 //! WIB (Asia/Jakarta) is UTC+7 all year: Indonesia has no daylight saving time, so a fixed
 //! offset is exact and needs no time-zone database. Working days are Monday to Friday minus
 //! every date of the holiday calendar (national holidays and cuti bersama alike). Everything
-//! takes the current time as an argument: nothing here reads a clock, and nothing logs (see
-//! [`warn_coverage_gap`] for the one helper that does, called by whoever decides to).
+//! takes the current time as an argument: nothing here reads a clock, and nothing logs (the
+//! caller decides when a [`CoverageGap`] is worth a log line).
 //!
 //! The holiday table only lists the years someone imported. A year it does not cover is counted
 //! as if every weekday were a working day, and every count reports the first such year it
@@ -205,17 +205,6 @@ pub fn coverage_warning(gap: CoverageGap) -> String {
          {year} dari SKB 3 Menteri) lalu impor ulang.",
         year = gap.year
     )
-}
-
-/// Logs an outdated holiday table as a warning. Kept apart from the counting functions so
-/// they stay pure and the caller decides when a gap is worth a log line (once per import or
-/// per complaint, not once per count).
-pub fn warn_coverage_gap(gap: CoverageGap) {
-    tracing::warn!(
-        year = gap.year,
-        "holiday table does not cover {}: working days counted Monday to Friday only",
-        gap.year
-    );
 }
 
 fn is_weekend(day: Weekday) -> bool {

@@ -1,7 +1,6 @@
 //! What the dialog engine asks the worker to send, and the guarantee that it can be sent.
 
 use serde::{Deserialize, Serialize};
-use tracing::warn;
 
 use crate::{
     channel::{
@@ -115,14 +114,15 @@ pub fn truncate_chars(text: &str, max: usize) -> String {
 
 /// Replies the builders would refuse (content edited past a limit, a huge citizen name …)
 /// become plain text split under the text limit, so the worker never retries a message that
-/// can never be built. Each replacement is logged: it means some content needs fixing.
-pub fn ensure_sendable(replies: Vec<Reply>) -> Vec<Reply> {
+/// can never be built. Each replacement's reason is added to `unfit` for the caller to log:
+/// it means some content needs fixing.
+pub fn ensure_sendable(replies: Vec<Reply>, unfit: &mut Vec<LimitError>) -> Vec<Reply> {
     let mut out = Vec::with_capacity(replies.len());
     for reply in replies {
         match reply.check() {
             Ok(_) => out.push(reply),
             Err(error) => {
-                warn!(%error, "dialog reply does not fit WhatsApp limits; sent as plain text");
+                unfit.push(error);
                 out.extend(
                     split_message(&reply.plain_text(), limits::TEXT_BODY)
                         .into_iter()
@@ -142,7 +142,9 @@ mod tests {
     fn oversized_interactive_replies_degrade_to_text() {
         let too_many = buttons("Pilih", &[("a", "A"), ("b", "B"), ("c", "C"), ("d", "D")]);
         let long_text = Reply::Text("x ".repeat(3000));
-        let out = ensure_sendable(vec![too_many, long_text]);
+        let mut unfit = Vec::new();
+        let out = ensure_sendable(vec![too_many, long_text], &mut unfit);
+        assert_eq!(unfit.len(), 2, "{unfit:?}");
         assert_eq!(out.len(), 3);
         assert!(out.iter().all(|r| matches!(r, Reply::Text(_))));
         assert_eq!(out[0].plain_text(), "Pilih\n[A]\n[B]\n[C]\n[D]");

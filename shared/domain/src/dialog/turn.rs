@@ -14,6 +14,7 @@ use super::{
     session::{Flow, Session},
     texts::{self, ids, titles},
 };
+use crate::channel::LimitError;
 use crate::{
     calendar::CoverageGap,
     citizen::{CitizenProfile, CitizenRef},
@@ -116,6 +117,9 @@ pub struct Turn {
     /// A FAQ answer the worker may have rephrased when a rephraser is configured; without
     /// one it changes nothing.
     pub rephrase: Option<RephraseCandidate>,
+    /// Why a reply broke the channel's limits and went as plain text instead (content to
+    /// fix; the worker logs it).
+    pub unfit_replies: Vec<LimitError>,
 }
 
 /// One turn in the making: the session and profile it changes, the replies so far, and what
@@ -158,6 +162,7 @@ impl<'e, 'a> TurnBuilder<'e, 'a> {
                 complaint_ops: Vec::new(),
                 calendar_gaps: Vec::new(),
                 rephrase: None,
+                unfit_replies: Vec::new(),
             },
         }
     }
@@ -166,7 +171,7 @@ impl<'e, 'a> TurnBuilder<'e, 'a> {
     pub(super) fn finish(self) -> Turn {
         let mut out = self.turn;
         let count = out.replies.len();
-        out.replies = ensure_sendable(out.replies);
+        out.replies = ensure_sendable(out.replies, &mut out.unfit_replies);
         if out.replies.len() != count {
             // A reply was split to fit WhatsApp's limits: the candidate's index no longer
             // points at its answer, and an answer that long is not one to reword anyway.
