@@ -6,6 +6,7 @@
 //! failure to queue (which would lose messages) answers 500.
 
 use crate::webhook_item::webhook_items;
+use prolink_domain::calendar::DAY_MS;
 use std::sync::Arc;
 
 use axum::{
@@ -177,7 +178,7 @@ async fn receive(
         received_at_ms,
         outcome: outcome.to_string(),
         body: raw_log_body(&body),
-        expires_at_ms: received_at_ms + state.retention_days * 86_400_000,
+        expires_at_ms: received_at_ms + state.retention_days * DAY_MS,
     };
     // The raw log is an audit aid; losing one entry must not make Meta resend a payload that
     // is already safely queued.
