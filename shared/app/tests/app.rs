@@ -1,5 +1,5 @@
 //! The spine in process: signed webhook POST → SQLite queue → dialog worker → outbox, built by
-//! the same `local::build` that `prolink serve` uses.
+//! the same `serve::build` that `prolink serve` uses (through [`TestApp`]).
 
 use std::{
     collections::{HashMap, HashSet},
@@ -14,25 +14,16 @@ use async_trait::async_trait;
 use axum::{
     body::Body,
     http::{Request, StatusCode},
-    Router,
 };
-use prolink_app::complaint_worker::{
-    ComplaintWorker, ComplaintWorkerSettings, ComplaintWorkerStores,
-};
-use prolink_app::config;
-use prolink_app::notifier::Notifier;
 use prolink_app::ports::{
-    Clock, Messenger, OutboundMessage, OutboxReader, OutgoingMessage, Queue, SendError,
-    SendReceipt, SystemClock,
+    Messenger, OutboundMessage, OutgoingMessage, Queue, SendError, SendReceipt,
 };
-use prolink_app::sender::{ReliableSender, TokioSleeper};
-use prolink_app::worker::{outbox_id, BatchItem, DialogWorker, WorkerSettings, WorkerStores};
-use prolink_embedded::blob_local::LocalBlobStore;
-use prolink_embedded::serve::{build, LocalApp, LocalOptions};
-use prolink_embedded::sqlite::{SimulatorOutbox, SqliteQueue};
+use prolink_app::worker::outbox_id;
 use prolink_whatsapp::signature::signature_header_value;
 use serde_json::{json, Value};
 use tower::ServiceExt;
+
+use crate::support::{fast_settings, TestApp};
 
 /// A webhook fixture with every message timestamp set to now: the bot answers free-form only
 /// inside the 24-hour window that the citizen's message opened.
@@ -65,185 +56,6 @@ fn refresh_timestamps(value: &mut Value) {
         }
         Value::Array(items) => items.iter_mut().for_each(refresh_timestamps),
         _ => {}
-    }
-}
-
-pub struct Harness {
-    pub app: LocalApp,
-    /// The app's worker with a fast retry policy (no real backoff sleeps in tests).
-    pub worker: Arc<DialogWorker>,
-    pub _dir: tempfile::TempDir,
-}
-
-/// Worker settings for tests: the production rules with millisecond backoffs.
-pub fn fast_settings() -> WorkerSettings {
-    let mut settings = WorkerSettings::new(30, true);
-    settings.send_policy.base_backoff = Duration::from_millis(1);
-    settings.send_policy.reconcile_wait = Duration::from_millis(20);
-    settings.send_policy.reconcile_poll = Duration::from_millis(5);
-    settings
-}
-
-impl Harness {
-    pub fn new() -> Harness {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let options = LocalOptions {
-            addr: "127.0.0.1:0".parse().expect("addr"),
-            data_dir: dir.path().join("data"),
-        };
-        let app = build(&options, Arc::new(SystemClock)).expect("local app builds");
-        let messenger: Arc<dyn Messenger> =
-            Arc::new(SimulatorOutbox::new(app.db.clone(), Arc::new(SystemClock)));
-        let worker = Arc::new(DialogWorker::new(
-            WorkerStores::from_store(app.store.clone()),
-            messenger,
-            Arc::new(SystemClock),
-            fast_settings(),
-        ));
-        Harness {
-            app,
-            worker,
-            _dir: dir,
-        }
-    }
-
-    pub fn secret(&self) -> String {
-        self.app.secrets.secrets.app_secret.clone()
-    }
-
-    /// A complaint worker on this app's outbox and media source with its own clock (tests
-    /// move time) and `stores` (tests interpose on some), fast send retries, local blobs.
-    pub fn complaint_worker(
-        &self,
-        clock: Arc<dyn Clock>,
-        stores: ComplaintWorkerStores,
-    ) -> ComplaintWorker {
-        let app = &self.app;
-        ComplaintWorker {
-            stores,
-            operators: Default::default(),
-            notifier: Notifier::new(Arc::new(ReliableSender::new(
-                Arc::new(SimulatorOutbox::new(app.db.clone(), clock.clone())),
-                app.store.clone(),
-                app.store.clone(),
-                clock.clone(),
-                Arc::new(TokioSleeper),
-                fast_settings().send_policy,
-            ))),
-            media: app.media.clone(),
-            blobs: Arc::new(LocalBlobStore::new(
-                self._dir.path().join("worker-blobs"),
-                b"complaint-worker-test-key".to_vec(),
-                clock.clone(),
-            )),
-            clock,
-            settings: ComplaintWorkerSettings {
-                max_receives: config::TASKS_MAX_RECEIVES,
-                retention_days: 30,
-            },
-        }
-    }
-
-    pub fn router(&self) -> Router {
-        self.app.router.clone()
-    }
-
-    pub async fn post_raw(
-        &self,
-        body: Vec<u8>,
-        signature: Option<String>,
-        content_type: &str,
-    ) -> StatusCode {
-        let mut request = Request::post("/webhook").header("content-type", content_type);
-        if let Some(signature) = signature {
-            request = request.header("X-Hub-Signature-256", signature);
-        }
-        let response = self
-            .router()
-            .oneshot(request.body(Body::from(body)).expect("request"))
-            .await
-            .expect("router is infallible");
-        response.status()
-    }
-
-    pub async fn post_signed(&self, body: &[u8]) -> StatusCode {
-        let signature = signature_header_value(&self.secret(), body);
-        self.post_raw(body.to_vec(), Some(signature), "application/json")
-            .await
-    }
-
-    /// Runs `worker` over the inbound queue until it is empty (failures become visible again
-    /// at once, as a short visibility timeout would make them).
-    pub async fn drain_with(&self, worker: &DialogWorker) {
-        let queue: &SqliteQueue = &self.app.queue;
-        for _ in 0..10_000 {
-            let deliveries = queue
-                .receive(10, Duration::from_secs(30))
-                .await
-                .expect("receive");
-            if deliveries.is_empty() {
-                if queue.depth().await.expect("depth") == 0 {
-                    return;
-                }
-                tokio::time::sleep(Duration::from_millis(5)).await;
-                continue;
-            }
-            let items: Vec<BatchItem> = deliveries.iter().map(BatchItem::from).collect();
-            let outcome = worker.process_batch(&items).await;
-            for delivery in &deliveries {
-                if outcome.failed.contains(&delivery.message_id) {
-                    queue
-                        .change_visibility(&delivery.receipt, Duration::ZERO)
-                        .await
-                        .expect("release");
-                } else {
-                    queue.delete(&delivery.receipt).await.expect("delete");
-                }
-            }
-        }
-        panic!("queue did not drain");
-    }
-
-    pub async fn drain(&self) {
-        let worker = self.worker.clone();
-        self.drain_with(&worker).await;
-    }
-
-    pub async fn outbox_for(&self, user: &str) -> Vec<Value> {
-        let outbox = prolink_embedded::sqlite::SimulatorOutbox::new(
-            self.app.db.clone(),
-            Arc::new(SystemClock),
-        );
-        outbox
-            .messages_for(user)
-            .await
-            .expect("outbox")
-            .into_iter()
-            .map(|message| message.body)
-            .collect()
-    }
-
-    pub async fn outbox_ids_for(&self, user: &str) -> Vec<String> {
-        let outbox = prolink_embedded::sqlite::SimulatorOutbox::new(
-            self.app.db.clone(),
-            Arc::new(SystemClock),
-        );
-        outbox
-            .messages_for(user)
-            .await
-            .expect("outbox")
-            .into_iter()
-            .map(|message| message.outbox_id)
-            .collect()
-    }
-
-    pub fn worker_with(&self, messenger: Arc<dyn Messenger>) -> DialogWorker {
-        DialogWorker::new(
-            WorkerStores::from_store(self.app.store.clone()),
-            messenger,
-            Arc::new(SystemClock),
-            fast_settings(),
-        )
     }
 }
 
@@ -284,7 +96,7 @@ const BUDI: &str = "6281234567890";
 
 #[tokio::test]
 async fn signed_text_sample_is_answered_exactly_once_even_when_meta_retries() {
-    let harness = Harness::new();
+    let harness = TestApp::new();
     let body = fixture("inbound-text.json");
     assert_eq!(harness.post_signed(&body).await, StatusCode::OK);
     assert_eq!(harness.post_signed(&body).await, StatusCode::OK);
@@ -306,7 +118,7 @@ async fn signed_text_sample_is_answered_exactly_once_even_when_meta_retries() {
 
 #[tokio::test]
 async fn username_citizen_without_phone_is_answered_by_user_id() {
-    let harness = Harness::new();
+    let harness = TestApp::new();
     let body = fixture("inbound-text-username-bsuid.json");
     assert_eq!(harness.post_signed(&body).await, StatusCode::OK);
     harness.drain().await;
@@ -325,7 +137,7 @@ fn status_payload(wamid: &str, status: &str) -> Vec<u8> {
 
 #[tokio::test]
 async fn three_statuses_of_one_wamid_are_three_records() {
-    let harness = Harness::new();
+    let harness = TestApp::new();
     let wamid = "wamid.HBgNNjI4MTIzNDU2Nzg5MBUCABEYEjNDQjE0QkZGMkY2QzhCMUQwQQA=";
     for status in ["read", "sent", "delivered", "delivered"] {
         assert_eq!(
@@ -387,21 +199,14 @@ impl Messenger for FlakyMessenger {
     }
 }
 
-fn simulator_messenger(harness: &Harness) -> Arc<dyn Messenger> {
-    Arc::new(prolink_embedded::sqlite::SimulatorOutbox::new(
-        harness.app.db.clone(),
-        Arc::new(SystemClock),
-    ))
-}
-
 #[tokio::test]
 async fn a_failed_send_is_redelivered_and_answered_once() {
-    let harness = Harness::new();
+    let harness = TestApp::new();
     // Enough failures to exhaust the sender's attempts: the item itself fails and the queue
     // delivers it again.
     let attempts = fast_settings().send_policy.max_attempts as usize;
-    let worker = harness.worker_with(Arc::new(FlakyMessenger {
-        inner: simulator_messenger(&harness),
+    let worker = harness.dialog_worker_sending_through(Arc::new(FlakyMessenger {
+        inner: Arc::new(harness.simulator_outbox()),
         failures: AtomicUsize::new(attempts),
         fail_for: None,
     }));
@@ -415,9 +220,9 @@ async fn a_failed_send_is_redelivered_and_answered_once() {
 
 #[tokio::test]
 async fn a_poison_message_is_dead_lettered_and_the_others_are_answered() {
-    let harness = Harness::new();
-    let worker = harness.worker_with(Arc::new(FlakyMessenger {
-        inner: simulator_messenger(&harness),
+    let harness = TestApp::new();
+    let worker = harness.dialog_worker_sending_through(Arc::new(FlakyMessenger {
+        inner: Arc::new(harness.simulator_outbox()),
         failures: AtomicUsize::new(0),
         fail_for: Some("6289999999999".into()),
     }));
@@ -457,7 +262,7 @@ async fn a_poison_message_is_dead_lettered_and_the_others_are_answered() {
 
 #[tokio::test]
 async fn per_citizen_order_is_kept_under_concurrency() {
-    let harness = Arc::new(Harness::new());
+    let harness = Arc::new(TestApp::new());
     let citizens: Vec<String> = (0..12).map(|index| format!("62812000{index:05}")).collect();
     let per_citizen = 8;
     let mut senders = Vec::new();
@@ -501,7 +306,7 @@ async fn per_citizen_order_is_kept_under_concurrency() {
 
 #[tokio::test]
 async fn bad_input_never_panics_and_never_gets_a_5xx() {
-    let harness = Harness::new();
+    let harness = TestApp::new();
     let sample = fixture("multi-message-batch.json");
 
     // Unsigned or wrongly signed: 401, nothing queued.
@@ -574,7 +379,7 @@ async fn bad_input_never_panics_and_never_gets_a_5xx() {
 
 #[tokio::test]
 async fn a_thousand_messages_in_one_payload_are_all_queued_and_answered() {
-    let harness = Harness::new();
+    let harness = TestApp::new();
     let messages: Vec<Value> = (0..1000)
         .map(|index| {
             json!({ "from": format!("6285{:09}", index % 50), "id": format!("wamid.BULK{index:04}"),
@@ -603,7 +408,7 @@ async fn a_thousand_messages_in_one_payload_are_all_queued_and_answered() {
 
 #[tokio::test]
 async fn simulator_round_trip_through_the_signed_webhook() {
-    let harness = Harness::new();
+    let harness = TestApp::new();
     assert!(harness.app.simulator_enabled);
     let request = Request::post("/simulator/api/send")
         .header("content-type", "application/json")
@@ -648,7 +453,7 @@ async fn simulator_round_trip_through_the_signed_webhook() {
 
 #[tokio::test]
 async fn webhook_handshake_answers_the_challenge_only_for_the_right_token() {
-    let harness = Harness::new();
+    let harness = TestApp::new();
     let token = harness.app.secrets.secrets.verify_token.clone();
     let cases = [
         (
@@ -697,7 +502,7 @@ fn text_payload_with_user_id(from: &str, user_id: &str, wamid: &str, text: &str)
 
 #[tokio::test]
 async fn identity_changes_keep_one_citizen_with_one_conversation() {
-    let harness = Harness::new();
+    let harness = TestApp::new();
     let phone = "6281398765432";
     let user_id = "ID.3018472659104738265";
 
@@ -770,7 +575,7 @@ async fn identity_changes_keep_one_citizen_with_one_conversation() {
 #[tokio::test]
 async fn the_retention_sweep_deletes_expired_rows() {
     use prolink_app::ports::DedupStore;
-    let harness = Harness::new();
+    let harness = TestApp::new();
     let store = harness.app.store.clone();
     let past = chrono::Utc::now().timestamp_millis() - 1_000;
     store.mark("retention-old", past).await.expect("mark");
@@ -792,7 +597,7 @@ async fn the_retention_sweep_deletes_expired_rows() {
 #[tokio::test]
 async fn system_level_errors_from_meta_raise_one_operator_alert() {
     use prolink_app::ports::OperatorSignals;
-    let harness = Harness::new();
+    let harness = TestApp::new();
     let body = fixture("system-error.json");
     assert_eq!(harness.post_signed(&body).await, StatusCode::OK);
     assert_eq!(harness.post_signed(&body).await, StatusCode::OK);

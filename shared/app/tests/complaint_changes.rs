@@ -2,15 +2,13 @@
 //! redelivered, when an operator changes the same complaint at the same moment, and when a
 //! ticket id is already taken.
 
-use crate::support::{seed, wib, ManualClock};
+use crate::support::{seed, wib, ManualClock, TestApp};
 use prolink_app::webhook_item::{webhook_items, WebhookItem};
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use prolink_app::ports::{
-    ComplaintStore, Messenger, OperatorSignals, PortResult, Queue, SessionStore,
-};
-use prolink_app::worker::{BatchItem, DialogWorker, WorkerStores};
+use prolink_app::ports::{ComplaintStore, OperatorSignals, PortResult, Queue, SessionStore};
+use prolink_app::worker::BatchItem;
 use prolink_domain::{
     complaint::{self, ticket_for, Actor, Change, Complaint, Rules, Sla, Status},
     content,
@@ -18,7 +16,7 @@ use prolink_domain::{
 use prolink_whatsapp::webhook::parse_payload;
 use serde_json::Value;
 
-use crate::app::{fast_settings, interactive_payload, text_payload, Harness};
+use crate::app::{interactive_payload, text_payload};
 
 const SARI: &str = "6281255500011";
 
@@ -29,7 +27,7 @@ enum Step<'a> {
     Row(&'a str),
 }
 
-async fn say(harness: &Harness, wamid: &str, step: Step<'_>) {
+async fn say(harness: &TestApp, wamid: &str, step: Step<'_>) {
     let body = match step {
         Step::Text(text) => text_payload(SARI, "Sari", wamid, text),
         Step::Button(id) => interactive_payload(SARI, "Sari", wamid, "button_reply", id),
@@ -40,7 +38,7 @@ async fn say(harness: &Harness, wamid: &str, step: Step<'_>) {
 }
 
 /// Consent, a road complaint with a typed address, no photo: everything up to the summary.
-async fn fill_form(harness: &Harness, prefix: &str) {
+async fn fill_form(harness: &TestApp, prefix: &str) {
     let steps = [
         Step::Button("btn:aduan"),
         Step::Button("aduan:setuju"),
@@ -55,7 +53,7 @@ async fn fill_form(harness: &Harness, prefix: &str) {
     }
 }
 
-async fn complaints_of_sari(harness: &Harness) -> Vec<Complaint> {
+async fn complaints_of_sari(harness: &TestApp) -> Vec<Complaint> {
     harness
         .app
         .store
@@ -90,7 +88,7 @@ fn redelivery_of(body: &[u8], attempt: usize) -> BatchItem {
 
 #[tokio::test]
 async fn a_redelivered_kirim_never_creates_a_second_ticket() {
-    let harness = Harness::new();
+    let harness = TestApp::new();
     fill_form(&harness, "redeliver").await;
     let before_kirim = harness
         .app
@@ -155,7 +153,7 @@ async fn a_redelivered_kirim_never_creates_a_second_ticket() {
 
 #[tokio::test]
 async fn a_taken_ticket_id_moves_the_new_complaint_to_the_next_one() {
-    let harness = Harness::new();
+    let harness = TestApp::new();
     fill_form(&harness, "collide").await;
     let kirim_wamid = "wamid.collide.kirim";
     let taken = ticket_for(kirim_wamid, 0);
@@ -261,7 +259,7 @@ complaint_store_passing_queries_to_inner! {
 
 #[tokio::test]
 async fn a_withdrawal_racing_an_operator_loses_and_is_decided_again() {
-    let harness = Harness::new();
+    let harness = TestApp::new();
     fill_form(&harness, "race").await;
     say(&harness, "wamid.race.kirim", Step::Button("aduan:kirim")).await;
     let ticket = complaints_of_sari(&harness).await[0].ticket.clone();
@@ -300,22 +298,12 @@ async fn a_withdrawal_racing_an_operator_loses_and_is_decided_again() {
         .await
         .expect("forwarded");
 
-    let mut stores = WorkerStores::from_store(harness.app.store.clone());
-    stores.complaints = Arc::new(OperatorRace {
+    let mut racing_worker = harness.dialog_worker();
+    racing_worker.stores.complaints = Arc::new(OperatorRace {
         inner: harness.app.store.clone(),
         raced: Default::default(),
         holidays: seed.holidays.clone(),
     });
-    let messenger: Arc<dyn Messenger> = Arc::new(prolink_embedded::sqlite::SimulatorOutbox::new(
-        harness.app.db.clone(),
-        Arc::new(prolink_app::ports::SystemClock),
-    ));
-    let racing_worker = DialogWorker::new(
-        stores,
-        messenger,
-        Arc::new(prolink_app::ports::SystemClock),
-        fast_settings(),
-    );
     let confirm = format!("aduan:cabut:{ticket}");
     let body = interactive_payload(
         SARI,
@@ -351,20 +339,10 @@ async fn a_withdrawal_racing_an_operator_loses_and_is_decided_again() {
 
 #[tokio::test]
 async fn a_deadline_beyond_the_holiday_table_raises_one_calendar_alert() {
-    let harness = Harness::new();
     // Monday 21 December 2026, 10:00 WIB: 14 working days reach into January 2027, which
     // the seed's holiday table does not cover.
     let now = wib(2026, 12, 21, 10, 0);
-    let messenger: Arc<dyn Messenger> = Arc::new(prolink_embedded::sqlite::SimulatorOutbox::new(
-        harness.app.db.clone(),
-        ManualClock::at(now),
-    ));
-    let worker = DialogWorker::new(
-        WorkerStores::from_store(harness.app.store.clone()),
-        messenger,
-        ManualClock::at(now),
-        fast_settings(),
-    );
+    let harness = TestApp::builder().clock(ManualClock::at(now)).build();
     let steps = [
         Step::Button("btn:aduan"),
         Step::Button("aduan:setuju"),
@@ -383,7 +361,7 @@ async fn a_deadline_beyond_the_holiday_table_raises_one_calendar_alert() {
             Step::Row(id) => interactive_payload(SARI, "Sari", &wamid, "list_reply", id),
         };
         assert_eq!(harness.post_signed(&body).await, 200);
-        harness.drain_with(&worker).await;
+        harness.drain().await;
     }
     let stored = complaints_of_sari(&harness).await;
     assert_eq!(stored.len(), 1);
@@ -438,22 +416,12 @@ impl prolink_app::ports::Queue for FailFirstSend {
 
 #[tokio::test]
 async fn tasks_lost_to_a_crash_after_the_write_are_queued_by_the_redelivery() {
-    let harness = Harness::new();
+    let harness = TestApp::new();
     fill_form(&harness, "replay").await;
     say(&harness, "wamid.replay.kirim", Step::Button("aduan:kirim")).await;
     let ticket = complaints_of_sari(&harness).await[0].ticket.clone();
 
-    let messenger: Arc<dyn Messenger> = Arc::new(prolink_embedded::sqlite::SimulatorOutbox::new(
-        harness.app.db.clone(),
-        Arc::new(prolink_app::ports::SystemClock),
-    ));
-    let worker = DialogWorker::new(
-        WorkerStores::from_store(harness.app.store.clone()),
-        messenger,
-        Arc::new(prolink_app::ports::SystemClock),
-        fast_settings(),
-    )
-    .with_tasks(Arc::new(FailFirstSend {
+    let worker = harness.dialog_worker().with_tasks(Arc::new(FailFirstSend {
         inner: harness.app.tasks.clone(),
         failed: Default::default(),
     }));

@@ -4,7 +4,7 @@
 //! day matters (the 24-hour window, the quiet hours 21:00–06:00 WIB). A redelivered task,
 //! plain or after a crash before its "done" mark, must never send or alert twice.
 
-use crate::support::{next_wib, ManualClock};
+use crate::support::{next_wib, ManualClock, TestApp};
 use std::{
     sync::{Arc, Mutex},
     time::Duration,
@@ -22,8 +22,8 @@ use prolink_app::complaint_worker::{
 use prolink_app::config;
 use prolink_app::content_import::embedded_seed;
 use prolink_app::ports::{
-    ComplaintStore, DedupStore, Delivery, Messenger, OperatorAlert, OperatorSignals,
-    OutgoingMessage, PortResult, Queue, SystemClock,
+    ComplaintStore, DedupStore, Delivery, OperatorAlert, OperatorSignals, OutgoingMessage,
+    PortResult, Queue,
 };
 use prolink_app::tasks::Task;
 use prolink_app::worker::DialogWorker;
@@ -34,12 +34,12 @@ use prolink_domain::{
     content::ContentBundle,
 };
 use prolink_embedded::serve::BLOBS_DIR;
-use prolink_embedded::sqlite::{SimulatorOutbox, SqliteQueue};
+use prolink_embedded::sqlite::SqliteQueue;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use tower::ServiceExt;
 
-use crate::app::{now_secs, webhook_body, Harness};
+use crate::app::{now_secs, webhook_body};
 
 const HOUR_MS: i64 = 3_600_000;
 
@@ -196,20 +196,16 @@ struct Ran {
 
 /// The local app, a dialog worker that queues complaint tasks, and the seed content.
 struct Rig {
-    harness: Harness,
+    harness: TestApp,
     dialog: DialogWorker,
     content: ContentBundle,
 }
 
 impl Rig {
     fn new() -> Rig {
-        let harness = Harness::new();
-        let messenger: Arc<dyn Messenger> = Arc::new(SimulatorOutbox::new(
-            harness.app.db.clone(),
-            Arc::new(SystemClock),
-        ));
+        let harness = TestApp::new();
         let dialog = harness
-            .worker_with(messenger)
+            .dialog_worker()
             .with_tasks(harness.app.tasks.clone());
         Rig {
             harness,
@@ -306,20 +302,13 @@ impl Rig {
     /// A complaint worker whose clock stands still at `at_ms`, on the app's stores, outbox
     /// and media source.
     fn worker_at(&self, at_ms: i64) -> ComplaintWorker {
-        self.worker_with(
-            at_ms,
-            ComplaintWorkerStores::from_store(self.harness.app.store.clone()),
-        )
+        self.harness.complaint_worker_at(at_ms)
     }
 
     /// The same, never remembering a task as done (it crashed before the mark every time).
     fn crashing_worker_at(&self, at_ms: i64) -> ComplaintWorker {
         let mut stores = ComplaintWorkerStores::from_store(self.harness.app.store.clone());
         stores.dedup = Arc::new(NeverDone);
-        self.worker_with(at_ms, stores)
-    }
-
-    fn worker_with(&self, at_ms: i64, stores: ComplaintWorkerStores) -> ComplaintWorker {
         self.harness
             .complaint_worker(ManualClock::at(at_ms), stores)
     }
@@ -648,13 +637,7 @@ async fn a_photo_from_the_simulator_is_copied_into_the_blob_folder() {
         .expect("the blob exists");
     assert_eq!(blob, bytes);
     assert_eq!(content_type, "image/jpeg");
-    let file = rig
-        .harness
-        ._dir
-        .path()
-        .join("data")
-        .join(BLOBS_DIR)
-        .join(&key);
+    let file = rig.harness.dir().join("data").join(BLOBS_DIR).join(&key);
     assert_eq!(
         std::fs::read(&file).expect("the file is in the data folder"),
         bytes

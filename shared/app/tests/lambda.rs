@@ -7,14 +7,14 @@ use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use axum::body::Body;
-use prolink_app::ports::{
-    Messenger, OutboxReader, StaticSecrets, StatusLog, SystemClock, WhatsAppSecrets,
-};
+use prolink_app::ports::{OutboxReader, StaticSecrets, StatusLog, SystemClock, WhatsAppSecrets};
 use prolink_app::webhook_router::{router, WebhookState};
-use prolink_app::worker::{DialogWorker, WorkerSettings, WorkerStores};
+use prolink_app::worker::WorkerSettings;
 use prolink_aws::lambda::handle_sqs_batch;
-use prolink_embedded::sqlite::{SimulatorOutbox, SqliteDb, SqliteQueue, SqliteStore};
+use prolink_embedded::sqlite::{SqliteDb, SqliteQueue, SqliteStore};
 use tower::ServiceExt;
+
+use crate::support::TestApp;
 
 fn event(name: &str) -> String {
     let path = format!("{}/../../events/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -115,16 +115,12 @@ async fn apigw_post_event_is_verified_and_queued() {
 
 #[tokio::test]
 async fn sqs_event_runs_through_the_worker_with_partial_failures() {
-    let clock = Arc::new(SystemClock);
-    let db = SqliteDb::open_in_memory().expect("db");
-    let store = Arc::new(SqliteStore::new(db.clone(), clock.clone()));
-    let outbox = Arc::new(SimulatorOutbox::new(db, clock.clone()));
-    let worker = DialogWorker::new(
-        WorkerStores::from_store(store.clone()),
-        outbox.clone() as Arc<dyn Messenger>,
-        clock,
-        WorkerSettings::new(30, true),
-    );
+    // The production send policy: the Lambda runs the worker as deployed.
+    let harness = TestApp::builder()
+        .settings(WorkerSettings::new(30, true))
+        .build();
+    let worker = harness.dialog_worker();
+    let outbox = harness.simulator_outbox();
     let sqs = fresh_sqs_event();
     let records = sqs.records.len();
     assert!(records >= 2);
@@ -166,15 +162,10 @@ async fn sqs_event_runs_through_the_worker_with_partial_failures() {
 
 #[tokio::test]
 async fn sqs_status_record_is_stored() {
-    let clock = Arc::new(SystemClock);
-    let db = SqliteDb::open_in_memory().expect("db");
-    let store = Arc::new(SqliteStore::new(db.clone(), clock.clone()));
-    let worker = DialogWorker::new(
-        WorkerStores::from_store(store.clone()),
-        Arc::new(SimulatorOutbox::new(db, clock.clone())),
-        clock,
-        WorkerSettings::new(30, true),
-    );
+    let harness = TestApp::builder()
+        .settings(WorkerSettings::new(30, true))
+        .build();
+    let worker = harness.dialog_worker();
     let sqs: SqsEvent = serde_json::from_str(&event("sqs-inbound-batch.json")).expect("SQS event");
     let status_wamid = sqs
         .records
@@ -188,7 +179,12 @@ async fn sqs_status_record_is_stored() {
         .await
         .batch_item_failures
         .is_empty());
-    let records = store.statuses_of(&status_wamid).await.expect("statuses");
+    let records = harness
+        .app
+        .store
+        .statuses_of(&status_wamid)
+        .await
+        .expect("statuses");
     assert_eq!(records.len(), 1);
     assert_eq!(records[0].status, "delivered");
 }

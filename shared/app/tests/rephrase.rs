@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use aws_sdk_bedrockruntime::config::{
     BehaviorVersion, Builder as BedrockConfig, Credentials, Region,
 };
-use prolink_app::ports::{CitizenProfile, Messenger, SystemClock};
+use prolink_app::ports::CitizenProfile;
 use prolink_aws::bedrock::BedrockRephraser;
 use prolink_domain::{
     content::{ContentBundle, Faq, RowTarget},
@@ -27,7 +27,6 @@ use prolink_domain::{
         Engine, KnowledgeBase,
     },
 };
-use prolink_embedded::sqlite::SimulatorOutbox;
 use prolink_whatsapp::webhook::{InboundMessage, MessageContent, TemplateButton};
 use serde_json::{json, Value};
 use wiremock::{
@@ -36,8 +35,9 @@ use wiremock::{
 };
 
 use crate::{
-    app::{interactive_payload, text_payload, Harness},
+    app::{interactive_payload, text_payload},
     dialog::{citizen, list_tap as list_pick, message, text as typed},
+    support::TestApp,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -415,15 +415,11 @@ fn typed_faq(bundle: &ContentBundle) -> (String, Faq) {
         .expect("some verified entry answers its own question")
 }
 
-async fn ask(harness: &Harness, model: Option<Arc<FakeModel>>, body: Vec<u8>) -> Vec<Value> {
+async fn ask(harness: &TestApp, model: Option<Arc<FakeModel>>, body: Vec<u8>) -> Vec<Value> {
     assert_eq!(harness.post_signed(&body).await, 200);
-    let messenger: Arc<dyn Messenger> = Arc::new(SimulatorOutbox::new(
-        harness.app.db.clone(),
-        Arc::new(SystemClock),
-    ));
     match model {
         Some(model) => {
-            let worker = harness.worker_with(messenger).with_rephraser(model);
+            let worker = harness.dialog_worker().with_rephraser(model);
             harness.drain_with(&worker).await;
         }
         None => harness.drain().await,
@@ -441,7 +437,7 @@ fn text_bodies(sent: &[Value]) -> Vec<String> {
 async fn without_a_rephraser_the_typed_faq_answer_is_sent_as_written() {
     let bundle = seed();
     let (question, faq) = typed_faq(&bundle);
-    let harness = Harness::new();
+    let harness = TestApp::new();
     let sent = ask(
         &harness,
         None,
@@ -456,7 +452,7 @@ async fn without_a_rephraser_the_typed_faq_answer_is_sent_as_written() {
 async fn a_guarded_rephrasing_replaces_the_answer_with_a_note() {
     let bundle = seed();
     let (question, faq) = typed_faq(&bundle);
-    let harness = Harness::new();
+    let harness = TestApp::new();
     let written = "Ringkasnya, ikuti penjelasan resmi dari petugas [ID].";
     let model = FakeModel::new(move |passages| {
         let first = passages.first().map(|p| p.id.clone()).unwrap_or_default();
@@ -514,7 +510,7 @@ async fn invented_facts_or_model_errors_fall_back_to_the_verbatim_answer() {
         ),
     ];
     for (index, (case, model)) in models.into_iter().enumerate() {
-        let harness = Harness::new();
+        let harness = TestApp::new();
         let wamid = format!("wamid.RP-BAD{index}");
         let sent = ask(
             &harness,
@@ -531,7 +527,7 @@ async fn invented_facts_or_model_errors_fall_back_to_the_verbatim_answer() {
 async fn a_faq_picked_from_a_list_never_reaches_the_model() {
     let bundle = seed();
     let (_, faq) = typed_faq(&bundle);
-    let harness = Harness::new();
+    let harness = TestApp::new();
     let model = FakeModel::writing("Ringkasnya, ikuti penjelasan resmi.");
     let sent = ask(
         &harness,

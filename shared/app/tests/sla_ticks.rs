@@ -5,7 +5,7 @@
 //! date and time counted by hand below, once, however often and however concurrently the
 //! scheduler ticks.
 
-use crate::support::{wib, ManualClock};
+use crate::support::{wib, ManualClock, TestApp};
 use std::{
     collections::{BTreeMap, HashMap, HashSet},
     sync::{Arc, Mutex},
@@ -14,29 +14,22 @@ use std::{
 
 use async_trait::async_trait;
 use chrono::{Datelike, NaiveDate, NaiveTime};
-use prolink_app::complaint_worker::{
-    change_status, ComplaintWorker, ComplaintWorkerStores, TaskItem, TaskOutcome,
-};
-use prolink_app::content_cache::ContentSource;
+use prolink_app::complaint_worker::{change_status, ComplaintWorker, TaskItem, TaskOutcome};
 use prolink_app::content_import::{embedded_seed, import_bundle};
-use prolink_app::notifier::{Notifier, OperatorDirectory};
+use prolink_app::notifier::OperatorDirectory;
 use prolink_app::ports::{
-    CitizenProfile, CitizenStore, Clock, ComplaintStore, Delivery, Messenger, OperatorSignals,
+    CitizenProfile, CitizenStore, ComplaintStore, Delivery, Messenger, OperatorSignals,
     OutboundMessage, OutboxReader, OutgoingMessage, PortError, PortResult, Queue, SendError,
     SendReceipt,
 };
 use prolink_app::scheduler::{Scheduler, SchedulerSettings, TickReport};
-use prolink_app::sender::{ReliableSender, TokioSleeper};
 use prolink_app::tasks::Task;
 use prolink_domain::{
     calendar,
     complaint::{self, ticket_for, Actor, Change, Complaint, Rules, Sla, Status, Submission},
     content::ContentBundle,
 };
-use prolink_embedded::sqlite::{SimulatorOutbox, SqliteQueue};
 use serde_json::Value;
-
-use crate::app::{fast_settings, Harness};
 
 const OPD: &str = "dpupr-pkp";
 const OPD_NUMBERS: [&str; 2] = ["6281330000001", "6281330000002"];
@@ -72,7 +65,7 @@ const DAILY: [(u32, u32); 8] = [
 /// id is a second message on the operator's phone.
 struct CountingMessenger {
     inner: Arc<dyn Messenger>,
-    calls: Mutex<HashMap<String, usize>>,
+    calls: Arc<Mutex<HashMap<String, usize>>>,
 }
 
 #[async_trait]
@@ -91,8 +84,8 @@ impl Messenger for CountingMessenger {
 /// Every task the scheduler queues (the local queue deduplicates ids for five minutes of
 /// real time, which would hide a task queued twice).
 struct RecordingQueue {
-    inner: Arc<SqliteQueue>,
-    sent: Mutex<Vec<Task>>,
+    inner: Arc<dyn Queue>,
+    sent: Arc<Mutex<Vec<Task>>>,
 }
 
 #[async_trait]
@@ -141,46 +134,51 @@ complaint_store_passing_queries_to_inner! {
 }
 
 struct Rig {
-    harness: Harness,
+    harness: TestApp,
+    /// The clock of the scheduler and of its phones.
     clock: Arc<ManualClock>,
     content: ContentBundle,
-    messenger: Arc<CountingMessenger>,
-    queue: Arc<RecordingQueue>,
+    /// The [`CountingMessenger`]'s count of sends by outbox id.
+    sends: Arc<Mutex<HashMap<String, usize>>>,
+    /// The [`RecordingQueue`]'s record of the tasks the schedulers queued.
+    queued_tasks: Arc<Mutex<Vec<Task>>>,
     scheduler: Scheduler,
 }
 
 impl Rig {
     async fn new() -> Rig {
-        let harness = Harness::new();
+        let clock = ManualClock::at(0);
+        let sends = Arc::new(Mutex::new(HashMap::new()));
+        let queued_tasks = Arc::new(Mutex::new(Vec::new()));
+        let harness = TestApp::builder()
+            .clock(clock.clone())
+            .messenger({
+                let calls = sends.clone();
+                move |outbox| {
+                    Arc::new(CountingMessenger {
+                        inner: outbox,
+                        calls,
+                    })
+                }
+            })
+            .tasks({
+                let sent = queued_tasks.clone();
+                move |tasks| Arc::new(RecordingQueue { inner: tasks, sent })
+            })
+            .build();
         let content = embedded_seed().expect("embedded seed");
         // Stored like `prolink serve` does on its first start (the store's cache then hands
         // every tick the same bundle).
         import_bundle(harness.app.store.as_ref(), &content)
             .await
             .expect("seed imported");
-        let clock = ManualClock::at(0);
-        let messenger = Arc::new(CountingMessenger {
-            inner: Arc::new(SimulatorOutbox::new(harness.app.db.clone(), clock.clone())),
-            calls: Mutex::new(HashMap::new()),
-        });
-        let queue = Arc::new(RecordingQueue {
-            inner: harness.app.tasks.clone(),
-            sent: Mutex::new(Vec::new()),
-        });
-        let scheduler = make_scheduler(
-            &harness,
-            &clock,
-            &messenger,
-            &queue,
-            SchedulerSettings::default(),
-            None,
-        );
+        let scheduler = harness.scheduler(operators(), SchedulerSettings::default());
         Rig {
             harness,
             clock,
             content,
-            messenger,
-            queue,
+            sends,
+            queued_tasks,
             scheduler,
         }
     }
@@ -192,14 +190,11 @@ impl Rig {
         settings: SchedulerSettings,
         complaints: Option<Arc<dyn ComplaintStore>>,
     ) -> Scheduler {
-        make_scheduler(
-            &self.harness,
-            &self.clock,
-            &self.messenger,
-            &self.queue,
-            settings,
-            complaints,
-        )
+        let mut scheduler = self.harness.scheduler(operators(), settings);
+        if let Some(complaints) = complaints {
+            scheduler.complaints = complaints;
+        }
+        scheduler
     }
 
     /// A `jalan-rusak` complaint (SLA 3 working days to answer, 14 to resolve, from the seed)
@@ -337,8 +332,8 @@ impl Rig {
 
     /// (WIB time, template name, body parameters) of what reached `number`.
     async fn phone(&self, number: &str) -> Vec<(String, String, Vec<String>)> {
-        let outbox = SimulatorOutbox::new(self.harness.app.db.clone(), self.clock.clone());
-        outbox
+        self.harness
+            .simulator_outbox()
             .messages_for(number)
             .await
             .expect("outbox")
@@ -352,8 +347,7 @@ impl Rig {
 
     /// The event ids of the notification tasks the scheduler queued for `ticket`.
     fn queued(&self, ticket: &str) -> Vec<String> {
-        self.queue
-            .sent
+        self.queued_tasks
             .lock()
             .expect("lock")
             .iter()
@@ -390,17 +384,14 @@ impl Rig {
 
     /// No outbox id went to the messenger twice.
     fn assert_each_message_sent_once(&self) {
-        let calls = self.messenger.calls.lock().expect("lock");
+        let calls = self.sends.lock().expect("lock");
         let twice: Vec<_> = calls.iter().filter(|(_, n)| **n > 1).collect();
         assert!(twice.is_empty(), "sent more than once: {twice:?}");
     }
 
     /// A complaint worker whose clock stands at `at_ms`, on the app's stores and outbox.
     fn worker_at(&self, at_ms: i64) -> ComplaintWorker {
-        self.harness.complaint_worker(
-            ManualClock::at(at_ms),
-            ComplaintWorkerStores::from_store(self.harness.app.store.clone()),
-        )
+        self.harness.complaint_worker_at(at_ms)
     }
 
     /// One pass of `worker` over the visible tasks: done ones are deleted, the others made
@@ -439,42 +430,16 @@ impl Rig {
     }
 }
 
-fn make_scheduler(
-    harness: &Harness,
-    clock: &Arc<ManualClock>,
-    messenger: &Arc<CountingMessenger>,
-    queue: &Arc<RecordingQueue>,
-    settings: SchedulerSettings,
-    complaints: Option<Arc<dyn ComplaintStore>>,
-) -> Scheduler {
-    let app = &harness.app;
-    let clock: Arc<dyn Clock> = clock.clone();
-    let sender = ReliableSender::new(
-        messenger.clone(),
-        app.store.clone(),
-        app.store.clone(),
-        clock.clone(),
-        Arc::new(TokioSleeper),
-        fast_settings().send_policy,
-    );
-    let operators = OperatorDirectory(HashMap::from([
+/// Who the schedulers alert: the OPD's two phones, the supervisor, the pimpinan.
+fn operators() -> OperatorDirectory {
+    OperatorDirectory(HashMap::from([
         (
             OPD.to_string(),
             OPD_NUMBERS.iter().map(|n| n.to_string()).collect(),
         ),
         ("supervisor".to_string(), vec![SUPERVISOR.to_string()]),
         ("pimpinan".to_string(), vec![PIMPINAN.to_string()]),
-    ]));
-    Scheduler {
-        complaints: complaints.unwrap_or_else(|| app.store.clone()),
-        signals: app.store.clone(),
-        content: Arc::new(ContentSource::new(app.store.clone(), Duration::ZERO)),
-        tasks: queue.clone(),
-        notifier: Some(Notifier::new(Arc::new(sender))),
-        operators,
-        clock,
-        settings,
-    }
+    ]))
 }
 
 /// A template message's name and body parameters.
@@ -790,7 +755,7 @@ async fn a_progress_note_reaching_the_worker_at_night_waits_for_the_morning() {
     assert_eq!(sari[0].2.first(), Some(&late));
     assert!(sari[0].2[1].contains("Dinas Pekerjaan Umum"), "{sari:?}");
     // Budi's is open: the free-form text.
-    let outbox = SimulatorOutbox::new(rig.harness.app.db.clone(), rig.clock.clone());
+    let outbox = rig.harness.simulator_outbox();
     let budi = outbox.messages_for(BUDI).await.expect("outbox");
     assert_eq!(budi.len(), 1);
     let text = budi[0].body["text"]["body"].as_str().unwrap_or_default();

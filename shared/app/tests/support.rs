@@ -1,4 +1,9 @@
-//! What every test module shares: one manual clock, the seed content and WIB wall-clock times.
+//! What every test module shares: one [`TestApp`] builder for the local app and its workers,
+//! one manual clock, the seed content and WIB wall-clock times.
+
+mod test_app;
+
+pub use test_app::{fast_settings, TestApp};
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicI64, Ordering};

@@ -5,9 +5,9 @@ use prolink_app::dialog_input::answer_inbound;
 use prolink_app::ports::Answerer;
 use std::sync::Arc;
 
-use crate::support::wib;
+use crate::support::{wib, TestApp};
 use prolink_app::dialog_input::dialog_inbound;
-use prolink_app::ports::{CitizenProfile, ComplaintStore, PageRequest, SystemClock};
+use prolink_app::ports::{CitizenProfile, ComplaintStore, PageRequest};
 use prolink_app::render::{reply_body, ReplyTo};
 use prolink_domain::channel::ListMessage;
 use prolink_domain::{
@@ -23,7 +23,7 @@ use prolink_domain::{
         Answered, ComplaintDraft, ComplaintOp, DialogEnv, DraftStep, Flow, Session, Turn,
     },
 };
-use prolink_embedded::sqlite::{SqliteDb, SqliteStore};
+use prolink_embedded::sqlite::SqliteStore;
 use prolink_whatsapp::outbound::ReplyAddress;
 use prolink_whatsapp::webhook::{
     ButtonReply, InboundMessage, InteractiveReply, ListReply, Location, Media, MessageContent,
@@ -142,7 +142,6 @@ impl<'a> Chat<'a> {
             .enable_all()
             .build()
             .expect("a runtime");
-        let db = SqliteDb::open_in_memory().expect("an in-memory database");
         Self {
             content,
             answerer,
@@ -153,7 +152,7 @@ impl<'a> Chat<'a> {
                 key: "6281234567890".into(),
                 ..CitizenProfile::default()
             },
-            store: SqliteStore::new(db, Arc::new(SystemClock)),
+            store: TestApp::builder().in_memory_store(),
             runtime: Arc::new(runtime),
             sent: 0,
             last_id: String::new(),
