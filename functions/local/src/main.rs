@@ -4,6 +4,7 @@ use std::{net::SocketAddr, path::PathBuf, process::ExitCode, sync::Arc};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+
 use prolink_app::answering::{answer_json, answer_text, ask_lines, evaluate};
 use prolink_app::content_import::{import_dir, ImportError, DEFAULT_SEED_DIR};
 use prolink_app::ports::{ContentStore, SystemClock};

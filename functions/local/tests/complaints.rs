@@ -14,12 +14,10 @@ use std::{
     time::{Duration, Instant},
 };
 
-use prolink_embedded::sqlite::{SqliteDb, SqliteStore};
+use serde_json::{json, Value};
 
-use prolink_embedded::serve::{BLOBS_DIR, DB_FILE, SIMULATOR_PHONE_NUMBER_ID};
-
+use prolink_app::ports::{ComplaintStore, DedupStore, OperatorSignals, SystemClock};
 use prolink_app::tasks::Task;
-
 use prolink_domain::{
     complaint::{
         duplicates::{distance_m, DUPLICATE_RADIUS_M},
@@ -27,11 +25,9 @@ use prolink_domain::{
     },
     dialog::{complaint_texts as ct, texts},
 };
-
-use prolink_app::ports::{ComplaintStore, DedupStore, OperatorSignals, SystemClock};
-
+use prolink_embedded::serve::{BLOBS_DIR, DB_FILE, SIMULATOR_PHONE_NUMBER_ID};
+use prolink_embedded::sqlite::{SqliteDb, SqliteStore};
 use prolink_whatsapp::signature::signature_header_value;
-use serde_json::{json, Value};
 
 use super::{replies_for, text_of, Server};
 

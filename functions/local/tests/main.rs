@@ -8,9 +8,10 @@ use std::{
     time::{Duration, Instant},
 };
 
-use prolink_whatsapp::signature::signature_header_value;
 use rand::{seq::SliceRandom, SeedableRng};
 use serde_json::{json, Value};
+
+use prolink_whatsapp::signature::signature_header_value;
 
 mod complaints;
 

@@ -14,7 +14,6 @@ use std::{
 };
 
 use prolink_app::answering;
-
 use prolink_domain::nlp::{Engine, KbFaq, KnowledgeBase};
 
 /// Counts heap allocations while `COUNTING` is set: allocations are a large share of a

@@ -22,6 +22,7 @@ use std::{
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
+
 use prolink_app::content_cache::ContentSource;
 use prolink_app::content_import::{embedded_seed, import_bundle};
 use prolink_app::notifier::{Notifier, OperatorDirectory};

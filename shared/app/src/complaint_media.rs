@@ -6,8 +6,9 @@
 //! complaint is changed, with the versioned write, re-reading on a lost race, so a concurrent
 //! change of the complaint (an operator's, the citizen's) is kept.
 
-use crate::ports::{BlobStore, ComplaintStore, MediaError, MediaSource, PortError, PortResult};
 use prolink_domain::complaint::{Complaint, Photo};
+
+use crate::ports::{BlobStore, ComplaintStore, MediaError, MediaSource, PortError, PortResult};
 
 /// Re-reads after a lost conditional write, before giving up with `PortError::Conflict`.
 pub const MAX_CONFLICT_RETRIES: usize = 5;

@@ -2,8 +2,9 @@
 //! accepted locally is accepted on AWS, lists come back in the same order and a cursor from
 //! one page means the same boundary in both.
 
-use crate::ports::{PortError, PortResult};
 use prolink_domain::complaint::Complaint;
+
+use crate::ports::{PortError, PortResult};
 
 /// Largest stored complaint JSON: a DynamoDB item holds 400 KB (attribute names and index
 /// keys included), and a complaint that works locally must not fail on AWS.

@@ -7,26 +7,12 @@
 //! redrive policy dead-letters it after too many receives), or deferred until a time
 //! (quiet hours: no non-urgent message between 21:00 and 06:00 WIB).
 
-use crate::ids::short_hash;
-use crate::render::{reply_body, template_of, ReplyTo};
-use prolink_domain::calendar::DAY_MS;
 use std::sync::Arc;
 
 use serde_json::Value;
 use tracing::{info, info_span, warn, Instrument};
 
-use crate::complaint_media::{copy_photo, MediaCopy};
-
-use crate::content_cache::{ContentSource, LoadedContent, CONTENT_REFRESH};
-
-use crate::notifier::{Notifier, OperatorDirectory};
-
-use crate::sender::window;
-
-use crate::tasks::Task;
-
-use crate::worker::WorkerError;
-
+use prolink_domain::calendar::DAY_MS;
 use prolink_domain::{
     citizen::CitizenRef,
     complaint::{self, duplicates, notify, Complaint, ComplaintEvent},
@@ -34,10 +20,18 @@ use prolink_domain::{
     dialog::{complaint_texts, Reply},
 };
 
+use crate::complaint_media::{copy_photo, MediaCopy};
+use crate::content_cache::{ContentSource, LoadedContent, CONTENT_REFRESH};
+use crate::ids::short_hash;
+use crate::notifier::{Notifier, OperatorDirectory};
 use crate::ports::{
     BlobStore, CitizenStore, Clock, ComplaintStore, ContentStore, DedupStore, Delivery,
     MediaSource, OperatorAlert, OperatorSignals, OutboundMessage, PageRequest, PortError,
 };
+use crate::render::{reply_body, template_of, ReplyTo};
+use crate::sender::window;
+use crate::tasks::Task;
+use crate::worker::WorkerError;
 
 /// Event ids of the scheduler's progress notes (`sla::SlaAction::ProgressNote`).
 const PROGRESS_EVENT_PREFIX: &str = "sla.progress.";

@@ -2,17 +2,18 @@
 //! and the first start of `prolink serve` on an empty store. All or nothing: a seed with one
 //! bad record changes nothing and reports every bad record.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::ports::{ContentStore, PortError};
 use prolink_domain::content::{
     parse_bundle, ContentBundle, ImportReport, RecordError, COMPLAINT_CATEGORIES_FILE, FAQ_FILE,
     MENUS_FILE, MISSING_FILE, OPDS_FILE, SERVICES_FILE, TOPICS_FILE,
 };
-use std::collections::BTreeMap;
+
+use crate::ports::{ContentStore, PortError};
 
 /// Where `prolink import` and `prolink serve` look for the seed, relative to the current
 /// directory.

@@ -5,8 +5,9 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use prolink_domain::nlp::rephrase::{RephraseError, Rephrased, SourcePassage};
 use serde::{Deserialize, Serialize};
+
+use prolink_domain::nlp::rephrase::{RephraseError, Rephrased, SourcePassage};
 
 /// Failure of an adapter. `Conflict` is a lost conditional write (optimistic concurrency or
 /// an idempotency mark that already exists); everything else is infrastructure trouble that

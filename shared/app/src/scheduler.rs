@@ -24,11 +24,6 @@ use std::{
 use serde::Serialize;
 use tracing::{info, warn};
 
-use crate::content_cache::ContentSource;
-use crate::notifier::{Notifier, OperatorDirectory};
-
-use crate::tasks::Task;
-
 use prolink_domain::{
     complaint::{
         sla::SlaAction,
@@ -38,7 +33,10 @@ use prolink_domain::{
     content::ContentBundle,
 };
 
+use crate::content_cache::ContentSource;
+use crate::notifier::{Notifier, OperatorDirectory};
 use crate::ports::{Clock, ComplaintStore, OperatorAlert, OperatorSignals, PortError, Queue};
+use crate::tasks::Task;
 
 #[derive(Debug, Clone)]
 pub struct SchedulerSettings {

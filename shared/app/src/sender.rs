@@ -20,7 +20,6 @@
 //! outbox port has no conditional update, so each write re-reads the record and merges into
 //! it; this narrows, but cannot close, the window in which the two overwrite each other.
 
-use prolink_domain::calendar::DAY_MS;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -29,13 +28,15 @@ use rand::Rng;
 use serde_json::Value;
 use tracing::{debug, info, warn};
 
+use prolink_domain::calendar::DAY_MS;
+use prolink_whatsapp::outbound::ReplyAddress;
+use prolink_whatsapp::outbound::{self, Template};
+use prolink_whatsapp::webhook::{MessageStatus, StatusKind};
+
 use crate::ports::{
     Clock, Messenger, OperatorAlert, OperatorSignals, OutboundMessage, OutboxRecord, OutboxState,
     OutboxStore, PortError, SendError,
 };
-use prolink_whatsapp::outbound::ReplyAddress;
-use prolink_whatsapp::outbound::{self, Template};
-use prolink_whatsapp::webhook::{MessageStatus, StatusKind};
 
 /// Meta's customer service window.
 pub const WINDOW_MS: i64 = DAY_MS;

@@ -3,11 +3,11 @@
 //! carries: the handler reads the current complaint, so a late or repeated task acts on
 //! the truth and is recognised by its id.
 
-use crate::ids::short_hash;
 use serde::{Deserialize, Serialize};
 
 use prolink_domain::complaint::Complaint;
 
+use crate::ids::short_hash;
 use crate::ports::OutgoingMessage;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

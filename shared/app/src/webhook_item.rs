@@ -2,12 +2,13 @@
 //! webhook POST, with the FIFO group and deduplication ids that keep one citizen's messages in
 //! order and make Meta's repeats harmless. Built from the wire types of `prolink_whatsapp`.
 
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
 use prolink_domain::citizen::{group_id_for, CitizenRef};
 use prolink_whatsapp::webhook::{
     Contact, InboundMessage, MessageStatus, WebhookError, WebhookPayload, MESSAGES_FIELD,
 };
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::ports::StatusRecord;
 

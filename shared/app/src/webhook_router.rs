@@ -5,8 +5,6 @@
 //! slow happens in the dialog worker. Meta retries non-200 answers for a week, so only a
 //! failure to queue (which would lose messages) answers 500.
 
-use crate::webhook_item::webhook_items;
-use prolink_domain::calendar::DAY_MS;
 use std::sync::Arc;
 
 use axum::{
@@ -20,12 +18,14 @@ use axum::{
 use serde::Deserialize;
 use tracing::{info, warn};
 
-use crate::ports::{Clock, OutgoingMessage, Queue, RawInbound, RawInboundLog, SecretsProvider};
-
+use prolink_domain::calendar::DAY_MS;
 use prolink_whatsapp::{
     signature::{find_signature_header, verify_handshake, verify_signature},
     webhook::parse_payload,
 };
+
+use crate::ports::{Clock, OutgoingMessage, Queue, RawInbound, RawInboundLog, SecretsProvider};
+use crate::webhook_item::webhook_items;
 
 /// Meta batches up to 1000 updates and at most 3 MB per POST; axum's default limit is 2 MB.
 pub const MAX_WEBHOOK_BODY_BYTES: usize = 3 * 1024 * 1024;

@@ -11,26 +11,14 @@
 //!   Items of other groups in the same batch are still processed: stopping them too would
 //!   raise their receive count and let one poison message dead-letter other citizens' messages.
 
-use crate::dialog_input::{answer_inbound, dialog_inbound};
-use crate::ids::short_hash;
-use crate::ports::Rephraser;
-use crate::render::{reply_body, ReplyTo};
-use crate::rephrasing::rephrase_or_verbatim;
-use crate::webhook_item::{status_record, WebhookItem};
-use prolink_domain::calendar::DAY_MS;
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::time::Duration;
 use tracing::{info, info_span, warn, Instrument};
 
-use crate::content_cache::{ContentError, ContentSource, LoadedContent};
-use crate::notifier::Notifier;
-use crate::sender::{window, ReliableSender, SendPolicy, SenderError, TokioSleeper};
-
-use crate::tasks::Task;
-
+use prolink_domain::calendar::DAY_MS;
 use prolink_domain::{
     calendar,
     citizen::CitizenRef,
@@ -38,17 +26,26 @@ use prolink_domain::{
     dialog::{self, ComplaintOp, DialogEnv, Reply, Session, Turn},
     nlp::rephrase::rephrased_message,
 };
+use prolink_whatsapp::{
+    outbound,
+    webhook::{InboundMessage, InteractiveReply, MessageContent, MessageStatus, SystemKind},
+};
 
+use crate::content_cache::{ContentError, ContentSource, LoadedContent};
+use crate::dialog_input::{answer_inbound, dialog_inbound};
+use crate::ids::short_hash;
+use crate::notifier::Notifier;
+use crate::ports::Rephraser;
 use crate::ports::{
     CitizenProfile, CitizenStore, Clock, ComplaintStore, ContentStore, DedupStore, Delivery,
     Messenger, OperatorAlert, OperatorSignals, OutboundMessage, OutboxStore, PortError, Queue,
     SessionStore, StatusLog, StoredSession, UnansweredQuestion,
 };
-
-use prolink_whatsapp::{
-    outbound,
-    webhook::{InboundMessage, InteractiveReply, MessageContent, MessageStatus, SystemKind},
-};
+use crate::render::{reply_body, ReplyTo};
+use crate::rephrasing::rephrase_or_verbatim;
+use crate::sender::{window, ReliableSender, SendPolicy, SenderError, TokioSleeper};
+use crate::tasks::Task;
+use crate::webhook_item::{status_record, WebhookItem};
 
 /// One queue message as the worker sees it, whatever queue delivered it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,19 +4,21 @@
 //!
 //! Every example message here was written for these tests; none is copied from the dev set.
 
-use crate::support::seed_dir;
-use prolink_app::ports::Rephraser;
-use prolink_app::rephrasing::rephrase_or_verbatim;
 use std::{path::PathBuf, sync::OnceLock};
 
 use async_trait::async_trait;
+
 use prolink_app::answering;
+use prolink_app::ports::Rephraser;
+use prolink_app::rephrasing::rephrase_or_verbatim;
 use prolink_domain::nlp::{
     lexicon::Lexicon,
     rephrase::{self, guard, parse_reply, GuardViolation, RephraseError, Rephrased, SourcePassage},
     text::{mask_pii, tokenize},
     AnswerKind, Decision, Engine, KbCategory, KbFaq, KbService, KnowledgeBase,
 };
+
+use crate::support::seed_dir;
 
 fn engine() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();

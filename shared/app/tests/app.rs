@@ -15,13 +15,14 @@ use axum::{
     body::Body,
     http::{Request, StatusCode},
 };
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
 use prolink_app::ports::{
     Messenger, OutboundMessage, OutgoingMessage, Queue, SendError, SendReceipt,
 };
 use prolink_app::worker::outbox_id;
 use prolink_whatsapp::signature::signature_header_value;
-use serde_json::{json, Value};
-use tower::ServiceExt;
 
 use crate::support::{fast_settings, TestApp};
 

@@ -2,12 +2,12 @@
 //! `source tests/lib/moto.sh && moto_install && moto_start`; set `PROLINK_SKIP_AWS_TESTS=1` to
 //! skip these tests on purpose.
 
-use crate::support::{seed, ManualClock};
 use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_dynamodb::types::AttributeValue;
+
 use prolink_app::ports::{
     CitizenProfile, CitizenStore, ContentStore, DedupStore, OperatorSignals, OutboxRecord,
     OutboxState, OutboxStore, OutgoingMessage, PortError, Queue, RawInbound, RawInboundLog,
@@ -17,6 +17,8 @@ use prolink_app::ports::{
 use prolink_aws::{
     create_fifo_queue_with_dlq, create_table, DynamoStore, SecretsManagerProvider, SqsQueue,
 };
+
+use crate::support::{seed, ManualClock};
 
 const DAY_MS: i64 = 86_400_000;
 /// 2026-03-02T10:00:00Z.

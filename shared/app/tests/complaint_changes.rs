@@ -2,21 +2,22 @@
 //! redelivered, when an operator changes the same complaint at the same moment, and when a
 //! ticket id is already taken.
 
-use crate::support::{seed, wib, ManualClock, TestApp};
-use prolink_app::webhook_item::{webhook_items, WebhookItem};
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use serde_json::Value;
+
 use prolink_app::ports::{ComplaintStore, OperatorSignals, PortResult, Queue, SessionStore};
+use prolink_app::webhook_item::{webhook_items, WebhookItem};
 use prolink_app::worker::BatchItem;
 use prolink_domain::{
     complaint::{self, ticket_for, Actor, Change, Complaint, Rules, Sla, Status},
     content,
 };
 use prolink_whatsapp::webhook::parse_payload;
-use serde_json::Value;
 
 use crate::app::{interactive_payload, text_payload};
+use crate::support::{seed, wib, ManualClock, TestApp};
 
 const SARI: &str = "6281255500011";
 

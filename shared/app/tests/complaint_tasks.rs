@@ -4,7 +4,6 @@
 //! day matters (the 24-hour window, the quiet hours 21:00–06:00 WIB). A redelivered task,
 //! plain or after a crash before its "done" mark, must never send or alert twice.
 
-use crate::support::{next_wib, ManualClock, TestApp};
 use std::{
     sync::{Arc, Mutex},
     time::Duration,
@@ -15,6 +14,10 @@ use aws_lambda_events::event::sqs::SqsEvent;
 use axum::{body::Body, http::Request};
 use base64::Engine;
 use chrono::Timelike;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use tower::ServiceExt;
+
 use prolink_app::complaint_media::{REASON_GAVE_UP, REASON_GONE};
 use prolink_app::complaint_worker::{
     change_status, ComplaintWorker, ComplaintWorkerStores, TaskItem, TaskOutcome,
@@ -35,11 +38,9 @@ use prolink_domain::{
 };
 use prolink_embedded::serve::BLOBS_DIR;
 use prolink_embedded::sqlite::SqliteQueue;
-use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
-use tower::ServiceExt;
 
 use crate::app::{now_secs, webhook_body};
+use crate::support::{next_wib, ManualClock, TestApp};
 
 const HOUR_MS: i64 = 3_600_000;
 

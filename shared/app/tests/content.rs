@@ -1,14 +1,15 @@
 //! The seed content under `infra/seed`: import, validation rules, paging and rendering.
 
-use crate::support::{seed, seed_dir};
-use prolink_app::content_import::load_dir;
 use std::collections::BTreeMap;
 
+use prolink_app::content_import::load_dir;
 use prolink_domain::content::{
     self, paginate, parse_bundle, service_card, service_card_policy, show_unverified_policy,
     split_message, validate, Channel, ContentBundle, ListKey, ListPage, MenuAction, MenuItem,
     RecordError, RowTarget, Service, BACK_ROW_ID, TEXT_LIMIT, UNVERIFIED_NOTE,
 };
+
+use crate::support::{seed, seed_dir};
 
 fn seed_files() -> BTreeMap<String, String> {
     let mut files = BTreeMap::new();

@@ -3,13 +3,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use serde_json::{json, Value};
+use wiremock::matchers::{bearer_token, body_json, header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
 use prolink_app::graph::{http_client, GraphConfig, GraphMessenger, MetaError};
 use prolink_app::ports::{
     Messenger, OutboundMessage, SendError, SendReceipt, StaticSecrets, WhatsAppSecrets,
 };
-use serde_json::{json, Value};
-use wiremock::matchers::{bearer_token, body_json, header, method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const PNID: &str = "106540352242922";
 const TOKEN: &str = "EAAG-test-token";

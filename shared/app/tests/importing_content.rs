@@ -1,7 +1,6 @@
 //! Importing the seed into a store: `prolink import` (through `import_dir`) and the first
 //! start of `prolink serve` (`ensure_content`), all or nothing.
 
-use crate::support::{seed, seed_dir};
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
@@ -12,6 +11,8 @@ use prolink_app::content_import::{
 };
 use prolink_app::ports::{ContentStore, SystemClock};
 use prolink_embedded::sqlite::{SqliteDb, SqliteStore};
+
+use crate::support::{seed, seed_dir};
 
 fn store() -> SqliteStore {
     SqliteStore::new(

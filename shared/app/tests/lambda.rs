@@ -7,12 +7,13 @@ use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use axum::body::Body;
+use tower::ServiceExt;
+
 use prolink_app::ports::{OutboxReader, StaticSecrets, StatusLog, SystemClock, WhatsAppSecrets};
 use prolink_app::webhook_router::{router, WebhookState};
 use prolink_app::worker::WorkerSettings;
 use prolink_aws::lambda::handle_sqs_batch;
 use prolink_embedded::sqlite::{SqliteDb, SqliteQueue, SqliteStore};
-use tower::ServiceExt;
 
 use crate::support::TestApp;
 

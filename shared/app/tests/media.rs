@@ -3,13 +3,18 @@
 //! local blob folder, and the S3 store on moto (skipped like the other AWS tests when
 //! `PROLINK_SKIP_AWS_TESTS=1`).
 
-use crate::support::{seed, ManualClock};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use base64::Engine;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use wiremock::matchers::{bearer_token, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
 use prolink_app::complaint_media::{copy_photo, MediaCopy, REASON_GAVE_UP, REASON_GONE};
 use prolink_app::graph::http_client;
 use prolink_app::graph_media::{GraphMediaSource, MAX_IMAGE_BYTES};
@@ -23,11 +28,8 @@ use prolink_domain::complaint::{
 use prolink_domain::content::HolidayCalendar;
 use prolink_embedded::blob_local::{LocalBlobStore, PresignError};
 use prolink_embedded::sqlite::{SqliteDb, SqliteStore};
-use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use wiremock::matchers::{bearer_token, method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::support::{seed, ManualClock};
 
 const TOKEN: &str = "EAAG-media-token";
 const VERSION: &str = "v25.0";

@@ -2,11 +2,12 @@
 //! templates under infra/whatsapp-templates satisfy Meta's rules and match what the code
 //! fills, the OPD alerts keep the reporter anonymous, and quiet hours hold.
 
-use crate::support::{seed, wib};
-use prolink_app::render::{reply_body, template_of};
 use std::{collections::BTreeMap, path::PathBuf};
 
 use chrono::NaiveDate;
+use serde_json::Value;
+
+use prolink_app::render::{reply_body, template_of};
 use prolink_domain::{
     calendar,
     complaint::{
@@ -20,7 +21,8 @@ use prolink_domain::{
 };
 use prolink_whatsapp::outbound::ReplyAddress;
 use prolink_whatsapp::outbound::{self, TemplateButtonType, TemplateComponent, TemplateParameter};
-use serde_json::Value;
+
+use crate::support::{seed, wib};
 
 const KEY: &str = "6281234567890";
 const NAME: &str = "Sari Wulandari";

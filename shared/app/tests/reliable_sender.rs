@@ -2,11 +2,14 @@
 //! the SQLite outbox. The fake checks every request body against the documented shapes and
 //! limits (reference §4) and answers from a script.
 
-use crate::support::ManualClock;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use serde_json::{json, Value};
+use wiremock::matchers::{bearer_token, header, method, path};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use prolink_app::graph::{http_client, GraphConfig, GraphMessenger};
 use prolink_app::ports::{
@@ -24,9 +27,8 @@ use prolink_whatsapp::outbound::{
     TemplateComponent, TemplateParameter,
 };
 use prolink_whatsapp::webhook::MessageStatus;
-use serde_json::{json, Value};
-use wiremock::matchers::{bearer_token, header, method, path};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+use crate::support::ManualClock;
 
 const PNID: &str = "106540352242922";
 const TOKEN: &str = "EAAG-sender-test-token";

@@ -1,9 +1,6 @@
 //! The optional generative step: the Bedrock adapter against a local stand-in for the runtime
 //! endpoint, the dialog's rephrase marker, and the dialog worker with a fake model.
 
-use crate::support::seed;
-use prolink_app::ports::Answerer;
-use prolink_app::ports::Rephraser;
 use std::{
     sync::{Arc, Mutex},
     time::{Duration, Instant},
@@ -13,7 +10,15 @@ use async_trait::async_trait;
 use aws_sdk_bedrockruntime::config::{
     BehaviorVersion, Builder as BedrockConfig, Credentials, Region,
 };
+use serde_json::{json, Value};
+use wiremock::{
+    matchers::{method, path_regex},
+    Mock, MockServer, ResponseTemplate,
+};
+
+use prolink_app::ports::Answerer;
 use prolink_app::ports::CitizenProfile;
+use prolink_app::ports::Rephraser;
 use prolink_aws::bedrock::BedrockRephraser;
 use prolink_domain::{
     content::{ContentBundle, Faq, RowTarget},
@@ -28,19 +33,13 @@ use prolink_domain::{
     },
 };
 use prolink_whatsapp::webhook::{InboundMessage, MessageContent, TemplateButton};
-use serde_json::{json, Value};
-use wiremock::{
-    matchers::{method, path_regex},
-    Mock, MockServer, ResponseTemplate,
-};
 
+use crate::support::seed;
 use crate::{
     app::{interactive_payload, text_payload},
     dialog::{citizen, list_tap as list_pick, message, text as typed},
     support::TestApp,
 };
-
-// ---------------------------------------------------------------------------------------------
 // The Bedrock adapter
 // ---------------------------------------------------------------------------------------------
 

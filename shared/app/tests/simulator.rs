@@ -9,6 +9,9 @@ use axum::{
     http::{header, Request, StatusCode},
 };
 use base64::Engine;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
 use prolink_app::ports::{
     Clock, OutboxState, OutboxStore, Queue, RawInboundLog, StatusLog, SystemClock,
 };
@@ -18,8 +21,6 @@ use prolink_embedded::simulator::{
     message_json, status_json, MediaKind, OffsetClock, SendRequest, SimulatorState, StoredMedia,
 };
 use prolink_embedded::sqlite::StatusDue;
-use serde_json::{json, Value};
-use tower::ServiceExt;
 
 const SARI: &str = "6281234500011";
 

@@ -5,7 +5,6 @@
 //! date and time counted by hand below, once, however often and however concurrently the
 //! scheduler ticks.
 
-use crate::support::{wib, ManualClock, TestApp};
 use std::{
     collections::{BTreeMap, HashMap, HashSet},
     sync::{Arc, Mutex},
@@ -14,6 +13,8 @@ use std::{
 
 use async_trait::async_trait;
 use chrono::{Datelike, NaiveDate, NaiveTime};
+use serde_json::Value;
+
 use prolink_app::complaint_worker::{change_status, ComplaintWorker, TaskItem, TaskOutcome};
 use prolink_app::content_import::{embedded_seed, import_bundle};
 use prolink_app::notifier::OperatorDirectory;
@@ -29,7 +30,8 @@ use prolink_domain::{
     complaint::{self, ticket_for, Actor, Change, Complaint, Rules, Sla, Status, Submission},
     content::ContentBundle,
 };
-use serde_json::Value;
+
+use crate::support::{wib, ManualClock, TestApp};
 
 const OPD: &str = "dpupr-pkp";
 const OPD_NUMBERS: [&str; 2] = ["6281330000001", "6281330000002"];

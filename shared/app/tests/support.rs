@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{NaiveDate, NaiveTime};
+
 use prolink_app::ports::Clock;
 use prolink_domain::{calendar, content::ContentBundle};
 

@@ -1,11 +1,13 @@
 //! WhatsApp layer: webhook parsing against every fixture, signature and handshake checks,
 //! outbound builders and their limits, text splitting, and robustness against garbage.
 
-use prolink_app::render::ReplyTo;
-use prolink_app::webhook_item::{status_record, webhook_items, WebhookItem};
 use std::path::PathBuf;
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
+use serde_json::{json, Value};
+
+use prolink_app::render::ReplyTo;
+use prolink_app::webhook_item::{status_record, webhook_items, WebhookItem};
 use prolink_domain::citizen::{group_id_for, CitizenRef};
 use prolink_whatsapp::outbound::ReplyAddress;
 use prolink_whatsapp::outbound::{
@@ -20,7 +22,6 @@ use prolink_whatsapp::webhook::{
     parse_payload, InboundMessage, InteractiveReply, MessageContent, StatusKind, SystemKind,
     WebhookParseError,
 };
-use serde_json::{json, Value};
 
 const PNID: &str = "109876543210987";
 

@@ -8,7 +8,6 @@
 //! passages are never logged (personal data); only the model id, the error kind and the
 //! latency are.
 
-use prolink_app::ports::Rephraser;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
@@ -24,6 +23,7 @@ use aws_sdk_bedrockruntime::{
 };
 use tracing::{info, warn};
 
+use prolink_app::ports::Rephraser;
 use prolink_domain::nlp::rephrase::{
     converse_prompt, parse_reply, RephraseError, Rephrased, SourcePassage,
 };

@@ -1,7 +1,6 @@
 //! DynamoDB single-table store. Keys and access patterns are documented in
 //! `docs/data-model.md`; this module is the only place that knows the item layout.
 
-use prolink_domain::calendar::DAY_MS;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,11 +14,13 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_dynamodb::Client;
 use serde::{Deserialize, Serialize};
 
-use super::dynamo_content::{ContentCache, MAX_CONTENT_CHUNK_BYTES, MIN_CONTENT_CHUNK_BYTES};
-use super::dynamo_conversation::DEFAULT_UNANSWERED_LOOKBACK_MONTHS;
 use prolink_app::ports::{
     Clock, DedupStore, PortError, PortResult, RawInbound, RawInboundLog, StatusLog, StatusRecord,
 };
+use prolink_domain::calendar::DAY_MS;
+
+use super::dynamo_content::{ContentCache, MAX_CONTENT_CHUNK_BYTES, MIN_CONTENT_CHUNK_BYTES};
+use super::dynamo_conversation::DEFAULT_UNANSWERED_LOOKBACK_MONTHS;
 
 /// Name of the TTL attribute (epoch seconds, as DynamoDB TTL requires).
 pub const TTL_ATTRIBUTE: &str = "expires_at";

@@ -6,14 +6,15 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 
-use super::dynamo::{backend, corrupt, non_empty, to_item, DynamoStore, Item, GSI2, GSI3, GSI4};
-use super::dynamo_conversation::{conflict, next_version};
 use prolink_app::complaint_rules::{
     check_complaint, complaint_json, due_index_ms, page_limit, parse_cursor, read_complaint,
     sort_key, MAX_QUERY_ITEMS, MAX_SORT_MS,
 };
 use prolink_app::ports::{ComplaintStore, Page, PageRequest, PortError, PortResult};
 use prolink_domain::complaint::{Complaint, Status};
+
+use super::dynamo::{backend, corrupt, non_empty, to_item, DynamoStore, Item, GSI2, GSI3, GSI4};
+use super::dynamo_conversation::{conflict, next_version};
 
 const COMPLAINT_SK: &str = "CMP";
 /// The one partition of the scheduler's index (see the data model for sharding it later).

@@ -11,9 +11,10 @@ use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::dynamo::{backend, corrupt, number, to_item, DynamoStore};
 use prolink_app::ports::{ContentStore, PortError, PortResult};
 use prolink_domain::content::ContentBundle;
+
+use super::dynamo::{backend, corrupt, number, to_item, DynamoStore};
 
 /// Chunk size: well under the 400 KB item limit, which also counts attribute names.
 pub const MAX_CONTENT_CHUNK_BYTES: usize = 300_000;

@@ -9,15 +9,16 @@ use chrono::Datelike;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::dynamo::{
-    backend, corrupt, is_live, non_empty, number, to_item, ttl_seconds, DynamoStore, Item, GSI1,
-};
 use prolink_app::conversation_rules::{
     check_candidates, non_negative_ms, outbox_state_name, parse_outbox_state, session_size,
 };
 use prolink_app::ports::{
     CitizenProfile, CitizenStore, OperatorAlert, OperatorSignals, OutboxRecord, OutboxStore,
     PortError, PortResult, SessionStore, StoredSession, UnansweredQuestion,
+};
+
+use super::dynamo::{
+    backend, corrupt, is_live, non_empty, number, to_item, ttl_seconds, DynamoStore, Item, GSI1,
 };
 
 /// Default look-back of `recent_unanswered`: 13 monthly partitions cover the longest

@@ -6,6 +6,20 @@ use std::sync::Arc;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use tracing::{error, info};
 
+use prolink_app::complaint_worker::{
+    ComplaintWorker, ComplaintWorkerSettings, ComplaintWorkerStores, TaskItem, TaskOutcome,
+};
+use prolink_app::config::{self, env_opt};
+use prolink_app::content_cache::ContentSource;
+use prolink_app::graph::{http_client, GraphConfig, GraphMessenger};
+use prolink_app::graph_media::GraphMediaSource;
+use prolink_app::notifier::{Notifier, OperatorDirectory};
+use prolink_app::ports::{Clock, Queue, SecretsProvider, SystemClock};
+use prolink_app::scheduler::{Scheduler, SchedulerSettings};
+use prolink_app::sender::{ReliableSender, SendPolicy, TokioSleeper};
+use prolink_app::webhook_router::{self, WebhookState};
+use prolink_app::worker::{BatchItem, DialogWorker, WorkerSettings, WorkerStores};
+
 use crate::{
     bedrock::BedrockRephraser,
     dynamo::DynamoStore,
@@ -13,28 +27,6 @@ use crate::{
     secrets::{aws_sdk_config, SecretsManagerProvider},
     sqs::SqsQueue,
 };
-
-use prolink_app::graph::{http_client, GraphConfig, GraphMessenger};
-
-use prolink_app::graph_media::GraphMediaSource;
-
-use prolink_app::complaint_worker::{
-    ComplaintWorker, ComplaintWorkerSettings, ComplaintWorkerStores, TaskItem, TaskOutcome,
-};
-
-use prolink_app::content_cache::ContentSource;
-use prolink_app::notifier::{Notifier, OperatorDirectory};
-use prolink_app::scheduler::{Scheduler, SchedulerSettings};
-
-use prolink_app::sender::{ReliableSender, SendPolicy, TokioSleeper};
-
-use prolink_app::webhook_router::{self, WebhookState};
-
-use prolink_app::worker::{BatchItem, DialogWorker, WorkerSettings, WorkerStores};
-
-use prolink_app::config::{self, env_opt};
-
-use prolink_app::ports::{Clock, Queue, SecretsProvider, SystemClock};
 
 pub type LambdaError = Box<dyn std::error::Error + Send + Sync>;
 

@@ -8,47 +8,35 @@ use std::{
     time::Duration,
 };
 
-use async_trait::async_trait;
-use sha2::{Digest, Sha256};
-
 use anyhow::Context;
+use async_trait::async_trait;
 use axum::{routing::get, Router};
 use rand::RngCore;
+use sha2::{Digest, Sha256};
 use tokio::sync::watch;
 use tracing::{info, warn};
-
-use crate::blob_local::LocalBlobStore;
-
-use prolink_app::graph::{http_client, GraphConfig, GraphMessenger};
-
-use prolink_app::graph_media::GraphMediaSource;
-
-use crate::sqlite::{SimulatorOutbox, SimulatorStore, SqliteDb, SqliteQueue, SqliteStore};
 
 use prolink_app::complaint_worker::{
     ComplaintWorker, ComplaintWorkerSettings, ComplaintWorkerStores, TaskItem, TaskOutcome,
 };
-
-use prolink_app::content_import::{self, DEFAULT_SEED_DIR};
-
-use prolink_app::content_cache::{ContentSource, CONTENT_REFRESH};
-use prolink_app::notifier::{Notifier, OperatorDirectory};
-use prolink_app::scheduler::{Scheduler, SchedulerSettings};
-
-use prolink_app::sender::{ReliableSender, SendPolicy, TokioSleeper};
-
-use crate::simulator::{self, OffsetClock, SimulatorMessenger, SimulatorState};
-
-use prolink_app::webhook_router::{self, WebhookState};
-
-use prolink_app::worker::{BatchItem, DialogWorker, WorkerSettings, WorkerStores};
-
 use prolink_app::config::{self, env_opt};
-
+use prolink_app::content_cache::{ContentSource, CONTENT_REFRESH};
+use prolink_app::content_import::{self, DEFAULT_SEED_DIR};
+use prolink_app::graph::{http_client, GraphConfig, GraphMessenger};
+use prolink_app::graph_media::GraphMediaSource;
+use prolink_app::notifier::{Notifier, OperatorDirectory};
 use prolink_app::ports::{
     Clock, ContentStore, FetchedMedia, MediaError, MediaSource, Messenger, Queue, SecretsProvider,
     StaticSecrets, SystemClock, WhatsAppSecrets,
 };
+use prolink_app::scheduler::{Scheduler, SchedulerSettings};
+use prolink_app::sender::{ReliableSender, SendPolicy, TokioSleeper};
+use prolink_app::webhook_router::{self, WebhookState};
+use prolink_app::worker::{BatchItem, DialogWorker, WorkerSettings, WorkerStores};
+
+use crate::blob_local::LocalBlobStore;
+use crate::simulator::{self, OffsetClock, SimulatorMessenger, SimulatorState};
+use crate::sqlite::{SimulatorOutbox, SimulatorStore, SqliteDb, SqliteQueue, SqliteStore};
 
 pub const INBOUND_QUEUE: &str = "inbound";
 pub const TASKS_QUEUE: &str = "tasks";

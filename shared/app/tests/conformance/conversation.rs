@@ -4,13 +4,14 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use serde_json::json;
+
 use prolink_app::ports::{
     CitizenProfile, CitizenStore, Clock, ContentStore, OperatorAlert, OperatorSignals,
     OutboxRecord, OutboxState, OutboxStore, PortError, SessionStore, StoredSession, SystemClock,
     UnansweredQuestion,
 };
 use prolink_domain::content::ContentBundle;
-use serde_json::json;
 
 const HOUR_MS: i64 = 60 * 60 * 1000;
 const WEEK_MS: i64 = 7 * 24 * HOUR_MS;

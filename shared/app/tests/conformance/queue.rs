@@ -5,8 +5,9 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use prolink_app::ports::{Delivery, OutgoingMessage, Queue};
 use tokio::time::{sleep, Instant};
+
+use prolink_app::ports::{Delivery, OutgoingMessage, Queue};
 
 /// Long enough that nothing times out during a case.
 const LONG: Duration = Duration::from_secs(30);

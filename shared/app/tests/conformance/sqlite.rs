@@ -1,11 +1,12 @@
 //! The conformance suite on SQLite, plus what only the SQLite adapters promise (persistence in
 //! the file, exact SQS rules checked with a manual clock).
 
-use crate::support::ManualClock;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
+
+use tempfile::TempDir;
 
 use prolink_app::ports::{
     ContentStore, DedupStore, OperatorAlert, OperatorSignals, OutboxRecord, OutboxState,
@@ -13,12 +14,12 @@ use prolink_app::ports::{
     StatusLog, StatusRecord, StoredSession, SystemClock, UnansweredQuestion,
 };
 use prolink_embedded::sqlite::{SqliteDb, SqliteQueue, SqliteStore, SCHEMA_VERSION};
-use tempfile::TempDir;
 
 use super::complaint::run_complaint_suite;
 use super::conversation::{run_conversation_suite, ConversationUnderTest};
 use super::queue::run_queue_suite;
 use super::store::{run_store_suite, StoreUnderTest};
+use crate::support::ManualClock;
 
 const LONG: Duration = Duration::from_secs(30);
 

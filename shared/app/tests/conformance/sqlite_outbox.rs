@@ -3,9 +3,10 @@
 
 use std::sync::Arc;
 
+use serde_json::json;
+
 use prolink_app::ports::{Messenger, OutboundMessage, OutboxReader, SendError};
 use prolink_embedded::sqlite::{SimulatorOutbox, SqliteDb};
-use serde_json::json;
 
 use crate::support::ManualClock;
 

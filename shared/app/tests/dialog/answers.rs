@@ -1,7 +1,5 @@
 //! Free text: an answer from the FAQ, suggestions below confidence, the fallback.
 
-use super::chat::*;
-use crate::support::seed;
 use prolink_app::ports::Answerer;
 use prolink_domain::{
     dialog::{
@@ -11,6 +9,9 @@ use prolink_domain::{
     },
     nlp::{Engine, KnowledgeBase},
 };
+
+use super::chat::*;
+use crate::support::seed;
 
 #[test]
 fn a_clear_question_is_answered_from_the_faq() {

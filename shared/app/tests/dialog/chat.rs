@@ -1,12 +1,13 @@
 //! The `Chat` driver (a citizen talking to the dialog, turn after turn, as the dialog worker
 //! runs it) and the steps and readers the feature modules share.
 
-use prolink_app::dialog_input::answer_inbound;
-use prolink_app::ports::Answerer;
 use std::sync::Arc;
 
-use crate::support::{wib, TestApp};
+use tokio::runtime::Runtime;
+
+use prolink_app::dialog_input::answer_inbound;
 use prolink_app::dialog_input::dialog_inbound;
+use prolink_app::ports::Answerer;
 use prolink_app::ports::{CitizenProfile, ComplaintStore, PageRequest};
 use prolink_app::render::{reply_body, ReplyTo};
 use prolink_domain::channel::ListMessage;
@@ -29,7 +30,8 @@ use prolink_whatsapp::webhook::{
     ButtonReply, InboundMessage, InteractiveReply, ListReply, Location, Media, MessageContent,
     TextBody,
 };
-use tokio::runtime::Runtime;
+
+use crate::support::{wib, TestApp};
 
 /// As many of a citizen's complaints as the dialog worker loads for a turn.
 const OWN_COMPLAINTS_LIMIT: usize = 20;

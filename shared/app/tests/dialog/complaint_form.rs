@@ -1,7 +1,5 @@
 //! The complaint form: consent, category, description, location, photos, summary and *Kirim*.
 
-use super::chat::*;
-use crate::support::seed;
 use prolink_domain::{
     calendar,
     complaint::{self, ComplaintLocation, Privacy, Status},
@@ -14,6 +12,9 @@ use prolink_domain::{
     },
     nlp::{Engine, KnowledgeBase},
 };
+
+use super::chat::*;
+use crate::support::seed;
 
 #[test]
 fn a_complaint_from_the_menu_with_a_pin_and_two_photos_is_created_with_its_deadlines() {

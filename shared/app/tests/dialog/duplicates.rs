@@ -1,7 +1,5 @@
 //! Probable duplicates: the offer, *ikut melapor* and *tetap terpisah*.
 
-use super::chat::*;
-use crate::support::seed;
 use prolink_domain::{
     calendar,
     complaint::{self, Actor, Privacy, Status},
@@ -13,6 +11,9 @@ use prolink_domain::{
     },
     nlp::{Engine, KnowledgeBase},
 };
+
+use super::chat::*;
+use crate::support::seed;
 
 #[test]
 fn the_duplicate_offer_shows_the_original_without_its_reporters_details() {

@@ -1,7 +1,5 @@
 //! Emergencies interrupt whatever the citizen was doing; a question about them does not.
 
-use super::chat::*;
-use crate::support::seed;
 use prolink_app::ports::Answerer;
 use prolink_domain::{
     dialog::{
@@ -10,6 +8,9 @@ use prolink_domain::{
     },
     nlp::{Engine, KnowledgeBase},
 };
+
+use super::chat::*;
+use crate::support::seed;
 
 #[test]
 fn an_emergency_interrupts_a_topic_choice_with_112_and_the_relevant_numbers() {

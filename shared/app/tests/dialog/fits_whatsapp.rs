@@ -1,7 +1,5 @@
 //! Everything the seed can produce passes the outbound builders.
 
-use super::chat::*;
-use crate::support::seed;
 use prolink_app::render::reply_body;
 use prolink_domain::{
     content::{self, ListKey, MenuAction, RowTarget},
@@ -12,6 +10,9 @@ use prolink_domain::{
     nlp::{Engine, KnowledgeBase},
 };
 use prolink_whatsapp::outbound;
+
+use super::chat::*;
+use crate::support::seed;
 
 #[test]
 fn every_menu_list_answer_and_card_of_the_seed_passes_the_outbound_builders() {

@@ -1,7 +1,5 @@
 //! After the operator: *perlu dilengkapi* answers, the rating after *selesai*, *belum* reopening.
 
-use super::chat::*;
-use crate::support::seed;
 use prolink_domain::{
     complaint::{Actor, Privacy, Status},
     dialog::{
@@ -11,6 +9,9 @@ use prolink_domain::{
     nlp::{Engine, KnowledgeBase},
 };
 use prolink_whatsapp::webhook::InboundMessage;
+
+use super::chat::*;
+use crate::support::seed;
 
 #[test]
 fn answers_to_perlu_dilengkapi_attach_to_the_ticket_and_resume_it() {

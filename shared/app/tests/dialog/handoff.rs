@@ -1,7 +1,5 @@
 //! Handoff to an officer: the promise, the quiet bot, the lapse and the hand-back.
 
-use super::chat::*;
-use crate::support::{seed, wib};
 use prolink_domain::{
     dialog::{
         hand_back,
@@ -11,6 +9,9 @@ use prolink_domain::{
     nlp::{Engine, KnowledgeBase},
 };
 use prolink_whatsapp::webhook::MessageContent;
+
+use super::chat::*;
+use crate::support::{seed, wib};
 
 #[test]
 fn handoff_in_office_hours_promises_an_answer_soon() {

@@ -1,7 +1,5 @@
 //! Photos, locations, other message types and template quick replies outside a form.
 
-use super::chat::*;
-use crate::support::seed;
 use prolink_domain::{
     dialog::{
         texts::{self, ids},
@@ -12,6 +10,9 @@ use prolink_domain::{
 use prolink_whatsapp::webhook::{
     Location, Media, MessageContent, Reaction, TemplateButton, Unsupported,
 };
+
+use super::chat::*;
+use crate::support::seed;
 
 #[test]
 fn photos_and_locations_are_acknowledged_with_a_complaint_offer() {

@@ -1,7 +1,5 @@
 //! Menus, paging, old list taps and the keywords that work in the middle of a choice.
 
-use super::chat::*;
-use crate::support::seed;
 use prolink_domain::{
     content::{self, ListKey, RowTarget, UNVERIFIED_NOTE},
     dialog::{
@@ -10,6 +8,9 @@ use prolink_domain::{
     },
     nlp::{Engine, KnowledgeBase},
 };
+
+use super::chat::*;
+use crate::support::seed;
 
 #[test]
 fn greetings_open_the_main_menu_with_the_citizens_name() {

@@ -1,7 +1,5 @@
 //! Subscriptions: opting in by topic and out with STOP.
 
-use super::chat::*;
-use crate::support::seed;
 use prolink_domain::{
     dialog::{
         texts::{self, ids},
@@ -9,6 +7,9 @@ use prolink_domain::{
     },
     nlp::{Engine, KnowledgeBase},
 };
+
+use super::chat::*;
+use crate::support::seed;
 
 #[test]
 fn opt_in_by_choosing_topics_and_opt_out_with_stop() {

@@ -1,7 +1,5 @@
 //! Tracking and withdrawing: the citizen sees and withdraws only their own complaints.
 
-use super::chat::*;
-use crate::support::seed;
 use prolink_app::render::reply_body;
 use prolink_domain::{
     complaint::{self, Actor, Privacy, Rules, Sla, Status, Submission},
@@ -12,6 +10,9 @@ use prolink_domain::{
     },
     nlp::{Engine, KnowledgeBase},
 };
+
+use super::chat::*;
+use crate::support::seed;
 
 #[test]
 fn a_complaint_can_be_withdrawn_until_it_is_processed() {

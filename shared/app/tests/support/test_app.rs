@@ -12,6 +12,9 @@ use axum::{
     http::{Request, StatusCode},
     Router,
 };
+use serde_json::Value;
+use tower::ServiceExt;
+
 use prolink_app::complaint_worker::{
     ComplaintWorker, ComplaintWorkerSettings, ComplaintWorkerStores,
 };
@@ -26,8 +29,6 @@ use prolink_embedded::blob_local::LocalBlobStore;
 use prolink_embedded::serve::{build, LocalApp, LocalOptions};
 use prolink_embedded::sqlite::{SimulatorOutbox, SqliteDb, SqliteQueue, SqliteStore};
 use prolink_whatsapp::signature::signature_header_value;
-use serde_json::Value;
-use tower::ServiceExt;
 
 use super::ManualClock;
 

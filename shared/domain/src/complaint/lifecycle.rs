@@ -5,15 +5,15 @@
 pub use super::limits::{
     CITIZEN_INFO_UNTIL_EVENTS, COMMENT_MAX_CHARS, MAX_EVENTS, MAX_PHOTOS, NOTE_MAX_CHARS,
 };
+use ActorKind::{Citizen, Operator, System};
+use Status::*;
+
 use super::{
     model::{Actor, ActorKind, AddedInfo, Complaint, ComplaintEvent, Status},
     schedule::{schedule, Sla},
     sla,
 };
 use crate::content::{ContentBundle, HolidayCalendar};
-
-use ActorKind::{Citizen, Operator, System};
-use Status::*;
 
 const OPERATOR: &[ActorKind] = &[Operator];
 const CITIZEN: &[ActorKind] = &[Citizen];

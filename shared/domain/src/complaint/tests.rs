@@ -6,14 +6,13 @@ use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use chrono::NaiveDate;
+use ActorKind::{Citizen, Operator, System};
+use Status::*;
 
 use super::lifecycle::{MAX_EVENTS, MAX_PHOTOS, NOTE_MAX_CHARS};
 use super::*;
 use crate::calendar::CoverageGap;
 use crate::content::HolidayCalendar;
-
-use ActorKind::{Citizen, Operator, System};
-use Status::*;
 
 pub(super) static SEED: LazyLock<HolidayCalendar> = LazyLock::new(|| {
     serde_json::from_str(include_str!(

@@ -6,14 +6,13 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::Datelike;
 
-use crate::channel::limits;
-
 use super::{
     menu::BACK_ROW_ID, render::TEXT_LIMIT, render::UNVERIFIED_NOTE, ComplaintCategory,
     ContentBundle, Faq, HolidayCalendar, MenuAction, Menus, Opd, RecordError, Service, Topic,
     TopicType, COMPLAINT_CATEGORIES_FILE, FAQ_CATEGORIES, FAQ_FILE, MENUS_FILE, OPDS_FILE,
     SERVICES_FILE, TOPICS_FILE,
 };
+use crate::channel::limits;
 
 /// How holiday-calendar errors name the file, whatever years its name carries.
 pub(super) const HOLIDAYS_LABEL: &str = "holidays-*.json";

@@ -1,9 +1,9 @@
 //! The per-citizen dialog state, stored by the worker as opaque JSON with a TTL
 //! (`ports::StoredSession`) and saved with an optimistic version around each message.
 
-use crate::calendar::DAY_MS;
 use serde::{Deserialize, Serialize};
 
+use crate::calendar::DAY_MS;
 use crate::complaint::{ComplaintLocation, Photo, Privacy};
 
 /// How long a session lives after the citizen's last message. Longer than a handoff, so the

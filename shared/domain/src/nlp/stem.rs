@@ -1,9 +1,9 @@
 //! Stemming: Snowball Indonesian (crate `frostem`, BSD-3-Clause) behind an override table and
 //! a vocabulary-checked repair of the meN-/peN- consonant that Snowball leaves out.
 
-use super::fxhash::{FastMap, FastSet};
-
 use frostem::{Algorithm, Stemmer as Snowball};
+
+use super::fxhash::{FastMap, FastSet};
 
 /// Indonesian stemmer tied to one corpus vocabulary.
 #[derive(Clone)]

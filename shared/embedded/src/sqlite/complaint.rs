@@ -7,15 +7,16 @@
 use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension, ToSql};
 
-use super::conversation::{conflict, read_version, stored_version};
-use super::db_err;
-use super::store::{non_empty, SqliteStore};
 use prolink_app::complaint_rules::{
     check_complaint, complaint_json, due_index_ms, page_limit, parse_cursor, read_complaint,
     sort_key,
 };
 use prolink_app::ports::{ComplaintStore, Page, PageRequest, PortError, PortResult};
 use prolink_domain::complaint::{Complaint, Status};
+
+use super::conversation::{conflict, read_version, stored_version};
+use super::db_err;
+use super::store::{non_empty, SqliteStore};
 
 /// The columns of a complaint row, as written.
 struct ComplaintRow {

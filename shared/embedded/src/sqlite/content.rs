@@ -6,10 +6,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 use async_trait::async_trait;
 use rusqlite::{params, OptionalExtension};
 
-use super::db_err;
-use super::store::SqliteStore;
 use prolink_app::ports::{ContentStore, PortError, PortResult};
 use prolink_domain::content::ContentBundle;
+
+use super::db_err;
+use super::store::SqliteStore;
 
 /// The last bundle read, with the row version it came from. Parsing ≈ 300 KB of JSON on every
 /// message would cost more than the rest of a reply; a version check is one indexed read.

@@ -8,8 +8,6 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use rusqlite::{params, OptionalExtension, Row};
 
-use super::db_err;
-use super::store::{non_empty, SqliteStore};
 use prolink_app::conversation_rules::{
     check_candidates, non_negative_ms, outbox_state_name, parse_outbox_state, session_size,
 };
@@ -17,6 +15,9 @@ use prolink_app::ports::{
     CitizenProfile, CitizenStore, OperatorAlert, OperatorSignals, OutboxRecord, OutboxStore,
     PortError, PortResult, SessionStore, StoredSession, UnansweredQuestion,
 };
+
+use super::db_err;
+use super::store::{non_empty, SqliteStore};
 
 /// Versions are `u64` in the ports and `INTEGER` (i64) in SQLite.
 pub(super) fn stored_version(version: u64) -> PortResult<i64> {

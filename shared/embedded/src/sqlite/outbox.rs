@@ -7,11 +7,12 @@ use async_trait::async_trait;
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use uuid::Uuid;
 
-use super::{db_err, SqliteDb};
 use prolink_app::ports::{
     Clock, Messenger, OutboundMessage, OutboxReader, PortError, PortResult, RecordedMessage,
     SendError, SendReceipt,
 };
+
+use super::{db_err, SqliteDb};
 
 /// Records the exact Graph JSON body of each message instead of sending it. Idempotent on the
 /// outbox id, like the real sender.

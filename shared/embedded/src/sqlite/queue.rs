@@ -10,8 +10,9 @@ use async_trait::async_trait;
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use uuid::Uuid;
 
-use super::{db_err, SqliteDb};
 use prolink_app::ports::{Clock, Delivery, OutgoingMessage, PortError, PortResult, Queue};
+
+use super::{db_err, SqliteDb};
 
 /// SQS forgets a deduplication id five minutes after the message that carried it was sent.
 const DEDUP_WINDOW_MS: i64 = 5 * 60 * 1000;

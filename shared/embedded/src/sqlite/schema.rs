@@ -3,8 +3,9 @@
 
 use rusqlite::{Connection, TransactionBehavior};
 
-use super::db_err;
 use prolink_app::ports::{PortError, PortResult};
+
+use super::db_err;
 
 const MIGRATIONS: &[&str] = &[
     // 1: stores, simulator outbox, queues.

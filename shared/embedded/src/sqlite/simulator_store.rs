@@ -6,9 +6,10 @@
 use rusqlite::{params, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 
-use super::{db_err, SqliteDb};
 use prolink_app::conversation_rules::{outbox_state_name, parse_outbox_state};
 use prolink_app::ports::{OutboxState, PortError, PortResult};
+
+use super::{db_err, SqliteDb};
 
 /// Settings key of the time-travel offset.
 const CLOCK_OFFSET_KEY: &str = "clock_offset_ms";

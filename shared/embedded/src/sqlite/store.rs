@@ -6,11 +6,12 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use rusqlite::params;
 
-use super::content::ContentCache;
-use super::{db_err, SqliteDb};
 use prolink_app::ports::{
     Clock, DedupStore, PortError, PortResult, RawInbound, RawInboundLog, StatusLog, StatusRecord,
 };
+
+use super::content::ContentCache;
+use super::{db_err, SqliteDb};
 
 /// The small stores of the local mode. Expiry is decided with the injected clock, so the
 /// simulator's time travel expires marks the way DynamoDB's TTL filter would.

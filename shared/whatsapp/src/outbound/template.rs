@@ -1,10 +1,10 @@
 //! Message templates: the only messages allowed outside the 24-hour window. Their parameter
 //! types and the builder that checks them against Meta's rules.
 
+use std::collections::HashSet;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-
-use std::collections::HashSet;
 
 use super::{
     check_url, count, envelope, invalid, limits, optional, required, BuildError, BuildResult,

@@ -13,11 +13,10 @@ mod lenient;
 mod message;
 mod status;
 
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
-
 use lenient::{lenient_default, lenient_opt, lenient_string, lenient_vec};
 pub use message::*;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 pub use status::*;
 
 /// Why a webhook body could not be read at all.
