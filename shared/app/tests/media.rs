@@ -27,9 +27,9 @@ use prolink_domain::complaint::{
 };
 use prolink_domain::content::HolidayCalendar;
 use prolink_embedded::blob_local::{LocalBlobStore, PresignError};
-use prolink_embedded::sqlite::{SqliteDb, SqliteStore};
+use prolink_embedded::sqlite::SqliteStore;
 
-use crate::support::{seed, ManualClock};
+use crate::support::{seed, ManualClock, TestApp};
 
 const TOKEN: &str = "EAAG-media-token";
 const VERSION: &str = "v25.0";
@@ -101,28 +101,103 @@ fn file_response(bytes: &[u8], content_type: &str) -> ResponseTemplate {
         .insert_header("content-type", content_type)
 }
 
-/// Mounts the two requests of a normal download, each expected once with the bearer token.
-async fn mount_download(server: &MockServer, bytes: &[u8], mime: &str, sha: &str) {
+/// `MEDIA_ID` on the fake Graph server: Meta's metadata answer pointing at `file_path`, and
+/// what that path answers. Both requests must carry the bearer token. A test states only what
+/// differs: `served("/lookaside/gif", "image/gif", file).file_calls(0).mount(&server)`.
+struct Served {
+    file_path: &'static str,
+    mime: String,
+    sha: String,
+    size: Value,
+    file: ResponseTemplate,
+    metadata_calls: Option<u64>,
+    file_calls: Option<u64>,
+}
+
+fn served(file_path: &'static str, mime: &str, file: ResponseTemplate) -> Served {
+    Served {
+        file_path,
+        mime: mime.to_owned(),
+        sha: String::new(),
+        size: json!("100"),
+        file,
+        metadata_calls: None,
+        file_calls: None,
+    }
+}
+
+impl Served {
+    /// The hash the metadata advertises (default: none).
+    fn sha(mut self, sha: &str) -> Self {
+        self.sha = sha.to_owned();
+        self
+    }
+
+    /// The `file_size` the metadata advertises (default: `"100"`).
+    fn size(mut self, size: Value) -> Self {
+        self.size = size;
+        self
+    }
+
+    /// How often the metadata must be asked for (checked by `server.verify()`).
+    fn metadata_calls(mut self, calls: u64) -> Self {
+        self.metadata_calls = Some(calls);
+        self
+    }
+
+    /// How often the file must be downloaded (checked by `server.verify()`; 0: never).
+    fn file_calls(mut self, calls: u64) -> Self {
+        self.file_calls = Some(calls);
+        self
+    }
+
+    fn metadata_mock(&self, server: &MockServer) -> Mock {
+        metadata_answer(ResponseTemplate::new(200).set_body_json(metadata(
+            server,
+            self.file_path,
+            &self.mime,
+            &self.sha,
+            self.size.clone(),
+        )))
+        .named(format!("metadata -> {}", self.file_path))
+    }
+
+    fn file_mock(&self) -> Mock {
+        Mock::given(method("GET"))
+            .and(path(self.file_path))
+            .and(bearer_token(TOKEN))
+            .respond_with(self.file.clone())
+            .named(format!("download {}", self.file_path))
+    }
+
+    async fn mount(self, server: &MockServer) {
+        mount_expecting(self.metadata_mock(server), self.metadata_calls, server).await;
+        mount_expecting(self.file_mock(), self.file_calls, server).await;
+    }
+}
+
+/// The metadata request for `MEDIA_ID`, with the token, answered by `response`.
+fn metadata_answer(response: ResponseTemplate) -> Mock {
     Mock::given(method("GET"))
         .and(path(metadata_path(MEDIA_ID)))
         .and(bearer_token(TOKEN))
-        .respond_with(ResponseTemplate::new(200).set_body_json(metadata(
-            server,
-            "/lookaside/file-1",
-            mime,
-            sha,
-            json!(bytes.len().to_string()),
-        )))
-        .expect(1)
-        .named("metadata")
-        .mount(server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/lookaside/file-1"))
-        .and(bearer_token(TOKEN))
-        .respond_with(file_response(bytes, mime))
-        .expect(1)
-        .named("download")
+        .respond_with(response)
+}
+
+async fn mount_expecting(mock: Mock, calls: Option<u64>, server: &MockServer) {
+    match calls {
+        Some(calls) => mock.expect(calls).mount(server).await,
+        None => mock.mount(server).await,
+    }
+}
+
+/// Mounts the two requests of a normal download, each expected once with the bearer token.
+async fn mount_download(server: &MockServer, bytes: &[u8], mime: &str, sha: &str) {
+    served("/lookaside/file-1", mime, file_response(bytes, mime))
+        .sha(sha)
+        .size(json!(bytes.len().to_string()))
+        .metadata_calls(1)
+        .file_calls(1)
         .mount(server)
         .await;
 }
@@ -172,8 +247,7 @@ struct Fixture {
 
 impl Fixture {
     async fn new(photos: Vec<Photo>) -> Fixture {
-        let db = SqliteDb::open_in_memory().expect("open");
-        let store = SqliteStore::new(db, Arc::new(SystemClock));
+        let store = TestApp::builder().in_memory_store();
         let wamid = unique("wamid");
         let complaint = submit(
             Submission {
@@ -254,16 +328,46 @@ async fn request_count(server: &MockServer, request_path: &str) -> usize {
         .count()
 }
 
-fn assert_rejected(result: Result<FetchedMedia, MediaError>, needle: &str) {
+/// `case` names the test or the row of a table in the failure message.
+fn assert_rejected(case: &str, result: Result<FetchedMedia, MediaError>, needle: &str) {
     match result {
         Err(MediaError::Rejected(reason)) => {
             assert!(
                 reason.contains(needle),
-                "{reason:?} should mention {needle:?}"
+                "{case}: {reason:?} should mention {needle:?}"
             )
         }
-        other => panic!("expected Rejected({needle}), got {other:?}"),
+        other => panic!("{case}: expected Rejected({needle}), got {other:?}"),
     }
+}
+
+/// `case` names the row of a table in the failure message.
+fn assert_transient(result: &Result<FetchedMedia, MediaError>, case: &str) {
+    assert!(
+        matches!(result, Err(MediaError::Transient(_))),
+        "{case}: expected Transient, got {result:?}"
+    );
+}
+
+/// Copies once (not the final attempt), expects a failure mentioning every one of `needles`
+/// and that reason on the photo; returns the reason.
+async fn copy_fails_and_marks(
+    fixture: &Fixture,
+    source: &dyn MediaSource,
+    needles: &[&str],
+) -> String {
+    let outcome = fixture.copy(source, false).await;
+    let MediaCopy::Failed { reason } = outcome else {
+        panic!("expected Failed, got {outcome:?}");
+    };
+    for needle in needles {
+        assert!(reason.contains(needle), "{reason} should mention {needle}");
+    }
+    assert_eq!(
+        fixture.photo(MEDIA_ID).await.fetch_error.as_deref(),
+        Some(reason.as_str())
+    );
+    reason
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -365,47 +469,26 @@ async fn expired_download_url_is_renewed_once() {
     let bytes = jpeg(2_000);
     let sha = sha_b64(&bytes);
     // First lookup hands out an URL that has already expired, the second a fresh one.
-    Mock::given(method("GET"))
-        .and(path(metadata_path(MEDIA_ID)))
-        .and(bearer_token(TOKEN))
-        .respond_with(ResponseTemplate::new(200).set_body_json(metadata(
-            &server,
-            "/lookaside/old",
-            "image/jpeg",
-            &sha,
-            json!(bytes.len()),
-        )))
+    let old = served("/lookaside/old", "image/jpeg", ResponseTemplate::new(404))
+        .sha(&sha)
+        .size(json!(bytes.len()));
+    old.metadata_mock(&server)
         .up_to_n_times(1)
         .expect(1)
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path(metadata_path(MEDIA_ID)))
-        .and(bearer_token(TOKEN))
-        .respond_with(ResponseTemplate::new(200).set_body_json(metadata(
-            &server,
-            "/lookaside/new",
-            "image/jpeg",
-            &sha,
-            json!(bytes.len()),
-        )))
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/lookaside/old"))
-        .and(bearer_token(TOKEN))
-        .respond_with(ResponseTemplate::new(404))
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/lookaside/new"))
-        .and(bearer_token(TOKEN))
-        .respond_with(file_response(&bytes, "image/jpeg"))
-        .expect(1)
-        .mount(&server)
-        .await;
+    old.file_mock().expect(1).mount(&server).await;
+    served(
+        "/lookaside/new",
+        "image/jpeg",
+        file_response(&bytes, "image/jpeg"),
+    )
+    .sha(&sha)
+    .size(json!(bytes.len()))
+    .metadata_calls(1)
+    .file_calls(1)
+    .mount(&server)
+    .await;
     let fixture = Fixture::new(vec![photo(MEDIA_ID, "image/jpeg", Some(sha))]).await;
 
     let outcome = fixture.copy(&source_for(&server), false).await;
@@ -421,46 +504,27 @@ async fn expired_download_url_is_renewed_once() {
 #[tokio::test]
 async fn a_url_that_stays_404_is_temporary() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(metadata_path(MEDIA_ID)))
-        .respond_with(ResponseTemplate::new(200).set_body_json(metadata(
-            &server,
-            "/lookaside/dead",
-            "image/jpeg",
-            "",
-            json!("100"),
-        )))
-        .expect(2)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/lookaside/dead"))
-        .respond_with(ResponseTemplate::new(404))
-        .expect(2)
+    served("/lookaside/dead", "image/jpeg", ResponseTemplate::new(404))
+        .metadata_calls(2)
+        .file_calls(2)
         .mount(&server)
         .await;
 
     let result = source_for(&server).fetch(MEDIA_ID, None).await;
-    assert!(
-        matches!(result, Err(MediaError::Transient(_))),
-        "{result:?}"
-    );
+    assert_transient(&result, "a URL that stays 404");
     server.verify().await;
 }
 
 #[tokio::test]
 async fn media_id_gone_fails_and_marks_the_photo() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(metadata_path(MEDIA_ID)))
-        .and(bearer_token(TOKEN))
-        .respond_with(ResponseTemplate::new(400).set_body_json(meta_error(
-            100,
-            &format!("Unsupported get request. Object with ID '{MEDIA_ID}' does not exist, cannot be loaded due to missing permissions, or does not support this operation."),
-        )))
-        .expect(1)
-        .mount(&server)
-        .await;
+    metadata_answer(ResponseTemplate::new(400).set_body_json(meta_error(
+        100,
+        &format!("Unsupported get request. Object with ID '{MEDIA_ID}' does not exist, cannot be loaded due to missing permissions, or does not support this operation."),
+    )))
+    .expect(1)
+    .mount(&server)
+    .await;
     let fixture = Fixture::new(vec![photo(MEDIA_ID, "image/jpeg", None)]).await;
 
     let outcome = fixture.copy(&source_for(&server), false).await;
@@ -481,9 +545,7 @@ async fn media_id_gone_fails_and_marks_the_photo() {
 #[tokio::test]
 async fn a_bare_404_on_the_media_id_is_gone() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(metadata_path(MEDIA_ID)))
-        .respond_with(ResponseTemplate::new(404))
+    metadata_answer(ResponseTemplate::new(404))
         .mount(&server)
         .await;
     let result = source_for(&server).fetch(MEDIA_ID, None).await;
@@ -493,33 +555,20 @@ async fn a_bare_404_on_the_media_id_is_gone() {
 #[tokio::test]
 async fn advertised_oversize_is_rejected_without_downloading() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(metadata_path(MEDIA_ID)))
-        .respond_with(ResponseTemplate::new(200).set_body_json(metadata(
-            &server,
-            "/lookaside/big",
-            "image/jpeg",
-            "",
-            json!((MAX_IMAGE_BYTES + 1).to_string()),
-        )))
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/lookaside/big"))
-        .respond_with(file_response(&jpeg(10), "image/jpeg"))
-        .expect(0)
-        .mount(&server)
-        .await;
+    served(
+        "/lookaside/big",
+        "image/jpeg",
+        file_response(&jpeg(10), "image/jpeg"),
+    )
+    .size(json!((MAX_IMAGE_BYTES + 1).to_string()))
+    .metadata_calls(1)
+    .file_calls(0)
+    .mount(&server)
+    .await;
     let fixture = Fixture::new(vec![photo(MEDIA_ID, "image/jpeg", None)]).await;
 
-    let outcome = fixture.copy(&source_for(&server), false).await;
-    let MediaCopy::Failed { reason } = outcome else {
-        panic!("expected Failed, got {outcome:?}");
-    };
+    let reason = copy_fails_and_marks(&fixture, &source_for(&server), &["5 MB"]).await;
     assert!(reason.starts_with("Foto ditolak:"), "{reason}");
-    assert!(reason.contains("5 MB"), "{reason}");
-    assert_eq!(fixture.photo(MEDIA_ID).await.fetch_error, Some(reason));
     assert_eq!(request_count(&server, "/lookaside/big").await, 0);
     server.verify().await;
 }
@@ -537,24 +586,14 @@ async fn exactly_five_megabytes_is_accepted() {
 async fn a_download_larger_than_advertised_is_cut_off() {
     let server = MockServer::start().await;
     // Claims 1 KB, sends 5 MB + 1 byte (with an honest Content-Length).
-    Mock::given(method("GET"))
-        .and(path(metadata_path(MEDIA_ID)))
-        .respond_with(ResponseTemplate::new(200).set_body_json(metadata(
-            &server,
-            "/lookaside/liar",
-            "image/jpeg",
-            "",
-            json!("1024"),
-        )))
+    let file = file_response(&jpeg(MAX_IMAGE_BYTES + 1), "image/jpeg");
+    served("/lookaside/liar", "image/jpeg", file)
+        .size(json!("1024"))
+        .file_calls(1)
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/lookaside/liar"))
-        .respond_with(file_response(&jpeg(MAX_IMAGE_BYTES + 1), "image/jpeg"))
-        .expect(1)
-        .mount(&server)
-        .await;
-    assert_rejected(source_for(&server).fetch(MEDIA_ID, None).await, "5 MB");
+    let result = source_for(&server).fetch(MEDIA_ID, None).await;
+    assert_rejected("larger than advertised", result, "5 MB");
     server.verify().await;
 }
 
@@ -601,19 +640,17 @@ async fn chunked_file_server(total: usize) -> (String, tokio::task::JoinHandle<S
 async fn a_chunked_download_without_length_is_capped_while_reading() {
     let server = MockServer::start().await;
     let (url, file_server) = chunked_file_server(MAX_IMAGE_BYTES * 2).await;
-    Mock::given(method("GET"))
-        .and(path(metadata_path(MEDIA_ID)))
-        .and(bearer_token(TOKEN))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "messaging_product": "whatsapp",
-            "url": url,
-            "mime_type": "image/jpeg",
-            "id": MEDIA_ID,
-        })))
-        .mount(&server)
-        .await;
+    metadata_answer(ResponseTemplate::new(200).set_body_json(json!({
+        "messaging_product": "whatsapp",
+        "url": url,
+        "mime_type": "image/jpeg",
+        "id": MEDIA_ID,
+    })))
+    .mount(&server)
+    .await;
 
-    assert_rejected(source_for(&server).fetch(MEDIA_ID, None).await, "5 MB");
+    let result = source_for(&server).fetch(MEDIA_ID, None).await;
+    assert_rejected("chunked, no length", result, "5 MB");
     let head = file_server.await.expect("file server").to_ascii_lowercase();
     assert!(head.starts_with("get /file "), "{head}");
     assert!(
@@ -628,83 +665,71 @@ async fn a_chunked_download_without_length_is_capped_while_reading() {
 #[tokio::test]
 async fn a_gif_is_rejected_before_downloading() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(metadata_path(MEDIA_ID)))
-        .respond_with(ResponseTemplate::new(200).set_body_json(metadata(
-            &server,
-            "/lookaside/gif",
-            "image/gif",
-            "",
-            json!("100"),
-        )))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/lookaside/gif"))
-        .respond_with(file_response(b"GIF89a....", "image/gif"))
-        .expect(0)
-        .mount(&server)
-        .await;
+    served(
+        "/lookaside/gif",
+        "image/gif",
+        file_response(b"GIF89a....", "image/gif"),
+    )
+    .file_calls(0)
+    .mount(&server)
+    .await;
     let fixture = Fixture::new(vec![photo(MEDIA_ID, "image/gif", None)]).await;
 
-    let outcome = fixture.copy(&source_for(&server), false).await;
-    let MediaCopy::Failed { reason } = outcome else {
-        panic!("expected Failed, got {outcome:?}");
-    };
-    assert!(reason.contains("image/gif"), "{reason}");
-    assert_eq!(fixture.photo(MEDIA_ID).await.fetch_error, Some(reason));
+    copy_fails_and_marks(&fixture, &source_for(&server), &["image/gif"]).await;
     server.verify().await;
 }
 
 #[tokio::test]
 async fn download_type_and_content_must_match_the_metadata() {
-    // Metadata says JPEG, the download says GIF.
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(metadata_path(MEDIA_ID)))
-        .respond_with(ResponseTemplate::new(200).set_body_json(metadata(
-            &server,
-            "/lookaside/f",
-            "image/jpeg",
-            "",
-            json!("10"),
-        )))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/lookaside/f"))
-        .respond_with(file_response(&jpeg(10), "image/gif"))
-        .mount(&server)
-        .await;
-    assert_rejected(source_for(&server).fetch(MEDIA_ID, None).await, "image/gif");
-
-    // Metadata and header say PNG, the bytes are a JPEG.
-    let server = MockServer::start().await;
-    let bytes = jpeg(100);
-    mount_download(&server, &bytes, "image/png", &sha_b64(&bytes)).await;
-    assert_rejected(source_for(&server).fetch(MEDIA_ID, None).await, "PNG");
-
-    // A download without a Content-Type keeps the metadata's type.
-    let server = MockServer::start().await;
-    let bytes = png(100);
-    Mock::given(method("GET"))
-        .and(path(metadata_path(MEDIA_ID)))
-        .respond_with(ResponseTemplate::new(200).set_body_json(metadata(
-            &server,
-            "/lookaside/untyped",
-            "image/png",
-            &sha_hex(&bytes),
-            json!(100),
-        )))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/lookaside/untyped"))
-        .respond_with(ResponseTemplate::new(200).set_body_bytes(bytes.clone()))
-        .mount(&server)
-        .await;
-    let fetched = source_for(&server).fetch(MEDIA_ID, None).await;
-    assert_eq!(fetched.map(|m| m.mime_type), Ok("image/png".to_owned()));
+    let jpeg_bytes = jpeg(100);
+    let png_bytes = png(100);
+    // Each row: what Graph serves, then the type fetched (Ok) or what the rejection names (Err).
+    let cases: [(&str, Served, Result<&str, &str>); 3] = [
+        (
+            "metadata says JPEG, the download says GIF",
+            served(
+                "/lookaside/f",
+                "image/jpeg",
+                file_response(&jpeg(10), "image/gif"),
+            )
+            .size(json!("10")),
+            Err("image/gif"),
+        ),
+        (
+            "metadata and header say PNG, the bytes are a JPEG",
+            served(
+                "/lookaside/file-1",
+                "image/png",
+                file_response(&jpeg_bytes, "image/png"),
+            )
+            .sha(&sha_b64(&jpeg_bytes))
+            .size(json!("100"))
+            .metadata_calls(1)
+            .file_calls(1),
+            Err("PNG"),
+        ),
+        (
+            "a download without a Content-Type keeps the metadata's type",
+            served(
+                "/lookaside/untyped",
+                "image/png",
+                ResponseTemplate::new(200).set_body_bytes(png_bytes.clone()),
+            )
+            .sha(&sha_hex(&png_bytes))
+            .size(json!(100)),
+            Ok("image/png"),
+        ),
+    ];
+    for (case, answer, expected) in cases {
+        let server = MockServer::start().await;
+        answer.mount(&server).await;
+        let fetched = source_for(&server).fetch(MEDIA_ID, None).await;
+        match expected {
+            Ok(mime) => assert_eq!(fetched.map(|m| m.mime_type), Ok(mime.to_owned()), "{case}"),
+            Err(needle) => assert_rejected(case, fetched, needle),
+        }
+        server.verify().await;
+    }
 }
 
 #[tokio::test]
@@ -714,12 +739,7 @@ async fn a_wrong_hash_is_rejected_and_marked() {
     mount_download(&server, &bytes, "image/jpeg", &sha_b64(b"something else")).await;
     let fixture = Fixture::new(vec![photo(MEDIA_ID, "image/jpeg", None)]).await;
 
-    let outcome = fixture.copy(&source_for(&server), false).await;
-    let MediaCopy::Failed { reason } = outcome else {
-        panic!("expected Failed, got {outcome:?}");
-    };
-    assert!(reason.contains("SHA-256"), "{reason}");
-    assert_eq!(fixture.photo(MEDIA_ID).await.fetch_error, Some(reason));
+    copy_fails_and_marks(&fixture, &source_for(&server), &["SHA-256"]).await;
     assert_eq!(
         fixture
             .blobs
@@ -740,15 +760,13 @@ async fn the_webhook_hash_is_checked_too() {
     let result = source_for(&server)
         .fetch(MEDIA_ID, Some(&sha_hex(b"other")))
         .await;
-    assert_rejected(result, "SHA-256");
+    assert_rejected("the webhook's hash", result, "SHA-256");
 }
 
 #[tokio::test]
 async fn a_server_error_is_retried_then_marked_on_the_final_attempt() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(metadata_path(MEDIA_ID)))
-        .respond_with(ResponseTemplate::new(500).set_body_string("<html>oops</html>"))
+    metadata_answer(ResponseTemplate::new(500).set_body_string("<html>oops</html>"))
         .expect(2)
         .mount(&server)
         .await;
@@ -773,79 +791,70 @@ async fn a_server_error_is_retried_then_marked_on_the_final_attempt() {
     server.verify().await;
 }
 
+/// What the fake Graph server answers in a row of a table: the metadata request alone, or
+/// the metadata and the download.
+enum Answer {
+    Metadata(ResponseTemplate),
+    Download(Served),
+}
+
 #[tokio::test]
 async fn throttling_token_trouble_and_timeouts_are_temporary() {
-    for response in [
-        ResponseTemplate::new(429),
-        ResponseTemplate::new(401).set_body_json(meta_error(190, "Error validating access token")),
-        ResponseTemplate::new(400)
-            .set_body_json(meta_error(4, "Application request limit reached")),
-        ResponseTemplate::new(503),
-    ] {
+    let slow = file_response(&jpeg(100), "image/jpeg").set_delay(Duration::from_secs(3));
+    // Each row: what Graph answers, and the client's download timeout if it is shortened.
+    let cases = [
+        (
+            "throttled (429)",
+            Answer::Metadata(ResponseTemplate::new(429)),
+            None,
+        ),
+        (
+            "the token is refused (401, code 190)",
+            Answer::Metadata(
+                ResponseTemplate::new(401)
+                    .set_body_json(meta_error(190, "Error validating access token")),
+            ),
+            None,
+        ),
+        (
+            "the app's request limit (400, code 4)",
+            Answer::Metadata(
+                ResponseTemplate::new(400)
+                    .set_body_json(meta_error(4, "Application request limit reached")),
+            ),
+            None,
+        ),
+        (
+            "Graph unavailable (503)",
+            Answer::Metadata(ResponseTemplate::new(503)),
+            None,
+        ),
+        (
+            "the download is slower than its timeout",
+            Answer::Download(served("/lookaside/slow", "image/jpeg", slow).size(json!(100))),
+            Some(Duration::from_millis(200)),
+        ),
+        (
+            "a download that answers 401 (token rotated in between)",
+            Answer::Download(
+                served("/lookaside/auth", "image/jpeg", ResponseTemplate::new(401))
+                    .size(json!(100)),
+            ),
+            None,
+        ),
+    ];
+    for (case, answer, download_timeout) in cases {
         let server = MockServer::start().await;
-        Mock::given(method("GET"))
-            .and(path(metadata_path(MEDIA_ID)))
-            .respond_with(response)
-            .mount(&server)
-            .await;
-        let result = source_for(&server).fetch(MEDIA_ID, None).await;
-        assert!(
-            matches!(result, Err(MediaError::Transient(_))),
-            "{result:?}"
-        );
+        match answer {
+            Answer::Metadata(response) => metadata_answer(response).mount(&server).await,
+            Answer::Download(served) => served.mount(&server).await,
+        }
+        let source = match download_timeout {
+            Some(timeout) => source_for(&server).with_download_timeout(timeout),
+            None => source_for(&server),
+        };
+        assert_transient(&source.fetch(MEDIA_ID, None).await, case);
     }
-
-    // The download is slower than its timeout.
-    let server = MockServer::start().await;
-    let bytes = jpeg(100);
-    Mock::given(method("GET"))
-        .and(path(metadata_path(MEDIA_ID)))
-        .respond_with(ResponseTemplate::new(200).set_body_json(metadata(
-            &server,
-            "/lookaside/slow",
-            "image/jpeg",
-            "",
-            json!(100),
-        )))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/lookaside/slow"))
-        .respond_with(file_response(&bytes, "image/jpeg").set_delay(Duration::from_secs(3)))
-        .mount(&server)
-        .await;
-    let result = source_for(&server)
-        .with_download_timeout(Duration::from_millis(200))
-        .fetch(MEDIA_ID, None)
-        .await;
-    assert!(
-        matches!(result, Err(MediaError::Transient(_))),
-        "{result:?}"
-    );
-
-    // A download that answers 401 (token rotated in between).
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(metadata_path(MEDIA_ID)))
-        .respond_with(ResponseTemplate::new(200).set_body_json(metadata(
-            &server,
-            "/lookaside/auth",
-            "image/jpeg",
-            "",
-            json!(100),
-        )))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/lookaside/auth"))
-        .respond_with(ResponseTemplate::new(401))
-        .mount(&server)
-        .await;
-    let result = source_for(&server).fetch(MEDIA_ID, None).await;
-    assert!(
-        matches!(result, Err(MediaError::Transient(_))),
-        "{result:?}"
-    );
 }
 
 #[tokio::test]
@@ -853,10 +862,7 @@ async fn no_token_means_no_request() {
     let server = MockServer::start().await;
     let source = GraphMediaSource::new(server.uri(), VERSION, secrets(None), http_client());
     let result = source.fetch(MEDIA_ID, None).await;
-    assert!(
-        matches!(result, Err(MediaError::Transient(_))),
-        "{result:?}"
-    );
+    assert_transient(&result, "no token");
     assert!(server
         .received_requests()
         .await
@@ -1078,20 +1084,12 @@ async fn endless_conflicts_give_up_with_conflict() {
 
 #[tokio::test]
 async fn the_graph_client_downloads_from_the_simulator() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let app = prolink_embedded::serve::build(
-        &prolink_embedded::serve::LocalOptions {
-            addr: "127.0.0.1:0".parse().expect("addr"),
-            data_dir: dir.path().join("data"),
-        },
-        Arc::new(SystemClock),
-    )
-    .expect("local app builds");
+    let harness = TestApp::new();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("address"));
-    let router = app.router.clone();
+    let router = harness.router();
     let server = tokio::spawn(async move { axum::serve(listener, router).await });
 
     let bytes = png(2_000);
@@ -1113,7 +1111,9 @@ async fn the_graph_client_downloads_from_the_simulator() {
         format!("{base}/simulator/graph"),
         "25.0",
         secrets(Some(
-            app.secrets
+            harness
+                .app
+                .secrets
                 .secrets
                 .access_token
                 .as_deref()
