@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use prolink_app::ports::{ComplaintStore, OperatorSignals, PortResult, Queue, SessionStore};
 use prolink_app::webhook_item::{webhook_items, WebhookItem};
-use prolink_app::worker::BatchItem;
+use prolink_app::worker::{BatchItem, DialogWorker};
 use prolink_domain::{
     complaint::{self, ticket_for, Actor, Change, Complaint, Rules, Sla, Status},
     content,
@@ -40,6 +40,10 @@ async fn say(harness: &TestApp, wamid: &str, step: Step<'_>) {
 
 /// Consent, a road complaint with a typed address, no photo: everything up to the summary.
 async fn fill_form(harness: &TestApp, prefix: &str) {
+    fill_form_with_privacy(harness, prefix, "aduan:privasi:biasa").await;
+}
+
+async fn fill_form_with_privacy(harness: &TestApp, prefix: &str, privacy: &str) {
     let steps = [
         Step::Button("btn:aduan"),
         Step::Button("aduan:setuju"),
@@ -47,11 +51,33 @@ async fn fill_form(harness: &TestApp, prefix: &str) {
         Step::Text("Jalan di depan pasar berlubang besar sejak seminggu, motor sering jatuh."),
         Step::Text("Jl. Panglima Sudirman 10, Kelurahan Jati"),
         Step::Button("aduan:foto-selesai"),
-        Step::Button("aduan:privasi:biasa"),
+        Step::Button(privacy),
     ];
     for (n, step) in steps.into_iter().enumerate() {
         say(harness, &format!("wamid.{prefix}.{n}"), step).await;
     }
+}
+
+/// A filed complaint of Sari's: the form, then *Kirim* as `wamid.{prefix}.kirim`. Returns the
+/// ticket.
+async fn file_complaint(harness: &TestApp, prefix: &str) -> String {
+    fill_form(harness, prefix).await;
+    say(
+        harness,
+        &format!("wamid.{prefix}.kirim"),
+        Step::Button("aduan:kirim"),
+    )
+    .await;
+    complaints_of_sari(harness).await[0].ticket.clone()
+}
+
+/// Sari confirms withdrawing `ticket` (`wamid.{prefix}.withdraw`), handled by `worker`.
+async fn withdraw_with(harness: &TestApp, worker: &DialogWorker, prefix: &str, ticket: &str) {
+    let confirm = format!("aduan:cabut:{ticket}");
+    let wamid = format!("wamid.{prefix}.withdraw");
+    let body = interactive_payload(SARI, "Sari", &wamid, "button_reply", &confirm);
+    assert_eq!(harness.post_signed(&body).await, 200);
+    harness.drain_with(worker).await;
 }
 
 async fn complaints_of_sari(harness: &TestApp) -> Vec<Complaint> {
@@ -194,13 +220,7 @@ async fn a_taken_ticket_id_moves_the_new_complaint_to_the_next_one() {
     let mine = complaints_of_sari(&harness).await;
     assert_eq!(mine.len(), 1);
     assert_eq!(mine[0].ticket, ticket_for(kirim_wamid, 1));
-    let untouched = harness
-        .app
-        .store
-        .get_complaint(&taken)
-        .await
-        .expect("get")
-        .expect("the other complaint");
+    let untouched = harness.complaint(&taken).await;
     assert_eq!(
         untouched,
         Complaint {
@@ -261,18 +281,10 @@ complaint_store_passing_queries_to_inner! {
 #[tokio::test]
 async fn a_withdrawal_racing_an_operator_loses_and_is_decided_again() {
     let harness = TestApp::new();
-    fill_form(&harness, "race").await;
-    say(&harness, "wamid.race.kirim", Step::Button("aduan:kirim")).await;
-    let ticket = complaints_of_sari(&harness).await[0].ticket.clone();
+    let ticket = file_complaint(&harness, "race").await;
     // Forwarded to the OPD by Diskominfo (withdrawal is still allowed there).
     let seed = seed();
-    let stored = harness
-        .app
-        .store
-        .get_complaint(&ticket)
-        .await
-        .expect("get")
-        .expect("complaint");
+    let stored = harness.complaint(&ticket).await;
     let forwarded = complaint::apply(
         &stored,
         Change {
@@ -305,24 +317,9 @@ async fn a_withdrawal_racing_an_operator_loses_and_is_decided_again() {
         raced: Default::default(),
         holidays: seed.holidays.clone(),
     });
-    let confirm = format!("aduan:cabut:{ticket}");
-    let body = interactive_payload(
-        SARI,
-        "Sari",
-        "wamid.race.withdraw",
-        "button_reply",
-        &confirm,
-    );
-    assert_eq!(harness.post_signed(&body).await, 200);
-    harness.drain_with(&racing_worker).await;
+    withdraw_with(&harness, &racing_worker, "race", &ticket).await;
 
-    let after = harness
-        .app
-        .store
-        .get_complaint(&ticket)
-        .await
-        .expect("get")
-        .expect("complaint");
+    let after = harness.complaint(&ticket).await;
     assert_eq!(
         after.status,
         Status::Diproses,
@@ -344,26 +341,8 @@ async fn a_deadline_beyond_the_holiday_table_raises_one_calendar_alert() {
     // the seed's holiday table does not cover.
     let now = wib(2026, 12, 21, 10, 0);
     let harness = TestApp::builder().clock(ManualClock::at(now)).build();
-    let steps = [
-        Step::Button("btn:aduan"),
-        Step::Button("aduan:setuju"),
-        Step::Row("complaint:jalan-rusak"),
-        Step::Text("Jalan di depan pasar berlubang besar sejak seminggu, motor sering jatuh."),
-        Step::Text("Jl. Panglima Sudirman 10, Kelurahan Jati"),
-        Step::Button("aduan:foto-selesai"),
-        Step::Button("aduan:privasi:anonim"),
-        Step::Button("aduan:kirim"),
-    ];
-    for (n, step) in steps.into_iter().enumerate() {
-        let wamid = format!("wamid.gap.{n}");
-        let body = match step {
-            Step::Text(text) => text_payload(SARI, "Sari", &wamid, text),
-            Step::Button(id) => interactive_payload(SARI, "Sari", &wamid, "button_reply", id),
-            Step::Row(id) => interactive_payload(SARI, "Sari", &wamid, "list_reply", id),
-        };
-        assert_eq!(harness.post_signed(&body).await, 200);
-        harness.drain().await;
-    }
+    fill_form_with_privacy(&harness, "gap", "aduan:privasi:anonim").await;
+    say(&harness, "wamid.gap.kirim", Step::Button("aduan:kirim")).await;
     let stored = complaints_of_sari(&harness).await;
     assert_eq!(stored.len(), 1);
     assert_eq!(
@@ -418,33 +397,16 @@ impl prolink_app::ports::Queue for FailFirstSend {
 #[tokio::test]
 async fn tasks_lost_to_a_crash_after_the_write_are_queued_by_the_redelivery() {
     let harness = TestApp::new();
-    fill_form(&harness, "replay").await;
-    say(&harness, "wamid.replay.kirim", Step::Button("aduan:kirim")).await;
-    let ticket = complaints_of_sari(&harness).await[0].ticket.clone();
+    let ticket = file_complaint(&harness, "replay").await;
 
     let worker = harness.dialog_worker().with_tasks(Arc::new(FailFirstSend {
         inner: harness.app.tasks.clone(),
         failed: Default::default(),
     }));
-    let confirm = format!("aduan:cabut:{ticket}");
-    let body = interactive_payload(
-        SARI,
-        "Sari",
-        "wamid.replay.withdraw",
-        "button_reply",
-        &confirm,
-    );
-    assert_eq!(harness.post_signed(&body).await, 200);
     // First delivery: stored, then the queue fails; the redelivery finds the change stored.
-    harness.drain_with(&worker).await;
+    withdraw_with(&harness, &worker, "replay", &ticket).await;
 
-    let stored = harness
-        .app
-        .store
-        .get_complaint(&ticket)
-        .await
-        .expect("get")
-        .expect("complaint");
+    let stored = harness.complaint(&ticket).await;
     assert_eq!(stored.status, Status::Dicabut);
     assert_eq!(stored.version, 2, "written once");
     let mut queued = Vec::new();

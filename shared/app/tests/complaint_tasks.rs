@@ -270,13 +270,7 @@ impl Rig {
     }
 
     async fn complaint(&self, ticket: &str) -> Complaint {
-        self.harness
-            .app
-            .store
-            .get_complaint(ticket)
-            .await
-            .expect("get")
-            .expect("complaint exists")
+        self.harness.complaint(ticket).await
     }
 
     /// An operator's change through the same function the operator API calls.
@@ -312,6 +306,20 @@ impl Rig {
         stores.dedup = Arc::new(NeverDone);
         self.harness
             .complaint_worker(ManualClock::at(at_ms), stores)
+    }
+
+    /// `item` delivered again with `receive_count` to a worker at `at_ms` that crashed before
+    /// the "done" mark last time: the task must run through to `Done` (and the caller checks
+    /// that nothing went out twice).
+    async fn redeliver_after_crash(&self, at_ms: i64, item: &TaskItem, receive_count: u32) {
+        let crashing = self.crashing_worker_at(at_ms);
+        assert_eq!(
+            crashing
+                .process_batch(&[redelivery(item, receive_count)])
+                .await,
+            [TaskOutcome::Done],
+            "redelivery {receive_count} at {at_ms}"
+        );
     }
 
     /// Consumes the tasks queue with `worker` until nothing is visible, acknowledging as the
@@ -429,13 +437,14 @@ async fn a_new_complaint_alerts_its_opd_once_without_the_hidden_reporter() {
     assert_all_done(&ran);
 
     // The same message again, and again after a crash before the "done" mark.
-    let again = redelivery(&submitted.item, 2);
     assert_eq!(
-        worker.process_batch(std::slice::from_ref(&again)).await,
+        worker
+            .process_batch(&[redelivery(&submitted.item, 2)])
+            .await,
         [TaskOutcome::Done]
     );
-    let crashing = rig.crashing_worker_at(day_inside_window(now) + 60_000);
-    assert_eq!(crashing.process_batch(&[again]).await, [TaskOutcome::Done]);
+    rig.redeliver_after_crash(day_inside_window(now) + 60_000, &submitted.item, 2)
+        .await;
 
     let alerts = rig.alerts("complaint_new", &ticket).await;
     assert_eq!(alerts.len(), 1, "{alerts:#?}");
@@ -469,14 +478,7 @@ async fn a_new_complaint_alerts_its_opd_once_without_the_hidden_reporter() {
 async fn the_opds_operators_get_the_new_complaint_template_by_day_only() {
     let rig = Rig::new();
     let now = now_ms();
-    rig.start_form(
-        SARI,
-        "ops",
-        "Jalan di depan pasar berlubang besar sejak seminggu, motor sering jatuh.",
-        Say::Text(ADDRESS),
-    )
-    .await;
-    let complaint = rig.finish_form(SARI, "ops", "aduan:privasi:biasa").await;
+    let complaint = rig.file(SARI, "ops", Say::Text(ADDRESS)).await;
     let ticket = complaint.ticket.clone();
     let operator = "6281299990001";
     let directory = prolink_app::notifier::OperatorDirectory(
@@ -706,9 +708,12 @@ async fn a_photo_gone_from_whatsapp_is_marked_and_the_citizen_asked_once() {
     assert!(text_of(notice).contains("kirim ulang"), "{notice}");
 
     // Redelivered on the last receive, after a crash before the mark: still one notice.
-    let crashing = rig.crashing_worker_at(day_inside_window(now) + 60_000);
-    let last = redelivery(&copy.item, config::TASKS_MAX_RECEIVES);
-    assert_eq!(crashing.process_batch(&[last]).await, [TaskOutcome::Done]);
+    rig.redeliver_after_crash(
+        day_inside_window(now) + 60_000,
+        &copy.item,
+        config::TASKS_MAX_RECEIVES,
+    )
+    .await;
     assert_eq!(resend_notices(&rig.outbox(SARI).await, &ticket), 1);
 }
 
@@ -956,11 +961,7 @@ async fn a_redelivered_status_task_sends_one_message() {
     // A crash before the mark, inside the window and then outside it: the derived outbox id
     // is already sent, so neither the message nor its template goes again.
     for at in [day_inside_window(now) + 60_000, day_outside_window(now)] {
-        let crashing = rig.crashing_worker_at(at);
-        assert_eq!(
-            crashing.process_batch(&[redelivery(item, 3)]).await,
-            [TaskOutcome::Done]
-        );
+        rig.redeliver_after_crash(at, item, 3).await;
     }
     let outbox = rig.outbox(SARI).await;
     assert_eq!(outbox.len(), seen + 1, "{outbox:#?}");
@@ -1028,11 +1029,8 @@ async fn not_resolved_reopens_and_alerts_the_opd_once_and_a_rating_closes() {
         }
     );
     assert_eq!(ran[0].outcome, TaskOutcome::Done);
-    let crashing = rig.crashing_worker_at(day + 60_000);
-    assert_eq!(
-        crashing.process_batch(&[redelivery(&ran[0].item, 2)]).await,
-        [TaskOutcome::Done]
-    );
+    rig.redeliver_after_crash(day + 60_000, &ran[0].item, 2)
+        .await;
     let alerts = rig.alerts("complaint_update", &ticket).await;
     assert_eq!(alerts.len(), 1, "{alerts:#?}");
     assert!(
@@ -1145,13 +1143,8 @@ async fn a_nearby_report_is_offered_to_follow_and_followers_hear_the_news() {
     );
 
     // Redelivered after a crash before the mark: no second offer, no second alert.
-    let crashing = rig.crashing_worker_at(day + 60_000);
-    assert_eq!(
-        crashing
-            .process_batch(&[redelivery(&submitted.item, 2)])
-            .await,
-        [TaskOutcome::Done]
-    );
+    rig.redeliver_after_crash(day + 60_000, &submitted.item, 2)
+        .await;
     assert_eq!(rig.outbox(BUDI).await.len(), budi_seen + 1);
     assert_eq!(rig.alerts("complaint_new", &second).await.len(), 1);
 

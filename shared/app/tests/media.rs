@@ -301,16 +301,29 @@ impl Fixture {
     }
 
     async fn copy(&self, source: &dyn MediaSource, final_attempt: bool) -> MediaCopy {
+        self.copy_through(&self.store, source, &self.blobs, final_attempt)
+            .await
+            .expect("complaint store works")
+    }
+
+    /// `copy_photo` of this complaint's `MEDIA_ID` through other stores (a racing complaint
+    /// store, a broken or a remote blob store).
+    async fn copy_through(
+        &self,
+        complaints: &dyn ComplaintStore,
+        source: &dyn MediaSource,
+        blobs: &dyn BlobStore,
+        final_attempt: bool,
+    ) -> PortResult<MediaCopy> {
         copy_photo(
-            &self.store,
+            complaints,
             source,
-            &self.blobs,
+            blobs,
             &self.ticket,
             MEDIA_ID,
             final_attempt,
         )
         .await
-        .expect("complaint store works")
     }
 
     fn key(&self, extension: &str) -> String {
@@ -960,16 +973,8 @@ async fn a_failing_blob_store_is_retried_then_marked() {
     }
     let fixture = Fixture::new(vec![photo(MEDIA_ID, "image/jpeg", None)]).await;
     let source = FixedSource::ok(jpeg(10), "image/jpeg");
-    let run = |final_attempt| {
-        copy_photo(
-            &fixture.store,
-            &source,
-            &BrokenBlobs,
-            &fixture.ticket,
-            MEDIA_ID,
-            final_attempt,
-        )
-    };
+    let run =
+        |final_attempt| fixture.copy_through(&fixture.store, &source, &BrokenBlobs, final_attempt);
     let outcome = run(false).await.expect("store works");
     assert!(matches!(outcome, MediaCopy::Retry { .. }), "{outcome:?}");
     assert_eq!(fixture.photo(MEDIA_ID).await.fetch_error, None);
@@ -1024,16 +1029,10 @@ async fn a_concurrent_change_is_kept_and_only_the_photo_changes() {
     };
     let source = FixedSource::ok(jpeg(64), "image/jpeg");
 
-    let outcome = copy_photo(
-        &racing,
-        &source,
-        &fixture.blobs,
-        &fixture.ticket,
-        MEDIA_ID,
-        false,
-    )
-    .await
-    .expect("won after re-reading");
+    let outcome = fixture
+        .copy_through(&racing, &source, &fixture.blobs, false)
+        .await
+        .expect("won after re-reading");
     assert_eq!(
         outcome,
         MediaCopy::Stored {
@@ -1064,15 +1063,9 @@ async fn endless_conflicts_give_up_with_conflict() {
         raced: AtomicBool::new(false),
     };
     let source = FixedSource::ok(jpeg(64), "image/jpeg");
-    let result = copy_photo(
-        &racing,
-        &source,
-        &fixture.blobs,
-        &fixture.ticket,
-        MEDIA_ID,
-        false,
-    )
-    .await;
+    let result = fixture
+        .copy_through(&racing, &source, &fixture.blobs, false)
+        .await;
     assert!(matches!(result, Err(PortError::Conflict(_))), "{result:?}");
     // 1 write + 5 retries, each preceded by the other writer's change.
     assert_eq!(fixture.complaint().await.version, 1 + 6);
@@ -1365,16 +1358,10 @@ mod s3 {
         let fixture = Fixture::new(vec![photo(MEDIA_ID, "image/png", None)]).await;
         let bytes = png(1_234);
         let source = FixedSource::ok(bytes.clone(), "image/png");
-        let outcome = copy_photo(
-            &fixture.store,
-            &source,
-            &store,
-            &fixture.ticket,
-            MEDIA_ID,
-            false,
-        )
-        .await
-        .expect("store works");
+        let outcome = fixture
+            .copy_through(&fixture.store, &source, &store, false)
+            .await
+            .expect("store works");
         let key = fixture.key("png");
         assert_eq!(outcome, MediaCopy::Stored { key: key.clone() });
         assert_eq!(

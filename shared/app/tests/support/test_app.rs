@@ -21,10 +21,11 @@ use prolink_app::complaint_worker::{
 use prolink_app::config;
 use prolink_app::content_cache::ContentSource;
 use prolink_app::notifier::{Notifier, OperatorDirectory};
-use prolink_app::ports::{Clock, Messenger, OutboxReader, Queue, SystemClock};
+use prolink_app::ports::{Clock, ComplaintStore, Messenger, OutboxReader, Queue, SystemClock};
 use prolink_app::scheduler::{Scheduler, SchedulerSettings};
 use prolink_app::sender::{ReliableSender, TokioSleeper};
 use prolink_app::worker::{BatchItem, DialogWorker, WorkerSettings, WorkerStores};
+use prolink_domain::complaint::Complaint;
 use prolink_embedded::blob_local::LocalBlobStore;
 use prolink_embedded::serve::{build, LocalApp, LocalOptions};
 use prolink_embedded::sqlite::{SimulatorOutbox, SqliteDb, SqliteQueue, SqliteStore};
@@ -263,6 +264,16 @@ impl TestApp {
             clock: self.clock.clone(),
             settings,
         }
+    }
+
+    /// The stored complaint `ticket`; a test that asks for one expects it to exist.
+    pub async fn complaint(&self, ticket: &str) -> Complaint {
+        self.app
+            .store
+            .get_complaint(ticket)
+            .await
+            .expect("get")
+            .unwrap_or_else(|| panic!("complaint {ticket} exists"))
     }
 
     pub fn secret(&self) -> String {
