@@ -20,18 +20,19 @@
 //! outbox port has no conditional update, so each write re-reads the record and merges into
 //! it; this narrows, but cannot close, the window in which the two overwrite each other.
 
+mod statuses;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use rand::Rng;
 use serde_json::Value;
-use tracing::{debug, info, warn};
+use tracing::{info, warn};
 
 use prolink_domain::calendar::DAY_MS;
 use prolink_whatsapp::outbound::ReplyAddress;
 use prolink_whatsapp::outbound::{self, Template};
-use prolink_whatsapp::webhook::{MessageStatus, StatusKind};
 
 use crate::ports::{
     Clock, Messenger, OperatorAlert, OperatorSignals, OutboundMessage, OutboxRecord, OutboxState,
@@ -343,86 +344,6 @@ impl ReliableSender {
         }
     }
 
-    /// Applies a status webhook to the outbox record named by its `biz_opaque_callback_data`.
-    /// States only move forward: sent < delivered < read; `failed` is taken over `Pending` or
-    /// `Sent` of the same copy, never over a delivery. A delivery proves the message went out,
-    /// so it also overrides `Failed`/`Undeliverable` (a copy sent by an earlier ambiguous
-    /// attempt). A `failed` 131047 on a record with a stored fallback sends the template once
-    /// (idempotent on the template's outbox id, so a redelivered status is harmless). A status
-    /// without our id, or with an unknown one (e.g. a message sent by hand from WhatsApp
-    /// Manager), is ignored.
-    pub async fn apply_status(&self, status: &MessageStatus) -> Result<(), SenderError> {
-        let Some(outbox_id) = status
-            .biz_opaque_callback_data
-            .as_deref()
-            .filter(|id| !id.is_empty())
-        else {
-            debug!(wamid = %status.id, "status without outbox id ignored");
-            return Ok(());
-        };
-        let incoming = match status.kind() {
-            StatusKind::Sent => OutboxState::Sent,
-            StatusKind::Delivered => OutboxState::Delivered,
-            // Playing a voice note implies having seen it.
-            StatusKind::Read | StatusKind::Played => OutboxState::Read,
-            StatusKind::Failed => OutboxState::Failed,
-            StatusKind::Unknown(other) => {
-                debug!(outbox_id, status = %other, "unknown status ignored");
-                return Ok(());
-            }
-        };
-        let Some(mut record) = self.outbox.get_outbox(outbox_id).await? else {
-            debug!(outbox_id, "status for an unknown outbox id ignored");
-            return Ok(());
-        };
-        let wamid = (!status.id.is_empty()).then_some(status.id.as_str());
-        let same_copy = match (record.wamid.as_deref(), wamid) {
-            (Some(recorded), Some(reported)) => recorded == reported,
-            _ => true,
-        };
-        let mut changed = false;
-        if let Some(next) = next_state(record.state, incoming, same_copy) {
-            record.state = next;
-            if next == OutboxState::Failed {
-                record.last_error_code = status.error_code();
-                record.last_error = status_error_text(status);
-            }
-            if !same_copy {
-                // The copy that made it is the one to follow from now on.
-                record.wamid = wamid.map(str::to_owned);
-            }
-            changed = true;
-        } else if !same_copy {
-            debug!(outbox_id, wamid = %status.id, "status of another copy ignored");
-        }
-        if record.wamid.is_none() {
-            if let Some(wamid) = wamid {
-                record.wamid = Some(wamid.to_owned());
-                changed = true;
-            }
-        }
-        if changed {
-            record.updated_ms = self.clock.now_ms();
-            self.outbox.put_outbox(&record).await?;
-        }
-
-        let outside_window = incoming == OutboxState::Failed
-            && record.state == OutboxState::Failed
-            && same_copy
-            && record.last_error_code == Some(CODE_OUTSIDE_WINDOW);
-        if outside_window {
-            if let Some(template_body) = stored_fallback(&record) {
-                let outcome = self.send_template(&record, template_body).await?;
-                info!(
-                    outbox_id,
-                    ?outcome,
-                    "131047 status: fallback template handled"
-                );
-            }
-        }
-        Ok(())
-    }
-
     fn new_record(&self, outbox_id: &str, citizen_key: &str, body: Value) -> OutboxRecord {
         let now = self.clock.now_ms();
         OutboxRecord {
@@ -710,26 +631,6 @@ impl ReliableSender {
     }
 }
 
-/// The state a record moves to on a status, or `None` to keep it.
-fn next_state(current: OutboxState, incoming: OutboxState, same_copy: bool) -> Option<OutboxState> {
-    use OutboxState::*;
-    match incoming {
-        Sent | Delivered | Read => match current {
-            Pending | Undeliverable => Some(incoming),
-            Sent | Delivered | Read => (incoming.rank() > current.rank()).then_some(incoming),
-            // `sent` after `failed` of the same copy is only webhook reordering.
-            Failed => (incoming != Sent || !same_copy).then_some(incoming),
-        },
-        Failed => match current {
-            Pending => Some(Failed),
-            // A delivered copy cannot have failed; a failure of another copy changes nothing.
-            Sent if same_copy => Some(Failed),
-            _ => None,
-        },
-        Pending | Undeliverable => None,
-    }
-}
-
 fn reconciled_outcome(record: OutboxRecord, as_template: bool) -> SendOutcome {
     match (record.state, record.wamid) {
         (OutboxState::Sent | OutboxState::Delivered | OutboxState::Read, Some(wamid)) => {
@@ -782,19 +683,6 @@ fn build_fallback(body: &Value, template: &Template, outbox_id: &str) -> Option<
     }
 }
 
-fn status_error_text(status: &MessageStatus) -> Option<String> {
-    let error = status.errors.first()?;
-    let text = [
-        error.title.as_deref(),
-        error.message.as_deref(),
-        error.details(),
-    ]
-    .into_iter()
-    .flatten()
-    .find(|text| !text.is_empty())?;
-    Some(truncate(text))
-}
-
 fn truncate(text: &str) -> String {
     text.chars().take(MAX_ERROR_CHARS).collect()
 }
@@ -836,71 +724,4 @@ fn fatal_alert(code: i64, message: &str, now_ms: i64) -> OperatorAlert {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const HOUR: i64 = 3_600_000;
-
-    #[test]
-    fn window_is_open_strictly_less_than_24_hours() {
-        let now = 1_800_000_000_000;
-        assert_eq!(window(Some(now - 24 * HOUR + 1), now), Window::Open);
-        assert_eq!(window(Some(now - 24 * HOUR), now), Window::Closed);
-        assert_eq!(window(Some(now - 24 * HOUR - 1), now), Window::Closed);
-        assert_eq!(window(Some(now), now), Window::Open);
-        assert_eq!(window(Some(now + HOUR), now), Window::Open);
-        assert_eq!(window(None, now), Window::Closed);
-        assert_eq!(window(Some(i64::MIN), now), Window::Closed);
-    }
-
-    #[test]
-    fn backoff_grows_by_four_and_jitter_stays_within_bounds() {
-        let mut policy = SendPolicy {
-            base_backoff: Duration::from_millis(100),
-            jitter: 0.0,
-            ..SendPolicy::default()
-        };
-        let exact: Vec<_> = (0..3).map(|n| policy.backoff(n)).collect();
-        assert_eq!(exact, [100, 400, 1600].map(Duration::from_millis).to_vec());
-        policy.jitter = 0.2;
-        for n in 0..3 {
-            let nominal = 100.0 * 4f64.powi(n as i32);
-            let got = policy.backoff(n).as_secs_f64() * 1000.0;
-            assert!(
-                got >= nominal * 0.8 - 1e-6 && got <= nominal * 1.2 + 1e-6,
-                "{n}: {got}"
-            );
-        }
-        // Absurd retry counts or bases are capped instead of panicking.
-        assert!(policy.backoff(40) <= MAX_BACKOFF);
-        assert!(policy.backoff(40) >= MAX_BACKOFF.mul_f64(0.8));
-        policy.base_backoff = Duration::MAX;
-        assert!(policy.backoff(3) <= MAX_BACKOFF);
-    }
-
-    #[test]
-    fn states_only_move_forward() {
-        use OutboxState::*;
-        assert_eq!(next_state(Read, Delivered, true), None);
-        assert_eq!(next_state(Sent, Read, true), Some(Read));
-        assert_eq!(next_state(Pending, Sent, true), Some(Sent));
-        assert_eq!(next_state(Sent, Failed, true), Some(Failed));
-        assert_eq!(next_state(Delivered, Failed, true), None);
-        assert_eq!(next_state(Sent, Failed, false), None);
-        assert_eq!(next_state(Failed, Sent, true), None);
-        assert_eq!(next_state(Failed, Delivered, true), Some(Delivered));
-        assert_eq!(next_state(Undeliverable, Delivered, true), Some(Delivered));
-    }
-
-    #[test]
-    fn alert_ids_are_per_cause_and_day() {
-        let day = 1_800_000_000_000;
-        let a = fatal_alert(190, "expired", day);
-        let b = fatal_alert(0, "no token", day + 1000);
-        let c = fatal_alert(368, "restricted", day);
-        assert_eq!(a.id, b.id);
-        assert_ne!(a.id, c.id);
-        assert_ne!(a.id, fatal_alert(190, "expired", day + DAY_MS).id);
-        assert!(a.message.contains("190"));
-    }
-}
+mod tests;
