@@ -475,7 +475,7 @@ impl ComplaintWorker {
             .raise_alert(&OperatorAlert {
                 id: format!(
                     "complaint.citizen.{}",
-                    short_hash(&format!("{ticket}#{event_id}"), 32)
+                    short_hash(&format!("{ticket}#{event_id}"))
                 ),
                 kind: "complaint_update".to_string(),
                 message: notify::opd_citizen_update_alert(&complaint, event, content),
@@ -515,7 +515,7 @@ impl ComplaintWorker {
                 return Ok(());
             }
         };
-        let outbox_id = format!("ntf.{}", short_hash(cause, 32));
+        let outbox_id = format!("ntf.{}", short_hash(cause));
         self.notifier
             .to_citizen(
                 citizen_key,

@@ -3,23 +3,28 @@
 
 use sha2::{Digest, Sha256};
 
-/// The first `chars` hex characters (at most 64) of the SHA-256 of `text`.
-pub fn short_hash(text: &str, chars: usize) -> String {
-    let mut digest = hex::encode(Sha256::digest(text.as_bytes()));
-    digest.truncate(chars);
+/// The hex SHA-256 of `text` (64 characters).
+pub fn sha256_hex(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// 128 bits of [`sha256_hex`] (32 characters): the suffix of outbox, alert and event ids.
+pub fn short_hash(text: &str) -> String {
+    let mut digest = sha256_hex(text);
+    digest.truncate(32);
     digest
 }
 
 #[cfg(test)]
 mod tests {
-    use super::short_hash;
+    use super::{sha256_hex, short_hash};
 
     #[test]
     fn prefix_of_the_hex_sha256() {
         // sha256("abc") = ba7816bf8f01cfea…
-        assert_eq!(short_hash("abc", 16), "ba7816bf8f01cfea");
-        assert_eq!(short_hash("abc", 32).len(), 32);
-        assert_eq!(short_hash("abc", 100).len(), 64);
-        assert_ne!(short_hash("abc", 32), short_hash("abd", 32));
+        assert!(sha256_hex("abc").starts_with("ba7816bf8f01cfea"));
+        assert_eq!(sha256_hex("abc").len(), 64);
+        assert_eq!(short_hash("abc"), sha256_hex("abc")[..32]);
+        assert_ne!(short_hash("abc"), short_hash("abd"));
     }
 }

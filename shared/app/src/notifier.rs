@@ -135,7 +135,7 @@ impl Notifier {
             .map_err(|error| error.to_string())?;
         let outbox_id = format!(
             "{prefix}.{}",
-            crate::ids::short_hash(&format!("{cause}#{number}"), 32)
+            crate::ids::short_hash(&format!("{cause}#{number}"))
         );
         let outcome = self
             .sender

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use prolink_domain::complaint::Complaint;
 
-use crate::ids::short_hash;
+use crate::ids::sha256_hex;
 use crate::ports::OutgoingMessage;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,9 +60,11 @@ impl Task {
     /// holds a group back while one of its messages waits, must not let a notification
     /// deferred to the morning hold up the same complaint's other work.
     pub fn to_message(&self) -> OutgoingMessage {
+        let mut id = sha256_hex(&self.id());
+        id.truncate(40);
         OutgoingMessage {
-            group_id: short_hash(&self.id(), 40),
-            dedup_id: short_hash(&self.id(), 40),
+            group_id: id.clone(),
+            dedup_id: id,
             // A plain enum of strings always serialises.
             body: serde_json::to_string(self).unwrap_or_default(),
         }

@@ -3,13 +3,13 @@
 //! order and make Meta's repeats harmless. Built from the wire types of `prolink_whatsapp`.
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use prolink_domain::citizen::{group_id_for, CitizenRef};
 use prolink_whatsapp::webhook::{
     Contact, InboundMessage, MessageStatus, WebhookError, WebhookPayload, MESSAGES_FIELD,
 };
 
+use crate::ids::sha256_hex;
 use crate::ports::StatusRecord;
 
 /// SQS allows at most 128 characters for group and deduplication ids.
@@ -153,10 +153,6 @@ impl WebhookItem {
 
 /// Prefix of the group key of status items (see [`WebhookItem::group_id`]).
 pub const STATUS_GROUP_PREFIX: &str = "status#";
-
-fn sha256_hex(text: &str) -> String {
-    hex::encode(Sha256::digest(text.as_bytes()))
-}
 
 fn fifo_safe(id: String) -> String {
     let valid = !id.is_empty()

@@ -317,7 +317,7 @@ impl DialogWorker {
                 self.stores
                     .signals
                     .raise_alert(&OperatorAlert {
-                        id: format!("meta_error.{}", short_hash(&item.dedup_id, 32)),
+                        id: format!("meta_error.{}", short_hash(&item.dedup_id)),
                         kind: "meta_error".to_string(),
                         message: format!(
                             "Meta melaporkan kesalahan sistem (kode {}): {detail}",
@@ -728,7 +728,7 @@ impl DialogWorker {
             self.stores
                 .signals
                 .record_unanswered(&UnansweredQuestion {
-                    id: format!("q.{}", short_hash(&message.id, 32)),
+                    id: format!("q.{}", short_hash(&message.id)),
                     citizen_key: key.to_string(),
                     text: unanswered.text_masked,
                     candidates: unanswered.candidates,
@@ -741,7 +741,7 @@ impl DialogWorker {
             self.stores
                 .signals
                 .raise_alert(&OperatorAlert {
-                    id: format!("handoff.{}", short_hash(&message.id, 32)),
+                    id: format!("handoff.{}", short_hash(&message.id)),
                     kind: "handoff".to_string(),
                     message:
                         "Warga meminta bicara dengan petugas. Balas percakapannya dari dasbor."
@@ -782,8 +782,5 @@ fn mentioned_ticket(message: &InboundMessage) -> Option<String> {
 
 /// Outbox ids are derived from the inbound wamid so a redelivered item reuses them.
 pub fn outbox_id(inbound_wamid: &str, position: usize) -> String {
-    format!(
-        "out.{}",
-        short_hash(&format!("{inbound_wamid}#{position}"), 32)
-    )
+    format!("out.{}", short_hash(&format!("{inbound_wamid}#{position}")))
 }

@@ -9,8 +9,8 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
+use prolink_app::ids::sha256_hex;
 use prolink_app::ports::{ContentStore, PortError, PortResult};
 use prolink_domain::content::ContentBundle;
 
@@ -105,10 +105,6 @@ fn split_chunks(text: &str, max: usize) -> Vec<&str> {
         rest = tail;
     }
     chunks
-}
-
-fn sha256_hex(text: &str) -> String {
-    hex::encode(Sha256::digest(text.as_bytes()))
 }
 
 fn build_error(error: aws_sdk_dynamodb::error::BuildError) -> PortError {
