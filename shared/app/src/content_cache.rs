@@ -134,13 +134,6 @@ impl ContentSource {
         *slot = Some(loaded.clone());
         Ok(loaded)
     }
-
-    /// Imports through the source: the next load reads the store again.
-    pub async fn replace(&self, bundle: &ContentBundle) -> Result<(), PortError> {
-        self.store.replace_content(bundle).await?;
-        *self.slot.write().await = None;
-        Ok(())
-    }
 }
 
 #[cfg(test)]
@@ -202,14 +195,6 @@ mod tests {
         stale.load().await.expect("kept");
         let empty = ContentSource::new(inner.clone(), Duration::ZERO);
         assert!(empty.load().await.is_err());
-
-        // An import through the source is seen by the next load.
-        inner.fail.store(false, Ordering::SeqCst);
-        let before = inner.loads.load(Ordering::SeqCst);
-        let bundle = cache.load().await.expect("load").bundle.clone();
-        cache.replace(&bundle).await.expect("replace");
-        cache.load().await.expect("load");
-        assert_eq!(inner.loads.load(Ordering::SeqCst), before + 1);
     }
 
     #[tokio::test]

@@ -170,6 +170,7 @@ impl Scheduler {
                 _ => warn!(ticket = %complaint.ticket, %error, "SLA event refused"),
             }
         }
+        let actions = decision.actions();
         let Some(updated) = decision.write else {
             return Ok(Handled {
                 actions: 0,
@@ -200,7 +201,7 @@ impl Scheduler {
             self.message_operators(&updated, point).await;
         }
         Ok(Handled {
-            actions: decision.actions,
+            actions,
             next_due_ms: decision.next_due_ms,
         })
     }

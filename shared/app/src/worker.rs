@@ -31,7 +31,7 @@ use prolink_whatsapp::{
     webhook::{InboundMessage, InteractiveReply, MessageContent, MessageStatus, SystemKind},
 };
 
-use crate::content_cache::{ContentError, ContentSource, LoadedContent};
+use crate::content_cache::{ContentError, ContentSource, LoadedContent, CONTENT_REFRESH};
 use crate::dialog_input::{answer_inbound, dialog_inbound};
 use crate::ids::short_hash;
 use crate::notifier::Notifier;
@@ -141,7 +141,7 @@ pub struct WorkerSettings {
     pub show_unverified: bool,
     pub send_policy: SendPolicy,
     /// How long loaded content (and the answering index built from it) is reused.
-    pub content_refresh_ms: i64,
+    pub content_refresh: Duration,
 }
 
 impl WorkerSettings {
@@ -153,14 +153,13 @@ impl WorkerSettings {
                 retention_days,
                 ..SendPolicy::default()
             },
-            content_refresh_ms: 60_000,
+            content_refresh: CONTENT_REFRESH,
         }
     }
 }
 
 pub struct DialogWorker {
     pub stores: WorkerStores,
-    pub sender: Arc<ReliableSender>,
     pub clock: Arc<dyn Clock>,
     pub settings: WorkerSettings,
     /// Where complaint tasks go (media copy, OPD alerts, duplicate check). `None` only in
@@ -169,7 +168,7 @@ pub struct DialogWorker {
     /// The optional generative step (`PROLINK_REPHRASE_MODEL_ID`): rewords FAQ answers to
     /// typed questions. `None` (the default) sends every answer as written.
     pub rephraser: Option<Arc<dyn Rephraser>>,
-    /// Sends the replies through `sender`.
+    /// Sends the replies (and, through its reliable sender, read receipts and statuses).
     notifier: Notifier,
     /// Content and answering index; shared with the other workers when they run in one
     /// process (see [`DialogWorker::with_content`]).
@@ -234,12 +233,11 @@ impl DialogWorker {
         ));
         let content = Arc::new(ContentSource::new(
             stores.content.clone(),
-            Duration::from_millis(u64::try_from(settings.content_refresh_ms).unwrap_or(0)),
+            settings.content_refresh,
         ));
         DialogWorker {
             stores,
-            notifier: Notifier::new(sender.clone()),
-            sender,
+            notifier: Notifier::new(sender),
             clock,
             settings,
             tasks: None,
@@ -431,7 +429,7 @@ impl DialogWorker {
                 let loaded = self.content().await?;
                 let inbound = dialog_inbound(message);
                 if !matches!(message.content, MessageContent::Reaction(_)) {
-                    self.sender.mark_read(&message.id).await;
+                    self.notifier.sender().mark_read(&message.id).await;
                 }
                 let profile = profile.unwrap_or_else(|| CitizenProfile {
                     key: key.clone(),
@@ -763,7 +761,7 @@ impl DialogWorker {
             self.clock.now_ms() + self.settings.retention_days * DAY_MS,
         );
         self.stores.statuses.record_status(&record).await?;
-        self.sender.apply_status(status).await?;
+        self.notifier.sender().apply_status(status).await?;
         Ok(())
     }
 }

@@ -48,8 +48,6 @@ pub struct TickDecision {
     /// Reminders and escalations recorded, in order.
     pub operator_points: Vec<OperatorPoint>,
     pub refused: Vec<Refusal>,
-    /// Actions taken (points recorded, closings applied).
-    pub actions: usize,
     /// The index value the complaint is left with.
     pub next_due_ms: Option<i64>,
 }
@@ -118,7 +116,6 @@ pub fn decide(complaint: &Complaint, now_ms: i64, content: &ContentBundle) -> Ti
                 citizen_events,
                 operator_points: Vec::new(),
                 refused,
-                actions: 0,
                 next_due_ms: complaint.next_due_ms,
             };
         }
@@ -138,7 +135,14 @@ pub fn decide(complaint: &Complaint, now_ms: i64, content: &ContentBundle) -> Ti
         citizen_events,
         operator_points,
         refused,
-        actions,
+    }
+}
+
+impl TickDecision {
+    /// Actions taken: every closing and progress note the citizen hears of, every reminder
+    /// and escalation the operators get.
+    pub fn actions(&self) -> usize {
+        self.citizen_events.len() + self.operator_points.len()
     }
 }
 

@@ -102,7 +102,6 @@ fn nothing_due_writes_nothing_and_keeps_the_index() {
             citizen_events: Vec::new(),
             operator_points: Vec::new(),
             refused: Vec::new(),
-            actions: 0,
             next_due_ms: complaint.next_due_ms,
         }
     );
@@ -120,7 +119,7 @@ fn a_reminder_is_recorded_and_becomes_one_operator_notice() {
         deadline: date(2026, 12, 30),
     };
     let updated = written(&decision);
-    assert_eq!(decision.actions, 1);
+    assert_eq!(decision.actions(), 1);
     assert!(decision.citizen_events.is_empty());
     assert!(decision.refused.is_empty());
     assert_eq!(
@@ -138,7 +137,7 @@ fn a_reminder_is_recorded_and_becomes_one_operator_notice() {
     // A second tick at the same instant (overlap, retry) finds nothing more to do.
     let again = decide(updated, now, &content);
     assert_eq!(again.write, None);
-    assert_eq!(again.actions, 0);
+    assert_eq!(again.actions(), 0);
 }
 
 #[test]
@@ -150,7 +149,7 @@ fn an_escalation_replaces_the_missed_reminders_and_the_late_answer_tells_the_cit
         level: 1,
         deadline: date(2026, 12, 30),
     };
-    assert_eq!(decision.actions, 2);
+    assert_eq!(decision.actions(), 2);
     assert_eq!(
         decision
             .operator_points
@@ -191,7 +190,7 @@ fn an_unanswered_request_closes_and_the_citizen_is_told() {
         vec![format!("auto-close.PS-7K3QX9.{due}")]
     );
     assert!(decision.operator_points.is_empty());
-    assert_eq!(decision.actions, 1);
+    assert_eq!(decision.actions(), 1);
     assert_eq!(decision.next_due_ms, None);
 }
 
@@ -205,7 +204,7 @@ fn a_progress_note_missed_at_night_only_moves_the_index() {
     // The scheduler comes back at 22.00: too late for today's note, nothing is recorded,
     // and the index moves to the next point (escalation 2, Fri 1 Jan at 07.30).
     let night = decide(&escalated, wib(2026, 12, 31, 22, 0), &content);
-    assert_eq!(night.actions, 0);
+    assert_eq!(night.actions(), 0);
     assert!(night.citizen_events.is_empty() && night.operator_points.is_empty());
     let moved = written(&night);
     assert_eq!(moved.events, escalated.events);
