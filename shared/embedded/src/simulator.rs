@@ -71,7 +71,7 @@ pub const MAX_IMAGE_BYTES: usize = 5 * 1024 * 1024;
 /// stops lower.
 pub const MAX_DOCUMENT_BYTES: usize = 16 * 1024 * 1024;
 /// Largest `send` request: a document at the cap, base64-encoded, plus the envelope.
-pub(super) const MAX_SEND_BODY_BYTES: usize = MAX_DOCUMENT_BYTES / 3 * 4 + 64 * 1024;
+const MAX_SEND_BODY_BYTES: usize = MAX_DOCUMENT_BYTES / 3 * 4 + 64 * 1024;
 pub const MAX_CAPTION_CHARS: usize = 1024;
 /// Document types WhatsApp accepts (Meta's media table).
 pub const DOCUMENT_MIME_TYPES: &[&str] = &[
@@ -90,18 +90,18 @@ pub const MEDIA_URL_TTL_SECS: i64 = 300;
 pub const MAX_ADVANCE_MINUTES: i64 = 366 * 24 * 60;
 /// How long a bot message recorded without an outbox record (sent by a tool rather than the
 /// reliable sender) waits before its statuses are played back.
-pub(super) const STATUS_GRACE_MS: i64 = 2_000;
+const STATUS_GRACE_MS: i64 = 2_000;
 /// Bot messages answered by one status webhook at most (Meta batches too).
-pub(super) const STATUS_BATCH: usize = 100;
-pub(super) const PUMP_IDLE: std::time::Duration = std::time::Duration::from_millis(150);
-pub(super) const PUMP_BACKOFF: std::time::Duration = std::time::Duration::from_secs(5);
+const STATUS_BATCH: usize = 100;
+const PUMP_IDLE: std::time::Duration = std::time::Duration::from_millis(150);
+const PUMP_BACKOFF: std::time::Duration = std::time::Duration::from_secs(5);
 
-pub(super) const PAGE_HTML: &str = include_str!("simulator/index.html");
-pub(super) const APP_JS: &str = include_str!("simulator/app.js");
-pub(super) const APP_CSS: &str = include_str!("simulator/app.css");
+const PAGE_HTML: &str = include_str!("simulator/index.html");
+const APP_JS: &str = include_str!("simulator/app.js");
+const APP_CSS: &str = include_str!("simulator/app.css");
 /// Nothing is loaded from elsewhere: scripts, styles and images come from this server (images
 /// also from `blob:`/`data:` for the preview of a file about to be sent).
-pub(super) const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' blob: data:; \
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' blob: data:; \
      base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 pub struct SimulatorState {
@@ -169,7 +169,7 @@ impl IntoResponse for SimulatorError {
     }
 }
 
-pub(super) fn invalid(message: impl Into<String>) -> SimulatorError {
+fn invalid(message: impl Into<String>) -> SimulatorError {
     SimulatorError::Invalid(message.into())
 }
 

@@ -4,7 +4,7 @@ use super::*;
 
 /// Loopback names only: another name pointing at 127.0.0.1 (DNS rebinding) must not let a web
 /// page read the conversations. Requests built in process carry no Host and pass.
-pub(super) fn loopback_host(headers: &HeaderMap) -> bool {
+fn loopback_host(headers: &HeaderMap) -> bool {
     let Some(host) = headers.get(header::HOST) else {
         return true;
     };
@@ -71,7 +71,7 @@ pub(super) async fn guard(request: Request, next: Next) -> Response {
     response
 }
 
-pub(super) fn asset(content_type: &'static str, body: &'static str) -> Response {
+fn asset(content_type: &'static str, body: &'static str) -> Response {
     ([(header::CONTENT_TYPE, content_type)], body).into_response()
 }
 
@@ -87,7 +87,7 @@ pub(super) async fn stylesheet() -> Response {
     asset("text/css; charset=utf-8", APP_CSS)
 }
 
-pub(super) fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, SimulatorError> {
+fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, SimulatorError> {
     serde_json::from_slice(body)
         .map_err(|error| invalid(format!("Permintaan tidak dapat dibaca: {error}")))
 }
@@ -108,7 +108,7 @@ pub(super) struct UserQuery {
     user: Option<String>,
 }
 
-pub(super) fn required_user(user: Option<String>) -> Result<String, SimulatorError> {
+fn required_user(user: Option<String>) -> Result<String, SimulatorError> {
     user.map(|user| user.trim().to_owned())
         .filter(|user| !user.is_empty() && user.chars().count() <= 140)
         .ok_or_else(|| invalid("Parameter user wajib diisi (nomor atau user id)."))
@@ -149,7 +149,7 @@ pub(super) async fn messages(
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct ReadRequest {
+struct ReadRequest {
     user: Option<String>,
 }
 
@@ -175,7 +175,7 @@ pub(super) async fn citizens(State(state): State<Arc<SimulatorState>>) -> Respon
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct CitizenRequest {
+struct CitizenRequest {
     number: String,
     name: String,
     #[serde(default)]
@@ -183,7 +183,7 @@ pub(super) struct CitizenRequest {
 }
 
 /// Checks a citizen added in the page.
-pub(super) fn check_citizen(request: CitizenRequest) -> Result<SimCitizen, SimulatorError> {
+fn check_citizen(request: CitizenRequest) -> Result<SimCitizen, SimulatorError> {
     let number = request.number.trim().to_owned();
     if number.len() < 6 || number.len() > 20 || !number.bytes().all(|b| b.is_ascii_digit()) {
         return Err(invalid(
@@ -232,7 +232,7 @@ pub(super) async fn clock_view(State(state): State<Arc<SimulatorState>>) -> Resp
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct AdvanceRequest {
+struct AdvanceRequest {
     advance_minutes: i64,
 }
 
@@ -251,7 +251,7 @@ pub(super) async fn advance_clock(
     }
 }
 
-pub(super) fn media_response(media: MediaFile) -> Response {
+fn media_response(media: MediaFile) -> Response {
     let mut response = Response::new(Body::from(media.data));
     let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&media.mime_type) {
@@ -262,7 +262,7 @@ pub(super) fn media_response(media: MediaFile) -> Response {
 }
 
 /// Media ids are decimal; anything else cannot name a stored file.
-pub(super) fn plausible_media_id(media_id: &str) -> bool {
+fn plausible_media_id(media_id: &str) -> bool {
     !media_id.is_empty() && media_id.len() <= 40 && media_id.bytes().all(|b| b.is_ascii_digit())
 }
 
@@ -281,7 +281,7 @@ pub(super) async fn page_media(
     }
 }
 
-pub(super) fn graph_error(status: StatusCode, code: i64, kind: &str, message: &str) -> Response {
+fn graph_error(status: StatusCode, code: i64, kind: &str, message: &str) -> Response {
     (
         status,
         Json(json!({ "error": {
@@ -296,7 +296,7 @@ pub(super) fn graph_error(status: StatusCode, code: i64, kind: &str, message: &s
 
 /// Graph accepts any non-empty bearer token locally, or exactly the configured one when a
 /// `WHATSAPP_ACCESS_TOKEN` is set (so a wrong token fails here as it would at Meta).
-pub(super) async fn bearer_ok(state: &SimulatorState, headers: &HeaderMap) -> bool {
+async fn bearer_ok(state: &SimulatorState, headers: &HeaderMap) -> bool {
     let Some(token) = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
@@ -318,7 +318,7 @@ pub(super) async fn bearer_ok(state: &SimulatorState, headers: &HeaderMap) -> bo
     }
 }
 
-pub(super) fn invalid_token() -> Response {
+fn invalid_token() -> Response {
     graph_error(
         StatusCode::UNAUTHORIZED,
         190,
