@@ -200,6 +200,7 @@ impl ComplaintWorker {
                 message: notify::opd_new_complaint_alert(&complaint, content),
                 citizen_key: None,
                 raised_ms: self.clock.now_ms(),
+                opd_id: None,
             })
             .await?;
         if let Some(original) = original {
@@ -481,6 +482,7 @@ impl ComplaintWorker {
                 message: notify::opd_citizen_update_alert(&complaint, event, content),
                 citizen_key: None,
                 raised_ms: self.clock.now_ms(),
+                opd_id: None,
             })
             .await?;
         Ok(TaskOutcome::Done)

@@ -410,6 +410,10 @@ pub struct OperatorAlert {
     #[serde(default)]
     pub citizen_key: Option<String>,
     pub raised_ms: i64,
+    /// The OPD it concerns (a complaint's OPD); `None` for Diskominfo's own alerts. OPD users
+    /// see only their OPD's alerts.
+    #[serde(default)]
+    pub opd_id: Option<String>,
 }
 
 #[async_trait]
@@ -440,6 +444,17 @@ pub struct Page<T> {
 pub struct PageRequest {
     pub limit: usize,
     pub after: Option<String>,
+}
+
+/// Which complaints a list asks for. Every field narrows; the store picks the index.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ComplaintQuery {
+    pub status: Option<prolink_domain::complaint::Status>,
+    pub opd_id: Option<String>,
+    /// Received at or after this instant (Unix ms).
+    pub received_from_ms: Option<i64>,
+    /// Received before this instant (Unix ms, exclusive).
+    pub received_to_ms: Option<i64>,
 }
 
 /// Complaints with their whole timeline (one record per ticket, `docs/data-model.md`).
@@ -482,6 +497,19 @@ pub trait ComplaintStore: Send + Sync {
         opd_id: &str,
         page: &PageRequest,
     ) -> PortResult<Page<prolink_domain::complaint::Complaint>>;
+    /// Complaints matching `query`, newest first (by `received_ms`, then ticket), read from
+    /// an index: OPD and status together, one of them, or every complaint. Never a scan.
+    async fn list_complaints(
+        &self,
+        query: &ComplaintQuery,
+        page: &PageRequest,
+    ) -> PortResult<Page<prolink_domain::complaint::Complaint>> {
+        // SKELETON: replaced by both adapters' index queries before this lands.
+        let _ = (query, page);
+        Err(PortError::Backend(
+            "list_complaints not implemented yet".into(),
+        ))
+    }
     /// Open complaints with `next_due_ms <= due_before_ms`, earliest due first.
     async fn complaints_due(
         &self,
@@ -605,4 +633,243 @@ impl Answerer for prolink_domain::nlp::Engine {
     fn answer(&self, text: &str) -> prolink_domain::dialog::Answered {
         prolink_domain::nlp::Engine::answer(self, text).into()
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Operators: users, audit trail, alert board, settings
+// ---------------------------------------------------------------------------------------------
+
+pub use prolink_domain::operator::Role;
+
+/// An operator account as the table keeps it (keyed by username). On AWS Cognito holds the
+/// password and the group; the table still holds the role and the OPD, which the API reads
+/// (cached) so no pre-token trigger is needed. Locally the table is the whole account.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRecord {
+    /// 3..=64 characters of `[a-z0-9._-]`, lower case.
+    pub username: String,
+    pub role: Role,
+    /// Required for `opd`, absent for every other role.
+    #[serde(default)]
+    pub opd_id: Option<String>,
+    /// argon2id PHC string; only the local issuer keeps passwords.
+    #[serde(default)]
+    pub password_hash: Option<String>,
+    #[serde(default)]
+    pub disabled: bool,
+    /// Failed sign-ins (Unix ms) inside the lockout window, oldest first.
+    #[serde(default)]
+    pub failed_logins: Vec<i64>,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+    /// Optimistic concurrency as for citizens (0 = does not exist yet).
+    #[serde(default)]
+    pub version: u64,
+}
+
+impl std::fmt::Debug for UserRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserRecord")
+            .field("username", &self.username)
+            .field("role", &self.role)
+            .field("opd_id", &self.opd_id)
+            .field(
+                "password_hash",
+                &self.password_hash.as_ref().map(|_| "<redacted>"),
+            )
+            .field("disabled", &self.disabled)
+            .field("failed_logins", &self.failed_logins.len())
+            .field("version", &self.version)
+            .finish()
+    }
+}
+
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    async fn get_user(&self, username: &str) -> PortResult<Option<UserRecord>>;
+    /// Conditional on `user.version` as for citizens; returns the new version. A lost race
+    /// (or creating a name that exists) is `PortError::Conflict`.
+    async fn put_user(&self, user: &UserRecord) -> PortResult<u64>;
+    /// Every user, by username ascending.
+    async fn list_users(&self, page: &PageRequest) -> PortResult<Page<UserRecord>>;
+}
+
+/// One line of the audit trail: who did or read what, when, from where. Append-only: no
+/// port method updates or deletes one (expiry by `expires_at_ms` is the store's TTL).
+/// Citizens are named by their opaque id, never by phone number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRecord {
+    /// Unique and time-ordered (`<13-digit ms>-<uuid>`).
+    pub id: String,
+    pub at_ms: i64,
+    /// Username, or the name tried for a failed sign-in.
+    pub actor: String,
+    /// The actor's role (`admin` …), `-` when unknown (failed sign-in).
+    pub role: String,
+    /// `complaint.read`, `complaint.transition`, `auth.login_failed` …
+    pub action: String,
+    /// Ticket, username, alert id, citizen id … the record is about.
+    #[serde(default)]
+    pub subject: Option<String>,
+    #[serde(default)]
+    pub ip: Option<String>,
+    /// Short operator-readable detail (`diterima → diverifikasi`); never personal data.
+    #[serde(default)]
+    pub detail: Option<String>,
+    pub expires_at_ms: i64,
+}
+
+/// Filters of the audit trail; both may be given.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AuditQuery {
+    pub actor: Option<String>,
+    pub subject: Option<String>,
+}
+
+#[async_trait]
+pub trait AuditLog: Send + Sync {
+    /// Idempotent on `record.id`; an existing record is never changed.
+    async fn append_audit(&self, record: &AuditRecord) -> PortResult<()>;
+    /// Newest first, unexpired only, from an index per actor / per subject (or the whole
+    /// trail by time).
+    async fn query_audit(
+        &self,
+        query: &AuditQuery,
+        page: &PageRequest,
+    ) -> PortResult<Page<AuditRecord>>;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertState {
+    Open,
+    Resolved,
+}
+
+/// An alert with its state, as the dashboard lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertRecord {
+    #[serde(flatten)]
+    pub alert: OperatorAlert,
+    pub state: AlertState,
+    #[serde(default)]
+    pub resolved_ms: Option<i64>,
+    #[serde(default)]
+    pub resolved_by: Option<String>,
+}
+
+/// The alerts raised through [`OperatorSignals::raise_alert`], by state.
+#[async_trait]
+pub trait AlertBoard: Send + Sync {
+    /// Newest first; `opd_id` narrows to one OPD's alerts.
+    async fn list_alerts(
+        &self,
+        state: AlertState,
+        opd_id: Option<&str>,
+        page: &PageRequest,
+    ) -> PortResult<Page<AlertRecord>>;
+    async fn get_alert(&self, id: &str) -> PortResult<Option<AlertRecord>>;
+    /// Marks an open alert resolved; resolving a resolved one changes nothing and returns
+    /// it as it is. `None` for an unknown id.
+    async fn resolve_alert(
+        &self,
+        id: &str,
+        by: &str,
+        at_ms: i64,
+    ) -> PortResult<Option<AlertRecord>>;
+}
+
+/// A named setting (`operator_contacts` …) as JSON, with optimistic concurrency.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredSetting {
+    pub key: String,
+    pub value: serde_json::Value,
+    pub updated_ms: i64,
+    pub updated_by: String,
+    /// 0 = does not exist yet.
+    pub version: u64,
+}
+
+#[async_trait]
+pub trait SettingsStore: Send + Sync {
+    async fn get_setting(&self, key: &str) -> PortResult<Option<StoredSetting>>;
+    /// Conditional on `setting.version`; returns the new version.
+    async fn put_setting(&self, setting: &StoredSetting) -> PortResult<u64>;
+}
+
+/// A user to create. Locally `password` becomes the argon2id hash; on AWS it is Cognito's
+/// temporary password (the user sets their own at first sign-in).
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+pub struct NewUser {
+    pub username: String,
+    pub role: Role,
+    #[serde(default)]
+    pub opd_id: Option<String>,
+    pub password: String,
+}
+
+impl std::fmt::Debug for NewUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewUser")
+            .field("username", &self.username)
+            .field("role", &self.role)
+            .field("opd_id", &self.opd_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A change to a user; absent fields stay as they are.
+#[derive(Clone, PartialEq, Eq, Default, Deserialize)]
+pub struct UserPatch {
+    #[serde(default)]
+    pub role: Option<Role>,
+    /// `Some(None)` removes the OPD (`"opd_id": null`).
+    #[serde(default, with = "double_option")]
+    pub opd_id: Option<Option<String>>,
+    #[serde(default)]
+    pub disabled: Option<bool>,
+    /// A password reset.
+    #[serde(default)]
+    pub password: Option<String>,
+}
+
+impl std::fmt::Debug for UserPatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserPatch")
+            .field("role", &self.role)
+            .field("opd_id", &self.opd_id)
+            .field("disabled", &self.disabled)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+/// `null` and absent are different for a patch: serde's default would merge them.
+mod double_option {
+    use serde::{Deserialize, Deserializer};
+
+    pub fn deserialize<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: Deserialize<'de>,
+    {
+        Option::<T>::deserialize(deserializer).map(Some)
+    }
+}
+
+/// Operator accounts behind one port: the local table (argon2id passwords) at home, the
+/// Cognito user pool plus the table (role, OPD) on AWS. Validation (names, role and OPD
+/// combinations, password strength) happens before, in the API.
+#[async_trait]
+pub trait UserDirectory: Send + Sync {
+    async fn list_users(&self, page: &PageRequest) -> PortResult<Page<UserRecord>>;
+    /// `PortError::Conflict` when the name is taken.
+    async fn create_user(&self, user: &NewUser, at_ms: i64) -> PortResult<UserRecord>;
+    /// `PortError::NotFound` for an unknown name.
+    async fn update_user(
+        &self,
+        username: &str,
+        patch: &UserPatch,
+        at_ms: i64,
+    ) -> PortResult<UserRecord>;
 }

@@ -223,6 +223,7 @@ impl Scheduler {
                 message: point.notice.text.clone(),
                 citizen_key: None,
                 raised_ms: self.clock.now_ms(),
+                opd_id: None,
             })
             .await
     }

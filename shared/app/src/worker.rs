@@ -325,6 +325,7 @@ impl DialogWorker {
                         ),
                         citizen_key: None,
                         raised_ms: self.clock.now_ms(),
+                        opd_id: None,
                     })
                     .await?;
             }
@@ -654,6 +655,7 @@ impl DialogWorker {
                     message: calendar::coverage_warning(*gap),
                     citizen_key: Some(key.to_string()),
                     raised_ms: self.clock.now_ms(),
+                    opd_id: None,
                 })
                 .await?;
         }
@@ -746,6 +748,7 @@ impl DialogWorker {
                             .to_string(),
                     citizen_key: Some(key.to_string()),
                     raised_ms: now,
+                    opd_id: None,
                 })
                 .await?;
         }

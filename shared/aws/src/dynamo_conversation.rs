@@ -656,6 +656,7 @@ impl OperatorSignals for DynamoStore {
                 message: item.message,
                 citizen_key: item.citizen_key,
                 raised_ms: item.raised_ms,
+                opd_id: None,
             })
             .collect())
     }

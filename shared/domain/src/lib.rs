@@ -8,6 +8,7 @@
 //! - [`content`]: the content model and its validation.
 //! - [`channel`]: the shapes and limits of the messages the dialog renders.
 //! - [`citizen`]: who a citizen is (keys, profile, consent).
+//! - [`operator`]: the roles of the people who work on complaints.
 
 pub mod calendar;
 pub mod channel;
@@ -16,3 +17,4 @@ pub mod complaint;
 pub mod content;
 pub mod dialog;
 pub mod nlp;
+pub mod operator;

@@ -720,6 +720,7 @@ fn fatal_alert(code: i64, message: &str, now_ms: i64) -> OperatorAlert {
         ),
         citizen_key: None,
         raised_ms: now_ms,
+        opd_id: None,
     }
 }
 

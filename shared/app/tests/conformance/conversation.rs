@@ -644,6 +644,7 @@ fn alert(id: &str, kind: &str, raised_ms: i64) -> OperatorAlert {
         message: format!("Perlu tindakan operator ({kind})."),
         citizen_key: (kind == "handoff").then(|| "ID.6281234567890".to_owned()),
         raised_ms,
+        opd_id: None,
     }
 }
 
@@ -698,6 +699,7 @@ pub async fn signals_suite(signals: Arc<dyn OperatorSignals>) {
         .raise_alert(&OperatorAlert {
             message: "duplicate".to_owned(),
             raised_ms: now,
+            opd_id: None,
             ..token.clone()
         })
         .await

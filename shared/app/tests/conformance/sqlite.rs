@@ -603,6 +603,7 @@ async fn purge_expired_covers_the_conversation_tables() {
             message: "Warga menunggu operator.".into(),
             citizen_key: None,
             raised_ms: START_MS,
+            opd_id: None,
         })
         .await
         .expect("alert");

@@ -543,6 +543,7 @@ impl OperatorSignals for SqliteStore {
                             message: row.get(2)?,
                             citizen_key: row.get(3)?,
                             raised_ms: row.get(4)?,
+                            opd_id: None,
                         })
                     })
                     .map_err(db_err)?;
