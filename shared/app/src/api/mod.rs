@@ -1,4 +1,42 @@
 //! The operator API: one axum router under `/api`, served by `lambda_http` behind the API
 //! Gateway HTTP API and by `prolink serve` on the local port.
 
+use std::sync::Arc;
+
+use crate::content_cache::ContentSource;
+use crate::ports::{
+    AlertBoard, AuditLog, BlobStore, CitizenStore, Clock, ComplaintStore, Queue, SettingsStore,
+    UserDirectory,
+};
+
 pub mod auth;
+
+/// The caller's address as the deployment saw it (API Gateway's `sourceIp`, the local socket's
+/// peer), put into each request's extensions by the deployment; the audit trail records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientIp(pub String);
+
+/// Settings of the API read from the environment.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// `PROLINK_AUDIT_RETENTION_DAYS` (default 730).
+    pub audit_retention_days: i64,
+}
+
+/// Everything the routes use; each deployment fills it with its adapters.
+#[derive(Clone)]
+pub struct ApiState {
+    pub auth: Arc<dyn auth::Authenticator>,
+    pub complaints: Arc<dyn ComplaintStore>,
+    /// The complaint tasks queue: a status change queues the citizen's notification here.
+    pub tasks: Arc<dyn Queue>,
+    pub content: Arc<ContentSource>,
+    pub citizens: Arc<dyn CitizenStore>,
+    pub users: Arc<dyn UserDirectory>,
+    pub audit: Arc<dyn AuditLog>,
+    pub alerts: Arc<dyn AlertBoard>,
+    pub settings: Arc<dyn SettingsStore>,
+    pub blobs: Arc<dyn BlobStore>,
+    pub clock: Arc<dyn Clock>,
+    pub config: ApiConfig,
+}
