@@ -43,7 +43,7 @@ fn endpoint() -> Option<String> {
 }
 
 /// SDK configuration for moto; `None` when skipped.
-async fn aws() -> Option<SdkConfig> {
+pub(crate) async fn aws() -> Option<SdkConfig> {
     let endpoint = endpoint()?;
     let region = std::env::var("AWS_REGION").unwrap_or_else(|_| "ap-southeast-3".to_owned());
     Some(
@@ -67,7 +67,7 @@ macro_rules! aws_or_skip {
     };
 }
 
-fn unique(prefix: &str) -> String {
+pub(crate) fn unique(prefix: &str) -> String {
     format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
 }
 

@@ -51,6 +51,7 @@ macro_rules! complaint_store_passing_queries_to_inner {
 mod answering_engine;
 mod app;
 mod aws;
+mod cognito;
 mod complaint_changes;
 mod complaint_tasks;
 mod conformance;

@@ -1,7 +1,8 @@
 //! AWS adapters: DynamoDB single table, SQS queues, S3 media bucket, Secrets Manager, Bedrock
-//! (optional rephrasing), and the Lambda wiring each `functions/*` binary calls.
+//! (optional rephrasing), the Cognito user pool of the operators, and the Lambda wiring each `functions/*` binary calls.
 
 pub mod bedrock;
+pub mod cognito;
 pub mod dynamo;
 mod dynamo_complaint;
 mod dynamo_content;
