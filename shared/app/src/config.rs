@@ -32,10 +32,18 @@ pub const PROLINK_SHOW_UNVERIFIED: &str = "PROLINK_SHOW_UNVERIFIED";
 /// Dialog worker only: the Bedrock model id or inference profile that rewords FAQ answers
 /// (the optional generative step). Unset or empty: off, every answer is sent as written.
 pub const PROLINK_REPHRASE_MODEL_ID: &str = "PROLINK_REPHRASE_MODEL_ID";
+/// Days audit records are kept (default [`DEFAULT_AUDIT_RETENTION_DAYS`]).
+pub const PROLINK_AUDIT_RETENTION_DAYS: &str = "PROLINK_AUDIT_RETENTION_DAYS";
+/// API on AWS only: the Cognito user pool whose access tokens sign operators in.
+pub const PROLINK_USER_POOL_ID: &str = "PROLINK_USER_POOL_ID";
+/// API on AWS only: the dashboard's app client id (the `client_id` claim of access tokens).
+pub const PROLINK_USER_POOL_CLIENT_ID: &str = "PROLINK_USER_POOL_CLIENT_ID";
 
 pub const DEFAULT_API_VERSION: &str = "v25.0";
 pub const DEFAULT_GRAPH_URL: &str = "https://graph.facebook.com";
 pub const DEFAULT_RETENTION_DAYS: i64 = 90;
+/// Two years: long enough for an inspectorate's yearly audit and the one before it.
+pub const DEFAULT_AUDIT_RETENTION_DAYS: i64 = 730;
 /// Meta retries a webhook for up to 7 days, so an idempotency mark must outlive that.
 pub const DEDUP_TTL_DAYS: i64 = 8;
 /// Receives of a complaint task before the queue dead-letters it (template redrive policy
@@ -83,6 +91,15 @@ pub fn lambda_environment(function: &str) -> &'static [&'static str] {
             PROLINK_OPERATOR_CONTACTS,
             PROLINK_RETENTION_DAYS,
         ],
+        "api" => &[
+            PROLINK_TABLE,
+            PROLINK_TASKS_QUEUE_URL,
+            PROLINK_MEDIA_BUCKET,
+            PROLINK_OPERATOR_CONTACTS,
+            PROLINK_AUDIT_RETENTION_DAYS,
+            PROLINK_USER_POOL_ID,
+            PROLINK_USER_POOL_CLIENT_ID,
+        ],
         _ => &[],
     }
 }
@@ -101,6 +118,14 @@ pub fn retention_days() -> i64 {
         .and_then(|value| value.trim().parse::<i64>().ok())
         .filter(|days| (1..=3650).contains(days))
         .unwrap_or(DEFAULT_RETENTION_DAYS)
+}
+
+/// `PROLINK_AUDIT_RETENTION_DAYS`, 30 days to 10 years; anything else keeps the default.
+pub fn audit_retention_days() -> i64 {
+    env_opt(PROLINK_AUDIT_RETENTION_DAYS)
+        .and_then(|value| value.trim().parse::<i64>().ok())
+        .filter(|days| (30..=3650).contains(days))
+        .unwrap_or(DEFAULT_AUDIT_RETENTION_DAYS)
 }
 
 /// Reads a yes/no setting; anything unreadable keeps the default (and is logged).
