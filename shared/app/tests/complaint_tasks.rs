@@ -368,16 +368,28 @@ impl Rig {
         self.harness.outbox_for(citizen.number).await
     }
 
+    /// The alerts of `kind` about `ticket`; each must carry the complaint's OPD, so that
+    /// OPD's staff see it on their board.
     async fn alerts(&self, kind: &str, ticket: &str) -> Vec<OperatorAlert> {
-        self.harness
-            .app
-            .store
+        let store = &self.harness.app.store;
+        let alerts: Vec<OperatorAlert> = store
             .recent_alerts(100)
             .await
             .expect("alerts")
             .into_iter()
             .filter(|a| a.kind == kind && a.message.contains(ticket))
-            .collect()
+            .collect();
+        if !alerts.is_empty() {
+            let complaint = store
+                .get_complaint(ticket)
+                .await
+                .expect("get")
+                .expect("the complaint exists");
+            for alert in &alerts {
+                assert_eq!(alert.opd_id.as_ref(), Some(&complaint.opd_id), "{alert:#?}");
+            }
+        }
+        alerts
     }
 }
 

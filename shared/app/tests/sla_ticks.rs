@@ -376,6 +376,13 @@ impl Rig {
             .into_iter()
             .filter(|a| a.id.starts_with(&format!("{ticket}.")))
             .collect();
+        if !mine.is_empty() {
+            // Reminders and escalations land on the complaint's OPD's board.
+            let opd_id = self.complaint(ticket).await.opd_id;
+            for alert in &mine {
+                assert_eq!(alert.opd_id.as_ref(), Some(&opd_id), "{alert:#?}");
+            }
+        }
         let map: BTreeMap<String, String> = mine
             .iter()
             .map(|a| (a.id.clone(), a.kind.clone()))

@@ -325,3 +325,66 @@ fn sqs_event_records_are_webhook_items_with_their_fifo_ids() {
     }
     assert_eq!(message_ids.len(), 2, "messageIds must be distinct");
 }
+
+/// The table declares the indexes `create_table` creates for the tests (GSI1…GSI6 on
+/// `GSIxPK`/`GSIxSK`, projecting everything), each key attribute defined as a string.
+#[test]
+fn table_declares_every_index_the_stores_query() {
+    let template = template();
+    let table = get(&template, &["Resources", "Table", "Properties"]).expect("Table resource");
+    let strings = |path: &[&str]| -> Vec<String> {
+        get(table, path)
+            .and_then(Value::as_sequence)
+            .map(|items| {
+                items
+                    .iter()
+                    .map(|item| {
+                        let text = |key: &str| {
+                            item.get(key)
+                                .and_then(Value::as_str)
+                                .unwrap_or_default()
+                                .to_owned()
+                        };
+                        format!("{}:{}", text("AttributeName"), text("AttributeType"))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut expected_attributes = vec!["PK:S".to_owned(), "SK:S".to_owned()];
+    let mut expected_indexes = Vec::new();
+    for i in 1..=6 {
+        expected_attributes.push(format!("GSI{i}PK:S"));
+        expected_attributes.push(format!("GSI{i}SK:S"));
+        expected_indexes.push(format!("GSI{i}:GSI{i}PK:HASH,GSI{i}SK:RANGE:ALL"));
+    }
+    assert_eq!(strings(&["AttributeDefinitions"]), expected_attributes);
+    let indexes: Vec<String> = get(table, &["GlobalSecondaryIndexes"])
+        .and_then(Value::as_sequence)
+        .expect("indexes")
+        .iter()
+        .map(|index| {
+            let name = index.get("IndexName").and_then(Value::as_str).unwrap_or("");
+            let keys: Vec<String> = index
+                .get("KeySchema")
+                .and_then(Value::as_sequence)
+                .map(|keys| {
+                    keys.iter()
+                        .map(|k| {
+                            format!(
+                                "{}:{}",
+                                k.get("AttributeName").and_then(Value::as_str).unwrap_or(""),
+                                k.get("KeyType").and_then(Value::as_str).unwrap_or("")
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let projection = get(index, &["Projection", "ProjectionType"])
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            format!("{name}:{}:{projection}", keys.join(","))
+        })
+        .collect();
+    assert_eq!(indexes, expected_indexes);
+}

@@ -9,14 +9,16 @@ use std::time::Duration;
 use tempfile::TempDir;
 
 use prolink_app::ports::{
-    ContentStore, DedupStore, OperatorAlert, OperatorSignals, OutboxRecord, OutboxState,
-    OutboxStore, OutgoingMessage, PortError, Queue, RawInbound, RawInboundLog, SessionStore,
-    StatusLog, StatusRecord, StoredSession, SystemClock, UnansweredQuestion,
+    AlertBoard, AlertState, ComplaintQuery, ComplaintStore, ContentStore, DedupStore,
+    OperatorAlert, OperatorSignals, OutboxRecord, OutboxState, OutboxStore, OutgoingMessage,
+    PageRequest, PortError, Queue, RawInbound, RawInboundLog, SessionStore, StatusLog,
+    StatusRecord, StoredSession, SystemClock, UnansweredQuestion,
 };
 use prolink_embedded::sqlite::{SqliteDb, SqliteQueue, SqliteStore, SCHEMA_VERSION};
 
 use super::complaint::run_complaint_suite;
 use super::conversation::{run_conversation_suite, ConversationUnderTest};
+use super::operator::{run_operator_suite, OperatorUnderTest};
 use super::queue::run_queue_suite;
 use super::store::{run_store_suite, StoreUnderTest};
 use crate::support::ManualClock;
@@ -85,6 +87,30 @@ async fn conversation_suite_on_sqlite_file() {
 async fn conversation_suite_on_sqlite_in_memory() {
     let db = SqliteDb::open_in_memory().expect("open");
     run_conversation_suite(conversation_stores(&db)).await;
+}
+
+fn operator_ports(store: SqliteStore) -> OperatorUnderTest {
+    let store = Arc::new(store);
+    OperatorUnderTest {
+        users: store.clone(),
+        audit: store.clone(),
+        signals: store.clone(),
+        alerts: store.clone(),
+        settings: store.clone(),
+        complaints: store,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn operator_suite_on_sqlite_file() {
+    let (_dir, db) = temp_db();
+    run_operator_suite(operator_ports(SqliteStore::new(db, Arc::new(SystemClock)))).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn operator_suite_on_sqlite_in_memory() {
+    let db = SqliteDb::open_in_memory().expect("open");
+    run_operator_suite(operator_ports(SqliteStore::new(db, Arc::new(SystemClock)))).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -530,6 +556,66 @@ async fn version_1_file_is_migrated_keeping_its_rows() {
         store.load_content().await.expect("content table exists"),
         None
     );
+}
+
+#[tokio::test]
+async fn version_4_file_is_migrated_with_open_alerts_and_listable_complaints() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("prolink.db");
+    // A version 4 file as that release wrote it: alerts without state or OPD, complaints
+    // without the list indexes of version 5.
+    {
+        let conn = rusqlite::Connection::open(&path).expect("raw open");
+        conn.execute_batch(
+            "CREATE TABLE operator_alert (
+                id TEXT PRIMARY KEY NOT NULL, kind TEXT NOT NULL, message TEXT NOT NULL,
+                citizen_key TEXT, raised_ms INTEGER NOT NULL
+             ) STRICT;
+             CREATE TABLE complaints (
+                ticket TEXT PRIMARY KEY NOT NULL, citizen_key TEXT NOT NULL,
+                status TEXT NOT NULL, opd_id TEXT NOT NULL, received_ms INTEGER NOT NULL,
+                next_due_ms INTEGER, version INTEGER NOT NULL, data TEXT NOT NULL
+             ) STRICT;
+             INSERT INTO operator_alert VALUES ('graph_token.1', 'graph_token', 'Token', NULL, 5);
+             PRAGMA user_version = 4;",
+        )
+        .expect("version 4 file");
+    }
+    // Only migration 5 runs, against the old tables.
+    let db = SqliteDb::open(&path).expect("migrate");
+    assert_eq!(db.schema_version().await.expect("version"), SCHEMA_VERSION);
+    let store = SqliteStore::new(db, Arc::new(SystemClock));
+    let open = store
+        .list_alerts(
+            AlertState::Open,
+            None,
+            &PageRequest {
+                limit: 10,
+                after: None,
+            },
+        )
+        .await
+        .expect("list");
+    assert_eq!(open.items.len(), 1, "an old alert is an open alert");
+    assert_eq!(open.items[0].alert.opd_id, None);
+    assert_eq!(open.items[0].state, AlertState::Open);
+    let resolved = store
+        .resolve_alert("graph_token.1", "admin.kominfo", 10)
+        .await
+        .expect("resolve")
+        .expect("exists");
+    assert_eq!(resolved.state, AlertState::Resolved);
+    let listed = store
+        .list_complaints(
+            &ComplaintQuery::default(),
+            &PageRequest {
+                limit: 5,
+                after: None,
+            },
+        )
+        .await
+        .expect("list over the new index");
+    assert!(listed.items.is_empty());
 }
 
 #[tokio::test]

@@ -215,12 +215,18 @@ impl AuditLog for SqliteStore {
             .db
             .call(move |conn| {
                 let now = clock.now_ms();
-                // `IS NULL OR` keeps one cached statement; SQLite still picks the actor or
-                // subject index when the filter is given (the OR folds on a bound NULL).
-                let mut sql = String::from(
+                // INDEXED BY, as on DynamoDB: the subject's index (the actor filtered) when
+                // a subject is given, else the actor's, else the whole trail by time. A plan
+                // without it is an error, never a scan.
+                let index = match (&query.subject, &query.actor) {
+                    (Some(_), _) => "audit_log_by_subject",
+                    (None, Some(_)) => "audit_log_by_actor",
+                    (None, None) => "audit_log_by_time",
+                };
+                let mut sql = format!(
                     "SELECT id, at_ms, actor, role, action, subject, ip, detail, expires_at_ms
-                     FROM audit_log
-                     WHERE expires_at_ms > ?1 AND (at_ms, id) < (?2, ?3)",
+                     FROM audit_log INDEXED BY {index}
+                     WHERE expires_at_ms > ?1 AND (at_ms, id) < (?2, ?3)"
                 );
                 let mut args: Vec<&dyn ToSql> = vec![&now, &after_ms, &after_id];
                 if let Some(subject) = &query.subject {
@@ -315,7 +321,7 @@ impl AlertBoard for SqliteStore {
                     Some(opd) => select_rows(
                         conn,
                         &format!(
-                            "SELECT {ALERT_COLUMNS} FROM operator_alert
+                            "SELECT {ALERT_COLUMNS} FROM operator_alert INDEXED BY operator_alert_by_opd
                              WHERE opd_id = ?1 AND state = ?2 AND (raised_ms, id) < (?3, ?4)
                              ORDER BY raised_ms DESC, id DESC LIMIT ?5"
                         ),
@@ -326,6 +332,7 @@ impl AlertBoard for SqliteStore {
                         conn,
                         &format!(
                             "SELECT {ALERT_COLUMNS} FROM operator_alert
+                             INDEXED BY operator_alert_by_state
                              WHERE state = ?1 AND (raised_ms, id) < (?2, ?3)
                              ORDER BY raised_ms DESC, id DESC LIMIT ?4"
                         ),
