@@ -50,6 +50,7 @@ macro_rules! complaint_store_passing_queries_to_inner {
 
 mod answering_engine;
 mod app;
+mod auth;
 mod aws;
 mod complaint_changes;
 mod complaint_tasks;
