@@ -147,7 +147,7 @@ async fn dynamo_table_has_the_documented_schema_and_ttl() {
         })
         .collect();
     gsis.sort();
-    let expected: Vec<(String, Vec<String>)> = (1..=4)
+    let expected: Vec<(String, Vec<String>)> = (1..=6)
         .map(|i| {
             (
                 format!("GSI{i}"),
