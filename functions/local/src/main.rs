@@ -159,12 +159,10 @@ fn local_user_store(
 ) -> anyhow::Result<Arc<dyn prolink_app::ports::UserStore>> {
     std::fs::create_dir_all(data)
         .with_context(|| format!("membuat folder data {}", data.display()))?;
-    // SKELETON: the SQLite `UserStore` lands with branch wt-stores; until it is merged this
-    // build cannot keep accounts and says so instead of pretending.
-    anyhow::bail!(
-        "Build ini belum memiliki penyimpanan pengguna SQLite ({}); perintah `prolink user` belum dapat dipakai.",
-        data.join(DB_FILE).display()
-    )
+    let path = data.join(DB_FILE);
+    let db = SqliteDb::open(&path)
+        .map_err(|error| anyhow::anyhow!("membuka {}: {error}", path.display()))?;
+    Ok(Arc::new(SqliteStore::new(db, Arc::new(SystemClock))))
 }
 
 /// The answering engine over the local store's content, importing the seed on first use as

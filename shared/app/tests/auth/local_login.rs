@@ -441,3 +441,78 @@ fn local_other_issuer_token() -> String {
     };
     other.issue(&user, NOW_MS).expect("tokens").access_token
 }
+
+#[tokio::test]
+async fn login_lockout_and_audit_on_the_real_sqlite_store() {
+    use prolink_app::ports::{AuditLog, AuditQuery, PageRequest, UserStore};
+    use prolink_embedded::sqlite::{SqliteDb, SqliteStore};
+
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let clock = ManualClock::at(NOW_MS);
+    let db = SqliteDb::open(&dir.path().join("prolink.sqlite")).expect("a database");
+    let store = Arc::new(SqliteStore::new(db, clock.clone()));
+    LocalUserDirectory::new(store.clone())
+        .create_user(
+            &NewUser {
+                username: "admin".into(),
+                role: Role::Admin,
+                opd_id: None,
+                password: PASSWORD.into(),
+            },
+            NOW_MS,
+        )
+        .await
+        .expect("creating a user");
+    let issuer = prolink_embedded::issuer::load_or_create_issuer(dir.path()).expect("an issuer");
+    let state = Arc::new(LocalAuth::new(
+        Arc::new(issuer),
+        store.clone(),
+        store.clone(),
+        clock.clone(),
+        RETENTION_DAYS,
+    ));
+    let router = local_routes(state);
+    let login = |password: &str| {
+        let request = Request::post("/api/auth/login")
+            .body(Body::from(
+                json!({"username": "admin", "password": password}).to_string(),
+            ))
+            .expect("a request");
+        router.clone().oneshot(request)
+    };
+    for _ in 0..5 {
+        let response = login("salah-salah-salah").await.expect("infallible");
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    let stored = store.get_user("admin").await.expect("read").expect("admin");
+    assert_eq!(stored.failed_logins.len(), 5);
+    let response = login(PASSWORD).await.expect("infallible");
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    clock.advance(Duration::from_secs(15 * 60));
+    let response = login(PASSWORD).await.expect("infallible");
+    assert_eq!(response.status(), StatusCode::OK);
+
+    let trail = store
+        .query_audit(
+            &AuditQuery {
+                actor: Some("admin".into()),
+                subject: None,
+            },
+            &PageRequest {
+                limit: 20,
+                after: None,
+            },
+        )
+        .await
+        .expect("the audit trail");
+    let actions: Vec<&str> = trail
+        .items
+        .iter()
+        .map(|record| record.action.as_str())
+        .collect();
+    assert_eq!(actions.len(), 7, "{actions:?}");
+    assert_eq!(actions[0], "auth.login", "newest first");
+    assert!(actions[1..]
+        .iter()
+        .all(|action| *action == "auth.login_failed"));
+}
