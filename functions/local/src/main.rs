@@ -13,6 +13,8 @@ use prolink_domain::nlp::{Engine, KnowledgeBase};
 use prolink_embedded::serve::{ensure_content, serve, LocalOptions, DB_FILE};
 use prolink_embedded::sqlite::{SqliteDb, SqliteStore};
 
+mod users;
+
 #[derive(Parser)]
 #[command(
     name = "prolink",
@@ -69,6 +71,19 @@ enum Command {
         data: PathBuf,
         /// JSON Lines file: expect = a FAQ id, complaint:<category>, emergency or fallback.
         file: PathBuf,
+    },
+    /// Operator accounts of the local mode (sign-in to the dashboard).
+    User {
+        /// Data folder of the local store.
+        #[arg(
+            long,
+            env = "PROLINK_DATA_DIR",
+            default_value = "./data",
+            global = true
+        )]
+        data: PathBuf,
+        #[command(subcommand)]
+        command: users::UserCommand,
     },
 }
 
@@ -130,7 +145,24 @@ async fn main() -> anyhow::Result<ExitCode> {
             println!("{report}");
             Ok(ExitCode::SUCCESS)
         }
+        Command::User { data, command } => {
+            let users = local_user_store(&data)?;
+            let mut input = std::io::stdin().lock();
+            users::run(command, users, &SystemClock, &mut input).await
+        }
     }
+}
+
+/// The users table of the local store.
+fn local_user_store(
+    data: &std::path::Path,
+) -> anyhow::Result<Arc<dyn prolink_app::ports::UserStore>> {
+    std::fs::create_dir_all(data)
+        .with_context(|| format!("membuat folder data {}", data.display()))?;
+    let path = data.join(DB_FILE);
+    let db = SqliteDb::open(&path)
+        .map_err(|error| anyhow::anyhow!("membuka {}: {error}", path.display()))?;
+    Ok(Arc::new(SqliteStore::new(db, Arc::new(SystemClock))))
 }
 
 /// The answering engine over the local store's content, importing the seed on first use as

@@ -60,6 +60,7 @@ macro_rules! complaint_store_passing_queries_to_inner {
 
 mod answering_engine;
 mod app;
+mod auth;
 mod aws;
 mod cognito;
 mod complaint_changes;
