@@ -49,6 +49,7 @@ macro_rules! complaint_store_passing_queries_to_inner {
 }
 
 mod answering_engine;
+mod api;
 mod app;
 mod aws;
 mod complaint_changes;
