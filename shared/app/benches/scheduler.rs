@@ -27,7 +27,7 @@ use prolink_app::content_cache::ContentSource;
 use prolink_app::content_import::{embedded_seed, import_bundle};
 use prolink_app::notifier::{Notifier, OperatorDirectory};
 use prolink_app::ports::{
-    Clock, ComplaintStore, ContentStore, Messenger, OperatorAlert, OperatorSignals,
+    Clock, ComplaintQuery, ComplaintStore, ContentStore, Messenger, OperatorAlert, OperatorSignals,
     OutboundMessage, OutboxRecord, OutboxStore, Page, PageRequest, PortResult, SendError,
     SendReceipt, UnansweredQuestion,
 };
@@ -126,6 +126,13 @@ impl ComplaintStore for Counting {
         page: &PageRequest,
     ) -> PortResult<Page<Complaint>> {
         self.inner.complaints_by_opd(opd_id, page).await
+    }
+    async fn list_complaints(
+        &self,
+        query: &ComplaintQuery,
+        page: &PageRequest,
+    ) -> PortResult<Page<Complaint>> {
+        self.inner.list_complaints(query, page).await
     }
     async fn complaints_due(&self, before: i64, limit: usize) -> PortResult<Vec<Complaint>> {
         count(&self.calls.due_queries);

@@ -4,7 +4,7 @@
 
 use prolink_domain::complaint::Complaint;
 
-use crate::ports::{PortError, PortResult};
+use crate::ports::{ComplaintQuery, PortError, PortResult};
 
 /// Largest stored complaint JSON: a DynamoDB item holds 400 KB (attribute names and index
 /// keys included), and a complaint that works locally must not fail on AWS.
@@ -97,6 +97,21 @@ pub fn page_limit(limit: usize) -> PortResult<usize> {
     Ok(limit.min(MAX_QUERY_ITEMS))
 }
 
+/// The `received_ms` range `[from, to)` a list asks for, clamped into the sort key's range;
+/// `None` when no complaint can match (an empty page, not an error: a dashboard may well ask
+/// for a day before 1970 or an empty range). An empty OPD filter is `Invalid`.
+pub fn received_range(query: &ComplaintQuery) -> PortResult<Option<(i64, i64)>> {
+    if query.opd_id.as_deref() == Some("") {
+        return Err(PortError::Invalid("opd id filter must not be empty".into()));
+    }
+    let from = query.received_from_ms.unwrap_or(0).max(0);
+    let to = query
+        .received_to_ms
+        .unwrap_or(MAX_SORT_MS + 1)
+        .min(MAX_SORT_MS + 1);
+    Ok((from < to).then_some((from, to)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,6 +144,32 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    #[test]
+    fn received_ranges_are_clamped_and_empty_ranges_match_nothing() -> PortResult<()> {
+        let query = |from, to| ComplaintQuery {
+            received_from_ms: from,
+            received_to_ms: to,
+            ..ComplaintQuery::default()
+        };
+        assert_eq!(
+            received_range(&query(None, None))?,
+            Some((0, MAX_SORT_MS + 1))
+        );
+        assert_eq!(received_range(&query(Some(-5), Some(10)))?, Some((0, 10)));
+        assert_eq!(received_range(&query(Some(10), Some(10)))?, None);
+        assert_eq!(received_range(&query(Some(11), Some(10)))?, None);
+        assert_eq!(received_range(&query(None, Some(0)))?, None);
+        let empty_opd = ComplaintQuery {
+            opd_id: Some(String::new()),
+            ..ComplaintQuery::default()
+        };
+        assert!(matches!(
+            received_range(&empty_opd),
+            Err(PortError::Invalid(_))
+        ));
+        Ok(())
     }
 
     #[test]

@@ -200,7 +200,8 @@ impl ComplaintWorker {
                 message: notify::opd_new_complaint_alert(&complaint, content),
                 citizen_key: None,
                 raised_ms: self.clock.now_ms(),
-                opd_id: None,
+                // The complaint's OPD sees it on its own board.
+                opd_id: Some(complaint.opd_id.clone()),
             })
             .await?;
         if let Some(original) = original {
@@ -482,7 +483,7 @@ impl ComplaintWorker {
                 message: notify::opd_citizen_update_alert(&complaint, event, content),
                 citizen_key: None,
                 raised_ms: self.clock.now_ms(),
-                opd_id: None,
+                opd_id: Some(complaint.opd_id.clone()),
             })
             .await?;
         Ok(TaskOutcome::Done)

@@ -503,13 +503,7 @@ pub trait ComplaintStore: Send + Sync {
         &self,
         query: &ComplaintQuery,
         page: &PageRequest,
-    ) -> PortResult<Page<prolink_domain::complaint::Complaint>> {
-        // SKELETON: replaced by both adapters' index queries before this lands.
-        let _ = (query, page);
-        Err(PortError::Backend(
-            "list_complaints not implemented yet".into(),
-        ))
-    }
+    ) -> PortResult<Page<prolink_domain::complaint::Complaint>>;
     /// Open complaints with `next_due_ms <= due_before_ms`, earliest due first.
     async fn complaints_due(
         &self,

@@ -223,7 +223,8 @@ impl Scheduler {
                 message: point.notice.text.clone(),
                 citizen_key: None,
                 raised_ms: self.clock.now_ms(),
-                opd_id: None,
+                // Reminders and escalations concern the complaint's OPD.
+                opd_id: Some(complaint.opd_id.clone()),
             })
             .await
     }

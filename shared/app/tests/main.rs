@@ -1,7 +1,7 @@
 //! The one integration-test binary of the `prolink` crate.
 
 /// A `ComplaintStore` wrapper that interposes on some calls (a racing writer, a lost update)
-/// and passes the four queries through to its `inner` store: `complaint_store_passing_queries_to_inner!
+/// and passes the five queries through to its `inner` store: `complaint_store_passing_queries_to_inner!
 /// { Type, <the interposed methods> }`.
 macro_rules! complaint_store_passing_queries_to_inner {
     ($store:ty, $($interposed:tt)*) => {
@@ -35,6 +35,16 @@ macro_rules! complaint_store_passing_queries_to_inner {
                 prolink_app::ports::Page<prolink_domain::complaint::Complaint>,
             > {
                 self.inner.complaints_by_opd(opd_id, page).await
+            }
+
+            async fn list_complaints(
+                &self,
+                query: &prolink_app::ports::ComplaintQuery,
+                page: &prolink_app::ports::PageRequest,
+            ) -> prolink_app::ports::PortResult<
+                prolink_app::ports::Page<prolink_domain::complaint::Complaint>,
+            > {
+                self.inner.list_complaints(query, page).await
             }
 
             async fn complaints_due(

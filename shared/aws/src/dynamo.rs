@@ -29,7 +29,9 @@ pub const GSI1: &str = "GSI1";
 pub const GSI2: &str = "GSI2";
 pub const GSI3: &str = "GSI3";
 pub const GSI4: &str = "GSI4";
-const GSIS: [&str; 4] = [GSI1, GSI2, GSI3, GSI4];
+pub const GSI5: &str = "GSI5";
+pub const GSI6: &str = "GSI6";
+const GSIS: [&str; 6] = [GSI1, GSI2, GSI3, GSI4, GSI5, GSI6];
 
 /// Default look-back of `RawInboundLog::recent`; must cover the raw log retention.
 pub const DEFAULT_RAW_LOOKBACK_DAYS: u32 = 31;
@@ -42,7 +44,8 @@ pub(super) type Item = HashMap<String, AttributeValue>;
 
 /// Every store port on one DynamoDB table: `DedupStore`, `RawInboundLog` and `StatusLog`
 /// here, the conversation ports in `dynamo_conversation.rs` and `dynamo_content.rs`, the
-/// complaints in `dynamo_complaint.rs`.
+/// complaints in `dynamo_complaint.rs`, the operator side (users, audit trail, alert board,
+/// settings) in `dynamo_operator.rs`.
 #[derive(Clone)]
 pub struct DynamoStore {
     pub(super) client: Client,
@@ -509,7 +512,7 @@ impl StatusLog for DynamoStore {
 // ---------------------------------------------------------------------------------------------
 
 /// Creates the application table exactly as `template.yaml` declares it: `PK`/`SK` strings,
-/// `PAY_PER_REQUEST`, `GSI1`…`GSI4` on `GSIxPK`/`GSIxSK` projecting all attributes, TTL on
+/// `PAY_PER_REQUEST`, `GSI1`…`GSI6` on `GSIxPK`/`GSIxSK` projecting all attributes, TTL on
 /// `expires_at`. Waits until the table is active. Used by tests and local tooling.
 pub async fn create_table(client: &Client, name: &str) -> PortResult<()> {
     let invalid = |e: aws_sdk_dynamodb::error::BuildError| PortError::Invalid(e.to_string());

@@ -1,5 +1,5 @@
 //! Complaints on the DynamoDB table: one item per ticket with its timeline embedded, listed
-//! through the sparse indexes `GSI1`…`GSI4`. Keys, conditions and cursors are the ones of
+//! through the sparse indexes `GSI1`…`GSI6`. Keys, conditions and cursors are the ones of
 //! `docs/data-model.md`.
 
 use async_trait::async_trait;
@@ -8,17 +8,24 @@ use serde::{Deserialize, Serialize};
 
 use prolink_app::complaint_rules::{
     check_complaint, complaint_json, due_index_ms, page_limit, parse_cursor, read_complaint,
-    sort_key, MAX_QUERY_ITEMS, MAX_SORT_MS,
+    received_range, sort_key, MAX_QUERY_ITEMS, MAX_SORT_MS,
 };
-use prolink_app::ports::{ComplaintStore, Page, PageRequest, PortError, PortResult};
+use prolink_app::ports::{
+    ComplaintQuery, ComplaintStore, Page, PageRequest, PortError, PortResult,
+};
 use prolink_domain::complaint::{Complaint, Status};
 
-use super::dynamo::{backend, corrupt, non_empty, to_item, DynamoStore, Item, GSI2, GSI3, GSI4};
+use super::dynamo::{
+    backend, corrupt, non_empty, to_item, DynamoStore, Item, GSI2, GSI3, GSI4, GSI5, GSI6,
+};
 use super::dynamo_conversation::{conflict, next_version};
 
 const COMPLAINT_SK: &str = "CMP";
 /// The one partition of the scheduler's index (see the data model for sharding it later).
 const DUE_PARTITION: &str = "CMPDUE";
+/// The one partition of the index over every complaint (a city's volume fits one partition,
+/// see the data model).
+const ALL_PARTITION: &str = "CMPALL";
 
 fn complaint_pk(ticket: &str) -> String {
     format!("CMP#{ticket}")
@@ -34,6 +41,10 @@ fn status_partition(status: Status) -> String {
 
 fn opd_partition(opd_id: &str) -> String {
     format!("CMPOPD#{opd_id}")
+}
+
+fn opd_status_partition(opd_id: &str, status: Status) -> String {
+    format!("CMPOPDST#{opd_id}#{}", status.as_str())
 }
 
 /// The item as written. The top-level copies of the complaint's fields serve the indexes,
@@ -62,6 +73,14 @@ struct ComplaintItem {
     gsi4pk: Option<String>,
     #[serde(rename = "GSI4SK", skip_serializing_if = "Option::is_none")]
     gsi4sk: Option<String>,
+    #[serde(rename = "GSI5PK")]
+    gsi5pk: String,
+    #[serde(rename = "GSI5SK")]
+    gsi5sk: String,
+    #[serde(rename = "GSI6PK")]
+    gsi6pk: &'static str,
+    #[serde(rename = "GSI6SK")]
+    gsi6sk: String,
     entity: &'static str,
     ticket: String,
     citizen_key: String,
@@ -105,9 +124,13 @@ fn complaint_item(complaint: &Complaint, version: u64) -> PortResult<Item> {
             gsi2pk: status_partition(complaint.status),
             gsi2sk: received.clone(),
             gsi3pk: opd_partition(&complaint.opd_id),
-            gsi3sk: received,
+            gsi3sk: received.clone(),
             gsi4pk: due.map(|_| DUE_PARTITION.to_owned()),
             gsi4sk: due.map(|ms| sort_key(ms, ticket)),
+            gsi5pk: opd_status_partition(&complaint.opd_id, complaint.status),
+            gsi5sk: received.clone(),
+            gsi6pk: ALL_PARTITION,
+            gsi6sk: received,
             entity: "complaint",
             ticket: ticket.clone(),
             citizen_key: complaint.citizen_key.clone(),
@@ -140,6 +163,34 @@ const BY_OPD: PagedIndex = PagedIndex {
     sk: "GSI3SK",
 };
 
+const BY_OPD_STATUS: PagedIndex = PagedIndex {
+    name: GSI5,
+    pk: "GSI5PK",
+    sk: "GSI5SK",
+};
+
+const BY_TIME: PagedIndex = PagedIndex {
+    name: GSI6,
+    pk: "GSI6PK",
+    sk: "GSI6SK",
+};
+
+/// Bounds of the index sort key for `received_ms` in `[from, to)`, for `BETWEEN`: a 13-digit
+/// prefix sorts before every key of that instant, and `to`'s bare prefix sorts after every
+/// key of an earlier instant and before every key of `to` itself. Past the largest instant,
+/// `~` sorts after every digit.
+fn received_bounds(from_ms: i64, to_ms: i64) -> (String, String) {
+    let upper = if to_ms > MAX_SORT_MS {
+        "~".to_owned()
+    } else {
+        format!("{to_ms:013}")
+    };
+    (format!("{from_ms:013}"), upper)
+}
+
+/// Every instant a sort key can hold.
+const ALL_TIME: (i64, i64) = (0, MAX_SORT_MS + 1);
+
 impl DynamoStore {
     async fn load_complaint(&self, ticket: &str) -> PortResult<Option<Complaint>> {
         self.get::<StoredComplaint>("complaint", complaint_pk(ticket), COMPLAINT_SK)
@@ -154,20 +205,34 @@ impl DynamoStore {
         &self,
         index: &PagedIndex,
         partition: String,
+        (from_ms, to_ms): (i64, i64),
         page: &PageRequest,
     ) -> PortResult<Page<Complaint>> {
+        // The date range is a key condition, not a filter: `Limit` still counts only
+        // complaints of the page, and nothing outside the range is read.
+        let (lower, upper) = received_bounds(from_ms, to_ms);
         let limit = page_limit(page.limit)?;
         // The cursor is the index sort key of the last complaint returned; the table keys of
         // that complaint follow from its ticket.
         let mut start = match &page.after {
             Some(cursor) => {
                 let (_, ticket) = parse_cursor(cursor)?;
-                Some(Item::from([
-                    ("PK".to_owned(), AttributeValue::S(complaint_pk(&ticket))),
-                    ("SK".to_owned(), AttributeValue::S(COMPLAINT_SK.to_owned())),
-                    (index.pk.to_owned(), AttributeValue::S(partition.clone())),
-                    (index.sk.to_owned(), AttributeValue::S(cursor.clone())),
-                ]))
+                // DynamoDB refuses a start key outside the key condition. Below the range
+                // nothing older is left; above it, everything in the range is older anyway.
+                if *cursor < lower {
+                    return Ok(Page {
+                        items: Vec::new(),
+                        next: None,
+                    });
+                }
+                (*cursor <= upper).then(|| {
+                    Item::from([
+                        ("PK".to_owned(), AttributeValue::S(complaint_pk(&ticket))),
+                        ("SK".to_owned(), AttributeValue::S(COMPLAINT_SK.to_owned())),
+                        (index.pk.to_owned(), AttributeValue::S(partition.clone())),
+                        (index.sk.to_owned(), AttributeValue::S(cursor.clone())),
+                    ])
+                })
             }
             None => None,
         };
@@ -180,9 +245,12 @@ impl DynamoStore {
                 .query()
                 .table_name(&self.table)
                 .index_name(index.name)
-                .key_condition_expression("#pk = :pk")
+                .key_condition_expression("#pk = :pk AND #sk BETWEEN :lower AND :upper")
                 .expression_attribute_names("#pk", index.pk)
+                .expression_attribute_names("#sk", index.sk)
                 .expression_attribute_values(":pk", AttributeValue::S(partition.clone()))
+                .expression_attribute_values(":lower", AttributeValue::S(lower.clone()))
+                .expression_attribute_values(":upper", AttributeValue::S(upper.clone()))
                 .scan_index_forward(false)
                 .limit(i32::try_from(wanted).unwrap_or(i32::MAX))
                 .set_exclusive_start_key(start.take())
@@ -301,7 +369,7 @@ impl ComplaintStore for DynamoStore {
         status: Status,
         page: &PageRequest,
     ) -> PortResult<Page<Complaint>> {
-        self.complaint_page(&BY_STATUS, status_partition(status), page)
+        self.complaint_page(&BY_STATUS, status_partition(status), ALL_TIME, page)
             .await
     }
 
@@ -311,8 +379,33 @@ impl ComplaintStore for DynamoStore {
         page: &PageRequest,
     ) -> PortResult<Page<Complaint>> {
         non_empty("opd id", opd_id)?;
-        self.complaint_page(&BY_OPD, opd_partition(opd_id), page)
+        self.complaint_page(&BY_OPD, opd_partition(opd_id), ALL_TIME, page)
             .await
+    }
+
+    async fn list_complaints(
+        &self,
+        query: &ComplaintQuery,
+        page: &PageRequest,
+    ) -> PortResult<Page<Complaint>> {
+        let Some(range) = received_range(query)? else {
+            // Still refuse what a non-empty range would refuse, so both answers agree.
+            page_limit(page.limit)?;
+            if let Some(cursor) = &page.after {
+                parse_cursor(cursor)?;
+            }
+            return Ok(Page {
+                items: Vec::new(),
+                next: None,
+            });
+        };
+        let (index, partition) = match (query.opd_id.as_deref(), query.status) {
+            (Some(opd), Some(status)) => (&BY_OPD_STATUS, opd_status_partition(opd, status)),
+            (None, Some(status)) => (&BY_STATUS, status_partition(status)),
+            (Some(opd), None) => (&BY_OPD, opd_partition(opd)),
+            (None, None) => (&BY_TIME, ALL_PARTITION.to_owned()),
+        };
+        self.complaint_page(index, partition, range, page).await
     }
 
     async fn complaints_due(&self, due_before_ms: i64, limit: usize) -> PortResult<Vec<Complaint>> {
@@ -414,6 +507,10 @@ mod tests {
             ("GSI3SK", "1780000000000#PS-7K3QX9"),
             ("GSI4PK", "CMPDUE"),
             ("GSI4SK", "1780100000000#PS-7K3QX9"),
+            ("GSI5PK", "CMPOPDST#dpupr#diproses"),
+            ("GSI5SK", "1780000000000#PS-7K3QX9"),
+            ("GSI6PK", "CMPALL"),
+            ("GSI6SK", "1780000000000#PS-7K3QX9"),
             ("status", "diproses"),
             ("created_ms", "1780000000000"),
             ("next_due_ms", "1780100000000"),
@@ -429,5 +526,20 @@ mod tests {
         let none_due = complaint_item(&complaint(Status::Diterima, None), 1)?;
         assert!(!none_due.contains_key("GSI4PK") && !none_due.contains_key("next_due_ms"));
         Ok(())
+    }
+
+    #[test]
+    fn received_bounds_keep_exactly_the_range() {
+        let (lower, upper) = received_bounds(1_000, 2_000);
+        let inside = |ms: i64, ticket: &str| {
+            let key = sort_key(ms, ticket);
+            lower <= key && key <= upper
+        };
+        assert!(inside(1_000, "PS-0"));
+        assert!(inside(1_999, "PS-ZZZZZZ~"));
+        assert!(!inside(999, "PS-ZZZZZZ"));
+        assert!(!inside(2_000, "PS-0"));
+        let (_, open_end) = received_bounds(0, MAX_SORT_MS + 1);
+        assert!(sort_key(MAX_SORT_MS, "PS-ZZZZZZ") <= open_end);
     }
 }

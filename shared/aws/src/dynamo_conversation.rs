@@ -13,19 +13,19 @@ use prolink_app::conversation_rules::{
     check_candidates, non_negative_ms, outbox_state_name, parse_outbox_state, session_size,
 };
 use prolink_app::ports::{
-    CitizenProfile, CitizenStore, OperatorAlert, OperatorSignals, OutboxRecord, OutboxStore,
-    PortError, PortResult, SessionStore, StoredSession, UnansweredQuestion,
+    AlertRecord, AlertState, CitizenProfile, CitizenStore, OperatorAlert, OperatorSignals,
+    OutboxRecord, OutboxStore, PortError, PortResult, SessionStore, StoredSession,
+    UnansweredQuestion,
 };
 
 use super::dynamo::{
     backend, corrupt, is_live, non_empty, number, to_item, ttl_seconds, DynamoStore, Item, GSI1,
 };
+use super::dynamo_operator::{alert_item, AlertItem, ALERTS_PARTITION};
 
 /// Default look-back of `recent_unanswered`: 13 monthly partitions cover the longest
 /// retention the template allows (365 days) plus the current month.
 pub const DEFAULT_UNANSWERED_LOOKBACK_MONTHS: u32 = 13;
-
-const ALERTS_GSI1PK: &str = "ALERTS";
 
 // ---------------------------------------------------------------------------------------------
 // Items
@@ -128,25 +128,6 @@ struct UnansweredItem {
     expires_at_ms: i64,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-struct AlertItem {
-    #[serde(rename = "PK")]
-    pk: String,
-    #[serde(rename = "SK")]
-    sk: String,
-    #[serde(rename = "GSI1PK")]
-    gsi1pk: String,
-    #[serde(rename = "GSI1SK")]
-    gsi1sk: String,
-    entity: String,
-    id: String,
-    kind: String,
-    message: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    citizen_key: Option<String>,
-    raised_ms: i64,
-}
-
 fn outbox_pk(outbox_id: &str) -> String {
     format!("OUT#{outbox_id}")
 }
@@ -167,11 +148,6 @@ fn unanswered_pk(id: &str) -> String {
     format!("UNANS#{id}")
 }
 const UNANSWERED_SK: &str = "UNANS";
-
-fn alert_pk(id: &str) -> String {
-    format!("ALERT#{id}")
-}
-const ALERT_SK: &str = "ALERT";
 
 /// A month as a running number (`year * 12 + month0`), so walking back is a subtraction.
 fn month_index(ms: i64) -> PortResult<i64> {
@@ -622,23 +598,14 @@ impl OperatorSignals for DynamoStore {
     }
 
     async fn raise_alert(&self, alert: &OperatorAlert) -> PortResult<()> {
-        non_empty("alert id", &alert.id)?;
-        let item = to_item(
-            "alert",
-            &AlertItem {
-                pk: alert_pk(&alert.id),
-                sk: ALERT_SK.to_owned(),
-                gsi1pk: ALERTS_GSI1PK.to_owned(),
-                gsi1sk: time_sort_key("raised_ms", alert.raised_ms, &alert.id)?,
-                entity: "alert".to_owned(),
-                id: alert.id.clone(),
-                kind: alert.kind.clone(),
-                message: alert.message.clone(),
-                citizen_key: alert.citizen_key.clone(),
-                raised_ms: alert.raised_ms,
-            },
-        )?;
-        // A lost condition means the alert is already raised: idempotent on its id.
+        let item = alert_item(&AlertRecord {
+            alert: alert.clone(),
+            state: AlertState::Open,
+            resolved_ms: None,
+            resolved_by: None,
+        })?;
+        // A lost condition means the alert is already raised: idempotent on its id, and a
+        // resolved alert is never reopened by a retried raise.
         self.put_if(item, "attribute_not_exists(PK)", &[], Vec::new())
             .await?;
         Ok(())
@@ -646,19 +613,12 @@ impl OperatorSignals for DynamoStore {
 
     async fn recent_alerts(&self, limit: usize) -> PortResult<Vec<OperatorAlert>> {
         let mut found: Vec<AlertItem> = Vec::new();
-        self.query_gsi1_newest("alert", ALERTS_GSI1PK, limit, |_| true, &mut found)
+        self.query_gsi1_newest("alert", ALERTS_PARTITION, limit, |_| true, &mut found)
             .await?;
-        Ok(found
+        found
             .into_iter()
-            .map(|item| OperatorAlert {
-                id: item.id,
-                kind: item.kind,
-                message: item.message,
-                citizen_key: item.citizen_key,
-                raised_ms: item.raised_ms,
-                opd_id: None,
-            })
-            .collect())
+            .map(|item| item.into_record().map(|record| record.alert))
+            .collect()
     }
 }
 

@@ -6,6 +6,7 @@ pub mod dynamo;
 mod dynamo_complaint;
 mod dynamo_content;
 mod dynamo_conversation;
+mod dynamo_operator;
 pub mod lambda;
 pub mod s3;
 pub mod secrets;

@@ -40,7 +40,7 @@ pub async fn run_complaint_suite(store: Arc<dyn ComplaintStore>) {
     invalid_input_is_refused(store).await;
 }
 
-fn unique(prefix: &str) -> String {
+pub(super) fn unique(prefix: &str) -> String {
     format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
 }
 
@@ -77,7 +77,7 @@ fn submission(citizen_key: &str, opd_id: &str, at_ms: i64) -> Submission {
 }
 
 /// A new complaint (version 0, not stored yet).
-fn complaint(citizen_key: &str, opd_id: &str, at_ms: i64) -> Complaint {
+pub(super) fn complaint(citizen_key: &str, opd_id: &str, at_ms: i64) -> Complaint {
     submit(submission(citizen_key, opd_id, at_ms), &rules())
 }
 
@@ -92,7 +92,7 @@ fn change(to: Status, actor: Actor, at_ms: i64, note: Option<&str>) -> Change {
     }
 }
 
-fn changed(complaint: &Complaint, to: Status, at_ms: i64) -> Complaint {
+pub(super) fn changed(complaint: &Complaint, to: Status, at_ms: i64) -> Complaint {
     let actor = if to == Status::Dicabut {
         Actor::citizen(&complaint.citizen_key)
     } else {

@@ -51,11 +51,16 @@
 //! own citizens, OPDs and tickets; the lists that span the whole store (by status, due) are
 //! checked on the case's own complaints, so a shared store works too.
 //!
+//! Operator side (users, audit trail, alert board, settings, `list_complaints`): pass the
+//! ports of one fresh store to [`operator::run_operator_suite`]. The cases use their own
+//! names, OPDs and ids and check the store-wide lists on their own records.
+//!
 //! Each case is also a `pub async fn` taking one queue or store, for a backend that wants one
 //! `#[tokio::test]` per case.
 
 pub mod complaint;
 pub mod conversation;
+pub mod operator;
 pub mod queue;
 pub mod store;
 

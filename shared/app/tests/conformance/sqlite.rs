@@ -17,6 +17,7 @@ use prolink_embedded::sqlite::{SqliteDb, SqliteQueue, SqliteStore, SCHEMA_VERSIO
 
 use super::complaint::run_complaint_suite;
 use super::conversation::{run_conversation_suite, ConversationUnderTest};
+use super::operator::{run_operator_suite, OperatorUnderTest};
 use super::queue::run_queue_suite;
 use super::store::{run_store_suite, StoreUnderTest};
 use crate::support::ManualClock;
@@ -85,6 +86,30 @@ async fn conversation_suite_on_sqlite_file() {
 async fn conversation_suite_on_sqlite_in_memory() {
     let db = SqliteDb::open_in_memory().expect("open");
     run_conversation_suite(conversation_stores(&db)).await;
+}
+
+fn operator_ports(store: SqliteStore) -> OperatorUnderTest {
+    let store = Arc::new(store);
+    OperatorUnderTest {
+        users: store.clone(),
+        audit: store.clone(),
+        signals: store.clone(),
+        alerts: store.clone(),
+        settings: store.clone(),
+        complaints: store,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn operator_suite_on_sqlite_file() {
+    let (_dir, db) = temp_db();
+    run_operator_suite(operator_ports(SqliteStore::new(db, Arc::new(SystemClock)))).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn operator_suite_on_sqlite_in_memory() {
+    let db = SqliteDb::open_in_memory().expect("open");
+    run_operator_suite(operator_ports(SqliteStore::new(db, Arc::new(SystemClock)))).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -9,9 +9,11 @@ use rusqlite::{params, Connection, OptionalExtension, ToSql};
 
 use prolink_app::complaint_rules::{
     check_complaint, complaint_json, due_index_ms, page_limit, parse_cursor, read_complaint,
-    sort_key,
+    received_range, sort_key,
 };
-use prolink_app::ports::{ComplaintStore, Page, PageRequest, PortError, PortResult};
+use prolink_app::ports::{
+    ComplaintQuery, ComplaintStore, Page, PageRequest, PortError, PortResult,
+};
 use prolink_domain::complaint::{Complaint, Status};
 
 use super::conversation::{conflict, read_version, stored_version};
@@ -77,16 +79,6 @@ fn sql_limit(limit: usize) -> i64 {
     i64::try_from(limit).unwrap_or(i64::MAX)
 }
 
-/// Newest first after the cursor position (`?2`, `?3`), `?4` rows, in one partition of the
-/// lists (`column = ?1`).
-fn page_sql(column: &str) -> String {
-    format!(
-        "SELECT version, data FROM complaints
-         WHERE {column} = ?1 AND (received_ms, ticket) < (?2, ?3)
-         ORDER BY received_ms DESC, ticket DESC LIMIT ?4"
-    )
-}
-
 enum Created {
     Inserted,
     Existing(Option<StoredRow>),
@@ -98,13 +90,49 @@ enum Updated {
     Stale,
 }
 
+/// The equality filters of a list: they pick the index (`(opd_id, status, …)`,
+/// `(status, …)`, `(opd_id, …)` or `(received_ms, ticket)`), each followed by the
+/// `(received_ms, ticket)` columns the range and the order use, like the DynamoDB indexes.
+#[derive(Default)]
+struct ListFilter {
+    opd_id: Option<String>,
+    status: Option<&'static str>,
+    /// `[from, to)` of `received_ms`.
+    from_ms: i64,
+    to_ms: i64,
+}
+
+impl ListFilter {
+    fn all_time() -> Self {
+        ListFilter {
+            from_ms: 0,
+            to_ms: i64::MAX,
+            ..ListFilter::default()
+        }
+    }
+}
+
+fn list_sql(filter: &ListFilter) -> String {
+    let mut sql = String::from("SELECT version, data FROM complaints WHERE ");
+    if filter.opd_id.is_some() {
+        sql.push_str("opd_id = ?5 AND ");
+    }
+    if filter.status.is_some() {
+        sql.push_str("status = ?6 AND ");
+    }
+    sql.push_str(
+        "received_ms >= ?1 AND received_ms < ?2 AND (received_ms, ticket) < (?3, ?4)
+         ORDER BY received_ms DESC, ticket DESC LIMIT ?7",
+    );
+    sql
+}
+
 impl SqliteStore {
-    /// One page of the complaints whose `column` equals `value`, newest first. One row more
-    /// than the page is read so that `next` is only set when another complaint follows.
+    /// One page of the complaints matching `filter`, newest first. One row more than the
+    /// page is read so that `next` is only set when another complaint follows.
     async fn complaint_page(
         &self,
-        column: &'static str,
-        value: String,
+        filter: ListFilter,
         page: &PageRequest,
     ) -> PortResult<Page<Complaint>> {
         let limit = page_limit(page.limit)?;
@@ -116,10 +144,20 @@ impl SqliteStore {
         let rows = self
             .db
             .call(move |conn| {
+                // Unused parameters stay bound (to NULL), so every shape of the statement
+                // takes the same seven.
                 select_many(
                     conn,
-                    &page_sql(column),
-                    &[&value, &after_ms, &after_ticket, &sql_limit(limit + 1)],
+                    &list_sql(&filter),
+                    &[
+                        &filter.from_ms,
+                        &filter.to_ms,
+                        &after_ms,
+                        &after_ticket,
+                        &filter.opd_id,
+                        &filter.status,
+                        &sql_limit(limit + 1),
+                    ],
                 )
             })
             .await?;
@@ -276,8 +314,11 @@ impl ComplaintStore for SqliteStore {
         status: Status,
         page: &PageRequest,
     ) -> PortResult<Page<Complaint>> {
-        self.complaint_page("status", status.as_str().to_owned(), page)
-            .await
+        let filter = ListFilter {
+            status: Some(status.as_str()),
+            ..ListFilter::all_time()
+        };
+        self.complaint_page(filter, page).await
     }
 
     async fn complaints_by_opd(
@@ -286,7 +327,36 @@ impl ComplaintStore for SqliteStore {
         page: &PageRequest,
     ) -> PortResult<Page<Complaint>> {
         non_empty("opd id", opd_id)?;
-        self.complaint_page("opd_id", opd_id.to_owned(), page).await
+        let filter = ListFilter {
+            opd_id: Some(opd_id.to_owned()),
+            ..ListFilter::all_time()
+        };
+        self.complaint_page(filter, page).await
+    }
+
+    async fn list_complaints(
+        &self,
+        query: &ComplaintQuery,
+        page: &PageRequest,
+    ) -> PortResult<Page<Complaint>> {
+        let Some((from_ms, to_ms)) = received_range(query)? else {
+            // Still refuse what a non-empty range would refuse, so both answers agree.
+            page_limit(page.limit)?;
+            if let Some(cursor) = &page.after {
+                parse_cursor(cursor)?;
+            }
+            return Ok(Page {
+                items: Vec::new(),
+                next: None,
+            });
+        };
+        let filter = ListFilter {
+            opd_id: query.opd_id.clone(),
+            status: query.status.map(Status::as_str),
+            from_ms,
+            to_ms,
+        };
+        self.complaint_page(filter, page).await
     }
 
     async fn complaints_due(&self, due_before_ms: i64, limit: usize) -> PortResult<Vec<Complaint>> {

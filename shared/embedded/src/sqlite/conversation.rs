@@ -11,6 +11,7 @@ use rusqlite::{params, OptionalExtension, Row};
 use prolink_app::conversation_rules::{
     check_candidates, non_negative_ms, outbox_state_name, parse_outbox_state, session_size,
 };
+use prolink_app::operator_rules::check_alert_ids;
 use prolink_app::ports::{
     CitizenProfile, CitizenStore, OperatorAlert, OperatorSignals, OutboxRecord, OutboxStore,
     PortError, PortResult, SessionStore, StoredSession, UnansweredQuestion,
@@ -509,16 +510,24 @@ impl OperatorSignals for SqliteStore {
     }
 
     async fn raise_alert(&self, alert: &OperatorAlert) -> PortResult<()> {
-        non_empty("alert id", &alert.id)?;
-        non_negative_ms("raised_ms", alert.raised_ms)?;
+        check_alert_ids(&alert.id, alert.raised_ms, alert.opd_id.as_deref())?;
         let a = alert.clone();
         self.db
             .call(move |conn| {
+                // DO NOTHING: a retried raise neither duplicates nor reopens a resolved alert.
                 conn.execute(
-                    "INSERT INTO operator_alert (id, kind, message, citizen_key, raised_ms)
-                     VALUES (?1, ?2, ?3, ?4, ?5)
+                    "INSERT INTO operator_alert
+                        (id, kind, message, citizen_key, raised_ms, opd_id, state)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'open')
                      ON CONFLICT (id) DO NOTHING",
-                    params![a.id, a.kind, a.message, a.citizen_key, a.raised_ms],
+                    params![
+                        a.id,
+                        a.kind,
+                        a.message,
+                        a.citizen_key,
+                        a.raised_ms,
+                        a.opd_id
+                    ],
                 )
                 .map_err(db_err)?;
                 Ok(())
@@ -531,7 +540,8 @@ impl OperatorSignals for SqliteStore {
             .call(move |conn| {
                 let mut stmt = conn
                     .prepare_cached(
-                        "SELECT id, kind, message, citizen_key, raised_ms FROM operator_alert
+                        "SELECT id, kind, message, citizen_key, raised_ms, opd_id
+                         FROM operator_alert
                          ORDER BY raised_ms DESC, id DESC LIMIT ?1",
                     )
                     .map_err(db_err)?;
@@ -543,7 +553,7 @@ impl OperatorSignals for SqliteStore {
                             message: row.get(2)?,
                             citizen_key: row.get(3)?,
                             raised_ms: row.get(4)?,
-                            opd_id: None,
+                            opd_id: row.get(5)?,
                         })
                     })
                     .map_err(db_err)?;

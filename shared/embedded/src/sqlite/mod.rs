@@ -4,7 +4,8 @@
 //!
 //! [`SqliteDb`] owns the connection; the typed adapters wrap a clone of it:
 //! [`SqliteStore`] (dedup marks, raw inbound log, status log, the conversation stores:
-//! content, citizens, sessions, outbox, operator signals, and complaints), [`SqliteQueue`]
+//! content, citizens, sessions, outbox, operator signals, complaints, and the operator side:
+//! users, audit trail, alert board, settings), [`SqliteQueue`]
 //! (SQS FIFO semantics with redrive), [`SimulatorOutbox`] (the `Messenger` used when no Graph
 //! credentials are configured) and [`SimulatorStore`] (the simulator's citizens, their
 //! messages, the statuses it played back, their files and its clock offset).
@@ -12,6 +13,7 @@
 mod complaint;
 mod content;
 mod conversation;
+mod operator;
 mod outbox;
 mod queue;
 mod schema;

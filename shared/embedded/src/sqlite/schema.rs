@@ -209,6 +209,52 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX IF NOT EXISTS complaints_by_due ON complaints (next_due_ms, ticket)
         WHERE next_due_ms IS NOT NULL;
     "#,
+    // 5: the operator side: complaint lists by OPD and status together and over every
+    // complaint (like GSI5 and GSI6; the columns exist since 4, so the indexes cover the old
+    // rows at once), alert states per OPD (old alerts become open alerts of no OPD), users,
+    // the audit trail and settings.
+    r#"
+    CREATE INDEX IF NOT EXISTS complaints_by_opd_status
+        ON complaints (opd_id, status, received_ms, ticket);
+    CREATE INDEX IF NOT EXISTS complaints_by_time ON complaints (received_ms, ticket);
+
+    ALTER TABLE operator_alert ADD COLUMN opd_id TEXT;
+    ALTER TABLE operator_alert ADD COLUMN state TEXT NOT NULL DEFAULT 'open';
+    ALTER TABLE operator_alert ADD COLUMN resolved_ms INTEGER;
+    ALTER TABLE operator_alert ADD COLUMN resolved_by TEXT;
+    CREATE INDEX IF NOT EXISTS operator_alert_by_state ON operator_alert (state, raised_ms, id);
+    CREATE INDEX IF NOT EXISTS operator_alert_by_opd
+        ON operator_alert (opd_id, state, raised_ms, id);
+
+    CREATE TABLE IF NOT EXISTS operator_user (
+        username  TEXT PRIMARY KEY NOT NULL,
+        version   INTEGER NOT NULL,
+        data      TEXT NOT NULL
+    ) STRICT;
+
+    CREATE TABLE IF NOT EXISTS audit_log (
+        id             TEXT PRIMARY KEY NOT NULL,
+        at_ms          INTEGER NOT NULL,
+        actor          TEXT NOT NULL,
+        role           TEXT NOT NULL,
+        action         TEXT NOT NULL,
+        subject        TEXT,
+        ip             TEXT,
+        detail         TEXT,
+        expires_at_ms  INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX IF NOT EXISTS audit_log_by_time ON audit_log (at_ms, id);
+    CREATE INDEX IF NOT EXISTS audit_log_by_actor ON audit_log (actor, at_ms, id);
+    CREATE INDEX IF NOT EXISTS audit_log_by_subject ON audit_log (subject, at_ms, id);
+
+    CREATE TABLE IF NOT EXISTS operator_setting (
+        key         TEXT PRIMARY KEY NOT NULL,
+        version     INTEGER NOT NULL,
+        value       TEXT NOT NULL,
+        updated_ms  INTEGER NOT NULL,
+        updated_by  TEXT NOT NULL
+    ) STRICT;
+    "#,
 ];
 
 /// The version this build writes.

@@ -31,8 +31,8 @@ impl SqliteStore {
         }
     }
 
-    /// Deletes every expired dedup mark, raw inbound body, status, session, outbox record and
-    /// unanswered question (retention). Returns how many rows went.
+    /// Deletes every expired dedup mark, raw inbound body, status, session, outbox record,
+    /// unanswered question and audit record (retention). Returns how many rows went.
     pub async fn purge_expired(&self) -> PortResult<usize> {
         let clock = Arc::clone(&self.clock);
         self.db
@@ -47,6 +47,7 @@ impl SqliteStore {
                     "dialog_session",
                     "outbox",
                     "unanswered_question",
+                    "audit_log",
                 ] {
                     removed += tx
                         .execute(
