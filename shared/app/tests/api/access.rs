@@ -30,8 +30,8 @@ async fn seeded() -> Api {
         ..Seed::new(OTHER)
     })
     .await;
-    api.alerts.raise("alert-a", Some(OPD_A));
-    api.alerts.raise("alert-b", Some(OPD_B));
+    api.raise_alert("alert-a", Some(OPD_A)).await;
+    api.raise_alert("alert-b", Some(OPD_B)).await;
     api.post(
         "/api/users",
         "t-admin",
@@ -264,7 +264,7 @@ async fn a_detail_read_is_in_the_audit_trail() {
             "diverifikasi"
         ])
     );
-    let records = api.audit.0.lock().expect("lock").clone();
+    let records = api.audit().await;
     let read = records
         .iter()
         .find(|r| r.action == "complaint.read")

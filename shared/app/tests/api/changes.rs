@@ -86,10 +86,8 @@ async fn every_operator_transition_reaches_the_citizen() {
         );
     }
     let transitions = api
-        .audit
-        .0
-        .lock()
-        .expect("lock")
+        .audit()
+        .await
         .iter()
         .filter(|r| r.action == "complaint.transition")
         .count();

@@ -2,8 +2,8 @@
 //! auth module's business), complaints put straight into the store in a chosen status, and
 //! requests answered as (status, JSON).
 //!
-//! Users, audit, alerts and settings are in-memory ports here until the SQLite adapters
-//! land (branch `wt-stores`); `list_complaints` likewise reads the store's by-status index.
+//! Everything runs on the local app's SQLite store except the user directory, whose local
+//! implementation (argon2 passwords) belongs to the sign-in side: an in-memory one here.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -24,17 +24,15 @@ use prolink_app::api::{
 };
 use prolink_app::content_cache::ContentSource;
 use prolink_app::ports::{
-    AlertBoard, AlertRecord, AlertState, AuditLog, AuditQuery, AuditRecord, CitizenStore,
-    ComplaintQuery, ComplaintStore, NewUser, OperatorAlert, Page, PageRequest, PortError,
-    PortResult, Role, SettingsStore, StoredSetting, SystemClock, UserDirectory, UserPatch,
-    UserRecord,
+    AuditLog, AuditQuery, AuditRecord, CitizenStore, ComplaintStore, NewUser, OperatorAlert,
+    OperatorSignals, Page, PageRequest, PortError, PortResult, Role, SystemClock, UserDirectory,
+    UserPatch, UserRecord,
 };
 use prolink_domain::citizen::CitizenProfile;
 use prolink_domain::complaint::{
     self, Actor, Complaint, ComplaintEvent, Privacy, Rules, Status, Submission,
 };
 use prolink_embedded::blob_local::LocalBlobStore;
-use prolink_embedded::sqlite::SqliteStore;
 
 use crate::support::TestApp;
 
@@ -153,187 +151,6 @@ impl UserDirectory for MemUsers {
     }
 }
 
-#[derive(Default)]
-pub struct MemAudit(pub Mutex<Vec<AuditRecord>>);
-
-#[async_trait]
-impl AuditLog for MemAudit {
-    async fn append_audit(&self, record: &AuditRecord) -> PortResult<()> {
-        let mut records = self.0.lock().expect("lock");
-        if !records.iter().any(|r| r.id == record.id) {
-            records.push(record.clone());
-        }
-        Ok(())
-    }
-
-    async fn query_audit(
-        &self,
-        query: &AuditQuery,
-        page: &PageRequest,
-    ) -> PortResult<Page<AuditRecord>> {
-        let mut records: Vec<AuditRecord> = self
-            .0
-            .lock()
-            .expect("lock")
-            .iter()
-            .filter(|r| query.actor.as_ref().is_none_or(|a| *a == r.actor))
-            .filter(|r| {
-                query
-                    .subject
-                    .as_ref()
-                    .is_none_or(|s| r.subject.as_ref() == Some(s))
-            })
-            .cloned()
-            .collect();
-        records.sort_by(|a, b| b.id.cmp(&a.id));
-        page_of(&records, page)
-    }
-}
-
-#[derive(Default)]
-pub struct MemAlerts(pub Mutex<Vec<AlertRecord>>);
-
-impl MemAlerts {
-    pub fn raise(&self, id: &str, opd: Option<&str>) {
-        self.0.lock().expect("lock").push(AlertRecord {
-            alert: OperatorAlert {
-                id: id.to_string(),
-                kind: "complaint_new".into(),
-                message: "Aduan baru".into(),
-                citizen_key: None,
-                raised_ms: 1_767_225_600_000,
-                opd_id: opd.map(str::to_string),
-            },
-            state: AlertState::Open,
-            resolved_ms: None,
-            resolved_by: None,
-        });
-    }
-}
-
-#[async_trait]
-impl AlertBoard for MemAlerts {
-    async fn list_alerts(
-        &self,
-        state: AlertState,
-        opd_id: Option<&str>,
-        page: &PageRequest,
-    ) -> PortResult<Page<AlertRecord>> {
-        let alerts: Vec<AlertRecord> = self
-            .0
-            .lock()
-            .expect("lock")
-            .iter()
-            .filter(|a| {
-                a.state == state && opd_id.is_none_or(|o| a.alert.opd_id.as_deref() == Some(o))
-            })
-            .cloned()
-            .collect();
-        page_of(&alerts, page)
-    }
-
-    async fn get_alert(&self, id: &str) -> PortResult<Option<AlertRecord>> {
-        Ok(self
-            .0
-            .lock()
-            .expect("lock")
-            .iter()
-            .find(|a| a.alert.id == id)
-            .cloned())
-    }
-
-    async fn resolve_alert(
-        &self,
-        id: &str,
-        by: &str,
-        at_ms: i64,
-    ) -> PortResult<Option<AlertRecord>> {
-        let mut alerts = self.0.lock().expect("lock");
-        let Some(alert) = alerts.iter_mut().find(|a| a.alert.id == id) else {
-            return Ok(None);
-        };
-        if alert.state == AlertState::Open {
-            alert.state = AlertState::Resolved;
-            alert.resolved_ms = Some(at_ms);
-            alert.resolved_by = Some(by.to_string());
-        }
-        Ok(Some(alert.clone()))
-    }
-}
-
-#[derive(Default)]
-pub struct MemSettings(Mutex<BTreeMap<String, StoredSetting>>);
-
-#[async_trait]
-impl SettingsStore for MemSettings {
-    async fn get_setting(&self, key: &str) -> PortResult<Option<StoredSetting>> {
-        Ok(self.0.lock().expect("lock").get(key).cloned())
-    }
-
-    async fn put_setting(&self, setting: &StoredSetting) -> PortResult<u64> {
-        let mut settings = self.0.lock().expect("lock");
-        let stored = settings.get(&setting.key).map_or(0, |s| s.version);
-        if stored != setting.version {
-            return Err(PortError::Conflict(setting.key.clone()));
-        }
-        let version = stored + 1;
-        settings.insert(
-            setting.key.clone(),
-            StoredSetting {
-                version,
-                ..setting.clone()
-            },
-        );
-        Ok(version)
-    }
-}
-
-/// The real store, with `list_complaints` answered from its by-status index until the
-/// adapter's own query lands: every status merged, newest first, filtered, offset cursor.
-pub struct Listing {
-    pub inner: Arc<SqliteStore>,
-}
-
-complaint_store_passing_queries_to_inner! {
-    Listing,
-    async fn create_complaint(&self, complaint: &Complaint) -> PortResult<Option<Complaint>> {
-        self.inner.create_complaint(complaint).await
-    }
-
-    async fn get_complaint(&self, ticket: &str) -> PortResult<Option<Complaint>> {
-        self.inner.get_complaint(ticket).await
-    }
-
-    async fn update_complaint(&self, complaint: &Complaint) -> PortResult<u64> {
-        self.inner.update_complaint(complaint).await
-    }
-
-    async fn list_complaints(
-        &self,
-        query: &ComplaintQuery,
-        page: &PageRequest,
-    ) -> PortResult<Page<Complaint>> {
-        let mut all = Vec::new();
-        for status in Status::ALL {
-            if query.status.is_some_and(|s| s != status) {
-                continue;
-            }
-            let found = self
-                .inner
-                .complaints_by_status(status, &PageRequest { limit: 10_000, after: None })
-                .await?;
-            all.extend(found.items);
-        }
-        all.retain(|c| {
-            query.opd_id.as_ref().is_none_or(|o| *o == c.opd_id)
-                && query.received_from_ms.is_none_or(|f| c.received_ms >= f)
-                && query.received_to_ms.is_none_or(|t| c.received_ms < t)
-        });
-        all.sort_by(|a, b| (b.received_ms, &b.ticket).cmp(&(a.received_ms, &a.ticket)));
-        page_of(&all, page)
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // The harness
 // ---------------------------------------------------------------------------------------------
@@ -341,8 +158,6 @@ complaint_store_passing_queries_to_inner! {
 pub struct Api {
     pub app: TestApp,
     pub router: Router,
-    pub audit: Arc<MemAudit>,
-    pub alerts: Arc<MemAlerts>,
     pub users: Arc<MemUsers>,
 }
 
@@ -357,22 +172,18 @@ impl Api {
     pub fn new() -> Api {
         let app = TestApp::new();
         let store = app.app.store.clone();
-        let audit = Arc::new(MemAudit::default());
-        let alerts = Arc::new(MemAlerts::default());
         let users = Arc::new(MemUsers::default());
         let clock = Arc::new(SystemClock);
         let state = ApiState {
             auth: Arc::new(FixedTokens),
-            complaints: Arc::new(Listing {
-                inner: store.clone(),
-            }),
+            complaints: store.clone(),
             tasks: app.app.tasks.clone(),
             content: Arc::new(ContentSource::new(store.clone(), std::time::Duration::ZERO)),
             citizens: store.clone(),
             users: users.clone(),
-            audit: audit.clone(),
-            alerts: alerts.clone(),
-            settings: Arc::new(MemSettings::default()),
+            audit: store.clone(),
+            alerts: store.clone(),
+            settings: store.clone(),
             blobs: Arc::new(LocalBlobStore::new(
                 app.dir().join("api-blobs"),
                 b"api-test-key".to_vec(),
@@ -386,8 +197,6 @@ impl Api {
         Api {
             router: api::router(state),
             app,
-            audit,
-            alerts,
             users,
         }
     }
@@ -433,6 +242,40 @@ impl Api {
             text,
             content_type,
         }
+    }
+
+    /// The whole audit trail, newest first.
+    pub async fn audit(&self) -> Vec<AuditRecord> {
+        self.app
+            .app
+            .store
+            .query_audit(
+                &AuditQuery::default(),
+                &PageRequest {
+                    limit: 1000,
+                    after: None,
+                },
+            )
+            .await
+            .expect("audit")
+            .items
+    }
+
+    /// An open alert of `opd` (as the complaint worker raises them).
+    pub async fn raise_alert(&self, id: &str, opd: Option<&str>) {
+        self.app
+            .app
+            .store
+            .raise_alert(&OperatorAlert {
+                id: id.to_string(),
+                kind: "complaint_new".into(),
+                message: "Aduan baru".into(),
+                citizen_key: None,
+                raised_ms: chrono::Utc::now().timestamp_millis(),
+                opd_id: opd.map(str::to_string),
+            })
+            .await
+            .expect("alert");
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Reply {

@@ -148,10 +148,8 @@ async fn the_csv_export_is_excel_friendly_safe_and_audited() {
     assert!(lines[1].starts_with("PS-CS0001;"));
     assert!(lines[1].contains("\"'=HYPERLINK("), "{}", lines[1]);
     let audited = api
-        .audit
-        .0
-        .lock()
-        .expect("lock")
+        .audit()
+        .await
         .iter()
         .any(|r| r.action == "complaint.export" && r.actor == "ani");
     assert!(audited);
