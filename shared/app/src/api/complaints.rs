@@ -821,10 +821,12 @@ pub async fn add_note(
                 ),
             ])))
         }
-        Err(TransitionError::NotAllowed { from, .. }) => return Err(ApiError::refused(format!(
+        Err(TransitionError::NotAllowed { from, .. }) => {
+            return Err(ApiError::refused(format!(
             "Aduan berstatus *{}* sudah selesai; hanya catatan internal yang dapat ditambahkan.",
             from.label()
-        ))),
+        )))
+        }
         Err(error) => return Err(refused(error)),
     };
     trail::record(
