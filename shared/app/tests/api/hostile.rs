@@ -319,3 +319,20 @@ async fn settings_keep_their_version_and_users_their_secrets() {
     assert!(!listed.text.contains("argon2"));
     assert_eq!(api.users.list_users_len(), 1);
 }
+
+/// The deployments merge the login router next to this one: the catch-all for unknown
+/// `/api/…` paths must not shadow its routes or refuse the merge.
+#[tokio::test]
+async fn the_router_merges_with_a_login_router() {
+    let api = Api::new();
+    let login =
+        axum::Router::new().route("/api/auth/login", axum::routing::post(|| async { "login" }));
+    let merged = api.router.clone().merge(login);
+    let request = axum::http::Request::post("/api/auth/login")
+        .body(axum::body::Body::empty())
+        .expect("request");
+    let response = tower::ServiceExt::oneshot(merged, request)
+        .await
+        .expect("infallible");
+    assert_eq!(response.status(), StatusCode::OK);
+}
