@@ -2,9 +2,12 @@
 //! role-checked by the layer every route of the table gets), JSON bodies and queries whose
 //! rejections become the API's error shape, and the paging parameters.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use axum::{
     extract::{FromRequest, FromRequestParts, Request, State},
-    http::{header, request::Parts},
+    http::{header, request::Parts, StatusCode},
     middleware::Next,
     response::{IntoResponse, Response},
 };
@@ -26,6 +29,36 @@ pub const MAX_LIMIT: usize = 100;
 #[derive(Debug, Clone, Copy)]
 pub struct AllowedRoles(pub &'static [Role]);
 
+/// Requests one user may make per minute (per process: a Lambda instance, or `serve`). A
+/// dashboard makes a few a minute; this only stops a runaway script or a stolen token
+/// scraping the complaints.
+pub const REQUESTS_PER_MINUTE: u32 = 300;
+
+/// Fixed one-minute windows per username, kept in memory.
+#[derive(Debug, Default)]
+pub struct RateLimiter(Mutex<HashMap<String, (i64, u32)>>);
+
+impl RateLimiter {
+    /// Counts a request; false once the user's window is used up.
+    pub fn admit(&self, username: &str, now_ms: i64) -> bool {
+        let window = now_ms.div_euclid(60_000);
+        let Ok(mut counts) = self.0.lock() else {
+            // A poisoned lock only means another request panicked: do not lock everyone out.
+            return true;
+        };
+        // Old windows are dropped now and then so the map stays small.
+        if counts.len() > 10_000 {
+            counts.retain(|_, (w, _)| *w == window);
+        }
+        let entry = counts.entry(username.to_string()).or_insert((window, 0));
+        if entry.0 != window {
+            *entry = (window, 0);
+        }
+        entry.1 = entry.1.saturating_add(1);
+        entry.1 <= REQUESTS_PER_MINUTE
+    }
+}
+
 /// The verified caller and the address they called from.
 #[derive(Debug, Clone)]
 pub struct Caller {
@@ -46,7 +79,7 @@ impl Caller {
 /// Authenticates the bearer token and checks the route's roles before the handler (or any
 /// body parsing) runs: 401 without a valid token, 403 for a role the route does not admit.
 pub async fn authorize(
-    State(state): State<ApiState>,
+    State((state, limiter)): State<(ApiState, Arc<RateLimiter>)>,
     mut request: Request,
     next: Next,
 ) -> Response {
@@ -71,6 +104,14 @@ pub async fn authorize(
         .extensions()
         .get::<AllowedRoles>()
         .map_or(&[][..], |roles| roles.0);
+    if !limiter.admit(&principal.username, state.clock.now_ms()) {
+        return ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "Terlalu banyak permintaan; tunggu sebentar lalu coba lagi.",
+        )
+        .into_response();
+    }
     if !allowed.contains(&principal.role) {
         return ApiError::forbidden().into_response();
     }

@@ -12,7 +12,7 @@ use axum::{
 use crate::ports::Role;
 
 use super::error::ApiError;
-use super::extract::{authorize, AllowedRoles};
+use super::extract::{authorize, AllowedRoles, RateLimiter};
 use super::{admin, complaints, ApiState};
 
 const ALL: &[Role] = &[Role::Admin, Role::Operator, Role::Opd, Role::Viewer];
@@ -164,11 +164,15 @@ async fn method_not_allowed() -> ApiError {
 /// with the login router and their own routes): unknown `/api/…` paths answer through a
 /// catch-all route instead.
 pub fn router(state: ApiState) -> Router {
+    let limiter = std::sync::Arc::new(RateLimiter::default());
     let mut router: Router<ApiState> = Router::new();
     for def in routes() {
         let handler = def
             .handler
-            .route_layer(middleware::from_fn_with_state(state.clone(), authorize))
+            .route_layer(middleware::from_fn_with_state(
+                (state.clone(), limiter.clone()),
+                authorize,
+            ))
             .route_layer(Extension(AllowedRoles(def.roles)));
         router = router.route(def.path, handler);
     }

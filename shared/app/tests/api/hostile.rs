@@ -336,3 +336,23 @@ async fn the_router_merges_with_a_login_router() {
         .expect("infallible");
     assert_eq!(response.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_runaway_client_is_slowed_down_with_429() {
+    let api = Api::new();
+    let limit = prolink_app::api::extract::REQUESTS_PER_MINUTE;
+    let mut limited = None;
+    for n in 0..=limit {
+        let reply = api.get("/api/me", "t-viewer").await;
+        if reply.status == StatusCode::TOO_MANY_REQUESTS {
+            limited = Some((n, reply.json["code"].clone()));
+            break;
+        }
+    }
+    let (n, code) = limited.expect("the limit is reached");
+    // A minute boundary may fall inside the loop and reset the count once.
+    assert!(n >= limit - 1, "limited after {n}");
+    assert_eq!(code, "rate_limited");
+    // Others are not affected.
+    assert_eq!(api.get("/api/me", "t-admin").await.status, StatusCode::OK);
+}
