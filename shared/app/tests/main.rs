@@ -59,6 +59,7 @@ macro_rules! complaint_store_passing_queries_to_inner {
 }
 
 mod answering_engine;
+mod api;
 mod app;
 mod auth;
 mod aws;

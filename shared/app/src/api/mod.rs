@@ -9,7 +9,19 @@ use crate::ports::{
     UserDirectory,
 };
 
+mod admin;
 pub mod auth;
+pub mod complaints;
+pub mod error;
+pub mod extract;
+mod routes;
+mod trail;
+pub mod views;
+
+pub use admin::OPERATOR_CONTACTS_KEY;
+pub use error::{ApiError, ApiResult};
+pub use routes::{router, routes, RouteDef, MAX_BODY_BYTES};
+pub use trail::audit_id;
 
 /// The caller's address as the deployment saw it (API Gateway's `sourceIp`, the local socket's
 /// peer), put into each request's extensions by the deployment; the audit trail records it.

@@ -25,6 +25,7 @@ pub mod sla;
 pub mod tick;
 pub mod ticket;
 pub mod timers;
+pub mod triage;
 
 #[cfg(test)]
 mod tests;
