@@ -4,13 +4,21 @@
 use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use lambda_http::request::RequestContext;
+use lambda_http::RequestExt;
 use tracing::{error, info};
+
+use prolink_app::api::{
+    self,
+    auth::{JwtAuthenticator, JwtSettings},
+    ApiConfig, ApiState, ClientIp,
+};
 
 use prolink_app::complaint_worker::{
     ComplaintWorker, ComplaintWorkerSettings, ComplaintWorkerStores, TaskItem, TaskOutcome,
 };
 use prolink_app::config::{self, env_opt};
-use prolink_app::content_cache::ContentSource;
+use prolink_app::content_cache::{ContentSource, CONTENT_REFRESH};
 use prolink_app::graph::{http_client, GraphConfig, GraphMessenger};
 use prolink_app::graph_media::GraphMediaSource;
 use prolink_app::notifier::{Notifier, OperatorDirectory};
@@ -22,6 +30,7 @@ use prolink_app::worker::{BatchItem, DialogWorker, WorkerSettings, WorkerStores}
 
 use crate::{
     bedrock::BedrockRephraser,
+    cognito::CognitoUserDirectory,
     dynamo::DynamoStore,
     s3::S3BlobStore,
     secrets::{aws_sdk_config, SecretsManagerProvider},
@@ -341,4 +350,85 @@ pub async fn run_scheduler() -> Result<(), LambdaError> {
         },
     ))
     .await
+}
+
+/// The operator API's state from the Lambda environment: the table for every store, the tasks
+/// queue for citizens' notifications, the media bucket for presigned photo URLs, and Cognito
+/// for accounts. Tokens are verified against the user pool's JWKS (the HTTP API's authorizer
+/// checked them too; this function trusts nothing it did not verify itself).
+pub async fn api_state_from_env() -> Result<ApiState, LambdaError> {
+    let sdk = aws_sdk_config().await;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let store = Arc::new(DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&sdk),
+        required(config::PROLINK_TABLE)?,
+        clock.clone(),
+    ));
+    let region = sdk
+        .region()
+        .map(|region| region.as_ref().to_owned())
+        .ok_or("no AWS region configured")?;
+    let user_pool_id = required(config::PROLINK_USER_POOL_ID)?;
+    let jwt = JwtSettings::cognito(
+        &region,
+        &user_pool_id,
+        &required(config::PROLINK_USER_POOL_CLIENT_ID)?,
+    );
+    Ok(ApiState {
+        auth: Arc::new(JwtAuthenticator::over_http(
+            jwt,
+            http_client(),
+            store.clone(),
+            clock.clone(),
+        )),
+        complaints: store.clone(),
+        tasks: Arc::new(SqsQueue::new(
+            aws_sdk_sqs::Client::new(&sdk),
+            required(config::PROLINK_TASKS_QUEUE_URL)?,
+            None,
+        )),
+        content: Arc::new(ContentSource::new(store.clone(), CONTENT_REFRESH)),
+        citizens: store.clone(),
+        users: Arc::new(CognitoUserDirectory::new(
+            aws_sdk_cognitoidentityprovider::Client::new(&sdk),
+            user_pool_id,
+            store.clone(),
+        )),
+        audit: store.clone(),
+        alerts: store.clone(),
+        settings: store.clone(),
+        blobs: Arc::new(S3BlobStore::from_sdk_config(
+            &sdk,
+            required(config::PROLINK_MEDIA_BUCKET)?,
+        )),
+        clock,
+        config: ApiConfig {
+            audit_retention_days: config::audit_retention_days(),
+        },
+    })
+}
+
+/// The operator API's router as the Lambda serves it: API Gateway's `sourceIp` becomes the
+/// [`ClientIp`] the audit trail records (a client-sent `X-Forwarded-For` is never trusted).
+pub fn api_router(state: ApiState) -> axum::Router {
+    api::router(state).layer(axum::middleware::map_request(
+        |mut request: axum::http::Request<axum::body::Body>| async move {
+            let source_ip = match request.request_context_ref() {
+                Some(RequestContext::ApiGatewayV2(context)) => context.http.source_ip.clone(),
+                _ => None,
+            };
+            if let Some(ip) = source_ip {
+                request.extensions_mut().insert(ClientIp(ip));
+            }
+            request
+        },
+    ))
+}
+
+/// The operator API Lambda: API Gateway HTTP API (v2, JWT authorizer) → the API router.
+pub async fn run_api() -> Result<(), LambdaError> {
+    init_logs();
+    let state = api_state_from_env().await?;
+    info!("operator API function ready");
+    lambda_http::run(api_router(state)).await
 }

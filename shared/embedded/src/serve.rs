@@ -16,6 +16,11 @@ use sha2::{Digest, Sha256};
 use tokio::sync::watch;
 use tracing::{info, warn};
 
+use prolink_app::api::{
+    self,
+    auth::{local_routes, LocalAuth, LocalUserDirectory},
+    ApiConfig, ApiState, ClientIp,
+};
 use prolink_app::complaint_worker::{
     ComplaintWorker, ComplaintWorkerSettings, ComplaintWorkerStores, TaskItem, TaskOutcome,
 };
@@ -162,6 +167,8 @@ pub(crate) fn write_private(path: &Path, contents: &[u8]) -> anyhow::Result<()> 
 /// Everything `prolink serve` runs, built but not yet listening (tests drive it in process).
 pub struct LocalApp {
     pub router: Router,
+    /// The operator API's adapters (tests call its routes in process).
+    pub api: ApiState,
     pub worker: Arc<DialogWorker>,
     pub queue: Arc<SqliteQueue>,
     pub db: SqliteDb,
@@ -303,6 +310,39 @@ pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Lo
         .map_err(|error| anyhow::anyhow!(error))?;
     // One content source (cache, seed fallback, answering index) for the three workers.
     let content = Arc::new(ContentSource::new(store.clone(), CONTENT_REFRESH));
+    let blobs = Arc::new(LocalBlobStore::new(
+        options.data_dir.join(BLOBS_DIR),
+        blob_signing_key(&local_secrets.secrets.app_secret),
+        clock.clone(),
+    ));
+    // The operator API and its sign-in: `prolink serve` is its own token issuer, verified by
+    // the same code that verifies Cognito's tokens on AWS.
+    let issuer = crate::issuer::load_or_create_issuer(&options.data_dir)?;
+    let audit_retention_days = config::audit_retention_days();
+    let local_auth = Arc::new(LocalAuth::new(
+        Arc::new(issuer),
+        store.clone(),
+        store.clone(),
+        clock.clone(),
+        audit_retention_days,
+    ));
+    let api_state = ApiState {
+        auth: Arc::new(local_auth.authenticator()),
+        complaints: store.clone(),
+        tasks: tasks.clone(),
+        content: content.clone(),
+        citizens: store.clone(),
+        users: Arc::new(LocalUserDirectory::new(store.clone())),
+        audit: store.clone(),
+        alerts: store.clone(),
+        settings: store.clone(),
+        blobs: blobs.clone(),
+        clock: clock.clone(),
+        config: ApiConfig {
+            audit_retention_days,
+        },
+    };
+    let router = router.merge(api_router(api_state.clone(), local_auth));
     let complaint_worker = Arc::new(ComplaintWorker {
         stores: ComplaintWorkerStores {
             content: content.clone(),
@@ -318,11 +358,7 @@ pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Lo
             send_policy,
         ))),
         media: media.clone(),
-        blobs: Arc::new(LocalBlobStore::new(
-            options.data_dir.join(BLOBS_DIR),
-            blob_signing_key(&local_secrets.secrets.app_secret),
-            clock.clone(),
-        )),
+        blobs,
         clock: clock.clone(),
         settings: ComplaintWorkerSettings {
             max_receives: config::TASKS_MAX_RECEIVES,
@@ -354,6 +390,7 @@ pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Lo
     );
     Ok(LocalApp {
         router,
+        api: api_state,
         worker,
         queue,
         db,
@@ -368,6 +405,25 @@ pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Lo
         media,
         scheduler,
     })
+}
+
+/// The operator API with the local sign-in routes beside it. The socket's peer address becomes
+/// the [`ClientIp`] of the audit trail; a client-sent `X-Forwarded-For` is never trusted.
+pub fn api_router(state: ApiState, auth: Arc<LocalAuth>) -> Router {
+    api::router(state)
+        .merge(local_routes(auth))
+        .layer(axum::middleware::map_request(
+            |mut request: axum::http::Request<axum::body::Body>| async move {
+                let peer = request
+                    .extensions()
+                    .get::<axum::extract::ConnectInfo<SocketAddr>>()
+                    .map(|info| info.0.ip().to_string());
+                if let Some(ip) = peer {
+                    request.extensions_mut().insert(ClientIp(ip));
+                }
+                request
+            },
+        ))
 }
 
 /// How often `prolink serve` runs the scheduler (EventBridge does it once a minute on AWS).
@@ -593,10 +649,14 @@ pub async fn serve(options: LocalOptions) -> anyhow::Result<()> {
             shutdown_rx.clone(),
         )));
     }
-    axum::serve(listener, app.router)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("HTTP server failed")?;
+    axum::serve(
+        listener,
+        app.router
+            .into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("HTTP server failed")?;
     let _ = shutdown_tx.send(true);
     for worker in workers {
         let _ = worker.await;
@@ -609,6 +669,7 @@ fn print_banner(options: &LocalOptions, addr: SocketAddr, app: &LocalApp) {
     println!("PROLINK SAKTI (mode lokal) berjalan di http://{addr}");
     println!("  data          : {}", options.data_dir.display());
     println!("  webhook       : http://{addr}/webhook");
+    println!("  API operator  : http://{addr}/api  (akun: prolink user add NAMA --role admin)");
     if app.simulator_enabled {
         println!("  simulator     : http://{addr}/simulator");
         println!("  graph (media) : http://{addr}/simulator/graph  (WHATSAPP_GRAPH_URL)");
