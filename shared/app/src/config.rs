@@ -34,6 +34,8 @@ pub const PROLINK_SHOW_UNVERIFIED: &str = "PROLINK_SHOW_UNVERIFIED";
 pub const PROLINK_REPHRASE_MODEL_ID: &str = "PROLINK_REPHRASE_MODEL_ID";
 /// Days audit records are kept (default [`DEFAULT_AUDIT_RETENTION_DAYS`]).
 pub const PROLINK_AUDIT_RETENTION_DAYS: &str = "PROLINK_AUDIT_RETENTION_DAYS";
+/// Requests one operator may make per minute (per Lambda instance or `serve` process).
+pub const PROLINK_API_REQUESTS_PER_MINUTE: &str = "PROLINK_API_REQUESTS_PER_MINUTE";
 /// API on AWS only: the Cognito user pool whose access tokens sign operators in.
 pub const PROLINK_USER_POOL_ID: &str = "PROLINK_USER_POOL_ID";
 /// API on AWS only: the dashboard's app client id (the `client_id` claim of access tokens).
@@ -97,6 +99,7 @@ pub fn lambda_environment(function: &str) -> &'static [&'static str] {
             PROLINK_MEDIA_BUCKET,
             PROLINK_OPERATOR_CONTACTS,
             PROLINK_AUDIT_RETENTION_DAYS,
+            PROLINK_API_REQUESTS_PER_MINUTE,
             PROLINK_USER_POOL_ID,
             PROLINK_USER_POOL_CLIENT_ID,
         ],
@@ -126,6 +129,14 @@ pub fn audit_retention_days() -> i64 {
         .and_then(|value| value.trim().parse::<i64>().ok())
         .filter(|days| (30..=3650).contains(days))
         .unwrap_or(DEFAULT_AUDIT_RETENTION_DAYS)
+}
+
+/// `PROLINK_API_REQUESTS_PER_MINUTE`, at least 10; anything else keeps the API's default.
+pub fn api_requests_per_minute() -> u32 {
+    env_opt(PROLINK_API_REQUESTS_PER_MINUTE)
+        .and_then(|value| value.trim().parse::<u32>().ok())
+        .filter(|limit| *limit >= 10)
+        .unwrap_or(crate::api::extract::REQUESTS_PER_MINUTE)
 }
 
 /// Reads a yes/no setting; anything unreadable keeps the default (and is logged).

@@ -404,6 +404,7 @@ pub async fn api_state_from_env() -> Result<ApiState, LambdaError> {
         clock,
         config: ApiConfig {
             audit_retention_days: config::audit_retention_days(),
+            requests_per_minute: config::api_requests_per_minute(),
         },
     })
 }

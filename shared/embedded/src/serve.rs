@@ -340,6 +340,7 @@ pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Lo
         clock: clock.clone(),
         config: ApiConfig {
             audit_retention_days,
+            requests_per_minute: config::api_requests_per_minute(),
         },
     };
     let router = router.merge(api_router(api_state.clone(), local_auth));

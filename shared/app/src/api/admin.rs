@@ -91,7 +91,7 @@ pub async fn list_alerts(
     QueryParams(query): QueryParams<AlertsQuery>,
 ) -> ApiResult<Json<ListPage<AlertView>>> {
     let alert_state = match query.state.as_deref().map(str::trim) {
-        None | Some("") | Some("open") => AlertState::Open,
+        None | Some("open") => AlertState::Open,
         Some("resolved") => AlertState::Resolved,
         Some(_) => {
             return Err(ApiError::invalid_field(
@@ -488,6 +488,7 @@ pub async fn get_contacts(State(state): State<ApiState>) -> ApiResult<Json<Conta
 #[serde(deny_unknown_fields)]
 pub struct ContactsBody {
     contacts: HashMap<String, Vec<String>>,
+    #[serde(deserialize_with = "super::extract::whole_number")]
     version: u64,
 }
 

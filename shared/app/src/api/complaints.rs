@@ -208,15 +208,17 @@ fn non_empty(value: Option<String>) -> Option<String> {
 
 fn filters(caller: &Caller, query: &ListQuery) -> ApiResult<Filters> {
     let mut errors = BTreeMap::new();
-    let status = non_empty(query.status.clone()).and_then(|s| {
+    // A filter given empty (`?status=`) is a mistake of the caller, not "no filter": saying so
+    // beats silently widening the list.
+    let status = query.status.as_deref().map(str::trim).and_then(|s| {
         let parsed = Status::parse(&s);
         if parsed.is_none() {
             errors.insert("status".to_string(), format!("Status tidak dikenal: {s}."));
         }
         parsed
     });
-    let sla = non_empty(query.sla.clone()).and_then(|s| {
-        let parsed = match s.as_str() {
+    let sla = query.sla.as_deref().map(str::trim).and_then(|s| {
+        let parsed = match s {
             "on_time" => Some(SlaState::OnTime),
             "near" => Some(SlaState::Near),
             "overdue" => Some(SlaState::Overdue),
@@ -230,8 +232,14 @@ fn filters(caller: &Caller, query: &ListQuery) -> ApiResult<Filters> {
         }
         parsed
     });
-    let from = non_empty(query.from.clone()).and_then(|d| parse_date("from", &d, &mut errors));
-    let to = non_empty(query.to.clone()).and_then(|d| parse_date("to", &d, &mut errors));
+    let from = query
+        .from
+        .as_deref()
+        .and_then(|d| parse_date("from", d, &mut errors));
+    let to = query
+        .to
+        .as_deref()
+        .and_then(|d| parse_date("to", d, &mut errors));
     if let (Some(from), Some(to)) = (from, to) {
         if from > to {
             errors.insert(
@@ -668,7 +676,7 @@ pub struct TransitionBody {
     public_note: Option<String>,
     #[serde(default)]
     internal_note: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::extract::optional_whole_number")]
     version: Option<u64>,
 }
 
@@ -771,7 +779,7 @@ pub struct NoteBody {
     public_note: Option<String>,
     #[serde(default)]
     internal_note: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::extract::optional_whole_number")]
     version: Option<u64>,
 }
 
@@ -856,7 +864,7 @@ pub struct ReassignBody {
     opd_id: Option<String>,
     #[serde(default)]
     category_id: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::extract::optional_whole_number")]
     version: Option<u64>,
 }
 
@@ -942,7 +950,7 @@ pub async fn reassign(
 #[serde(deny_unknown_fields)]
 pub struct MergeBody {
     into: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::extract::optional_whole_number")]
     version: Option<u64>,
 }
 

@@ -29,20 +29,30 @@ pub const MAX_LIMIT: usize = 100;
 #[derive(Debug, Clone, Copy)]
 pub struct AllowedRoles(pub &'static [Role]);
 
-/// Requests one user may make per minute (per process: a Lambda instance, or `serve`). A
-/// dashboard makes a few a minute; this only stops a runaway script or a stolen token
-/// scraping the complaints.
+/// Default of the requests one user may make per minute (per process: a Lambda instance, or
+/// `serve`). A dashboard makes a few a minute; this only stops a runaway script or a stolen
+/// token scraping the complaints.
 pub const REQUESTS_PER_MINUTE: u32 = 300;
 
 /// Fixed one-minute windows per username, kept in memory.
-#[derive(Debug, Default)]
-pub struct RateLimiter(Mutex<HashMap<String, (i64, u32)>>);
+#[derive(Debug)]
+pub struct RateLimiter {
+    per_minute: u32,
+    counts: Mutex<HashMap<String, (i64, u32)>>,
+}
 
 impl RateLimiter {
+    pub fn new(per_minute: u32) -> RateLimiter {
+        RateLimiter {
+            per_minute: per_minute.max(1),
+            counts: Mutex::new(HashMap::new()),
+        }
+    }
+
     /// Counts a request; false once the user's window is used up.
     pub fn admit(&self, username: &str, now_ms: i64) -> bool {
         let window = now_ms.div_euclid(60_000);
-        let Ok(mut counts) = self.0.lock() else {
+        let Ok(mut counts) = self.counts.lock() else {
             // A poisoned lock only means another request panicked: do not lock everyone out.
             return true;
         };
@@ -55,7 +65,7 @@ impl RateLimiter {
             *entry = (window, 0);
         }
         entry.1 = entry.1.saturating_add(1);
-        entry.1 <= REQUESTS_PER_MINUTE
+        entry.1 <= self.per_minute
     }
 }
 
@@ -229,5 +239,66 @@ pub fn list_error(error: crate::ports::PortError) -> ApiError {
     match error {
         crate::ports::PortError::Invalid(_) => bad_cursor(),
         other => ApiError::store(other),
+    }
+}
+
+/// Largest whole number a JSON double holds exactly (2^53).
+const MAX_EXACT_F64: f64 = 9_007_199_254_740_992.0;
+
+/// A version number as JSON Schema's `integer` allows it: `3` and `3.0` alike (serde's `u64`
+/// refuses the second, which a client built from the schema may send).
+pub fn whole_number<'de, D>(deserializer: D) -> Result<u64, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    use serde::de::Error;
+    let number = <serde_json::Number as serde::Deserialize>::deserialize(deserializer)?;
+    if let Some(value) = number.as_u64() {
+        return Ok(value);
+    }
+    match number.as_f64() {
+        Some(value) if value.fract() == 0.0 && (0.0..=MAX_EXACT_F64).contains(&value) => {
+            Ok(value as u64)
+        }
+        _ => Err(D::Error::custom("expected a whole number of at least 0")),
+    }
+}
+
+/// [`whole_number`] for an optional field (`null` or absent: `None`).
+pub fn optional_whole_number<'de, D>(deserializer: D) -> Result<Option<u64>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    #[derive(serde::Deserialize)]
+    struct Whole(#[serde(deserialize_with = "whole_number")] u64);
+    Ok(<Option<Whole> as serde::Deserialize>::deserialize(deserializer)?.map(|w| w.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Body {
+        #[serde(default, deserialize_with = "optional_whole_number")]
+        version: Option<u64>,
+    }
+
+    fn version(json: &str) -> Result<Option<u64>, serde_json::Error> {
+        serde_json::from_str::<Body>(json).map(|b| b.version)
+    }
+
+    #[test]
+    fn versions_accept_integral_numbers_only() {
+        assert_eq!(version("{}").ok(), Some(None));
+        assert_eq!(version(r#"{"version": null}"#).ok(), Some(None));
+        assert_eq!(version(r#"{"version": 7}"#).ok(), Some(Some(7)));
+        assert_eq!(version(r#"{"version": 7.0}"#).ok(), Some(Some(7)));
+        for bad in ["7.5", "-1", "-1.0", "1e300", "\"7\"", "true"] {
+            assert!(
+                version(&format!(r#"{{"version": {bad}}}"#)).is_err(),
+                "{bad}"
+            );
+        }
     }
 }

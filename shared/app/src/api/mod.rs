@@ -33,6 +33,9 @@ pub struct ClientIp(pub String);
 pub struct ApiConfig {
     /// `PROLINK_AUDIT_RETENTION_DAYS` (default 730).
     pub audit_retention_days: i64,
+    /// Requests one user may make per minute per process (`PROLINK_API_REQUESTS_PER_MINUTE`,
+    /// default [`extract::REQUESTS_PER_MINUTE`]).
+    pub requests_per_minute: u32,
 }
 
 /// Everything the routes use; each deployment fills it with its adapters.

@@ -164,7 +164,7 @@ async fn method_not_allowed() -> ApiError {
 /// with the login router and their own routes): unknown `/api/…` paths answer through a
 /// catch-all route instead.
 pub fn router(state: ApiState) -> Router {
-    let limiter = std::sync::Arc::new(RateLimiter::default());
+    let limiter = std::sync::Arc::new(RateLimiter::new(state.config.requests_per_minute));
     let mut router: Router<ApiState> = Router::new();
     for def in routes() {
         let handler = def

@@ -192,6 +192,7 @@ impl Api {
             clock,
             config: ApiConfig {
                 audit_retention_days: 730,
+                requests_per_minute: prolink_app::api::extract::REQUESTS_PER_MINUTE,
             },
         };
         Api {

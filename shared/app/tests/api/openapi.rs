@@ -2,6 +2,7 @@
 
 use std::collections::BTreeSet;
 
+use prolink_app::api::auth::routes::LOCAL_ROUTES;
 use prolink_app::api::routes;
 
 #[test]
@@ -23,11 +24,25 @@ fn the_spec_and_the_route_table_name_the_same_routes() {
     let in_table: BTreeSet<(String, String)> = routes()
         .iter()
         .map(|r| (r.method.as_str().to_string(), r.path.to_string()))
+        .chain(
+            LOCAL_ROUTES
+                .iter()
+                .map(|(method, path)| (method.to_string(), path.to_string())),
+        )
         .collect();
     assert_eq!(in_spec, in_table);
-    // Every operation requires the bearer token and documents its error answers.
+    // Every operation but the sign-in requires the bearer token and documents its error
+    // answers; the sign-in routes, and only they, are open.
     for (path, item) in spec["paths"].as_mapping().expect("paths") {
         for (method, operation) in item.as_mapping().expect("operations") {
+            let open = operation["security"]
+                .as_sequence()
+                .is_some_and(Vec::is_empty);
+            let sign_in = path.as_str().is_some_and(|p| p.starts_with("/api/auth/"));
+            assert_eq!(open, sign_in, "{method:?} {path:?}: security");
+            if open {
+                continue;
+            }
             let responses = operation["responses"].as_mapping().expect("responses");
             for status in ["401", "403"] {
                 assert!(

@@ -9,6 +9,7 @@ use axum::Router;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
+use prolink_app::api::auth::routes::UNUSABLE_NAME_ACTOR;
 use prolink_app::api::auth::{
     local_routes, AuthError, Authenticator, JwtAuthenticator, LocalAuth, LocalTokenIssuer,
     LocalUserDirectory, TokenIssuer,
@@ -211,7 +212,7 @@ async fn a_wrong_password_and_an_unknown_user_get_the_same_answer() {
         [
             ("auth.login_failed", "admin", "-"),
             ("auth.login_failed", "tidak.ada", "-"),
-            ("auth.login_failed", "nama yang tidak mungkin!", "-"),
+            ("auth.login_failed", UNUSABLE_NAME_ACTOR, "-"),
         ]
     );
     assert_eq!(
@@ -515,4 +516,64 @@ async fn login_lockout_and_audit_on_the_real_sqlite_store() {
     assert!(actions[1..]
         .iter()
         .all(|action| *action == "auth.login_failed"));
+}
+
+/// Whatever is typed as a name, a sign-in answers 401 and the real store records the attempt:
+/// names that break the username rule (empty, oversized, spaces, control characters, a
+/// password typed into the wrong field) are recorded under a placeholder, never as typed.
+#[tokio::test]
+async fn names_that_cannot_exist_are_refused_and_audited_without_the_typed_text() {
+    use prolink_app::ports::{AuditLog, AuditQuery, PageRequest};
+    use prolink_embedded::sqlite::{SqliteDb, SqliteStore};
+
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let clock = ManualClock::at(NOW_MS);
+    let db = SqliteDb::open(&dir.path().join("prolink.sqlite")).expect("a database");
+    let store = Arc::new(SqliteStore::new(db, clock.clone()));
+    let issuer = prolink_embedded::issuer::load_or_create_issuer(dir.path()).expect("an issuer");
+    let router = local_routes(Arc::new(LocalAuth::new(
+        Arc::new(issuer),
+        store.clone(),
+        store.clone(),
+        clock.clone(),
+        RETENTION_DAYS,
+    )));
+    let long = "a".repeat(10_000);
+    let names = [
+        "",
+        "   ",
+        long.as_str(),
+        "nama dengan spasi",
+        "kontrol\u{0}\u{7}",
+        "Rahasia-Sandi-123!",
+        "ab",
+        "🙂🙂🙂",
+    ];
+    for name in names {
+        let request = Request::post("/api/auth/login")
+            .header("content-type", "application/json")
+            .body(Body::from(
+                json!({"username": name, "password": PASSWORD}).to_string(),
+            ))
+            .expect("a request");
+        let response = router.clone().oneshot(request).await.expect("infallible");
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{name:?}");
+    }
+    let trail = store
+        .query_audit(
+            &AuditQuery::default(),
+            &PageRequest {
+                limit: 50,
+                after: None,
+            },
+        )
+        .await
+        .expect("the audit trail");
+    assert_eq!(trail.items.len(), names.len());
+    for record in &trail.items {
+        assert_eq!(record.action, "auth.login_failed");
+        assert_eq!(record.actor, UNUSABLE_NAME_ACTOR);
+        let stored = serde_json::to_string(record).expect("json");
+        assert!(!stored.contains("Rahasia-Sandi"), "{stored}");
+    }
 }

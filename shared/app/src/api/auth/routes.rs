@@ -75,6 +75,16 @@ impl LocalAuth {
     }
 }
 
+/// The audit trail's actor of a failed sign-in whose name breaks the username rule.
+pub const UNUSABLE_NAME_ACTOR: &str = "(nama tidak sah)";
+
+/// (method, path) of every route [`local_routes`] serves, for the spec's test.
+pub const LOCAL_ROUTES: [(&str, &str); 3] = [
+    ("POST", "/api/auth/login"),
+    ("POST", "/api/auth/refresh"),
+    ("GET", LOCAL_JWKS_PATH),
+];
+
 /// `/api/auth/login`, `/api/auth/refresh`, `/api/auth/jwks.json`.
 pub fn local_routes(auth: Arc<LocalAuth>) -> Router {
     Router::new()
@@ -255,8 +265,9 @@ fn recent_failures(user: &UserRecord, now_ms: i64) -> Vec<i64> {
 }
 
 /// The name as typed, made comparable (names are lower case) and short enough to log.
+/// Not cut to length: a longer name is no name (cutting would let it sign in as its prefix).
 fn normalise_username(raw: &str) -> String {
-    raw.trim().to_lowercase().chars().take(64).collect()
+    raw.trim().to_lowercase()
 }
 
 async fn login(State(auth): State<Arc<LocalAuth>>, request: Request) -> Response {
@@ -265,9 +276,16 @@ async fn login(State(auth): State<Arc<LocalAuth>>, request: Request) -> Response
         Err(response) => return response,
     };
     let username = normalise_username(&body.username);
+    // What was typed as a name is recorded only when it could be one: an empty or oversized
+    // name cannot be stored, and a password typed into the wrong field must not reach the log.
+    let audit_actor = if validate_username(&username).is_ok() {
+        username.clone()
+    } else {
+        UNUSABLE_NAME_ACTOR.to_string()
+    };
     let failed = |detail: &'static str| AuditEntry {
         action: "auth.login_failed",
-        actor: &username,
+        actor: &audit_actor,
         role: "-",
         ip: ip.as_deref(),
         detail: Some(detail),
