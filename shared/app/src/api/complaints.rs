@@ -211,7 +211,7 @@ fn filters(caller: &Caller, query: &ListQuery) -> ApiResult<Filters> {
     // A filter given empty (`?status=`) is a mistake of the caller, not "no filter": saying so
     // beats silently widening the list.
     let status = query.status.as_deref().map(str::trim).and_then(|s| {
-        let parsed = Status::parse(&s);
+        let parsed = Status::parse(s);
         if parsed.is_none() {
             errors.insert("status".to_string(), format!("Status tidak dikenal: {s}."));
         }
