@@ -189,3 +189,111 @@ async fn sqs_status_record_is_stored() {
     assert_eq!(records.len(), 1);
     assert_eq!(records[0].status, "delivered");
 }
+
+/// Accepts one token, as admin: what is under test is the Lambda layer, not the JWT check.
+struct EventToken;
+
+#[async_trait::async_trait]
+impl prolink_app::api::auth::Authenticator for EventToken {
+    async fn authenticate(
+        &self,
+        bearer_token: &str,
+    ) -> Result<prolink_app::api::auth::Principal, prolink_app::api::auth::AuthError> {
+        if bearer_token != "lambda-event-token" {
+            return Err(prolink_app::api::auth::AuthError::Invalid(
+                "not the event's token".into(),
+            ));
+        }
+        Ok(prolink_app::api::auth::Principal {
+            username: "petugas.diskominfo".into(),
+            role: prolink_app::ports::Role::Admin,
+            opd_id: None,
+        })
+    }
+}
+
+fn api_state(app: &TestApp) -> prolink_app::api::ApiState {
+    let store = Arc::new(app.app.store.as_ref().clone());
+    let clock: Arc<dyn prolink_app::ports::Clock> = Arc::new(SystemClock);
+    prolink_app::api::ApiState {
+        auth: Arc::new(EventToken),
+        complaints: store.clone(),
+        tasks: app.app.tasks.clone(),
+        content: Arc::new(prolink_app::content_cache::ContentSource::new(
+            store.clone(),
+            prolink_app::content_cache::CONTENT_REFRESH,
+        )),
+        citizens: store.clone(),
+        users: Arc::new(prolink_app::api::auth::LocalUserDirectory::new(
+            store.clone(),
+        )),
+        audit: store.clone(),
+        alerts: store.clone(),
+        settings: store.clone(),
+        blobs: Arc::new(prolink_embedded::blob_local::LocalBlobStore::new(
+            app.dir().join("lambda-api-blobs"),
+            b"lambda-test-key".to_vec(),
+            clock.clone(),
+        )),
+        clock,
+        config: prolink_app::api::ApiConfig {
+            audit_retention_days: 730,
+            requests_per_minute: 300,
+        },
+    }
+}
+
+/// The operator API's event through lambda_http into the router the Lambda serves: the
+/// function verifies the bearer itself (the placeholder token of the event is refused even
+/// though API Gateway's authorizer put claims beside it), and the audit trail records
+/// API Gateway's `sourceIp`, not a header the client could forge.
+#[tokio::test]
+async fn apigw_api_event_is_verified_again_and_audited_with_the_source_ip() {
+    use prolink_app::ports::{AuditLog, AuditQuery, PageRequest};
+
+    let app = TestApp::new();
+    let router = prolink_aws::lambda::api_router(api_state(&app));
+
+    let request =
+        lambda_http::request::from_str(&event("apigw-api-get-me.json")).expect("v2 API event");
+    let (status, body) = call(router.clone(), request).await;
+    assert_eq!(status, 401, "{}", String::from_utf8_lossy(&body));
+    let error: serde_json::Value = serde_json::from_slice(&body).expect("a JSON error");
+    assert_eq!(error["code"], "unauthenticated");
+
+    let mut export: serde_json::Value =
+        serde_json::from_str(&event("apigw-api-get-me.json")).expect("json");
+    export["rawPath"] = "/api/complaints.csv".into();
+    export["requestContext"]["http"]["path"] = "/api/complaints.csv".into();
+    export["headers"]["authorization"] = "Bearer lambda-event-token".into();
+    export["headers"]["x-forwarded-for"] = "10.9.8.7".into();
+    let request = lambda_http::request::from_str(&export.to_string()).expect("event");
+    let (status, body) = call(router, request).await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    assert!(
+        body.starts_with("\u{feff}".as_bytes()),
+        "the CSV starts with a BOM"
+    );
+
+    let trail = app
+        .app
+        .store
+        .query_audit(
+            &AuditQuery {
+                actor: Some("petugas.diskominfo".into()),
+                subject: None,
+            },
+            &PageRequest {
+                limit: 10,
+                after: None,
+            },
+        )
+        .await
+        .expect("audit trail");
+    let export = trail
+        .items
+        .iter()
+        .find(|record| record.action == "complaint.export")
+        .expect("the export is audited");
+    assert_eq!(export.ip.as_deref(), Some("36.68.12.34"));
+}
