@@ -11,7 +11,7 @@ WALLS_IO_CRATES='^(tracing|tracing-core|log|tokio|axum|hyper|reqwest|rusqlite|li
 WALLS_WHATSAPP_FORBIDDEN='^(prolink-domain|prolink-app|prolink-aws|prolink-embedded|tokio|axum|reqwest|rusqlite|aws-[a-z0-9-]+)$'
 # What no Lambda may carry: the embedded store, the simulator and SQLite.
 WALLS_LAMBDA_FORBIDDEN='^(rusqlite|libsqlite3-sys|prolink-embedded)$'
-WALLS_LAMBDAS='webhook dialog-worker complaint-worker scheduler'
+WALLS_LAMBDAS='webhook dialog-worker complaint-worker scheduler api'
 
 _walls_graph() {
     # Every crate in the normal (non-dev, non-build) dependency graph of package $1.
