@@ -67,6 +67,54 @@ with urllib.request.urlopen(request, timeout=10) as response:
 PY
 }
 
+# Files a complaint as a citizen through the simulator (the same chat a person uses) and
+# prints its ticket once the API lists it: the runs then reach a real complaint's detail,
+# transitions and notes instead of 404s only.
+_st_file_complaint() {
+    local base="$1" token="$2"
+    python3 - "$base" "$token" <<'PY'
+import json, sys, time, urllib.request
+base, token = sys.argv[1:3]
+
+def post(path, body, headers=None):
+    request = urllib.request.Request(
+        base + path, data=json.dumps(body).encode(),
+        headers={"content-type": "application/json", **(headers or {})})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)
+
+def reply(kind, id_, title):
+    return {"reply": {"kind": kind, "id": id_, "title": title}}
+
+citizen = {"from": "6281298765432", "name": "Warga Uji"}
+steps = [
+    reply("button", "btn:aduan", "Aduan"),
+    reply("button", "aduan:setuju", "Setuju"),
+    reply("list", "complaint:jalan-rusak", "Jalan rusak"),
+    {"text": "Jalan di depan sekolah berlubang dalam, sudah dua minggu belum diperbaiki."},
+    {"text": "Jl. Soekarno Hatta 21, Kelurahan Mayangan"},
+    reply("button", "aduan:foto-selesai", "Selesai"),
+    reply("button", "aduan:privasi:biasa", "Biasa"),
+    reply("button", "aduan:kirim", "Kirim"),
+]
+for step in steps:
+    post("/simulator/api/send", {**citizen, **step})
+    # The bot answers each step before the next, as a person waits for the reply.
+    time.sleep(0.5)
+deadline = time.time() + 60
+while time.time() < deadline:
+    request = urllib.request.Request(
+        base + "/api/complaints?limit=1", headers={"authorization": "Bearer " + token})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        items = json.load(response)["items"]
+    if items:
+        print(items[0]["ticket"])
+        sys.exit(0)
+    time.sleep(0.5)
+sys.exit("no complaint was filed through the simulator within 60 s")
+PY
+}
+
 # One schemathesis run; $1 names it (report folder), the rest are extra `st run` options.
 _st_run() {
     local name="$1" venv root out
@@ -76,7 +124,7 @@ _st_run() {
     out="$root/tests/output/schemathesis/$name"
     mkdir -p "$out" || return 1
     echo "schemathesis: $name" >&2
-    "$venv/bin/st" --no-color --config-file "$root/tests/schemathesis.toml" \
+    "$venv/bin/st" --no-color --config-file "$PROLINK_ST_CONFIG" \
         run "$root/docs/openapi.yaml" \
         --url "$PROLINK_ST_BASE" \
         --checks all \
@@ -90,7 +138,7 @@ _st_run() {
 }
 
 schemathesis_test() {
-    local root out log port deadline status=0 password admin_token opd_token prolink
+    local root out log port deadline status=0 password admin_token opd_token prolink ticket
     root="$(_st_root)"
     out="$root/tests/output/schemathesis"
     prolink="$root/target/debug/prolink"
@@ -105,7 +153,7 @@ schemathesis_test() {
     # One account per role the runs sign in as; the password never reaches the command line.
     printf '%s\n' "$password" | "$prolink" user add st-admin --role admin \
         --data "$PROLINK_ST_DATA" >>"$log" 2>&1 || { echo "schemathesis: user add failed, see $log" >&2; return 1; }
-    printf '%s\n' "$password" | "$prolink" user add st-opd --role opd --opd dlh \
+    printf '%s\n' "$password" | "$prolink" user add st-opd --role opd --opd dpupr-pkp \
         --data "$PROLINK_ST_DATA" >>"$log" 2>&1 || { echo "schemathesis: user add failed, see $log" >&2; return 1; }
     port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')" || return 1
     env -u WHATSAPP_ACCESS_TOKEN -u WHATSAPP_PHONE_NUMBER_ID -u WHATSAPP_APP_SECRET \
@@ -134,6 +182,19 @@ schemathesis_test() {
     admin_token="$(_st_token "$PROLINK_ST_BASE" st-admin "$password")" || status=1
     opd_token="$(_st_token "$PROLINK_ST_BASE" st-opd "$password")" || status=1
     if [ "$status" -eq 0 ]; then
+        ticket="$(_st_file_complaint "$PROLINK_ST_BASE" "$admin_token")" || status=1
+    fi
+    if [ "$status" -eq 0 ]; then
+        # The checked-in settings plus the filed ticket, offered for {ticket} most of the time
+        # (the rest stays generated, so unknown and malformed tickets are still tried).
+        PROLINK_ST_CONFIG="$out/schemathesis.toml"
+        export PROLINK_ST_CONFIG
+        {
+            cat "$root/tests/schemathesis.toml"
+            printf '\n[dictionaries.tickets]\nvalues = ["%s"]\n' "$ticket"
+            printf '\n[parameters]\n"path.ticket" = { dictionary = "tickets", probability = 0.8 }\n'
+        } >"$PROLINK_ST_CONFIG"
+        echo "schemathesis: filed $ticket through the simulator" >&2
         # Sign-in routes are exercised signed out; the rest as each user. The admin run
         # may change its own account (PATCH /api/users/{name}): it goes last.
         _st_run signed-out || status=1
