@@ -7,6 +7,7 @@
 mod harness;
 
 mod access;
+mod backends;
 mod changes;
 mod hostile;
 mod listing;
