@@ -14,8 +14,7 @@ const OWN: &str = "PS-AA0001";
 const OWN_2: &str = "PS-AA0002";
 const OTHER: &str = "PS-BB0001";
 
-async fn seeded() -> Api {
-    let api = Api::new();
+async fn seeded(api: Api) -> Api {
     api.complaint(Seed::new(OWN)).await;
     api.complaint(Seed {
         status: Status::Diterima,
@@ -64,9 +63,8 @@ fn request_for(method: &Method, path: &str, role: Role) -> (String, Option<Value
     (concrete, body)
 }
 
-#[tokio::test]
-async fn every_route_admits_exactly_its_roles_and_nobody_unauthenticated() {
-    let api = seeded().await;
+async fn every_route_admits_exactly_its_roles_and_nobody_unauthenticated(api: Api) {
+    let api = seeded(api).await;
     for def in routes() {
         for role in Role::ALL {
             let (path, body) = request_for(&def.method, def.path, role);
@@ -125,9 +123,8 @@ async fn every_route_admits_exactly_its_roles_and_nobody_unauthenticated() {
     }
 }
 
-#[tokio::test]
-async fn me_names_the_caller() {
-    let api = seeded().await;
+async fn me_names_the_caller(api: Api) {
+    let api = seeded(api).await;
     let reply = api.get("/api/me", "t-opd").await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(
@@ -136,9 +133,8 @@ async fn me_names_the_caller() {
     );
 }
 
-#[tokio::test]
-async fn an_opd_user_never_learns_of_another_opds_complaint() {
-    let api = seeded().await;
+async fn an_opd_user_never_learns_of_another_opds_complaint(api: Api) {
+    let api = seeded(api).await;
     let missing = "PS-ZZ9999";
     for ticket in [OTHER, missing] {
         let detail = api.get(&format!("/api/complaints/{ticket}"), "t-opd").await;
@@ -213,9 +209,8 @@ async fn an_opd_user_never_learns_of_another_opds_complaint() {
     assert_eq!(own_alert.json["resolved_by"], "budi");
 }
 
-#[tokio::test]
-async fn reporters_are_masked_for_the_opd_and_hidden_when_anonymous() {
-    let api = seeded().await;
+async fn reporters_are_masked_for_the_opd_and_hidden_when_anonymous(api: Api) {
+    let api = seeded(api).await;
     api.complaint(Seed {
         privacy: Privacy::Anonim,
         citizen: "6281255500039",
@@ -242,9 +237,8 @@ async fn reporters_are_masked_for_the_opd_and_hidden_when_anonymous() {
     assert_eq!(operator.json["reporter"]["name"], "Sari Wulandari");
 }
 
-#[tokio::test]
-async fn a_detail_read_is_in_the_audit_trail() {
-    let api = seeded().await;
+async fn a_detail_read_is_in_the_audit_trail(api: Api) {
+    let api = seeded(api).await;
     let before = chrono::Utc::now().timestamp_millis();
     let reply = api
         .get(&format!("/api/complaints/{OWN}"), "t-operator")
@@ -285,3 +279,11 @@ async fn a_detail_read_is_in_the_audit_trail() {
     assert_eq!(trail.json["items"][0]["action"], "complaint.read");
     assert_eq!(trail.json["items"][0]["actor"], "ani");
 }
+
+on_both_stores!(
+    every_route_admits_exactly_its_roles_and_nobody_unauthenticated,
+    me_names_the_caller,
+    an_opd_user_never_learns_of_another_opds_complaint,
+    reporters_are_masked_for_the_opd_and_hidden_when_anonymous,
+    a_detail_read_is_in_the_audit_trail,
+);

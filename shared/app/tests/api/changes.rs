@@ -21,7 +21,7 @@ fn daytime() -> i64 {
 
 /// Runs the complaint worker at `at_ms` over the tasks queue until it is empty.
 async fn run_tasks(api: &Api, at_ms: i64) {
-    let worker = api.app.complaint_worker_at(at_ms);
+    let worker = api.complaint_worker_at(at_ms);
     let queue = &api.app.app.tasks;
     for _ in 0..100 {
         let deliveries = queue
@@ -41,9 +41,7 @@ async fn run_tasks(api: &Api, at_ms: i64) {
     panic!("tasks did not drain");
 }
 
-#[tokio::test]
-async fn every_operator_transition_reaches_the_citizen() {
-    let api = Api::new();
+async fn every_operator_transition_reaches_the_citizen(api: Api) {
     let day = daytime();
     let operator_moves: Vec<(Status, Status)> = TRANSITIONS
         .iter()
@@ -94,9 +92,7 @@ async fn every_operator_transition_reaches_the_citizen() {
     assert_eq!(transitions, operator_moves.len());
 }
 
-#[tokio::test]
-async fn refusals_and_stale_versions_are_409s_and_a_retry_is_applied_once() {
-    let api = Api::new();
+async fn refusals_and_stale_versions_are_409s_and_a_retry_is_applied_once(api: Api) {
     api.complaint(Seed {
         status: Status::Diterima,
         ..Seed::new("PS-RR0001")
@@ -138,7 +134,7 @@ async fn refusals_and_stale_versions_are_409s_and_a_retry_is_applied_once() {
         retry.text
     );
     assert_eq!(retry.json["version"], 2);
-    assert_eq!(api.app.complaint("PS-RR0001").await.events.len(), 2);
+    assert_eq!(api.stored("PS-RR0001").await.events.len(), 2);
     let stale = api
         .post(
             path,
@@ -150,9 +146,7 @@ async fn refusals_and_stale_versions_are_409s_and_a_retry_is_applied_once() {
     assert_eq!(stale.json["code"], "conflict");
 }
 
-#[tokio::test]
-async fn the_opd_works_its_own_complaint_and_a_public_note_reaches_the_citizen() {
-    let api = Api::new();
+async fn the_opd_works_its_own_complaint_and_a_public_note_reaches_the_citizen(api: Api) {
     let day = daytime();
     let citizen = "6281255500077";
     api.complaint(Seed {
@@ -207,9 +201,7 @@ async fn the_opd_works_its_own_complaint_and_a_public_note_reaches_the_citizen()
     assert_eq!(empty.json["code"], "invalid_field");
 }
 
-#[tokio::test]
-async fn reassigning_moves_the_complaint_and_its_deadlines() {
-    let api = Api::new();
+async fn reassigning_moves_the_complaint_and_its_deadlines(api: Api) {
     let before = api.complaint(Seed::new("PS-MM0001")).await;
     let unknown = api
         .post(
@@ -231,7 +223,7 @@ async fn reassigning_moves_the_complaint_and_its_deadlines() {
         )
         .await;
     assert_eq!(moved.status, StatusCode::OK, "{}", moved.text);
-    let after = api.app.complaint("PS-MM0001").await;
+    let after = api.stored("PS-MM0001").await;
     assert_eq!(
         (after.opd_id.as_str(), after.category_id.as_str()),
         (OPD_B, CATEGORY_B)
@@ -248,9 +240,7 @@ async fn reassigning_moves_the_complaint_and_its_deadlines() {
     assert_eq!(gone.status, StatusCode::NOT_FOUND);
 }
 
-#[tokio::test]
-async fn merging_makes_the_citizen_a_follower_and_closes_the_duplicate() {
-    let api = Api::new();
+async fn merging_makes_the_citizen_a_follower_and_closes_the_duplicate(api: Api) {
     api.complaint(Seed {
         status: Status::Diterima,
         citizen: "6281255500051",
@@ -281,7 +271,7 @@ async fn merging_makes_the_citizen_a_follower_and_closes_the_duplicate() {
     assert_eq!(merged.status, StatusCode::OK, "{}", merged.text);
     assert_eq!(merged.json["status"], "ditolak");
     assert_eq!(merged.json["duplicate_of"], "PS-DD0001");
-    let original = api.app.complaint("PS-DD0001").await;
+    let original = api.stored("PS-DD0001").await;
     assert_eq!(original.followers, ["6281255500052"]);
     let again = api
         .post(
@@ -296,5 +286,13 @@ async fn merging_makes_the_citizen_a_follower_and_closes_the_duplicate() {
         "a retry is answered: {}",
         again.text
     );
-    assert_eq!(api.app.complaint("PS-DD0001").await.followers.len(), 1);
+    assert_eq!(api.stored("PS-DD0001").await.followers.len(), 1);
 }
+
+on_both_stores!(
+    every_operator_transition_reaches_the_citizen,
+    refusals_and_stale_versions_are_409s_and_a_retry_is_applied_once,
+    the_opd_works_its_own_complaint_and_a_public_note_reaches_the_citizen,
+    reassigning_moves_the_complaint_and_its_deadlines,
+    merging_makes_the_citizen_a_follower_and_closes_the_duplicate,
+);

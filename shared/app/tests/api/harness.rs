@@ -1,12 +1,18 @@
-//! One API around a [`TestApp`]: fixed bearer tokens per role (the JWT verification is the
-//! auth module's business), complaints put straight into the store in a chosen status, and
-//! requests answered as (status, JSON).
+//! One API around a [`TestApp`], on either store the deployments use: fixed bearer tokens per
+//! role (the JWT verification is the auth module's business), complaints put straight into
+//! the store in a chosen status, and requests answered as (status, JSON).
 //!
-//! Everything runs on the local app's SQLite store except the user directory, whose local
-//! implementation (argon2 passwords) belongs to the sign-in side: an in-memory one here.
+//! [`Backend::Sqlite`] is the local app's SQLite store with an in-memory user directory (the
+//! local one, argon2 passwords, belongs to the sign-in side). [`Backend::Dynamodb`] is a
+//! [`DynamoStore`] on a fresh moto table for every store the API reads and writes, users
+//! included (the local directory over the table's users), with the seed content imported
+//! into it as `prolink serve` imports it. Both keep the local app's tasks queue and its
+//! simulator outbox, so the complaint worker's notifications land where the tests read them.
+//!
+//! A test is one `async fn name(api: Api)` and [`on_both_stores!`] runs it on each backend.
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use async_trait::async_trait;
 use axum::{
@@ -15,26 +21,61 @@ use axum::{
     Router,
 };
 use serde_json::Value;
+use tokio::task::JoinSet;
 use tower::ServiceExt;
 
 use prolink_app::api::{
     self,
-    auth::{AuthError, Authenticator, Principal},
+    auth::{AuthError, Authenticator, LocalUserDirectory, Principal},
     ApiConfig, ApiState, ClientIp,
 };
+use prolink_app::complaint_worker::{ComplaintWorker, ComplaintWorkerStores};
 use prolink_app::content_cache::ContentSource;
 use prolink_app::ports::{
-    AuditLog, AuditQuery, AuditRecord, CitizenStore, ComplaintStore, NewUser, OperatorAlert,
-    OperatorSignals, Page, PageRequest, PortError, PortResult, Role, SystemClock, UserDirectory,
-    UserPatch, UserRecord,
+    AlertBoard, AuditLog, AuditQuery, AuditRecord, CitizenStore, ComplaintStore, ContentStore,
+    DedupStore, NewUser, OperatorAlert, OperatorSignals, Page, PageRequest, PortError, PortResult,
+    Role, SettingsStore, SystemClock, UserDirectory, UserPatch, UserRecord,
 };
+use prolink_aws::{create_table, DynamoStore};
 use prolink_domain::citizen::CitizenProfile;
 use prolink_domain::complaint::{
     self, Actor, Complaint, ComplaintEvent, Privacy, Rules, Status, Submission,
 };
+use prolink_domain::content::ContentBundle;
 use prolink_embedded::blob_local::LocalBlobStore;
 
-use crate::support::TestApp;
+use crate::support::{ManualClock, TestApp};
+
+/// `on_both_stores!(a, b, ..)`: for each `async fn a(api: Api)` of the module, a test
+/// `sqlite::a` on [`Backend::Sqlite`] and a test `dynamodb::a` on [`Backend::Dynamodb`]
+/// (which returns at once when the AWS tests are skipped on purpose).
+macro_rules! on_both_stores {
+    ($($test:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    let api = $crate::api::harness::Api::on($crate::api::harness::Backend::Sqlite)
+                        .await
+                        .expect("SQLite is always there");
+                    super::$test(api).await;
+                }
+            )+
+        }
+        mod dynamodb {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    if let Some(api) =
+                        $crate::api::harness::Api::on($crate::api::harness::Backend::Dynamodb).await
+                    {
+                        super::$test(api).await;
+                    }
+                }
+            )+
+        }
+    };
+}
 
 /// The OPD of [`CATEGORY`] and an OPD user's own.
 pub const OPD_A: &str = "dpupr-pkp";
@@ -79,7 +120,7 @@ impl Authenticator for FixedTokens {
 }
 
 // ---------------------------------------------------------------------------------------------
-// In-memory ports (until the SQLite adapters land)
+// The SQLite backend's user directory (no argon2 there)
 // ---------------------------------------------------------------------------------------------
 
 fn page_of<T: Clone>(items: &[T], page: &PageRequest) -> PortResult<Page<T>> {
@@ -155,10 +196,61 @@ impl UserDirectory for MemUsers {
 // The harness
 // ---------------------------------------------------------------------------------------------
 
+/// Where the API's stores are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// The local app's SQLite store (and an in-memory user directory).
+    Sqlite,
+    /// A fresh DynamoDB table on moto.
+    Dynamodb,
+}
+
+/// The stores the API is built on, as the tests reach them.
+#[derive(Clone)]
+pub struct Stores {
+    pub complaints: Arc<dyn ComplaintStore>,
+    citizens: Arc<dyn CitizenStore>,
+    audit: Arc<dyn AuditLog>,
+    alerts: Arc<dyn AlertBoard>,
+    signals: Arc<dyn OperatorSignals>,
+    settings: Arc<dyn SettingsStore>,
+    content: Arc<dyn ContentStore>,
+    /// The complaint worker's stores on the same store.
+    worker: Arc<dyn Fn() -> ComplaintWorkerStores + Send + Sync>,
+}
+
+impl Stores {
+    fn of<S>(store: Arc<S>) -> Stores
+    where
+        S: ComplaintStore
+            + CitizenStore
+            + AuditLog
+            + AlertBoard
+            + OperatorSignals
+            + SettingsStore
+            + ContentStore
+            + DedupStore
+            + 'static,
+    {
+        let worker = store.clone();
+        Stores {
+            complaints: store.clone(),
+            citizens: store.clone(),
+            audit: store.clone(),
+            alerts: store.clone(),
+            signals: store.clone(),
+            settings: store.clone(),
+            content: store,
+            worker: Arc::new(move || ComplaintWorkerStores::from_store(worker.clone())),
+        }
+    }
+}
+
 pub struct Api {
     pub app: TestApp,
     pub router: Router,
-    pub users: Arc<MemUsers>,
+    pub stores: Stores,
+    pub users: Arc<dyn UserDirectory>,
 }
 
 pub struct Reply {
@@ -168,22 +260,49 @@ pub struct Reply {
     pub content_type: String,
 }
 
+/// Complaints written at once by [`Api::complaints`] (moto answers one request at a time
+/// anyway; this only keeps the round trips overlapping).
+const WRITE_CONCURRENCY: usize = 8;
+
 impl Api {
-    pub fn new() -> Api {
+    /// The API on `backend`; `None` only for DynamoDB when the AWS tests are skipped on
+    /// purpose (`PROLINK_SKIP_AWS_TESTS=1`).
+    pub async fn on(backend: Backend) -> Option<Api> {
         let app = TestApp::new();
-        let store = app.app.store.clone();
-        let users = Arc::new(MemUsers::default());
+        let (stores, users): (Stores, Arc<dyn UserDirectory>) = match backend {
+            Backend::Sqlite => (
+                Stores::of(app.app.store.clone()),
+                Arc::new(MemUsers::default()),
+            ),
+            Backend::Dynamodb => {
+                let config = crate::aws::aws().await?;
+                let client = aws_sdk_dynamodb::Client::new(&config);
+                let table = crate::aws::unique("prolink-api");
+                create_table(&client, &table).await.expect("create table");
+                let store = Arc::new(DynamoStore::new(client, table, Arc::new(SystemClock)));
+                prolink_embedded::serve::ensure_content(store.as_ref())
+                    .await
+                    .expect("the seed content is imported");
+                (
+                    Stores::of(store.clone()),
+                    Arc::new(LocalUserDirectory::new(store)),
+                )
+            }
+        };
         let clock = Arc::new(SystemClock);
         let state = ApiState {
             auth: Arc::new(FixedTokens),
-            complaints: store.clone(),
+            complaints: stores.complaints.clone(),
             tasks: app.app.tasks.clone(),
-            content: Arc::new(ContentSource::new(store.clone(), std::time::Duration::ZERO)),
-            citizens: store.clone(),
+            content: Arc::new(ContentSource::new(
+                stores.content.clone(),
+                std::time::Duration::ZERO,
+            )),
+            citizens: stores.citizens.clone(),
             users: users.clone(),
-            audit: store.clone(),
-            alerts: store.clone(),
-            settings: store.clone(),
+            audit: stores.audit.clone(),
+            alerts: stores.alerts.clone(),
+            settings: stores.settings.clone(),
             blobs: Arc::new(LocalBlobStore::new(
                 app.dir().join("api-blobs"),
                 b"api-test-key".to_vec(),
@@ -195,11 +314,12 @@ impl Api {
                 requests_per_minute: prolink_app::api::extract::REQUESTS_PER_MINUTE,
             },
         };
-        Api {
+        Some(Api {
             router: api::router(state),
             app,
+            stores,
             users,
-        }
+        })
     }
 
     pub async fn call(
@@ -247,9 +367,8 @@ impl Api {
 
     /// The whole audit trail, newest first.
     pub async fn audit(&self) -> Vec<AuditRecord> {
-        self.app
-            .app
-            .store
+        self.stores
+            .audit
             .query_audit(
                 &AuditQuery::default(),
                 &PageRequest {
@@ -264,9 +383,8 @@ impl Api {
 
     /// An open alert of `opd` (as the complaint worker raises them).
     pub async fn raise_alert(&self, id: &str, opd: Option<&str>) {
-        self.app
-            .app
-            .store
+        self.stores
+            .signals
             .raise_alert(&OperatorAlert {
                 id: id.to_string(),
                 kind: "complaint_new".into(),
@@ -277,6 +395,36 @@ impl Api {
             })
             .await
             .expect("alert");
+    }
+
+    /// How many accounts the user directory holds.
+    pub async fn user_count(&self) -> usize {
+        self.users
+            .list_users(&PageRequest {
+                limit: 100,
+                after: None,
+            })
+            .await
+            .expect("users")
+            .items
+            .len()
+    }
+
+    /// A complaint worker on the API's stores whose clock stands still at `at_ms`, sending to
+    /// the simulator outbox.
+    pub fn complaint_worker_at(&self, at_ms: i64) -> ComplaintWorker {
+        self.app
+            .complaint_worker(ManualClock::at(at_ms), (self.stores.worker)())
+    }
+
+    /// The stored complaint `ticket`; a test that asks for one expects it to exist.
+    pub async fn stored(&self, ticket: &str) -> Complaint {
+        self.stores
+            .complaints
+            .get_complaint(ticket)
+            .await
+            .expect("get")
+            .unwrap_or_else(|| panic!("complaint {ticket} exists"))
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Reply {
@@ -292,47 +440,45 @@ impl Api {
     /// operator event into `status` unless it is `diterima`), with a citizen profile whose
     /// 24-hour window is open at `window_from_ms`.
     pub async fn complaint(&self, seed: Seed<'_>) -> Complaint {
-        let content = prolink_app::content_import::embedded_seed().expect("seed");
-        let rules = Rules::for_category(&content, seed.category);
-        let mut c = complaint::submit(
-            Submission {
-                ticket: seed.ticket.to_string(),
-                citizen_key: seed.citizen.to_string(),
-                reporter_name: Some("Sari Wulandari".into()),
-                category_id: seed.category.to_string(),
-                opd_id: seed.opd.to_string(),
-                description: format!("Jalan berlubang {}", seed.ticket),
-                location: None,
-                photos: vec![],
-                privacy: seed.privacy,
-                source_wamid: format!("wamid.{}", seed.ticket),
-                at_ms: seed.at_ms,
-            },
-            &rules,
-        );
-        if seed.status != Status::Diterima {
-            c.events.push(ComplaintEvent {
-                id: format!("setup.{}", seed.status),
-                at_ms: seed.at_ms + 1,
-                actor: Actor::operator("setup"),
-                from: Some(Status::Diterima),
-                to: seed.status,
-                public_note: None,
-                internal_note: None,
-                info: None,
-            });
-            c.status = seed.status;
-            complaint::reschedule(&mut c, &rules);
+        self.complaints(&[seed]).await;
+        self.stored(seed.ticket).await
+    }
+
+    /// [`Api::complaint`] for many: the citizens' profiles first, then the complaints a few
+    /// at a time.
+    pub async fn complaints(&self, seeds: &[Seed<'_>]) {
+        let mut citizens = BTreeSet::new();
+        for seed in seeds {
+            if citizens.insert(seed.citizen) {
+                self.ensure_profile(seed).await;
+            }
         }
-        let store = &self.app.app.store;
-        assert!(store.create_complaint(&c).await.expect("create").is_none());
-        if store
+        let built: Vec<Complaint> = seeds.iter().map(built).collect();
+        for chunk in built.chunks(WRITE_CONCURRENCY) {
+            let mut writes = JoinSet::new();
+            for complaint in chunk {
+                let store = self.stores.complaints.clone();
+                let complaint = complaint.clone();
+                writes.spawn(async move {
+                    let existing = store.create_complaint(&complaint).await.expect("create");
+                    assert!(existing.is_none(), "{} is new", complaint.ticket);
+                });
+            }
+            while let Some(written) = writes.join_next().await {
+                written.expect("the write task");
+            }
+        }
+    }
+
+    async fn ensure_profile(&self, seed: &Seed<'_>) {
+        let citizens = &self.stores.citizens;
+        if citizens
             .get_citizen(seed.citizen)
             .await
             .expect("citizen")
             .is_none()
         {
-            store
+            citizens
                 .put_citizen(&CitizenProfile {
                     key: seed.citizen.to_string(),
                     wa_id: Some(seed.citizen.to_string()),
@@ -342,8 +488,47 @@ impl Api {
                 .await
                 .expect("profile");
         }
-        self.app.complaint(seed.ticket).await
     }
+}
+
+/// The complaint of [`Api::complaint`], not yet stored.
+fn built(seed: &Seed<'_>) -> Complaint {
+    // Parsed once: unoptimised, parsing the seed costs more than writing a complaint.
+    static CONTENT: OnceLock<ContentBundle> = OnceLock::new();
+    let content =
+        CONTENT.get_or_init(|| prolink_app::content_import::embedded_seed().expect("seed"));
+    let rules = Rules::for_category(content, seed.category);
+    let mut c = complaint::submit(
+        Submission {
+            ticket: seed.ticket.to_string(),
+            citizen_key: seed.citizen.to_string(),
+            reporter_name: Some("Sari Wulandari".into()),
+            category_id: seed.category.to_string(),
+            opd_id: seed.opd.to_string(),
+            description: format!("Jalan berlubang {}", seed.ticket),
+            location: None,
+            photos: vec![],
+            privacy: seed.privacy,
+            source_wamid: format!("wamid.{}", seed.ticket),
+            at_ms: seed.at_ms,
+        },
+        &rules,
+    );
+    if seed.status != Status::Diterima {
+        c.events.push(ComplaintEvent {
+            id: format!("setup.{}", seed.status),
+            at_ms: seed.at_ms + 1,
+            actor: Actor::operator("setup"),
+            from: Some(Status::Diterima),
+            to: seed.status,
+            public_note: None,
+            internal_note: None,
+            info: None,
+        });
+        c.status = seed.status;
+        complaint::reschedule(&mut c, &rules);
+    }
+    c
 }
 
 #[derive(Clone, Copy)]
@@ -371,11 +556,5 @@ impl Seed<'_> {
             at_ms: now - 3_600_000,
             window_from_ms: now,
         }
-    }
-}
-
-impl MemUsers {
-    pub fn list_users_len(&self) -> usize {
-        self.0.lock().expect("lock").len()
     }
 }

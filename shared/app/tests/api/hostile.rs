@@ -4,9 +4,7 @@ use axum::http::{Method, StatusCode};
 
 use super::harness::{Api, Seed};
 
-#[tokio::test]
-async fn broken_input_gets_a_clean_4xx_json_answer() {
-    let api = Api::new();
+async fn broken_input_gets_a_clean_4xx_json_answer(api: Api) {
     api.complaint(Seed::new("PS-HH0001")).await;
     let huge = "x".repeat(200_000);
     let cases: Vec<(Method, String, Option<String>, u16, &str)> = vec![
@@ -260,9 +258,7 @@ async fn broken_input_gets_a_clean_4xx_json_answer() {
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
 }
 
-#[tokio::test]
-async fn settings_keep_their_version_and_users_their_secrets() {
-    let api = Api::new();
+async fn settings_keep_their_version_and_users_their_secrets(api: Api) {
     let path = "/api/settings/operator-contacts";
     let first = api
         .call(Method::PUT, path, Some("t-admin"), Some(r#"{"contacts":{"dishub":["6281234567890"],"pimpinan":["6281200000001"]},"version":0}"#))
@@ -317,14 +313,12 @@ async fn settings_keep_their_version_and_users_their_secrets() {
     assert_eq!(demoted.json["opd_id"], serde_json::Value::Null);
     let listed = api.get("/api/users", "t-admin").await;
     assert!(!listed.text.contains("argon2"));
-    assert_eq!(api.users.list_users_len(), 1);
+    assert_eq!(api.user_count().await, 1);
 }
 
 /// The deployments merge the login router next to this one: the catch-all for unknown
 /// `/api/…` paths must not shadow its routes or refuse the merge.
-#[tokio::test]
-async fn the_router_merges_with_a_login_router() {
-    let api = Api::new();
+async fn the_router_merges_with_a_login_router(api: Api) {
     let login =
         axum::Router::new().route("/api/auth/login", axum::routing::post(|| async { "login" }));
     let merged = api.router.clone().merge(login);
@@ -337,9 +331,7 @@ async fn the_router_merges_with_a_login_router() {
     assert_eq!(response.status(), StatusCode::OK);
 }
 
-#[tokio::test]
-async fn a_runaway_client_is_slowed_down_with_429() {
-    let api = Api::new();
+async fn a_runaway_client_is_slowed_down_with_429(api: Api) {
     let limit = prolink_app::api::extract::REQUESTS_PER_MINUTE;
     let mut limited = None;
     for n in 0..=limit {
@@ -356,3 +348,10 @@ async fn a_runaway_client_is_slowed_down_with_429() {
     // Others are not affected.
     assert_eq!(api.get("/api/me", "t-admin").await.status, StatusCode::OK);
 }
+
+on_both_stores!(
+    broken_input_gets_a_clean_4xx_json_answer,
+    settings_keep_their_version_and_users_their_secrets,
+    the_router_merges_with_a_login_router,
+    a_runaway_client_is_slowed_down_with_429,
+);

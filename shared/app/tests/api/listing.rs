@@ -38,28 +38,26 @@ async fn page_through(api: &Api, query: &str, token: &str) -> Vec<String> {
     panic!("pagination did not end");
 }
 
-#[tokio::test]
-async fn pages_cover_every_complaint_once_newest_first_with_and_without_a_filter() {
-    let api = Api::new();
+async fn pages_cover_every_complaint_once_newest_first_with_and_without_a_filter(api: Api) {
     let now = chrono::Utc::now().timestamp_millis();
-    let mut expected = Vec::new();
-    for n in 0..250 {
-        let ticket = format!("PS-P{n:05}");
-        let other = n % 3 == 0;
-        api.complaint(Seed {
-            ticket: &ticket,
-            category: if other {
+    let mut expected: Vec<(String, bool)> = (0..250)
+        .map(|n| (format!("PS-P{n:05}"), n % 3 == 0))
+        .collect();
+    let seeds: Vec<Seed> = expected
+        .iter()
+        .zip(0..)
+        .map(|((ticket, other), n)| Seed {
+            category: if *other {
                 CATEGORY_B
             } else {
                 super::harness::CATEGORY
             },
-            opd: if other { OPD_B } else { super::harness::OPD_A },
+            opd: if *other { OPD_B } else { super::harness::OPD_A },
             at_ms: now - 1_000_000 + n * 1000,
-            ..Seed::new(&ticket)
+            ..Seed::new(ticket)
         })
-        .await;
-        expected.push((ticket, other));
-    }
+        .collect();
+    api.complaints(&seeds).await;
     expected.reverse();
     let all: Vec<String> = expected.iter().map(|(t, _)| t.clone()).collect();
     assert_eq!(page_through(&api, "limit=37", "t-operator").await, all);
@@ -88,9 +86,7 @@ async fn pages_cover_every_complaint_once_newest_first_with_and_without_a_filter
     assert_eq!(tickets(&first.json).len(), 50, "the default page");
 }
 
-#[tokio::test]
-async fn sla_status_and_date_filters() {
-    let api = Api::new();
+async fn sla_status_and_date_filters(api: Api) {
     let now = chrono::Utc::now().timestamp_millis();
     api.complaint(Seed {
         at_ms: now - 60 * DAY_MS,
@@ -126,13 +122,13 @@ async fn sla_status_and_date_filters() {
     assert_eq!(tickets(&searched.json), ["PS-SX0002"]);
 }
 
-#[tokio::test]
-async fn the_csv_export_is_excel_friendly_safe_and_audited() {
-    let api = Api::new();
+async fn the_csv_export_is_excel_friendly_safe_and_audited(api: Api) {
     let complaint = api.complaint(Seed::new("PS-CS0001")).await;
     let mut hostile = complaint.clone();
     hostile.description = "=HYPERLINK(\"http://x\";\"klik\")".into();
-    prolink_app::ports::ComplaintStore::update_complaint(api.app.app.store.as_ref(), &hostile)
+    api.stores
+        .complaints
+        .update_complaint(&hostile)
         .await
         .expect("update");
     let reply = api.get("/api/complaints.csv", "t-operator").await;
@@ -154,3 +150,9 @@ async fn the_csv_export_is_excel_friendly_safe_and_audited() {
         .any(|r| r.action == "complaint.export" && r.actor == "ani");
     assert!(audited);
 }
+
+on_both_stores!(
+    pages_cover_every_complaint_once_newest_first_with_and_without_a_filter,
+    sla_status_and_date_filters,
+    the_csv_export_is_excel_friendly_safe_and_audited,
+);

@@ -1,9 +1,13 @@
 //! The operator API (`prolink_app::api`) driven through its router, on the local app's
-//! SQLite store and tasks queue, with the complaint worker sending to the simulator outbox.
+//! SQLite store and on DynamoDB (moto), with the local tasks queue and the complaint worker
+//! sending to the simulator outbox. Every test that touches a store runs on both
+//! (`on_both_stores!`).
 
+#[macro_use]
 mod harness;
 
 mod access;
+mod backends;
 mod changes;
 mod hostile;
 mod listing;
