@@ -24,6 +24,8 @@ use prolink_app::complaint_worker::{
 };
 use prolink_app::config;
 use prolink_app::content_import::embedded_seed;
+use prolink_app::notifier::OperatorDirectory;
+use prolink_app::operator_contacts::OperatorContacts;
 use prolink_app::ports::{
     ComplaintStore, DedupStore, Delivery, OperatorAlert, OperatorSignals, OutgoingMessage,
     PortResult, Queue,
@@ -493,10 +495,13 @@ async fn the_opds_operators_get_the_new_complaint_template_by_day_only() {
     let complaint = rig.file(SARI, "ops", Say::Text(ADDRESS)).await;
     let ticket = complaint.ticket.clone();
     let operator = "6281299990001";
-    let directory = prolink_app::notifier::OperatorDirectory(
-        [(complaint.opd_id.clone(), vec![operator.to_string()])]
-            .into_iter()
-            .collect(),
+    let directory: Arc<OperatorContacts> = Arc::new(
+        OperatorDirectory(
+            [(complaint.opd_id.clone(), vec![operator.to_string()])]
+                .into_iter()
+                .collect(),
+        )
+        .into(),
     );
 
     // At night the message waits for 06:00; the submission itself is handled at once.

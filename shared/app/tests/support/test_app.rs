@@ -260,7 +260,7 @@ impl TestApp {
             content: self.content.clone(),
             tasks: self.tasks.clone(),
             notifier: Some(Notifier::new(Arc::new(sender))),
-            operators,
+            operators: Arc::new(operators.into()),
             clock: self.clock.clone(),
             settings,
         }
