@@ -378,14 +378,17 @@ async fn run() {
         content: Arc::new(ContentSource::new(counting.clone(), Duration::ZERO)),
         tasks,
         notifier: Some(Notifier::new(Arc::new(sender))),
-        operators: OperatorDirectory(HashMap::from([
-            (
-                "dpupr-pkp".to_string(),
-                vec!["6281330000001".to_string(), "6281330000002".to_string()],
-            ),
-            ("supervisor".to_string(), vec!["6281330000100".to_string()]),
-            ("pimpinan".to_string(), vec!["6281330000200".to_string()]),
-        ])),
+        operators: Arc::new(
+            OperatorDirectory(HashMap::from([
+                (
+                    "dpupr-pkp".to_string(),
+                    vec!["6281330000001".to_string(), "6281330000002".to_string()],
+                ),
+                ("supervisor".to_string(), vec!["6281330000100".to_string()]),
+                ("pimpinan".to_string(), vec!["6281330000200".to_string()]),
+            ]))
+            .into(),
+        ),
         clock: clock.clone(),
         settings: SchedulerSettings::default(),
     };

@@ -23,7 +23,8 @@ use prolink_domain::{
 use crate::complaint_media::{copy_photo, MediaCopy};
 use crate::content_cache::{ContentSource, LoadedContent, CONTENT_REFRESH};
 use crate::ids::short_hash;
-use crate::notifier::{Notifier, OperatorDirectory};
+use crate::notifier::Notifier;
+use crate::operator_contacts::OperatorContacts;
 use crate::ports::{
     BlobStore, CitizenStore, Clock, ComplaintStore, ContentStore, DedupStore, Delivery,
     MediaSource, OperatorAlert, OperatorSignals, OutboundMessage, PageRequest, PortError,
@@ -101,8 +102,9 @@ pub struct ComplaintWorkerSettings {
 
 pub struct ComplaintWorker {
     pub stores: ComplaintWorkerStores,
-    /// The OPDs' operator numbers for new-complaint messages (empty: dashboard alert only).
-    pub operators: OperatorDirectory,
+    /// The OPDs' operator numbers for new-complaint messages (none for the OPD: dashboard
+    /// alert only), read when a message is due so that a dashboard change counts.
+    pub operators: Arc<OperatorContacts>,
     pub notifier: Notifier,
     pub media: Arc<dyn MediaSource>,
     pub blobs: Arc<dyn BlobStore>,
@@ -230,7 +232,13 @@ impl ComplaintWorker {
         let Some(complaint) = self.complaint(ticket).await? else {
             return Ok(TaskOutcome::Done);
         };
-        let numbers = self.operators.0.get(&complaint.opd_id).cloned();
+        let numbers = self
+            .operators
+            .current()
+            .await?
+            .0
+            .get(&complaint.opd_id)
+            .cloned();
         let Some(numbers) = numbers.filter(|n| !n.is_empty()) else {
             return Ok(TaskOutcome::Done);
         };

@@ -20,8 +20,9 @@ pub const PROLINK_INBOUND_QUEUE_URL: &str = "PROLINK_INBOUND_QUEUE_URL";
 pub const PROLINK_TASKS_QUEUE_URL: &str = "PROLINK_TASKS_QUEUE_URL";
 /// AWS only: the private bucket for complaint photos.
 pub const PROLINK_MEDIA_BUCKET: &str = "PROLINK_MEDIA_BUCKET";
-/// JSON object of WhatsApp numbers for SLA reminders: `{"<opd_id>": ["62…"], "supervisor":
-/// […], "pimpinan": […]}`.
+/// JSON object of operators' WhatsApp numbers: `{"<opd_id>": ["62…"], "supervisor": […],
+/// "pimpinan": […]}`. Only the first-start seed of the dashboard's `operator_contacts` setting,
+/// used while no admin has saved it (see `operator_contacts`).
 pub const PROLINK_OPERATOR_CONTACTS: &str = "PROLINK_OPERATOR_CONTACTS";
 /// Days raw inbound payloads and status records are kept (UU 27/2022: no longer than needed).
 pub const PROLINK_RETENTION_DAYS: &str = "PROLINK_RETENTION_DAYS";

@@ -18,6 +18,7 @@ pub mod graph;
 pub mod graph_media;
 pub mod ids;
 pub mod notifier;
+pub mod operator_contacts;
 pub mod operator_rules;
 pub mod ports;
 pub mod render;

@@ -25,8 +25,10 @@ use crate::{
 
 /// Who is told at each ladder level besides the dashboard's alert list: WhatsApp numbers of
 /// the OPD's operators (by `opd_id`), of Diskominfo's supervisors (`supervisor`) and of the
-/// leadership (`pimpinan`). Read from `PROLINK_OPERATOR_CONTACTS` (JSON object of lists), so
-/// that operators' numbers are configuration, never code or seed content.
+/// leadership (`pimpinan`). The dashboard's `operator_contacts` setting (JSON object of lists),
+/// seeded from `PROLINK_OPERATOR_CONTACTS` until an admin saves it (see
+/// [`crate::operator_contacts`]), so that operators' numbers are configuration, never code or
+/// seed content.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OperatorDirectory(pub HashMap<String, Vec<String>>);
 
@@ -39,6 +41,12 @@ impl OperatorDirectory {
             Some(json) => serde_json::from_str(json)
                 .map_err(|error| format!("PROLINK_OPERATOR_CONTACTS tidak valid: {error}")),
         }
+    }
+
+    /// The stored `operator_contacts` setting, as the operator API writes it (the same map).
+    pub fn from_setting(value: &serde_json::Value) -> Result<OperatorDirectory, String> {
+        OperatorDirectory::deserialize(value)
+            .map_err(|error| format!("operator_contacts tidak valid: {error}"))
     }
 
     /// The numbers one action reaches: the OPD for reminders and the first level, the

@@ -35,6 +35,7 @@ use prolink_domain::{
 
 use crate::content_cache::ContentSource;
 use crate::notifier::{Notifier, OperatorDirectory};
+use crate::operator_contacts::OperatorContacts;
 use crate::ports::{Clock, ComplaintStore, OperatorAlert, OperatorSignals, PortError, Queue};
 use crate::tasks::Task;
 
@@ -84,7 +85,9 @@ pub struct Scheduler {
     pub tasks: Arc<dyn Queue>,
     /// Sends the operators' WhatsApp template; `None` keeps reminders on the dashboard only.
     pub notifier: Option<Notifier>,
-    pub operators: OperatorDirectory,
+    /// Who the WhatsApp template goes to: read once per tick (before anything is written, so
+    /// a store failure fails the tick rather than losing a message).
+    pub operators: Arc<OperatorContacts>,
     pub clock: Arc<dyn Clock>,
     pub settings: SchedulerSettings,
 }
@@ -95,6 +98,10 @@ impl Scheduler {
         let now = self.clock.now_ms();
         let loaded = self.content.load().await?;
         let content = &loaded.bundle;
+        let operators = match self.notifier {
+            Some(_) => self.operators.current().await?,
+            None => Arc::default(),
+        };
         let mut report = TickReport::default();
         let mut seen: HashSet<String> = HashSet::new();
         // Complaints examined this tick that the index may still list as due (a lost race, a
@@ -119,7 +126,7 @@ impl Scheduler {
                     return Ok(report);
                 }
                 report.examined += 1;
-                match self.handle(complaint, now, content).await {
+                match self.handle(complaint, now, content, &operators).await {
                     Ok(handled) => {
                         report.actions += handled.actions;
                         if handled.next_due_ms.is_some_and(|due| due <= now) {
@@ -159,6 +166,7 @@ impl Scheduler {
         complaint: Complaint,
         now: i64,
         content: &ContentBundle,
+        operators: &OperatorDirectory,
     ) -> Result<Handled, PortError> {
         let decision = tick::decide(&complaint, now, content);
         for refusal in &decision.refused {
@@ -198,7 +206,7 @@ impl Scheduler {
         }
         self.complaints.update_complaint(&updated).await?;
         for point in &decision.operator_points {
-            self.message_operators(&updated, point).await;
+            self.message_operators(&updated, point, operators).await;
         }
         Ok(Handled {
             actions,
@@ -232,11 +240,16 @@ impl Scheduler {
     /// The WhatsApp template of a recorded point to every configured number of its level.
     /// The point is recorded already and no later tick sends it again, so a failure is
     /// logged (the alert stays on the dashboard) rather than failing the tick.
-    async fn message_operators(&self, complaint: &Complaint, point: &OperatorPoint) {
+    async fn message_operators(
+        &self,
+        complaint: &Complaint,
+        point: &OperatorPoint,
+        operators: &OperatorDirectory,
+    ) {
         let Some(notifier) = &self.notifier else {
             return;
         };
-        for number in self.operators.recipients(&complaint.opd_id, &point.action) {
+        for number in operators.recipients(&complaint.opd_id, &point.action) {
             let cause = format!("{}#{}", complaint.ticket, point.event_id);
             if let Err(error) = notifier
                 .to_operator(&number, &point.notice.template, "sla", &cause)

@@ -11,7 +11,10 @@ use std::{
 
 use async_trait::async_trait;
 use aws_lambda_events::event::sqs::SqsEvent;
-use axum::{body::Body, http::Request};
+use axum::{
+    body::Body,
+    http::{Method, Request},
+};
 use base64::Engine;
 use chrono::Timelike;
 use serde_json::{json, Value};
@@ -24,6 +27,8 @@ use prolink_app::complaint_worker::{
 };
 use prolink_app::config;
 use prolink_app::content_import::embedded_seed;
+use prolink_app::notifier::OperatorDirectory;
+use prolink_app::operator_contacts::OperatorContacts;
 use prolink_app::ports::{
     ComplaintStore, DedupStore, Delivery, OperatorAlert, OperatorSignals, OutgoingMessage,
     PortResult, Queue,
@@ -493,10 +498,13 @@ async fn the_opds_operators_get_the_new_complaint_template_by_day_only() {
     let complaint = rig.file(SARI, "ops", Say::Text(ADDRESS)).await;
     let ticket = complaint.ticket.clone();
     let operator = "6281299990001";
-    let directory = prolink_app::notifier::OperatorDirectory(
-        [(complaint.opd_id.clone(), vec![operator.to_string()])]
-            .into_iter()
-            .collect(),
+    let directory: Arc<OperatorContacts> = Arc::new(
+        OperatorDirectory(
+            [(complaint.opd_id.clone(), vec![operator.to_string()])]
+                .into_iter()
+                .collect(),
+        )
+        .into(),
     );
 
     // At night the message waits for 06:00; the submission itself is handled at once.
@@ -532,6 +540,104 @@ async fn the_opds_operators_get_the_new_complaint_template_by_day_only() {
     let all = texts.join(" ");
     assert!(!all.contains("berlubang"), "no description: {all}");
     assert!(!all.contains(SARI.number), "no citizen number: {all}");
+}
+
+#[tokio::test]
+async fn the_new_complaint_message_goes_to_the_numbers_an_admin_saved() {
+    let rig = Rig::new();
+    let day = day_outside_window(now_ms());
+    let seeded = "6281299990011";
+    let saved = "6281299990012";
+    let first = rig.file(SARI, "contacts-1", Say::Text(ADDRESS)).await;
+    let opd = first.opd_id.clone();
+    let (contacts, settings) = rig.harness.operator_contacts(OperatorDirectory(
+        [(opd.clone(), vec![seeded.to_string()])]
+            .into_iter()
+            .collect(),
+    ));
+    let mut worker = rig.worker_at(day);
+    worker.operators = contacts;
+    let tickets_to = |messages: Vec<Value>| -> Vec<String> {
+        messages
+            .iter()
+            .map(|m| template_parts(m).1.first().cloned().unwrap_or_default())
+            .collect()
+    };
+
+    // Nothing saved on the dashboard yet: the variable's numbers.
+    assert_all_done(&rig.run_tasks(&worker).await);
+    assert_eq!(
+        tickets_to(rig.harness.outbox_for(seeded).await),
+        [first.ticket.as_str()]
+    );
+
+    // An admin saves other numbers: the next complaint's message goes there, not to the seed.
+    let path = "/api/settings/operator-contacts";
+    let (status, view) = rig.harness.as_admin(Method::GET, path, "").await;
+    assert_eq!(status, 200, "{view}");
+    // (The dashboard shows the variable's value as version 0; not set in this test process.)
+    assert_eq!(view["version"], 0, "{view}");
+    let body = json!({ "contacts": { &opd: [saved] }, "version": 0 }).to_string();
+    let (status, view) = rig.harness.as_admin(Method::PUT, path, &body).await;
+    assert_eq!(status, 200, "{view}");
+    let second = rig.file(BUDI, "contacts-2", Say::Text(ADDRESS)).await;
+    assert_all_done(&rig.run_tasks(&worker).await);
+    assert_eq!(
+        tickets_to(rig.harness.outbox_for(saved).await),
+        [second.ticket.as_str()]
+    );
+    assert_eq!(
+        rig.harness.outbox_for(seeded).await.len(),
+        1,
+        "the seed no more"
+    );
+
+    // The table cannot be read: the worker keeps the numbers it read last.
+    settings.set_down(true);
+    let third = rig.file(SARI, "contacts-3", Say::Text(ADDRESS)).await;
+    assert_all_done(&rig.run_tasks(&worker).await);
+    assert_eq!(
+        tickets_to(rig.harness.outbox_for(saved).await),
+        [second.ticket, third.ticket.clone()]
+    );
+
+    // A worker that never read them retries the task instead of guessing, and sends once the
+    // table answers again.
+    let fourth = rig.file(BUDI, "contacts-4", Say::Text(ADDRESS)).await;
+    let (cold, cold_settings) = rig.harness.operator_contacts(OperatorDirectory(
+        [(opd.clone(), vec![seeded.to_string()])]
+            .into_iter()
+            .collect(),
+    ));
+    cold_settings.set_down(true);
+    let mut cold_worker = rig.worker_at(day);
+    cold_worker.operators = cold;
+    let queue: &SqliteQueue = &rig.harness.app.tasks;
+    let deliveries = queue
+        .receive(10, Duration::from_secs(60))
+        .await
+        .expect("receive");
+    let items: Vec<TaskItem> = deliveries.iter().map(TaskItem::from).collect();
+    let outcomes = cold_worker.process_batch(&items).await;
+    let operators_task = items
+        .iter()
+        .zip(&outcomes)
+        .find(|(item, _)| item.body.contains("operators_new_complaint"))
+        .expect("the operators' task of the fourth complaint");
+    assert_eq!(*operators_task.1, TaskOutcome::Retry);
+    for delivery in &deliveries {
+        queue
+            .change_visibility(&delivery.receipt, Duration::ZERO)
+            .await
+            .expect("release");
+    }
+    cold_settings.set_down(false);
+    assert_all_done(&rig.run_tasks(&cold_worker).await);
+    assert_eq!(
+        tickets_to(rig.harness.outbox_for(saved).await).last(),
+        Some(&fourth.ticket)
+    );
+    assert_eq!(rig.harness.outbox_for(seeded).await.len(), 1);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -13,15 +13,16 @@ use std::{
 
 use async_trait::async_trait;
 use chrono::{Datelike, NaiveDate, NaiveTime};
-use serde_json::Value;
+use serde_json::{json, Value};
 
+use prolink_app::api::OPERATOR_CONTACTS_KEY;
 use prolink_app::complaint_worker::{change_status, ComplaintWorker, TaskItem, TaskOutcome};
 use prolink_app::content_import::{embedded_seed, import_bundle};
 use prolink_app::notifier::OperatorDirectory;
 use prolink_app::ports::{
     CitizenProfile, CitizenStore, ComplaintStore, Delivery, Messenger, OperatorSignals,
     OutboundMessage, OutboxReader, OutgoingMessage, PortError, PortResult, Queue, SendError,
-    SendReceipt,
+    SendReceipt, SettingsStore, StoredSetting,
 };
 use prolink_app::scheduler::{Scheduler, SchedulerSettings, TickReport};
 use prolink_app::tasks::Task;
@@ -1086,4 +1087,86 @@ async fn a_stale_index_value_is_rewritten_not_looped_on() {
     assert!(stored.events.len() == 1, "nothing recorded");
     let second = rig.tick_at(wib(2026, 12, 17, 12, 1)).await;
     assert_eq!(second.examined, 0, "{second:?}");
+}
+
+#[tokio::test]
+async fn reminders_go_to_the_numbers_an_admin_saved_and_survive_an_unreadable_table() {
+    let rig = Rig::new().await;
+    const SAVED_OPD: &str = "6281330000901";
+    const SAVED_SUPERVISOR: &str = "6281330000902";
+    // Thursday 17 December 2026, 10:00: response reminders on Mon 21 and Tue 22 December,
+    // escalation level 1 on Wed 23, level 2 (the supervisor) on Mon 28 (see above).
+    let ticket = rig
+        .submit("contacts", SARI, wib(2026, 12, 17, 10, 0))
+        .await
+        .ticket;
+    let (contacts, settings) = rig.harness.operator_contacts(operators());
+    let mut scheduler = rig.scheduler_with(SchedulerSettings::default(), None);
+    scheduler.operators = contacts;
+    let tick = |at_ms: i64| {
+        rig.clock.set(at_ms);
+        scheduler.tick()
+    };
+    let reminders = |phone: Vec<(String, String, Vec<String>)>| -> Vec<String> {
+        phone
+            .into_iter()
+            .filter(|(_, _, params)| params.contains(&ticket))
+            .map(|(at, _, _)| at)
+            .collect()
+    };
+
+    // Nothing saved on the dashboard: the variable's (the seed's) numbers.
+    tick(wib(2026, 12, 21, 7, 30)).await.expect("tick");
+    assert_eq!(
+        reminders(rig.phone(OPD_NUMBERS[0]).await),
+        ["2026-12-21 07:30"]
+    );
+
+    // An admin saves other numbers (straight into the settings, as the API's PUT does).
+    let version = rig
+        .harness
+        .app
+        .store
+        .put_setting(&StoredSetting {
+            key: OPERATOR_CONTACTS_KEY.to_string(),
+            value: json!({ OPD: [SAVED_OPD], "supervisor": [SAVED_SUPERVISOR] }),
+            updated_ms: wib(2026, 12, 21, 15, 0),
+            updated_by: "admin".to_string(),
+            version: 0,
+        })
+        .await
+        .expect("saved");
+    assert_eq!(version, 1);
+    tick(wib(2026, 12, 22, 7, 30)).await.expect("tick");
+    assert_eq!(reminders(rig.phone(SAVED_OPD).await), ["2026-12-22 07:30"]);
+    for seeded in OPD_NUMBERS {
+        assert_eq!(reminders(rig.phone(seeded).await), ["2026-12-21 07:30"]);
+    }
+
+    // The table cannot be read: the numbers read last still count.
+    settings.set_down(true);
+    tick(wib(2026, 12, 23, 7, 30)).await.expect("tick");
+    assert_eq!(
+        reminders(rig.phone(SAVED_OPD).await),
+        ["2026-12-22 07:30", "2026-12-23 07:30"]
+    );
+
+    // A scheduler that never read them fails its tick before recording anything (the next
+    // tick does it), rather than escalating without its WhatsApp message.
+    let (cold_contacts, cold_settings) = rig.harness.operator_contacts(operators());
+    cold_settings.set_down(true);
+    let mut cold = rig.scheduler_with(SchedulerSettings::default(), None);
+    cold.operators = cold_contacts;
+    let before = rig.scheduler_log(&ticket).await;
+    rig.clock.set(wib(2026, 12, 28, 7, 30));
+    assert!(cold.tick().await.is_err());
+    assert_eq!(rig.scheduler_log(&ticket).await, before);
+    cold_settings.set_down(false);
+    cold.tick().await.expect("tick");
+    assert_eq!(
+        reminders(rig.phone(SAVED_SUPERVISOR).await),
+        ["2026-12-28 07:30"]
+    );
+    assert!(reminders(rig.phone(SUPERVISOR).await).is_empty());
+    rig.assert_each_message_sent_once();
 }

@@ -22,6 +22,7 @@ use prolink_app::content_cache::{ContentSource, CONTENT_REFRESH};
 use prolink_app::graph::{http_client, GraphConfig, GraphMessenger};
 use prolink_app::graph_media::GraphMediaSource;
 use prolink_app::notifier::{Notifier, OperatorDirectory};
+use prolink_app::operator_contacts::{OperatorContacts, CONTACTS_REFRESH};
 use prolink_app::ports::{Clock, Queue, SecretsProvider, SystemClock};
 use prolink_app::scheduler::{Scheduler, SchedulerSettings};
 use prolink_app::sender::{ReliableSender, SendPolicy, TokioSleeper};
@@ -160,13 +161,23 @@ fn graph_config() -> Result<GraphConfig, LambdaError> {
     })
 }
 
+/// The dashboard's operator contacts in the table (`dynamodb:GetItem`), seeded by
+/// `PROLINK_OPERATOR_CONTACTS` until an admin saves them.
+fn operator_contacts(
+    base: &AwsBase,
+    refresh: std::time::Duration,
+) -> Result<OperatorContacts, LambdaError> {
+    let seed = OperatorDirectory::parse(env_opt(config::PROLINK_OPERATOR_CONTACTS).as_deref())?;
+    Ok(OperatorContacts::new(base.store.clone(), seed, refresh))
+}
+
 /// Builds the complaint worker and its tasks queue from the Lambda environment.
 pub async fn complaint_worker_from_env() -> Result<(ComplaintWorker, SqsQueue), LambdaError> {
     let base = aws_base().await?;
     let tasks = base.queue(config::PROLINK_TASKS_QUEUE_URL)?;
     let worker = ComplaintWorker {
         stores: ComplaintWorkerStores::from_store(base.store.clone()),
-        operators: OperatorDirectory::parse(env_opt(config::PROLINK_OPERATOR_CONTACTS).as_deref())?,
+        operators: Arc::new(operator_contacts(&base, CONTACTS_REFRESH)?),
         notifier: Notifier::new(base.sender()?),
         media: Arc::new(GraphMediaSource::from_config(
             &graph_config()?,
@@ -312,8 +323,8 @@ pub async fn handle_sqs_batch(worker: &DialogWorker, event: SqsEvent) -> SqsBatc
 /// Builds the scheduler from the Lambda environment.
 pub async fn scheduler_from_env() -> Result<Scheduler, LambdaError> {
     let base = aws_base().await?;
-    let operators =
-        OperatorDirectory::parse(env_opt(config::PROLINK_OPERATOR_CONTACTS).as_deref())?;
+    // Read once per tick, like the content: a tick a minute leaves a cache nothing to save.
+    let operators = Arc::new(operator_contacts(&base, std::time::Duration::ZERO)?);
     Ok(Scheduler {
         complaints: base.store.clone(),
         signals: base.store.clone(),

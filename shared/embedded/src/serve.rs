@@ -30,6 +30,7 @@ use prolink_app::content_import::{self, DEFAULT_SEED_DIR};
 use prolink_app::graph::{http_client, GraphConfig, GraphMessenger};
 use prolink_app::graph_media::GraphMediaSource;
 use prolink_app::notifier::{Notifier, OperatorDirectory};
+use prolink_app::operator_contacts::OperatorContacts;
 use prolink_app::ports::{
     Clock, ContentStore, FetchedMedia, MediaError, MediaSource, Messenger, Queue, SecretsProvider,
     StaticSecrets, SystemClock, WhatsAppSecrets,
@@ -306,8 +307,12 @@ pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Lo
         retention_days,
         ..SendPolicy::default()
     };
-    let operators = OperatorDirectory::parse(env_opt(config::PROLINK_OPERATOR_CONTACTS).as_deref())
+    // The dashboard's operator contacts, the variable only until an admin saves them. Read
+    // from SQLite in-process whenever a message is due (no refresh interval), so a save on the
+    // dashboard counts for the very next message.
+    let seed = OperatorDirectory::parse(env_opt(config::PROLINK_OPERATOR_CONTACTS).as_deref())
         .map_err(|error| anyhow::anyhow!(error))?;
+    let operators = Arc::new(OperatorContacts::new(store.clone(), seed, Duration::ZERO));
     // One content source (cache, seed fallback, answering index) for the three workers.
     let content = Arc::new(ContentSource::new(store.clone(), CONTENT_REFRESH));
     let blobs = Arc::new(LocalBlobStore::new(

@@ -458,7 +458,9 @@ pub struct ContactsView {
 fn contacts_of(setting: Option<StoredSetting>) -> ContactsView {
     match setting {
         Some(setting) => ContactsView {
-            contacts: serde_json::from_value(setting.value).unwrap_or_default(),
+            contacts: crate::notifier::OperatorDirectory::from_setting(&setting.value)
+                .map(|d| d.0.into_iter().collect())
+                .unwrap_or_default(),
             version: setting.version,
             updated_at: Some(wib_iso(setting.updated_ms)),
             updated_by: Some(setting.updated_by),

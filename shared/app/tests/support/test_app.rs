@@ -4,8 +4,11 @@
 //! changes (`TestApp::builder().clock(clock).build()`) and every worker it asks for
 //! (`dialog_worker()`, `complaint_worker(..)`, `scheduler(..)`) is wired the same way.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+
+use async_trait::async_trait;
 
 use axum::{
     body::Body,
@@ -15,13 +18,23 @@ use axum::{
 use serde_json::Value;
 use tower::ServiceExt;
 
+use prolink_app::api::{
+    self,
+    auth::{AuthError, Authenticator, Principal},
+    ApiState, ClientIp,
+};
+
 use prolink_app::complaint_worker::{
     ComplaintWorker, ComplaintWorkerSettings, ComplaintWorkerStores,
 };
 use prolink_app::config;
 use prolink_app::content_cache::ContentSource;
 use prolink_app::notifier::{Notifier, OperatorDirectory};
-use prolink_app::ports::{Clock, ComplaintStore, Messenger, OutboxReader, Queue, SystemClock};
+use prolink_app::operator_contacts::OperatorContacts;
+use prolink_app::ports::{
+    Clock, ComplaintStore, Messenger, OutboxReader, PortError, PortResult, Queue, Role,
+    SettingsStore, StoredSetting, SystemClock,
+};
 use prolink_app::scheduler::{Scheduler, SchedulerSettings};
 use prolink_app::sender::{ReliableSender, TokioSleeper};
 use prolink_app::worker::{BatchItem, DialogWorker, WorkerSettings, WorkerStores};
@@ -260,7 +273,7 @@ impl TestApp {
             content: self.content.clone(),
             tasks: self.tasks.clone(),
             notifier: Some(Notifier::new(Arc::new(sender))),
-            operators,
+            operators: Arc::new(operators.into()),
             clock: self.clock.clone(),
             settings,
         }
@@ -366,9 +379,96 @@ impl TestApp {
             .collect()
     }
 
+    /// The operator contacts as `prolink serve` reads them (the app's settings, `seed` while
+    /// none is saved, no refresh interval), through a [`FlakySettings`] the test can break.
+    pub fn operator_contacts(
+        &self,
+        seed: OperatorDirectory,
+    ) -> (Arc<OperatorContacts>, Arc<FlakySettings>) {
+        let settings = Arc::new(FlakySettings {
+            inner: self.app.store.clone(),
+            down: AtomicBool::new(false),
+        });
+        let contacts = OperatorContacts::new(settings.clone(), seed, Duration::ZERO);
+        (Arc::new(contacts), settings)
+    }
+
+    /// `method path` with `body` on the operator API's router, signed in as an admin; the
+    /// status and the JSON answer.
+    pub async fn as_admin(
+        &self,
+        method: axum::http::Method,
+        path: &str,
+        body: &str,
+    ) -> (StatusCode, Value) {
+        let state = ApiState {
+            auth: Arc::new(AnyAdmin),
+            ..self.app.api.clone()
+        };
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("authorization", "Bearer admin")
+            .header("content-type", "application/json")
+            .extension(ClientIp("203.0.113.9".into()))
+            .body(Body::from(body.to_string()))
+            .expect("request");
+        let response = api::router(state)
+            .oneshot(request)
+            .await
+            .expect("router is infallible");
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), 1024 * 1024)
+            .await
+            .expect("body");
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+
     /// The simulator outbox on the workers' clock (a reader; the workers send through
     /// their messenger).
     pub fn simulator_outbox(&self) -> SimulatorOutbox {
         SimulatorOutbox::new(self.app.db.clone(), self.clock.clone())
+    }
+}
+
+/// Every bearer token is the admin `admin` (the operator API's sign-in is tested elsewhere).
+struct AnyAdmin;
+
+#[async_trait]
+impl Authenticator for AnyAdmin {
+    async fn authenticate(&self, _token: &str) -> Result<Principal, AuthError> {
+        Ok(Principal {
+            username: "admin".into(),
+            role: Role::Admin,
+            opd_id: None,
+        })
+    }
+}
+
+/// The app's settings, failing every read while `down` (a table that cannot be reached).
+pub struct FlakySettings {
+    inner: Arc<dyn SettingsStore>,
+    down: AtomicBool,
+}
+
+impl FlakySettings {
+    pub fn set_down(&self, down: bool) {
+        self.down.store(down, Ordering::SeqCst);
+    }
+}
+
+#[async_trait]
+impl SettingsStore for FlakySettings {
+    async fn get_setting(&self, key: &str) -> PortResult<Option<StoredSetting>> {
+        if self.down.load(Ordering::SeqCst) {
+            return Err(PortError::Backend("settings unreachable (test)".into()));
+        }
+        self.inner.get_setting(key).await
+    }
+    async fn put_setting(&self, setting: &StoredSetting) -> PortResult<u64> {
+        self.inner.put_setting(setting).await
     }
 }
