@@ -205,6 +205,34 @@ impl DynamoStore {
         }
     }
 
+    /// `PutItem` of a versioned record: created when `expected` is 0, else only over the
+    /// stored `version` `expected`. A lost race is `PortError::Conflict` naming `what`/`key`.
+    pub(super) async fn put_versioned(
+        &self,
+        item: Item,
+        expected: u64,
+        what: &str,
+        key: &str,
+    ) -> PortResult<()> {
+        let written = if expected == 0 {
+            self.put_if(item, "attribute_not_exists(PK)", &[], Vec::new())
+                .await?
+        } else {
+            self.put_if(
+                item,
+                "#version = :expected",
+                &[("#version", "version")],
+                vec![(":expected", AttributeValue::N(expected.to_string()))],
+            )
+            .await?
+        };
+        if written {
+            Ok(())
+        } else {
+            Err(conflict(what, key, expected))
+        }
+    }
+
     async fn put(&self, item: Item) -> PortResult<()> {
         self.client
             .put_item()
@@ -409,23 +437,9 @@ impl CitizenStore for DynamoStore {
                 updated_ms: profile.updated_ms,
             },
         )?;
-        let written = if profile.version == 0 {
-            self.put_if(item, "attribute_not_exists(PK)", &[], Vec::new())
-                .await?
-        } else {
-            self.put_if(
-                item,
-                "#version = :expected",
-                &[("#version", "version")],
-                vec![(":expected", AttributeValue::N(profile.version.to_string()))],
-            )
-            .await?
-        };
-        if written {
-            Ok(version)
-        } else {
-            Err(conflict("citizen", &profile.key, profile.version))
-        }
+        self.put_versioned(item, profile.version, "citizen", &profile.key)
+            .await?;
+        Ok(version)
     }
 
     async fn resolve_alias(&self, identifier: &str) -> PortResult<Option<String>> {

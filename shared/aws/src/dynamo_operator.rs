@@ -20,7 +20,7 @@ use prolink_app::ports::{
 use super::dynamo::{
     backend, corrupt, non_empty, number, to_item, ttl_seconds, DynamoStore, Item, GSI1, GSI2, GSI3,
 };
-use super::dynamo_conversation::{conflict, next_version};
+use super::dynamo_conversation::next_version;
 
 // ---------------------------------------------------------------------------------------------
 // Paged index queries
@@ -216,23 +216,9 @@ impl UserStore for DynamoStore {
                 version,
             },
         )?;
-        let written = if user.version == 0 {
-            self.put_if(item, "attribute_not_exists(PK)", &[], Vec::new())
-                .await?
-        } else {
-            self.put_if(
-                item,
-                "#version = :expected",
-                &[("#version", "version")],
-                vec![(":expected", AttributeValue::N(user.version.to_string()))],
-            )
-            .await?
-        };
-        if written {
-            Ok(version)
-        } else {
-            Err(conflict("user", &user.username, user.version))
-        }
+        self.put_versioned(item, user.version, "user", &user.username)
+            .await?;
+        Ok(version)
     }
 
     async fn list_users(&self, page: &PageRequest) -> PortResult<Page<UserRecord>> {
@@ -733,23 +719,9 @@ impl SettingsStore for DynamoStore {
                 version,
             },
         )?;
-        let written = if setting.version == 0 {
-            self.put_if(item, "attribute_not_exists(PK)", &[], Vec::new())
-                .await?
-        } else {
-            self.put_if(
-                item,
-                "#version = :expected",
-                &[("#version", "version")],
-                vec![(":expected", AttributeValue::N(setting.version.to_string()))],
-            )
-            .await?
-        };
-        if written {
-            Ok(version)
-        } else {
-            Err(conflict("setting", &setting.key, setting.version))
-        }
+        self.put_versioned(item, setting.version, "setting", &setting.key)
+            .await?;
+        Ok(version)
     }
 }
 

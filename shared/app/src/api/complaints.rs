@@ -720,19 +720,7 @@ pub async fn transition(
         public_note: body.public_note,
         internal_note: body.internal_note,
     };
-    let changed = match change_status(
-        state.complaints.as_ref(),
-        state.tasks.as_ref(),
-        &loaded.bundle,
-        &complaint,
-        change,
-    )
-    .await
-    {
-        Ok(changed) => changed,
-        Err(ChangeError::Refused(error)) => return Err(refused(error)),
-        Err(ChangeError::Store(error)) => return Err(ApiError::store(error)),
-    };
+    let changed = apply_change(&state, &loaded.bundle, &complaint, change).await?;
     trail::record(
         &state,
         &caller,
@@ -1030,19 +1018,7 @@ pub async fn merge(
         public_note: Some(merged_note(&into)),
         internal_note: Some(format!("Digabungkan ke {into}.")),
     };
-    let changed = match change_status(
-        state.complaints.as_ref(),
-        state.tasks.as_ref(),
-        &loaded.bundle,
-        &source,
-        change,
-    )
-    .await
-    {
-        Ok(changed) => changed,
-        Err(ChangeError::Refused(error)) => return Err(refused(error)),
-        Err(ChangeError::Store(error)) => return Err(ApiError::store(error)),
-    };
+    let changed = apply_change(&state, &loaded.bundle, &source, change).await?;
     trail::record(
         &state,
         &caller,
@@ -1054,6 +1030,29 @@ pub async fn merge(
     Ok(Json(
         detail_of(&state, &caller, &changed, &loaded.bundle).await?,
     ))
+}
+
+/// A status change through the one path the scheduler also takes (`change_status`: stored
+/// with a conditional write, the citizen's notice queued), its refusal as 409.
+async fn apply_change(
+    state: &ApiState,
+    content: &ContentBundle,
+    complaint: &Complaint,
+    change: Change,
+) -> ApiResult<Complaint> {
+    match change_status(
+        state.complaints.as_ref(),
+        state.tasks.as_ref(),
+        content,
+        complaint,
+        change,
+    )
+    .await
+    {
+        Ok(changed) => Ok(changed),
+        Err(ChangeError::Refused(error)) => Err(refused(error)),
+        Err(ChangeError::Store(error)) => Err(ApiError::store(error)),
+    }
 }
 
 #[cfg(test)]
