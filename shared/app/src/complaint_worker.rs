@@ -28,9 +28,11 @@ use crate::operator_contacts::OperatorContacts;
 use crate::ports::{
     BlobStore, CitizenStore, Clock, ComplaintStore, ContentStore, DedupStore, Delivery,
     MediaSource, OperatorAlert, OperatorSignals, OutboundMessage, PageRequest, PortError,
+    StatsCounters,
 };
 use crate::render::{reply_body, template_of, ReplyTo};
 use crate::sender::window;
+use crate::stats;
 use crate::tasks::Task;
 use crate::worker::WorkerError;
 
@@ -76,18 +78,26 @@ pub struct ComplaintWorkerStores {
     pub citizens: Arc<dyn CitizenStore>,
     pub signals: Arc<dyn OperatorSignals>,
     pub content: Arc<ContentSource>,
+    pub stats: Arc<dyn StatsCounters>,
 }
 
 impl ComplaintWorkerStores {
     pub fn from_store<S>(store: Arc<S>) -> ComplaintWorkerStores
     where
-        S: DedupStore + ComplaintStore + CitizenStore + OperatorSignals + ContentStore + 'static,
+        S: DedupStore
+            + ComplaintStore
+            + CitizenStore
+            + OperatorSignals
+            + ContentStore
+            + StatsCounters
+            + 'static,
     {
         ComplaintWorkerStores {
             dedup: store.clone(),
             complaints: store.clone(),
             citizens: store.clone(),
             signals: store.clone(),
+            stats: store.clone(),
             content: Arc::new(ContentSource::new(store, CONTENT_REFRESH)),
         }
     }
@@ -144,6 +154,7 @@ impl ComplaintWorker {
             info!("task already done");
             return Ok(TaskOutcome::Done);
         }
+        self.count(&task).await;
         let final_attempt = item.receive_count >= self.settings.max_receives.saturating_sub(1);
         let outcome = match &task {
             Task::ComplaintSubmitted { ticket } => self.submitted(ticket).await?,
@@ -170,6 +181,36 @@ impl ComplaintWorker {
 
     async fn content(&self) -> Result<Arc<LoadedContent>, WorkerError> {
         Ok(self.stores.content.load().await?)
+    }
+
+    /// Counts the milestones the task's complaint has reached (each once per complaint, so
+    /// a redelivered task counts nothing twice). A failure is logged and the task goes on.
+    async fn count(&self, task: &Task) {
+        if !matches!(
+            task,
+            Task::ComplaintSubmitted { .. }
+                | Task::StatusChanged { .. }
+                | Task::CitizenUpdate { .. }
+        ) {
+            return;
+        }
+        let complaint = match self.stores.complaints.get_complaint(task.ticket()).await {
+            Ok(Some(complaint)) => complaint,
+            Ok(None) => return,
+            Err(error) => {
+                warn!(%error, "complaint not read for the statistics");
+                return;
+            }
+        };
+        let loaded = match self.content().await {
+            Ok(loaded) => loaded,
+            Err(error) => {
+                warn!(%error, "content not read for the statistics");
+                return;
+            }
+        };
+        let counts = stats::complaint_counts(&complaint, &loaded.bundle.holidays);
+        stats::record(Some(self.stores.stats.as_ref()), &counts).await;
     }
 
     async fn complaint(&self, ticket: &str) -> Result<Option<Complaint>, WorkerError> {

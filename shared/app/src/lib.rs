@@ -25,6 +25,7 @@ pub mod render;
 pub mod rephrasing;
 pub mod scheduler;
 pub mod sender;
+pub mod stats;
 pub mod tasks;
 pub mod webhook_item;
 pub mod webhook_router;

@@ -867,3 +867,41 @@ pub trait UserDirectory: Send + Sync {
         at_ms: i64,
     ) -> PortResult<UserRecord>;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Statistics counters
+// ---------------------------------------------------------------------------------------------
+
+/// One counter of one WIB day, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayCounter {
+    /// `yyyy-mm-dd` (WIB).
+    pub day: String,
+    /// `msg_in`, `cmp_opened#opd#dishub` … (`docs/data-model.md`).
+    pub counter: String,
+    pub value: i64,
+}
+
+/// One addition to one counter of one WIB day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CounterAdd {
+    /// `yyyy-mm-dd` (WIB).
+    pub day: String,
+    pub counter: String,
+    pub delta: i64,
+}
+
+/// Counters kept incrementally as events happen (one small write per event), read back per
+/// day range, never by scanning. `crate::stats` names the counters and the events.
+#[async_trait]
+pub trait StatsCounters: Send + Sync {
+    /// Applies every addition of `event_id` once: `Ok(true)` when this call counted them,
+    /// `Ok(false)` when the event had already been counted (a redelivery); the mark and the
+    /// additions are written together or not at all. At most
+    /// [`crate::stats::MAX_ADDS_PER_EVENT`] additions; the same (day, counter) twice is
+    /// summed (`PortError::Invalid` for empty ids, malformed days or counters).
+    async fn add(&self, event_id: &str, adds: &[CounterAdd]) -> PortResult<bool>;
+    /// Every counter of the days `from_day ..= to_day` (at most
+    /// [`crate::stats::MAX_READ_DAYS`] days), by day, then counter.
+    async fn read_counters(&self, from_day: &str, to_day: &str) -> PortResult<Vec<DayCounter>>;
+}

@@ -39,11 +39,12 @@ use crate::ports::Rephraser;
 use crate::ports::{
     CitizenProfile, CitizenStore, Clock, ComplaintStore, ContentStore, DedupStore, Delivery,
     Messenger, OperatorAlert, OperatorSignals, OutboundMessage, OutboxStore, PortError, Queue,
-    SessionStore, StatusLog, StoredSession, UnansweredQuestion,
+    SessionStore, StatsCounters, StatusLog, StoredSession, UnansweredQuestion,
 };
 use crate::render::{reply_body, ReplyTo};
 use crate::rephrasing::rephrase_or_verbatim;
 use crate::sender::{window, ReliableSender, SendPolicy, SenderError, TokioSleeper};
+use crate::stats;
 use crate::tasks::Task;
 use crate::webhook_item::{status_record, WebhookItem};
 
@@ -106,6 +107,7 @@ pub struct WorkerStores {
     pub content: Arc<dyn ContentStore>,
     pub outbox: Arc<dyn OutboxStore>,
     pub complaints: Arc<dyn ComplaintStore>,
+    pub stats: Arc<dyn StatsCounters>,
 }
 
 impl WorkerStores {
@@ -119,6 +121,7 @@ impl WorkerStores {
             + ContentStore
             + OutboxStore
             + ComplaintStore
+            + StatsCounters
             + 'static,
     {
         WorkerStores {
@@ -129,7 +132,8 @@ impl WorkerStores {
             signals: store.clone(),
             content: store.clone(),
             outbox: store.clone(),
-            complaints: store,
+            complaints: store.clone(),
+            stats: store,
         }
     }
 }
@@ -474,6 +478,15 @@ impl DialogWorker {
                     }
                 };
                 self.report_turn_warnings(&turn, &key).await?;
+                let counts = stats::message_counts(
+                    &message.id,
+                    &key,
+                    sent_at_ms,
+                    stats::message_kind(&message.content),
+                    answered.as_ref(),
+                    &turn,
+                );
+                stats::record(Some(self.stores.stats.as_ref()), &counts).await;
                 self.enqueue_complaint_tasks(&turn.complaint_ops).await?;
                 let turn = self.rephrase(turn, citizen).await;
                 self.apply_turn(&key, citizen, message, sent_at_ms, stored_session, turn)

@@ -230,6 +230,7 @@ fn api_state(app: &TestApp) -> prolink_app::api::ApiState {
         audit: store.clone(),
         alerts: store.clone(),
         settings: store.clone(),
+        stats: store.clone(),
         blobs: Arc::new(prolink_embedded::blob_local::LocalBlobStore::new(
             app.dir().join("lambda-api-blobs"),
             b"lambda-test-key".to_vec(),

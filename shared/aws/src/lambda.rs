@@ -408,6 +408,7 @@ pub async fn api_state_from_env() -> Result<ApiState, LambdaError> {
         audit: store.clone(),
         alerts: store.clone(),
         settings: store.clone(),
+        stats: store.clone(),
         blobs: Arc::new(S3BlobStore::from_sdk_config(
             &sdk,
             required(config::PROLINK_MEDIA_BUCKET)?,

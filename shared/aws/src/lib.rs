@@ -8,6 +8,7 @@ mod dynamo_complaint;
 mod dynamo_content;
 mod dynamo_conversation;
 mod dynamo_operator;
+mod dynamo_stats;
 pub mod lambda;
 pub mod s3;
 pub mod secrets;

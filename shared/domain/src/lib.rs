@@ -9,6 +9,7 @@
 //! - [`channel`]: the shapes and limits of the messages the dialog renders.
 //! - [`citizen`]: who a citizen is (keys, profile, consent).
 //! - [`operator`]: the roles of the people who work on complaints.
+//! - [`open_data`]: what a complaint may show in public (redaction, rounding, kecamatan).
 
 pub mod calendar;
 pub mod channel;
@@ -17,4 +18,5 @@ pub mod complaint;
 pub mod content;
 pub mod dialog;
 pub mod nlp;
+pub mod open_data;
 pub mod operator;

@@ -341,6 +341,7 @@ pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Lo
         audit: store.clone(),
         alerts: store.clone(),
         settings: store.clone(),
+        stats: store.clone(),
         blobs: blobs.clone(),
         clock: clock.clone(),
         config: ApiConfig {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::content_cache::ContentSource;
 use crate::ports::{
     AlertBoard, AuditLog, BlobStore, CitizenStore, Clock, ComplaintStore, Queue, SettingsStore,
-    UserDirectory,
+    StatsCounters, UserDirectory,
 };
 
 mod admin;
@@ -14,12 +14,15 @@ pub mod auth;
 pub mod complaints;
 pub mod error;
 pub mod extract;
+mod open_data;
 mod routes;
+mod stats;
 mod trail;
 pub mod views;
 
 pub use admin::OPERATOR_CONTACTS_KEY;
 pub use error::{ApiError, ApiResult};
+pub use open_data::PUBLIC_PATHS;
 pub use routes::{router, routes, RouteDef, MAX_BODY_BYTES};
 pub use trail::audit_id;
 
@@ -52,6 +55,8 @@ pub struct ApiState {
     pub alerts: Arc<dyn AlertBoard>,
     pub settings: Arc<dyn SettingsStore>,
     pub blobs: Arc<dyn BlobStore>,
+    /// The statistics counters (`/api/stats`, reports, `/public/stats`).
+    pub stats: Arc<dyn StatsCounters>,
     pub clock: Arc<dyn Clock>,
     pub config: ApiConfig,
 }

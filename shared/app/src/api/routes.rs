@@ -13,12 +13,15 @@ use crate::ports::Role;
 
 use super::error::ApiError;
 use super::extract::{authorize, AllowedRoles, RateLimiter};
-use super::{admin, complaints, ApiState};
+use super::{admin, complaints, open_data, stats, ApiState};
 
 const ALL: &[Role] = &[Role::Admin, Role::Operator, Role::Opd, Role::Viewer];
 const STAFF: &[Role] = &[Role::Admin, Role::Operator, Role::Opd];
 const DISKOMINFO: &[Role] = &[Role::Admin, Role::Operator];
 const ADMIN: &[Role] = &[Role::Admin];
+/// Statistics and reports: counts only, nothing personal; an OPD user is refused (403), as
+/// the counters are city-wide (`docs/operator-api.md`, "Statistics").
+const STATS: &[Role] = &[Role::Admin, Role::Operator, Role::Viewer];
 
 /// Largest JSON body a route reads (notes are ≤ 1000 characters; contacts a few dozen
 /// numbers).
@@ -145,6 +148,19 @@ pub fn routes() -> Vec<RouteDef> {
             ADMIN,
             on(MethodFilter::GET, admin::list_audit),
         ),
+        // Statistics and reports.
+        route(
+            Method::GET,
+            "/api/stats",
+            STATS,
+            on(MethodFilter::GET, stats::get_stats),
+        ),
+        route(
+            Method::GET,
+            "/api/reports/monthly.csv",
+            STATS,
+            on(MethodFilter::GET, stats::monthly_csv),
+        ),
     ]
 }
 
@@ -176,9 +192,11 @@ pub fn router(state: ApiState) -> Router {
             .route_layer(Extension(AllowedRoles(def.roles)));
         router = router.route(def.path, handler);
     }
+    let public = open_data::router(state.clone());
     router
         .route("/api/{*rest}", any(unknown_route))
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
+        .merge(public)
 }

@@ -34,7 +34,7 @@ use prolink_app::content_cache::ContentSource;
 use prolink_app::ports::{
     AlertBoard, AuditLog, AuditQuery, AuditRecord, CitizenStore, ComplaintStore, ContentStore,
     DedupStore, NewUser, OperatorAlert, OperatorSignals, Page, PageRequest, PortError, PortResult,
-    Role, SettingsStore, SystemClock, UserDirectory, UserPatch, UserRecord,
+    Role, SettingsStore, StatsCounters, SystemClock, UserDirectory, UserPatch, UserRecord,
 };
 use prolink_aws::{create_table, DynamoStore};
 use prolink_domain::citizen::CitizenProfile;
@@ -215,6 +215,7 @@ pub struct Stores {
     signals: Arc<dyn OperatorSignals>,
     settings: Arc<dyn SettingsStore>,
     content: Arc<dyn ContentStore>,
+    pub stats: Arc<dyn StatsCounters>,
     /// The complaint worker's stores on the same store.
     worker: Arc<dyn Fn() -> ComplaintWorkerStores + Send + Sync>,
 }
@@ -230,6 +231,7 @@ impl Stores {
             + SettingsStore
             + ContentStore
             + DedupStore
+            + StatsCounters
             + 'static,
     {
         let worker = store.clone();
@@ -240,6 +242,7 @@ impl Stores {
             alerts: store.clone(),
             signals: store.clone(),
             settings: store.clone(),
+            stats: store.clone(),
             content: store,
             worker: Arc::new(move || ComplaintWorkerStores::from_store(worker.clone())),
         }
@@ -303,6 +306,7 @@ impl Api {
             audit: stores.audit.clone(),
             alerts: stores.alerts.clone(),
             settings: stores.settings.clone(),
+            stats: stores.stats.clone(),
             blobs: Arc::new(LocalBlobStore::new(
                 app.dir().join("api-blobs"),
                 b"api-test-key".to_vec(),

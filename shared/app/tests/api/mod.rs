@@ -12,3 +12,4 @@ mod changes;
 mod hostile;
 mod listing;
 mod openapi;
+mod stats;

@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use prolink_app::api::auth::routes::LOCAL_ROUTES;
-use prolink_app::api::routes;
+use prolink_app::api::{routes, PUBLIC_PATHS};
 
 #[test]
 fn the_spec_and_the_route_table_name_the_same_routes() {
@@ -29,16 +29,23 @@ fn the_spec_and_the_route_table_name_the_same_routes() {
                 .iter()
                 .map(|(method, path)| (method.to_string(), path.to_string())),
         )
+        .chain(
+            PUBLIC_PATHS
+                .iter()
+                .map(|path| ("GET".to_string(), path.to_string())),
+        )
         .collect();
     assert_eq!(in_spec, in_table);
-    // Every operation but the sign-in requires the bearer token and documents its error
-    // answers; the sign-in routes, and only they, are open.
+    // Every operation but the sign-in and open data requires the bearer token and documents
+    // its error answers; the sign-in routes and the public routes, and only they, are open.
     for (path, item) in spec["paths"].as_mapping().expect("paths") {
         for (method, operation) in item.as_mapping().expect("operations") {
             let open = operation["security"]
                 .as_sequence()
                 .is_some_and(Vec::is_empty);
-            let sign_in = path.as_str().is_some_and(|p| p.starts_with("/api/auth/"));
+            let sign_in = path
+                .as_str()
+                .is_some_and(|p| p.starts_with("/api/auth/") || PUBLIC_PATHS.contains(&p));
             assert_eq!(open, sign_in, "{method:?} {path:?}: security");
             if open {
                 continue;

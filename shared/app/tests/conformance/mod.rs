@@ -62,6 +62,7 @@ pub mod complaint;
 pub mod conversation;
 pub mod operator;
 pub mod queue;
+pub mod stats;
 pub mod store;
 
 mod sqlite;

@@ -21,6 +21,7 @@ mod schema;
 /// The schema version a freshly opened database file has.
 pub use schema::CURRENT_VERSION as SCHEMA_VERSION;
 mod simulator_store;
+mod stats;
 mod store;
 
 use std::path::Path;

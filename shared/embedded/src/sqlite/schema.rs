@@ -255,6 +255,21 @@ const MIGRATIONS: &[&str] = &[
         updated_by  TEXT NOT NULL
     ) STRICT;
     "#,
+    // 6: statistics counters (per WIB day) and the marks of the events counted.
+    r#"
+    CREATE TABLE IF NOT EXISTS stat_counter (
+        day      TEXT NOT NULL,
+        counter  TEXT NOT NULL,
+        value    INTEGER NOT NULL,
+        PRIMARY KEY (day, counter)
+    ) STRICT, WITHOUT ROWID;
+
+    CREATE TABLE IF NOT EXISTS stat_event (
+        event_id       TEXT PRIMARY KEY NOT NULL,
+        counted_ms     INTEGER NOT NULL,
+        expires_at_ms  INTEGER NOT NULL
+    ) STRICT;
+    "#,
 ];
 
 /// The version this build writes.

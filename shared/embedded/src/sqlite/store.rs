@@ -32,7 +32,7 @@ impl SqliteStore {
     }
 
     /// Deletes every expired dedup mark, raw inbound body, status, session, outbox record,
-    /// unanswered question and audit record (retention). Returns how many rows went.
+    /// unanswered question, audit record and statistics event mark (retention). Returns how many rows went.
     pub async fn purge_expired(&self) -> PortResult<usize> {
         let clock = Arc::clone(&self.clock);
         self.db
@@ -48,6 +48,7 @@ impl SqliteStore {
                     "outbox",
                     "unanswered_question",
                     "audit_log",
+                    "stat_event",
                 ] {
                     removed += tx
                         .execute(

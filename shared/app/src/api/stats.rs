@@ -1,0 +1,323 @@
+//! Statistics and reports (admin, operator, viewer): the figures of a date range from the day
+//! counters (`crate::stats`), and the KAK's monthly report as CSV. Open data (no sign-in) is
+//! in `open_data.rs`.
+
+use std::sync::Arc;
+
+use axum::{
+    extract::State,
+    http::{header, StatusCode},
+    response::{IntoResponse, Response},
+    Json,
+};
+use chrono::{Datelike, Duration, NaiveDate};
+use serde::{Deserialize, Serialize};
+use tracing::warn;
+
+use prolink_domain::calendar;
+use prolink_domain::content::ContentBundle;
+
+use crate::content_cache::LoadedContent;
+use crate::stats::{self, day_key, Figures, Granularity, PeriodFigures};
+
+use super::complaints::csv_safe;
+use super::error::{ApiError, ApiResult};
+use super::extract::QueryParams;
+use super::ApiState;
+
+/// Longest range `/api/stats` answers (a leap year).
+pub const MAX_RANGE_DAYS: i64 = 366;
+/// Days `/api/stats` covers without `from` (today included).
+pub const DEFAULT_RANGE_DAYS: i64 = 30;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatsQuery {
+    from: Option<String>,
+    to: Option<String>,
+    granularity: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StatsAnswer {
+    pub from: String,
+    pub to: String,
+    pub granularity: &'static str,
+    pub totals: Figures,
+    pub series: Vec<PeriodFigures>,
+}
+
+fn date_field(field: &str, value: Option<&str>) -> ApiResult<Option<NaiveDate>> {
+    match value.filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(text) => stats::parse_day(text).map(Some).map_err(|_| {
+            ApiError::invalid_field(field, "Tanggal harus berbentuk YYYY-MM-DD (WIB).")
+        }),
+    }
+}
+
+pub(super) fn today(state: &ApiState) -> NaiveDate {
+    calendar::wib_date(state.clock.now_ms())
+}
+
+/// The day counters of `from ..= to` summed per `granularity`.
+pub(super) async fn read_figures(
+    state: &ApiState,
+    from: NaiveDate,
+    to: NaiveDate,
+    granularity: Granularity,
+) -> ApiResult<(Figures, Vec<PeriodFigures>)> {
+    let rows = state
+        .stats
+        .read_counters(&day_key(granularity.read_from(from)), &day_key(to))
+        .await
+        .map_err(ApiError::store)?;
+    Ok(stats::figures(&rows, from, to, granularity))
+}
+
+pub async fn get_stats(
+    State(state): State<ApiState>,
+    QueryParams(query): QueryParams<StatsQuery>,
+) -> ApiResult<Json<StatsAnswer>> {
+    let to = date_field("to", query.to.as_deref())?.unwrap_or_else(|| today(&state));
+    let from = date_field("from", query.from.as_deref())?
+        .unwrap_or_else(|| to - Duration::days(DEFAULT_RANGE_DAYS - 1));
+    let (granularity, name) = match query.granularity.as_deref().filter(|g| !g.is_empty()) {
+        None => (Granularity::Day, "day"),
+        Some(text) => match Granularity::parse(text) {
+            Some(Granularity::Day) => (Granularity::Day, "day"),
+            Some(Granularity::Week) => (Granularity::Week, "week"),
+            Some(Granularity::Month) => (Granularity::Month, "month"),
+            None => {
+                return Err(ApiError::invalid_field(
+                    "granularity",
+                    "Pilih day, week atau month.",
+                ))
+            }
+        },
+    };
+    if from > to {
+        return Err(ApiError::invalid_field(
+            "from",
+            "Tanggal awal tidak boleh sesudah tanggal akhir.",
+        ));
+    }
+    if (to - from).num_days() + 1 > MAX_RANGE_DAYS {
+        return Err(ApiError::invalid_field(
+            "from",
+            format!("Rentang paling panjang {MAX_RANGE_DAYS} hari."),
+        ));
+    }
+    let (totals, series) = read_figures(&state, from, to, granularity).await?;
+    Ok(Json(StatsAnswer {
+        from: day_key(from),
+        to: day_key(to),
+        granularity: name,
+        totals,
+        series,
+    }))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MonthQuery {
+    month: Option<String>,
+}
+
+/// `yyyy-mm` → its first and last day.
+pub(super) fn month_bounds(text: &str) -> Option<(NaiveDate, NaiveDate)> {
+    if text.len() != 7 {
+        return None;
+    }
+    let first = NaiveDate::parse_from_str(&format!("{text}-01"), "%Y-%m-%d").ok()?;
+    let next = if first.month() == 12 {
+        NaiveDate::from_ymd_opt(first.year().checked_add(1)?, 1, 1)?
+    } else {
+        NaiveDate::from_ymd_opt(first.year(), first.month() + 1, 1)?
+    };
+    Some((first, next.pred_opt()?))
+}
+
+fn opt(value: Option<f64>) -> String {
+    value.map(|v| format!("{v}")).unwrap_or_default()
+}
+
+fn opt_u32(value: Option<u32>) -> String {
+    value.map(|v| v.to_string()).unwrap_or_default()
+}
+
+fn category_name(content: &ContentBundle, id: &str) -> String {
+    content
+        .category(id)
+        .map_or_else(|| id.to_string(), |c| c.name.clone())
+}
+
+fn opd_name(content: &ContentBundle, id: &str) -> String {
+    content
+        .opd(id)
+        .map_or_else(|| id.to_string(), |o| o.name.clone())
+}
+
+/// The report's rows: (section, item, value), in Indonesian.
+fn report_rows(month: &str, f: &Figures, content: &ContentBundle) -> Vec<[String; 3]> {
+    let row =
+        |section: &str, item: &str, value: String| [section.to_string(), item.to_string(), value];
+    let chat = "Percakapan";
+    let cmp = "Aduan";
+    let mut rows = vec![
+        row("Laporan", "Bulan", month.to_string()),
+        row(chat, "Pesan masuk", f.messages_in.to_string()),
+        row(chat, "Pesan keluar", f.messages_out.to_string()),
+        row(chat, "Pesan lewat menu", f.messages_menu.to_string()),
+        row(chat, "Pesan teks bebas", f.messages_free_text.to_string()),
+        row(chat, "Warga aktif", f.active_citizens.to_string()),
+        row(chat, "Pertanyaan terjawab", f.answered.to_string()),
+        row(chat, "Pertanyaan tidak terjawab", f.fallback.to_string()),
+        row(chat, "Tingkat terjawab (%)", opt(f.answer_rate_pct)),
+        row(chat, "Tingkat tidak terjawab (%)", opt(f.fallback_rate_pct)),
+        row(chat, "Alih ke petugas", f.handoffs.to_string()),
+        row(
+            chat,
+            "Median waktu balas petugas (menit)",
+            opt_u32(f.median_operator_reply_minutes),
+        ),
+    ];
+    for faq in &f.top_faqs {
+        rows.push(row("FAQ teratas", &faq.key, faq.count.to_string()));
+    }
+    rows.extend([
+        row(cmp, "Aduan masuk", f.complaints_opened.to_string()),
+        row(
+            cmp,
+            "Aduan selesai/ditutup",
+            f.complaints_closed.to_string(),
+        ),
+        row(
+            cmp,
+            "SLA tanggapan terpenuhi (%)",
+            opt(f.sla_response_met_pct),
+        ),
+        row(
+            cmp,
+            "SLA penyelesaian terpenuhi (%)",
+            opt(f.sla_resolution_met_pct),
+        ),
+        row(
+            cmp,
+            "Median waktu tanggapan (hari kerja)",
+            opt_u32(f.median_response_working_days),
+        ),
+        row(
+            cmp,
+            "Median waktu penyelesaian (hari kerja)",
+            opt_u32(f.median_resolution_working_days),
+        ),
+        row(cmp, "Rata-rata penilaian", opt(f.rating_average)),
+    ]);
+    for rating in &f.ratings {
+        rows.push(row(
+            "Penilaian",
+            &format!("Bintang {}", rating.score),
+            rating.count.to_string(),
+        ));
+    }
+    let groups = [
+        ("Aduan masuk per kategori", &f.opened_by_category, 0),
+        ("Aduan masuk per OPD", &f.opened_by_opd, 1),
+        ("Aduan masuk per kecamatan", &f.opened_by_kecamatan, 2),
+        ("Aduan selesai per kategori", &f.closed_by_category, 0),
+        ("Aduan selesai per OPD", &f.closed_by_opd, 1),
+        ("Aduan selesai per kecamatan", &f.closed_by_kecamatan, 2),
+    ];
+    for (section, counts, kind) in groups {
+        for count in counts {
+            let name = match kind {
+                0 => category_name(content, &count.key),
+                1 => opd_name(content, &count.key),
+                _ => count.key.clone(),
+            };
+            rows.push(row(section, &name, count.count.to_string()));
+        }
+    }
+    rows
+}
+
+async fn content(state: &ApiState) -> ApiResult<Arc<LoadedContent>> {
+    state.content.load().await.map_err(|error| {
+        warn!(%error, "content unavailable under an API request");
+        ApiError::unavailable()
+    })
+}
+
+/// The monthly report of the KAK: one CSV (BOM, `;`, CRLF, formula-safe cells) of the
+/// month's figures. `month` defaults to the previous month.
+pub async fn monthly_csv(
+    State(state): State<ApiState>,
+    QueryParams(query): QueryParams<MonthQuery>,
+) -> ApiResult<Response> {
+    let month = match query.month.filter(|m| !m.is_empty()) {
+        Some(month) => month,
+        None => {
+            let first = stats::month_start(today(&state));
+            (first - Duration::days(1)).format("%Y-%m").to_string()
+        }
+    };
+    let Some((from, to)) = month_bounds(&month) else {
+        return Err(ApiError::invalid_field(
+            "month",
+            "Bulan harus berbentuk YYYY-MM.",
+        ));
+    };
+    let (figures, _) = read_figures(&state, from, to, Granularity::Month).await?;
+    let loaded = content(&state).await?;
+    let mut writer = csv::WriterBuilder::new()
+        .delimiter(b';')
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    let mut out = writer.write_record(["Bagian", "Uraian", "Nilai"]);
+    for record in report_rows(&month, &figures, &loaded.bundle) {
+        out = out.and(writer.write_record(record.iter().map(|cell| csv_safe(cell))));
+    }
+    let bytes = out
+        .map_err(|error| error.to_string())
+        .and_then(|()| writer.into_inner().map_err(|error| error.to_string()))
+        .map_err(|error| {
+            warn!(%error, "monthly report could not be written");
+            ApiError::unavailable()
+        })?;
+    let mut body = "\u{feff}".as_bytes().to_vec();
+    body.extend(bytes);
+    Ok((
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"laporan-bulanan-{month}.csv\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn months_have_their_days() {
+        let days = |m: &str| month_bounds(m).map(|(a, b)| (day_key(a), day_key(b)));
+        assert_eq!(
+            days("2024-02"),
+            Some(("2024-02-01".into(), "2024-02-29".into()))
+        );
+        assert_eq!(
+            days("2025-12"),
+            Some(("2025-12-01".into(), "2025-12-31".into()))
+        );
+        for bad in ["2025-13", "2025-1", "25-01", "2025-01-01", "x", ""] {
+            assert_eq!(days(bad), None, "{bad}");
+        }
+    }
+}
