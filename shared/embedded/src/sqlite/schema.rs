@@ -255,6 +255,15 @@ const MIGRATIONS: &[&str] = &[
         updated_by  TEXT NOT NULL
     ) STRICT;
     "#,
+    // 6: the content revisions of the operator API (each with the whole bundle).
+    r#"
+    CREATE TABLE IF NOT EXISTS content_revision (
+        number         INTEGER PRIMARY KEY NOT NULL,
+        at_ms          INTEGER NOT NULL,
+        summary        TEXT NOT NULL,
+        bundle         TEXT NOT NULL
+    ) STRICT;
+    "#,
 ];
 
 /// The version this build writes.
