@@ -159,6 +159,8 @@ pub struct Api {
     pub app: TestApp,
     pub router: Router,
     pub users: Arc<MemUsers>,
+    /// The content source the API changes go through (share it with a worker).
+    pub content: Arc<ContentSource>,
 }
 
 pub struct Reply {
@@ -174,11 +176,17 @@ impl Api {
         let store = app.app.store.clone();
         let users = Arc::new(MemUsers::default());
         let clock = Arc::new(SystemClock);
+        // One source for the API and the workers, with the production refresh, as in serve.
+        let content = Arc::new(ContentSource::new(
+            store.clone(),
+            prolink_app::content_cache::CONTENT_REFRESH,
+        ));
         let state = ApiState {
             auth: Arc::new(FixedTokens),
             complaints: store.clone(),
             tasks: app.app.tasks.clone(),
-            content: Arc::new(ContentSource::new(store.clone(), std::time::Duration::ZERO)),
+            content: content.clone(),
+            content_revisions: store.clone(),
             citizens: store.clone(),
             users: users.clone(),
             audit: store.clone(),
@@ -199,6 +207,7 @@ impl Api {
             router: api::router(state),
             app,
             users,
+            content,
         }
     }
 

@@ -5,6 +5,7 @@ mod harness;
 
 mod access;
 mod changes;
+mod content;
 mod hostile;
 mod listing;
 mod openapi;
