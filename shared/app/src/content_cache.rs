@@ -100,6 +100,23 @@ impl ContentSource {
         }
     }
 
+    /// The bundle as stored now, past the cache; `None` when nothing was imported yet.
+    pub async fn stored(&self) -> Result<Option<ContentBundle>, PortError> {
+        self.store.load_content().await
+    }
+
+    /// Stores `bundle` as the live content and serves it from this source at once: the
+    /// workers sharing the source (`prolink serve`) answer from it with the next message, the
+    /// answering index built once, on first use. Other processes (the AWS workers) see it
+    /// within their refresh interval.
+    pub async fn replace(&self, bundle: ContentBundle) -> Result<(), PortError> {
+        let mut slot = self.slot.write().await;
+        self.store.replace_content(&bundle).await?;
+        let loaded = LoadedContent::new(bundle, true, slot.as_deref());
+        *slot = Some(Arc::new(loaded));
+        Ok(())
+    }
+
     /// The content to work with (see the module for the fallbacks).
     pub async fn load(&self) -> Result<Arc<LoadedContent>, ContentError> {
         if let Some(loaded) = self.slot.read().await.as_ref() {

@@ -905,3 +905,66 @@ pub trait StatsCounters: Send + Sync {
     /// [`crate::stats::MAX_READ_DAYS`] days), by day, then counter.
     async fn read_counters(&self, from_day: &str, to_day: &str) -> PortResult<Vec<DayCounter>>;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Content revisions (the content part of the operator API)
+// ---------------------------------------------------------------------------------------------
+
+/// What a content revision did to the live bundle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContentAction {
+    Create,
+    Update,
+    Retire,
+    Restore,
+}
+
+impl ContentAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContentAction::Create => "create",
+            ContentAction::Update => "update",
+            ContentAction::Retire => "retire",
+            ContentAction::Restore => "restore",
+        }
+    }
+}
+
+/// Who changed what in a revision, without the bundle (what lists show).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevisionSummary {
+    /// 1, 2, 3 … in the order the changes were made; the API's `version` of the content.
+    pub number: u64,
+    pub at_ms: i64,
+    pub actor: String,
+    pub action: ContentAction,
+    /// `faq`, `services` … (the API's kind); `None` for a restore.
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// The entry's id (a holiday's date); `None` for a restore.
+    #[serde(default)]
+    pub entry_id: Option<String>,
+    /// The revision a restore brought back.
+    #[serde(default)]
+    pub restored_from: Option<u64>,
+}
+
+/// One revision: the summary and the whole bundle as it was live after the change, so any
+/// revision can be restored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContentRevision {
+    pub summary: RevisionSummary,
+    pub bundle: prolink_domain::content::ContentBundle,
+}
+
+/// The history of content changes made through the operator API. Append-only.
+#[async_trait]
+pub trait ContentRevisions: Send + Sync {
+    /// Conditional insert on `summary.number` (≥ 1): `PortError::Conflict` when a revision
+    /// with that number exists — two operators changing the same version, one wins.
+    async fn append_revision(&self, revision: &ContentRevision) -> PortResult<()>;
+    /// Newest first; `next` is the cursor of the following (older) page.
+    async fn list_revisions(&self, page: &PageRequest) -> PortResult<Page<RevisionSummary>>;
+    async fn get_revision(&self, number: u64) -> PortResult<Option<ContentRevision>>;
+}

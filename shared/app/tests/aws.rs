@@ -820,6 +820,20 @@ async fn conformance_operator_suite_on_dynamodb() {
     .await;
 }
 
+#[tokio::test]
+async fn conformance_content_revisions_suite_on_dynamodb() {
+    let config = aws_or_skip!();
+    let client = aws_sdk_dynamodb::Client::new(&config);
+    let table = unique("prolink-conformance");
+    create_table(&client, &table).await.expect("create table");
+    // Small chunks: a revision spans several items.
+    let store = Arc::new(
+        DynamoStore::new(client, table, Arc::new(prolink_app::ports::SystemClock))
+            .with_content_chunk_bytes(40_000),
+    );
+    crate::conformance::content_revisions::run_content_revisions_suite(store).await;
+}
+
 /// The same complaints list in the same order with the same cursors in both stores, page by
 /// page, for every index a list can use: a dashboard behaves alike locally and on AWS.
 #[tokio::test]

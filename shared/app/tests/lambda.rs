@@ -223,6 +223,7 @@ fn api_state(app: &TestApp) -> prolink_app::api::ApiState {
             store.clone(),
             prolink_app::content_cache::CONTENT_REFRESH,
         )),
+        content_revisions: store.clone(),
         citizens: store.clone(),
         users: Arc::new(prolink_app::api::auth::LocalUserDirectory::new(
             store.clone(),

@@ -23,7 +23,7 @@ pub const MIN_CONTENT_CHUNK_BYTES: usize = 1_024;
 /// `TransactWriteItems` takes at most 100 actions and 4 MB of items; the new chunks, the
 /// pointer and the old chunks (deleted) must fit with room for attribute overhead.
 const MAX_TRANSACTION_ACTIONS: usize = 100;
-const MAX_TRANSACTION_BYTES: usize = 3_800_000;
+pub(super) const MAX_TRANSACTION_BYTES: usize = 3_800_000;
 /// A replace between reading the pointer and reading the chunks deletes those chunks; the
 /// reader then starts over from the pointer, after a short pause that grows with each attempt
 /// so it does not keep landing in the middle of the same burst of imports.
@@ -91,7 +91,7 @@ struct ChunkItem {
 }
 
 /// Cuts `text` into pieces of at most `max` bytes, each ending on a character boundary.
-fn split_chunks(text: &str, max: usize) -> Vec<&str> {
+pub(super) fn split_chunks(text: &str, max: usize) -> Vec<&str> {
     let max = max.max(4);
     let mut chunks = Vec::new();
     let mut rest = text;
@@ -107,7 +107,7 @@ fn split_chunks(text: &str, max: usize) -> Vec<&str> {
     chunks
 }
 
-fn build_error(error: aws_sdk_dynamodb::error::BuildError) -> PortError {
+pub(super) fn build_error(error: aws_sdk_dynamodb::error::BuildError) -> PortError {
     PortError::Invalid(error.to_string())
 }
 

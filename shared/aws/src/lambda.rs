@@ -399,6 +399,7 @@ pub async fn api_state_from_env() -> Result<ApiState, LambdaError> {
             None,
         )),
         content: Arc::new(ContentSource::new(store.clone(), CONTENT_REFRESH)),
+        content_revisions: store.clone(),
         citizens: store.clone(),
         users: Arc::new(CognitoUserDirectory::new(
             aws_sdk_cognitoidentityprovider::Client::new(&sdk),

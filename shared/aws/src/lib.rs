@@ -6,6 +6,7 @@ pub mod cognito;
 pub mod dynamo;
 mod dynamo_complaint;
 mod dynamo_content;
+mod dynamo_content_revisions;
 mod dynamo_conversation;
 mod dynamo_operator;
 mod dynamo_stats;

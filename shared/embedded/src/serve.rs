@@ -336,6 +336,7 @@ pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Lo
         complaints: store.clone(),
         tasks: tasks.clone(),
         content: content.clone(),
+        content_revisions: store.clone(),
         citizens: store.clone(),
         users: Arc::new(LocalUserDirectory::new(store.clone())),
         audit: store.clone(),

@@ -5,13 +5,14 @@ use std::sync::Arc;
 
 use crate::content_cache::ContentSource;
 use crate::ports::{
-    AlertBoard, AuditLog, BlobStore, CitizenStore, Clock, ComplaintStore, Queue, SettingsStore,
-    StatsCounters, UserDirectory,
+    AlertBoard, AuditLog, BlobStore, CitizenStore, Clock, ComplaintStore, ContentRevisions, Queue,
+    SettingsStore, StatsCounters, UserDirectory,
 };
 
 mod admin;
 pub mod auth;
 pub mod complaints;
+mod content;
 pub mod error;
 pub mod extract;
 mod open_data;
@@ -49,6 +50,8 @@ pub struct ApiState {
     /// The complaint tasks queue: a status change queues the citizen's notification here.
     pub tasks: Arc<dyn Queue>,
     pub content: Arc<ContentSource>,
+    /// The content changes made through the API; the newest number is the content's version.
+    pub content_revisions: Arc<dyn ContentRevisions>,
     pub citizens: Arc<dyn CitizenStore>,
     pub users: Arc<dyn UserDirectory>,
     pub audit: Arc<dyn AuditLog>,

@@ -13,7 +13,7 @@ use crate::ports::Role;
 
 use super::error::ApiError;
 use super::extract::{authorize, AllowedRoles, RateLimiter};
-use super::{admin, complaints, open_data, stats, ApiState};
+use super::{admin, complaints, content, open_data, stats, ApiState};
 
 const ALL: &[Role] = &[Role::Admin, Role::Operator, Role::Opd, Role::Viewer];
 const STAFF: &[Role] = &[Role::Admin, Role::Operator, Role::Opd];
@@ -160,6 +160,49 @@ pub fn routes() -> Vec<RouteDef> {
             "/api/reports/monthly.csv",
             STATS,
             on(MethodFilter::GET, stats::monthly_csv),
+        ),
+        // Content: staff read, Diskominfo writes (`docs/operator-api.md`, "Content").
+        route(
+            Method::GET,
+            "/api/content/revisions",
+            STAFF,
+            on(MethodFilter::GET, content::list_revisions),
+        ),
+        route(
+            Method::POST,
+            "/api/content/revisions/{number}/restore",
+            DISKOMINFO,
+            on(MethodFilter::POST, content::restore),
+        ),
+        route(
+            Method::GET,
+            "/api/content/{kind}",
+            STAFF,
+            on(MethodFilter::GET, content::list),
+        ),
+        route(
+            Method::POST,
+            "/api/content/{kind}",
+            DISKOMINFO,
+            on(MethodFilter::POST, content::create),
+        ),
+        route(
+            Method::GET,
+            "/api/content/{kind}/{id}",
+            STAFF,
+            on(MethodFilter::GET, content::get_one),
+        ),
+        route(
+            Method::PUT,
+            "/api/content/{kind}/{id}",
+            DISKOMINFO,
+            on(MethodFilter::PUT, content::update),
+        ),
+        route(
+            Method::DELETE,
+            "/api/content/{kind}/{id}",
+            DISKOMINFO,
+            on(MethodFilter::DELETE, content::retire),
         ),
     ]
 }

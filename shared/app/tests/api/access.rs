@@ -45,7 +45,9 @@ fn request_for(method: &Method, path: &str, role: Role) -> (String, Option<Value
     let concrete = path
         .replace("{ticket}", OWN)
         .replace("{id}", "alert-a")
-        .replace("{username}", "eko");
+        .replace("{username}", "eko")
+        .replace("{kind}", "faq")
+        .replace("{number}", "1");
     let body = match (method.as_str(), path) {
         ("POST", p) if p.ends_with("/transitions") => Some(json!({"to": "diproses"})),
         ("POST", p) if p.ends_with("/notes") => Some(json!({"internal_note": "Dicek."})),

@@ -32,9 +32,10 @@ use prolink_app::api::{
 use prolink_app::complaint_worker::{ComplaintWorker, ComplaintWorkerStores};
 use prolink_app::content_cache::ContentSource;
 use prolink_app::ports::{
-    AlertBoard, AuditLog, AuditQuery, AuditRecord, CitizenStore, ComplaintStore, ContentStore,
-    DedupStore, NewUser, OperatorAlert, OperatorSignals, Page, PageRequest, PortError, PortResult,
-    Role, SettingsStore, StatsCounters, SystemClock, UserDirectory, UserPatch, UserRecord,
+    AlertBoard, AuditLog, AuditQuery, AuditRecord, CitizenStore, ComplaintStore, ContentRevisions,
+    ContentStore, DedupStore, NewUser, OperatorAlert, OperatorSignals, Page, PageRequest,
+    PortError, PortResult, Role, SettingsStore, StatsCounters, SystemClock, UserDirectory,
+    UserPatch, UserRecord,
 };
 use prolink_aws::{create_table, DynamoStore};
 use prolink_domain::citizen::CitizenProfile;
@@ -215,6 +216,7 @@ pub struct Stores {
     signals: Arc<dyn OperatorSignals>,
     settings: Arc<dyn SettingsStore>,
     content: Arc<dyn ContentStore>,
+    content_revisions: Arc<dyn ContentRevisions>,
     pub stats: Arc<dyn StatsCounters>,
     /// The complaint worker's stores on the same store.
     worker: Arc<dyn Fn() -> ComplaintWorkerStores + Send + Sync>,
@@ -232,6 +234,7 @@ impl Stores {
             + ContentStore
             + DedupStore
             + StatsCounters
+            + ContentRevisions
             + 'static,
     {
         let worker = store.clone();
@@ -243,6 +246,7 @@ impl Stores {
             signals: store.clone(),
             settings: store.clone(),
             stats: store.clone(),
+            content_revisions: store.clone(),
             content: store,
             worker: Arc::new(move || ComplaintWorkerStores::from_store(worker.clone())),
         }
@@ -254,6 +258,8 @@ pub struct Api {
     pub router: Router,
     pub stores: Stores,
     pub users: Arc<dyn UserDirectory>,
+    /// The content source the API changes go through (share it with a worker).
+    pub content: Arc<ContentSource>,
 }
 
 pub struct Reply {
@@ -293,14 +299,17 @@ impl Api {
             }
         };
         let clock = Arc::new(SystemClock);
+        // One source for the API and the workers, with the production refresh, as in serve.
+        let content = Arc::new(ContentSource::new(
+            stores.content.clone(),
+            prolink_app::content_cache::CONTENT_REFRESH,
+        ));
         let state = ApiState {
             auth: Arc::new(FixedTokens),
             complaints: stores.complaints.clone(),
             tasks: app.app.tasks.clone(),
-            content: Arc::new(ContentSource::new(
-                stores.content.clone(),
-                std::time::Duration::ZERO,
-            )),
+            content: content.clone(),
+            content_revisions: stores.content_revisions.clone(),
             citizens: stores.citizens.clone(),
             users: users.clone(),
             audit: stores.audit.clone(),
@@ -323,6 +332,7 @@ impl Api {
             app,
             stores,
             users,
+            content,
         })
     }
 

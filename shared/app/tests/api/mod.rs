@@ -9,6 +9,7 @@ mod harness;
 mod access;
 mod backends;
 mod changes;
+mod content;
 mod hostile;
 mod listing;
 mod openapi;

@@ -55,10 +55,14 @@
 //! ports of one fresh store to [`operator::run_operator_suite`]. The cases use their own
 //! names, OPDs and ids and check the store-wide lists on their own records.
 //!
+//! Content revisions: pass one fresh store to
+//! [`content_revisions::run_content_revisions_suite`].
+//!
 //! Each case is also a `pub async fn` taking one queue or store, for a backend that wants one
 //! `#[tokio::test]` per case.
 
 pub mod complaint;
+pub mod content_revisions;
 pub mod conversation;
 pub mod operator;
 pub mod queue;

@@ -756,3 +756,13 @@ async fn purge_expired_never_deletes_complaints() {
         Some(1)
     );
 }
+
+#[tokio::test]
+async fn content_revisions_suite_on_sqlite() {
+    let (_dir, db) = temp_db();
+    super::content_revisions::run_content_revisions_suite(Arc::new(SqliteStore::new(
+        db,
+        Arc::new(SystemClock),
+    )))
+    .await;
+}

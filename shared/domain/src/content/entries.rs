@@ -41,6 +41,12 @@ pub struct Faq {
     #[serde(default)]
     pub source: String,
     pub verified: bool,
+    /// Who set `verified` through the operator API (absent in the seed files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified_by: Option<String>,
+    /// When, ISO-8601 in WIB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified_at: Option<String>,
     #[serde(default)]
     pub todo: String,
 }
@@ -77,6 +83,12 @@ pub struct Service {
     #[serde(default)]
     pub source: String,
     pub verified: bool,
+    /// Who set `verified` through the operator API (absent in the seed files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified_by: Option<String>,
+    /// When, ISO-8601 in WIB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified_at: Option<String>,
     #[serde(default)]
     pub todo: String,
 }
@@ -106,6 +118,12 @@ pub struct ComplaintCategory {
     #[serde(default)]
     pub routing_note: String,
     pub verified: bool,
+    /// Who set `verified` through the operator API (absent in the seed files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified_by: Option<String>,
+    /// When, ISO-8601 in WIB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified_at: Option<String>,
     #[serde(default)]
     pub todo: String,
 }
@@ -129,6 +147,12 @@ pub struct Opd {
     #[serde(default)]
     pub source: String,
     pub verified: bool,
+    /// Who set `verified` through the operator API (absent in the seed files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified_by: Option<String>,
+    /// When, ISO-8601 in WIB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified_at: Option<String>,
     #[serde(default)]
     pub todo: String,
 }
@@ -153,6 +177,12 @@ pub struct Topic {
     #[serde(default)]
     pub source: String,
     pub verified: bool,
+    /// Who set `verified` through the operator API (absent in the seed files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified_by: Option<String>,
+    /// When, ISO-8601 in WIB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified_at: Option<String>,
     #[serde(default)]
     pub todo: String,
 }

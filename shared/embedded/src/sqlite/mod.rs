@@ -12,6 +12,7 @@
 
 mod complaint;
 mod content;
+mod content_revisions;
 mod conversation;
 mod operator;
 mod outbox;

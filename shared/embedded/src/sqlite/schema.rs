@@ -270,6 +270,15 @@ const MIGRATIONS: &[&str] = &[
         expires_at_ms  INTEGER NOT NULL
     ) STRICT;
     "#,
+    // 7: the content revisions of the operator API (each with the whole bundle).
+    r#"
+    CREATE TABLE IF NOT EXISTS content_revision (
+        number         INTEGER PRIMARY KEY NOT NULL,
+        at_ms          INTEGER NOT NULL,
+        summary        TEXT NOT NULL,
+        bundle         TEXT NOT NULL
+    ) STRICT;
+    "#,
 ];
 
 /// The version this build writes.
