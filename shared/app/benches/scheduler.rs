@@ -378,6 +378,7 @@ async fn run() {
         content: Arc::new(ContentSource::new(counting.clone(), Duration::ZERO)),
         tasks,
         notifier: Some(Notifier::new(Arc::new(sender))),
+        handoffs: None,
         operators: OperatorDirectory(HashMap::from([
             (
                 "dpupr-pkp".to_string(),

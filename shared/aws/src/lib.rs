@@ -7,6 +7,7 @@ pub mod dynamo;
 mod dynamo_complaint;
 mod dynamo_content;
 mod dynamo_conversation;
+mod dynamo_message_log;
 mod dynamo_operator;
 pub mod lambda;
 pub mod s3;

@@ -5,13 +5,15 @@ use std::sync::Arc;
 
 use crate::content_cache::ContentSource;
 use crate::ports::{
-    AlertBoard, AuditLog, BlobStore, CitizenStore, Clock, ComplaintStore, Queue, SettingsStore,
-    UserDirectory,
+    AlertBoard, AuditLog, BlobStore, CitizenStore, Clock, ComplaintStore, ConversationLog, Queue,
+    SessionStore, SettingsStore, UserDirectory,
 };
+use crate::sender::ReliableSender;
 
 mod admin;
 pub mod auth;
 pub mod complaints;
+pub mod conversations;
 pub mod error;
 pub mod extract;
 mod routes;
@@ -54,4 +56,10 @@ pub struct ApiState {
     pub blobs: Arc<dyn BlobStore>,
     pub clock: Arc<dyn Clock>,
     pub config: ApiConfig,
+    /// The message log and conversation summaries.
+    pub conversations: Arc<dyn ConversationLog>,
+    /// Dialog sessions (an operator's hand-back ends the session's handoff).
+    pub sessions: Arc<dyn SessionStore>,
+    /// The same reliable sender as the bot's (outbox, retries), logging what it sends.
+    pub sender: Arc<ReliableSender>,
 }

@@ -194,6 +194,9 @@ impl Api {
                 audit_retention_days: 730,
                 requests_per_minute: prolink_app::api::extract::REQUESTS_PER_MINUTE,
             },
+            conversations: store.clone(),
+            sessions: store.clone(),
+            sender: app.api_sender(),
         };
         Api {
             router: api::router(state),

@@ -5,6 +5,7 @@ mod harness;
 
 mod access;
 mod changes;
+mod conversations;
 mod hostile;
 mod listing;
 mod openapi;

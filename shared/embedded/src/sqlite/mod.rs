@@ -13,6 +13,7 @@
 mod complaint;
 mod content;
 mod conversation;
+mod message_log;
 mod operator;
 mod outbox;
 mod queue;

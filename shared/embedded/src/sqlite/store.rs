@@ -48,6 +48,7 @@ impl SqliteStore {
                     "outbox",
                     "unanswered_question",
                     "audit_log",
+                    "message_log",
                 ] {
                     removed += tx
                         .execute(
