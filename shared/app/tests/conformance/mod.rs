@@ -60,6 +60,7 @@
 
 pub mod complaint;
 pub mod conversation;
+pub mod message_log;
 pub mod operator;
 pub mod queue;
 pub mod store;
