@@ -378,6 +378,7 @@ async fn run() {
         content: Arc::new(ContentSource::new(counting.clone(), Duration::ZERO)),
         tasks,
         notifier: Some(Notifier::new(Arc::new(sender))),
+        handoffs: None,
         operators: Arc::new(
             OperatorDirectory(HashMap::from([
                 (

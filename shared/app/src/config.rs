@@ -42,6 +42,9 @@ pub const PROLINK_USER_POOL_ID: &str = "PROLINK_USER_POOL_ID";
 /// API on AWS only: the dashboard's app client id (the `client_id` claim of access tokens).
 pub const PROLINK_USER_POOL_CLIENT_ID: &str = "PROLINK_USER_POOL_CLIENT_ID";
 
+/// Minutes a handoff may wait for an operator's reply before an alert is raised (default 15).
+pub const PROLINK_HANDOFF_ALERT_MINUTES: &str = "PROLINK_HANDOFF_ALERT_MINUTES";
+
 pub const DEFAULT_API_VERSION: &str = "v25.0";
 pub const DEFAULT_GRAPH_URL: &str = "https://graph.facebook.com";
 pub const DEFAULT_RETENTION_DAYS: i64 = 90;
@@ -93,8 +96,14 @@ pub fn lambda_environment(function: &str) -> &'static [&'static str] {
             PROLINK_TASKS_QUEUE_URL,
             PROLINK_OPERATOR_CONTACTS,
             PROLINK_RETENTION_DAYS,
+            PROLINK_HANDOFF_ALERT_MINUTES,
         ],
         "api" => &[
+            WHATSAPP_SECRET_ARN,
+            WHATSAPP_PHONE_NUMBER_ID,
+            WHATSAPP_API_VERSION,
+            WHATSAPP_GRAPH_URL,
+            PROLINK_RETENTION_DAYS,
             PROLINK_TABLE,
             PROLINK_TASKS_QUEUE_URL,
             PROLINK_MEDIA_BUCKET,
@@ -130,6 +139,16 @@ pub fn audit_retention_days() -> i64 {
         .and_then(|value| value.trim().parse::<i64>().ok())
         .filter(|days| (30..=3650).contains(days))
         .unwrap_or(DEFAULT_AUDIT_RETENTION_DAYS)
+}
+
+/// `PROLINK_HANDOFF_ALERT_MINUTES` in milliseconds, 1 minute to 24 hours; anything else keeps
+/// the default.
+pub fn handoff_alert_after_ms() -> i64 {
+    env_opt(PROLINK_HANDOFF_ALERT_MINUTES)
+        .and_then(|value| value.trim().parse::<i64>().ok())
+        .filter(|minutes| (1..=1440).contains(minutes))
+        .unwrap_or(crate::conversations::DEFAULT_HANDOFF_ALERT_MINUTES)
+        * 60_000
 }
 
 /// `PROLINK_API_REQUESTS_PER_MINUTE`, at least 10; anything else keeps the API's default.

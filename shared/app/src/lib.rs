@@ -13,6 +13,7 @@ pub mod config;
 pub mod content_cache;
 pub mod content_import;
 pub mod conversation_rules;
+pub mod conversations;
 pub mod dialog_input;
 pub mod graph;
 pub mod graph_media;

@@ -968,3 +968,131 @@ pub trait ContentRevisions: Send + Sync {
     async fn list_revisions(&self, page: &PageRequest) -> PortResult<Page<RevisionSummary>>;
     async fn get_revision(&self, number: u64) -> PortResult<Option<ContentRevision>>;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Conversations: the message log per citizen and one summary per conversation
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    Inbound,
+    Outbound,
+}
+
+/// One message of a conversation as the log keeps it: what the person saw, not the wire
+/// body. Keyed by (citizen, `at_ms`, `id`); `id` is the wamid of an inbound message and the
+/// outbox id of an outbound one, so a redelivery writes the same entry again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoggedMessage {
+    pub citizen_key: String,
+    pub id: String,
+    pub at_ms: i64,
+    pub direction: Direction,
+    /// The operator (username) who wrote an outbound message; `None` for the citizen and the
+    /// bot.
+    #[serde(default)]
+    pub actor: Option<String>,
+    /// `text`, `interactive`, `button`, `image`, `document`, `location`, `template` …
+    pub kind: String,
+    #[serde(default)]
+    pub text: Option<String>,
+    /// The choices as shown (button and row titles) or the one the citizen tapped.
+    #[serde(default)]
+    pub choices: Vec<String>,
+    /// WhatsApp media id (inbound) or link (outbound) — a reference, never the file.
+    #[serde(default)]
+    pub media_ref: Option<String>,
+    /// Delivery state of an outbound message (the outbox record's).
+    #[serde(default)]
+    pub delivery: Option<OutboxState>,
+    pub expires_at_ms: i64,
+}
+
+/// One conversation (one per citizen): who, whether an operator has it, since when the
+/// citizen waits. No TTL: kept like the profile (its `id` must stay stable).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct ConversationSummary {
+    pub citizen_key: String,
+    /// Opaque, random, never derived from the phone number; names the citizen in URLs.
+    pub id: String,
+    /// The WhatsApp profile name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The citizen's phone number (WhatsApp id), when known.
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// Set while the dialog session is in handoff (from the session's `since_ms`/`until_ms`).
+    #[serde(default)]
+    pub handoff_since_ms: Option<i64>,
+    #[serde(default)]
+    pub handoff_until_ms: Option<i64>,
+    /// The first citizen message (or the handoff request) no operator answered yet; `None`
+    /// once an operator replied, or outside a handoff.
+    #[serde(default)]
+    pub waiting_since_ms: Option<i64>,
+    /// The `waiting_since_ms` the no-reply alert was raised for.
+    #[serde(default)]
+    pub alerted_for_ms: Option<i64>,
+    #[serde(default)]
+    pub claimed_by: Option<String>,
+    #[serde(default)]
+    pub claimed_ms: Option<i64>,
+    #[serde(default)]
+    pub last_operator_reply_ms: Option<i64>,
+    pub last_message_ms: i64,
+    #[serde(default)]
+    pub last_inbound_ms: Option<i64>,
+    /// Optimistic concurrency as for citizens (0 = does not exist yet).
+    #[serde(default)]
+    pub version: u64,
+}
+
+impl ConversationSummary {
+    /// A handoff that has not lapsed at `now_ms`.
+    pub fn in_handoff(&self, now_ms: i64) -> bool {
+        self.handoff_since_ms.is_some() && self.handoff_until_ms.is_some_and(|u| now_ms < u)
+    }
+}
+
+/// Which conversations a list asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConversationFilter {
+    /// In handoff: waiting ones first, oldest waiting first; then answered ones, oldest
+    /// handoff first (index `handoff`).
+    Handoff,
+    /// Every conversation, last message newest first (index `recent`).
+    Recent,
+}
+
+#[async_trait]
+pub trait ConversationLog: Send + Sync {
+    /// Idempotent on (citizen, `at_ms`, `id`): `Ok(false)` when the entry exists (unchanged).
+    async fn append_message(&self, message: &LoggedMessage) -> PortResult<bool>;
+    /// The delivery state of an existing, live entry; `Ok(false)` when there is none.
+    async fn set_delivery(
+        &self,
+        citizen_key: &str,
+        at_ms: i64,
+        id: &str,
+        state: OutboxState,
+    ) -> PortResult<bool>;
+    /// A citizen's live messages, newest first.
+    async fn messages_of(
+        &self,
+        citizen_key: &str,
+        page: &PageRequest,
+    ) -> PortResult<Page<LoggedMessage>>;
+    /// Consistent read by citizen key.
+    async fn get_conversation(&self, citizen_key: &str) -> PortResult<Option<ConversationSummary>>;
+    /// By opaque id (an index: eventually consistent on DynamoDB).
+    async fn conversation_by_id(&self, id: &str) -> PortResult<Option<ConversationSummary>>;
+    /// Conditional on `summary.version` (0 = must not exist); returns the new version. A lost
+    /// race is `PortError::Conflict`.
+    async fn put_conversation(&self, summary: &ConversationSummary) -> PortResult<u64>;
+    async fn list_conversations(
+        &self,
+        filter: ConversationFilter,
+        page: &PageRequest,
+    ) -> PortResult<Page<ConversationSummary>>;
+}

@@ -34,6 +34,7 @@ use prolink_domain::{
 };
 
 use crate::content_cache::ContentSource;
+use crate::conversations::{Conversations, HandoffWatch};
 use crate::notifier::{Notifier, OperatorDirectory};
 use crate::operator_contacts::OperatorContacts;
 use crate::ports::{Clock, ComplaintStore, OperatorAlert, OperatorSignals, PortError, Queue};
@@ -69,6 +70,17 @@ pub struct TickReport {
     pub queries: usize,
     /// False when the budget ran out before everything due was handled.
     pub finished: bool,
+    /// The pass over conversations in handoff (no-reply alerts, lapses).
+    pub handoffs: HandoffWatch,
+}
+
+/// The scheduler's look at the handoffs: one indexed query a tick.
+#[derive(Clone)]
+pub struct HandoffWatcher {
+    pub conversations: Conversations,
+    /// No operator reply this long after the citizen waits raises an alert
+    /// (`PROLINK_HANDOFF_ALERT_MINUTES`).
+    pub alert_after_ms: i64,
 }
 
 /// What handling one complaint did: the actions taken and the index value it was left with.
@@ -90,6 +102,8 @@ pub struct Scheduler {
     pub operators: Arc<OperatorContacts>,
     pub clock: Arc<dyn Clock>,
     pub settings: SchedulerSettings,
+    /// `None` leaves handoffs alone (tests of the complaint points only).
+    pub handoffs: Option<HandoffWatcher>,
 }
 
 impl Scheduler {
@@ -103,6 +117,18 @@ impl Scheduler {
             None => Arc::default(),
         };
         let mut report = TickReport::default();
+        if let Some(watcher) = &self.handoffs {
+            // Handoffs first: a few items, and a citizen waiting for a human matters more
+            // than a reminder that can wait for the next tick's budget.
+            match watcher
+                .conversations
+                .watch_handoffs(self.signals.as_ref(), watcher.alert_after_ms)
+                .await
+            {
+                Ok(watch) => report.handoffs = watch,
+                Err(error) => warn!(%error, "handoff watch failed; the next tick tries again"),
+            }
+        }
         let mut seen: HashSet<String> = HashSet::new();
         // Complaints examined this tick that the index may still list as due (a lost race, a
         // point that cannot be acted on yet): every query asks for that many more, so they

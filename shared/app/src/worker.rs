@@ -32,14 +32,15 @@ use prolink_whatsapp::{
 };
 
 use crate::content_cache::{ContentError, ContentSource, LoadedContent, CONTENT_REFRESH};
+use crate::conversations::{inbound_entry, Conversations};
 use crate::dialog_input::{answer_inbound, dialog_inbound};
 use crate::ids::short_hash;
 use crate::notifier::Notifier;
 use crate::ports::Rephraser;
 use crate::ports::{
-    CitizenProfile, CitizenStore, Clock, ComplaintStore, ContentStore, DedupStore, Delivery,
-    Messenger, OperatorAlert, OperatorSignals, OutboundMessage, OutboxStore, PortError, Queue,
-    SessionStore, StatsCounters, StatusLog, StoredSession, UnansweredQuestion,
+    CitizenProfile, CitizenStore, Clock, ComplaintStore, ContentStore, ConversationLog, DedupStore,
+    Delivery, Messenger, OperatorAlert, OperatorSignals, OutboundMessage, OutboxStore, PortError,
+    Queue, SessionStore, StatsCounters, StatusLog, StoredSession, UnansweredQuestion,
 };
 use crate::render::{reply_body, ReplyTo};
 use crate::rephrasing::rephrase_or_verbatim;
@@ -108,6 +109,7 @@ pub struct WorkerStores {
     pub outbox: Arc<dyn OutboxStore>,
     pub complaints: Arc<dyn ComplaintStore>,
     pub stats: Arc<dyn StatsCounters>,
+    pub conversations: Arc<dyn ConversationLog>,
 }
 
 impl WorkerStores {
@@ -122,6 +124,7 @@ impl WorkerStores {
             + OutboxStore
             + ComplaintStore
             + StatsCounters
+            + ConversationLog
             + 'static,
     {
         WorkerStores {
@@ -133,7 +136,8 @@ impl WorkerStores {
             content: store.clone(),
             outbox: store.clone(),
             complaints: store.clone(),
-            stats: store,
+            stats: store.clone(),
+            conversations: store,
         }
     }
 }
@@ -227,14 +231,17 @@ impl DialogWorker {
         clock: Arc<dyn Clock>,
         settings: WorkerSettings,
     ) -> DialogWorker {
-        let sender = Arc::new(ReliableSender::new(
-            messenger,
-            stores.outbox.clone(),
-            stores.signals.clone(),
-            clock.clone(),
-            Arc::new(TokioSleeper),
-            settings.send_policy.clone(),
-        ));
+        let sender = Arc::new(
+            ReliableSender::new(
+                messenger,
+                stores.outbox.clone(),
+                stores.signals.clone(),
+                clock.clone(),
+                Arc::new(TokioSleeper),
+                settings.send_policy.clone(),
+            )
+            .with_log(stores.conversations.clone()),
+        );
         let content = Arc::new(ContentSource::new(
             stores.content.clone(),
             settings.content_refresh,
@@ -425,10 +432,20 @@ impl DialogWorker {
             .filter(|ms| *ms <= now)
             .unwrap_or(now);
 
-        let replies = match envelope.last_applied {
+        self.stores
+            .conversations
+            .append_message(&inbound_entry(
+                &key,
+                message,
+                sent_at_ms,
+                now.saturating_add(self.settings.retention_days.saturating_mul(DAY_MS)),
+            ))
+            .await?;
+
+        let (replies, handoff) = match envelope.last_applied {
             Some(applied) if applied.wamid == message.id => {
                 info!("dialog turn already applied; re-sending its replies");
-                applied.replies
+                (applied.replies, envelope.dialog.active_handoff(now))
             }
             _ => {
                 let loaded = self.content().await?;
@@ -489,10 +506,16 @@ impl DialogWorker {
                 stats::record(Some(self.stores.stats.as_ref()), &counts).await;
                 self.enqueue_complaint_tasks(&turn.complaint_ops).await?;
                 let turn = self.rephrase(turn, citizen).await;
-                self.apply_turn(&key, citizen, message, sent_at_ms, stored_session, turn)
-                    .await?
+                let handoff = turn.session.active_handoff(now);
+                let replies = self
+                    .apply_turn(&key, citizen, message, sent_at_ms, stored_session, turn)
+                    .await?;
+                (replies, handoff)
             }
         };
+        Conversations::new(self.stores.conversations.clone(), self.clock.clone())
+            .record_inbound(&key, citizen, sent_at_ms, handoff)
+            .await?;
 
         let profile_last_inbound = Some(sent_at_ms);
         for (position, body) in replies.into_iter().enumerate() {
@@ -797,4 +820,42 @@ fn mentioned_ticket(message: &InboundMessage) -> Option<String> {
 /// Outbox ids are derived from the inbound wamid so a redelivered item reuses them.
 pub fn outbox_id(inbound_wamid: &str, position: usize) -> String {
     format!("out.{}", short_hash(&format!("{inbound_wamid}#{position}")))
+}
+
+/// An operator gives the conversation back to the bot: the session's handoff ends (the rest of
+/// the session, the last applied turn included, stays). `Ok(false)` when the session was not
+/// in a handoff. A lost race with the dialog worker is retried on fresh data.
+pub async fn hand_back_session(
+    sessions: &dyn SessionStore,
+    key: &str,
+    now_ms: i64,
+) -> Result<bool, PortError> {
+    for _ in 0..4 {
+        let Some(stored) = sessions.load_session(key).await? else {
+            return Ok(false);
+        };
+        let mut envelope = SessionEnvelope::from_stored(Some(&stored));
+        if envelope.dialog.active_handoff(now_ms).is_none() {
+            return Ok(false);
+        }
+        envelope.dialog = dialog::hand_back(envelope.dialog);
+        let data = serde_json::to_string(&envelope)
+            .map_err(|error| PortError::Invalid(format!("session not serialisable: {error}")))?;
+        match sessions
+            .save_session(&StoredSession {
+                key: key.to_string(),
+                data,
+                version: stored.version,
+                expires_at_ms: envelope.dialog.expires_at_ms(now_ms),
+            })
+            .await
+        {
+            Ok(_) => return Ok(true),
+            Err(PortError::Conflict(_)) => continue,
+            Err(error) => return Err(error),
+        }
+    }
+    Err(PortError::Conflict(
+        "the session kept changing during the hand-back".into(),
+    ))
 }

@@ -797,6 +797,20 @@ async fn conformance_stats_suite_on_dynamodb() {
 }
 
 #[tokio::test]
+async fn conformance_message_log_suite_on_dynamodb() {
+    let config = aws_or_skip!();
+    let client = aws_sdk_dynamodb::Client::new(&config);
+    let table = unique("prolink-conformance");
+    create_table(&client, &table).await.expect("create table");
+    let store = Arc::new(DynamoStore::new(
+        client,
+        table,
+        Arc::new(prolink_app::ports::SystemClock),
+    ));
+    crate::conformance::message_log::run_message_log_suite(store).await;
+}
+
+#[tokio::test]
 async fn conformance_operator_suite_on_dynamodb() {
     let config = aws_or_skip!();
     let client = aws_sdk_dynamodb::Client::new(&config);

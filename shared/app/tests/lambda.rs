@@ -242,6 +242,9 @@ fn api_state(app: &TestApp) -> prolink_app::api::ApiState {
             audit_retention_days: 730,
             requests_per_minute: 300,
         },
+        conversations: store.clone(),
+        sessions: store,
+        sender: app.app.api.sender.clone(),
     }
 }
 

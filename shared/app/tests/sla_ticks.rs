@@ -984,7 +984,8 @@ async fn a_tick_out_of_budget_leaves_the_rest_to_the_next_one() {
             actions: 25,
             conflicts: 0,
             queries: 3,
-            finished: true
+            finished: true,
+            handoffs: Default::default(),
         }
     );
     let idle = paged.tick().await.expect("tick");

@@ -28,30 +28,30 @@ use super::dynamo_conversation::next_version;
 
 /// A filter applied after the key condition (so `Limit` counts items read, not kept, and the
 /// query goes on until the page is full).
-struct Filter {
+pub(super) struct Filter {
     expression: String,
     names: Vec<(&'static str, &'static str)>,
     values: Vec<(&'static str, AttributeValue)>,
 }
 
 /// Which index partition a list reads, in which direction, keeping what.
-struct IndexQuery<'a> {
-    what: &'a str,
-    index: &'a str,
-    partition: &'a str,
-    forward: bool,
-    filter: Option<Filter>,
+pub(super) struct IndexQuery<'a> {
+    pub(super) what: &'a str,
+    pub(super) index: &'a str,
+    pub(super) partition: &'a str,
+    pub(super) forward: bool,
+    pub(super) filter: Option<Filter>,
 }
 
 /// One page of an index partition: up to `limit` items plus whether another follows.
-struct IndexPage<T> {
-    items: Vec<T>,
-    more: bool,
+pub(super) struct IndexPage<T> {
+    pub(super) items: Vec<T>,
+    pub(super) more: bool,
 }
 
 /// The start key of a query resuming after the item with table key `pk`/`sk` whose index
 /// sort key is `cursor`, in `index`'s `partition`.
-fn start_key(pk: String, sk: &str, index: &str, partition: &str, cursor: &str) -> Item {
+pub(super) fn start_key(pk: String, sk: &str, index: &str, partition: &str, cursor: &str) -> Item {
     Item::from([
         ("PK".to_owned(), AttributeValue::S(pk)),
         ("SK".to_owned(), AttributeValue::S(sk.to_owned())),
@@ -66,7 +66,7 @@ fn start_key(pk: String, sk: &str, index: &str, partition: &str, cursor: &str) -
 impl DynamoStore {
     /// Reads `index`'s `partition` from `start` on (descending unless `forward`) until
     /// `limit` items passed `filter`, plus one more to know whether another page exists.
-    async fn index_page<T: DeserializeOwned>(
+    pub(super) async fn index_page<T: DeserializeOwned>(
         &self,
         query: &IndexQuery<'_>,
         mut start: Option<Item>,

@@ -19,12 +19,13 @@ use prolink_app::complaint_worker::{
 };
 use prolink_app::config::{self, env_opt};
 use prolink_app::content_cache::{ContentSource, CONTENT_REFRESH};
+use prolink_app::conversations::Conversations;
 use prolink_app::graph::{http_client, GraphConfig, GraphMessenger};
 use prolink_app::graph_media::GraphMediaSource;
 use prolink_app::notifier::{Notifier, OperatorDirectory};
 use prolink_app::operator_contacts::{OperatorContacts, CONTACTS_REFRESH};
 use prolink_app::ports::{Clock, Queue, SecretsProvider, SystemClock};
-use prolink_app::scheduler::{Scheduler, SchedulerSettings};
+use prolink_app::scheduler::{HandoffWatcher, Scheduler, SchedulerSettings};
 use prolink_app::sender::{ReliableSender, SendPolicy, TokioSleeper};
 use prolink_app::webhook_router::{self, WebhookState};
 use prolink_app::worker::{BatchItem, DialogWorker, WorkerSettings, WorkerStores};
@@ -99,17 +100,20 @@ impl AwsBase {
 
     /// The outbox-first sender for notifications outside the dialog worker.
     fn sender(&self) -> Result<Arc<ReliableSender>, LambdaError> {
-        Ok(Arc::new(ReliableSender::new(
-            self.messenger()?,
-            self.store.clone(),
-            self.store.clone(),
-            self.clock.clone(),
-            Arc::new(TokioSleeper),
-            SendPolicy {
-                retention_days: config::retention_days(),
-                ..SendPolicy::default()
-            },
-        )))
+        Ok(Arc::new(
+            ReliableSender::new(
+                self.messenger()?,
+                self.store.clone(),
+                self.store.clone(),
+                self.clock.clone(),
+                Arc::new(TokioSleeper),
+                SendPolicy {
+                    retention_days: config::retention_days(),
+                    ..SendPolicy::default()
+                },
+            )
+            .with_log(self.store.clone()),
+        ))
     }
 }
 
@@ -338,6 +342,10 @@ pub async fn scheduler_from_env() -> Result<Scheduler, LambdaError> {
         operators,
         clock: base.clock.clone(),
         settings: SchedulerSettings::default(),
+        handoffs: Some(HandoffWatcher {
+            conversations: Conversations::new(base.store.clone(), base.clock.clone()),
+            alert_after_ms: config::handoff_alert_after_ms(),
+        }),
     })
 }
 
@@ -368,13 +376,12 @@ pub async fn run_scheduler() -> Result<(), LambdaError> {
 /// for accounts. Tokens are verified against the user pool's JWKS (the HTTP API's authorizer
 /// checked them too; this function trusts nothing it did not verify itself).
 pub async fn api_state_from_env() -> Result<ApiState, LambdaError> {
-    let sdk = aws_sdk_config().await;
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let store = Arc::new(DynamoStore::new(
-        aws_sdk_dynamodb::Client::new(&sdk),
-        required(config::PROLINK_TABLE)?,
-        clock.clone(),
-    ));
+    let base = aws_base().await?;
+    // Operators' replies go through the same outbox-first sender as the bot's.
+    let sender = base.sender()?;
+    let AwsBase {
+        sdk, clock, store, ..
+    } = base;
     let region = sdk
         .region()
         .map(|region| region.as_ref().to_owned())
@@ -419,6 +426,9 @@ pub async fn api_state_from_env() -> Result<ApiState, LambdaError> {
             audit_retention_days: config::audit_retention_days(),
             requests_per_minute: config::api_requests_per_minute(),
         },
+        conversations: store.clone(),
+        sessions: store,
+        sender,
     })
 }
 

@@ -8,6 +8,7 @@ mod dynamo_complaint;
 mod dynamo_content;
 mod dynamo_content_revisions;
 mod dynamo_conversation;
+mod dynamo_message_log;
 mod dynamo_operator;
 mod dynamo_stats;
 pub mod lambda;

@@ -27,6 +27,7 @@ use prolink_app::complaint_worker::{
 use prolink_app::config::{self, env_opt};
 use prolink_app::content_cache::{ContentSource, CONTENT_REFRESH};
 use prolink_app::content_import::{self, DEFAULT_SEED_DIR};
+use prolink_app::conversations::Conversations;
 use prolink_app::graph::{http_client, GraphConfig, GraphMessenger};
 use prolink_app::graph_media::GraphMediaSource;
 use prolink_app::notifier::{Notifier, OperatorDirectory};
@@ -35,7 +36,7 @@ use prolink_app::ports::{
     Clock, ContentStore, FetchedMedia, MediaError, MediaSource, Messenger, Queue, SecretsProvider,
     StaticSecrets, SystemClock, WhatsAppSecrets,
 };
-use prolink_app::scheduler::{Scheduler, SchedulerSettings};
+use prolink_app::scheduler::{HandoffWatcher, Scheduler, SchedulerSettings};
 use prolink_app::sender::{ReliableSender, SendPolicy, TokioSleeper};
 use prolink_app::webhook_router::{self, WebhookState};
 use prolink_app::worker::{BatchItem, DialogWorker, WorkerSettings, WorkerStores};
@@ -331,6 +332,18 @@ pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Lo
         clock.clone(),
         audit_retention_days,
     ));
+    // One sender for the operator API and the complaint worker; it logs what it sends.
+    let sender = Arc::new(
+        ReliableSender::new(
+            messenger.clone(),
+            store.clone(),
+            store.clone(),
+            clock.clone(),
+            Arc::new(TokioSleeper),
+            send_policy,
+        )
+        .with_log(store.clone()),
+    );
     let api_state = ApiState {
         auth: Arc::new(local_auth.authenticator()),
         complaints: store.clone(),
@@ -349,6 +362,9 @@ pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Lo
             audit_retention_days,
             requests_per_minute: config::api_requests_per_minute(),
         },
+        conversations: store.clone(),
+        sessions: store.clone(),
+        sender: sender.clone(),
     };
     let router = router.merge(api_router(api_state.clone(), local_auth));
     let complaint_worker = Arc::new(ComplaintWorker {
@@ -357,14 +373,7 @@ pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Lo
             ..ComplaintWorkerStores::from_store(store.clone())
         },
         operators: operators.clone(),
-        notifier: Notifier::new(Arc::new(ReliableSender::new(
-            messenger.clone(),
-            store.clone(),
-            store.clone(),
-            clock.clone(),
-            Arc::new(TokioSleeper),
-            send_policy,
-        ))),
+        notifier: Notifier::new(sender),
         media: media.clone(),
         blobs,
         clock: clock.clone(),
@@ -382,6 +391,10 @@ pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Lo
         operators,
         clock: clock.clone(),
         settings: SchedulerSettings::default(),
+        handoffs: Some(HandoffWatcher {
+            conversations: Conversations::new(store.clone(), clock.clone()),
+            alert_after_ms: config::handoff_alert_after_ms(),
+        }),
     });
     let worker = Arc::new(
         DialogWorker::new(

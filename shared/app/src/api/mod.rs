@@ -5,14 +5,16 @@ use std::sync::Arc;
 
 use crate::content_cache::ContentSource;
 use crate::ports::{
-    AlertBoard, AuditLog, BlobStore, CitizenStore, Clock, ComplaintStore, ContentRevisions, Queue,
-    SettingsStore, StatsCounters, UserDirectory,
+    AlertBoard, AuditLog, BlobStore, CitizenStore, Clock, ComplaintStore, ContentRevisions,
+    ConversationLog, Queue, SessionStore, SettingsStore, StatsCounters, UserDirectory,
 };
+use crate::sender::ReliableSender;
 
 mod admin;
 pub mod auth;
 pub mod complaints;
 mod content;
+pub mod conversations;
 pub mod error;
 pub mod extract;
 mod open_data;
@@ -62,4 +64,10 @@ pub struct ApiState {
     pub stats: Arc<dyn StatsCounters>,
     pub clock: Arc<dyn Clock>,
     pub config: ApiConfig,
+    /// The message log and conversation summaries.
+    pub conversations: Arc<dyn ConversationLog>,
+    /// Dialog sessions (an operator's hand-back ends the session's handoff).
+    pub sessions: Arc<dyn SessionStore>,
+    /// The same reliable sender as the bot's (outbox, retries), logging what it sends.
+    pub sender: Arc<ReliableSender>,
 }

@@ -13,7 +13,7 @@ use crate::ports::Role;
 
 use super::error::ApiError;
 use super::extract::{authorize, AllowedRoles, RateLimiter};
-use super::{admin, complaints, content, open_data, stats, ApiState};
+use super::{admin, complaints, content, conversations, open_data, stats, ApiState};
 
 const ALL: &[Role] = &[Role::Admin, Role::Operator, Role::Opd, Role::Viewer];
 const STAFF: &[Role] = &[Role::Admin, Role::Operator, Role::Opd];
@@ -203,6 +203,38 @@ pub fn routes() -> Vec<RouteDef> {
             "/api/content/{kind}/{id}",
             DISKOMINFO,
             on(MethodFilter::DELETE, content::retire),
+        ),
+        // Conversations and human handoff: OPD users may read (phone masked); answering,
+        // claiming and handing back are Diskominfo's.
+        route(
+            Method::GET,
+            "/api/conversations",
+            STAFF,
+            on(MethodFilter::GET, conversations::list),
+        ),
+        route(
+            Method::GET,
+            "/api/conversations/{id}/messages",
+            STAFF,
+            on(MethodFilter::GET, conversations::messages),
+        ),
+        route(
+            Method::POST,
+            "/api/conversations/{id}/reply",
+            DISKOMINFO,
+            on(MethodFilter::POST, conversations::reply),
+        ),
+        route(
+            Method::POST,
+            "/api/conversations/{id}/claim",
+            DISKOMINFO,
+            on(MethodFilter::POST, conversations::claim),
+        ),
+        route(
+            Method::POST,
+            "/api/conversations/{id}/hand-back",
+            DISKOMINFO,
+            on(MethodFilter::POST, conversations::hand_back),
         ),
     ]
 }

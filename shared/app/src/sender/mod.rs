@@ -35,8 +35,8 @@ use prolink_whatsapp::outbound::ReplyAddress;
 use prolink_whatsapp::outbound::{self, Template};
 
 use crate::ports::{
-    Clock, Messenger, OperatorAlert, OperatorSignals, OutboundMessage, OutboxRecord, OutboxState,
-    OutboxStore, PortError, SendError,
+    Clock, ConversationLog, Messenger, OperatorAlert, OperatorSignals, OutboundMessage,
+    OutboxRecord, OutboxState, OutboxStore, PortError, SendError,
 };
 
 /// Meta's customer service window.
@@ -221,6 +221,8 @@ pub struct ReliableSender {
     clock: Arc<dyn Clock>,
     sleeper: Arc<dyn Sleeper>,
     policy: SendPolicy,
+    /// Where outbound messages and their delivery states are logged per citizen.
+    log: Option<Arc<dyn ConversationLog>>,
 }
 
 impl ReliableSender {
@@ -239,7 +241,23 @@ impl ReliableSender {
             clock,
             sleeper,
             policy,
+            log: None,
         }
+    }
+
+    /// Logs every message sent (and its delivery states) in the citizen's conversation.
+    pub fn with_log(mut self, log: Arc<dyn ConversationLog>) -> Self {
+        self.log = Some(log);
+        self
+    }
+
+    pub fn log(&self) -> Option<&Arc<dyn ConversationLog>> {
+        self.log.as_ref()
+    }
+
+    /// The outbox records this sender writes.
+    pub fn outbox(&self) -> &Arc<dyn OutboxStore> {
+        &self.outbox
     }
 
     pub fn policy(&self) -> &SendPolicy {
@@ -252,6 +270,56 @@ impl ReliableSender {
     /// fallback template goes instead, or the message is recorded `Undeliverable`. Template
     /// messages are not free-form and are sent whatever the window.
     pub async fn send(
+        &self,
+        citizen_key: &str,
+        window: Window,
+        message: OutboundMessage,
+        fallback: Option<Fallback>,
+    ) -> Result<SendOutcome, SenderError> {
+        self.send_as(citizen_key, window, message, fallback, None)
+            .await
+    }
+
+    /// [`ReliableSender::send`] on behalf of `actor` (an operator), who the log names.
+    pub async fn send_as(
+        &self,
+        citizen_key: &str,
+        window: Window,
+        message: OutboundMessage,
+        fallback: Option<Fallback>,
+        actor: Option<&str>,
+    ) -> Result<SendOutcome, SenderError> {
+        let outbox_id = message.outbox_id.clone();
+        let outcome = self
+            .send_unlogged(citizen_key, window, message, fallback)
+            .await?;
+        let logged = match &outcome {
+            SendOutcome::SentAsTemplate { .. } => template_outbox_id(&outbox_id),
+            _ => outbox_id,
+        };
+        self.log_record(&logged, actor).await;
+        Ok(outcome)
+    }
+
+    /// Logs the outbox record `outbox_id` as it now stands. Best effort: the message is out
+    /// (or given up) whatever the log says, so a failure is only reported.
+    pub(crate) async fn log_record(&self, outbox_id: &str, actor: Option<&str>) {
+        let Some(log) = &self.log else {
+            return;
+        };
+        let result = match self.outbox.get_outbox(outbox_id).await {
+            Ok(Some(record)) => {
+                crate::conversations::log_outbound(log.as_ref(), &record, actor).await
+            }
+            Ok(None) => Ok(()),
+            Err(error) => Err(error),
+        };
+        if let Err(error) = result {
+            warn!(outbox_id, %error, "outbound message not logged");
+        }
+    }
+
+    async fn send_unlogged(
         &self,
         citizen_key: &str,
         window: Window,

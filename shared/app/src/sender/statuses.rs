@@ -1,6 +1,6 @@
 //! Status webhooks move outbox records forward; a `failed` 131047 sends the stored template.
 
-use tracing::{debug, info};
+use tracing::{debug, info, warn};
 
 use prolink_whatsapp::webhook::{MessageStatus, StatusKind};
 
@@ -68,6 +68,15 @@ impl ReliableSender {
         if changed {
             record.updated_ms = self.clock.now_ms();
             self.outbox.put_outbox(&record).await?;
+            if let Some(log) = &self.log {
+                let entry = crate::conversations::outbound_entry(&record, None);
+                if let Err(error) = log
+                    .set_delivery(&entry.citizen_key, entry.at_ms, &entry.id, record.state)
+                    .await
+                {
+                    warn!(outbox_id, %error, "delivery state not logged");
+                }
+            }
         }
 
         let outside_window = incoming == OutboxState::Failed
@@ -77,6 +86,7 @@ impl ReliableSender {
         if outside_window {
             if let Some(template_body) = stored_fallback(&record) {
                 let outcome = self.send_template(&record, template_body).await?;
+                self.log_record(&template_outbox_id(outbox_id), None).await;
                 info!(
                     outbox_id,
                     ?outcome,

@@ -33,9 +33,9 @@ use prolink_app::complaint_worker::{ComplaintWorker, ComplaintWorkerStores};
 use prolink_app::content_cache::ContentSource;
 use prolink_app::ports::{
     AlertBoard, AuditLog, AuditQuery, AuditRecord, CitizenStore, ComplaintStore, ContentRevisions,
-    ContentStore, DedupStore, NewUser, OperatorAlert, OperatorSignals, Page, PageRequest,
-    PortError, PortResult, Role, SettingsStore, StatsCounters, SystemClock, UserDirectory,
-    UserPatch, UserRecord,
+    ContentStore, ConversationLog, DedupStore, NewUser, OperatorAlert, OperatorSignals, Page,
+    PageRequest, PortError, PortResult, Role, SessionStore, SettingsStore, StatsCounters,
+    SystemClock, UserDirectory, UserPatch, UserRecord,
 };
 use prolink_aws::{create_table, DynamoStore};
 use prolink_domain::citizen::CitizenProfile;
@@ -217,6 +217,8 @@ pub struct Stores {
     settings: Arc<dyn SettingsStore>,
     content: Arc<dyn ContentStore>,
     content_revisions: Arc<dyn ContentRevisions>,
+    conversations: Arc<dyn ConversationLog>,
+    sessions: Arc<dyn SessionStore>,
     pub stats: Arc<dyn StatsCounters>,
     /// The complaint worker's stores on the same store.
     worker: Arc<dyn Fn() -> ComplaintWorkerStores + Send + Sync>,
@@ -235,6 +237,8 @@ impl Stores {
             + DedupStore
             + StatsCounters
             + ContentRevisions
+            + ConversationLog
+            + SessionStore
             + 'static,
     {
         let worker = store.clone();
@@ -247,6 +251,8 @@ impl Stores {
             settings: store.clone(),
             stats: store.clone(),
             content_revisions: store.clone(),
+            conversations: store.clone(),
+            sessions: store.clone(),
             content: store,
             worker: Arc::new(move || ComplaintWorkerStores::from_store(worker.clone())),
         }
@@ -276,6 +282,15 @@ const WRITE_CONCURRENCY: usize = 8;
 impl Api {
     /// The API on `backend`; `None` only for DynamoDB when the AWS tests are skipped on
     /// purpose (`PROLINK_SKIP_AWS_TESTS=1`).
+    /// The API on SQLite, for tests that drive the dialog worker (which runs on the local
+    /// app's SQLite store only).
+    pub async fn sqlite() -> Api {
+        match Api::on(Backend::Sqlite).await {
+            Some(api) => api,
+            None => unreachable!("the SQLite backend is always available"),
+        }
+    }
+
     pub async fn on(backend: Backend) -> Option<Api> {
         let app = TestApp::new();
         let (stores, users): (Stores, Arc<dyn UserDirectory>) = match backend {
@@ -326,6 +341,9 @@ impl Api {
                 audit_retention_days: 730,
                 requests_per_minute: prolink_app::api::extract::REQUESTS_PER_MINUTE,
             },
+            conversations: stores.conversations.clone(),
+            sessions: stores.sessions.clone(),
+            sender: app.api_sender(),
         };
         Some(Api {
             router: api::router(state),

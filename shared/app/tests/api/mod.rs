@@ -10,6 +10,7 @@ mod access;
 mod backends;
 mod changes;
 mod content;
+mod conversations;
 mod hostile;
 mod listing;
 mod openapi;

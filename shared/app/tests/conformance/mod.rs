@@ -64,6 +64,7 @@
 pub mod complaint;
 pub mod content_revisions;
 pub mod conversation;
+pub mod message_log;
 pub mod operator;
 pub mod queue;
 pub mod stats;

@@ -126,6 +126,16 @@ async fn stats_suite_on_sqlite_file() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn message_log_suite_on_sqlite_file() {
+    let (_dir, db) = temp_db();
+    super::message_log::run_message_log_suite(Arc::new(SqliteStore::new(
+        db,
+        Arc::new(SystemClock),
+    )))
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn complaint_suite_on_sqlite_in_memory() {
     let db = SqliteDb::open_in_memory().expect("open");
     run_complaint_suite(Arc::new(SqliteStore::new(db, Arc::new(SystemClock)))).await;

@@ -29,13 +29,14 @@ use prolink_app::complaint_worker::{
 };
 use prolink_app::config;
 use prolink_app::content_cache::ContentSource;
+use prolink_app::conversations::Conversations;
 use prolink_app::notifier::{Notifier, OperatorDirectory};
 use prolink_app::operator_contacts::OperatorContacts;
 use prolink_app::ports::{
     Clock, ComplaintStore, Messenger, OutboxReader, PortError, PortResult, Queue, Role,
     SettingsStore, StoredSetting, SystemClock,
 };
-use prolink_app::scheduler::{Scheduler, SchedulerSettings};
+use prolink_app::scheduler::{HandoffWatcher, Scheduler, SchedulerSettings};
 use prolink_app::sender::{ReliableSender, TokioSleeper};
 use prolink_app::worker::{BatchItem, DialogWorker, WorkerSettings, WorkerStores};
 use prolink_domain::complaint::Complaint;
@@ -222,6 +223,20 @@ impl TestApp {
             Arc::new(TokioSleeper),
             self.settings.send_policy.clone(),
         )
+        .with_log(self.app.store.clone())
+    }
+
+    /// The sender the operator API uses: the workers' messenger and clock, logging.
+    pub fn api_sender(&self) -> Arc<ReliableSender> {
+        Arc::new(self.reliable_sender(self.messenger.clone(), self.clock.clone()))
+    }
+
+    /// The scheduler's look at handoffs on the app's store and the workers' clock.
+    pub fn handoff_watcher(&self, alert_after_ms: i64) -> HandoffWatcher {
+        HandoffWatcher {
+            conversations: Conversations::new(self.app.store.clone(), self.clock.clone()),
+            alert_after_ms,
+        }
     }
 
     /// A complaint worker with its own `clock` (tests fix the time of day per run) and
@@ -276,6 +291,7 @@ impl TestApp {
             operators: Arc::new(operators.into()),
             clock: self.clock.clone(),
             settings,
+            handoffs: None,
         }
     }
 

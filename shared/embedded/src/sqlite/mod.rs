@@ -14,6 +14,7 @@ mod complaint;
 mod content;
 mod content_revisions;
 mod conversation;
+mod message_log;
 mod operator;
 mod outbox;
 mod queue;

@@ -278,6 +278,32 @@ const MIGRATIONS: &[&str] = &[
         summary        TEXT NOT NULL,
         bundle         TEXT NOT NULL
     ) STRICT;
+    ) STRICT;
+    "#,
+    // 8: conversations: the message log per citizen (newest first by (at_ms, id)) and one
+    // summary per citizen with the sort keys of its two lists (the `handoff` key only while
+    // in handoff, like a sparse GSI) and its opaque id.
+    r#"
+    CREATE TABLE IF NOT EXISTS message_log (
+        citizen_key    TEXT NOT NULL,
+        at_ms          INTEGER NOT NULL,
+        id             TEXT NOT NULL,
+        data           TEXT NOT NULL,
+        expires_at_ms  INTEGER NOT NULL,
+        PRIMARY KEY (citizen_key, at_ms, id)
+    ) STRICT;
+
+    CREATE TABLE IF NOT EXISTS conversation (
+        citizen_key  TEXT PRIMARY KEY NOT NULL,
+        id           TEXT NOT NULL UNIQUE,
+        version      INTEGER NOT NULL,
+        handoff_sk   TEXT,
+        recent_sk    TEXT NOT NULL,
+        data         TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX IF NOT EXISTS conversation_by_handoff ON conversation (handoff_sk)
+        WHERE handoff_sk IS NOT NULL;
+    CREATE INDEX IF NOT EXISTS conversation_by_recent ON conversation (recent_sk);
     "#,
 ];
 

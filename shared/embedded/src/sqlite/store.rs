@@ -49,6 +49,7 @@ impl SqliteStore {
                     "unanswered_question",
                     "audit_log",
                     "stat_event",
+                    "message_log",
                 ] {
                     removed += tx
                         .execute(

@@ -110,6 +110,14 @@ pub const OPERATOR_NEW_TEMPLATE: TemplateSpec = TemplateSpec {
     quick_replies: &[],
 };
 
+/// `petugas_menjawab`: an officer answered the citizen's question (outside the 24-hour
+/// window); 1 the answer.
+pub const OPERATOR_REPLY_TEMPLATE: TemplateSpec = TemplateSpec {
+    name: "petugas_menjawab",
+    body_params: &[700],
+    quick_replies: &[],
+};
+
 const SPECS: &[TemplateSpec] = &[
     STATUS_TEMPLATE,
     RESOLVED_TEMPLATE,
@@ -117,6 +125,7 @@ const SPECS: &[TemplateSpec] = &[
     PROGRESS_TEMPLATE,
     OPERATOR_SLA_TEMPLATE,
     OPERATOR_NEW_TEMPLATE,
+    OPERATOR_REPLY_TEMPLATE,
 ];
 const NAMES: &[&str] = &[
     STATUS_TEMPLATE.name,
@@ -125,6 +134,7 @@ const NAMES: &[&str] = &[
     PROGRESS_TEMPLATE.name,
     OPERATOR_SLA_TEMPLATE.name,
     OPERATOR_NEW_TEMPLATE.name,
+    OPERATOR_REPLY_TEMPLATE.name,
 ];
 
 /// Every template this module fills; each must be approved under this name.
