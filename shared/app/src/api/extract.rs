@@ -153,6 +153,17 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
 /// `axum::Json` with the API's rejection.
 pub struct JsonBody<T>(pub T);
 
+/// A request body as `T`, only from a JSON object: serde also builds a struct from an array
+/// of its fields in order (`[]`, `["x", 3]`), which no client of this API means to send.
+pub fn json_object<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    if !value.is_object() {
+        return Err(ApiError::invalid_body(
+            "isi permintaan harus berupa objek JSON ({ … })",
+        ));
+    }
+    serde_json::from_value(value).map_err(|error| ApiError::invalid_body(error.to_string()))
+}
+
 impl<S, T> FromRequest<S> for JsonBody<T>
 where
     S: Send + Sync,
@@ -161,8 +172,9 @@ where
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let axum::Json(value) = axum::Json::<T>::from_request(request, state).await?;
-        Ok(JsonBody(value))
+        let axum::Json(value) =
+            axum::Json::<serde_json::Value>::from_request(request, state).await?;
+        json_object(value).map(JsonBody)
     }
 }
 

@@ -48,7 +48,8 @@ pub struct StatsAnswer {
 }
 
 fn date_field(field: &str, value: Option<&str>) -> ApiResult<Option<NaiveDate>> {
-    match value.filter(|v| !v.is_empty()) {
+    // Given empty (`?to=`) is a mistake of the caller, not "the default".
+    match value {
         None => Ok(None),
         Some(text) => stats::parse_day(text).map(Some).map_err(|_| {
             ApiError::invalid_field(field, "Tanggal harus berbentuk YYYY-MM-DD (WIB).")
@@ -82,7 +83,7 @@ pub async fn get_stats(
     let to = date_field("to", query.to.as_deref())?.unwrap_or_else(|| today(&state));
     let from = date_field("from", query.from.as_deref())?
         .unwrap_or_else(|| to - Duration::days(DEFAULT_RANGE_DAYS - 1));
-    let (granularity, name) = match query.granularity.as_deref().filter(|g| !g.is_empty()) {
+    let (granularity, name) = match query.granularity.as_deref() {
         None => (Granularity::Day, "day"),
         Some(text) => match Granularity::parse(text) {
             Some(Granularity::Day) => (Granularity::Day, "day"),
@@ -255,7 +256,7 @@ pub async fn monthly_csv(
     State(state): State<ApiState>,
     QueryParams(query): QueryParams<MonthQuery>,
 ) -> ApiResult<Response> {
-    let month = match query.month.filter(|m| !m.is_empty()) {
+    let month = match query.month {
         Some(month) => month,
         None => {
             let first = stats::month_start(today(&state));

@@ -193,8 +193,12 @@ async fn read_json<T: for<'de> Deserialize<'de>>(
     let bytes = axum::body::to_bytes(request.into_body(), MAX_BODY_BYTES)
         .await
         .map_err(|_| invalid_body("terlalu besar atau terputus"))?;
-    let body = serde_json::from_slice(&bytes)
-        .map_err(|_| invalid_body("harus JSON dengan kolom yang diminta"))?;
+    // From an object only: serde would also build the body from an array of its fields.
+    let body = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()
+        .filter(serde_json::Value::is_object)
+        .and_then(|value| serde_json::from_value(value).ok())
+        .ok_or_else(|| invalid_body("harus JSON dengan kolom yang diminta"))?;
     Ok((ip, body))
 }
 
