@@ -278,7 +278,6 @@ const MIGRATIONS: &[&str] = &[
         summary        TEXT NOT NULL,
         bundle         TEXT NOT NULL
     ) STRICT;
-    ) STRICT;
     "#,
     // 8: conversations: the message log per citizen (newest first by (at_ms, id)) and one
     // summary per citizen with the sort keys of its two lists (the `handoff` key only while
