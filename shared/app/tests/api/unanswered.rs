@@ -235,7 +235,10 @@ async fn received(api: &Api, citizen: &str) -> String {
         .join("\n")
 }
 
-async fn resolving_to_an_faq_teaches_the_bot(api: Api) {
+/// SQLite only: the dialog worker records unanswered questions in the local app's store.
+#[tokio::test]
+async fn resolving_to_an_faq_teaches_the_bot() {
+    let api = Api::sqlite().await;
     let worker = api.app.dialog_worker().with_content(api.content.clone());
     let citizen = "6281234500088";
     let question = "kapan jadwal fogging nyamuk di kelurahan jrebeng lor";
@@ -326,6 +329,5 @@ on_both_stores!(
     only_diskominfo_sees_and_resolves,
     a_dismissed_group_is_no_longer_listed,
     bad_bodies_and_unknown_groups_are_refused,
-    resolving_to_an_faq_teaches_the_bot,
     phrases_respect_the_limit_and_skip_duplicates,
 );
