@@ -621,11 +621,28 @@ pub trait Rephraser: Send + Sync {
 /// tests use fixed answers.
 pub trait Answerer: Send + Sync {
     fn answer(&self, text: &str) -> prolink_domain::dialog::Answered;
+
+    /// The terms the answerer matches `text` on, sorted and unique (grouping similar
+    /// unanswered questions); by default the lowercase words.
+    fn terms(&self, text: &str) -> Vec<String> {
+        let mut words: Vec<String> = text
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect();
+        words.sort();
+        words.dedup();
+        words
+    }
 }
 
 impl Answerer for prolink_domain::nlp::Engine {
     fn answer(&self, text: &str) -> prolink_domain::dialog::Answered {
         prolink_domain::nlp::Engine::answer(self, text).into()
+    }
+
+    fn terms(&self, text: &str) -> Vec<String> {
+        prolink_domain::nlp::Engine::terms(self, text)
     }
 }
 

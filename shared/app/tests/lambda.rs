@@ -224,6 +224,8 @@ fn api_state(app: &TestApp) -> prolink_app::api::ApiState {
             prolink_app::content_cache::CONTENT_REFRESH,
         )),
         content_revisions: store.clone(),
+        signals: store.clone(),
+        marks: store.clone(),
         citizens: store.clone(),
         users: Arc::new(prolink_app::api::auth::LocalUserDirectory::new(
             store.clone(),

@@ -407,6 +407,8 @@ pub async fn api_state_from_env() -> Result<ApiState, LambdaError> {
         )),
         content: Arc::new(ContentSource::new(store.clone(), CONTENT_REFRESH)),
         content_revisions: store.clone(),
+        signals: store.clone(),
+        marks: store.clone(),
         citizens: store.clone(),
         users: Arc::new(CognitoUserDirectory::new(
             aws_sdk_cognitoidentityprovider::Client::new(&sdk),

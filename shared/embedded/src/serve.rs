@@ -350,6 +350,8 @@ pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Lo
         tasks: tasks.clone(),
         content: content.clone(),
         content_revisions: store.clone(),
+        signals: store.clone(),
+        marks: store.clone(),
         citizens: store.clone(),
         users: Arc::new(LocalUserDirectory::new(store.clone())),
         audit: store.clone(),

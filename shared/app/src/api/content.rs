@@ -627,6 +627,75 @@ pub async fn retire(
     }))
 }
 
+/// Most `alt_questions` an FAQ may have (`prolink_domain::content::validate`).
+const MAX_ALT_QUESTIONS: usize = 5;
+
+/// Adds `phrases` to the training phrases (`alt_questions`) of FAQ `faq_id` as one content
+/// revision (an `update` of the entry, like a PUT): duplicates of its question or phrases
+/// (ignoring case and spacing) are skipped, and no more are added than the import's limit
+/// allows. Returns the phrases added and the new version (`None`: nothing to add, no
+/// revision). An unknown FAQ is 422 on `faq_id`.
+pub(super) async fn add_faq_phrases(
+    state: &ApiState,
+    caller: &Caller,
+    faq_id: &str,
+    phrases: &[String],
+) -> ApiResult<(Vec<String>, Option<u64>)> {
+    let kind = Kind::Faq;
+    let (version, mut json) = versioned(state).await?;
+    let before = live_bundle_of(&json)?;
+    let list = entries_mut(&mut json, kind)?;
+    let Some(entry) = list.iter_mut().find(|e| entry_id(e, kind) == Some(faq_id)) else {
+        return Err(ApiError::invalid_field("faq_id", "FAQ tidak ditemukan."));
+    };
+    let key = |text: &str| {
+        text.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase()
+    };
+    let mut known: Vec<String> = Vec::new();
+    if let Some(question) = entry.get("question").and_then(Value::as_str) {
+        known.push(key(question));
+    }
+    let Some(alt) = entry.get_mut("alt_questions").and_then(Value::as_array_mut) else {
+        return Err(ApiError::unavailable());
+    };
+    known.extend(alt.iter().filter_map(Value::as_str).map(key));
+    let mut added = Vec::new();
+    for phrase in phrases {
+        let phrase = phrase.split_whitespace().collect::<Vec<_>>().join(" ");
+        if alt.len() >= MAX_ALT_QUESTIONS {
+            break;
+        }
+        if phrase.is_empty() || known.contains(&key(&phrase)) {
+            continue;
+        }
+        known.push(key(&phrase));
+        alt.push(Value::String(phrase.clone()));
+        added.push(phrase);
+    }
+    if added.is_empty() {
+        return Ok((added, None));
+    }
+    let bundle = rebuilt(json, kind)?;
+    let summary = commit(
+        state,
+        caller,
+        version,
+        &before,
+        Change {
+            kind: Some(kind),
+            entry_id: Some(faq_id.to_string()),
+            action: ContentAction::Update,
+            restored_from: None,
+            bundle,
+        },
+    )
+    .await?;
+    Ok((added, Some(summary.number)))
+}
+
 // ---------------------------------------------------------------------------------------------
 // Revisions
 // ---------------------------------------------------------------------------------------------

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use crate::content_cache::ContentSource;
 use crate::ports::{
     AlertBoard, AuditLog, BlobStore, CitizenStore, Clock, ComplaintStore, ContentRevisions,
-    ConversationLog, Queue, SessionStore, SettingsStore, StatsCounters, UserDirectory,
+    ConversationLog, DedupStore, OperatorSignals, Queue, SessionStore, SettingsStore,
+    StatsCounters, UserDirectory,
 };
 use crate::sender::ReliableSender;
 
@@ -21,6 +22,7 @@ mod open_data;
 mod routes;
 mod stats;
 mod trail;
+mod unanswered;
 pub mod views;
 
 pub use admin::OPERATOR_CONTACTS_KEY;
@@ -70,4 +72,9 @@ pub struct ApiState {
     pub sessions: Arc<dyn SessionStore>,
     /// The same reliable sender as the bot's (outbox, retries), logging what it sends.
     pub sender: Arc<ReliableSender>,
+    /// The questions the bot could not answer (`/api/unanswered`).
+    pub signals: Arc<dyn OperatorSignals>,
+    /// Expiring marks: an unanswered question resolved or dismissed is marked here until
+    /// the question itself expires.
+    pub marks: Arc<dyn DedupStore>,
 }

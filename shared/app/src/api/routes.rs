@@ -13,7 +13,7 @@ use crate::ports::Role;
 
 use super::error::ApiError;
 use super::extract::{authorize, AllowedRoles, RateLimiter};
-use super::{admin, complaints, content, conversations, open_data, stats, ApiState};
+use super::{admin, complaints, content, conversations, open_data, stats, unanswered, ApiState};
 
 const ALL: &[Role] = &[Role::Admin, Role::Operator, Role::Opd, Role::Viewer];
 const STAFF: &[Role] = &[Role::Admin, Role::Operator, Role::Opd];
@@ -111,6 +111,18 @@ pub fn routes() -> Vec<RouteDef> {
             "/api/alerts/{id}/resolve",
             STAFF,
             on(MethodFilter::POST, admin::resolve_alert),
+        ),
+        route(
+            Method::GET,
+            "/api/unanswered",
+            DISKOMINFO,
+            on(MethodFilter::GET, unanswered::list),
+        ),
+        route(
+            Method::POST,
+            "/api/unanswered/{group}/resolve",
+            DISKOMINFO,
+            on(MethodFilter::POST, unanswered::resolve),
         ),
         route(
             Method::GET,

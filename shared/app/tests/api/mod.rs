@@ -15,3 +15,4 @@ mod hostile;
 mod listing;
 mod openapi;
 mod stats;
+mod unanswered;

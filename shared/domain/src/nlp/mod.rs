@@ -15,6 +15,7 @@
 mod analysis;
 mod compile;
 pub mod fxhash;
+pub mod grouping;
 pub mod index;
 pub mod intent;
 pub mod kb;
