@@ -768,59 +768,39 @@ async fn conformance_conversation_suite_on_dynamodb() {
     .await;
 }
 
+/// A fresh table of its own for one conformance suite, on the system clock.
+async fn conformance_store(config: &SdkConfig) -> DynamoStore {
+    let client = aws_sdk_dynamodb::Client::new(config);
+    let table = unique("prolink-conformance");
+    create_table(&client, &table).await.expect("create table");
+    DynamoStore::new(client, table, Arc::new(prolink_app::ports::SystemClock))
+}
+
 #[tokio::test]
 async fn conformance_complaint_suite_on_dynamodb() {
     let config = aws_or_skip!();
-    let client = aws_sdk_dynamodb::Client::new(&config);
-    let table = unique("prolink-conformance");
-    create_table(&client, &table).await.expect("create table");
-    let store = Arc::new(DynamoStore::new(
-        client,
-        table,
-        Arc::new(prolink_app::ports::SystemClock),
-    ));
+    let store = Arc::new(conformance_store(&config).await);
     crate::conformance::complaint::run_complaint_suite(store).await;
 }
 
 #[tokio::test]
 async fn conformance_stats_suite_on_dynamodb() {
     let config = aws_or_skip!();
-    let client = aws_sdk_dynamodb::Client::new(&config);
-    let table = unique("prolink-conformance");
-    create_table(&client, &table).await.expect("create table");
-    let store = Arc::new(DynamoStore::new(
-        client,
-        table,
-        Arc::new(prolink_app::ports::SystemClock),
-    ));
+    let store = Arc::new(conformance_store(&config).await);
     crate::conformance::stats::run_stats_suite(store).await;
 }
 
 #[tokio::test]
 async fn conformance_message_log_suite_on_dynamodb() {
     let config = aws_or_skip!();
-    let client = aws_sdk_dynamodb::Client::new(&config);
-    let table = unique("prolink-conformance");
-    create_table(&client, &table).await.expect("create table");
-    let store = Arc::new(DynamoStore::new(
-        client,
-        table,
-        Arc::new(prolink_app::ports::SystemClock),
-    ));
+    let store = Arc::new(conformance_store(&config).await);
     crate::conformance::message_log::run_message_log_suite(store).await;
 }
 
 #[tokio::test]
 async fn conformance_operator_suite_on_dynamodb() {
     let config = aws_or_skip!();
-    let client = aws_sdk_dynamodb::Client::new(&config);
-    let table = unique("prolink-conformance");
-    create_table(&client, &table).await.expect("create table");
-    let store = Arc::new(DynamoStore::new(
-        client,
-        table,
-        Arc::new(prolink_app::ports::SystemClock),
-    ));
+    let store = Arc::new(conformance_store(&config).await);
     crate::conformance::operator::run_operator_suite(
         crate::conformance::operator::OperatorUnderTest {
             users: store.clone(),
