@@ -21,6 +21,40 @@ use super::db_err;
 use super::store::{non_empty, SqliteStore};
 
 /// Versions are `u64` in the ports and `INTEGER` (i64) in SQLite.
+/// Inserts the row (`expected` 0) or replaces its data only over the stored `expected`
+/// version, in one statement; the number of rows written (0: a lost race). `table` and the
+/// column names are the caller's constants, never input.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn put_versioned_row(
+    conn: &rusqlite::Connection,
+    table: &str,
+    key_column: &str,
+    data_column: &str,
+    key: &str,
+    expected: i64,
+    next: i64,
+    json: &str,
+) -> PortResult<usize> {
+    let written = if expected == 0 {
+        conn.execute(
+            &format!(
+                "INSERT INTO {table} ({key_column}, version, {data_column}) VALUES (?1, ?2, ?3)
+                 ON CONFLICT ({key_column}) DO NOTHING"
+            ),
+            params![key, next, json],
+        )
+    } else {
+        conn.execute(
+            &format!(
+                "UPDATE {table} SET version = ?2, {data_column} = ?3
+                 WHERE {key_column} = ?1 AND version = ?4"
+            ),
+            params![key, next, json, expected],
+        )
+    };
+    written.map_err(db_err)
+}
+
 pub(super) fn stored_version(version: u64) -> PortResult<i64> {
     i64::try_from(version)
         .ok()
@@ -276,20 +310,9 @@ impl CitizenStore for SqliteStore {
         let changed = self
             .db
             .call(move |conn| {
-                let changed = if expected == 0 {
-                    conn.execute(
-                        "INSERT INTO citizen (key, version, profile) VALUES (?1, ?2, ?3)
-                         ON CONFLICT (key) DO NOTHING",
-                        params![key, next, json],
-                    )
-                } else {
-                    conn.execute(
-                        "UPDATE citizen SET version = ?2, profile = ?3
-                         WHERE key = ?1 AND version = ?4",
-                        params![key, next, json, expected],
-                    )
-                };
-                changed.map_err(db_err)
+                put_versioned_row(
+                    conn, "citizen", "key", "profile", &key, expected, next, &json,
+                )
             })
             .await?;
         if changed == 1 {

@@ -18,7 +18,7 @@ use prolink_app::ports::{
     PageRequest, PortError, PortResult, SettingsStore, StoredSetting, UserRecord, UserStore,
 };
 
-use super::conversation::{conflict, read_version, stored_version};
+use super::conversation::{conflict, put_versioned_row, read_version, stored_version};
 use super::db_err;
 use super::store::{non_empty, SqliteStore};
 
@@ -98,20 +98,16 @@ impl UserStore for SqliteStore {
         let changed = self
             .db
             .call(move |conn| {
-                let changed = if expected == 0 {
-                    conn.execute(
-                        "INSERT INTO operator_user (username, version, data) VALUES (?1, ?2, ?3)
-                         ON CONFLICT (username) DO NOTHING",
-                        params![username, next, json],
-                    )
-                } else {
-                    conn.execute(
-                        "UPDATE operator_user SET version = ?2, data = ?3
-                         WHERE username = ?1 AND version = ?4",
-                        params![username, next, json, expected],
-                    )
-                };
-                changed.map_err(db_err)
+                put_versioned_row(
+                    conn,
+                    "operator_user",
+                    "username",
+                    "data",
+                    &username,
+                    expected,
+                    next,
+                    &json,
+                )
             })
             .await?;
         if changed == 1 {
