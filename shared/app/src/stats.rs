@@ -176,7 +176,7 @@ pub fn month_start(date: NaiveDate) -> NaiveDate {
 }
 
 /// The counts of one inbound message and its dialog turn: the message itself (in, its kind,
-/// answered or fallback, the FAQ it was answered with, a handoff, the replies out) under
+/// answered or fallback, the FAQ it was answered with, a handoff) under
 /// the wamid, and the citizen's activity under (citizen, period).
 pub fn message_counts(
     wamid: &str,
@@ -199,10 +199,6 @@ pub fn message_counts(
             1,
         ),
     ];
-    let replies = i64::try_from(turn.replies.len()).unwrap_or(i64::MAX);
-    if replies > 0 {
-        adds.push(add(day, MSG_OUT, replies));
-    }
     if turn.unanswered.is_some() {
         adds.push(add(day, FALLBACK, 1));
     } else if kind == MessageKind::FreeText {
@@ -336,8 +332,18 @@ pub fn complaint_counts(complaint: &Complaint, holidays: &HolidayCalendar) -> Ve
     out
 }
 
-/// The count of an operator's first reply after a handoff (`handoff_id` as the handoff's
-/// alert id), in minutes since the citizen asked. The dashboard's reply route calls it.
+/// One message Graph accepted (any sender: dialog, complaint worker, scheduler, operator),
+/// counted once per outbox record on the WIB day the record was created.
+pub fn outbound_counts(outbox_id: &str, created_ms: i64) -> EventCounts {
+    EventCounts {
+        event_id: format!("out.{outbox_id}"),
+        adds: vec![add(wib_date(created_ms), MSG_OUT, 1)],
+    }
+}
+
+/// The count of an operator's first reply in a handoff (`handoff_id` names the handoff: a
+/// hash of the citizen and its start), in minutes since the citizen asked. The operator
+/// API's reply route calls it.
 pub fn operator_reply_counts(handoff_id: &str, asked_ms: i64, replied_ms: i64) -> EventCounts {
     let minutes = u32::try_from((replied_ms - asked_ms).max(0) / 60_000).unwrap_or(u32::MAX);
     EventCounts {

@@ -240,7 +240,8 @@ impl DialogWorker {
                 Arc::new(TokioSleeper),
                 settings.send_policy.clone(),
             )
-            .with_log(stores.conversations.clone()),
+            .with_log(stores.conversations.clone())
+            .with_counters(stores.stats.clone()),
         );
         let content = Arc::new(ContentSource::new(
             stores.content.clone(),

@@ -112,7 +112,8 @@ impl AwsBase {
                     ..SendPolicy::default()
                 },
             )
-            .with_log(self.store.clone()),
+            .with_log(self.store.clone())
+            .with_counters(self.store.clone()),
         ))
     }
 }

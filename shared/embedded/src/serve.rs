@@ -342,7 +342,8 @@ pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Lo
             Arc::new(TokioSleeper),
             send_policy,
         )
-        .with_log(store.clone()),
+        .with_log(store.clone())
+        .with_counters(store.clone()),
     );
     let api_state = ApiState {
         auth: Arc::new(local_auth.authenticator()),

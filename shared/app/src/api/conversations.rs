@@ -19,6 +19,7 @@ use crate::ports::{
 };
 use crate::render::reply_body;
 use crate::sender::{window, SendOutcome, Window};
+use crate::stats;
 use crate::worker::hand_back_session;
 
 use super::complaints::ListPage;
@@ -338,6 +339,12 @@ pub async fn reply(
     if matches!(outcome, SendOutcome::Undeliverable { .. }) && open == Window::Closed {
         return Err(outside_window());
     }
+    if matches!(
+        outcome,
+        SendOutcome::Sent { .. } | SendOutcome::SentAsTemplate { .. }
+    ) {
+        count_first_reply(&state, &summary, now).await;
+    }
     let conversations = Conversations::new(state.conversations.clone(), state.clock.clone());
     conversations
         .record_operator_reply(&summary.citizen_key, now)
@@ -369,6 +376,31 @@ pub async fn reply(
         message: outbound_entry(&record, Some(caller.username())).into(),
         conversation: view(&current, caller.role(), state.clock.now_ms()),
     }))
+}
+
+/// The operator reply time of a handoff: from the citizen's first unanswered message in it
+/// (else the handoff's start) to the first reply Graph accepted. Counted once per handoff:
+/// the event id names the handoff (citizen and start), so a retried request, a later reply
+/// or a second operator adds nothing; a reply outside a handoff is not a reply time.
+async fn count_first_reply(state: &ApiState, summary: &ConversationSummary, now_ms: i64) {
+    let Some(since) = summary
+        .handoff_since_ms
+        .filter(|_| summary.in_handoff(now_ms))
+    else {
+        return;
+    };
+    // An operator already answered in this handoff: not the first reply (the mark would
+    // refuse it anyway; this saves the write).
+    if summary.last_operator_reply_ms.is_some_and(|at| at >= since) {
+        return;
+    }
+    let asked = summary.waiting_since_ms.unwrap_or(since);
+    let handoff = short_hash(&format!("{}#{since}", summary.citizen_key));
+    stats::record(
+        Some(state.stats.as_ref()),
+        &[stats::operator_reply_counts(&handoff, asked, now_ms)],
+    )
+    .await;
 }
 
 pub async fn claim(

@@ -36,8 +36,9 @@ use prolink_whatsapp::outbound::{self, Template};
 
 use crate::ports::{
     Clock, ConversationLog, Messenger, OperatorAlert, OperatorSignals, OutboundMessage,
-    OutboxRecord, OutboxState, OutboxStore, PortError, SendError,
+    OutboxRecord, OutboxState, OutboxStore, PortError, SendError, StatsCounters,
 };
+use crate::stats;
 
 /// Meta's customer service window.
 pub const WINDOW_MS: i64 = DAY_MS;
@@ -223,6 +224,8 @@ pub struct ReliableSender {
     policy: SendPolicy,
     /// Where outbound messages and their delivery states are logged per citizen.
     log: Option<Arc<dyn ConversationLog>>,
+    /// Where every message Graph accepted is counted as a message out.
+    counters: Option<Arc<dyn StatsCounters>>,
 }
 
 impl ReliableSender {
@@ -242,7 +245,16 @@ impl ReliableSender {
             sleeper,
             policy,
             log: None,
+            counters: None,
         }
+    }
+
+    /// Counts every message Graph accepts (`msg_out`), once per outbox record: the dialog's
+    /// replies, the complaint worker's notifications, the scheduler's reminders and the
+    /// operators' replies all go through here, so this is the one place that sees them all.
+    pub fn with_counters(mut self, counters: Arc<dyn StatsCounters>) -> Self {
+        self.counters = Some(counters);
+        self
     }
 
     /// Logs every message sent (and its delivery states) in the citizen's conversation.
@@ -301,21 +313,42 @@ impl ReliableSender {
         Ok(outcome)
     }
 
-    /// Logs the outbox record `outbox_id` as it now stands. Best effort: the message is out
-    /// (or given up) whatever the log says, so a failure is only reported.
+    /// Logs the outbox record `outbox_id` as it now stands and, once Graph accepted it,
+    /// counts it as a message out. Best effort: the message is out (or given up) whatever the
+    /// log and the counters say, so a failure is only reported.
+    ///
+    /// The count's event id is the outbox id and its day the record's creation day, so a
+    /// redelivered item (which finds the record already sent) or a retried call adds nothing
+    /// twice, yet still counts a record whose first run stopped between Graph and the count.
     pub(crate) async fn log_record(&self, outbox_id: &str, actor: Option<&str>) {
-        let Some(log) = &self.log else {
+        if self.log.is_none() && self.counters.is_none() {
             return;
-        };
-        let result = match self.outbox.get_outbox(outbox_id).await {
-            Ok(Some(record)) => {
-                crate::conversations::log_outbound(log.as_ref(), &record, actor).await
+        }
+        let record = match self.outbox.get_outbox(outbox_id).await {
+            Ok(Some(record)) => record,
+            Ok(None) => return,
+            Err(error) => {
+                warn!(outbox_id, %error, "outbound message not logged");
+                return;
             }
-            Ok(None) => Ok(()),
-            Err(error) => Err(error),
         };
-        if let Err(error) = result {
-            warn!(outbox_id, %error, "outbound message not logged");
+        if let Some(log) = &self.log {
+            if let Err(error) =
+                crate::conversations::log_outbound(log.as_ref(), &record, actor).await
+            {
+                warn!(outbox_id, %error, "outbound message not logged");
+            }
+        }
+        let accepted = matches!(
+            record.state,
+            OutboxState::Sent | OutboxState::Delivered | OutboxState::Read
+        );
+        if accepted {
+            stats::record(
+                self.counters.as_deref(),
+                &[stats::outbound_counts(outbox_id, record.created_ms)],
+            )
+            .await;
         }
     }
 

@@ -218,7 +218,7 @@ pub struct Stores {
     settings: Arc<dyn SettingsStore>,
     content: Arc<dyn ContentStore>,
     content_revisions: Arc<dyn ContentRevisions>,
-    conversations: Arc<dyn ConversationLog>,
+    pub conversations: Arc<dyn ConversationLog>,
     sessions: Arc<dyn SessionStore>,
     pub stats: Arc<dyn StatsCounters>,
     /// The complaint worker's stores on the same store.
@@ -347,7 +347,7 @@ impl Api {
             },
             conversations: stores.conversations.clone(),
             sessions: stores.sessions.clone(),
-            sender: app.api_sender(),
+            sender: app.api_sender_counting(stores.stats.clone()),
         };
         Some(Api {
             router: api::router(state),

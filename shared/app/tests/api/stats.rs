@@ -8,7 +8,7 @@ use axum::http::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use prolink_app::complaint_worker::{TaskItem, TaskOutcome};
-use prolink_app::ports::Queue;
+use prolink_app::ports::{ConversationSummary, Queue};
 use prolink_app::tasks::Task;
 use prolink_domain::calendar::wib_date;
 use prolink_domain::complaint::{ComplaintLocation, Privacy, Status};
@@ -385,6 +385,104 @@ async fn open311_lists_public_complaints_without_personal_data(api: Api) {
     assert_no_personal_data("/public/stats", &stats.text);
 }
 
+/// Messages out from today to the day after tomorrow: the worker runs at the next 10:00 WIB,
+/// which may be tomorrow, and a message counts on its outbox record's day.
+async fn messages_out(api: &Api) -> i64 {
+    let from = wib_date(now_ms());
+    let to = from + chrono::Duration::days(2);
+    let reply = api
+        .get(&format!("/api/stats?from={from}&to={to}"), "t-viewer")
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    reply.json["totals"]["messages_out"].as_i64().unwrap_or(0)
+}
+
+/// A complaint's status notification is one message out, however often its task is
+/// delivered (each delivery a fresh one, as after a crash before the task's "done" mark).
+async fn a_notification_is_one_message_out(api: Api) {
+    let at = now_ms() - 60_000;
+    api.complaint(Seed {
+        status: Status::Diterima,
+        at_ms: at,
+        window_from_ms: at,
+        ..Seed::new("PS-ST0009")
+    })
+    .await;
+    let before = messages_out(&api).await;
+    // The change queues the citizen's notification; `transition` runs the worker over it.
+    transition(&api, "PS-ST0009", Status::Diteruskan, 1).await;
+    let once = messages_out(&api).await;
+    assert_eq!(once - before, 1, "before {before}, after the task {once}");
+    let stored = api.stored("PS-ST0009").await;
+    let event = stored.events.last().expect("the transition's event");
+    let task = Task::StatusChanged {
+        ticket: "PS-ST0009".into(),
+        event_id: event.id.clone(),
+    };
+    let worker = api.complaint_worker_at(next_wib(now_ms(), 10, 0));
+    for attempt in 2..=3 {
+        let outcome = worker.process_batch(&[task_item(&task, attempt)]).await;
+        assert_eq!(outcome, [TaskOutcome::Done]);
+    }
+    let after = messages_out(&api).await;
+    assert_eq!(after - before, 1, "before {before}, after {after}");
+}
+
+/// The operator reply time: from the citizen's first unanswered message of the handoff to
+/// the first reply, counted once per handoff (a second reply and a retried one add nothing).
+async fn the_first_operator_reply_is_timed_once(api: Api) {
+    let now = now_ms();
+    let minute = 60_000;
+    let summary = ConversationSummary {
+        citizen_key: "6281255500077".into(),
+        id: "c0123456789abcdef0123456789abcdef".into(),
+        name: Some("Rina".into()),
+        phone: Some("6281255500077".into()),
+        handoff_since_ms: Some(now - 30 * minute),
+        handoff_until_ms: Some(now + 60 * minute),
+        waiting_since_ms: Some(now - 12 * minute),
+        alerted_for_ms: None,
+        claimed_by: None,
+        claimed_ms: None,
+        last_operator_reply_ms: None,
+        last_message_ms: now - 12 * minute,
+        last_inbound_ms: Some(now - 12 * minute),
+        version: 0,
+    };
+    api.stores
+        .conversations
+        .put_conversation(&summary)
+        .await
+        .expect("conversation");
+    assert_eq!(
+        stats_today(&api).await["totals"]["median_operator_reply_minutes"],
+        Value::Null
+    );
+    let path = format!("/api/conversations/{}/reply", summary.id);
+    for text in ["Selamat siang, saya Ani.", "Aduan Ibu kami teruskan."] {
+        let reply = api.post(&path, "t-operator", json!({"text": text})).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    }
+    let totals = &stats_today(&api).await["totals"];
+    // 12 minutes, or 13 when the minute turned between the two clocks' readings.
+    let minutes = totals["median_operator_reply_minutes"]
+        .as_i64()
+        .unwrap_or(-1);
+    assert!((12..=13).contains(&minutes), "{totals}");
+    let day = today();
+    let replies: i64 = api
+        .stores
+        .stats
+        .read_counters(&day, &day)
+        .await
+        .expect("counters")
+        .iter()
+        .filter(|c| c.counter.starts_with("op_reply_min#"))
+        .map(|c| c.value)
+        .sum();
+    assert_eq!(replies, 1, "one reply time per handoff");
+}
+
 async fn say_text(app: &crate::support::TestApp, from: &str, wamid: &str, text: &str) {
     assert_eq!(
         app.post_signed(&text_payload(from, "Warga", wamid, text))
@@ -439,6 +537,8 @@ async fn a_chat_is_counted_once(api: Api) {
 
 on_both_stores!(
     complaint_milestones_count_once,
+    a_notification_is_one_message_out,
+    the_first_operator_reply_is_timed_once,
     stats_roles_and_bad_queries,
     open311_lists_public_complaints_without_personal_data,
 );

@@ -34,7 +34,7 @@ use prolink_app::notifier::{Notifier, OperatorDirectory};
 use prolink_app::operator_contacts::OperatorContacts;
 use prolink_app::ports::{
     Clock, ComplaintStore, Messenger, OutboxReader, PortError, PortResult, Queue, Role,
-    SettingsStore, StoredSetting, SystemClock,
+    SettingsStore, StatsCounters, StoredSetting, SystemClock,
 };
 use prolink_app::scheduler::{HandoffWatcher, Scheduler, SchedulerSettings};
 use prolink_app::sender::{ReliableSender, TokioSleeper};
@@ -215,6 +215,17 @@ impl TestApp {
         messenger: Arc<dyn Messenger>,
         clock: Arc<dyn Clock>,
     ) -> ReliableSender {
+        self.sender_counting(messenger, clock, self.app.store.clone())
+    }
+
+    /// [`TestApp::reliable_sender`] counting its messages out in `counters` (the store the
+    /// statistics are read from).
+    fn sender_counting(
+        &self,
+        messenger: Arc<dyn Messenger>,
+        clock: Arc<dyn Clock>,
+        counters: Arc<dyn StatsCounters>,
+    ) -> ReliableSender {
         ReliableSender::new(
             messenger,
             self.app.store.clone(),
@@ -224,11 +235,13 @@ impl TestApp {
             self.settings.send_policy.clone(),
         )
         .with_log(self.app.store.clone())
+        .with_counters(counters)
     }
 
-    /// The sender the operator API uses: the workers' messenger and clock, logging.
-    pub fn api_sender(&self) -> Arc<ReliableSender> {
-        Arc::new(self.reliable_sender(self.messenger.clone(), self.clock.clone()))
+    /// The sender the operator API uses: the workers' messenger and clock, logging, and
+    /// counting its messages out in `counters` (the API's statistics store).
+    pub fn api_sender_counting(&self, counters: Arc<dyn StatsCounters>) -> Arc<ReliableSender> {
+        Arc::new(self.sender_counting(self.messenger.clone(), self.clock.clone(), counters))
     }
 
     /// The scheduler's look at handoffs on the app's store and the workers' clock.
@@ -248,10 +261,11 @@ impl TestApp {
         stores: ComplaintWorkerStores,
     ) -> ComplaintWorker {
         let outbox = Arc::new(SimulatorOutbox::new(self.app.db.clone(), clock.clone()));
+        let sender = self.sender_counting(outbox, clock.clone(), stores.stats.clone());
         ComplaintWorker {
             stores,
             operators: Default::default(),
-            notifier: Notifier::new(Arc::new(self.reliable_sender(outbox, clock.clone()))),
+            notifier: Notifier::new(Arc::new(sender)),
             media: self.app.media.clone(),
             blobs: Arc::new(LocalBlobStore::new(
                 self.dir.path().join("worker-blobs"),
