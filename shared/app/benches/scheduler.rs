@@ -379,6 +379,7 @@ async fn run() {
         tasks,
         notifier: Some(Notifier::new(Arc::new(sender))),
         handoffs: None,
+        retention: None,
         operators: Arc::new(
             OperatorDirectory(HashMap::from([
                 (

@@ -72,6 +72,39 @@ pub fn due_index_ms(complaint: &Complaint) -> Option<i64> {
         .map(|ms| ms.clamp(0, MAX_SORT_MS))
 }
 
+/// When a final complaint was closed: the time of the last status change into its current
+/// (final) status; `None` while it is open. A reopened complaint is open, so it has no
+/// closing time until it is final again, and then the later one. The retention of a closed
+/// complaint runs from here (`PROLINK_COMPLAINT_RETENTION_DAYS`).
+pub fn closed_ms(complaint: &Complaint) -> Option<i64> {
+    if complaint.status.is_open() {
+        return None;
+    }
+    let closing = complaint
+        .events
+        .iter()
+        .rev()
+        .find(|e| e.changes_status() && e.to == complaint.status)
+        .map(|e| e.at_ms);
+    // A final complaint without its closing event (written by hand, or cut at the event cap)
+    // is dated by its latest event, else its receipt: never "not closed", or it would be
+    // kept forever.
+    Some(closing.unwrap_or_else(|| {
+        complaint
+            .events
+            .iter()
+            .map(|e| e.at_ms)
+            .max()
+            .unwrap_or(complaint.received_ms)
+    }))
+}
+
+/// Where the retention index puts a complaint: its closing time, only once final, clamped
+/// into the sort key's range.
+pub fn closed_index_ms(complaint: &Complaint) -> Option<i64> {
+    closed_ms(complaint).map(|ms| ms.clamp(0, MAX_SORT_MS))
+}
+
 /// `<ms, 13 digits>#<ticket>`: the string order is the order of (ms, ticket). Also the
 /// cursor of the paged lists.
 pub fn sort_key(ms: i64, ticket: &str) -> String {

@@ -35,6 +35,10 @@ pub const PROLINK_SHOW_UNVERIFIED: &str = "PROLINK_SHOW_UNVERIFIED";
 pub const PROLINK_REPHRASE_MODEL_ID: &str = "PROLINK_REPHRASE_MODEL_ID";
 /// Days audit records are kept (default [`DEFAULT_AUDIT_RETENTION_DAYS`]).
 pub const PROLINK_AUDIT_RETENTION_DAYS: &str = "PROLINK_AUDIT_RETENTION_DAYS";
+/// Days a complaint (with its photos and alerts) is kept after it was closed, i.e. reached a
+/// final status (default [`DEFAULT_COMPLAINT_RETENTION_DAYS`]); resolved alerts are kept as
+/// long after their resolution.
+pub const PROLINK_COMPLAINT_RETENTION_DAYS: &str = "PROLINK_COMPLAINT_RETENTION_DAYS";
 /// Requests one operator may make per minute (per Lambda instance or `serve` process).
 pub const PROLINK_API_REQUESTS_PER_MINUTE: &str = "PROLINK_API_REQUESTS_PER_MINUTE";
 /// API on AWS only: the Cognito user pool whose access tokens sign operators in.
@@ -50,6 +54,8 @@ pub const DEFAULT_GRAPH_URL: &str = "https://graph.facebook.com";
 pub const DEFAULT_RETENTION_DAYS: i64 = 90;
 /// Two years: long enough for an inspectorate's yearly audit and the one before it.
 pub const DEFAULT_AUDIT_RETENTION_DAYS: i64 = 730;
+/// Five years after closing (365 × 5 + 1 leap day).
+pub const DEFAULT_COMPLAINT_RETENTION_DAYS: i64 = 1826;
 /// Meta retries a webhook for up to 7 days, so an idempotency mark must outlive that.
 pub const DEDUP_TTL_DAYS: i64 = 8;
 /// Receives of a complaint task before the queue dead-letters it (template redrive policy
@@ -97,6 +103,8 @@ pub fn lambda_environment(function: &str) -> &'static [&'static str] {
             PROLINK_OPERATOR_CONTACTS,
             PROLINK_RETENTION_DAYS,
             PROLINK_HANDOFF_ALERT_MINUTES,
+            PROLINK_MEDIA_BUCKET,
+            PROLINK_COMPLAINT_RETENTION_DAYS,
         ],
         "api" => &[
             WHATSAPP_SECRET_ARN,
@@ -139,6 +147,16 @@ pub fn audit_retention_days() -> i64 {
         .and_then(|value| value.trim().parse::<i64>().ok())
         .filter(|days| (30..=3650).contains(days))
         .unwrap_or(DEFAULT_AUDIT_RETENTION_DAYS)
+}
+
+/// `PROLINK_COMPLAINT_RETENTION_DAYS`, 1 to 10 years; anything else keeps the default. The
+/// lower bound is deliberate: a typo ("5" meant as years) must not erase the city's
+/// complaints after five days.
+pub fn complaint_retention_days() -> i64 {
+    env_opt(PROLINK_COMPLAINT_RETENTION_DAYS)
+        .and_then(|value| value.trim().parse::<i64>().ok())
+        .filter(|days| (365..=3653).contains(days))
+        .unwrap_or(DEFAULT_COMPLAINT_RETENTION_DAYS)
 }
 
 /// `PROLINK_HANDOFF_ALERT_MINUTES` in milliseconds, 1 minute to 24 hours; anything else keeps

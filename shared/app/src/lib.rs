@@ -24,6 +24,7 @@ pub mod operator_rules;
 pub mod ports;
 pub mod render;
 pub mod rephrasing;
+pub mod retention;
 pub mod scheduler;
 pub mod sender;
 pub mod stats;

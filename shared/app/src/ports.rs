@@ -1113,3 +1113,40 @@ pub trait ConversationLog: Send + Sync {
         page: &PageRequest,
     ) -> PortResult<Page<ConversationSummary>>;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Retention (UU 27/2022 PDP)
+// ---------------------------------------------------------------------------------------------
+
+/// What outlived its retention, found through indexes and removed (`docs/data-model.md`,
+/// "Retention"): final complaints by the time they were closed, resolved alerts by the time
+/// they were resolved.
+#[async_trait]
+pub trait RetentionStore: Send + Sync {
+    /// Final complaints closed before `closed_before_ms` (`complaint_rules::closed_ms`),
+    /// earliest closed first. Open complaints are never listed.
+    async fn complaints_closed_before(
+        &self,
+        closed_before_ms: i64,
+        limit: usize,
+    ) -> PortResult<Vec<prolink_domain::complaint::Complaint>>;
+    /// Deletes the complaint (its item or row, and with it every index entry) only while its
+    /// stored version is `version`: a change since the read wins. `Ok(false)` when it changed
+    /// or is gone.
+    async fn delete_complaint(&self, ticket: &str, version: u64) -> PortResult<bool>;
+    /// Resolved alerts resolved before `resolved_before_ms`, earliest raised first.
+    async fn alerts_resolved_before(
+        &self,
+        resolved_before_ms: i64,
+        limit: usize,
+    ) -> PortResult<Vec<AlertRecord>>;
+    /// Deletes an alert in any state; deleting nothing is fine.
+    async fn delete_alert(&self, id: &str) -> PortResult<()>;
+}
+
+/// Removal of stored files (a purged complaint's photos).
+#[async_trait]
+pub trait BlobEraser: Send + Sync {
+    /// Deleting an absent key is fine.
+    async fn delete_blob(&self, key: &str) -> PortResult<()>;
+}

@@ -38,6 +38,7 @@ use crate::conversations::{Conversations, HandoffWatch};
 use crate::notifier::{Notifier, OperatorDirectory};
 use crate::operator_contacts::OperatorContacts;
 use crate::ports::{Clock, ComplaintStore, OperatorAlert, OperatorSignals, PortError, Queue};
+use crate::retention::{RetentionSweep, SweepReport};
 use crate::tasks::Task;
 
 #[derive(Debug, Clone)]
@@ -72,6 +73,8 @@ pub struct TickReport {
     pub finished: bool,
     /// The pass over conversations in handoff (no-reply alerts, lapses).
     pub handoffs: HandoffWatch,
+    /// The retention sweep (closed complaints and resolved alerts past their retention).
+    pub retention: SweepReport,
 }
 
 /// The scheduler's look at the handoffs: one indexed query a tick.
@@ -104,6 +107,8 @@ pub struct Scheduler {
     pub settings: SchedulerSettings,
     /// `None` leaves handoffs alone (tests of the complaint points only).
     pub handoffs: Option<HandoffWatcher>,
+    /// Removes complaints and alerts past their retention; `None` keeps everything.
+    pub retention: Option<RetentionSweep>,
 }
 
 impl Scheduler {
@@ -178,6 +183,15 @@ impl Scheduler {
             if last_page || nothing_new {
                 report.finished = last_page;
                 break;
+            }
+        }
+        if let Some(sweep) = &self.retention {
+            // Last: nothing here is urgent, so it gets what the due complaints left of the
+            // budget, and a failure waits for the next tick rather than failing this one.
+            let left = self.settings.budget.saturating_sub(started.elapsed());
+            match sweep.sweep(now, left).await {
+                Ok(swept) => report.retention = swept,
+                Err(error) => warn!(%error, "retention sweep failed; the next tick tries again"),
             }
         }
         if report.actions > 0 || report.conflicts > 0 {

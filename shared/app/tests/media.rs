@@ -1351,6 +1351,29 @@ mod s3 {
     }
 
     #[tokio::test]
+    async fn s3_delete_removes_the_photo_and_absent_keys_are_fine() {
+        use prolink_app::ports::BlobEraser;
+        let Some(store) = fresh_store().await else {
+            return;
+        };
+        let key = "complaints/PS-7K3QX9/1003383421387257.jpg";
+        store
+            .put_blob(key, jpeg(1_000), "image/jpeg")
+            .await
+            .expect("put");
+        store.delete_blob(key).await.expect("delete");
+        assert_eq!(store.get_blob(key).await.expect("get"), None);
+        store
+            .delete_blob(key)
+            .await
+            .expect("deleting again is fine");
+        assert!(matches!(
+            store.delete_blob("../x").await,
+            Err(PortError::Invalid(_))
+        ));
+    }
+
+    #[tokio::test]
     async fn copy_photo_into_s3() {
         let Some(store) = fresh_store().await else {
             return;

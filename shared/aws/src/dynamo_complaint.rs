@@ -7,8 +7,8 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 
 use prolink_app::complaint_rules::{
-    check_complaint, complaint_json, due_index_ms, page_limit, parse_cursor, read_complaint,
-    received_range, sort_key, MAX_QUERY_ITEMS, MAX_SORT_MS,
+    check_complaint, closed_index_ms, complaint_json, due_index_ms, page_limit, parse_cursor,
+    read_complaint, received_range, sort_key, MAX_QUERY_ITEMS, MAX_SORT_MS,
 };
 use prolink_app::ports::{
     ComplaintQuery, ComplaintStore, Page, PageRequest, PortError, PortResult,
@@ -20,14 +20,17 @@ use super::dynamo::{
 };
 use super::dynamo_conversation::{conflict, next_version};
 
-const COMPLAINT_SK: &str = "CMP";
+pub(super) const COMPLAINT_SK: &str = "CMP";
 /// The one partition of the scheduler's index (see the data model for sharding it later).
 const DUE_PARTITION: &str = "CMPDUE";
+/// The one partition of the retention sweep's index: final complaints by closing time, in
+/// `GSI4` beside `CMPDUE` (a city closes a few complaints a minute at most).
+pub(super) const CLOSED_PARTITION: &str = "CMPCLOSED";
 /// The one partition of the index over every complaint (a city's volume fits one partition,
 /// see the data model).
 const ALL_PARTITION: &str = "CMPALL";
 
-fn complaint_pk(ticket: &str) -> String {
+pub(super) fn complaint_pk(ticket: &str) -> String {
     format!("CMP#{ticket}")
 }
 
@@ -67,8 +70,8 @@ struct ComplaintItem {
     gsi3pk: String,
     #[serde(rename = "GSI3SK")]
     gsi3sk: String,
-    /// Absent while nothing is due, which keeps the item out of `GSI4` (a `PutItem` replaces
-    /// the whole item, so a complaint that became final leaves the index in the same write).
+    /// `CMPDUE` while something is due, `CMPCLOSED` once final, else absent (a `PutItem`
+    /// replaces the whole item, so a status change moves it in the same write).
     #[serde(rename = "GSI4PK", skip_serializing_if = "Option::is_none")]
     gsi4pk: Option<String>,
     #[serde(rename = "GSI4SK", skip_serializing_if = "Option::is_none")]
@@ -97,13 +100,13 @@ struct ComplaintItem {
 
 /// What a read needs of an item.
 #[derive(Debug, Deserialize)]
-struct StoredComplaint {
+pub(super) struct StoredComplaint {
     version: u64,
     data: String,
 }
 
 impl StoredComplaint {
-    fn into_complaint(self) -> PortResult<Complaint> {
+    pub(super) fn into_complaint(self) -> PortResult<Complaint> {
         read_complaint(&self.data, self.version)
     }
 }
@@ -113,7 +116,15 @@ fn complaint_item(complaint: &Complaint, version: u64) -> PortResult<Item> {
     let data = complaint_json(complaint, version)?;
     let ticket = &complaint.ticket;
     let received = sort_key(complaint.received_ms, ticket);
-    let due = due_index_ms(complaint);
+    // `GSI4` holds two sparse lists: open complaints by their next due instant (the
+    // scheduler) and final ones by their closing time (the retention sweep). A complaint is
+    // open or final, so it is in one of them at most, and a status change moves it between
+    // them in the same write.
+    let gsi4 = match (due_index_ms(complaint), closed_index_ms(complaint)) {
+        (Some(due), _) => Some((DUE_PARTITION, due)),
+        (None, Some(closed)) => Some((CLOSED_PARTITION, closed)),
+        (None, None) => None,
+    };
     to_item(
         "complaint",
         &ComplaintItem {
@@ -125,8 +136,8 @@ fn complaint_item(complaint: &Complaint, version: u64) -> PortResult<Item> {
             gsi2sk: received.clone(),
             gsi3pk: opd_partition(&complaint.opd_id),
             gsi3sk: received.clone(),
-            gsi4pk: due.map(|_| DUE_PARTITION.to_owned()),
-            gsi4sk: due.map(|ms| sort_key(ms, ticket)),
+            gsi4pk: gsi4.as_ref().map(|(pk, _)| (*pk).to_owned()),
+            gsi4sk: gsi4.map(|(_, ms)| sort_key(ms, ticket)),
             gsi5pk: opd_status_partition(&complaint.opd_id, complaint.status),
             gsi5sk: received.clone(),
             gsi6pk: ALL_PARTITION,
@@ -494,7 +505,7 @@ mod tests {
     }
 
     #[test]
-    fn items_carry_every_index_key_and_due_only_while_open() -> PortResult<()> {
+    fn items_carry_every_index_key_due_while_open_and_closed_once_final() -> PortResult<()> {
         let open = complaint_item(&complaint(Status::Diproses, Some(1_780_100_000_000)), 3)?;
         let expected = [
             ("PK", "CMP#PS-7K3QX9"),
@@ -520,9 +531,14 @@ mod tests {
         for (name, value) in expected {
             assert_eq!(text(&open, name).as_deref(), Some(value), "{name}");
         }
-        // A final complaint (or one without a due instant) is not in the scheduler's index.
+        // A final complaint is not in the scheduler's partition but in the retention
+        // sweep's, by its closing time (no events here: its receipt).
         let closed = complaint_item(&complaint(Status::Ditutup, Some(1_780_100_000_000)), 4)?;
-        assert!(!closed.contains_key("GSI4PK") && !closed.contains_key("GSI4SK"));
+        assert_eq!(text(&closed, "GSI4PK").as_deref(), Some("CMPCLOSED"));
+        assert_eq!(
+            text(&closed, "GSI4SK").as_deref(),
+            Some("1780000000000#PS-7K3QX9")
+        );
         let none_due = complaint_item(&complaint(Status::Diterima, None), 1)?;
         assert!(!none_due.contains_key("GSI4PK") && !none_due.contains_key("next_due_ms"));
         Ok(())

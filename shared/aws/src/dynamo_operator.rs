@@ -445,7 +445,7 @@ pub(super) fn alert_pk(id: &str) -> String {
     format!("ALERT#{id}")
 }
 
-fn alert_state_partition(state: AlertState) -> String {
+pub(super) fn alert_state_partition(state: AlertState) -> String {
     format!("ALERT#{}", alert_state_name(state))
 }
 

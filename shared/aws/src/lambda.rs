@@ -25,6 +25,7 @@ use prolink_app::graph_media::GraphMediaSource;
 use prolink_app::notifier::{Notifier, OperatorDirectory};
 use prolink_app::operator_contacts::{OperatorContacts, CONTACTS_REFRESH};
 use prolink_app::ports::{Clock, Queue, SecretsProvider, SystemClock};
+use prolink_app::retention::RetentionSweep;
 use prolink_app::scheduler::{HandoffWatcher, Scheduler, SchedulerSettings};
 use prolink_app::sender::{ReliableSender, SendPolicy, TokioSleeper};
 use prolink_app::webhook_router::{self, WebhookState};
@@ -346,6 +347,15 @@ pub async fn scheduler_from_env() -> Result<Scheduler, LambdaError> {
         handoffs: Some(HandoffWatcher {
             conversations: Conversations::new(base.store.clone(), base.clock.clone()),
             alert_after_ms: config::handoff_alert_after_ms(),
+        }),
+        retention: Some(RetentionSweep {
+            store: base.store.clone(),
+            complaints: base.store.clone(),
+            blobs: Some(Arc::new(S3BlobStore::from_sdk_config(
+                &base.sdk,
+                required(config::PROLINK_MEDIA_BUCKET)?,
+            ))),
+            retention_days: config::complaint_retention_days(),
         }),
     })
 }

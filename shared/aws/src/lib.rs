@@ -10,6 +10,7 @@ mod dynamo_content_revisions;
 mod dynamo_conversation;
 mod dynamo_message_log;
 mod dynamo_operator;
+mod dynamo_retention;
 mod dynamo_stats;
 pub mod lambda;
 pub mod s3;

@@ -33,9 +33,10 @@ use prolink_app::graph_media::GraphMediaSource;
 use prolink_app::notifier::{Notifier, OperatorDirectory};
 use prolink_app::operator_contacts::OperatorContacts;
 use prolink_app::ports::{
-    Clock, ContentStore, FetchedMedia, MediaError, MediaSource, Messenger, Queue, SecretsProvider,
-    StaticSecrets, SystemClock, WhatsAppSecrets,
+    BlobEraser, Clock, ContentStore, FetchedMedia, MediaError, MediaSource, Messenger, Queue,
+    SecretsProvider, StaticSecrets, SystemClock, WhatsAppSecrets,
 };
+use prolink_app::retention::RetentionSweep;
 use prolink_app::scheduler::{HandoffWatcher, Scheduler, SchedulerSettings};
 use prolink_app::sender::{ReliableSender, SendPolicy, TokioSleeper};
 use prolink_app::webhook_router::{self, WebhookState};
@@ -378,13 +379,15 @@ pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Lo
         operators: operators.clone(),
         notifier: Notifier::new(sender),
         media: media.clone(),
-        blobs,
+        blobs: blobs.clone(),
         clock: clock.clone(),
         settings: ComplaintWorkerSettings {
             max_receives: config::TASKS_MAX_RECEIVES,
             retention_days,
         },
     });
+    // The same files the complaint worker writes the photos to.
+    let photo_eraser: Arc<dyn BlobEraser> = blobs;
     let scheduler = Arc::new(Scheduler {
         complaints: store.clone(),
         signals: store.clone(),
@@ -397,6 +400,12 @@ pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Lo
         handoffs: Some(HandoffWatcher {
             conversations: Conversations::new(store.clone(), clock.clone()),
             alert_after_ms: config::handoff_alert_after_ms(),
+        }),
+        retention: Some(RetentionSweep {
+            store: store.clone(),
+            complaints: store.clone(),
+            blobs: Some(photo_eraser),
+            retention_days: config::complaint_retention_days(),
         }),
     });
     let worker = Arc::new(

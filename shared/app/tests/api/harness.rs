@@ -34,8 +34,8 @@ use prolink_app::content_cache::ContentSource;
 use prolink_app::ports::{
     AlertBoard, AuditLog, AuditQuery, AuditRecord, CitizenStore, ComplaintStore, ContentRevisions,
     ContentStore, ConversationLog, DedupStore, NewUser, OperatorAlert, OperatorSignals, Page,
-    PageRequest, PortError, PortResult, Role, SessionStore, SettingsStore, StatsCounters,
-    SystemClock, UserDirectory, UserPatch, UserRecord,
+    PageRequest, PortError, PortResult, RetentionStore, Role, SessionStore, SettingsStore,
+    StatsCounters, SystemClock, UserDirectory, UserPatch, UserRecord,
 };
 use prolink_aws::{create_table, DynamoStore};
 use prolink_domain::citizen::CitizenProfile;
@@ -212,7 +212,7 @@ pub struct Stores {
     pub complaints: Arc<dyn ComplaintStore>,
     citizens: Arc<dyn CitizenStore>,
     audit: Arc<dyn AuditLog>,
-    alerts: Arc<dyn AlertBoard>,
+    pub alerts: Arc<dyn AlertBoard>,
     pub signals: Arc<dyn OperatorSignals>,
     marks: Arc<dyn DedupStore>,
     settings: Arc<dyn SettingsStore>,
@@ -221,6 +221,7 @@ pub struct Stores {
     pub conversations: Arc<dyn ConversationLog>,
     sessions: Arc<dyn SessionStore>,
     pub stats: Arc<dyn StatsCounters>,
+    pub retention: Arc<dyn RetentionStore>,
     /// The complaint worker's stores on the same store.
     worker: Arc<dyn Fn() -> ComplaintWorkerStores + Send + Sync>,
 }
@@ -240,6 +241,7 @@ impl Stores {
             + ContentRevisions
             + ConversationLog
             + SessionStore
+            + RetentionStore
             + 'static,
     {
         let worker = store.clone();
@@ -255,6 +257,7 @@ impl Stores {
             content_revisions: store.clone(),
             conversations: store.clone(),
             sessions: store.clone(),
+            retention: store.clone(),
             content: store,
             worker: Arc::new(move || ComplaintWorkerStores::from_store(worker.clone())),
         }

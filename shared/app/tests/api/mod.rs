@@ -14,5 +14,6 @@ mod conversations;
 mod hostile;
 mod listing;
 mod openapi;
+mod retention;
 mod stats;
 mod unanswered;

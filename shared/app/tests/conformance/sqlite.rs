@@ -555,7 +555,7 @@ async fn version_1_file_is_migrated_keeping_its_rows() {
     conn.execute_batch(
         "DROP TABLE outbox; DROP TABLE citizen; DROP TABLE citizen_alias;
          DROP TABLE dialog_session; DROP TABLE content_bundle;
-         DROP TABLE unanswered_question; DROP TABLE operator_alert;
+         DROP TABLE unanswered_question; DROP TABLE operator_alert; DROP TABLE complaints;
          PRAGMA user_version = 1;",
     )
     .expect("downgrade");
@@ -775,4 +775,56 @@ async fn content_revisions_suite_on_sqlite() {
         Arc::new(SystemClock),
     )))
     .await;
+}
+
+#[tokio::test]
+async fn version_8_file_is_migrated_with_closing_times() {
+    use prolink_app::ports::RetentionStore;
+    use prolink_domain::complaint::Status;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("prolink.db");
+    let (closed, open) = {
+        let store = SqliteStore::new(SqliteDb::open(&path).expect("open"), Arc::new(SystemClock));
+        let new = super::complaint::complaint("62811", "dpupr", 1_000);
+        store.create_complaint(&new).await.expect("create");
+        let rejected = super::complaint::changed(&new, Status::Ditolak, 5_000);
+        let rejected = prolink_domain::complaint::Complaint {
+            version: 1,
+            ..rejected
+        };
+        store.update_complaint(&rejected).await.expect("close");
+        let other = super::complaint::complaint("62812", "dpupr", 2_000);
+        store.create_complaint(&other).await.expect("create");
+        (rejected.ticket, other.ticket)
+    };
+    // Back to a version 8 file as that release wrote it: no closing times. Migration 9 (the
+    // data-rights work's, empty here) and 10 run in order.
+    let conn = rusqlite::Connection::open(&path).expect("raw open");
+    conn.execute_batch(
+        "DROP INDEX complaints_by_closed;
+         ALTER TABLE complaints DROP COLUMN closed_ms;
+         PRAGMA user_version = 8;",
+    )
+    .expect("downgrade");
+    drop(conn);
+
+    let db = SqliteDb::open(&path).expect("migrate");
+    assert_eq!(db.schema_version().await.expect("version"), SCHEMA_VERSION);
+    let store = SqliteStore::new(db, Arc::new(SystemClock));
+    let due = store
+        .complaints_closed_before(5_001, 10)
+        .await
+        .expect("closed");
+    assert_eq!(
+        due.iter().map(|c| c.ticket.as_str()).collect::<Vec<_>>(),
+        [closed.as_str()],
+        "closed at its rejection (5000), the open one not at all"
+    );
+    assert!(store
+        .complaints_closed_before(5_000, 10)
+        .await
+        .expect("closed")
+        .is_empty());
+    assert!(due.iter().all(|c| c.ticket != open));
 }

@@ -306,6 +306,7 @@ impl TestApp {
             clock: self.clock.clone(),
             settings,
             handoffs: None,
+            retention: None,
         }
     }
 

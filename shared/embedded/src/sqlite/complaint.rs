@@ -1,15 +1,16 @@
 //! Complaints in the local mode: one row per ticket holding the whole complaint as JSON, plus
 //! the columns the lists need. Same rules as the DynamoDB item of `docs/data-model.md`:
 //! versioned writes are one conditional statement, and the lists order and page exactly like
-//! the DynamoDB indexes (same cursor strings). Complaints never expire, so
-//! `SqliteStore::purge_expired` leaves them alone.
+//! the DynamoDB indexes (same cursor strings). Complaints have no expiry column, so
+//! `SqliteStore::purge_expired` leaves them alone; the retention sweep removes closed ones
+//! through the `closed_ms` index (`RetentionStore`, `sqlite/retention.rs`).
 
 use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension, ToSql};
 
 use prolink_app::complaint_rules::{
-    check_complaint, complaint_json, due_index_ms, page_limit, parse_cursor, read_complaint,
-    received_range, sort_key,
+    check_complaint, closed_index_ms, complaint_json, due_index_ms, page_limit, parse_cursor,
+    read_complaint, received_range, sort_key,
 };
 use prolink_app::ports::{
     ComplaintQuery, ComplaintStore, Page, PageRequest, PortError, PortResult,
@@ -29,6 +30,9 @@ struct ComplaintRow {
     received_ms: i64,
     /// The scheduler's index value (`NULL` once final), like `GSI4` on DynamoDB.
     next_due_ms: Option<i64>,
+    /// The retention index value: when it was closed (`NULL` while open), like `GSI4`'s
+    /// `CMPCLOSED` partition on DynamoDB.
+    closed_ms: Option<i64>,
     version: i64,
     data: String,
 }
@@ -43,6 +47,7 @@ impl ComplaintRow {
             opd_id: complaint.opd_id.clone(),
             received_ms: complaint.received_ms,
             next_due_ms: due_index_ms(complaint),
+            closed_ms: closed_index_ms(complaint),
             version: stored_version(version)?,
             data: complaint_json(complaint, version)?,
         })
@@ -52,7 +57,7 @@ impl ComplaintRow {
 /// `version, data` of a row.
 type StoredRow = (i64, String);
 
-fn into_complaint((version, data): StoredRow) -> PortResult<Complaint> {
+pub(super) fn into_complaint((version, data): StoredRow) -> PortResult<Complaint> {
     read_complaint(&data, read_version(version)?)
 }
 
@@ -66,7 +71,11 @@ fn select_one(conn: &Connection, ticket: &str) -> PortResult<Option<StoredRow>> 
     .map_err(db_err)
 }
 
-fn select_many(conn: &Connection, sql: &str, args: &[&dyn ToSql]) -> PortResult<Vec<StoredRow>> {
+pub(super) fn select_many(
+    conn: &Connection,
+    sql: &str,
+    args: &[&dyn ToSql],
+) -> PortResult<Vec<StoredRow>> {
     let mut stmt = conn.prepare_cached(sql).map_err(db_err)?;
     let rows = stmt
         .query_map(args, |row| Ok((row.get(0)?, row.get(1)?)))
@@ -200,8 +209,8 @@ impl ComplaintStore for SqliteStore {
                 let changed = conn
                     .execute(
                         "INSERT INTO complaints (ticket, citizen_key, status, opd_id, received_ms,
-                            next_due_ms, version, data)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                            next_due_ms, version, data, closed_ms)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
                          ON CONFLICT (ticket) DO NOTHING",
                         params![
                             row.ticket,
@@ -211,7 +220,8 @@ impl ComplaintStore for SqliteStore {
                             row.received_ms,
                             row.next_due_ms,
                             row.version,
-                            row.data
+                            row.data,
+                            row.closed_ms
                         ],
                     )
                     .map_err(db_err)?;
@@ -254,7 +264,8 @@ impl ComplaintStore for SqliteStore {
                 let changed = conn
                     .execute(
                         "UPDATE complaints SET citizen_key = ?2, status = ?3, opd_id = ?4,
-                            received_ms = ?5, next_due_ms = ?6, version = ?7, data = ?8
+                            received_ms = ?5, next_due_ms = ?6, version = ?7, data = ?8,
+                            closed_ms = ?10
                          WHERE ticket = ?1 AND version = ?9",
                         params![
                             row.ticket,
@@ -265,7 +276,8 @@ impl ComplaintStore for SqliteStore {
                             row.next_due_ms,
                             row.version,
                             row.data,
-                            expected
+                            expected,
+                            row.closed_ms
                         ],
                     )
                     .map_err(db_err)?;

@@ -18,6 +18,7 @@ mod message_log;
 mod operator;
 mod outbox;
 mod queue;
+mod retention;
 mod schema;
 
 /// The schema version a freshly opened database file has.

@@ -43,7 +43,7 @@ fn into_page<T>(mut rows: Vec<T>, limit: usize, cursor: impl Fn(&T) -> String) -
     Page { items: rows, next }
 }
 
-fn select_rows<T>(
+pub(super) fn select_rows<T>(
     conn: &Connection,
     sql: &str,
     args: &[&dyn ToSql],
@@ -253,13 +253,13 @@ impl AuditLog for SqliteStore {
 // Alert board
 // ---------------------------------------------------------------------------------------------
 
-const ALERT_COLUMNS: &str =
+pub(super) const ALERT_COLUMNS: &str =
     "id, kind, message, citizen_key, raised_ms, opd_id, state, resolved_ms, resolved_by";
 
 /// An alert row with its state still a name (checked outside the row reader).
-type AlertRow = (OperatorAlert, String, Option<i64>, Option<String>);
+pub(super) type AlertRow = (OperatorAlert, String, Option<i64>, Option<String>);
 
-fn alert_from_row(row: &Row<'_>) -> rusqlite::Result<AlertRow> {
+pub(super) fn alert_from_row(row: &Row<'_>) -> rusqlite::Result<AlertRow> {
     Ok((
         OperatorAlert {
             id: row.get(0)?,
@@ -275,7 +275,9 @@ fn alert_from_row(row: &Row<'_>) -> rusqlite::Result<AlertRow> {
     ))
 }
 
-fn into_alert((alert, state, resolved_ms, resolved_by): AlertRow) -> PortResult<AlertRecord> {
+pub(super) fn into_alert(
+    (alert, state, resolved_ms, resolved_by): AlertRow,
+) -> PortResult<AlertRecord> {
     Ok(AlertRecord {
         alert,
         state: parse_alert_state(&state)?,

@@ -304,6 +304,27 @@ const MIGRATIONS: &[&str] = &[
         WHERE handoff_sk IS NOT NULL;
     CREATE INDEX IF NOT EXISTS conversation_by_recent ON conversation (recent_sk);
     "#,
+    // 9: reserved for the data-rights work (issue #17), merged from its own branch. Until
+    // then it changes nothing: 10 does not depend on it (conformance test
+    // `version_8_file_is_migrated_with_closing_times`).
+    "",
+    // 10: retention of complaints: when a final complaint was closed (the time of its last
+    // status change into its final status), indexed for the sweep like GSI4's `CMPCLOSED`
+    // partition. Existing final complaints get it from their timeline; one whose timeline
+    // lacks that event is dated by its latest event, else its receipt
+    // (`complaint_rules::closed_ms`, which every later write uses).
+    r#"
+    ALTER TABLE complaints ADD COLUMN closed_ms INTEGER;
+    UPDATE complaints SET closed_ms = COALESCE(
+        (SELECT MAX(json_extract(e.value, '$.at_ms')) FROM json_each(complaints.data, '$.events') e
+          WHERE json_extract(e.value, '$.to') = complaints.status
+            AND json_extract(e.value, '$.from') IS NOT complaints.status),
+        (SELECT MAX(json_extract(e.value, '$.at_ms')) FROM json_each(complaints.data, '$.events') e),
+        received_ms)
+     WHERE status IN ('ditolak', 'bukan_wewenang', 'ditutup', 'dicabut');
+    CREATE INDEX IF NOT EXISTS complaints_by_closed ON complaints (closed_ms, ticket)
+        WHERE closed_ms IS NOT NULL;
+    "#,
 ];
 
 /// The version this build writes.
