@@ -146,6 +146,9 @@ impl RetentionSweep {
                 break;
             }
         }
+        // Deleted alerts may still be listed for a moment (DynamoDB's index is eventually
+        // consistent): a page with nothing new ends the sweep instead of spinning on it.
+        let mut deleted: HashSet<String> = HashSet::new();
         loop {
             if started.elapsed() >= budget {
                 return Ok(report);
@@ -154,11 +157,16 @@ impl RetentionSweep {
                 .store
                 .alerts_resolved_before(cutoff, SWEEP_PAGE)
                 .await?;
+            let mut progressed = false;
             for alert in &alerts {
+                if !deleted.insert(alert.alert.id.clone()) {
+                    continue;
+                }
+                progressed = true;
                 self.store.delete_alert(&alert.alert.id).await?;
                 report.alerts += 1;
             }
-            if alerts.len() < SWEEP_PAGE {
+            if alerts.len() < SWEEP_PAGE || !progressed {
                 break;
             }
         }
