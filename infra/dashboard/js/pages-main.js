@@ -1,6 +1,6 @@
 // Ringkasan, Aduan (list and detail), Percakapan.
 import {
-  html, Component, DataPage, Card, Kpi, ChartBox, Empty, ErrorBox, Loading, Notice, Pager,
+  html, Component, createRef, DataPage, Card, Kpi, ChartBox, Empty, ErrorBox, Loading, Notice, Pager,
   SlaBadge, StatusBadge, WaText, Counter,
 } from './ui.js';
 import {
@@ -175,11 +175,11 @@ export class Complaints extends DataPage {
           <caption class="sr-only">Daftar aduan, terbaru di atas</caption>
           <thead><tr><th scope="col">Tiket</th><th scope="col">Diterima</th><th scope="col">Kategori</th><th scope="col">OPD</th><th scope="col">Pelapor</th><th scope="col">Status</th><th scope="col">SLA</th></tr></thead>
           <tbody>${data.items.map((item) => html`<tr>
-            <td data-label="Tiket"><a class="ticket" href=${`#/aduan/${encodeURIComponent(item.ticket)}`}>${item.ticket}</a>${item.duplicate_of ? html` <span class="muted small">duplikat ${item.duplicate_of}</span>` : null}</td>
+            <td data-label="Tiket"><div><a class="ticket" href=${`#/aduan/${encodeURIComponent(item.ticket)}`}>${item.ticket}</a>${item.duplicate_of ? html` <span class="muted small">duplikat ${item.duplicate_of}</span>` : null}</div></td>
             <td data-label="Diterima">${formatDateTime(item.received_at)}</td>
             <td data-label="Kategori">${item.category_name || item.category_id}</td>
             <td data-label="OPD">${item.opd_name || item.opd_id}</td>
-            <td data-label="Pelapor">${item.reporter.name || (item.privacy === 'biasa' ? '–' : 'Dirahasiakan')}${item.reporter.phone ? html`<div class="muted small">${item.reporter.phone}</div>` : null}</td>
+            <td data-label="Pelapor"><div>${item.reporter.name || (item.privacy === 'biasa' ? '–' : 'Dirahasiakan')}${item.reporter.phone ? html`<div class="muted small">${item.reporter.phone}</div>` : null}</div></td>
             <td data-label="Status"><${StatusBadge} status=${item.status} label=${item.status_label} /></td>
             <td data-label="SLA"><${SlaBadge} sla=${item.sla} /></td>
           </tr>`)}</tbody>
@@ -339,17 +339,22 @@ export class Conversations extends DataPage {
       api(`/api/conversations${query({ state: this.state.list, limit: 50 })}`),
       id ? api(`/api/conversations/${encodeURIComponent(id)}/messages?limit=100`) : null,
     ]);
-    return { conversations, messages };
+    let current = id ? conversations.items.find((item) => item.id === id) : null;
+    if (id && !current && this.state.list === 'handoff') {
+      // Not (or no longer) with an operator: its summary is in the recent list.
+      const recent = await api('/api/conversations?state=recent&limit=100');
+      current = recent.items.find((item) => item.id === id) || null;
+    }
+    return { conversations, messages, current };
   }
   render() {
     const { loading, error, data } = this.state;
     if (error && !data && error.status === 404) return html`<div class="page"><p><a href="#/percakapan">‹ Semua percakapan</a></p><${ErrorBox} error="Percakapan tidak ditemukan." /></div>`;
     return loading && !data ? html`<${Loading} />` : super.render();
   }
-  view({ conversations, messages }) {
+  view({ conversations, messages, current }) {
     const id = this.props.rest[0];
     const { list } = this.state;
-    const current = conversations.items.find((item) => item.id === id);
     return html`<div class="page">
       <header class="page-head"><h1>Percakapan</h1></header>
       <div class="split">
@@ -383,6 +388,20 @@ class Transcript extends Component {
   constructor(props) {
     super(props);
     this.state = { text: '', busy: false, failure: null, flash: null, template: false };
+    this.log = createRef();
+    this.shown = 0;
+  }
+  componentDidMount() {
+    this.scrollToNewest();
+  }
+  componentDidUpdate() {
+    this.scrollToNewest();
+  }
+  scrollToNewest() {
+    // Only when a message arrived: an operator reading older messages keeps the place.
+    const count = this.props.messages.length;
+    if (this.log.current && count !== this.shown) this.log.current.scrollTop = this.log.current.scrollHeight;
+    this.shown = count;
   }
   async post(path, body, flash) {
     this.setState({ busy: true, failure: null, flash: null });
@@ -421,7 +440,7 @@ class Transcript extends Component {
       </header>
       ${flash ? html`<${Notice}>${flash}<//>` : null}
       ${failure ? html`<${Notice} kind="error">${failure}<//>` : null}
-      <ol class="wa" aria-label="Isi percakapan" tabindex="0">
+      <ol class="wa" aria-label="Isi percakapan" tabindex="0" ref=${this.log}>
         ${ordered.length ? ordered.map((message) => html`<li class=${`bubble ${message.direction === 'inbound' ? 'in' : 'out'}`}>
           ${message.actor ? html`<div class="bubble-actor">${message.actor}</div>` : null}
           ${message.text ? html`<div class="bubble-text"><${WaText} text=${message.text} /></div>` : html`<div class="bubble-text muted">[${message.kind}]</div>`}

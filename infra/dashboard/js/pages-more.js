@@ -29,6 +29,15 @@ const FIELD_LABELS = {
 const ORDER = ['id', 'title', 'name', 'short_name', 'summary', 'short_description', 'question', 'alt_questions', 'answer', 'header', 'body', 'footer', 'button', 'section_title', 'rows', 'description', 'category', 'keywords', 'verified'];
 const READONLY = new Set(['id', 'verified_by', 'verified_at']);
 
+/** Lists edited one per line keep their empty lines while typing; they go out without them. */
+function cleanLists(entry) {
+  const clean = { ...entry };
+  for (const [key, value] of Object.entries(clean)) {
+    if (Array.isArray(value) && value.every((item) => typeof item === 'string')) clean[key] = value.map((item) => item.trim()).filter(Boolean);
+  }
+  return clean;
+}
+
 async function allPages(path, max = 5) {
   const items = [];
   let cursor = null;
@@ -68,7 +77,7 @@ class EntryEditor extends Component {
   }
   async save(event) {
     event.preventDefault();
-    const entry = { ...this.state.entry };
+    const entry = cleanLists(this.state.entry);
     try {
       for (const [key, text] of Object.entries(this.state.json)) entry[key] = JSON.parse(text);
     } catch (error) {
@@ -98,7 +107,7 @@ class EntryEditor extends Component {
           if (typeof value === 'boolean') return html`<label class="check"><input type="checkbox" id=${id} checked=${value} disabled=${!canEdit} onChange=${(e) => this.set(key, e.target.checked)} /> ${label}</label>`;
           if (Array.isArray(value) && value.every((item) => typeof item === 'string')) {
             return html`<div class="field"><label for=${id}>${label}</label>
-              <textarea id=${id} rows="3" readonly=${!canEdit} value=${value.join('\n')} onInput=${(e) => this.set(key, e.target.value.split('\n').map((s) => s.trim()).filter(Boolean))}></textarea></div>`;
+              <textarea id=${id} rows="3" readonly=${!canEdit} value=${value.join('\n')} onInput=${(e) => this.set(key, e.target.value.split('\n'))}></textarea></div>`;
           }
           if (value !== null && typeof value === 'object') {
             return html`<div class="field"><label for=${id}>${label} (JSON)</label>
@@ -197,17 +206,24 @@ export class Content extends DataPage {
 
 // ---- Pertanyaan tak terjawab ------------------------------------------------------------
 
+const NEW_FAQ_LABELS = {
+  id: 'ID FAQ (mis. umum.nama-topik)',
+  category: 'Kategori FAQ',
+  alt_questions: 'Pertanyaan lain, 3–5 (satu per baris; pertanyaan warga ditambahkan saat ditautkan)',
+  keywords: 'Kata kunci (minimal 1, satu per baris)',
+};
+
 export class Unanswered extends DataPage {
   constructor(props) {
     super(props);
-    this.state = { ...this.state, faqs: [], version: 0, open: null, choice: {}, draft: null, flash: null, failure: null };
+    this.state = { ...this.state, faqs: [], opds: [], version: 0, open: null, choice: {}, draft: null, flash: null, failure: null };
   }
   pollEvery() {
     return this.state.draft ? 0 : 10_000;
   }
   async fetchData() {
-    const [groups, faqs] = await Promise.all([api('/api/unanswered?limit=50'), allPages('/api/content/faq')]);
-    this.setState({ faqs: faqs.items, version: faqs.version });
+    const [groups, faqs, opds] = await Promise.all([api('/api/unanswered?limit=50'), allPages('/api/content/faq'), allPages('/api/content/opds', 1)]);
+    this.setState({ faqs: faqs.items, version: faqs.version, opds: opds.items });
     return groups;
   }
   async resolve(group, body, message) {
@@ -227,14 +243,23 @@ export class Unanswered extends DataPage {
       if (READONLY.has(key)) continue;
       base[key] = typeof value === 'boolean' ? false : Array.isArray(value) ? [] : value === null ? null : '';
     }
-    this.setState({ draft: { group, entry: { ...base, id: '', question: group.examples[0] || '', category: sample.category || '', opd: sample.opd || '', opd_id: sample.opd_id || '', source: '' } } });
+    const opd = this.state.opds.find((item) => item.id === 'diskominfo') || this.state.opds[0] || { id: '', name: '' };
+    this.setState({
+      draft: {
+        group,
+        entry: {
+          ...base, id: '', question: group.examples[0] || '', alt_questions: group.examples.slice(1, 5),
+          keywords: [], category: sample.category || '', opd: opd.name, opd_id: opd.id, source: '',
+        },
+      },
+    });
   }
   async createFaq(event) {
     event.preventDefault();
     const { draft, version } = this.state;
     this.setState({ failure: null });
     try {
-      await api('/api/content/faq', { method: 'POST', body: { entry: draft.entry, version } });
+      await api('/api/content/faq', { method: 'POST', body: { entry: cleanLists(draft.entry), version } });
       await this.resolve(draft.group, { faq_id: draft.entry.id }, `FAQ ${draft.entry.id} dibuat dan pertanyaan ditautkan.`);
     } catch (error) {
       this.setState({ failure: describeError(error) });
@@ -249,8 +274,17 @@ export class Unanswered extends DataPage {
       ${failure ? html`<${Notice} kind="error">${failure}<//>` : null}
       ${draft ? html`<${Card} title="FAQ baru dari pertanyaan warga">
         <form class="stack" onSubmit=${(e) => this.createFaq(e)}>
-          ${['id', 'category', 'title', 'summary', 'question', 'answer'].map((key) => html`<div class="field"><div class="label-row"><label for=${`u-${key}`}>${FIELD_LABELS[key] || key}</label>${LIMITS[key] ? html`<${Counter} value=${draft.entry[key] || ''} max=${LIMITS[key]} />` : null}</div>
-            ${key === 'answer' ? html`<textarea id=${`u-${key}`} rows="5" required value=${draft.entry[key]} onInput=${(e) => set(key, e.target.value)}></textarea>` : html`<input id=${`u-${key}`} required value=${draft.entry[key]} onInput=${(e) => set(key, e.target.value)} />`}</div>`)}
+          ${['id', 'category', 'title', 'summary', 'question'].map((key) => html`<div class="field"><div class="label-row"><label for=${`u-${key}`}>${NEW_FAQ_LABELS[key] || FIELD_LABELS[key] || key}</label>${LIMITS[key] ? html`<${Counter} value=${draft.entry[key] || ''} max=${LIMITS[key]} />` : null}</div>
+            <input id=${`u-${key}`} required value=${draft.entry[key]} onInput=${(e) => set(key, e.target.value)} /></div>`)}
+          ${['alt_questions', 'keywords'].map((key) => html`<div class="field"><label for=${`u-${key}`}>${NEW_FAQ_LABELS[key]}</label>
+            <textarea id=${`u-${key}`} rows="4" value=${draft.entry[key].join('\n')} onInput=${(e) => set(key, e.target.value.split('\n'))}></textarea></div>`)}
+          <div class="field"><label for="u-opd">OPD penanggung jawab</label>
+            <select id="u-opd" value=${draft.entry.opd_id} onChange=${(e) => { const opd = this.state.opds.find((item) => item.id === e.target.value); this.setState({ draft: { ...draft, entry: { ...draft.entry, opd_id: opd.id, opd: opd.name } } }); }}>
+              ${this.state.opds.map((opd) => html`<option value=${opd.id}>${opd.short_name || opd.name}</option>`)}
+            </select></div>
+          <div class="field"><div class="label-row"><label for="u-answer">Jawaban</label><${Counter} value=${draft.entry.answer || ''} max=${LIMITS.answer} /></div>
+            <textarea id="u-answer" rows="5" required value=${draft.entry.answer} onInput=${(e) => set('answer', e.target.value)}></textarea></div>
+          <${WaPreview} entry=${draft.entry} />
           <div class="row-actions"><button type="submit" class="btn primary">Buat FAQ dan tautkan</button><button type="button" class="btn" onClick=${() => this.setState({ draft: null })}>Batal</button></div>
         </form><//>` : null}
       ${data.items.length === 0 ? html`<${Empty} text="Tidak ada pertanyaan yang belum terjawab." />` : html`<ul class="groups">${data.items.map((group) => html`<li class="card">
