@@ -103,7 +103,7 @@ async function cognito() {
     redirect_uri: redirect,
     post_logout_redirect_uri: redirect,
     response_type: 'code',
-    scope: 'openid email profile',
+    scope: 'openid profile',
     loadUserInfo: false,
     automaticSilentRenew: false,
     userStore: new window.oidc.WebStorageStateStore({ store: window.sessionStorage }),
