@@ -359,6 +359,11 @@ describe('operator dashboard in Chromium', () => {
     await sim.locator('.row.bot', { hasText: 'Catatan uji: Selesai.' }).waitFor();
     await sim.screenshot({ path: path.join(SHOTS, 'simulator-notifikasi.png') });
     await sim.close();
+    // The list's status filter finds it among the finished ones only.
+    await page.goto(`${BASE}/#/aduan`);
+    await page.getByLabel('Status', { exact: true }).selectOption('selesai');
+    await page.getByRole('link', { name: tickets.road }).waitFor({ state: 'detached' });
+    await page.getByRole('link', { name: tickets.xss }).waitFor();
   });
 
   it('answers a handoff; the reply reaches the citizen', async () => {

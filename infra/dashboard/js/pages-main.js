@@ -18,15 +18,15 @@ export class Overview extends DataPage {
     const { me } = this.props;
     const staff = can(me, 'admin', 'operator', 'opd');
     const stats = can(me, 'admin', 'operator', 'viewer');
-    const today = todayWib();
-    const [month, day, complaints, overdue, conversations, alerts] = await Promise.all([
-      stats ? api(`/api/stats${query({ from: daysAgoWib(29), to: today })}`) : null,
-      stats ? api(`/api/stats${query({ from: today, to: today })}`) : null,
+    // The server's default range is its last 30 WIB days, today last: "today" is the server's.
+    const [month, complaints, overdue, conversations, alerts] = await Promise.all([
+      stats ? api('/api/stats') : null,
       staff ? api('/api/complaints?limit=100') : null,
       staff ? api('/api/complaints?sla=overdue&limit=20') : null,
       staff ? api('/api/conversations?state=handoff&limit=100') : null,
       staff ? api('/api/alerts?state=open&limit=50') : null,
     ]);
+    const day = month ? { period: month.to, totals: month.series[month.series.length - 1] || month.totals } : null;
     return { month, day, complaints, overdue, conversations, alerts };
   }
   async resolve(alert) {
@@ -44,7 +44,7 @@ export class Overview extends DataPage {
     const statusKeys = Object.keys(byStatus);
     const waiting = conversations ? conversations.items.filter((item) => item.state === 'handoff' && item.waiting_since) : [];
     return html`<div class="page">
-      <header class="page-head"><h1>Ringkasan</h1><p class="muted">Hari ini (${formatDate(todayWib())}) dan 30 hari terakhir. Diperbarui otomatis setiap beberapa detik.</p></header>
+      <header class="page-head"><h1>Ringkasan</h1><p class="muted">Hari ini${day ? ` (${formatDate(day.period)})` : ''} dan 30 hari terakhir. Diperbarui otomatis setiap beberapa detik.</p></header>
       ${this.state.flash ? html`<${Notice}>${this.state.flash}<//>` : null}
       ${month ? html`<div class="kpis">
         <${Kpi} label="Pesan masuk hari ini" value=${formatNumber(day.totals.messages_in)} hint=${`30 hari: ${formatNumber(month.totals.messages_in)}`} />
@@ -105,7 +105,7 @@ export class Overview extends DataPage {
 export class Complaints extends DataPage {
   constructor(props) {
     super(props);
-    this.state = { ...this.state, filters: { status: '', sla: '', q: '', category: '', opd: '' }, draftQ: '', cursors: [null], page: 0, categories: [], opds: [] };
+    this.state = { ...this.state, filters: { status: '', sla: '', q: '', category: '', opd: '', from: '', to: '' }, draftQ: '', cursors: [null], page: 0, categories: [], opds: [] };
   }
   componentDidMount() {
     super.componentDidMount();
@@ -167,6 +167,10 @@ export class Complaints extends DataPage {
             <option value="">Semua OPD</option>
             ${opds.map((item) => html`<option value=${item.id}>${item.short_name || item.name || item.id}</option>`)}
           </select></div>` : null}
+        <div class="field"><label for="f-from">Diterima sejak</label>
+          <input id="f-from" type="date" value=${filters.from} onChange=${(e) => this.setFilter('from', e.target.value)} /></div>
+        <div class="field"><label for="f-to">Sampai</label>
+          <input id="f-to" type="date" value=${filters.to} onChange=${(e) => this.setFilter('to', e.target.value)} /></div>
         <button type="submit" class="btn primary">Cari</button>
       </form>
       ${data.items.length === 0

@@ -24,6 +24,9 @@ const FIELD_LABELS = {
   title: 'Judul baris daftar', summary: 'Ringkasan baris daftar', question: 'Pertanyaan utama', alt_questions: 'Pertanyaan lain (satu per baris)',
   answer: 'Jawaban', keywords: 'Kata kunci (satu per baris)', verified: 'Terverifikasi', name: 'Nama', short_name: 'Nama pendek',
   short_description: 'Deskripsi pendek', description: 'Deskripsi', header: 'Header', body: 'Isi pesan', footer: 'Footer', button: 'Tombol daftar',
+  category: 'Kategori', opd: 'Nama OPD', opd_id: 'ID OPD', source: 'Sumber', todo: 'Catatan kerja (belum tampil ke warga)',
+  section_title: 'Judul bagian daftar', rows: 'Baris menu', requirements: 'Persyaratan (satu per baris)', steps: 'Langkah (satu per baris)',
+  verified_by: 'Diverifikasi oleh', verified_at: 'Diverifikasi pada', parent: 'Induk', external: 'Di luar Pemkot', type: 'Jenis',
 };
 /** Fields shown first, in this order; the others follow as the API gives them. */
 const ORDER = ['id', 'title', 'name', 'short_name', 'summary', 'short_description', 'question', 'alt_questions', 'answer', 'header', 'body', 'footer', 'button', 'section_title', 'rows', 'description', 'category', 'keywords', 'verified'];
