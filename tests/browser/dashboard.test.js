@@ -314,6 +314,26 @@ describe('operator dashboard in Chromium', () => {
     });
   }
 
+  it('refreshes an access token about to expire, without a failed request', async () => {
+    await signIn('uji-viewer');
+    const before = await page.evaluate(() => JSON.parse(sessionStorage.getItem('prolink.tokens')));
+    await page.evaluate(() => {
+      const tokens = JSON.parse(sessionStorage.getItem('prolink.tokens'));
+      tokens.expires_at = Date.now() + 5_000;
+      sessionStorage.setItem('prolink.tokens', JSON.stringify(tokens));
+    });
+    const [refresh] = await Promise.all([
+      page.waitForResponse((response) => response.url().endsWith('/api/auth/refresh')),
+      openPage('statistik'),
+    ]);
+    assert.equal(refresh.status(), 200);
+    const after = await page.evaluate(() => JSON.parse(sessionStorage.getItem('prolink.tokens')));
+    assert.notEqual(after.access_token, before.access_token);
+    assert.ok(after.expires_at > Date.now() + 60_000);
+    await signOut();
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('prolink.tokens')), null);
+  });
+
   it('shows a citizen\'s HTML as text (no element made from it)', async () => {
     await signIn('uji-operator');
     await page.goto(`${BASE}/#/aduan/${tickets.xss}`);
