@@ -588,6 +588,65 @@ describe('operator dashboard in Chromium', () => {
     await signOut();
   });
 
+  it('signs in through Cognito\'s hosted UI (code + PKCE) when config.json says cognito', async () => {
+    // Cognito stood in for by routes; its token answer carries a real local access token, so
+    // the API accepts it. A separate browser with CSP bypassed: the local server's CSP allows
+    // only its own origin, while on AWS CloudFront's policy names the Cognito domain.
+    const domain = 'prolink-uji.auth.ap-southeast-3.amazoncognito.com';
+    const login = await (await fetch(`${BASE}/api/auth/login`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'uji-operator', password: PASSWORD }),
+    })).json();
+    const b64 = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const now = Math.floor(Date.now() / 1000);
+    const idToken = `${b64({ alg: 'RS256', typ: 'JWT' })}.${b64({ sub: 'uji-operator', iss: `https://${domain}`, aud: 'klien-uji', iat: now, exp: now + 3600 })}.tanda-tangan`;
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+    try {
+      const cognito = await browser.newContext({ bypassCSP: true, locale: 'id-ID', timezoneId: 'Asia/Jakarta' });
+      const tab = await cognito.newPage();
+      watch(tab);
+      let authorize = null;
+      let tokenRequest = null;
+      await tab.route('**/config.json', (route) => route.fulfill({ json: { mode: 'cognito', api_base_url: '', cognito_domain: domain, client_id: 'klien-uji' } }));
+      await tab.route(`https://${domain}/**`, async (route) => {
+        const url = new URL(route.request().url());
+        if (url.pathname === '/oauth2/authorize') {
+          authorize = url;
+          // The hosted UI signs the operator in and sends the browser back with a code.
+          const back = new URL(url.searchParams.get('redirect_uri'));
+          back.searchParams.set('code', 'kode-uji');
+          back.searchParams.set('state', url.searchParams.get('state'));
+          return route.fulfill({ status: 302, headers: { location: back.toString() } });
+        }
+        if (url.pathname === '/oauth2/token') {
+          if (route.request().method() === 'OPTIONS') {
+            return route.fulfill({ status: 204, headers: { 'access-control-allow-origin': new URL(BASE).origin, 'access-control-allow-headers': '*', 'access-control-allow-methods': 'POST' } });
+          }
+          tokenRequest = new URLSearchParams(route.request().postData());
+          return route.fulfill({
+            json: { access_token: login.access_token, id_token: idToken, refresh_token: 'segarkan-uji', token_type: 'Bearer', expires_in: 3600 },
+            headers: { 'access-control-allow-origin': new URL(BASE).origin },
+          });
+        }
+        return route.abort();
+      });
+      await tab.goto(`${BASE}/`);
+      await tab.getByRole('button', { name: 'Masuk dengan akun kantor' }).click();
+      await tab.locator('.shell').waitFor();
+      assert.equal(authorize.searchParams.get('response_type'), 'code');
+      assert.equal(authorize.searchParams.get('client_id'), 'klien-uji');
+      assert.equal(authorize.searchParams.get('code_challenge_method'), 'S256');
+      assert.ok(authorize.searchParams.get('code_challenge'));
+      assert.equal(tokenRequest.get('grant_type'), 'authorization_code');
+      assert.equal(tokenRequest.get('code'), 'kode-uji');
+      assert.ok(tokenRequest.get('code_verifier'), 'PKCE verifier sent with the code');
+      assert.deepEqual(await tab.locator('#nav a').allTextContents(), MENUS.operator);
+      assert.doesNotMatch(tab.url(), /code=/, 'the code is removed from the address bar');
+      await cognito.close();
+    } finally {
+      await browser.close();
+    }
+  });
+
   it('logged no console error, page error or failed request', () => {
     assert.deepEqual(problems, []);
   });
