@@ -258,7 +258,7 @@ export class ComplaintDetail extends DataPage {
             <dt>Pelapor</dt><dd>${c.reporter.name || 'Dirahasiakan'}${c.reporter.phone ? ` · ${c.reporter.phone}` : ''} <span class="muted">(${c.privacy_label})</span></dd>
             <dt>Lokasi</dt><dd>${pin
               ? html`${pin.name ? `${pin.name} · ` : ''}${pin.address ? `${pin.address} · ` : ''}<span class="coords">${Number(pin.latitude).toFixed(6)}, ${Number(pin.longitude).toFixed(6)}</span>
-                  · <a href=${`https://www.openstreetmap.org/?mlat=${pin.latitude}&mlon=${pin.longitude}#map=18/${pin.latitude}/${pin.longitude}`} target="_blank" rel="noopener noreferrer">Buka di OpenStreetMap</a>`
+                  · <a href=${`https://www.openstreetmap.org/?mlat=${Number(pin.latitude)}&mlon=${Number(pin.longitude)}#map=18/${Number(pin.latitude)}/${Number(pin.longitude)}`} target="_blank" rel="noopener noreferrer">Buka di OpenStreetMap</a>`
               : c.location_text || '–'}</dd>
             <dt>Batas respons</dt><dd>${formatDate(c.deadlines.response_date)}</dd>
             <dt>Batas penyelesaian</dt><dd>${formatDate(c.deadlines.resolution_date)}${c.deadlines.paused_working_days ? ` (jeda ${c.deadlines.paused_working_days} hari kerja)` : ''}</dd>

@@ -229,6 +229,9 @@ mod first_run {
         assert_eq!(admin.role, Role::Admin);
         // The hash is stored, never the password.
         assert!(!format!("{admin:?}").contains(&password));
-        assert_eq!(ensure_first_admin(store, 2_000).await.expect("store works"), None);
+        assert_eq!(
+            ensure_first_admin(store, 2_000).await.expect("store works"),
+            None
+        );
     }
 }
