@@ -436,6 +436,16 @@ describe('operator dashboard in Chromium', () => {
     await page.locator('.notice', { hasText: 'Perubahan disimpan' }).waitFor();
     const tono = new Citizen('6281234500304', 'Tono FAQ');
     await tono.say('syarat KTP-el baru', marker);
+    // A menu's rows are JSON; the preview shows them as a list and checks WhatsApp's limits.
+    await page.getByRole('button', { name: 'Menu', exact: true }).click();
+    await page.getByRole('button', { name: 'Ubah main' }).click();
+    const preview = page.locator('.wa-preview');
+    await preview.locator('.wa-list li', { hasText: 'Informasi Publik' }).waitFor();
+    const rows = page.getByLabel('Baris menu (JSON)');
+    await rows.fill((await rows.inputValue()).replace('"Informasi Publik"', '"Informasi Publik Kota Probolinggo Lengkap"'));
+    await preview.getByRole('alert').filter({ hasText: 'Baris 1: judul 41/24 karakter' }).waitFor();
+    await shot('konten-menu-desktop');
+    await page.getByRole('button', { name: 'Tutup' }).click();
     await signOut();
   });
 

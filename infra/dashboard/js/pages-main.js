@@ -454,7 +454,9 @@ class Transcript extends Component {
         </li>`) : html`<li><${Empty} text="Belum ada pesan." /></li>`}
       </ol>
       ${diskominfo ? html`<form class="reply" onSubmit=${(e) => this.send(e)}>
-        ${outside ? html`<p class="notice warn" role="status">Di luar jendela 24 jam: balasan bebas tidak diizinkan WhatsApp. Tulis jawaban; dikirim dengan templat resmi <strong>petugas_menjawab</strong>.</p>` : null}
+        ${outside ? html`<p class="notice warn" role="status">Di luar jendela 24 jam: warga terakhir menulis lebih dari 24 jam lalu, jadi WhatsApp hanya mengizinkan templat yang sudah disetujui Meta. Pilih templat dan tulis jawabannya.</p>
+          <label for="reply-template">Templat</label>
+          <select id="reply-template"><option value="petugas_menjawab">petugas_menjawab — jawaban petugas (Bahasa Indonesia)</option></select>` : null}
         <label for="reply-text">${outside ? 'Isi templat petugas_menjawab' : 'Balasan'}</label>
         <div class="reply-row">
           <textarea id="reply-text" maxlength=${outside ? 700 : 4096} value=${text} onInput=${(e) => this.setState({ text: e.target.value })}></textarea>

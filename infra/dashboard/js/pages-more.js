@@ -55,9 +55,23 @@ async function allPages(path, max = 5) {
   return { items, version };
 }
 
+/** Menu rows are edited as JSON: their WhatsApp limits are checked here, row by row. */
+function rowProblems(rows) {
+  const problems = [];
+  rows.forEach((row, index) => {
+    const title = [...String(row.title || '')].length;
+    const description = [...String(row.description || '')].length;
+    if (title > 24) problems.push(`Baris ${index + 1}: judul ${title}/24 karakter`);
+    if (description > 72) problems.push(`Baris ${index + 1}: deskripsi ${description}/72 karakter`);
+  });
+  if (rows.length > 10) problems.push(`${rows.length} baris; WhatsApp menampilkan paling banyak 10 per daftar`);
+  return problems;
+}
+
 function WaPreview({ entry }) {
   const text = entry.answer || entry.body || entry.description || '';
   const rows = Array.isArray(entry.rows) ? entry.rows : [];
+  const problems = rowProblems(rows);
   return html`<div class="wa-preview" aria-label="Pratinjau seperti dilihat warga">
     ${entry.title || entry.summary ? html`<div class="wa-row-preview"><strong>${entry.title || entry.short_name || ''}</strong><span>${entry.summary || entry.short_description || ''}</span></div>` : null}
     <div class="bubble out">
@@ -67,6 +81,7 @@ function WaPreview({ entry }) {
       ${entry.button ? html`<div class="wa-buttons"><span>☰ ${entry.button}</span></div>` : null}
       ${rows.length ? html`<ul class="wa-list">${rows.map((row) => html`<li><strong>${row.title}</strong>${row.description ? html`<span>${row.description}</span>` : null}</li>`)}</ul>` : null}
     </div>
+    ${problems.length ? html`<ul class="notice error limits" role="alert">${problems.map((text) => html`<li>${text}</li>`)}</ul>` : null}
   </div>`;
 }
 
@@ -77,6 +92,15 @@ class EntryEditor extends Component {
   }
   set(key, value) {
     this.setState({ entry: { ...this.state.entry, [key]: value } });
+  }
+  /** JSON fields keep the text as typed; the preview follows whenever it parses. */
+  editJson(key, text) {
+    const json = { ...this.state.json, [key]: text };
+    try {
+      this.setState({ json, entry: { ...this.state.entry, [key]: JSON.parse(text) } });
+    } catch {
+      this.setState({ json });
+    }
   }
   async save(event) {
     event.preventDefault();
@@ -114,7 +138,7 @@ class EntryEditor extends Component {
           }
           if (value !== null && typeof value === 'object') {
             return html`<div class="field"><label for=${id}>${label} (JSON)</label>
-              <textarea id=${id} rows="6" class="mono" readonly=${!canEdit} value=${json[key] ?? JSON.stringify(value, null, 2)} onInput=${(e) => this.setState({ json: { ...json, [key]: e.target.value } })}></textarea></div>`;
+              <textarea id=${id} rows="6" class="mono" readonly=${!canEdit} value=${json[key] ?? JSON.stringify(value, null, 2)} onInput=${(e) => this.editJson(key, e.target.value)}></textarea></div>`;
           }
           const long = ['answer', 'body', 'description', 'todo'].includes(key);
           const max = LIMITS[key];
@@ -181,7 +205,7 @@ export class Content extends DataPage {
     return html`<div class="page">
       <header class="page-head"><h1>Konten</h1><span class="muted">Versi konten: ${data.version ?? 0}</span></header>
       <div class="tabs" role="group" aria-label="Jenis konten">
-        ${KINDS.map((item) => html`<button type="button" class="btn small" aria-pressed=${kind === item.id && tab === 'entries' ? 'true' : 'false'} onClick=${() => this.setState({ kind: item.id, tab: 'entries', editing: null, loading: true, data: null }, () => this.reload())}>${item.label}</button>`)}
+        ${KINDS.map((item) => html`<button type="button" class="btn small" aria-pressed=${kind === item.id && tab === 'entries' ? 'true' : 'false'} onClick=${() => this.setState({ kind: item.id, tab: 'entries', editing: null, filter: '', flash: null, loading: true, data: null }, () => this.reload())}>${item.label}</button>`)}
         <button type="button" class="btn small" aria-pressed=${tab === 'revisions' ? 'true' : 'false'} onClick=${() => this.setState({ tab: 'revisions', editing: null, loading: true, data: null }, () => this.reload())}>Riwayat revisi</button>
       </div>
       ${flash ? html`<${Notice}>${flash}<//>` : null}
