@@ -276,7 +276,8 @@ pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Lo
     let simulator_enabled = graph.is_none() && options.addr.ip().is_loopback();
     let mut router = Router::new()
         .route("/healthz", get(|| async { "ok" }))
-        .merge(webhook_router.clone());
+        .merge(webhook_router.clone())
+        .merge(crate::dashboard::router());
     let simulator = simulator_enabled.then(|| {
         Arc::new(SimulatorState::new(
             webhook_router,
@@ -643,6 +644,16 @@ pub async fn serve(options: LocalOptions) -> anyhow::Result<()> {
             .map_err(|error| anyhow::anyhow!("restoring the simulator clock: {error}"))?;
     }
     ensure_content(app.store.as_ref()).await?;
+    // First run: an `admin` account whose password only the person at the console sees. Not
+    // when the output goes elsewhere (a service, a test's log file): the password would be
+    // kept in a file; `prolink user add` is the way there.
+    let first_admin = if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        crate::dashboard::ensure_first_admin(app.store.clone(), app.clock.now_ms())
+            .await
+            .map_err(|error| anyhow::anyhow!("membuat akun admin pertama: {error}"))?
+    } else {
+        None
+    };
     let listener = tokio::net::TcpListener::bind(options.addr)
         .await
         .with_context(|| format!("cannot listen on {}", options.addr))?;
@@ -651,7 +662,7 @@ pub async fn serve(options: LocalOptions) -> anyhow::Result<()> {
         app.media
             .set(simulator_media_source(addr, &app.secrets.secrets));
     }
-    print_banner(&options, addr, &app);
+    print_banner(&options, addr, &app, first_admin.as_deref());
 
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let mut workers = Vec::new();
@@ -698,9 +709,23 @@ pub async fn serve(options: LocalOptions) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_banner(options: &LocalOptions, addr: SocketAddr, app: &LocalApp) {
+fn print_banner(
+    options: &LocalOptions,
+    addr: SocketAddr,
+    app: &LocalApp,
+    first_admin: Option<&str>,
+) {
     println!("PROLINK SAKTI (mode lokal) berjalan di http://{addr}");
     println!("  data          : {}", options.data_dir.display());
+    println!("  dasbor        : http://{addr}/");
+    if let Some(password) = first_admin {
+        // Printed once, to the console only (stdout is a terminal; never through tracing).
+        println!(
+            "  akun pertama  : {} / {password}  (hanya ditampilkan sekali; ganti: prolink user passwd {})",
+            crate::dashboard::FIRST_ADMIN,
+            crate::dashboard::FIRST_ADMIN
+        );
+    }
     println!("  webhook       : http://{addr}/webhook");
     println!("  API operator  : http://{addr}/api  (akun: prolink user add NAMA --role admin)");
     if app.simulator_enabled {

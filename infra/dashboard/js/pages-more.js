@@ -1,0 +1,587 @@
+// Konten, Pertanyaan tak terjawab, Statistik, Audit, Pengguna, Data warga.
+import { html, Component, DataPage, Card, ChartBox, Counter, Empty, ErrorBox, Kpi, Loading, Notice, Pager, WaText } from './ui.js';
+import {
+  api, can, daysAgoWib, describeError, download, formatDateTime, formatNumber, formatPct, query,
+  ROLE_LABELS, saveBlob, todayWib,
+} from './lib.js';
+
+// ---- Konten -----------------------------------------------------------------------------
+
+const KINDS = [
+  { id: 'faq', label: 'FAQ' },
+  { id: 'services', label: 'Layanan' },
+  { id: 'categories', label: 'Kategori aduan' },
+  { id: 'opds', label: 'OPD' },
+  { id: 'topics', label: 'Topik' },
+  { id: 'menus', label: 'Menu' },
+];
+/** WhatsApp's limits for the fields the bot puts into messages (shared/domain/src/channel.rs). */
+const LIMITS = {
+  title: 24, short_name: 24, section_title: 24, summary: 72, short_description: 72, button: 20,
+  header: 60, footer: 60, body: 1024, answer: 4096, question: 1024, description: 1024, name: 200,
+};
+const FIELD_LABELS = {
+  title: 'Judul baris daftar', summary: 'Ringkasan baris daftar', question: 'Pertanyaan utama', alt_questions: 'Pertanyaan lain (satu per baris)',
+  answer: 'Jawaban', keywords: 'Kata kunci (satu per baris)', verified: 'Terverifikasi', name: 'Nama', short_name: 'Nama pendek',
+  short_description: 'Deskripsi pendek', description: 'Deskripsi', header: 'Header', body: 'Isi pesan', footer: 'Footer', button: 'Tombol daftar',
+  category: 'Kategori', opd: 'Nama OPD', opd_id: 'ID OPD', source: 'Sumber', todo: 'Catatan kerja (belum tampil ke warga)',
+  section_title: 'Judul bagian daftar', rows: 'Baris menu', requirements: 'Persyaratan (satu per baris)', steps: 'Langkah (satu per baris)',
+  verified_by: 'Diverifikasi oleh', verified_at: 'Diverifikasi pada', parent: 'Induk', external: 'Di luar Pemkot', type: 'Jenis',
+};
+/** Fields shown first, in this order; the others follow as the API gives them. */
+const ORDER = ['id', 'title', 'name', 'short_name', 'summary', 'short_description', 'question', 'alt_questions', 'answer', 'header', 'body', 'footer', 'button', 'section_title', 'rows', 'description', 'category', 'keywords', 'verified'];
+const READONLY = new Set(['id', 'verified_by', 'verified_at']);
+
+/** Lists edited one per line keep their empty lines while typing; they go out without them. */
+function cleanLists(entry) {
+  const clean = { ...entry };
+  for (const [key, value] of Object.entries(clean)) {
+    if (Array.isArray(value) && value.every((item) => typeof item === 'string')) clean[key] = value.map((item) => item.trim()).filter(Boolean);
+  }
+  return clean;
+}
+
+async function allPages(path, max = 5) {
+  const items = [];
+  let cursor = null;
+  let version = null;
+  for (let i = 0; i < max; i += 1) {
+    const page = await api(`${path}${query({ limit: 100, cursor })}`);
+    items.push(...page.items);
+    version = page.version ?? version;
+    cursor = page.next_cursor;
+    if (!cursor) break;
+  }
+  return { items, version };
+}
+
+/** Menu rows are edited as JSON: their WhatsApp limits are checked here, row by row. */
+function rowProblems(rows) {
+  const problems = [];
+  rows.forEach((row, index) => {
+    const title = [...String(row.title || '')].length;
+    const description = [...String(row.description || '')].length;
+    if (title > 24) problems.push(`Baris ${index + 1}: judul ${title}/24 karakter`);
+    if (description > 72) problems.push(`Baris ${index + 1}: deskripsi ${description}/72 karakter`);
+  });
+  if (rows.length > 10) problems.push(`${rows.length} baris; WhatsApp menampilkan paling banyak 10 per daftar`);
+  return problems;
+}
+
+function WaPreview({ entry }) {
+  const text = entry.answer || entry.body || entry.description || '';
+  const rows = Array.isArray(entry.rows) ? entry.rows : [];
+  const problems = rowProblems(rows);
+  return html`<div class="wa-preview" aria-label="Pratinjau seperti dilihat warga">
+    ${entry.title || entry.summary ? html`<div class="wa-row-preview"><strong>${entry.title || entry.short_name || ''}</strong><span>${entry.summary || entry.short_description || ''}</span></div>` : null}
+    <div class="bubble out">
+      ${entry.header ? html`<div class="bubble-header">${entry.header}</div>` : null}
+      <div class="bubble-text"><${WaText} text=${text} /></div>
+      ${entry.footer ? html`<div class="bubble-footer">${entry.footer}</div>` : null}
+      ${entry.button ? html`<div class="wa-buttons"><span>☰ ${entry.button}</span></div>` : null}
+      ${rows.length ? html`<ul class="wa-list">${rows.map((row) => html`<li><strong>${row.title}</strong>${row.description ? html`<span>${row.description}</span>` : null}</li>`)}</ul>` : null}
+    </div>
+    ${problems.length ? html`<ul class="notice error limits" role="alert">${problems.map((text) => html`<li>${text}</li>`)}</ul>` : null}
+  </div>`;
+}
+
+class EntryEditor extends Component {
+  constructor(props) {
+    super(props);
+    this.state = { entry: structuredClone(props.entry), json: {}, busy: false, failure: null };
+  }
+  set(key, value) {
+    this.setState({ entry: { ...this.state.entry, [key]: value } });
+  }
+  /** JSON fields keep the text as typed; the preview follows whenever it parses. */
+  editJson(key, text) {
+    const json = { ...this.state.json, [key]: text };
+    try {
+      this.setState({ json, entry: { ...this.state.entry, [key]: JSON.parse(text) } });
+    } catch {
+      this.setState({ json });
+    }
+  }
+  async save(event) {
+    event.preventDefault();
+    const entry = cleanLists(this.state.entry);
+    try {
+      for (const [key, text] of Object.entries(this.state.json)) entry[key] = JSON.parse(text);
+    } catch (error) {
+      this.setState({ failure: `Isian JSON tidak sah: ${error.message}` });
+      return;
+    }
+    this.setState({ busy: true, failure: null });
+    try {
+      const { kind, isNew } = this.props;
+      if (isNew) await api(`/api/content/${kind}`, { method: 'POST', body: { entry, version: this.props.version } });
+      else await api(`/api/content/${kind}/${encodeURIComponent(entry.id)}`, { method: 'PUT', body: { entry, version: this.props.version } });
+      this.setState({ busy: false });
+      this.props.onSaved(isNew ? 'Entri dibuat.' : 'Perubahan disimpan. Bot menjawab dengan isi baru mulai pesan berikutnya.');
+    } catch (error) {
+      this.setState({ busy: false, failure: describeError(error) });
+    }
+  }
+  render({ canEdit, isNew, onCancel }, { entry, busy, failure, json }) {
+    const rank = (key) => { const at = ORDER.indexOf(key); return at < 0 ? ORDER.length : at; };
+    const fields = Object.entries(entry).sort(([a], [b]) => rank(a) - rank(b));
+    return html`<div class="editor">
+      <form class="stack" onSubmit=${(e) => this.save(e)}>
+        ${fields.map(([key, value]) => {
+          const id = `e-${key}`;
+          const label = FIELD_LABELS[key] || key;
+          if (READONLY.has(key) && !(isNew && key === 'id')) return html`<div class="field-ro"><span class="muted small">${label}</span> <code>${String(value ?? '–')}</code></div>`;
+          if (typeof value === 'boolean') return html`<label class="check"><input type="checkbox" id=${id} checked=${value} disabled=${!canEdit} onChange=${(e) => this.set(key, e.target.checked)} /> ${label}</label>`;
+          if (Array.isArray(value) && value.every((item) => typeof item === 'string')) {
+            return html`<div class="field"><label for=${id}>${label}</label>
+              <textarea id=${id} rows="3" readonly=${!canEdit} value=${value.join('\n')} onInput=${(e) => this.set(key, e.target.value.split('\n'))}></textarea></div>`;
+          }
+          if (value !== null && typeof value === 'object') {
+            return html`<div class="field"><label for=${id}>${label} (JSON)</label>
+              <textarea id=${id} rows="6" class="mono" readonly=${!canEdit} value=${json[key] ?? JSON.stringify(value, null, 2)} onInput=${(e) => this.editJson(key, e.target.value)}></textarea></div>`;
+          }
+          const long = ['answer', 'body', 'description', 'todo'].includes(key);
+          const max = LIMITS[key];
+          return html`<div class="field"><div class="label-row"><label for=${id}>${label}</label>${max ? html`<${Counter} value=${value ?? ''} max=${max} />` : null}</div>
+            ${long
+              ? html`<textarea id=${id} rows="6" readonly=${!canEdit} value=${value ?? ''} onInput=${(e) => this.set(key, e.target.value)}></textarea>`
+              : html`<input id=${id} readonly=${!canEdit} value=${value ?? ''} onInput=${(e) => this.set(key, e.target.value === '' && value === null ? null : e.target.value)} />`}</div>`;
+        })}
+        ${failure ? html`<${Notice} kind="error">${failure}<//>` : null}
+        <div class="row-actions">
+          ${canEdit ? html`<button type="submit" class="btn primary" disabled=${busy}>${isNew ? 'Buat entri' : 'Simpan'}</button>` : html`<p class="muted small">Anda hanya dapat membaca konten.</p>`}
+          <button type="button" class="btn" onClick=${onCancel}>Tutup</button>
+        </div>
+      </form>
+      <div><h3>Pratinjau</h3><${WaPreview} entry=${entry} /></div>
+    </div>`;
+  }
+}
+
+export class Content extends DataPage {
+  constructor(props) {
+    super(props);
+    this.state = { ...this.state, kind: 'faq', editing: null, isNew: false, filter: '', flash: null, tab: 'entries' };
+  }
+  pollEvery() {
+    return this.state.editing ? 0 : 10_000;
+  }
+  async fetchData() {
+    const { kind, tab } = this.state;
+    if (tab === 'revisions') return { revisions: await api('/api/content/revisions?limit=50'), ...(await allPages(`/api/content/${kind}`, 1)) };
+    return allPages(`/api/content/${kind}`);
+  }
+  async restore(number) {
+    try {
+      await api(`/api/content/revisions/${number}/restore`, { method: 'POST', body: { version: this.state.data.version } });
+      this.setState({ flash: `Revisi ${number} dipulihkan sebagai revisi baru.` });
+      this.reload();
+    } catch (error) {
+      this.setState({ flash: describeError(error) });
+    }
+  }
+  async open(entry) {
+    try {
+      const full = await api(`/api/content/${this.state.kind}/${encodeURIComponent(entry.id)}`);
+      this.setState({ editing: full.entry, isNew: false, data: { ...this.state.data, version: full.version } });
+    } catch (error) {
+      this.setState({ flash: describeError(error) });
+    }
+  }
+  startNew() {
+    const sample = this.state.data.items[0] || { id: '' };
+    const blank = {};
+    for (const [key, value] of Object.entries(sample)) {
+      if (READONLY.has(key) && key !== 'id') continue;
+      blank[key] = typeof value === 'boolean' ? false : Array.isArray(value) ? [] : value !== null && typeof value === 'object' ? value : typeof value === 'number' ? value : value === null ? null : '';
+    }
+    this.setState({ editing: blank, isNew: true });
+  }
+  view(data) {
+    const { kind, editing, isNew, filter, flash, tab } = this.state;
+    const canEdit = can(this.props.me, 'admin', 'operator');
+    const needle = filter.trim().toLowerCase();
+    const items = data.items.filter((item) => !needle || JSON.stringify(item).toLowerCase().includes(needle));
+    return html`<div class="page">
+      <header class="page-head"><h1>Konten</h1><span class="muted">Versi konten: ${data.version ?? 0}</span></header>
+      <div class="tabs" role="group" aria-label="Jenis konten">
+        ${KINDS.map((item) => html`<button type="button" class="btn small" aria-pressed=${kind === item.id && tab === 'entries' ? 'true' : 'false'} onClick=${() => this.setState({ kind: item.id, tab: 'entries', editing: null, filter: '', flash: null, loading: true, data: null }, () => this.reload())}>${item.label}</button>`)}
+        <button type="button" class="btn small" aria-pressed=${tab === 'revisions' ? 'true' : 'false'} onClick=${() => this.setState({ tab: 'revisions', editing: null, loading: true, data: null }, () => this.reload())}>Riwayat revisi</button>
+      </div>
+      ${flash ? html`<${Notice}>${flash}<//>` : null}
+      ${tab === 'revisions'
+        ? html`<${Card} title="Riwayat revisi">${data.revisions.items.length
+          ? html`<table class="table cards"><thead><tr><th scope="col">No.</th><th scope="col">Waktu</th><th scope="col">Oleh</th><th scope="col">Aksi</th><th scope="col">Entri</th><th scope="col"><span class="sr-only">Pulihkan</span></th></tr></thead>
+            <tbody>${data.revisions.items.map((rev) => html`<tr><td data-label="No.">${rev.number}</td><td data-label="Waktu">${formatDateTime(rev.at)}</td><td data-label="Oleh">${rev.actor}</td><td data-label="Aksi">${rev.action}${rev.restored_from ? ` (dari ${rev.restored_from})` : ''}</td><td data-label="Entri">${rev.kind}/${rev.entry_id || ''}</td>
+              <td>${canEdit ? html`<button type="button" class="btn small" onClick=${() => this.restore(rev.number)}>Pulihkan</button>` : null}</td></tr>`)}</tbody></table>`
+          : html`<${Empty} text="Belum ada perubahan konten lewat dasbor." />`}<//>`
+        : editing
+          ? html`<${Card} title=${isNew ? 'Entri baru' : `Ubah ${editing.id}`}><${EntryEditor} key=${editing.id} kind=${kind} entry=${editing} isNew=${isNew} version=${data.version} canEdit=${canEdit}
+              onSaved=${(message) => this.setState({ editing: null, flash: message }, () => this.reload())} onCancel=${() => this.setState({ editing: null }, () => this.reload())} /><//>`
+          : html`<div class="filters">
+              <div class="field"><label for="c-filter">Saring</label><input id="c-filter" type="search" value=${filter} onInput=${(e) => this.setState({ filter: e.target.value })} /></div>
+              ${canEdit ? html`<button type="button" class="btn primary" onClick=${() => this.startNew()}>Entri baru</button>` : null}
+            </div>
+            ${items.length ? html`<table class="table cards"><thead><tr><th scope="col">ID</th><th scope="col">Judul</th><th scope="col">Terverifikasi</th><th scope="col"><span class="sr-only">Buka</span></th></tr></thead>
+              <tbody>${items.map((item) => html`<tr><td data-label="ID"><code>${item.id}</code></td><td data-label="Judul">${item.title || item.name || item.header || item.question || ''}</td>
+                <td data-label="Terverifikasi">${item.verified === undefined ? '–' : item.verified ? html`<span class="badge sla-on_time">Ya</span>` : html`<span class="badge sla-near">Belum</span>`}</td>
+                <td><button type="button" class="btn small" aria-label=${`${canEdit ? 'Ubah' : 'Lihat'} ${item.id}`} onClick=${() => this.open(item)}>${canEdit ? 'Ubah' : 'Lihat'}</button></td></tr>`)}</tbody></table>`
+              : html`<${Empty} text="Tidak ada entri." />`}`}
+    </div>`;
+  }
+}
+
+// ---- Pertanyaan tak terjawab ------------------------------------------------------------
+
+const NEW_FAQ_LABELS = {
+  id: 'ID FAQ (mis. umum.nama-topik)',
+  category: 'Kategori FAQ',
+  alt_questions: 'Pertanyaan lain, 3–5 (satu per baris; pertanyaan warga ditambahkan saat ditautkan)',
+  keywords: 'Kata kunci (minimal 1, satu per baris)',
+};
+
+export class Unanswered extends DataPage {
+  constructor(props) {
+    super(props);
+    this.state = { ...this.state, faqs: [], opds: [], version: 0, open: null, choice: {}, draft: null, flash: null, failure: null };
+  }
+  pollEvery() {
+    return this.state.draft ? 0 : 10_000;
+  }
+  async fetchData() {
+    const [groups, faqs, opds] = await Promise.all([api('/api/unanswered?limit=50'), allPages('/api/content/faq'), allPages('/api/content/opds', 1)]);
+    this.setState({ faqs: faqs.items, version: faqs.version, opds: opds.items });
+    return groups;
+  }
+  async resolve(group, body, message) {
+    this.setState({ failure: null });
+    try {
+      await api(`/api/unanswered/${encodeURIComponent(group.id)}/resolve`, { method: 'POST', body });
+      this.setState({ flash: message, draft: null });
+      this.reload();
+    } catch (error) {
+      this.setState({ failure: describeError(error) });
+    }
+  }
+  startFaq(group) {
+    const sample = this.state.faqs[0] || {};
+    const base = {};
+    for (const [key, value] of Object.entries(sample)) {
+      if (READONLY.has(key)) continue;
+      base[key] = typeof value === 'boolean' ? false : Array.isArray(value) ? [] : value === null ? null : '';
+    }
+    const opd = this.state.opds.find((item) => item.id === 'diskominfo') || this.state.opds[0] || { id: '', name: '' };
+    this.setState({
+      draft: {
+        group,
+        entry: {
+          ...base, id: '', question: group.examples[0] || '', alt_questions: group.examples.slice(1, 5),
+          keywords: [], category: sample.category || '', opd: opd.name, opd_id: opd.id, source: '',
+        },
+      },
+    });
+  }
+  async createFaq(event) {
+    event.preventDefault();
+    const { draft, version } = this.state;
+    this.setState({ failure: null });
+    try {
+      await api('/api/content/faq', { method: 'POST', body: { entry: cleanLists(draft.entry), version } });
+      await this.resolve(draft.group, { faq_id: draft.entry.id }, `FAQ ${draft.entry.id} dibuat dan pertanyaan ditautkan.`);
+    } catch (error) {
+      this.setState({ failure: describeError(error) });
+    }
+  }
+  view(data) {
+    const { faqs, choice, draft, flash, failure } = this.state;
+    const set = (key, value) => this.setState({ draft: { ...draft, entry: { ...draft.entry, [key]: value } } });
+    return html`<div class="page">
+      <header class="page-head"><h1>Pertanyaan tak terjawab</h1><p class="muted">Pertanyaan warga yang tidak dapat dijawab bot, dikelompokkan.</p></header>
+      ${flash ? html`<${Notice}>${flash}<//>` : null}
+      ${failure ? html`<${Notice} kind="error">${failure}<//>` : null}
+      ${draft ? html`<${Card} title="FAQ baru dari pertanyaan warga">
+        <form class="stack" onSubmit=${(e) => this.createFaq(e)}>
+          ${['id', 'category', 'title', 'summary', 'question'].map((key) => html`<div class="field"><div class="label-row"><label for=${`u-${key}`}>${NEW_FAQ_LABELS[key] || FIELD_LABELS[key] || key}</label>${LIMITS[key] ? html`<${Counter} value=${draft.entry[key] || ''} max=${LIMITS[key]} />` : null}</div>
+            <input id=${`u-${key}`} required value=${draft.entry[key]} onInput=${(e) => set(key, e.target.value)} /></div>`)}
+          ${['alt_questions', 'keywords'].map((key) => html`<div class="field"><label for=${`u-${key}`}>${NEW_FAQ_LABELS[key]}</label>
+            <textarea id=${`u-${key}`} rows="4" value=${draft.entry[key].join('\n')} onInput=${(e) => set(key, e.target.value.split('\n'))}></textarea></div>`)}
+          <div class="field"><label for="u-opd">OPD penanggung jawab</label>
+            <select id="u-opd" value=${draft.entry.opd_id} onChange=${(e) => { const opd = this.state.opds.find((item) => item.id === e.target.value); this.setState({ draft: { ...draft, entry: { ...draft.entry, opd_id: opd.id, opd: opd.name } } }); }}>
+              ${this.state.opds.map((opd) => html`<option value=${opd.id}>${opd.short_name || opd.name}</option>`)}
+            </select></div>
+          <div class="field"><div class="label-row"><label for="u-answer">Jawaban</label><${Counter} value=${draft.entry.answer || ''} max=${LIMITS.answer} /></div>
+            <textarea id="u-answer" rows="5" required value=${draft.entry.answer} onInput=${(e) => set('answer', e.target.value)}></textarea></div>
+          <${WaPreview} entry=${draft.entry} />
+          <div class="row-actions"><button type="submit" class="btn primary">Buat FAQ dan tautkan</button><button type="button" class="btn" onClick=${() => this.setState({ draft: null })}>Batal</button></div>
+        </form><//>` : null}
+      ${data.items.length === 0 ? html`<${Empty} text="Tidak ada pertanyaan yang belum terjawab." />` : html`<ul class="groups">${data.items.map((group) => html`<li class="card">
+        <div class="group-head"><span class="count" aria-label=${`${group.count} pertanyaan`}>${group.count}×</span>
+          <div><ul class="examples">${group.examples.map((text) => html`<li>${text}</li>`)}</ul>
+          <div class="muted small">Terakhir ${formatDateTime(group.last_asked)}</div></div></div>
+        <div class="group-actions">
+          <label for=${`g-${group.id}`}>Tautkan ke FAQ</label>
+          <select id=${`g-${group.id}`} value=${choice[group.id] || group.candidates[0] || ''} onChange=${(e) => this.setState({ choice: { ...choice, [group.id]: e.target.value } })}>
+            <option value="">Pilih FAQ…</option>
+            ${faqs.map((faq) => html`<option value=${faq.id}>${faq.title || faq.id}${group.candidates.includes(faq.id) ? ' (saran)' : ''}</option>`)}
+          </select>
+          <button type="button" class="btn small primary" onClick=${() => { const id = choice[group.id] || group.candidates[0]; if (id) this.resolve(group, { faq_id: id }, `Ditautkan ke ${id}.`); }}>Tautkan</button>
+          <button type="button" class="btn small" onClick=${() => this.startFaq(group)}>Buat FAQ baru</button>
+          <button type="button" class="btn small ghost" onClick=${() => this.resolve(group, { dismiss: true }, 'Kelompok diabaikan.')}>Abaikan</button>
+        </div>
+      </li>`)}</ul>`}
+    </div>`;
+  }
+}
+
+// ---- Statistik --------------------------------------------------------------------------
+
+export class Statistics extends DataPage {
+  constructor(props) {
+    super(props);
+    const month = new Date(Date.now() - 28 * 86_400_000).toISOString().slice(0, 7);
+    this.state = { ...this.state, from: daysAgoWib(29), to: todayWib(), granularity: 'day', month };
+  }
+  pollEvery() {
+    return 30_000;
+  }
+  fetchData() {
+    const { from, to, granularity } = this.state;
+    return api(`/api/stats${query({ from, to, granularity })}`);
+  }
+  async report() {
+    try {
+      await download(`/api/reports/monthly.csv${query({ month: this.state.month })}`, `laporan-bulanan-${this.state.month}.csv`);
+    } catch (error) {
+      this.setState({ error });
+    }
+  }
+  view(data) {
+    const { from, to, granularity, month } = this.state;
+    const t = data.totals;
+    const bar = (label, items) => html`<${Card} title=${label}>${items.length
+      ? html`<${ChartBox} type="bar" horizontal label=${label} labels=${items.slice(0, 10).map((item) => item.key)} datasets=${[{ label: 'Jumlah', data: items.slice(0, 10).map((item) => item.count) }]} />`
+      : html`<${Empty} />`}<//>`;
+    return html`<div class="page">
+      <header class="page-head"><h1>Statistik</h1></header>
+      <form class="filters" onSubmit=${(e) => { e.preventDefault(); this.reload(); }}>
+        <div class="field"><label for="s-from">Dari</label><input id="s-from" type="date" value=${from} onInput=${(e) => this.setState({ from: e.target.value })} /></div>
+        <div class="field"><label for="s-to">Sampai</label><input id="s-to" type="date" value=${to} onInput=${(e) => this.setState({ to: e.target.value })} /></div>
+        <div class="field"><label for="s-g">Per</label><select id="s-g" value=${granularity} onChange=${(e) => this.setState({ granularity: e.target.value })}>
+          <option value="day">Hari</option><option value="week">Minggu</option><option value="month">Bulan</option></select></div>
+        <button type="submit" class="btn primary">Tampilkan</button>
+      </form>
+      <div class="kpis">
+        <${Kpi} label="Pesan masuk" value=${formatNumber(t.messages_in)} hint=${`keluar ${formatNumber(t.messages_out)}`} />
+        <${Kpi} label="Warga aktif" value=${formatNumber(t.active_citizens)} />
+        <${Kpi} label="Terjawab bot" value=${formatPct(t.answer_rate_pct)} />
+        <${Kpi} label="Aduan dibuka / selesai" value=${`${formatNumber(t.complaints_opened)} / ${formatNumber(t.complaints_closed)}`} />
+        <${Kpi} label="SLA respons / penyelesaian" value=${`${formatPct(t.sla_response_met_pct)} / ${formatPct(t.sla_resolution_met_pct)}`} />
+        <${Kpi} label="Median respons" value=${t.median_response_working_days === null ? '–' : `${t.median_response_working_days} hari kerja`} />
+        <${Kpi} label="Rata-rata penilaian" value=${t.rating_average === null ? '–' : formatNumber(t.rating_average)} />
+        <${Kpi} label="Diserahkan ke petugas" value=${formatNumber(t.handoffs)} />
+      </div>
+      <div class="grid">
+        <${Card} title="Pesan"><${ChartBox} type="bar" stacked label="Pesan menu dan teks bebas" labels=${data.series.map((p) => p.period)}
+          datasets=${[{ label: 'Menu', data: data.series.map((p) => p.messages_menu) }, { label: 'Teks bebas', data: data.series.map((p) => p.messages_free_text) }]} /><//>
+        <${Card} title="Penilaian warga"><${ChartBox} type="bar" label="Jumlah penilaian per bintang" labels=${['1', '2', '3', '4', '5']}
+          datasets=${[{ label: 'Penilaian', data: [1, 2, 3, 4, 5].map((score) => (t.ratings.find((r) => r.score === score) || { count: 0 }).count) }]} /><//>
+        ${bar('Aduan per kategori', t.opened_by_category)}
+        ${bar('Aduan per OPD', t.opened_by_opd)}
+        ${bar('Aduan per kecamatan', t.opened_by_kecamatan)}
+        ${bar('FAQ teratas', t.top_faqs)}
+      </div>
+      <${Card} title="Laporan bulanan">
+        <form class="filters" onSubmit=${(e) => { e.preventDefault(); this.report(); }}>
+          <div class="field"><label for="s-month">Bulan</label><input id="s-month" type="month" value=${month} onInput=${(e) => this.setState({ month: e.target.value })} /></div>
+          <button type="submit" class="btn">Unduh laporan (CSV)</button>
+        </form>
+      <//>
+    </div>`;
+  }
+}
+
+// ---- Audit ------------------------------------------------------------------------------
+
+export class Audit extends DataPage {
+  constructor(props) {
+    super(props);
+    this.state = { ...this.state, actor: '', subject: '', cursors: [null], page: 0 };
+  }
+  pollEvery() {
+    return 15_000;
+  }
+  fetchData() {
+    const { actor, subject, cursors, page } = this.state;
+    return api(`/api/audit${query({ actor, subject, cursor: cursors[page], limit: 50 })}`);
+  }
+  go(delta) {
+    const next = [...this.state.cursors];
+    if (delta > 0) next[this.state.page + 1] = this.state.data.next_cursor;
+    this.setState({ cursors: next, page: this.state.page + delta }, () => this.reload());
+  }
+  view(data) {
+    const { actor, subject, page } = this.state;
+    return html`<div class="page">
+      <header class="page-head"><h1>Audit</h1></header>
+      <form class="filters" role="search" onSubmit=${(e) => { e.preventDefault(); this.setState({ cursors: [null], page: 0 }, () => this.reload()); }}>
+        <div class="field"><label for="a-actor">Pelaku</label><input id="a-actor" value=${actor} onInput=${(e) => this.setState({ actor: e.target.value })} /></div>
+        <div class="field"><label for="a-subject">Subjek</label><input id="a-subject" value=${subject} onInput=${(e) => this.setState({ subject: e.target.value })} /></div>
+        <button type="submit" class="btn primary">Saring</button>
+      </form>
+      ${data.items.length ? html`<table class="table cards"><thead><tr><th scope="col">Waktu</th><th scope="col">Pelaku</th><th scope="col">Aksi</th><th scope="col">Subjek</th><th scope="col">Keterangan</th><th scope="col">Alamat</th></tr></thead>
+        <tbody>${data.items.map((item) => html`<tr><td data-label="Waktu">${formatDateTime(item.at || item.at_ms)}</td><td data-label="Pelaku">${item.actor} <span class="muted small">${item.role}</span></td><td data-label="Aksi"><code>${item.action}</code></td><td data-label="Subjek">${item.subject || '–'}</td><td data-label="Keterangan">${item.detail || '–'}</td><td data-label="Alamat">${item.ip || '–'}</td></tr>`)}</tbody></table>`
+        : html`<${Empty} text="Tidak ada catatan audit." />`}
+      <${Pager} page=${page} hasNext=${Boolean(data.next_cursor)} onPrev=${() => this.go(-1)} onNext=${() => this.go(1)} />
+    </div>`;
+  }
+}
+
+// ---- Pengguna ---------------------------------------------------------------------------
+
+export class Users extends DataPage {
+  constructor(props) {
+    super(props);
+    this.state = { ...this.state, form: { username: '', role: 'operator', opd_id: '', password: '' }, flash: null, failure: null };
+  }
+  pollEvery() {
+    return 15_000;
+  }
+  fetchData() {
+    return api('/api/users?limit=100');
+  }
+  async create(event) {
+    event.preventDefault();
+    const { form } = this.state;
+    this.setState({ failure: null });
+    try {
+      await api('/api/users', { method: 'POST', body: { ...form, opd_id: form.role === 'opd' ? form.opd_id : null } });
+      this.setState({ flash: `Pengguna ${form.username} dibuat.`, form: { username: '', role: 'operator', opd_id: '', password: '' } });
+      this.reload();
+    } catch (error) {
+      this.setState({ failure: describeError(error) });
+    }
+  }
+  async toggle(user) {
+    try {
+      await api(`/api/users/${encodeURIComponent(user.username)}`, { method: 'PATCH', body: { disabled: !user.disabled } });
+      this.setState({ flash: `${user.username} ${user.disabled ? 'diaktifkan' : 'dinonaktifkan'}.` });
+      this.reload();
+    } catch (error) {
+      this.setState({ failure: describeError(error) });
+    }
+  }
+  view(data) {
+    const { form, flash, failure } = this.state;
+    const set = (key, value) => this.setState({ form: { ...form, [key]: value } });
+    return html`<div class="page">
+      <header class="page-head"><h1>Pengguna</h1></header>
+      ${flash ? html`<${Notice}>${flash}<//>` : null}
+      ${failure ? html`<${Notice} kind="error">${failure}<//>` : null}
+      <table class="table cards"><thead><tr><th scope="col">Nama</th><th scope="col">Peran</th><th scope="col">OPD</th><th scope="col">Status</th><th scope="col"><span class="sr-only">Aksi</span></th></tr></thead>
+        <tbody>${data.items.map((user) => html`<tr><td data-label="Nama">${user.username}</td><td data-label="Peran">${ROLE_LABELS[user.role] || user.role}</td><td data-label="OPD">${user.opd_id || '–'}</td>
+          <td data-label="Status">${user.disabled ? html`<span class="badge sla-overdue">Nonaktif</span>` : html`<span class="badge sla-on_time">Aktif</span>`}</td>
+          <td>${user.username !== this.props.me.username ? html`<button type="button" class="btn small" onClick=${() => this.toggle(user)}>${user.disabled ? 'Aktifkan' : 'Nonaktifkan'}</button>` : null}</td></tr>`)}</tbody></table>
+      <${Card} title="Tambah pengguna">
+        <form class="filters" onSubmit=${(e) => this.create(e)}>
+          <div class="field"><label for="p-name">Nama pengguna</label><input id="p-name" required pattern="[a-z0-9._\\-]{3,64}" value=${form.username} onInput=${(e) => set('username', e.target.value)} /></div>
+          <div class="field"><label for="p-role">Peran</label><select id="p-role" value=${form.role} onChange=${(e) => set('role', e.target.value)}>
+            ${Object.entries(ROLE_LABELS).map(([value, label]) => html`<option value=${value}>${label}</option>`)}</select></div>
+          ${form.role === 'opd' ? html`<div class="field"><label for="p-opd">OPD</label><input id="p-opd" required value=${form.opd_id} onInput=${(e) => set('opd_id', e.target.value)} /></div>` : null}
+          <div class="field"><label for="p-pass">Kata sandi awal</label><input id="p-pass" type="password" autocomplete="new-password" minlength="10" required value=${form.password} onInput=${(e) => set('password', e.target.value)} /></div>
+          <button type="submit" class="btn primary">Tambah</button>
+        </form>
+      <//>
+    </div>`;
+  }
+}
+
+// ---- Data warga -------------------------------------------------------------------------
+
+const NOT_YET = 'Fitur data warga belum tersedia di server ini (layanan sedang dibangun). Coba lagi setelah server diperbarui.';
+
+export class CitizenData extends DataPage {
+  constructor(props) {
+    super(props);
+    this.state = { ...this.state, phone: '', found: null, confirm: '', flash: null, failure: null, busy: false };
+  }
+  pollEvery() {
+    return 15_000;
+  }
+  async fetchData() {
+    try {
+      return { requests: await api('/api/erasure-requests?limit=50'), missing: false };
+    } catch (error) {
+      if (error.status === 404) return { requests: null, missing: true };
+      throw error;
+    }
+  }
+  async lookup(event) {
+    event.preventDefault();
+    this.setState({ busy: true, failure: null, found: null, flash: null, confirm: '' });
+    try {
+      const found = await api('/api/citizens/lookup', { method: 'POST', body: { phone: this.state.phone.trim() } });
+      this.setState({ busy: false, found });
+    } catch (error) {
+      const text = error.status === 404
+        ? (error.code === 'not_found' && !this.state.data.missing ? 'Nomor itu tidak terdaftar sebagai warga.' : NOT_YET)
+        : describeError(error);
+      this.setState({ busy: false, failure: text });
+    }
+  }
+  async exportData() {
+    const { found } = this.state;
+    try {
+      const data = await api(`/api/citizens/${encodeURIComponent(found.id)}/export`);
+      saveBlob(new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' }), `data-warga-${found.id}.json`);
+      this.setState({ flash: 'Data warga diunduh sebagai JSON.' });
+    } catch (error) {
+      this.setState({ failure: error.status === 404 ? NOT_YET : describeError(error) });
+    }
+  }
+  async erase(event) {
+    event.preventDefault();
+    const { found, confirm } = this.state;
+    if (confirm !== found.id) return;
+    this.setState({ busy: true, failure: null });
+    try {
+      const result = await api(`/api/citizens/${encodeURIComponent(found.id)}/erase`, { method: 'POST', body: { confirm } });
+      const removed = Object.entries(result.removed || {}).map(([key, count]) => `${key}: ${count}`).join(', ');
+      this.setState({ busy: false, found: null, confirm: '', flash: `Data warga ${result.id} dihapus pada ${formatDateTime(result.erased_at)}${removed ? ` (${removed})` : ''}.` });
+      this.reload();
+    } catch (error) {
+      this.setState({ busy: false, failure: error.status === 404 ? NOT_YET : describeError(error) });
+    }
+  }
+  view({ requests, missing }) {
+    const { phone, found, confirm, flash, failure, busy } = this.state;
+    return html`<div class="page">
+      <header class="page-head"><h1>Data warga</h1><p class="muted">Permintaan akses dan penghapusan data pribadi (UU PDP).</p></header>
+      ${missing ? html`<${Notice} kind="warn">${NOT_YET}<//>` : null}
+      ${flash ? html`<${Notice}>${flash}<//>` : null}
+      ${failure ? html`<${Notice} kind="error">${failure}<//>` : null}
+      <${Card} title="Cari warga">
+        <form class="filters" onSubmit=${(e) => this.lookup(e)}>
+          <div class="field"><label for="w-phone">Nomor WhatsApp</label><input id="w-phone" inputmode="tel" placeholder="628…" required value=${phone} onInput=${(e) => this.setState({ phone: e.target.value })} /></div>
+          <button type="submit" class="btn primary" disabled=${busy}>Cari</button>
+        </form>
+        ${found ? html`<div class="found">
+          <p><strong>${found.name || 'Tanpa nama'}</strong> · <code>${found.id}</code></p>
+          <button type="button" class="btn" onClick=${() => this.exportData()}>Unduh data (JSON)</button>
+          <form class="stack danger" onSubmit=${(e) => this.erase(e)}>
+            <label for="w-confirm">Untuk menghapus semua data warga ini, ketik ID-nya: <code>${found.id}</code></label>
+            <input id="w-confirm" autocomplete="off" value=${confirm} onInput=${(e) => this.setState({ confirm: e.target.value })} />
+            <button type="submit" class="btn danger" disabled=${busy || confirm !== found.id}>Hapus data warga</button>
+          </form>
+        </div>` : null}
+      <//>
+      <${Card} title="Permintaan penghapusan">
+        ${requests
+          ? requests.items.length
+            ? html`<table class="table cards"><thead><tr><th scope="col">ID</th><th scope="col">Warga</th><th scope="col">Diminta</th><th scope="col">Status</th></tr></thead>
+              <tbody>${requests.items.map((item) => html`<tr><td data-label="ID"><code>${item.id}</code></td><td data-label="Warga">${item.name || item.citizen_id}</td><td data-label="Diminta">${formatDateTime(item.requested_at)}</td><td data-label="Status">${item.state}</td></tr>`)}</tbody></table>`
+            : html`<${Empty} text="Tidak ada permintaan penghapusan." />`
+          : html`<${Empty} text="Daftar permintaan belum tersedia." />`}
+      <//>
+    </div>`;
+  }
+}
