@@ -112,7 +112,8 @@ impl AwsBase {
                     ..SendPolicy::default()
                 },
             )
-            .with_log(self.store.clone()),
+            .with_log(self.store.clone())
+            .with_erasures(self.store.clone()),
         ))
     }
 }
@@ -387,6 +388,10 @@ pub async fn api_state_from_env() -> Result<ApiState, LambdaError> {
         .map(|region| region.as_ref().to_owned())
         .ok_or("no AWS region configured")?;
     let user_pool_id = required(config::PROLINK_USER_POOL_ID)?;
+    let media_bucket = Arc::new(S3BlobStore::from_sdk_config(
+        &sdk,
+        required(config::PROLINK_MEDIA_BUCKET)?,
+    ));
     let jwt = JwtSettings::cognito(
         &region,
         &user_pool_id,
@@ -419,10 +424,9 @@ pub async fn api_state_from_env() -> Result<ApiState, LambdaError> {
         alerts: store.clone(),
         settings: store.clone(),
         stats: store.clone(),
-        blobs: Arc::new(S3BlobStore::from_sdk_config(
-            &sdk,
-            required(config::PROLINK_MEDIA_BUCKET)?,
-        )),
+        blobs: media_bucket.clone(),
+        blob_eraser: media_bucket,
+        citizen_data: store.clone(),
         clock,
         config: ApiConfig {
             audit_retention_days: config::audit_retention_days(),

@@ -14,7 +14,7 @@ use aws_sdk_s3::types::{
 };
 use aws_sdk_s3::Client;
 
-use prolink_app::ports::{validate_key, BlobStore, PortError, PortResult};
+use prolink_app::ports::{validate_key, BlobEraser, BlobStore, PortError, PortResult};
 
 /// S3 refuses presigned URLs valid for longer than 7 days.
 pub const MAX_PRESIGN_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
@@ -123,6 +123,23 @@ impl BlobStore for S3BlobStore {
             .await
             .map_err(|e| backend("presign GetObject", e))?;
         Ok(request.uri().to_owned())
+    }
+}
+
+#[async_trait]
+impl BlobEraser for S3BlobStore {
+    /// `DeleteObject` succeeds for an absent key too. On a versioned bucket it only adds a
+    /// delete marker: the template keeps the media bucket unversioned for that reason.
+    async fn delete_blob(&self, key: &str) -> PortResult<()> {
+        validate_key(key)?;
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| backend("DeleteObject", e))?;
+        Ok(())
     }
 }
 

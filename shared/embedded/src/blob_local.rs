@@ -18,7 +18,7 @@ use async_trait::async_trait;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
-use prolink_app::ports::{validate_key, BlobStore, Clock, PortError, PortResult};
+use prolink_app::ports::{validate_key, BlobEraser, BlobStore, Clock, PortError, PortResult};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -216,6 +216,25 @@ impl BlobStore for LocalBlobStore {
         Ok(format!(
             "{PRESIGNED_PATH_PREFIX}{key}?expires={expires}&sig={sig}"
         ))
+    }
+}
+
+#[async_trait]
+impl BlobEraser for LocalBlobStore {
+    async fn delete_blob(&self, key: &str) -> PortResult<()> {
+        let path = self.path_of(key)?;
+        let key = key.to_owned();
+        blocking(move || {
+            for file in [type_path(&path), path.clone()] {
+                match std::fs::remove_file(&file) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(io_error("delete", &key, e)),
+                }
+            }
+            Ok(())
+        })
+        .await
     }
 }
 

@@ -342,7 +342,8 @@ pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Lo
             Arc::new(TokioSleeper),
             send_policy,
         )
-        .with_log(store.clone()),
+        .with_log(store.clone())
+        .with_erasures(store.clone()),
     );
     let api_state = ApiState {
         auth: Arc::new(local_auth.authenticator()),
@@ -359,6 +360,8 @@ pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Lo
         settings: store.clone(),
         stats: store.clone(),
         blobs: blobs.clone(),
+        blob_eraser: blobs.clone(),
+        citizen_data: store.clone(),
         clock: clock.clone(),
         config: ApiConfig {
             audit_retention_days,
