@@ -224,6 +224,7 @@ impl TestApp {
             self.settings.send_policy.clone(),
         )
         .with_log(self.app.store.clone())
+        .with_erasures(self.app.store.clone())
     }
 
     /// The sender the operator API uses: the workers' messenger and clock, logging.
