@@ -12,9 +12,7 @@ use prolink_domain::erasure::{anonymise_complaint, ErasedIdentity};
 
 use crate::complaint_rules::MAX_SORT_MS;
 use crate::ids::sha256_hex;
-use crate::ports::{
-    CitizenData, ComplaintStore, ErasureRequest, PortError, PortResult,
-};
+use crate::ports::{CitizenData, ComplaintStore, ErasureRequest, PortError, PortResult};
 use crate::stats;
 
 /// Versioned complaint writes retried after a lost race (an operator changing the complaint
@@ -53,9 +51,7 @@ pub fn stat_event_ids(identity: &ErasedIdentity, citizen_key: &str) -> Vec<Strin
     keys.push(citizen_key);
     keys.sort_unstable();
     keys.dedup();
-    keys.into_iter()
-        .flat_map(stats::active_event_ids)
-        .collect()
+    keys.into_iter().flat_map(stats::active_event_ids).collect()
 }
 
 /// Sort key of the erasure-request list (newest first): `<requested_ms, 13 digits>#<id>`.
@@ -115,10 +111,7 @@ pub async fn anonymise_complaints(
 }
 
 /// When the newest erasure of any of `identifiers` happened (`None`: never, or lifted).
-pub async fn erased_at(
-    data: &dyn CitizenData,
-    identifiers: &[&str],
-) -> PortResult<Option<i64>> {
+pub async fn erased_at(data: &dyn CitizenData, identifiers: &[&str]) -> PortResult<Option<i64>> {
     let mut newest = None;
     for identifier in identifiers.iter().filter(|i| !i.is_empty()) {
         if let Some(at) = data.erased_at(&identifier_hash(identifier)).await? {

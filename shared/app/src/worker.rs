@@ -39,9 +39,10 @@ use crate::ids::short_hash;
 use crate::notifier::Notifier;
 use crate::ports::Rephraser;
 use crate::ports::{
-    CitizenData, CitizenProfile, CitizenStore, Clock, ComplaintStore, ContentStore, ConversationLog, DedupStore,
-    Delivery, Messenger, OperatorAlert, OperatorSignals, OutboundMessage, OutboxStore, PortError,
-    Queue, SessionStore, StatsCounters, StatusLog, StoredSession, UnansweredQuestion,
+    CitizenData, CitizenProfile, CitizenStore, Clock, ComplaintStore, ContentStore,
+    ConversationLog, DedupStore, Delivery, Messenger, OperatorAlert, OperatorSignals,
+    OutboundMessage, OutboxStore, PortError, Queue, SessionStore, StatsCounters, StatusLog,
+    StoredSession, UnansweredQuestion,
 };
 use crate::render::{reply_body, ReplyTo};
 use crate::rephrasing::rephrase_or_verbatim;
@@ -609,7 +610,8 @@ impl DialogWorker {
         profile: &CitizenProfile,
         now: i64,
     ) -> Result<(), WorkerError> {
-        let conversations = Conversations::new(self.stores.conversations.clone(), self.clock.clone());
+        let conversations =
+            Conversations::new(self.stores.conversations.clone(), self.clock.clone());
         let summary = match self.stores.conversations.get_conversation(key).await? {
             Some(summary) => Some(summary),
             None => conversations.update(key, |_| true).await?,

@@ -120,14 +120,21 @@ fn contains_any(
 }
 
 /// `<attr> IN (:k0, …)` over the keys, with their values.
-fn in_list(attribute: &str, keys: &[String], prefix: &str) -> (String, Vec<(String, AttributeValue)>) {
+fn in_list(
+    attribute: &str,
+    keys: &[String],
+    prefix: &str,
+) -> (String, Vec<(String, AttributeValue)>) {
     let placeholders: Vec<String> = (0..keys.len()).map(|i| format!(":{prefix}{i}")).collect();
     let values = placeholders
         .iter()
         .zip(keys)
         .map(|(p, k)| (p.clone(), AttributeValue::S(k.clone())))
         .collect();
-    (format!("{attribute} IN ({})", placeholders.join(", ")), values)
+    (
+        format!("{attribute} IN ({})", placeholders.join(", ")),
+        values,
+    )
 }
 
 fn search_keys(identity: &ErasedIdentity, citizen_key: &str) -> Vec<String> {
@@ -283,7 +290,11 @@ impl DynamoStore {
     }
 
     /// Their part of every raw webhook body still kept (one Query per day of the look-back).
-    async fn erase_raw(&self, identity: &ErasedIdentity, counts: &mut ErasureCounts) -> PortResult<()> {
+    async fn erase_raw(
+        &self,
+        identity: &ErasedIdentity,
+        counts: &mut ErasureCounts,
+    ) -> PortResult<()> {
         let needles: Vec<String> = identity
             .identifiers
             .iter()
@@ -471,11 +482,15 @@ impl CitizenData for DynamoStore {
 
         let mut outbox_ids = Vec::new();
         for key in &keys {
-            self.erase_partition(key, &mut counts, &mut outbox_ids).await?;
+            self.erase_partition(key, &mut counts, &mut outbox_ids)
+                .await?;
         }
         counts.remove("other");
         for key in &keys {
-            if self.delete_key(format!("ALIAS#{key}"), "ALIAS".into()).await? {
+            if self
+                .delete_key(format!("ALIAS#{key}"), "ALIAS".into())
+                .await?
+            {
                 add(&mut counts, "aliases", 1);
             }
         }
@@ -539,10 +554,7 @@ impl CitizenData for DynamoStore {
         .await
     }
 
-    async fn list_erasure_requests(
-        &self,
-        page: &PageRequest,
-    ) -> PortResult<Page<ErasureRequest>> {
+    async fn list_erasure_requests(&self, page: &PageRequest) -> PortResult<Page<ErasureRequest>> {
         let limit = page_limit(page.limit)?;
         let mut start: Option<Item> = None;
         if let Some(cursor) = &page.after {

@@ -63,13 +63,15 @@ async fn summary_by_phone(state: &ApiState, phone: &str) -> ApiResult<Option<Con
     };
     let name = profile.name.clone();
     let phone = profile.wa_id.clone();
-    Ok(Conversations::new(state.conversations.clone(), state.clock.clone())
-        .update(&key, |s| {
-            s.name.clone_from(&name);
-            s.phone.clone_from(&phone);
-            true
-        })
-        .await?)
+    Ok(
+        Conversations::new(state.conversations.clone(), state.clock.clone())
+            .update(&key, |s| {
+                s.name.clone_from(&name);
+                s.phone.clone_from(&phone);
+                true
+            })
+            .await?,
+    )
 }
 
 pub async fn lookup(
@@ -304,7 +306,8 @@ pub async fn export(
         conversation: ConversationView {
             handoff_since: summary.handoff_since_ms.map(wib_iso),
             claimed_by: summary.claimed_by.clone(),
-            last_message_at: (summary.last_message_ms > 0).then(|| wib_iso(summary.last_message_ms)),
+            last_message_at: (summary.last_message_ms > 0)
+                .then(|| wib_iso(summary.last_message_ms)),
             last_inbound_at: summary.last_inbound_ms.map(wib_iso),
         },
         messages,
@@ -401,10 +404,14 @@ pub async fn erase(
         .await?
     {
         for blob in photo_keys(&complaint) {
-            state.blob_eraser.delete_blob(&blob).await.map_err(|error| {
-                warn!(%error, "photo of an erased citizen not deleted; the erasure stops");
-                ApiError::unavailable()
-            })?;
+            state
+                .blob_eraser
+                .delete_blob(&blob)
+                .await
+                .map_err(|error| {
+                    warn!(%error, "photo of an erased citizen not deleted; the erasure stops");
+                    ApiError::unavailable()
+                })?;
             photos += 1;
         }
     }

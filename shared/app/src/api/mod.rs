@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use crate::content_cache::ContentSource;
 use crate::ports::{
-    AlertBoard, AuditLog, BlobEraser, BlobStore, CitizenData, CitizenStore, Clock, ComplaintStore, ContentRevisions,
-    ConversationLog, DedupStore, OperatorSignals, Queue, SessionStore, SettingsStore,
-    StatsCounters, UserDirectory,
+    AlertBoard, AuditLog, BlobEraser, BlobStore, CitizenData, CitizenStore, Clock, ComplaintStore,
+    ContentRevisions, ConversationLog, DedupStore, OperatorSignals, Queue, SessionStore,
+    SettingsStore, StatsCounters, UserDirectory,
 };
 use crate::sender::ReliableSender;
 

@@ -256,7 +256,11 @@ impl ReliableSender {
 
     /// Whether `citizen_key` or the message's address belongs to an erased citizen: an
     /// erased reporter's complaints carry a stand-in key, and their number a tombstone.
-    async fn to_erased(&self, citizen_key: &str, message: &OutboundMessage) -> Result<bool, SenderError> {
+    async fn to_erased(
+        &self,
+        citizen_key: &str,
+        message: &OutboundMessage,
+    ) -> Result<bool, SenderError> {
         if prolink_domain::erasure::is_erased_key(citizen_key) {
             return Ok(true);
         }
@@ -270,10 +274,12 @@ impl ReliableSender {
         if addresses.is_empty() {
             return Ok(false);
         }
-        Ok(crate::citizen_rights::erased_at(erasures.as_ref(), &addresses)
-            .await
-            .map_err(SenderError::Store)?
-            .is_some())
+        Ok(
+            crate::citizen_rights::erased_at(erasures.as_ref(), &addresses)
+                .await
+                .map_err(SenderError::Store)?
+                .is_some(),
+        )
     }
 
     /// Logs every message sent (and its delivery states) in the citizen's conversation.

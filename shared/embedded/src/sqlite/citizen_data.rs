@@ -43,7 +43,8 @@ fn rows_mentioning(
     needles: &[String],
 ) -> PortResult<Vec<(String, String)>> {
     let mut found: Vec<(String, String)> = Vec::new();
-    let sql = format!("SELECT CAST({key} AS TEXT), {column} FROM {table} WHERE instr({column}, ?1) > 0");
+    let sql =
+        format!("SELECT CAST({key} AS TEXT), {column} FROM {table} WHERE instr({column}, ?1) > 0");
     let mut stmt = tx.prepare(&sql).map_err(db_err)?;
     for needle in needles {
         let rows = stmt
@@ -116,8 +117,14 @@ fn erase_rows(
         + delete_in(tx, "citizen_alias", "citizen_key", &keys)?;
     add("aliases", aliases);
     add("session", delete_in(tx, "dialog_session", "key", &keys)?);
-    add("messages", delete_in(tx, "message_log", "citizen_key", &keys)?);
-    add("conversation", delete_in(tx, "conversation", "citizen_key", &keys)?);
+    add(
+        "messages",
+        delete_in(tx, "message_log", "citizen_key", &keys)?,
+    );
+    add(
+        "conversation",
+        delete_in(tx, "conversation", "citizen_key", &keys)?,
+    );
 
     // Outbox: the wamids first, so the delivery statuses of those messages go too.
     let mut wamids: Vec<String> = Vec::new();
@@ -146,7 +153,10 @@ fn erase_rows(
     for (id, body) in rows_mentioning(tx, "raw_inbound", "id", "body", &identity.identifiers)? {
         if let Some(cut) = cut_from_webhook(&body, identity) {
             raw += tx
-                .execute("UPDATE raw_inbound SET body = ?2 WHERE id = ?1", params![id, cut])
+                .execute(
+                    "UPDATE raw_inbound SET body = ?2 WHERE id = ?1",
+                    params![id, cut],
+                )
                 .map_err(db_err)? as u64;
         }
     }
@@ -206,7 +216,11 @@ fn close_request(tx: &Transaction, citizen_id: &str, at_ms: i64) -> PortResult<(
     request.done_ms = Some(at_ms);
     tx.execute(
         "UPDATE erasure_request SET state = ?2, data = ?3 WHERE citizen_id = ?1",
-        params![citizen_id, state_name(request.state), request_json(&request)?],
+        params![
+            citizen_id,
+            state_name(request.state),
+            request_json(&request)?
+        ],
     )
     .map_err(db_err)?;
     Ok(())
@@ -246,7 +260,9 @@ impl SqliteStore {
                     rows.push(row.map_err(db_err)?);
                 }
                 let mut stmt = conn
-                    .prepare("SELECT ticket, version, data FROM complaints WHERE instr(data, ?1) > 0")
+                    .prepare(
+                        "SELECT ticket, version, data FROM complaints WHERE instr(data, ?1) > 0",
+                    )
                     .map_err(db_err)?;
                 for needle in keys.iter().chain(needles.iter()) {
                     let found = stmt
@@ -364,10 +380,7 @@ impl CitizenData for SqliteStore {
             .await
     }
 
-    async fn list_erasure_requests(
-        &self,
-        page: &PageRequest,
-    ) -> PortResult<Page<ErasureRequest>> {
+    async fn list_erasure_requests(&self, page: &PageRequest) -> PortResult<Page<ErasureRequest>> {
         let limit = page_limit(page.limit)?;
         let after = match &page.after {
             Some(cursor) => {
