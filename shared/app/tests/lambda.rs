@@ -65,6 +65,7 @@ fn webhook() -> Webhook {
         secrets: secrets(),
         clock,
         retention_days: 30,
+        erasures: None,
     }));
     Webhook { router, queue }
 }

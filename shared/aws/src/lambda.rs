@@ -124,10 +124,11 @@ pub async fn run_webhook() -> Result<(), LambdaError> {
     let base = aws_base().await?;
     let router = webhook_router::router(Arc::new(WebhookState {
         queue: Arc::new(base.queue(config::PROLINK_INBOUND_QUEUE_URL)?),
-        raw_log: base.store,
+        raw_log: base.store.clone(),
         secrets: base.secrets,
         clock: base.clock,
         retention_days: config::retention_days(),
+        erasures: Some(base.store),
     }));
     info!("webhook function ready");
     lambda_http::run(router).await

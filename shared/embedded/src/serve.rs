@@ -271,6 +271,7 @@ pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Lo
         secrets: secrets.clone(),
         clock: clock.clone(),
         retention_days,
+        erasures: Some(store.clone()),
     }));
     let simulator_enabled = graph.is_none() && options.addr.ip().is_loopback();
     let mut router = Router::new()
