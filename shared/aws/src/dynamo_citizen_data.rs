@@ -29,6 +29,14 @@ use super::dynamo_operator::ALERTS_PARTITION;
 /// Complaints read per citizen key (far above what one citizen files).
 const MAX_COMPLAINTS: usize = 10_000;
 const ERASED_SK: &str = "ERASED";
+/// Every attribute a filter names goes through a placeholder: some (`text`, `data` …) are
+/// reserved words, and the others then need no checking.
+const ATTRIBUTE_NAMES: [(&str, &str); 4] = [
+    ("#body", "body"),
+    ("#text", "text"),
+    ("#msg", "message"),
+    ("#ck", "citizen_key"),
+];
 const REQUEST_SK: &str = "ERASEREQ";
 const REQUESTS_PARTITION: &str = "ERASEREQS";
 
@@ -170,6 +178,11 @@ impl DynamoStore {
                 .set_exclusive_start_key(start.take());
             if let Some((expression, values)) = &filter {
                 request = request.filter_expression(expression);
+                for (placeholder, name) in ATTRIBUTE_NAMES {
+                    if expression.contains(placeholder) {
+                        request = request.expression_attribute_names(placeholder, name);
+                    }
+                }
                 for (placeholder, value) in values {
                     request = request.expression_attribute_values(placeholder, value.clone());
                 }
@@ -308,7 +321,7 @@ impl DynamoStore {
         let mut day = now.saturating_add(DAY_MS);
         let oldest = now.saturating_sub(i64::from(self.raw_lookback_days) * DAY_MS);
         while day >= oldest && day >= 0 {
-            let filter = contains_any("body", &needles, "n");
+            let filter = contains_any("#body", &needles, "n");
             for item in self
                 .query_everything(None, &raw_day_pk(day)?, Some(filter))
                 .await?
@@ -322,7 +335,8 @@ impl DynamoStore {
                         .table_name(&self.table)
                         .key("PK", AttributeValue::S(pk))
                         .key("SK", AttributeValue::S(sk))
-                        .update_expression("SET body = :body")
+                        .update_expression("SET #body = :body")
+                        .expression_attribute_names("#body", "body")
                         .condition_expression("attribute_exists(PK)")
                         .expression_attribute_values(":body", AttributeValue::S(cut))
                         .send()
@@ -346,7 +360,7 @@ impl DynamoStore {
         let now = self.clock.now_ms();
         let newest = month_index(now)? + 1;
         let oldest = newest - i64::from(self.unanswered_lookback_months);
-        let (by_key, mut values) = in_list("citizen_key", keys, "k");
+        let (by_key, mut values) = in_list("#ck", keys, "k");
         let (by_text, text_values) = contains_any("#text", &identity.needles(), "n");
         values.extend(text_values);
         for month in (oldest..=newest).rev() {
@@ -366,8 +380,8 @@ impl DynamoStore {
                 }
             }
         }
-        let (by_key, mut values) = in_list("citizen_key", keys, "k");
-        let (by_message, message_values) = contains_any("message", &identity.needles(), "n");
+        let (by_key, mut values) = in_list("#ck", keys, "k");
+        let (by_message, message_values) = contains_any("#msg", &identity.needles(), "n");
         values.extend(message_values);
         let expression = if by_message.is_empty() {
             by_key
@@ -387,7 +401,7 @@ impl DynamoStore {
         Ok(())
     }
 
-    /// `text` is a reserved word: this query names it through `#text`.
+    /// One `GSI1` month of unanswered questions, filtered (attributes through placeholders).
     async fn query_unanswered(
         &self,
         partition: &str,
@@ -406,8 +420,10 @@ impl DynamoStore {
                 .expression_attribute_values(":pk", AttributeValue::S(partition.to_owned()))
                 .filter_expression(&filter)
                 .set_exclusive_start_key(start.take());
-            if filter.contains("#text") {
-                request = request.expression_attribute_names("#text", "text");
+            for (placeholder, name) in ATTRIBUTE_NAMES {
+                if filter.contains(placeholder) {
+                    request = request.expression_attribute_names(placeholder, name);
+                }
             }
             for (placeholder, value) in &values {
                 request = request.expression_attribute_values(placeholder, value.clone());

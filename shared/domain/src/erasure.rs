@@ -19,6 +19,10 @@ pub const ERASED_KEY_PREFIX: &str = "erased-";
 /// Identifiers shorter than this are not searched for inside texts (they would match
 /// ordinary numbers); they are still matched whole.
 const MIN_SEARCHED_CHARS: usize = 6;
+/// A profile name shorter than this is not searched for inside other records' texts: a
+/// WhatsApp name like `.`, `A` or `Ani` would match (and remove) records of other people.
+/// It still goes with the citizen's own records, and the complaint redaction masks its words.
+const MIN_SEARCHED_NAME_CHARS: usize = 6;
 
 /// Whether `key` is the stand-in of an erased reporter.
 pub fn is_erased_key(key: &str) -> bool {
@@ -129,7 +133,9 @@ impl ErasedIdentity {
             .filter(|id| id.chars().count() >= MIN_SEARCHED_CHARS)
             .cloned()
             .collect();
-        if let Some(name) = &self.name {
+        if let Some(name) = self.name.as_ref().filter(|n| {
+            n.chars().count() >= MIN_SEARCHED_NAME_CHARS && n.chars().any(char::is_alphabetic)
+        }) {
             needles.push(name.clone());
         }
         needles
@@ -351,6 +357,17 @@ mod tests {
             phone_forms("6281234567890"),
             ["6281234567890", "+6281234567890", "081234567890"]
         );
+    }
+
+    #[test]
+    fn short_or_symbolic_names_are_not_searched_for() {
+        for name in [".", "A", "Ani", "😀😀😀😀😀😀", "123456"] {
+            let identity = ErasedIdentity::new("6281111111111", None, None, Some(name), "erased-x");
+            assert!(!identity.needles().contains(&name.to_string()), "{name}");
+            assert_eq!(identity.scrub("Ani dan A. menunggu"), "Ani dan A. menunggu");
+        }
+        let identity = ErasedIdentity::new("6281111111111", None, None, Some("Wulan Pertiwi"), "e");
+        assert!(identity.needles().contains(&"Wulan Pertiwi".to_string()));
     }
 
     #[test]
