@@ -490,6 +490,21 @@ impl CitizenData for DynamoStore {
                 }
             }
         }
+        // Complaints they follow ("ikut melapor") are other citizens'; no index finds them,
+        // but every way of following marks the follower's own complaint as a duplicate of
+        // the one followed.
+        let originals: Vec<String> = complaints
+            .iter()
+            .filter_map(|c| c.duplicate_of.clone())
+            .collect();
+        for ticket in originals {
+            if complaints.iter().any(|c| c.ticket == ticket) {
+                continue;
+            }
+            if let Some(original) = self.get_complaint(&ticket).await? {
+                complaints.push(original);
+            }
+        }
         add(
             &mut counts,
             "complaints_redacted",

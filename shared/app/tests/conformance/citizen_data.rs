@@ -209,6 +209,37 @@ pub async fn erasure_removes_one_citizen_and_keeps_the_other(store: CitizenDataU
     let (gone, kept) = (phone(), phone());
     let (gone_id, gone_ticket) = citizen(&store, &gone, "Ratna Kumalasari").await;
     let (kept_id, kept_ticket) = citizen(&store, &kept, "Joko Prasetyo").await;
+    // The citizen follows the other's complaint: theirs became its duplicate ("ikut melapor").
+    let mut own = store
+        .complaints
+        .get_complaint(&gone_ticket)
+        .await
+        .expect("own")
+        .expect("own");
+    own.duplicate_of = Some(kept_ticket.clone());
+    store
+        .complaints
+        .update_complaint(&own)
+        .await
+        .expect("duplicate");
+    let original = store
+        .complaints
+        .get_complaint(&kept_ticket)
+        .await
+        .expect("original")
+        .expect("original");
+    let followed = prolink_domain::complaint::duplicates::follow(
+        &original,
+        &gone,
+        &format!("follow.{gone}"),
+        now_ms(),
+    )
+    .expect("follow");
+    store
+        .complaints
+        .update_complaint(&followed)
+        .await
+        .expect("follow");
     let erase = order(&gone, "Ratna Kumalasari", &gone_id);
 
     let counts = store.data.erase_citizen(&erase).await.expect("erase");
@@ -219,7 +250,7 @@ pub async fn erasure_removes_one_citizen_and_keeps_the_other(store: CitizenDataU
         ("conversation", 1),
         ("unanswered", 1),
         ("alerts", 1),
-        ("complaints_redacted", 1),
+        ("complaints_redacted", 2),
     ] {
         assert_eq!(counts.get(kind), Some(&n), "{kind}: {counts:?}");
     }
@@ -275,7 +306,10 @@ pub async fn erasure_removes_one_citizen_and_keeps_the_other(store: CitizenDataU
     assert!(
         !complaint.description.contains("Ratna") && !complaint.description.contains(&gone[2..])
     );
-    assert_eq!(complaint.version, 2, "one versioned write");
+    assert_eq!(
+        complaint.version, 3,
+        "one versioned write after the setup's"
+    );
     let alerts = store.signals.recent_alerts(1000).await.expect("alerts");
     assert!(!alerts
         .iter()
@@ -331,6 +365,19 @@ pub async fn erasure_removes_one_citizen_and_keeps_the_other(store: CitizenDataU
         .expect("kept");
     assert_eq!(theirs.citizen_key, kept);
     assert_eq!(theirs.reporter_name.as_deref(), Some("Joko Prasetyo"));
+    assert!(
+        theirs.followers.is_empty(),
+        "no longer a follower: {:?}",
+        theirs.followers
+    );
+    assert!(
+        theirs.events.iter().all(|e| e.actor.id != gone),
+        "their follow event no longer names them"
+    );
+    assert!(
+        theirs.description.contains("Joko"),
+        "the reporter's own text stays"
+    );
     assert!(alerts
         .iter()
         .any(|a| a.citizen_key.as_deref() == Some(kept.as_str())));
