@@ -272,6 +272,7 @@ pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Lo
         secrets: secrets.clone(),
         clock: clock.clone(),
         retention_days,
+        erasures: Some(store.clone()),
     }));
     let simulator_enabled = graph.is_none() && options.addr.ip().is_loopback();
     let mut router = Router::new()
@@ -345,7 +346,8 @@ pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Lo
             send_policy,
         )
         .with_log(store.clone())
-        .with_counters(store.clone()),
+        .with_counters(store.clone())
+        .with_erasures(store.clone()),
     );
     let api_state = ApiState {
         auth: Arc::new(local_auth.authenticator()),
@@ -362,6 +364,8 @@ pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Lo
         settings: store.clone(),
         stats: store.clone(),
         blobs: blobs.clone(),
+        blob_eraser: blobs.clone(),
+        citizen_data: store.clone(),
         clock: clock.clone(),
         config: ApiConfig {
             audit_retention_days,

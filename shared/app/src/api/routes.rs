@@ -13,7 +13,9 @@ use crate::ports::Role;
 
 use super::error::ApiError;
 use super::extract::{authorize, AllowedRoles, RateLimiter};
-use super::{admin, complaints, content, conversations, open_data, stats, unanswered, ApiState};
+use super::{
+    admin, citizens, complaints, content, conversations, open_data, stats, unanswered, ApiState,
+};
 
 const ALL: &[Role] = &[Role::Admin, Role::Operator, Role::Opd, Role::Viewer];
 const STAFF: &[Role] = &[Role::Admin, Role::Operator, Role::Opd];
@@ -247,6 +249,31 @@ pub fn routes() -> Vec<RouteDef> {
             "/api/conversations/{id}/hand-back",
             DISKOMINFO,
             on(MethodFilter::POST, conversations::hand_back),
+        ),
+        // Citizens' data rights.
+        route(
+            Method::POST,
+            "/api/citizens/lookup",
+            ADMIN,
+            on(MethodFilter::POST, citizens::lookup),
+        ),
+        route(
+            Method::GET,
+            "/api/citizens/{id}/export",
+            ADMIN,
+            on(MethodFilter::GET, citizens::export),
+        ),
+        route(
+            Method::POST,
+            "/api/citizens/{id}/erase",
+            ADMIN,
+            on(MethodFilter::POST, citizens::erase),
+        ),
+        route(
+            Method::GET,
+            "/api/erasure-requests",
+            ADMIN,
+            on(MethodFilter::GET, citizens::list_requests),
         ),
     ]
 }

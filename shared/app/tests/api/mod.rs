@@ -9,6 +9,7 @@ mod harness;
 mod access;
 mod backends;
 mod changes;
+mod citizens;
 mod content;
 mod conversations;
 mod hostile;
