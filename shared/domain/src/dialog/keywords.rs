@@ -239,6 +239,19 @@ pub fn same_words(a: &str, b: &str) -> bool {
 mod tests {
     use super::*;
 
+    /// The help text names every command a citizen can type (its first phrase, in bold
+    /// capitals), so a new command is not a secret.
+    #[test]
+    fn the_help_text_names_every_command() {
+        for list in [MENU, CANCEL, HELP, OPERATOR, STOP, START, ERASE_DATA] {
+            let shown = format!("*{}*", list[0].to_uppercase());
+            assert!(
+                crate::dialog::texts::HELP.contains(&shown),
+                "{shown} is missing from the help text"
+            );
+        }
+    }
+
     #[test]
     fn keywords_ignore_case_punctuation_stretching_and_fillers() {
         assert_eq!(detect("MENU"), Some(Keyword::Menu));

@@ -40,6 +40,7 @@ Tulis saja pertanyaan Anda, misalnya _syarat KTP-el baru_ atau _cara bayar PBB_.
 • *OPERATOR* atau *PETUGAS* – bicara dengan petugas\n\
 • *MULAI* – pilih topik Langganan Info\n\
 • *STOP* atau *BERHENTI* – berhenti menerima siaran info\n\
+• *HAPUS DATA SAYA* – minta data Anda dihapus\n\
 • *BANTUAN* – panduan ini\n\n\
 Anda juga bisa mengirim *foto* atau *lokasi* untuk membuat aduan.\n\n\
 ⚠️ Keadaan darurat? Telepon *112* (gratis, 24 jam).";
