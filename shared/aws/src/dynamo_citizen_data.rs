@@ -373,10 +373,16 @@ impl DynamoStore {
                 .query_unanswered(&unanswered_month_pk(month), expression, values.clone())
                 .await?;
             for item in items {
-                if let Some((pk, sk)) = key_of(&item) {
+                let Some((pk, sk)) = key_of(&item) else {
+                    continue;
+                };
+                if text(&item, "citizen_key").is_some_and(|k| keys.contains(&k)) {
                     if self.delete_key(pk, sk).await? {
                         add(counts, "unanswered", 1);
                     }
+                } else if self.mask_text(pk, sk, &item, "text", identity).await? {
+                    // Another citizen's question naming them: kept, masked.
+                    add(counts, "unanswered_masked", 1);
                 }
             }
         }
@@ -392,13 +398,61 @@ impl DynamoStore {
             .query_everything(Some(GSI1), ALERTS_PARTITION, Some((expression, values)))
             .await?
         {
-            if let Some((pk, sk)) = key_of(&item) {
+            let Some((pk, sk)) = key_of(&item) else {
+                continue;
+            };
+            let theirs = text(&item, "citizen_key").is_some_and(|k| keys.contains(&k));
+            // An alert about an OPD's complaint is the OPD's work: it stays, masked and no
+            // longer tied to the citizen. The citizen's own alerts (a handoff waiting) go.
+            if theirs && text(&item, "opd_id").is_none() {
                 if self.delete_key(pk, sk).await? {
                     add(counts, "alerts", 1);
                 }
+            } else if self.mask_text(pk, sk, &item, "message", identity).await? {
+                add(counts, "alerts_masked", 1);
             }
         }
         Ok(())
+    }
+
+    /// Rewrites one text attribute of an item with the identity masked
+    /// ([`ErasedIdentity::scrub`]) and drops its `citizen_key`; whether it changed. Only
+    /// while the item still exists (a concurrent deletion wins).
+    async fn mask_text(
+        &self,
+        pk: String,
+        sk: String,
+        item: &Item,
+        attribute: &str,
+        identity: &ErasedIdentity,
+    ) -> PortResult<bool> {
+        let before = text(item, attribute).unwrap_or_default();
+        let masked = identity.scrub(&before);
+        if masked == before && !item.contains_key("citizen_key") {
+            return Ok(false);
+        }
+        let outcome = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", AttributeValue::S(pk))
+            .key("SK", AttributeValue::S(sk))
+            .update_expression("SET #attr = :masked REMOVE citizen_key")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_names("#attr", attribute)
+            .expression_attribute_values(":masked", AttributeValue::S(masked))
+            .send()
+            .await;
+        match outcome {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(backend("UpdateItem", e)),
+        }
     }
 
     /// One `GSI1` month of unanswered questions, filtered (attributes through placeholders).

@@ -11,8 +11,9 @@ use serde_json::{json, Value};
 
 use prolink_app::conversations::new_conversation_id;
 use prolink_app::ports::{
-    BlobStore, ConversationSummary, CounterAdd, Direction, LoggedMessage, OperatorAlert,
-    OutboxRecord, OutboxState, RawInbound, StatusRecord, StoredSession, UnansweredQuestion,
+    AlertState, BlobStore, ConversationSummary, CounterAdd, Direction, LoggedMessage,
+    OperatorAlert, OutboxRecord, OutboxState, PageRequest, RawInbound, StatusRecord, StoredSession,
+    UnansweredQuestion,
 };
 use prolink_domain::citizen::CitizenProfile;
 use prolink_domain::complaint::Photo;
@@ -198,6 +199,19 @@ async fn seed(api: &Api) -> String {
         })
         .await
         .expect("alert");
+    // The OPD's alert about the complaint names the reporter: it is the OPD's work and must
+    // outlive the reporter's erasure, masked.
+    s.signals
+        .raise_alert(&OperatorAlert {
+            id: format!("complaint.new.{TICKET}"),
+            kind: "complaint_new".into(),
+            message: format!("Aduan baru {TICKET}. Pelapor: {NAME} ({PHONE})."),
+            citizen_key: Some(PHONE.into()),
+            raised_ms: now - 20_000,
+            opd_id: Some("dpupr-pkp".into()),
+        })
+        .await
+        .expect("OPD alert");
     let day = chrono::Utc::now().format("%Y-%m-%d").to_string();
     for event in prolink_app::stats::active_event_ids(PHONE) {
         s.stats
@@ -444,7 +458,20 @@ async fn the_export_holds_everything_stored_about_the_citizen(api: Api) {
         .expect("photo link");
     assert!(url.contains(PHOTO_KEY), "{url}");
     assert_eq!(export["unanswered"][0]["text"], "dimana kantor kelurahan");
-    assert_eq!(export["alerts"][0]["id"], "handoff.rights.1");
+    let alert_ids: Vec<&str> = export["alerts"]
+        .as_array()
+        .expect("alerts")
+        .iter()
+        .filter_map(|a| a["id"].as_str())
+        .collect();
+    let mut expected = vec![
+        "handoff.rights.1".to_string(),
+        format!("complaint.new.{TICKET}"),
+    ];
+    expected.sort();
+    let mut got: Vec<String> = alert_ids.iter().map(|s| s.to_string()).collect();
+    got.sort();
+    assert_eq!(got, expected, "every alert naming the citizen");
     assert!(!reply.text.contains(OTHER_PHONE) && !reply.text.contains(OTHER_NAME));
     assert!(api
         .audit()
@@ -491,6 +518,7 @@ async fn after_erasure_the_store_holds_neither_number_nor_name(api: Api) {
         ("raw_payloads", 1),
         ("unanswered", 1),
         ("alerts", 1),
+        ("alerts_masked", 1),
         ("stat_marks", 3),
         ("complaints_redacted", 1),
         ("photos", 1),
@@ -521,6 +549,32 @@ async fn after_erasure_the_store_holds_neither_number_nor_name(api: Api) {
         .await
         .expect("profile")
         .is_some());
+
+    // The OPD's alert stays, masked.
+    let alerts = api
+        .stores
+        .alerts
+        .list_alerts(
+            AlertState::Open,
+            None,
+            &PageRequest {
+                limit: 100,
+                after: None,
+            },
+        )
+        .await
+        .expect("alerts");
+    let kept = alerts
+        .items
+        .iter()
+        .find(|a| a.alert.id == format!("complaint.new.{TICKET}"))
+        .expect("the OPD's alert is kept");
+    assert!(
+        kept.alert.message.contains("[DIHAPUS]"),
+        "{}",
+        kept.alert.message
+    );
+    assert_eq!(kept.alert.citizen_key, None);
 
     // The complaint stays for the OPD, without its reporter.
     let complaint = api.stored(TICKET).await;

@@ -14,6 +14,8 @@ use prolink_app::ports::{
     CitizenData, ErasureCounts, ErasureOrder, ErasureRequest, ErasureRequestState, Page,
     PageRequest, PortError, PortResult,
 };
+use prolink_app::webhook_item::STATUS_GROUP_PREFIX;
+use prolink_domain::citizen::group_id_for;
 use prolink_domain::erasure::{cut_from_webhook, ErasedIdentity};
 
 use super::conversation::read_version;
@@ -95,6 +97,28 @@ fn delete_mentioning(
     Ok(n)
 }
 
+/// Rewrites `column` of the rows of `table` that mention the citizen, the identity masked
+/// ([`ErasedIdentity::scrub`]): for records that are someone else's work (another citizen's
+/// queued message, an OPD's pending alert about the complaint) and must not be lost with the
+/// erased citizen. Returns how many rows changed.
+fn scrub_mentioning(
+    tx: &Transaction,
+    table: &str,
+    key: &str,
+    column: &str,
+    identity: &ErasedIdentity,
+) -> PortResult<u64> {
+    let sql = format!("UPDATE {table} SET {column} = ?2 WHERE CAST({key} AS TEXT) = ?1");
+    let mut n = 0;
+    for (k, text) in rows_mentioning(tx, table, key, column, &identity.needles())? {
+        let scrubbed = identity.scrub(&text);
+        if scrubbed != text {
+            n += tx.execute(&sql, params![k, scrubbed]).map_err(db_err)? as u64;
+        }
+    }
+    Ok(n)
+}
+
 fn erase_rows(
     tx: &Transaction,
     order: &ErasureOrder,
@@ -141,9 +165,13 @@ fn erase_rows(
             wamids.push(row.map_err(db_err)?);
         }
     }
-    let outbox = delete_in(tx, "outbox", "citizen_key", &keys)?
-        + delete_mentioning(tx, "outbox", "outbox_id", "body", &needles)?;
-    add("outbox", outbox);
+    add("outbox", delete_in(tx, "outbox", "citizen_key", &keys)?);
+    // Messages to others naming the citizen (an OPD's new-complaint template) still go out,
+    // masked.
+    add(
+        "outbox_masked",
+        scrub_mentioning(tx, "outbox", "outbox_id", "body", identity)?,
+    );
     let statuses = delete_in(tx, "message_status", "recipient", &keys)?
         + delete_in(tx, "message_status", "wamid", &wamids)?;
     add("statuses", statuses);
@@ -162,12 +190,33 @@ fn erase_rows(
     }
     add("raw_payloads", raw);
 
-    let unanswered = delete_in(tx, "unanswered_question", "citizen_key", &keys)?
-        + delete_mentioning(tx, "unanswered_question", "id", "text", &needles)?;
-    add("unanswered", unanswered);
-    let alerts = delete_in(tx, "operator_alert", "citizen_key", &keys)?
-        + delete_mentioning(tx, "operator_alert", "id", "message", &needles)?;
-    add("alerts", alerts);
+    add(
+        "unanswered",
+        delete_in(tx, "unanswered_question", "citizen_key", &keys)?,
+    );
+    add(
+        "unanswered_masked",
+        scrub_mentioning(tx, "unanswered_question", "id", "text", identity)?,
+    );
+    // An alert about an OPD's complaint is the OPD's work: it stays, masked and no longer
+    // tied to the citizen. The citizen's own alerts (a handoff waiting) go.
+    {
+        let sql = format!(
+            "UPDATE operator_alert SET citizen_key = NULL
+              WHERE opd_id IS NOT NULL AND citizen_key IN {}",
+            placeholders(keys.len())
+        );
+        tx.execute(&sql, params_from_iter(keys.iter()))
+            .map_err(db_err)?;
+    }
+    add(
+        "alerts",
+        delete_in(tx, "operator_alert", "citizen_key", &keys)?,
+    );
+    add(
+        "alerts_masked",
+        scrub_mentioning(tx, "operator_alert", "id", "message", identity)?,
+    );
     let marks = delete_in(
         tx,
         "stat_event",
@@ -181,9 +230,23 @@ fn erase_rows(
     );
     // The queues live in this file: work still waiting for the citizen is dropped here (on
     // AWS the workers drop it on sight through the tombstones).
-    let queued = delete_mentioning(tx, "queue_message", "seq", "body", &needles)?
-        + delete_mentioning(tx, "queue_dead_letter", "seq", "body", &needles)?;
+    // Their own messages (the inbound FIFO group is the citizen) are dropped; other work that
+    // names them (a complaint task for the OPD) goes on, masked.
+    let groups: Vec<String> = keys
+        .iter()
+        .flat_map(|key| {
+            [
+                group_id_for(key),
+                group_id_for(&format!("{STATUS_GROUP_PREFIX}{key}")),
+            ]
+        })
+        .collect();
+    let queued = delete_in(tx, "queue_message", "group_id", &groups)?
+        + delete_in(tx, "queue_dead_letter", "group_id", &groups)?;
     add("queued", queued);
+    let queued_masked = scrub_mentioning(tx, "queue_message", "seq", "body", identity)?
+        + scrub_mentioning(tx, "queue_dead_letter", "seq", "body", identity)?;
+    add("queued_masked", queued_masked);
 
     for hash in &order.tombstones {
         tx.execute(
