@@ -1,4 +1,4 @@
-// Konten, Pertanyaan tak terjawab, Statistik, Audit, Pengguna, Data warga.
+// Konten, Pertanyaan tak terjawab, Statistik, Audit, Pengguna, Data warga, Pengaturan.
 import { html, Component, createRef, DataPage, Card, ChartBox, Counter, Empty, ErrorBox, Kpi, Loading, Notice, Pager, WaText } from './ui.js';
 import {
   api, can, daysAgoWib, describeError, download, formatDateTime, formatNumber, formatPct, query,
@@ -664,6 +664,117 @@ export class CitizenData extends DataPage {
           <button type="submit" class="btn danger" disabled=${busy || confirm !== selected.id}>Hapus data warga secara permanen</button>
         </form>
       <//>` : null}
+    </div>`;
+  }
+}
+
+// ---- Pengaturan -------------------------------------------------------------------------
+
+const LADDER = [
+  { id: 'supervisor', label: 'Supervisor', hint: 'Eskalasi tingkat 2: aduan yang tenggatnya terlewati satu hari kerja.' },
+  { id: 'pimpinan', label: 'Pimpinan', hint: 'Eskalasi tingkat 3: aduan yang tenggatnya terlewati tiga hari kerja.' },
+];
+/** One number a line (also commas); empty lines dropped. */
+const numbersOf = (text) => String(text || '').split(/[\n,;]+/).map((line) => line.trim()).filter(Boolean);
+
+/** `contacts.dlh` and `contacts.dlh[1]` → one Indonesian message per group, naming the number. */
+function contactErrors(fields, sent) {
+  const errors = {};
+  for (const [field, message] of Object.entries(fields || {})) {
+    const match = /^contacts\.([^[]+)(?:\[(\d+)\])?$/.exec(field);
+    if (!match) continue;
+    const [, key, index] = match;
+    const text = index === undefined ? message : `${(sent[key] || [])[Number(index)] || `Nomor ke-${Number(index) + 1}`}: ${message}`;
+    errors[key] = [...(errors[key] || []), text];
+  }
+  return errors;
+}
+
+export class Settings extends DataPage {
+  constructor(props) {
+    super(props);
+    this.state = { ...this.state, drafts: null, errors: {}, busy: false, flash: null, failure: null };
+  }
+  pollEvery() {
+    // A form being edited: no polling; a save or a conflict loads it again.
+    return 0;
+  }
+  async fetchData() {
+    const [setting, opds] = await Promise.all([api('/api/settings/operator-contacts'), api('/api/content/opds?limit=100')]);
+    const drafts = {};
+    for (const [key, numbers] of Object.entries(setting.contacts || {})) drafts[key] = numbers.join('\n');
+    this.setState({ drafts, errors: {} });
+    return { setting, opds: opds.items };
+  }
+  async save(event) {
+    event.preventDefault();
+    const { drafts, data } = this.state;
+    const contacts = {};
+    for (const [key, text] of Object.entries(drafts)) {
+      const numbers = numbersOf(text);
+      if (numbers.length) contacts[key] = numbers;
+    }
+    this.setState({ busy: true, errors: {}, flash: null, failure: null });
+    try {
+      const setting = await api('/api/settings/operator-contacts', { method: 'PUT', body: { contacts, version: data.setting.version } });
+      const saved = {};
+      for (const [key, numbers] of Object.entries(setting.contacts || {})) saved[key] = numbers.join('\n');
+      this.setState({ busy: false, drafts: saved, data: { ...data, setting }, flash: 'Kontak operator disimpan. Pemberitahuan berikutnya dikirim ke nomor-nomor ini.' });
+    } catch (error) {
+      if (error.status === 422 && error.fields) {
+        const errors = contactErrors(error.fields, contacts);
+        this.setState({ busy: false, errors, failure: 'Beberapa nomor tidak valid; perbaiki isian yang ditandai.' }, () => {
+          const first = document.querySelector('.contact.invalid textarea');
+          if (first) first.focus();
+        });
+      } else if (error.status === 409) {
+        this.setState({ busy: false, failure: 'Kontak ini baru saja diubah admin lain. Isian dimuat ulang; periksa lalu simpan lagi.' });
+        this.reload();
+      } else {
+        this.setState({ busy: false, failure: describeError(error) });
+      }
+    }
+  }
+  view({ setting, opds }) {
+    const { drafts, errors, busy, flash, failure } = this.state;
+    const known = new Set([...LADDER.map((item) => item.id), ...opds.map((opd) => opd.id)]);
+    const groups = [
+      ...opds.map((opd) => ({ id: opd.id, label: opd.name || opd.short_name || opd.id, hint: `ID ${opd.id}` })),
+      ...LADDER,
+      // Saved for an OPD no longer in the content: shown so it can be emptied.
+      ...Object.keys(drafts || {}).filter((key) => !known.has(key)).map((key) => ({ id: key, label: key, hint: 'Tidak ada OPD dengan ID ini di konten; kosongkan untuk menghapusnya.' })),
+    ];
+    const field = (group) => {
+      const id = `k-${group.id}`;
+      const problems = errors[group.id] || [];
+      return html`<div class=${`field contact${problems.length ? ' invalid' : ''}`}>
+        <label for=${id}>${group.label}</label>
+        <span id=${`${id}-hint`} class="muted small">${group.hint}</span>
+        <textarea id=${id} rows="2" class="mono" inputmode="tel" spellcheck="false" value=${(drafts || {})[group.id] || ''}
+          aria-invalid=${problems.length ? 'true' : undefined} aria-describedby=${`${id}-hint${problems.length ? ` ${id}-error` : ''}`}
+          onInput=${(e) => this.setState({ drafts: { ...drafts, [group.id]: e.target.value }, errors: { ...errors, [group.id]: undefined } })}></textarea>
+        ${problems.length ? html`<ul id=${`${id}-error`} class="field-error">${problems.map((text) => html`<li>${text}</li>`)}</ul>` : null}
+      </div>`;
+    };
+    return html`<div class="page">
+      <header class="page-head"><h1>Pengaturan</h1></header>
+      ${flash ? html`<${Notice}>${flash}<//>` : null}
+      ${failure ? html`<${Notice} kind="error">${failure}<//>` : null}
+      <${Card} title="Kontak operator">
+        <p class="muted">Nomor WhatsApp petugas yang menerima templat pemberitahuan: aduan baru dan pengingat tenggat untuk OPD-nya, eskalasi untuk supervisor dan pimpinan. Satu nomor per baris, diawali 62 (contoh 6281234567890); paling banyak 20 nomor per isian. Tanpa nomor, pemberitahuan hanya tampil sebagai peringatan di dasbor.</p>
+        <p class="muted small">${setting.version
+          ? `Versi ${setting.version}, terakhir diubah ${formatDateTime(setting.updated_at)} oleh ${setting.updated_by || '–'}.`
+          : 'Belum pernah disimpan dari dasbor: isian awal berasal dari konfigurasi server (PROLINK_OPERATOR_CONTACTS).'}</p>
+        <form class="stack" onSubmit=${(e) => this.save(e)}>
+          <fieldset class="contacts"><legend>Petugas OPD</legend>
+            <p class="muted small full">Menerima aduan baru untuk OPD-nya dan pengingat tenggat (tingkat 1).</p>${groups.filter((group) => !LADDER.includes(group)).map(field)}</fieldset>
+          <fieldset class="contacts"><legend>Eskalasi</legend>${LADDER.map(field)}</fieldset>
+          <div class="row-actions">
+            <button type="submit" class="btn primary" disabled=${busy}>Simpan kontak</button>
+            <button type="button" class="btn" disabled=${busy} onClick=${() => this.setState({ flash: null, failure: null }, () => this.reload())}>Batalkan perubahan</button>
+          </div>
+        </form>
+      <//>
     </div>`;
   }
 }
