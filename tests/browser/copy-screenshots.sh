@@ -18,6 +18,8 @@ shots=(
     statistik-operator-desktop
     pengguna-admin-desktop
     data-warga-admin-desktop
+    data-warga-hapus-desktop
+    pengaturan-galat-desktop
     ringkasan-phone
     aduan-phone
     menu-phone

@@ -1,9 +1,11 @@
 // The operator dashboard of `prolink serve` (infra/dashboard, embedded, served at `/`) in a
 // real Chromium: each role signs in and sees only its pages; the overview's charts render; a
 // complaint filed through the simulator moves from diterima to selesai and every notice
-// reaches the citizen; a handoff is answered; a FAQ edit changes the bot's answer; a citizen's
-// HTML stays text; an OPD user cannot open another OPD's ticket; axe-core on every page; the
-// 390 px layout. Screenshots of every page (desktop and phone) go to tests/output/dashboard/.
+// reaches the citizen; a complaint is reassigned and another merged into it; a photo shows on
+// the detail; a handoff is answered; a FAQ edit changes the bot's answer; a citizen's HTML
+// stays text; an OPD user cannot open another OPD's ticket; a citizen's `HAPUS DATA SAYA` is
+// exported and erased on *Data warga*; the operator contacts are edited on *Pengaturan*;
+// axe-core on every page; the 390 px layout. Screenshots of every page (desktop and phone) go to tests/output/dashboard/.
 //
 // Needs: PROLINK_BASE_URL (a running `prolink serve` on a fresh data folder, with the
 // simulator), PROLINK_BROWSER_DATA (its data folder: accounts are made with `prolink user
@@ -35,7 +37,7 @@ const USERS = {
   'uji-viewer': { role: 'viewer' },
 };
 const MENUS = {
-  admin: ['Ringkasan', 'Aduan', 'Percakapan', 'Konten', 'Pertanyaan tak terjawab', 'Statistik', 'Audit', 'Pengguna', 'Data warga'],
+  admin: ['Ringkasan', 'Aduan', 'Percakapan', 'Konten', 'Pertanyaan tak terjawab', 'Statistik', 'Audit', 'Pengguna', 'Data warga', 'Pengaturan'],
   operator: ['Ringkasan', 'Aduan', 'Percakapan', 'Konten', 'Pertanyaan tak terjawab', 'Statistik'],
   opd: ['Ringkasan', 'Aduan', 'Percakapan', 'Konten'],
   viewer: ['Ringkasan', 'Statistik'],
@@ -43,9 +45,47 @@ const MENUS = {
 const PAGE_IDS = {
   Ringkasan: 'ringkasan', Aduan: 'aduan', Percakapan: 'percakapan', Konten: 'konten',
   'Pertanyaan tak terjawab': 'tak-terjawab', Statistik: 'statistik', Audit: 'audit', Pengguna: 'pengguna', 'Data warga': 'data-warga',
+  Pengaturan: 'pengaturan',
 };
-/** Routes another engineer is building; until they land they answer 404 (the page says so). */
-const NOT_YET_LANDED = ['/api/erasure-requests'];
+
+/** A small valid PNG (RGB, 24×16, stripes), built here so no file is needed. */
+function tinyPng() {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k += 1) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (buffer) => {
+    let c = 0xffffffff;
+    for (const byte of buffer) c = crcTable[(c ^ byte) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type, data) => {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const sum = Buffer.alloc(4);
+    sum.writeUInt32BE(crc(body));
+    return Buffer.concat([length, body, sum]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(24, 0);
+  header.writeUInt32BE(16, 4);
+  header[8] = 8; // bit depth
+  header[9] = 2; // RGB
+  const rows = [];
+  for (let y = 0; y < 16; y += 1) {
+    const row = [0];
+    for (let x = 0; x < 24; x += 1) row.push(...((x + y) % 8 < 4 ? [20, 110, 200] : [240, 240, 240]));
+    rows.push(Buffer.from(row));
+  }
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', require('node:zlib').deflateSync(Buffer.concat(rows))),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
 
 // ---- the simulated citizen, through the simulator's HTTP API ---------------------------
 
@@ -109,14 +149,23 @@ class Citizen {
     assert.ok(choice, `no choice "${title}" in ${JSON.stringify(choicesOf(message))}`);
     return this.send({ reply: { kind: choice.kind, id: choice.id, title: choice.title } }, wanted);
   }
-  /** The complaint form from the consent to the ticket; returns the ticket id. */
-  async fileComplaint(categoryTitle, description) {
+  /**
+   * The complaint form from the consent to the ticket; returns the ticket id. `photo`: a
+   * caption, to send a photo; `pin`: another place than the Alun-Alun (complaints of one
+   * category within 100 m are offered to follow each other).
+   */
+  async fileComplaint(categoryTitle, description, { photo, pin } = {}) {
     let m = await this.say('buat aduan', 'Sebelum membuat aduan');
     m = await this.tap(m, 'Setuju', 'Pilih kategori');
     m = await this.tap(m, categoryTitle, 'Ceritakan masalahnya');
     await this.say(description, 'Di mana lokasinya');
-    m = await this.send({ location: { latitude: -7.7543, longitude: 113.2159, name: 'Alun-Alun Kota Probolinggo', address: 'Jl. Suroyo' } }, 'Ada foto?');
-    m = await this.tap(m, 'Tanpa foto', 'Identitas pelapor');
+    m = await this.send({ location: pin || { latitude: -7.7543, longitude: 113.2159, name: 'Alun-Alun Kota Probolinggo', address: 'Jl. Suroyo' } }, 'Ada foto?');
+    if (photo) {
+      m = await this.send({ image: { data_base64: tinyPng().toString('base64'), mime_type: 'image/png', caption: photo } }, 'foto diterima');
+      m = await this.tap(m, 'Selesai kirim foto', 'Identitas pelapor');
+    } else {
+      m = await this.tap(m, 'Tanpa foto', 'Identitas pelapor');
+    }
     m = await this.tap(m, 'Biasa', 'Kirim aduan ini?');
     m = await this.tap(m, 'Kirim', 'Nomor tiket');
     const found = botText(m).match(/Nomor tiket: \*?(PS-[0-9A-Z]{6})/);
@@ -146,7 +195,7 @@ describe('operator dashboard in Chromium', () => {
   const tickets = {};
 
   function watch(target) {
-    const allowedUrl = (url) => allowed.some((part) => url.includes(part)) || NOT_YET_LANDED.some((part) => url.includes(part));
+    const allowedUrl = (url) => allowed.some((part) => url.includes(part));
     target.on('console', (message) => {
       if (message.type() !== 'error' && message.type() !== 'warning') return;
       const where = message.location() && message.location().url;
@@ -284,6 +333,20 @@ describe('operator dashboard in Chromium', () => {
     await sari.say('halo', 'Selamat datang');
     await sari.say('petugas', 'teruskan ke petugas');
     tickets.sari = sari;
+    // A photo with the complaint; two reports of the same broken lamp (one is merged later).
+    const joko = new Citizen('6281234500306', 'Joko Lampu');
+    tickets.photo = await joko.fileComplaint('Lampu jalan', 'Lampu PJU di depan pasar mati sejak tiga malam.', { photo: 'Tiang lampu depan pasar' });
+    const rina = new Citizen('6281234500307', 'Rina Lampu');
+    tickets.rina = rina;
+    tickets.duplicate = await rina.fileComplaint('Lampu jalan', 'Lampu jalan depan pasar padam, gelap sekali di malam hari.', {
+      pin: { latitude: -7.7612, longitude: 113.2234, name: 'Pasar Baru', address: 'Jl. Dr. Moh. Saleh' },
+    });
+    // A citizen who writes, then asks for the erasure of their data.
+    const dewi = new Citizen('6281234500308', 'Dewi Hapus');
+    await dewi.say('halo', 'Selamat datang');
+    await dewi.say('jam buka mal pelayanan publik hari sabtu', '');
+    await dewi.say('HAPUS DATA SAYA', 'Permintaan penghapusan data diterima');
+    tickets.dewi = dewi;
     assert.match(tickets.xss, /^PS-/);
   });
 
@@ -409,6 +472,58 @@ describe('operator dashboard in Chromium', () => {
     await sari.waitFor('');
   });
 
+  it('shows a complaint\'s photo, loaded from this server', async () => {
+    await page.goto(`${BASE}/#/aduan/${tickets.photo}`);
+    await page.locator('.description').waitFor();
+    // The complaint worker copies the photo from the (simulated) Graph API after the ticket.
+    const deadline = Date.now() + STEP_TIMEOUT;
+    while (!(await page.locator('.photos img').count())) {
+      assert.ok(Date.now() < deadline, `no photo on ${tickets.photo}: ${await page.locator('.photos').textContent().catch(() => 'no .photos')}`);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await page.reload();
+      await page.locator('.description').waitFor();
+    }
+    const photo = page.locator('.photos img').first();
+    assert.equal(await photo.getAttribute('alt'), 'Foto: Tiang lampu depan pasar');
+    assert.equal(new URL(await photo.getAttribute('src'), BASE).origin, new URL(BASE).origin);
+    await page.waitForFunction(() => {
+      const img = document.querySelector('.photos img');
+      return img && img.complete && img.naturalWidth === 24;
+    });
+    await shot('aduan-foto-desktop');
+  });
+
+  it('reassigns a complaint to another OPD and merges a duplicate into it', async () => {
+    await page.goto(`${BASE}/#/aduan/${tickets.photo}`);
+    const facts = page.locator('.facts');
+    await facts.waitFor();
+    assert.match(await facts.textContent(), /Dinas Perhubungan/);
+    await page.getByLabel('OPD tujuan').selectOption('dpupr-pkp');
+    await page.getByRole('button', { name: 'Alihkan' }).click();
+    await page.locator('.notice', { hasText: 'Aduan dialihkan' }).waitFor();
+    assert.match(await facts.textContent(), /Dinas Pekerjaan Umum/);
+    await page.locator('.timeline .note.internal', { hasText: 'Dialihkan: OPD dishub → dpupr-pkp' }).waitFor();
+    // The second report of the same lamp, merged (the ticket typed in lower case).
+    await page.goto(`${BASE}/#/aduan/${tickets.duplicate}`);
+    await page.locator('.description').waitFor();
+    await page.getByLabel('Gabungkan sebagai duplikat dari tiket').fill(tickets.photo.toLowerCase());
+    await page.getByRole('button', { name: 'Gabungkan' }).click();
+    await page.locator('.notice', { hasText: `Digabungkan ke ${tickets.photo}` }).waitFor();
+    const duplicateOf = page.locator('.facts dt', { hasText: 'Duplikat dari' }).locator('xpath=following-sibling::dd[1]');
+    await duplicateOf.getByRole('link', { name: tickets.photo }).waitFor();
+    // Closed the way an operator may close it from diterima (ditolak), with its own note.
+    await page.locator('.page-head .badge', { hasText: /Ditolak|Ditutup/ }).waitFor();
+    await tickets.rina.waitFor(`digabungkan`);
+    await axe('aduan/gabung');
+    await shot('aduan-gabung-desktop');
+    // The original now counts the duplicate's citizen among its followers (a number, no link).
+    await duplicateOf.getByRole('link', { name: tickets.photo }).click();
+    const followers = page.locator('.facts dt', { hasText: 'Pengikut' }).locator('xpath=following-sibling::dd[1]');
+    await followers.filter({ hasText: '1 warga' }).waitFor();
+    assert.match(await followers.textContent(), /6281234500307/);
+    assert.equal(await followers.locator('a').count(), 0);
+  });
+
   it('resolves an open alert in place on Ringkasan', async () => {
     await page.goto(`${BASE}/#/ringkasan`);
     const alerts = page.getByRole('region', { name: 'Peringatan terbuka' });
@@ -493,7 +608,7 @@ describe('operator dashboard in Chromium', () => {
     await signOut();
   });
 
-  it('manages users and shows the citizens\' data page without crashing before its API lands', async () => {
+  it('manages users', async () => {
     await signIn('uji-admin');
     await page.goto(`${BASE}/#/pengguna`);
     await page.getByLabel('Nama pengguna').fill('uji-baru');
@@ -504,22 +619,130 @@ describe('operator dashboard in Chromium', () => {
     const row = page.locator('tbody tr', { hasText: 'uji-baru' });
     await row.getByRole('button', { name: 'Nonaktifkan' }).click();
     await row.locator('.badge', { hasText: 'Nonaktif' }).waitFor();
+  });
 
-    allowed = ['/api/citizens/'];
-    await page.goto(`${BASE}/#/data-warga`);
-    await page.getByRole('heading', { level: 1, name: 'Data warga' }).waitFor();
-    await page.getByLabel('Nomor WhatsApp').fill('6281234500301');
+  it('finds a citizen by number on Data warga; a malformed number is refused next to the field', async () => {
+    await openPage('data-warga');
+    allowed = ['/api/citizens/lookup'];
+    await page.getByLabel('Nomor WhatsApp').fill('nomor-saya');
     await page.getByRole('button', { name: 'Cari', exact: true }).click();
-    const missing = page.locator('.notice', { hasText: 'belum tersedia di server ini' });
-    const found = page.locator('.found');
-    await missing.or(found).first().waitFor();
-    if (await found.count()) {
-      // The routes have landed: the export is offered as a download; erasing needs the id typed.
-      const [download] = await Promise.all([page.waitForEvent('download'), found.getByRole('button', { name: 'Unduh data (JSON)' }).click()]);
-      assert.match(download.suggestedFilename(), /^data-warga-.*\.json$/);
-      assert.ok(await found.getByRole('button', { name: 'Hapus data warga' }).isDisabled());
-    }
+    await page.locator('#w-phone-error').waitFor();
+    assert.equal(await page.getByLabel('Nomor WhatsApp').getAttribute('aria-invalid'), 'true');
     allowed = [];
+    // Spaces, dashes and a leading 0 are fine.
+    await page.getByLabel('Nomor WhatsApp').fill('0812-3450-0301');
+    await page.getByRole('button', { name: 'Cari', exact: true }).click();
+    const selected = page.getByRole('region', { name: 'Warga terpilih' });
+    await selected.waitFor();
+    assert.match(await selected.textContent(), /Budi Dasbor/);
+    assert.match(await selected.locator('code').first().textContent(), /^c[0-9a-f]{32}$/);
+    assert.ok(await selected.getByRole('button', { name: 'Hapus data warga secara permanen' }).isDisabled());
+    await selected.getByRole('button', { name: 'Tutup' }).click();
+    await selected.waitFor({ state: 'detached' });
+  });
+
+  it('exports and erases a citizen who typed HAPUS DATA SAYA; the request is done and the number unknown', async () => {
+    await openPage('data-warga');
+    const requests = page.getByRole('region', { name: 'Permintaan penghapusan dari warga' });
+    const request = requests.locator('tbody tr', { hasText: 'Dewi Hapus' });
+    await request.waitFor();
+    assert.match(await request.textContent(), /Menunggu/);
+    assert.match(await requests.locator('tbody tr').first().textContent(), /Menunggu/, 'waiting requests come first');
+    await axe('data-warga/permintaan');
+    await shot('data-warga-desktop');
+    await page.setViewportSize({ width: 390, height: 844 });
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth) <= 390);
+    await shot('data-warga-permintaan-phone');
+    await page.setViewportSize({ width: 1366, height: 900 });
+
+    // The copy first: a JSON download with everything, the messages included.
+    const [download] = await Promise.all([page.waitForEvent('download'), request.getByRole('button', { name: 'Unduh data' }).click()]);
+    const exported = JSON.parse(fs.readFileSync(await download.path(), 'utf8'));
+    const id = exported.id;
+    assert.match(id, /^c[0-9a-f]{32}$/);
+    assert.equal(download.suggestedFilename(), `data-warga-${id}.json`);
+    assert.equal(exported.profile.name, 'Dewi Hapus');
+    const texts = exported.messages.map((message) => message.text || '');
+    assert.ok(texts.some((text) => text.includes('jam buka mal pelayanan publik')), `messages: ${texts.join(' | ')}`);
+    assert.ok(exported.erasure_requests.some((item) => item.state === 'menunggu'));
+    await page.locator('.notice', { hasText: `data-warga-${id}.json` }).waitFor();
+
+    // Erasing needs the id typed exactly; the warning says it cannot be undone.
+    await request.getByRole('button', { name: 'Hapus data' }).click();
+    const selected = page.getByRole('region', { name: 'Warga terpilih' });
+    await selected.waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'w-confirm', 'focus moves to the confirmation');
+    assert.match(await selected.textContent(), /Tidak dapat dibatalkan/);
+    const confirm = page.getByLabel(/Ketik ID warga/);
+    const erase = selected.getByRole('button', { name: 'Hapus data warga secara permanen' });
+    assert.ok(await erase.isDisabled());
+    await confirm.fill(id.slice(0, -1));
+    assert.ok(await erase.isDisabled());
+    await confirm.fill(`${id} `);
+    assert.ok(await erase.isDisabled(), 'exactly the id, nothing more');
+    await confirm.fill(id);
+    assert.ok(await erase.isEnabled());
+    await axe('data-warga/hapus');
+    await shot('data-warga-hapus-desktop');
+    await erase.click();
+
+    // The result, in Indonesian; the request is done and nameless.
+    const result = page.getByRole('region', { name: 'Hasil penghapusan' });
+    await result.waitFor();
+    const text = await result.textContent();
+    assert.match(text, new RegExp(id));
+    assert.match(text, /Profil warga/);
+    assert.match(text, /Pesan percakapan/);
+    assert.doesNotMatch(text, /\b(profile|messages|aliases)\b/);
+    await requests.locator('tbody tr', { hasText: id }).filter({ hasText: 'Selesai' }).waitFor();
+    assert.equal(await requests.locator('tbody tr', { hasText: 'Dewi Hapus' }).count(), 0);
+    await axe('data-warga/hasil');
+    await shot('data-warga-hasil-desktop');
+
+    // The conversation is gone from Percakapan.
+    await page.goto(`${BASE}/#/percakapan`);
+    await page.getByRole('button', { name: 'Terbaru' }).click();
+    await page.locator('.convos a', { hasText: 'Sari Petugas' }).waitFor();
+    assert.equal(await page.locator('.convos a', { hasText: 'Dewi Hapus' }).count(), 0);
+    assert.equal(await page.locator('.convos a', { hasText: '6281234500308' }).count(), 0);
+
+    // The number is not known any more.
+    await openPage('data-warga');
+    allowed = ['/api/citizens/lookup'];
+    await page.getByLabel('Nomor WhatsApp').fill('6281234500308');
+    await page.getByRole('button', { name: 'Cari', exact: true }).click();
+    await page.locator('.lookup-result', { hasText: 'tidak ditemukan' }).waitFor();
+    allowed = [];
+  });
+
+  it('edits the operator contacts on Pengaturan; a wrong number is refused next to its field', async () => {
+    await openPage('pengaturan');
+    await page.getByRole('heading', { level: 1, name: 'Pengaturan' }).waitFor();
+    const dlh = page.getByLabel('Dinas Lingkungan Hidup Kota Probolinggo');
+    const supervisor = page.getByLabel('Supervisor');
+    await dlh.fill('6281234567001\n0812345');
+    await supervisor.fill('6281234567009');
+    allowed = ['/api/settings/operator-contacts'];
+    await page.getByRole('button', { name: 'Simpan kontak' }).click();
+    const error = page.locator('#k-dlh-error');
+    await error.waitFor();
+    assert.match(await error.textContent(), /^0812345: Nomor WhatsApp harus diawali 62/);
+    assert.equal(await dlh.getAttribute('aria-invalid'), 'true');
+    assert.equal(await supervisor.getAttribute('aria-invalid'), null);
+    allowed = [];
+    await axe('pengaturan/galat');
+    await shot('pengaturan-galat-desktop');
+    await dlh.fill('6281234567001\n6281234567002\n');
+    await page.getByRole('button', { name: 'Simpan kontak' }).click();
+    await page.locator('.notice', { hasText: 'Kontak operator disimpan' }).waitFor();
+    assert.equal(await error.count(), 0);
+    assert.match(await page.getByRole('region', { name: 'Kontak operator' }).textContent(), /Versi 1, terakhir diubah .* oleh uji-admin/);
+    // Stored: the page shows it again after a reload, and so does the API.
+    await page.reload();
+    await dlh.waitFor();
+    assert.equal(await dlh.inputValue(), '6281234567001\n6281234567002');
+    assert.equal(await supervisor.inputValue(), '6281234567009');
+    await shot('pengaturan-desktop');
     await signOut();
   });
 

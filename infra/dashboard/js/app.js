@@ -6,7 +6,7 @@ import {
   pagesFor, ROLE_LABELS, signInCognito, signInLocal, signOut,
 } from './lib.js';
 import { Overview, Complaints, ComplaintDetail, Conversations } from './pages-main.js';
-import { Content, Unanswered, Statistics, Audit, Users, CitizenData } from './pages-more.js';
+import { Content, Unanswered, Statistics, Audit, Users, CitizenData, Settings } from './pages-more.js';
 
 function parseRoute() {
   const parts = location.hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
@@ -62,6 +62,7 @@ const PAGE_COMPONENTS = {
   audit: Audit,
   pengguna: Users,
   'data-warga': CitizenData,
+  pengaturan: Settings,
 };
 
 class App extends Component {

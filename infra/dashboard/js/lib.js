@@ -234,6 +234,7 @@ export const PAGES = [
   { id: 'audit', title: 'Audit', roles: ['admin'] },
   { id: 'pengguna', title: 'Pengguna', roles: ['admin'] },
   { id: 'data-warga', title: 'Data warga', roles: ['admin'] },
+  { id: 'pengaturan', title: 'Pengaturan', roles: ['admin'] },
 ];
 
 export const ROLE_LABELS = { admin: 'Admin', operator: 'Operator Diskominfo', opd: 'Petugas OPD', viewer: 'Pemantau' };

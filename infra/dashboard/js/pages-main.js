@@ -263,7 +263,7 @@ export class ComplaintDetail extends DataPage {
             <dt>Batas respons</dt><dd>${formatDate(c.deadlines.response_date)}</dd>
             <dt>Batas penyelesaian</dt><dd>${formatDate(c.deadlines.resolution_date)}${c.deadlines.paused_working_days ? ` (jeda ${c.deadlines.paused_working_days} hari kerja)` : ''}</dd>
             <dt>Duplikat dari</dt><dd>${c.duplicate_of ? html`<a href=${`#/aduan/${encodeURIComponent(c.duplicate_of)}`}>${c.duplicate_of}</a>` : '–'}</dd>
-            <dt>Pengikut</dt><dd>${c.followers.count ? html`${c.followers.count} warga${c.followers.ids.length ? html`: ${c.followers.ids.map((id) => html`<a href=${`#/aduan/${encodeURIComponent(id)}`}>${id}</a> `)}` : ''}` : 'Tidak ada'}</dd>
+            <dt>Pengikut</dt><dd>${c.followers.count ? `${c.followers.count} warga${c.followers.ids.length ? `: ${c.followers.ids.join(', ')}` : ''}` : 'Tidak ada'}</dd>
             <dt>Penilaian</dt><dd>${c.rating ? `${c.rating.score}/5${c.rating.comment ? ` — ${c.rating.comment}` : ''}` : '–'}</dd>
           </dl>
           ${c.photos.length ? html`<div class="photos">${c.photos.map((photo, index) => photo.url

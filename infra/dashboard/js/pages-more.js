@@ -1,5 +1,5 @@
-// Konten, Pertanyaan tak terjawab, Statistik, Audit, Pengguna, Data warga.
-import { html, Component, DataPage, Card, ChartBox, Counter, Empty, ErrorBox, Kpi, Loading, Notice, Pager, WaText } from './ui.js';
+// Konten, Pertanyaan tak terjawab, Statistik, Audit, Pengguna, Data warga, Pengaturan.
+import { html, Component, createRef, DataPage, Card, ChartBox, Counter, Empty, ErrorBox, Kpi, Loading, Notice, Pager, WaText } from './ui.js';
 import {
   api, can, daysAgoWib, describeError, download, formatDateTime, formatNumber, formatPct, query,
   ROLE_LABELS, saveBlob, todayWib,
@@ -497,90 +497,283 @@ export class Users extends DataPage {
 
 // ---- Data warga -------------------------------------------------------------------------
 
-const NOT_YET = 'Fitur data warga belum tersedia di server ini (layanan sedang dibangun). Coba lagi setelah server diperbarui.';
+/** The kinds `POST /api/citizens/{id}/erase` counts in `removed` (docs/operator-api.md). */
+const REMOVED_LABELS = {
+  profile: 'Profil warga',
+  aliases: 'Alias (nomor WhatsApp, ID pengguna)',
+  session: 'Sesi dialog',
+  messages: 'Pesan percakapan',
+  conversation: 'Ringkasan percakapan',
+  outbox: 'Pesan keluar tercatat',
+  statuses: 'Status pengiriman pesan',
+  raw_payloads: 'Isi webhook mentah',
+  unanswered: 'Pertanyaan tak terjawab',
+  alerts: 'Peringatan',
+  stat_marks: 'Tanda statistik warga aktif',
+  dedup_marks: 'Tanda pesan ganda',
+  queued: 'Antrean yang belum diproses',
+  complaints_redacted: 'Aduan dianonimkan',
+  photos: 'Foto aduan',
+};
+const REQUEST_STATES = { menunggu: 'Menunggu', selesai: 'Selesai' };
+const citizenName = (name) => name || 'Tanpa nama';
 
 export class CitizenData extends DataPage {
   constructor(props) {
     super(props);
-    this.state = { ...this.state, phone: '', found: null, confirm: '', flash: null, failure: null, busy: false };
+    this.state = {
+      ...this.state, phone: '', phoneError: null, notFound: null, selected: null, confirm: '', confirmError: null,
+      busy: false, flash: null, failure: null, result: null,
+    };
+    this.confirmInput = createRef();
   }
   pollEvery() {
     return 15_000;
   }
-  async fetchData() {
-    try {
-      return { requests: await api('/api/erasure-requests?limit=50'), missing: false };
-    } catch (error) {
-      if (error.status === 404) return { requests: null, missing: true };
-      throw error;
-    }
+  fetchData() {
+    // Every read is audited (`erasure_request.list`): one page, not the whole history.
+    return api('/api/erasure-requests?limit=100');
+  }
+  /** Makes `citizen` ({id, name}) the one exported or erased; `focus` moves to the confirmation. */
+  select(citizen, focus = false) {
+    this.setState({ selected: citizen, confirm: '', confirmError: null, failure: null, flash: null, result: null }, () => {
+      if (focus && this.confirmInput.current) this.confirmInput.current.focus();
+    });
   }
   async lookup(event) {
     event.preventDefault();
-    this.setState({ busy: true, failure: null, found: null, flash: null, confirm: '' });
+    const phone = this.state.phone.trim();
+    this.setState({ busy: true, phoneError: null, notFound: null, failure: null, flash: null, result: null, selected: null });
     try {
-      const found = await api('/api/citizens/lookup', { method: 'POST', body: { phone: this.state.phone.trim() } });
-      this.setState({ busy: false, found });
+      const found = await api('/api/citizens/lookup', { method: 'POST', body: { phone } });
+      this.setState({ busy: false });
+      this.select(found);
     } catch (error) {
-      const text = error.status === 404
-        ? (error.code === 'not_found' && !this.state.data.missing ? 'Nomor itu tidak terdaftar sebagai warga.' : NOT_YET)
-        : describeError(error);
-      this.setState({ busy: false, failure: text });
+      if (error.status === 404) {
+        this.setState({ busy: false, notFound: `Nomor ${phone} tidak ditemukan: belum pernah menghubungi PROLINK SAKTI, atau datanya sudah dihapus.` });
+      } else if (error.status === 422 && error.fields && error.fields.phone) {
+        this.setState({ busy: false, phoneError: error.fields.phone });
+      } else {
+        this.setState({ busy: false, failure: describeError(error) });
+      }
     }
   }
-  async exportData() {
-    const { found } = this.state;
+  async exportData(citizen) {
+    this.setState({ failure: null, flash: null });
     try {
-      const data = await api(`/api/citizens/${encodeURIComponent(found.id)}/export`);
-      saveBlob(new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' }), `data-warga-${found.id}.json`);
-      this.setState({ flash: 'Data warga diunduh sebagai JSON.' });
+      const data = await api(`/api/citizens/${encodeURIComponent(citizen.id)}/export`);
+      saveBlob(new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' }), `data-warga-${citizen.id}.json`);
+      this.setState({ flash: `Data ${citizenName(citizen.name)} diunduh sebagai data-warga-${citizen.id}.json. Serahkan hanya kepada warga yang bersangkutan.` });
     } catch (error) {
-      this.setState({ failure: error.status === 404 ? NOT_YET : describeError(error) });
+      this.setState({ failure: error.status === 404 ? 'Warga ini tidak ditemukan: datanya mungkin sudah dihapus.' : describeError(error) });
     }
   }
   async erase(event) {
     event.preventDefault();
-    const { found, confirm } = this.state;
-    if (confirm !== found.id) return;
-    this.setState({ busy: true, failure: null });
+    const { selected, confirm } = this.state;
+    if (!selected || confirm !== selected.id) return;
+    this.setState({ busy: true, failure: null, confirmError: null, flash: null });
     try {
-      const result = await api(`/api/citizens/${encodeURIComponent(found.id)}/erase`, { method: 'POST', body: { confirm } });
-      const removed = Object.entries(result.removed || {}).map(([key, count]) => `${key}: ${count}`).join(', ');
-      this.setState({ busy: false, found: null, confirm: '', flash: `Data warga ${result.id} dihapus pada ${formatDateTime(result.erased_at)}${removed ? ` (${removed})` : ''}.` });
+      const result = await api(`/api/citizens/${encodeURIComponent(selected.id)}/erase`, { method: 'POST', body: { confirm } });
+      this.setState({ busy: false, selected: null, confirm: '', result: { ...result, name: selected.name } });
       this.reload();
     } catch (error) {
-      this.setState({ busy: false, failure: error.status === 404 ? NOT_YET : describeError(error) });
+      if (error.status === 422 && error.fields && error.fields.confirm) this.setState({ busy: false, confirmError: error.fields.confirm });
+      else if (error.status === 404) {
+        this.setState({ busy: false, selected: null, failure: 'Warga ini tidak ditemukan: datanya mungkin sudah dihapus.' });
+        this.reload();
+      } else this.setState({ busy: false, failure: describeError(error) });
     }
   }
-  view({ requests, missing }) {
-    const { phone, found, confirm, flash, failure, busy } = this.state;
+  view(requests) {
+    const { phone, phoneError, notFound, selected, confirm, confirmError, flash, failure, busy, result } = this.state;
+    // Waiting requests first, each group newest first (the API's order).
+    const items = [...requests.items].sort((a, b) => (a.state === 'menunggu' ? 0 : 1) - (b.state === 'menunggu' ? 0 : 1));
+    const waiting = items.filter((item) => item.state === 'menunggu').length;
+    const removed = result ? Object.entries(result.removed || {}) : [];
     return html`<div class="page">
-      <header class="page-head"><h1>Data warga</h1><p class="muted">Permintaan akses dan penghapusan data pribadi (UU PDP).</p></header>
-      ${missing ? html`<${Notice} kind="warn">${NOT_YET}<//>` : null}
+      <header class="page-head"><h1>Data warga</h1><p class="muted">Hak warga atas salinan dan penghapusan data pribadinya (UU 27/2022 Pelindungan Data Pribadi). Setiap pencarian, unduhan, dan penghapusan tercatat di audit.</p></header>
       ${flash ? html`<${Notice}>${flash}<//>` : null}
       ${failure ? html`<${Notice} kind="error">${failure}<//>` : null}
-      <${Card} title="Cari warga">
+      ${result ? html`<${Card} title="Hasil penghapusan" className="erase-result">
+        <p>Data ${citizenName(result.name)} (<code>${result.id}</code>) telah dihapus pada ${formatDateTime(result.erased_at)}.</p>
+        ${removed.length
+          ? html`<table class="table cards"><caption class="sr-only">Data yang dihapus atau dianonimkan</caption>
+            <thead><tr><th scope="col">Jenis data</th><th scope="col">Jumlah</th></tr></thead>
+            <tbody>${removed.map(([kind, count]) => html`<tr><td data-label="Jenis data">${REMOVED_LABELS[kind] || kind}</td><td data-label="Jumlah">${formatNumber(count)}</td></tr>`)}</tbody></table>`
+          : html`<p class="muted">Tidak ada data lain yang tersimpan.</p>`}
+        <p class="muted small">Aduan warga ini tetap ditangani OPD tanpa identitas pelapor. Pesan baru dari nomor ini dilayani sebagai warga baru.</p>
+      <//>` : null}
+      <${Card} title="Permintaan penghapusan dari warga" actions=${html`<span class=${`badge ${waiting ? 'sla-near' : ''}`}>${waiting} menunggu</span>`}>
+        <p class="muted small">Warga meminta dengan mengetik <strong>HAPUS DATA SAYA</strong> di WhatsApp. Periksa permintaannya, unduh datanya bila warga meminta salinan, lalu hapus.</p>
+        ${items.length
+          ? html`<table class="table cards requests"><caption class="sr-only">Permintaan penghapusan, yang menunggu di atas</caption>
+            <thead><tr><th scope="col">Warga</th><th scope="col">Diminta</th><th scope="col">Status</th><th scope="col">Tindakan</th></tr></thead>
+            <tbody>${items.map((item) => {
+              const citizen = { id: item.citizen_id, name: item.name };
+              const open = item.state === 'menunggu';
+              return html`<tr class=${open ? 'waiting' : 'done'}>
+                <td data-label="Warga"><div>${open ? citizenName(item.name) : html`<span class="muted">Nama sudah dihapus</span>`}<div class="muted small"><code>${item.citizen_id}</code></div></div></td>
+                <td data-label="Diminta">${formatDateTime(item.requested_at)}</td>
+                <td data-label="Status"><span class=${`badge ${open ? 'sla-near' : 'sla-on_time'}`}>${REQUEST_STATES[item.state] || item.state}</span></td>
+                <td data-label="Tindakan">${open
+                  ? html`<div class="row-actions">
+                      <a class="btn small" href=${`#/percakapan/${encodeURIComponent(item.citizen_id)}`}>Buka percakapan<span class="sr-only"> ${citizenName(item.name)}</span></a>
+                      <button type="button" class="btn small" onClick=${() => this.exportData(citizen)}>Unduh data<span class="sr-only"> ${citizenName(item.name)}</span></button>
+                      <button type="button" class="btn small danger" onClick=${() => this.select(citizen, true)}>Hapus data<span class="sr-only"> ${citizenName(item.name)}</span></button>
+                    </div>`
+                  : html`<span class="muted small">Data sudah dihapus</span>`}</td>
+              </tr>`;
+            })}</tbody></table>
+            ${requests.next_cursor ? html`<p class="muted small">Menampilkan 100 permintaan terbaru.</p>` : null}`
+          : html`<${Empty} text="Belum ada warga yang meminta penghapusan data." />`}
+      <//>
+      <${Card} title="Cari warga menurut nomor">
+        <p class="muted small">Untuk permintaan tertulis (surat, e-mail, loket). Nomor dikirim di isi permintaan, tidak di alamat.</p>
         <form class="filters" onSubmit=${(e) => this.lookup(e)}>
-          <div class="field"><label for="w-phone">Nomor WhatsApp</label><input id="w-phone" inputmode="tel" placeholder="628…" required value=${phone} onInput=${(e) => this.setState({ phone: e.target.value })} /></div>
+          <div class="field"><label for="w-phone">Nomor WhatsApp</label>
+            <input id="w-phone" inputmode="tel" autocomplete="off" placeholder="0812… atau 62812…" required value=${phone}
+              aria-invalid=${phoneError ? 'true' : undefined} aria-describedby=${phoneError ? 'w-phone-error' : undefined}
+              onInput=${(e) => this.setState({ phone: e.target.value, phoneError: null })} />
+            ${phoneError ? html`<span id="w-phone-error" class="field-error">${phoneError}</span>` : null}</div>
           <button type="submit" class="btn primary" disabled=${busy}>Cari</button>
         </form>
-        ${found ? html`<div class="found">
-          <p><strong>${found.name || 'Tanpa nama'}</strong> · <code>${found.id}</code></p>
-          <button type="button" class="btn" onClick=${() => this.exportData()}>Unduh data (JSON)</button>
-          <form class="stack danger" onSubmit=${(e) => this.erase(e)}>
-            <label for="w-confirm">Untuk menghapus semua data warga ini, ketik ID-nya: <code>${found.id}</code></label>
-            <input id="w-confirm" autocomplete="off" value=${confirm} onInput=${(e) => this.setState({ confirm: e.target.value })} />
-            <button type="submit" class="btn danger" disabled=${busy || confirm !== found.id}>Hapus data warga</button>
-          </form>
-        </div>` : null}
+        ${notFound ? html`<p class="notice warn lookup-result" role="status">${notFound}</p>` : null}
       <//>
-      <${Card} title="Permintaan penghapusan">
-        ${requests
-          ? requests.items.length
-            ? html`<table class="table cards"><thead><tr><th scope="col">ID</th><th scope="col">Warga</th><th scope="col">Diminta</th><th scope="col">Status</th></tr></thead>
-              <tbody>${requests.items.map((item) => html`<tr><td data-label="ID"><code>${item.id}</code></td><td data-label="Warga">${item.name || item.citizen_id}</td><td data-label="Diminta">${formatDateTime(item.requested_at)}</td><td data-label="Status">${item.state}</td></tr>`)}</tbody></table>`
-            : html`<${Empty} text="Tidak ada permintaan penghapusan." />`
-          : html`<${Empty} text="Daftar permintaan belum tersedia." />`}
+      ${selected ? html`<${Card} title="Warga terpilih" className="selected-citizen">
+        <dl class="facts">
+          <dt>Nama</dt><dd>${citizenName(selected.name)}</dd>
+          <dt>ID warga</dt><dd><code>${selected.id}</code></dd>
+        </dl>
+        <div class="row-actions spaced">
+          <a class="btn" href=${`#/percakapan/${encodeURIComponent(selected.id)}`}>Buka percakapan</a>
+          <button type="button" class="btn" onClick=${() => this.exportData(selected)}>Unduh data (JSON)</button>
+          <button type="button" class="btn" onClick=${() => this.setState({ selected: null, confirm: '' })}>Tutup</button>
+        </div>
+        <form class="stack danger" onSubmit=${(e) => this.erase(e)}>
+          <h3>Hapus semua data warga ini</h3>
+          <div class="notice error block" role="note">
+            <p><strong>Tidak dapat dibatalkan.</strong> Nama, nomor WhatsApp, riwayat percakapan, foto, profil, dan sesi warga ini dihapus permanen; aduannya tetap ditangani OPD tanpa identitas pelapor.</p>
+            <p>Bila warga meminta salinan datanya, unduh lebih dulu: setelah dihapus, data tidak bisa diunduh lagi.</p>
+          </div>
+          <label for="w-confirm">Ketik ID warga <code>${selected.id}</code> untuk mengonfirmasi</label>
+          <input id="w-confirm" ref=${this.confirmInput} class="mono" autocomplete="off" spellcheck="false" value=${confirm}
+            aria-invalid=${confirmError ? 'true' : undefined} aria-describedby="w-confirm-hint"
+            onInput=${(e) => this.setState({ confirm: e.target.value, confirmError: null })} />
+          <span id="w-confirm-hint" class=${confirmError ? 'field-error' : 'muted small'}>${confirmError || (confirm && confirm !== selected.id ? 'Belum sama dengan ID warga.' : 'Tombol hapus aktif setelah ID diketik persis sama.')}</span>
+          <button type="submit" class="btn danger" disabled=${busy || confirm !== selected.id}>Hapus data warga secara permanen</button>
+        </form>
+      <//>` : null}
+    </div>`;
+  }
+}
+
+// ---- Pengaturan -------------------------------------------------------------------------
+
+const LADDER = [
+  { id: 'supervisor', label: 'Supervisor', hint: 'Eskalasi tingkat 2: aduan yang tenggatnya terlewati satu hari kerja.' },
+  { id: 'pimpinan', label: 'Pimpinan', hint: 'Eskalasi tingkat 3: aduan yang tenggatnya terlewati tiga hari kerja.' },
+];
+/** One number a line (also commas); empty lines dropped. */
+const numbersOf = (text) => String(text || '').split(/[\n,;]+/).map((line) => line.trim()).filter(Boolean);
+
+/** `contacts.dlh` and `contacts.dlh[1]` → one Indonesian message per group, naming the number. */
+function contactErrors(fields, sent) {
+  const errors = {};
+  for (const [field, message] of Object.entries(fields || {})) {
+    const match = /^contacts\.([^[]+)(?:\[(\d+)\])?$/.exec(field);
+    if (!match) continue;
+    const [, key, index] = match;
+    const text = index === undefined ? message : `${(sent[key] || [])[Number(index)] || `Nomor ke-${Number(index) + 1}`}: ${message}`;
+    errors[key] = [...(errors[key] || []), text];
+  }
+  return errors;
+}
+
+export class Settings extends DataPage {
+  constructor(props) {
+    super(props);
+    this.state = { ...this.state, drafts: null, errors: {}, busy: false, flash: null, failure: null };
+  }
+  pollEvery() {
+    // A form being edited: no polling; a save or a conflict loads it again.
+    return 0;
+  }
+  async fetchData() {
+    const [setting, opds] = await Promise.all([api('/api/settings/operator-contacts'), api('/api/content/opds?limit=100')]);
+    const drafts = {};
+    for (const [key, numbers] of Object.entries(setting.contacts || {})) drafts[key] = numbers.join('\n');
+    this.setState({ drafts, errors: {} });
+    return { setting, opds: opds.items };
+  }
+  async save(event) {
+    event.preventDefault();
+    const { drafts, data } = this.state;
+    const contacts = {};
+    for (const [key, text] of Object.entries(drafts)) {
+      const numbers = numbersOf(text);
+      if (numbers.length) contacts[key] = numbers;
+    }
+    this.setState({ busy: true, errors: {}, flash: null, failure: null });
+    try {
+      const setting = await api('/api/settings/operator-contacts', { method: 'PUT', body: { contacts, version: data.setting.version } });
+      const saved = {};
+      for (const [key, numbers] of Object.entries(setting.contacts || {})) saved[key] = numbers.join('\n');
+      this.setState({ busy: false, drafts: saved, data: { ...data, setting }, flash: 'Kontak operator disimpan. Pemberitahuan berikutnya dikirim ke nomor-nomor ini.' });
+    } catch (error) {
+      if (error.status === 422 && error.fields) {
+        const errors = contactErrors(error.fields, contacts);
+        this.setState({ busy: false, errors, failure: 'Beberapa nomor tidak valid; perbaiki isian yang ditandai.' }, () => {
+          const first = document.querySelector('.contact.invalid textarea');
+          if (first) first.focus();
+        });
+      } else if (error.status === 409) {
+        this.setState({ busy: false, failure: 'Kontak ini baru saja diubah admin lain. Isian dimuat ulang; periksa lalu simpan lagi.' });
+        this.reload();
+      } else {
+        this.setState({ busy: false, failure: describeError(error) });
+      }
+    }
+  }
+  view({ setting, opds }) {
+    const { drafts, errors, busy, flash, failure } = this.state;
+    const known = new Set([...LADDER.map((item) => item.id), ...opds.map((opd) => opd.id)]);
+    const groups = [
+      ...opds.map((opd) => ({ id: opd.id, label: opd.name || opd.short_name || opd.id, hint: `ID ${opd.id}` })),
+      ...LADDER,
+      // Saved for an OPD no longer in the content: shown so it can be emptied.
+      ...Object.keys(drafts || {}).filter((key) => !known.has(key)).map((key) => ({ id: key, label: key, hint: 'Tidak ada OPD dengan ID ini di konten; kosongkan untuk menghapusnya.' })),
+    ];
+    const field = (group) => {
+      const id = `k-${group.id}`;
+      const problems = errors[group.id] || [];
+      return html`<div class=${`field contact${problems.length ? ' invalid' : ''}`}>
+        <label for=${id}>${group.label}</label>
+        <span id=${`${id}-hint`} class="muted small">${group.hint}</span>
+        <textarea id=${id} rows="2" class="mono" inputmode="tel" spellcheck="false" value=${(drafts || {})[group.id] || ''}
+          aria-invalid=${problems.length ? 'true' : undefined} aria-describedby=${`${id}-hint${problems.length ? ` ${id}-error` : ''}`}
+          onInput=${(e) => this.setState({ drafts: { ...drafts, [group.id]: e.target.value }, errors: { ...errors, [group.id]: undefined } })}></textarea>
+        ${problems.length ? html`<ul id=${`${id}-error`} class="field-error">${problems.map((text) => html`<li>${text}</li>`)}</ul>` : null}
+      </div>`;
+    };
+    return html`<div class="page">
+      <header class="page-head"><h1>Pengaturan</h1></header>
+      ${flash ? html`<${Notice}>${flash}<//>` : null}
+      ${failure ? html`<${Notice} kind="error">${failure}<//>` : null}
+      <${Card} title="Kontak operator">
+        <p class="muted">Nomor WhatsApp petugas yang menerima templat pemberitahuan: aduan baru dan pengingat tenggat untuk OPD-nya, eskalasi untuk supervisor dan pimpinan. Satu nomor per baris, diawali 62 (contoh 6281234567890); paling banyak 20 nomor per isian. Tanpa nomor, pemberitahuan hanya tampil sebagai peringatan di dasbor.</p>
+        <p class="muted small">${setting.version
+          ? `Versi ${setting.version}, terakhir diubah ${formatDateTime(setting.updated_at)} oleh ${setting.updated_by || '–'}.`
+          : 'Belum pernah disimpan dari dasbor: isian awal berasal dari konfigurasi server (PROLINK_OPERATOR_CONTACTS).'}</p>
+        <form class="stack" onSubmit=${(e) => this.save(e)}>
+          <fieldset class="contacts"><legend>Petugas OPD</legend>
+            <p class="muted small full">Menerima aduan baru untuk OPD-nya dan pengingat tenggat (tingkat 1).</p>${groups.filter((group) => !LADDER.includes(group)).map(field)}</fieldset>
+          <fieldset class="contacts"><legend>Eskalasi</legend>${LADDER.map(field)}</fieldset>
+          <div class="row-actions">
+            <button type="submit" class="btn primary" disabled=${busy}>Simpan kontak</button>
+            <button type="button" class="btn" disabled=${busy} onClick=${() => this.setState({ flash: null, failure: null }, () => this.reload())}>Batalkan perubahan</button>
+          </div>
+        </form>
       <//>
     </div>`;
   }

@@ -375,7 +375,9 @@ pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Lo
         sessions: store.clone(),
         sender: sender.clone(),
     };
-    let router = router.merge(api_router(api_state.clone(), local_auth));
+    let router = router
+        .merge(api_router(api_state.clone(), local_auth))
+        .merge(crate::blob_local::router(blobs.clone()));
     let complaint_worker = Arc::new(ComplaintWorker {
         stores: ComplaintWorkerStores {
             content: content.clone(),
