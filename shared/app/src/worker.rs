@@ -74,6 +74,9 @@ impl From<&Delivery> for BatchItem {
 pub struct BatchOutcome {
     /// Message ids to redeliver: each failed item and the later items of its group.
     pub failed: Vec<String>,
+    /// The part of `failed` that was never attempted (held behind a failed item of its
+    /// group): the queue should give these back without counting the receive.
+    pub held_back: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -283,6 +286,7 @@ impl DialogWorker {
         for item in items {
             if failed_groups.contains(&item.group_id.as_str()) {
                 outcome.failed.push(item.message_id.clone());
+                outcome.held_back.push(item.message_id.clone());
                 continue;
             }
             let span = info_span!(

@@ -576,7 +576,10 @@ pub async fn run_worker(
         let items: Vec<BatchItem> = deliveries.iter().map(BatchItem::from).collect();
         let outcome = worker.process_batch(&items).await;
         for delivery in &deliveries {
-            let result = if outcome.failed.contains(&delivery.message_id) {
+            let result = if outcome.held_back.contains(&delivery.message_id) {
+                // Never attempted: back at once, and this receive does not count.
+                queue.release_unattempted(&delivery.receipt).await
+            } else if outcome.failed.contains(&delivery.message_id) {
                 let backoff = Duration::from_millis(200 * u64::from(delivery.receive_count));
                 queue.change_visibility(&delivery.receipt, backoff).await
             } else {

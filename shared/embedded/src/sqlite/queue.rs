@@ -395,6 +395,42 @@ impl Queue for SqliteQueue {
             .await
     }
 
+    async fn release_unattempted(&self, receipt: &str) -> PortResult<()> {
+        let message_id = message_id_of(receipt)?.to_owned();
+        let receipt = receipt.to_owned();
+        let queue = Arc::clone(&self.name);
+        let clock = Arc::clone(&self.clock);
+        self.db
+            .call(move |conn| {
+                let now = clock.now_ms();
+                let tx = conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .map_err(db_err)?;
+                // Only while the delivery is ours (in flight under this receipt): a timed-out
+                // delivery may have been received again and counted for a real attempt.
+                let released = tx
+                    .execute(
+                        "UPDATE queue_message
+                         SET visible_at_ms = ?3, receipt = NULL,
+                             receive_count = MAX(receive_count - 1, 0)
+                         WHERE queue = ?1 AND receipt = ?2 AND visible_at_ms > ?3",
+                        params![&*queue, receipt, now],
+                    )
+                    .map_err(db_err)?;
+                if released == 0 {
+                    return if message_exists(&tx, &queue, &message_id)? {
+                        Err(PortError::Invalid(
+                            "message is not in flight under this receipt".into(),
+                        ))
+                    } else {
+                        Err(PortError::NotFound(format!("message {message_id}")))
+                    };
+                }
+                tx.commit().map_err(db_err)
+            })
+            .await
+    }
+
     async fn dead_letters(&self, max: usize) -> PortResult<Vec<Delivery>> {
         let queue = Arc::clone(&self.name);
         self.db
