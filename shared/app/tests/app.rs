@@ -654,9 +654,59 @@ async fn a_poison_message_does_not_take_the_same_citizens_later_messages_with_it
     let dead = harness.app.queue.dead_letters(10).await.expect("dlq");
     let dead_ids: Vec<&str> = dead.iter().map(|d| d.dedup_id.as_str()).collect();
     assert_eq!(dead_ids, ["wamid.POISON"]);
+    // Issue #20: a dead letter is never silent; the operators' alert board shows it.
+    let alerts = prolink_app::ports::OperatorSignals::recent_alerts(&*harness.app.store, 50)
+        .await
+        .expect("alerts");
+    let dead_letter_alerts: Vec<_> = alerts.iter().filter(|a| a.kind == "dead_letter").collect();
+    assert_eq!(dead_letter_alerts.len(), 1, "{alerts:?}");
+    assert!(
+        dead_letter_alerts[0].message.contains("gagal diproses"),
+        "{:?}",
+        dead_letter_alerts[0]
+    );
+    assert!(
+        !dead_letter_alerts[0].message.contains(BUDI),
+        "no phone number in an alert"
+    );
     let answered = harness.outbox_ids_for(BUDI).await;
     for index in 0..3 {
         let expected = outbox_id(&format!("wamid.NEXT{index}"), 0);
         assert!(answered.contains(&expected), "{answered:?}");
     }
+    // `prolink dlq redrive`: once the cause is fixed, the dead letter is processed once more,
+    // and a second redrive finds nothing.
+    assert_eq!(
+        harness
+            .app
+            .queue
+            .redrive_dead_letters()
+            .await
+            .expect("redrive"),
+        1
+    );
+    assert_eq!(
+        harness
+            .app
+            .queue
+            .redrive_dead_letters()
+            .await
+            .expect("redrive"),
+        0
+    );
+    harness.drain().await;
+    let poison_reply = outbox_id("wamid.POISON", 0);
+    let answered = harness.outbox_ids_for(BUDI).await;
+    assert_eq!(
+        answered.iter().filter(|id| **id == poison_reply).count(),
+        1,
+        "{answered:?}"
+    );
+    assert!(harness
+        .app
+        .queue
+        .dead_letters(10)
+        .await
+        .expect("dlq")
+        .is_empty());
 }
