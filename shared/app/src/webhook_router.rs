@@ -25,6 +25,7 @@ use prolink_whatsapp::{
 };
 
 use crate::ports::{Clock, OutgoingMessage, Queue, RawInbound, RawInboundLog, SecretsProvider};
+use crate::queue_body::{queue_safe, BodyFix};
 use crate::webhook_item::webhook_items;
 
 /// Meta batches up to 1000 updates and at most 3 MB per POST; axum's default limit is 2 MB.
@@ -165,14 +166,17 @@ async fn receive(
         }
     };
 
-    if !messages.is_empty() {
-        if let Err(error) = state.queue.send_batch(&messages).await {
-            warn!(%error, raw_id, items = messages.len(), "queueing failed; Meta will retry");
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-        }
-    }
-    info!(raw_id, outcome, items = messages.len(), "webhook accepted");
-
+    let (outcome, queued) = match enqueue(state.queue.as_ref(), messages, &raw_id).await {
+        Ok(Enqueued { queued, changed }) => (
+            if changed {
+                "queued_with_changes"
+            } else {
+                outcome
+            },
+            queued,
+        ),
+        Err(()) => ("queue_failed", 0),
+    };
     let raw = RawInbound {
         id: raw_id.clone(),
         received_at_ms,
@@ -181,9 +185,83 @@ async fn receive(
         expires_at_ms: received_at_ms + state.retention_days * DAY_MS,
     };
     // The raw log is an audit aid; losing one entry must not make Meta resend a payload that
-    // is already safely queued.
+    // is already safely queued. It is written before a 500 too: what could not be queued is
+    // still on record.
     if let Err(error) = state.raw_log.record(&raw).await {
         warn!(%error, raw_id, "raw inbound log write failed");
     }
+    if outcome == "queue_failed" {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    }
+    info!(raw_id, outcome, items = queued, "webhook accepted");
     StatusCode::OK.into_response()
+}
+
+struct Enqueued {
+    queued: usize,
+    /// Something was cut to fit or left out; the raw log has the original.
+    changed: bool,
+}
+
+/// Queues what can be queued. Bodies are first made SQS-safe (see [`queue_safe`]). When the
+/// batch is refused, each item is tried alone: one the queue still refuses while others go
+/// in is the item's fault and is left out (recorded); when nothing goes in the queue itself
+/// is down, and `Err` makes the webhook answer 500 so Meta retries.
+async fn enqueue(
+    queue: &dyn Queue,
+    messages: Vec<OutgoingMessage>,
+    raw_id: &str,
+) -> Result<Enqueued, ()> {
+    let mut changed = false;
+    let mut safe = Vec::with_capacity(messages.len());
+    for mut message in messages {
+        let (body, fix) = queue_safe(std::mem::take(&mut message.body));
+        match fix {
+            BodyFix::Unchanged => {}
+            BodyFix::Truncated => {
+                warn!(raw_id, dedup_id = %message.dedup_id, "webhook item cut to fit the queue");
+                changed = true;
+            }
+            BodyFix::Impossible => {
+                warn!(raw_id, dedup_id = %message.dedup_id, "webhook item cannot be queued; left out");
+                changed = true;
+                continue;
+            }
+        }
+        message.body = body;
+        safe.push(message);
+    }
+    if safe.is_empty() {
+        return Ok(Enqueued { queued: 0, changed });
+    }
+    let Err(error) = queue.send_batch(&safe).await else {
+        return Ok(Enqueued {
+            queued: safe.len(),
+            changed,
+        });
+    };
+    if safe.len() == 1 {
+        warn!(%error, raw_id, "queueing failed; Meta will retry");
+        return Err(());
+    }
+    warn!(%error, raw_id, items = safe.len(), "batch refused; queueing item by item");
+    let mut queued = 0;
+    let mut refused = 0;
+    for message in &safe {
+        match queue.send_batch(std::slice::from_ref(message)).await {
+            Ok(()) => queued += 1,
+            Err(error) => {
+                warn!(%error, raw_id, dedup_id = %message.dedup_id, "webhook item refused by the queue");
+                refused += 1;
+            }
+        }
+    }
+    if queued == 0 {
+        warn!(raw_id, refused, "queueing failed; Meta will retry");
+        return Err(());
+    }
+    Ok(Enqueued {
+        queued,
+        changed: changed || refused > 0,
+    })
 }

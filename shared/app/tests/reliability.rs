@@ -1,0 +1,134 @@
+//! Issue #20 "Nothing lost, nothing silent": the webhook's handling of items a queue cannot
+//! carry, payloads that do not parse, and implausible timestamps.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use serde_json::json;
+use tower::ServiceExt;
+
+use prolink_app::ports::{
+    Delivery, OutgoingMessage, PortError, PortResult, Queue, RawInboundLog, StaticSecrets,
+    SystemClock, WhatsAppSecrets,
+};
+use prolink_app::webhook_router::{router, WebhookState};
+use prolink_embedded::sqlite::{SqliteDb, SqliteStore};
+use prolink_whatsapp::signature::signature_header_value;
+
+use crate::app::{now_secs, text_payload, webhook_body};
+use crate::support::TestApp;
+
+const BUDI: &str = "6281234567890";
+
+/// One POST carrying two citizens' texts: `bad` and then a plain one.
+fn two_texts(bad: &str) -> Vec<u8> {
+    webhook_body(json!({
+        "contacts": [{ "profile": { "name": "Siti" }, "wa_id": "6281200000001" },
+                     { "profile": { "name": "Budi" }, "wa_id": BUDI }],
+        "messages": [
+            { "from": "6281200000001", "id": "wamid.BAD", "timestamp": now_secs(), "type": "text",
+              "text": { "body": bad } },
+            { "from": BUDI, "id": "wamid.GOOD", "timestamp": now_secs(), "type": "text",
+              "text": { "body": "halo" } }
+        ]
+    }))
+}
+
+#[tokio::test]
+async fn a_text_with_noncharacters_is_queued_not_a_500() {
+    let harness = TestApp::new();
+    let status = harness
+        .post_signed(&two_texts("halo \u{FFFF} dan \u{FFFE}"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(harness.app.queue.depth().await.expect("depth"), 2);
+    harness.drain().await;
+    assert_eq!(harness.outbox_for(BUDI).await.len(), 1);
+    assert_eq!(harness.outbox_for("6281200000001").await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_text_above_the_queue_body_limit_is_truncated_and_queued() {
+    let harness = TestApp::new();
+    let huge = "a".repeat(300 * 1024);
+    assert_eq!(harness.post_signed(&two_texts(&huge)).await, StatusCode::OK);
+    let deliveries = harness
+        .app
+        .queue
+        .receive(10, std::time::Duration::from_secs(30))
+        .await
+        .expect("receive");
+    assert_eq!(deliveries.len(), 2);
+    assert!(deliveries.iter().all(|d| d.body.len() <= 256 * 1024));
+    let raw = harness.app.store.recent(1).await.expect("raw log");
+    assert_eq!(
+        raw[0].outcome, "queued_with_changes",
+        "{:?}",
+        raw[0].outcome
+    );
+}
+
+/// A queue that refuses everything, as when SQS is unreachable.
+struct DownQueue;
+
+#[async_trait]
+impl Queue for DownQueue {
+    async fn send_batch(&self, _messages: &[OutgoingMessage]) -> PortResult<()> {
+        Err(PortError::Backend("queue down".into()))
+    }
+    async fn receive(
+        &self,
+        _max: usize,
+        _visibility: std::time::Duration,
+    ) -> PortResult<Vec<Delivery>> {
+        Ok(Vec::new())
+    }
+    async fn delete(&self, _receipt: &str) -> PortResult<()> {
+        Ok(())
+    }
+    async fn change_visibility(
+        &self,
+        _receipt: &str,
+        _visibility: std::time::Duration,
+    ) -> PortResult<()> {
+        Ok(())
+    }
+    async fn dead_letters(&self, _max: usize) -> PortResult<Vec<Delivery>> {
+        Ok(Vec::new())
+    }
+}
+
+#[tokio::test]
+async fn the_raw_payload_is_logged_even_when_queueing_fails() {
+    let clock = Arc::new(SystemClock);
+    let db = SqliteDb::open_in_memory().expect("db");
+    let raw_log = Arc::new(SqliteStore::new(db, clock.clone()));
+    let secret = "reliability-secret";
+    let app = router(Arc::new(WebhookState {
+        queue: Arc::new(DownQueue),
+        raw_log: raw_log.clone(),
+        secrets: Arc::new(StaticSecrets(WhatsAppSecrets {
+            app_secret: secret.into(),
+            app_secret_previous: None,
+            verify_token: "verify".into(),
+            access_token: None,
+        })),
+        clock,
+        retention_days: 30,
+    }));
+    let body = text_payload(BUDI, "Budi", "wamid.DOWN", "halo");
+    let request = Request::post("/webhook")
+        .header("content-type", "application/json")
+        .header("X-Hub-Signature-256", signature_header_value(secret, &body))
+        .body(Body::from(body))
+        .expect("request");
+    let response = app.oneshot(request).await.expect("infallible");
+    // Nothing could be queued: Meta must retry.
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let raw = raw_log.recent(5).await.expect("raw log");
+    assert_eq!(raw.len(), 1);
+    assert_eq!(raw[0].outcome, "queue_failed");
+    assert!(raw[0].body.contains("wamid.DOWN"));
+}
