@@ -132,3 +132,42 @@ async fn the_raw_payload_is_logged_even_when_queueing_fails() {
     assert_eq!(raw[0].outcome, "queue_failed");
     assert!(raw[0].body.contains("wamid.DOWN"));
 }
+
+/// Two citizens' texts in one POST; the first carries a lone surrogate escape (`\ud800`),
+/// which serde_json refuses, and a legitimate pair (😀) that must survive.
+fn lone_surrogate_payload() -> Vec<u8> {
+    let body = String::from_utf8(two_texts("rusak LONE dan \u{1F600}")).expect("utf-8");
+    body.replace("LONE", "\\ud800").into_bytes()
+}
+
+#[test]
+fn a_lone_surrogate_costs_only_its_message() {
+    let payload = prolink_whatsapp::webhook::parse_payload(&lone_surrogate_payload())
+        .expect("the batch still parses");
+    let messages: Vec<_> = payload
+        .entry
+        .iter()
+        .flat_map(|entry| &entry.changes)
+        .flat_map(|change| change.value.messages.iter())
+        .collect();
+    assert_eq!(messages.len(), 2);
+    assert_eq!(messages[0].id, "wamid.BAD");
+    assert_eq!(messages[0].kind(), "unsupported");
+    assert_eq!(messages[1].id, "wamid.GOOD");
+    assert_eq!(messages[1].kind(), "text");
+}
+
+#[tokio::test]
+async fn a_lone_surrogate_is_answered_as_unreadable_and_the_batch_goes_through() {
+    let harness = TestApp::new();
+    assert_eq!(
+        harness.post_signed(&lone_surrogate_payload()).await,
+        StatusCode::OK
+    );
+    harness.drain().await;
+    assert_eq!(harness.outbox_for(BUDI).await.len(), 1);
+    let told = harness.outbox_for("6281200000001").await;
+    assert_eq!(told.len(), 1);
+    let text = told[0].to_string();
+    assert!(text.contains("tidak dapat kami baca"), "{text}");
+}
