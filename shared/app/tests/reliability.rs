@@ -171,3 +171,36 @@ async fn a_lone_surrogate_is_answered_as_unreadable_and_the_batch_goes_through()
     let text = told[0].to_string();
     assert!(text.contains("tidak dapat kami baca"), "{text}");
 }
+
+/// Issue #20: an implausible `timestamp` (0, negative, absurd, older than 24 h) must not make
+/// the bot stay silent ("window closed") nor overflow `secs * 1000`.
+#[tokio::test]
+async fn implausible_timestamps_use_the_receive_time() {
+    let harness = TestApp::new();
+    let two_days_ago = (chrono::Utc::now().timestamp() - 2 * 86_400).to_string();
+    let stamps = [
+        "0".to_string(),
+        "-1".to_string(),
+        i64::MAX.to_string(),
+        two_days_ago,
+    ];
+    for (index, stamp) in stamps.iter().enumerate() {
+        let from = format!("62812300000{index:02}");
+        let body = webhook_body(json!({
+            "contacts": [{ "profile": { "name": "Warga" }, "wa_id": from }],
+            "messages": [{ "from": from, "id": format!("wamid.TS{index}"), "timestamp": stamp,
+                           "type": "text", "text": { "body": "halo" } }]
+        }));
+        assert_eq!(harness.post_signed(&body).await, StatusCode::OK);
+    }
+    harness.drain().await;
+    for index in 0..stamps.len() {
+        let from = format!("62812300000{index:02}");
+        assert_eq!(
+            harness.outbox_for(&from).await.len(),
+            1,
+            "timestamp {} got no reply",
+            stamps[index]
+        );
+    }
+}
