@@ -220,7 +220,7 @@ async fn dlq(data: &std::path::Path, command: DlqCommand) -> anyhow::Result<Exit
 fn local_user_store(
     data: &std::path::Path,
 ) -> anyhow::Result<Arc<dyn prolink_app::ports::UserStore>> {
-    std::fs::create_dir_all(data)
+    prolink_embedded::private_fs::create_private_dir_all(data)
         .with_context(|| format!("membuat folder data {}", data.display()))?;
     let path = data.join(DB_FILE);
     let db = SqliteDb::open(&path)
@@ -231,7 +231,7 @@ fn local_user_store(
 /// The answering engine over the local store's content, importing the seed on first use as
 /// `serve` does.
 async fn local_engine(data: &std::path::Path) -> anyhow::Result<Engine> {
-    std::fs::create_dir_all(data)
+    prolink_embedded::private_fs::create_private_dir_all(data)
         .with_context(|| format!("membuat folder data {}", data.display()))?;
     let path = data.join(DB_FILE);
     let db = SqliteDb::open(&path)
@@ -262,7 +262,7 @@ async fn import(
             )
         }
         None => {
-            std::fs::create_dir_all(&data)
+            prolink_embedded::private_fs::create_private_dir_all(&data)
                 .with_context(|| format!("membuat folder data {}", data.display()))?;
             let path = data.join(DB_FILE);
             let db = SqliteDb::open(&path)

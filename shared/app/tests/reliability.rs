@@ -204,3 +204,56 @@ async fn implausible_timestamps_use_the_receive_time() {
         );
     }
 }
+
+#[cfg(unix)]
+fn mode_of(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .unwrap_or_else(|error| panic!("{}: {error}", path.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+/// Issue #20: citizens' messages and phone numbers live in the local database; no other user
+/// of the machine may read it.
+#[cfg(unix)]
+#[tokio::test]
+async fn the_local_data_folder_and_its_files_are_private() {
+    let harness = TestApp::new();
+    assert_eq!(
+        harness
+            .post_signed(&text_payload(BUDI, "Budi", "wamid.PERM", "halo"))
+            .await,
+        StatusCode::OK
+    );
+    harness.drain().await;
+    let data = harness.dir().join("data");
+    let blobs = prolink_embedded::blob_local::LocalBlobStore::new(
+        data.join(prolink_embedded::serve::BLOBS_DIR),
+        b"key".to_vec(),
+        Arc::new(SystemClock),
+    );
+    prolink_app::ports::BlobStore::put_blob(&blobs, "photos/a/b.jpg", vec![1, 2, 3], "image/jpeg")
+        .await
+        .expect("blob");
+    assert_eq!(mode_of(&data), 0o700, "data folder");
+    let mut checked = 0;
+    let mut pending = vec![data.clone()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                assert_eq!(mode_of(&path), 0o700, "{}", path.display());
+                pending.push(path);
+            } else {
+                assert_eq!(mode_of(&path), 0o600, "{}", path.display());
+                checked += 1;
+            }
+        }
+    }
+    for name in ["prolink.sqlite", "prolink.sqlite-wal", "prolink.sqlite-shm"] {
+        assert!(data.join(name).exists(), "{name} checked");
+    }
+    assert!(checked >= 6, "db, wal, shm, secrets, key, blob: {checked}");
+}

@@ -230,7 +230,7 @@ impl MediaSource for LateMediaSource {
 pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<LocalApp> {
     let offset_clock = Arc::new(OffsetClock::new(clock));
     let clock: Arc<dyn Clock> = offset_clock.clone();
-    std::fs::create_dir_all(&options.data_dir)
+    crate::private_fs::create_private_dir_all(&options.data_dir)
         .with_context(|| format!("creating data folder {}", options.data_dir.display()))?;
     let local_secrets = load_or_create_secrets(&options.data_dir)?;
     let db = SqliteDb::open(&options.data_dir.join(DB_FILE))
