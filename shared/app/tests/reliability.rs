@@ -257,3 +257,28 @@ async fn the_local_data_folder_and_its_files_are_private() {
     }
     assert!(checked >= 6, "db, wal, shm, secrets, key, blob: {checked}");
 }
+
+/// Issue #20: one Graph credential is enough to turn the simulator off: with a real access
+/// token (or phone number id) set, a test message must not be accepted as if from a citizen.
+/// Each nextest test runs in its own process, so the variable does not leak into others.
+#[tokio::test]
+async fn one_graph_credential_turns_the_simulator_off() {
+    for (variable, value) in [
+        ("WHATSAPP_ACCESS_TOKEN", "EAAG-real-token"),
+        ("WHATSAPP_PHONE_NUMBER_ID", "106540352242922"),
+    ] {
+        std::env::remove_var("WHATSAPP_ACCESS_TOKEN");
+        std::env::remove_var("WHATSAPP_PHONE_NUMBER_ID");
+        std::env::set_var(variable, value);
+        let harness = TestApp::new();
+        assert!(!harness.app.simulator_enabled, "{variable} alone");
+        let request = Request::post("/simulator/api/send")
+            .header("content-type", "application/json")
+            .body(Body::from(r#"{"from":"6281234567890","text":"halo"}"#))
+            .expect("request");
+        let response = harness.router().oneshot(request).await.expect("infallible");
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{variable} alone");
+    }
+    std::env::remove_var("WHATSAPP_ACCESS_TOKEN");
+    std::env::remove_var("WHATSAPP_PHONE_NUMBER_ID");
+}

@@ -77,9 +77,29 @@ struct GraphSettings {
     base_url: String,
 }
 
+/// Graph settings when either Graph credential is set. One of them alone already means "this
+/// is meant to talk to the real WhatsApp": the simulator (which accepts messages as if from
+/// any citizen) stays off, and the missing one is reported; sends then fail as `Fatal` and
+/// raise the operators' alert until it is set. The app secret and verify token do not count:
+/// the simulator signs its webhooks with them.
 fn graph_settings(secrets: &WhatsAppSecrets) -> Option<GraphSettings> {
-    let phone_number_id = env_opt(config::WHATSAPP_PHONE_NUMBER_ID)?;
-    secrets.access_token.as_ref()?;
+    let phone_number_id = env_opt(config::WHATSAPP_PHONE_NUMBER_ID);
+    let has_token = secrets.access_token.is_some();
+    if phone_number_id.is_none() && !has_token {
+        return None;
+    }
+    if phone_number_id.is_none() {
+        tracing::warn!(
+            "WHATSAPP_ACCESS_TOKEN is set but WHATSAPP_PHONE_NUMBER_ID is not: the simulator is \
+             off and no reply can be sent until it is set"
+        );
+    } else if !has_token {
+        tracing::warn!(
+            "WHATSAPP_PHONE_NUMBER_ID is set but WHATSAPP_ACCESS_TOKEN is not: the simulator is \
+             off and no reply can be sent until it is set"
+        );
+    }
+    let phone_number_id = phone_number_id.unwrap_or_default();
     Some(GraphSettings {
         phone_number_id,
         api_version: env_opt(config::WHATSAPP_API_VERSION)
