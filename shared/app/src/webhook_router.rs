@@ -20,7 +20,9 @@ use tracing::{info, warn};
 
 use prolink_domain::calendar::DAY_MS;
 use prolink_whatsapp::{
-    signature::{find_signature_header, verify_handshake, verify_signature},
+    signature::{
+        check_signature_header_form, find_signature_header, verify_handshake, verify_signature,
+    },
     webhook::parse_payload,
 };
 
@@ -59,11 +61,53 @@ pub struct WebhookState {
     pub retention_days: i64,
 }
 
+/// Webhook POSTs handled at once; more are answered 503 (Meta retries). With the body limit
+/// this bounds what the webhook buffers to about 16 × 3 MB (docs/performance.md).
+pub const MAX_CONCURRENT_WEBHOOKS: usize = 16;
+
 pub fn router(state: Arc<WebhookState>) -> Router {
+    let permits = Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_WEBHOOKS));
     Router::new()
-        .route("/webhook", get(handshake).post(receive))
+        .route(
+            "/webhook",
+            get(handshake)
+                .post(receive)
+                .layer(axum::middleware::from_fn(
+                    move |request: axum::extract::Request, next: axum::middleware::Next| {
+                        let permits = permits.clone();
+                        async move { admit(&permits, request, next).await }
+                    },
+                )),
+        )
         .layer(DefaultBodyLimit::max(MAX_WEBHOOK_BODY_BYTES))
         .with_state(state)
+}
+
+/// Runs before the body is read: a POST without a well-formed signature header cannot be
+/// Meta's and is refused at once (instead of buffering up to 3 MB first), and at most
+/// [`MAX_CONCURRENT_WEBHOOKS`] bodies are read at a time.
+async fn admit(
+    permits: &tokio::sync::Semaphore,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if request.method() != axum::http::Method::POST {
+        return next.run(request).await;
+    }
+    if let Err(error) = check_signature_header_form(find_signature_header(request.headers())) {
+        warn!(%error, "webhook refused before reading its body");
+        return (StatusCode::UNAUTHORIZED, "Tanda tangan tidak valid.").into_response();
+    }
+    let Ok(_permit) = permits.try_acquire() else {
+        warn!("too many webhook requests at once; answering 503");
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, "1")],
+            "Sedang sibuk, coba lagi.",
+        )
+            .into_response();
+    };
+    next.run(request).await
 }
 
 #[derive(Debug, Deserialize)]

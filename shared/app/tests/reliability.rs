@@ -282,3 +282,52 @@ async fn one_graph_credential_turns_the_simulator_off() {
     std::env::remove_var("WHATSAPP_ACCESS_TOKEN");
     std::env::remove_var("WHATSAPP_PHONE_NUMBER_ID");
 }
+
+/// Sends request headers (and `body_prefix`, not the announced body) over loopback and reads
+/// what the server answers within `wait`; `None` when it said nothing (still reading).
+async fn answer_before_body(
+    app: axum::Router,
+    headers: &str,
+    body_prefix: &[u8],
+    wait: std::time::Duration,
+) -> Option<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    stream.write_all(headers.as_bytes()).await.expect("headers");
+    stream.write_all(body_prefix).await.expect("body prefix");
+    let mut answer = vec![0u8; 256];
+    let read = tokio::time::timeout(wait, stream.read(&mut answer)).await;
+    server.abort();
+    match read {
+        Ok(Ok(n)) if n > 0 => Some(String::from_utf8_lossy(&answer[..n]).into_owned()),
+        _ => None,
+    }
+}
+
+/// Issue #20: an unsigned POST is refused on its headers, before a 3 MB body is buffered.
+#[tokio::test]
+async fn an_unsigned_webhook_is_refused_before_its_body_is_read() {
+    let harness = TestApp::new();
+    for signature in ["", "X-Hub-Signature-256: sha256=nothex\r\n"] {
+        let headers = format!(
+            "POST /webhook HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
+             {signature}Content-Length: 3000000\r\n\r\n"
+        );
+        let answer = answer_before_body(
+            harness.router(),
+            &headers,
+            b"{\"object\":",
+            std::time::Duration::from_secs(3),
+        )
+        .await
+        .unwrap_or_else(|| panic!("no answer before the body ({signature:?})"));
+        assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    }
+}
