@@ -425,3 +425,22 @@ fn every_dead_letter_queue_has_a_depth_alarm() {
         "the scheduler's schedule has a dead-letter queue"
     );
 }
+
+/// Issue #20: the webhook role writes only raw-log items (`RAW#<day>` partitions), not the
+/// whole table.
+#[test]
+fn the_webhook_role_puts_only_raw_log_items() {
+    let text = template_text();
+    let role = text
+        .split("\n  WebhookRole:")
+        .nth(1)
+        .and_then(|rest| rest.split("\n  # ---").next())
+        .expect("WebhookRole");
+    let put = role
+        .split("Action: dynamodb:PutItem")
+        .nth(1)
+        .and_then(|rest| rest.split("- Effect:").next())
+        .expect("the webhook role may put items");
+    assert!(put.contains("dynamodb:LeadingKeys"), "{put}");
+    assert!(put.contains("\"RAW#*\""), "{put}");
+}
