@@ -194,13 +194,12 @@ async fn implausible_timestamps_use_the_receive_time() {
         assert_eq!(harness.post_signed(&body).await, StatusCode::OK);
     }
     harness.drain().await;
-    for index in 0..stamps.len() {
+    for (index, stamp) in stamps.iter().enumerate() {
         let from = format!("62812300000{index:02}");
         assert_eq!(
             harness.outbox_for(&from).await.len(),
             1,
-            "timestamp {} got no reply",
-            stamps[index]
+            "timestamp {stamp} got no reply"
         );
     }
 }
