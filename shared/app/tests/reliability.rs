@@ -330,3 +330,46 @@ async fn an_unsigned_webhook_is_refused_before_its_body_is_read() {
         assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
     }
 }
+
+/// Issue #20: bodies are read for at most `MAX_CONCURRENT_WEBHOOKS` POSTs at once; one more
+/// is answered 503 at once (Meta retries) instead of buffering another 3 MB.
+#[tokio::test]
+async fn concurrent_webhook_bodies_are_capped() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let harness = TestApp::new();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let app = harness.router();
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let headers = format!(
+        "POST /webhook HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
+         X-Hub-Signature-256: sha256={}\r\nContent-Length: 3000000\r\n\r\n{{\"object\":",
+        "0".repeat(64)
+    );
+    // Slow senders: each holds a permit while its body trickles in.
+    let mut slow = Vec::new();
+    for _ in 0..prolink_app::webhook_router::MAX_CONCURRENT_WEBHOOKS {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        stream.write_all(headers.as_bytes()).await.expect("write");
+        slow.push(stream);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let mut one_more = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    one_more.write_all(headers.as_bytes()).await.expect("write");
+    let mut answer = vec![0u8; 128];
+    let n = tokio::time::timeout(
+        std::time::Duration::from_secs(3),
+        one_more.read(&mut answer),
+    )
+    .await
+    .expect("answered at once")
+    .expect("read");
+    let answer = String::from_utf8_lossy(&answer[..n]).into_owned();
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    drop(slow);
+    server.abort();
+}
