@@ -7,11 +7,13 @@ use clap::{Parser, Subcommand};
 
 use prolink_app::answering::{answer_json, answer_text, ask_lines, evaluate};
 use prolink_app::content_import::{import_dir, ImportError, DEFAULT_SEED_DIR};
-use prolink_app::ports::{ContentStore, SystemClock};
+use prolink_app::ports::{ContentStore, Queue, SystemClock};
 use prolink_aws::{aws_sdk_config, DynamoStore};
 use prolink_domain::nlp::{Engine, KnowledgeBase};
-use prolink_embedded::serve::{ensure_content, serve, LocalOptions, DB_FILE};
-use prolink_embedded::sqlite::{SqliteDb, SqliteStore};
+use prolink_embedded::serve::{
+    ensure_content, serve, LocalOptions, DB_FILE, INBOUND_MAX_RECEIVES, INBOUND_QUEUE, TASKS_QUEUE,
+};
+use prolink_embedded::sqlite::{SqliteDb, SqliteQueue, SqliteStore};
 
 mod users;
 
@@ -85,6 +87,27 @@ enum Command {
         #[command(subcommand)]
         command: users::UserCommand,
     },
+    /// Messages that failed 5 times and were moved aside (dead-letter queue).
+    Dlq {
+        /// Data folder of the local store.
+        #[arg(
+            long,
+            env = "PROLINK_DATA_DIR",
+            default_value = "./data",
+            global = true
+        )]
+        data: PathBuf,
+        #[command(subcommand)]
+        command: DlqCommand,
+    },
+}
+
+#[derive(Subcommand, Clone, Copy)]
+enum DlqCommand {
+    /// Show the dead letters of both queues (ids and receive counts, not the content).
+    List,
+    /// Put every dead letter back on its queue; a running `serve` processes each once more.
+    Redrive,
 }
 
 #[tokio::main]
@@ -150,14 +173,54 @@ async fn main() -> anyhow::Result<ExitCode> {
             let mut input = std::io::stdin().lock();
             users::run(command, users, &SystemClock, &mut input).await
         }
+        Command::Dlq { data, command } => dlq(&data, command).await,
     }
+}
+
+/// `prolink dlq list|redrive` over the local queues. The bodies hold citizens' messages and
+/// phone numbers, so `list` shows only what identifies a dead letter.
+async fn dlq(data: &std::path::Path, command: DlqCommand) -> anyhow::Result<ExitCode> {
+    let path = data.join(DB_FILE);
+    if !path.exists() {
+        anyhow::bail!("belum ada data lokal di {}", data.display());
+    }
+    let db = SqliteDb::open(&path)
+        .map_err(|error| anyhow::anyhow!("membuka {}: {error}", path.display()))?;
+    for (name, max_receives) in [
+        (INBOUND_QUEUE, INBOUND_MAX_RECEIVES),
+        (TASKS_QUEUE, prolink_app::config::TASKS_MAX_RECEIVES),
+    ] {
+        let queue = SqliteQueue::new(db.clone(), name, max_receives, Arc::new(SystemClock));
+        match command {
+            DlqCommand::List => {
+                let dead = queue
+                    .dead_letters(1000)
+                    .await
+                    .map_err(|error| anyhow::anyhow!("membaca antrean gagal {name}: {error}"))?;
+                println!("Antrean {name}: {} pesan gagal", dead.len());
+                for letter in dead {
+                    println!(
+                        "  {}  diterima {} kali  dedup {}",
+                        letter.message_id, letter.receive_count, letter.dedup_id
+                    );
+                }
+            }
+            DlqCommand::Redrive => {
+                let moved = queue.redrive_dead_letters().await.map_err(|error| {
+                    anyhow::anyhow!("memproses ulang antrean gagal {name}: {error}")
+                })?;
+                println!("Antrean {name}: {moved} pesan dikembalikan untuk diproses ulang");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The users table of the local store.
 fn local_user_store(
     data: &std::path::Path,
 ) -> anyhow::Result<Arc<dyn prolink_app::ports::UserStore>> {
-    std::fs::create_dir_all(data)
+    prolink_embedded::private_fs::create_private_dir_all(data)
         .with_context(|| format!("membuat folder data {}", data.display()))?;
     let path = data.join(DB_FILE);
     let db = SqliteDb::open(&path)
@@ -168,7 +231,7 @@ fn local_user_store(
 /// The answering engine over the local store's content, importing the seed on first use as
 /// `serve` does.
 async fn local_engine(data: &std::path::Path) -> anyhow::Result<Engine> {
-    std::fs::create_dir_all(data)
+    prolink_embedded::private_fs::create_private_dir_all(data)
         .with_context(|| format!("membuat folder data {}", data.display()))?;
     let path = data.join(DB_FILE);
     let db = SqliteDb::open(&path)
@@ -199,7 +262,7 @@ async fn import(
             )
         }
         None => {
-            std::fs::create_dir_all(&data)
+            prolink_embedded::private_fs::create_private_dir_all(&data)
                 .with_context(|| format!("membuat folder data {}", data.display()))?;
             let path = data.join(DB_FILE);
             let db = SqliteDb::open(&path)

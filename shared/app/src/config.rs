@@ -16,6 +16,9 @@ pub const PROLINK_DATA_DIR: &str = "PROLINK_DATA_DIR";
 pub const PROLINK_TABLE: &str = "PROLINK_TABLE";
 /// AWS only: URL of the inbound FIFO queue.
 pub const PROLINK_INBOUND_QUEUE_URL: &str = "PROLINK_INBOUND_QUEUE_URL";
+/// AWS only: URL of the inbound queue's dead-letter queue, where the dialog worker parks a
+/// poison item itself (see `prolink_aws::lambda::Parking`).
+pub const PROLINK_INBOUND_DLQ_URL: &str = "PROLINK_INBOUND_DLQ_URL";
 /// AWS only: URL of the complaint tasks queue (standard SQS).
 pub const PROLINK_TASKS_QUEUE_URL: &str = "PROLINK_TASKS_QUEUE_URL";
 /// AWS only: the private bucket for complaint photos.
@@ -78,6 +81,7 @@ pub fn lambda_environment(function: &str) -> &'static [&'static str] {
             WHATSAPP_GRAPH_URL,
             PROLINK_TABLE,
             PROLINK_TASKS_QUEUE_URL,
+            PROLINK_INBOUND_DLQ_URL,
             PROLINK_RETENTION_DAYS,
             PROLINK_SHOW_UNVERIFIED,
             PROLINK_REPHRASE_MODEL_ID,

@@ -41,6 +41,14 @@ pub fn dialog_inbound(message: &InboundMessage) -> Inbound {
         MessageContent::Audio(_) => Input::Unreadable("audio"),
         MessageContent::Document(_) => Input::Unreadable("document"),
         MessageContent::Contacts(_) => Input::Unreadable("contacts"),
+        // A message whose text could not be decoded (see `parse_payload`): the citizen is
+        // asked to send it again rather than told the type is unsupported.
+        MessageContent::Unsupported(unsupported)
+            if unsupported.unsupported_type.as_deref()
+                == Some(prolink_whatsapp::webhook::UNREADABLE_TEXT) =>
+        {
+            Input::Unreadable("unreadable_text")
+        }
         MessageContent::Interactive(_)
         | MessageContent::Unsupported(_)
         | MessageContent::Unknown { .. } => Input::Unreadable("unsupported"),

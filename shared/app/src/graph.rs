@@ -2,8 +2,8 @@
 //!
 //! One POST per message, no retries: the caller owns the outbox and decides, from the
 //! `SendError` class, whether to retry, fall back to a template or alert an operator. Errors
-//! are classified by Meta's `error.code`, never by the HTTP status (Meta answers most errors
-//! with 400 and some with 5xx).
+//! are classified by Meta's `error.code`; the HTTP status only decides what an unknown code
+//! means (on a 5xx the message may have gone out: ambiguous; on a 4xx: rejected).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -102,15 +102,24 @@ impl MetaError {
         })
     }
 
-    /// The decision the caller acts on.
+    /// The decision the caller acts on when no HTTP status goes with the error.
     pub fn to_send_error(&self) -> SendError {
+        send_error_for_code(self.code, self.operator_message())
+    }
+
+    /// The decision for an error answered with `http_status` (see [`send_error_for_response`]).
+    pub fn to_send_error_for_status(&self, http_status: u16) -> SendError {
+        send_error_for_response(http_status, self.code, self.operator_message())
+    }
+
+    fn operator_message(&self) -> String {
         let message = match &self.details {
             Some(details) if !self.message.contains(details.as_str()) => {
                 format!("{} ({details})", self.message)
             }
             _ => self.message.clone(),
         };
-        send_error_for_code(self.code, message)
+        message
     }
 }
 
@@ -127,21 +136,101 @@ impl std::fmt::Display for MetaError {
     }
 }
 
-/// Maps a Meta error code to a send decision. Also usable for the codes of asynchronous
-/// `failed` statuses, which carry the same numbering.
+/// Maps a Meta error code to a send decision when no HTTP status goes with it: the codes of
+/// asynchronous `failed` statuses, which carry the same numbering and are always definitive
+/// (the message did not go out), so an unknown code there is `Rejected`.
+///
+/// The table follows Meta's error-code reference (`support/error-codes`, summarised in the
+/// team kit's `reference/whatsapp-cloud-api.md` §5.4, column "Retry?").
 pub fn send_error_for_code(code: i64, message: impl Into<String>) -> SendError {
     let message = message.into();
     match code {
-        // Throttling (throughput, pair rate, app rate), temporary downtime, maintenance,
-        // unknown failure: the same message may go through later.
-        130429 | 131056 | 2 | 4 | 131016 | 131057 | 133004 | 131000 => SendError::Retryable {
-            code: Some(code),
-            message,
-        },
+        // §5.4 "Yes, with backoff / later": throttling (130429 throughput, 131056 pair rate,
+        // 4 app rate, 80007 WABA rate), temporary downtime (2, 131016, 133004), maintenance
+        // (131057), unknown send failure (131000), pending deletion (133015). The same
+        // message may go through later.
+        130429 | 131056 | 2 | 4 | 80007 | 131016 | 131057 | 133004 | 131000 | 133015 => {
+            SendError::Retryable {
+                code: Some(code),
+                message,
+            }
+        }
         131047 => SendError::OutsideWindow,
-        // Token, permission or account problems: every further send would fail the same way.
+        // §5.4 "No — fix token/permissions, escalate": token, permission or account
+        // problems; every further send would fail the same way.
         0 | 3 | 10 | 190 | 200..=299 | 368 | 131031 => SendError::Fatal { code, message },
         _ => SendError::Rejected { code, message },
+    }
+}
+
+/// Codes §5.4 of the reference marks "No" (retrying the same request cannot help): they stay
+/// final whatever the HTTP status. Fatal codes and 131047 are handled before this list.
+fn is_known_permanent(code: i64) -> bool {
+    matches!(
+        code,
+        33 | 100
+            | 130403
+            | 130472
+            | 130497
+            | 131005
+            | 131008
+            | 131009
+            | 131021
+            | 131026
+            | 131037
+            | 131042
+            | 131045
+            | 131048
+            | 131049
+            | 131050
+            | 131051
+            | 131052
+            | 131053
+            | 131062
+            | 131063
+            | 131064
+            | 132000
+            | 132001
+            | 132005
+            | 132007
+            | 132008
+            | 132012
+            | 132015
+            | 132016
+            | 132068
+            | 133000
+            | 133006
+            | 133010
+            | 134011
+            | 135000
+    )
+}
+
+/// Maps a synchronous Graph error (HTTP status + `error.code`) to a send decision.
+///
+/// Meta answers most errors with 400 and "some 5xx" (§5.4), and documents code 1 as "Invalid
+/// request or possible server error". A 5xx means the request may have been processed, so
+/// unless the code is a known transient (`Retryable`) or known permanent one, a 5xx is
+/// `Ambiguous`: the sender reconciles with status webhooks, then sends again. Dropping it as
+/// `Rejected` would lose a reply to a hiccup on Meta's side. Only on a 4xx is an unknown code
+/// (and code 1, "check request") final.
+pub fn send_error_for_response(
+    http_status: u16,
+    code: i64,
+    message: impl Into<String>,
+) -> SendError {
+    let decision = send_error_for_code(code, message);
+    match decision {
+        SendError::Rejected { code, message }
+            if (500..=599).contains(&http_status) && !is_known_permanent(code) =>
+        {
+            SendError::Ambiguous {
+                message: format!(
+                    "HTTP {http_status} with Graph error {code} ({message}); the message may have been sent"
+                ),
+            }
+        }
+        other => other,
     }
 }
 
@@ -257,7 +346,7 @@ impl Messenger for GraphMessenger {
                 fbtrace_id = meta.fbtrace_id.as_deref().unwrap_or(""),
                 "Graph API refused a message"
             );
-            return Err(meta.to_send_error());
+            return Err(meta.to_send_error_for_status(status.as_u16()));
         }
         if status.is_success() {
             return parse_success(&bytes, mark_as_read).ok_or_else(|| {

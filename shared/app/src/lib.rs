@@ -23,6 +23,7 @@ pub mod notifier;
 pub mod operator_contacts;
 pub mod operator_rules;
 pub mod ports;
+pub mod queue_body;
 pub mod render;
 pub mod rephrasing;
 pub mod retention;

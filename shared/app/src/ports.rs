@@ -98,6 +98,14 @@ pub trait Queue: Send + Sync {
 
     /// Peeks at up to `max` messages of the dead-letter queue (for operators and tests).
     async fn dead_letters(&self, max: usize) -> PortResult<Vec<Delivery>>;
+
+    /// Gives back a delivery that was never attempted (held behind a failed item of its
+    /// group): visible again at once and, where the queue can, without counting the receive,
+    /// so it does not follow a poison item into the dead-letter queue. SQS cannot uncount a
+    /// receive; the default only makes it visible again.
+    async fn release_unattempted(&self, receipt: &str) -> PortResult<()> {
+        self.change_visibility(receipt, Duration::ZERO).await
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

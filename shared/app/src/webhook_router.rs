@@ -21,13 +21,16 @@ use tracing::{info, warn};
 use prolink_domain::calendar::DAY_MS;
 use prolink_domain::erasure::{cut_from_webhook, ErasedIdentity};
 use prolink_whatsapp::{
-    signature::{find_signature_header, verify_handshake, verify_signature},
+    signature::{
+        check_signature_header_form, find_signature_header, verify_handshake, verify_signature,
+    },
     webhook::parse_payload,
 };
 
 use crate::ports::{
     CitizenData, Clock, OutgoingMessage, Queue, RawInbound, RawInboundLog, SecretsProvider,
 };
+use crate::queue_body::{queue_safe, BodyFix};
 use crate::webhook_item::{webhook_items, WebhookItem};
 
 /// Meta batches up to 1000 updates and at most 3 MB per POST; axum's default limit is 2 MB.
@@ -64,11 +67,53 @@ pub struct WebhookState {
     pub erasures: Option<Arc<dyn CitizenData>>,
 }
 
+/// Webhook POSTs handled at once; more are answered 503 (Meta retries). With the body limit
+/// this bounds what the webhook buffers to about 16 × 3 MB (docs/performance.md).
+pub const MAX_CONCURRENT_WEBHOOKS: usize = 16;
+
 pub fn router(state: Arc<WebhookState>) -> Router {
+    let permits = Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_WEBHOOKS));
     Router::new()
-        .route("/webhook", get(handshake).post(receive))
+        .route(
+            "/webhook",
+            get(handshake)
+                .post(receive)
+                .layer(axum::middleware::from_fn(
+                    move |request: axum::extract::Request, next: axum::middleware::Next| {
+                        let permits = permits.clone();
+                        async move { admit(&permits, request, next).await }
+                    },
+                )),
+        )
         .layer(DefaultBodyLimit::max(MAX_WEBHOOK_BODY_BYTES))
         .with_state(state)
+}
+
+/// Runs before the body is read: a POST without a well-formed signature header cannot be
+/// Meta's and is refused at once (instead of buffering up to 3 MB first), and at most
+/// [`MAX_CONCURRENT_WEBHOOKS`] bodies are read at a time.
+async fn admit(
+    permits: &tokio::sync::Semaphore,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if request.method() != axum::http::Method::POST {
+        return next.run(request).await;
+    }
+    if let Err(error) = check_signature_header_form(find_signature_header(request.headers())) {
+        warn!(%error, "webhook refused before reading its body");
+        return (StatusCode::UNAUTHORIZED, "Tanda tangan tidak valid.").into_response();
+    }
+    let Ok(_permit) = permits.try_acquire() else {
+        warn!("too many webhook requests at once; answering 503");
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, "1")],
+            "Sedang sibuk, coba lagi.",
+        )
+            .into_response();
+    };
+    next.run(request).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -219,13 +264,17 @@ async fn receive(
         }
     };
 
-    if !messages.is_empty() {
-        if let Err(error) = state.queue.send_batch(&messages).await {
-            warn!(%error, raw_id, items = messages.len(), "queueing failed; Meta will retry");
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-        }
-    }
-    info!(raw_id, outcome, items = messages.len(), "webhook accepted");
+    let (outcome, queued) = match enqueue(state.queue.as_ref(), messages, &raw_id).await {
+        Ok(Enqueued { queued, changed }) => (
+            if changed {
+                "queued_with_changes"
+            } else {
+                outcome
+            },
+            queued,
+        ),
+        Err(()) => ("queue_failed", 0),
+    };
 
     let mut raw_body = raw_log_body(&body);
     for identifier in &erased {
@@ -242,9 +291,83 @@ async fn receive(
         expires_at_ms: received_at_ms + state.retention_days * DAY_MS,
     };
     // The raw log is an audit aid; losing one entry must not make Meta resend a payload that
-    // is already safely queued.
+    // is already safely queued. It is written before a 500 too: what could not be queued is
+    // still on record.
     if let Err(error) = state.raw_log.record(&raw).await {
         warn!(%error, raw_id, "raw inbound log write failed");
     }
+    if outcome == "queue_failed" {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    }
+    info!(raw_id, outcome, items = queued, "webhook accepted");
     StatusCode::OK.into_response()
+}
+
+struct Enqueued {
+    queued: usize,
+    /// Something was cut to fit or left out; the raw log has the original.
+    changed: bool,
+}
+
+/// Queues what can be queued. Bodies are first made SQS-safe (see [`queue_safe`]). When the
+/// batch is refused, each item is tried alone: one the queue still refuses while others go
+/// in is the item's fault and is left out (recorded); when nothing goes in the queue itself
+/// is down, and `Err` makes the webhook answer 500 so Meta retries.
+async fn enqueue(
+    queue: &dyn Queue,
+    messages: Vec<OutgoingMessage>,
+    raw_id: &str,
+) -> Result<Enqueued, ()> {
+    let mut changed = false;
+    let mut safe = Vec::with_capacity(messages.len());
+    for mut message in messages {
+        let (body, fix) = queue_safe(std::mem::take(&mut message.body));
+        match fix {
+            BodyFix::Unchanged => {}
+            BodyFix::Truncated => {
+                warn!(raw_id, dedup_id = %message.dedup_id, "webhook item cut to fit the queue");
+                changed = true;
+            }
+            BodyFix::Impossible => {
+                warn!(raw_id, dedup_id = %message.dedup_id, "webhook item cannot be queued; left out");
+                changed = true;
+                continue;
+            }
+        }
+        message.body = body;
+        safe.push(message);
+    }
+    if safe.is_empty() {
+        return Ok(Enqueued { queued: 0, changed });
+    }
+    let Err(error) = queue.send_batch(&safe).await else {
+        return Ok(Enqueued {
+            queued: safe.len(),
+            changed,
+        });
+    };
+    if safe.len() == 1 {
+        warn!(%error, raw_id, "queueing failed; Meta will retry");
+        return Err(());
+    }
+    warn!(%error, raw_id, items = safe.len(), "batch refused; queueing item by item");
+    let mut queued = 0;
+    let mut refused = 0;
+    for message in &safe {
+        match queue.send_batch(std::slice::from_ref(message)).await {
+            Ok(()) => queued += 1,
+            Err(error) => {
+                warn!(%error, raw_id, dedup_id = %message.dedup_id, "webhook item refused by the queue");
+                refused += 1;
+            }
+        }
+    }
+    if queued == 0 {
+        warn!(raw_id, refused, "queueing failed; Meta will retry");
+        return Err(());
+    }
+    Ok(Enqueued {
+        queued,
+        changed: changed || refused > 0,
+    })
 }

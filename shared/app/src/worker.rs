@@ -76,6 +76,9 @@ impl From<&Delivery> for BatchItem {
 pub struct BatchOutcome {
     /// Message ids to redeliver: each failed item and the later items of its group.
     pub failed: Vec<String>,
+    /// The part of `failed` that was never attempted (held behind a failed item of its
+    /// group): the queue should give these back without counting the receive.
+    pub held_back: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -290,6 +293,7 @@ impl DialogWorker {
         for item in items {
             if failed_groups.contains(&item.group_id.as_str()) {
                 outcome.failed.push(item.message_id.clone());
+                outcome.held_back.push(item.message_id.clone());
                 continue;
             }
             let span = info_span!(
@@ -490,11 +494,7 @@ impl DialogWorker {
         let stored_session = self.stores.sessions.load_session(&key).await?;
         let envelope = SessionEnvelope::from_stored(stored_session.as_ref());
         let profile = self.stores.citizens.get_citizen(&key).await?;
-        let sent_at_ms = message
-            .timestamp_secs()
-            .map(|secs| secs * 1000)
-            .filter(|ms| *ms <= now)
-            .unwrap_or(now);
+        let sent_at_ms = plausible_sent_at_ms(message.timestamp_secs(), now);
 
         self.stores
             .conversations
@@ -924,6 +924,19 @@ fn mentioned_ticket(message: &InboundMessage) -> Option<String> {
 }
 
 /// Outbox ids are derived from the inbound wamid so a redelivered item reuses them.
+/// When the citizen wrote, for the 24-hour window: Meta's `timestamp` when it is plausible,
+/// else `now` (the time we received it). A zero, negative, future or absurd value, or one
+/// older than the window itself, would otherwise close the window and leave the citizen
+/// without an answer; if the message really is that old, Meta answers 131047 and the sender
+/// falls back to its template. Saturating: `secs * 1000` must not overflow.
+pub fn plausible_sent_at_ms(timestamp_secs: Option<i64>, now_ms: i64) -> i64 {
+    timestamp_secs
+        .filter(|secs| *secs > 0)
+        .map(|secs| secs.saturating_mul(1000))
+        .filter(|ms| *ms <= now_ms && now_ms.saturating_sub(*ms) < DAY_MS)
+        .unwrap_or(now_ms)
+}
+
 pub fn outbox_id(inbound_wamid: &str, position: usize) -> String {
     format!("out.{}", short_hash(&format!("{inbound_wamid}#{position}")))
 }

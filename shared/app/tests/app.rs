@@ -611,3 +611,102 @@ async fn system_level_errors_from_meta_raise_one_operator_alert() {
     assert_eq!(meta.len(), 1, "{alerts:?}");
     assert!(meta[0].message.contains("kode"), "{}", meta[0].message);
 }
+
+/// Fails every send answering one inbound message (by its outbox id), delegates the rest.
+struct PoisonReply {
+    inner: Arc<dyn Messenger>,
+    poison_outbox_id: String,
+}
+
+#[async_trait]
+impl Messenger for PoisonReply {
+    async fn send(&self, message: &OutboundMessage) -> Result<SendReceipt, SendError> {
+        if message.outbox_id.starts_with(&self.poison_outbox_id) {
+            return Err(SendError::Retryable {
+                code: Some(131016),
+                message: "Service temporarily unavailable".into(),
+            });
+        }
+        self.inner.send(message).await
+    }
+}
+
+/// Issue #20: items held back behind a failing item of their FIFO group were never attempted,
+/// so they must not use up receives and follow the poison item into the dead-letter queue.
+#[tokio::test]
+async fn a_poison_message_does_not_take_the_same_citizens_later_messages_with_it() {
+    let harness = TestApp::new();
+    let worker = harness.dialog_worker_sending_through(Arc::new(PoisonReply {
+        inner: Arc::new(harness.simulator_outbox()),
+        poison_outbox_id: outbox_id("wamid.POISON", 0),
+    }));
+    assert_eq!(
+        harness
+            .post_signed(&text_payload(BUDI, "Budi", "wamid.POISON", "halo"))
+            .await,
+        StatusCode::OK
+    );
+    for index in 0..3 {
+        let body = text_payload(BUDI, "Budi", &format!("wamid.NEXT{index}"), "halo");
+        assert_eq!(harness.post_signed(&body).await, StatusCode::OK);
+    }
+    harness.drain_with(&worker).await;
+    let dead = harness.app.queue.dead_letters(10).await.expect("dlq");
+    let dead_ids: Vec<&str> = dead.iter().map(|d| d.dedup_id.as_str()).collect();
+    assert_eq!(dead_ids, ["wamid.POISON"]);
+    // Issue #20: a dead letter is never silent; the operators' alert board shows it.
+    let alerts = prolink_app::ports::OperatorSignals::recent_alerts(&*harness.app.store, 50)
+        .await
+        .expect("alerts");
+    let dead_letter_alerts: Vec<_> = alerts.iter().filter(|a| a.kind == "dead_letter").collect();
+    assert_eq!(dead_letter_alerts.len(), 1, "{alerts:?}");
+    assert!(
+        dead_letter_alerts[0].message.contains("gagal diproses"),
+        "{:?}",
+        dead_letter_alerts[0]
+    );
+    assert!(
+        !dead_letter_alerts[0].message.contains(BUDI),
+        "no phone number in an alert"
+    );
+    let answered = harness.outbox_ids_for(BUDI).await;
+    for index in 0..3 {
+        let expected = outbox_id(&format!("wamid.NEXT{index}"), 0);
+        assert!(answered.contains(&expected), "{answered:?}");
+    }
+    // `prolink dlq redrive`: once the cause is fixed, the dead letter is processed once more,
+    // and a second redrive finds nothing.
+    assert_eq!(
+        harness
+            .app
+            .queue
+            .redrive_dead_letters()
+            .await
+            .expect("redrive"),
+        1
+    );
+    assert_eq!(
+        harness
+            .app
+            .queue
+            .redrive_dead_letters()
+            .await
+            .expect("redrive"),
+        0
+    );
+    harness.drain().await;
+    let poison_reply = outbox_id("wamid.POISON", 0);
+    let answered = harness.outbox_ids_for(BUDI).await;
+    assert_eq!(
+        answered.iter().filter(|id| **id == poison_reply).count(),
+        1,
+        "{answered:?}"
+    );
+    assert!(harness
+        .app
+        .queue
+        .dead_letters(10)
+        .await
+        .expect("dlq")
+        .is_empty());
+}

@@ -458,3 +458,58 @@ fn meta_error_keeps_code_details_and_trace() {
         })
     );
 }
+
+/// Issue #20: code 1 ("API Unknown", possibly a server error) on a 5xx must not drop the reply.
+/// The message may have gone out, so it is ambiguous: reconcile, then resend.
+#[tokio::test]
+async fn unknown_or_generic_code_on_5xx_is_ambiguous_not_rejected() {
+    for (status, code) in [(500, 1), (502, 1), (500, 987_654), (503, 135_999)] {
+        let result = send_against(ResponseTemplate::new(status).set_body_json(meta_error(
+            code,
+            "An unknown error occurred",
+            "Please retry your request later.",
+        )))
+        .await;
+        assert!(
+            matches!(result, Err(SendError::Ambiguous { .. })),
+            "HTTP {status} code {code}: {result:?}"
+        );
+    }
+}
+
+/// Known permanent codes stay final even on a 5xx; unknown codes on a 4xx are `Rejected`.
+#[tokio::test]
+async fn permanent_codes_stay_final_on_5xx_and_unknown_4xx_is_rejected() {
+    let permanent = send_against(ResponseTemplate::new(500).set_body_json(meta_error(
+        131026,
+        "(#131026) Message undeliverable",
+        "Unable to deliver message.",
+    )))
+    .await;
+    assert!(
+        matches!(permanent, Err(SendError::Rejected { code: 131026, .. })),
+        "{permanent:?}"
+    );
+    let fatal = send_against(ResponseTemplate::new(500).set_body_json(meta_error(
+        190,
+        "Error validating access token",
+        "",
+    )))
+    .await;
+    assert!(
+        matches!(fatal, Err(SendError::Fatal { code: 190, .. })),
+        "{fatal:?}"
+    );
+    for code in [1, 987_654] {
+        let result = send_against(ResponseTemplate::new(400).set_body_json(meta_error(
+            code,
+            "Invalid request",
+            "",
+        )))
+        .await;
+        assert!(
+            matches!(result, Err(SendError::Rejected { code: c, .. }) if c == code),
+            "code {code}: {result:?}"
+        );
+    }
+}

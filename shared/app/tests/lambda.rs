@@ -9,7 +9,9 @@ use aws_lambda_events::event::sqs::SqsEvent;
 use axum::body::Body;
 use tower::ServiceExt;
 
-use prolink_app::ports::{OutboxReader, StaticSecrets, StatusLog, SystemClock, WhatsAppSecrets};
+use prolink_app::ports::{
+    OutboxReader, Queue, StaticSecrets, StatusLog, SystemClock, WhatsAppSecrets,
+};
 use prolink_app::webhook_router::{router, WebhookState};
 use prolink_app::worker::WorkerSettings;
 use prolink_aws::lambda::handle_sqs_batch;
@@ -307,4 +309,83 @@ async fn apigw_api_event_is_verified_again_and_audited_with_the_source_ip() {
         .find(|record| record.action == "complaint.export")
         .expect("the export is audited");
     assert_eq!(export.ip.as_deref(), Some("36.68.12.34"));
+}
+
+/// Issue #20 on SQS: a receive cannot be given back uncounted, so the poison item must leave
+/// its group before its followers are received 5 times. From the 3rd receive on, a failing
+/// item is parked: sent to the dead-letter queue by the worker, deleted from the inbound
+/// queue (not reported as a failure) and an operator alert raised. Its held-back followers
+/// are still reported, to come back behind it.
+#[tokio::test]
+async fn sqs_poison_item_is_parked_in_the_dead_letter_queue_after_three_receives() {
+    let harness = TestApp::builder()
+        .settings(WorkerSettings::new(30, true))
+        .build();
+    let worker = harness.dialog_worker();
+    let dlq = Arc::new(SqliteQueue::new(
+        harness.app.db.clone(),
+        "inbound-dlq-test",
+        5,
+        Arc::new(SystemClock),
+    ));
+    let parking = prolink_aws::lambda::Parking {
+        dead_letters: dlq.clone(),
+        signals: harness.app.store.clone(),
+        after_receives: prolink_aws::lambda::PARK_AFTER_RECEIVES,
+    };
+    let mut sqs = fresh_sqs_event();
+    let group = sqs.records[0]
+        .attributes
+        .get("MessageGroupId")
+        .cloned()
+        .expect("group");
+    sqs.records[0].body = Some("{not json".into());
+    sqs.records[0].message_id = Some("poison-1".into());
+    sqs.records[0]
+        .attributes
+        .insert("MessageDeduplicationId".into(), "poison-1".into());
+    let mut follower = sqs.records[0].clone();
+    follower.message_id = Some("follower-1".into());
+    follower.body = fresh_sqs_event().records[0].body.clone();
+    follower
+        .attributes
+        .insert("MessageDeduplicationId".into(), "follower-1".into());
+    sqs.records.insert(1, follower);
+
+    for receive in 1..=3u32 {
+        for record in &mut sqs.records {
+            record
+                .attributes
+                .insert("ApproximateReceiveCount".into(), receive.to_string());
+        }
+        let response =
+            prolink_aws::lambda::handle_sqs_batch_parking(&worker, sqs.clone(), Some(&parking))
+                .await;
+        let failed: Vec<String> = response
+            .batch_item_failures
+            .iter()
+            .map(|failure| failure.item_identifier.clone())
+            .collect();
+        if receive < 3 {
+            assert_eq!(failed, ["poison-1", "follower-1"], "receive {receive}");
+            assert!(dlq.dead_letters(10).await.expect("dlq").is_empty());
+        } else {
+            assert_eq!(failed, ["follower-1"], "the poison item left its group");
+        }
+    }
+    // Parked: on the dead-letter queue, in its group, with its dedup id.
+    let parked = dlq
+        .receive(10, std::time::Duration::from_secs(30))
+        .await
+        .expect("dlq");
+    assert_eq!(parked.len(), 1);
+    assert_eq!(parked[0].body, "{not json");
+    assert_eq!(parked[0].group_id, group);
+    let alerts = prolink_app::ports::OperatorSignals::recent_alerts(&*harness.app.store, 10)
+        .await
+        .expect("alerts");
+    assert!(
+        alerts.iter().any(|alert| alert.kind == "dead_letter"),
+        "{alerts:?}"
+    );
 }

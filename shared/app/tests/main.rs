@@ -74,6 +74,7 @@ mod importing_content;
 mod lambda;
 mod media;
 mod notify;
+mod reliability;
 mod reliable_sender;
 mod rephrase;
 mod simulator;

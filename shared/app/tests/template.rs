@@ -388,3 +388,59 @@ fn table_declares_every_index_the_stores_query() {
         .collect();
     assert_eq!(indexes, expected_indexes);
 }
+
+/// Issue #20: a dead letter is never silent. Every dead-letter queue (the two redrive
+/// targets and the scheduler's failed-invocation queue) has a CloudWatch alarm on its depth.
+#[test]
+fn every_dead_letter_queue_has_a_depth_alarm() {
+    let template = template();
+    let text = template_text();
+    let resources = get(&template, &["Resources"])
+        .and_then(Value::as_mapping)
+        .expect("Resources");
+    let alarms: Vec<&Value> = resources
+        .values()
+        .filter(|resource| {
+            get(resource, &["Type"]).and_then(Value::as_str) == Some("AWS::CloudWatch::Alarm")
+        })
+        .collect();
+    for queue in [
+        "InboundDeadLetterQueue",
+        "TasksDeadLetterQueue",
+        "SchedulerDeadLetterQueue",
+    ] {
+        let watched = alarms.iter().any(|alarm| {
+            let metric = get(alarm, &["Properties", "MetricName"]).and_then(Value::as_str);
+            let dimensions = serde_yaml::to_string(
+                get(alarm, &["Properties", "Dimensions"]).unwrap_or(&Value::Null),
+            )
+            .unwrap_or_default();
+            metric == Some("ApproximateNumberOfMessagesVisible")
+                && dimensions.contains(&format!("{queue}.QueueName"))
+        });
+        assert!(watched, "no depth alarm on {queue}");
+    }
+    assert!(
+        text.contains("QueueLogicalId: SchedulerDeadLetterQueue"),
+        "the scheduler's schedule has a dead-letter queue"
+    );
+}
+
+/// Issue #20: the webhook role writes only raw-log items (`RAW#<day>` partitions), not the
+/// whole table.
+#[test]
+fn the_webhook_role_puts_only_raw_log_items() {
+    let text = template_text();
+    let role = text
+        .split("\n  WebhookRole:")
+        .nth(1)
+        .and_then(|rest| rest.split("\n  # ---").next())
+        .expect("WebhookRole");
+    let put = role
+        .split("Action: dynamodb:PutItem")
+        .nth(1)
+        .and_then(|rest| rest.split("- Effect:").next())
+        .expect("the webhook role may put items");
+    assert!(put.contains("dynamodb:LeadingKeys"), "{put}");
+    assert!(put.contains("\"RAW#*\""), "{put}");
+}

@@ -24,7 +24,9 @@ use prolink_app::graph::{http_client, GraphConfig, GraphMessenger};
 use prolink_app::graph_media::GraphMediaSource;
 use prolink_app::notifier::{Notifier, OperatorDirectory};
 use prolink_app::operator_contacts::{OperatorContacts, CONTACTS_REFRESH};
-use prolink_app::ports::{Clock, Queue, SecretsProvider, SystemClock};
+use prolink_app::ports::{
+    Clock, OperatorAlert, OperatorSignals, OutgoingMessage, Queue, SecretsProvider, SystemClock,
+};
 use prolink_app::retention::RetentionSweep;
 use prolink_app::scheduler::{HandoffWatcher, Scheduler, SchedulerSettings};
 use prolink_app::sender::{ReliableSender, SendPolicy, TokioSleeper};
@@ -283,21 +285,108 @@ pub async fn handle_task_batch(
 pub async fn run_dialog_worker() -> Result<(), LambdaError> {
     init_logs();
     let worker = Arc::new(dialog_worker_from_env().await?);
+    let parking = Arc::new(parking_from_env().await?);
     info!("dialog worker function ready");
     lambda_runtime::run(lambda_runtime::service_fn(
         move |event: lambda_runtime::LambdaEvent<SqsEvent>| {
             let worker = worker.clone();
-            async move { Ok::<_, LambdaError>(handle_sqs_batch(&worker, event.payload).await) }
+            let parking = parking.clone();
+            async move {
+                Ok::<_, LambdaError>(
+                    handle_sqs_batch_parking(&worker, event.payload, parking.as_ref().as_ref())
+                        .await,
+                )
+            }
         },
     ))
     .await
+}
+
+/// From this receive on, a failing inbound item is parked instead of reported. Below the
+/// redrive policy's `maxReceiveCount` (5) with room to spare: its held-back followers were
+/// received as often as it was, and must still have receives left once it is gone.
+pub const PARK_AFTER_RECEIVES: u32 = 3;
+
+/// Where the dialog worker parks a poison item: SQS counts every receive of the items held
+/// behind it in its FIFO group, so waiting for the redrive policy would dead-letter them too.
+pub struct Parking {
+    /// The inbound queue's dead-letter queue (FIFO: group and dedup ids are kept).
+    pub dead_letters: Arc<dyn Queue>,
+    /// Where the operators' `dead_letter` alert is raised.
+    pub signals: Arc<dyn OperatorSignals>,
+    pub after_receives: u32,
+}
+
+async fn parking_from_env() -> Result<Option<Parking>, LambdaError> {
+    let Some(url) = env_opt(config::PROLINK_INBOUND_DLQ_URL) else {
+        // Older stacks: the redrive policy alone (followers of a poison item may follow it).
+        tracing::warn!("no inbound dead-letter queue configured; poison items are not parked");
+        return Ok(None);
+    };
+    let base = aws_base().await?;
+    Ok(Some(Parking {
+        dead_letters: Arc::new(SqsQueue::new(
+            aws_sdk_sqs::Client::new(&base.sdk),
+            url,
+            None,
+        )),
+        signals: base.store.clone(),
+        after_receives: PARK_AFTER_RECEIVES,
+    }))
+}
+
+/// Moves one failed item to the dead-letter queue and tells the operators. `false` when it
+/// could not be moved (it then stays in the queue and is reported as failed).
+async fn park(parking: &Parking, item: &BatchItem, receive_count: u32, now_ms: i64) -> bool {
+    let message = OutgoingMessage {
+        group_id: item.group_id.clone(),
+        dedup_id: item.dedup_id.clone(),
+        body: item.body.clone(),
+    };
+    if let Err(error) = parking.dead_letters.send_batch(&[message]).await {
+        error!(%error, message_id = %item.message_id, "could not park a poison item");
+        return false;
+    }
+    error!(
+        message_id = %item.message_id,
+        receive_count,
+        "inbound item failed repeatedly; parked in the dead-letter queue"
+    );
+    let alert = OperatorAlert {
+        id: format!("dead_letter.inbound.{}", item.message_id),
+        kind: "dead_letter".to_string(),
+        message: format!(
+            "Pesan masuk warga gagal diproses setelah {receive_count} kali percobaan dan \
+             dipindahkan ke antrean gagal (DLQ inbound). Periksa log, perbaiki penyebabnya, lalu \
+             proses ulang sesuai docs/reliability.md."
+        ),
+        citizen_key: None,
+        raised_ms: now_ms,
+        opd_id: None,
+    };
+    if let Err(error) = parking.signals.raise_alert(&alert).await {
+        // The item is parked either way; the DLQ's CloudWatch alarm still fires.
+        error!(%error, "could not raise the dead-letter alert");
+    }
+    true
 }
 
 /// Translates an SQS event into worker items and the worker's failures into
 /// `batchItemFailures`. A record without a message id cannot be reported (an empty
 /// itemIdentifier would fail the whole batch), so it is logged and dropped.
 pub async fn handle_sqs_batch(worker: &DialogWorker, event: SqsEvent) -> SqsBatchResponse {
+    handle_sqs_batch_parking(worker, event, None).await
+}
+
+/// [`handle_sqs_batch`], parking an item that failed on its `after_receives`-th receive or
+/// later (see [`Parking`]) instead of reporting it.
+pub async fn handle_sqs_batch_parking(
+    worker: &DialogWorker,
+    event: SqsEvent,
+    parking: Option<&Parking>,
+) -> SqsBatchResponse {
     let mut items = Vec::with_capacity(event.records.len());
+    let mut receive_counts = Vec::with_capacity(event.records.len());
     for record in event.records {
         let Some(message_id) = record.message_id.filter(|id| !id.is_empty()) else {
             error!("SQS record without a message id dropped");
@@ -313,6 +402,13 @@ pub async fn handle_sqs_batch(worker: &DialogWorker, event: SqsEvent) -> SqsBatc
             .get("MessageGroupId")
             .cloned()
             .unwrap_or_default();
+        receive_counts.push(
+            record
+                .attributes
+                .get("ApproximateReceiveCount")
+                .and_then(|count| count.parse::<u32>().ok())
+                .unwrap_or(1),
+        );
         items.push(BatchItem {
             message_id,
             group_id,
@@ -321,9 +417,20 @@ pub async fn handle_sqs_batch(worker: &DialogWorker, event: SqsEvent) -> SqsBatc
         });
     }
     let outcome = worker.process_batch(&items).await;
+    let now_ms = worker.clock.now_ms();
     let mut response = SqsBatchResponse::default();
-    for message_id in outcome.failed {
-        response.add_failure(message_id);
+    for (item, receive_count) in items.iter().zip(receive_counts) {
+        if !outcome.failed.contains(&item.message_id) {
+            continue;
+        }
+        let attempted = !outcome.held_back.contains(&item.message_id);
+        if let Some(parking) = parking.filter(|p| attempted && receive_count >= p.after_receives) {
+            if park(parking, item, receive_count, now_ms).await {
+                // Not reported: Lambda deletes it, and its group moves on.
+                continue;
+            }
+        }
+        response.add_failure(item.message_id.clone());
     }
     response
 }

@@ -206,7 +206,7 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     temp.push(format!("~tmp.{}", uuid::Uuid::new_v4().simple()));
     let temp = PathBuf::from(temp);
     let result = (|| {
-        let mut file = std::fs::File::create(&temp)?;
+        let mut file = crate::private_fs::create_private_file(&temp)?;
         file.write_all(bytes)?;
         file.sync_all()?;
         std::fs::rename(&temp, path)
@@ -238,7 +238,8 @@ impl BlobStore for LocalBlobStore {
         let content_type = content_type.to_owned();
         blocking(move || {
             if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent).map_err(|e| io_error("create folder", &key, e))?;
+                crate::private_fs::create_private_dir_all(parent)
+                    .map_err(|e| io_error("create folder", &key, e))?;
             }
             // Type first: whoever sees the new bytes also sees their type.
             write_atomically(&type_path(&path), content_type.as_bytes())

@@ -8,6 +8,7 @@
 pub mod blob_local;
 pub mod dashboard;
 pub mod issuer;
+pub mod private_fs;
 pub mod serve;
 pub mod simulator;
 pub mod sqlite;

@@ -77,9 +77,29 @@ struct GraphSettings {
     base_url: String,
 }
 
+/// Graph settings when either Graph credential is set. One of them alone already means "this
+/// is meant to talk to the real WhatsApp": the simulator (which accepts messages as if from
+/// any citizen) stays off, and the missing one is reported; sends then fail as `Fatal` and
+/// raise the operators' alert until it is set. The app secret and verify token do not count:
+/// the simulator signs its webhooks with them.
 fn graph_settings(secrets: &WhatsAppSecrets) -> Option<GraphSettings> {
-    let phone_number_id = env_opt(config::WHATSAPP_PHONE_NUMBER_ID)?;
-    secrets.access_token.as_ref()?;
+    let phone_number_id = env_opt(config::WHATSAPP_PHONE_NUMBER_ID);
+    let has_token = secrets.access_token.is_some();
+    if phone_number_id.is_none() && !has_token {
+        return None;
+    }
+    if phone_number_id.is_none() {
+        tracing::warn!(
+            "WHATSAPP_ACCESS_TOKEN is set but WHATSAPP_PHONE_NUMBER_ID is not: the simulator is \
+             off and no reply can be sent until it is set"
+        );
+    } else if !has_token {
+        tracing::warn!(
+            "WHATSAPP_PHONE_NUMBER_ID is set but WHATSAPP_ACCESS_TOKEN is not: the simulator is \
+             off and no reply can be sent until it is set"
+        );
+    }
+    let phone_number_id = phone_number_id.unwrap_or_default();
     Some(GraphSettings {
         phone_number_id,
         api_version: env_opt(config::WHATSAPP_API_VERSION)
@@ -230,7 +250,7 @@ impl MediaSource for LateMediaSource {
 pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<LocalApp> {
     let offset_clock = Arc::new(OffsetClock::new(clock));
     let clock: Arc<dyn Clock> = offset_clock.clone();
-    std::fs::create_dir_all(&options.data_dir)
+    crate::private_fs::create_private_dir_all(&options.data_dir)
         .with_context(|| format!("creating data folder {}", options.data_dir.display()))?;
     let local_secrets = load_or_create_secrets(&options.data_dir)?;
     let db = SqliteDb::open(&options.data_dir.join(DB_FILE))
@@ -582,7 +602,10 @@ pub async fn run_worker(
         let items: Vec<BatchItem> = deliveries.iter().map(BatchItem::from).collect();
         let outcome = worker.process_batch(&items).await;
         for delivery in &deliveries {
-            let result = if outcome.failed.contains(&delivery.message_id) {
+            let result = if outcome.held_back.contains(&delivery.message_id) {
+                // Never attempted: back at once, and this receive does not count.
+                queue.release_unattempted(&delivery.receipt).await
+            } else if outcome.failed.contains(&delivery.message_id) {
                 let backoff = Duration::from_millis(200 * u64::from(delivery.receive_count));
                 queue.change_visibility(&delivery.receipt, backoff).await
             } else {

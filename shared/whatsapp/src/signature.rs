@@ -43,6 +43,22 @@ pub enum HandshakeError {
     NoToken,
 }
 
+/// Checks only the form of `X-Hub-Signature-256` (`sha256=` and 64 hex digits), so a request
+/// that cannot be Meta's is refused on its headers, before its body is read.
+pub fn check_signature_header_form(header_value: Option<&str>) -> Result<(), SignatureError> {
+    let header = header_value.ok_or(SignatureError::Missing)?.trim();
+    if header.is_empty() {
+        return Err(SignatureError::Missing);
+    }
+    let hex_digest = header
+        .strip_prefix(SIGNATURE_PREFIX)
+        .ok_or(SignatureError::Malformed)?;
+    if hex_digest.len() != 64 || !hex_digest.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(SignatureError::Malformed);
+    }
+    Ok(())
+}
+
 /// Checks `X-Hub-Signature-256` against the raw body bytes with each secret in turn (current,
 /// then previous during a rotation). Empty secrets are skipped: an empty HMAC key is public.
 pub fn verify_signature(

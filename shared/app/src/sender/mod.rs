@@ -2,7 +2,7 @@
 //! under Meta's rules (`error.code` decides), then moved forward by status webhooks.
 //!
 //! Rules (Meta Cloud API: sending, error codes, pair rate limit):
-//! - throttling and temporary downtime (`Retryable`: 130429, 131056, 2, 4, 131016, 131057,
+//! - throttling and temporary downtime (`Retryable`: 130429, 131056, 2, 4, 80007, 131016, 131057,
 //!   133004, connection errors) → retry after `base × 4^n` (±jitter), at most `max_attempts`
 //!   requests per call; when they are used up the caller gets [`SenderError::Exhausted`] and
 //!   must let the queue redeliver the item later (the record stays `Pending` and is resumed);

@@ -372,7 +372,12 @@ impl TestApp {
             let items: Vec<BatchItem> = deliveries.iter().map(BatchItem::from).collect();
             let outcome = worker.process_batch(&items).await;
             for delivery in &deliveries {
-                if outcome.failed.contains(&delivery.message_id) {
+                if outcome.held_back.contains(&delivery.message_id) {
+                    queue
+                        .release_unattempted(&delivery.receipt)
+                        .await
+                        .expect("release unattempted");
+                } else if outcome.failed.contains(&delivery.message_id) {
                     queue
                         .change_visibility(&delivery.receipt, Duration::ZERO)
                         .await

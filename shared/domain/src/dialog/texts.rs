@@ -201,6 +201,9 @@ pub fn unreadable(kind: &str) -> String {
         "audio" => "Maaf, kami belum bisa mendengarkan pesan suara. 🙏",
         "document" => "Maaf, kami belum bisa membaca dokumen yang dikirim. 🙏",
         "contacts" => "Terima kasih, tetapi kami belum bisa memproses kontak yang dibagikan. 🙏",
+        "unreadable_text" => {
+            "Maaf, pesan Anda tidak dapat kami baca (ada karakter yang rusak). Mohon kirim ulang pesannya. 🙏"
+        }
         _ => "Maaf, jenis pesan ini belum bisa kami proses. 🙏",
     };
     format!("{opening}\n\n{UNDERSTOOD}")

@@ -66,6 +66,9 @@ impl SqliteDb {
     /// Opens (or creates) the database file and brings its schema up to date. Blocking: call it
     /// at start-up, before serving.
     pub fn open(path: &Path) -> PortResult<SqliteDb> {
+        // Created 0600 before SQLite opens it: SQLite gives the -wal and -shm files the
+        // database file's permissions, so all three stay private to this user.
+        crate::private_fs::ensure_private_file(path).map_err(PortError::backend)?;
         let conn = Connection::open(path).map_err(PortError::backend)?;
         // WAL: readers do not block the writer, and a commit is one append to the log.
         // synchronous=NORMAL: the log is not fsynced on every commit, only at checkpoints. A
@@ -82,7 +85,17 @@ impl SqliteDb {
                 "sqlite refused WAL mode (journal_mode is {mode})"
             )));
         }
-        Self::configure(conn)
+        let db = Self::configure(conn)?;
+        // Files left 0644 by an older version are tightened as well.
+        for suffix in ["-wal", "-shm"] {
+            let mut side = path.as_os_str().to_owned();
+            side.push(suffix);
+            let side = std::path::PathBuf::from(side);
+            if side.exists() {
+                crate::private_fs::restrict(&side, 0o600).map_err(PortError::backend)?;
+            }
+        }
+        Ok(db)
     }
 
     /// A private database that lives as long as the handle (tests, one-shot CLI runs).

@@ -292,6 +292,21 @@ impl Queue for SqliteQueue {
                     .map_err(db_err)?;
                     tx.execute("DELETE FROM queue_message WHERE seq = ?1", [message.seq])
                         .map_err(db_err)?;
+                    // In the same transaction as the move: a dead letter is never silent. The
+                    // id names the message and the moment, so a redriven message that dies
+                    // again raises a new alert.
+                    tx.execute(
+                        "INSERT INTO operator_alert
+                            (id, kind, message, citizen_key, raised_ms, opd_id, state)
+                         VALUES (?1, 'dead_letter', ?2, NULL, ?3, NULL, 'open')
+                         ON CONFLICT (id) DO NOTHING",
+                        params![
+                            dead_letter_alert_id(&queue, &message.message_id, now),
+                            dead_letter_alert_message(&queue, message.receive_count),
+                            now
+                        ],
+                    )
+                    .map_err(db_err)?;
                     tracing::warn!(
                         queue = %queue,
                         message_id = %message.message_id,
@@ -395,6 +410,42 @@ impl Queue for SqliteQueue {
             .await
     }
 
+    async fn release_unattempted(&self, receipt: &str) -> PortResult<()> {
+        let message_id = message_id_of(receipt)?.to_owned();
+        let receipt = receipt.to_owned();
+        let queue = Arc::clone(&self.name);
+        let clock = Arc::clone(&self.clock);
+        self.db
+            .call(move |conn| {
+                let now = clock.now_ms();
+                let tx = conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .map_err(db_err)?;
+                // Only while the delivery is ours (in flight under this receipt): a timed-out
+                // delivery may have been received again and counted for a real attempt.
+                let released = tx
+                    .execute(
+                        "UPDATE queue_message
+                         SET visible_at_ms = ?3, receipt = NULL,
+                             receive_count = MAX(receive_count - 1, 0)
+                         WHERE queue = ?1 AND receipt = ?2 AND visible_at_ms > ?3",
+                        params![&*queue, receipt, now],
+                    )
+                    .map_err(db_err)?;
+                if released == 0 {
+                    return if message_exists(&tx, &queue, &message_id)? {
+                        Err(PortError::Invalid(
+                            "message is not in flight under this receipt".into(),
+                        ))
+                    } else {
+                        Err(PortError::NotFound(format!("message {message_id}")))
+                    };
+                }
+                tx.commit().map_err(db_err)
+            })
+            .await
+    }
+
     async fn dead_letters(&self, max: usize) -> PortResult<Vec<Delivery>> {
         let queue = Arc::clone(&self.name);
         self.db
@@ -420,6 +471,57 @@ impl Queue for SqliteQueue {
                     })
                     .map_err(db_err)?;
                 rows.collect::<Result<Vec<_>, _>>().map_err(db_err)
+            })
+            .await
+    }
+}
+
+/// Alert ids are short and printable; a message id is a uuid, the queue name a word.
+fn dead_letter_alert_id(queue: &str, message_id: &str, moved_at_ms: i64) -> String {
+    format!("dead_letter.{queue}.{message_id}.{moved_at_ms}")
+}
+
+/// What operators read: which queue, how often it was tried, what to do. No message content
+/// and no phone number (the body may hold both).
+fn dead_letter_alert_message(queue: &str, receive_count: u32) -> String {
+    let what = match queue {
+        "inbound" => "Pesan masuk warga",
+        "tasks" => "Tugas pengaduan",
+        _ => "Pesan antrean",
+    };
+    format!(
+        "{what} gagal diproses setelah {receive_count} kali percobaan dan dipindahkan ke \
+         antrean gagal (dead-letter, antrean \"{queue}\"). Periksa log, perbaiki penyebabnya, \
+         lalu proses ulang dengan `prolink dlq redrive`."
+    )
+}
+
+impl SqliteQueue {
+    /// Moves every dead letter of this queue back onto it with a fresh receive count, oldest
+    /// first, in one transaction: each is processed again exactly once more (the worker's
+    /// dedup marks skip what was already done). Returns how many were moved.
+    pub async fn redrive_dead_letters(&self) -> PortResult<usize> {
+        let queue = Arc::clone(&self.name);
+        let clock = Arc::clone(&self.clock);
+        self.db
+            .call(move |conn| {
+                let now = clock.now_ms();
+                let tx = conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .map_err(db_err)?;
+                let moved = tx
+                    .execute(
+                        "INSERT INTO queue_message
+                            (queue, message_id, group_id, dedup_id, body, sent_at_ms)
+                         SELECT queue, message_id, group_id, dedup_id, body, ?2
+                         FROM queue_dead_letter WHERE queue = ?1 ORDER BY seq",
+                        params![&*queue, now],
+                    )
+                    .map_err(db_err)?;
+                tx.execute("DELETE FROM queue_dead_letter WHERE queue = ?1", [&*queue])
+                    .map_err(db_err)?;
+                tx.commit().map_err(db_err)?;
+                Ok(moved)
             })
             .await
     }

@@ -32,13 +32,131 @@ pub enum WebhookParseError {
 
 /// Parses a webhook POST body (after the signature check, on the same raw bytes).
 pub fn parse_payload(raw: &[u8]) -> Result<WebhookPayload, WebhookParseError> {
-    let value: Value =
-        serde_json::from_slice(raw).map_err(|e| WebhookParseError::NotJson(e.to_string()))?;
+    let value: Value = match serde_json::from_slice(raw) {
+        Ok(value) => value,
+        Err(strict) => {
+            // A lone surrogate escape (`\ud800`) or a broken UTF-8 byte in one string makes
+            // serde_json refuse the whole body, and with it every other citizen's message.
+            // Repaired, it costs at most the message that carried it.
+            let Some(repaired) = repair_json_text(raw) else {
+                return Err(WebhookParseError::NotJson(strict.to_string()));
+            };
+            let mut value: Value = serde_json::from_str(&repaired)
+                .map_err(|_| WebhookParseError::NotJson(strict.to_string()))?;
+            mark_damaged_messages(&mut value);
+            value
+        }
+    };
     if !value.is_object() {
         return Err(WebhookParseError::NotAnObject);
     }
     WebhookPayload::deserialize(value).map_err(|e| WebhookParseError::Invalid(e.to_string()))
 }
+
+/// Stands in for what could not be decoded (U+FFFD, the replacement character).
+const DAMAGED: char = '\u{FFFD}';
+
+/// The JSON text with invalid UTF-8 and lone surrogate escapes replaced by U+FFFD; `None` when
+/// there was nothing to repair (the body is broken in another way).
+fn repair_json_text(raw: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(raw);
+    let mut changed = matches!(text, std::borrow::Cow::Owned(_));
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    let mut i = 0;
+    let hex_at = |at: usize| -> Option<u32> {
+        let digits = text.get(at..at + 4)?;
+        if digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+            u32::from_str_radix(digits, 16).ok()
+        } else {
+            None
+        }
+    };
+    while i < bytes.len() {
+        if bytes[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        // An escape: `\uXXXX` or a two-character one (`\\`, `\"`, …), skipped whole so an
+        // escaped backslash followed by `u` is not read as an escape.
+        if bytes.get(i + 1) != Some(&b'u') {
+            i += 2;
+            continue;
+        }
+        let Some(unit) = hex_at(i + 2) else {
+            i += 2;
+            continue;
+        };
+        let is_high = (0xD800..=0xDBFF).contains(&unit);
+        let is_low = (0xDC00..=0xDFFF).contains(&unit);
+        if is_high
+            && bytes.get(i + 6) == Some(&b'\\')
+            && bytes.get(i + 7) == Some(&b'u')
+            && hex_at(i + 8).is_some_and(|next| (0xDC00..=0xDFFF).contains(&next))
+        {
+            i += 12;
+            continue;
+        }
+        if is_high || is_low {
+            out.push_str(&text[copied..i]);
+            out.push_str("\\uFFFD");
+            changed = true;
+            copied = i + 6;
+        }
+        i += 6;
+    }
+    out.push_str(&text[copied.min(text.len())..]);
+    changed.then_some(out)
+}
+
+/// A message with a damaged string becomes an `unsupported` one (the citizen is told it could
+/// not be read), keeping its id, sender and time so the answer reaches them; the other
+/// messages of the batch are untouched.
+fn mark_damaged_messages(payload: &mut Value) {
+    fn damaged(value: &Value) -> bool {
+        match value {
+            Value::String(text) => text.contains(DAMAGED),
+            Value::Array(items) => items.iter().any(damaged),
+            Value::Object(map) => map.values().any(damaged),
+            _ => false,
+        }
+    }
+    let Some(entries) = payload.get_mut("entry").and_then(Value::as_array_mut) else {
+        return;
+    };
+    for entry in entries {
+        let Some(changes) = entry.get_mut("changes").and_then(Value::as_array_mut) else {
+            continue;
+        };
+        for change in changes {
+            let Some(messages) = change
+                .pointer_mut("/value/messages")
+                .and_then(Value::as_array_mut)
+            else {
+                continue;
+            };
+            for message in messages.iter_mut().filter(|message| damaged(message)) {
+                let mut kept = serde_json::Map::new();
+                for key in ["from", "id", "timestamp", "from_user_id", "context"] {
+                    if let Some(field) = message.get(key).filter(|field| !damaged(field)) {
+                        kept.insert(key.to_owned(), field.clone());
+                    }
+                }
+                kept.insert("type".into(), Value::String("unsupported".into()));
+                kept.insert(
+                    "unsupported".into(),
+                    serde_json::json!({ "type": UNREADABLE_TEXT }),
+                );
+                *message = Value::Object(kept);
+            }
+        }
+    }
+}
+
+/// `unsupported.type` of a message whose content could not be decoded (see
+/// [`parse_payload`]); not a type Meta sends.
+pub const UNREADABLE_TEXT: &str = "prolink_unreadable";
 
 // ---------------------------------------------------------------------------------------------
 // Envelope
