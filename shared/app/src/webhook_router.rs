@@ -71,6 +71,9 @@ pub struct WebhookState {
 /// this bounds what the webhook buffers to about 16 × 3 MB (docs/performance.md).
 pub const MAX_CONCURRENT_WEBHOOKS: usize = 16;
 
+/// How long a webhook POST waits for one of the [`MAX_CONCURRENT_WEBHOOKS`] permits.
+pub const WEBHOOK_ADMISSION_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 pub fn router(state: Arc<WebhookState>) -> Router {
     let permits = Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_WEBHOOKS));
     Router::new()
@@ -104,7 +107,11 @@ async fn admit(
         warn!(%error, "webhook refused before reading its body");
         return (StatusCode::UNAUTHORIZED, "Tanda tangan tidak valid.").into_response();
     }
-    let Ok(_permit) = permits.try_acquire() else {
+    // A burst (Meta delivering many batches at once, or its retries) waits briefly for a
+    // permit: the body is not read before admission, so waiting costs a connection, not
+    // memory. Only a backlog that outlasts the wait is answered 503 (Meta retries).
+    let admitted = tokio::time::timeout(WEBHOOK_ADMISSION_WAIT, permits.acquire()).await;
+    let Ok(Ok(_permit)) = admitted else {
         warn!("too many webhook requests at once; answering 503");
         return (
             StatusCode::SERVICE_UNAVAILABLE,

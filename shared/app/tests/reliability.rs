@@ -362,12 +362,13 @@ async fn concurrent_webhook_bodies_are_capped() {
     let mut one_more = tokio::net::TcpStream::connect(addr).await.expect("connect");
     one_more.write_all(headers.as_bytes()).await.expect("write");
     let mut answer = vec![0u8; 128];
+    // It waits its turn for a while, then is turned away without its body being read.
     let n = tokio::time::timeout(
-        std::time::Duration::from_secs(3),
+        prolink_app::webhook_router::WEBHOOK_ADMISSION_WAIT + std::time::Duration::from_secs(3),
         one_more.read(&mut answer),
     )
     .await
-    .expect("answered at once")
+    .expect("answered once the admission wait is over")
     .expect("read");
     let answer = String::from_utf8_lossy(&answer[..n]).into_owned();
     assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");

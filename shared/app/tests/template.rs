@@ -443,4 +443,15 @@ fn the_webhook_role_puts_only_raw_log_items() {
         .expect("the webhook role may put items");
     assert!(put.contains("dynamodb:LeadingKeys"), "{put}");
     assert!(put.contains("\"RAW#*\""), "{put}");
+    // Reads are fenced the same way: only the erasure tombstones.
+    let get = role
+        .split("Action: dynamodb:GetItem")
+        .nth(1)
+        .and_then(|rest| rest.split("- Effect:").next())
+        .expect("the webhook role reads tombstones");
+    assert!(get.contains("\"ERASED#*\""), "{get}");
+    assert!(
+        !role.contains("[dynamodb:PutItem, dynamodb:GetItem]"),
+        "reads and writes are fenced to different key prefixes"
+    );
 }
