@@ -29,7 +29,7 @@ fn broadcast_pk(id: &str) -> String {
 }
 
 fn created_sk(record: &BroadcastRecord) -> String {
-    format!("{:013}#{}", record.created_ms.max(0), record.id)
+    format!("{:013}_{}", record.created_ms.max(0), record.id)
 }
 
 fn malformed(cursor: &str) -> PortError {
@@ -110,7 +110,7 @@ impl BroadcastStore for DynamoStore {
         let limit = page.limit.clamp(1, MAX_QUERY_ITEMS);
         let start = match &page.after {
             Some(cursor) => {
-                let (ms, id) = cursor.split_once('#').ok_or_else(|| malformed(cursor))?;
+                let (ms, id) = cursor.split_once('_').ok_or_else(|| malformed(cursor))?;
                 if ms.len() != 13 || !ms.bytes().all(|b| b.is_ascii_digit()) || id.is_empty() {
                     return Err(malformed(cursor));
                 }

@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::watch;
 use tracing::{info, warn};
 
+use prolink_app::broadcast::{BroadcastConfig, Broadcaster};
 use prolink_app::api::{
     self,
     auth::{local_routes, LocalAuth, LocalUserDirectory},
@@ -354,6 +355,7 @@ pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Lo
         content_revisions: store.clone(),
         signals: store.clone(),
         marks: store.clone(),
+        broadcasts: store.clone(),
         citizens: store.clone(),
         users: Arc::new(LocalUserDirectory::new(store.clone())),
         audit: store.clone(),
@@ -406,6 +408,16 @@ pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Lo
             complaints: store.clone(),
             blobs: Some(photo_eraser),
             retention_days: config::complaint_retention_days(),
+        }),
+        broadcasts: Some(Broadcaster {
+            store: store.clone(),
+            sender: complaint_worker.notifier.sender().clone(),
+            settings: store.clone(),
+            signals: store.clone(),
+            counters: Some(store.clone()),
+            clock: clock.clone(),
+            sleeper: Arc::new(TokioSleeper),
+            config: BroadcastConfig::from_env(),
         }),
     });
     let worker = Arc::new(

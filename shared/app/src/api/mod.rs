@@ -5,13 +5,14 @@ use std::sync::Arc;
 
 use crate::content_cache::ContentSource;
 use crate::ports::{
-    AlertBoard, AuditLog, BlobStore, CitizenStore, Clock, ComplaintStore, ContentRevisions,
+    AlertBoard, AuditLog, BlobStore, BroadcastStore, CitizenStore, Clock, ComplaintStore, ContentRevisions,
     ConversationLog, DedupStore, OperatorSignals, Queue, SessionStore, SettingsStore,
     StatsCounters, UserDirectory,
 };
 use crate::sender::ReliableSender;
 
 mod admin;
+mod broadcasts;
 pub mod auth;
 pub mod complaints;
 mod content;
@@ -77,4 +78,6 @@ pub struct ApiState {
     /// Expiring marks: an unanswered question resolved or dismissed is marked here until
     /// the question itself expires.
     pub marks: Arc<dyn DedupStore>,
+    /// Official broadcasts and the opted-in citizens they reach.
+    pub broadcasts: Arc<dyn BroadcastStore>,
 }

@@ -32,7 +32,7 @@ use prolink_app::api::{
 use prolink_app::complaint_worker::{ComplaintWorker, ComplaintWorkerStores};
 use prolink_app::content_cache::ContentSource;
 use prolink_app::ports::{
-    AlertBoard, AuditLog, AuditQuery, AuditRecord, CitizenStore, ComplaintStore, ContentRevisions,
+    AlertBoard, AuditLog, BroadcastStore, AuditQuery, AuditRecord, CitizenStore, ComplaintStore, ContentRevisions,
     ContentStore, ConversationLog, DedupStore, NewUser, OperatorAlert, OperatorSignals, Page,
     PageRequest, PortError, PortResult, RetentionStore, Role, SessionStore, SettingsStore,
     StatsCounters, SystemClock, UserDirectory, UserPatch, UserRecord,
@@ -222,11 +222,16 @@ pub struct Stores {
     sessions: Arc<dyn SessionStore>,
     pub stats: Arc<dyn StatsCounters>,
     pub retention: Arc<dyn RetentionStore>,
+    pub broadcasts: Arc<dyn BroadcastStore>,
     /// The complaint worker's stores on the same store.
     worker: Arc<dyn Fn() -> ComplaintWorkerStores + Send + Sync>,
 }
 
 impl Stores {
+    pub fn citizens_store(&self) -> &Arc<dyn CitizenStore> {
+        &self.citizens
+    }
+
     fn of<S>(store: Arc<S>) -> Stores
     where
         S: ComplaintStore
@@ -242,6 +247,7 @@ impl Stores {
             + ConversationLog
             + SessionStore
             + RetentionStore
+            + BroadcastStore
             + 'static,
     {
         let worker = store.clone();
@@ -258,6 +264,7 @@ impl Stores {
             conversations: store.clone(),
             sessions: store.clone(),
             retention: store.clone(),
+            broadcasts: store.clone(),
             content: store,
             worker: Arc::new(move || ComplaintWorkerStores::from_store(worker.clone())),
         }
@@ -332,6 +339,7 @@ impl Api {
             content_revisions: stores.content_revisions.clone(),
             signals: stores.signals.clone(),
             marks: stores.marks.clone(),
+            broadcasts: stores.broadcasts.clone(),
             citizens: stores.citizens.clone(),
             users: users.clone(),
             audit: stores.audit.clone(),

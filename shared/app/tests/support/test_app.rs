@@ -307,6 +307,7 @@ impl TestApp {
             settings,
             handoffs: None,
             retention: None,
+            broadcasts: None,
         }
     }
 

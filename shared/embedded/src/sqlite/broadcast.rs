@@ -15,9 +15,9 @@ use super::db_err;
 use super::operator::select_rows;
 use super::store::{non_empty, SqliteStore};
 
-/// `<created_ms, 13 digits>#<id>`: newest first is descending text order.
+/// `<created_ms, 13 digits>_<id>` (URL-safe, it is the page cursor): newest first is descending text order.
 pub(super) fn created_sk(record: &BroadcastRecord) -> String {
-    format!("{:013}#{}", record.created_ms.max(0), record.id)
+    format!("{:013}_{}", record.created_ms.max(0), record.id)
 }
 
 fn sql_limit(limit: usize) -> i64 {
@@ -99,7 +99,7 @@ impl BroadcastStore for SqliteStore {
         let after = match &page.after {
             Some(cursor) => {
                 // The cursor is a sort key this method handed out.
-                let (ms, id) = cursor.split_once('#').ok_or_else(|| malformed(cursor))?;
+                let (ms, id) = cursor.split_once('_').ok_or_else(|| malformed(cursor))?;
                 if ms.len() != 13 || !ms.bytes().all(|b| b.is_ascii_digit()) || id.is_empty() {
                     return Err(malformed(cursor));
                 }
