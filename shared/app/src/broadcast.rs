@@ -22,7 +22,9 @@ use tracing::{info, warn};
 use prolink_domain::calendar::{self, DAY_MS};
 use prolink_domain::citizen::group_id_for;
 use prolink_domain::complaint::notify::not_before;
-use prolink_whatsapp::outbound::{self, ReplyAddress, Template, TemplateComponent, TemplateParameter};
+use prolink_whatsapp::outbound::{
+    self, ReplyAddress, Template, TemplateComponent, TemplateParameter,
+};
 
 use crate::ports::{
     BroadcastAudience, BroadcastRecord, BroadcastState, BroadcastStore, CitizenProfile, Clock,
@@ -45,8 +47,11 @@ pub const QUALITY_KEY: &str = "whatsapp_quality";
 /// Graph errors that mean the template can no longer be sent (paused, disabled).
 pub const TEMPLATE_PAUSED: i64 = 132015;
 pub const TEMPLATE_DISABLED: i64 = 132016;
-/// Slow-downs one tick accepts before leaving the broadcast to a later tick.
+/// Slow-downs in a row (without a clean page between) one tick accepts before leaving the
+/// broadcast to a later tick.
 const MAX_THROTTLES_PER_TICK: u32 = 4;
+/// No new message starts this close to 21:00 WIB.
+const QUIET_MARGIN_MS: i64 = 60_000;
 /// Graph throttling errors (throughput, spam rate limit).
 pub const THROTTLED: [i64; 2] = [130429, 131056];
 
@@ -113,7 +118,13 @@ pub fn catalog() -> Vec<CatalogTemplate> {
 pub async fn template_status(settings: &dyn SettingsStore, name: &str) -> PortResult<String> {
     let stored = settings.get_setting(TEMPLATE_STATUS_KEY).await?;
     Ok(stored
-        .and_then(|s| s.value.get(name)?.get("status")?.as_str().map(str::to_string))
+        .and_then(|s| {
+            s.value
+                .get(name)?
+                .get("status")?
+                .as_str()
+                .map(str::to_string)
+        })
         .unwrap_or_else(|| "APPROVED".to_string()))
 }
 
@@ -155,7 +166,9 @@ pub async fn merge_setting(
             Err(other) => return Err(other),
         }
     }
-    Err(PortError::Conflict(format!("setting {key}: too many races")))
+    Err(PortError::Conflict(format!(
+        "setting {key}: too many races"
+    )))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -346,7 +359,10 @@ pub async fn audience_size(
     let mut cursor: Option<String> = None;
     loop {
         let page = store.subscribers(cursor.as_deref(), 500).await?;
-        size += page.iter().filter(|s| audience.includes(&s.profile)).count() as u64;
+        size += page
+            .iter()
+            .filter(|s| audience.includes(&s.profile))
+            .count() as u64;
         match page.last() {
             Some(last) if page.len() == 500 => cursor = Some(last.cursor.clone()),
             _ => return Ok(size),
@@ -476,6 +492,8 @@ pub struct Broadcaster {
 enum PageEnd {
     /// Every recipient ended; the cursor may move past the page.
     Complete,
+    /// The quiet hours began during the page: the same page again in the morning.
+    Quiet,
     /// Graph throttled (130429/131056): slow down and try the same page again.
     Throttled,
     /// The account needs an operator (token, restriction): come back later, same page.
@@ -538,7 +556,10 @@ impl Broadcaster {
         }
         let status = template_status(self.settings.as_ref(), &record.template.name).await?;
         if matches!(status.as_str(), "PAUSED" | "DISABLED" | "REJECTED") {
-            let reason = format!("Template {} berstatus {status} di Meta.", record.template.name);
+            let reason = format!(
+                "Template {} berstatus {status} di Meta.",
+                record.template.name
+            );
             return self.stop(record, reason, report).await;
         }
         if let Some(event) = quality_dropped(self.settings.as_ref()).await? {
@@ -569,7 +590,7 @@ impl Broadcaster {
                 record.next_run_ms = Some(now);
                 return self.checkpoint(&mut record).await;
             }
-            if let Some(morning) = not_before(now, record.urgent) {
+            if let Some(morning) = not_before(now + QUIET_MARGIN_MS, record.urgent) {
                 // Still sending at 21:00: pause until 06:00.
                 record.next_run_ms = Some(morning);
                 report.held += 1;
@@ -596,18 +617,23 @@ impl Broadcaster {
             tier_left = tier_left.saturating_sub(sent);
             match end {
                 PageEnd::Complete => {
+                    // A clean page wins back a quarter of the pace, up to the configured rate.
+                    rate = (rate * 1.25).min(f64::from(self.config.rate.clamp(1, MAX_RATE)));
+                    throttles = 0;
                     record.cursor = Some(last);
                     record.progress += page.len() as u64;
                     // Checkpoint every page (and renew the lease).
                     record.next_run_ms = Some(self.clock.now_ms() + self.config.lease_ms);
                     self.checkpoint(&mut record).await?;
                 }
+                // The loop's next round finds the quiet hours and holds the broadcast.
+                PageEnd::Quiet => {}
                 PageEnd::Throttled if throttles < MAX_THROTTLES_PER_TICK => {
                     // Meta asks us to slow down: half the pace, a pause, the same page again
                     // (its sent recipients are recognised by their outbox records).
                     throttles += 1;
                     rate = (rate / 2.0).max(1.0);
-                    self.sleeper.sleep(Duration::from_secs(1 << throttles)).await;
+                    self.sleeper.sleep(Duration::from_secs(2)).await;
                 }
                 PageEnd::Throttled => {
                     record.next_run_ms = Some(self.clock.now_ms() + 60_000);
@@ -664,22 +690,34 @@ impl Broadcaster {
         rate: f64,
         report: &mut BroadcastReport,
     ) -> (PageEnd, u64) {
-        let interval = Duration::from_secs_f64(1.0 / rate);
-        let paced_from = Instant::now();
+        // Paced on the injected clock (the sleeper moves it in tests; both are real time in
+        // production).
+        let interval_ms = 1000.0 / rate;
+        let paced_from = self.clock.now_ms();
         let mut sends = 0u32;
         let mut results: Vec<Sent> = Vec::with_capacity(page.len());
         let mut set = tokio::task::JoinSet::new();
         let record = Arc::new(record.clone());
+        let mut quiet = false;
         for subscriber in page {
             if !record.audience.includes(&subscriber.profile) {
                 results.push(Sent::Skipped);
                 continue;
             }
             // Pace: the n-th send of the page starts no earlier than n × interval.
-            let due = interval.saturating_mul(sends);
-            let elapsed = paced_from.elapsed();
-            if due > elapsed {
-                self.sleeper.sleep(due - elapsed).await;
+            let due_ms = (f64::from(sends) * interval_ms) as i64;
+            let elapsed_ms = self.clock.now_ms().saturating_sub(paced_from);
+            if due_ms > elapsed_ms {
+                self.sleeper
+                    .sleep(Duration::from_millis((due_ms - elapsed_ms) as u64))
+                    .await;
+            }
+            if not_before(self.clock.now_ms() + QUIET_MARGIN_MS, record.urgent).is_some() {
+                // 21:00 is near: nothing new until the morning (the page is read again then;
+                // whoever got it already is recognised). The margin lets the messages in
+                // flight, with their retries, land before 21:00.
+                quiet = true;
+                break;
             }
             sends += 1;
             while set.len() >= self.config.concurrency.max(1) {
@@ -699,7 +737,11 @@ impl Broadcaster {
                 Err(_) => results.push(Sent::Throttled),
             }
         }
-        let mut end = PageEnd::Complete;
+        let mut end = if quiet {
+            PageEnd::Quiet
+        } else {
+            PageEnd::Complete
+        };
         let mut sent = 0;
         for result in results {
             match result {
