@@ -5,8 +5,8 @@
 //! Depends on the domain and on the WhatsApp wire types; never on an adapter of a store.
 
 pub mod answering;
-pub mod broadcast;
 pub mod api;
+pub mod broadcast;
 pub mod complaint_media;
 pub mod complaint_rules;
 pub mod complaint_worker;

@@ -1284,6 +1284,5 @@ pub trait BroadcastStore: Send + Sync {
     ) -> PortResult<Vec<BroadcastRecord>>;
     /// Opted-in citizens (`broadcast_opt_in`) after `after` (a cursor from this method), in a
     /// stable order that puts citizens who opt in later at the end. Never a table scan.
-    async fn subscribers(&self, after: Option<&str>, limit: usize)
-        -> PortResult<Vec<Subscriber>>;
+    async fn subscribers(&self, after: Option<&str>, limit: usize) -> PortResult<Vec<Subscriber>>;
 }

@@ -432,7 +432,11 @@ fn every_template_the_code_fills_exists_with_the_same_shape() {
         assert!(worst <= 1024, "{}: up to {worst} characters", spec.name);
     }
     let broadcasts: Vec<String> = broadcast::catalog().into_iter().map(|t| t.name).collect();
-    assert_eq!(broadcasts.len(), 5, "the five broadcast templates of the KAK");
+    assert_eq!(
+        broadcasts.len(),
+        5,
+        "the five broadcast templates of the KAK"
+    );
     for name in files.keys() {
         assert!(
             notify::template_names().contains(&name.as_str()) || broadcasts.contains(name),

@@ -194,11 +194,7 @@ impl BroadcastStore for DynamoStore {
         Ok(found)
     }
 
-    async fn subscribers(
-        &self,
-        after: Option<&str>,
-        limit: usize,
-    ) -> PortResult<Vec<Subscriber>> {
+    async fn subscribers(&self, after: Option<&str>, limit: usize) -> PortResult<Vec<Subscriber>> {
         if let Some(cursor) = after {
             if cursor.len() != 64 || !cursor.bytes().all(|b| b.is_ascii_hexdigit()) {
                 return Err(malformed(cursor));

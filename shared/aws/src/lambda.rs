@@ -8,12 +8,12 @@ use lambda_http::request::RequestContext;
 use lambda_http::RequestExt;
 use tracing::{error, info};
 
-use prolink_app::broadcast::{BroadcastConfig, Broadcaster};
 use prolink_app::api::{
     self,
     auth::{JwtAuthenticator, JwtSettings},
     ApiConfig, ApiState, ClientIp,
 };
+use prolink_app::broadcast::{BroadcastConfig, Broadcaster};
 
 use prolink_app::complaint_worker::{
     ComplaintWorker, ComplaintWorkerSettings, ComplaintWorkerStores, TaskItem, TaskOutcome,

@@ -16,12 +16,12 @@ use sha2::{Digest, Sha256};
 use tokio::sync::watch;
 use tracing::{info, warn};
 
-use prolink_app::broadcast::{BroadcastConfig, Broadcaster};
 use prolink_app::api::{
     self,
     auth::{local_routes, LocalAuth, LocalUserDirectory},
     ApiConfig, ApiState, ClientIp,
 };
+use prolink_app::broadcast::{BroadcastConfig, Broadcaster};
 use prolink_app::complaint_worker::{
     ComplaintWorker, ComplaintWorkerSettings, ComplaintWorkerStores, TaskItem, TaskOutcome,
 };

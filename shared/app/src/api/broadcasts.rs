@@ -200,7 +200,12 @@ async fn checked_audience(
     Ok(BroadcastAudience { all, topics })
 }
 
-fn check_values(field: &str, values: &[String], wanted: usize, fields: &mut BTreeMap<String, String>) {
+fn check_values(
+    field: &str,
+    values: &[String],
+    wanted: usize,
+    fields: &mut BTreeMap<String, String>,
+) {
     if values.len() != wanted {
         fields.insert(
             field.into(),
@@ -234,7 +239,11 @@ async fn checked_template(
     let template = BroadcastTemplate {
         name: body.name.trim().to_string(),
         language: body.language.trim().to_string(),
-        parameters: body.parameters.iter().map(|p| p.trim().to_string()).collect(),
+        parameters: body
+            .parameters
+            .iter()
+            .map(|p| p.trim().to_string())
+            .collect(),
         header_parameters: body
             .header_parameters
             .iter()
@@ -261,7 +270,10 @@ async fn checked_template(
     if template.language != known.language {
         fields.insert(
             "template.language".into(),
-            format!("Template ini hanya tersedia dalam bahasa `{}`.", known.language),
+            format!(
+                "Template ini hanya tersedia dalam bahasa `{}`.",
+                known.language
+            ),
         );
     }
     check_values(
@@ -303,8 +315,7 @@ pub async fn create(
     }
     let mut fields = BTreeMap::new();
     let name = body.name.trim().to_string();
-    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS || name.contains(char::is_control)
-    {
+    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS || name.contains(char::is_control) {
         fields.insert(
             "name".into(),
             format!("Nama siaran wajib diisi, paling panjang {MAX_NAME_CHARS} karakter."),

@@ -5,15 +5,15 @@ use std::sync::Arc;
 
 use crate::content_cache::ContentSource;
 use crate::ports::{
-    AlertBoard, AuditLog, BlobStore, BroadcastStore, CitizenStore, Clock, ComplaintStore, ContentRevisions,
-    ConversationLog, DedupStore, OperatorSignals, Queue, SessionStore, SettingsStore,
-    StatsCounters, UserDirectory,
+    AlertBoard, AuditLog, BlobStore, BroadcastStore, CitizenStore, Clock, ComplaintStore,
+    ContentRevisions, ConversationLog, DedupStore, OperatorSignals, Queue, SessionStore,
+    SettingsStore, StatsCounters, UserDirectory,
 };
 use crate::sender::ReliableSender;
 
 mod admin;
-mod broadcasts;
 pub mod auth;
+mod broadcasts;
 pub mod complaints;
 mod content;
 pub mod conversations;

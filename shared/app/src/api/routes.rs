@@ -13,7 +13,9 @@ use crate::ports::Role;
 
 use super::error::ApiError;
 use super::extract::{authorize, AllowedRoles, RateLimiter};
-use super::{admin, broadcasts, complaints, content, conversations, open_data, stats, unanswered, ApiState};
+use super::{
+    admin, broadcasts, complaints, content, conversations, open_data, stats, unanswered, ApiState,
+};
 
 const ALL: &[Role] = &[Role::Admin, Role::Operator, Role::Opd, Role::Viewer];
 const STAFF: &[Role] = &[Role::Admin, Role::Operator, Role::Opd];

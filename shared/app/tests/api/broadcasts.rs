@@ -53,12 +53,23 @@ async fn lifecycle(api: Api) {
     assert_eq!(size.status, 200, "{}", size.text);
     assert_eq!(size.json["audience_size"], 2);
     let everyone = api
-        .post("/api/broadcasts/audience", operator, json!({"audience": {"all": true}}))
+        .post(
+            "/api/broadcasts/audience",
+            operator,
+            json!({"audience": {"all": true}}),
+        )
         .await;
-    assert_eq!(everyone.json["audience_size"], 2, "the opted-out citizen is not counted");
+    assert_eq!(
+        everyone.json["audience_size"], 2,
+        "the opted-out citizen is not counted"
+    );
 
     let created = api
-        .post("/api/broadcasts", operator, draft(json!({"topics": ["kesehatan"]})))
+        .post(
+            "/api/broadcasts",
+            operator,
+            draft(json!({"topics": ["kesehatan"]})),
+        )
         .await;
     assert_eq!(created.status, 201, "{}", created.text);
     assert_eq!(created.json["state"], "draft");
@@ -76,21 +87,41 @@ async fn lifecycle(api: Api) {
     unknown["template"]["name"] = json!("aduan_status");
     let reply = api.post("/api/broadcasts", operator, unknown).await;
     assert_eq!(reply.status, 422);
-    assert!(reply.json["fields"]["template.name"].is_string(), "{}", reply.text);
+    assert!(
+        reply.json["fields"]["template.name"].is_string(),
+        "{}",
+        reply.text
+    );
 
     let mut short = draft(json!({"all": true}));
     short["template"]["parameters"] = json!(["hanya satu"]);
     let reply = api.post("/api/broadcasts", operator, short).await;
     assert_eq!(reply.status, 422);
-    assert!(reply.json["fields"]["template.parameters"].is_string(), "{}", reply.text);
+    assert!(
+        reply.json["fields"]["template.parameters"].is_string(),
+        "{}",
+        reply.text
+    );
 
     let reply = api
-        .post("/api/broadcasts", operator, draft(json!({"topics": ["tidak-ada"]})))
+        .post(
+            "/api/broadcasts",
+            operator,
+            draft(json!({"topics": ["tidak-ada"]})),
+        )
         .await;
     assert_eq!(reply.status, 422);
-    assert!(reply.json["fields"]["audience.topics"].is_string(), "{}", reply.text);
+    assert!(
+        reply.json["fields"]["audience.topics"].is_string(),
+        "{}",
+        reply.text
+    );
     let reply = api
-        .post("/api/broadcasts", operator, draft(json!({"all": true, "topics": ["kesehatan"]})))
+        .post(
+            "/api/broadcasts",
+            operator,
+            draft(json!({"all": true, "topics": ["kesehatan"]})),
+        )
         .await;
     assert_eq!(reply.status, 422, "{}", reply.text);
     let mut bad_time = draft(json!({"all": true}));
@@ -114,21 +145,45 @@ async fn lifecycle(api: Api) {
     assert_eq!(one.json["state"], "draft");
     assert_eq!(one.json["stats"]["sent"], 0);
     assert_eq!(one.json["progress"]["processed"], 0);
-    assert_eq!(api.get("/api/broadcasts/bc-20260101-000000000000", operator).await.status, 404);
+    assert_eq!(
+        api.get("/api/broadcasts/bc-20260101-000000000000", operator)
+            .await
+            .status,
+        404
+    );
     assert_eq!(api.get("/api/broadcasts/x", operator).await.status, 404);
-    assert_eq!(api.get("/api/broadcasts", token_of(Role::Opd)).await.status, 403);
-    assert_eq!(api.get("/api/broadcasts", token_of(Role::Viewer)).await.status, 403);
+    assert_eq!(
+        api.get("/api/broadcasts", token_of(Role::Opd)).await.status,
+        403
+    );
+    assert_eq!(
+        api.get("/api/broadcasts", token_of(Role::Viewer))
+            .await
+            .status,
+        403
+    );
 
     let scheduled = api
-        .post(&format!("/api/broadcasts/{id}/schedule"), operator, json!({}))
+        .post(
+            &format!("/api/broadcasts/{id}/schedule"),
+            operator,
+            json!({}),
+        )
         .await;
     assert_eq!(scheduled.status, 200, "{}", scheduled.text);
     assert_eq!(scheduled.json["state"], "scheduled");
     let again = api
-        .post(&format!("/api/broadcasts/{id}/schedule"), operator, json!({}))
+        .post(
+            &format!("/api/broadcasts/{id}/schedule"),
+            operator,
+            json!({}),
+        )
         .await;
     assert_eq!(again.status, 409);
-    assert!(again.json["message"].as_str().unwrap_or("").contains("draf"));
+    assert!(again.json["message"]
+        .as_str()
+        .unwrap_or("")
+        .contains("draf"));
     let cancelled = api
         .post(&format!("/api/broadcasts/{id}/cancel"), operator, json!({}))
         .await;
@@ -141,7 +196,10 @@ async fn lifecycle(api: Api) {
 
     let actions: Vec<String> = api.audit().await.into_iter().map(|a| a.action).collect();
     for action in ["broadcast.create", "broadcast.schedule", "broadcast.cancel"] {
-        assert!(actions.iter().any(|a| a == action), "{action} audited: {actions:?}");
+        assert!(
+            actions.iter().any(|a| a == action),
+            "{action} audited: {actions:?}"
+        );
     }
 }
 

@@ -32,10 +32,10 @@ use prolink_app::api::{
 use prolink_app::complaint_worker::{ComplaintWorker, ComplaintWorkerStores};
 use prolink_app::content_cache::ContentSource;
 use prolink_app::ports::{
-    AlertBoard, AuditLog, BroadcastStore, AuditQuery, AuditRecord, CitizenStore, ComplaintStore, ContentRevisions,
-    ContentStore, ConversationLog, DedupStore, NewUser, OperatorAlert, OperatorSignals, Page,
-    PageRequest, PortError, PortResult, RetentionStore, Role, SessionStore, SettingsStore,
-    StatsCounters, SystemClock, UserDirectory, UserPatch, UserRecord,
+    AlertBoard, AuditLog, AuditQuery, AuditRecord, BroadcastStore, CitizenStore, ComplaintStore,
+    ContentRevisions, ContentStore, ConversationLog, DedupStore, NewUser, OperatorAlert,
+    OperatorSignals, Page, PageRequest, PortError, PortResult, RetentionStore, Role, SessionStore,
+    SettingsStore, StatsCounters, SystemClock, UserDirectory, UserPatch, UserRecord,
 };
 use prolink_aws::{create_table, DynamoStore};
 use prolink_domain::citizen::CitizenProfile;

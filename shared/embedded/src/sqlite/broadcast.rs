@@ -155,11 +155,7 @@ impl BroadcastStore for SqliteStore {
         rows.into_iter().map(into_broadcast).collect()
     }
 
-    async fn subscribers(
-        &self,
-        after: Option<&str>,
-        limit: usize,
-    ) -> PortResult<Vec<Subscriber>> {
+    async fn subscribers(&self, after: Option<&str>, limit: usize) -> PortResult<Vec<Subscriber>> {
         let after: i64 = match after {
             Some(cursor) => cursor.parse().map_err(|_| malformed(cursor))?,
             None => 0,
