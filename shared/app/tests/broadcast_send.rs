@@ -401,3 +401,56 @@ async fn every_opted_in_citizen_gets_exactly_one_message_outside_the_quiet_hours
         "no alert"
     );
 }
+
+#[test]
+fn template_status_and_number_quality_webhooks_become_items() {
+    use prolink_app::webhook_item::{webhook_items, WebhookItem};
+    // The shapes of Meta's webhook reference (message_template_status_update,
+    // phone_number_quality_update).
+    let body = json!({
+        "object": "whatsapp_business_account",
+        "entry": [{
+            "id": "102290129340398",
+            "time": 1_765_000_000,
+            "changes": [
+                {
+                    "field": "message_template_status_update",
+                    "value": {
+                        "event": "PAUSED",
+                        "message_template_id": 1_234_567_890_i64,
+                        "message_template_name": "siaran_kesehatan",
+                        "message_template_language": "id",
+                        "reason": "LOW_QUALITY",
+                        "message_template_category": "MARKETING"
+                    }
+                },
+                {
+                    "field": "phone_number_quality_update",
+                    "value": {
+                        "display_phone_number": "15550783881",
+                        "event": "FLAGGED",
+                        "current_limit": "TIER_1K",
+                        "max_daily_conversations_per_business": "TIER_1K"
+                    }
+                },
+                { "field": "account_update", "value": { "event": "VERIFIED_ACCOUNT" } }
+            ]
+        }]
+    });
+    let payload =
+        prolink_whatsapp::webhook::parse_payload(body.to_string().as_bytes()).expect("parses");
+    let items = webhook_items(&payload);
+    assert_eq!(items.len(), 2, "{items:?}");
+    assert!(matches!(
+        &items[0],
+        WebhookItem::TemplateStatus { name, event, .. }
+            if name == "siaran_kesehatan" && event == "PAUSED"
+    ));
+    assert!(matches!(
+        &items[1],
+        WebhookItem::PhoneQuality { event, current_limit, .. }
+            if event == "FLAGGED" && current_limit.as_deref() == Some("TIER_1K")
+    ));
+    // Meta's repeat of the same report is the same queue item.
+    assert_eq!(webhook_items(&payload)[0].dedup_id(), items[0].dedup_id());
+}

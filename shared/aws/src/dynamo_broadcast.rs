@@ -206,17 +206,24 @@ impl BroadcastStore for DynamoStore {
         let mut after = after.unwrap_or("").to_owned();
         while found.len() < limit {
             let wanted = (limit - found.len()).min(MAX_QUERY_ITEMS);
-            let output = self
+            let request = self
                 .client
                 .query()
                 .table_name(&self.table)
                 .index_name(GSI1)
-                .key_condition_expression("GSI1PK = :pk AND GSI1SK > :after")
                 .expression_attribute_values(
                     ":pk",
                     AttributeValue::S(SUBSCRIBERS_PARTITION.to_owned()),
-                )
-                .expression_attribute_values(":after", AttributeValue::S(after.clone()))
+                );
+            // DynamoDB refuses an empty string as a key value: the first page has no bound.
+            let request = if after.is_empty() {
+                request.key_condition_expression("GSI1PK = :pk")
+            } else {
+                request
+                    .key_condition_expression("GSI1PK = :pk AND GSI1SK > :after")
+                    .expression_attribute_values(":after", AttributeValue::S(after.clone()))
+            };
+            let output = request
                 .scan_index_forward(true)
                 .limit(i32::try_from(wanted).unwrap_or(i32::MAX))
                 .send()
