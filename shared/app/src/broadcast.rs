@@ -503,7 +503,7 @@ enum PageEnd {
 }
 
 /// What one recipient's send ended in.
-enum Sent {
+enum RecipientEnd {
     Sent,
     Resumed,
     Skipped,
@@ -695,13 +695,13 @@ impl Broadcaster {
         let interval_ms = 1000.0 / rate;
         let paced_from = self.clock.now_ms();
         let mut sends = 0u32;
-        let mut results: Vec<Sent> = Vec::with_capacity(page.len());
+        let mut results: Vec<RecipientEnd> = Vec::with_capacity(page.len());
         let mut set = tokio::task::JoinSet::new();
         let record = Arc::new(record.clone());
         let mut quiet = false;
         for subscriber in page {
             if !record.audience.includes(&subscriber.profile) {
-                results.push(Sent::Skipped);
+                results.push(RecipientEnd::Skipped);
                 continue;
             }
             // Pace: the n-th send of the page starts no earlier than n × interval.
@@ -734,7 +734,7 @@ impl Broadcaster {
             match joined {
                 Ok(result) => results.push(result),
                 // A panicked send: treat as throttled, the page is retried (outbox dedups).
-                Err(_) => results.push(Sent::Throttled),
+                Err(_) => results.push(RecipientEnd::Throttled),
             }
         }
         let mut end = if quiet {
@@ -745,25 +745,25 @@ impl Broadcaster {
         let mut sent = 0;
         for result in results {
             match result {
-                Sent::Sent => {
+                RecipientEnd::Sent => {
                     report.sent += 1;
                     sent += 1;
                 }
-                Sent::Resumed => report.resumed += 1,
-                Sent::Skipped => report.skipped += 1,
-                Sent::Failed => report.failed += 1,
-                Sent::Throttled => {
+                RecipientEnd::Resumed => report.resumed += 1,
+                RecipientEnd::Skipped => report.skipped += 1,
+                RecipientEnd::Failed => report.failed += 1,
+                RecipientEnd::Throttled => {
                     report.throttled += 1;
                     if matches!(end, PageEnd::Complete) {
                         end = PageEnd::Throttled;
                     }
                 }
-                Sent::Account => {
+                RecipientEnd::Account => {
                     if matches!(end, PageEnd::Complete) {
                         end = PageEnd::Retry { after_ms: 300_000 };
                     }
                 }
-                Sent::TemplateStopped(code) => {
+                RecipientEnd::TemplateStopped(code) => {
                     end = PageEnd::Stop {
                         reason: format!(
                             "Meta menolak template {} (kode {code}: template dijeda atau dinonaktifkan).",
@@ -776,10 +776,10 @@ impl Broadcaster {
         (end, sent)
     }
 
-    async fn send_one(&self, record: &BroadcastRecord, citizen: &CitizenProfile) -> Sent {
+    async fn send_one(&self, record: &BroadcastRecord, citizen: &CitizenProfile) -> RecipientEnd {
         let outbox_id = outbox_id(&record.id, &citizen.key);
         let Some(body) = message_body(record, citizen) else {
-            return Sent::Failed;
+            return RecipientEnd::Failed;
         };
         let message = OutboundMessage {
             outbox_id: outbox_id.clone(),
@@ -793,29 +793,31 @@ impl Broadcaster {
         let now = self.clock.now_ms();
         let (result, counted) = match outcome {
             Ok(SendOutcome::Sent { .. } | SendOutcome::SentAsTemplate { .. }) => {
-                (Sent::Sent, Some((SENT, None)))
+                (RecipientEnd::Sent, Some((SENT, None)))
             }
             Ok(SendOutcome::AlreadyHandled { state }) => {
                 // Counted again harmlessly: the event id is the outbox id, so a count the
                 // interrupted tick did not finish is made now, and a finished one is not.
                 let accepted = state.rank() >= 1 && state.rank() <= 3;
-                (Sent::Resumed, accepted.then_some((SENT, None)))
+                (RecipientEnd::Resumed, accepted.then_some((SENT, None)))
             }
             Ok(SendOutcome::Rejected { code, .. })
                 if code == TEMPLATE_PAUSED || code == TEMPLATE_DISABLED =>
             {
-                (Sent::TemplateStopped(code), None)
+                (RecipientEnd::TemplateStopped(code), None)
             }
             Ok(SendOutcome::Rejected { code, .. }) if THROTTLED.contains(&code) => {
-                (Sent::Throttled, None)
+                (RecipientEnd::Throttled, None)
             }
-            Ok(SendOutcome::Rejected { code, .. }) => (Sent::Failed, Some((FAILED, Some(code)))),
-            Ok(SendOutcome::Undeliverable { .. }) => (Sent::Failed, Some((FAILED, None))),
-            Ok(SendOutcome::Fatal { .. }) => (Sent::Account, None),
-            Err(SenderError::Exhausted { .. }) => (Sent::Throttled, None),
+            Ok(SendOutcome::Rejected { code, .. }) => {
+                (RecipientEnd::Failed, Some((FAILED, Some(code))))
+            }
+            Ok(SendOutcome::Undeliverable { .. }) => (RecipientEnd::Failed, Some((FAILED, None))),
+            Ok(SendOutcome::Fatal { .. }) => (RecipientEnd::Account, None),
+            Err(SenderError::Exhausted { .. }) => (RecipientEnd::Throttled, None),
             Err(SenderError::Store(error)) => {
                 warn!(%error, "broadcast send: store failed; the page is retried");
-                (Sent::Throttled, None)
+                (RecipientEnd::Throttled, None)
             }
         };
         if let Some((what, code)) = counted {

@@ -118,10 +118,13 @@ pub struct BroadcastList {
 fn view(record: &BroadcastRecord, stats: BroadcastStats) -> BroadcastView {
     let percent = if record.state == BroadcastState::Done {
         100
-    } else if record.audience_size == 0 {
-        0
     } else {
-        (record.progress.saturating_mul(100) / record.audience_size).min(100)
+        record
+            .progress
+            .saturating_mul(100)
+            .checked_div(record.audience_size)
+            .unwrap_or(0)
+            .min(100)
     };
     BroadcastView {
         id: record.id.clone(),
@@ -158,7 +161,8 @@ async fn checked_audience(
         .into_iter()
         .map(|t| t.trim().to_string())
         .collect();
-    if all == !topics.is_empty() {
+    // Both or neither.
+    if all != topics.is_empty() {
         fields.insert(
             "audience".into(),
             "Pilih salah satu: semua pelanggan (`all: true`) atau daftar topik (`topics`).".into(),
