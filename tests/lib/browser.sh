@@ -1,11 +1,16 @@
 # shellcheck shell=bash
-# The WhatsApp simulator in a real browser: Debian's chromium driven by npm playwright-core
-# (pinned in tests/browser/package-lock.json; it downloads no browser). Source this file, then:
+# The WhatsApp simulator and the operator dashboard in a real browser: Debian's chromium driven
+# by npm playwright-core (pinned in tests/browser/package-lock.json; it downloads no browser).
+# Source this file, then:
 #   browser_install   # chromium + fonts when /usr/bin/chromium is missing; npm ci in tests/browser
+#                     # and in infra/dashboard (the locked libraries the vendored files must match)
 #   browser_test      # build prolink (debug), serve it on a free loopback port with a fresh data
-#                     # folder, run `node --test` in tests/browser, stop the server by its PID
+#                     # folder, run `node --test` in tests/browser (simulator, dashboard, vendored
+#                     # files), stop the server by its PID
 #   browser_stop      # stops the server started by browser_test (also safe in an EXIT trap)
-# Screenshots and the server log go to tests/output/browser/ (git-ignored).
+#   browser_copy_screenshots  # the operator guide's dashboard screenshots → docs/img/
+# Screenshots and the server log go to tests/output/browser/, the dashboard's screenshots to
+# tests/output/dashboard/ (both git-ignored).
 
 _browser_root() {
     # This file lives in tests/lib/.
@@ -29,6 +34,11 @@ browser_install() {
         return 1
     fi
     (cd "$root/tests/browser" && npm ci --no-audit --no-fund --loglevel=error) || return 1
+    (cd "$root/infra/dashboard" && npm ci --no-audit --no-fund --loglevel=error) || return 1
+}
+
+browser_copy_screenshots() {
+    "$(_browser_root)/tests/browser/copy-screenshots.sh"
 }
 
 browser_stop() {
@@ -52,7 +62,7 @@ browser_test() {
     # `cargo build -p prolink-local` would resolve features for that package alone and
     # rebuild every dependency whose feature set differs.
     (cd "$root" && cargo test --workspace --locked --no-run --quiet) || return 1
-    rm -rf "$out"
+    rm -rf "$out" "$root/tests/output/dashboard"
     mkdir -p "$out" || return 1
     log="$out/prolink-serve.log"
     PROLINK_BROWSER_DATA="$(mktemp -d)" || return 1
@@ -82,10 +92,15 @@ browser_test() {
         sleep 0.2
     done
     echo "browser: prolink serve at http://127.0.0.1:$port (pid $PROLINK_BROWSER_SERVER_PID)" >&2
+    # The simulator's test first, on its own: it counts the citizens it sees and moves the
+    # clock. The dashboard's test then adds its own citizens and accounts (`prolink user add`
+    # on the same data folder); the vendored files' test needs no server.
     (
         cd "$root/tests/browser" &&
-            PROLINK_BASE_URL="http://127.0.0.1:$port" PROLINK_SCREENSHOTS="$out" \
-                node --test --test-reporter=spec
+            export PROLINK_BASE_URL="http://127.0.0.1:$port" PROLINK_SCREENSHOTS="$out" \
+                PROLINK_BIN="$root/target/debug/prolink" &&
+            node --test --test-reporter=spec simulator.test.js &&
+            node --test --test-reporter=spec dashboard.test.js vendor.test.js
     ) || status=$?
     browser_stop
     if [ "$status" -ne 0 ]; then

@@ -1144,10 +1144,81 @@ pub trait RetentionStore: Send + Sync {
     async fn delete_alert(&self, id: &str) -> PortResult<()>;
 }
 
-/// Removal of stored files (a purged complaint's photos).
+// ---------------------------------------------------------------------------------------------
+// Citizens' data rights (UU 27/2022): erasure, its tombstones, the citizens' requests
+// ---------------------------------------------------------------------------------------------
+
+/// What an erasure removed or changed, per kind (`messages`, `complaints_redacted` …): the
+/// API's `removed`.
+pub type ErasureCounts = std::collections::BTreeMap<String, u64>;
+
+/// One erasure for a store to carry out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErasureOrder {
+    /// The canonical citizen key (often the phone number itself).
+    pub citizen_key: String,
+    /// The conversation's opaque id: the citizen's erasure request is closed under it.
+    pub citizen_id: String,
+    /// Every form of the identity to search for, and the anonymous key complaints keep.
+    pub identity: prolink_domain::erasure::ErasedIdentity,
+    /// Hashes of the identifiers (`crate::citizen_rights::identifier_hash`), one tombstone
+    /// each: queued work and late webhooks for the number are dropped on sight.
+    pub tombstones: Vec<String>,
+    pub erased_at_ms: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErasureRequestState {
+    /// Waiting for an admin.
+    Menunggu,
+    /// The citizen was erased.
+    Selesai,
+}
+
+/// A citizen's "HAPUS DATA SAYA", waiting for an admin to confirm it. Keyed by the opaque
+/// citizen id, so asking again does not add a second one. Never holds the phone number; the
+/// name goes when the request is done.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErasureRequest {
+    pub citizen_id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    pub requested_ms: i64,
+    pub state: ErasureRequestState,
+    #[serde(default)]
+    pub done_ms: Option<i64>,
+}
+
+/// Everything a store does for the right to erasure. Export needs no method of its own: the
+/// other ports read a citizen's data by key already.
+#[async_trait]
+pub trait CitizenData: Send + Sync {
+    /// Removes what this store holds about the citizen: profile, aliases, session, message
+    /// log, conversation summary, outbox and delivery-status records, unanswered questions,
+    /// alerts naming them, statistics marks derived from the key, their part of raw webhook
+    /// payloads, queued items still waiting (where the queue is in the store); anonymises
+    /// their complaints ([`prolink_domain::erasure::anonymise_complaint`]); writes the
+    /// tombstones and closes the erasure request. Repeatable: a second run finds nothing.
+    async fn erase_citizen(&self, order: &ErasureOrder) -> PortResult<ErasureCounts>;
+    /// When the identifier with this hash was erased; `None` when it never was (or the
+    /// citizen has come back since).
+    async fn erased_at(&self, identifier_hash: &str) -> PortResult<Option<i64>>;
+    /// The citizen wrote again after the erasure: a new, consenting conversation starts.
+    async fn lift_erasure(&self, identifier_hash: &str) -> PortResult<()>;
+    /// Conditional insert keyed by `request.citizen_id`: `Ok(false)` when one is already
+    /// waiting (nothing changed). A done request is replaced by the new one.
+    async fn request_erasure(&self, request: &ErasureRequest) -> PortResult<bool>;
+    /// Newest first; the cursor is opaque.
+    async fn list_erasure_requests(&self, page: &PageRequest) -> PortResult<Page<ErasureRequest>>;
+}
+
+/// Deleting stored files (a citizen's complaint photos on erasure, a purged complaint's photos
+/// after its retention). Apart from [`BlobStore`] so that only the functions that erase need
+/// the permission (`s3:DeleteObject`).
 #[async_trait]
 pub trait BlobEraser: Send + Sync {
-    /// Deleting an absent key is fine.
+    /// Idempotent: deleting an absent key is fine.
     async fn delete_blob(&self, key: &str) -> PortResult<()>;
 }
 

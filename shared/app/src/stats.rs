@@ -220,24 +220,35 @@ pub fn message_counts(
     if turn.handoff_requested {
         adds.push(add(day, HANDOFF, 1));
     }
-    let citizen = short_hash(citizen_key);
+    let [active_d, active_w, active_m] = active_event_ids(citizen_key);
     vec![
         EventCounts {
             event_id: format!("msg.{wamid}"),
             adds,
         },
         EventCounts {
-            event_id: format!("active.d.{citizen}"),
+            event_id: active_d,
             adds: vec![add(day, ACTIVE_DAY, 1)],
         },
         EventCounts {
-            event_id: format!("active.w.{citizen}"),
+            event_id: active_w,
             adds: vec![add(week_start(day), ACTIVE_WEEK, 1)],
         },
         EventCounts {
-            event_id: format!("active.m.{citizen}"),
+            event_id: active_m,
             adds: vec![add(month_start(day), ACTIVE_MONTH, 1)],
         },
+    ]
+}
+
+/// The "active citizen" event ids of one citizen key (day, week, month): a hash of the key,
+/// so an erasure can find and remove them (`crate::citizen_rights`).
+pub fn active_event_ids(citizen_key: &str) -> [String; 3] {
+    let citizen = short_hash(citizen_key);
+    [
+        format!("active.d.{citizen}"),
+        format!("active.w.{citizen}"),
+        format!("active.m.{citizen}"),
     ]
 }
 

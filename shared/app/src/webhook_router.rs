@@ -19,13 +19,16 @@ use serde::Deserialize;
 use tracing::{info, warn};
 
 use prolink_domain::calendar::DAY_MS;
+use prolink_domain::erasure::{cut_from_webhook, ErasedIdentity};
 use prolink_whatsapp::{
     signature::{find_signature_header, verify_handshake, verify_signature},
     webhook::parse_payload,
 };
 
-use crate::ports::{Clock, OutgoingMessage, Queue, RawInbound, RawInboundLog, SecretsProvider};
-use crate::webhook_item::webhook_items;
+use crate::ports::{
+    CitizenData, Clock, OutgoingMessage, Queue, RawInbound, RawInboundLog, SecretsProvider,
+};
+use crate::webhook_item::{webhook_items, WebhookItem};
 
 /// Meta batches up to 1000 updates and at most 3 MB per POST; axum's default limit is 2 MB.
 pub const MAX_WEBHOOK_BODY_BYTES: usize = 3 * 1024 * 1024;
@@ -56,6 +59,9 @@ pub struct WebhookState {
     pub secrets: Arc<dyn SecretsProvider>,
     pub clock: Arc<dyn Clock>,
     pub retention_days: i64,
+    /// Tombstones of erased citizens: the statuses Meta still reports for their numbers are
+    /// cut out of the raw log, so an erased number does not come back into the store.
+    pub erasures: Option<Arc<dyn CitizenData>>,
 }
 
 pub fn router(state: Arc<WebhookState>) -> Router {
@@ -112,6 +118,52 @@ async fn handshake(
     }
 }
 
+/// The identifiers of erased citizens the batch still names: recipients of statuses, and
+/// senders of messages written before the erasure (Meta's late repeats). The dialog worker
+/// drops those items; the raw log must not keep them either. A failed lookup keeps the body
+/// as it is: the raw log is an audit aid, and the webhook answers Meta at once.
+async fn erased_identifiers(erasures: &dyn CitizenData, items: &[WebhookItem]) -> Vec<String> {
+    let mut erased: Vec<String> = Vec::new();
+    for item in items {
+        let (identifiers, sent_ms): (Vec<&str>, i64) = match item {
+            WebhookItem::Status { status, .. } => match status.recipient_key() {
+                Some(recipient) => (vec![recipient], i64::MIN),
+                None => continue,
+            },
+            WebhookItem::Message {
+                citizen, message, ..
+            } => (
+                [
+                    Some(citizen.key.as_str()),
+                    citizen.wa_id.as_deref(),
+                    citizen.user_id.as_deref(),
+                ]
+                .into_iter()
+                .flatten()
+                .collect(),
+                message
+                    .timestamp_secs()
+                    .map_or(i64::MAX, |secs| secs.saturating_mul(1000)),
+            ),
+            // Account-level events name no citizen.
+            WebhookItem::Error { .. }
+            | WebhookItem::TemplateStatus { .. }
+            | WebhookItem::PhoneQuality { .. } => continue,
+        };
+        if identifiers.iter().all(|i| erased.iter().any(|e| e == i)) {
+            continue;
+        }
+        match crate::citizen_rights::erased_at(erasures, &identifiers).await {
+            Ok(Some(at)) if sent_ms <= at => {
+                erased.extend(identifiers.iter().map(|i| i.to_string()));
+            }
+            Ok(_) => {}
+            Err(error) => warn!(%error, "erasure tombstone not readable; raw body kept whole"),
+        }
+    }
+    erased
+}
+
 async fn receive(
     State(state): State<Arc<WebhookState>>,
     headers: HeaderMap,
@@ -136,9 +188,14 @@ async fn receive(
 
     let received_at_ms = state.clock.now_ms();
     let raw_id = uuid::Uuid::new_v4().to_string();
+    let mut erased: Vec<String> = Vec::new();
     let (outcome, messages) = match parse_payload(&body) {
         Ok(payload) => {
-            let messages: Vec<OutgoingMessage> = webhook_items(&payload)
+            let items = webhook_items(&payload);
+            if let Some(erasures) = &state.erasures {
+                erased = erased_identifiers(erasures.as_ref(), &items).await;
+            }
+            let messages: Vec<OutgoingMessage> = items
                 .iter()
                 .filter_map(|item| match serde_json::to_string(item) {
                     Ok(body) => Some(OutgoingMessage {
@@ -173,11 +230,18 @@ async fn receive(
     }
     info!(raw_id, outcome, items = messages.len(), "webhook accepted");
 
+    let mut raw_body = raw_log_body(&body);
+    for identifier in &erased {
+        let identity = ErasedIdentity::new(identifier, Some(identifier), None, None, "erased");
+        if let Some(cut) = cut_from_webhook(&raw_body, &identity) {
+            raw_body = cut;
+        }
+    }
     let raw = RawInbound {
         id: raw_id.clone(),
         received_at_ms,
         outcome: outcome.to_string(),
-        body: raw_log_body(&body),
+        body: raw_body,
         expires_at_ms: received_at_ms + state.retention_days * DAY_MS,
     };
     // The raw log is an audit aid; losing one entry must not make Meta resend a payload that

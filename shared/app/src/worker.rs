@@ -31,6 +31,7 @@ use prolink_whatsapp::{
     webhook::{InboundMessage, InteractiveReply, MessageContent, MessageStatus, SystemKind},
 };
 
+use crate::citizen_rights;
 use crate::content_cache::{ContentError, ContentSource, LoadedContent, CONTENT_REFRESH};
 use crate::conversations::{inbound_entry, Conversations};
 use crate::dialog_input::{answer_inbound, dialog_inbound};
@@ -38,10 +39,10 @@ use crate::ids::short_hash;
 use crate::notifier::Notifier;
 use crate::ports::Rephraser;
 use crate::ports::{
-    CitizenProfile, CitizenStore, Clock, ComplaintStore, ContentStore, ConversationLog, DedupStore,
-    Delivery, Messenger, OperatorAlert, OperatorSignals, OutboundMessage, OutboxStore, PortError,
-    Queue, SessionStore, SettingsStore, StatsCounters, StatusLog, StoredSession,
-    UnansweredQuestion,
+    CitizenData, CitizenProfile, CitizenStore, Clock, ComplaintStore, ContentStore,
+    ConversationLog, DedupStore, Delivery, Messenger, OperatorAlert, OperatorSignals,
+    OutboundMessage, OutboxStore, PortError, Queue, SessionStore, SettingsStore, StatsCounters,
+    StatusLog, StoredSession, UnansweredQuestion,
 };
 use crate::render::{reply_body, ReplyTo};
 use crate::rephrasing::rephrase_or_verbatim;
@@ -113,6 +114,8 @@ pub struct WorkerStores {
     pub conversations: Arc<dyn ConversationLog>,
     /// Meta's template statuses and the number's quality (read by broadcasts).
     pub settings: Arc<dyn SettingsStore>,
+    /// Tombstones of erased citizens and their erasure requests.
+    pub erasures: Arc<dyn CitizenData>,
 }
 
 impl WorkerStores {
@@ -129,6 +132,7 @@ impl WorkerStores {
             + StatsCounters
             + ConversationLog
             + SettingsStore
+            + CitizenData
             + 'static,
     {
         WorkerStores {
@@ -142,7 +146,8 @@ impl WorkerStores {
             complaints: store.clone(),
             stats: store.clone(),
             settings: store.clone(),
-            conversations: store,
+            conversations: store.clone(),
+            erasures: store,
         }
     }
 }
@@ -246,7 +251,8 @@ impl DialogWorker {
                 settings.send_policy.clone(),
             )
             .with_log(stores.conversations.clone())
-            .with_counters(stores.stats.clone()),
+            .with_counters(stores.stats.clone())
+            .with_erasures(stores.erasures.clone()),
         );
         let content = Arc::new(ContentSource::new(
             stores.content.clone(),
@@ -315,7 +321,68 @@ impl DialogWorker {
             return Ok(());
         }
         let webhook_item: WebhookItem = serde_json::from_str(&item.body)?;
-        match &webhook_item {
+        if self.erased_before(&webhook_item).await? {
+            // Queued before the citizen was erased (SQS cannot be edited): dropped unseen, and
+            // marked so a redelivery is not looked at again.
+            info!("inbound item of an erased citizen dropped");
+        } else {
+            self.handle_item(item, &webhook_item).await?;
+        }
+        let expires_at_ms = self.clock.now_ms() + crate::config::DEDUP_TTL_DAYS * DAY_MS;
+        // Losing this race means another consumer finished the same item: nothing to undo.
+        self.stores.dedup.mark(&mark_key, expires_at_ms).await?;
+        Ok(())
+    }
+
+    /// Whether the item belongs to an erased citizen: a message sent before the erasure, or
+    /// any status of what we sent them. A message written after the erasure is a citizen who
+    /// came back: their tombstone is lifted and the message handled like a first one.
+    async fn erased_before(&self, item: &WebhookItem) -> Result<bool, WorkerError> {
+        let erasures = self.stores.erasures.as_ref();
+        match item {
+            WebhookItem::Message {
+                citizen, message, ..
+            } => {
+                let mut identifiers: Vec<&str> = vec![citizen.key.as_str()];
+                for id in [citizen.wa_id.as_deref(), citizen.user_id.as_deref()]
+                    .into_iter()
+                    .flatten()
+                {
+                    if !identifiers.contains(&id) {
+                        identifiers.push(id);
+                    }
+                }
+                let Some(erased_at) = citizen_rights::erased_at(erasures, &identifiers).await?
+                else {
+                    return Ok(false);
+                };
+                let sent_ms = message
+                    .timestamp_secs()
+                    .map_or(i64::MAX, |secs| secs.saturating_mul(1000));
+                if sent_ms <= erased_at {
+                    return Ok(true);
+                }
+                citizen_rights::lift(erasures, &identifiers).await?;
+                Ok(false)
+            }
+            WebhookItem::Status { status, .. } => match status.recipient_key() {
+                Some(recipient) => Ok(citizen_rights::erased_at(erasures, &[recipient])
+                    .await?
+                    .is_some()),
+                None => Ok(false),
+            },
+            WebhookItem::Error { .. }
+            | WebhookItem::TemplateStatus { .. }
+            | WebhookItem::PhoneQuality { .. } => Ok(false),
+        }
+    }
+
+    async fn handle_item(
+        &self,
+        item: &BatchItem,
+        webhook_item: &WebhookItem,
+    ) -> Result<(), WorkerError> {
+        match webhook_item {
             WebhookItem::Message {
                 citizen, message, ..
             } => self.handle_message(citizen, message).await?,
@@ -362,9 +429,6 @@ impl DialogWorker {
                 ..
             } => self.handle_quality(event, current_limit).await?,
         }
-        let expires_at_ms = self.clock.now_ms() + crate::config::DEDUP_TTL_DAYS * DAY_MS;
-        // Losing this race means another consumer finished the same item: nothing to undo.
-        self.stores.dedup.mark(&mark_key, expires_at_ms).await?;
         Ok(())
     }
 
@@ -516,6 +580,10 @@ impl DialogWorker {
                     }
                 };
                 self.report_turn_warnings(&turn, &key).await?;
+                if turn.erasure_requested {
+                    self.raise_erasure_request(&key, citizen, &turn.profile, now)
+                        .await?;
+                }
                 let counts = stats::message_counts(
                     &message.id,
                     &key,
@@ -552,6 +620,44 @@ impl DialogWorker {
                 )
                 .await?;
         }
+        Ok(())
+    }
+
+    /// `HAPUS DATA SAYA`: one waiting request per citizen for the admins (asking again
+    /// changes nothing), under the conversation's opaque id — never the number.
+    async fn raise_erasure_request(
+        &self,
+        key: &str,
+        citizen: &CitizenRef,
+        profile: &CitizenProfile,
+        now: i64,
+    ) -> Result<(), WorkerError> {
+        let conversations =
+            Conversations::new(self.stores.conversations.clone(), self.clock.clone());
+        let summary = match self.stores.conversations.get_conversation(key).await? {
+            Some(summary) => Some(summary),
+            None => conversations.update(key, |_| true).await?,
+        };
+        let Some(summary) = summary else {
+            return Ok(());
+        };
+        let name = citizen
+            .name
+            .clone()
+            .or_else(|| profile.name.clone())
+            .or(summary.name);
+        let created = self
+            .stores
+            .erasures
+            .request_erasure(&crate::ports::ErasureRequest {
+                citizen_id: summary.id,
+                name,
+                requested_ms: now,
+                state: crate::ports::ErasureRequestState::Menunggu,
+                done_ms: None,
+            })
+            .await?;
+        info!(created, "erasure request recorded");
         Ok(())
     }
 

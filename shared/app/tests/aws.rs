@@ -791,6 +791,16 @@ async fn conformance_stats_suite_on_dynamodb() {
 }
 
 #[tokio::test]
+async fn conformance_citizen_data_suite_on_dynamodb() {
+    let config = aws_or_skip!();
+    let store = Arc::new(conformance_store(&config).await);
+    crate::conformance::citizen_data::run_citizen_data_suite(
+        crate::conformance::citizen_data::CitizenDataUnderTest::of(store),
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn conformance_message_log_suite_on_dynamodb() {
     let config = aws_or_skip!();
     let store = Arc::new(conformance_store(&config).await);

@@ -65,6 +65,7 @@ fn webhook() -> Webhook {
         secrets: secrets(),
         clock,
         retention_days: 30,
+        erasures: None,
     }));
     Webhook { router, queue }
 }
@@ -215,6 +216,11 @@ impl prolink_app::api::auth::Authenticator for EventToken {
 fn api_state(app: &TestApp) -> prolink_app::api::ApiState {
     let store = Arc::new(app.app.store.as_ref().clone());
     let clock: Arc<dyn prolink_app::ports::Clock> = Arc::new(SystemClock);
+    let blobs = Arc::new(prolink_embedded::blob_local::LocalBlobStore::new(
+        app.dir().join("lambda-api-blobs"),
+        b"lambda-test-key".to_vec(),
+        clock.clone(),
+    ));
     prolink_app::api::ApiState {
         auth: Arc::new(EventToken),
         complaints: store.clone(),
@@ -235,11 +241,9 @@ fn api_state(app: &TestApp) -> prolink_app::api::ApiState {
         alerts: store.clone(),
         settings: store.clone(),
         stats: store.clone(),
-        blobs: Arc::new(prolink_embedded::blob_local::LocalBlobStore::new(
-            app.dir().join("lambda-api-blobs"),
-            b"lambda-test-key".to_vec(),
-            clock.clone(),
-        )),
+        blobs: blobs.clone(),
+        blob_eraser: blobs,
+        citizen_data: store.clone(),
         clock,
         config: prolink_app::api::ApiConfig {
             audit_retention_days: 730,

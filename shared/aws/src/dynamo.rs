@@ -51,7 +51,7 @@ pub struct DynamoStore {
     pub(super) client: Client,
     pub(super) table: String,
     pub(super) clock: Arc<dyn Clock>,
-    raw_lookback_days: u32,
+    pub(super) raw_lookback_days: u32,
     pub(super) unanswered_lookback_months: u32,
     pub(super) content_chunk_bytes: usize,
     pub(super) content_cache: ContentCache,
@@ -228,7 +228,7 @@ fn dedup_pk(key: &str) -> String {
 
 const DEDUP_SK: &str = "DEDUP";
 
-fn raw_day_pk(ms: i64) -> PortResult<String> {
+pub(super) fn raw_day_pk(ms: i64) -> PortResult<String> {
     let day = chrono::DateTime::from_timestamp_millis(ms)
         .ok_or_else(|| PortError::Invalid(format!("timestamp out of range: {ms}")))?;
     Ok(format!("RAW#{}", day.format("%Y-%m-%d")))

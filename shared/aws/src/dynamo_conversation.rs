@@ -158,13 +158,13 @@ fn unanswered_pk(id: &str) -> String {
 const UNANSWERED_SK: &str = "UNANS";
 
 /// A month as a running number (`year * 12 + month0`), so walking back is a subtraction.
-fn month_index(ms: i64) -> PortResult<i64> {
+pub(super) fn month_index(ms: i64) -> PortResult<i64> {
     let at = chrono::DateTime::from_timestamp_millis(ms)
         .ok_or_else(|| PortError::Invalid(format!("timestamp out of range: {ms}")))?;
     Ok(i64::from(at.year()) * 12 + i64::from(at.month0()))
 }
 
-fn unanswered_month_pk(month_index: i64) -> String {
+pub(super) fn unanswered_month_pk(month_index: i64) -> String {
     let year = month_index.div_euclid(12);
     let month = month_index.rem_euclid(12) + 1;
     format!("UNANS#{year:04}-{month:02}")

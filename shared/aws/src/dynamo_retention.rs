@@ -74,18 +74,6 @@ impl DynamoStore {
         }
         Ok(found)
     }
-
-    async fn delete_key(&self, pk: String, sk: &str) -> PortResult<()> {
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .key("PK", AttributeValue::S(pk))
-            .key("SK", AttributeValue::S(sk.to_owned()))
-            .send()
-            .await
-            .map_err(|e| backend("DeleteItem", e))?;
-        Ok(())
-    }
 }
 
 #[async_trait]
@@ -160,6 +148,8 @@ impl RetentionStore for DynamoStore {
 
     async fn delete_alert(&self, id: &str) -> PortResult<()> {
         non_empty("alert id", id)?;
-        self.delete_key(alert_pk(id), ALERT_SK).await
+        self.delete_key(alert_pk(id), ALERT_SK.to_owned())
+            .await
+            .map(drop)
     }
 }

@@ -115,7 +115,8 @@ impl AwsBase {
                 },
             )
             .with_log(self.store.clone())
-            .with_counters(self.store.clone()),
+            .with_counters(self.store.clone())
+            .with_erasures(self.store.clone()),
         ))
     }
 }
@@ -126,10 +127,11 @@ pub async fn run_webhook() -> Result<(), LambdaError> {
     let base = aws_base().await?;
     let router = webhook_router::router(Arc::new(WebhookState {
         queue: Arc::new(base.queue(config::PROLINK_INBOUND_QUEUE_URL)?),
-        raw_log: base.store,
+        raw_log: base.store.clone(),
         secrets: base.secrets,
         clock: base.clock,
         retention_days: config::retention_days(),
+        erasures: Some(base.store),
     }));
     info!("webhook function ready");
     lambda_http::run(router).await
@@ -409,6 +411,10 @@ pub async fn api_state_from_env() -> Result<ApiState, LambdaError> {
         .map(|region| region.as_ref().to_owned())
         .ok_or("no AWS region configured")?;
     let user_pool_id = required(config::PROLINK_USER_POOL_ID)?;
+    let media_bucket = Arc::new(S3BlobStore::from_sdk_config(
+        &sdk,
+        required(config::PROLINK_MEDIA_BUCKET)?,
+    ));
     let jwt = JwtSettings::cognito(
         &region,
         &user_pool_id,
@@ -442,10 +448,9 @@ pub async fn api_state_from_env() -> Result<ApiState, LambdaError> {
         alerts: store.clone(),
         settings: store.clone(),
         stats: store.clone(),
-        blobs: Arc::new(S3BlobStore::from_sdk_config(
-            &sdk,
-            required(config::PROLINK_MEDIA_BUCKET)?,
-        )),
+        blobs: media_bucket.clone(),
+        blob_eraser: media_bucket,
+        citizen_data: store.clone(),
         clock,
         config: ApiConfig {
             audit_retention_days: config::audit_retention_days(),

@@ -128,8 +128,8 @@ impl BlobStore for S3BlobStore {
 
 #[async_trait]
 impl BlobEraser for S3BlobStore {
-    /// `DeleteObject` is idempotent (an absent key is success). The media bucket keeps no
-    /// versions, so the object is gone, not hidden behind a delete marker.
+    /// `DeleteObject` succeeds for an absent key too. On a versioned bucket it only adds a
+    /// delete marker: the template keeps the media bucket unversioned for that reason.
     async fn delete_blob(&self, key: &str) -> PortResult<()> {
         validate_key(key)?;
         self.client

@@ -17,6 +17,7 @@ pub mod citizen;
 pub mod complaint;
 pub mod content;
 pub mod dialog;
+pub mod erasure;
 pub mod nlp;
 pub mod open_data;
 pub mod operator;

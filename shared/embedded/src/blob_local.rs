@@ -6,8 +6,8 @@
 //! file. Writes go to a temporary file that is renamed into place, so a reader sees the old or
 //! the new file, never half of one.
 //!
-//! Presigned URLs are relative (`/blobs/<key>?expires=…&sig=…`): the local server that serves
-//! them checks them with [`LocalBlobStore::verify_presigned`].
+//! Presigned URLs are relative (`/blobs/<key>?expires=…&sig=…`): the local server serves
+//! them through [`router`], which checks them with [`LocalBlobStore::verify_presigned`].
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -15,7 +15,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use axum::{
+    extract::{Path as UrlPath, Query, State},
+    http::{header, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+    routing::get,
+    Router,
+};
 use hmac::{Hmac, KeyInit, Mac};
+use serde::Deserialize;
 use sha2::Sha256;
 
 use prolink_app::ports::{validate_key, BlobEraser, BlobStore, Clock, PortError, PortResult};
@@ -118,6 +126,66 @@ impl LocalBlobStore {
             return Err(PresignError::Expired);
         }
         Ok(())
+    }
+}
+
+/// The query of a presigned URL.
+#[derive(Debug, Deserialize)]
+struct PresignedQuery {
+    expires: i64,
+    sig: String,
+}
+
+/// `GET /blobs/{key}?expires=…&sig=…`: the file behind a presigned URL (complaint photos on
+/// the dashboard), 403 for a link that is forged or expired, 404 for a file that is gone. The
+/// file is never run or sniffed as a page: its stored type, `nosniff` and a sandboxing CSP.
+pub fn router(store: Arc<LocalBlobStore>) -> Router {
+    Router::new()
+        .route("/blobs/{*key}", get(serve_presigned))
+        .with_state(store)
+}
+
+async fn serve_presigned(
+    State(store): State<Arc<LocalBlobStore>>,
+    UrlPath(key): UrlPath<String>,
+    Query(query): Query<PresignedQuery>,
+) -> Response {
+    let now = store.clock.now_ms() / 1000;
+    if store
+        .verify_presigned(&key, query.expires, &query.sig, now)
+        .is_err()
+    {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    match store.get_blob(&key).await {
+        Ok(Some((bytes, content_type))) => {
+            let content_type = HeaderValue::from_str(&content_type)
+                .unwrap_or(HeaderValue::from_static(DEFAULT_CONTENT_TYPE));
+            (
+                [
+                    (header::CONTENT_TYPE, content_type),
+                    (
+                        header::X_CONTENT_TYPE_OPTIONS,
+                        HeaderValue::from_static("nosniff"),
+                    ),
+                    (
+                        header::CONTENT_SECURITY_POLICY,
+                        HeaderValue::from_static("default-src 'none'; sandbox"),
+                    ),
+                    (
+                        header::CACHE_CONTROL,
+                        HeaderValue::from_static("private, max-age=300"),
+                    ),
+                ],
+                bytes,
+            )
+                .into_response()
+        }
+        Ok(None) => StatusCode::NOT_FOUND.into_response(),
+        Err(error) => {
+            tracing::warn!(%error, "presigned blob could not be read");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
     }
 }
 
@@ -274,6 +342,62 @@ mod tests {
             );
         }
         assert!(validate_key(&"a".repeat(MAX_KEY_BYTES + 1)).is_err());
+    }
+
+    #[tokio::test]
+    async fn the_route_serves_a_presigned_file_and_refuses_a_forged_or_expired_link() {
+        use axum::body::{to_bytes, Body};
+        use axum::http::Request;
+        use tower::ServiceExt;
+
+        let folder = tempfile::tempdir().expect("temp dir");
+        let clock: Arc<dyn Clock> = Arc::new(prolink_app::ports::SystemClock);
+        let store = Arc::new(LocalBlobStore::new(
+            folder.path(),
+            b"secret".to_vec(),
+            clock,
+        ));
+        store
+            .put_blob("complaints/PS-7K3QX9/1.png", b"png".to_vec(), "image/png")
+            .await
+            .expect("put");
+        let url = store
+            .presign_get("complaints/PS-7K3QX9/1.png", Duration::from_secs(300))
+            .await
+            .expect("presign");
+        let get = |uri: String| {
+            router(store.clone()).oneshot(Request::get(uri).body(Body::empty()).expect("request"))
+        };
+        let response = get(url.clone()).await.expect("response");
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()[header::CONTENT_TYPE], "image/png");
+        assert_eq!(
+            response.headers()[header::X_CONTENT_TYPE_OPTIONS],
+            "nosniff"
+        );
+        let body = to_bytes(response.into_body(), 1024).await.expect("body");
+        assert_eq!(&body[..], b"png");
+        let forged = url.replace("1.png", "2.png");
+        assert_eq!(
+            get(forged).await.expect("response").status(),
+            StatusCode::FORBIDDEN
+        );
+        let expired = format!(
+            "/blobs/complaints/PS-7K3QX9/1.png?expires=100&sig={}",
+            store.sign("complaints/PS-7K3QX9/1.png", 100)
+        );
+        assert_eq!(
+            get(expired).await.expect("response").status(),
+            StatusCode::FORBIDDEN
+        );
+        store
+            .delete_blob("complaints/PS-7K3QX9/1.png")
+            .await
+            .expect("delete");
+        assert_eq!(
+            get(url).await.expect("response").status(),
+            StatusCode::NOT_FOUND
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! Only the `prolink` binary links this crate: no Lambda carries SQLite or the simulator.
 
 pub mod blob_local;
+pub mod dashboard;
 pub mod issuer;
 pub mod serve;
 pub mod simulator;

@@ -273,11 +273,13 @@ pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Lo
         secrets: secrets.clone(),
         clock: clock.clone(),
         retention_days,
+        erasures: Some(store.clone()),
     }));
     let simulator_enabled = graph.is_none() && options.addr.ip().is_loopback();
     let mut router = Router::new()
         .route("/healthz", get(|| async { "ok" }))
-        .merge(webhook_router.clone());
+        .merge(webhook_router.clone())
+        .merge(crate::dashboard::router());
     let simulator = simulator_enabled.then(|| {
         Arc::new(SimulatorState::new(
             webhook_router,
@@ -345,7 +347,8 @@ pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Lo
             send_policy,
         )
         .with_log(store.clone())
-        .with_counters(store.clone()),
+        .with_counters(store.clone())
+        .with_erasures(store.clone()),
     );
     let api_state = ApiState {
         auth: Arc::new(local_auth.authenticator()),
@@ -363,6 +366,8 @@ pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Lo
         settings: store.clone(),
         stats: store.clone(),
         blobs: blobs.clone(),
+        blob_eraser: blobs.clone(),
+        citizen_data: store.clone(),
         clock: clock.clone(),
         config: ApiConfig {
             audit_retention_days,
@@ -372,7 +377,9 @@ pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Lo
         sessions: store.clone(),
         sender: sender.clone(),
     };
-    let router = router.merge(api_router(api_state.clone(), local_auth));
+    let router = router
+        .merge(api_router(api_state.clone(), local_auth))
+        .merge(crate::blob_local::router(blobs.clone()));
     let complaint_worker = Arc::new(ComplaintWorker {
         stores: ComplaintWorkerStores {
             content: content.clone(),
@@ -655,6 +662,16 @@ pub async fn serve(options: LocalOptions) -> anyhow::Result<()> {
             .map_err(|error| anyhow::anyhow!("restoring the simulator clock: {error}"))?;
     }
     ensure_content(app.store.as_ref()).await?;
+    // First run: an `admin` account whose password only the person at the console sees. Not
+    // when the output goes elsewhere (a service, a test's log file): the password would be
+    // kept in a file; `prolink user add` is the way there.
+    let first_admin = if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        crate::dashboard::ensure_first_admin(app.store.clone(), app.clock.now_ms())
+            .await
+            .map_err(|error| anyhow::anyhow!("membuat akun admin pertama: {error}"))?
+    } else {
+        None
+    };
     let listener = tokio::net::TcpListener::bind(options.addr)
         .await
         .with_context(|| format!("cannot listen on {}", options.addr))?;
@@ -663,7 +680,7 @@ pub async fn serve(options: LocalOptions) -> anyhow::Result<()> {
         app.media
             .set(simulator_media_source(addr, &app.secrets.secrets));
     }
-    print_banner(&options, addr, &app);
+    print_banner(&options, addr, &app, first_admin.as_deref());
 
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let mut workers = Vec::new();
@@ -710,9 +727,23 @@ pub async fn serve(options: LocalOptions) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_banner(options: &LocalOptions, addr: SocketAddr, app: &LocalApp) {
+fn print_banner(
+    options: &LocalOptions,
+    addr: SocketAddr,
+    app: &LocalApp,
+    first_admin: Option<&str>,
+) {
     println!("PROLINK SAKTI (mode lokal) berjalan di http://{addr}");
     println!("  data          : {}", options.data_dir.display());
+    println!("  dasbor        : http://{addr}/");
+    if let Some(password) = first_admin {
+        // Printed once, to the console only (stdout is a terminal; never through tracing).
+        println!(
+            "  akun pertama  : {} / {password}  (hanya ditampilkan sekali; ganti: prolink user passwd {})",
+            crate::dashboard::FIRST_ADMIN,
+            crate::dashboard::FIRST_ADMIN
+        );
+    }
     println!("  webhook       : http://{addr}/webhook");
     println!("  API operator  : http://{addr}/api  (akun: prolink user add NAMA --role admin)");
     if app.simulator_enabled {

@@ -93,7 +93,7 @@ async fn load_visible(state: &ApiState, caller: &Caller, raw_ticket: &str) -> Ap
     }
 }
 
-async fn content(state: &ApiState) -> ApiResult<std::sync::Arc<LoadedContent>> {
+pub(super) async fn content(state: &ApiState) -> ApiResult<std::sync::Arc<LoadedContent>> {
     state.content.load().await.map_err(|error| {
         warn!(%error, "content unavailable under an API request");
         ApiError::unavailable()
@@ -578,7 +578,7 @@ pub async fn export_csv(
 // Detail
 // ---------------------------------------------------------------------------------------------
 
-async fn detail_of(
+pub(super) async fn detail_of(
     state: &ApiState,
     caller: &Caller,
     complaint: &Complaint,

@@ -14,7 +14,8 @@ use crate::ports::Role;
 use super::error::ApiError;
 use super::extract::{authorize, AllowedRoles, RateLimiter};
 use super::{
-    admin, broadcasts, complaints, content, conversations, open_data, stats, unanswered, ApiState,
+    admin, broadcasts, citizens, complaints, content, conversations, open_data, stats, unanswered,
+    ApiState,
 };
 
 const ALL: &[Role] = &[Role::Admin, Role::Operator, Role::Opd, Role::Viewer];
@@ -286,6 +287,31 @@ pub fn routes() -> Vec<RouteDef> {
             "/api/broadcasts/{id}/cancel",
             DISKOMINFO,
             on(MethodFilter::POST, broadcasts::cancel),
+        ),
+        // Citizens' data rights.
+        route(
+            Method::POST,
+            "/api/citizens/lookup",
+            ADMIN,
+            on(MethodFilter::POST, citizens::lookup),
+        ),
+        route(
+            Method::GET,
+            "/api/citizens/{id}/export",
+            ADMIN,
+            on(MethodFilter::GET, citizens::export),
+        ),
+        route(
+            Method::POST,
+            "/api/citizens/{id}/erase",
+            ADMIN,
+            on(MethodFilter::POST, citizens::erase),
+        ),
+        route(
+            Method::GET,
+            "/api/erasure-requests",
+            ADMIN,
+            on(MethodFilter::GET, citizens::list_requests),
         ),
     ]
 }

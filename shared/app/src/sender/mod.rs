@@ -226,6 +226,8 @@ pub struct ReliableSender {
     log: Option<Arc<dyn ConversationLog>>,
     /// Where every message Graph accepted is counted as a message out.
     counters: Option<Arc<dyn StatsCounters>>,
+    /// Tombstones of erased citizens: nothing more is sent to their numbers.
+    erasures: Option<Arc<dyn crate::ports::CitizenData>>,
 }
 
 impl ReliableSender {
@@ -246,7 +248,42 @@ impl ReliableSender {
             policy,
             log: None,
             counters: None,
+            erasures: None,
         }
+    }
+
+    /// Refuses every message to a number (or user id) whose citizen was erased (UU 27/2022).
+    pub fn with_erasures(mut self, erasures: Arc<dyn crate::ports::CitizenData>) -> Self {
+        self.erasures = Some(erasures);
+        self
+    }
+
+    /// Whether `citizen_key` or the message's address belongs to an erased citizen: an
+    /// erased reporter's complaints carry a stand-in key, and their number a tombstone.
+    async fn to_erased(
+        &self,
+        citizen_key: &str,
+        message: &OutboundMessage,
+    ) -> Result<bool, SenderError> {
+        if prolink_domain::erasure::is_erased_key(citizen_key) {
+            return Ok(true);
+        }
+        let Some(erasures) = &self.erasures else {
+            return Ok(false);
+        };
+        let addresses: Vec<&str> = ["to", "recipient"]
+            .iter()
+            .filter_map(|field| message.body.get(*field).and_then(Value::as_str))
+            .collect();
+        if addresses.is_empty() {
+            return Ok(false);
+        }
+        Ok(
+            crate::citizen_rights::erased_at(erasures.as_ref(), &addresses)
+                .await
+                .map_err(SenderError::Store)?
+                .is_some(),
+        )
     }
 
     /// Counts every message Graph accepts (`msg_out`), once per outbox record: the dialog's
@@ -301,6 +338,12 @@ impl ReliableSender {
         fallback: Option<Fallback>,
         actor: Option<&str>,
     ) -> Result<SendOutcome, SenderError> {
+        if self.to_erased(citizen_key, &message).await? {
+            warn!(outbox_id = %message.outbox_id, "message to an erased citizen refused");
+            return Ok(SendOutcome::Undeliverable {
+                reason: "the citizen's data was erased; nothing more is sent to them".into(),
+            });
+        }
         let outbox_id = message.outbox_id.clone();
         let outcome = self
             .send_unlogged(citizen_key, window, message, fallback)

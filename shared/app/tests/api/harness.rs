@@ -32,10 +32,11 @@ use prolink_app::api::{
 use prolink_app::complaint_worker::{ComplaintWorker, ComplaintWorkerStores};
 use prolink_app::content_cache::ContentSource;
 use prolink_app::ports::{
-    AlertBoard, AuditLog, AuditQuery, AuditRecord, BroadcastStore, CitizenStore, ComplaintStore,
-    ContentRevisions, ContentStore, ConversationLog, DedupStore, NewUser, OperatorAlert,
-    OperatorSignals, Page, PageRequest, PortError, PortResult, RetentionStore, Role, SessionStore,
-    SettingsStore, StatsCounters, SystemClock, UserDirectory, UserPatch, UserRecord,
+    AlertBoard, AuditLog, AuditQuery, AuditRecord, BroadcastStore, CitizenData, CitizenStore,
+    ComplaintStore, ContentRevisions, ContentStore, ConversationLog, DedupStore, NewUser,
+    OperatorAlert, OperatorSignals, OutboxStore, Page, PageRequest, PortError, PortResult,
+    RawInboundLog, RetentionStore, Role, SessionStore, SettingsStore, StatsCounters, StatusLog,
+    SystemClock, UserDirectory, UserPatch, UserRecord,
 };
 use prolink_aws::{create_table, DynamoStore};
 use prolink_domain::citizen::CitizenProfile;
@@ -210,17 +211,21 @@ pub enum Backend {
 #[derive(Clone)]
 pub struct Stores {
     pub complaints: Arc<dyn ComplaintStore>,
-    citizens: Arc<dyn CitizenStore>,
+    pub citizens: Arc<dyn CitizenStore>,
     audit: Arc<dyn AuditLog>,
     pub alerts: Arc<dyn AlertBoard>,
     pub signals: Arc<dyn OperatorSignals>,
-    marks: Arc<dyn DedupStore>,
+    pub marks: Arc<dyn DedupStore>,
     settings: Arc<dyn SettingsStore>,
     content: Arc<dyn ContentStore>,
     content_revisions: Arc<dyn ContentRevisions>,
     pub conversations: Arc<dyn ConversationLog>,
-    sessions: Arc<dyn SessionStore>,
+    pub sessions: Arc<dyn SessionStore>,
     pub stats: Arc<dyn StatsCounters>,
+    pub citizen_data: Arc<dyn CitizenData>,
+    pub raw: Arc<dyn RawInboundLog>,
+    pub statuses: Arc<dyn StatusLog>,
+    pub outbox: Arc<dyn OutboxStore>,
     pub retention: Arc<dyn RetentionStore>,
     pub broadcasts: Arc<dyn BroadcastStore>,
     /// The complaint worker's stores on the same store.
@@ -248,6 +253,10 @@ impl Stores {
             + SessionStore
             + RetentionStore
             + BroadcastStore
+            + CitizenData
+            + RawInboundLog
+            + StatusLog
+            + OutboxStore
             + 'static,
     {
         let worker = store.clone();
@@ -265,6 +274,10 @@ impl Stores {
             sessions: store.clone(),
             retention: store.clone(),
             broadcasts: store.clone(),
+            citizen_data: store.clone(),
+            raw: store.clone(),
+            statuses: store.clone(),
+            outbox: store.clone(),
             content: store,
             worker: Arc::new(move || ComplaintWorkerStores::from_store(worker.clone())),
         }
@@ -278,6 +291,10 @@ pub struct Api {
     pub users: Arc<dyn UserDirectory>,
     /// The content source the API changes go through (share it with a worker).
     pub content: Arc<ContentSource>,
+    /// The API's photo folder.
+    pub blobs: Arc<LocalBlobStore>,
+    /// The DynamoDB table behind [`Backend::Dynamodb`] (client, name), for whole-table checks.
+    pub dynamo: Option<(aws_sdk_dynamodb::Client, String)>,
 }
 
 pub struct Reply {
@@ -305,6 +322,7 @@ impl Api {
 
     pub async fn on(backend: Backend) -> Option<Api> {
         let app = TestApp::new();
+        let mut dynamo = None;
         let (stores, users): (Stores, Arc<dyn UserDirectory>) = match backend {
             Backend::Sqlite => (
                 Stores::of(app.app.store.clone()),
@@ -315,6 +333,7 @@ impl Api {
                 let client = aws_sdk_dynamodb::Client::new(&config);
                 let table = crate::aws::unique("prolink-api");
                 create_table(&client, &table).await.expect("create table");
+                dynamo = Some((client.clone(), table.clone()));
                 let store = Arc::new(DynamoStore::new(client, table, Arc::new(SystemClock)));
                 prolink_embedded::serve::ensure_content(store.as_ref())
                     .await
@@ -331,6 +350,11 @@ impl Api {
             stores.content.clone(),
             prolink_app::content_cache::CONTENT_REFRESH,
         ));
+        let blobs = Arc::new(LocalBlobStore::new(
+            app.dir().join("api-blobs"),
+            b"api-test-key".to_vec(),
+            clock.clone(),
+        ));
         let state = ApiState {
             auth: Arc::new(FixedTokens),
             complaints: stores.complaints.clone(),
@@ -346,11 +370,9 @@ impl Api {
             alerts: stores.alerts.clone(),
             settings: stores.settings.clone(),
             stats: stores.stats.clone(),
-            blobs: Arc::new(LocalBlobStore::new(
-                app.dir().join("api-blobs"),
-                b"api-test-key".to_vec(),
-                clock.clone(),
-            )),
+            blobs: blobs.clone(),
+            blob_eraser: blobs.clone(),
+            citizen_data: stores.citizen_data.clone(),
             clock,
             config: ApiConfig {
                 audit_retention_days: 730,
@@ -366,6 +388,8 @@ impl Api {
             stores,
             users,
             content,
+            blobs,
+            dynamo,
         })
     }
 

@@ -10,6 +10,7 @@ mod access;
 mod backends;
 mod broadcasts;
 mod changes;
+mod citizens;
 mod content;
 mod conversations;
 mod hostile;

@@ -58,10 +58,14 @@
 //! Content revisions: pass one fresh store to
 //! [`content_revisions::run_content_revisions_suite`].
 //!
+//! Citizens' data rights (erasure, tombstones, erasure requests): pass the ports of one fresh
+//! store to [`citizen_data::run_citizen_data_suite`].
+//!
 //! Each case is also a `pub async fn` taking one queue or store, for a backend that wants one
 //! `#[tokio::test]` per case.
 
 pub mod broadcast;
+pub mod citizen_data;
 pub mod complaint;
 pub mod content_revisions;
 pub mod conversation;

@@ -120,6 +120,15 @@ async fn complaint_suite_on_sqlite_file() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn citizen_data_suite_on_sqlite_file() {
+    let (_dir, db) = temp_db();
+    super::citizen_data::run_citizen_data_suite(super::citizen_data::CitizenDataUnderTest::of(
+        Arc::new(SqliteStore::new(db, Arc::new(SystemClock))),
+    ))
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn stats_suite_on_sqlite_file() {
     let (_dir, db) = temp_db();
     super::stats::run_stats_suite(Arc::new(SqliteStore::new(db, Arc::new(SystemClock)))).await;

@@ -236,6 +236,7 @@ impl TestApp {
         )
         .with_log(self.app.store.clone())
         .with_counters(counters)
+        .with_erasures(self.app.store.clone())
     }
 
     /// The sender the operator API uses: the workers' messenger and clock, logging, and

@@ -21,6 +21,9 @@ pub enum Keyword {
     Start,
     /// A greeting alone: opens the main menu.
     Greeting,
+    /// `HAPUS DATA SAYA`: the citizen asks for their data to be erased (UU 27/2022); an
+    /// admin confirms it, the bot only records the request.
+    EraseData,
 }
 
 const MENU: &[&str] = &[
@@ -60,6 +63,12 @@ const STOP: &[&str] = &[
     "berhenti langganan",
     "unsubscribe",
     "unreg",
+];
+const ERASE_DATA: &[&str] = &[
+    "hapus data saya",
+    "hapus data",
+    "hapus semua data saya",
+    "hapus data pribadi saya",
 ];
 const START: &[&str] = &[
     "mulai",
@@ -173,13 +182,14 @@ pub fn detect(text: &str) -> Option<Keyword> {
         return Some(Keyword::Greeting);
     }
     let phrase = meaningful.join(" ");
-    let table: [(&[&str], Keyword); 6] = [
+    let table: [(&[&str], Keyword); 7] = [
         (MENU, Keyword::Menu),
         (CANCEL, Keyword::Cancel),
         (HELP, Keyword::Help),
         (OPERATOR, Keyword::Operator),
         (STOP, Keyword::Stop),
         (START, Keyword::Start),
+        (ERASE_DATA, Keyword::EraseData),
     ];
     for (list, keyword) in table {
         if list.iter().any(|k| squeezed_phrase(k) == phrase) {
@@ -229,6 +239,19 @@ pub fn same_words(a: &str, b: &str) -> bool {
 mod tests {
     use super::*;
 
+    /// The help text names every command a citizen can type (its first phrase, in bold
+    /// capitals), so a new command is not a secret.
+    #[test]
+    fn the_help_text_names_every_command() {
+        for list in [MENU, CANCEL, HELP, OPERATOR, STOP, START, ERASE_DATA] {
+            let shown = format!("*{}*", list[0].to_uppercase());
+            assert!(
+                crate::dialog::texts::HELP.contains(&shown),
+                "{shown} is missing from the help text"
+            );
+        }
+    }
+
     #[test]
     fn keywords_ignore_case_punctuation_stretching_and_fillers() {
         assert_eq!(detect("MENU"), Some(Keyword::Menu));
@@ -239,6 +262,10 @@ mod tests {
         assert_eq!(detect("OPERATOR"), Some(Keyword::Operator));
         assert_eq!(detect("petugas dong kak"), Some(Keyword::Operator));
         assert_eq!(detect("STOP"), Some(Keyword::Stop));
+        assert_eq!(detect("HAPUS DATA SAYA"), Some(Keyword::EraseData));
+        assert_eq!(detect("  hapus   Data  saya!! "), Some(Keyword::EraseData));
+        assert_eq!(detect("Hapus data saya ya min"), Some(Keyword::EraseData));
+        assert_eq!(detect("hapus data saya dari aduan kemarin bagaimana"), None);
         assert_eq!(detect("Berhenti"), Some(Keyword::Stop));
         assert_eq!(detect("mulai"), Some(Keyword::Start));
         assert_eq!(detect("LANGGANAN"), Some(Keyword::Start));

@@ -68,6 +68,11 @@ fn handle(t: &mut TurnBuilder, message: &Inbound) {
 
 fn on_text(t: &mut TurnBuilder, text: &str, in_handoff: bool) {
     let keyword = keywords::detect(text);
+    // A request to erase one's data is heard in any state, a handoff included: the right
+    // does not wait for a form or an operator to finish.
+    if keyword == Some(Keyword::EraseData) {
+        return erase_data(t);
+    }
     if in_handoff {
         return handoff::on_text(t, keyword);
     }
@@ -82,6 +87,7 @@ fn on_text(t: &mut TurnBuilder, text: &str, in_handoff: bool) {
         Some(Keyword::Operator) => return handoff::start(t),
         Some(Keyword::Stop) => return subscriptions::stop(t),
         Some(Keyword::Start) => return subscriptions::start(t),
+        Some(Keyword::EraseData) => return erase_data(t),
         None => {}
     }
     if tracking::asks_for_own_complaints(text) {
@@ -151,6 +157,13 @@ fn act_on_answer(t: &mut TurnBuilder, text: &str, answered: Answered) {
         Decision::Suggest => knowledge::suggest(t, text, &answered),
         Decision::Fallback => knowledge::fallback(t, text, &answered),
     }
+}
+
+/// `HAPUS DATA SAYA`: the request is recorded for an admin, who checks and confirms it
+/// (erasure cannot be undone, so the bot never erases on its own).
+fn erase_data(t: &mut TurnBuilder) {
+    t.turn.erasure_requested = true;
+    t.text(texts::ERASURE_REQUESTED);
 }
 
 /// `BATAL`: ends what is in progress, the first of a topic choice, a complaint form (open or

@@ -40,6 +40,7 @@ Tulis saja pertanyaan Anda, misalnya _syarat KTP-el baru_ atau _cara bayar PBB_.
 • *OPERATOR* atau *PETUGAS* – bicara dengan petugas\n\
 • *MULAI* – pilih topik Langganan Info\n\
 • *STOP* atau *BERHENTI* – berhenti menerima siaran info\n\
+• *HAPUS DATA SAYA* – minta data Anda dihapus\n\
 • *BANTUAN* – panduan ini\n\n\
 Anda juga bisa mengirim *foto* atau *lokasi* untuk membuat aduan.\n\n\
 ⚠️ Keadaan darurat? Telepon *112* (gratis, 24 jam).";
@@ -66,6 +67,16 @@ Sekarang Anda kembali dilayani bot. Ketik *OPERATOR* bila masih memerlukan petug
 
 pub const HANDED_BACK: &str = "Petugas telah menyelesaikan percakapan ini. Terima kasih! 🙏\n\n\
 Anda kembali dilayani bot PROLINK SAKTI: tulis pertanyaan Anda atau ketik *MENU*.";
+
+/// The answer to `HAPUS DATA SAYA` (UU 27/2022 Pelindungan Data Pribadi).
+pub const ERASURE_REQUESTED: &str = "🗂️ *Permintaan penghapusan data diterima*\n\n\
+Terima kasih. Permintaan Anda untuk menghapus data pribadi Anda di PROLINK SAKTI sudah kami \
+catat. Admin kami akan memeriksa dan mengonfirmasinya.\n\n\
+Setelah dihapus, nama, nomor WhatsApp, riwayat percakapan, dan foto Anda tidak disimpan lagi. \
+Aduan yang sudah Anda kirim tetap ditangani OPD tanpa identitas Anda, dan kami tidak akan \
+mengirim pesan lagi ke nomor ini.\n\n\
+Jika ini tidak sengaja, abaikan saja pesan ini atau ketik *OPERATOR* untuk bicara dengan \
+petugas.";
 
 pub const FALLBACK: &str = "Maaf, kami belum menemukan jawaban untuk pesan Anda. 🙏\n\n\
 Coba tulis dengan kata lain (misalnya _syarat KTP-el baru_ atau _jadwal SPMB_), buka \

@@ -108,6 +108,8 @@ pub struct Turn {
     pub handoff_requested: bool,
     /// The message arrived during a handoff and the bot stayed quiet: it is for the operator.
     pub forwarded_to_operator: bool,
+    /// The citizen typed `HAPUS DATA SAYA`: raise an erasure request for the admins.
+    pub erasure_requested: bool,
     /// The FAQ/service id the citizen picked from the last "Apakah maksud Anda …" list.
     pub accepted_suggestion: Option<String>,
     /// Complaints to store (conditional writes) before the replies are sent.
@@ -158,6 +160,7 @@ impl<'e, 'a> TurnBuilder<'e, 'a> {
                 unanswered: None,
                 handoff_requested: false,
                 forwarded_to_operator: false,
+                erasure_requested: false,
                 accepted_suggestion: None,
                 complaint_ops: Vec::new(),
                 calendar_gaps: Vec::new(),

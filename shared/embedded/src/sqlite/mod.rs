@@ -11,6 +11,7 @@
 //! messages, the statuses it played back, their files and its clock offset).
 
 mod broadcast;
+mod citizen_data;
 mod complaint;
 mod content;
 mod content_revisions;

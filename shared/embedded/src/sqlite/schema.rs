@@ -304,10 +304,22 @@ const MIGRATIONS: &[&str] = &[
         WHERE handoff_sk IS NOT NULL;
     CREATE INDEX IF NOT EXISTS conversation_by_recent ON conversation (recent_sk);
     "#,
-    // 9: reserved for the data-rights work (issue #17), merged from its own branch. Until
-    // then it changes nothing: 10 does not depend on it (conformance test
-    // `version_8_file_is_migrated_with_closing_times`).
-    "",
+    // 9: citizens' data rights: tombstones of erased identifiers (hashes, never numbers) and
+    // the citizens' erasure requests (newest first by `requested_sk`).
+    r#"
+    CREATE TABLE IF NOT EXISTS erased_identifier (
+        hash          TEXT PRIMARY KEY NOT NULL,
+        erased_at_ms  INTEGER NOT NULL
+    ) STRICT;
+
+    CREATE TABLE IF NOT EXISTS erasure_request (
+        citizen_id    TEXT PRIMARY KEY NOT NULL,
+        requested_sk  TEXT NOT NULL,
+        state         TEXT NOT NULL,
+        data          TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX IF NOT EXISTS erasure_request_by_time ON erasure_request (requested_sk);
+    "#,
     // 10: retention of complaints: when a final complaint was closed (the time of its last
     // status change into its final status), indexed for the sweep like GSI4's `CMPCLOSED`
     // partition. Existing final complaints get it from their timeline; one whose timeline

@@ -1,0 +1,780 @@
+// Konten, Pertanyaan tak terjawab, Statistik, Audit, Pengguna, Data warga, Pengaturan.
+import { html, Component, createRef, DataPage, Card, ChartBox, Counter, Empty, ErrorBox, Kpi, Loading, Notice, Pager, WaText } from './ui.js';
+import {
+  api, can, daysAgoWib, describeError, download, formatDateTime, formatNumber, formatPct, query,
+  ROLE_LABELS, saveBlob, todayWib,
+} from './lib.js';
+
+// ---- Konten -----------------------------------------------------------------------------
+
+const KINDS = [
+  { id: 'faq', label: 'FAQ' },
+  { id: 'services', label: 'Layanan' },
+  { id: 'categories', label: 'Kategori aduan' },
+  { id: 'opds', label: 'OPD' },
+  { id: 'topics', label: 'Topik' },
+  { id: 'menus', label: 'Menu' },
+];
+/** WhatsApp's limits for the fields the bot puts into messages (shared/domain/src/channel.rs). */
+const LIMITS = {
+  title: 24, short_name: 24, section_title: 24, summary: 72, short_description: 72, button: 20,
+  header: 60, footer: 60, body: 1024, answer: 4096, question: 1024, description: 1024, name: 200,
+};
+const FIELD_LABELS = {
+  title: 'Judul baris daftar', summary: 'Ringkasan baris daftar', question: 'Pertanyaan utama', alt_questions: 'Pertanyaan lain (satu per baris)',
+  answer: 'Jawaban', keywords: 'Kata kunci (satu per baris)', verified: 'Terverifikasi', name: 'Nama', short_name: 'Nama pendek',
+  short_description: 'Deskripsi pendek', description: 'Deskripsi', header: 'Header', body: 'Isi pesan', footer: 'Footer', button: 'Tombol daftar',
+  category: 'Kategori', opd: 'Nama OPD', opd_id: 'ID OPD', source: 'Sumber', todo: 'Catatan kerja (belum tampil ke warga)',
+  section_title: 'Judul bagian daftar', rows: 'Baris menu', requirements: 'Persyaratan (satu per baris)', steps: 'Langkah (satu per baris)',
+  verified_by: 'Diverifikasi oleh', verified_at: 'Diverifikasi pada', parent: 'Induk', external: 'Di luar Pemkot', type: 'Jenis',
+};
+/** Fields shown first, in this order; the others follow as the API gives them. */
+const ORDER = ['id', 'title', 'name', 'short_name', 'summary', 'short_description', 'question', 'alt_questions', 'answer', 'header', 'body', 'footer', 'button', 'section_title', 'rows', 'description', 'category', 'keywords', 'verified'];
+const READONLY = new Set(['id', 'verified_by', 'verified_at']);
+
+/** Lists edited one per line keep their empty lines while typing; they go out without them. */
+function cleanLists(entry) {
+  const clean = { ...entry };
+  for (const [key, value] of Object.entries(clean)) {
+    if (Array.isArray(value) && value.every((item) => typeof item === 'string')) clean[key] = value.map((item) => item.trim()).filter(Boolean);
+  }
+  return clean;
+}
+
+async function allPages(path, max = 5) {
+  const items = [];
+  let cursor = null;
+  let version = null;
+  for (let i = 0; i < max; i += 1) {
+    const page = await api(`${path}${query({ limit: 100, cursor })}`);
+    items.push(...page.items);
+    version = page.version ?? version;
+    cursor = page.next_cursor;
+    if (!cursor) break;
+  }
+  return { items, version };
+}
+
+/** Menu rows are edited as JSON: their WhatsApp limits are checked here, row by row. */
+function rowProblems(rows) {
+  const problems = [];
+  rows.forEach((row, index) => {
+    const title = [...String(row.title || '')].length;
+    const description = [...String(row.description || '')].length;
+    if (title > 24) problems.push(`Baris ${index + 1}: judul ${title}/24 karakter`);
+    if (description > 72) problems.push(`Baris ${index + 1}: deskripsi ${description}/72 karakter`);
+  });
+  if (rows.length > 10) problems.push(`${rows.length} baris; WhatsApp menampilkan paling banyak 10 per daftar`);
+  return problems;
+}
+
+function WaPreview({ entry }) {
+  const text = entry.answer || entry.body || entry.description || '';
+  const rows = Array.isArray(entry.rows) ? entry.rows : [];
+  const problems = rowProblems(rows);
+  return html`<div class="wa-preview" aria-label="Pratinjau seperti dilihat warga">
+    ${entry.title || entry.summary ? html`<div class="wa-row-preview"><strong>${entry.title || entry.short_name || ''}</strong><span>${entry.summary || entry.short_description || ''}</span></div>` : null}
+    <div class="bubble out">
+      ${entry.header ? html`<div class="bubble-header">${entry.header}</div>` : null}
+      <div class="bubble-text"><${WaText} text=${text} /></div>
+      ${entry.footer ? html`<div class="bubble-footer">${entry.footer}</div>` : null}
+      ${entry.button ? html`<div class="wa-buttons"><span>☰ ${entry.button}</span></div>` : null}
+      ${rows.length ? html`<ul class="wa-list">${rows.map((row) => html`<li><strong>${row.title}</strong>${row.description ? html`<span>${row.description}</span>` : null}</li>`)}</ul>` : null}
+    </div>
+    ${problems.length ? html`<ul class="notice error limits" role="alert">${problems.map((text) => html`<li>${text}</li>`)}</ul>` : null}
+  </div>`;
+}
+
+class EntryEditor extends Component {
+  constructor(props) {
+    super(props);
+    this.state = { entry: structuredClone(props.entry), json: {}, busy: false, failure: null };
+  }
+  set(key, value) {
+    this.setState({ entry: { ...this.state.entry, [key]: value } });
+  }
+  /** JSON fields keep the text as typed; the preview follows whenever it parses. */
+  editJson(key, text) {
+    const json = { ...this.state.json, [key]: text };
+    try {
+      this.setState({ json, entry: { ...this.state.entry, [key]: JSON.parse(text) } });
+    } catch {
+      this.setState({ json });
+    }
+  }
+  async save(event) {
+    event.preventDefault();
+    const entry = cleanLists(this.state.entry);
+    try {
+      for (const [key, text] of Object.entries(this.state.json)) entry[key] = JSON.parse(text);
+    } catch (error) {
+      this.setState({ failure: `Isian JSON tidak sah: ${error.message}` });
+      return;
+    }
+    this.setState({ busy: true, failure: null });
+    try {
+      const { kind, isNew } = this.props;
+      if (isNew) await api(`/api/content/${kind}`, { method: 'POST', body: { entry, version: this.props.version } });
+      else await api(`/api/content/${kind}/${encodeURIComponent(entry.id)}`, { method: 'PUT', body: { entry, version: this.props.version } });
+      this.setState({ busy: false });
+      this.props.onSaved(isNew ? 'Entri dibuat.' : 'Perubahan disimpan. Bot menjawab dengan isi baru mulai pesan berikutnya.');
+    } catch (error) {
+      this.setState({ busy: false, failure: describeError(error) });
+    }
+  }
+  render({ canEdit, isNew, onCancel }, { entry, busy, failure, json }) {
+    const rank = (key) => { const at = ORDER.indexOf(key); return at < 0 ? ORDER.length : at; };
+    const fields = Object.entries(entry).sort(([a], [b]) => rank(a) - rank(b));
+    return html`<div class="editor">
+      <form class="stack" onSubmit=${(e) => this.save(e)}>
+        ${fields.map(([key, value]) => {
+          const id = `e-${key}`;
+          const label = FIELD_LABELS[key] || key;
+          if (READONLY.has(key) && !(isNew && key === 'id')) return html`<div class="field-ro"><span class="muted small">${label}</span> <code>${String(value ?? '–')}</code></div>`;
+          if (typeof value === 'boolean') return html`<label class="check"><input type="checkbox" id=${id} checked=${value} disabled=${!canEdit} onChange=${(e) => this.set(key, e.target.checked)} /> ${label}</label>`;
+          if (Array.isArray(value) && value.every((item) => typeof item === 'string')) {
+            return html`<div class="field"><label for=${id}>${label}</label>
+              <textarea id=${id} rows="3" readonly=${!canEdit} value=${value.join('\n')} onInput=${(e) => this.set(key, e.target.value.split('\n'))}></textarea></div>`;
+          }
+          if (value !== null && typeof value === 'object') {
+            return html`<div class="field"><label for=${id}>${label} (JSON)</label>
+              <textarea id=${id} rows="6" class="mono" readonly=${!canEdit} value=${json[key] ?? JSON.stringify(value, null, 2)} onInput=${(e) => this.editJson(key, e.target.value)}></textarea></div>`;
+          }
+          const long = ['answer', 'body', 'description', 'todo'].includes(key);
+          const max = LIMITS[key];
+          return html`<div class="field"><div class="label-row"><label for=${id}>${label}</label>${max ? html`<${Counter} value=${value ?? ''} max=${max} />` : null}</div>
+            ${long
+              ? html`<textarea id=${id} rows="6" readonly=${!canEdit} value=${value ?? ''} onInput=${(e) => this.set(key, e.target.value)}></textarea>`
+              : html`<input id=${id} readonly=${!canEdit} value=${value ?? ''} onInput=${(e) => this.set(key, e.target.value === '' && value === null ? null : e.target.value)} />`}</div>`;
+        })}
+        ${failure ? html`<${Notice} kind="error">${failure}<//>` : null}
+        <div class="row-actions">
+          ${canEdit ? html`<button type="submit" class="btn primary" disabled=${busy}>${isNew ? 'Buat entri' : 'Simpan'}</button>` : html`<p class="muted small">Anda hanya dapat membaca konten.</p>`}
+          <button type="button" class="btn" onClick=${onCancel}>Tutup</button>
+        </div>
+      </form>
+      <div><h3>Pratinjau</h3><${WaPreview} entry=${entry} /></div>
+    </div>`;
+  }
+}
+
+export class Content extends DataPage {
+  constructor(props) {
+    super(props);
+    this.state = { ...this.state, kind: 'faq', editing: null, isNew: false, filter: '', flash: null, tab: 'entries' };
+  }
+  pollEvery() {
+    return this.state.editing ? 0 : 10_000;
+  }
+  async fetchData() {
+    const { kind, tab } = this.state;
+    if (tab === 'revisions') return { revisions: await api('/api/content/revisions?limit=50'), ...(await allPages(`/api/content/${kind}`, 1)) };
+    return allPages(`/api/content/${kind}`);
+  }
+  async restore(number) {
+    try {
+      await api(`/api/content/revisions/${number}/restore`, { method: 'POST', body: { version: this.state.data.version } });
+      this.setState({ flash: `Revisi ${number} dipulihkan sebagai revisi baru.` });
+      this.reload();
+    } catch (error) {
+      this.setState({ flash: describeError(error) });
+    }
+  }
+  async open(entry) {
+    try {
+      const full = await api(`/api/content/${this.state.kind}/${encodeURIComponent(entry.id)}`);
+      this.setState({ editing: full.entry, isNew: false, data: { ...this.state.data, version: full.version } });
+    } catch (error) {
+      this.setState({ flash: describeError(error) });
+    }
+  }
+  startNew() {
+    const sample = this.state.data.items[0] || { id: '' };
+    const blank = {};
+    for (const [key, value] of Object.entries(sample)) {
+      if (READONLY.has(key) && key !== 'id') continue;
+      blank[key] = typeof value === 'boolean' ? false : Array.isArray(value) ? [] : value !== null && typeof value === 'object' ? value : typeof value === 'number' ? value : value === null ? null : '';
+    }
+    this.setState({ editing: blank, isNew: true });
+  }
+  view(data) {
+    const { kind, editing, isNew, filter, flash, tab } = this.state;
+    const canEdit = can(this.props.me, 'admin', 'operator');
+    const needle = filter.trim().toLowerCase();
+    const items = data.items.filter((item) => !needle || JSON.stringify(item).toLowerCase().includes(needle));
+    return html`<div class="page">
+      <header class="page-head"><h1>Konten</h1><span class="muted">Versi konten: ${data.version ?? 0}</span></header>
+      <div class="tabs" role="group" aria-label="Jenis konten">
+        ${KINDS.map((item) => html`<button type="button" class="btn small" aria-pressed=${kind === item.id && tab === 'entries' ? 'true' : 'false'} onClick=${() => this.setState({ kind: item.id, tab: 'entries', editing: null, filter: '', flash: null, loading: true, data: null }, () => this.reload())}>${item.label}</button>`)}
+        <button type="button" class="btn small" aria-pressed=${tab === 'revisions' ? 'true' : 'false'} onClick=${() => this.setState({ tab: 'revisions', editing: null, loading: true, data: null }, () => this.reload())}>Riwayat revisi</button>
+      </div>
+      ${flash ? html`<${Notice}>${flash}<//>` : null}
+      ${tab === 'revisions'
+        ? html`<${Card} title="Riwayat revisi">${data.revisions.items.length
+          ? html`<table class="table cards"><thead><tr><th scope="col">No.</th><th scope="col">Waktu</th><th scope="col">Oleh</th><th scope="col">Aksi</th><th scope="col">Entri</th><th scope="col"><span class="sr-only">Pulihkan</span></th></tr></thead>
+            <tbody>${data.revisions.items.map((rev) => html`<tr><td data-label="No.">${rev.number}</td><td data-label="Waktu">${formatDateTime(rev.at)}</td><td data-label="Oleh">${rev.actor}</td><td data-label="Aksi">${rev.action}${rev.restored_from ? ` (dari ${rev.restored_from})` : ''}</td><td data-label="Entri">${rev.kind}/${rev.entry_id || ''}</td>
+              <td>${canEdit ? html`<button type="button" class="btn small" onClick=${() => this.restore(rev.number)}>Pulihkan</button>` : null}</td></tr>`)}</tbody></table>`
+          : html`<${Empty} text="Belum ada perubahan konten lewat dasbor." />`}<//>`
+        : editing
+          ? html`<${Card} title=${isNew ? 'Entri baru' : `Ubah ${editing.id}`}><${EntryEditor} key=${editing.id} kind=${kind} entry=${editing} isNew=${isNew} version=${data.version} canEdit=${canEdit}
+              onSaved=${(message) => this.setState({ editing: null, flash: message }, () => this.reload())} onCancel=${() => this.setState({ editing: null }, () => this.reload())} /><//>`
+          : html`<div class="filters">
+              <div class="field"><label for="c-filter">Saring</label><input id="c-filter" type="search" value=${filter} onInput=${(e) => this.setState({ filter: e.target.value })} /></div>
+              ${canEdit ? html`<button type="button" class="btn primary" onClick=${() => this.startNew()}>Entri baru</button>` : null}
+            </div>
+            ${items.length ? html`<table class="table cards"><thead><tr><th scope="col">ID</th><th scope="col">Judul</th><th scope="col">Terverifikasi</th><th scope="col"><span class="sr-only">Buka</span></th></tr></thead>
+              <tbody>${items.map((item) => html`<tr><td data-label="ID"><code>${item.id}</code></td><td data-label="Judul">${item.title || item.name || item.header || item.question || ''}</td>
+                <td data-label="Terverifikasi">${item.verified === undefined ? '–' : item.verified ? html`<span class="badge sla-on_time">Ya</span>` : html`<span class="badge sla-near">Belum</span>`}</td>
+                <td><button type="button" class="btn small" aria-label=${`${canEdit ? 'Ubah' : 'Lihat'} ${item.id}`} onClick=${() => this.open(item)}>${canEdit ? 'Ubah' : 'Lihat'}</button></td></tr>`)}</tbody></table>`
+              : html`<${Empty} text="Tidak ada entri." />`}`}
+    </div>`;
+  }
+}
+
+// ---- Pertanyaan tak terjawab ------------------------------------------------------------
+
+const NEW_FAQ_LABELS = {
+  id: 'ID FAQ (mis. umum.nama-topik)',
+  category: 'Kategori FAQ',
+  alt_questions: 'Pertanyaan lain, 3–5 (satu per baris; pertanyaan warga ditambahkan saat ditautkan)',
+  keywords: 'Kata kunci (minimal 1, satu per baris)',
+};
+
+export class Unanswered extends DataPage {
+  constructor(props) {
+    super(props);
+    this.state = { ...this.state, faqs: [], opds: [], version: 0, open: null, choice: {}, draft: null, flash: null, failure: null };
+  }
+  pollEvery() {
+    return this.state.draft ? 0 : 10_000;
+  }
+  async fetchData() {
+    const [groups, faqs, opds] = await Promise.all([api('/api/unanswered?limit=50'), allPages('/api/content/faq'), allPages('/api/content/opds', 1)]);
+    this.setState({ faqs: faqs.items, version: faqs.version, opds: opds.items });
+    return groups;
+  }
+  async resolve(group, body, message) {
+    this.setState({ failure: null });
+    try {
+      await api(`/api/unanswered/${encodeURIComponent(group.id)}/resolve`, { method: 'POST', body });
+      this.setState({ flash: message, draft: null });
+      this.reload();
+    } catch (error) {
+      this.setState({ failure: describeError(error) });
+    }
+  }
+  startFaq(group) {
+    const sample = this.state.faqs[0] || {};
+    const base = {};
+    for (const [key, value] of Object.entries(sample)) {
+      if (READONLY.has(key)) continue;
+      base[key] = typeof value === 'boolean' ? false : Array.isArray(value) ? [] : value === null ? null : '';
+    }
+    const opd = this.state.opds.find((item) => item.id === 'diskominfo') || this.state.opds[0] || { id: '', name: '' };
+    this.setState({
+      draft: {
+        group,
+        entry: {
+          ...base, id: '', question: group.examples[0] || '', alt_questions: group.examples.slice(1, 5),
+          keywords: [], category: sample.category || '', opd: opd.name, opd_id: opd.id, source: '',
+        },
+      },
+    });
+  }
+  async createFaq(event) {
+    event.preventDefault();
+    const { draft, version } = this.state;
+    this.setState({ failure: null });
+    try {
+      await api('/api/content/faq', { method: 'POST', body: { entry: cleanLists(draft.entry), version } });
+      await this.resolve(draft.group, { faq_id: draft.entry.id }, `FAQ ${draft.entry.id} dibuat dan pertanyaan ditautkan.`);
+    } catch (error) {
+      this.setState({ failure: describeError(error) });
+    }
+  }
+  view(data) {
+    const { faqs, choice, draft, flash, failure } = this.state;
+    const set = (key, value) => this.setState({ draft: { ...draft, entry: { ...draft.entry, [key]: value } } });
+    return html`<div class="page">
+      <header class="page-head"><h1>Pertanyaan tak terjawab</h1><p class="muted">Pertanyaan warga yang tidak dapat dijawab bot, dikelompokkan.</p></header>
+      ${flash ? html`<${Notice}>${flash}<//>` : null}
+      ${failure ? html`<${Notice} kind="error">${failure}<//>` : null}
+      ${draft ? html`<${Card} title="FAQ baru dari pertanyaan warga">
+        <form class="stack" onSubmit=${(e) => this.createFaq(e)}>
+          ${['id', 'category', 'title', 'summary', 'question'].map((key) => html`<div class="field"><div class="label-row"><label for=${`u-${key}`}>${NEW_FAQ_LABELS[key] || FIELD_LABELS[key] || key}</label>${LIMITS[key] ? html`<${Counter} value=${draft.entry[key] || ''} max=${LIMITS[key]} />` : null}</div>
+            <input id=${`u-${key}`} required value=${draft.entry[key]} onInput=${(e) => set(key, e.target.value)} /></div>`)}
+          ${['alt_questions', 'keywords'].map((key) => html`<div class="field"><label for=${`u-${key}`}>${NEW_FAQ_LABELS[key]}</label>
+            <textarea id=${`u-${key}`} rows="4" value=${draft.entry[key].join('\n')} onInput=${(e) => set(key, e.target.value.split('\n'))}></textarea></div>`)}
+          <div class="field"><label for="u-opd">OPD penanggung jawab</label>
+            <select id="u-opd" value=${draft.entry.opd_id} onChange=${(e) => { const opd = this.state.opds.find((item) => item.id === e.target.value); this.setState({ draft: { ...draft, entry: { ...draft.entry, opd_id: opd.id, opd: opd.name } } }); }}>
+              ${this.state.opds.map((opd) => html`<option value=${opd.id}>${opd.short_name || opd.name}</option>`)}
+            </select></div>
+          <div class="field"><div class="label-row"><label for="u-answer">Jawaban</label><${Counter} value=${draft.entry.answer || ''} max=${LIMITS.answer} /></div>
+            <textarea id="u-answer" rows="5" required value=${draft.entry.answer} onInput=${(e) => set('answer', e.target.value)}></textarea></div>
+          <${WaPreview} entry=${draft.entry} />
+          <div class="row-actions"><button type="submit" class="btn primary">Buat FAQ dan tautkan</button><button type="button" class="btn" onClick=${() => this.setState({ draft: null })}>Batal</button></div>
+        </form><//>` : null}
+      ${data.items.length === 0 ? html`<${Empty} text="Tidak ada pertanyaan yang belum terjawab." />` : html`<ul class="groups">${data.items.map((group) => html`<li class="card">
+        <div class="group-head"><span class="count" aria-label=${`${group.count} pertanyaan`}>${group.count}×</span>
+          <div><ul class="examples">${group.examples.map((text) => html`<li>${text}</li>`)}</ul>
+          <div class="muted small">Terakhir ${formatDateTime(group.last_asked)}</div></div></div>
+        <div class="group-actions">
+          <label for=${`g-${group.id}`}>Tautkan ke FAQ</label>
+          <select id=${`g-${group.id}`} value=${choice[group.id] || group.candidates[0] || ''} onChange=${(e) => this.setState({ choice: { ...choice, [group.id]: e.target.value } })}>
+            <option value="">Pilih FAQ…</option>
+            ${faqs.map((faq) => html`<option value=${faq.id}>${faq.title || faq.id}${group.candidates.includes(faq.id) ? ' (saran)' : ''}</option>`)}
+          </select>
+          <button type="button" class="btn small primary" onClick=${() => { const id = choice[group.id] || group.candidates[0]; if (id) this.resolve(group, { faq_id: id }, `Ditautkan ke ${id}.`); }}>Tautkan</button>
+          <button type="button" class="btn small" onClick=${() => this.startFaq(group)}>Buat FAQ baru</button>
+          <button type="button" class="btn small ghost" onClick=${() => this.resolve(group, { dismiss: true }, 'Kelompok diabaikan.')}>Abaikan</button>
+        </div>
+      </li>`)}</ul>`}
+    </div>`;
+  }
+}
+
+// ---- Statistik --------------------------------------------------------------------------
+
+export class Statistics extends DataPage {
+  constructor(props) {
+    super(props);
+    const month = new Date(Date.now() - 28 * 86_400_000).toISOString().slice(0, 7);
+    this.state = { ...this.state, from: daysAgoWib(29), to: todayWib(), granularity: 'day', month };
+  }
+  pollEvery() {
+    return 30_000;
+  }
+  fetchData() {
+    const { from, to, granularity } = this.state;
+    return api(`/api/stats${query({ from, to, granularity })}`);
+  }
+  async report() {
+    try {
+      await download(`/api/reports/monthly.csv${query({ month: this.state.month })}`, `laporan-bulanan-${this.state.month}.csv`);
+    } catch (error) {
+      this.setState({ error });
+    }
+  }
+  view(data) {
+    const { from, to, granularity, month } = this.state;
+    const t = data.totals;
+    const bar = (label, items) => html`<${Card} title=${label}>${items.length
+      ? html`<${ChartBox} type="bar" horizontal label=${label} labels=${items.slice(0, 10).map((item) => item.key)} datasets=${[{ label: 'Jumlah', data: items.slice(0, 10).map((item) => item.count) }]} />`
+      : html`<${Empty} />`}<//>`;
+    return html`<div class="page">
+      <header class="page-head"><h1>Statistik</h1></header>
+      <form class="filters" onSubmit=${(e) => { e.preventDefault(); this.reload(); }}>
+        <div class="field"><label for="s-from">Dari</label><input id="s-from" type="date" value=${from} onInput=${(e) => this.setState({ from: e.target.value })} /></div>
+        <div class="field"><label for="s-to">Sampai</label><input id="s-to" type="date" value=${to} onInput=${(e) => this.setState({ to: e.target.value })} /></div>
+        <div class="field"><label for="s-g">Per</label><select id="s-g" value=${granularity} onChange=${(e) => this.setState({ granularity: e.target.value })}>
+          <option value="day">Hari</option><option value="week">Minggu</option><option value="month">Bulan</option></select></div>
+        <button type="submit" class="btn primary">Tampilkan</button>
+      </form>
+      <div class="kpis">
+        <${Kpi} label="Pesan masuk" value=${formatNumber(t.messages_in)} hint=${`keluar ${formatNumber(t.messages_out)}`} />
+        <${Kpi} label="Warga aktif" value=${formatNumber(t.active_citizens)} />
+        <${Kpi} label="Terjawab bot" value=${formatPct(t.answer_rate_pct)} />
+        <${Kpi} label="Aduan dibuka / selesai" value=${`${formatNumber(t.complaints_opened)} / ${formatNumber(t.complaints_closed)}`} />
+        <${Kpi} label="SLA respons / penyelesaian" value=${`${formatPct(t.sla_response_met_pct)} / ${formatPct(t.sla_resolution_met_pct)}`} />
+        <${Kpi} label="Median respons" value=${t.median_response_working_days === null ? '–' : `${t.median_response_working_days} hari kerja`} />
+        <${Kpi} label="Rata-rata penilaian" value=${t.rating_average === null ? '–' : formatNumber(t.rating_average)} />
+        <${Kpi} label="Diserahkan ke petugas" value=${formatNumber(t.handoffs)} />
+      </div>
+      <div class="grid">
+        <${Card} title="Pesan"><${ChartBox} type="bar" stacked label="Pesan menu dan teks bebas" labels=${data.series.map((p) => p.period)}
+          datasets=${[{ label: 'Menu', data: data.series.map((p) => p.messages_menu) }, { label: 'Teks bebas', data: data.series.map((p) => p.messages_free_text) }]} /><//>
+        <${Card} title="Penilaian warga"><${ChartBox} type="bar" label="Jumlah penilaian per bintang" labels=${['1', '2', '3', '4', '5']}
+          datasets=${[{ label: 'Penilaian', data: [1, 2, 3, 4, 5].map((score) => (t.ratings.find((r) => r.score === score) || { count: 0 }).count) }]} /><//>
+        ${bar('Aduan per kategori', t.opened_by_category)}
+        ${bar('Aduan per OPD', t.opened_by_opd)}
+        ${bar('Aduan per kecamatan', t.opened_by_kecamatan)}
+        ${bar('FAQ teratas', t.top_faqs)}
+      </div>
+      <${Card} title="Laporan bulanan">
+        <form class="filters" onSubmit=${(e) => { e.preventDefault(); this.report(); }}>
+          <div class="field"><label for="s-month">Bulan</label><input id="s-month" type="month" value=${month} onInput=${(e) => this.setState({ month: e.target.value })} /></div>
+          <button type="submit" class="btn">Unduh laporan (CSV)</button>
+        </form>
+      <//>
+    </div>`;
+  }
+}
+
+// ---- Audit ------------------------------------------------------------------------------
+
+export class Audit extends DataPage {
+  constructor(props) {
+    super(props);
+    this.state = { ...this.state, actor: '', subject: '', cursors: [null], page: 0 };
+  }
+  pollEvery() {
+    return 15_000;
+  }
+  fetchData() {
+    const { actor, subject, cursors, page } = this.state;
+    return api(`/api/audit${query({ actor, subject, cursor: cursors[page], limit: 50 })}`);
+  }
+  go(delta) {
+    const next = [...this.state.cursors];
+    if (delta > 0) next[this.state.page + 1] = this.state.data.next_cursor;
+    this.setState({ cursors: next, page: this.state.page + delta }, () => this.reload());
+  }
+  view(data) {
+    const { actor, subject, page } = this.state;
+    return html`<div class="page">
+      <header class="page-head"><h1>Audit</h1></header>
+      <form class="filters" role="search" onSubmit=${(e) => { e.preventDefault(); this.setState({ cursors: [null], page: 0 }, () => this.reload()); }}>
+        <div class="field"><label for="a-actor">Pelaku</label><input id="a-actor" value=${actor} onInput=${(e) => this.setState({ actor: e.target.value })} /></div>
+        <div class="field"><label for="a-subject">Subjek</label><input id="a-subject" value=${subject} onInput=${(e) => this.setState({ subject: e.target.value })} /></div>
+        <button type="submit" class="btn primary">Saring</button>
+      </form>
+      ${data.items.length ? html`<table class="table cards"><thead><tr><th scope="col">Waktu</th><th scope="col">Pelaku</th><th scope="col">Aksi</th><th scope="col">Subjek</th><th scope="col">Keterangan</th><th scope="col">Alamat</th></tr></thead>
+        <tbody>${data.items.map((item) => html`<tr><td data-label="Waktu">${formatDateTime(item.at || item.at_ms)}</td><td data-label="Pelaku">${item.actor} <span class="muted small">${item.role}</span></td><td data-label="Aksi"><code>${item.action}</code></td><td data-label="Subjek">${item.subject || '–'}</td><td data-label="Keterangan">${item.detail || '–'}</td><td data-label="Alamat">${item.ip || '–'}</td></tr>`)}</tbody></table>`
+        : html`<${Empty} text="Tidak ada catatan audit." />`}
+      <${Pager} page=${page} hasNext=${Boolean(data.next_cursor)} onPrev=${() => this.go(-1)} onNext=${() => this.go(1)} />
+    </div>`;
+  }
+}
+
+// ---- Pengguna ---------------------------------------------------------------------------
+
+export class Users extends DataPage {
+  constructor(props) {
+    super(props);
+    this.state = { ...this.state, form: { username: '', role: 'operator', opd_id: '', password: '' }, flash: null, failure: null };
+  }
+  pollEvery() {
+    return 15_000;
+  }
+  fetchData() {
+    return api('/api/users?limit=100');
+  }
+  async create(event) {
+    event.preventDefault();
+    const { form } = this.state;
+    this.setState({ failure: null });
+    try {
+      await api('/api/users', { method: 'POST', body: { ...form, opd_id: form.role === 'opd' ? form.opd_id : null } });
+      this.setState({ flash: `Pengguna ${form.username} dibuat.`, form: { username: '', role: 'operator', opd_id: '', password: '' } });
+      this.reload();
+    } catch (error) {
+      this.setState({ failure: describeError(error) });
+    }
+  }
+  async toggle(user) {
+    try {
+      await api(`/api/users/${encodeURIComponent(user.username)}`, { method: 'PATCH', body: { disabled: !user.disabled } });
+      this.setState({ flash: `${user.username} ${user.disabled ? 'diaktifkan' : 'dinonaktifkan'}.` });
+      this.reload();
+    } catch (error) {
+      this.setState({ failure: describeError(error) });
+    }
+  }
+  view(data) {
+    const { form, flash, failure } = this.state;
+    const set = (key, value) => this.setState({ form: { ...form, [key]: value } });
+    return html`<div class="page">
+      <header class="page-head"><h1>Pengguna</h1></header>
+      ${flash ? html`<${Notice}>${flash}<//>` : null}
+      ${failure ? html`<${Notice} kind="error">${failure}<//>` : null}
+      <table class="table cards"><thead><tr><th scope="col">Nama</th><th scope="col">Peran</th><th scope="col">OPD</th><th scope="col">Status</th><th scope="col"><span class="sr-only">Aksi</span></th></tr></thead>
+        <tbody>${data.items.map((user) => html`<tr><td data-label="Nama">${user.username}</td><td data-label="Peran">${ROLE_LABELS[user.role] || user.role}</td><td data-label="OPD">${user.opd_id || '–'}</td>
+          <td data-label="Status">${user.disabled ? html`<span class="badge sla-overdue">Nonaktif</span>` : html`<span class="badge sla-on_time">Aktif</span>`}</td>
+          <td>${user.username !== this.props.me.username ? html`<button type="button" class="btn small" onClick=${() => this.toggle(user)}>${user.disabled ? 'Aktifkan' : 'Nonaktifkan'}</button>` : null}</td></tr>`)}</tbody></table>
+      <${Card} title="Tambah pengguna">
+        <form class="filters" onSubmit=${(e) => this.create(e)}>
+          <div class="field"><label for="p-name">Nama pengguna</label><input id="p-name" required pattern="[a-z0-9._\\-]{3,64}" value=${form.username} onInput=${(e) => set('username', e.target.value)} /></div>
+          <div class="field"><label for="p-role">Peran</label><select id="p-role" value=${form.role} onChange=${(e) => set('role', e.target.value)}>
+            ${Object.entries(ROLE_LABELS).map(([value, label]) => html`<option value=${value}>${label}</option>`)}</select></div>
+          ${form.role === 'opd' ? html`<div class="field"><label for="p-opd">OPD</label><input id="p-opd" required value=${form.opd_id} onInput=${(e) => set('opd_id', e.target.value)} /></div>` : null}
+          <div class="field"><label for="p-pass">Kata sandi awal</label><input id="p-pass" type="password" autocomplete="new-password" minlength="10" required value=${form.password} onInput=${(e) => set('password', e.target.value)} /></div>
+          <button type="submit" class="btn primary">Tambah</button>
+        </form>
+      <//>
+    </div>`;
+  }
+}
+
+// ---- Data warga -------------------------------------------------------------------------
+
+/** The kinds `POST /api/citizens/{id}/erase` counts in `removed` (docs/operator-api.md). */
+const REMOVED_LABELS = {
+  profile: 'Profil warga',
+  aliases: 'Alias (nomor WhatsApp, ID pengguna)',
+  session: 'Sesi dialog',
+  messages: 'Pesan percakapan',
+  conversation: 'Ringkasan percakapan',
+  outbox: 'Pesan keluar tercatat',
+  statuses: 'Status pengiriman pesan',
+  raw_payloads: 'Isi webhook mentah',
+  unanswered: 'Pertanyaan tak terjawab',
+  alerts: 'Peringatan',
+  stat_marks: 'Tanda statistik warga aktif',
+  dedup_marks: 'Tanda pesan ganda',
+  queued: 'Antrean yang belum diproses',
+  complaints_redacted: 'Aduan dianonimkan',
+  photos: 'Foto aduan',
+};
+const REQUEST_STATES = { menunggu: 'Menunggu', selesai: 'Selesai' };
+const citizenName = (name) => name || 'Tanpa nama';
+
+export class CitizenData extends DataPage {
+  constructor(props) {
+    super(props);
+    this.state = {
+      ...this.state, phone: '', phoneError: null, notFound: null, selected: null, confirm: '', confirmError: null,
+      busy: false, flash: null, failure: null, result: null,
+    };
+    this.confirmInput = createRef();
+  }
+  pollEvery() {
+    return 15_000;
+  }
+  fetchData() {
+    // Every read is audited (`erasure_request.list`): one page, not the whole history.
+    return api('/api/erasure-requests?limit=100');
+  }
+  /** Makes `citizen` ({id, name}) the one exported or erased; `focus` moves to the confirmation. */
+  select(citizen, focus = false) {
+    this.setState({ selected: citizen, confirm: '', confirmError: null, failure: null, flash: null, result: null }, () => {
+      if (focus && this.confirmInput.current) this.confirmInput.current.focus();
+    });
+  }
+  async lookup(event) {
+    event.preventDefault();
+    const phone = this.state.phone.trim();
+    this.setState({ busy: true, phoneError: null, notFound: null, failure: null, flash: null, result: null, selected: null });
+    try {
+      const found = await api('/api/citizens/lookup', { method: 'POST', body: { phone } });
+      this.setState({ busy: false });
+      this.select(found);
+    } catch (error) {
+      if (error.status === 404) {
+        this.setState({ busy: false, notFound: `Nomor ${phone} tidak ditemukan: belum pernah menghubungi PROLINK SAKTI, atau datanya sudah dihapus.` });
+      } else if (error.status === 422 && error.fields && error.fields.phone) {
+        this.setState({ busy: false, phoneError: error.fields.phone });
+      } else {
+        this.setState({ busy: false, failure: describeError(error) });
+      }
+    }
+  }
+  async exportData(citizen) {
+    this.setState({ failure: null, flash: null });
+    try {
+      const data = await api(`/api/citizens/${encodeURIComponent(citizen.id)}/export`);
+      saveBlob(new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' }), `data-warga-${citizen.id}.json`);
+      this.setState({ flash: `Data ${citizenName(citizen.name)} diunduh sebagai data-warga-${citizen.id}.json. Serahkan hanya kepada warga yang bersangkutan.` });
+    } catch (error) {
+      this.setState({ failure: error.status === 404 ? 'Warga ini tidak ditemukan: datanya mungkin sudah dihapus.' : describeError(error) });
+    }
+  }
+  async erase(event) {
+    event.preventDefault();
+    const { selected, confirm } = this.state;
+    if (!selected || confirm !== selected.id) return;
+    this.setState({ busy: true, failure: null, confirmError: null, flash: null });
+    try {
+      const result = await api(`/api/citizens/${encodeURIComponent(selected.id)}/erase`, { method: 'POST', body: { confirm } });
+      this.setState({ busy: false, selected: null, confirm: '', result: { ...result, name: selected.name } });
+      this.reload();
+    } catch (error) {
+      if (error.status === 422 && error.fields && error.fields.confirm) this.setState({ busy: false, confirmError: error.fields.confirm });
+      else if (error.status === 404) {
+        this.setState({ busy: false, selected: null, failure: 'Warga ini tidak ditemukan: datanya mungkin sudah dihapus.' });
+        this.reload();
+      } else this.setState({ busy: false, failure: describeError(error) });
+    }
+  }
+  view(requests) {
+    const { phone, phoneError, notFound, selected, confirm, confirmError, flash, failure, busy, result } = this.state;
+    // Waiting requests first, each group newest first (the API's order).
+    const items = [...requests.items].sort((a, b) => (a.state === 'menunggu' ? 0 : 1) - (b.state === 'menunggu' ? 0 : 1));
+    const waiting = items.filter((item) => item.state === 'menunggu').length;
+    const removed = result ? Object.entries(result.removed || {}) : [];
+    return html`<div class="page">
+      <header class="page-head"><h1>Data warga</h1><p class="muted">Hak warga atas salinan dan penghapusan data pribadinya (UU 27/2022 Pelindungan Data Pribadi). Setiap pencarian, unduhan, dan penghapusan tercatat di audit.</p></header>
+      ${flash ? html`<${Notice}>${flash}<//>` : null}
+      ${failure ? html`<${Notice} kind="error">${failure}<//>` : null}
+      ${result ? html`<${Card} title="Hasil penghapusan" className="erase-result">
+        <p>Data ${citizenName(result.name)} (<code>${result.id}</code>) telah dihapus pada ${formatDateTime(result.erased_at)}.</p>
+        ${removed.length
+          ? html`<table class="table cards"><caption class="sr-only">Data yang dihapus atau dianonimkan</caption>
+            <thead><tr><th scope="col">Jenis data</th><th scope="col">Jumlah</th></tr></thead>
+            <tbody>${removed.map(([kind, count]) => html`<tr><td data-label="Jenis data">${REMOVED_LABELS[kind] || kind}</td><td data-label="Jumlah">${formatNumber(count)}</td></tr>`)}</tbody></table>`
+          : html`<p class="muted">Tidak ada data lain yang tersimpan.</p>`}
+        <p class="muted small">Aduan warga ini tetap ditangani OPD tanpa identitas pelapor. Pesan baru dari nomor ini dilayani sebagai warga baru.</p>
+      <//>` : null}
+      <${Card} title="Permintaan penghapusan dari warga" actions=${html`<span class=${`badge ${waiting ? 'sla-near' : ''}`}>${waiting} menunggu</span>`}>
+        <p class="muted small">Warga meminta dengan mengetik <strong>HAPUS DATA SAYA</strong> di WhatsApp. Periksa permintaannya, unduh datanya bila warga meminta salinan, lalu hapus.</p>
+        ${items.length
+          ? html`<table class="table cards requests"><caption class="sr-only">Permintaan penghapusan, yang menunggu di atas</caption>
+            <thead><tr><th scope="col">Warga</th><th scope="col">Diminta</th><th scope="col">Status</th><th scope="col">Tindakan</th></tr></thead>
+            <tbody>${items.map((item) => {
+              const citizen = { id: item.citizen_id, name: item.name };
+              const open = item.state === 'menunggu';
+              return html`<tr class=${open ? 'waiting' : 'done'}>
+                <td data-label="Warga"><div>${open ? citizenName(item.name) : html`<span class="muted">Nama sudah dihapus</span>`}<div class="muted small"><code>${item.citizen_id}</code></div></div></td>
+                <td data-label="Diminta">${formatDateTime(item.requested_at)}</td>
+                <td data-label="Status"><span class=${`badge ${open ? 'sla-near' : 'sla-on_time'}`}>${REQUEST_STATES[item.state] || item.state}</span></td>
+                <td data-label="Tindakan">${open
+                  ? html`<div class="row-actions">
+                      <a class="btn small" href=${`#/percakapan/${encodeURIComponent(item.citizen_id)}`}>Buka percakapan<span class="sr-only"> ${citizenName(item.name)}</span></a>
+                      <button type="button" class="btn small" onClick=${() => this.exportData(citizen)}>Unduh data<span class="sr-only"> ${citizenName(item.name)}</span></button>
+                      <button type="button" class="btn small danger" onClick=${() => this.select(citizen, true)}>Hapus data<span class="sr-only"> ${citizenName(item.name)}</span></button>
+                    </div>`
+                  : html`<span class="muted small">Data sudah dihapus</span>`}</td>
+              </tr>`;
+            })}</tbody></table>
+            ${requests.next_cursor ? html`<p class="muted small">Menampilkan 100 permintaan terbaru.</p>` : null}`
+          : html`<${Empty} text="Belum ada warga yang meminta penghapusan data." />`}
+      <//>
+      <${Card} title="Cari warga menurut nomor">
+        <p class="muted small">Untuk permintaan tertulis (surat, e-mail, loket). Nomor dikirim di isi permintaan, tidak di alamat.</p>
+        <form class="filters" onSubmit=${(e) => this.lookup(e)}>
+          <div class="field"><label for="w-phone">Nomor WhatsApp</label>
+            <input id="w-phone" inputmode="tel" autocomplete="off" placeholder="0812… atau 62812…" required value=${phone}
+              aria-invalid=${phoneError ? 'true' : undefined} aria-describedby=${phoneError ? 'w-phone-error' : undefined}
+              onInput=${(e) => this.setState({ phone: e.target.value, phoneError: null })} />
+            ${phoneError ? html`<span id="w-phone-error" class="field-error">${phoneError}</span>` : null}</div>
+          <button type="submit" class="btn primary" disabled=${busy}>Cari</button>
+        </form>
+        ${notFound ? html`<p class="notice warn lookup-result" role="status">${notFound}</p>` : null}
+      <//>
+      ${selected ? html`<${Card} title="Warga terpilih" className="selected-citizen">
+        <dl class="facts">
+          <dt>Nama</dt><dd>${citizenName(selected.name)}</dd>
+          <dt>ID warga</dt><dd><code>${selected.id}</code></dd>
+        </dl>
+        <div class="row-actions spaced">
+          <a class="btn" href=${`#/percakapan/${encodeURIComponent(selected.id)}`}>Buka percakapan</a>
+          <button type="button" class="btn" onClick=${() => this.exportData(selected)}>Unduh data (JSON)</button>
+          <button type="button" class="btn" onClick=${() => this.setState({ selected: null, confirm: '' })}>Tutup</button>
+        </div>
+        <form class="stack danger" onSubmit=${(e) => this.erase(e)}>
+          <h3>Hapus semua data warga ini</h3>
+          <div class="notice error block" role="note">
+            <p><strong>Tidak dapat dibatalkan.</strong> Nama, nomor WhatsApp, riwayat percakapan, foto, profil, dan sesi warga ini dihapus permanen; aduannya tetap ditangani OPD tanpa identitas pelapor.</p>
+            <p>Bila warga meminta salinan datanya, unduh lebih dulu: setelah dihapus, data tidak bisa diunduh lagi.</p>
+          </div>
+          <label for="w-confirm">Ketik ID warga <code>${selected.id}</code> untuk mengonfirmasi</label>
+          <input id="w-confirm" ref=${this.confirmInput} class="mono" autocomplete="off" spellcheck="false" value=${confirm}
+            aria-invalid=${confirmError ? 'true' : undefined} aria-describedby="w-confirm-hint"
+            onInput=${(e) => this.setState({ confirm: e.target.value, confirmError: null })} />
+          <span id="w-confirm-hint" class=${confirmError ? 'field-error' : 'muted small'}>${confirmError || (confirm && confirm !== selected.id ? 'Belum sama dengan ID warga.' : 'Tombol hapus aktif setelah ID diketik persis sama.')}</span>
+          <button type="submit" class="btn danger" disabled=${busy || confirm !== selected.id}>Hapus data warga secara permanen</button>
+        </form>
+      <//>` : null}
+    </div>`;
+  }
+}
+
+// ---- Pengaturan -------------------------------------------------------------------------
+
+const LADDER = [
+  { id: 'supervisor', label: 'Supervisor', hint: 'Eskalasi tingkat 2: aduan yang tenggatnya terlewati satu hari kerja.' },
+  { id: 'pimpinan', label: 'Pimpinan', hint: 'Eskalasi tingkat 3: aduan yang tenggatnya terlewati tiga hari kerja.' },
+];
+/** One number a line (also commas); empty lines dropped. */
+const numbersOf = (text) => String(text || '').split(/[\n,;]+/).map((line) => line.trim()).filter(Boolean);
+
+/** `contacts.dlh` and `contacts.dlh[1]` → one Indonesian message per group, naming the number. */
+function contactErrors(fields, sent) {
+  const errors = {};
+  for (const [field, message] of Object.entries(fields || {})) {
+    const match = /^contacts\.([^[]+)(?:\[(\d+)\])?$/.exec(field);
+    if (!match) continue;
+    const [, key, index] = match;
+    const text = index === undefined ? message : `${(sent[key] || [])[Number(index)] || `Nomor ke-${Number(index) + 1}`}: ${message}`;
+    errors[key] = [...(errors[key] || []), text];
+  }
+  return errors;
+}
+
+export class Settings extends DataPage {
+  constructor(props) {
+    super(props);
+    this.state = { ...this.state, drafts: null, errors: {}, busy: false, flash: null, failure: null };
+  }
+  pollEvery() {
+    // A form being edited: no polling; a save or a conflict loads it again.
+    return 0;
+  }
+  async fetchData() {
+    const [setting, opds] = await Promise.all([api('/api/settings/operator-contacts'), api('/api/content/opds?limit=100')]);
+    const drafts = {};
+    for (const [key, numbers] of Object.entries(setting.contacts || {})) drafts[key] = numbers.join('\n');
+    this.setState({ drafts, errors: {} });
+    return { setting, opds: opds.items };
+  }
+  async save(event) {
+    event.preventDefault();
+    const { drafts, data } = this.state;
+    const contacts = {};
+    for (const [key, text] of Object.entries(drafts)) {
+      const numbers = numbersOf(text);
+      if (numbers.length) contacts[key] = numbers;
+    }
+    this.setState({ busy: true, errors: {}, flash: null, failure: null });
+    try {
+      const setting = await api('/api/settings/operator-contacts', { method: 'PUT', body: { contacts, version: data.setting.version } });
+      const saved = {};
+      for (const [key, numbers] of Object.entries(setting.contacts || {})) saved[key] = numbers.join('\n');
+      this.setState({ busy: false, drafts: saved, data: { ...data, setting }, flash: 'Kontak operator disimpan. Pemberitahuan berikutnya dikirim ke nomor-nomor ini.' });
+    } catch (error) {
+      if (error.status === 422 && error.fields) {
+        const errors = contactErrors(error.fields, contacts);
+        this.setState({ busy: false, errors, failure: 'Beberapa nomor tidak valid; perbaiki isian yang ditandai.' }, () => {
+          const first = document.querySelector('.contact.invalid textarea');
+          if (first) first.focus();
+        });
+      } else if (error.status === 409) {
+        this.setState({ busy: false, failure: 'Kontak ini baru saja diubah admin lain. Isian dimuat ulang; periksa lalu simpan lagi.' });
+        this.reload();
+      } else {
+        this.setState({ busy: false, failure: describeError(error) });
+      }
+    }
+  }
+  view({ setting, opds }) {
+    const { drafts, errors, busy, flash, failure } = this.state;
+    const known = new Set([...LADDER.map((item) => item.id), ...opds.map((opd) => opd.id)]);
+    const groups = [
+      ...opds.map((opd) => ({ id: opd.id, label: opd.name || opd.short_name || opd.id, hint: `ID ${opd.id}` })),
+      ...LADDER,
+      // Saved for an OPD no longer in the content: shown so it can be emptied.
+      ...Object.keys(drafts || {}).filter((key) => !known.has(key)).map((key) => ({ id: key, label: key, hint: 'Tidak ada OPD dengan ID ini di konten; kosongkan untuk menghapusnya.' })),
+    ];
+    const field = (group) => {
+      const id = `k-${group.id}`;
+      const problems = errors[group.id] || [];
+      return html`<div class=${`field contact${problems.length ? ' invalid' : ''}`}>
+        <label for=${id}>${group.label}</label>
+        <span id=${`${id}-hint`} class="muted small">${group.hint}</span>
+        <textarea id=${id} rows="2" class="mono" inputmode="tel" spellcheck="false" value=${(drafts || {})[group.id] || ''}
+          aria-invalid=${problems.length ? 'true' : undefined} aria-describedby=${`${id}-hint${problems.length ? ` ${id}-error` : ''}`}
+          onInput=${(e) => this.setState({ drafts: { ...drafts, [group.id]: e.target.value }, errors: { ...errors, [group.id]: undefined } })}></textarea>
+        ${problems.length ? html`<ul id=${`${id}-error`} class="field-error">${problems.map((text) => html`<li>${text}</li>`)}</ul>` : null}
+      </div>`;
+    };
+    return html`<div class="page">
+      <header class="page-head"><h1>Pengaturan</h1></header>
+      ${flash ? html`<${Notice}>${flash}<//>` : null}
+      ${failure ? html`<${Notice} kind="error">${failure}<//>` : null}
+      <${Card} title="Kontak operator">
+        <p class="muted">Nomor WhatsApp petugas yang menerima templat pemberitahuan: aduan baru dan pengingat tenggat untuk OPD-nya, eskalasi untuk supervisor dan pimpinan. Satu nomor per baris, diawali 62 (contoh 6281234567890); paling banyak 20 nomor per isian. Tanpa nomor, pemberitahuan hanya tampil sebagai peringatan di dasbor.</p>
+        <p class="muted small">${setting.version
+          ? `Versi ${setting.version}, terakhir diubah ${formatDateTime(setting.updated_at)} oleh ${setting.updated_by || '–'}.`
+          : 'Belum pernah disimpan dari dasbor: isian awal berasal dari konfigurasi server (PROLINK_OPERATOR_CONTACTS).'}</p>
+        <form class="stack" onSubmit=${(e) => this.save(e)}>
+          <fieldset class="contacts"><legend>Petugas OPD</legend>
+            <p class="muted small full">Menerima aduan baru untuk OPD-nya dan pengingat tenggat (tingkat 1).</p>${groups.filter((group) => !LADDER.includes(group)).map(field)}</fieldset>
+          <fieldset class="contacts"><legend>Eskalasi</legend>${LADDER.map(field)}</fieldset>
+          <div class="row-actions">
+            <button type="submit" class="btn primary" disabled=${busy}>Simpan kontak</button>
+            <button type="button" class="btn" disabled=${busy} onClick=${() => this.setState({ flash: null, failure: null }, () => this.reload())}>Batalkan perubahan</button>
+          </div>
+        </form>
+      <//>
+    </div>`;
+  }
+}
