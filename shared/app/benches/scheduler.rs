@@ -380,6 +380,7 @@ async fn run() {
         notifier: Some(Notifier::new(Arc::new(sender))),
         handoffs: None,
         retention: None,
+        broadcasts: None,
         operators: Arc::new(
             OperatorDirectory(HashMap::from([
                 (

@@ -6,6 +6,7 @@
 
 pub mod answering;
 pub mod api;
+pub mod broadcast;
 pub mod citizen_rights;
 pub mod complaint_media;
 pub mod complaint_rules;

@@ -1229,3 +1229,139 @@ pub trait BlobEraser: Send + Sync {
     /// Idempotent: deleting an absent key is fine.
     async fn delete_blob(&self, key: &str) -> PortResult<()>;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Broadcasts (issue #19)
+// ---------------------------------------------------------------------------------------------
+
+/// Where a broadcast is in its life. `draft → scheduled → sending → done`; `cancelled` by an
+/// operator before it finished; `stopped` by the sender (template paused or disabled, the
+/// number's quality dropping) with an operator alert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BroadcastState {
+    Draft,
+    Scheduled,
+    Sending,
+    Done,
+    Cancelled,
+    Stopped,
+}
+
+impl BroadcastState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BroadcastState::Draft => "draft",
+            BroadcastState::Scheduled => "scheduled",
+            BroadcastState::Sending => "sending",
+            BroadcastState::Done => "done",
+            BroadcastState::Cancelled => "cancelled",
+            BroadcastState::Stopped => "stopped",
+        }
+    }
+
+    /// Scheduled or sending: the scheduler still has work for it.
+    pub fn is_active(self) -> bool {
+        matches!(self, BroadcastState::Scheduled | BroadcastState::Sending)
+    }
+}
+
+/// The approved template a broadcast sends, with its positional parameters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BroadcastTemplate {
+    pub name: String,
+    pub language: String,
+    /// The body's `{{1}}`, `{{2}}` … values, in order.
+    #[serde(default)]
+    pub parameters: Vec<String>,
+    /// The text header's `{{1}}` value, if the template has one.
+    #[serde(default)]
+    pub header_parameters: Vec<String>,
+}
+
+/// Who receives a broadcast: every opted-in citizen, or those subscribed to one of `topics`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct BroadcastAudience {
+    #[serde(default)]
+    pub all: bool,
+    #[serde(default)]
+    pub topics: Vec<String>,
+}
+
+impl BroadcastAudience {
+    /// Whether a citizen belongs to it: opted in, and (unless `all`) subscribed to one of its
+    /// topics. Read at send time, so an opt-out before the send wins.
+    pub fn includes(&self, citizen: &CitizenProfile) -> bool {
+        citizen.broadcast_opt_in
+            && (self.all || citizen.topics.iter().any(|t| self.topics.contains(t)))
+    }
+}
+
+/// One broadcast as stored. Holds no citizen's phone number or key: the send position is a
+/// subscriber cursor (`BroadcastStore::subscribers`), which is opaque and never a phone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BroadcastRecord {
+    /// `bc-` and 20 lower-case hex digits.
+    pub id: String,
+    pub name: String,
+    pub template: BroadcastTemplate,
+    pub audience: BroadcastAudience,
+    /// When to send (`None`: as soon as it is scheduled).
+    #[serde(default)]
+    pub send_at_ms: Option<i64>,
+    /// Sent in the quiet hours too (admin only).
+    #[serde(default)]
+    pub urgent: bool,
+    pub state: BroadcastState,
+    /// Recipients counted when it was created (and again when scheduled).
+    pub audience_size: u64,
+    /// Subscribers looked at so far (sent, skipped as opted out, failed).
+    #[serde(default)]
+    pub progress: u64,
+    /// The subscriber cursor after the last one handled; `None` before the first.
+    #[serde(default)]
+    pub cursor: Option<String>,
+    /// When the scheduler should next look at it; set only while scheduled or sending (the
+    /// due index holds exactly those).
+    #[serde(default)]
+    pub next_run_ms: Option<i64>,
+    /// Why it stopped (Indonesian, for operators).
+    #[serde(default)]
+    pub stop_reason: Option<String>,
+    pub created_by: String,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+    #[serde(default)]
+    pub started_ms: Option<i64>,
+    #[serde(default)]
+    pub finished_ms: Option<i64>,
+    /// Optimistic concurrency as for citizens (0 = does not exist yet).
+    #[serde(default)]
+    pub version: u64,
+}
+
+/// One opted-in citizen as the sender reads it, with the opaque cursor that follows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscriber {
+    pub cursor: String,
+    pub profile: CitizenProfile,
+}
+
+#[async_trait]
+pub trait BroadcastStore: Send + Sync {
+    /// Conditional on `broadcast.version` (0 = must not exist); returns the new version. A
+    /// lost race is `PortError::Conflict`.
+    async fn put_broadcast(&self, broadcast: &BroadcastRecord) -> PortResult<u64>;
+    async fn get_broadcast(&self, id: &str) -> PortResult<Option<BroadcastRecord>>;
+    /// Newest first (by `created_ms`, then id); the cursor is opaque.
+    async fn list_broadcasts(&self, page: &PageRequest) -> PortResult<Page<BroadcastRecord>>;
+    /// Scheduled or sending broadcasts with `next_run_ms <= due_before_ms`, earliest first.
+    async fn broadcasts_due(
+        &self,
+        due_before_ms: i64,
+        limit: usize,
+    ) -> PortResult<Vec<BroadcastRecord>>;
+    /// Opted-in citizens (`broadcast_opt_in`) after `after` (a cursor from this method), in a
+    /// stable order that puts citizens who opt in later at the end. Never a table scan.
+    async fn subscribers(&self, after: Option<&str>, limit: usize) -> PortResult<Vec<Subscriber>>;
+}

@@ -33,6 +33,7 @@ use prolink_domain::{
     content::ContentBundle,
 };
 
+use crate::broadcast::{BroadcastReport, Broadcaster};
 use crate::content_cache::ContentSource;
 use crate::conversations::{Conversations, HandoffWatch};
 use crate::notifier::{Notifier, OperatorDirectory};
@@ -75,6 +76,8 @@ pub struct TickReport {
     pub handoffs: HandoffWatch,
     /// The retention sweep (closed complaints and resolved alerts past their retention).
     pub retention: SweepReport,
+    /// The broadcasts sent this tick.
+    pub broadcasts: BroadcastReport,
 }
 
 /// The scheduler's look at the handoffs: one indexed query a tick.
@@ -109,6 +112,8 @@ pub struct Scheduler {
     pub handoffs: Option<HandoffWatcher>,
     /// Removes complaints and alerts past their retention; `None` keeps everything.
     pub retention: Option<RetentionSweep>,
+    /// Sends the due broadcasts; `None` sends none.
+    pub broadcasts: Option<Broadcaster>,
 }
 
 impl Scheduler {
@@ -183,6 +188,16 @@ impl Scheduler {
             if last_page || nothing_new {
                 report.finished = last_page;
                 break;
+            }
+        }
+        if let Some(broadcaster) = &self.broadcasts {
+            // After the complaints (a citizen's own case first), before the sweep: a
+            // broadcast gets what the due complaints left of the budget and checkpoints
+            // before it runs out; a failure waits for the next tick.
+            let left = self.settings.budget.saturating_sub(started.elapsed());
+            match broadcaster.tick(left).await {
+                Ok(sent) => report.broadcasts = sent,
+                Err(error) => warn!(%error, "broadcasts failed; the next tick resumes them"),
             }
         }
         if let Some(sweep) = &self.retention {

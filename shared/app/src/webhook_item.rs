@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use prolink_domain::citizen::{group_id_for, CitizenRef};
 use prolink_whatsapp::webhook::{
-    Contact, InboundMessage, MessageStatus, WebhookError, WebhookPayload, MESSAGES_FIELD,
+    Change, Contact, InboundMessage, MessageStatus, WebhookError, WebhookPayload, MESSAGES_FIELD,
+    PHONE_QUALITY_FIELD, TEMPLATE_STATUS_FIELD,
 };
 
 use crate::ids::sha256_hex;
@@ -52,13 +53,36 @@ pub enum WebhookItem {
         phone_number_id: Option<String>,
         error: WebhookError,
     },
+    /// `message_template_status_update`: Meta approved, rejected, paused or disabled a
+    /// template (broadcasts stop on a paused or disabled one).
+    TemplateStatus {
+        /// `entry[].time` (seconds), so that two reports of one template differ.
+        time: Option<i64>,
+        name: String,
+        language: Option<String>,
+        event: String,
+        reason: Option<String>,
+    },
+    /// `phone_number_quality_update`: the number was flagged, its limit changed …
+    PhoneQuality {
+        time: Option<i64>,
+        event: String,
+        current_limit: Option<String>,
+    },
 }
 
-/// Every message, status and system error of the `messages` changes, in payload order.
-/// Changes of other fields yield nothing. A message without any sender identifier is
+/// The template status and number quality reports, then every message, status and system
+/// error of the `messages` changes, in payload order. Changes of other fields yield nothing. A message without any sender identifier is
 /// skipped (logged): it can neither be grouped per citizen nor answered.
 pub fn webhook_items(payload: &WebhookPayload) -> Vec<WebhookItem> {
     let mut items = Vec::new();
+    for entry in &payload.entry {
+        for change in &entry.changes {
+            if let Some(item) = account_item(entry.time, change) {
+                items.push(item);
+            }
+        }
+    }
     for change in payload.entry.iter().flat_map(|entry| &entry.changes) {
         if change.field != MESSAGES_FIELD {
             continue;
@@ -98,6 +122,34 @@ pub fn webhook_items(payload: &WebhookPayload) -> Vec<WebhookItem> {
     items
 }
 
+/// The account-level changes broadcasts depend on; `None` for any other field or a report
+/// without its event.
+fn account_item(time: Option<i64>, change: &Change) -> Option<WebhookItem> {
+    let value = &change.value;
+    let event = value.event.clone().filter(|e| !e.is_empty())?;
+    match change.field.as_str() {
+        TEMPLATE_STATUS_FIELD => Some(WebhookItem::TemplateStatus {
+            time,
+            name: value
+                .message_template_name
+                .clone()
+                .filter(|n| !n.is_empty())?,
+            language: value.message_template_language.clone(),
+            event,
+            reason: value.reason.clone(),
+        }),
+        PHONE_QUALITY_FIELD => Some(WebhookItem::PhoneQuality {
+            time,
+            event,
+            current_limit: value
+                .max_daily_conversations_per_business
+                .clone()
+                .or_else(|| value.current_limit.clone()),
+        }),
+        _ => None,
+    }
+}
+
 /// Matches a message to its `contacts[]` entry by identifier; Meta does not promise that the
 /// two arrays are index-aligned.
 fn citizen_of(message: &InboundMessage, contacts: &[Contact]) -> Option<CitizenRef> {
@@ -123,7 +175,9 @@ impl WebhookItem {
         let id = match self {
             WebhookItem::Message { message, .. } => message.id.clone(),
             WebhookItem::Status { status, .. } => format!("{}:{}", status.id, status.status),
-            WebhookItem::Error { .. } => {
+            WebhookItem::Error { .. }
+            | WebhookItem::TemplateStatus { .. }
+            | WebhookItem::PhoneQuality { .. } => {
                 // Serializing derived plain-data types cannot fail; the fallback still keeps
                 // the id deterministic.
                 let json = serde_json::to_string(self).unwrap_or_default();
@@ -146,7 +200,9 @@ impl WebhookItem {
                 let recipient = status.recipient_key().unwrap_or(&status.id);
                 group_id_for(&format!("{STATUS_GROUP_PREFIX}{recipient}"))
             }
-            WebhookItem::Error { .. } => group_id_for(SYSTEM_GROUP_KEY),
+            WebhookItem::Error { .. }
+            | WebhookItem::TemplateStatus { .. }
+            | WebhookItem::PhoneQuality { .. } => group_id_for(SYSTEM_GROUP_KEY),
         }
     }
 }

@@ -197,7 +197,10 @@ async fn erased_identifiers(erasures: &dyn CitizenData, items: &[WebhookItem]) -
                     .timestamp_secs()
                     .map_or(i64::MAX, |secs| secs.saturating_mul(1000)),
             ),
-            WebhookItem::Error { .. } => continue,
+            // Account-level events name no citizen.
+            WebhookItem::Error { .. }
+            | WebhookItem::TemplateStatus { .. }
+            | WebhookItem::PhoneQuality { .. } => continue,
         };
         if identifiers.iter().all(|i| erased.iter().any(|e| e == i)) {
             continue;

@@ -41,8 +41,8 @@ use crate::ports::Rephraser;
 use crate::ports::{
     CitizenData, CitizenProfile, CitizenStore, Clock, ComplaintStore, ContentStore,
     ConversationLog, DedupStore, Delivery, Messenger, OperatorAlert, OperatorSignals,
-    OutboundMessage, OutboxStore, PortError, Queue, SessionStore, StatsCounters, StatusLog,
-    StoredSession, UnansweredQuestion,
+    OutboundMessage, OutboxStore, PortError, Queue, SessionStore, SettingsStore, StatsCounters,
+    StatusLog, StoredSession, UnansweredQuestion,
 };
 use crate::render::{reply_body, ReplyTo};
 use crate::rephrasing::rephrase_or_verbatim;
@@ -115,6 +115,8 @@ pub struct WorkerStores {
     pub complaints: Arc<dyn ComplaintStore>,
     pub stats: Arc<dyn StatsCounters>,
     pub conversations: Arc<dyn ConversationLog>,
+    /// Meta's template statuses and the number's quality (read by broadcasts).
+    pub settings: Arc<dyn SettingsStore>,
     /// Tombstones of erased citizens and their erasure requests.
     pub erasures: Arc<dyn CitizenData>,
 }
@@ -132,6 +134,7 @@ impl WorkerStores {
             + ComplaintStore
             + StatsCounters
             + ConversationLog
+            + SettingsStore
             + CitizenData
             + 'static,
     {
@@ -145,6 +148,7 @@ impl WorkerStores {
             outbox: store.clone(),
             complaints: store.clone(),
             stats: store.clone(),
+            settings: store.clone(),
             conversations: store.clone(),
             erasures: store,
         }
@@ -371,7 +375,9 @@ impl DialogWorker {
                     .is_some()),
                 None => Ok(false),
             },
-            WebhookItem::Error { .. } => Ok(false),
+            WebhookItem::Error { .. }
+            | WebhookItem::TemplateStatus { .. }
+            | WebhookItem::PhoneQuality { .. } => Ok(false),
         }
     }
 
@@ -411,6 +417,21 @@ impl DialogWorker {
                     })
                     .await?;
             }
+            WebhookItem::TemplateStatus {
+                name,
+                language,
+                event,
+                reason,
+                ..
+            } => {
+                self.handle_template_status(name, language, event, reason)
+                    .await?
+            }
+            WebhookItem::PhoneQuality {
+                event,
+                current_limit,
+                ..
+            } => self.handle_quality(event, current_limit).await?,
         }
         Ok(())
     }
@@ -907,6 +928,100 @@ impl DialogWorker {
         );
         self.stores.statuses.record_status(&record).await?;
         self.notifier.sender().apply_status(status).await?;
+        // A broadcast's delivery statistics (idempotent per outbox id and status).
+        if let Some(outbox_id) = status.biz_opaque_callback_data.as_deref() {
+            if let Some(counts) = crate::broadcast::status_counts(
+                outbox_id,
+                &status.status,
+                status.error_code(),
+                self.clock.now_ms(),
+            ) {
+                stats::record(Some(self.stores.stats.as_ref()), &[counts]).await;
+            }
+        }
+        Ok(())
+    }
+
+    /// Keeps Meta's latest status of a template (the broadcasts read it) and tells the
+    /// operators when one can no longer be sent.
+    async fn handle_template_status(
+        &self,
+        name: &str,
+        language: &Option<String>,
+        event: &str,
+        reason: &Option<String>,
+    ) -> Result<(), WorkerError> {
+        let now = self.clock.now_ms();
+        let entry = serde_json::json!({
+            "status": event,
+            "language": language,
+            "reason": reason,
+            "updated_ms": now,
+        });
+        crate::broadcast::merge_setting(
+            self.stores.settings.as_ref(),
+            crate::broadcast::TEMPLATE_STATUS_KEY,
+            now,
+            |map| {
+                map.insert(name.to_string(), entry.clone());
+            },
+        )
+        .await?;
+        info!(template = name, event, "template status updated");
+        if matches!(event, "PAUSED" | "DISABLED" | "REJECTED") {
+            self.stores
+                .signals
+                .raise_alert(&OperatorAlert {
+                    id: format!("template.{name}.{}", short_hash(&format!("{event}{now}"))),
+                    kind: "whatsapp_template".to_string(),
+                    message: format!(
+                        "Template WhatsApp {name} berstatus {event} ({}); siaran dengan template ini dihentikan.",
+                        reason.as_deref().unwrap_or("tanpa keterangan")
+                    ),
+                    citizen_key: None,
+                    raised_ms: now,
+                    opd_id: None,
+                })
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Keeps the number's latest quality report (broadcasts stop while it is flagged or
+    /// downgraded) and tells the operators about a drop.
+    async fn handle_quality(
+        &self,
+        event: &str,
+        current_limit: &Option<String>,
+    ) -> Result<(), WorkerError> {
+        let now = self.clock.now_ms();
+        crate::broadcast::merge_setting(
+            self.stores.settings.as_ref(),
+            crate::broadcast::QUALITY_KEY,
+            now,
+            |map| {
+                map.insert("event".into(), serde_json::json!(event));
+                map.insert("current_limit".into(), serde_json::json!(current_limit));
+                map.insert("updated_ms".into(), serde_json::json!(now));
+            },
+        )
+        .await?;
+        info!(event, "phone number quality updated");
+        if matches!(event, "FLAGGED" | "DOWNGRADE") {
+            self.stores
+                .signals
+                .raise_alert(&OperatorAlert {
+                    id: format!("quality.{}", short_hash(&format!("{event}{now}"))),
+                    kind: "whatsapp_quality".to_string(),
+                    message: format!(
+                        "Kualitas nomor WhatsApp turun ({event}); siaran dihentikan sampai kualitas pulih."
+                    ),
+                    citizen_key: None,
+                    raised_ms: now,
+                    opd_id: None,
+                })
+                .await?;
+        }
         Ok(())
     }
 }

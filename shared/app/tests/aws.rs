@@ -1186,3 +1186,17 @@ async fn dynamo_citizen_profile_round_trips_with_empty_and_missing_fields() {
         "absent fields are not stored as NULL"
     );
 }
+
+#[tokio::test]
+async fn conformance_broadcast_suite_on_dynamodb() {
+    let config = aws_or_skip!();
+    let client = aws_sdk_dynamodb::Client::new(&config);
+    let table = unique("prolink-conformance");
+    create_table(&client, &table).await.expect("create table");
+    let store = Arc::new(DynamoStore::new(
+        client,
+        table,
+        Arc::new(prolink_app::ports::SystemClock),
+    ));
+    crate::conformance::broadcast::run_broadcast_suite(store).await;
+}

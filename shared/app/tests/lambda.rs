@@ -234,6 +234,7 @@ fn api_state(app: &TestApp) -> prolink_app::api::ApiState {
         content_revisions: store.clone(),
         signals: store.clone(),
         marks: store.clone(),
+        broadcasts: store.clone(),
         citizens: store.clone(),
         users: Arc::new(prolink_app::api::auth::LocalUserDirectory::new(
             store.clone(),

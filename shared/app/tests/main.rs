@@ -63,6 +63,7 @@ mod api;
 mod app;
 mod auth;
 mod aws;
+mod broadcast_send;
 mod cognito;
 mod complaint_changes;
 mod complaint_tasks;

@@ -7,6 +7,7 @@ use std::{collections::BTreeMap, path::PathBuf};
 use chrono::NaiveDate;
 use serde_json::Value;
 
+use prolink_app::broadcast;
 use prolink_app::render::{reply_body, template_of};
 use prolink_domain::{
     calendar,
@@ -319,7 +320,19 @@ fn template_files_satisfy_meta_rules() {
                     .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
             "{name} is not snake_case"
         );
-        assert_eq!(template["category"], "UTILITY", "{name}");
+        // Complaint notices are UTILITY; broadcasts are MARKETING (campaigns) or UTILITY
+        // (service changes), as the catalog says.
+        let broadcast = broadcast::catalog().into_iter().find(|t| t.name == name);
+        match &broadcast {
+            Some(known) => {
+                assert!(
+                    matches!(known.category.as_str(), "MARKETING" | "UTILITY"),
+                    "{name}"
+                );
+                assert_eq!(template["category"], known.category.as_str(), "{name}");
+            }
+            None => assert_eq!(template["category"], "UTILITY", "{name}"),
+        }
         assert_eq!(template["language"], notify::TEMPLATE_LANGUAGE, "{name}");
 
         let body = body_text(template);
@@ -363,6 +376,20 @@ fn template_files_satisfy_meta_rules() {
         if let Some(header) = component(template, "HEADER") {
             let text = header["text"].as_str().expect("header text");
             assert!(text.chars().count() <= 60 && !text.contains('\n'));
+            // A text header has at most one variable, with its example.
+            let variables = placeholders(text);
+            assert!(variables.len() <= 1, "{name}: header variables");
+            if !variables.is_empty() {
+                assert_eq!(variables, vec![1], "{name}: header variable is {{{{1}}}}");
+                let example = header["example"]["header_text"][0].as_str();
+                assert!(
+                    example.is_some_and(|e| !e.trim().is_empty()),
+                    "{name}: header example"
+                );
+            }
+        }
+        if let Some(known) = &broadcast {
+            assert_eq!(known.body_params, count, "{name}: catalog body parameters");
         }
         if let Some(footer) = component(template, "FOOTER") {
             let text = footer["text"].as_str().expect("footer text");
@@ -404,11 +431,20 @@ fn every_template_the_code_fills_exists_with_the_same_shape() {
         let worst = fixed + spec.body_params.iter().sum::<usize>();
         assert!(worst <= 1024, "{}: up to {worst} characters", spec.name);
     }
+    let broadcasts: Vec<String> = broadcast::catalog().into_iter().map(|t| t.name).collect();
+    assert_eq!(
+        broadcasts.len(),
+        5,
+        "the five broadcast templates of the KAK"
+    );
     for name in files.keys() {
         assert!(
-            notify::template_names().contains(&name.as_str()),
+            notify::template_names().contains(&name.as_str()) || broadcasts.contains(name),
             "{name} is defined but never used"
         );
+    }
+    for name in &broadcasts {
+        assert!(files.contains_key(name), "{name} has no file");
     }
 }
 

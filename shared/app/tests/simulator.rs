@@ -731,3 +731,109 @@ async fn the_page_is_self_contained_and_guarded() {
         .await;
     assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
 }
+
+/// A small broadcast in the local app: the scheduler sends it to the simulator's opted-in
+/// citizens (and not to the one who never opted in), and its statistics fill from the
+/// simulator's signed status webhooks.
+#[tokio::test]
+async fn a_broadcast_reaches_the_simulator_and_its_statistics_fill_from_status_webhooks() {
+    use prolink_app::broadcast;
+    use prolink_app::ports::{
+        BroadcastAudience, BroadcastRecord, BroadcastState, BroadcastStore, BroadcastTemplate,
+        CitizenStore,
+    };
+    const BUDI: &str = "6281234500012";
+    const TONO: &str = "6281234500013";
+    let sim = Sim::new();
+    let simulator = sim.simulator();
+    for (who, name) in [(SARI, "Sari"), (BUDI, "Budi"), (TONO, "Tono")] {
+        sim.send(json!({ "from": who, "name": name, "text": "halo" }))
+            .await;
+    }
+    sim.drain().await;
+    simulator.emit_statuses().await.expect("emit");
+    sim.drain().await;
+    for who in [SARI, BUDI] {
+        let mut profile = sim
+            .app
+            .store
+            .get_citizen(who)
+            .await
+            .unwrap()
+            .expect("profile");
+        profile.broadcast_opt_in = true;
+        profile.topics = vec!["kesehatan".into()];
+        sim.app.store.put_citizen(&profile).await.expect("opt in");
+    }
+    let now = sim.app.clock.now_ms();
+    let record = BroadcastRecord {
+        id: broadcast::new_id(now),
+        name: "Imunisasi".into(),
+        template: BroadcastTemplate {
+            name: "siaran_kesehatan".into(),
+            language: "id".into(),
+            parameters: vec![
+                "Imunisasi Campak".into(),
+                "Bawa anak ke posyandu.".into(),
+                "Dinkes (0335) 421228".into(),
+            ],
+            header_parameters: vec![],
+        },
+        audience: BroadcastAudience {
+            all: false,
+            topics: vec!["kesehatan".into()],
+        },
+        send_at_ms: None,
+        // Urgent: the test must not depend on the hour it runs at (quiet hours).
+        urgent: true,
+        state: BroadcastState::Scheduled,
+        audience_size: 2,
+        progress: 0,
+        cursor: None,
+        next_run_ms: Some(now),
+        stop_reason: None,
+        created_by: "admin".into(),
+        created_ms: now,
+        updated_ms: now,
+        started_ms: None,
+        finished_ms: None,
+        version: 0,
+    };
+    sim.app
+        .store
+        .put_broadcast(&record)
+        .await
+        .expect("broadcast");
+    let report = sim.app.scheduler.tick().await.expect("tick");
+    assert_eq!(report.broadcasts.sent, 2, "{report:?}");
+    let done = sim
+        .app
+        .store
+        .get_broadcast(&record.id)
+        .await
+        .unwrap()
+        .expect("stored");
+    assert_eq!(done.state, BroadcastState::Done);
+
+    for who in [SARI, BUDI] {
+        let items = sim.items(who).await;
+        assert!(
+            items.iter().any(|i| i["from"] == "bot"
+                && i["body"]["type"] == "template"
+                && i["body"]["template"]["name"] == "siaran_kesehatan"),
+            "{who}: {items:?}"
+        );
+    }
+    let tono = sim.items(TONO).await;
+    assert!(
+        !tono.iter().any(|i| i["body"]["type"] == "template"),
+        "{tono:?}"
+    );
+
+    assert!(simulator.emit_statuses().await.expect("emit") >= 2);
+    sim.drain().await;
+    let stats = broadcast::read_stats(sim.app.store.as_ref(), &record.id)
+        .await
+        .expect("stats");
+    assert_eq!((stats.sent, stats.delivered), (2, 2), "{stats:?}");
+}

@@ -987,6 +987,7 @@ async fn a_tick_out_of_budget_leaves_the_rest_to_the_next_one() {
             finished: true,
             handoffs: Default::default(),
             retention: Default::default(),
+            broadcasts: Default::default(),
         }
     );
     let idle = paged.tick().await.expect("tick");

@@ -57,7 +57,7 @@ struct OutboxItem {
 }
 
 #[derive(Debug, Serialize, Deserialize)]
-struct CitizenItem {
+pub(super) struct CitizenItem {
     #[serde(rename = "PK")]
     pk: String,
     #[serde(rename = "SK")]
@@ -80,6 +80,14 @@ struct CitizenItem {
     version: u64,
     created_ms: i64,
     updated_ms: i64,
+    /// `CITSUB` while the citizen is opted in to broadcasts (the subscriber list), absent
+    /// otherwise: opting out takes the profile out of the index in the same write.
+    #[serde(rename = "GSI1PK", default, skip_serializing_if = "Option::is_none")]
+    gsi1pk: Option<String>,
+    /// The citizen key's SHA-256 (hex): a stable order that names no phone number, used as
+    /// the broadcast's send cursor.
+    #[serde(rename = "GSI1SK", default, skip_serializing_if = "Option::is_none")]
+    pub(super) gsi1sk: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -393,14 +401,9 @@ impl OutboxStore for DynamoStore {
 // Citizens
 // ---------------------------------------------------------------------------------------------
 
-#[async_trait]
-impl CitizenStore for DynamoStore {
-    async fn get_citizen(&self, key: &str) -> PortResult<Option<CitizenProfile>> {
-        non_empty("citizen key", key)?;
-        let item = self
-            .get::<CitizenItem>("citizen", citizen_pk(key), PROFILE_SK)
-            .await?;
-        Ok(item.map(|item| CitizenProfile {
+impl From<CitizenItem> for CitizenProfile {
+    fn from(item: CitizenItem) -> Self {
+        CitizenProfile {
             key: item.key,
             wa_id: item.wa_id,
             user_id: item.user_id,
@@ -412,7 +415,18 @@ impl CitizenStore for DynamoStore {
             version: item.version,
             created_ms: item.created_ms,
             updated_ms: item.updated_ms,
-        }))
+        }
+    }
+}
+
+#[async_trait]
+impl CitizenStore for DynamoStore {
+    async fn get_citizen(&self, key: &str) -> PortResult<Option<CitizenProfile>> {
+        non_empty("citizen key", key)?;
+        let item = self
+            .get::<CitizenItem>("citizen", citizen_pk(key), PROFILE_SK)
+            .await?;
+        Ok(item.map(CitizenProfile::from))
     }
 
     async fn put_citizen(&self, profile: &CitizenProfile) -> PortResult<u64> {
@@ -435,6 +449,12 @@ impl CitizenStore for DynamoStore {
                 version,
                 created_ms: profile.created_ms,
                 updated_ms: profile.updated_ms,
+                gsi1pk: profile
+                    .broadcast_opt_in
+                    .then(|| crate::dynamo_broadcast::SUBSCRIBERS_PARTITION.to_owned()),
+                gsi1sk: profile
+                    .broadcast_opt_in
+                    .then(|| prolink_domain::citizen::group_id_for(&profile.key)),
             },
         )?;
         self.put_versioned(item, profile.version, "citizen", &profile.key)

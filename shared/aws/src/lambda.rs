@@ -13,6 +13,7 @@ use prolink_app::api::{
     auth::{JwtAuthenticator, JwtSettings},
     ApiConfig, ApiState, ClientIp,
 };
+use prolink_app::broadcast::{BroadcastConfig, Broadcaster};
 
 use prolink_app::complaint_worker::{
     ComplaintWorker, ComplaintWorkerSettings, ComplaintWorkerStores, TaskItem, TaskOutcome,
@@ -466,6 +467,16 @@ pub async fn scheduler_from_env() -> Result<Scheduler, LambdaError> {
             ))),
             retention_days: config::complaint_retention_days(),
         }),
+        broadcasts: Some(Broadcaster {
+            store: base.store.clone(),
+            sender: base.sender()?,
+            settings: base.store.clone(),
+            signals: base.store.clone(),
+            counters: Some(base.store.clone()),
+            clock: base.clock.clone(),
+            sleeper: Arc::new(TokioSleeper),
+            config: BroadcastConfig::from_env(),
+        }),
     })
 }
 
@@ -533,6 +544,7 @@ pub async fn api_state_from_env() -> Result<ApiState, LambdaError> {
         content_revisions: store.clone(),
         signals: store.clone(),
         marks: store.clone(),
+        broadcasts: store.clone(),
         citizens: store.clone(),
         users: Arc::new(CognitoUserDirectory::new(
             aws_sdk_cognitoidentityprovider::Client::new(&sdk),

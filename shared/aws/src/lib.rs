@@ -4,6 +4,7 @@
 pub mod bedrock;
 pub mod cognito;
 pub mod dynamo;
+mod dynamo_broadcast;
 mod dynamo_citizen_data;
 mod dynamo_complaint;
 mod dynamo_content;

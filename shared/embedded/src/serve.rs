@@ -21,6 +21,7 @@ use prolink_app::api::{
     auth::{local_routes, LocalAuth, LocalUserDirectory},
     ApiConfig, ApiState, ClientIp,
 };
+use prolink_app::broadcast::{BroadcastConfig, Broadcaster};
 use prolink_app::complaint_worker::{
     ComplaintWorker, ComplaintWorkerSettings, ComplaintWorkerStores, TaskItem, TaskOutcome,
 };
@@ -377,6 +378,7 @@ pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Lo
         content_revisions: store.clone(),
         signals: store.clone(),
         marks: store.clone(),
+        broadcasts: store.clone(),
         citizens: store.clone(),
         users: Arc::new(LocalUserDirectory::new(store.clone())),
         audit: store.clone(),
@@ -433,6 +435,16 @@ pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Lo
             complaints: store.clone(),
             blobs: Some(photo_eraser),
             retention_days: config::complaint_retention_days(),
+        }),
+        broadcasts: Some(Broadcaster {
+            store: store.clone(),
+            sender: complaint_worker.notifier.sender().clone(),
+            settings: store.clone(),
+            signals: store.clone(),
+            counters: Some(store.clone()),
+            clock: clock.clone(),
+            sleeper: Arc::new(TokioSleeper),
+            config: BroadcastConfig::from_env(),
         }),
     });
     let worker = Arc::new(

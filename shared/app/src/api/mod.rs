@@ -5,14 +5,15 @@ use std::sync::Arc;
 
 use crate::content_cache::ContentSource;
 use crate::ports::{
-    AlertBoard, AuditLog, BlobEraser, BlobStore, CitizenData, CitizenStore, Clock, ComplaintStore,
-    ContentRevisions, ConversationLog, DedupStore, OperatorSignals, Queue, SessionStore,
-    SettingsStore, StatsCounters, UserDirectory,
+    AlertBoard, AuditLog, BlobEraser, BlobStore, BroadcastStore, CitizenData, CitizenStore, Clock,
+    ComplaintStore, ContentRevisions, ConversationLog, DedupStore, OperatorSignals, Queue,
+    SessionStore, SettingsStore, StatsCounters, UserDirectory,
 };
 use crate::sender::ReliableSender;
 
 mod admin;
 pub mod auth;
+mod broadcasts;
 mod citizens;
 pub mod complaints;
 mod content;
@@ -78,6 +79,8 @@ pub struct ApiState {
     /// Expiring marks: an unanswered question resolved or dismissed is marked here until
     /// the question itself expires.
     pub marks: Arc<dyn DedupStore>,
+    /// Official broadcasts and the opted-in citizens they reach.
+    pub broadcasts: Arc<dyn BroadcastStore>,
     /// Citizens' data rights: erasure, tombstones, the citizens' erasure requests.
     pub citizen_data: Arc<dyn CitizenData>,
     /// Deletes an erased citizen's photo files (the same bucket or folder as `blobs`).

@@ -14,7 +14,8 @@ use crate::ports::Role;
 use super::error::ApiError;
 use super::extract::{authorize, AllowedRoles, RateLimiter};
 use super::{
-    admin, citizens, complaints, content, conversations, open_data, stats, unanswered, ApiState,
+    admin, broadcasts, citizens, complaints, content, conversations, open_data, stats, unanswered,
+    ApiState,
 };
 
 const ALL: &[Role] = &[Role::Admin, Role::Operator, Role::Opd, Role::Viewer];
@@ -249,6 +250,43 @@ pub fn routes() -> Vec<RouteDef> {
             "/api/conversations/{id}/hand-back",
             DISKOMINFO,
             on(MethodFilter::POST, conversations::hand_back),
+        ),
+        // Broadcasts.
+        route(
+            Method::POST,
+            "/api/broadcasts",
+            DISKOMINFO,
+            on(MethodFilter::POST, broadcasts::create),
+        ),
+        route(
+            Method::GET,
+            "/api/broadcasts",
+            DISKOMINFO,
+            on(MethodFilter::GET, broadcasts::list),
+        ),
+        route(
+            Method::POST,
+            "/api/broadcasts/audience",
+            DISKOMINFO,
+            on(MethodFilter::POST, broadcasts::audience),
+        ),
+        route(
+            Method::GET,
+            "/api/broadcasts/{id}",
+            DISKOMINFO,
+            on(MethodFilter::GET, broadcasts::get),
+        ),
+        route(
+            Method::POST,
+            "/api/broadcasts/{id}/schedule",
+            DISKOMINFO,
+            on(MethodFilter::POST, broadcasts::schedule),
+        ),
+        route(
+            Method::POST,
+            "/api/broadcasts/{id}/cancel",
+            DISKOMINFO,
+            on(MethodFilter::POST, broadcasts::cancel),
         ),
         // Citizens' data rights.
         route(

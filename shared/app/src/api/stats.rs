@@ -45,6 +45,8 @@ pub struct StatsAnswer {
     pub granularity: &'static str,
     pub totals: Figures,
     pub series: Vec<PeriodFigures>,
+    /// Broadcast messages in the range (`bc_*` counters).
+    pub broadcasts: BroadcastTotals,
 }
 
 fn date_field(field: &str, value: Option<&str>) -> ApiResult<Option<NaiveDate>> {
@@ -109,14 +111,52 @@ pub async fn get_stats(
             format!("Rentang paling panjang {MAX_RANGE_DAYS} hari."),
         ));
     }
-    let (totals, series) = read_figures(&state, from, to, granularity).await?;
+    let rows = state
+        .stats
+        .read_counters(&day_key(granularity.read_from(from)), &day_key(to))
+        .await
+        .map_err(ApiError::store)?;
+    let (totals, series) = stats::figures(&rows, from, to, granularity);
+    let broadcasts = broadcast_totals(&rows, &day_key(from), &day_key(to));
     Ok(Json(StatsAnswer {
         from: day_key(from),
         to: day_key(to),
         granularity: name,
         totals,
         series,
+        broadcasts,
     }))
+}
+
+/// Broadcast messages of the range, city-wide (counted on the day each happened); zeros
+/// when there were none.
+#[derive(Debug, Default, Serialize)]
+pub struct BroadcastTotals {
+    pub sent: i64,
+    pub delivered: i64,
+    pub read: i64,
+    pub failed: i64,
+    pub opted_out: i64,
+}
+
+fn broadcast_totals(rows: &[crate::ports::DayCounter], from: &str, to: &str) -> BroadcastTotals {
+    use crate::broadcast::{DELIVERED, FAILED, OPTED_OUT, READ, SENT};
+    let mut totals = BroadcastTotals::default();
+    for row in rows
+        .iter()
+        .filter(|r| r.day.as_str() >= from && r.day.as_str() <= to)
+    {
+        let slot = match row.counter.as_str() {
+            SENT => &mut totals.sent,
+            DELIVERED => &mut totals.delivered,
+            READ => &mut totals.read,
+            FAILED => &mut totals.failed,
+            OPTED_OUT => &mut totals.opted_out,
+            _ => continue,
+        };
+        *slot = slot.saturating_add(row.value);
+    }
+    totals
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -32,11 +32,11 @@ use prolink_app::api::{
 use prolink_app::complaint_worker::{ComplaintWorker, ComplaintWorkerStores};
 use prolink_app::content_cache::ContentSource;
 use prolink_app::ports::{
-    AlertBoard, AuditLog, AuditQuery, AuditRecord, CitizenData, CitizenStore, ComplaintStore,
-    ContentRevisions, ContentStore, ConversationLog, DedupStore, NewUser, OperatorAlert,
-    OperatorSignals, OutboxStore, Page, PageRequest, PortError, PortResult, RawInboundLog,
-    RetentionStore, Role, SessionStore, SettingsStore, StatsCounters, StatusLog, SystemClock,
-    UserDirectory, UserPatch, UserRecord,
+    AlertBoard, AuditLog, AuditQuery, AuditRecord, BroadcastStore, CitizenData, CitizenStore,
+    ComplaintStore, ContentRevisions, ContentStore, ConversationLog, DedupStore, NewUser,
+    OperatorAlert, OperatorSignals, OutboxStore, Page, PageRequest, PortError, PortResult,
+    RawInboundLog, RetentionStore, Role, SessionStore, SettingsStore, StatsCounters, StatusLog,
+    SystemClock, UserDirectory, UserPatch, UserRecord,
 };
 use prolink_aws::{create_table, DynamoStore};
 use prolink_domain::citizen::CitizenProfile;
@@ -227,11 +227,16 @@ pub struct Stores {
     pub statuses: Arc<dyn StatusLog>,
     pub outbox: Arc<dyn OutboxStore>,
     pub retention: Arc<dyn RetentionStore>,
+    pub broadcasts: Arc<dyn BroadcastStore>,
     /// The complaint worker's stores on the same store.
     worker: Arc<dyn Fn() -> ComplaintWorkerStores + Send + Sync>,
 }
 
 impl Stores {
+    pub fn citizens_store(&self) -> &Arc<dyn CitizenStore> {
+        &self.citizens
+    }
+
     fn of<S>(store: Arc<S>) -> Stores
     where
         S: ComplaintStore
@@ -247,6 +252,7 @@ impl Stores {
             + ConversationLog
             + SessionStore
             + RetentionStore
+            + BroadcastStore
             + CitizenData
             + RawInboundLog
             + StatusLog
@@ -267,6 +273,7 @@ impl Stores {
             conversations: store.clone(),
             sessions: store.clone(),
             retention: store.clone(),
+            broadcasts: store.clone(),
             citizen_data: store.clone(),
             raw: store.clone(),
             statuses: store.clone(),
@@ -356,6 +363,7 @@ impl Api {
             content_revisions: stores.content_revisions.clone(),
             signals: stores.signals.clone(),
             marks: stores.marks.clone(),
+            broadcasts: stores.broadcasts.clone(),
             citizens: stores.citizens.clone(),
             users: users.clone(),
             audit: stores.audit.clone(),

@@ -8,6 +8,7 @@ mod harness;
 
 mod access;
 mod backends;
+mod broadcasts;
 mod changes;
 mod citizens;
 mod content;

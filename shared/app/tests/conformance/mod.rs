@@ -64,6 +64,7 @@
 //! Each case is also a `pub async fn` taking one queue or store, for a backend that wants one
 //! `#[tokio::test]` per case.
 
+pub mod broadcast;
 pub mod citizen_data;
 pub mod complaint;
 pub mod content_revisions;

@@ -837,3 +837,10 @@ async fn version_8_file_is_migrated_with_closing_times() {
         .is_empty());
     assert!(due.iter().all(|c| c.ticket != open));
 }
+
+#[tokio::test]
+async fn broadcast_suite_on_sqlite() {
+    let (_dir, db) = temp_db();
+    super::broadcast::run_broadcast_suite(Arc::new(SqliteStore::new(db, Arc::new(SystemClock))))
+        .await;
+}

@@ -308,6 +308,7 @@ impl TestApp {
             settings,
             handoffs: None,
             retention: None,
+            broadcasts: None,
         }
     }
 

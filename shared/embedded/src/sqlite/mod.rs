@@ -10,6 +10,7 @@
 //! credentials are configured) and [`SimulatorStore`] (the simulator's citizens, their
 //! messages, the statuses it played back, their files and its clock offset).
 
+mod broadcast;
 mod citizen_data;
 mod complaint;
 mod content;

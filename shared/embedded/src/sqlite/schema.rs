@@ -337,6 +337,28 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX IF NOT EXISTS complaints_by_closed ON complaints (closed_ms, ticket)
         WHERE closed_ms IS NOT NULL;
     "#,
+    // 11: reserved for another branch's migration (merged from its own branch). Until then it
+    // changes nothing: 12 does not depend on it.
+    "",
+    // 12: broadcasts (issue #19): one row per broadcast (the whole record as JSON in `data`),
+    // listed newest first by `created_sk` and picked up by the scheduler through `due_ms`
+    // (set only while scheduled or sending, like GSI4's `BCASTDUE`). Opted-in citizens are read
+    // in rowid order (an `UPDATE` keeps a row's rowid, so a citizen keeps their place); the
+    // partial index counts them without reading the others.
+    r#"
+    CREATE TABLE IF NOT EXISTS broadcast (
+        id          TEXT PRIMARY KEY NOT NULL,
+        version     INTEGER NOT NULL,
+        created_sk  TEXT NOT NULL,
+        due_ms      INTEGER,
+        data        TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX IF NOT EXISTS broadcast_by_created ON broadcast (created_sk);
+    CREATE INDEX IF NOT EXISTS broadcast_by_due ON broadcast (due_ms, id)
+        WHERE due_ms IS NOT NULL;
+    CREATE INDEX IF NOT EXISTS citizen_subscribed ON citizen (key)
+        WHERE json_extract(profile, '$.broadcast_opt_in') = 1;
+    "#,
 ];
 
 /// The version this build writes.

@@ -239,7 +239,54 @@ pub struct ChangeValue {
         skip_serializing_if = "Vec::is_empty"
     )]
     pub errors: Vec<WebhookError>,
+    /// `message_template_status_update` (`APPROVED`, `REJECTED`, `PAUSED`, `DISABLED` …) and
+    /// `phone_number_quality_update` (`FLAGGED`, `UNFLAGGED`, `DOWNGRADE`, `UPGRADE`,
+    /// `THROUGHPUT_UPGRADE` …).
+    #[serde(
+        default,
+        deserialize_with = "lenient_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub event: Option<String>,
+    #[serde(
+        default,
+        deserialize_with = "lenient_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub message_template_name: Option<String>,
+    #[serde(
+        default,
+        deserialize_with = "lenient_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub message_template_language: Option<String>,
+    /// Why a template changed (`NONE` on approval).
+    #[serde(
+        default,
+        deserialize_with = "lenient_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub reason: Option<String>,
+    /// The number's messaging limit tier after a quality update (`TIER_1K` …).
+    #[serde(
+        default,
+        deserialize_with = "lenient_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub current_limit: Option<String>,
+    /// Replaces `current_limit` from 2026 (Meta's reference).
+    #[serde(
+        default,
+        deserialize_with = "lenient_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub max_daily_conversations_per_business: Option<String>,
 }
+
+/// Template status changes (`entry[].changes[].field`).
+pub const TEMPLATE_STATUS_FIELD: &str = "message_template_status_update";
+/// The business number's quality and messaging limit (`entry[].changes[].field`).
+pub const PHONE_QUALITY_FIELD: &str = "phone_number_quality_update";
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
 pub struct Metadata {
