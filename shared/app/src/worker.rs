@@ -38,10 +38,10 @@ use crate::ids::short_hash;
 use crate::notifier::Notifier;
 use crate::ports::Rephraser;
 use crate::ports::{
-    CitizenProfile, CitizenStore, Clock, ComplaintStore, ContentStore, ConversationLog, DedupStore,
-    Delivery, Messenger, OperatorAlert, OperatorSignals, OutboundMessage, OutboxStore, PortError,
-    Queue, SessionStore, SettingsStore, StatsCounters, StatusLog, StoredSession,
-    UnansweredQuestion,
+    BroadcastStore, CitizenProfile, CitizenStore, Clock, ComplaintStore, ContentStore,
+    ConversationLog, DedupStore, Delivery, Messenger, OperatorAlert, OperatorSignals,
+    OutboundMessage, OutboxStore, PortError, Queue, SessionStore, SettingsStore, StatsCounters,
+    StatusLog, StoredSession, UnansweredQuestion,
 };
 use crate::render::{reply_body, ReplyTo};
 use crate::rephrasing::rephrase_or_verbatim;
@@ -113,6 +113,8 @@ pub struct WorkerStores {
     pub conversations: Arc<dyn ConversationLog>,
     /// Meta's template statuses and the number's quality (read by broadcasts).
     pub settings: Arc<dyn SettingsStore>,
+    /// The broadcasts an opt-out is counted against.
+    pub broadcasts: Arc<dyn BroadcastStore>,
 }
 
 impl WorkerStores {
@@ -129,6 +131,7 @@ impl WorkerStores {
             + StatsCounters
             + ConversationLog
             + SettingsStore
+            + BroadcastStore
             + 'static,
     {
         WorkerStores {
@@ -142,6 +145,7 @@ impl WorkerStores {
             complaints: store.clone(),
             stats: store.clone(),
             settings: store.clone(),
+            broadcasts: store.clone(),
             conversations: store,
         }
     }
@@ -447,6 +451,7 @@ impl DialogWorker {
         let stored_session = self.stores.sessions.load_session(&key).await?;
         let envelope = SessionEnvelope::from_stored(stored_session.as_ref());
         let profile = self.stores.citizens.get_citizen(&key).await?;
+        let was_opted_in = profile.as_ref().is_some_and(|p| p.broadcast_opt_in);
         let sent_at_ms = message
             .timestamp_secs()
             .map(|secs| secs * 1000)
@@ -528,9 +533,25 @@ impl DialogWorker {
                 self.enqueue_complaint_tasks(&turn.complaint_ops).await?;
                 let turn = self.rephrase(turn, citizen).await;
                 let handoff = turn.session.active_handoff(now);
+                let opted_out = was_opted_in && !turn.profile.broadcast_opt_in;
                 let replies = self
                     .apply_turn(&key, citizen, message, sent_at_ms, stored_session, turn)
                     .await?;
+                if opted_out {
+                    // "Opted out after it": counted against the broadcasts of the last week
+                    // this citizen received (best effort, like every counter).
+                    if let Err(error) = crate::broadcast::count_opt_out(
+                        self.stores.broadcasts.as_ref(),
+                        self.stores.outbox.as_ref(),
+                        self.stores.stats.as_ref(),
+                        &key,
+                        now,
+                    )
+                    .await
+                    {
+                        warn!(%error, "broadcast opt-out not counted");
+                    }
+                }
                 (replies, handoff)
             }
         };
