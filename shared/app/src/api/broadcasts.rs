@@ -86,7 +86,7 @@ pub struct AudienceSize {
 
 #[derive(Debug, Serialize)]
 pub struct Progress {
-    /// Opted-in citizens looked at so far.
+    /// Recipients of the audience handled so far.
     processed: u64,
     /// `processed` against the audience size, 0–100.
     percent: u64,
