@@ -621,7 +621,12 @@ impl Broadcaster {
                     rate = (rate * 1.25).min(f64::from(self.config.rate.clamp(1, MAX_RATE)));
                     throttles = 0;
                     record.cursor = Some(last);
-                    record.progress += page.len() as u64;
+                    // Progress counts the audience reached (sent, resumed, failed), so it
+                    // compares with `audience_size`.
+                    record.progress += page
+                        .iter()
+                        .filter(|s| record.audience.includes(&s.profile))
+                        .count() as u64;
                     // Checkpoint every page (and renew the lease).
                     record.next_run_ms = Some(self.clock.now_ms() + self.config.lease_ms);
                     self.checkpoint(&mut record).await?;

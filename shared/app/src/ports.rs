@@ -1315,7 +1315,7 @@ pub struct BroadcastRecord {
     pub state: BroadcastState,
     /// Recipients counted when it was created (and again when scheduled).
     pub audience_size: u64,
-    /// Subscribers looked at so far (sent, skipped as opted out, failed).
+    /// Recipients of the audience handled so far (sent, resumed or failed).
     #[serde(default)]
     pub progress: u64,
     /// The subscriber cursor after the last one handled; `None` before the first.

@@ -39,7 +39,7 @@ use crate::ids::short_hash;
 use crate::notifier::Notifier;
 use crate::ports::Rephraser;
 use crate::ports::{
-    CitizenData, CitizenProfile, CitizenStore, Clock, ComplaintStore, ContentStore,
+    BroadcastStore, CitizenData, CitizenProfile, CitizenStore, Clock, ComplaintStore, ContentStore,
     ConversationLog, DedupStore, Delivery, Messenger, OperatorAlert, OperatorSignals,
     OutboundMessage, OutboxStore, PortError, Queue, SessionStore, SettingsStore, StatsCounters,
     StatusLog, StoredSession, UnansweredQuestion,
@@ -119,6 +119,8 @@ pub struct WorkerStores {
     pub settings: Arc<dyn SettingsStore>,
     /// Tombstones of erased citizens and their erasure requests.
     pub erasures: Arc<dyn CitizenData>,
+    /// The broadcasts an opt-out is counted against.
+    pub broadcasts: Arc<dyn BroadcastStore>,
 }
 
 impl WorkerStores {
@@ -136,6 +138,7 @@ impl WorkerStores {
             + ConversationLog
             + SettingsStore
             + CitizenData
+            + BroadcastStore
             + 'static,
     {
         WorkerStores {
@@ -149,6 +152,7 @@ impl WorkerStores {
             complaints: store.clone(),
             stats: store.clone(),
             settings: store.clone(),
+            broadcasts: store.clone(),
             conversations: store.clone(),
             erasures: store,
         }
@@ -515,6 +519,7 @@ impl DialogWorker {
         let stored_session = self.stores.sessions.load_session(&key).await?;
         let envelope = SessionEnvelope::from_stored(stored_session.as_ref());
         let profile = self.stores.citizens.get_citizen(&key).await?;
+        let was_opted_in = profile.as_ref().is_some_and(|p| p.broadcast_opt_in);
         let sent_at_ms = plausible_sent_at_ms(message.timestamp_secs(), now);
 
         self.stores
@@ -596,9 +601,25 @@ impl DialogWorker {
                 self.enqueue_complaint_tasks(&turn.complaint_ops).await?;
                 let turn = self.rephrase(turn, citizen).await;
                 let handoff = turn.session.active_handoff(now);
+                let opted_out = was_opted_in && !turn.profile.broadcast_opt_in;
                 let replies = self
                     .apply_turn(&key, citizen, message, sent_at_ms, stored_session, turn)
                     .await?;
+                if opted_out {
+                    // "Opted out after it": counted against the broadcasts of the last week
+                    // this citizen received (best effort, like every counter).
+                    if let Err(error) = crate::broadcast::count_opt_out(
+                        self.stores.broadcasts.as_ref(),
+                        self.stores.outbox.as_ref(),
+                        self.stores.stats.as_ref(),
+                        &key,
+                        now,
+                    )
+                    .await
+                    {
+                        warn!(%error, "broadcast opt-out not counted");
+                    }
+                }
                 (replies, handoff)
             }
         };

@@ -814,6 +814,7 @@ async fn a_broadcast_reaches_the_simulator_and_its_statistics_fill_from_status_w
         .unwrap()
         .expect("stored");
     assert_eq!(done.state, BroadcastState::Done);
+    assert_eq!(done.progress, 2, "the audience reached");
 
     for who in [SARI, BUDI] {
         let items = sim.items(who).await;
@@ -836,4 +837,21 @@ async fn a_broadcast_reaches_the_simulator_and_its_statistics_fill_from_status_w
         .await
         .expect("stats");
     assert_eq!((stats.sent, stats.delivered), (2, 2), "{stats:?}");
+
+    // Sari opts out after receiving it: counted as "opted out after it".
+    sim.send(json!({ "from": SARI, "name": "Sari", "text": "STOP" }))
+        .await;
+    sim.drain().await;
+    let profile = sim
+        .app
+        .store
+        .get_citizen(SARI)
+        .await
+        .unwrap()
+        .expect("profile");
+    assert!(!profile.broadcast_opt_in, "STOP opts out");
+    let stats = broadcast::read_stats(sim.app.store.as_ref(), &record.id)
+        .await
+        .expect("stats");
+    assert_eq!(stats.opted_out, 1, "{stats:?}");
 }

@@ -22,6 +22,8 @@ const MAX_NAME_CHARS: usize = 100;
 /// Longest parameter value (the filled body must stay ≤ 1024 characters).
 const MAX_PARAM_CHARS: usize = 300;
 const MAX_TOPICS: usize = 50;
+/// The latest accepted `send_at` (2100-01-01): 13 digits, as the due index needs.
+const MAX_SEND_AT_MS: i64 = 4_102_444_800_000;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -84,7 +86,7 @@ pub struct AudienceSize {
 
 #[derive(Debug, Serialize)]
 pub struct Progress {
-    /// Opted-in citizens looked at so far.
+    /// Recipients of the audience handled so far.
     processed: u64,
     /// `processed` against the audience size, 0–100.
     percent: u64,
@@ -298,7 +300,10 @@ async fn checked_template(
 fn parse_send_at(text: Option<&str>, fields: &mut BTreeMap<String, String>) -> Option<i64> {
     let text = text?.trim();
     match DateTime::parse_from_rfc3339(text) {
-        Ok(at) if at.timestamp_millis() >= 0 => Some(at.timestamp_millis()),
+        // Within a year: the due index sorts 13-digit instants.
+        Ok(at) if (0..=MAX_SEND_AT_MS).contains(&at.timestamp_millis()) => {
+            Some(at.timestamp_millis())
+        }
         _ => {
             fields.insert(
                 "send_at".into(),

@@ -356,6 +356,13 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX IF NOT EXISTS broadcast_by_created ON broadcast (created_sk);
     CREATE INDEX IF NOT EXISTS broadcast_by_due ON broadcast (due_ms, id)
         WHERE due_ms IS NOT NULL;
+    -- Migration 2 made `citizen`; repeated here (a no-op) so that a partial file, as the
+    -- migration tests write them, still migrates.
+    CREATE TABLE IF NOT EXISTS citizen (
+        key      TEXT PRIMARY KEY NOT NULL,
+        version  INTEGER NOT NULL,
+        profile  TEXT NOT NULL
+    ) STRICT;
     CREATE INDEX IF NOT EXISTS citizen_subscribed ON citizen (key)
         WHERE json_extract(profile, '$.broadcast_opt_in') = 1;
     "#,
