@@ -833,8 +833,8 @@ const templateOf = (name) => BROADCAST_TEMPLATES.find((t) => t.name === name) ||
 const BroadcastBadge = ({ state }) => html`<span class=${`badge bc-${state}`}>${BROADCAST_STATES[state] || state}</span>`;
 
 /** The template as the citizen sees it in WhatsApp, placeholders filled (text only). */
-function TemplatePreview({ template, parameters, headerParameters }) {
-  if (!template) return html`<p class="muted">Templat ${'tidak dikenal'}.</p>`;
+function TemplatePreview({ template, parameters, headerParameters, name }) {
+  if (!template) return html`<p class="muted">Templat ${name || ''} tidak ada dalam daftar dasbor; isian: ${(parameters || []).join(' · ') || '–'}</p>`;
   return html`<div class="wa-preview" aria-label="Pratinjau pesan WhatsApp">
     <div class="bubble in">
       ${template.header ? html`<div class="bubble-header">${fill(template.header, headerParameters)}</div>` : null}
@@ -1132,7 +1132,7 @@ class BroadcastDetail extends DataPage {
           ${reasons.length ? html`<h3>Gagal menurut alasan</h3><ul>${reasons.map(([code, count]) => html`<li><code>${code}</code>: ${formatNumber(count)}</li>`)}</ul>` : null}
         <//>
         <${Card} title="Pesan">
-          <${TemplatePreview} template=${template} parameters=${item.template.parameters} headerParameters=${item.template.header_parameters} />
+          <${TemplatePreview} template=${template} name=${item.template.name} parameters=${item.template.parameters} headerParameters=${item.template.header_parameters} />
         <//>
       </div>
     </div>`;
