@@ -776,6 +776,7 @@ describe('operator dashboard in Chromium', () => {
     await axe('siaran-baru/422');
     allowed = [];
     await page.getByLabel(/Nama siaran/).fill('Imunisasi Desember');
+    assert.equal(await page.locator('#s-name-error').count(), 0, 'an edited field loses its stale error');
     await page.getByLabel(/Judul kampanye/).fill('Imunisasi Campak dan Rubela');
     await page.getByLabel(/\{\{2\}\} Isi/).fill('Bawa anak ke posyandu terdekat, gratis.');
     await page.getByLabel(/Informasi lebih lanjut/).fill('Dinas Kesehatan');

@@ -916,6 +916,12 @@ class BroadcastForm extends Component {
   audience() {
     return this.state.all ? { all: true } : { topics: this.state.chosen };
   }
+  /** The fields' errors without those of `names` (an edited field loses its stale error). */
+  without(...names) {
+    const fields = { ...this.state.fields };
+    for (const name of names) delete fields[name];
+    return fields;
+  }
   /** The live audience size, a moment after the last change. */
   count() {
     clearTimeout(this.countTimer);
@@ -975,7 +981,8 @@ class BroadcastForm extends Component {
     const paramsError = fieldError(fields, 'template.parameters');
     const headerError = fieldError(fields, 'template.header_parameters');
     const templateError = fieldError(fields, 'template.name', 'template.language', 'template');
-    const audienceError = fieldError(fields, 'audience.topics', 'audience.all', 'audience');
+    const apiAudienceError = fieldError(fields, 'audience.topics', 'audience.all', 'audience');
+    const audienceError = apiAudienceError && !state.all && !state.chosen.length ? 'Pilih setidaknya satu topik, atau "Semua pelanggan".' : apiAudienceError;
     const nameError = fieldError(fields, 'name');
     const sendError = fieldError(fields, 'send_at');
     const known = new Set(['name', 'template.parameters', 'template.header_parameters', 'template.name', 'template.language', 'template', 'audience.topics', 'audience.all', 'audience', 'send_at']);
@@ -985,7 +992,7 @@ class BroadcastForm extends Component {
       return html`<div class="field">
         <label for=${id}>${`{{${n}}} ${label || `Isian ${n}`}`}</label>
         <input id=${id} maxlength="300" value=${values[n] || ''} aria-invalid=${error ? 'true' : undefined} aria-describedby=${error ? `s-${kind}-error` : undefined}
-          onInput=${(e) => this.setState({ [kind]: { ...this.state[kind], [n]: e.target.value } })} />
+          onInput=${(e) => this.setState({ [kind]: { ...this.state[kind], [n]: e.target.value }, fields: this.without(kind === 'params' ? 'template.parameters' : 'template.header_parameters') })} />
       </div>`;
     };
     const sizeText = sizeBusy ? 'Menghitung penerima…' : sizeError || (size === null ? '' : `${formatNumber(size)} warga akan menerima siaran ini.`);
@@ -998,13 +1005,13 @@ class BroadcastForm extends Component {
             <div class="field">
               <label for="s-name">Nama siaran (hanya untuk petugas)</label>
               <input id="s-name" maxlength="100" value=${name} aria-invalid=${nameError ? 'true' : undefined} aria-describedby=${nameError ? 's-name-error' : undefined}
-                onInput=${(e) => this.setState({ name: e.target.value })} />
+                onInput=${(e) => this.setState({ name: e.target.value, fields: this.without('name') })} />
               ${nameError ? html`<p id="s-name-error" class="field-error">${nameError}</p>` : null}
             </div>
             <div class="field">
               <label for="s-template">Templat</label>
               <select id="s-template" value=${template.name} aria-invalid=${templateError ? 'true' : undefined} aria-describedby=${templateError ? 's-template-error' : 's-template-hint'}
-                onChange=${(e) => this.setState({ template: e.target.value, params: {}, headerParams: {} })}>
+                onChange=${(e) => this.setState({ template: e.target.value, params: {}, headerParams: {}, fields: this.without('template.name', 'template.language', 'template', 'template.parameters', 'template.header_parameters') })}>
                 ${BROADCAST_TEMPLATES.map((t) => html`<option value=${t.name}>${`${t.label} (${t.name})`}</option>`)}
               </select>
               <span id="s-template-hint" class="muted small">Kategori ${template.category === 'UTILITY' ? 'utilitas' : 'pemasaran'}, bahasa Indonesia. Hanya templat yang disetujui Meta.</span>
@@ -1027,11 +1034,11 @@ class BroadcastForm extends Component {
         <${Card} title="Penerima">
           <div class="stack">
             <fieldset class="topics" aria-describedby=${audienceError ? 's-audience-error s-size' : 's-size'}><legend>Topik langganan</legend>
-              <label class="check"><input type="checkbox" checked=${all} onChange=${(e) => this.setState({ all: e.target.checked }, () => this.count())} /> Semua pelanggan</label>
+              <label class="check"><input type="checkbox" checked=${all} onChange=${(e) => this.setState({ all: e.target.checked, fields: this.without('audience.topics', 'audience.all', 'audience') }, () => this.count())} /> Semua pelanggan</label>
               ${topics === null ? html`<${Loading} text="Memuat topik…" />` : null}
               ${topicsError ? html`<${ErrorBox} error=${topicsError} compact />` : null}
               ${(topics || []).map((topic) => html`<label class="check"><input type="checkbox" disabled=${all} checked=${chosen.includes(topic.id)}
-                onChange=${(e) => this.setState({ chosen: e.target.checked ? [...chosen, topic.id] : chosen.filter((id) => id !== topic.id) }, () => this.count())} /> ${topic.name || topic.id}</label>`)}
+                onChange=${(e) => this.setState({ chosen: e.target.checked ? [...chosen, topic.id] : chosen.filter((id) => id !== topic.id), fields: this.without('audience.topics', 'audience.all', 'audience') }, () => this.count())} /> ${topic.name || topic.id}</label>`)}
             </fieldset>
             <p id="s-size" class="audience-size" aria-live="polite">${sizeText}</p>
             ${audienceError ? html`<p id="s-audience-error" class="field-error">${audienceError}</p>` : null}
@@ -1046,7 +1053,7 @@ class BroadcastForm extends Component {
             ${when === 'later' ? html`<div class="field">
               <label for="s-send-at">Tanggal dan jam kirim (WIB)</label>
               <input id="s-send-at" type="datetime-local" value=${sendAt} aria-invalid=${sendError ? 'true' : undefined} aria-describedby=${sendError ? 's-send-error' : undefined}
-                onInput=${(e) => this.setState({ sendAt: e.target.value })} />
+                onInput=${(e) => this.setState({ sendAt: e.target.value, fields: this.without('send_at') })} />
             </div>` : null}
             ${sendError ? html`<p id="s-send-error" class="field-error">${sendError}</p>` : null}
             <p id="s-quiet" class="muted small">Tidak ada siaran yang dikirim antara pukul 21.00 dan 06.00 WIB kecuali ditandai mendesak; siaran yang jatuh di jam itu menunggu sampai 06.00 WIB.</p>
