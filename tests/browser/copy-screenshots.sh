@@ -20,6 +20,9 @@ shots=(
     data-warga-admin-desktop
     data-warga-hapus-desktop
     pengaturan-galat-desktop
+    siaran-baru-desktop
+    siaran-detail-desktop
+    siaran-detail-phone
     ringkasan-phone
     aduan-phone
     menu-phone

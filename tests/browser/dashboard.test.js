@@ -4,7 +4,8 @@
 // reaches the citizen; a complaint is reassigned and another merged into it; a photo shows on
 // the detail; a handoff is answered; a FAQ edit changes the bot's answer; a citizen's HTML
 // stays text; an OPD user cannot open another OPD's ticket; a citizen's `HAPUS DATA SAYA` is
-// exported and erased on *Data warga*; the operator contacts are edited on *Pengaturan*;
+// exported and erased on *Data warga*; the operator contacts are edited on *Pengaturan*; a
+// *Siaran* (broadcast) reaches a subscribed citizen and its statistics show;
 // axe-core on every page; the 390 px layout. Screenshots of every page (desktop and phone) go to tests/output/dashboard/.
 //
 // Needs: PROLINK_BASE_URL (a running `prolink serve` on a fresh data folder, with the
@@ -37,14 +38,14 @@ const USERS = {
   'uji-viewer': { role: 'viewer' },
 };
 const MENUS = {
-  admin: ['Ringkasan', 'Aduan', 'Percakapan', 'Konten', 'Pertanyaan tak terjawab', 'Statistik', 'Audit', 'Pengguna', 'Data warga', 'Pengaturan'],
-  operator: ['Ringkasan', 'Aduan', 'Percakapan', 'Konten', 'Pertanyaan tak terjawab', 'Statistik'],
+  admin: ['Ringkasan', 'Aduan', 'Percakapan', 'Konten', 'Pertanyaan tak terjawab', 'Siaran', 'Statistik', 'Audit', 'Pengguna', 'Data warga', 'Pengaturan'],
+  operator: ['Ringkasan', 'Aduan', 'Percakapan', 'Konten', 'Pertanyaan tak terjawab', 'Siaran', 'Statistik'],
   opd: ['Ringkasan', 'Aduan', 'Percakapan', 'Konten'],
   viewer: ['Ringkasan', 'Statistik'],
 };
 const PAGE_IDS = {
   Ringkasan: 'ringkasan', Aduan: 'aduan', Percakapan: 'percakapan', Konten: 'konten',
-  'Pertanyaan tak terjawab': 'tak-terjawab', Statistik: 'statistik', Audit: 'audit', Pengguna: 'pengguna', 'Data warga': 'data-warga',
+  'Pertanyaan tak terjawab': 'tak-terjawab', Siaran: 'siaran', Statistik: 'statistik', Audit: 'audit', Pengguna: 'pengguna', 'Data warga': 'data-warga',
   Pengaturan: 'pengaturan',
 };
 
@@ -372,6 +373,11 @@ describe('operator dashboard in Chromium', () => {
       // A page the role may not use is not offered even by URL.
       if (user.role === 'viewer') {
         await page.goto(`${BASE}/#/aduan`);
+        await page.getByRole('heading', { level: 1, name: 'Ringkasan' }).waitFor();
+      }
+      // Siaran is for admins and operators: not in the menu, not even by URL.
+      if (user.role === 'viewer' || user.role === 'opd') {
+        await page.goto(`${BASE}/#/siaran`);
         await page.getByRole('heading', { level: 1, name: 'Ringkasan' }).waitFor();
       }
       await signOut();
@@ -743,6 +749,82 @@ describe('operator dashboard in Chromium', () => {
     assert.equal(await dlh.inputValue(), '6281234567001\n6281234567002');
     assert.equal(await supervisor.inputValue(), '6281234567009');
     await shot('pengaturan-desktop');
+    await signOut();
+  });
+
+  it('sends a Siaran (broadcast) to a subscribed citizen; the page shows its statistics', async () => {
+    // The citizen opts in to one topic through the chat (MULAI, a typed topic, selesai).
+    const rina = new Citizen('6281234500309', 'Rina Siaran');
+    await rina.say('MULAI', 'Ketuk topik');
+    await rina.say('kesehatan', 'ditambahkan');
+    await rina.say('selesai', 'Terima kasih');
+    // Nothing is sent 21:00–06:00 WIB unless urgent: the local clock goes to the morning.
+    await outOfQuietHours();
+    await signIn('uji-operator');
+    await openPage('siaran');
+    await page.getByRole('link', { name: 'Siaran baru' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Siaran baru' }).waitFor();
+    // *Mendesak* is for admins only.
+    assert.equal(await page.getByLabel(/Mendesak/).count(), 0);
+    await page.getByLabel('Templat', { exact: true }).selectOption('siaran_kesehatan');
+    // Nothing filled in: the API's 422 reasons stand next to their fields.
+    allowed = ['/api/broadcasts'];
+    await page.getByRole('button', { name: 'Simpan sebagai draf' }).click();
+    await page.locator('#s-name-error').waitFor();
+    await page.locator('#s-params-error').waitFor();
+    assert.equal(await page.getByLabel(/Nama siaran/).getAttribute('aria-invalid'), 'true');
+    await axe('siaran-baru/422');
+    allowed = [];
+    await page.getByLabel(/Nama siaran/).fill('Imunisasi Desember');
+    assert.equal(await page.locator('#s-name-error').count(), 0, 'an edited field loses its stale error');
+    await page.getByLabel(/Judul kampanye/).fill('Imunisasi Campak dan Rubela');
+    await page.getByLabel(/\{\{2\}\} Isi/).fill('Bawa anak ke posyandu terdekat, gratis.');
+    await page.getByLabel(/Informasi lebih lanjut/).fill('Dinas Kesehatan');
+    await page.locator('.wa-preview', { hasText: 'Kampanye kesehatan Kota Probolinggo: Imunisasi Campak dan Rubela' }).waitFor();
+    await page.getByLabel('Info Kesehatan').check();
+    await page.locator('#s-size', { hasText: /^[1-9][0-9]* warga akan menerima/ }).waitFor();
+    await axe('siaran-baru');
+    await shot('siaran-baru-desktop');
+    await page.getByRole('button', { name: 'Simpan sebagai draf' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Imunisasi Desember' }).waitFor();
+    await page.locator('.badge', { hasText: 'Draf' }).waitFor();
+    await page.getByRole('button', { name: 'Jadwalkan' }).click();
+    await page.locator('.notice', { hasText: 'Siaran dijadwalkan' }).waitFor();
+    // The scheduler runs once a minute: the template reaches the citizen within about one.
+    const message = await rina.waitFor('siaran_kesehatan', 150_000);
+    assert.match(JSON.stringify(message.template), /Imunisasi Campak dan Rubela/);
+    await page.locator('.badge', { hasText: 'Selesai' }).waitFor({ timeout: 60_000 });
+    const kpi = (label) => page.locator('.kpi', { has: page.locator('.kpi-label', { hasText: new RegExp(`^${label}$`) }) }).locator('.kpi-value');
+    assert.equal((await kpi('Terkirim').textContent()).trim(), '1');
+    await page.waitForFunction(() => [...document.querySelectorAll('.kpi')].some((k) => k.querySelector('.kpi-label').textContent === 'Diterima' && k.querySelector('.kpi-value').textContent.trim() === '1'), null, { timeout: 60_000 });
+    await axe('siaran-detail');
+    await shot('siaran-detail-desktop');
+    // A done broadcast cannot be cancelled: no button; the list shows it as selesai.
+    assert.equal(await page.getByRole('button', { name: 'Batalkan siaran' }).count(), 0);
+    await openPage('siaran');
+    await page.locator('tbody tr', { hasText: 'Imunisasi Desember' }).locator('.badge', { hasText: 'Selesai' }).waitFor();
+    await shot('siaran-desktop');
+    // In the simulator the citizen sees the template message.
+    const simTab = await context.newPage();
+    watch(simTab);
+    await simTab.goto(`${BASE}/simulator`);
+    await simTab.locator('.citizen', { hasText: 'Rina Siaran' }).click();
+    await simTab.locator('.row.bot', { hasText: 'Imunisasi Campak dan Rubela' }).waitFor();
+    await simTab.screenshot({ path: path.join(SHOTS, 'simulator-siaran.png') });
+    await simTab.close();
+    // The phone layout of the form and the detail.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${BASE}/#/siaran/baru`);
+    await page.getByRole('heading', { level: 1, name: 'Siaran baru' }).waitFor();
+    await page.waitForFunction(() => !document.querySelector('main .loading'));
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth) <= 390);
+    await shot('siaran-baru-phone');
+    await page.goto(`${BASE}/#/siaran`);
+    await page.locator('tbody tr', { hasText: 'Imunisasi Desember' }).getByRole('link').click();
+    await page.locator('.kpi').first().waitFor();
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth) <= 390);
+    await shot('siaran-detail-phone');
+    await page.setViewportSize({ width: 1366, height: 900 });
     await signOut();
   });
 

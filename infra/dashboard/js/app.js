@@ -6,7 +6,7 @@ import {
   pagesFor, ROLE_LABELS, signInCognito, signInLocal, signOut,
 } from './lib.js';
 import { Overview, Complaints, ComplaintDetail, Conversations } from './pages-main.js';
-import { Content, Unanswered, Statistics, Audit, Users, CitizenData, Settings } from './pages-more.js';
+import { Content, Unanswered, Statistics, Audit, Users, CitizenData, Settings, Broadcasts } from './pages-more.js';
 
 function parseRoute() {
   const parts = location.hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
@@ -58,6 +58,7 @@ const PAGE_COMPONENTS = {
   percakapan: Conversations,
   konten: Content,
   'tak-terjawab': Unanswered,
+  siaran: Broadcasts,
   statistik: Statistics,
   audit: Audit,
   pengguna: Users,

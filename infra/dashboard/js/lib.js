@@ -230,6 +230,7 @@ export const PAGES = [
   { id: 'percakapan', title: 'Percakapan', roles: ['admin', 'operator', 'opd'] },
   { id: 'konten', title: 'Konten', roles: ['admin', 'operator', 'opd'] },
   { id: 'tak-terjawab', title: 'Pertanyaan tak terjawab', roles: ['admin', 'operator'] },
+  { id: 'siaran', title: 'Siaran', roles: ['admin', 'operator'] },
   { id: 'statistik', title: 'Statistik', roles: ['admin', 'operator', 'viewer'] },
   { id: 'audit', title: 'Audit', roles: ['admin'] },
   { id: 'pengguna', title: 'Pengguna', roles: ['admin'] },

@@ -778,3 +778,370 @@ export class Settings extends DataPage {
     </div>`;
   }
 }
+
+// ---- Siaran -----------------------------------------------------------------------------
+
+/**
+ * The broadcast templates of infra/whatsapp-templates/siaran_*.json (Meta's submission shape;
+ * locally they count as approved). No API route lists templates, so this copy is kept by hand:
+ * change it together with those files.
+ */
+export const BROADCAST_TEMPLATES = [
+  {
+    name: 'siaran_acara', language: 'id', category: 'MARKETING', label: 'Info kegiatan',
+    header: 'Info Kegiatan: {{1}}',
+    body: 'Halo warga Kota Probolinggo, ada kegiatan untuk Anda: *{{1}}*.\n\nWaktu: {{2}}\nTempat: {{3}}\n\nKeterangan: {{4}}\n\nSampai jumpa di sana.',
+    footer: 'Balas STOP untuk berhenti berlangganan',
+    headerLabels: ['Judul pada header'], labels: ['Nama kegiatan', 'Waktu', 'Tempat', 'Keterangan'],
+  },
+  {
+    name: 'siaran_layanan', language: 'id', category: 'UTILITY', label: 'Pengumuman layanan',
+    body: 'Pengumuman layanan dari {{1}}:\n\n{{2}}\n\nBerlaku mulai {{3}}. Terima kasih atas perhatian Anda.',
+    footer: 'PROLINK SAKTI - Pemerintah Kota Probolinggo',
+    labels: ['Instansi', 'Isi pengumuman', 'Berlaku mulai'],
+  },
+  {
+    name: 'siaran_kesehatan', language: 'id', category: 'MARKETING', label: 'Kampanye kesehatan',
+    body: 'Kampanye kesehatan Kota Probolinggo: *{{1}}*\n\n{{2}}\n\nInformasi lebih lanjut: {{3}}. Jaga kesehatan keluarga Anda.',
+    footer: 'Balas STOP untuk berhenti berlangganan',
+    labels: ['Judul kampanye', 'Isi', 'Informasi lebih lanjut'],
+  },
+  {
+    name: 'siaran_siaga_bencana', language: 'id', category: 'MARKETING', label: 'Siaga bencana',
+    body: 'Siaga bencana: *{{1}}*\n\n{{2}}\n\nDalam keadaan darurat hubungi {{3}}. Tetap tenang dan ikuti arahan petugas.',
+    footer: 'Balas STOP untuk berhenti berlangganan',
+    labels: ['Judul', 'Isi imbauan', 'Kontak darurat'],
+  },
+  {
+    name: 'siaran_jam_layanan', language: 'id', category: 'UTILITY', label: 'Perubahan jam layanan',
+    body: 'Perubahan jam layanan {{1}} mulai {{2}}:\n\n{{3}}\n\nMohon sesuaikan jadwal kunjungan Anda. Terima kasih.',
+    footer: 'PROLINK SAKTI - Pemerintah Kota Probolinggo',
+    labels: ['Layanan', 'Mulai', 'Jam layanan baru'],
+  },
+];
+
+const BROADCAST_STATES = {
+  draft: 'Draf', scheduled: 'Terjadwal', sending: 'Mengirim', done: 'Selesai', cancelled: 'Dibatalkan', stopped: 'Dihentikan',
+};
+const placeholders = (text) => (text ? [...new Set([...text.matchAll(/\{\{(\d+)\}\}/g)].map((m) => Number(m[1])))].sort((a, b) => a - b) : []);
+const fill = (text, values) => (text || '').replace(/\{\{(\d+)\}\}/g, (whole, n) => {
+  const value = (values || [])[Number(n) - 1];
+  return value && value.trim() ? value : `[${n}]`;
+});
+const templateOf = (name) => BROADCAST_TEMPLATES.find((t) => t.name === name) || null;
+
+const BroadcastBadge = ({ state }) => html`<span class=${`badge bc-${state}`}>${BROADCAST_STATES[state] || state}</span>`;
+
+/** The template as the citizen sees it in WhatsApp, placeholders filled (text only). */
+function TemplatePreview({ template, parameters, headerParameters, name }) {
+  if (!template) return html`<p class="muted">Templat ${name || ''} tidak ada dalam daftar dasbor; isian: ${(parameters || []).join(' · ') || '–'}</p>`;
+  return html`<div class="wa-preview" aria-label="Pratinjau pesan WhatsApp">
+    <div class="bubble in">
+      ${template.header ? html`<div class="bubble-header">${fill(template.header, headerParameters)}</div>` : null}
+      <div class="bubble-text"><${WaText} text=${fill(template.body, parameters)} /></div>
+      ${template.footer ? html`<div class="bubble-footer">${template.footer}</div>` : null}
+    </div>
+  </div>`;
+}
+
+function audienceText(audience, topicNames) {
+  if (!audience) return '–';
+  if (audience.all) return 'Semua pelanggan';
+  return (audience.topics || []).map((id) => topicNames[id] || id).join(', ') || '–';
+}
+
+/** `#/siaran`, `#/siaran/baru`, `#/siaran/<id>`. */
+export class Broadcasts extends Component {
+  render({ me, rest }) {
+    if (rest && rest[0] === 'baru') return html`<${BroadcastForm} me=${me} />`;
+    if (rest && rest[0]) return html`<${BroadcastDetail} me=${me} id=${rest[0]} />`;
+    return html`<${BroadcastList} me=${me} />`;
+  }
+}
+
+class BroadcastList extends DataPage {
+  async fetchData() {
+    const [list, topics] = await Promise.all([api('/api/broadcasts?limit=50'), this.topics || api('/api/content/topics?limit=100').catch(() => ({ items: [] }))]);
+    this.topics = topics;
+    return { list, topicNames: Object.fromEntries((topics.items || []).map((t) => [t.id, t.name || t.id])) };
+  }
+  view({ list, topicNames }) {
+    return html`<div class="page">
+      <header class="page-head"><h1>Siaran</h1><a class="btn primary" href="#/siaran/baru">Siaran baru</a>
+        <p class="muted">Pesan resmi dengan templat yang disetujui Meta, dikirim kepada warga yang berlangganan topiknya (MULAI/LANGGANAN).</p></header>
+      ${list.items.length ? html`<table class="table cards broadcasts"><thead><tr><th scope="col">Nama</th><th scope="col">Status</th><th scope="col">Sasaran</th><th scope="col">Penerima</th><th scope="col">Kemajuan</th><th scope="col">Waktu kirim</th></tr></thead>
+        <tbody>${list.items.map((item) => html`<tr>
+          <td data-label="Nama"><a href=${`#/siaran/${encodeURIComponent(item.id)}`}>${item.name}</a><br /><span class="muted small">${item.template.name}${item.urgent ? ' · mendesak' : ''}</span></td>
+          <td data-label="Status"><${BroadcastBadge} state=${item.state} /></td>
+          <td data-label="Sasaran">${audienceText(item.audience, topicNames)}</td>
+          <td data-label="Penerima">${formatNumber(item.audience_size)}</td>
+          <td data-label="Kemajuan">${item.state === 'sending'
+            ? html`<progress max="100" value=${item.progress.percent} aria-label=${`Kemajuan ${item.name}`}>${item.progress.percent}%</progress> <span class="small">${formatPct(item.progress.percent)}</span>`
+            : item.state === 'done' ? html`<span class="small">${formatNumber(item.stats.sent)} terkirim</span>` : '–'}</td>
+          <td data-label="Waktu kirim">${item.send_at ? formatDateTime(item.send_at) : 'Segera setelah dijadwalkan'}</td>
+        </tr>`)}</tbody></table>`
+        : html`<${Empty} text="Belum ada siaran." />`}
+    </div>`;
+  }
+}
+
+/** The 422 field names of POST /api/broadcasts, to the inputs they belong to. */
+function fieldError(fields, ...names) {
+  for (const name of names) if (fields && fields[name]) return fields[name];
+  return null;
+}
+
+class BroadcastForm extends Component {
+  constructor(props) {
+    super(props);
+    this.state = {
+      topics: null, topicsError: null, name: '', template: BROADCAST_TEMPLATES[0].name, params: {}, headerParams: {},
+      all: false, chosen: [], when: 'now', sendAt: '', urgent: false, size: null, sizeBusy: false, sizeError: null,
+      fields: {}, failure: null, busy: false,
+    };
+    this.countTimer = null;
+    this.countGeneration = 0;
+  }
+  componentDidMount() {
+    this.alive = true;
+    api('/api/content/topics?limit=100')
+      .then((data) => this.alive && this.setState({ topics: data.items || [] }))
+      .catch((error) => this.alive && this.setState({ topics: [], topicsError: error }));
+    this.count();
+  }
+  componentWillUnmount() {
+    this.alive = false;
+    clearTimeout(this.countTimer);
+  }
+  audience() {
+    return this.state.all ? { all: true } : { topics: this.state.chosen };
+  }
+  /** The fields' errors without those of `names` (an edited field loses its stale error). */
+  without(...names) {
+    const fields = { ...this.state.fields };
+    for (const name of names) delete fields[name];
+    return fields;
+  }
+  /** The live audience size, a moment after the last change. */
+  count() {
+    clearTimeout(this.countTimer);
+    if (!this.state.all && !this.state.chosen.length) {
+      this.setState({ size: 0, sizeBusy: false, sizeError: null });
+      return;
+    }
+    this.setState({ sizeBusy: true });
+    this.countTimer = setTimeout(async () => {
+      const generation = (this.countGeneration += 1);
+      try {
+        const { audience_size: size } = await api('/api/broadcasts/audience', { body: { audience: this.audience() } });
+        if (this.alive && generation === this.countGeneration) this.setState({ size, sizeBusy: false, sizeError: null });
+      } catch (error) {
+        if (this.alive && generation === this.countGeneration) this.setState({ sizeBusy: false, sizeError: describeError(error) });
+      }
+    }, 300);
+  }
+  values(kind, count) {
+    const source = this.state[kind];
+    return Array.from({ length: count }, (_, i) => (source[i + 1] || '').trim());
+  }
+  async submit(event) {
+    event.preventDefault();
+    const template = templateOf(this.state.template);
+    const body = {
+      name: this.state.name.trim(),
+      template: {
+        name: template.name,
+        language: template.language,
+        parameters: this.values('params', placeholders(template.body).length),
+        ...(template.header && placeholders(template.header).length ? { header_parameters: this.values('headerParams', placeholders(template.header).length) } : {}),
+      },
+      audience: this.audience(),
+      send_at: this.state.when === 'later' && this.state.sendAt ? `${this.state.sendAt.length === 16 ? `${this.state.sendAt}:00` : this.state.sendAt}+07:00` : null,
+      urgent: can(this.props.me, 'admin') ? this.state.urgent : false,
+    };
+    if (this.state.when === 'later' && !this.state.sendAt) {
+      this.setState({ fields: { send_at: 'Pilih tanggal dan jam kirim, atau pilih "Segera".' } });
+      return;
+    }
+    this.setState({ busy: true, fields: {}, failure: null });
+    try {
+      const created = await api('/api/broadcasts', { body });
+      location.hash = `#/siaran/${encodeURIComponent(created.id)}`;
+    } catch (error) {
+      if (!this.alive) return;
+      if (error.status === 422 && error.fields) this.setState({ busy: false, fields: error.fields, failure: 'Periksa isian yang ditandai.' });
+      else this.setState({ busy: false, failure: describeError(error) });
+    }
+  }
+  render({ me }, state) {
+    const { topics, topicsError, name, params, headerParams, all, chosen, when, sendAt, urgent, size, sizeBusy, sizeError, fields, failure, busy } = state;
+    const template = templateOf(state.template);
+    const bodySlots = placeholders(template.body);
+    const headerSlots = placeholders(template.header);
+    const paramsError = fieldError(fields, 'template.parameters');
+    const headerError = fieldError(fields, 'template.header_parameters');
+    const templateError = fieldError(fields, 'template.name', 'template.language', 'template');
+    const apiAudienceError = fieldError(fields, 'audience.topics', 'audience.all', 'audience');
+    const audienceError = apiAudienceError && !state.all && !state.chosen.length ? 'Pilih setidaknya satu topik, atau "Semua pelanggan".' : apiAudienceError;
+    const nameError = fieldError(fields, 'name');
+    const sendError = fieldError(fields, 'send_at');
+    const known = new Set(['name', 'template.parameters', 'template.header_parameters', 'template.name', 'template.language', 'template', 'audience.topics', 'audience.all', 'audience', 'send_at']);
+    const other = Object.entries(fields || {}).filter(([key]) => !known.has(key));
+    const input = (kind, values, n, label, error) => {
+      const id = `s-${kind}-${n}`;
+      return html`<div class="field">
+        <label for=${id}>${`{{${n}}} ${label || `Isian ${n}`}`}</label>
+        <input id=${id} maxlength="300" value=${values[n] || ''} aria-invalid=${error ? 'true' : undefined} aria-describedby=${error ? `s-${kind}-error` : undefined}
+          onInput=${(e) => this.setState({ [kind]: { ...this.state[kind], [n]: e.target.value }, fields: this.without(kind === 'params' ? 'template.parameters' : 'template.header_parameters') })} />
+      </div>`;
+    };
+    const sizeText = sizeBusy ? 'Menghitung penerima…' : sizeError || (size === null ? '' : `${formatNumber(size)} warga akan menerima siaran ini.`);
+    return html`<div class="page">
+      <header class="page-head"><h1>Siaran baru</h1><a href="#/siaran">‹ Kembali ke daftar siaran</a></header>
+      ${failure ? html`<${Notice} kind="error">${failure}${other.length ? html`<ul>${other.map(([key, text]) => html`<li>${key}: ${text}</li>`)}</ul>` : null}<//>` : null}
+      <form class="grid broadcast-form" onSubmit=${(e) => this.submit(e)} novalidate>
+        <${Card} title="Pesan">
+          <div class="stack">
+            <div class="field">
+              <label for="s-name">Nama siaran (hanya untuk petugas)</label>
+              <input id="s-name" maxlength="100" value=${name} aria-invalid=${nameError ? 'true' : undefined} aria-describedby=${nameError ? 's-name-error' : undefined}
+                onInput=${(e) => this.setState({ name: e.target.value, fields: this.without('name') })} />
+              ${nameError ? html`<p id="s-name-error" class="field-error">${nameError}</p>` : null}
+            </div>
+            <div class="field">
+              <label for="s-template">Templat</label>
+              <select id="s-template" value=${template.name} aria-invalid=${templateError ? 'true' : undefined} aria-describedby=${templateError ? 's-template-error' : 's-template-hint'}
+                onChange=${(e) => this.setState({ template: e.target.value, params: {}, headerParams: {}, fields: this.without('template.name', 'template.language', 'template', 'template.parameters', 'template.header_parameters') })}>
+                ${BROADCAST_TEMPLATES.map((t) => html`<option value=${t.name}>${`${t.label} (${t.name})`}</option>`)}
+              </select>
+              <span id="s-template-hint" class="muted small">Kategori ${template.category === 'UTILITY' ? 'utilitas' : 'pemasaran'}, bahasa Indonesia. Hanya templat yang disetujui Meta.</span>
+              ${templateError ? html`<p id="s-template-error" class="field-error">${templateError}</p>` : null}
+            </div>
+            ${headerSlots.length ? html`<fieldset class="params"><legend>Isian header</legend>
+              ${headerSlots.map((n) => input('headerParams', headerParams, n, (template.headerLabels || [])[n - 1], headerError))}
+              ${headerError ? html`<p id="s-headerParams-error" class="field-error">${headerError}</p>` : null}
+            </fieldset>` : null}
+            <fieldset class="params"><legend>Isian pesan</legend>
+              ${bodySlots.map((n) => input('params', params, n, (template.labels || [])[n - 1], paramsError))}
+              <span class="muted small">Setiap isian 1–300 karakter, satu baris, tanpa tab atau empat spasi berturut-turut.</span>
+              ${paramsError ? html`<p id="s-params-error" class="field-error">${paramsError}</p>` : null}
+            </fieldset>
+          </div>
+        <//>
+        <${Card} title="Pratinjau">
+          <${TemplatePreview} template=${template} parameters=${bodySlots.map((n) => params[n] || '')} headerParameters=${headerSlots.map((n) => headerParams[n] || '')} />
+        <//>
+        <${Card} title="Penerima">
+          <div class="stack">
+            <fieldset class="topics" aria-describedby=${audienceError ? 's-audience-error s-size' : 's-size'}><legend>Topik langganan</legend>
+              <label class="check"><input type="checkbox" checked=${all} onChange=${(e) => this.setState({ all: e.target.checked, fields: this.without('audience.topics', 'audience.all', 'audience') }, () => this.count())} /> Semua pelanggan</label>
+              ${topics === null ? html`<${Loading} text="Memuat topik…" />` : null}
+              ${topicsError ? html`<${ErrorBox} error=${topicsError} compact />` : null}
+              ${(topics || []).map((topic) => html`<label class="check"><input type="checkbox" disabled=${all} checked=${chosen.includes(topic.id)}
+                onChange=${(e) => this.setState({ chosen: e.target.checked ? [...chosen, topic.id] : chosen.filter((id) => id !== topic.id), fields: this.without('audience.topics', 'audience.all', 'audience') }, () => this.count())} /> ${topic.name || topic.id}</label>`)}
+            </fieldset>
+            <p id="s-size" class="audience-size" aria-live="polite">${sizeText}</p>
+            ${audienceError ? html`<p id="s-audience-error" class="field-error">${audienceError}</p>` : null}
+          </div>
+        <//>
+        <${Card} title="Waktu kirim">
+          <div class="stack">
+            <fieldset class="when" aria-describedby="s-quiet"><legend>Kapan dikirim</legend>
+              <label class="check"><input type="radio" name="s-when" value="now" checked=${when === 'now'} onChange=${() => this.setState({ when: 'now' })} /> Segera setelah dijadwalkan</label>
+              <label class="check"><input type="radio" name="s-when" value="later" checked=${when === 'later'} onChange=${() => this.setState({ when: 'later' })} /> Pada tanggal dan jam (WIB)</label>
+            </fieldset>
+            ${when === 'later' ? html`<div class="field">
+              <label for="s-send-at">Tanggal dan jam kirim (WIB)</label>
+              <input id="s-send-at" type="datetime-local" value=${sendAt} aria-invalid=${sendError ? 'true' : undefined} aria-describedby=${sendError ? 's-send-error' : undefined}
+                onInput=${(e) => this.setState({ sendAt: e.target.value, fields: this.without('send_at') })} />
+            </div>` : null}
+            ${sendError ? html`<p id="s-send-error" class="field-error">${sendError}</p>` : null}
+            <p id="s-quiet" class="muted small">Tidak ada siaran yang dikirim antara pukul 21.00 dan 06.00 WIB kecuali ditandai mendesak; siaran yang jatuh di jam itu menunggu sampai 06.00 WIB.</p>
+            ${can(me, 'admin') ? html`<label class="check"><input type="checkbox" checked=${urgent} onChange=${(e) => this.setState({ urgent: e.target.checked })} /> Mendesak (tetap dikirim pukul 21.00–06.00 WIB; hanya untuk keadaan darurat)</label>` : null}
+          </div>
+        <//>
+        <div class="row-actions wide">
+          <button type="submit" class="btn primary" disabled=${busy}>${busy ? 'Menyimpan…' : 'Simpan sebagai draf'}</button>
+          <a class="btn" href="#/siaran">Batal</a>
+          <span class="muted small">Draf belum dikirim: periksa lalu tekan <strong>Jadwalkan</strong> pada halaman berikutnya.</span>
+        </div>
+      </form>
+    </div>`;
+  }
+}
+
+class BroadcastDetail extends DataPage {
+  constructor(props) {
+    super(props);
+    this.state = { ...this.state, busy: false, flash: null, failure: null };
+  }
+  pollEvery() {
+    const state = this.state.data && this.state.data.item.state;
+    return state === 'scheduled' || state === 'sending' ? 3_000 : 15_000;
+  }
+  async fetchData() {
+    const [item, topics] = await Promise.all([api(`/api/broadcasts/${encodeURIComponent(this.props.id)}`), this.topics || api('/api/content/topics?limit=100').catch(() => ({ items: [] }))]);
+    this.topics = topics;
+    return { item, topicNames: Object.fromEntries((topics.items || []).map((t) => [t.id, t.name || t.id])) };
+  }
+  async act(action) {
+    this.setState({ busy: true, flash: null, failure: null });
+    try {
+      await api(`/api/broadcasts/${encodeURIComponent(this.props.id)}/${action}`, { method: 'POST', body: {} });
+      if (!this.alive) return;
+      this.setState({ busy: false, flash: action === 'schedule' ? 'Siaran dijadwalkan.' : 'Siaran dibatalkan.' });
+    } catch (error) {
+      if (!this.alive) return;
+      this.setState({ busy: false, failure: describeError(error) });
+    }
+    this.reload();
+  }
+  view({ item, topicNames }) {
+    const { busy, flash, failure } = this.state;
+    const template = templateOf(item.template.name);
+    const stats = item.stats || {};
+    const reasons = Object.entries(stats.failed_by_reason || {});
+    const started = ['sending', 'done', 'stopped'].includes(item.state) || stats.sent > 0;
+    return html`<div class="page">
+      <header class="page-head"><h1>${item.name}</h1><a href="#/siaran">‹ Kembali ke daftar siaran</a></header>
+      ${flash ? html`<${Notice}>${flash}<//>` : null}
+      ${failure ? html`<${Notice} kind="error">${failure}<//>` : null}
+      <div class="row-actions spaced">
+        <${BroadcastBadge} state=${item.state} />
+        ${item.urgent ? html`<span class="badge bc-urgent">Mendesak</span>` : null}
+        ${item.state === 'draft' ? html`<button type="button" class="btn primary" disabled=${busy} onClick=${() => this.act('schedule')}>Jadwalkan</button>` : null}
+        ${['draft', 'scheduled', 'sending'].includes(item.state) ? html`<button type="button" class="btn danger" disabled=${busy} onClick=${() => this.act('cancel')}>Batalkan siaran</button>` : null}
+      </div>
+      ${item.state === 'stopped' && item.stop_reason ? html`<${Notice} kind="warn">Dihentikan oleh sistem: ${item.stop_reason}<//>` : null}
+      ${item.state === 'sending' || item.state === 'scheduled' ? html`<div class="field">
+        <label for="s-progress">Kemajuan: ${formatNumber(item.progress.processed)} dari ${formatNumber(item.audience_size)} penerima (${formatPct(item.progress.percent)})</label>
+        <progress id="s-progress" max="100" value=${item.progress.percent}>${item.progress.percent}%</progress>
+      </div>` : null}
+      ${started ? html`<section class="kpis" aria-label="Statistik siaran">
+        <${Kpi} label="Penerima" value=${formatNumber(item.audience_size)} />
+        <${Kpi} label="Terkirim" value=${formatNumber(stats.sent)} />
+        <${Kpi} label="Diterima" value=${formatNumber(stats.delivered)} />
+        <${Kpi} label="Dibaca" value=${formatNumber(stats.read)} />
+        <${Kpi} label="Gagal" value=${formatNumber(stats.failed)} tone=${stats.failed ? 'bad' : ''} />
+        <${Kpi} label="Berhenti langganan" value=${formatNumber(stats.opted_out)} />
+      </section>` : null}
+      <div class="grid">
+        <${Card} title="Rincian">
+          <dl class="meta">
+            <dt>Sasaran</dt><dd>${audienceText(item.audience, topicNames)}</dd>
+            <dt>Penerima</dt><dd>${formatNumber(item.audience_size)}</dd>
+            <dt>Waktu kirim</dt><dd>${item.send_at ? formatDateTime(item.send_at) : 'Segera setelah dijadwalkan'}</dd>
+            <dt>Templat</dt><dd><code>${item.template.name}</code> (${item.template.language})</dd>
+            <dt>Dibuat</dt><dd>${formatDateTime(item.created_at)} oleh ${item.created_by}</dd>
+            <dt>Mulai dikirim</dt><dd>${formatDateTime(item.started_at)}</dd>
+            <dt>Selesai</dt><dd>${formatDateTime(item.finished_at)}</dd>
+          </dl>
+          ${reasons.length ? html`<h3>Gagal menurut alasan</h3><ul>${reasons.map(([code, count]) => html`<li><code>${code}</code>: ${formatNumber(count)}</li>`)}</ul>` : null}
+        <//>
+        <${Card} title="Pesan">
+          <${TemplatePreview} template=${template} name=${item.template.name} parameters=${item.template.parameters} headerParameters=${item.template.header_parameters} />
+        <//>
+      </div>
+    </div>`;
+  }
+}
