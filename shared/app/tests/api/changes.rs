@@ -2,13 +2,9 @@
 //! through the complaint worker, refusals and stale versions are 409s, retries are
 //! recognised, and notes, reassignment and merging do what they say.
 
-use std::time::Duration;
-
 use axum::http::StatusCode;
 use serde_json::json;
 
-use prolink_app::complaint_worker::{TaskItem, TaskOutcome};
-use prolink_app::ports::Queue;
 use prolink_domain::complaint::{ActorKind, Status, TRANSITIONS};
 
 use super::harness::{Api, Seed, CATEGORY_B, OPD_B};
@@ -17,28 +13,6 @@ use crate::support::next_wib;
 /// A daytime instant (outside the quiet hours) after now, when the worker runs.
 fn daytime() -> i64 {
     next_wib(chrono::Utc::now().timestamp_millis(), 10, 0)
-}
-
-/// Runs the complaint worker at `at_ms` over the tasks queue until it is empty.
-async fn run_tasks(api: &Api, at_ms: i64) {
-    let worker = api.complaint_worker_at(at_ms);
-    let queue = &api.app.app.tasks;
-    for _ in 0..100 {
-        let deliveries = queue
-            .receive(10, Duration::from_secs(30))
-            .await
-            .expect("receive");
-        if deliveries.is_empty() {
-            return;
-        }
-        let items: Vec<TaskItem> = deliveries.iter().map(TaskItem::from).collect();
-        let outcomes = worker.process_batch(&items).await;
-        for (delivery, outcome) in deliveries.iter().zip(outcomes) {
-            assert_eq!(outcome, TaskOutcome::Done, "task {}", delivery.body);
-            queue.delete(&delivery.receipt).await.expect("delete");
-        }
-    }
-    panic!("tasks did not drain");
 }
 
 async fn every_operator_transition_reaches_the_citizen(api: Api) {
@@ -76,7 +50,7 @@ async fn every_operator_transition_reaches_the_citizen(api: Api) {
         );
         assert_eq!(reply.json["status"], to.as_str());
         assert_eq!(reply.json["version"], 2);
-        run_tasks(&api, day).await;
+        api.run_tasks_at(day).await;
         let outbox = api.app.outbox_for(&citizen).await;
         assert!(
             outbox.iter().any(|m| m.to_string().contains(&ticket)),
@@ -182,7 +156,7 @@ async fn the_opd_works_its_own_complaint_and_a_public_note_reaches_the_citizen(a
         .cloned()
         .expect("event");
     assert_eq!(last["actor"], json!({"kind": "operator", "id": "budi"}));
-    run_tasks(&api, day).await;
+    api.run_tasks_at(day).await;
     let outbox = api.app.outbox_for(citizen).await;
     assert!(
         outbox

@@ -335,32 +335,6 @@ fn mentions(rows: &[String], needles: &[&str]) -> Vec<String> {
         .collect()
 }
 
-/// Runs the complaint worker (daytime, outside the quiet hours) until the tasks queue is
-/// empty.
-async fn run_tasks(api: &Api) {
-    use prolink_app::complaint_worker::{TaskItem, TaskOutcome};
-    use prolink_app::ports::Queue;
-    let day = crate::support::next_wib(now_ms(), 10, 0);
-    let worker = api.complaint_worker_at(day);
-    let queue = &api.app.app.tasks;
-    for _ in 0..100 {
-        let deliveries = queue
-            .receive(10, Duration::from_secs(30))
-            .await
-            .expect("receive");
-        if deliveries.is_empty() {
-            return;
-        }
-        let items: Vec<TaskItem> = deliveries.iter().map(TaskItem::from).collect();
-        let outcomes = worker.process_batch(&items).await;
-        for (delivery, outcome) in deliveries.iter().zip(outcomes) {
-            assert_eq!(outcome, TaskOutcome::Done, "task {}", delivery.body);
-            queue.delete(&delivery.receipt).await.expect("delete");
-        }
-    }
-    panic!("tasks did not drain");
-}
-
 async fn lookup(api: &Api, phone: &str) -> (StatusCode, Value) {
     let reply = api
         .post("/api/citizens/lookup", "t-admin", json!({ "phone": phone }))
@@ -612,7 +586,8 @@ async fn after_erasure_the_store_holds_neither_number_nor_name(api: Api) {
         )
         .await;
     assert_eq!(moved.status, StatusCode::OK, "{}", moved.text);
-    run_tasks(&api).await;
+    api.run_tasks_at(crate::support::next_wib(now_ms(), 10, 0))
+        .await;
     assert!(api.app.outbox_for(PHONE).await.is_empty(), "nothing sent");
     assert!(
         api.app.outbox_for(&complaint.citizen_key).await.is_empty(),

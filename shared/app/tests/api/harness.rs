@@ -488,6 +488,31 @@ impl Api {
             .complaint_worker(ManualClock::at(at_ms), (self.stores.worker)())
     }
 
+    /// Runs the complaint worker at `at_ms` over the tasks queue until it is empty; every
+    /// task must end `Done`.
+    pub async fn run_tasks_at(&self, at_ms: i64) {
+        use prolink_app::complaint_worker::{TaskItem, TaskOutcome};
+        use prolink_app::ports::Queue;
+        let worker = self.complaint_worker_at(at_ms);
+        let queue = &self.app.app.tasks;
+        for _ in 0..100 {
+            let deliveries = queue
+                .receive(10, std::time::Duration::from_secs(30))
+                .await
+                .expect("receive");
+            if deliveries.is_empty() {
+                return;
+            }
+            let items: Vec<TaskItem> = deliveries.iter().map(TaskItem::from).collect();
+            let outcomes = worker.process_batch(&items).await;
+            for (delivery, outcome) in deliveries.iter().zip(outcomes) {
+                assert_eq!(outcome, TaskOutcome::Done, "task {}", delivery.body);
+                queue.delete(&delivery.receipt).await.expect("delete");
+            }
+        }
+        panic!("tasks did not drain");
+    }
+
     /// The stored complaint `ticket`; a test that asks for one expects it to exist.
     pub async fn stored(&self, ticket: &str) -> Complaint {
         self.stores

@@ -2,13 +2,11 @@
 //! whatever the redeliveries), the figures `/api/stats` and the monthly report give back, and
 //! the public answers (`/public/stats`, Open311), which hold no personal data.
 
-use std::time::Duration;
-
 use axum::http::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use prolink_app::complaint_worker::{TaskItem, TaskOutcome};
-use prolink_app::ports::{ConversationSummary, Queue};
+use prolink_app::ports::ConversationSummary;
 use prolink_app::tasks::Task;
 use prolink_domain::calendar::wib_date;
 use prolink_domain::complaint::{ComplaintLocation, Privacy, Status};
@@ -23,28 +21,6 @@ fn now_ms() -> i64 {
 
 fn today() -> String {
     wib_date(now_ms()).format("%Y-%m-%d").to_string()
-}
-
-/// Runs the complaint worker over the tasks queue until it is empty.
-async fn run_tasks(api: &Api) {
-    let worker = api.complaint_worker_at(next_wib(now_ms(), 10, 0));
-    let queue = &api.app.app.tasks;
-    for _ in 0..100 {
-        let deliveries = queue
-            .receive(10, Duration::from_secs(30))
-            .await
-            .expect("receive");
-        if deliveries.is_empty() {
-            return;
-        }
-        let items: Vec<TaskItem> = deliveries.iter().map(TaskItem::from).collect();
-        let outcomes = worker.process_batch(&items).await;
-        for (delivery, outcome) in deliveries.iter().zip(outcomes) {
-            assert_eq!(outcome, TaskOutcome::Done, "task {}", delivery.body);
-            queue.delete(&delivery.receipt).await.expect("delete");
-        }
-    }
-    panic!("tasks did not drain");
 }
 
 /// A task as a fresh delivery (as after a crash before its "done" mark).
@@ -79,7 +55,7 @@ async fn transition(api: &Api, ticket: &str, to: Status, version: u64) {
         "{ticket} → {to}: {}",
         reply.text
     );
-    run_tasks(api).await;
+    api.run_tasks_at(next_wib(now_ms(), 10, 0)).await;
 }
 
 /// Two complaints filed today; one goes all the way to `selesai` through the API. Tasks are
