@@ -15,6 +15,7 @@ use prolink_app::ports::{
 use super::dynamo::{backend, corrupt, non_empty, to_item, DynamoStore, GSI1, GSI4};
 use super::dynamo_conversation::{next_version, CitizenItem};
 use super::dynamo_operator::{start_key, IndexPage, IndexQuery};
+use super::dynamo_retention::before_bound;
 
 /// The `GSI1` partition of opted-in citizen profiles.
 pub(crate) const SUBSCRIBERS_PARTITION: &str = "CITSUB";
@@ -155,43 +156,20 @@ impl BroadcastStore for DynamoStore {
         due_before_ms: i64,
         limit: usize,
     ) -> PortResult<Vec<BroadcastRecord>> {
-        let mut found = Vec::new();
         if limit == 0 || due_before_ms < 0 {
-            return Ok(found);
-        }
+            return Ok(Vec::new());
+        };
         // Every key whose 13-digit prefix is <= due_before_ms.
-        let bound = format!("{:013}", due_before_ms.saturating_add(1));
-        let mut start = None;
-        while found.len() < limit {
-            let wanted = (limit - found.len()).min(MAX_QUERY_ITEMS);
-            let output = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(GSI4)
-                .key_condition_expression("GSI4PK = :pk AND GSI4SK < :bound")
-                .expression_attribute_values(":pk", AttributeValue::S(DUE_PARTITION.to_owned()))
-                .expression_attribute_values(":bound", AttributeValue::S(bound.clone()))
-                .scan_index_forward(true)
-                .limit(i32::try_from(wanted).unwrap_or(i32::MAX))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| backend("Query", e))?;
-            let items: Vec<BroadcastItem> =
-                serde_dynamo::from_items(output.items.unwrap_or_default())
-                    .map_err(|e| corrupt("broadcast", e))?;
-            for item in items {
-                if found.len() < limit {
-                    found.push(item.into_record()?);
-                }
-            }
-            match output.last_evaluated_key {
-                Some(key) => start = Some(key),
-                None => break,
-            }
-        }
-        Ok(found)
+        let items: Vec<BroadcastItem> = self
+            .oldest_below(
+                "broadcast",
+                (GSI4, DUE_PARTITION),
+                before_bound(due_before_ms.saturating_add(1)),
+                None,
+                limit,
+            )
+            .await?;
+        items.into_iter().map(BroadcastItem::into_record).collect()
     }
 
     async fn subscribers(&self, after: Option<&str>, limit: usize) -> PortResult<Vec<Subscriber>> {

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use prolink_app::complaint_rules::{
     check_complaint, closed_index_ms, complaint_json, due_index_ms, page_limit, parse_cursor,
-    read_complaint, received_range, sort_key, MAX_QUERY_ITEMS, MAX_SORT_MS,
+    read_complaint, received_range, sort_key, MAX_SORT_MS,
 };
 use prolink_app::ports::{
     ComplaintQuery, ComplaintStore, Page, PageRequest, PortError, PortResult,
@@ -19,6 +19,7 @@ use super::dynamo::{
     backend, corrupt, non_empty, to_item, DynamoStore, Item, GSI2, GSI3, GSI4, GSI5, GSI6,
 };
 use super::dynamo_conversation::{conflict, next_version};
+use super::dynamo_retention::before_bound;
 
 pub(super) const COMPLAINT_SK: &str = "CMP";
 /// The one partition of the scheduler's index (see the data model for sharding it later).
@@ -420,49 +421,24 @@ impl ComplaintStore for DynamoStore {
     }
 
     async fn complaints_due(&self, due_before_ms: i64, limit: usize) -> PortResult<Vec<Complaint>> {
-        let mut found = Vec::new();
         // Index values are clamped into 0..=MAX_SORT_MS: nothing is due before 1970.
         if limit == 0 || due_before_ms < 0 {
-            return Ok(found);
+            return Ok(Vec::new());
         }
-        // Every key whose 13-digit prefix is <= due_before_ms, whatever the ticket holds; "~"
-        // sorts after every digit, so past the largest instant the whole index qualifies.
-        let bound = if due_before_ms >= MAX_SORT_MS {
-            "~".to_owned()
-        } else {
-            format!("{:013}", due_before_ms + 1)
-        };
-        let mut start = None;
-        while found.len() < limit {
-            let wanted = (limit - found.len()).min(MAX_QUERY_ITEMS);
-            let output = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(GSI4)
-                .key_condition_expression("GSI4PK = :pk AND GSI4SK < :bound")
-                .expression_attribute_values(":pk", AttributeValue::S(DUE_PARTITION.to_owned()))
-                .expression_attribute_values(":bound", AttributeValue::S(bound.clone()))
-                .scan_index_forward(true)
-                .limit(i32::try_from(wanted).unwrap_or(i32::MAX))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| backend("Query", e))?;
-            let stored: Vec<StoredComplaint> =
-                serde_dynamo::from_items(output.items.unwrap_or_default())
-                    .map_err(|e| corrupt("complaint", e))?;
-            for item in stored {
-                if found.len() < limit {
-                    found.push(item.into_complaint()?);
-                }
-            }
-            match output.last_evaluated_key {
-                Some(key) => start = Some(key),
-                None => break,
-            }
-        }
-        Ok(found)
+        // Every key whose 13-digit prefix is <= due_before_ms, whatever the ticket holds.
+        let stored: Vec<StoredComplaint> = self
+            .oldest_below(
+                "complaint",
+                (GSI4, DUE_PARTITION),
+                before_bound(due_before_ms.saturating_add(1)),
+                None,
+                limit,
+            )
+            .await?;
+        stored
+            .into_iter()
+            .map(StoredComplaint::into_complaint)
+            .collect()
     }
 }
 

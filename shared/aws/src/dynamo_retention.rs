@@ -18,7 +18,7 @@ use super::dynamo_operator::{alert_pk, alert_state_partition, AlertItem, ALERT_S
 
 /// The upper bound of a `<ms, 13 digits>#<id>` sort key for "before `before_ms`": a bare
 /// 13-digit prefix sorts before every key of its instant.
-fn before_bound(before_ms: i64) -> String {
+pub(crate) fn before_bound(before_ms: i64) -> String {
     if before_ms > MAX_SORT_MS {
         "~".to_owned()
     } else {
@@ -28,8 +28,10 @@ fn before_bound(before_ms: i64) -> String {
 
 impl DynamoStore {
     /// Up to `limit` items of `index`'s `partition` whose sort key lies below `bound`,
-    /// ascending, that pass `filter` (an expression on `:cutoff`).
-    async fn oldest_below<T: DeserializeOwned>(
+    /// ascending, that pass `filter` (an expression on `:cutoff`). Every "oldest first, up
+    /// to an instant" read of the table goes through here (due complaints and broadcasts,
+    /// retention).
+    pub(crate) async fn oldest_below<T: DeserializeOwned>(
         &self,
         what: &str,
         (index, partition): (&str, &str),
