@@ -12,14 +12,14 @@ use tracing::warn;
 use prolink_domain::erasure::{normalise_phone, photo_keys, ErasedIdentity};
 
 use crate::citizen_rights::{new_anonymous_key, tombstone_hashes};
-use crate::conversations::{valid_conversation_id, Conversations};
+use crate::conversations::Conversations;
 use crate::ports::{
     ConversationSummary, ErasureCounts, ErasureOrder, ErasureRequest, ErasureRequestState,
     PageRequest,
 };
 
 use super::complaints::{content, detail_of, ListPage};
-use super::conversations::MessageView;
+use super::conversations::{find, MessageView};
 use super::error::{ApiError, ApiResult};
 use super::extract::{list_error, store_page, Caller, JsonBody, PathParam, QueryParams};
 use super::views::{self, wib_iso};
@@ -109,17 +109,6 @@ pub async fn lookup(
         id: summary.id,
         name,
     }))
-}
-
-async fn find(state: &ApiState, id: &str) -> ApiResult<ConversationSummary> {
-    if !valid_conversation_id(id) {
-        return Err(ApiError::not_found());
-    }
-    state
-        .conversations
-        .conversation_by_id(id)
-        .await?
-        .ok_or_else(ApiError::not_found)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -150,7 +150,9 @@ pub async fn list(
     }))
 }
 
-async fn find(state: &ApiState, id: &str) -> ApiResult<ConversationSummary> {
+/// The conversation (and so the citizen) an opaque id names; 404 for a malformed or unknown
+/// id. The citizens' data-rights routes address citizens by the same id.
+pub(super) async fn find(state: &ApiState, id: &str) -> ApiResult<ConversationSummary> {
     if !valid_conversation_id(id) {
         return Err(ApiError::not_found());
     }
