@@ -1365,3 +1365,160 @@ pub trait BroadcastStore: Send + Sync {
     /// stable order that puts citizens who opt in later at the end. Never a table scan.
     async fn subscribers(&self, after: Option<&str>, limit: usize) -> PortResult<Vec<Subscriber>>;
 }
+
+// ---------------------------------------------------------------------------------------------
+// WhatsApp templates as Meta knows them
+// ---------------------------------------------------------------------------------------------
+
+/// One message template as Graph's template endpoint lists it
+/// (`GET /{waba-id}/message_templates?fields=name,language,status,category`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct TemplateReport {
+    pub name: String,
+    pub language: String,
+    /// `APPROVED`, `PENDING`, `REJECTED`, `PAUSED`, `DISABLED` …
+    pub status: String,
+    #[serde(default)]
+    pub category: String,
+}
+
+/// The templates of the WhatsApp Business Account. The `message_template_status_update`
+/// webhook reports changes; this port reads the whole list, so statuses Meta set before the
+/// webhook was subscribed (or a missed delivery) are known too.
+#[async_trait]
+pub trait TemplateDirectory: Send + Sync {
+    async fn list_templates(&self) -> PortResult<Vec<TemplateReport>>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// SP4N-LAPOR! (issue #23): the outbox of reports for the national complaint system
+// ---------------------------------------------------------------------------------------------
+
+/// Where a complaint's LAPOR report is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LaporTaskState {
+    /// Not yet at LAPOR: posted on the tick (API mode) or copied by hand (manual mode).
+    Pending,
+    /// LAPOR holds the report (its tracking id is known); its status is pulled on the tick.
+    Linked,
+    /// Given up after the last failed attempt (or a refusal): an operator alert was raised,
+    /// and the complaint page shows it. An operator may retry it or copy it by hand.
+    Parked,
+}
+
+/// One complaint's LAPOR sync task, keyed by its ticket (a complaint has at most one).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LaporTask {
+    pub ticket: String,
+    /// The reporter's key when the task was made, so the citizen erasure finds the task; the
+    /// erasure puts the anonymous key here and sets `anonymised`.
+    pub citizen_key: String,
+    pub state: LaporTaskState,
+    /// Sent with every create and looked up before a retry: a retried create never makes a
+    /// second LAPOR report.
+    pub idempotency_key: String,
+    #[serde(default)]
+    pub lapor_id: Option<String>,
+    /// Failed attempts since the last success.
+    #[serde(default)]
+    pub attempts: u32,
+    #[serde(default)]
+    pub last_error: Option<String>,
+    /// When the tick acts on it next (post again while pending, pull the status while
+    /// linked); `None` while parked.
+    #[serde(default)]
+    pub next_run_ms: Option<i64>,
+    /// LAPOR's status as last read.
+    #[serde(default)]
+    pub remote_status: Option<prolink_domain::lapor::RemoteStatus>,
+    /// When LAPOR received the report (starts its verification clock).
+    #[serde(default)]
+    pub sent_ms: Option<i64>,
+    /// `kategori` (the category forwards every complaint) or the operator who chose it.
+    pub requested_by: String,
+    /// The citizen was erased: the report goes (or went) without any identity.
+    #[serde(default)]
+    pub anonymised: bool,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+    /// Optimistic concurrency (0 = does not exist yet).
+    #[serde(default)]
+    pub version: u64,
+}
+
+#[async_trait]
+pub trait LaporStore: Send + Sync {
+    /// Conditional on `task.version` (0 = must not exist); returns the new version. A lost
+    /// race is `PortError::Conflict`.
+    async fn put_lapor_task(&self, task: &LaporTask) -> PortResult<u64>;
+    async fn get_lapor_task(&self, ticket: &str) -> PortResult<Option<LaporTask>>;
+    /// Tasks with `next_run_ms <= due_before_ms`, earliest first. Never a table scan.
+    async fn lapor_tasks_due(&self, due_before_ms: i64, limit: usize)
+        -> PortResult<Vec<LaporTask>>;
+}
+
+/// What the adapter posts: the form (never an identity) and, only for a complaint whose
+/// reporter did not choose anonymity, who reported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LaporSubmission {
+    pub idempotency_key: String,
+    pub ticket: String,
+    pub form: prolink_domain::lapor::LaporForm,
+    pub reporter: Option<prolink_domain::lapor::Reporter>,
+}
+
+/// LAPOR's view of a report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LaporRemote {
+    pub status: prolink_domain::lapor::RemoteStatus,
+    /// The institution's latest answer there, if any.
+    pub answer: Option<String>,
+}
+
+/// Why a LAPOR call failed. `Unavailable` and `Malformed` are retried (a malformed answer to
+/// a create may hide a report that was made: the retry looks it up first); `Rejected` is not.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LaporError {
+    #[error("SP4N-LAPOR! tidak dapat dihubungi: {0}")]
+    Unavailable(String),
+    #[error("jawaban SP4N-LAPOR! tidak dapat dibaca: {0}")]
+    Malformed(String),
+    #[error("SP4N-LAPOR! menolak laporan: {0}")]
+    Rejected(String),
+}
+
+/// LAPOR's integration API, as far as we use it.
+#[async_trait]
+pub trait LaporGateway: Send + Sync {
+    /// The tracking id of the report made with this idempotency key, if one was made.
+    async fn find(&self, idempotency_key: &str) -> Result<Option<String>, LaporError>;
+    /// Makes the report; returns its tracking id.
+    async fn create(&self, submission: &LaporSubmission) -> Result<String, LaporError>;
+    async fn status(&self, lapor_id: &str) -> Result<LaporRemote, LaporError>;
+}
+
+/// Where LAPOR's API token comes from: the same secret as the WhatsApp credentials (its
+/// `lapor_token` field) on AWS, the local secrets file or `LAPOR_TOKEN` locally. Never logged.
+#[async_trait]
+pub trait LaporTokenSource: Send + Sync {
+    /// `None` when no token is configured (the adapter then sends no `Authorization`).
+    async fn lapor_token(&self) -> PortResult<Option<String>>;
+}
+
+/// A token fixed for the life of the process (local mode, tests).
+#[derive(Clone)]
+pub struct StaticLaporToken(pub Option<String>);
+
+impl std::fmt::Debug for StaticLaporToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StaticLaporToken(<redacted>)")
+    }
+}
+
+#[async_trait]
+impl LaporTokenSource for StaticLaporToken {
+    async fn lapor_token(&self) -> PortResult<Option<String>> {
+        Ok(self.0.clone())
+    }
+}

@@ -9,6 +9,7 @@
 //! - [`channel`]: the shapes and limits of the messages the dialog renders.
 //! - [`citizen`]: who a citizen is (keys, profile, consent).
 //! - [`operator`]: the roles of the people who work on complaints.
+//! - [`lapor`]: the hand-off to SP4N-LAPOR! (its form, its statuses, its clock).
 //! - [`open_data`]: what a complaint may show in public (redaction, rounding, kecamatan).
 
 pub mod calendar;
@@ -18,6 +19,7 @@ pub mod complaint;
 pub mod content;
 pub mod dialog;
 pub mod erasure;
+pub mod lapor;
 pub mod nlp;
 pub mod open_data;
 pub mod operator;

@@ -20,6 +20,7 @@ mod content;
 pub mod conversations;
 pub mod error;
 pub mod extract;
+mod lapor;
 mod open_data;
 mod routes;
 mod stats;
@@ -85,4 +86,6 @@ pub struct ApiState {
     pub citizen_data: Arc<dyn CitizenData>,
     /// Deletes an erased citizen's photo files (the same bucket or folder as `blobs`).
     pub blob_eraser: Arc<dyn BlobEraser>,
+    /// The SP4N-LAPOR! outbox and its mode.
+    pub lapor: crate::lapor::LaporLink,
 }

@@ -14,8 +14,8 @@ use crate::ports::Role;
 use super::error::ApiError;
 use super::extract::{authorize, AllowedRoles, RateLimiter};
 use super::{
-    admin, broadcasts, citizens, complaints, content, conversations, open_data, stats, unanswered,
-    ApiState,
+    admin, broadcasts, citizens, complaints, content, conversations, lapor, open_data, stats,
+    unanswered, ApiState,
 };
 
 const ALL: &[Role] = &[Role::Admin, Role::Operator, Role::Opd, Role::Viewer];
@@ -288,6 +288,18 @@ pub fn routes() -> Vec<RouteDef> {
             DISKOMINFO,
             on(MethodFilter::POST, broadcasts::cancel),
         ),
+        route(
+            Method::GET,
+            "/api/broadcasts/templates",
+            DISKOMINFO,
+            on(MethodFilter::GET, broadcasts::templates),
+        ),
+        route(
+            Method::POST,
+            "/api/broadcasts/{id}/resume",
+            ADMIN,
+            on(MethodFilter::POST, broadcasts::resume),
+        ),
         // Citizens' data rights.
         route(
             Method::POST,
@@ -312,6 +324,31 @@ pub fn routes() -> Vec<RouteDef> {
             "/api/erasure-requests",
             ADMIN,
             on(MethodFilter::GET, citizens::list_requests),
+        ),
+        // SP4N-LAPOR! (issue #23).
+        route(
+            Method::GET,
+            "/api/complaints/{ticket}/lapor",
+            STAFF,
+            on(MethodFilter::GET, lapor::get),
+        ),
+        route(
+            Method::POST,
+            "/api/complaints/{ticket}/lapor",
+            DISKOMINFO,
+            on(MethodFilter::POST, lapor::forward),
+        ),
+        route(
+            Method::POST,
+            "/api/complaints/{ticket}/lapor/tracking-id",
+            DISKOMINFO,
+            on(MethodFilter::POST, lapor::set_tracking_id),
+        ),
+        route(
+            Method::GET,
+            "/api/lapor/export",
+            DISKOMINFO,
+            on(MethodFilter::GET, lapor::export),
         ),
     ]
 }

@@ -14,6 +14,7 @@ mod citizens;
 mod content;
 mod conversations;
 mod hostile;
+mod lapor;
 mod listing;
 mod openapi;
 mod retention;

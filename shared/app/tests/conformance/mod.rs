@@ -69,6 +69,7 @@ pub mod citizen_data;
 pub mod complaint;
 pub mod content_revisions;
 pub mod conversation;
+pub mod lapor;
 pub mod message_log;
 pub mod operator;
 pub mod queue;

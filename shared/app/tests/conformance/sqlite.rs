@@ -844,3 +844,102 @@ async fn broadcast_suite_on_sqlite() {
     super::broadcast::run_broadcast_suite(Arc::new(SqliteStore::new(db, Arc::new(SystemClock))))
         .await;
 }
+
+/// Issue #20: a killed `prolink serve` leaves its deliveries leased for the visibility
+/// timeout; the next start gives back the ones nobody answered, uncounted, and keeps the
+/// waits that were decided (a failure's backoff).
+#[tokio::test]
+async fn leases_of_a_dead_process_are_released_at_start_without_counting() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("prolink.db");
+    let clock = ManualClock::at(START_MS);
+    {
+        let queue = open_queue(&path, "inbound", clock.clone());
+        queue
+            .send_batch(&[
+                message("a", "a1"),
+                message("a", "a2"),
+                message("b", "b1"),
+                message("c", "c1"),
+            ])
+            .await
+            .expect("send");
+        let got = queue.receive(10, LONG).await.expect("receive");
+        let bodies: Vec<_> = got.iter().map(|d| d.body.as_str()).collect();
+        assert_eq!(bodies, ["a1", "a2", "b1", "c1"]);
+        // b1 failed and waits its backoff; c1 was done; a1 and a2 are mid-handling when the
+        // process dies.
+        queue
+            .change_visibility(&got[2].receipt, Duration::from_secs(10))
+            .await
+            .expect("backoff");
+        queue.delete(&got[3].receipt).await.expect("delete");
+    }
+
+    clock.advance(Duration::from_secs(1));
+    let queue = open_queue(&path, "inbound", clock.clone());
+    assert_eq!(queue.release_leases_at_start().await.expect("release"), 2);
+    let got = queue.receive(10, LONG).await.expect("receive");
+    let delivered: Vec<_> = got
+        .iter()
+        .map(|d| (d.body.as_str(), d.receive_count))
+        .collect();
+    assert_eq!(
+        delivered,
+        [("a1", 1), ("a2", 1)],
+        "a1 and a2 are back at once and its dead delivery is not counted; b1 keeps its backoff"
+    );
+    assert_eq!(
+        queue.release_leases_at_start().await.expect("release"),
+        2,
+        "a lease of this process would be released too: only call it at start"
+    );
+
+    clock.advance(Duration::from_secs(10));
+    let got = queue.receive(10, LONG).await.expect("receive");
+    let delivered: Vec<_> = got
+        .iter()
+        .map(|d| (d.body.as_str(), d.receive_count))
+        .collect();
+    assert_eq!(
+        delivered,
+        [("a1", 1), ("a2", 1), ("b1", 2)],
+        "b1 counted its real attempt"
+    );
+}
+
+/// A wait decided to end exactly where the lease ended is still a decision, not a lease.
+#[tokio::test]
+async fn a_wait_equal_to_the_lease_is_not_released_at_start() {
+    let clock = ManualClock::at(START_MS);
+    let db = SqliteDb::open_in_memory().expect("open");
+    let queue = SqliteQueue::new(db, "tasks", 5, clock.clone());
+    queue.send_batch(&[message("a", "a1")]).await.expect("send");
+    let got = queue.receive(1, LONG).await.expect("receive");
+    queue
+        .change_visibility(&got[0].receipt, LONG)
+        .await
+        .expect("defer");
+    assert_eq!(queue.release_leases_at_start().await.expect("release"), 0);
+    assert!(queue.receive(1, LONG).await.expect("receive").is_empty());
+    // The receipt still works after the bump.
+    queue.delete(&got[0].receipt).await.expect("delete");
+    assert_eq!(queue.depth().await.expect("depth"), 0);
+}
+
+#[test]
+fn one_serve_per_data_folder() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let first = prolink_embedded::serve::lock_data_dir(dir.path()).expect("first lock");
+    let second = prolink_embedded::serve::lock_data_dir(dir.path());
+    let error = second.expect_err("a second serve on the same folder is refused");
+    assert!(error.to_string().contains("sedang dipakai"), "{error}");
+    drop(first);
+    prolink_embedded::serve::lock_data_dir(dir.path()).expect("free again once the first is gone");
+}
+
+#[tokio::test]
+async fn lapor_suite_on_sqlite() {
+    let (_dir, db) = temp_db();
+    super::lapor::run_lapor_suite(Arc::new(SqliteStore::new(db, Arc::new(SystemClock)))).await;
+}

@@ -16,6 +16,7 @@ mod complaint;
 mod content;
 mod content_revisions;
 mod conversation;
+mod lapor;
 mod message_log;
 mod operator;
 mod outbox;

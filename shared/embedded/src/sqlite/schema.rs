@@ -366,6 +366,21 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX IF NOT EXISTS citizen_subscribed ON citizen (key)
         WHERE json_extract(profile, '$.broadcast_opt_in') = 1;
     "#,
+    // 13: the SP4N-LAPOR! outbox (issue #23): one row per complaint's task (the whole task as
+    // JSON in `data`), picked up by the scheduler through `due_ms` (like GSI4's `LAPORDUE`);
+    // the reporter's key is a column so the citizen erasure finds their tasks.
+    r#"
+    CREATE TABLE IF NOT EXISTS lapor_task (
+        ticket       TEXT PRIMARY KEY NOT NULL,
+        version      INTEGER NOT NULL,
+        citizen_key  TEXT NOT NULL,
+        due_ms       INTEGER,
+        data         TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX IF NOT EXISTS lapor_task_by_due ON lapor_task (due_ms, ticket)
+        WHERE due_ms IS NOT NULL;
+    CREATE INDEX IF NOT EXISTS lapor_task_by_citizen ON lapor_task (citizen_key);
+    "#,
 ];
 
 /// The version this build writes.
