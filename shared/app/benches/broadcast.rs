@@ -107,6 +107,8 @@ async fn run() {
             concurrency: 32,
             lease_ms: 120_000,
         },
+        templates: None,
+        tasks: None,
     };
     let now = chrono::Utc::now().timestamp_millis();
     let record = BroadcastRecord {

@@ -381,6 +381,7 @@ async fn run() {
         handoffs: None,
         retention: None,
         broadcasts: None,
+        lapor: None,
         operators: Arc::new(
             OperatorDirectory(HashMap::from([
                 (

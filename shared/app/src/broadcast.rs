@@ -28,11 +28,12 @@ use prolink_whatsapp::outbound::{
 
 use crate::ports::{
     BroadcastAudience, BroadcastRecord, BroadcastState, BroadcastStore, CitizenProfile, Clock,
-    CounterAdd, OperatorAlert, OperatorSignals, OutboundMessage, PortError, PortResult,
-    SettingsStore, StatsCounters, StoredSetting,
+    CounterAdd, OperatorAlert, OperatorSignals, OutboundMessage, PortError, PortResult, Queue,
+    SettingsStore, StatsCounters, StoredSetting, TemplateDirectory,
 };
 use crate::sender::{ReliableSender, SendOutcome, SenderError, Sleeper, Window};
 use crate::stats::{self, EventCounts};
+use crate::tasks::Task;
 
 /// Default pace (`PROLINK_BROADCAST_RATE`), messages a second.
 pub const DEFAULT_RATE: u32 = 80;
@@ -42,6 +43,16 @@ pub const MAX_RATE: u32 = 1000;
 pub const DEFAULT_TIER: u64 = 1000;
 /// Setting holding Meta's template statuses (`message_template_status_update`).
 pub const TEMPLATE_STATUS_KEY: &str = "whatsapp_template_status";
+/// Setting holding when Graph's template list was last read.
+pub const TEMPLATE_SYNC_KEY: &str = "whatsapp_template_sync";
+/// How often the template list is read from Graph (the status webhook reports changes in
+/// between; the list catches what it missed or what happened before it was subscribed).
+pub const TEMPLATE_SYNC_EVERY_MS: i64 = 15 * 60_000;
+/// Status recorded for a catalog template the business account does not have (never
+/// submitted, or deleted at Meta): it cannot be sent.
+pub const TEMPLATE_MISSING: &str = "MISSING";
+/// Statuses with which a template cannot be sent: a broadcast using one stops.
+pub const TEMPLATE_UNSENDABLE: [&str; 4] = ["PAUSED", "DISABLED", "REJECTED", TEMPLATE_MISSING];
 /// Setting holding the number's quality and tier (`phone_number_quality_update`).
 pub const QUALITY_KEY: &str = "whatsapp_quality";
 /// Graph errors that mean the template can no longer be sent (paused, disabled).
@@ -52,6 +63,10 @@ pub const TEMPLATE_DISABLED: i64 = 132016;
 const MAX_THROTTLES_PER_TICK: u32 = 4;
 /// No new message starts this close to 21:00 WIB.
 const QUIET_MARGIN_MS: i64 = 60_000;
+/// How long one batch task sends before it hands the rest to the next one: the complaint
+/// worker's invocation (90 s) may carry another task beside it, and a short batch lets an
+/// operator's cancel or Meta's pause take effect soon.
+pub const BATCH_BUDGET: Duration = Duration::from_secs(25);
 /// Graph throttling errors (throughput, spam rate limit).
 pub const THROTTLED: [i64; 2] = [130429, 131056];
 
@@ -70,6 +85,10 @@ pub struct CatalogTemplate {
     pub body_params: usize,
     /// `{{n}}` placeholders of the text header (0 or 1).
     pub header_params: usize,
+    /// The texts as the citizen reads them, placeholders unfilled (the dashboard's preview).
+    pub header: Option<String>,
+    pub body: String,
+    pub footer: Option<String>,
 }
 
 const CATALOG_FILES: [&str; 5] = [
@@ -93,20 +112,24 @@ pub fn catalog() -> Vec<CatalogTemplate> {
             let json: Value = serde_json::from_str(text)
                 .map_err(|error| warn!(%error, "broadcast template file unreadable"))
                 .ok()?;
-            let component = |kind: &str| {
+            let text = |kind: &str| {
                 json["components"]
                     .as_array()
                     .and_then(|c| c.iter().find(|c| c["type"] == kind))
                     .and_then(|c| c["text"].as_str())
-                    .map(count_placeholders)
-                    .unwrap_or(0)
+                    .map(str::to_string)
             };
+            let header = text("HEADER");
+            let body = text("BODY")?;
             Some(CatalogTemplate {
                 name: json["name"].as_str()?.to_string(),
                 language: json["language"].as_str()?.to_string(),
                 category: json["category"].as_str()?.to_string(),
-                body_params: component("BODY"),
-                header_params: component("HEADER"),
+                body_params: count_placeholders(&body),
+                header_params: header.as_deref().map(count_placeholders).unwrap_or(0),
+                header,
+                body,
+                footer: text("FOOTER"),
             })
         })
         .collect()
@@ -136,6 +159,31 @@ pub async fn quality_dropped(settings: &dyn SettingsStore) -> PortResult<Option<
         .as_ref()
         .and_then(|s| s.value.get("event")?.as_str().map(str::to_string));
     Ok(event.filter(|e| matches!(e.as_str(), "FLAGGED" | "DOWNGRADE")))
+}
+
+/// Meta's messaging limit as the last `phone_number_quality_update` named it (`TIER_1K` …):
+/// unique recipients of business-initiated messages per rolling 24 hours; `None` when no
+/// report named one (then `PROLINK_MESSAGING_TIER` rules).
+pub async fn reported_tier(settings: &dyn SettingsStore) -> PortResult<Option<u64>> {
+    let stored = settings.get_setting(QUALITY_KEY).await?;
+    let limit = stored
+        .as_ref()
+        .and_then(|s| s.value.get("current_limit")?.as_str().map(str::to_string));
+    Ok(limit.as_deref().and_then(tier_of_limit))
+}
+
+/// `TIER_50` → 50, `TIER_250` → 250, `TIER_1K` → 1000, `TIER_10K`, `TIER_100K`;
+/// `TIER_UNLIMITED` → no limit.
+pub fn tier_of_limit(limit: &str) -> Option<u64> {
+    let value = limit.trim().strip_prefix("TIER_")?;
+    if value == "UNLIMITED" {
+        return Some(u64::MAX);
+    }
+    let (digits, factor) = match value.strip_suffix('K') {
+        Some(digits) => (digits, 1000),
+        None => (value, 1),
+    };
+    digits.parse::<u64>().ok().map(|n| n.saturating_mul(factor))
 }
 
 /// Merges one report into a setting holding a JSON object (read-modify-write, retried on a
@@ -169,6 +217,66 @@ pub async fn merge_setting(
     Err(PortError::Conflict(format!(
         "setting {key}: too many races"
     )))
+}
+
+/// Reads the business account's templates from Graph (at most every
+/// [`TEMPLATE_SYNC_EVERY_MS`]) and records the status of each catalog template, `MISSING` for
+/// one the account does not have. Returns how many were recorded, `None` when not due yet.
+pub async fn sync_template_statuses(
+    settings: &dyn SettingsStore,
+    directory: &dyn TemplateDirectory,
+    now_ms: i64,
+) -> PortResult<Option<usize>> {
+    let last = settings.get_setting(TEMPLATE_SYNC_KEY).await?;
+    let synced_ms = last
+        .as_ref()
+        .and_then(|s| s.value.get("synced_ms")?.as_i64())
+        .unwrap_or(i64::MIN);
+    // A clock moved backwards (the simulator's time travel) counts as due.
+    if (0..TEMPLATE_SYNC_EVERY_MS).contains(&now_ms.saturating_sub(synced_ms)) {
+        return Ok(None);
+    }
+    let reports = directory.list_templates().await?;
+    let catalog = catalog();
+    merge_setting(settings, TEMPLATE_STATUS_KEY, now_ms, |map| {
+        for template in &catalog {
+            let found = reports
+                .iter()
+                .find(|r| r.name == template.name && r.language == template.language);
+            let (status, reason) = match found {
+                Some(report) => (report.status.trim().to_ascii_uppercase(), None),
+                None => (
+                    TEMPLATE_MISSING.to_string(),
+                    Some(
+                        "tidak ada di akun WhatsApp Business; ajukan dari infra/whatsapp-templates",
+                    ),
+                ),
+            };
+            map.insert(
+                template.name.clone(),
+                serde_json::json!({
+                    "status": status,
+                    "language": template.language,
+                    "reason": reason,
+                    "updated_ms": now_ms,
+                    "source": "graph",
+                }),
+            );
+        }
+    })
+    .await?;
+    let marker = StoredSetting {
+        key: TEMPLATE_SYNC_KEY.to_string(),
+        value: serde_json::json!({ "synced_ms": now_ms, "listed": reports.len() }),
+        updated_ms: now_ms,
+        updated_by: "whatsapp".to_string(),
+        version: last.map(|s| s.version).unwrap_or(0),
+    };
+    match settings.put_setting(&marker).await {
+        // Another tick recorded the same list meanwhile.
+        Ok(_) | Err(PortError::Conflict(_)) => Ok(Some(catalog.len())),
+        Err(other) => Err(other),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -220,8 +328,6 @@ pub const DELIVERED: &str = "bc_delivered";
 pub const READ: &str = "bc_read";
 pub const FAILED: &str = "bc_failed";
 pub const OPTED_OUT: &str = "bc_optout";
-/// Unique recipients per WIB hour (`bc_recipients#<hh>`), for the rolling-24-hour tier.
-pub const RECIPIENTS_HOUR: &str = "bc_recipients";
 
 /// The counts of one outcome of one recipient's message: the broadcast's own counter on its
 /// creation day (`bc_sent#<id>`) and the city-wide total on the day it happened.
@@ -251,14 +357,6 @@ pub fn outcome_counts(
         adds.push(CounterAdd {
             day,
             counter: format!("{FAILED}#{id}#{reason}"),
-            delta: 1,
-        });
-    }
-    if what == SENT {
-        let hour = calendar::wib_datetime(now_ms).format("%H");
-        adds.push(CounterAdd {
-            day: today,
-            counter: format!("{RECIPIENTS_HOUR}#{hour}"),
             delta: 1,
         });
     }
@@ -325,7 +423,7 @@ async fn recipients_last_day(counters: &dyn StatsCounters, now_ms: i64) -> PortR
     {
         let Some(hour) = counter
             .counter
-            .strip_prefix(RECIPIENTS_HOUR)
+            .strip_prefix(stats::TIER_RECIPIENTS)
             .and_then(|r| r.strip_prefix('#'))
         else {
             continue;
@@ -473,6 +571,8 @@ pub struct BroadcastReport {
     pub stopped: usize,
     /// Held for the quiet hours.
     pub held: usize,
+    /// Batch tasks put on the tasks queue.
+    pub handed_out: usize,
 }
 
 #[derive(Clone)]
@@ -486,6 +586,13 @@ pub struct Broadcaster {
     /// Waits between sends (pacing); tests inject one that only advances their clock.
     pub sleeper: Arc<dyn Sleeper>,
     pub config: BroadcastConfig,
+    /// Graph's template list (AWS, or a local deployment with a business account id); `None`
+    /// leaves the statuses to the webhook (and locally every catalog template is approved).
+    pub templates: Option<Arc<dyn TemplateDirectory>>,
+    /// The tasks queue. With it (AWS and `prolink serve`) the scheduler only hands a due
+    /// broadcast out as a batch task and the complaint worker sends it, batch after batch, at
+    /// the full pace; without it (tests, benchmarks) the scheduler's tick sends it itself.
+    pub tasks: Option<Arc<dyn Queue>>,
 }
 
 /// How one page ended.
@@ -521,6 +628,15 @@ impl Broadcaster {
         let started = Instant::now();
         let mut report = BroadcastReport::default();
         let now = self.clock.now_ms();
+        if let Some(directory) = &self.templates {
+            // Meta unreachable must not hold the broadcasts up: the statuses known so far
+            // (and the send-time errors) still guard them.
+            if let Err(error) =
+                sync_template_statuses(self.settings.as_ref(), directory.as_ref(), now).await
+            {
+                warn!(%error, "could not read the WhatsApp templates from Graph");
+            }
+        }
         let due = self.store.broadcasts_due(now, 10).await?;
         for broadcast in due {
             if started.elapsed() >= budget {
@@ -528,7 +644,11 @@ impl Broadcaster {
             }
             report.broadcasts += 1;
             let left = budget.saturating_sub(started.elapsed());
-            match self.run(broadcast, left, &mut report).await {
+            let outcome = match &self.tasks {
+                Some(tasks) => self.dispatch(broadcast, tasks.as_ref(), &mut report).await,
+                None => self.run(broadcast, left, &mut report).await,
+            };
+            match outcome {
                 Ok(()) => {}
                 Err(PortError::Conflict(_)) => {
                     info!("broadcast changed meanwhile (another tick or an operator); left alone")
@@ -539,56 +659,156 @@ impl Broadcaster {
         Ok(report)
     }
 
-    async fn run(
+    /// The checks before anything is sent (quiet hours, Meta's template status, the
+    /// number's quality): `None` when the broadcast was held or stopped instead.
+    async fn gate(
         &self,
         mut record: BroadcastRecord,
-        budget: Duration,
         report: &mut BroadcastReport,
-    ) -> PortResult<()> {
-        let started = Instant::now();
+    ) -> PortResult<Option<BroadcastRecord>> {
         let now = self.clock.now_ms();
         if let Some(morning) = not_before(now, record.urgent) {
             record.next_run_ms = Some(morning);
             record.updated_ms = now;
             self.store.put_broadcast(&record).await?;
             report.held += 1;
-            return Ok(());
+            return Ok(None);
         }
         let status = template_status(self.settings.as_ref(), &record.template.name).await?;
-        if matches!(status.as_str(), "PAUSED" | "DISABLED" | "REJECTED") {
+        if TEMPLATE_UNSENDABLE.contains(&status.as_str()) {
             let reason = format!(
                 "Template {} berstatus {status} di Meta.",
                 record.template.name
             );
-            return self.stop(record, reason, report).await;
+            self.stop(record, reason, report).await?;
+            return Ok(None);
         }
         if let Some(event) = quality_dropped(self.settings.as_ref()).await? {
             let reason = format!("Kualitas nomor WhatsApp turun ({event}); siaran dihentikan.");
-            return self.stop(record, reason, report).await;
+            self.stop(record, reason, report).await?;
+            return Ok(None);
         }
-        // Claim it: the lease keeps other ticks away while this one sends.
+        Ok(Some(record))
+    }
+
+    /// Claims a broadcast for the lease: other ticks and batches keep away while it sends.
+    async fn claim(&self, record: &mut BroadcastRecord) -> PortResult<()> {
+        let now = self.clock.now_ms();
         if record.state == BroadcastState::Scheduled {
             record.state = BroadcastState::Sending;
             record.started_ms = Some(now);
         }
         record.next_run_ms = Some(now + self.config.lease_ms);
         record.updated_ms = now;
-        record.version = self.store.put_broadcast(&record).await?;
+        record.version = self.store.put_broadcast(record).await?;
+        Ok(())
+    }
+
+    /// The scheduler's part with a tasks queue: check, claim, and hand the broadcast out as
+    /// a batch task. A lost task (enqueue failed, worker died) only delays it: the lease runs
+    /// out and the next tick hands it out again.
+    async fn dispatch(
+        &self,
+        record: BroadcastRecord,
+        tasks: &dyn Queue,
+        report: &mut BroadcastReport,
+    ) -> PortResult<()> {
+        let Some(mut record) = self.gate(record, report).await? else {
+            return Ok(());
+        };
+        self.claim(&mut record).await?;
+        self.hand_out(&record, tasks, report).await
+    }
+
+    async fn hand_out(
+        &self,
+        record: &BroadcastRecord,
+        tasks: &dyn Queue,
+        report: &mut BroadcastReport,
+    ) -> PortResult<()> {
+        let task = Task::BroadcastBatch {
+            broadcast_id: record.id.clone(),
+            seq: record.version,
+        };
+        tasks.send_batch(&[task.to_message()]).await?;
+        report.handed_out += 1;
+        Ok(())
+    }
+
+    /// One batch task (the complaint worker): sends for up to `budget`, then hands the rest
+    /// to a new batch. A stale batch (the broadcast was written since it was handed out) or
+    /// one of a broadcast no longer sending does nothing.
+    pub async fn run_batch(
+        &self,
+        broadcast_id: &str,
+        seq: u64,
+        budget: Duration,
+    ) -> PortResult<BroadcastReport> {
+        let mut report = BroadcastReport::default();
+        let Some(record) = self.store.get_broadcast(broadcast_id).await? else {
+            return Ok(report);
+        };
+        if record.version != seq
+            || !matches!(
+                record.state,
+                BroadcastState::Scheduled | BroadcastState::Sending
+            )
+        {
+            info!(broadcast = %broadcast_id, "stale broadcast batch; nothing to send");
+            return Ok(report);
+        }
+        report.broadcasts = 1;
+        match self.run(record, budget, &mut report).await {
+            Ok(()) => Ok(report),
+            Err(PortError::Conflict(_)) => {
+                info!(broadcast = %broadcast_id, "broadcast changed meanwhile; this batch stops");
+                Ok(report)
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    async fn run(
+        &self,
+        record: BroadcastRecord,
+        budget: Duration,
+        report: &mut BroadcastReport,
+    ) -> PortResult<()> {
+        let started = Instant::now();
+        let Some(mut record) = self.gate(record, report).await? else {
+            return Ok(());
+        };
+        self.claim(&mut record).await?;
+        let now = self.clock.now_ms();
 
         let mut rate = f64::from(self.config.rate.clamp(1, MAX_RATE));
         let mut throttles = 0u32;
+        // Meta's own report of the limit wins over the configured one.
+        let tier = reported_tier(self.settings.as_ref())
+            .await?
+            .unwrap_or(self.config.tier);
         let mut tier_left = match &self.counters {
-            Some(counters) => self
-                .config
-                .tier
-                .saturating_sub(recipients_last_day(counters.as_ref(), now).await?),
-            None => self.config.tier,
+            Some(counters) => {
+                tier.saturating_sub(recipients_last_day(counters.as_ref(), now).await?)
+            }
+            None => tier,
         };
         loop {
             let now = self.clock.now_ms();
             if started.elapsed() >= budget {
-                record.next_run_ms = Some(now);
-                return self.checkpoint(&mut record).await;
+                return match &self.tasks {
+                    // The next batch goes on at once, under a fresh lease.
+                    Some(tasks) => {
+                        record.next_run_ms = Some(now + self.config.lease_ms);
+                        self.checkpoint(&mut record).await?;
+                        self.hand_out(&record, tasks.as_ref(), report).await
+                    }
+                    // The next tick goes on.
+                    None => {
+                        record.next_run_ms = Some(now);
+                        self.checkpoint(&mut record).await
+                    }
+                };
             }
             if let Some(morning) = not_before(now + QUIET_MARGIN_MS, record.urgent) {
                 // Still sending at 21:00: pause until 06:00.

@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use serde_json::Value;
-use tracing::{info, info_span, warn, Instrument};
+use tracing::{error, info, info_span, warn, Instrument};
 
 use prolink_domain::calendar::DAY_MS;
 use prolink_domain::{
@@ -26,7 +26,7 @@ use crate::ids::short_hash;
 use crate::notifier::Notifier;
 use crate::operator_contacts::OperatorContacts;
 use crate::ports::{
-    BlobStore, CitizenStore, Clock, ComplaintStore, ContentStore, DedupStore, Delivery,
+    BlobStore, CitizenStore, Clock, ComplaintStore, ContentStore, DedupStore, Delivery, LaporStore,
     MediaSource, OperatorAlert, OperatorSignals, OutboundMessage, PageRequest, PortError,
     StatsCounters,
 };
@@ -79,6 +79,8 @@ pub struct ComplaintWorkerStores {
     pub signals: Arc<dyn OperatorSignals>,
     pub content: Arc<ContentSource>,
     pub stats: Arc<dyn StatsCounters>,
+    /// The SP4N-LAPOR! outbox: a new complaint of a forwarding category gets its task.
+    pub lapor: Arc<dyn LaporStore>,
 }
 
 impl ComplaintWorkerStores {
@@ -90,6 +92,7 @@ impl ComplaintWorkerStores {
             + OperatorSignals
             + ContentStore
             + StatsCounters
+            + LaporStore
             + 'static,
     {
         ComplaintWorkerStores {
@@ -98,6 +101,7 @@ impl ComplaintWorkerStores {
             citizens: store.clone(),
             signals: store.clone(),
             stats: store.clone(),
+            lapor: store.clone(),
             content: Arc::new(ContentSource::new(store, CONTENT_REFRESH)),
         }
     }
@@ -120,6 +124,9 @@ pub struct ComplaintWorker {
     pub blobs: Arc<dyn BlobStore>,
     pub clock: Arc<dyn Clock>,
     pub settings: ComplaintWorkerSettings,
+    /// Sends broadcast batches (handed out by the scheduler); `None` where no broadcast can
+    /// be handed out (tests of the complaint tasks).
+    pub broadcasts: Option<crate::broadcast::Broadcaster>,
 }
 
 impl ComplaintWorker {
@@ -171,6 +178,20 @@ impl ComplaintWorker {
             Task::CitizenUpdate { ticket, event_id } => {
                 self.citizen_update(ticket, event_id).await?
             }
+            Task::BroadcastBatch { broadcast_id, seq } => match &self.broadcasts {
+                Some(broadcaster) => {
+                    let report = broadcaster
+                        .run_batch(broadcast_id, *seq, crate::broadcast::BATCH_BUDGET)
+                        .await?;
+                    info!(broadcast = %broadcast_id, ?report, "broadcast batch");
+                    TaskOutcome::Done
+                }
+                // A wiring fault: retried, then the dead-letter queue tells the operators.
+                None => {
+                    error!(broadcast = %broadcast_id, "broadcast batch but no broadcaster configured");
+                    TaskOutcome::Retry
+                }
+            },
         };
         if outcome == TaskOutcome::Done {
             let expires = self.clock.now_ms() + crate::config::DEDUP_TTL_DAYS * DAY_MS;
@@ -247,6 +268,19 @@ impl ComplaintWorker {
                 opd_id: Some(complaint.opd_id.clone()),
             })
             .await?;
+        // A probable duplicate is not forwarded: its original is (or an operator decides).
+        if original.is_none()
+            && complaint.status.is_open()
+            && crate::lapor::category_forwards(content, &complaint)
+        {
+            crate::lapor::ensure_task(
+                self.stores.lapor.as_ref(),
+                &complaint,
+                crate::lapor::BY_CATEGORY,
+                self.clock.now_ms(),
+            )
+            .await?;
+        }
         if let Some(original) = original {
             let category = content
                 .category(&original.category_id)

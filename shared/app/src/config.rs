@@ -9,6 +9,8 @@ pub const WHATSAPP_ACCESS_TOKEN: &str = "WHATSAPP_ACCESS_TOKEN";
 pub const WHATSAPP_PHONE_NUMBER_ID: &str = "WHATSAPP_PHONE_NUMBER_ID";
 pub const WHATSAPP_API_VERSION: &str = "WHATSAPP_API_VERSION";
 pub const WHATSAPP_GRAPH_URL: &str = "WHATSAPP_GRAPH_URL";
+/// WhatsApp Business Account id: where the broadcast templates are listed (optional).
+pub const WHATSAPP_BUSINESS_ACCOUNT_ID: &str = "WHATSAPP_BUSINESS_ACCOUNT_ID";
 /// AWS only: ARN of the Secrets Manager secret holding the WhatsApp credentials as JSON.
 pub const WHATSAPP_SECRET_ARN: &str = "WHATSAPP_SECRET_ARN";
 pub const PROLINK_DATA_DIR: &str = "PROLINK_DATA_DIR";
@@ -25,7 +27,8 @@ pub const PROLINK_TASKS_QUEUE_URL: &str = "PROLINK_TASKS_QUEUE_URL";
 pub const PROLINK_MEDIA_BUCKET: &str = "PROLINK_MEDIA_BUCKET";
 /// JSON object of operators' WhatsApp numbers: `{"<opd_id>": ["62…"], "supervisor": […],
 /// "pimpinan": […]}`. Only the first-start seed of the dashboard's `operator_contacts` setting,
-/// used while no admin has saved it (see `operator_contacts`).
+/// used while no admin has saved it (see `operator_contacts`). Local mode only: the Lambda
+/// functions never read it (the numbers stay out of the function configuration).
 pub const PROLINK_OPERATOR_CONTACTS: &str = "PROLINK_OPERATOR_CONTACTS";
 /// Days raw inbound payloads and status records are kept (UU 27/2022: no longer than needed).
 pub const PROLINK_RETENTION_DAYS: &str = "PROLINK_RETENTION_DAYS";
@@ -94,7 +97,6 @@ pub fn lambda_environment(function: &str) -> &'static [&'static str] {
             PROLINK_TABLE,
             PROLINK_TASKS_QUEUE_URL,
             PROLINK_MEDIA_BUCKET,
-            PROLINK_OPERATOR_CONTACTS,
             PROLINK_RETENTION_DAYS,
         ],
         "scheduler" => &[
@@ -104,11 +106,11 @@ pub fn lambda_environment(function: &str) -> &'static [&'static str] {
             WHATSAPP_GRAPH_URL,
             PROLINK_TABLE,
             PROLINK_TASKS_QUEUE_URL,
-            PROLINK_OPERATOR_CONTACTS,
             PROLINK_RETENTION_DAYS,
             PROLINK_HANDOFF_ALERT_MINUTES,
             PROLINK_MEDIA_BUCKET,
             PROLINK_COMPLAINT_RETENTION_DAYS,
+            crate::lapor_http::PROLINK_LAPOR_BASE_URL,
         ],
         "api" => &[
             WHATSAPP_SECRET_ARN,
@@ -119,11 +121,11 @@ pub fn lambda_environment(function: &str) -> &'static [&'static str] {
             PROLINK_TABLE,
             PROLINK_TASKS_QUEUE_URL,
             PROLINK_MEDIA_BUCKET,
-            PROLINK_OPERATOR_CONTACTS,
             PROLINK_AUDIT_RETENTION_DAYS,
             PROLINK_API_REQUESTS_PER_MINUTE,
             PROLINK_USER_POOL_ID,
             PROLINK_USER_POOL_CLIENT_ID,
+            crate::lapor_http::PROLINK_LAPOR_BASE_URL,
         ],
         _ => &[],
     }

@@ -36,6 +36,7 @@ use prolink_domain::{
 use crate::broadcast::{BroadcastReport, Broadcaster};
 use crate::content_cache::ContentSource;
 use crate::conversations::{Conversations, HandoffWatch};
+use crate::lapor::{LaporSync, LaporTickReport};
 use crate::notifier::{Notifier, OperatorDirectory};
 use crate::operator_contacts::OperatorContacts;
 use crate::ports::{Clock, ComplaintStore, OperatorAlert, OperatorSignals, PortError, Queue};
@@ -78,6 +79,8 @@ pub struct TickReport {
     pub retention: SweepReport,
     /// The broadcasts sent this tick.
     pub broadcasts: BroadcastReport,
+    /// The SP4N-LAPOR! outbox: reports posted, statuses pulled.
+    pub lapor: LaporTickReport,
 }
 
 /// The scheduler's look at the handoffs: one indexed query a tick.
@@ -114,6 +117,9 @@ pub struct Scheduler {
     pub retention: Option<RetentionSweep>,
     /// Sends the due broadcasts; `None` sends none.
     pub broadcasts: Option<Broadcaster>,
+    /// Posts the SP4N-LAPOR! outbox and pulls LAPOR's statuses; `None` in manual mode (no
+    /// `PROLINK_LAPOR_BASE_URL`): nothing is posted.
+    pub lapor: Option<LaporSync>,
 }
 
 impl Scheduler {
@@ -198,6 +204,15 @@ impl Scheduler {
             match broadcaster.tick(left).await {
                 Ok(sent) => report.broadcasts = sent,
                 Err(error) => warn!(%error, "broadcasts failed; the next tick resumes them"),
+            }
+        }
+        if let Some(sync) = &self.lapor {
+            // After the broadcasts: LAPOR is a copy of what the city handles already, and a
+            // task not reached waits in the due index for the next tick.
+            let left = self.settings.budget.saturating_sub(started.elapsed());
+            match sync.tick(left).await {
+                Ok(done) => report.lapor = done,
+                Err(error) => warn!(%error, "LAPOR outbox failed; the next tick tries again"),
             }
         }
         if let Some(sweep) = &self.retention {

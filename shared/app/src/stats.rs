@@ -345,6 +345,37 @@ pub fn complaint_counts(complaint: &Complaint, holidays: &HolidayCalendar) -> Ve
 
 /// One message Graph accepted (any sender: dialog, complaint worker, scheduler, operator),
 /// counted once per outbox record on the WIB day the record was created.
+/// Unique citizens sent a template per WIB hour (`bc_recipients#<hh>`): what Meta's messaging
+/// limit ("tier": unique recipients of business-initiated messages per rolling 24 hours)
+/// counts, shared by broadcasts, complaint notifications and reminders. A citizen counts once
+/// per WIB day, in the hour of the first template; a new day counts them again, which can only
+/// overstate the use (the safe side of a limit).
+pub const TIER_RECIPIENTS: &str = "bc_recipients";
+
+/// The tier count of one outbox record Graph accepted: `None` unless it was (or could fall
+/// back to) a template. `citizen_key` enters the mark only hashed.
+pub fn tier_counts(
+    citizen_key: &str,
+    body: &serde_json::Value,
+    created_ms: i64,
+) -> Option<EventCounts> {
+    let template = body.get("type").and_then(serde_json::Value::as_str) == Some("template")
+        || body.get(crate::sender::FALLBACK_KEY).is_some();
+    if !template {
+        return None;
+    }
+    let day = wib_date(created_ms);
+    let hour = prolink_domain::calendar::wib_datetime(created_ms).format("%H");
+    Some(EventCounts {
+        event_id: format!(
+            "tier.{}.{}",
+            day_key(day),
+            &prolink_domain::citizen::group_id_for(citizen_key)[..32]
+        ),
+        adds: vec![add(day, format!("{TIER_RECIPIENTS}#{hour}"), 1)],
+    })
+}
+
 pub fn outbound_counts(outbox_id: &str, created_ms: i64) -> EventCounts {
     EventCounts {
         event_id: format!("out.{outbox_id}"),

@@ -25,6 +25,10 @@ pub enum Task {
     /// The citizen changed the complaint from the chat (added information, withdrew it,
     /// rated it, reopened it): tell the OPD.
     CitizenUpdate { ticket: String, event_id: String },
+    /// Send the next stretch of a broadcast. `seq` is the broadcast's version when the batch
+    /// was handed out: a batch whose broadcast has been written since (another batch took
+    /// over, an operator cancelled it) is stale and sends nothing.
+    BroadcastBatch { broadcast_id: String, seq: u64 },
 }
 
 impl Task {
@@ -35,6 +39,7 @@ impl Task {
             | Task::CopyMedia { ticket, .. }
             | Task::StatusChanged { ticket, .. }
             | Task::CitizenUpdate { ticket, .. } => ticket,
+            Task::BroadcastBatch { broadcast_id, .. } => broadcast_id,
         }
     }
 
@@ -46,6 +51,9 @@ impl Task {
             Task::CopyMedia { ticket, media_id } => format!("media.{ticket}.{media_id}"),
             Task::StatusChanged { ticket, event_id } => format!("status.{ticket}.{event_id}"),
             Task::CitizenUpdate { ticket, event_id } => format!("citizen.{ticket}.{event_id}"),
+            Task::BroadcastBatch { broadcast_id, seq } => {
+                format!("broadcast.{broadcast_id}.{seq}")
+            }
         }
     }
 

@@ -1188,15 +1188,64 @@ async fn dynamo_citizen_profile_round_trips_with_empty_and_missing_fields() {
 }
 
 #[tokio::test]
+async fn conformance_lapor_suite_on_dynamodb() {
+    let config = aws_or_skip!();
+    let store = Arc::new(conformance_store(&config).await);
+    crate::conformance::lapor::run_lapor_suite(store).await;
+}
+
+#[tokio::test]
 async fn conformance_broadcast_suite_on_dynamodb() {
     let config = aws_or_skip!();
-    let client = aws_sdk_dynamodb::Client::new(&config);
-    let table = unique("prolink-conformance");
-    create_table(&client, &table).await.expect("create table");
-    let store = Arc::new(DynamoStore::new(
-        client,
-        table,
-        Arc::new(prolink_app::ports::SystemClock),
-    ));
+    let store = Arc::new(conformance_store(&config).await);
     crate::conformance::broadcast::run_broadcast_suite(store).await;
+}
+
+/// A profile opted in before the subscriber index existed (no `GSI1` keys) is invisible to
+/// broadcasts until the one-off backfill adds it; the backfill changes nothing the second time
+/// and leaves opted-out profiles alone.
+#[tokio::test]
+async fn dynamo_backfill_adds_old_opted_in_profiles_to_the_subscriber_list() {
+    use prolink_app::ports::{BroadcastStore, CitizenProfile, CitizenStore};
+    let config = aws_or_skip!();
+    let client = aws_sdk_dynamodb::Client::new(&config);
+    let table = unique("prolink-backfill");
+    create_table(&client, &table).await.expect("create table");
+    let store = DynamoStore::new(
+        client.clone(),
+        table.clone(),
+        Arc::new(prolink_app::ports::SystemClock),
+    );
+    for (key, opted_in) in [("6281200000001", true), ("6281200000002", false)] {
+        store
+            .put_citizen(&CitizenProfile {
+                key: key.into(),
+                wa_id: Some(key.into()),
+                ..CitizenProfile::default()
+            })
+            .await
+            .expect("profile");
+        if opted_in {
+            // As an older release wrote it: opted in, without the index keys.
+            client
+                .update_item()
+                .table_name(&table)
+                .key("PK", AttributeValue::S(format!("CIT#{key}")))
+                .key("SK", AttributeValue::S("PROFILE".into()))
+                .update_expression("SET broadcast_opt_in = :yes")
+                .expression_attribute_values(":yes", AttributeValue::Bool(true))
+                .send()
+                .await
+                .expect("old-style opt-in");
+        }
+    }
+    assert!(
+        store.subscribers(None, 10).await.expect("list").is_empty(),
+        "the old profile is not in the index"
+    );
+    assert_eq!(store.backfill_subscribers().await.expect("backfill"), 1);
+    let subscribers = store.subscribers(None, 10).await.expect("list");
+    assert_eq!(subscribers.len(), 1);
+    assert_eq!(subscribers[0].profile.key, "6281200000001");
+    assert_eq!(store.backfill_subscribers().await.expect("again"), 0);
 }

@@ -132,6 +132,81 @@ impl BroadcastStore for CrashingStore {
     }
 }
 
+fn test_secrets() -> Arc<StaticSecrets> {
+    Arc::new(StaticSecrets(WhatsAppSecrets {
+        app_secret: "s".into(),
+        app_secret_previous: None,
+        verify_token: "v".into(),
+        access_token: Some(TOKEN.into()),
+    }))
+}
+
+fn graph_config(server: &MockServer) -> GraphConfig {
+    GraphConfig {
+        base_url: server.uri(),
+        api_version: "v25.0".into(),
+        phone_number_id: PNID.into(),
+    }
+}
+
+/// The fake Graph `/messages` on a new server, throttling the listed recipients.
+async fn fake_graph(
+    clock: &Arc<ManualClock>,
+    throttle: HashMap<String, usize>,
+) -> (MockServer, Graph) {
+    let server = MockServer::start().await;
+    let graph = Graph(Arc::new(GraphState {
+        clock: clock.clone(),
+        throttle,
+        tries: Mutex::default(),
+        accepted: Mutex::default(),
+        throttled: AtomicUsize::new(0),
+        n: AtomicUsize::new(0),
+    }));
+    Mock::given(method("POST"))
+        .and(path(format!("/v25.0/{PNID}/messages")))
+        .respond_with(graph.clone())
+        .mount(&server)
+        .await;
+    (server, graph)
+}
+
+/// A scheduled broadcast of the health template, due at `start`.
+fn scheduled(start: i64, audience: BroadcastAudience, audience_size: u64) -> BroadcastRecord {
+    BroadcastRecord {
+        id: broadcast::new_id(start),
+        name: "Imunisasi".into(),
+        template: BroadcastTemplate {
+            name: "siaran_kesehatan".into(),
+            language: "id".into(),
+            parameters: vec!["Imunisasi".into(), "Ke posyandu.".into(), "Dinkes".into()],
+            header_parameters: vec![],
+        },
+        audience,
+        send_at_ms: None,
+        urgent: false,
+        state: BroadcastState::Scheduled,
+        audience_size,
+        progress: 0,
+        cursor: None,
+        next_run_ms: Some(start),
+        stop_reason: None,
+        created_by: "admin".into(),
+        created_ms: start,
+        updated_ms: start,
+        started_ms: None,
+        finished_ms: None,
+        version: 0,
+    }
+}
+
+fn everyone() -> BroadcastAudience {
+    BroadcastAudience {
+        all: true,
+        topics: vec![],
+    }
+}
+
 fn phone(i: usize) -> String {
     format!("62812{i:08}")
 }
@@ -184,34 +259,8 @@ async fn every_opted_in_citizen_gets_exactly_one_message_outside_the_quiet_hours
         })
         .collect();
 
-    let server = MockServer::start().await;
-    let graph = Graph(Arc::new(GraphState {
-        clock: clock.clone(),
-        throttle,
-        tries: Mutex::default(),
-        accepted: Mutex::default(),
-        throttled: AtomicUsize::new(0),
-        n: AtomicUsize::new(0),
-    }));
-    Mock::given(method("POST"))
-        .and(path(format!("/v25.0/{PNID}/messages")))
-        .respond_with(graph.clone())
-        .mount(&server)
-        .await;
-    let messenger = GraphMessenger::new(
-        GraphConfig {
-            base_url: server.uri(),
-            api_version: "v25.0".into(),
-            phone_number_id: PNID.into(),
-        },
-        Arc::new(StaticSecrets(WhatsAppSecrets {
-            app_secret: "s".into(),
-            app_secret_previous: None,
-            verify_token: "v".into(),
-            access_token: Some(TOKEN.into()),
-        })),
-        http_client(),
-    );
+    let (server, graph) = fake_graph(&clock, throttle).await;
+    let messenger = GraphMessenger::new(graph_config(&server), test_secrets(), http_client());
     let sleeper = Arc::new(ClockSleeper(clock.clone()));
     let sender = Arc::new(
         ReliableSender::new(
@@ -251,34 +300,19 @@ async fn every_opted_in_citizen_gets_exactly_one_message_outside_the_quiet_hours
             concurrency: 8,
             lease_ms: 120_000,
         },
+        templates: None,
+        tasks: None,
     };
     let record = BroadcastRecord {
-        id: broadcast::new_id(start),
         name: "Imunisasi".into(),
-        template: BroadcastTemplate {
-            name: "siaran_kesehatan".into(),
-            language: "id".into(),
-            parameters: vec!["Imunisasi".into(), "Ke posyandu.".into(), "Dinkes".into()],
-            header_parameters: vec![],
-        },
-        audience: BroadcastAudience {
-            all: false,
-            topics: vec!["kesehatan".into(), "kecamatan:kademangan".into()],
-        },
-        send_at_ms: None,
-        urgent: false,
-        state: BroadcastState::Scheduled,
-        audience_size: opted_in.len() as u64,
-        progress: 0,
-        cursor: None,
-        next_run_ms: Some(start),
-        stop_reason: None,
-        created_by: "admin".into(),
-        created_ms: start,
-        updated_ms: start,
-        started_ms: None,
-        finished_ms: None,
-        version: 0,
+        ..scheduled(
+            start,
+            BroadcastAudience {
+                all: false,
+                topics: vec!["kesehatan".into(), "kecamatan:kademangan".into()],
+            },
+            opted_in.len() as u64,
+        )
     };
     store.put_broadcast(&record).await.expect("broadcast");
     let budget = Duration::from_secs(600);
@@ -453,4 +487,440 @@ fn template_status_and_number_quality_webhooks_become_items() {
     ));
     // Meta's repeat of the same report is the same queue item.
     assert_eq!(webhook_items(&payload)[0].dedup_id(), items[0].dedup_id());
+}
+
+/// Graph's template list becomes the statuses the broadcasts read: paged, bearer-authorised,
+/// read at most every 15 minutes; a catalog template the account lacks is `MISSING`; and a
+/// broadcast whose template Meta paused is stopped by the next tick with an alert.
+#[tokio::test]
+async fn template_statuses_come_from_graph_and_stop_a_broadcast_of_a_paused_template() {
+    use prolink_app::graph_templates::GraphTemplates;
+    use prolink_app::ports::{AlertBoard, AlertState, SettingsStore, TemplateDirectory};
+    use wiremock::matchers::{header, query_param};
+
+    const WABA: &str = "102290129340398";
+    let start = wib(2026, 12, 7, 9, 0);
+    let clock = ManualClock::at(start);
+    let store = Arc::new(SqliteStore::new(
+        SqliteDb::open_in_memory().expect("sqlite"),
+        clock.clone(),
+    ));
+    let server = MockServer::start().await;
+    let list_path = format!("/v25.0/{WABA}/message_templates");
+    Mock::given(method("GET"))
+        .and(path(list_path.clone()))
+        .and(header("authorization", format!("Bearer {TOKEN}").as_str()))
+        .and(query_param("after", "page2"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "data": [
+                {"name": "siaran_kesehatan", "language": "id", "status": "PAUSED", "category": "MARKETING", "id": "2"},
+                {"name": "siaran_acara", "language": "en_US", "status": "APPROVED", "category": "MARKETING", "id": "3"}
+            ],
+            "paging": {"cursors": {"before": "x", "after": "end"}}
+        })))
+        // Read three times: the direct listing, the first sync, the tick's sync.
+        .expect(3)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(list_path))
+        .and(header("authorization", format!("Bearer {TOKEN}").as_str()))
+        .and(query_param("fields", "name,language,status,category"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "data": [
+                {"name": "siaran_layanan", "language": "id", "status": "APPROVED", "category": "UTILITY", "id": "1"},
+                {"name": "siaran_siaga_bencana", "language": "id", "status": "pending", "category": "MARKETING", "id": "4"},
+                {"name": "siaran_jam_layanan", "language": "id", "status": "APPROVED", "category": "UTILITY", "id": "5"}
+            ],
+            "paging": {"cursors": {"before": "y", "after": "page2"}, "next": "https://graph.example/next"}
+        })))
+        .mount(&server)
+        .await;
+    let secrets = test_secrets();
+    let config = graph_config(&server);
+    assert!(
+        GraphTemplates::new(config.clone(), "", secrets.clone(), http_client()).is_none(),
+        "no account id, nothing to list"
+    );
+    let directory: Arc<dyn TemplateDirectory> = Arc::new(
+        GraphTemplates::new(config.clone(), WABA, secrets.clone(), http_client())
+            .expect("an account id"),
+    );
+    assert_eq!(
+        directory.list_templates().await.expect("listed").len(),
+        5,
+        "both pages are read"
+    );
+
+    let synced = broadcast::sync_template_statuses(store.as_ref(), directory.as_ref(), start)
+        .await
+        .expect("synced");
+    assert_eq!(synced, Some(broadcast::catalog().len()));
+    let status = |name: &'static str| {
+        let store = store.clone();
+        async move {
+            broadcast::template_status(store.as_ref(), name)
+                .await
+                .expect("status")
+        }
+    };
+    assert_eq!(status("siaran_layanan").await, "APPROVED");
+    assert_eq!(status("siaran_kesehatan").await, "PAUSED");
+    assert_eq!(status("siaran_siaga_bencana").await, "PENDING");
+    assert_eq!(
+        status("siaran_acara").await,
+        "MISSING",
+        "only an English version exists at Meta"
+    );
+    assert_eq!(
+        broadcast::sync_template_statuses(store.as_ref(), directory.as_ref(), start + 60_000)
+            .await
+            .expect("not due"),
+        None,
+        "read at most every 15 minutes"
+    );
+    let marker = store
+        .get_setting(broadcast::TEMPLATE_SYNC_KEY)
+        .await
+        .expect("read")
+        .expect("the sync is recorded");
+    assert_eq!(marker.value["synced_ms"], start);
+
+    // A scheduled broadcast of the paused template: the tick (which syncs again, 16 minutes
+    // on) stops it and tells the operators; nothing is sent.
+    clock.set(start + 16 * 60_000);
+    let record = BroadcastRecord {
+        name: "Kampanye".into(),
+        ..scheduled(start, everyone(), 0)
+    };
+    store.put_broadcast(&record).await.expect("scheduled");
+    let messenger = GraphMessenger::new(config, secrets, http_client());
+    let sleeper = Arc::new(ClockSleeper(clock.clone()));
+    let sender = Arc::new(ReliableSender::new(
+        Arc::new(messenger),
+        store.clone(),
+        store.clone(),
+        clock.clone(),
+        sleeper.clone(),
+        SendPolicy::default(),
+    ));
+    let broadcaster = Broadcaster {
+        store: store.clone(),
+        sender,
+        settings: store.clone(),
+        signals: store.clone(),
+        counters: Some(store.clone()),
+        clock: clock.clone(),
+        sleeper,
+        config: BroadcastConfig::default(),
+        templates: Some(directory),
+        tasks: None,
+    };
+    let report = broadcaster
+        .tick(Duration::from_secs(5))
+        .await
+        .expect("tick");
+    assert_eq!(report.stopped, 1, "{report:?}");
+    let stopped = store
+        .get_broadcast(&record.id)
+        .await
+        .expect("read")
+        .expect("stored");
+    assert_eq!(stopped.state, BroadcastState::Stopped);
+    assert!(stopped
+        .stop_reason
+        .as_deref()
+        .unwrap_or("")
+        .contains("PAUSED"));
+    let alerts = store
+        .list_alerts(
+            AlertState::Open,
+            None,
+            &PageRequest {
+                limit: 50,
+                after: None,
+            },
+        )
+        .await
+        .expect("alerts")
+        .items;
+    assert!(
+        alerts.iter().any(|a| a.alert.kind == "broadcast"),
+        "the operators are told: {alerts:?}"
+    );
+    // The tick synced again (16 minutes on); the one within 15 minutes did not.
+    server.verify().await;
+}
+
+#[test]
+fn meta_messaging_limits_read_as_recipient_counts() {
+    for (limit, expected) in [
+        ("TIER_50", Some(50)),
+        ("TIER_250", Some(250)),
+        ("TIER_1K", Some(1_000)),
+        ("TIER_10K", Some(10_000)),
+        ("TIER_100K", Some(100_000)),
+        ("TIER_UNLIMITED", Some(u64::MAX)),
+        ("UNLIMITED", None),
+        ("TIER_", None),
+        ("TIER_XK", None),
+    ] {
+        assert_eq!(broadcast::tier_of_limit(limit), expected, "{limit}");
+    }
+}
+
+/// Meta's messaging limit counts the unique recipients of every business-initiated
+/// (template) message in 24 hours: complaint notifications use it up as broadcasts do, a
+/// citizen sent two templates counts once, and Meta's reported limit beats the configured one.
+#[tokio::test]
+async fn the_messaging_tier_is_shared_with_notifications_and_counts_each_citizen_once() {
+    use prolink_app::ports::OutboundMessage;
+    use prolink_app::sender::Window;
+    use prolink_whatsapp::outbound::{self, ReplyAddress, Template};
+
+    let start = wib(2026, 12, 7, 9, 0);
+    let clock = ManualClock::at(start);
+    let store = Arc::new(SqliteStore::new(
+        SqliteDb::open_in_memory().expect("sqlite"),
+        clock.clone(),
+    ));
+    for i in 0..6 {
+        store
+            .put_citizen(&CitizenProfile {
+                key: phone(i),
+                wa_id: Some(phone(i)),
+                broadcast_opt_in: true,
+                ..CitizenProfile::default()
+            })
+            .await
+            .expect("citizen");
+    }
+    let (server, graph) = fake_graph(&clock, HashMap::new()).await;
+    let messenger = GraphMessenger::new(graph_config(&server), test_secrets(), http_client());
+    let sleeper = Arc::new(ClockSleeper(clock.clone()));
+    let sender = Arc::new(
+        ReliableSender::new(
+            Arc::new(messenger),
+            store.clone(),
+            store.clone(),
+            clock.clone(),
+            sleeper.clone(),
+            SendPolicy::default(),
+        )
+        .with_counters(store.clone()),
+    );
+
+    // Complaint notifications outside the window (templates): two to the first citizen, one
+    // to the second.
+    for (n, who) in [(0, phone(0)), (1, phone(0)), (2, phone(1))] {
+        let body = outbound::template(
+            &ReplyAddress::Phone(who.clone()),
+            &Template {
+                name: "aduan_status".into(),
+                language_code: "id".into(),
+                components: vec![],
+            },
+        )
+        .expect("a template body");
+        sender
+            .send(
+                &who,
+                Window::Closed,
+                OutboundMessage {
+                    outbox_id: format!("notify.tier.{n}"),
+                    body,
+                },
+                None,
+            )
+            .await
+            .expect("notification sent");
+    }
+    assert_eq!(graph.0.accepted.lock().unwrap().len(), 3);
+
+    let record = BroadcastRecord {
+        name: "Kerja bakti".into(),
+        ..scheduled(start, everyone(), 6)
+    };
+    store.put_broadcast(&record).await.expect("scheduled");
+    let broadcaster = Broadcaster {
+        store: store.clone(),
+        sender,
+        settings: store.clone(),
+        signals: store.clone(),
+        counters: Some(store.clone()),
+        clock: clock.clone(),
+        sleeper,
+        // Four unique recipients a day: two are used by the notifications (not three: the
+        // first citizen counts once).
+        config: BroadcastConfig {
+            rate: RATE,
+            tier: 4,
+            concurrency: 4,
+            lease_ms: 120_000,
+        },
+        templates: None,
+        tasks: None,
+    };
+    broadcaster
+        .tick(Duration::from_secs(30))
+        .await
+        .expect("tick");
+    assert_eq!(
+        graph.0.accepted.lock().unwrap().len(),
+        3 + 2,
+        "two broadcast messages fit in what the notifications left"
+    );
+    let held = store
+        .get_broadcast(&record.id)
+        .await
+        .expect("read")
+        .expect("stored");
+    assert_eq!(held.state, BroadcastState::Sending);
+    assert!(
+        held.next_run_ms.unwrap_or(0) >= clock.now_ms() + 3_000_000,
+        "it waits about an hour for the window to move: {:?}",
+        held.next_run_ms
+    );
+
+    // Meta reports a higher limit: the rest goes out at the next due tick.
+    broadcast::merge_setting(store.as_ref(), broadcast::QUALITY_KEY, start, |map| {
+        map.insert("event".into(), json!("UPGRADE"));
+        map.insert("current_limit".into(), json!("TIER_1K"));
+    })
+    .await
+    .expect("quality report");
+    clock.set(held.next_run_ms.expect("due again"));
+    broadcaster
+        .tick(Duration::from_secs(30))
+        .await
+        .expect("tick");
+    let done = store
+        .get_broadcast(&record.id)
+        .await
+        .expect("read")
+        .expect("stored");
+    assert_eq!(done.state, BroadcastState::Done);
+    let accepted = graph.0.accepted.lock().unwrap().clone();
+    assert_eq!(accepted.len(), 3 + 6, "every subscriber once");
+    let broadcast_to: HashSet<&str> = accepted[3..].iter().map(|(to, _)| to.as_str()).collect();
+    assert_eq!(broadcast_to.len(), 6);
+}
+
+/// With the tasks queue, a batch that runs out of time hands the rest to a new batch under
+/// a fresh lease, and a batch handed out before the broadcast was written again (a lost
+/// race, a redelivered task) sends nothing.
+#[tokio::test]
+async fn a_batch_hands_the_rest_on_and_a_stale_batch_does_nothing() {
+    use prolink_app::ports::Queue;
+    use prolink_app::tasks::Task;
+    use prolink_embedded::sqlite::SqliteQueue;
+
+    let start = wib(2026, 12, 7, 10, 0);
+    let clock = ManualClock::at(start);
+    let db = SqliteDb::open_in_memory().expect("sqlite");
+    let store = Arc::new(SqliteStore::new(db.clone(), clock.clone()));
+    let tasks = Arc::new(SqliteQueue::new(db, "tasks", 8, clock.clone()));
+    store
+        .put_citizen(&CitizenProfile {
+            key: phone(1),
+            wa_id: Some(phone(1)),
+            broadcast_opt_in: true,
+            ..CitizenProfile::default()
+        })
+        .await
+        .expect("citizen");
+    let record = BroadcastRecord {
+        name: "Batch".into(),
+        ..scheduled(start, everyone(), 1)
+    };
+    store.put_broadcast(&record).await.expect("scheduled");
+    let (server, graph) = fake_graph(&clock, HashMap::new()).await;
+    let sleeper = Arc::new(ClockSleeper(clock.clone()));
+    let sender = Arc::new(ReliableSender::new(
+        Arc::new(GraphMessenger::new(
+            graph_config(&server),
+            test_secrets(),
+            http_client(),
+        )),
+        store.clone(),
+        store.clone(),
+        clock.clone(),
+        sleeper.clone(),
+        SendPolicy::default(),
+    ));
+    let broadcaster = Broadcaster {
+        store: store.clone(),
+        sender,
+        settings: store.clone(),
+        signals: store.clone(),
+        counters: None,
+        clock: clock.clone(),
+        sleeper,
+        config: BroadcastConfig::default(),
+        templates: None,
+        tasks: Some(tasks.clone()),
+    };
+    let handed = |deliveries: &[prolink_app::ports::Delivery]| -> Vec<Task> {
+        deliveries
+            .iter()
+            .map(|d| serde_json::from_str(&d.body).expect("a task"))
+            .collect()
+    };
+
+    // The scheduler's tick hands it out and sends nothing itself.
+    let report = broadcaster
+        .tick(Duration::from_secs(5))
+        .await
+        .expect("tick");
+    assert_eq!((report.handed_out, report.sent), (1, 0), "{report:?}");
+    let first = tasks
+        .receive(10, Duration::from_secs(60))
+        .await
+        .expect("receive");
+    let (broadcast_id, seq) = match handed(&first).as_slice() {
+        [Task::BroadcastBatch { broadcast_id, seq }] => (broadcast_id.clone(), *seq),
+        other => panic!("one batch task: {other:?}"),
+    };
+    assert_eq!(broadcast_id, record.id);
+    let claimed = store.get_broadcast(&record.id).await.unwrap().unwrap();
+    assert_eq!(claimed.state, BroadcastState::Sending);
+    assert_eq!(seq, claimed.version);
+    assert!(
+        claimed.next_run_ms.unwrap_or(0) > start,
+        "leased, not due again at once"
+    );
+
+    // A batch with no time left hands the rest on under a new sequence number.
+    broadcaster
+        .run_batch(&broadcast_id, seq, Duration::ZERO)
+        .await
+        .expect("batch");
+    let second = tasks
+        .receive(10, Duration::from_secs(60))
+        .await
+        .expect("receive");
+    let next = match handed(&second).as_slice() {
+        [Task::BroadcastBatch { seq, .. }] => *seq,
+        other => panic!("one continuation: {other:?}"),
+    };
+    assert!(next > seq);
+    assert_eq!(graph.0.accepted.lock().unwrap().len(), 0);
+
+    // The first task again (redelivered): stale, nothing sent, nothing handed out.
+    let stale = broadcaster
+        .run_batch(&broadcast_id, seq, Duration::from_secs(5))
+        .await
+        .expect("stale batch");
+    assert_eq!((stale.sent, stale.handed_out), (0, 0), "{stale:?}");
+    assert_eq!(graph.0.accepted.lock().unwrap().len(), 0);
+
+    // The continuation sends to the subscriber and finishes the broadcast.
+    let last = broadcaster
+        .run_batch(&broadcast_id, next, Duration::from_secs(5))
+        .await
+        .expect("batch");
+    assert_eq!(last.sent, 1, "{last:?}");
+    let done = store.get_broadcast(&record.id).await.unwrap().unwrap();
+    assert_eq!(done.state, BroadcastState::Done);
+    assert_eq!(graph.0.accepted.lock().unwrap().len(), 1);
 }

@@ -988,6 +988,7 @@ async fn a_tick_out_of_budget_leaves_the_rest_to_the_next_one() {
             handoffs: Default::default(),
             retention: Default::default(),
             broadcasts: Default::default(),
+            lapor: Default::default(),
         }
     );
     let idle = paged.tick().await.expect("tick");

@@ -1,7 +1,8 @@
 //! Broadcasts on the DynamoDB table (`docs/data-model.md`, "Broadcast"): one item per
 //! broadcast, listed through `GSI1` (`BCASTS`, newest first), picked up by the scheduler through
 //! `GSI4` (`BCASTDUE`, only while scheduled or sending); the opted-in citizens through `GSI1`
-//! (`CITSUB`, the citizen key's hash as sort key). Queries only, never a scan.
+//! (`CITSUB`, the citizen key's hash as sort key). Queries only; the one scan is the
+//! admin's one-off `backfill_subscribers`.
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -224,5 +225,78 @@ impl BroadcastStore for DynamoStore {
             }
         }
         Ok(found)
+    }
+}
+
+impl DynamoStore {
+    /// One-off after upgrading a table that already has opted-in citizens: a profile written
+    /// before the subscriber index existed carries no `GSI1` keys until its next write, so
+    /// broadcasts would pass it by. Adds the keys to every opted-in profile that lacks them and
+    /// returns how many it changed. A scan: an admin command (`prolink backfill-subscribers`),
+    /// never on a request path; safe to run twice and beside live traffic (each update is
+    /// conditional on the profile still being opted in and still without the keys).
+    pub async fn backfill_subscribers(&self) -> PortResult<usize> {
+        let mut start: Option<super::dynamo::Item> = None;
+        let mut added = 0;
+        loop {
+            let page = self
+                .client
+                .scan()
+                .table_name(&self.table)
+                .filter_expression(
+                    "entity = :citizen AND broadcast_opt_in = :yes AND attribute_not_exists(GSI1PK)",
+                )
+                .projection_expression("PK, SK, #key")
+                .expression_attribute_names("#key", "key")
+                .expression_attribute_values(":citizen", AttributeValue::S("citizen".into()))
+                .expression_attribute_values(":yes", AttributeValue::Bool(true))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| backend("Scan", e))?;
+            for item in page.items() {
+                let (
+                    Some(AttributeValue::S(pk)),
+                    Some(AttributeValue::S(sk)),
+                    Some(AttributeValue::S(key)),
+                ) = (item.get("PK"), item.get("SK"), item.get("key"))
+                else {
+                    continue;
+                };
+                let outcome = self
+                    .client
+                    .update_item()
+                    .table_name(&self.table)
+                    .key("PK", AttributeValue::S(pk.clone()))
+                    .key("SK", AttributeValue::S(sk.clone()))
+                    .update_expression("SET GSI1PK = :partition, GSI1SK = :order")
+                    .condition_expression(
+                        "attribute_exists(PK) AND broadcast_opt_in = :yes AND attribute_not_exists(GSI1PK)",
+                    )
+                    .expression_attribute_values(
+                        ":partition",
+                        AttributeValue::S(SUBSCRIBERS_PARTITION.into()),
+                    )
+                    .expression_attribute_values(
+                        ":order",
+                        AttributeValue::S(prolink_domain::citizen::group_id_for(key)),
+                    )
+                    .expression_attribute_values(":yes", AttributeValue::Bool(true))
+                    .send()
+                    .await;
+                match outcome {
+                    Ok(_) => added += 1,
+                    // Opted out or rewritten meanwhile: the live write is right.
+                    Err(e)
+                        if e.as_service_error()
+                            .is_some_and(|e| e.is_conditional_check_failed_exception()) => {}
+                    Err(e) => return Err(backend("UpdateItem", e)),
+                }
+            }
+            match page.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return Ok(added),
+            }
+        }
     }
 }

@@ -16,8 +16,8 @@ use prolink_app::citizen_rights::{
 };
 use prolink_app::complaint_rules::page_limit;
 use prolink_app::ports::{
-    CitizenData, ComplaintStore, Direction, ErasureCounts, ErasureOrder, ErasureRequest,
-    ErasureRequestState, LoggedMessage, Page, PageRequest, PortError, PortResult,
+    BroadcastStore, CitizenData, ComplaintStore, Direction, ErasureCounts, ErasureOrder,
+    ErasureRequest, ErasureRequestState, LoggedMessage, Page, PageRequest, PortError, PortResult,
 };
 use prolink_domain::calendar::DAY_MS;
 use prolink_domain::erasure::{cut_from_webhook, ErasedIdentity};
@@ -212,22 +212,8 @@ impl DynamoStore {
         Ok(output.attributes.is_some_and(|a| !a.is_empty()))
     }
 
-    async fn get_item(&self, pk: String, sk: &str) -> PortResult<Option<Item>> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("PK", AttributeValue::S(pk))
-            .key("SK", AttributeValue::S(sk.to_owned()))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| backend("GetItem", e))?;
-        Ok(output.item)
-    }
-
     /// The citizen's partition (profile, session, message log, conversation): deleted, with
-    /// the outbox ids of the outbound messages it logged.
+    /// the outbox ids of the outbound messages it logged (and of their template stand-ins).
     async fn erase_partition(
         &self,
         key: &str,
@@ -249,6 +235,9 @@ impl DynamoStore {
                     if let Some(data) = text(&item, "data") {
                         if let Ok(message) = serde_json::from_str::<LoggedMessage>(&data) {
                             if message.direction == Direction::Outbound {
+                                // A logged message may have gone out as its template.
+                                outbox_ids
+                                    .push(prolink_app::sender::template_outbox_id(&message.id));
                                 outbox_ids.push(message.id);
                             }
                         }
@@ -271,32 +260,30 @@ impl DynamoStore {
         outbox_ids: &[String],
         counts: &mut ErasureCounts,
     ) -> PortResult<()> {
-        for id in outbox_ids {
-            for outbox_id in [id.clone(), prolink_app::sender::template_outbox_id(id)] {
-                let Some(item) = self.get_item(format!("OUT#{outbox_id}"), "OUT").await? else {
-                    continue;
-                };
-                if !text(&item, "citizen_key").is_some_and(|k| keys.contains(&k)) {
-                    continue;
-                }
-                if let Some(wamid) = text(&item, "wamid") {
-                    for status in self
-                        .query_everything(None, &format!("MSG#{wamid}"), None)
-                        .await?
-                    {
-                        if let Some((pk, sk)) = key_of(&status) {
-                            if self.delete_key(pk, sk).await? {
-                                add(counts, "statuses", 1);
-                            }
+        for outbox_id in outbox_ids {
+            let Some(item) = self.get_raw(format!("OUT#{outbox_id}"), "OUT").await? else {
+                continue;
+            };
+            if !text(&item, "citizen_key").is_some_and(|k| keys.contains(&k)) {
+                continue;
+            }
+            if let Some(wamid) = text(&item, "wamid") {
+                for status in self
+                    .query_everything(None, &format!("MSG#{wamid}"), None)
+                    .await?
+                {
+                    if let Some((pk, sk)) = key_of(&status) {
+                        if self.delete_key(pk, sk).await? {
+                            add(counts, "statuses", 1);
                         }
                     }
                 }
-                if self
-                    .delete_key(format!("OUT#{outbox_id}"), "OUT".to_owned())
-                    .await?
-                {
-                    add(counts, "outbox", 1);
-                }
+            }
+            if self
+                .delete_key(format!("OUT#{outbox_id}"), "OUT".to_owned())
+                .await?
+            {
+                add(counts, "outbox", 1);
             }
         }
         Ok(())
@@ -559,6 +546,20 @@ impl CitizenData for DynamoStore {
                 complaints.push(original);
             }
         }
+        // SP4N-LAPOR! tasks before the complaints: once anonymised, a retry could no longer
+        // find the tickets through the citizen's key.
+        for complaint in &complaints {
+            if let Some(mut task) =
+                prolink_app::ports::LaporStore::get_lapor_task(self, &complaint.ticket).await?
+            {
+                if keys.contains(&task.citizen_key) {
+                    task.citizen_key = identity.anonymous_key.clone();
+                    task.anonymised = true;
+                    prolink_app::ports::LaporStore::put_lapor_task(self, &task).await?;
+                    add(&mut counts, "lapor_tasks", 1);
+                }
+            }
+        }
         add(
             &mut counts,
             "complaints_redacted",
@@ -571,6 +572,25 @@ impl CitizenData for DynamoStore {
                 .await?;
         }
         counts.remove("other");
+        // Broadcast messages are not in the conversation log; their outbox ids follow from
+        // each broadcast's id and the citizen key (`bc.<id>.<hash>`), so every broadcast is
+        // looked at (a city sends a few a week: a few hundred reads after years).
+        let mut page = PageRequest {
+            limit: 100,
+            after: None,
+        };
+        loop {
+            let found = BroadcastStore::list_broadcasts(self, &page).await?;
+            for broadcast in &found.items {
+                for key in &keys {
+                    outbox_ids.push(prolink_app::broadcast::outbox_id(&broadcast.id, key));
+                }
+            }
+            match found.next {
+                Some(next) => page.after = Some(next),
+                None => break,
+            }
+        }
         for key in &keys {
             if self
                 .delete_key(format!("ALIAS#{key}"), "ALIAS".into())

@@ -510,6 +510,105 @@ pub async fn cancel(
     .await
 }
 
+/// One broadcast template with Meta's status: what the *Siaran* page offers.
+#[derive(Debug, Serialize)]
+pub struct TemplateView {
+    #[serde(flatten)]
+    template: broadcast::CatalogTemplate,
+    /// Meta's status (`APPROVED`, `PENDING`, `PAUSED`, `DISABLED`, `REJECTED`, `MISSING`).
+    status: String,
+    /// Why, when Meta gave a reason.
+    reason: Option<String>,
+    /// Only an approved template can be used for a new broadcast.
+    usable: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TemplateList {
+    items: Vec<TemplateView>,
+    /// When the list was last read from Meta; `null` when it never was (the local mode:
+    /// every catalog template counts as approved).
+    synced_at: Option<String>,
+}
+
+pub async fn templates(State(state): State<ApiState>) -> ApiResult<Json<TemplateList>> {
+    let statuses = state
+        .settings
+        .get_setting(broadcast::TEMPLATE_STATUS_KEY)
+        .await?
+        .map(|s| s.value)
+        .unwrap_or_default();
+    let synced_at = state
+        .settings
+        .get_setting(broadcast::TEMPLATE_SYNC_KEY)
+        .await?
+        .and_then(|s| s.value.get("synced_ms")?.as_i64())
+        .map(wib_iso);
+    let items = broadcast::catalog()
+        .into_iter()
+        .map(|template| {
+            let report = statuses.get(&template.name);
+            let status = report
+                .and_then(|r| r.get("status")?.as_str())
+                .unwrap_or("APPROVED")
+                .to_string();
+            let reason = report
+                .and_then(|r| r.get("reason")?.as_str())
+                .map(str::to_string);
+            TemplateView {
+                usable: status == "APPROVED",
+                template,
+                status,
+                reason,
+            }
+        })
+        .collect();
+    Ok(Json(TemplateList { items, synced_at }))
+}
+
+/// Sends a stopped broadcast on from where it stopped (admin only: a stop means Meta paused
+/// the template or flagged the number, and someone must have looked). The recipients reached
+/// before the stop are recognised by their outbox records and get nothing more.
+pub async fn resume(
+    State(state): State<ApiState>,
+    caller: Caller,
+    PathParam(id): PathParam<String>,
+) -> ApiResult<Json<BroadcastView>> {
+    let current = load(&state, &id).await?;
+    let status =
+        broadcast::template_status(state.settings.as_ref(), &current.template.name).await?;
+    if status != "APPROVED" {
+        return Err(ApiError::refused(format!(
+            "Template {} masih berstatus {status} di Meta; siaran baru dapat dilanjutkan setelah template disetujui kembali.",
+            current.template.name
+        )));
+    }
+    if let Some(event) = broadcast::quality_dropped(state.settings.as_ref()).await? {
+        return Err(ApiError::refused(format!(
+            "Kualitas nomor WhatsApp masih ditandai Meta ({event}); tunggu sampai pulih sebelum melanjutkan siaran."
+        )));
+    }
+    transition(&state, &caller, &id, "broadcast.resume", |record, now| {
+        if record.state != BroadcastState::Stopped {
+            return Err(ApiError::refused(format!(
+                "Hanya siaran yang dihentikan yang dapat dilanjutkan (sekarang {}).",
+                state_label(record.state)
+            )));
+        }
+        // Back to scheduled from the checkpointed cursor: the sender claims it again.
+        record.state = if record.started_ms.is_some() {
+            BroadcastState::Sending
+        } else {
+            BroadcastState::Scheduled
+        };
+        record.next_run_ms = Some(now);
+        record.finished_ms = None;
+        record.stop_reason = None;
+        Ok(())
+    })
+    .await
+}
+
 pub async fn audience(
     State(state): State<ApiState>,
     JsonBody(body): JsonBody<AudienceQuery>,

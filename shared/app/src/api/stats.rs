@@ -4,12 +4,7 @@
 
 use std::sync::Arc;
 
-use axum::{
-    extract::State,
-    http::{header, StatusCode},
-    response::{IntoResponse, Response},
-    Json,
-};
+use axum::{extract::State, response::Response, Json};
 use chrono::{Datelike, Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 use tracing::warn;
@@ -20,7 +15,7 @@ use prolink_domain::content::ContentBundle;
 use crate::content_cache::LoadedContent;
 use crate::stats::{self, day_key, Figures, Granularity, PeriodFigures};
 
-use super::complaints::csv_safe;
+use super::complaints::csv_download;
 use super::error::{ApiError, ApiResult};
 use super::extract::QueryParams;
 use super::ApiState;
@@ -311,35 +306,11 @@ pub async fn monthly_csv(
     };
     let (figures, _) = read_figures(&state, from, to, Granularity::Month).await?;
     let loaded = content(&state).await?;
-    let mut writer = csv::WriterBuilder::new()
-        .delimiter(b';')
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new());
-    let mut out = writer.write_record(["Bagian", "Uraian", "Nilai"]);
-    for record in report_rows(&month, &figures, &loaded.bundle) {
-        out = out.and(writer.write_record(record.iter().map(|cell| csv_safe(cell))));
-    }
-    let bytes = out
-        .map_err(|error| error.to_string())
-        .and_then(|()| writer.into_inner().map_err(|error| error.to_string()))
-        .map_err(|error| {
-            warn!(%error, "monthly report could not be written");
-            ApiError::unavailable()
-        })?;
-    let mut body = "\u{feff}".as_bytes().to_vec();
-    body.extend(bytes);
-    Ok((
-        StatusCode::OK,
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"laporan-bulanan-{month}.csv\""),
-            ),
-        ],
-        body,
+    csv_download(
+        &["Bagian", "Uraian", "Nilai"],
+        report_rows(&month, &figures, &loaded.bundle),
+        &format!("laporan-bulanan-{month}.csv"),
     )
-        .into_response())
 }
 
 #[cfg(test)]

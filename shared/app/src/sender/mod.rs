@@ -387,11 +387,13 @@ impl ReliableSender {
             OutboxState::Sent | OutboxState::Delivered | OutboxState::Read
         );
         if accepted {
-            stats::record(
-                self.counters.as_deref(),
-                &[stats::outbound_counts(outbox_id, record.created_ms)],
-            )
-            .await;
+            let mut counts = vec![stats::outbound_counts(outbox_id, record.created_ms)];
+            counts.extend(stats::tier_counts(
+                &record.citizen_key,
+                &record.body,
+                record.created_ms,
+            ));
+            stats::record(self.counters.as_deref(), &counts).await;
         }
     }
 

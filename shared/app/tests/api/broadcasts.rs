@@ -203,4 +203,140 @@ async fn lifecycle(api: Api) {
     }
 }
 
-on_both_stores!(lifecycle);
+/// Stores Meta's report of a template as the status webhook (or the Graph sync) does.
+async fn report_template(api: &Api, name: &str, status: &str) {
+    prolink_app::broadcast::merge_setting(
+        api.stores.settings.as_ref(),
+        prolink_app::broadcast::TEMPLATE_STATUS_KEY,
+        1,
+        |map| {
+            map.insert(
+                name.to_string(),
+                json!({"status": status, "language": "id", "reason": "uji"}),
+            );
+        },
+    )
+    .await
+    .expect("template status stored");
+}
+
+/// The template list carries Meta's statuses (the page offers only approved ones), a
+/// template Meta paused cannot start a broadcast, and a stopped broadcast goes on only when
+/// an admin resumes it after the template is approved again.
+async fn templates_and_resume(api: Api) {
+    citizen(&api, "6281100000011", true, &["kesehatan"]).await;
+    let admin = token_of(Role::Admin);
+    let operator = token_of(Role::Operator);
+
+    let list = api.get("/api/broadcasts/templates", operator).await;
+    assert_eq!(list.status, 200, "{}", list.text);
+    let items = list.json["items"].as_array().expect("items").clone();
+    assert_eq!(items.len(), prolink_app::broadcast::catalog().len());
+    assert!(items
+        .iter()
+        .all(|t| t["status"] == "APPROVED" && t["usable"] == true));
+    assert_eq!(list.json["synced_at"], Value::Null, "never read from Meta");
+    let health = items
+        .iter()
+        .find(|t| t["name"] == "siaran_kesehatan")
+        .expect("the health template is listed");
+    assert!(health["body"].as_str().unwrap_or("").contains("{{1}}"));
+    assert_eq!(health["body_params"], 3);
+    assert_eq!(health["category"], "MARKETING");
+    assert_eq!(
+        api.get("/api/broadcasts/templates", token_of(Role::Opd))
+            .await
+            .status,
+        403
+    );
+
+    let created = api
+        .post(
+            "/api/broadcasts",
+            operator,
+            draft(json!({"topics": ["kesehatan"]})),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let id = created.json["id"].as_str().expect("id").to_string();
+    let scheduled = api
+        .post(
+            &format!("/api/broadcasts/{id}/schedule"),
+            operator,
+            json!({}),
+        )
+        .await;
+    assert_eq!(scheduled.status, 200, "{}", scheduled.text);
+    let resume = format!("/api/broadcasts/{id}/resume");
+    let not_stopped = api.post(&resume, admin, json!({})).await;
+    assert_eq!(not_stopped.status, 409, "{}", not_stopped.text);
+
+    report_template(&api, "siaran_kesehatan", "PAUSED").await;
+    let list = api.get("/api/broadcasts/templates", operator).await;
+    let health = list.json["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|t| t["name"] == "siaran_kesehatan"))
+        .cloned()
+        .expect("listed");
+    assert_eq!(health["status"], "PAUSED");
+    assert_eq!(health["usable"], false);
+    let refused = api
+        .post(
+            "/api/broadcasts",
+            operator,
+            draft(json!({"topics": ["kesehatan"]})),
+        )
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.text);
+    assert!(refused.json["fields"]["template.name"]
+        .as_str()
+        .unwrap_or("")
+        .contains("PAUSED"));
+
+    // The sender stops it (as it does on 132015 or a paused status).
+    let mut record = api
+        .stores
+        .broadcasts
+        .get_broadcast(&id)
+        .await
+        .expect("read")
+        .expect("stored");
+    record.state = prolink_app::ports::BroadcastState::Stopped;
+    record.next_run_ms = None;
+    record.finished_ms = Some(2);
+    record.stop_reason = Some("Template siaran_kesehatan berstatus PAUSED di Meta.".into());
+    api.stores
+        .broadcasts
+        .put_broadcast(&record)
+        .await
+        .expect("stopped");
+
+    assert_eq!(api.post(&resume, operator, json!({})).await.status, 403);
+    let still_paused = api.post(&resume, admin, json!({})).await;
+    assert_eq!(still_paused.status, 409, "{}", still_paused.text);
+    assert!(still_paused.json["message"]
+        .as_str()
+        .unwrap_or("")
+        .contains("PAUSED"));
+
+    report_template(&api, "siaran_kesehatan", "APPROVED").await;
+    let resumed = api.post(&resume, admin, json!({})).await;
+    assert_eq!(resumed.status, 200, "{}", resumed.text);
+    assert_eq!(resumed.json["state"], "scheduled");
+    assert_eq!(resumed.json["stop_reason"], Value::Null);
+    let stored = api
+        .stores
+        .broadcasts
+        .get_broadcast(&id)
+        .await
+        .expect("read")
+        .expect("stored");
+    assert!(stored.next_run_ms.is_some(), "due again for the sender");
+    assert!(api
+        .audit()
+        .await
+        .iter()
+        .any(|a| a.action == "broadcast.resume"));
+}
+
+on_both_stores!(lifecycle, templates_and_resume);

@@ -167,6 +167,70 @@ async fn seed(api: &Api) -> String {
         })
         .await
         .expect("status");
+    // A broadcast reached the citizen: its outbox record (the template, addressed to the
+    // number) and Meta's delivery report are the citizen's data too.
+    let broadcast_id = prolink_app::broadcast::new_id(now);
+    s.broadcasts
+        .put_broadcast(&prolink_app::ports::BroadcastRecord {
+            id: broadcast_id.clone(),
+            name: "Imunisasi".into(),
+            template: prolink_app::ports::BroadcastTemplate {
+                name: "siaran_kesehatan".into(),
+                language: "id".into(),
+                parameters: vec!["a".into(), "b".into(), "c".into()],
+                header_parameters: vec![],
+            },
+            audience: prolink_app::ports::BroadcastAudience {
+                all: true,
+                topics: vec![],
+            },
+            send_at_ms: None,
+            urgent: false,
+            state: prolink_app::ports::BroadcastState::Done,
+            audience_size: 2,
+            progress: 2,
+            cursor: None,
+            next_run_ms: None,
+            stop_reason: None,
+            created_by: "admin".into(),
+            created_ms: now - 46_000,
+            updated_ms: now - 45_000,
+            started_ms: Some(now - 46_000),
+            finished_ms: Some(now - 45_000),
+            version: 0,
+        })
+        .await
+        .expect("broadcast");
+    let broadcast_outbox = prolink_app::broadcast::outbox_id(&broadcast_id, PHONE);
+    s.outbox
+        .create_outbox(&OutboxRecord {
+            outbox_id: broadcast_outbox.clone(),
+            citizen_key: PHONE.into(),
+            body: json!({"messaging_product": "whatsapp", "to": PHONE, "type": "template",
+                         "template": {"name": "siaran_kesehatan", "language": {"code": "id"}}}),
+            state: OutboxState::Sent,
+            wamid: Some("wamid.out.rights.bc".into()),
+            attempts: 1,
+            last_error_code: None,
+            last_error: None,
+            created_ms: now - 45_000,
+            updated_ms: now - 45_000,
+            expires_at_ms: later,
+        })
+        .await
+        .expect("broadcast outbox");
+    s.statuses
+        .record_status(&StatusRecord {
+            wamid: "wamid.out.rights.bc".into(),
+            status: "read".into(),
+            timestamp: 1_794_276_980,
+            recipient: Some(PHONE.into()),
+            outbox_id: Some(broadcast_outbox),
+            error_code: None,
+            expires_at_ms: later,
+        })
+        .await
+        .expect("broadcast status");
     s.raw
         .record(&RawInbound {
             id: uuid::Uuid::new_v4().to_string(),
@@ -258,6 +322,13 @@ async fn seed(api: &Api) -> String {
         .put_blob(PHOTO_KEY, b"jpeg".to_vec(), "image/jpeg")
         .await
         .expect("photo");
+    // Both complaints wait in the SP4N-LAPOR! outbox (their category forwards them).
+    for ticket in [TICKET, OTHER_TICKET] {
+        let complaint = api.stored(ticket).await;
+        prolink_app::lapor::ensure_task(s.lapor.as_ref(), &complaint, "kategori", now)
+            .await
+            .expect("LAPOR task");
+    }
     id
 }
 
@@ -487,8 +558,9 @@ async fn after_erasure_the_store_holds_neither_number_nor_name(api: Api) {
         ("session", 1),
         ("messages", 2),
         ("conversation", 1),
-        ("outbox", 1),
-        ("statuses", 1),
+        // The chat reply and the broadcast.
+        ("outbox", 2),
+        ("statuses", 2),
         ("raw_payloads", 1),
         ("unanswered", 1),
         ("alerts", 1),
@@ -496,6 +568,7 @@ async fn after_erasure_the_store_holds_neither_number_nor_name(api: Api) {
         ("stat_marks", 3),
         ("complaints_redacted", 1),
         ("photos", 1),
+        ("lapor_tasks", 1),
     ] {
         assert_eq!(removed[kind], n, "{kind}: {}", reply.text);
     }
@@ -549,6 +622,33 @@ async fn after_erasure_the_store_holds_neither_number_nor_name(api: Api) {
         kept.alert.message
     );
     assert_eq!(kept.alert.citizen_key, None);
+
+    // The LAPOR task stays (the complaint may still go to LAPOR), never with an identity; the
+    // other citizen's is untouched.
+    let task = api
+        .stores
+        .lapor
+        .get_lapor_task(TICKET)
+        .await
+        .expect("task")
+        .expect("kept");
+    assert!(task.anonymised);
+    assert!(
+        task.citizen_key.starts_with("erased-"),
+        "{}",
+        task.citizen_key
+    );
+    let other = api
+        .stores
+        .lapor
+        .get_lapor_task(OTHER_TICKET)
+        .await
+        .expect("task")
+        .expect("kept");
+    assert_eq!(
+        (other.citizen_key.as_str(), other.anonymised),
+        (OTHER_PHONE, false)
+    );
 
     // The complaint stays for the OPD, without its reporter.
     let complaint = api.stored(TICKET).await;

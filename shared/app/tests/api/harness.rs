@@ -216,7 +216,7 @@ pub struct Stores {
     pub alerts: Arc<dyn AlertBoard>,
     pub signals: Arc<dyn OperatorSignals>,
     pub marks: Arc<dyn DedupStore>,
-    settings: Arc<dyn SettingsStore>,
+    pub settings: Arc<dyn SettingsStore>,
     content: Arc<dyn ContentStore>,
     content_revisions: Arc<dyn ContentRevisions>,
     pub conversations: Arc<dyn ConversationLog>,
@@ -228,6 +228,7 @@ pub struct Stores {
     pub outbox: Arc<dyn OutboxStore>,
     pub retention: Arc<dyn RetentionStore>,
     pub broadcasts: Arc<dyn BroadcastStore>,
+    pub lapor: Arc<dyn prolink_app::ports::LaporStore>,
     /// The complaint worker's stores on the same store.
     worker: Arc<dyn Fn() -> ComplaintWorkerStores + Send + Sync>,
 }
@@ -257,6 +258,7 @@ impl Stores {
             + RawInboundLog
             + StatusLog
             + OutboxStore
+            + prolink_app::ports::LaporStore
             + 'static,
     {
         let worker = store.clone();
@@ -274,6 +276,7 @@ impl Stores {
             sessions: store.clone(),
             retention: store.clone(),
             broadcasts: store.clone(),
+            lapor: store.clone(),
             citizen_data: store.clone(),
             raw: store.clone(),
             statuses: store.clone(),
@@ -381,6 +384,7 @@ impl Api {
             conversations: stores.conversations.clone(),
             sessions: stores.sessions.clone(),
             sender: app.api_sender_counting(stores.stats.clone()),
+            lapor: prolink_app::lapor::LaporLink::manual(stores.lapor.clone()),
         };
         Some(Api {
             router: api::router(state),

@@ -150,6 +150,26 @@ fn erase_rows(
         delete_in(tx, "conversation", "citizen_key", &keys)?,
     );
 
+    // SP4N-LAPOR! tasks: kept (the complaint stays a city record and may still go to LAPOR)
+    // but without the key, and marked so that no identity is ever sent with them.
+    {
+        let sql = format!(
+            "UPDATE lapor_task SET citizen_key = ?1, version = version + 1,
+             data = json_set(data, '$.citizen_key', ?1, '$.anonymised', json('true'))
+             WHERE citizen_key IN ({})",
+            // ?1 is the anonymous key; the keys follow.
+            (2..=keys.len() + 1)
+                .map(|i| format!("?{i}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let mut values: Vec<&str> = vec![identity.anonymous_key.as_str()];
+        values.extend(keys.iter().map(String::as_str));
+        let n = tx
+            .execute(&sql, params_from_iter(values.iter()))
+            .map_err(db_err)?;
+        add("lapor_tasks", n as u64);
+    }
     // Outbox: the wamids first, so the delivery statuses of those messages go too.
     let mut wamids: Vec<String> = Vec::new();
     {
