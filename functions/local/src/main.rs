@@ -6,7 +6,9 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use prolink_app::answering::{answer_json, answer_text, ask_lines, evaluate};
-use prolink_app::content_import::{import_dir, ImportError, DEFAULT_SEED_DIR};
+use prolink_app::content_import::{
+    embedded_seed, import_dir, load_dir, ImportError, DEFAULT_SEED_DIR,
+};
 use prolink_app::ports::{ContentStore, Queue, SystemClock};
 use prolink_aws::{aws_sdk_config, DynamoStore};
 use prolink_domain::nlp::{Engine, KnowledgeBase};
@@ -15,6 +17,8 @@ use prolink_embedded::serve::{
 };
 use prolink_embedded::sqlite::{SqliteDb, SqliteQueue, SqliteStore};
 
+mod loadtest;
+mod poster;
 mod users;
 
 #[derive(Parser)]
@@ -87,6 +91,26 @@ enum Command {
         #[command(subcommand)]
         command: users::UserCommand,
     },
+    /// Socialisation material from the content: an A4 poster and a 1080×1080 image with the
+    /// main menu and a QR code to wa.me/<number>?text=halo.
+    Poster {
+        /// Folder to write poster-a4.svg and social-1080.svg into.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// The bot's WhatsApp number: 62 followed by the number, no + or spaces.
+        #[arg(long, env = "PROLINK_WHATSAPP_NUMBER", value_name = "62…")]
+        number: String,
+        /// Folder with the seed files (default: infra/seed, or the copy built into the binary).
+        #[arg(long, value_name = "DIR")]
+        seed: Option<PathBuf>,
+    },
+    /// AWS, once after upgrading a table that already had subscribers: adds citizens who
+    /// opted in to broadcasts before the subscriber index existed to the broadcast audience.
+    BackfillSubscribers {
+        /// The DynamoDB table (AWS configuration from the environment).
+        #[arg(long, value_name = "NAME")]
+        dynamodb_table: String,
+    },
     /// Messages that failed 5 times and were moved aside (dead-letter queue).
     Dlq {
         /// Data folder of the local store.
@@ -100,6 +124,9 @@ enum Command {
         #[command(subcommand)]
         command: DlqCommand,
     },
+    /// Load test of a `prolink serve` (started here, or running): signed webhooks from many
+    /// citizens, each reply checked in the server's own outbox records.
+    Loadtest(loadtest::LoadtestArgs),
 }
 
 #[derive(Subcommand, Clone, Copy)]
@@ -174,6 +201,46 @@ async fn main() -> anyhow::Result<ExitCode> {
             users::run(command, users, &SystemClock, &mut input).await
         }
         Command::Dlq { data, command } => dlq(&data, command).await,
+        Command::BackfillSubscribers { dynamodb_table } => {
+            let sdk = aws_sdk_config().await;
+            let store =
+                DynamoStore::from_sdk_config(&sdk, dynamodb_table.clone(), Arc::new(SystemClock));
+            let added = store
+                .backfill_subscribers()
+                .await
+                .map_err(|error| anyhow::anyhow!("mengisi daftar pelanggan siaran: {error}"))?;
+            println!("{added} profil warga ditambahkan ke daftar pelanggan siaran di tabel {dynamodb_table}.");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Poster { out, number, seed } => {
+            if let Err(error) = poster::check_number(&number) {
+                eprintln!("{error}");
+                return Ok(ExitCode::FAILURE);
+            }
+            let content = match seed {
+                Some(dir) => load_dir(&dir),
+                None if std::path::Path::new(DEFAULT_SEED_DIR).is_dir() => {
+                    load_dir(DEFAULT_SEED_DIR)
+                }
+                None => embedded_seed(),
+            };
+            let content = match content {
+                Ok(content) => content,
+                Err(report) => {
+                    eprintln!("{report}");
+                    return Ok(ExitCode::FAILURE);
+                }
+            };
+            poster::write_all(&content, &number, &out)?;
+            println!(
+                "{} dan {} ditulis ke {}",
+                poster::POSTER_FILE,
+                poster::SOCIAL_FILE,
+                out.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Loadtest(args) => loadtest::run(args).await,
     }
 }
 

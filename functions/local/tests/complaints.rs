@@ -662,7 +662,8 @@ async fn with_pin(site: &Site, user: &str) -> String {
         describe(&summary)
     );
     assert!(
-        any_text(&summary, "Jalan Rusak") && any_text(&summary, "1 foto"),
+        // The category as the list shows it (its short name).
+        any_text(&summary, "*Kategori:* Jalan rusak/berlubang") && any_text(&summary, "1 foto"),
         "summary lists category and photo: {}",
         describe(&summary)
     );

@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 use prolink_whatsapp::signature::signature_header_value;
 
 mod complaints;
+mod poster;
 
 struct Server {
     child: Child,
@@ -381,4 +382,102 @@ async fn menu_catalog_faq_and_handoff_through_prolink_serve() {
             .any(|reply| text_of(reply).contains("teruskan ke petugas")),
         "handoff notice expected, got {replies:?}"
     );
+}
+
+/// Issue #20: a tiny `prolink loadtest` with a kill -9 halfway: every accepted message is
+/// answered once by the server's own outbox records, and the replies resume within 5 s of the
+/// kill (the restart releases the dead process's deliveries instead of waiting out the 30 s
+/// visibility timeout).
+#[test]
+fn loadtest_with_a_kill_answers_every_message_and_resumes_within_5_s() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = Command::new(env!("CARGO_BIN_EXE_prolink"))
+        .args([
+            "loadtest",
+            "--citizens",
+            "4",
+            "--messages",
+            "3",
+            "--connections",
+            "4",
+            "--kill-at",
+            "0.5",
+            "--timeout-secs",
+            "60",
+            "--data",
+        ])
+        .arg(dir.path().join("data"))
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("prolink loadtest runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("replies       : 12 of 12"), "{stdout}");
+    assert!(stdout.contains("missing       : 0"), "{stdout}");
+    let resumed: f64 = stdout
+        .split("replies resumed ")
+        .nth(1)
+        .and_then(|rest| rest.split(" s after the kill").next())
+        .and_then(|secs| secs.parse().ok())
+        .unwrap_or_else(|| panic!("no resume time in:\n{stdout}"));
+    assert!(resumed < 5.0, "replies resumed {resumed} s after the kill");
+}
+
+/// One `prolink serve` per data folder: the deliveries it finds in flight at start can only
+/// belong to a process that is gone.
+#[test]
+fn a_second_serve_on_the_same_data_folder_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let first = Server::start(&data);
+    let second = Command::new(env!("CARGO_BIN_EXE_prolink"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--data"])
+        .arg(&data)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("prolink runs");
+    assert!(!second.status.success());
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(stderr.contains("sedang dipakai"), "{stderr}");
+    first.kill9();
+    // The OS dropped the killed server's lock.
+    let _again = Server::start(&data);
+}
+
+/// Every subcommand says what it does in `prolink --help` (a doc comment once slid onto the
+/// wrong variant and left `dlq` blank while another command carried two descriptions).
+#[test]
+fn every_command_is_described_once_in_the_help() {
+    let output = Command::new(env!("CARGO_BIN_EXE_prolink"))
+        .arg("--help")
+        .output()
+        .expect("prolink --help");
+    assert!(output.status.success());
+    let help = String::from_utf8_lossy(&output.stdout);
+    let commands: Vec<&str> = help
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .collect();
+    assert!(commands.len() >= 9, "{help}");
+    for line in commands {
+        let mut parts = line.trim().splitn(2, char::is_whitespace);
+        let name = parts.next().unwrap_or_default();
+        let description = parts.next().unwrap_or_default().trim();
+        assert!(
+            !description.is_empty(),
+            "`{name}` has no description:\n{help}"
+        );
+        // One sentence's worth per command: two descriptions run together end a sentence
+        // and start another about something else.
+        assert!(
+            description.matches(". ").count() <= 1,
+            "`{name}` carries more than its own description: {description}"
+        );
+    }
 }

@@ -1,6 +1,7 @@
 //! What every test module shares: one [`TestApp`] builder for the local app and its workers,
 //! one manual clock, the seed content and WIB wall-clock times.
 
+pub mod lapor_mock;
 mod test_app;
 
 pub use test_app::{fast_settings, TestApp};

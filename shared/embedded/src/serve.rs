@@ -31,11 +31,12 @@ use prolink_app::content_import::{self, DEFAULT_SEED_DIR};
 use prolink_app::conversations::Conversations;
 use prolink_app::graph::{http_client, GraphConfig, GraphMessenger};
 use prolink_app::graph_media::GraphMediaSource;
+use prolink_app::graph_templates::GraphTemplates;
 use prolink_app::notifier::{Notifier, OperatorDirectory};
 use prolink_app::operator_contacts::OperatorContacts;
 use prolink_app::ports::{
     BlobEraser, Clock, ContentStore, FetchedMedia, MediaError, MediaSource, Messenger, Queue,
-    SecretsProvider, StaticSecrets, SystemClock, WhatsAppSecrets,
+    SecretsProvider, StaticSecrets, SystemClock, TemplateDirectory, WhatsAppSecrets,
 };
 use prolink_app::retention::RetentionSweep;
 use prolink_app::scheduler::{HandoffWatcher, Scheduler, SchedulerSettings};
@@ -56,6 +57,9 @@ pub const INBOUND_MAX_RECEIVES: u32 = 5;
 pub const DB_FILE: &str = "prolink.sqlite";
 pub const SECRETS_FILE: &str = "local-secrets.json";
 pub const SIMULATOR_PHONE_NUMBER_ID: &str = "100000000000001";
+/// Held (an exclusive advisory lock) by the one `prolink serve` of a data folder, so the
+/// deliveries found in flight at start belong to a process that is gone.
+pub const SERVE_LOCK_FILE: &str = "serve.lock";
 const WORKER_VISIBILITY: Duration = Duration::from_secs(30);
 const WORKER_BATCH: usize = 10;
 const WORKER_TASKS: usize = 4;
@@ -264,6 +268,7 @@ pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Lo
     ));
     let secrets: Arc<dyn SecretsProvider> = Arc::new(StaticSecrets(local_secrets.secrets.clone()));
     let secrets_for_media = secrets.clone();
+    let secrets_for_templates = secrets.clone();
     let store = Arc::new(SqliteStore::new(db.clone(), clock.clone()));
     let retention_days = config::retention_days();
 
@@ -370,6 +375,21 @@ pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Lo
         .with_counters(store.clone())
         .with_erasures(store.clone()),
     );
+    // SP4N-LAPOR!: posted on the tick when `PROLINK_LAPOR_BASE_URL` is set, else copied by
+    // hand from the dashboard.
+    let lapor_token = Arc::new(prolink_app::ports::StaticLaporToken(config::env_opt(
+        prolink_app::lapor_http::LAPOR_TOKEN,
+    )));
+    let lapor_gateway =
+        prolink_app::lapor_http::from_env(lapor_token).map_err(|error| anyhow::anyhow!(error))?;
+    let lapor_link = prolink_app::lapor::LaporLink {
+        store: store.clone(),
+        automatic: lapor_gateway.is_some(),
+        instansi: lapor_gateway.as_ref().map_or_else(
+            || prolink_app::lapor::DEFAULT_INSTANSI.to_string(),
+            |(_, settings)| settings.instansi.clone(),
+        ),
+    };
     let api_state = ApiState {
         auth: Arc::new(local_auth.authenticator()),
         complaints: store.clone(),
@@ -396,6 +416,7 @@ pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Lo
         conversations: store.clone(),
         sessions: store.clone(),
         sender: sender.clone(),
+        lapor: lapor_link,
     };
     let router = router
         .merge(api_router(api_state.clone(), local_auth))
@@ -406,7 +427,7 @@ pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Lo
             ..ComplaintWorkerStores::from_store(store.clone())
         },
         operators: operators.clone(),
-        notifier: Notifier::new(sender),
+        notifier: Notifier::new(sender.clone()),
         media: media.clone(),
         blobs: blobs.clone(),
         clock: clock.clone(),
@@ -414,6 +435,19 @@ pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Lo
             max_receives: config::TASKS_MAX_RECEIVES,
             retention_days,
         },
+        // The scheduler hands broadcasts out as batch tasks; this worker sends them.
+        broadcasts: Some(Broadcaster {
+            store: store.clone(),
+            sender: sender.clone(),
+            settings: store.clone(),
+            signals: store.clone(),
+            counters: Some(store.clone()),
+            clock: clock.clone(),
+            sleeper: Arc::new(TokioSleeper),
+            config: BroadcastConfig::from_env(),
+            templates: None,
+            tasks: Some(tasks.clone()),
+        }),
     });
     // The same files the complaint worker writes the photos to.
     let photo_eraser: Arc<dyn BlobEraser> = blobs;
@@ -439,12 +473,40 @@ pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Lo
         broadcasts: Some(Broadcaster {
             store: store.clone(),
             sender: complaint_worker.notifier.sender().clone(),
+            // Handed out to the complaint worker as batch tasks.
+            tasks: Some(tasks.clone()),
             settings: store.clone(),
             signals: store.clone(),
             counters: Some(store.clone()),
             clock: clock.clone(),
             sleeper: Arc::new(TokioSleeper),
             config: BroadcastConfig::from_env(),
+            // With real Graph credentials and a business account id, the template statuses
+            // come from Meta as on AWS; the simulator has none and approves the catalog.
+            templates: graph.as_ref().and_then(|settings| {
+                let account = env_opt(config::WHATSAPP_BUSINESS_ACCOUNT_ID)?;
+                GraphTemplates::new(
+                    GraphConfig {
+                        base_url: settings.base_url.clone(),
+                        api_version: settings.api_version.clone(),
+                        phone_number_id: settings.phone_number_id.clone(),
+                    },
+                    &account,
+                    secrets_for_templates.clone(),
+                    http_client(),
+                )
+                .map(|t| Arc::new(t) as Arc<dyn TemplateDirectory>)
+            }),
+        }),
+        lapor: lapor_gateway.map(|(gateway, settings)| prolink_app::lapor::LaporSync {
+            store: store.clone(),
+            gateway: Arc::new(gateway),
+            complaints: store.clone(),
+            content: content.clone(),
+            tasks: tasks.clone(),
+            signals: store.clone(),
+            clock: clock.clone(),
+            settings,
         }),
     });
     let worker = Arc::new(
@@ -673,10 +735,56 @@ pub async fn run_retention(store: Arc<SqliteStore>, mut shutdown: watch::Receive
     }
 }
 
+/// Takes the data folder's serve lock, or explains that another `prolink serve` has it.
+pub fn lock_data_dir(data_dir: &Path) -> anyhow::Result<std::fs::File> {
+    crate::private_fs::create_private_dir_all(data_dir)
+        .with_context(|| format!("creating data folder {}", data_dir.display()))?;
+    let path = data_dir.join(SERVE_LOCK_FILE);
+    crate::private_fs::ensure_private_file(&path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(anyhow::anyhow!(
+            "folder data {} sedang dipakai oleh `prolink serve` lain; hentikan dulu proses itu",
+            data_dir.display()
+        )),
+        Err(std::fs::TryLockError::Error(error)) => {
+            Err(error).with_context(|| format!("locking {}", path.display()))
+        }
+    }
+}
+
+/// What a killed predecessor had received and not answered goes back on both queues now,
+/// without counting that receive, instead of after the visibility timeout (30 s inbound,
+/// 2 min tasks).
+pub async fn release_leases_of_dead_process(app: &LocalApp) -> anyhow::Result<()> {
+    for queue in [&app.queue, &app.tasks] {
+        let released = queue
+            .release_leases_at_start()
+            .await
+            .map_err(|error| anyhow::anyhow!("releasing {} at start: {error}", queue.name()))?;
+        if released > 0 {
+            info!(
+                queue = queue.name(),
+                released, "deliveries of a stopped process released at start"
+            );
+        }
+    }
+    Ok(())
+}
+
 /// `prolink serve`: listen, consume, and stop cleanly on Ctrl-C / SIGTERM.
 pub async fn serve(options: LocalOptions) -> anyhow::Result<()> {
+    // Before anything touches the folder; kept open until `serve` returns, and the OS drops
+    // the lock when the process dies (kill -9).
+    let _lock = lock_data_dir(&options.data_dir)?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let app = build(&options, clock)?;
+    release_leases_of_dead_process(&app).await?;
     if let Some(simulator) = &app.simulator {
         // Time travel survives a restart: going back in time would confuse every store.
         simulator

@@ -278,6 +278,7 @@ impl TestApp {
                 max_receives: config::TASKS_MAX_RECEIVES,
                 retention_days: 30,
             },
+            broadcasts: None,
         }
     }
 
@@ -309,6 +310,7 @@ impl TestApp {
             handoffs: None,
             retention: None,
             broadcasts: None,
+            lapor: None,
         }
     }
 

@@ -126,9 +126,17 @@ fn visibility_ms(visibility: Duration) -> PortResult<i64> {
 }
 
 /// A receipt names the message it belongs to, so a stale receipt (one whose message has been
-/// received again since) can be told apart from one whose message is already gone.
-fn new_receipt(message_id: &str) -> String {
-    format!("{message_id}:{}", Uuid::new_v4().simple())
+/// received again since) can be told apart from one whose message is already gone. It ends
+/// with the lease's end (`visible_at_ms` as set by `receive`): while the row's visibility still
+/// equals it, the delivery is a lease nobody has answered yet (no delete, no visibility
+/// change), which is what [`SqliteQueue::release_leases_at_start`] gives back.
+fn new_receipt(message_id: &str, lease_until_ms: i64) -> String {
+    format!("{message_id}:{}:{lease_until_ms}", Uuid::new_v4().simple())
+}
+
+/// The lease end a receipt was issued with (`None` for receipts of older versions).
+fn lease_of(receipt: &str) -> Option<i64> {
+    receipt.rsplit_once(':')?.1.parse().ok()
 }
 
 fn message_id_of(receipt: &str) -> PortResult<&str> {
@@ -318,12 +326,13 @@ impl Queue for SqliteQueue {
 
                 let mut deliveries = Vec::with_capacity(deliver.len());
                 for message in deliver {
-                    let receipt = new_receipt(&message.message_id);
+                    let lease_until = now.saturating_add(visibility);
+                    let receipt = new_receipt(&message.message_id, lease_until);
                     tx.execute(
                         "UPDATE queue_message
                          SET receive_count = receive_count + 1, receipt = ?2, visible_at_ms = ?3
                          WHERE seq = ?1",
-                        params![message.seq, receipt, now.saturating_add(visibility)],
+                        params![message.seq, receipt, lease_until],
                     )
                     .map_err(db_err)?;
                     deliveries.push(Delivery {
@@ -394,9 +403,16 @@ impl Queue for SqliteQueue {
                         "message is not in flight (its visibility timeout expired)".into(),
                     )),
                     Some((seq, _)) => {
+                        let mut visible_at = now.saturating_add(visibility);
+                        // An answered delivery (a backoff, a deferral) must not look like an
+                        // open lease to the release at start: one millisecond later is the same
+                        // wait.
+                        if lease_of(&receipt) == Some(visible_at) {
+                            visible_at = visible_at.saturating_add(1);
+                        }
                         tx.execute(
                             "UPDATE queue_message SET visible_at_ms = ?2 WHERE seq = ?1",
-                            params![seq, now.saturating_add(visibility)],
+                            params![seq, visible_at],
                         )
                         .map_err(db_err)?;
                         tx.commit().map_err(db_err)
@@ -497,6 +513,40 @@ fn dead_letter_alert_message(queue: &str, receive_count: u32) -> String {
 }
 
 impl SqliteQueue {
+    /// Gives back, at start, the deliveries a previous process received and never answered
+    /// (killed mid-handling): visible at once and without counting that receive, so replies
+    /// resume within a poll instead of after the visibility timeout, and a crash does not walk
+    /// an innocent message towards the dead-letter table. Deliveries that were answered with a
+    /// wait (a failure's backoff, a deferral to the end of quiet hours) keep their time and
+    /// their count. Call it only while no other process consumes this queue (`prolink serve`
+    /// holds the data folder's lock). Returns how many were released.
+    pub async fn release_leases_at_start(&self) -> PortResult<usize> {
+        let queue = Arc::clone(&self.name);
+        let clock = Arc::clone(&self.clock);
+        self.db
+            .call(move |conn| {
+                let now = clock.now_ms();
+                let tx = conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .map_err(db_err)?;
+                // The receipt ends with the lease `receive` set; an unchanged visibility means
+                // nobody answered the delivery.
+                let released = tx
+                    .execute(
+                        "UPDATE queue_message
+                         SET visible_at_ms = ?2, receipt = NULL,
+                             receive_count = MAX(receive_count - 1, 0)
+                         WHERE queue = ?1 AND receipt IS NOT NULL AND visible_at_ms > ?2
+                           AND receipt LIKE '%:' || visible_at_ms",
+                        params![&*queue, now],
+                    )
+                    .map_err(db_err)?;
+                tx.commit().map_err(db_err)?;
+                Ok(released)
+            })
+            .await
+    }
+
     /// Moves every dead letter of this queue back onto it with a fresh receive count, oldest
     /// first, in one transaction: each is processed again exactly once more (the worker's
     /// dedup marks skip what was already done). Returns how many were moved.
