@@ -6,10 +6,17 @@ values and !GetAtt to missing resources. This script runs the transform itself w
 aws-sam-translator (local CodeUri values replaced by an S3 placeholder, a policy loader that
 needs no IAM call), then lints the CloudFormation it produced with cfn-lint.
 
-Exit status: 0 when the transform succeeds and cfn-lint reports no error (warnings are printed
-but allowed), 1 otherwise.
+Then it checks the template against the code (see template_checks.py beside this file):
+every workspace function is deployed and vice versa, every environment variable a function's
+wiring reads is set for it, every alarm notifies the alarm topic, every function and
+dead-letter queue is watched, the business metrics the alarms read are ones the code emits,
+and the dashboard's CSP on CloudFront equals the one `prolink serve` sends except for the
+deliberate differences. `--self-test` also proves each check fails on a broken copy.
 
-Usage: validate_template.py [TEMPLATE] [--region REGION] [--keep-output PATH]
+Exit status: 0 when the transform succeeds, cfn-lint reports no error and no warning that is
+not explained in IGNORED_CFN_LINT_RULES, and every check passes; 1 otherwise.
+
+Usage: validate_template.py [TEMPLATE] [--region REGION] [--keep-output PATH] [--self-test]
 """
 
 import argparse
@@ -21,7 +28,12 @@ import sys
 import tempfile
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import template_checks  # noqa: E402 - beside this file
+
 DEFAULT_REGION = "ap-southeast-3"
+# cfn-lint rules ignored, each with the reason (an unexplained warning fails the run).
+IGNORED_CFN_LINT_RULES = {}
 PLACEHOLDER_URI = "s3://placeholder/code.zip"
 # Properties that point at local files before `sam package` uploads them.
 LOCAL_URI_PROPERTIES = {
@@ -64,6 +76,13 @@ def replace_local_uris(template):
                 properties[prop] = PLACEHOLDER_URI
                 replaced.append((name, prop))
     return replaced
+
+
+def raw_template(template_path):
+    """The template as written (short tags as Fn:: mappings), before the SAM transform."""
+    from samtranslator.yaml_helper import yaml_parse
+
+    return yaml_parse(Path(template_path).read_text(encoding="utf-8"))
 
 
 def sam_transform(template_path, region):
@@ -122,6 +141,9 @@ def main(argv=None):
     parser.add_argument("template", nargs="?", default="template.yaml")
     parser.add_argument("--region", default=DEFAULT_REGION)
     parser.add_argument("--keep-output", help="also write the transformed JSON here")
+    parser.add_argument(
+        "--self-test", action="store_true", help="also check that every check catches a breakage"
+    )
     args = parser.parse_args(argv)
 
     try:
@@ -151,17 +173,36 @@ def main(argv=None):
             print(f"FAIL {error}", file=sys.stderr)
             return 1
 
+    unexplained = [
+        line for line in warnings if not any(f":{rule}:" in line for rule in IGNORED_CFN_LINT_RULES)
+    ]
     for line in warnings:
         print(f"warn {line}")
     for line in errors:
         print(f"FAIL {line}", file=sys.stderr)
-    if code != 0 or errors:
+    if code != 0 or errors or unexplained:
         print(
-            f"FAIL cfn-lint: {len(errors)} error(s), {len(warnings)} other finding(s), exit {code}",
+            f"FAIL cfn-lint: {len(errors)} error(s), {len(unexplained)} unexplained warning(s), "
+            f"exit {code}",
             file=sys.stderr,
         )
         return 1
-    print(f"ok   cfn-lint ({args.region}): 0 errors, {len(warnings)} warning(s)/info")
+    print(f"ok   cfn-lint ({args.region}): 0 errors, 0 unexplained warnings")
+
+    root = Path(args.template).resolve().parent
+    failures = template_checks.run_all(root, raw_template(args.template), output)
+    for failure in failures:
+        print(f"FAIL {failure}", file=sys.stderr)
+    if failures:
+        return 1
+    print(f"ok   template vs code: {len(template_checks.CHECKS)} checks")
+    if args.self_test:
+        missed = template_checks.self_test(root, raw_template(args.template), output)
+        for name in missed:
+            print(f"FAIL self-test: {name} did not notice its breakage", file=sys.stderr)
+        if missed:
+            return 1
+        print(f"ok   self-test: every check fails on a broken copy ({len(template_checks.MUTATIONS)} breakages)")
     return 0
 
 

@@ -3,7 +3,10 @@
 # Sourced by tests/run. Needs python3 with venv; no AWS credentials, no network after install.
 #
 #   template_tools_install   # once: creates/updates the venv only when a pinned tool is missing
-#   template_validate        # exits non-zero on any transform or cfn-lint error
+#   template_validate        # exits non-zero on any transform or cfn-lint error, or when the
+#                            # template disagrees with the code (tests/template_checks.py,
+#                            # each check also proven to fail on a broken copy), or when a
+#                            # deploy helper fails its offline tests (tests/deploy_scripts_test.py)
 
 PROLINK_SAM_TRANSLATOR_VERSION="${PROLINK_SAM_TRANSLATOR_VERSION:-1.115.0}"
 PROLINK_CFN_LINT_VERSION="${PROLINK_CFN_LINT_VERSION:-1.58.0}"
@@ -53,5 +56,13 @@ template_validate() {
   local root venv
   root="$(_template_root)"
   venv="$(_template_venv)"
-  "$venv/bin/python" "$root/tests/validate_template.py" "$root/template.yaml" "$@"
+  "$venv/bin/python" "$root/tests/validate_template.py" "$root/template.yaml" --self-test "$@" || return 1
+  # The deploy helpers against a stand-in `aws` command (nothing reaches AWS).
+  local report
+  if report="$("$venv/bin/python" "$root/tests/deploy_scripts_test.py" 2>&1)"; then
+    printf 'ok   deploy helpers: %s\n' "$(printf '%s\n' "$report" | grep '^Ran ')"
+  else
+    printf '%s\n' "$report" >&2
+    return 1
+  fi
 }

@@ -61,6 +61,16 @@ async fn pool(client: &Client) -> String {
     let pool = client
         .create_user_pool()
         .pool_name(unique("operators"))
+        // As template.yaml declares it.
+        .schema(
+            aws_sdk_cognitoidentityprovider::types::SchemaAttributeType::builder()
+                .name("opd")
+                .attribute_data_type(
+                    aws_sdk_cognitoidentityprovider::types::AttributeDataType::String,
+                )
+                .mutable(true)
+                .build(),
+        )
         .send()
         .await
         .expect("CreateUserPool");
@@ -96,6 +106,20 @@ async fn groups_of(client: &Client, pool: &str, username: &str) -> Vec<String> {
         .collect();
     names.sort();
     names
+}
+
+async fn opd_attribute(client: &Client, pool: &str, username: &str) -> Option<String> {
+    client
+        .admin_get_user()
+        .user_pool_id(pool)
+        .username(username)
+        .send()
+        .await
+        .expect("AdminGetUser")
+        .user_attributes()
+        .iter()
+        .find(|a| a.name() == prolink_aws::cognito::OPD_ATTRIBUTE)
+        .and_then(|a| a.value().map(str::to_owned))
 }
 
 async fn enabled(client: &Client, pool: &str, username: &str) -> bool {
@@ -139,6 +163,12 @@ async fn an_admin_manages_accounts_in_the_pool_and_the_table_together() {
     );
     assert_eq!(groups_of(&client, &pool, "petugas.dlh").await, ["opd"]);
     assert_eq!(
+        opd_attribute(&client, &pool, "petugas.dlh")
+            .await
+            .as_deref(),
+        Some("dlh")
+    );
+    assert_eq!(
         records
             .get_user("petugas.dlh")
             .await
@@ -174,6 +204,7 @@ async fn an_admin_manages_accounts_in_the_pool_and_the_table_together() {
         .expect("promote");
     assert_eq!((promoted.role, promoted.opd_id), (Role::Operator, None));
     assert_eq!(groups_of(&client, &pool, "petugas.dlh").await, ["operator"]);
+    assert_eq!(opd_attribute(&client, &pool, "petugas.dlh").await, None);
 
     assert!(enabled(&client, &pool, "petugas.dlh").await);
     let disabled = directory

@@ -252,8 +252,9 @@ fn api_state(app: &TestApp) -> prolink_app::api::ApiState {
             requests_per_minute: 300,
         },
         conversations: store.clone(),
-        sessions: store,
+        sessions: store.clone(),
         sender: app.app.api.sender.clone(),
+        lapor: prolink_app::lapor::LaporLink::manual(store),
     }
 }
 

@@ -7,13 +7,18 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use aws_sdk_cognitoidentityprovider::error::{DisplayErrorContext, SdkError};
-use aws_sdk_cognitoidentityprovider::types::MessageActionType;
+use aws_sdk_cognitoidentityprovider::types::{AttributeType, MessageActionType};
 use aws_sdk_cognitoidentityprovider::Client;
 
 use prolink_app::ports::{
     NewUser, Page, PageRequest, PortError, PortResult, Role, UserDirectory, UserPatch, UserRecord,
     UserStore,
 };
+
+/// The user pool's custom attribute mirroring an OPD officer's OPD (template.yaml's Schema).
+/// The API reads the OPD from the table's record; the attribute shows it in the Cognito
+/// console and in the ID token.
+pub const OPD_ATTRIBUTE: &str = "custom:opd";
 
 /// `UserDirectory` over a Cognito user pool and the table's user records.
 #[derive(Clone)]
@@ -56,6 +61,33 @@ impl CognitoUserDirectory {
             .send()
             .await
             .map_err(|e| backend("AdminAddUserToGroup", e))?;
+        Ok(())
+    }
+
+    /// Sets (or, with `None`, removes) the `custom:opd` attribute.
+    async fn set_opd_attribute(&self, username: &str, opd_id: Option<&str>) -> PortResult<()> {
+        match opd_id {
+            Some(opd) => {
+                self.client
+                    .admin_update_user_attributes()
+                    .user_pool_id(&self.user_pool_id)
+                    .username(username)
+                    .user_attributes(opd_attribute(opd)?)
+                    .send()
+                    .await
+                    .map_err(|e| backend("AdminUpdateUserAttributes", e))?;
+            }
+            None => {
+                self.client
+                    .admin_delete_user_attributes()
+                    .user_pool_id(&self.user_pool_id)
+                    .username(username)
+                    .user_attribute_names(OPD_ATTRIBUTE)
+                    .send()
+                    .await
+                    .map_err(|e| backend("AdminDeleteUserAttributes", e))?;
+            }
+        }
         Ok(())
     }
 
@@ -150,11 +182,13 @@ impl UserDirectory for CognitoUserDirectory {
                 user.username
             )));
         }
+        let opd = user.opd_id.as_deref().map(opd_attribute).transpose()?;
         let created = self
             .client
             .admin_create_user()
             .user_pool_id(&self.user_pool_id)
             .username(&user.username)
+            .set_user_attributes(opd.map(|attribute| vec![attribute]))
             .temporary_password(&user.password)
             // The admin hands the temporary password over; Cognito asks for a new one at the
             // first sign-in. No e-mail attribute is kept, so nothing is mailed.
@@ -208,7 +242,8 @@ impl UserDirectory for CognitoUserDirectory {
             self.remove_from_group(username, record.role).await?;
             record.role = role;
         }
-        if let Some(opd_id) = &patch.opd_id {
+        if let Some(opd_id) = patch.opd_id.as_ref().filter(|o| **o != record.opd_id) {
+            self.set_opd_attribute(username, opd_id.as_deref()).await?;
             record.opd_id = opd_id.clone();
         }
         if let Some(disabled) = patch.disabled.filter(|d| *d != record.disabled) {
@@ -241,4 +276,12 @@ impl UserDirectory for CognitoUserDirectory {
         record.version = self.records.put_user(&record).await?;
         Ok(record)
     }
+}
+
+fn opd_attribute(opd_id: &str) -> PortResult<AttributeType> {
+    AttributeType::builder()
+        .name(OPD_ATTRIBUTE)
+        .value(opd_id)
+        .build()
+        .map_err(|e| PortError::Backend(format!("Cognito attribute: {e}")))
 }

@@ -23,10 +23,12 @@ use prolink_app::content_cache::{ContentSource, CONTENT_REFRESH};
 use prolink_app::conversations::Conversations;
 use prolink_app::graph::{http_client, GraphConfig, GraphMessenger};
 use prolink_app::graph_media::GraphMediaSource;
+use prolink_app::graph_templates::GraphTemplates;
 use prolink_app::notifier::{Notifier, OperatorDirectory};
 use prolink_app::operator_contacts::{OperatorContacts, CONTACTS_REFRESH};
 use prolink_app::ports::{
-    Clock, OperatorAlert, OperatorSignals, OutgoingMessage, Queue, SecretsProvider, SystemClock,
+    Clock, OperatorAlert, OperatorSignals, OutboxStore, OutgoingMessage, Queue, SecretsProvider,
+    StatsCounters, SystemClock, TemplateDirectory,
 };
 use prolink_app::retention::RetentionSweep;
 use prolink_app::scheduler::{HandoffWatcher, Scheduler, SchedulerSettings};
@@ -38,6 +40,7 @@ use crate::{
     bedrock::BedrockRephraser,
     cognito::CognitoUserDirectory,
     dynamo::DynamoStore,
+    metrics::{Emf, MeteredCounters, MeteredOutbox, MeteredSignals},
     s3::S3BlobStore,
     secrets::{aws_sdk_config, SecretsManagerProvider},
     sqs::SqsQueue,
@@ -55,13 +58,14 @@ fn init_logs() {
     lambda_runtime::tracing::init_default_subscriber();
 }
 
-/// What every function builds first: SDK configuration, clock, the cached WhatsApp secret
-/// and the table.
+/// What every function builds first: SDK configuration, clock, the cached WhatsApp secret,
+/// the table, and the business metrics' writer (`metrics.rs`).
 struct AwsBase {
     sdk: aws_config::SdkConfig,
     clock: Arc<dyn Clock>,
     secrets: Arc<dyn SecretsProvider>,
     store: Arc<DynamoStore>,
+    emf: Emf,
 }
 
 async fn aws_base() -> Result<AwsBase, LambdaError> {
@@ -79,6 +83,7 @@ async fn aws_base() -> Result<AwsBase, LambdaError> {
     ));
     Ok(AwsBase {
         sdk,
+        emf: Emf::from_env(clock.clone()),
         clock,
         secrets,
         store,
@@ -86,6 +91,30 @@ async fn aws_base() -> Result<AwsBase, LambdaError> {
 }
 
 impl AwsBase {
+    /// The table's statistics counters, emitting the counted events' metrics.
+    fn counters(&self) -> Arc<dyn StatsCounters> {
+        Arc::new(MeteredCounters {
+            inner: self.store.clone(),
+            emf: self.emf.clone(),
+        })
+    }
+
+    /// The table's alerts, emitting SLA breaches and stopped broadcasts as metrics.
+    fn signals(&self) -> Arc<dyn OperatorSignals> {
+        Arc::new(MeteredSignals {
+            inner: self.store.clone(),
+            emf: self.emf.clone(),
+        })
+    }
+
+    /// The table's outbox, counting messages that end failed as send failures.
+    fn outbox(&self) -> Arc<dyn OutboxStore> {
+        Arc::new(MeteredOutbox {
+            inner: self.store.clone(),
+            emf: self.emf.clone(),
+        })
+    }
+
     fn queue(&self, url_variable: &str) -> Result<SqsQueue, LambdaError> {
         Ok(SqsQueue::new(
             aws_sdk_sqs::Client::new(&self.sdk),
@@ -107,8 +136,8 @@ impl AwsBase {
         Ok(Arc::new(
             ReliableSender::new(
                 self.messenger()?,
-                self.store.clone(),
-                self.store.clone(),
+                self.outbox(),
+                self.signals(),
                 self.clock.clone(),
                 Arc::new(TokioSleeper),
                 SendPolicy {
@@ -117,7 +146,7 @@ impl AwsBase {
                 },
             )
             .with_log(self.store.clone())
-            .with_counters(self.store.clone())
+            .with_counters(self.counters())
             .with_erasures(self.store.clone()),
         ))
     }
@@ -143,8 +172,12 @@ pub async fn run_webhook() -> Result<(), LambdaError> {
 pub async fn dialog_worker_from_env() -> Result<DialogWorker, LambdaError> {
     let base = aws_base().await?;
     let tasks = base.queue(config::PROLINK_TASKS_QUEUE_URL)?;
+    let mut stores = WorkerStores::from_store(base.store.clone());
+    stores.stats = base.counters();
+    stores.signals = base.signals();
+    stores.outbox = base.outbox();
     let worker = DialogWorker::new(
-        WorkerStores::from_store(base.store.clone()),
+        stores,
         base.messenger()?,
         base.clock.clone(),
         WorkerSettings::new(
@@ -172,24 +205,28 @@ fn graph_config() -> Result<GraphConfig, LambdaError> {
     })
 }
 
-/// The dashboard's operator contacts in the table (`dynamodb:GetItem`), seeded by
-/// `PROLINK_OPERATOR_CONTACTS` until an admin saves them.
-fn operator_contacts(
-    base: &AwsBase,
-    refresh: std::time::Duration,
-) -> Result<OperatorContacts, LambdaError> {
-    let seed = OperatorDirectory::parse(env_opt(config::PROLINK_OPERATOR_CONTACTS).as_deref())?;
-    Ok(OperatorContacts::new(base.store.clone(), seed, refresh))
+/// The dashboard's operator contacts in the table (`dynamodb:GetItem`), with no seed: on AWS
+/// the numbers are personal data and stay out of the function configuration (which anyone
+/// allowed `lambda:GetFunctionConfiguration` reads in clear); the first admin saves them on the
+/// dashboard's Pengaturan page (`PUT /api/settings/operator-contacts`), and until then the
+/// dashboard alerts are all. `PROLINK_OPERATOR_CONTACTS` is the local mode's seed only
+/// (`prolink serve`).
+fn operator_contacts(base: &AwsBase, refresh: std::time::Duration) -> OperatorContacts {
+    OperatorContacts::new(base.store.clone(), OperatorDirectory::default(), refresh)
 }
 
 /// Builds the complaint worker and its tasks queue from the Lambda environment.
 pub async fn complaint_worker_from_env() -> Result<(ComplaintWorker, SqsQueue), LambdaError> {
     let base = aws_base().await?;
     let tasks = base.queue(config::PROLINK_TASKS_QUEUE_URL)?;
+    let sender = base.sender()?;
+    let mut stores = ComplaintWorkerStores::from_store(base.store.clone());
+    stores.stats = base.counters();
+    stores.signals = base.signals();
     let worker = ComplaintWorker {
-        stores: ComplaintWorkerStores::from_store(base.store.clone()),
-        operators: Arc::new(operator_contacts(&base, CONTACTS_REFRESH)?),
-        notifier: Notifier::new(base.sender()?),
+        stores,
+        operators: Arc::new(operator_contacts(&base, CONTACTS_REFRESH)),
+        notifier: Notifier::new(sender.clone()),
         media: Arc::new(GraphMediaSource::from_config(
             &graph_config()?,
             base.secrets.clone(),
@@ -204,6 +241,19 @@ pub async fn complaint_worker_from_env() -> Result<(ComplaintWorker, SqsQueue), 
             max_receives: config::TASKS_MAX_RECEIVES,
             retention_days: config::retention_days(),
         },
+        // The scheduler hands broadcasts out as batch tasks; this worker sends them.
+        broadcasts: Some(Broadcaster {
+            store: base.store.clone(),
+            sender,
+            settings: base.store.clone(),
+            signals: base.signals(),
+            counters: Some(base.counters()),
+            clock: base.clock.clone(),
+            sleeper: Arc::new(TokioSleeper),
+            config: BroadcastConfig::from_env(),
+            templates: None,
+            tasks: Some(Arc::new(base.queue(config::PROLINK_TASKS_QUEUE_URL)?)),
+        }),
     };
     Ok((worker, tasks))
 }
@@ -440,10 +490,10 @@ pub async fn handle_sqs_batch_parking(
 pub async fn scheduler_from_env() -> Result<Scheduler, LambdaError> {
     let base = aws_base().await?;
     // Read once per tick, like the content: a tick a minute leaves a cache nothing to save.
-    let operators = Arc::new(operator_contacts(&base, std::time::Duration::ZERO)?);
+    let operators = Arc::new(operator_contacts(&base, std::time::Duration::ZERO));
     Ok(Scheduler {
         complaints: base.store.clone(),
-        signals: base.store.clone(),
+        signals: base.signals(),
         // A tick a minute: a cache would save no read, so every tick reads the store.
         content: Arc::new(ContentSource::new(
             base.store.clone(),
@@ -470,14 +520,53 @@ pub async fn scheduler_from_env() -> Result<Scheduler, LambdaError> {
         broadcasts: Some(Broadcaster {
             store: base.store.clone(),
             sender: base.sender()?,
+            // Handed out to the complaint worker as batch tasks.
+            tasks: Some(Arc::new(base.queue(config::PROLINK_TASKS_QUEUE_URL)?)),
             settings: base.store.clone(),
-            signals: base.store.clone(),
-            counters: Some(base.store.clone()),
+            signals: base.signals(),
+            counters: Some(base.counters()),
             clock: base.clock.clone(),
             sleeper: Arc::new(TokioSleeper),
             config: BroadcastConfig::from_env(),
+            templates: match env_opt(config::WHATSAPP_BUSINESS_ACCOUNT_ID) {
+                Some(account) => GraphTemplates::new(
+                    graph_config()?,
+                    &account,
+                    base.secrets.clone(),
+                    http_client(),
+                )
+                .map(|t| Arc::new(t) as Arc<dyn TemplateDirectory>),
+                None => None,
+            },
         }),
+        lapor: lapor_sync(&base)?,
     })
+}
+
+/// The SP4N-LAPOR! outbox worker when `PROLINK_LAPOR_BASE_URL` is set (the token is the
+/// WhatsApp secret's `lapor_token`); `None` in manual mode.
+fn lapor_sync(base: &AwsBase) -> Result<Option<prolink_app::lapor::LaporSync>, LambdaError> {
+    let token = Arc::new(SecretsManagerProvider::new(
+        aws_sdk_secretsmanager::Client::new(&base.sdk),
+        required(config::WHATSAPP_SECRET_ARN)?,
+        base.clock.clone(),
+    ));
+    let Some((gateway, settings)) = prolink_app::lapor_http::from_env(token)? else {
+        return Ok(None);
+    };
+    Ok(Some(prolink_app::lapor::LaporSync {
+        store: base.store.clone(),
+        gateway: Arc::new(gateway),
+        complaints: base.store.clone(),
+        content: Arc::new(ContentSource::new(
+            base.store.clone(),
+            std::time::Duration::ZERO,
+        )),
+        tasks: Arc::new(base.queue(config::PROLINK_TASKS_QUEUE_URL)?),
+        signals: base.store.clone(),
+        clock: base.clock.clone(),
+        settings,
+    }))
 }
 
 /// The scheduler Lambda: every EventBridge tick runs one bounded pass; the report is the
@@ -510,6 +599,7 @@ pub async fn api_state_from_env() -> Result<ApiState, LambdaError> {
     let base = aws_base().await?;
     // Operators' replies go through the same outbox-first sender as the bot's.
     let sender = base.sender()?;
+    let (counters, signals) = (base.counters(), base.signals());
     let AwsBase {
         sdk, clock, store, ..
     } = base;
@@ -542,7 +632,7 @@ pub async fn api_state_from_env() -> Result<ApiState, LambdaError> {
         )),
         content: Arc::new(ContentSource::new(store.clone(), CONTENT_REFRESH)),
         content_revisions: store.clone(),
-        signals: store.clone(),
+        signals,
         marks: store.clone(),
         broadcasts: store.clone(),
         citizens: store.clone(),
@@ -554,7 +644,7 @@ pub async fn api_state_from_env() -> Result<ApiState, LambdaError> {
         audit: store.clone(),
         alerts: store.clone(),
         settings: store.clone(),
-        stats: store.clone(),
+        stats: counters,
         blobs: media_bucket.clone(),
         blob_eraser: media_bucket,
         citizen_data: store.clone(),
@@ -564,8 +654,14 @@ pub async fn api_state_from_env() -> Result<ApiState, LambdaError> {
             requests_per_minute: config::api_requests_per_minute(),
         },
         conversations: store.clone(),
-        sessions: store,
+        sessions: store.clone(),
         sender,
+        lapor: prolink_app::lapor::LaporLink {
+            store,
+            // The scheduler posts when the base URL is set; the dashboard says which mode.
+            automatic: env_opt(prolink_app::lapor_http::PROLINK_LAPOR_BASE_URL).is_some(),
+            instansi: prolink_app::lapor::DEFAULT_INSTANSI.to_string(),
+        },
     })
 }
 

@@ -56,7 +56,8 @@ impl SecretsManagerProvider {
         self
     }
 
-    async fn read(&self) -> PortResult<WhatsAppSecrets> {
+    /// The secret's JSON text as stored (`None`: a binary secret).
+    async fn secret_string(&self) -> PortResult<Option<String>> {
         let output = self
             .client
             .get_secret_value()
@@ -69,7 +70,11 @@ impl SecretsManagerProvider {
                     DisplayErrorContext(&e)
                 ))
             })?;
-        let text = output.secret_string.ok_or_else(|| {
+        Ok(output.secret_string)
+    }
+
+    async fn read(&self) -> PortResult<WhatsAppSecrets> {
+        let text = self.secret_string().await?.ok_or_else(|| {
             PortError::Invalid("the WhatsApp secret has no SecretString".to_owned())
         })?;
         // serde_json messages can quote the offending value; report only where it failed.
@@ -130,5 +135,23 @@ impl SecretsProvider for SecretsManagerProvider {
                 None => Err(error),
             },
         }
+    }
+}
+
+/// LAPOR's API token is the `lapor_token` field of the same secret (absent: no token). The
+/// adapter keeps it for a few minutes, so this reads the secret itself each time it is asked.
+#[async_trait]
+impl prolink_app::ports::LaporTokenSource for SecretsManagerProvider {
+    async fn lapor_token(&self) -> PortResult<Option<String>> {
+        #[derive(serde::Deserialize)]
+        struct LaporField {
+            #[serde(default)]
+            lapor_token: Option<String>,
+        }
+        let text = self.secret_string().await?.unwrap_or_default();
+        // Never the parser's message: it may quote the value.
+        let field: LaporField = serde_json::from_str(&text)
+            .map_err(|_| PortError::Invalid("the secret is not JSON".to_owned()))?;
+        Ok(field.lapor_token.filter(|t| !t.trim().is_empty()))
     }
 }
