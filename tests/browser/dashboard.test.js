@@ -2,7 +2,9 @@
 // real Chromium: each role signs in and sees only its pages; the overview's charts render; a
 // complaint filed through the simulator moves from diterima to selesai and every notice
 // reaches the citizen; a complaint is reassigned and another merged into it; a photo shows on
-// the detail; a handoff is answered; a FAQ edit changes the bot's answer; a citizen's HTML
+// the detail; a handoff is answered; a FAQ edit and a menu row edited as fields change the
+// bot's answers; Cognito's hosted UI (played by routes: code + PKCE, silent refresh, refused
+// refresh, logout) signs in with no network; a citizen's HTML
 // stays text; an OPD user cannot open another OPD's ticket; a citizen's `HAPUS DATA SAYA` is
 // exported and erased on *Data warga*; the operator contacts are edited on *Pengaturan*; a
 // *Siaran* (broadcast) reaches a subscribed citizen and its statistics show;
@@ -20,6 +22,8 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { chromium } = require('playwright-core');
+const { stripedPng } = require('./png.js');
+const crypto = require('node:crypto');
 
 const ROOT = path.join(__dirname, '..', '..');
 const BASE = process.env.PROLINK_BASE_URL;
@@ -49,44 +53,8 @@ const PAGE_IDS = {
   Pengaturan: 'pengaturan',
 };
 
-/** A small valid PNG (RGB, 24×16, stripes), built here so no file is needed. */
-function tinyPng() {
-  const crcTable = Array.from({ length: 256 }, (_, n) => {
-    let c = n;
-    for (let k = 0; k < 8; k += 1) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    return c >>> 0;
-  });
-  const crc = (buffer) => {
-    let c = 0xffffffff;
-    for (const byte of buffer) c = crcTable[(c ^ byte) & 0xff] ^ (c >>> 8);
-    return (c ^ 0xffffffff) >>> 0;
-  };
-  const chunk = (type, data) => {
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(data.length);
-    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-    const sum = Buffer.alloc(4);
-    sum.writeUInt32BE(crc(body));
-    return Buffer.concat([length, body, sum]);
-  };
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(24, 0);
-  header.writeUInt32BE(16, 4);
-  header[8] = 8; // bit depth
-  header[9] = 2; // RGB
-  const rows = [];
-  for (let y = 0; y < 16; y += 1) {
-    const row = [0];
-    for (let x = 0; x < 24; x += 1) row.push(...((x + y) % 8 < 4 ? [20, 110, 200] : [240, 240, 240]));
-    rows.push(Buffer.from(row));
-  }
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', header),
-    chunk('IDAT', require('node:zlib').deflateSync(Buffer.concat(rows))),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
-}
+/** A small valid PNG (blue/white stripes). */
+const tinyPng = () => stripedPng([20, 110, 200], [240, 240, 240]);
 
 // ---- the simulated citizen, through the simulator's HTTP API ---------------------------
 
@@ -330,6 +298,7 @@ describe('operator dashboard in Chromium', () => {
     tickets.budi = budi;
     const wati = new Citizen('6281234500302', 'Wati Jalan');
     tickets.road = await wati.fileComplaint('Jalan rusak', 'Jalan berlubang besar di depan sekolah, berbahaya bagi pengendara motor.');
+    tickets.wati = wati;
     const sari = new Citizen('6281234500303', 'Sari Petugas');
     await sari.say('halo', 'Selamat datang');
     await sari.say('petugas', 'teruskan ke petugas');
@@ -419,6 +388,40 @@ describe('operator dashboard in Chromium', () => {
     assert.match(await page.locator('tbody').textContent(), /Tepat waktu|Mendekati|Terlambat/);
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Unduh CSV' }).click()]);
     assert.match(download.suggestedFilename(), /^aduan-.*\.csv$/);
+  });
+
+  it('copies a complaint for LAPOR! in the form\'s order and keeps the pasted tracking id', async () => {
+    await signIn('uji-operator');
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(BASE).origin });
+    await page.goto(`${BASE}/#/aduan/${tickets.road}`);
+    await page.locator('.description').waitFor();
+    const card = page.getByRole('region', { name: 'SP4N-LAPOR!' });
+    await card.getByText('Manual (salin ke lapor.go.id)').waitFor();
+    await card.getByRole('button', { name: 'Salin untuk LAPOR!' }).click();
+    const keys = await card.locator('.lapor-fields li').evaluateAll((items) => items.map((item) => item.dataset.key));
+    assert.deepEqual(keys, ['klasifikasi', 'judul', 'isi', 'tanggal_kejadian', 'lokasi', 'instansi_tujuan', 'kategori', 'lampiran', 'anonim', 'rahasia']);
+    await card.getByRole('button', { name: 'Salin Isi laporan' }).click();
+    await card.locator('li[data-key="isi"] button', { hasText: 'Tersalin' }).waitFor();
+    const copied = await page.evaluate(() => navigator.clipboard.readText());
+    assert.match(copied, /Jalan berlubang besar di depan sekolah/);
+    assert.ok(copied.includes(tickets.road), copied);
+    await axe('aduan/lapor');
+    await shot('aduan-lapor-desktop');
+    // A malformed number is refused before any request; a good one is kept and audited.
+    const field = page.getByLabel('Nomor pelacakan dari SP4N-LAPOR!');
+    await field.fill('12ab');
+    await card.getByRole('button', { name: 'Simpan nomor' }).click();
+    await card.locator('.notice', { hasText: '5–12 angka' }).waitFor();
+    await field.fill('#7654321');
+    await card.getByRole('button', { name: 'Simpan nomor' }).click();
+    await card.locator('.notice', { hasText: 'Nomor SP4N-LAPOR! disimpan' }).waitFor();
+    assert.equal(await card.getByTestId('lapor-tracking-id').textContent(), '#7654321');
+    assert.match(await card.getByTestId('lapor-verification').textContent(), /Menunggu verifikasi LAPOR · paling lambat .+ \(3 hari kerja/);
+    await page.locator('.timeline .note.public', { hasText: 'nomor pelacakan #7654321' }).waitFor();
+    const [download] = await Promise.all([page.waitForEvent('download'), card.getByRole('button', { name: 'Unduh CSV' }).click()]);
+    assert.equal(download.suggestedFilename(), 'lapor.csv');
+    // The citizen sees the number with their complaint.
+    await tickets.wati.say(`CEK ${tickets.road}`, 'Nomor SP4N-LAPOR!: #7654321');
   });
 
   it('moves a complaint from diterima to selesai; the citizen gets every notice', async () => {
@@ -541,7 +544,8 @@ describe('operator dashboard in Chromium', () => {
     await page.waitForFunction((count) => document.querySelectorAll('[aria-label="Peringatan terbuka"] li').length < count, before);
   });
 
-  it('edits a FAQ; the bot answers with the new text', async () => {
+  it('edits a FAQ and a menu row; the bot answers with the new texts', async () => {
+    await signIn('uji-operator');
     await page.goto(`${BASE}/#/konten`);
     await page.getByLabel('Saring').fill('kependudukan.ktp-el-baru');
     await page.getByRole('button', { name: 'Ubah kependudukan.ktp-el-baru' }).click();
@@ -557,14 +561,44 @@ describe('operator dashboard in Chromium', () => {
     await page.locator('.notice', { hasText: 'Perubahan disimpan' }).waitFor();
     const tono = new Citizen('6281234500304', 'Tono FAQ');
     await tono.say('syarat KTP-el baru', marker);
-    // A menu's rows are JSON; the preview shows them as a list and checks WhatsApp's limits.
+    // A menu's rows are fields with live counters; the preview follows; the server's 422
+    // reason shows next to the row's input; a saved title reaches the citizen's list.
     await page.getByRole('button', { name: 'Menu', exact: true }).click();
     await page.getByRole('button', { name: 'Ubah main' }).click();
     const preview = page.locator('.wa-preview');
     await preview.locator('.wa-list li', { hasText: 'Informasi Publik' }).waitFor();
-    const rows = page.getByLabel('Baris menu (JSON)');
-    await rows.fill((await rows.inputValue()).replace('"Informasi Publik"', '"Informasi Publik Kota Probolinggo Lengkap"'));
+    const title = page.locator('#m-row-0-title');
+    assert.equal(await title.inputValue(), 'Informasi Publik');
+    assert.equal(await page.getByLabel('Judul baris').count(), await page.locator('.menu-row').count(), 'one title field per row');
+    await title.fill('Informasi Publik Kota Probolinggo Lengkap');
+    assert.equal(await page.locator('.menu-row').first().locator('.counter').first().textContent(), '41/24');
     await preview.getByRole('alert').filter({ hasText: 'Baris 1: judul 41/24 karakter' }).waitFor();
+    allowed = ['/api/content/menus/main'];
+    await page.getByRole('button', { name: 'Simpan' }).click();
+    await page.locator('#m-row-0-title-error', { hasText: 'lebih dari 24 karakter' }).waitFor();
+    allowed = [];
+    assert.equal(await title.getAttribute('aria-invalid'), 'true');
+    // Keyboard: move the first row down and back; focus stays on the moved row's button.
+    await page.getByRole('button', { name: 'Turun baris 1' }).focus();
+    await page.keyboard.press('Enter');
+    assert.equal(await page.locator('#m-row-1-title').inputValue(), 'Informasi Publik Kota Probolinggo Lengkap');
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'm-row-1-down');
+    await page.getByRole('button', { name: 'Naik baris 2' }).click();
+    assert.equal(await title.inputValue(), 'Informasi Publik Kota Probolinggo Lengkap');
+    await title.fill('Info Publik Kota');
+    await preview.locator('.wa-list li', { hasText: 'Info Publik Kota' }).waitFor();
+    await axe('konten/menu');
+    await page.setViewportSize({ width: 390, height: 844 });
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'the menu editor fits 390 px');
+    await shot('konten-menu-phone');
+    await page.setViewportSize({ width: 1366, height: 900 });
+    await shot('konten-menu-desktop');
+    await page.getByRole('button', { name: 'Simpan' }).click();
+    await page.locator('.notice', { hasText: 'Perubahan disimpan' }).waitFor();
+    await page.getByRole('button', { name: 'Ubah main' }).click();
+    await preview.locator('.wa-list li', { hasText: 'Info Publik Kota' }).waitFor();
+    const list = await tono.say('menu', 'Selamat datang');
+    assert.ok(choicesOf(list).some((choice) => choice.title === 'Info Publik Kota'), JSON.stringify(choicesOf(list)));
     await shot('konten-menu-desktop');
     await page.getByRole('button', { name: 'Tutup' }).click();
     await signOut();
@@ -767,6 +801,10 @@ describe('operator dashboard in Chromium', () => {
     // *Mendesak* is for admins only.
     assert.equal(await page.getByLabel(/Mendesak/).count(), 0);
     await page.getByLabel('Templat', { exact: true }).selectOption('siaran_kesehatan');
+    // The templates come from the API with Meta's statuses; locally every one is approved.
+    const options = page.locator('#s-template option');
+    assert.equal(await options.count(), 5, 'the five broadcast templates of infra/whatsapp-templates');
+    assert.equal(await page.locator('#s-template option:disabled').count(), 0);
     // Nothing filled in: the API's 422 reasons stand next to their fields.
     allowed = ['/api/broadcasts'];
     await page.getByRole('button', { name: 'Simpan sebagai draf' }).click();
@@ -903,27 +941,51 @@ describe('operator dashboard in Chromium', () => {
     await signOut();
   });
 
-  it('signs in through Cognito\'s hosted UI (code + PKCE) when config.json says cognito', async () => {
-    // Cognito stood in for by routes; its token answer carries a real local access token, so
-    // the API accepts it. A separate browser with CSP bypassed: the local server's CSP allows
-    // only its own origin, while on AWS CloudFront's policy names the Cognito domain.
-    const domain = 'prolink-uji.auth.ap-southeast-3.amazoncognito.com';
+  it('signs in through Cognito\'s hosted UI (code + PKCE), refreshes silently, ends a refused session, signs out at Cognito', async () => {
+    // Cognito stood in for by routes, with no network: its token answers carry a real local
+    // access token, so the local API accepts it. A separate browser with CSP bypassed: the
+    // local server's CSP allows only its own origin, while on AWS CloudFront's policy names
+    // the Cognito domain.
+    const domain = 'auth.prolink.test';
+    const clientId = 'klien-uji-dasbor';
+    const origin = new URL(BASE).origin;
+    const home = `${origin}/`;
     const login = await (await fetch(`${BASE}/api/auth/login`, {
       method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'uji-operator', password: PASSWORD }),
     })).json();
+    assert.ok(login.access_token, 'a local access token for the stand-in Cognito');
     const b64 = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
-    const now = Math.floor(Date.now() / 1000);
-    const idToken = `${b64({ alg: 'RS256', typ: 'JWT' })}.${b64({ sub: 'uji-operator', iss: `https://${domain}`, aud: 'klien-uji', iat: now, exp: now + 3600 })}.tanda-tangan`;
+    const idToken = () => {
+      const now = Math.floor(Date.now() / 1000);
+      return `${b64({ alg: 'RS256', typ: 'JWT', kid: 'kunci-uji' })}.${b64({
+        sub: '7d1c3e5a-uji-operator', iss: `https://${domain}`, aud: clientId, token_use: 'id', auth_time: now, iat: now, exp: now + 3600,
+        'cognito:username': 'uji-operator',
+      })}.dGFuZGEtdGFuZ2FuLXVqaQ`;
+    };
+    const cors = { 'access-control-allow-origin': origin };
     const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
     try {
       const cognito = await browser.newContext({ bypassCSP: true, locale: 'id-ID', timezoneId: 'Asia/Jakarta' });
+      const outside = [];
+      // Nothing leaves loopback: page routes (config.json, the stand-in Cognito) go first.
+      await cognito.route('**/*', (route) => {
+        const url = route.request().url();
+        if (url.startsWith(origin) || url.startsWith('data:') || url.startsWith('blob:')) return route.continue();
+        outside.push(url);
+        return route.abort();
+      });
       const tab = await cognito.newPage();
       watch(tab);
+      const seen = [];
+      tab.on('request', (request) => seen.push(request.url()));
       let authorize = null;
-      let tokenRequest = null;
-      await tab.route('**/config.json', (route) => route.fulfill({ json: { mode: 'cognito', api_base_url: '', cognito_domain: domain, client_id: 'klien-uji' } }));
+      const grants = [];
+      let refuse = false;
+      let logout = null;
+      await tab.route('**/config.json', (route) => route.fulfill({ json: { mode: 'cognito', api_base_url: origin, cognito_domain: domain, client_id: clientId } }));
       await tab.route(`https://${domain}/**`, async (route) => {
-        const url = new URL(route.request().url());
+        const request = route.request();
+        const url = new URL(request.url());
         if (url.pathname === '/oauth2/authorize') {
           authorize = url;
           // The hosted UI signs the operator in and sends the browser back with a code.
@@ -933,29 +995,98 @@ describe('operator dashboard in Chromium', () => {
           return route.fulfill({ status: 302, headers: { location: back.toString() } });
         }
         if (url.pathname === '/oauth2/token') {
-          if (route.request().method() === 'OPTIONS') {
-            return route.fulfill({ status: 204, headers: { 'access-control-allow-origin': new URL(BASE).origin, 'access-control-allow-headers': '*', 'access-control-allow-methods': 'POST' } });
+          if (request.method() === 'OPTIONS') {
+            return route.fulfill({ status: 204, headers: { ...cors, 'access-control-allow-headers': '*', 'access-control-allow-methods': 'POST' } });
           }
-          tokenRequest = new URLSearchParams(route.request().postData());
-          return route.fulfill({
-            json: { access_token: login.access_token, id_token: idToken, refresh_token: 'segarkan-uji', token_type: 'Bearer', expires_in: 3600 },
-            headers: { 'access-control-allow-origin': new URL(BASE).origin },
-          });
+          const form = new URLSearchParams(request.postData());
+          grants.push(form);
+          const refused = (error) => route.fulfill({ status: 400, json: { error }, headers: cors });
+          if (form.get('client_id') !== clientId) return refused('invalid_client');
+          if (form.get('grant_type') === 'authorization_code') {
+            // PKCE S256: the verifier must hash to the challenge sent to authorize.
+            const challenge = crypto.createHash('sha256').update(form.get('code_verifier') || '').digest('base64url');
+            if (!authorize || form.get('code') !== 'kode-uji' || challenge !== authorize.searchParams.get('code_challenge')
+              || form.get('redirect_uri') !== authorize.searchParams.get('redirect_uri')) return refused('invalid_grant');
+            // Short-lived on purpose: the first API call is inside the refresh margin.
+            return route.fulfill({
+              json: { access_token: login.access_token, id_token: idToken(), refresh_token: 'segarkan-uji', token_type: 'Bearer', expires_in: 30 },
+              headers: cors,
+            });
+          }
+          if (form.get('grant_type') === 'refresh_token') {
+            if (refuse || form.get('refresh_token') !== 'segarkan-uji') return refused('invalid_grant');
+            // Cognito answers a refresh with no new refresh token: the old one stays valid.
+            return route.fulfill({ json: { access_token: login.access_token, id_token: idToken(), token_type: 'Bearer', expires_in: 3600 }, headers: cors });
+          }
+          return refused('unsupported_grant_type');
+        }
+        if (url.pathname === '/logout') {
+          logout = url;
+          return route.fulfill({ status: 302, headers: { location: url.searchParams.get('logout_uri') } });
         }
         return route.abort();
       });
-      await tab.goto(`${BASE}/`);
+
+      await tab.goto(home);
       await tab.getByRole('button', { name: 'Masuk dengan akun kantor' }).click();
-      await tab.locator('.shell').waitFor();
+      await tab.getByRole('heading', { level: 1, name: 'Ringkasan' }).waitFor();
+      await tab.waitForFunction(() => !document.querySelector('main .loading'), null, { timeout: STEP_TIMEOUT });
+      assert.equal(await tab.locator('main .error, main [role="alert"]').count(), 0, 'Ringkasan shows data, not an error');
+      assert.ok(await tab.locator('main canvas').count() > 0, 'the overview charts are drawn');
       assert.equal(authorize.searchParams.get('response_type'), 'code');
-      assert.equal(authorize.searchParams.get('client_id'), 'klien-uji');
+      assert.equal(authorize.searchParams.get('client_id'), clientId);
+      assert.equal(authorize.searchParams.get('redirect_uri'), home);
       assert.equal(authorize.searchParams.get('code_challenge_method'), 'S256');
-      assert.ok(authorize.searchParams.get('code_challenge'));
-      assert.equal(tokenRequest.get('grant_type'), 'authorization_code');
-      assert.equal(tokenRequest.get('code'), 'kode-uji');
-      assert.ok(tokenRequest.get('code_verifier'), 'PKCE verifier sent with the code');
       assert.deepEqual(await tab.locator('#nav a').allTextContents(), MENUS.operator);
-      assert.doesNotMatch(tab.url(), /code=/, 'the code is removed from the address bar');
+      assert.doesNotMatch(tab.url(), /code=|state=/, 'the code is removed from the address bar');
+      // The code grant, then (its token expiring within the margin) a silent refresh with the
+      // refresh token, not a hidden iframe to the hosted UI.
+      assert.deepEqual(grants.map((form) => form.get('grant_type')), ['authorization_code', 'refresh_token']);
+      assert.ok(!seen.some((url) => url.includes('prompt=none')), 'no iframe sign-in');
+
+      // The page keeps working on the refreshed token, with no sign-in prompt.
+      await tab.locator('#nav a', { hasText: 'Aduan' }).click();
+      await tab.getByRole('heading', { level: 1, name: 'Aduan' }).waitFor();
+      await tab.waitForFunction(() => !document.querySelector('main .loading'), null, { timeout: STEP_TIMEOUT });
+      assert.equal(await tab.locator('.login-card').count(), 0);
+
+      // A second refresh still sends the first refresh token; Cognito refuses it (revoked):
+      // the session ends on the Masuk page with an Indonesian message.
+      refuse = true;
+      allowed = [`${domain}/oauth2/token`];
+      await tab.evaluate(() => {
+        const tokens = JSON.parse(sessionStorage.getItem('prolink.tokens'));
+        tokens.expires_at = Date.now() + 5_000;
+        sessionStorage.setItem('prolink.tokens', JSON.stringify(tokens));
+      });
+      await tab.locator('#nav a', { hasText: 'Statistik' }).click();
+      await tab.getByRole('heading', { name: 'Masuk' }).waitFor();
+      await tab.locator('.notice', { hasText: 'Sesi Anda berakhir. Silakan masuk lagi.' }).waitFor();
+      allowed = [];
+      assert.equal(grants.length, 3);
+      assert.equal(grants[2].get('grant_type'), 'refresh_token');
+      assert.equal(grants[2].get('refresh_token'), 'segarkan-uji');
+      assert.equal(await tab.evaluate(() => sessionStorage.getItem('prolink.tokens')), null);
+      assert.equal(await tab.evaluate(() => Object.keys(sessionStorage).filter((key) => key.startsWith('oidc.user:')).length), 0, 'the refused user is forgotten');
+
+      // Sign in again, reload (a fresh page knows only the stored session), sign out: the
+      // browser goes to Cognito's logout with the client id and the way back.
+      refuse = false;
+      await tab.getByRole('button', { name: 'Masuk dengan akun kantor' }).click();
+      await tab.getByRole('heading', { level: 1, name: 'Ringkasan' }).waitFor();
+      await tab.reload();
+      await tab.getByRole('heading', { level: 1, name: 'Ringkasan' }).waitFor();
+      await tab.getByRole('button', { name: 'Keluar' }).click();
+      await tab.getByRole('heading', { name: 'Masuk' }).waitFor();
+      await tab.waitForFunction(() => document.readyState === 'complete');
+      assert.ok(logout, 'the browser went to Cognito\'s logout');
+      assert.equal(logout.searchParams.get('client_id'), clientId);
+      assert.equal(logout.searchParams.get('logout_uri'), home);
+      assert.equal(await tab.evaluate(() => sessionStorage.getItem('prolink.tokens')), null);
+
+      assert.deepEqual(outside, [], 'no request outside loopback but the stand-in Cognito');
+      const hosts = new Set(seen.map((url) => new URL(url).host));
+      assert.deepEqual([...hosts].filter((host) => host !== new URL(origin).host && host !== domain), []);
       await cognito.close();
     } finally {
       await browser.close();

@@ -12,54 +12,16 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const zlib = require('node:zlib');
 const { chromium } = require('playwright-core');
+const { stripedPng } = require('./png.js');
 
 const BASE = process.env.PROLINK_BASE_URL;
 const SHOTS = process.env.PROLINK_SCREENSHOTS || path.join(__dirname, '..', 'output', 'browser');
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const STEP_TIMEOUT = 15_000;
 
-/** A small valid PNG (RGB, 24×16, orange/grey stripes), built here so no file is needed. */
-function tinyPng() {
-  const crcTable = Array.from({ length: 256 }, (_, n) => {
-    let c = n;
-    for (let k = 0; k < 8; k += 1) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    return c >>> 0;
-  });
-  const crc = (buffer) => {
-    let c = 0xffffffff;
-    for (const byte of buffer) c = crcTable[(c ^ byte) & 0xff] ^ (c >>> 8);
-    return (c ^ 0xffffffff) >>> 0;
-  };
-  const chunk = (type, data) => {
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(data.length);
-    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-    const sum = Buffer.alloc(4);
-    sum.writeUInt32BE(crc(body));
-    return Buffer.concat([length, body, sum]);
-  };
-  const width = 24;
-  const height = 16;
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header[8] = 8; // bit depth
-  header[9] = 2; // RGB
-  const rows = [];
-  for (let y = 0; y < height; y += 1) {
-    const row = [0];
-    for (let x = 0; x < width; x += 1) row.push(...((x + y) % 8 < 4 ? [240, 130, 20] : [90, 90, 90]));
-    rows.push(Buffer.from(row));
-  }
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', header),
-    chunk('IDAT', zlib.deflateSync(Buffer.concat(rows))),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
-}
+/** A small valid PNG (orange/grey stripes). */
+const tinyPng = () => stripedPng([240, 130, 20], [90, 90, 90]);
 
 describe('WhatsApp simulator in Chromium', () => {
   let context;
@@ -98,6 +60,45 @@ describe('WhatsApp simulator in Chromium', () => {
     const sheet = page.getByRole('dialog');
     await sheet.waitFor({ state: 'visible' });
     return sheet;
+  }
+
+  /**
+   * Every "Ketuk *X*" in a bot bubble names a button of that same bubble, spelt exactly as
+   * the button reads (WhatsApp draws the button; the text must match it).
+   */
+  async function assertTapTargetsExist(row) {
+    const named = await row.locator('.text strong').evaluateAll((nodes) => nodes
+      .filter((node) => /Ketuk\s*$/.test((node.previousSibling && node.previousSibling.textContent) || ''))
+      .map((node) => node.textContent));
+    assert.ok(named.length > 0, 'the text says what to tap');
+    for (const name of named) {
+      assert.equal(
+        await row.locator('.actions').getByRole('button', { name, exact: true }).count(),
+        1,
+        `a button reading "${name}"`,
+      );
+    }
+  }
+
+  /** A quote as one line of plain text: no formatting element, no marker, cut by an ellipsis. */
+  async function assertPlainOneLineQuote(quoteText, startsWith) {
+    const facts = await quoteText.evaluate((node) => {
+      const style = getComputedStyle(node);
+      return {
+        text: node.textContent,
+        elements: node.querySelectorAll('*').length,
+        height: node.getBoundingClientRect().height,
+        lineHeight: parseFloat(style.lineHeight),
+        overflowing: node.scrollWidth > node.clientWidth,
+        ellipsis: style.textOverflow,
+      };
+    });
+    assert.equal(facts.elements, 0, `plain text: ${facts.text}`);
+    assert.ok(!/[*_~`]/.test(facts.text), `no WhatsApp marker: ${facts.text}`);
+    assert.ok(facts.text.startsWith(startsWith), facts.text);
+    assert.ok(facts.height < facts.lineHeight * 1.5, `one line (${facts.height}px): ${facts.text}`);
+    assert.ok(facts.overflowing, 'a long message is cut');
+    assert.equal(facts.ellipsis, 'ellipsis');
   }
 
   before(async () => {
@@ -189,6 +190,41 @@ describe('WhatsApp simulator in Chromium', () => {
     await screenshot('sapaan-menu-utama');
   });
 
+  it('draws emoji in colour and digits in the text font', async () => {
+    const EMOJI_DRAWN = ['⚠', '⚠️', '👋', '🙏'];
+    const drawn = await page.evaluate(async (EMOJI_DRAWN) => {
+      const family = getComputedStyle(document.querySelector('.row.bot .text')).fontFamily;
+      const draw = async (text, font) => {
+        await document.fonts.load(`40px ${font}`, text);
+        const canvas = document.createElement('canvas');
+        canvas.width = 160;
+        canvas.height = 64;
+        const ctx = canvas.getContext('2d');
+        ctx.font = `40px ${font}`;
+        ctx.textBaseline = 'top';
+        ctx.fillStyle = '#000';
+        ctx.fillText(text, 4, 8);
+        const { data } = ctx.getImageData(0, 0, canvas.width, canvas.height);
+        let coloured = 0;
+        for (let i = 0; i < data.length; i += 4) {
+          const spread = Math.max(data[i], data[i + 1], data[i + 2]) - Math.min(data[i], data[i + 1], data[i + 2]);
+          if (data[i + 3] > 128 && spread > 80) coloured += 1;
+        }
+        return { coloured, image: canvas.toDataURL() };
+      };
+      const result = { family };
+      // 👋 and 🙏 exist only in a colour emoji font; ⚠ also has a black-and-white glyph in
+      // DejaVu Sans, which a bare ⚠ (no U+FE0F, as in many texts) would get from the text font.
+      for (const emoji of EMOJI_DRAWN) result[emoji] = (await draw(emoji, family)).coloured;
+      result.digits = (await draw('112 #3', family)).image === (await draw('112 #3', '"DejaVu Sans"')).image;
+      return result;
+    }, EMOJI_DRAWN);
+    for (const emoji of EMOJI_DRAWN) {
+      assert.ok(drawn[emoji] > 50, `${emoji} is drawn in colour with ${drawn.family}: ${JSON.stringify(drawn)}`);
+    }
+    assert.ok(drawn.digits, 'digits, # and * stay in the text font');
+  });
+
   it('opens the list sheet and taps "Informasi Publik", then a topic', async () => {
     const sheet = await openLastList('Lihat Menu');
     const row = sheet.locator('.sheet-row', { hasText: 'Informasi Publik' });
@@ -220,12 +256,15 @@ describe('WhatsApp simulator in Chromium', () => {
     await answer.hover();
     await answer.getByRole('button', { name: 'Balas (kutip) pesan ini' }).click();
     await page.locator('#quote-bar').waitFor({ state: 'visible' });
+    // The answer opens with bold text (*Syarat KTP-el baru (WNI):*) and is long.
+    await assertPlainOneLineQuote(page.locator('#quote-preview .quote-text'), 'Syarat KTP-el baru (WNI):');
     const before = await meRows().count();
     await page.getByLabel('Ketik pesan').fill('Terima kasih 🙏 infonya');
     await page.getByRole('button', { name: 'Kirim', exact: true }).click();
     await page.waitForFunction((count) => document.querySelectorAll('.row.me').length > count, before);
     const mine = meRows().last();
     assert.match(await mine.locator('.quote').textContent(), /PROLINK SAKTI.*Syarat KTP-el baru/s);
+    await assertPlainOneLineQuote(mine.locator('.quote-text'), 'Syarat KTP-el baru (WNI):');
     assert.ok(await page.locator('#quote-bar').isHidden());
   });
 
@@ -267,6 +306,15 @@ describe('WhatsApp simulator in Chromium', () => {
       { timeout: STEP_TIMEOUT },
     );
     assert.equal(await photo.getAttribute('alt'), 'Foto: Lampu jalan mati di Jl. Suroyo');
+    // The photo grew the conversation when it loaded: the newest message is still in view.
+    await page.waitForFunction(
+      () => {
+        const log = document.getElementById('messages');
+        return log.scrollHeight > log.clientHeight && log.scrollHeight - log.scrollTop - log.clientHeight < 2;
+      },
+      null,
+      { timeout: 5_000 },
+    );
     // The same bytes through the Graph-compatible download flow (what the media code uses).
     const src = await photo.getAttribute('src');
     const mediaId = decodeURIComponent(src.split('/').pop());
@@ -413,6 +461,7 @@ describe('WhatsApp simulator in Chromium', () => {
     const description = 'Sampah di TPS Jl. Suroyo menumpuk sejak lima hari dan mulai berbau.';
     await expectBotReply(() => type(description), 'Di mana lokasinya');
     const ask = botRow('Di mana lokasinya');
+    await assertTapTargetsExist(ask);
     await ask.getByRole('button', { name: 'Kirim lokasi' }).click();
     const places = page.getByRole('dialog');
     await places.waitFor({ state: 'visible' });
@@ -421,9 +470,25 @@ describe('WhatsApp simulator in Chromium', () => {
       'Ada foto?',
     );
     assert.match(await meRows().last().locator('.location-card').textContent(), /Alun-Alun Kota Probolinggo/);
+    // The tap quotes the request: plain, where the bubble shows *Di mana lokasinya?* in bold.
+    await assertPlainOneLineQuote(meRows().last().locator('.quote-text'), '📍 Di mana lokasinya? Ketuk Kirim lokasi');
+    await assertTapTargetsExist(botRow('Ada foto?'));
 
+    // A photo whose caption holds WhatsApp markers: quoted plain in the summary.
+    await page.getByRole('button', { name: 'Lampirkan' }).click();
+    const [chooser] = await Promise.all([
+      page.waitForEvent('filechooser'),
+      page.getByRole('button', { name: /Foto/ }).click(),
+    ]);
+    await chooser.setFiles({ name: 'tps.png', mimeType: 'image/png', buffer: tinyPng() });
+    await page.getByRole('dialog').waitFor({ state: 'visible' });
+    await page.getByLabel('Keterangan (opsional)').fill('Tumpukan *sampah* di _sudut_ TPS');
     await expectBotReply(
-      () => botRow('Ada foto?').getByRole('button', { name: 'Tanpa foto', exact: true }).click(),
+      () => page.getByRole('dialog').getByRole('button', { name: 'Kirim' }).click(),
+      '1 dari 3 foto diterima',
+    );
+    await expectBotReply(
+      () => botRow('1 dari 3 foto').getByRole('button', { name: 'Selesai kirim foto', exact: true }).click(),
       'Identitas pelapor',
     );
     await expectBotReply(
@@ -432,9 +497,11 @@ describe('WhatsApp simulator in Chromium', () => {
     );
     const summary = botRow('Ringkasan aduan');
     const summaryText = await summary.locator('.text').first().textContent();
-    assert.ok(summaryText.includes('Sampah Menumpuk / Tidak Diangkut'), summaryText);
+    // The category by the name the list showed.
+    assert.ok(summaryText.includes('Kategori: Sampah tidak diangkut\n'), summaryText);
     assert.ok(summaryText.includes(description), summaryText);
-    assert.match(summaryText, /Foto: tanpa foto/);
+    assert.ok(summaryText.includes('Foto: 1 foto\n   • “Tumpukan sampah di sudut TPS”\n'), summaryText);
+    assert.equal(await summary.locator('.text strong', { hasText: 'sampah' }).count(), 0);
     await screenshot('aduan-ringkasan');
 
     await expectBotReply(
@@ -459,6 +526,108 @@ describe('WhatsApp simulator in Chromium', () => {
       'Diterima',
     );
     await screenshot('aduan-cek-status');
+  });
+
+  it('shows a template message with its approved text, as the citizen sees it', async () => {
+    // The complaint's response deadline passes unanswered: the scheduler (a tick a minute)
+    // tells the citizen, whose 24-hour window has closed by then, through a template.
+    const panel = page.getByRole('region', { name: 'Alat uji: majukan waktu' });
+    await panel.getByLabel('Menit').fill(String(4 * 24 * 60));
+    await panel.getByRole('button', { name: 'Majukan' }).click();
+    const row = page.locator('.row.bot[data-type="template"]').last();
+    await row.waitFor({ timeout: 120_000 });
+    const text = await row.locator('.text').textContent();
+    assert.match(
+      text,
+      /^Aduan Anda dengan nomor tiket PS-[0-9A-Z]{6} masih ditangani oleh Dinas Lingkungan Hidup Kota Probolinggo\.\n/,
+    );
+    assert.ok(!text.includes('{{'), text);
+    assert.match(await row.locator('.text strong').first().textContent(), /^PS-[0-9A-Z]{6}$/);
+    assert.equal(await row.locator('.footer-text').textContent(), 'PROLINK SAKTI - Pemerintah Kota Probolinggo');
+    assert.equal(await row.locator('.params').count(), 0, 'no bare parameter list');
+    await screenshot('templat-perkembangan');
+  });
+
+  it('fits a phone: at 390×844 the chat comes first with the message box in view', async () => {
+    // A touch phone of its own (no hover), with the same rule: nothing leaves the machine.
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu'] });
+    try {
+      const phoneContext = await browser.newContext({
+        viewport: { width: 390, height: 844 },
+        isMobile: true,
+        hasTouch: true,
+        locale: 'id-ID',
+        timezoneId: 'Asia/Jakarta',
+      });
+      const origin = new URL(BASE).origin;
+      await phoneContext.route('**/*', (route) => {
+        const url = route.request().url();
+        if (url.startsWith(origin) || url.startsWith('data:') || url.startsWith('blob:')) return route.continue();
+        problems.push(`phone: request outside the local server: ${url}`);
+        return route.abort();
+      });
+      const phone = await phoneContext.newPage();
+      phone.setDefaultTimeout(STEP_TIMEOUT);
+      phone.on('console', (message) => {
+        if (message.type() === 'error' || message.type() === 'warning') problems.push(`phone console: ${message.text()}`);
+      });
+      phone.on('pageerror', (error) => problems.push(`phone page error: ${error.message}`));
+      await phone.goto(`${BASE}/simulator`);
+      await phone.locator('#chat-sub', { hasText: 'Anda:' }).waitFor();
+      await phone.locator('.row, .empty').first().waitFor();
+
+      const inView = () => phone.evaluate(() => {
+        const box = document.getElementById('compose-text').getBoundingClientRect();
+        const log = document.getElementById('messages').getBoundingClientRect();
+        return {
+          top: box.top,
+          bottom: box.bottom,
+          scrollY: window.scrollY,
+          pageHeight: document.documentElement.scrollHeight,
+          logHeight: log.height,
+          height: window.innerHeight,
+        };
+      });
+      const check = (facts, when) => {
+        assert.equal(facts.scrollY, 0, `${when}: ${JSON.stringify(facts)}`);
+        assert.ok(facts.top >= 0 && facts.bottom <= facts.height, `${when}: message box in view ${JSON.stringify(facts)}`);
+        assert.ok(facts.pageHeight <= facts.height, `${when}: the page itself does not scroll ${JSON.stringify(facts)}`);
+        assert.ok(facts.logHeight >= facts.height / 2, `${when}: the chat takes the screen ${JSON.stringify(facts)}`);
+      };
+      check(await inView(), 'on opening');
+      assert.ok(await phone.locator('.citizen').first().isHidden(), 'the citizens wait behind a button');
+      assert.ok(await phone.getByRole('region', { name: 'Alat uji: majukan waktu' }).isHidden());
+      shot += 1;
+      await phone.screenshot({ path: path.join(SHOTS, `${String(shot).padStart(2, '0')}-ponsel-obrolan.png`) });
+
+      // The panel opens from the header, shows citizens and the time tool, and closes on a pick.
+      const toggle = phone.getByRole('button', { name: 'Warga & alat uji' });
+      await toggle.tap();
+      assert.equal(await toggle.getAttribute('aria-expanded'), 'true');
+      await phone.locator('.citizen', { hasText: 'Budi Santoso' }).waitFor({ state: 'visible' });
+      assert.ok(await phone.getByRole('region', { name: 'Alat uji: majukan waktu' }).isVisible());
+      shot += 1;
+      await phone.screenshot({ path: path.join(SHOTS, `${String(shot).padStart(2, '0')}-ponsel-panel-warga.png`) });
+      await phone.locator('.citizen', { hasText: 'Budi Santoso' }).tap();
+      await phone.locator('#chat-sub', { hasText: 'Budi Santoso' }).waitFor();
+      await phone.locator('.citizen').first().waitFor({ state: 'hidden' });
+      assert.equal(await toggle.getAttribute('aria-expanded'), 'false');
+
+      // A long answer keeps the message box in view; with no hover, quoting is one tap away.
+      await phone.getByLabel('Ketik pesan').fill('halo');
+      await phone.getByRole('button', { name: 'Kirim', exact: true }).tap();
+      await phone.locator('.row.bot', { hasText: 'Selamat datang' }).last().waitFor();
+      check(await inView(), 'after an answer');
+      const reply = phone.locator('.row.bot').last().getByRole('button', { name: 'Balas (kutip) pesan ini' });
+      assert.equal(await reply.evaluate((node) => getComputedStyle(node).opacity), '1');
+      await reply.tap();
+      await phone.locator('#quote-bar').waitFor({ state: 'visible' });
+      check(await inView(), 'while quoting');
+      shot += 1;
+      await phone.screenshot({ path: path.join(SHOTS, `${String(shot).padStart(2, '0')}-ponsel-kutip.png`) });
+    } finally {
+      await browser.close();
+    }
   });
 
   it('logged no console error, page error or failed request', () => {

@@ -2,7 +2,7 @@
 # The WhatsApp simulator and the operator dashboard in a real browser: Debian's chromium driven
 # by npm playwright-core (pinned in tests/browser/package-lock.json; it downloads no browser).
 # Source this file, then:
-#   browser_install   # chromium + fonts when /usr/bin/chromium is missing; npm ci in tests/browser
+#   browser_install   # chromium + fonts (text, colour emoji) when missing; npm ci in tests/browser
 #                     # and in infra/dashboard (the locked libraries the vendored files must match)
 #   browser_test      # build prolink (debug), serve it on a free loopback port with a fresh data
 #                     # folder, run `node --test` in tests/browser (simulator, dashboard, vendored
@@ -23,11 +23,13 @@ browser_install() {
     if [ "$(id -u)" != "0" ] && command -v sudo >/dev/null 2>&1; then
         sudo="sudo"
     fi
-    if [ ! -x /usr/bin/chromium ]; then
-        echo "browser: installing Debian chromium and fonts-dejavu-core" >&2
+    # The colour emoji font: without it emoji are drawn as empty boxes (the simulator's test
+    # checks they are drawn in colour). Checked on its own, as a machine may have chromium.
+    if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -q "Noto Color Emoji"; then
+        echo "browser: installing Debian chromium, fonts-dejavu-core and fonts-noto-color-emoji" >&2
         $sudo apt-get update || return 1
         DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends \
-            chromium fonts-dejavu-core || return 1
+            chromium fonts-dejavu-core fonts-noto-color-emoji || return 1
     fi
     if ! command -v npm >/dev/null 2>&1; then
         echo "browser: npm is missing (Node.js ≥ 20 is needed for the browser tests)" >&2

@@ -61,6 +61,9 @@ export function onSignedOut(listener) {
 
 function endSession() {
   storeTokens(null);
+  // oidc-client-ts keeps its own copy of the user (tokens included) in sessionStorage: a
+  // refused session must not leave it behind for the next signinSilent.
+  if (userManager) userManager.removeUser().catch(() => {});
   for (const listener of listeners) listener();
 }
 
@@ -138,8 +141,14 @@ export async function completeCognitoSignIn() {
 async function refresh(tokens) {
   if (!tokens.refresh_token) throw new ApiError(401, { message: 'Sesi berakhir. Silakan masuk lagi.' });
   if (config.mode === 'cognito') {
-    const user = await (await cognito()).signinSilent();
-    const next = { access_token: user.access_token, refresh_token: user.refresh_token, expires_at: user.expires_at * 1000 };
+    // With the user (and its refresh token) in oidc-client-ts's store, signinSilent posts the
+    // refresh_token grant to the token endpoint; without one it would try a hidden iframe to
+    // the hosted UI, which has no silent_redirect_uri here and fails, ending the session.
+    const manager = await cognito();
+    if (!(await manager.getUser())) throw new ApiError(401, { message: 'Sesi berakhir. Silakan masuk lagi.' });
+    const user = await manager.signinSilent();
+    // Cognito answers a refresh with no new refresh token: the first one stays in use.
+    const next = { access_token: user.access_token, refresh_token: user.refresh_token || tokens.refresh_token, expires_at: (user.expires_at || 0) * 1000 };
     storeTokens(next);
     return next;
   }
@@ -166,10 +175,14 @@ async function accessToken(force = false) {
 }
 
 export async function signOut() {
-  const wasCognito = config.mode === 'cognito';
   storeTokens(null);
   for (const listener of listeners) listener();
-  if (wasCognito && userManager) await userManager.signoutRedirect().catch(() => {});
+  // After a reload the manager is not made yet: make it, so the hosted UI's session ends too
+  // (otherwise the next sign-in would pass without a password).
+  if (config.mode === 'cognito') {
+    const manager = await cognito().catch(() => null);
+    if (manager) await manager.signoutRedirect().catch(() => manager.removeUser().catch(() => {}));
+  }
 }
 
 // ---- API --------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import {
   api, can, daysAgoWib, describeError, download, formatDate, formatDateTime, formatMinutes,
   formatNumber, formatPct, query, SLA_LABELS, STATUS_LABELS, todayWib,
 } from './lib.js';
+import { LaporCard } from './lapor.js';
 
 const keyLabels = (items) => items.map((item) => item.key);
 const keyCounts = (items) => items.map((item) => item.count);
@@ -315,6 +316,7 @@ export class ComplaintDetail extends DataPage {
             <button type="submit" class="btn" disabled=${busy || !into.trim()}>Gabungkan</button>
           </form>
         <//>` : null}
+        <${LaporCard} ticket=${c.ticket} me=${me} onChanged=${() => this.reload()} />
         <${Card} title="Riwayat" className="wide">
           <ol class="timeline">${[...c.timeline].reverse().map((event) => html`<li>
             <div class="when">${formatDateTime(event.at)}</div>

@@ -68,6 +68,118 @@ function rowProblems(rows) {
   return problems;
 }
 
+/** What a menu row does when tapped (shared/domain MenuAction), and the target it names. */
+const MENU_ACTIONS = [
+  { type: 'submenu', label: 'Buka menu lain', param: 'menu', paramLabel: 'ID menu tujuan' },
+  { type: 'faq_category', label: 'Daftar FAQ satu kategori', param: 'category', paramLabel: 'Kategori FAQ' },
+  { type: 'service_category', label: 'Daftar layanan satu kategori', param: 'category', paramLabel: 'Kategori layanan' },
+  { type: 'faq', label: 'Satu FAQ', param: 'id', paramLabel: 'ID FAQ' },
+  { type: 'complaint_start', label: 'Buat aduan' },
+  { type: 'complaint_list', label: 'Aduan saya / cek tiket' },
+  { type: 'emergency', label: 'Darurat 112' },
+  { type: 'subscriptions', label: 'Langganan informasi' },
+  { type: 'handoff', label: 'Bicara dengan petugas' },
+];
+/** WhatsApp shows at most 10 rows in one list message (all sections together). */
+const MAX_MENU_ROWS = 10;
+
+/**
+ * The API's 422 field messages for a menu, by place: `entry.<field>` for the menu's own
+ * fields, `menus/<row id>` for a row (the reason names the row's field in backticks).
+ */
+function menuFieldErrors(fields, rows) {
+  const top = {};
+  const byRow = rows.map(() => ({}));
+  const other = [];
+  for (const [key, message] of Object.entries(fields || {})) {
+    const text = Array.isArray(message) ? message.join('; ') : String(message);
+    if (key.startsWith('entry.')) {
+      top[key.slice('entry.'.length)] = text;
+      continue;
+    }
+    const rowId = key.startsWith('menus/') ? key.slice('menus/'.length) : null;
+    const index = rowId === null ? -1 : rows.findIndex((row) => row.id === rowId);
+    if (index < 0) {
+      other.push(`${key}: ${text}`);
+      continue;
+    }
+    for (const part of text.split('; ')) {
+      const named = part.match(/^`([a-z_.]+)`/);
+      // The row id's own rules say "id baris …" / "id `menu.back` …" without a field name.
+      const field = named && ['id', 'title', 'description'].includes(named[1]) ? named[1] : /^id\b/.test(part) ? 'id' : 'row';
+      byRow[index][field] = byRow[index][field] ? `${byRow[index][field]}; ${part}` : part;
+    }
+  }
+  return { top, byRow, other };
+}
+
+/** The rows of a menu's list (one section, titled by `section_title`) as fields. */
+function MenuRows({ rows, sectionTitle, canEdit, errors, onRows, onSectionTitle, sectionError }) {
+  const update = (index, patch) => onRows(rows.map((row, at) => (at === index ? { ...row, ...patch } : row)), index);
+  const move = (index, by) => {
+    const next = [...rows];
+    const [row] = next.splice(index, 1);
+    next.splice(index + by, 0, row);
+    onRows(next, null, () => {
+      // Keyboard users keep their place: the same button of the moved row keeps focus.
+      const target = document.getElementById(`m-row-${index + by}-${by < 0 ? 'up' : 'down'}`) || document.getElementById(`m-row-${index + by}-title`);
+      if (target) target.focus();
+    });
+  };
+  const remove = (index) => onRows(rows.filter((_, at) => at !== index), null, () => {
+    const target = document.getElementById(`m-row-${Math.min(index, rows.length - 2)}-title`) || document.getElementById('m-add-row');
+    if (target) target.focus();
+  });
+  const add = () => onRows([...rows, { id: 'menu.', title: '', description: '', action: { type: 'handoff' } }], null, () => {
+    const target = document.getElementById(`m-row-${rows.length}-title`);
+    if (target) target.focus();
+  });
+  const input = (index, key, label, max, row, error) => {
+    const id = `m-row-${index}-${key}`;
+    return html`<div class="field"><div class="label-row"><label for=${id}>${label}</label>${max ? html`<${Counter} value=${row[key] ?? ''} max=${max} />` : null}</div>
+      <input id=${id} readonly=${!canEdit} value=${row[key] ?? ''} spellcheck=${key === 'id' ? 'false' : undefined} class=${key === 'id' ? 'mono' : undefined}
+        aria-invalid=${error ? 'true' : undefined} aria-describedby=${error ? `${id}-error` : undefined}
+        onInput=${(e) => update(index, { [key]: key === 'description' && e.target.value === '' ? null : e.target.value })} />
+      ${error ? html`<p id=${`${id}-error`} class="field-error">${error}</p>` : null}</div>`;
+  };
+  return html`<fieldset class="menu-section"><legend>Bagian daftar</legend>
+    <div class="field"><div class="label-row"><label for="e-section_title">${FIELD_LABELS.section_title}</label><${Counter} value=${sectionTitle ?? ''} max=${LIMITS.section_title} /></div>
+      <input id="e-section_title" readonly=${!canEdit} value=${sectionTitle ?? ''} aria-invalid=${sectionError ? 'true' : undefined} aria-describedby=${sectionError ? 'e-section_title-error' : undefined}
+        onInput=${(e) => onSectionTitle(e.target.value)} />
+      ${sectionError ? html`<p id="e-section_title-error" class="field-error">${sectionError}</p>` : null}</div>
+    <p class="muted small">${rows.length}/${MAX_MENU_ROWS} baris${rows.length > MAX_MENU_ROWS ? ' — WhatsApp menampilkan paling banyak 10 baris per daftar' : ''}</p>
+    <ol class="menu-rows">
+      ${rows.map((row, index) => {
+        const action = (row.action && row.action.type) || 'handoff';
+        const known = MENU_ACTIONS.find((item) => item.type === action);
+        const rowErrors = errors[index] || {};
+        return html`<li class=${`menu-row${Object.keys(rowErrors).length ? ' invalid' : ''}`}>
+          <fieldset><legend>Baris ${index + 1}${row.title ? `: ${row.title}` : ''}</legend>
+            ${input(index, 'title', 'Judul baris', LIMITS.title, row, rowErrors.title)}
+            ${input(index, 'description', 'Deskripsi baris', 72, row, rowErrors.description)}
+            ${input(index, 'id', 'ID baris (menu.<nama>)', null, row, rowErrors.id)}
+            <div class="field"><label for=${`m-row-${index}-action`}>Aksi saat dipilih</label>
+              <select id=${`m-row-${index}-action`} disabled=${!canEdit} value=${action}
+                onChange=${(e) => { const next = MENU_ACTIONS.find((item) => item.type === e.target.value); update(index, { action: next && next.param ? { type: next.type, [next.param]: '' } : { type: e.target.value } }); }}>
+                ${known ? null : html`<option value=${action}>${action}</option>`}
+                ${MENU_ACTIONS.map((item) => html`<option value=${item.type}>${item.label}</option>`)}
+              </select></div>
+            ${known && known.param ? html`<div class="field"><label for=${`m-row-${index}-target`}>${known.paramLabel}</label>
+              <input id=${`m-row-${index}-target`} class="mono" spellcheck="false" readonly=${!canEdit} value=${(row.action && row.action[known.param]) || ''}
+                onInput=${(e) => update(index, { action: { type: action, [known.param]: e.target.value } })} /></div>` : null}
+            ${rowErrors.row ? html`<p class="field-error" role="alert">${rowErrors.row}</p>` : null}
+            ${canEdit ? html`<div class="row-actions">
+              <button type="button" class="btn small" id=${`m-row-${index}-up`} disabled=${index === 0} aria-label=${`Naik baris ${index + 1}`} onClick=${() => move(index, -1)}><span aria-hidden="true">↑ </span>Naik</button>
+              <button type="button" class="btn small" id=${`m-row-${index}-down`} disabled=${index === rows.length - 1} aria-label=${`Turun baris ${index + 1}`} onClick=${() => move(index, 1)}><span aria-hidden="true">↓ </span>Turun</button>
+              <button type="button" class="btn small danger" disabled=${rows.length <= 1} aria-label=${`Hapus baris ${index + 1}`} onClick=${() => remove(index)}>Hapus</button>
+            </div>` : null}
+          </fieldset></li>`;
+      })}
+    </ol>
+    ${canEdit ? html`<button type="button" class="btn" id="m-add-row" disabled=${rows.length >= MAX_MENU_ROWS} onClick=${add}>+ Tambah baris</button>` : null}
+  </fieldset>`;
+}
+
 function WaPreview({ entry }) {
   const text = entry.answer || entry.body || entry.description || '';
   const rows = Array.isArray(entry.rows) ? entry.rows : [];
@@ -79,6 +191,7 @@ function WaPreview({ entry }) {
       <div class="bubble-text"><${WaText} text=${text} /></div>
       ${entry.footer ? html`<div class="bubble-footer">${entry.footer}</div>` : null}
       ${entry.button ? html`<div class="wa-buttons"><span>☰ ${entry.button}</span></div>` : null}
+      ${rows.length && entry.section_title ? html`<div class="wa-section-title">${entry.section_title}</div>` : null}
       ${rows.length ? html`<ul class="wa-list">${rows.map((row) => html`<li><strong>${row.title}</strong>${row.description ? html`<span>${row.description}</span>` : null}</li>`)}</ul>` : null}
     </div>
     ${problems.length ? html`<ul class="notice error limits" role="alert">${problems.map((text) => html`<li>${text}</li>`)}</ul>` : null}
@@ -88,7 +201,11 @@ function WaPreview({ entry }) {
 class EntryEditor extends Component {
   constructor(props) {
     super(props);
-    this.state = { entry: structuredClone(props.entry), json: {}, busy: false, failure: null };
+    this.state = { entry: structuredClone(props.entry), json: {}, busy: false, failure: null, fields: null };
+  }
+  /** A structured menu: its rows as fields (not JSON), the errors of the last save by place. */
+  isMenu() {
+    return this.props.kind === 'menus' && Array.isArray(this.state.entry.rows);
   }
   set(key, value) {
     this.setState({ entry: { ...this.state.entry, [key]: value } });
@@ -111,7 +228,7 @@ class EntryEditor extends Component {
       this.setState({ failure: `Isian JSON tidak sah: ${error.message}` });
       return;
     }
-    this.setState({ busy: true, failure: null });
+    this.setState({ busy: true, failure: null, fields: null });
     try {
       const { kind, isNew } = this.props;
       if (isNew) await api(`/api/content/${kind}`, { method: 'POST', body: { entry, version: this.props.version } });
@@ -119,17 +236,33 @@ class EntryEditor extends Component {
       this.setState({ busy: false });
       this.props.onSaved(isNew ? 'Entri dibuat.' : 'Perubahan disimpan. Bot menjawab dengan isi baru mulai pesan berikutnya.');
     } catch (error) {
-      this.setState({ busy: false, failure: describeError(error) });
+      if (this.isMenu() && error.status === 422 && error.fields) {
+        // Each reason next to its input; the summary says where to look.
+        this.setState({ busy: false, failure: `${error.message} Periksa isian yang ditandai.`, fields: error.fields }, () => {
+          const first = document.querySelector('.editor [aria-invalid="true"], .editor .menu-row.invalid input');
+          if (first) first.focus();
+        });
+      } else {
+        this.setState({ busy: false, failure: describeError(error) });
+      }
     }
   }
-  render({ canEdit, isNew, onCancel }, { entry, busy, failure, json }) {
+  render({ canEdit, isNew, onCancel }, { entry, busy, failure, json, fields: apiFields }) {
     const rank = (key) => { const at = ORDER.indexOf(key); return at < 0 ? ORDER.length : at; };
-    const fields = Object.entries(entry).sort(([a], [b]) => rank(a) - rank(b));
+    const menu = this.isMenu();
+    const menuErrors = menu ? menuFieldErrors(apiFields, entry.rows) : { top: {}, byRow: [], other: [] };
+    const fields = Object.entries(entry).sort(([a], [b]) => rank(a) - rank(b)).filter(([key]) => !(menu && key === 'section_title'));
     return html`<div class="editor">
       <form class="stack" onSubmit=${(e) => this.save(e)}>
         ${fields.map(([key, value]) => {
           const id = `e-${key}`;
           const label = FIELD_LABELS[key] || key;
+          if (menu && key === 'rows') {
+            return html`<${MenuRows} rows=${value} sectionTitle=${entry.section_title} canEdit=${canEdit} errors=${menuErrors.byRow} sectionError=${menuErrors.top.section_title}
+              onSectionTitle=${(text) => this.setState({ entry: { ...this.state.entry, section_title: text }, fields: null, failure: null })}
+              onRows=${(rows, _index, done) => this.setState({ entry: { ...this.state.entry, rows }, fields: null, failure: null }, done)} />`;
+          }
+          const topError = menu ? menuErrors.top[key] : null;
           if (READONLY.has(key) && !(isNew && key === 'id')) return html`<div class="field-ro"><span class="muted small">${label}</span> <code>${String(value ?? '–')}</code></div>`;
           if (typeof value === 'boolean') return html`<label class="check"><input type="checkbox" id=${id} checked=${value} disabled=${!canEdit} onChange=${(e) => this.set(key, e.target.checked)} /> ${label}</label>`;
           if (Array.isArray(value) && value.every((item) => typeof item === 'string')) {
@@ -142,11 +275,14 @@ class EntryEditor extends Component {
           }
           const long = ['answer', 'body', 'description', 'todo'].includes(key);
           const max = LIMITS[key];
+          const invalid = topError ? { 'aria-invalid': 'true', 'aria-describedby': `${id}-error` } : {};
           return html`<div class="field"><div class="label-row"><label for=${id}>${label}</label>${max ? html`<${Counter} value=${value ?? ''} max=${max} />` : null}</div>
             ${long
-              ? html`<textarea id=${id} rows="6" readonly=${!canEdit} value=${value ?? ''} onInput=${(e) => this.set(key, e.target.value)}></textarea>`
-              : html`<input id=${id} readonly=${!canEdit} value=${value ?? ''} onInput=${(e) => this.set(key, e.target.value === '' && value === null ? null : e.target.value)} />`}</div>`;
+              ? html`<textarea id=${id} rows="6" readonly=${!canEdit} value=${value ?? ''} ...${invalid} onInput=${(e) => this.set(key, e.target.value)}></textarea>`
+              : html`<input id=${id} readonly=${!canEdit} value=${value ?? ''} ...${invalid} onInput=${(e) => this.set(key, e.target.value === '' && value === null ? null : e.target.value)} />`}
+            ${topError ? html`<p id=${`${id}-error`} class="field-error">${topError}</p>` : null}</div>`;
         })}
+        ${menuErrors.top.entry || menuErrors.top.rows || menuErrors.other.length ? html`<ul class="field-error">${[menuErrors.top.entry, menuErrors.top.rows, ...menuErrors.other].filter(Boolean).map((text) => html`<li>${text}</li>`)}</ul>` : null}
         ${failure ? html`<${Notice} kind="error">${failure}<//>` : null}
         <div class="row-actions">
           ${canEdit ? html`<button type="submit" class="btn primary" disabled=${busy}>${isNew ? 'Buat entri' : 'Simpan'}</button>` : html`<p class="muted small">Anda hanya dapat membaca konten.</p>`}
@@ -782,43 +918,30 @@ export class Settings extends DataPage {
 // ---- Siaran -----------------------------------------------------------------------------
 
 /**
- * The broadcast templates of infra/whatsapp-templates/siaran_*.json (Meta's submission shape;
- * locally they count as approved). No API route lists templates, so this copy is kept by hand:
- * change it together with those files.
+ * Names of the broadcast templates' fields for the form (the texts, categories and Meta's
+ * statuses come from GET /api/broadcasts/templates; these only label the inputs in Indonesian).
  */
-export const BROADCAST_TEMPLATES = [
-  {
-    name: 'siaran_acara', language: 'id', category: 'MARKETING', label: 'Info kegiatan',
-    header: 'Info Kegiatan: {{1}}',
-    body: 'Halo warga Kota Probolinggo, ada kegiatan untuk Anda: *{{1}}*.\n\nWaktu: {{2}}\nTempat: {{3}}\n\nKeterangan: {{4}}\n\nSampai jumpa di sana.',
-    footer: 'Balas STOP untuk berhenti berlangganan',
-    headerLabels: ['Judul pada header'], labels: ['Nama kegiatan', 'Waktu', 'Tempat', 'Keterangan'],
-  },
-  {
-    name: 'siaran_layanan', language: 'id', category: 'UTILITY', label: 'Pengumuman layanan',
-    body: 'Pengumuman layanan dari {{1}}:\n\n{{2}}\n\nBerlaku mulai {{3}}. Terima kasih atas perhatian Anda.',
-    footer: 'PROLINK SAKTI - Pemerintah Kota Probolinggo',
-    labels: ['Instansi', 'Isi pengumuman', 'Berlaku mulai'],
-  },
-  {
-    name: 'siaran_kesehatan', language: 'id', category: 'MARKETING', label: 'Kampanye kesehatan',
-    body: 'Kampanye kesehatan Kota Probolinggo: *{{1}}*\n\n{{2}}\n\nInformasi lebih lanjut: {{3}}. Jaga kesehatan keluarga Anda.',
-    footer: 'Balas STOP untuk berhenti berlangganan',
-    labels: ['Judul kampanye', 'Isi', 'Informasi lebih lanjut'],
-  },
-  {
-    name: 'siaran_siaga_bencana', language: 'id', category: 'MARKETING', label: 'Siaga bencana',
-    body: 'Siaga bencana: *{{1}}*\n\n{{2}}\n\nDalam keadaan darurat hubungi {{3}}. Tetap tenang dan ikuti arahan petugas.',
-    footer: 'Balas STOP untuk berhenti berlangganan',
-    labels: ['Judul', 'Isi imbauan', 'Kontak darurat'],
-  },
-  {
-    name: 'siaran_jam_layanan', language: 'id', category: 'UTILITY', label: 'Perubahan jam layanan',
-    body: 'Perubahan jam layanan {{1}} mulai {{2}}:\n\n{{3}}\n\nMohon sesuaikan jadwal kunjungan Anda. Terima kasih.',
-    footer: 'PROLINK SAKTI - Pemerintah Kota Probolinggo',
-    labels: ['Layanan', 'Mulai', 'Jam layanan baru'],
-  },
-];
+const TEMPLATE_LABELS = {
+  siaran_acara: { label: 'Info kegiatan', headerLabels: ['Judul pada header'], labels: ['Nama kegiatan', 'Waktu', 'Tempat', 'Keterangan'] },
+  siaran_layanan: { label: 'Pengumuman layanan', labels: ['Instansi', 'Isi pengumuman', 'Berlaku mulai'] },
+  siaran_kesehatan: { label: 'Kampanye kesehatan', labels: ['Judul kampanye', 'Isi', 'Informasi lebih lanjut'] },
+  siaran_siaga_bencana: { label: 'Siaga bencana', labels: ['Judul', 'Isi imbauan', 'Kontak darurat'] },
+  siaran_jam_layanan: { label: 'Perubahan jam layanan', labels: ['Layanan', 'Mulai', 'Jam layanan baru'] },
+};
+const TEMPLATE_STATUS_TEXT = {
+  APPROVED: 'disetujui', PENDING: 'menunggu persetujuan Meta', PAUSED: 'dijeda Meta', DISABLED: 'dinonaktifkan Meta',
+  REJECTED: 'ditolak Meta', MISSING: 'belum diajukan ke Meta',
+};
+
+let templatesCache = null;
+/** The catalog with Meta's statuses, read again after a minute (statuses change rarely). */
+function loadTemplates() {
+  if (templatesCache && Date.now() - templatesCache.at < 60_000) return templatesCache.promise;
+  const promise = api('/api/broadcasts/templates').then((data) => (data.items || []).map((t) => ({ ...t, ...(TEMPLATE_LABELS[t.name] || { label: t.name }) })));
+  templatesCache = { at: Date.now(), promise };
+  promise.catch(() => { templatesCache = null; });
+  return promise;
+}
 
 const BROADCAST_STATES = {
   draft: 'Draf', scheduled: 'Terjadwal', sending: 'Mengirim', done: 'Selesai', cancelled: 'Dibatalkan', stopped: 'Dihentikan',
@@ -828,7 +951,7 @@ const fill = (text, values) => (text || '').replace(/\{\{(\d+)\}\}/g, (whole, n)
   const value = (values || [])[Number(n) - 1];
   return value && value.trim() ? value : `[${n}]`;
 });
-const templateOf = (name) => BROADCAST_TEMPLATES.find((t) => t.name === name) || null;
+const templateOf = (templates, name) => (templates || []).find((t) => t.name === name) || null;
 
 const BroadcastBadge = ({ state }) => html`<span class=${`badge bc-${state}`}>${BROADCAST_STATES[state] || state}</span>`;
 
@@ -895,7 +1018,7 @@ class BroadcastForm extends Component {
   constructor(props) {
     super(props);
     this.state = {
-      topics: null, topicsError: null, name: '', template: BROADCAST_TEMPLATES[0].name, params: {}, headerParams: {},
+      topics: null, topicsError: null, templates: null, templatesError: null, name: '', template: null, params: {}, headerParams: {},
       all: false, chosen: [], when: 'now', sendAt: '', urgent: false, size: null, sizeBusy: false, sizeError: null,
       fields: {}, failure: null, busy: false,
     };
@@ -907,6 +1030,13 @@ class BroadcastForm extends Component {
     api('/api/content/topics?limit=100')
       .then((data) => this.alive && this.setState({ topics: data.items || [] }))
       .catch((error) => this.alive && this.setState({ topics: [], topicsError: error }));
+    loadTemplates()
+      .then((templates) => {
+        if (!this.alive) return;
+        const first = templates.find((t) => t.usable);
+        this.setState({ templates, template: first ? first.name : null });
+      })
+      .catch((error) => this.alive && this.setState({ templates: [], templatesError: error }));
     this.count();
   }
   componentWillUnmount() {
@@ -946,7 +1076,11 @@ class BroadcastForm extends Component {
   }
   async submit(event) {
     event.preventDefault();
-    const template = templateOf(this.state.template);
+    const template = templateOf(this.state.templates, this.state.template);
+    if (!template) {
+      this.setState({ fields: { 'template.name': 'Tidak ada templat yang disetujui Meta; siaran belum dapat dibuat.' } });
+      return;
+    }
     const body = {
       name: this.state.name.trim(),
       template: {
@@ -975,7 +1109,8 @@ class BroadcastForm extends Component {
   }
   render({ me }, state) {
     const { topics, topicsError, name, params, headerParams, all, chosen, when, sendAt, urgent, size, sizeBusy, sizeError, fields, failure, busy } = state;
-    const template = templateOf(state.template);
+    if (state.templates === null) return html`<div class="page"><header class="page-head"><h1>Siaran baru</h1></header><${Loading} text="Memuat templat…" /></div>`;
+    const template = templateOf(state.templates, state.template) || { name: '', body: '', category: '', labels: [] };
     const bodySlots = placeholders(template.body);
     const headerSlots = placeholders(template.header);
     const paramsError = fieldError(fields, 'template.parameters');
@@ -1012,9 +1147,10 @@ class BroadcastForm extends Component {
               <label for="s-template">Templat</label>
               <select id="s-template" value=${template.name} aria-invalid=${templateError ? 'true' : undefined} aria-describedby=${templateError ? 's-template-error' : 's-template-hint'}
                 onChange=${(e) => this.setState({ template: e.target.value, params: {}, headerParams: {}, fields: this.without('template.name', 'template.language', 'template', 'template.parameters', 'template.header_parameters') })}>
-                ${BROADCAST_TEMPLATES.map((t) => html`<option value=${t.name}>${`${t.label} (${t.name})`}</option>`)}
+                ${state.templates.map((t) => html`<option value=${t.name} disabled=${!t.usable}>${`${t.label} (${t.name})${t.usable ? '' : ` — ${TEMPLATE_STATUS_TEXT[t.status] || t.status}`}`}</option>`)}
               </select>
-              <span id="s-template-hint" class="muted small">Kategori ${template.category === 'UTILITY' ? 'utilitas' : 'pemasaran'}, bahasa Indonesia. Hanya templat yang disetujui Meta.</span>
+              <span id="s-template-hint" class="muted small">${template.name ? `Kategori ${template.category === 'UTILITY' ? 'utilitas' : 'pemasaran'}, bahasa Indonesia. ` : ''}Hanya templat yang disetujui Meta yang dapat dipilih.</span>
+              ${state.templatesError ? html`<${ErrorBox} error=${state.templatesError} compact />` : null}
               ${templateError ? html`<p id="s-template-error" class="field-error">${templateError}</p>` : null}
             </div>
             ${headerSlots.length ? html`<fieldset class="params"><legend>Isian header</legend>
@@ -1080,25 +1216,30 @@ class BroadcastDetail extends DataPage {
     return state === 'scheduled' || state === 'sending' ? 3_000 : 15_000;
   }
   async fetchData() {
-    const [item, topics] = await Promise.all([api(`/api/broadcasts/${encodeURIComponent(this.props.id)}`), this.topics || api('/api/content/topics?limit=100').catch(() => ({ items: [] }))]);
+    const [item, topics, templates] = await Promise.all([
+      api(`/api/broadcasts/${encodeURIComponent(this.props.id)}`),
+      this.topics || api('/api/content/topics?limit=100').catch(() => ({ items: [] })),
+      loadTemplates().catch(() => []),
+    ]);
     this.topics = topics;
-    return { item, topicNames: Object.fromEntries((topics.items || []).map((t) => [t.id, t.name || t.id])) };
+    return { item, templates, topicNames: Object.fromEntries((topics.items || []).map((t) => [t.id, t.name || t.id])) };
   }
   async act(action) {
     this.setState({ busy: true, flash: null, failure: null });
     try {
       await api(`/api/broadcasts/${encodeURIComponent(this.props.id)}/${action}`, { method: 'POST', body: {} });
       if (!this.alive) return;
-      this.setState({ busy: false, flash: action === 'schedule' ? 'Siaran dijadwalkan.' : 'Siaran dibatalkan.' });
+      const done = { schedule: 'Siaran dijadwalkan.', cancel: 'Siaran dibatalkan.', resume: 'Siaran dilanjutkan dari titik terakhir; warga yang sudah menerima tidak dikirimi lagi.' };
+      this.setState({ busy: false, flash: done[action] });
     } catch (error) {
       if (!this.alive) return;
       this.setState({ busy: false, failure: describeError(error) });
     }
     this.reload();
   }
-  view({ item, topicNames }) {
+  view({ item, templates, topicNames }) {
     const { busy, flash, failure } = this.state;
-    const template = templateOf(item.template.name);
+    const template = templateOf(templates, item.template.name);
     const stats = item.stats || {};
     const reasons = Object.entries(stats.failed_by_reason || {});
     const started = ['sending', 'done', 'stopped'].includes(item.state) || stats.sent > 0;
@@ -1111,6 +1252,7 @@ class BroadcastDetail extends DataPage {
         ${item.urgent ? html`<span class="badge bc-urgent">Mendesak</span>` : null}
         ${item.state === 'draft' ? html`<button type="button" class="btn primary" disabled=${busy} onClick=${() => this.act('schedule')}>Jadwalkan</button>` : null}
         ${['draft', 'scheduled', 'sending'].includes(item.state) ? html`<button type="button" class="btn danger" disabled=${busy} onClick=${() => this.act('cancel')}>Batalkan siaran</button>` : null}
+        ${item.state === 'stopped' && can(this.props.me, 'admin') ? html`<button type="button" class="btn primary" disabled=${busy} onClick=${() => this.act('resume')}>Lanjutkan siaran</button>` : null}
       </div>
       ${item.state === 'stopped' && item.stop_reason ? html`<${Notice} kind="warn">Dihentikan oleh sistem: ${item.stop_reason}<//>` : null}
       ${item.state === 'sending' || item.state === 'scheduled' ? html`<div class="field">

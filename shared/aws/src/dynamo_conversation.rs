@@ -252,13 +252,8 @@ impl DynamoStore {
         Ok(())
     }
 
-    /// Consistent `GetItem` of one item, deserialised.
-    pub(super) async fn get<T: DeserializeOwned>(
-        &self,
-        what: &str,
-        pk: String,
-        sk: &str,
-    ) -> PortResult<Option<T>> {
+    /// Consistent `GetItem` of one item, as stored.
+    pub(super) async fn get_raw(&self, pk: String, sk: &str) -> PortResult<Option<Item>> {
         let output = self
             .client
             .get_item()
@@ -269,8 +264,18 @@ impl DynamoStore {
             .send()
             .await
             .map_err(|e| backend("GetItem", e))?;
-        output
-            .item
+        Ok(output.item)
+    }
+
+    /// Consistent `GetItem` of one item, deserialised.
+    pub(super) async fn get<T: DeserializeOwned>(
+        &self,
+        what: &str,
+        pk: String,
+        sk: &str,
+    ) -> PortResult<Option<T>> {
+        self.get_raw(pk, sk)
+            .await?
             .map(|item| serde_dynamo::from_item(item).map_err(|e| corrupt(what, e)))
             .transpose()
     }

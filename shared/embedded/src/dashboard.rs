@@ -49,6 +49,7 @@ site_files! {
     "js/ui.js" => "text/javascript; charset=utf-8",
     "js/pages-main.js" => "text/javascript; charset=utf-8",
     "js/pages-more.js" => "text/javascript; charset=utf-8",
+    "js/lapor.js" => "text/javascript; charset=utf-8",
     "vendor/preact.module.js" => "text/javascript; charset=utf-8",
     "vendor/htm.module.js" => "text/javascript; charset=utf-8",
     "vendor/chart.umd.min.js" => "text/javascript; charset=utf-8",

@@ -99,6 +99,38 @@ const PUMP_BACKOFF: std::time::Duration = std::time::Duration::from_secs(5);
 const PAGE_HTML: &str = include_str!("simulator/index.html");
 const APP_JS: &str = include_str!("simulator/app.js");
 const APP_CSS: &str = include_str!("simulator/app.css");
+/// The PROLINK SAKTI logo (`infra/brand/`), the page's icon.
+const LOGO_SVG: &str = include_str!("../../../infra/brand/logo.svg");
+/// The message templates as submitted to Meta (`infra/whatsapp-templates/`), a JSON array: the
+/// simulator shows a template message with its approved text filled in, as the citizen's
+/// WhatsApp does, instead of bare parameters.
+const TEMPLATES_JSON: &str = concat!(
+    "[",
+    include_str!("../../../infra/whatsapp-templates/aduan_baru_petugas.json"),
+    ",",
+    include_str!("../../../infra/whatsapp-templates/aduan_foto_ulang.json"),
+    ",",
+    include_str!("../../../infra/whatsapp-templates/aduan_pengingat_petugas.json"),
+    ",",
+    include_str!("../../../infra/whatsapp-templates/aduan_perkembangan.json"),
+    ",",
+    include_str!("../../../infra/whatsapp-templates/aduan_selesai.json"),
+    ",",
+    include_str!("../../../infra/whatsapp-templates/aduan_status.json"),
+    ",",
+    include_str!("../../../infra/whatsapp-templates/petugas_menjawab.json"),
+    ",",
+    include_str!("../../../infra/whatsapp-templates/siaran_acara.json"),
+    ",",
+    include_str!("../../../infra/whatsapp-templates/siaran_jam_layanan.json"),
+    ",",
+    include_str!("../../../infra/whatsapp-templates/siaran_kesehatan.json"),
+    ",",
+    include_str!("../../../infra/whatsapp-templates/siaran_layanan.json"),
+    ",",
+    include_str!("../../../infra/whatsapp-templates/siaran_siaga_bencana.json"),
+    "]"
+);
 /// Nothing is loaded from elsewhere: scripts, styles and images come from this server (images
 /// also from `blob:`/`data:` for the preview of a file about to be sent).
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' blob: data:; \
@@ -178,6 +210,8 @@ pub fn router(state: Arc<SimulatorState>) -> Router {
         .route("/simulator", get(page))
         .route("/simulator/app.js", get(script))
         .route("/simulator/app.css", get(stylesheet))
+        .route("/simulator/logo.svg", get(logo))
+        .route("/simulator/api/templates", get(templates))
         .route(
             "/simulator/api/send",
             post(send).layer(DefaultBodyLimit::max(MAX_SEND_BODY_BYTES)),
@@ -191,4 +225,41 @@ pub fn router(state: Arc<SimulatorState>) -> Router {
         .route("/simulator/media/{media_id}", get(media_download))
         .layer(middleware::from_fn(guard))
         .with_state(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TEMPLATES_JSON;
+
+    /// Every template file is served, each one parsed: a new file that is not added to the
+    /// list would show as bare parameters again.
+    #[test]
+    fn the_simulator_serves_every_template_file() {
+        let served: Vec<serde_json::Value> =
+            serde_json::from_str(TEMPLATES_JSON).expect("a JSON array");
+        let mut names: Vec<String> = served
+            .iter()
+            .map(|t| t["name"].as_str().expect("name").to_owned())
+            .collect();
+        names.sort();
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../infra/whatsapp-templates"
+        );
+        let mut files: Vec<String> = std::fs::read_dir(dir)
+            .expect("template folder")
+            .filter_map(|entry| {
+                let name = entry.expect("entry").file_name().into_string().ok()?;
+                name.strip_suffix(".json").map(str::to_owned)
+            })
+            .collect();
+        files.sort();
+        assert_eq!(names, files);
+        for template in &served {
+            let body = template["components"]
+                .as_array()
+                .and_then(|c| c.iter().find(|c| c["type"] == "BODY"));
+            assert!(body.is_some_and(|b| b["text"].is_string()), "{template}");
+        }
+    }
 }

@@ -79,7 +79,11 @@ fn visible(caller: &Caller, complaint: &Complaint) -> bool {
 }
 
 /// The complaint if this caller may see it; 404 alike for absent and for another OPD's.
-async fn load_visible(state: &ApiState, caller: &Caller, raw_ticket: &str) -> ApiResult<Complaint> {
+pub(super) async fn load_visible(
+    state: &ApiState,
+    caller: &Caller,
+    raw_ticket: &str,
+) -> ApiResult<Complaint> {
     let ticket = parse_ticket(raw_ticket).ok_or_else(ApiError::not_found)?;
     let complaint = state
         .complaints
@@ -457,6 +461,49 @@ pub fn csv_safe(cell: &str) -> String {
     }
 }
 
+/// An Excel-friendly CSV download (`;` between cells, CRLF, a BOM so Excel reads UTF-8, and
+/// every data cell through [`csv_safe`]): the complaint export, the LAPOR export and the
+/// monthly report.
+pub fn csv_download<R, C>(
+    header: &[&str],
+    rows: impl IntoIterator<Item = R>,
+    filename: &str,
+) -> ApiResult<Response>
+where
+    R: IntoIterator<Item = C>,
+    C: AsRef<str>,
+{
+    let mut writer = csv::WriterBuilder::new()
+        .delimiter(b';')
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    let mut out = writer.write_record(header);
+    for row in rows {
+        out = out.and(writer.write_record(row.into_iter().map(|cell| csv_safe(cell.as_ref()))));
+    }
+    let bytes = out
+        .map_err(|error| error.to_string())
+        .and_then(|()| writer.into_inner().map_err(|error| error.to_string()))
+        .map_err(|error| {
+            warn!(%error, filename, "CSV download could not be written");
+            ApiError::unavailable()
+        })?;
+    let mut body = "\u{feff}".as_bytes().to_vec();
+    body.extend(bytes);
+    Ok((
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
 const CSV_HEADER: [&str; 14] = [
     "Tiket",
     "Status",
@@ -517,15 +564,9 @@ pub async fn export_csv(
         Some(format!("{} aduan", rows.len())),
     )
     .await?;
-    let mut writer = csv::WriterBuilder::new()
-        .delimiter(b';')
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new());
-    let mut out = Ok(());
-    out = out.and(writer.write_record(CSV_HEADER));
-    for complaint in &rows {
+    let records = rows.iter().map(|complaint| {
         let s = views::summary(complaint, caller.role(), &loaded.bundle, now_ms);
-        let record = [
+        [
             s.ticket,
             s.status_label.to_string(),
             s.category_name.unwrap_or(s.category_id),
@@ -544,34 +585,13 @@ pub async fn export_csv(
                 .unwrap_or_default(),
             complaint.description.clone(),
             s.duplicate_of.unwrap_or_default(),
-        ];
-        out = out.and(writer.write_record(record.iter().map(|cell| csv_safe(cell))));
-    }
-    let bytes = out
-        .map_err(|error| error.to_string())
-        .and_then(|()| writer.into_inner().map_err(|error| error.to_string()))
-        .map_err(|error| {
-            warn!(%error, "CSV export could not be written");
-            ApiError::unavailable()
-        })?;
-    let mut body = "\u{feff}".as_bytes().to_vec();
-    body.extend(bytes);
+        ]
+    });
     let filename = format!(
         "aduan-{}.csv",
         calendar::wib_datetime(now_ms).format("%Y%m%d-%H%M")
     );
-    Ok((
-        StatusCode::OK,
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{filename}\""),
-            ),
-        ],
-        body,
-    )
-        .into_response())
+    csv_download(&CSV_HEADER, records, &filename)
 }
 
 // ---------------------------------------------------------------------------------------------

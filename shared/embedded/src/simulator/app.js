@@ -33,6 +33,9 @@
 
   const $ = (id) => document.getElementById(id);
   const els = {
+    app: $('app'),
+    panelToggle: $('panel-toggle'),
+    panelClose: $('panel-close'),
     citizens: $('citizens'),
     citizenForm: $('citizen-form'),
     addCitizen: $('add-citizen'),
@@ -78,6 +81,8 @@
     generation: 0,
     readInFlight: false,
     previewUrl: null,
+    atBottom: true, // the message log is scrolled to its end
+    templates: new Map(), // `name:language` → the template as submitted to Meta
   };
 
   // -------------------------------------------------------------------------------------------
@@ -211,6 +216,20 @@
     if (pos < text.length) parent.append(text.slice(pos));
   }
 
+  // A message as one line of plain text, WhatsApp's markers removed (what a quote shows):
+  // formatting a cut-off excerpt would break bold text into pieces or leave a lone `*`.
+  function plainText(text) {
+    let out = String(text || '').replace(/```([\s\S]+?)```/g, '$1');
+    for (let pass = 0; pass < 3; pass += 1) {
+      const before = out;
+      for (const pattern of INLINE) {
+        if (pattern.kind !== 'url') out = out.replace(pattern.re, '$1');
+      }
+      if (out === before) break;
+    }
+    return out.replace(/\s+/g, ' ').trim();
+  }
+
   function formatted(text, className = 'text') {
     const node = el('div', className);
     const source = String(text || '');
@@ -263,7 +282,7 @@
     }
     if (body.type === 'text') return body.text.body;
     if (body.type === 'interactive') return (body.interactive.body && body.interactive.body.text) || 'Pesan interaktif';
-    if (body.type === 'template') return `Templat ${body.template.name}`;
+    if (body.type === 'template') return templateText(body.template);
     if (body.type === 'location') return 'Lokasi';
     return body.type || 'Pesan';
   }
@@ -271,9 +290,13 @@
   function quoteBlock(wamid) {
     const target = state.items.get(wamid);
     const quote = el('div', 'quote');
-    quote.append(el('strong', null, target && target.from === 'citizen' ? 'Anda' : 'PROLINK SAKTI'));
-    const text = snippet(target).replace(/\s+/g, ' ').trim();
-    quote.append(formatted(text.length > 140 ? `${text.slice(0, 140)}…` : text, 'quote-text'));
+    quote.append(el('strong', 'quote-sender', target && target.from === 'citizen' ? 'Anda' : 'PROLINK SAKTI'));
+    // One line; CSS ends it with an ellipsis where the bubble does. The cut here only keeps
+    // the DOM small.
+    const text = plainText(snippet(target));
+    const line = el('div', 'quote-text', text.length > 200 ? `${text.slice(0, 200)}…` : text);
+    line.title = text;
+    quote.append(line);
     return quote;
   }
 
@@ -337,9 +360,78 @@
     if (box.childNodes.length) bubble.append(box);
   }
 
+  function parameterValue(parameter) {
+    return parameter.text || (parameter.currency && parameter.currency.fallback_value)
+      || (parameter.date_time && parameter.date_time.fallback_value) || parameter.type;
+  }
+
+  // `{{1}}` (positional) or `{{name}}` (named) replaced by the message's parameters.
+  function fillTemplate(text, parameters) {
+    return String(text || '').replace(/\{\{\s*([A-Za-z0-9_]+)\s*\}\}/g, (whole, key) => {
+      const parameter = /^[0-9]+$/.test(key)
+        ? parameters[Number(key) - 1]
+        : parameters.find((candidate) => candidate.parameter_name === key);
+      return parameter ? parameterValue(parameter) : whole;
+    });
+  }
+
+  // The approved template a message names, if the simulator knows it.
+  function templateDefinition(template) {
+    const language = (template.language && template.language.code) || '';
+    return state.templates.get(`${template.name}:${language}`) || null;
+  }
+
+  function sentParameters(template, type) {
+    const component = (template.components || []).find((candidate) => candidate.type === type);
+    return (component && component.parameters) || [];
+  }
+
+  // The text a citizen's WhatsApp shows for a template message (body filled in).
+  function templateText(template) {
+    const definition = templateDefinition(template);
+    if (!definition) return `Templat ${template.name}`;
+    const body = (definition.components || []).find((component) => component.type === 'BODY');
+    return fillTemplate(body && body.text, sentParameters(template, 'body'));
+  }
+
   function renderTemplate(bubble, item) {
     const template = item.body.template || {};
     const language = (template.language && template.language.code) || '';
+    const definition = templateDefinition(template);
+    if (definition) {
+      // As the citizen sees it; the name stays visible in small print for the tester.
+      bubble.append(el('div', 'template-tag', `Templat: ${template.name} (${language})`));
+      const box = actionsBox();
+      let buttonIndex = 0;
+      for (const component of definition.components || []) {
+        if (component.type === 'HEADER' && component.format === 'TEXT') {
+          bubble.append(el('div', 'header-text', fillTemplate(component.text, sentParameters(template, 'header'))));
+        } else if (component.type === 'HEADER') {
+          bubble.append(headerNode({ type: String(component.format || '').toLowerCase() }));
+        } else if (component.type === 'BODY') {
+          bubble.append(formatted(fillTemplate(component.text, sentParameters(template, 'body'))));
+        } else if (component.type === 'FOOTER') {
+          bubble.append(el('div', 'footer-text', component.text));
+        } else if (component.type === 'BUTTONS') {
+          for (const button of component.buttons || []) {
+            const index = buttonIndex;
+            buttonIndex += 1;
+            if (button.type === 'QUICK_REPLY') {
+              const sent = (template.components || []).find((candidate) => candidate.type === 'button'
+                && candidate.sub_type === 'quick_reply' && Number(candidate.index || 0) === index);
+              const parameter = (sent && sent.parameters && sent.parameters[0]) || {};
+              const payload = parameter.payload || button.text;
+              box.append(actionButton(button.text, ICONS.reply, () =>
+                sendMessage({ reply: { kind: 'template', id: payload, title: button.text } }, item.wamid)));
+            } else {
+              box.append(el('span', 'notice', button.text || button.type));
+            }
+          }
+        }
+      }
+      if (box.childNodes.length) bubble.append(box);
+      return;
+    }
     bubble.append(el('div', 'template-tag', `Templat: ${template.name || '?'} (${language}) — teks lengkap ada di WhatsApp Manager`));
     const box = actionsBox();
     for (const component of template.components || []) {
@@ -352,8 +444,7 @@
       } else if (component.type === 'body') {
         const list = el('ol', 'params');
         for (const parameter of parameters) {
-          const value = parameter.text || (parameter.currency && parameter.currency.fallback_value)
-            || (parameter.date_time && parameter.date_time.fallback_value) || parameter.type;
+          const value = parameterValue(parameter);
           const li = el('li');
           if (parameter.parameter_name) li.append(el('strong', null, `${parameter.parameter_name}: `));
           li.append(formatted(value));
@@ -448,6 +539,8 @@
         const img = el('img', 'photo');
         img.src = `/simulator/api/media/${encodeURIComponent(body.image.id)}`;
         img.alt = body.image.caption ? `Foto: ${body.image.caption}` : 'Foto yang Anda kirim';
+        // The photo has no height until it loads: follow the conversation once it has one.
+        img.addEventListener('load', keepAtBottom);
         bubble.append(img);
         if (body.image.caption) bubble.append(formatted(body.image.caption));
         break;
@@ -525,12 +618,31 @@
     }
   }
 
+  function distanceFromBottom() {
+    return els.messages.scrollHeight - els.messages.scrollTop - els.messages.clientHeight;
+  }
+
+  function scrollToBottom() {
+    els.messages.scrollTop = els.messages.scrollHeight;
+    state.atBottom = true;
+  }
+
+  // Content that grows after it is shown (a photo loading) keeps the newest message in view,
+  // unless the reader has scrolled up to read something older.
+  function keepAtBottom() {
+    if (state.atBottom) scrollToBottom();
+  }
+
+  els.messages.addEventListener('scroll', () => {
+    state.atBottom = distanceFromBottom() < 80;
+  }, { passive: true });
+
   function renderConversation(items) {
     const visible = items.filter((item) => !(item.from === 'bot' && item.body.type === 'reaction'));
     for (const item of items) state.items.set(item.wamid, item);
     const keys = visible.map((item) => item.wamid);
     const prefix = state.rendered.every((key, index) => keys[index] === key);
-    const nearBottom = els.messages.scrollHeight - els.messages.scrollTop - els.messages.clientHeight < 80;
+    const nearBottom = state.atBottom || distanceFromBottom() < 80;
     if (!prefix) {
       els.messages.replaceChildren();
       state.rendered = [];
@@ -561,7 +673,7 @@
     }
     applyReactions(items);
     if (appended && (nearBottom || !prefix || visible[visible.length - 1].from === 'citizen')) {
-      els.messages.scrollTop = els.messages.scrollHeight;
+      scrollToBottom();
     }
   }
 
@@ -644,10 +756,42 @@
     }
   }
 
+  // -------------------------------------------------------------------------------------------
+  // The panel of citizens and tools (a panel over the chat on narrow screens)
+  // -------------------------------------------------------------------------------------------
+
+  function setPanel(open, returnFocus = true) {
+    const wasOpen = els.app.classList.contains('panel-open');
+    els.app.classList.toggle('panel-open', open);
+    els.panelToggle.setAttribute('aria-expanded', open ? 'true' : 'false');
+    if (open && !wasOpen) {
+      const first = els.citizens.querySelector('.citizen[aria-current="true"]') || els.panelClose;
+      first.focus();
+    } else if (!open && wasOpen && returnFocus) {
+      els.panelToggle.focus();
+    }
+  }
+
+  els.panelToggle.addEventListener('click', () => setPanel(!els.app.classList.contains('panel-open')));
+  els.panelClose.addEventListener('click', () => setPanel(false));
+  document.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape' && els.app.classList.contains('panel-open') && !document.querySelector('dialog[open]')) {
+      setPanel(false);
+    }
+  });
+  // A tap on the shaded chat beside the open panel closes it.
+  document.addEventListener('click', (event) => {
+    if (els.app.classList.contains('panel-open') && !event.target.closest('.sidebar, .panel-toggle')) {
+      setPanel(false, false);
+    }
+  });
+
   function selectCitizen(number) {
     const citizen = state.citizens.find((candidate) => candidate.number === number) || state.citizens[0];
     if (!citizen) return;
+    setPanel(false, false);
     state.current = citizen;
+    state.atBottom = true;
     state.generation += 1;
     state.items = new Map();
     state.rendered = [];
@@ -1049,5 +1193,11 @@
   });
 
   api('/simulator/api/clock').then(updateClock).catch((error) => showError(error.message));
-  loadCitizens().catch((error) => showError(error.message));
+  // Templates first, so that a conversation holding one shows its text from the start.
+  api('/simulator/api/templates')
+    .then((templates) => {
+      for (const template of templates || []) state.templates.set(`${template.name}:${template.language}`, template);
+    })
+    .catch((error) => showError(error.message))
+    .finally(() => loadCitizens().catch((error) => showError(error.message)));
 })();

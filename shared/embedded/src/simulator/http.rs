@@ -87,6 +87,14 @@ pub(super) async fn stylesheet() -> Response {
     asset("text/css; charset=utf-8", APP_CSS)
 }
 
+pub(super) async fn logo() -> Response {
+    asset("image/svg+xml", LOGO_SVG)
+}
+
+pub(super) async fn templates() -> Response {
+    asset("application/json", TEMPLATES_JSON)
+}
+
 fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, SimulatorError> {
     serde_json::from_slice(body)
         .map_err(|error| invalid(format!("Permintaan tidak dapat dibaca: {error}")))
