@@ -4,9 +4,10 @@ use std::collections::BTreeMap;
 
 use prolink_app::content_import::load_dir;
 use prolink_domain::content::{
-    self, paginate, parse_bundle, service_card, service_card_policy, show_unverified_policy,
-    split_message, validate, Channel, ContentBundle, ListKey, ListPage, MenuAction, MenuItem,
-    RecordError, RowTarget, Service, BACK_ROW_ID, TEXT_LIMIT, UNVERIFIED_NOTE,
+    self, known_value, paginate, parse_bundle, says_unverified, service_card, service_card_policy,
+    show_unverified_policy, split_message, validate, Channel, ContentBundle, ListKey, ListPage,
+    MenuAction, MenuItem, RecordError, RowTarget, Service, BACK_ROW_ID, HELP_CATEGORY, TEXT_LIMIT,
+    UNVERIFIED_NOTE,
 };
 
 use crate::support::{seed, seed_dir};
@@ -702,7 +703,12 @@ fn every_menu_of_menus_json_renders_within_limits() {
 fn unverified_policy_for_faq() {
     let b = seed();
     let verified = b.faqs.iter().find(|f| f.verified).expect("verified");
-    let unverified = b.faqs.iter().find(|f| !f.verified).expect("unverified");
+    // An entry whose answer does not itself say what is being verified gets the note.
+    let unverified = b
+        .faqs
+        .iter()
+        .find(|f| !f.verified && f.category != HELP_CATEGORY && !says_unverified(&f.answer))
+        .expect("unverified");
     for show in [true, false] {
         assert_eq!(
             show_unverified_policy(verified, &b.opds, show),
@@ -746,6 +752,60 @@ fn unverified_policy_for_service() {
     assert!(!hidden[0].contains("*Persyaratan:*"));
 }
 
+/// What a citizen reads from the seed content, under either setting: no placeholder meant
+/// for the content team ("Perlu verifikasi"), the verification said at most once per message,
+/// and never under the entries about PROLINK SAKTI itself.
+#[test]
+fn seed_answers_leave_unknown_fields_out_and_say_verification_once() {
+    let b = seed();
+    let mentions = |text: &str| {
+        let lower = text.to_lowercase();
+        [
+            "sedang kami verifikasi",
+            "sedang diverifikasi",
+            "masih dalam verifikasi",
+        ]
+        .iter()
+        .map(|p| lower.matches(p).count())
+        .sum::<usize>()
+    };
+    let mut messages: Vec<(String, String)> = Vec::new();
+    for show in [true, false] {
+        for f in &b.faqs {
+            messages.push((f.id.clone(), show_unverified_policy(f, &b.opds, show)));
+        }
+        for s in &b.services {
+            for part in service_card_policy(s, &b.opds, show) {
+                messages.push((s.id.clone(), part));
+            }
+        }
+    }
+    assert!(messages.len() >= 2 * (b.faqs.len() + b.services.len()));
+    for (id, text) in &messages {
+        assert!(
+            !text.to_lowercase().contains("perlu verifikasi"),
+            "{id}: a placeholder reaches the citizen:\n{text}"
+        );
+        assert!(
+            mentions(text) <= 1,
+            "{id}: verification said twice:\n{text}"
+        );
+    }
+    let help: Vec<_> = b
+        .faqs
+        .iter()
+        .filter(|f| f.category == HELP_CATEGORY)
+        .collect();
+    assert!(help.iter().any(|f| f.id == "umum.tentang-prolink-sakti"));
+    for f in help {
+        for show in [true, false] {
+            let text = show_unverified_policy(f, &b.opds, show);
+            assert_eq!(text, f.answer, "{}", f.id);
+            assert!(!text.contains(UNVERIFIED_NOTE.trim()), "{}", f.id);
+        }
+    }
+}
+
 #[test]
 fn all_service_cards_render_within_the_text_limit() {
     let b = seed();
@@ -759,19 +819,23 @@ fn all_service_cards_render_within_the_text_limit() {
         let text = parts.join("\n");
         assert!(text.contains(&format!("*{}*", s.name)));
         assert!(text.contains("*Persyaratan:*") && text.contains("*Langkah:*"));
-        for (i, step) in s.steps.iter().enumerate() {
-            assert!(
-                text.contains(&format!("{}. {}", i + 1, step.trim())),
-                "{}",
-                s.id
-            );
+        for (i, step) in s.steps.iter().filter_map(|st| known_value(st)).enumerate() {
+            assert!(text.contains(&format!("{}. {step}", i + 1)), "{}", s.id);
         }
-        for r in &s.requirements {
-            assert!(text.contains(r.trim()), "{}", s.id);
+        for r in s.requirements.iter().filter_map(|r| known_value(r)) {
+            assert!(text.contains(&r), "{}", s.id);
         }
-        assert!(text.contains(&format!("*Biaya:* {}", s.cost.trim())));
-        assert!(text.contains(&format!("*Lama proses:* {}", s.duration.trim())));
-        assert!(text.contains(&format!("*Tempat:* {}", s.location.trim())));
+        // Fields are shown without the placeholders nobody has confirmed.
+        for (label, value) in [
+            ("Biaya", &s.cost),
+            ("Lama proses", &s.duration),
+            ("Tempat", &s.location),
+        ] {
+            match known_value(value) {
+                Some(known) => assert!(text.contains(&format!("*{label}:* {known}")), "{}", s.id),
+                None => assert!(!text.contains(&format!("*{label}:*")), "{}", s.id),
+            }
+        }
         if !s.online_url.is_empty() {
             assert!(text.contains(&s.online_url));
         }

@@ -693,11 +693,26 @@ async fn the_page_is_self_contained_and_guarded() {
         assert!(!text.contains("innerHTML"), "{uri} uses innerHTML");
         if uri == "/simulator" {
             assert!(text.contains("Simulator WhatsApp"));
-            assert!(text.contains(r#"<link rel="icon" href="data:,">"#));
+            assert!(text
+                .contains(r#"<link rel="icon" type="image/svg+xml" href="/simulator/logo.svg">"#));
             assert!(!text.contains("<script>"), "no inline script");
             assert!(text.contains("Alat uji: majukan waktu"));
         }
     }
+    // The icon is the project's logo, served from the same origin.
+    let logo = sim
+        .app
+        .router
+        .clone()
+        .oneshot(
+            Request::get("/simulator/logo.svg")
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("infallible");
+    assert_eq!(logo.status(), StatusCode::OK);
+    assert_eq!(logo.headers()[header::CONTENT_TYPE], "image/svg+xml");
 
     // Another host name resolving to loopback (DNS rebinding) is refused.
     let (status, _, _) = sim
@@ -804,8 +819,39 @@ async fn a_broadcast_reaches_the_simulator_and_its_statistics_fill_from_status_w
         .put_broadcast(&record)
         .await
         .expect("broadcast");
+    // The scheduler hands the broadcast out as a batch task; the complaint worker sends it.
     let report = sim.app.scheduler.tick().await.expect("tick");
-    assert_eq!(report.broadcasts.sent, 2, "{report:?}");
+    assert_eq!(report.broadcasts.handed_out, 1, "{report:?}");
+    assert_eq!(report.broadcasts.sent, 0, "the tick itself sends nothing");
+    let deliveries = sim
+        .app
+        .tasks
+        .receive(10, Duration::from_secs(60))
+        .await
+        .expect("receive");
+    let batches: Vec<_> = deliveries
+        .iter()
+        .filter(|d| d.body.contains("broadcast_batch"))
+        .collect();
+    assert_eq!(batches.len(), 1, "{deliveries:?}");
+    let items: Vec<prolink_app::complaint_worker::TaskItem> = batches
+        .iter()
+        .map(|d| prolink_app::complaint_worker::TaskItem::from(*d))
+        .collect();
+    let outcomes = sim.app.complaint_worker.process_batch(&items).await;
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| *o == prolink_app::complaint_worker::TaskOutcome::Done),
+        "{outcomes:?}"
+    );
+    for delivery in &deliveries {
+        sim.app
+            .tasks
+            .delete(&delivery.receipt)
+            .await
+            .expect("delete");
+    }
     let done = sim
         .app
         .store

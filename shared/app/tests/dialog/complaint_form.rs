@@ -13,6 +13,8 @@ use prolink_domain::{
     nlp::{Engine, KnowledgeBase},
 };
 
+use prolink_whatsapp::webhook::{Media, MessageContent};
+
 use super::chat::*;
 use crate::support::seed;
 
@@ -69,7 +71,12 @@ fn a_complaint_from_the_menu_with_a_pin_and_two_photos_is_created_with_its_deadl
     assert_eq!(body(only(&turn)), ct::photos_ask(0));
     assert_eq!(button_ids(only(&turn)), vec![cid::PHOTOS_DONE.to_string()]);
     chat.send(photo("media-1"));
-    let turn = chat.send(photo("media-2"));
+    let captioned = message(MessageContent::Image(Media {
+        id: "media-2".into(),
+        caption: Some("Lubang *sedalam* lutut,\ndekat _gapura_".into()),
+        ..media()
+    }));
+    let turn = chat.send(captioned);
     assert_eq!(body(only(&turn)), ct::photos_ask(2));
     let turn = chat.press(cid::PHOTOS_DONE);
     assert_eq!(body(only(&turn)), ct::PRIVACY_ASK);
@@ -86,10 +93,24 @@ fn a_complaint_from_the_menu_with_a_pin_and_two_photos_is_created_with_its_deadl
     let turn = chat.press(cid::PRIVACY_BIASA);
     assert_eq!(turn.replies.len(), 2);
     let summary = as_text(&turn.replies[0]);
-    assert!(summary.contains(&category.name), "{summary}");
+    // The category by the name the list showed, the caption as plain text on its own line.
+    let row_title = &first_page
+        .sections
+        .iter()
+        .flat_map(|section| &section.rows)
+        .find(|row| row.id == "complaint:jalan-rusak")
+        .expect("listed")
+        .title;
+    assert!(
+        summary.contains(&format!("*Kategori:* {row_title}\n")),
+        "{summary}"
+    );
     assert!(summary.contains(description), "{summary}");
     assert!(summary.contains("Depan Toko Makmur"), "{summary}");
-    assert!(summary.contains("2 foto"), "{summary}");
+    assert!(
+        summary.contains("*Foto:* 2 foto\n   • “Lubang sedalam lutut, dekat gapura”\n"),
+        "{summary}"
+    );
     assert!(summary.contains(Privacy::Biasa.label()), "{summary}");
     assert!(body(&turn.replies[1]).contains(category.notice.trim()));
     assert_eq!(
@@ -194,7 +215,7 @@ fn a_free_text_complaint_preselects_its_category_and_keeps_the_words_as_descript
     let turn = chat.say(POTHOLE);
     assert_eq!(
         body(only(&turn)),
-        ct::confirm_category(&category.name, &category.short_description)
+        ct::confirm_category(&category.short_name, &category.short_description)
     );
     assert_eq!(
         button_ids(only(&turn)),
@@ -525,7 +546,7 @@ fn a_burst_of_text_photo_and_location_lands_in_the_form_in_order() {
     chat.send(photo("media-9"));
     chat.send(pin_message());
     let turn = chat.press(cid::CONSENT_YES);
-    assert!(all_text(&turn).contains(&content.category("jalan-rusak").expect("c").name));
+    assert!(all_text(&turn).contains(&content.category("jalan-rusak").expect("c").short_name));
     chat.press(cid::CATEGORY_OK);
     let form = draft(&chat);
     assert_eq!(form.step, DraftStep::Photos);

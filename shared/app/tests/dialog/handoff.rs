@@ -142,3 +142,49 @@ fn an_operator_hands_the_conversation_back() {
     assert!(is_main_menu(&content, only(&turn)));
     assert_sendable(&[prolink_domain::dialog::hand_back_notice()]);
 }
+
+/// Asking for an officer in one's own words starts the handoff as the keyword does; asking
+/// *how* to reach one gets the FAQ answer. Thanks get a "sama-sama" instead of the generic
+/// small-talk prompt.
+#[test]
+fn a_request_for_an_officer_in_free_text_hands_off_and_thanks_get_an_answer() {
+    let content = seed();
+    let answerer = Engine::build(&KnowledgeBase::from(&content));
+    for request in [
+        "saya mau bicara langsung dengan petugas",
+        "tolong sambungkan ke admin manusia",
+    ] {
+        let mut chat = Chat::new(&content, &answerer);
+        let turn = chat.say(request);
+        assert!(turn.handoff_requested, "{request}: {:?}", turn.replies);
+        assert!(chat.session.handoff.is_some(), "{request}");
+    }
+    let mut chat = Chat::new(&content, &answerer);
+    let turn = chat.say("gimana caranya chat petugas?");
+    assert!(
+        !turn.handoff_requested,
+        "a question about the way is answered"
+    );
+
+    for thanks in [
+        "oke makasih banyak min",
+        "matur nuwun",
+        "terima kasih infonya",
+    ] {
+        let mut chat = Chat::new(&content, &answerer);
+        let turn = chat.say(thanks);
+        let text = only(&turn).plain_text();
+        assert!(text.starts_with("Sama-sama"), "{thanks}: {text}");
+    }
+    // Thanks beside a real question: the question is answered.
+    let mut chat = Chat::new(&content, &answerer);
+    let turn = chat.say("makasih ya, terus syarat bikin kartu keluarga baru apa aja?");
+    assert!(
+        !turn
+            .replies
+            .iter()
+            .any(|r| r.plain_text().starts_with("Sama-sama")),
+        "{:?}",
+        turn.replies
+    );
+}

@@ -99,7 +99,11 @@ fn faq_answers_follow_the_unverified_policy() {
     let unverified = content
         .faqs
         .iter()
-        .find(|f| !f.verified)
+        .find(|f| {
+            !f.verified
+                && f.category != content::HELP_CATEGORY
+                && !content::says_unverified(&f.answer)
+        })
         .expect("unverified");
     let opd = content.opd(&unverified.opd_id).expect("opd").name.clone();
 

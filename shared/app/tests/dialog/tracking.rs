@@ -140,6 +140,13 @@ fn tracking_shows_only_the_citizens_own_complaints() {
     assert!(text.contains(&ticket));
     assert!(text.contains(Status::Diterima.label()));
     assert!(text.contains(&next));
+    // The OPD by the name the receipt gave, the deadline as the receipt wrote it.
+    let opd = content.opd(&own.opd_id).expect("opd");
+    assert!(
+        text.contains(&format!("\nDitangani: {}\n", opd.name)),
+        "{text}"
+    );
+    assert!(next.starts_with("Tanggapan paling lambat: "), "{next}");
     let code = &ticket[3..];
     for typed in [
         ticket.to_lowercase(),

@@ -22,8 +22,8 @@ pub use menu::{
 };
 pub use parse::parse_bundle;
 pub use render::{
-    service_card, service_card_policy, show_unverified_policy, split_message, TEXT_LIMIT,
-    UNVERIFIED_NOTE,
+    known_value, says_unverified, service_card, service_card_policy, show_unverified_policy,
+    split_message, HELP_CATEGORY, TEXT_LIMIT, UNVERIFIED_NOTE,
 };
 pub use validate::{validate, warnings, ANSWER_SOFT_LIMIT};
 

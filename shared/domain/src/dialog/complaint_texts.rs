@@ -72,6 +72,10 @@ pub mod titles {
     pub const FOLLOW: &str = "Ikut melapor";
     pub const SEPARATE: &str = "Tetap terpisah";
     pub const SHOW_FOLLOWED: &str = "Lihat Perkembangan";
+    /// The button of a location request. WhatsApp draws it, in the language of the citizen's
+    /// app (Indonesian: "Kirim lokasi"); the bot can only name it, so a text telling the
+    /// citizen what to tap uses this exact label (the simulator draws the same).
+    pub const SEND_LOCATION: &str = "Kirim lokasi";
 }
 
 /// Shortest description accepted (characters, and words).
@@ -135,10 +139,12 @@ pub fn description_too_long(chars: usize) -> String {
 }
 
 pub fn location_ask(required: bool) -> String {
-    let mut text = "📍 *Di mana lokasinya?*\n\
-Ketuk *Kirim Lokasi* untuk membagikan titik lokasi, atau ketik alamatnya (nama jalan, RT/RW, \
-kelurahan)."
-        .to_string();
+    let mut text = format!(
+        "📍 *Di mana lokasinya?*\n\
+Ketuk *{}* untuk membagikan titik lokasi, atau ketik alamatnya (nama jalan, RT/RW, \
+kelurahan).",
+        titles::SEND_LOCATION
+    );
     if required {
         text.push_str("\n\n_Lokasi wajib untuk kategori ini agar petugas bisa menemukannya._");
     } else {
@@ -150,8 +156,9 @@ kelurahan)."
 pub const LOCATION_REQUIRED: &str =
     "Untuk kategori ini lokasi *wajib* diisi agar petugas bisa menemukannya.";
 
+/// Names [`titles::SEND_LOCATION`] (a test holds the two together).
 pub const LOCATION_TOO_SHORT: &str = "Alamatnya terlalu singkat. Ketik nama jalan dan \
-kelurahan, atau ketuk *Kirim Lokasi*.";
+kelurahan, atau ketuk *Kirim lokasi*.";
 
 pub fn photos_ask(received: usize) -> String {
     if received == 0 {
@@ -192,6 +199,38 @@ menu untuk melanjutkannya, atau ketik *BATAL* untuk menghapusnya._";
 
 pub const EMERGENCY_FORM_SUSPENDED: &str = "_Pengisian aduan Anda kami tunda. Setelah keadaan \
 aman, ketuk *Buat Aduan* di menu untuk melanjutkannya._";
+
+/// Longest photo caption quoted in the summary, in characters.
+pub const SUMMARY_CAPTION_MAX: usize = 100;
+
+/// What the summary says about the photos: their number, then each caption on its own line.
+/// A caption is the citizen's own text: it is made plain ([`plain_line`]) so that a stray
+/// `*` or `_` cannot turn the rest of the summary bold or italic.
+pub fn summary_photos(captions: &[Option<&str>]) -> String {
+    if captions.is_empty() {
+        return "tanpa foto".to_string();
+    }
+    let mut text = format!("{} foto", captions.len());
+    for caption in captions.iter().flatten() {
+        let plain = plain_line(caption, SUMMARY_CAPTION_MAX);
+        if !plain.is_empty() {
+            text.push_str(&format!("\n   • “{plain}”"));
+        }
+    }
+    text
+}
+
+/// `text` on one line without WhatsApp's formatting markers (`*`, `_`, `~`, `` ` ``) or
+/// control characters, whitespace collapsed, cut to `max` characters with "…".
+pub fn plain_line(text: &str, max: usize) -> String {
+    let cleaned: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .filter(|c| !matches!(c, '*' | '_' | '~' | '`'))
+        .collect();
+    let line = cleaned.split_whitespace().collect::<Vec<_>>().join(" ");
+    truncate_chars(&line, max)
+}
 
 /// What the summary says about the category: name, OPD and the expected handling time.
 pub fn summary(
@@ -305,13 +344,13 @@ pub fn next_deadline_text(complaint: &Complaint) -> Option<String> {
     match complaint.status {
         s if s.is_final() => None,
         Status::PerluDilengkapi => {
-            format(d.complete_by_date).map(|date| format!("Mohon lengkapi paling lambat {date}"))
+            format(d.complete_by_date).map(|date| format!("Mohon lengkapi paling lambat: {date}"))
         }
         Status::Selesai => None,
         _ if d.responded_ms.is_none() => {
-            format(d.response_date).map(|date| format!("Tanggapan paling lambat {date}"))
+            format(d.response_date).map(|date| format!("Tanggapan paling lambat: {date}"))
         }
-        _ => format(d.resolution_date).map(|date| format!("Target selesai {date}")),
+        _ => format(d.resolution_date).map(|date| format!("Target selesai: {date}")),
     }
 }
 
@@ -543,3 +582,46 @@ pub fn kept_separate(new: &str) -> String {
 /// Shown to a follower in the timeline of the complaint they follow.
 pub const FOLLOWER_NOTE: &str = "_Anda ikut melapor pada aduan ini: kami mengabari Anda setiap \
 ada perkembangan._";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A text that says what to tap names the button exactly as WhatsApp draws it.
+    #[test]
+    fn location_texts_name_the_location_button_as_drawn() {
+        let tap = format!("*{}*", titles::SEND_LOCATION);
+        for text in [
+            location_ask(true),
+            location_ask(false),
+            LOCATION_TOO_SHORT.into(),
+        ] {
+            assert!(text.contains(&tap), "{text}");
+        }
+    }
+
+    #[test]
+    fn captions_are_quoted_plain_on_one_line() {
+        assert_eq!(summary_photos(&[]), "tanpa foto");
+        assert_eq!(summary_photos(&[None, None]), "2 foto");
+        let cases = [
+            (
+                "Tiang *miring* di _ujung_ gang",
+                "Tiang miring di ujung gang",
+            ),
+            ("baris satu\nbaris   dua\t", "baris satu baris dua"),
+            ("```kode``` ~coret~", "kode coret"),
+            ("*_~`", ""),
+        ];
+        for (caption, plain) in cases {
+            assert_eq!(plain_line(caption, SUMMARY_CAPTION_MAX), plain);
+        }
+        let text = summary_photos(&[Some("Tiang *miring*"), None, Some("  ")]);
+        assert_eq!(text, "3 foto\n   • “Tiang miring”");
+        let long = "kata ".repeat(60);
+        let quoted = summary_photos(&[Some(&long)]);
+        let line = quoted.lines().nth(1).expect("caption line");
+        assert!(line.chars().count() <= SUMMARY_CAPTION_MAX + 7, "{line}");
+        assert!(line.ends_with("…”"), "{line}");
+    }
+}

@@ -139,6 +139,11 @@ fn act_on_answer(t: &mut TurnBuilder, text: &str, answered: Answered) {
     match answered.decision {
         Decision::Answer => match (answered.kind, answered.id.clone()) {
             (AnswerKind::Emergency, _) => t.emergency(&answered.alternatives),
+            // "mau ngomong sama petugas": the request itself, not a question about how to
+            // reach one, goes where the OPERATOR keyword goes.
+            (AnswerKind::Faq, Some(id)) if id == HANDOFF_FAQ && !asks_how(text) => {
+                handoff::start(t)
+            }
             (AnswerKind::Faq, Some(id)) if t.content().faq(&id).is_some() => {
                 knowledge::show_faq(t, &id);
                 knowledge::offer_rephrase(t, text, &id, &answered.alternatives);
@@ -151,12 +156,70 @@ fn act_on_answer(t: &mut TurnBuilder, text: &str, answered: Answered) {
             }
             (AnswerKind::Tracking, ticket) => tracking::show(t, ticket.as_deref()),
             (AnswerKind::Greeting, _) => t.main_menu(true),
+            (AnswerKind::Smalltalk, _) if says_thanks(text) => t.text(texts::THANKS),
             (AnswerKind::Smalltalk, _) => t.text(texts::SMALL_TALK),
             _ => knowledge::fallback(t, text, &answered),
         },
+        // A short thank-you the engine did not place ("terima kasih infonya") is still thanks,
+        // not a question it failed to answer.
+        Decision::Fallback if says_thanks(text) && keywords::words(text).len() <= 4 => {
+            t.text(texts::THANKS)
+        }
         Decision::Suggest => knowledge::suggest(t, text, &answered),
         Decision::Fallback => knowledge::fallback(t, text, &answered),
     }
+}
+
+/// The FAQ entry on reaching an officer: answered as the request when the message asks for
+/// one rather than how.
+const HANDOFF_FAQ: &str = "umum.bicara-petugas";
+
+/// A question about the way ("gimana caranya chat petugas?"), not the request itself.
+fn asks_how(text: &str) -> bool {
+    const HOW: [&str; 14] = [
+        "cara",
+        "caranya",
+        "carane",
+        "bagaimana",
+        "gimana",
+        "gmn",
+        "gmna",
+        "gemana",
+        "piye",
+        "pripun",
+        "kepiye",
+        "yaopo",
+        "dhâremma",
+        "bisakah",
+    ];
+    keywords::words(text)
+        .iter()
+        .any(|w| HOW.contains(&w.as_str()))
+}
+
+/// Thanks in any of the city's languages ("makasih ya min", "matur nuwun", "sakalangkong").
+fn says_thanks(text: &str) -> bool {
+    const THANKS: [&str; 16] = [
+        "makasih",
+        "makasi",
+        "mksh",
+        "makasiih",
+        "terima",
+        "trims",
+        "thx",
+        "thanks",
+        "tq",
+        "nuwun",
+        "suwun",
+        "sakalangkong",
+        "tengkyu",
+        "thank",
+        "trimakasih",
+        "terimakasih",
+    ];
+    keywords::words(text)
+        .iter()
+        .any(|w| THANKS.contains(&w.as_str()))
 }
 
 /// `HAPUS DATA SAYA`: the request is recorded for an admin, who checks and confirms it

@@ -92,6 +92,9 @@ pub const SUGGEST_SECTION: &str = "Mungkin maksud Anda";
 pub const SMALL_TALK: &str = "🙂 Ada yang bisa kami bantu? Tulis pertanyaan Anda, atau ketik \
 *MENU* untuk melihat pilihan.";
 
+pub const THANKS: &str = "Sama-sama 🙏 Senang bisa membantu. Ketik *MENU* bila ada hal lain \
+yang ingin ditanyakan.";
+
 pub const STALE_CHOICE: &str = "Maaf, pilihan itu sudah tidak tersedia. Silakan pilih lagi dari \
 menu terbaru di bawah.";
 

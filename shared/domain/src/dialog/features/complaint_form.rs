@@ -197,7 +197,7 @@ fn advance(t: &mut TurnBuilder, mut draft: ComplaintDraft, lead: Option<String>)
         }
         DraftStep::ConfirmCategory => {
             let (name, description) = draft_category(t, &draft)
-                .map(|c| (c.name.clone(), c.short_description.clone()))
+                .map(|c| (c.short_name.clone(), c.short_description.clone()))
                 .unwrap_or_default();
             t.say(buttons(
                 ct::confirm_category(&name, &description),
@@ -251,12 +251,17 @@ fn summary(t: &mut TurnBuilder, draft: &ComplaintDraft) {
         .location
         .as_ref()
         .map_or_else(|| "(tanpa lokasi)".to_string(), ComplaintLocation::describe);
-    let photos = match draft.photos.len() {
-        0 => "tanpa foto".to_string(),
-        n => format!("{n} foto"),
-    };
+    // A caption that became the description is not repeated.
+    let description = draft.description.as_deref().unwrap_or_default().trim();
+    let captions: Vec<Option<&str>> = draft
+        .photos
+        .iter()
+        .map(|p| p.caption.as_deref().filter(|c| c.trim() != description))
+        .collect();
+    let photos = ct::summary_photos(&captions);
+    // The category by the name the citizen picked it by in the list (its `short_name`).
     let text = ct::summary(
-        &category.name,
+        &category.short_name,
         draft.description.as_deref().unwrap_or_default(),
         &truncate_chars(&location, 300),
         &photos,

@@ -152,11 +152,16 @@ fn timeline(t: &mut TurnBuilder, found: &Complaint, own: bool) {
         category_name(t, &found.category_id),
         found.status.label()
     );
+    // The OPD's full name, as the receipt ("Diteruskan ke") and the notifications give it: an
+    // abbreviation such as "DLH" means nothing to many citizens.
     if let Some(opd) = t.content().opd(&found.opd_id) {
-        text.push_str(&format!("\nDitangani: {}", opd.short_name));
+        text.push_str(&format!("\nDitangani: {}", opd.name));
     }
     if let Some(next) = ct::next_deadline_text(found) {
         text.push_str(&format!("\n{next}"));
+    }
+    if let Some(lapor_id) = crate::lapor::tracking_id(found) {
+        text.push_str(&format!("\nNomor SP4N-LAPOR!: #{lapor_id}"));
     }
     text.push_str("\n\n*Riwayat:*");
     // The newest events matter most (the officer's latest request): older ones are
