@@ -19,6 +19,10 @@ binaries under a Lambda Runtime API stand-in, and two citizens' paths end to end
    complaint's first SLA point (its wall clock moved by an LD_PRELOAD shim, no production
    hook), sending the OPD's SLA reminder; the operator API's public route and its refusal
    without a token; no dead letter, no protocol or shape violation.
+4. At the end, one line per function process: its cold start proxy (spawn to first poll of the
+   Runtime API, plus the handling of its first event; the time it waited for that event is not
+   counted) and its peak RSS (VmHWM), against the targets of docs/performance.md. Figures
+   only: they never change the exit status. `--bin-dir target/release` runs release binaries.
 
 Exit status 0 when everything holds; otherwise 1 with what failed. Every process it starts
 is stopped (by its PID) on the way out, also on failure.
@@ -64,6 +68,10 @@ PIMPINAN_NUMBER = "6281330000271"
 # The category the citizen picks, from the seed; its OPD gets the alerts.
 CATEGORY = "jalan-rusak"
 WAIT_S = 15
+# Cold start targets (docs/performance.md): a function's process start to its first handled
+# event; the dialog worker loads its answering index on top.
+COLD_START_TARGET_MS = 50
+COLD_START_TARGETS_MS = {"dialog-worker": 250}
 # The functions' wall clock: 10.00 WIB (UTC+7) of the current WIB day, whenever the test runs,
 # so the quiet hours (21.00-06.00 WIB, when OPD messages wait for the morning) never change
 # what it proves.
@@ -106,6 +114,8 @@ class Rehearsal:
         self.bin_dir = Path(args.bin_dir).resolve()
         self.work = Path(tempfile.mkdtemp(prefix="prolink-rehearsal-"))
         self.functions = {}
+        # Every function process started, in order (the scheduler twice), for the cold starts.
+        self.processes = []
         self.pollers = []
         self.graph = None
         self.stack = None
@@ -331,6 +341,7 @@ class Rehearsal:
             self.functions[logical_id] = self.function(logical_id)
         check(self.functions, "no function with Metadata.BuildProperties.Binary in the template")
         for f in self.functions.values():
+            self.processes.append(f)
             f.start(self.clean_env())
         for f in self.functions.values():
             f.wait_ready(20)
@@ -662,6 +673,7 @@ class Rehearsal:
         later.stop()
         later = self.function(scheduler_id, self.clock_env(shift_ms))
         self.functions[scheduler_id] = later
+        self.processes.append(later)
         later.start(self.clean_env())
         later.wait_ready(20)
         for other in self.schedules:
@@ -820,6 +832,43 @@ class Rehearsal:
         if self.graph:
             self.graph.stop()
 
+    def cold_starts(self):
+        """The cold start table: one line per function process started (read after stop())."""
+        if not self.processes:
+            return []
+
+        def num(value, digits=1):
+            return f"{value:.{digits}f}" if value is not None else "-"
+
+        lines = [
+            f"cold starts ({self.bin_dir.name} binaries; init = spawn to first poll of the "
+            "Runtime API, 1st event = handed out to response, cold start = init + 1st event; "
+            "peak RSS = VmHWM after the 1st event / before the stop):",
+            f"  {'function':<28} {'binary':<17} {'init ms':>8} {'1st event ms':>12} "
+            f"{'cold start ms':>13} {'target':>9}  {'peak RSS MiB':>13}",
+        ]
+        seen = {}
+        for f in self.processes:
+            binary = Path(f.binary).name
+            seen[f.logical_id] = seen.get(f.logical_id, 0) + 1
+            label = f.logical_id + (f" #{seen[f.logical_id]}" if seen[f.logical_id] > 1 else "")
+            target = COLD_START_TARGETS_MS.get(binary, COLD_START_TARGET_MS)
+            c = f.cold_start()
+            if c["init_ms"] is None:
+                verdict = "never polled the Runtime API"
+            elif f.first is None or not c["handed"]:
+                verdict = "no event handed to it"
+            elif c["handling_ms"] is None:
+                verdict = "no answer to its first event"
+            else:
+                verdict = "within target" if c["cold_ms"] < target else "over target"
+            peak = f"{num(c['peak_first_mib'])} / {num(c['peak_stop_mib'])}"
+            lines.append(
+                f"  {label:<28} {binary:<17} {num(c['init_ms']):>8} {num(c['handling_ms']):>12} "
+                f"{num(c['cold_ms']):>13} {'< ' + str(target) + ' ms':>9}  {peak:>13}  {verdict}"
+            )
+        return lines
+
     def logs(self):
         for f in self.functions.values():
             print(f"--- {f.logical_id} ({f.log_path}), last lines:\n{f.log_tail(15)}", file=sys.stderr)
@@ -863,6 +912,11 @@ def main():
     finally:
         rehearsal.stop()
         shutil.rmtree(rehearsal.work, ignore_errors=True)
+        try:
+            for line in rehearsal.cold_starts():
+                print(line, flush=True)
+        except Exception as error:  # noqa: BLE001 - the figures never change the outcome
+            print(f"cold start figures unavailable: {type(error).__name__}: {error}", file=sys.stderr)
 
 
 if __name__ == "__main__":

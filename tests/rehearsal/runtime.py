@@ -7,6 +7,11 @@ is handed out with the `Lambda-Runtime-Aws-Request-Id`, `-Deadline-Ms`,
 `-Invoked-Function-Arn` and `-Trace-Id` headers and ends with `POST .../{id}/response` or
 `.../{id}/error`; `POST .../init/error` and an exit before the first poll fail start-up.
 One instance per function, one invocation at a time, as one Lambda execution environment.
+
+Each function also records its cold start (monotonic clock): the spawn, its first poll (init
+done), when its first event was handed out and when that event's response or error came back,
+and its peak RSS (VmHWM) after that event and just before it is stopped. Reading them costs a
+few clock reads and two reads of /proc/<pid>/status per process.
 """
 
 import json
@@ -46,6 +51,9 @@ class Invocation:
         self.done = threading.Event()
         self.result = None
         self.error = None
+        # Monotonic times: handed to the function, its response or error received.
+        self.handed_at = None
+        self.answered_at = None
 
 
 class RuntimeApi:
@@ -58,6 +66,8 @@ class RuntimeApi:
         self.in_flight = {}
         self.init_error = None
         self.polled = threading.Event()
+        # Monotonic time of the first `GET .../invocation/next`: the function's init is done.
+        self.first_poll_at = None
         self.stopping = threading.Event()
         self.protocol_errors = []
         api = self
@@ -93,6 +103,8 @@ class RuntimeApi:
                 if self.path != f"{PREFIX}/invocation/next":
                     api.protocol_errors.append(f"GET {self.path}")
                     return self._reply(404)
+                if api.first_poll_at is None:
+                    api.first_poll_at = time.monotonic()
                 api.polled.set()
                 while not api.stopping.is_set():
                     try:
@@ -101,6 +113,7 @@ class RuntimeApi:
                         continue
                     api.in_flight[inv.id] = inv
                     body = json.dumps(inv.payload).encode()
+                    inv.handed_at = time.monotonic()
                     return self._reply(
                         200,
                         body,
@@ -122,6 +135,7 @@ class RuntimeApi:
                 return None
 
             def do_POST(self):
+                received_at = time.monotonic()
                 body = self._body()
                 path = self.path
                 if path == f"{PREFIX}/init/error":
@@ -135,6 +149,7 @@ class RuntimeApi:
                         if inv is None:
                             api.protocol_errors.append(f"{kind} for unknown id {request_id}")
                             return self._reply(400)
+                        inv.answered_at = received_at
                         if kind == "response":
                             inv.result = json.loads(body) if body else None
                         else:
@@ -175,6 +190,12 @@ class Function:
         self.process = None
         self.lock = threading.Lock()
         self.invocations = 0
+        # Cold start: monotonic spawn time, first poll, the first invocation, peak RSS (KiB).
+        self.spawned_at = None
+        self.first_poll_at = None
+        self.first = None
+        self.peak_rss_first_kib = None
+        self.peak_rss_stop_kib = None
 
     def start(self, base_env):
         self.api = RuntimeApi(self.name, self.arn)
@@ -195,6 +216,7 @@ class Function:
         )
         env.update(self.extra_env)
         self.log = open(self.log_path, "ab")
+        self.spawned_at = time.monotonic()
         self.process = subprocess.Popen(
             [self.binary],
             env=env,
@@ -224,9 +246,15 @@ class Function:
         with self.lock:
             self.invocations += 1
             inv = Invocation(payload, self.timeout_s, self.clock_shift_ms)
+            first = self.first is None
+            if first:
+                self.first = inv
             self.api.pending.put(inv)
             # The function's own timeout, as Lambda enforces it.
-            if not inv.done.wait(self.timeout_s + 2):
+            done = inv.done.wait(self.timeout_s + 2)
+            if first:
+                self.peak_rss_first_kib = self.peak_rss_kib()
+            if not done:
                 raise RehearsalError(
                     f"{self.logical_id}: invocation timed out after {self.timeout_s} s\n"
                     f"{self.log_tail()}"
@@ -234,6 +262,46 @@ class Function:
             if inv.error is not None:
                 raise FunctionError(self.logical_id, inv.error)
             return inv.result
+
+    def peak_rss_kib(self):
+        """The process's peak resident set (VmHWM, KiB) so far; None once it is gone."""
+        if self.process is None or self.process.poll() is not None:
+            return None
+        try:
+            with open(f"/proc/{self.process.pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmHWM:"):
+                        return int(line.split()[1])
+        except (OSError, ValueError, IndexError):
+            pass
+        return None
+
+    def cold_start(self):
+        """The cold start figures (ms, MiB) as recorded; None where a step did not happen."""
+        first_poll = self.first_poll_at
+        if first_poll is None and self.api is not None:
+            first_poll = self.api.first_poll_at
+
+        def ms(start, end):
+            return (end - start) * 1000 if start is not None and end is not None else None
+
+        def mib(kib):
+            return kib / 1024 if kib is not None else None
+
+        first = self.first
+        init_ms = ms(self.spawned_at, first_poll)
+        handling_ms = ms(first.handed_at, first.answered_at) if first else None
+        return {
+            "init_ms": init_ms,
+            "handling_ms": handling_ms,
+            "cold_ms": init_ms + handling_ms
+            if init_ms is not None and handling_ms is not None
+            else None,
+            "waited_ms": ms(first_poll, first.handed_at) if first else None,
+            "handed": first is not None and first.handed_at is not None,
+            "peak_first_mib": mib(self.peak_rss_first_kib),
+            "peak_stop_mib": mib(self.peak_rss_stop_kib),
+        }
 
     def log_tail(self, lines=30):
         try:
@@ -244,6 +312,7 @@ class Function:
 
     def stop(self):
         if self.process is not None and self.process.poll() is None:
+            self.peak_rss_stop_kib = self.peak_rss_kib()
             try:
                 os.killpg(self.process.pid, signal.SIGTERM)
                 self.process.wait(timeout=5)
@@ -254,6 +323,7 @@ class Function:
                 except (ProcessLookupError, subprocess.TimeoutExpired):
                     pass
         if self.api is not None:
+            self.first_poll_at = self.api.first_poll_at
             self.api.stop()
             self.api = None
         if getattr(self, "log", None):
