@@ -609,6 +609,55 @@ enum PageEnd {
     Stop { reason: String },
 }
 
+/// How far behind its timeline the pace may be and still catch up at full speed. Beyond it
+/// (a throttling pause, a slow store) the timeline starts again from now: a stall must not
+/// turn into a burst above the rate.
+const PACE_CATCH_UP_MS: i64 = 500;
+
+/// The pace of one run: the n-th send since `origin_ms` is due at n × interval. The timeline
+/// spans the pages, so the short pause between two pages (the last sends of a page finishing,
+/// the checkpoint, reading the next page) is made up by the next page's first sends instead of
+/// lowering the rate at every page.
+#[derive(Debug, Clone, Copy)]
+struct Pace {
+    origin_ms: i64,
+    sends: u64,
+    interval_ms: f64,
+}
+
+impl Pace {
+    fn new(rate: f64, now_ms: i64) -> Pace {
+        Pace {
+            origin_ms: now_ms,
+            sends: 0,
+            interval_ms: 1000.0 / rate.max(1.0),
+        }
+    }
+
+    /// A new rate starts a new timeline (the old one's sends were at the old interval).
+    fn set_rate(&mut self, rate: f64, now_ms: i64) {
+        let interval_ms = 1000.0 / rate.max(1.0);
+        if (interval_ms - self.interval_ms).abs() > f64::EPSILON {
+            *self = Pace::new(rate, now_ms);
+        }
+    }
+
+    /// How long to wait before the next send, if at all.
+    fn wait(&mut self, now_ms: i64) -> Option<Duration> {
+        let due_ms = self.origin_ms + (self.sends as f64 * self.interval_ms) as i64;
+        if now_ms.saturating_sub(due_ms) > PACE_CATCH_UP_MS {
+            self.origin_ms = now_ms;
+            self.sends = 0;
+            return None;
+        }
+        (due_ms > now_ms).then(|| Duration::from_millis((due_ms - now_ms) as u64))
+    }
+
+    fn sent(&mut self) {
+        self.sends += 1;
+    }
+}
+
 /// What one recipient's send ended in.
 enum RecipientEnd {
     Sent,
@@ -782,6 +831,7 @@ impl Broadcaster {
         let now = self.clock.now_ms();
 
         let mut rate = f64::from(self.config.rate.clamp(1, MAX_RATE));
+        let mut pace = Pace::new(rate, self.clock.now_ms());
         let mut throttles = 0u32;
         // Meta's own report of the limit wins over the configured one.
         let tier = reported_tier(self.settings.as_ref())
@@ -833,12 +883,13 @@ impl Broadcaster {
                 report.finished += 1;
                 return self.checkpoint(&mut record).await;
             };
-            let (end, sent) = self.send_page(&record, &page, rate, report).await;
+            let (end, sent) = self.send_page(&record, &page, &mut pace, report).await;
             tier_left = tier_left.saturating_sub(sent);
             match end {
                 PageEnd::Complete => {
                     // A clean page wins back a quarter of the pace, up to the configured rate.
                     rate = (rate * 1.25).min(f64::from(self.config.rate.clamp(1, MAX_RATE)));
+                    pace.set_rate(rate, self.clock.now_ms());
                     throttles = 0;
                     record.cursor = Some(last);
                     // Progress counts the audience reached (sent, resumed, failed), so it
@@ -859,6 +910,7 @@ impl Broadcaster {
                     throttles += 1;
                     rate = (rate / 2.0).max(1.0);
                     self.sleeper.sleep(Duration::from_secs(2)).await;
+                    pace.set_rate(rate, self.clock.now_ms());
                 }
                 PageEnd::Throttled => {
                     record.next_run_ms = Some(self.clock.now_ms() + 60_000);
@@ -912,14 +964,9 @@ impl Broadcaster {
         &self,
         record: &BroadcastRecord,
         page: &[crate::ports::Subscriber],
-        rate: f64,
+        pace: &mut Pace,
         report: &mut BroadcastReport,
     ) -> (PageEnd, u64) {
-        // Paced on the injected clock (the sleeper moves it in tests; both are real time in
-        // production).
-        let interval_ms = 1000.0 / rate;
-        let paced_from = self.clock.now_ms();
-        let mut sends = 0u32;
         let mut results: Vec<RecipientEnd> = Vec::with_capacity(page.len());
         let mut set = tokio::task::JoinSet::new();
         let record = Arc::new(record.clone());
@@ -929,13 +976,10 @@ impl Broadcaster {
                 results.push(RecipientEnd::Skipped);
                 continue;
             }
-            // Pace: the n-th send of the page starts no earlier than n × interval.
-            let due_ms = (f64::from(sends) * interval_ms) as i64;
-            let elapsed_ms = self.clock.now_ms().saturating_sub(paced_from);
-            if due_ms > elapsed_ms {
-                self.sleeper
-                    .sleep(Duration::from_millis((due_ms - elapsed_ms) as u64))
-                    .await;
+            // Paced on the injected clock (the sleeper moves it in tests; both are real time
+            // in production).
+            if let Some(wait) = pace.wait(self.clock.now_ms()) {
+                self.sleeper.sleep(wait).await;
             }
             if not_before(self.clock.now_ms() + QUIET_MARGIN_MS, record.urgent).is_some() {
                 // 21:00 is near: nothing new until the morning (the page is read again then;
@@ -944,7 +988,7 @@ impl Broadcaster {
                 quiet = true;
                 break;
             }
-            sends += 1;
+            pace.sent();
             while set.len() >= self.config.concurrency.max(1) {
                 if let Some(Ok(result)) = set.join_next().await {
                     results.push(result);
@@ -1103,4 +1147,67 @@ pub async fn count_opt_out(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod pace_tests {
+    use super::{Pace, PACE_CATCH_UP_MS};
+
+    /// Sends `count` messages from `now`, waiting as the pace says; returns the clock after.
+    fn send(pace: &mut Pace, mut now: i64, count: usize, sent_at: &mut Vec<i64>) -> i64 {
+        for _ in 0..count {
+            if let Some(wait) = pace.wait(now) {
+                now += wait.as_millis() as i64;
+            }
+            sent_at.push(now);
+            pace.sent();
+        }
+        now
+    }
+
+    #[test]
+    fn the_pause_between_pages_is_made_up_so_the_rate_holds() {
+        // 100 a second; two pages of 200 with 100 ms between them (the checkpoint).
+        let mut pace = Pace::new(100.0, 0);
+        let mut sent_at = Vec::new();
+        let now = send(&mut pace, 0, 200, &mut sent_at);
+        send(&mut pace, now + 100, 200, &mut sent_at);
+        // The 400th send is due at 399 × 10 ms, as if there had been no pause.
+        assert_eq!(sent_at.last(), Some(&3_990));
+        // Catching up never exceeds the rate by more than the catch-up allowance.
+        for (i, at) in sent_at.iter().enumerate() {
+            let in_window = sent_at[i..].iter().take_while(|t| **t < at + 1000).count();
+            assert!(
+                in_window <= 100 + 10,
+                "{in_window} sends in the second from {at} ms"
+            );
+        }
+    }
+
+    #[test]
+    fn a_stall_starts_a_new_timeline_instead_of_a_burst() {
+        let mut pace = Pace::new(100.0, 0);
+        let mut sent_at = Vec::new();
+        let now = send(&mut pace, 0, 50, &mut sent_at);
+        let resumed = now + PACE_CATCH_UP_MS + 2_000;
+        sent_at.clear();
+        send(&mut pace, resumed, 300, &mut sent_at);
+        let first_second = sent_at.iter().filter(|t| **t < resumed + 1000).count();
+        assert_eq!(first_second, 100, "paced from the end of the stall");
+    }
+
+    #[test]
+    fn a_new_rate_starts_a_new_timeline() {
+        let mut pace = Pace::new(100.0, 0);
+        let mut sent_at = Vec::new();
+        let now = send(&mut pace, 0, 100, &mut sent_at);
+        pace.set_rate(50.0, now);
+        sent_at.clear();
+        let end = send(&mut pace, now, 51, &mut sent_at);
+        assert_eq!(
+            end - now,
+            1_000,
+            "50 intervals of 20 ms after the first send"
+        );
+    }
 }
