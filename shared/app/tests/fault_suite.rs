@@ -753,3 +753,105 @@ async fn store_and_queue_faults_during_a_submission_end_in_one_ticket_and_one_co
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// A panic while handling one message (a bug)
+// ---------------------------------------------------------------------------------------------
+
+/// Sends through `inner`, but panics when asked to send to `poison`: a bug that shows only
+/// for one citizen's message.
+struct PanickingMessenger {
+    inner: Arc<dyn Messenger>,
+    poison: &'static str,
+}
+
+#[async_trait]
+impl Messenger for PanickingMessenger {
+    async fn send(
+        &self,
+        message: &prolink_app::ports::OutboundMessage,
+    ) -> Result<prolink_app::ports::SendReceipt, prolink_app::ports::SendError> {
+        let to = message.body["to"].as_str().unwrap_or_default();
+        if to.trim_start_matches('+') == self.poison {
+            panic!("injected bug: the reply to {} cannot be built", self.poison);
+        }
+        self.inner.send(message).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panic_handling_one_message_does_not_stop_the_consumer_or_the_other_replies() {
+    const POISON: &str = "6281700000666";
+    const OTHERS: [&str; 2] = ["6281700000001", "6281700000002"];
+    let harness = TestApp::new();
+    let worker = DialogWorker::new(
+        WorkerStores::from_store(harness.app.store.clone()),
+        Arc::new(PanickingMessenger {
+            inner: Arc::new(harness.simulator_outbox()),
+            poison: POISON,
+        }),
+        Arc::new(SystemClock),
+        fast_settings(),
+    )
+    .with_tasks(harness.app.tasks.clone());
+    // The poison message first, then two other citizens: all three in the consumer's batch,
+    // and again together when they come back.
+    assert_eq!(
+        harness
+            .post_signed(&text_payload(POISON, "Budi", "wamid.poison", "halo"))
+            .await,
+        200
+    );
+    for (i, citizen) in OTHERS.iter().enumerate() {
+        let body = text_payload(citizen, "Sari", &format!("wamid.other{i}"), "halo");
+        assert_eq!(harness.post_signed(&body).await, 200);
+    }
+    // One consumer, as `prolink serve` runs it: before the fix the first panic ended it.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let consumer = tokio::spawn(prolink_embedded::serve::run_worker(
+        harness.app.queue.clone(),
+        Arc::new(worker),
+        stopped,
+    ));
+    let mut answered = false;
+    let mut dead = Vec::new();
+    // Five receives with the backoff between them: about 2 s.
+    for _ in 0..300 {
+        let mut all = true;
+        for citizen in OTHERS {
+            all &= !harness.outbox_for(citizen).await.is_empty();
+        }
+        answered = all;
+        dead = harness
+            .app
+            .queue
+            .dead_letters(10)
+            .await
+            .expect("dead letters");
+        if answered && !dead.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(!consumer.is_finished(), "the consumer survived the panics");
+    stop.send(true).expect("stop");
+    consumer.await.expect("the consumer stops cleanly");
+    assert!(answered, "the other citizens were answered");
+    for citizen in OTHERS {
+        let ids = harness.outbox_ids_for(citizen).await;
+        let unique: std::collections::HashSet<&String> = ids.iter().collect();
+        assert_eq!(unique.len(), ids.len(), "{citizen}: answered once: {ids:?}");
+    }
+    let dead_ids: Vec<&str> = dead.iter().map(|d| d.dedup_id.as_str()).collect();
+    assert_eq!(
+        dead_ids,
+        ["wamid.poison"],
+        "only the poison message is dead-lettered"
+    );
+    assert_eq!(
+        dead_letter_alerts(&harness).await.len(),
+        1,
+        "with its alert"
+    );
+    assert!(harness.outbox_for(POISON).await.is_empty());
+}

@@ -14,7 +14,7 @@ use axum::{routing::get, Router};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use tokio::sync::watch;
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
 use prolink_app::api::{
     self,
@@ -42,7 +42,7 @@ use prolink_app::retention::RetentionSweep;
 use prolink_app::scheduler::{HandoffWatcher, Scheduler, SchedulerSettings};
 use prolink_app::sender::{ReliableSender, SendPolicy, TokioSleeper};
 use prolink_app::webhook_router::{self, WebhookState};
-use prolink_app::worker::{BatchItem, DialogWorker, WorkerSettings, WorkerStores};
+use prolink_app::worker::{BatchItem, BatchOutcome, DialogWorker, WorkerSettings, WorkerStores};
 
 use crate::blob_local::LocalBlobStore;
 use crate::simulator::{self, OffsetClock, SimulatorMessenger, SimulatorState};
@@ -567,8 +567,12 @@ const SCHEDULER_INTERVAL: Duration = Duration::from_secs(60);
 /// the next one continues (every tick is idempotent).
 pub async fn run_scheduler(scheduler: Arc<Scheduler>, mut shutdown: watch::Receiver<bool>) {
     loop {
-        if let Err(error) = scheduler.tick().await {
-            warn!(%error, "scheduler tick failed; the next tick retries");
+        let ticking = Arc::clone(&scheduler);
+        // In a task of its own: a panicking tick is logged and the next minute ticks again.
+        match tokio::spawn(async move { ticking.tick().await }).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(error)) => warn!(%error, "scheduler tick failed; the next tick retries"),
+            Err(error) => error!(%error, "scheduler tick panicked; the next tick retries"),
         }
         tokio::select! {
             _ = tokio::time::sleep(SCHEDULER_INTERVAL) => {}
@@ -626,7 +630,33 @@ pub async fn run_complaint_worker(
             continue;
         }
         let items: Vec<TaskItem> = deliveries.iter().map(TaskItem::from).collect();
-        let outcomes = worker.process_batch(&items).await;
+        let batch = items.clone();
+        let batch_worker = Arc::clone(&worker);
+        // A panic must not end this consumer either (see `run_worker`); the tasks are then
+        // handled one at a time, so that only the one that panics is retried (and, panicking
+        // every time, dead-lettered with its alert).
+        let outcomes = match tokio::spawn(async move { batch_worker.process_batch(&batch).await })
+            .await
+        {
+            Ok(outcomes) => outcomes,
+            Err(error) => {
+                error!(%error, "handling a task batch panicked; its tasks are handled one by one");
+                let mut outcomes = Vec::with_capacity(items.len());
+                for item in items {
+                    let single_worker = Arc::clone(&worker);
+                    let single = tokio::spawn(async move {
+                        single_worker
+                            .process_batch(std::slice::from_ref(&item))
+                            .await
+                    });
+                    outcomes.push(match single.await {
+                        Ok(mut outcome) => outcome.pop().unwrap_or(TaskOutcome::Retry),
+                        Err(_) => TaskOutcome::Retry,
+                    });
+                }
+                outcomes
+            }
+        };
         let now = clock.now_ms();
         for (delivery, outcome) in deliveries.iter().zip(outcomes) {
             let result = match outcome {
@@ -645,6 +675,31 @@ pub async fn run_complaint_worker(
             }
         }
     }
+}
+
+/// After a batch panicked: each item in a task of its own, in order, so that only the message
+/// that panics fails (it comes back after the backoff, counts a receive, and panicking every
+/// time ends in the dead-letter table with its alert) while the other citizens are answered.
+/// What already happened for an item is recognised by its dedup mark, so handling it again is
+/// harmless; the items after a failed one of the same citizen wait, as in `process_batch`.
+async fn handle_one_by_one(worker: &Arc<DialogWorker>, items: &[BatchItem]) -> BatchOutcome {
+    let mut outcome = BatchOutcome::default();
+    let mut failed_groups = std::collections::HashSet::new();
+    for item in items {
+        if failed_groups.contains(&item.group_id) {
+            outcome.failed.push(item.message_id.clone());
+            outcome.held_back.push(item.message_id.clone());
+            continue;
+        }
+        let worker = Arc::clone(worker);
+        let single = vec![item.clone()];
+        let handled = tokio::spawn(async move { worker.process_batch(&single).await }).await;
+        if !matches!(&handled, Ok(result) if result.failed.is_empty()) {
+            failed_groups.insert(item.group_id.clone());
+            outcome.failed.push(item.message_id.clone());
+        }
+    }
+    outcome
 }
 
 /// Runs one consumer of the inbound queue until `shutdown` turns true. Failed items become
@@ -674,7 +729,20 @@ pub async fn run_worker(
             continue;
         }
         let items: Vec<BatchItem> = deliveries.iter().map(BatchItem::from).collect();
-        let outcome = worker.process_batch(&items).await;
+        let worker_of_batch = Arc::clone(&worker);
+        let outcome = {
+            let worker = Arc::clone(&worker);
+            let batch = items.clone();
+            // In a task of its own, so that a panic while handling one message does not end
+            // this consumer (and, one panic at a time, every reply).
+            match tokio::spawn(async move { worker.process_batch(&batch).await }).await {
+                Ok(outcome) => outcome,
+                Err(error) => {
+                    error!(%error, "handling an inbound batch panicked; its items are handled one by one");
+                    handle_one_by_one(&worker_of_batch, &items).await
+                }
+            }
+        };
         for delivery in &deliveries {
             let result = if outcome.held_back.contains(&delivery.message_id) {
                 // Never attempted: back at once, and this receive does not count.
