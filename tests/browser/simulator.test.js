@@ -306,11 +306,19 @@ describe('WhatsApp simulator in Chromium', () => {
       { timeout: STEP_TIMEOUT },
     );
     assert.equal(await photo.getAttribute('alt'), 'Foto: Lampu jalan mati di Jl. Suroyo');
-    // The photo grew the conversation when it loaded: the newest message is still in view.
+    // The photo grew the conversation when it loaded: the newest message is still in view
+    // (scrolled to the end when the conversation overflows, which depends on the fonts and
+    // on what came before, so the check is on the newest row's position, not on overflow).
     await page.waitForFunction(
       () => {
         const log = document.getElementById('messages');
-        return log.scrollHeight > log.clientHeight && log.scrollHeight - log.scrollTop - log.clientHeight < 2;
+        const rows = log.querySelectorAll('.row');
+        const newest = rows[rows.length - 1];
+        if (!newest) return false;
+        const box = log.getBoundingClientRect();
+        const last = newest.getBoundingClientRect();
+        return last.bottom <= box.bottom + 2 && last.top >= box.top - 2
+          && log.scrollHeight - log.scrollTop - log.clientHeight < 2;
       },
       null,
       { timeout: 5_000 },
