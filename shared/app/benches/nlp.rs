@@ -193,6 +193,11 @@ fn synthetic(kb: &KnowledgeBase, entries: usize) -> KnowledgeBase {
                 .iter()
                 .map(|k| mutate(k, &mut rng))
                 .collect(),
+            phrases: template
+                .phrases
+                .iter()
+                .map(|p| mutate(p, &mut rng))
+                .collect(),
         };
         out.faqs.push(faq);
         i += 1;

@@ -433,6 +433,7 @@ fn tiny_kb() -> KnowledgeBase {
         question: q.to_string(),
         alt_questions: vec![q.to_string()],
         keywords: kw.iter().map(|k| k.to_string()).collect(),
+        phrases: vec![],
     };
     KnowledgeBase {
         faqs: vec![
@@ -454,6 +455,7 @@ fn tiny_kb() -> KnowledgeBase {
                 short_name: "KTP-el".to_string(),
                 category: "kependudukan".to_string(),
                 description: "Syarat membuat KTP-el baru.".to_string(),
+                phrases: vec![],
             },
             KbService {
                 id: "svc.pendidikan.legalisir".to_string(),
@@ -461,6 +463,7 @@ fn tiny_kb() -> KnowledgeBase {
                 short_name: "Legalisir ijazah".to_string(),
                 category: "pendidikan".to_string(),
                 description: "Pengesahan fotokopi ijazah sekolah.".to_string(),
+                phrases: vec![],
             },
         ],
         categories: vec![KbCategory {
@@ -469,6 +472,7 @@ fn tiny_kb() -> KnowledgeBase {
             description: String::new(),
             keywords: vec![],
             emergency: true,
+            phrases: vec![],
         }],
     }
 }

@@ -34,6 +34,11 @@ pub struct Faq {
     pub alt_questions: Vec<String>,
     pub answer: String,
     pub keywords: Vec<String>,
+    /// Training phrases: how citizens really ask for this entry (informal spellings,
+    /// situations, Javanese, Madurese). The answering engine retrieves over them; citizens never
+    /// see them. Optional; reviewed like the rest of the content.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub phrases: Vec<String>,
     pub opd: String,
     pub opd_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -80,6 +85,11 @@ pub struct Service {
     pub location: String,
     #[serde(default)]
     pub online_url: String,
+    /// Training phrases: how citizens really ask for this entry (informal spellings,
+    /// situations, Javanese, Madurese). The answering engine retrieves over them; citizens never
+    /// see them. Optional; reviewed like the rest of the content.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub phrases: Vec<String>,
     #[serde(default)]
     pub source: String,
     pub verified: bool,
@@ -112,6 +122,11 @@ pub struct ComplaintCategory {
     pub requires_location: bool,
     pub emergency: bool,
     pub keywords: Vec<String>,
+    /// Training phrases: how citizens really ask for this entry (complaints as citizens report them) (informal spellings,
+    /// situations, Javanese, Madurese). The answering engine retrieves over them; citizens never
+    /// see them. Optional; reviewed like the rest of the content.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub phrases: Vec<String>,
     pub sla_class: String,
     pub notice: String,
     pub forward_to_lapor: bool,

@@ -25,7 +25,7 @@ pub use render::{
     known_value, says_unverified, service_card, service_card_policy, show_unverified_policy,
     split_message, HELP_CATEGORY, TEXT_LIMIT, UNVERIFIED_NOTE,
 };
-pub use validate::{validate, warnings, ANSWER_SOFT_LIMIT};
+pub use validate::{validate, warnings, ANSWER_SOFT_LIMIT, PHRASES_LIMIT};
 
 pub const FAQ_FILE: &str = "faq.json";
 pub const SERVICES_FILE: &str = "services.json";

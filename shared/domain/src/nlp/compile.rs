@@ -11,6 +11,11 @@ use super::{
     CategoryInfo, Engine, KnowledgeBase, Thresholds, WordFacts, FILLERS,
 };
 
+/// The weight of a training phrase's passage, next to the question (1.5) and the alternative
+/// questions (1.0): many phrases per entry, each one citizen's wording, so each counts a
+/// little less than the curated questions.
+const PHRASE_WEIGHT: f64 = 1.0;
+
 struct DocText<'a> {
     info: DocInfo,
     fields: Vec<(&'a str, f64)>,
@@ -24,12 +29,36 @@ impl Engine {
         Self::build_with_lexicon(kb, Lexicon::builtin())
     }
 
+    /// With training phrases in the content, two engines: the main one over the curated
+    /// passages (titles, questions, keywords), whose scores the thresholds were chosen for,
+    /// and a companion that also indexes the phrases. The phrases find the right entry far
+    /// more often (they know how citizens talk) but raise every score, the wrong ones too; so
+    /// the companion does not answer on its own: it answers where the main engine hesitates
+    /// only when both agree, and it chooses the "Apakah maksud Anda" suggestions (see
+    /// `Ranking::decide`).
     pub fn build_with_lexicon(kb: &KnowledgeBase, lexicon: Lexicon) -> Engine {
+        let has_phrases = kb.faqs.iter().any(|f| !f.phrases.is_empty())
+            || kb.services.iter().any(|s| !s.phrases.is_empty());
+        if !has_phrases {
+            return Self::build_one(kb, lexicon);
+        }
+        let mut curated = kb.clone();
+        curated.faqs.iter_mut().for_each(|f| f.phrases.clear());
+        curated.services.iter_mut().for_each(|s| s.phrases.clear());
+        let companion = Self::build_one(kb, lexicon.clone());
+        let mut engine = Self::build_one(&curated, lexicon);
+        engine.companion = Some(Box::new(companion));
+        engine.taught = taught_phrases(kb);
+        engine
+    }
+
+    fn build_one(kb: &KnowledgeBase, lexicon: Lexicon) -> Engine {
         let mut docs: Vec<DocText<'_>> = Vec::new();
         for f in &kb.faqs {
             let mut fields: Vec<(&str, f64)> =
                 vec![(f.title.as_str(), 1.0), (f.question.as_str(), 1.5)];
             fields.extend(f.alt_questions.iter().map(|q| (q.as_str(), 1.0)));
+            fields.extend(f.phrases.iter().map(|q| (q.as_str(), PHRASE_WEIGHT)));
             docs.push(DocText {
                 info: DocInfo {
                     id: f.id.as_str().into(),
@@ -48,11 +77,14 @@ impl Engine {
                     kind: DocKind::Service,
                     category: s.category.as_str().into(),
                 },
-                fields: vec![
+                fields: [
                     (s.name.as_str(), 1.5),
                     (s.short_name.as_str(), 1.0),
                     (s.description.as_str(), 0.7),
-                ],
+                ]
+                .into_iter()
+                .chain(s.phrases.iter().map(|q| (q.as_str(), PHRASE_WEIGHT)))
+                .collect(),
                 keywords: &[],
                 keyword_weight: 0.0,
             });
@@ -218,6 +250,42 @@ impl Engine {
             place_kind,
             categories,
             thresholds: Thresholds::default(),
+            companion: None,
+            taught: FastMap::default(),
         }
     }
+}
+
+/// Each training phrase by its words (lower case, punctuation and spacing ignored), with its
+/// entry: a citizen who writes exactly what the content was taught (an operator linked their
+/// unanswered question to an entry) gets that entry. A phrase two entries share teaches
+/// nothing and is left out.
+fn taught_phrases(kb: &KnowledgeBase) -> FastMap<String, Option<(String, DocKind)>> {
+    let mut taught: FastMap<String, Option<(String, DocKind)>> = FastMap::default();
+    let entries = kb
+        .faqs
+        .iter()
+        .map(|f| (&f.id, DocKind::Faq, &f.phrases))
+        .chain(
+            kb.services
+                .iter()
+                .map(|s| (&s.id, DocKind::Service, &s.phrases)),
+        );
+    for (id, kind, phrases) in entries {
+        for phrase in phrases {
+            let key = text::tokenize(phrase).join(" ");
+            if key.is_empty() {
+                continue;
+            }
+            taught
+                .entry(key)
+                .and_modify(|known| {
+                    if known.as_ref().is_some_and(|(other, _)| other != id) {
+                        *known = None;
+                    }
+                })
+                .or_insert_with(|| Some((id.clone(), kind)));
+        }
+    }
+    taught
 }

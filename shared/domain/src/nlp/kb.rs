@@ -14,6 +14,9 @@ pub struct KbFaq {
     pub alt_questions: Vec<String>,
     #[serde(default)]
     pub keywords: Vec<String>,
+    /// Training phrases (how citizens ask for it).
+    #[serde(default)]
+    pub phrases: Vec<String>,
 }
 
 /// One entry of the public-service catalog.
@@ -25,6 +28,8 @@ pub struct KbService {
     pub category: String,
     #[serde(default)]
     pub description: String,
+    #[serde(default)]
+    pub phrases: Vec<String>,
 }
 
 /// One complaint category.
@@ -38,6 +43,9 @@ pub struct KbCategory {
     pub keywords: Vec<String>,
     #[serde(default)]
     pub emergency: bool,
+    /// Complaints as citizens report them.
+    #[serde(default)]
+    pub phrases: Vec<String>,
 }
 
 /// The engine's input. Building it never touches the file system; see
@@ -80,6 +88,7 @@ impl From<&crate::content::ContentBundle> for KnowledgeBase {
                     question: f.question.clone(),
                     alt_questions: f.alt_questions.clone(),
                     keywords: f.keywords.clone(),
+                    phrases: f.phrases.clone(),
                 })
                 .collect(),
             services: bundle
@@ -91,6 +100,7 @@ impl From<&crate::content::ContentBundle> for KnowledgeBase {
                     short_name: s.short_name.clone(),
                     category: s.category.clone(),
                     description: s.description.clone(),
+                    phrases: s.phrases.clone(),
                 })
                 .collect(),
             categories: bundle
@@ -102,6 +112,7 @@ impl From<&crate::content::ContentBundle> for KnowledgeBase {
                     description: c.description.clone(),
                     keywords: c.keywords.clone(),
                     emergency: c.emergency,
+                    phrases: c.phrases.clone(),
                 })
                 .collect(),
         }

@@ -105,6 +105,10 @@ pub struct Engine {
     place_kind: Vec<PlaceKind>,
     categories: Vec<CategoryInfo>,
     thresholds: Thresholds,
+    /// The same content with the training phrases indexed too (see `Engine::build`).
+    companion: Option<Box<Engine>>,
+    /// Training phrases by their words, with their entry (`None`: shared by two entries).
+    taught: FastMap<String, Option<(String, index::DocKind)>>,
 }
 
 impl Engine {

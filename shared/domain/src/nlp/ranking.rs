@@ -2,8 +2,10 @@
 //! category) and retrieval candidates, then the calibrated decision.
 
 use super::{
+    index::DocKind,
     intent::{self, CueScores},
     lexicon::{for_each_non_overlapping, CueClass, PhraseMatch, PlaceKind},
+    text,
     verdict::{Answer, AnswerKind, Thresholds},
     Analysis, Engine,
 };
@@ -54,9 +56,16 @@ pub struct Ranking<'e> {
     pub complaint_strength: f64,
     pub complaint_categories: Vec<(&'e str, f64)>,
     pub candidates: Vec<Candidate<'e>>,
+    /// The companion engine's candidates (training phrases indexed too), when it has one.
+    pub companion: Vec<Candidate<'e>>,
+    /// The entry whose training phrase the message is, word for word.
+    pub taught: Option<(&'e str, AnswerKind)>,
     pub emergency_category: Option<&'e str>,
     pub lainnya: Option<&'e str>,
 }
+
+/// How far down the main engine's list the companion's first entry may be for the two to agree.
+const COMPANION_AGREEMENT_DEPTH: usize = 3;
 
 impl Engine {
     fn cue_scores(&self, a: &Analysis) -> CueScores {
@@ -255,6 +264,8 @@ impl Engine {
             complaint_strength: 0.0,
             complaint_categories: Vec::new(),
             candidates: Vec::new(),
+            companion: Vec::new(),
+            taught: None,
             emergency_category,
             lainnya,
         };
@@ -321,6 +332,16 @@ impl Engine {
                 categories,
             };
         }
+        if let Some(companion) = &self.companion {
+            ranking.companion = companion.rank(message).candidates;
+        }
+        if let Some(Some((id, kind))) = self.taught.get(&text::tokenize(message).join(" ")) {
+            let kind = match kind {
+                DocKind::Faq => AnswerKind::Faq,
+                DocKind::Service => AnswerKind::Service,
+            };
+            ranking.taught = Some((id.as_str(), kind));
+        }
         ranking
     }
 
@@ -352,6 +373,39 @@ impl Engine {
 }
 
 impl Ranking<'_> {
+    /// Where the main engine hesitates: the companion's first entry, when it is clear (score
+    /// and lead) and the main engine ranks the same entry among its first few, or the
+    /// companion is sure (a citizen's wording it has been taught).
+    fn companion_answer(&self, t: &Thresholds) -> Option<Answer> {
+        let first = self.companion.first()?;
+        let second = self
+            .companion
+            .iter()
+            .skip(1)
+            .find(|c| c.kind == first.kind)
+            .map_or(0.0, |c| c.score);
+        let agrees = self
+            .candidates
+            .iter()
+            .take(COMPANION_AGREEMENT_DEPTH)
+            .any(|c| c.id == first.id);
+        let sure = first.score >= t.companion_sure;
+        if !(agrees || sure)
+            || first.score < t.companion_answer
+            || first.score - second < t.companion_margin
+        {
+            return None;
+        }
+        let mut answer = Answer::plain(first.kind, Some(first.id.to_string()), first.score);
+        answer.alternatives = self.companion[1..]
+            .iter()
+            .filter(|c| c.score >= t.companion_suggest)
+            .take(3)
+            .map(|c| c.id.to_string())
+            .collect();
+        Some(answer)
+    }
+
     /// Applies the thresholds.
     pub fn decide(&self, t: &Thresholds) -> Answer {
         match &self.intent {
@@ -406,6 +460,17 @@ impl Ranking<'_> {
             }
             Intent::Question => {}
         }
+        if let Some((id, kind)) = self.taught {
+            let mut answer = Answer::plain(kind, Some(id.to_string()), 1.0);
+            answer.alternatives = self
+                .candidates
+                .iter()
+                .filter(|c| c.id != id && c.score >= t.suggest)
+                .take(3)
+                .map(|c| c.id.to_string())
+                .collect();
+            return answer;
+        }
         let Some(top) = self.candidates.first() else {
             return Answer::plain(AnswerKind::Fallback, None, 0.0);
         };
@@ -430,8 +495,27 @@ impl Ranking<'_> {
                 .collect();
             return answer;
         }
+        if let Some(answer) = self.companion_answer(t) {
+            return answer;
+        }
         let mut answer = Answer::plain(AnswerKind::Fallback, None, top.score);
-        if top.score >= t.suggest {
+        let companion_first = self
+            .companion
+            .first()
+            .filter(|c| c.score >= t.companion_suggest && top.score >= t.suggest);
+        if let Some(first) = companion_first {
+            // Something matched (the main engine's judgement, so that small talk and other
+            // matters keep their plain fallback): the companion knows how citizens word
+            // things, its candidates are the better suggestions.
+            answer.score = answer.score.max(first.score.min(t.answer - 0.01));
+            answer.alternatives = self
+                .companion
+                .iter()
+                .filter(|c| c.score >= t.companion_suggest)
+                .take(3)
+                .map(|c| c.id.to_string())
+                .collect();
+        } else if top.score >= t.suggest {
             answer.alternatives = self
                 .candidates
                 .iter()

@@ -122,6 +122,16 @@ pub struct Thresholds {
     pub complaint: f64,
     /// Minimum category cue score to name a complaint category (else `lainnya`).
     pub category: f64,
+    /// Where the main engine hesitates, the companion (training phrases indexed too) answers
+    /// with its first entry from this score, when it leads the next one by `companion_margin`
+    /// and the main engine ranks it among its first few.
+    pub companion_answer: f64,
+    /// See `companion_answer`.
+    pub companion_margin: f64,
+    /// From this companion score the main engine's agreement is not needed.
+    pub companion_sure: f64,
+    /// Minimum companion score to suggest its entries.
+    pub companion_suggest: f64,
 }
 
 impl Default for Thresholds {
@@ -135,6 +145,10 @@ impl Default for Thresholds {
             suggest: 0.25,
             complaint: 1.6,
             category: 1.5,
+            companion_answer: 0.6,
+            companion_margin: 0.1,
+            companion_sure: 0.95,
+            companion_suggest: 0.45,
         }
     }
 }

@@ -38,6 +38,11 @@ const NOTICE_LIMIT: usize = limits::BUTTONS_BODY;
 const NAME_LIMIT: usize = 200;
 /// Keeps every generated row id (`prefix:` + id) far below WhatsApp's 200.
 const ID_LIMIT: usize = 100;
+/// Training phrases per entry: enough for the engine (Dialogflow and Rasa advise 10–20+ per
+/// intent) and still reviewable by a person.
+pub const PHRASES_LIMIT: usize = 60;
+/// One phrase is one citizen's message; longer narratives belong in the evaluation sets.
+const PHRASE_LENGTH_LIMIT: usize = 600;
 
 /// Topics the code relies on (broadcasts, emergency information).
 const REQUIRED_TOPICS: [&str; 8] = [
@@ -319,6 +324,41 @@ impl Checker {
         }
     }
 
+    /// Training phrases: optional, each one message long, no repeats within the entry.
+    fn phrases(&mut self, file: &str, id: &str, phrases: &[String]) {
+        if phrases.len() > PHRASES_LIMIT {
+            self.err(
+                file,
+                id,
+                format!(
+                    "`phrases` berisi lebih dari {PHRASES_LIMIT} entri ({})",
+                    phrases.len()
+                ),
+            );
+        }
+        self.strings(file, id, "phrases", phrases, 0);
+        if let Some(long) = phrases.iter().find(|p| chars(p) > PHRASE_LENGTH_LIMIT) {
+            self.err(
+                file,
+                id,
+                format!(
+                    "`phrases` berisi teks lebih dari {PHRASE_LENGTH_LIMIT} karakter: \"{}…\"",
+                    long.chars().take(40).collect::<String>()
+                ),
+            );
+        }
+        let mut seen = HashSet::new();
+        for phrase in phrases {
+            if !seen.insert(phrase.trim().to_lowercase()) {
+                self.err(
+                    file,
+                    id,
+                    format!("`phrases` berisi entri ganda: \"{phrase}\""),
+                );
+            }
+        }
+    }
+
     fn unique_ids<'a>(&mut self, file: &str, ids: impl Iterator<Item = &'a str>) {
         for (id, n) in duplicates(ids) {
             self.err(file, id, format!("id ganda: dipakai {n} kali"));
@@ -465,6 +505,7 @@ impl Checker {
                 );
             }
             self.strings(f, id, "alt_questions", &e.alt_questions, 0);
+            self.phrases(f, id, &e.phrases);
             self.strings(f, id, "keywords", &e.keywords, 1);
             if e.keywords.iter().any(|k| k.to_lowercase() != *k) {
                 self.err(f, id, "`keywords` harus huruf kecil");
@@ -527,6 +568,7 @@ impl Checker {
             self.required(f, id, "description", &s.description);
             self.required(f, id, "opd", &s.opd);
             self.strings(f, id, "requirements", &s.requirements, 1);
+            self.phrases(f, id, &s.phrases);
             self.strings(f, id, "steps", &s.steps, 1);
             self.required(f, id, "cost", &s.cost);
             self.required(f, id, "duration", &s.duration);
@@ -572,6 +614,7 @@ impl Checker {
             self.required(f, id, "opd", &c.opd);
             self.required(f, id, "sla_class", &c.sla_class);
             self.strings(f, id, "keywords", &c.keywords, 1);
+            self.phrases(f, id, &c.phrases);
             let (response, resolution) =
                 (c.sla_working_days_response, c.sla_working_days_resolution);
             if c.emergency {
