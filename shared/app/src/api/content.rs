@@ -16,7 +16,7 @@ use serde_json::Value;
 use prolink_domain::content::{
     validate, ComplaintCategory, ContentBundle, Faq, Holiday, HolidayType, Menu, Opd, RecordError,
     Service, Topic, COMPLAINT_CATEGORIES_FILE, FAQ_FILE, HOLIDAYS_FILE_PREFIX, MENUS_FILE,
-    OPDS_FILE, SERVICES_FILE, TOPICS_FILE,
+    OPDS_FILE, PHRASES_LIMIT, SERVICES_FILE, TOPICS_FILE,
 };
 
 use crate::ports::{ContentAction, ContentRevision, PageRequest, PortError, RevisionSummary};
@@ -627,14 +627,12 @@ pub async fn retire(
     }))
 }
 
-/// Most `alt_questions` an FAQ may have (`prolink_domain::content::validate`).
-const MAX_ALT_QUESTIONS: usize = 5;
-
-/// Adds `phrases` to the training phrases (`alt_questions`) of FAQ `faq_id` as one content
-/// revision (an `update` of the entry, like a PUT): duplicates of its question or phrases
-/// (ignoring case and spacing) are skipped, and no more are added than the import's limit
-/// allows. Returns the phrases added and the new version (`None`: nothing to add, no
-/// revision). An unknown FAQ is 422 on `faq_id`.
+/// Adds `phrases` (citizens' own questions, from the unanswered groups) to the training
+/// phrases of FAQ `faq_id` as one content revision (an `update` of the entry, like a PUT):
+/// duplicates of its question, alternative questions or phrases (ignoring case and spacing)
+/// are skipped, and no more are added than the import's limit allows. The companion engine
+/// indexes them at once (`prolink_domain::nlp::Engine::build`). Returns the phrases added and
+/// the new version (`None`: nothing to add, no revision). An unknown FAQ is 422 on `faq_id`.
 pub(super) async fn add_faq_phrases(
     state: &ApiState,
     caller: &Caller,
@@ -658,14 +656,24 @@ pub(super) async fn add_faq_phrases(
     if let Some(question) = entry.get("question").and_then(Value::as_str) {
         known.push(key(question));
     }
-    let Some(alt) = entry.get_mut("alt_questions").and_then(Value::as_array_mut) else {
+    if let Some(alt) = entry.get("alt_questions").and_then(Value::as_array) {
+        known.extend(alt.iter().filter_map(Value::as_str).map(key));
+    }
+    let Some(object) = entry.as_object_mut() else {
+        return Err(ApiError::unavailable());
+    };
+    let Some(alt) = object
+        .entry("phrases")
+        .or_insert_with(|| Value::Array(Vec::new()))
+        .as_array_mut()
+    else {
         return Err(ApiError::unavailable());
     };
     known.extend(alt.iter().filter_map(Value::as_str).map(key));
     let mut added = Vec::new();
     for phrase in phrases {
         let phrase = phrase.split_whitespace().collect::<Vec<_>>().join(" ");
-        if alt.len() >= MAX_ALT_QUESTIONS {
+        if alt.len() >= PHRASES_LIMIT {
             break;
         }
         if phrase.is_empty() || known.contains(&key(&phrase)) {

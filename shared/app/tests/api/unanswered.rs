@@ -266,7 +266,7 @@ async fn resolving_to_an_faq_teaches_the_bot() {
     let entry = api
         .get("/api/content/faq/kesehatan.puskesmas", "t-operator")
         .await;
-    let phrases = entry.json["entry"]["alt_questions"]
+    let phrases = entry.json["entry"]["phrases"]
         .as_array()
         .cloned()
         .unwrap_or_default();
@@ -291,7 +291,8 @@ async fn resolving_to_an_faq_teaches_the_bot() {
 }
 
 async fn phrases_respect_the_limit_and_skip_duplicates(api: Api) {
-    // kesehatan.imunisasi has 4 phrases: one more fits, duplicates of its own are skipped.
+    // Citizens' questions become training phrases; what the entry already has (its question,
+    // alternative questions or phrases, ignoring case and spacing) is skipped.
     let entry = api
         .get("/api/content/faq/kesehatan.imunisasi", "t-operator")
         .await;
@@ -299,6 +300,13 @@ async fn phrases_respect_the_limit_and_skip_duplicates(api: Api) {
         .as_str()
         .unwrap_or_default()
         .to_uppercase();
+    let phrases_before = entry.json["entry"]["phrases"]
+        .as_array()
+        .map_or(0, Vec::len);
+    let phrase = entry.json["entry"]["phrases"][0]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     api.unanswered("q.a", &own, &[], 3_000).await;
     api.unanswered("q.b", &format!("{own} ya"), &[], 2_000)
         .await;
@@ -312,16 +320,40 @@ async fn phrases_respect_the_limit_and_skip_duplicates(api: Api) {
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     assert_eq!(reply.json["count"], 3);
-    assert_eq!(reply.json["added"], json!([format!("{own} kak")]));
+    let mut added: Vec<String> = reply.json["added"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect();
+    added.sort();
+    assert_eq!(added, [format!("{own} kak"), format!("{own} ya")]);
     let entry = api
         .get("/api/content/faq/kesehatan.imunisasi", "t-operator")
         .await;
     assert_eq!(
+        entry.json["entry"]["phrases"].as_array().map(Vec::len),
+        Some(phrases_before + 2)
+    );
+    assert_eq!(
         entry.json["entry"]["alt_questions"]
             .as_array()
             .map(Vec::len),
-        Some(5)
+        Some(4),
+        "the curated questions stay as they were"
     );
+    // A phrase it already has, in other spacing and case, adds nothing.
+    if !phrase.is_empty() {
+        api.unanswered("q.d", &format!("  {}  ", phrase.to_uppercase()), &[], 500)
+            .await;
+        let groups = api.groups().await;
+        let group = groups[0]["id"].as_str().unwrap_or_default().to_string();
+        let reply = api
+            .resolve(&group, json!({"faq_id": "kesehatan.imunisasi"}))
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+        assert_eq!(reply.json["added"], json!([]), "{}", reply.text);
+    }
 }
 
 on_both_stores!(
