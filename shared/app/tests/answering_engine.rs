@@ -965,3 +965,122 @@ fn explain() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Training phrases and the companion engine
+// ---------------------------------------------------------------------------------------------
+
+fn seed_bundle() -> prolink_domain::content::ContentBundle {
+    match prolink_app::content_import::load_dir(&seed_dir()) {
+        Ok(bundle) => bundle,
+        Err(error) => panic!("seed: {error}"),
+    }
+}
+
+#[test]
+fn a_training_phrase_typed_as_it_is_gets_its_own_entry() {
+    let bundle = seed_bundle();
+    let (mut total, mut own) = (0, 0);
+    let mut misses = Vec::new();
+    for faq in &bundle.faqs {
+        for phrase in &faq.phrases {
+            total += 1;
+            let answer = engine().answer(phrase);
+            // A phrase that reads as a report or an emergency goes that way first (intents
+            // come before retrieval); every other one is the taught entry.
+            match answer.kind {
+                AnswerKind::Faq if answer.id.as_deref() == Some(faq.id.as_str()) => own += 1,
+                AnswerKind::Complaint | AnswerKind::Emergency | AnswerKind::Tracking => {}
+                _ => misses.push(format!("{} <- {phrase:?}: {answer:?}", faq.id)),
+            }
+        }
+    }
+    assert!(total > 1000, "the seed has its training phrases: {total}");
+    assert!(
+        misses.len() * 100 <= total,
+        "{own} of {total} answered with their entry; {} missed:\n{}",
+        misses.len(),
+        misses.join("\n")
+    );
+}
+
+#[test]
+fn suggestions_and_alternatives_are_entries_never_complaint_categories() {
+    let bundle = seed_bundle();
+    let entries: std::collections::HashSet<&str> = bundle
+        .faqs
+        .iter()
+        .map(|f| f.id.as_str())
+        .chain(bundle.services.iter().map(|s| s.id.as_str()))
+        .collect();
+    let categories: std::collections::HashSet<&str> =
+        bundle.categories.iter().map(|c| c.id.as_str()).collect();
+    let messages = AUTHOR_SET
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter_map(|v| v["q"].as_str().map(str::to_string))
+        .chain(
+            bundle
+                .categories
+                .iter()
+                .flat_map(|c| c.phrases.iter().cloned()),
+        );
+    for message in messages {
+        let answer = engine().answer(&message);
+        let allowed = match answer.kind {
+            AnswerKind::Complaint => &categories,
+            AnswerKind::Emergency => continue,
+            _ => &entries,
+        };
+        for id in answer.id.iter().chain(&answer.alternatives) {
+            assert!(
+                allowed.contains(id.as_str()) || (answer.kind == AnswerKind::Tracking),
+                "{message:?}: {answer:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_report_the_cue_lists_miss_is_recognised_from_its_categorys_phrases() {
+    // A category taught by phrases alone, reported in words no cue list knows.
+    let kb = KnowledgeBase {
+        faqs: vec![],
+        services: vec![],
+        categories: vec![
+            KbCategory {
+                id: "pohon".to_string(),
+                name: "Pohon".to_string(),
+                description: String::new(),
+                keywords: vec![],
+                emergency: false,
+                phrases: vec![
+                    "dahan beringin gede condong ke arah rumah warga".to_string(),
+                    "ranting mahoni menjuntai nyangkut kabel".to_string(),
+                    "dahan beringin menjuntai di atas gang".to_string(),
+                ],
+            },
+            KbCategory {
+                id: "darurat-112".to_string(),
+                name: "Darurat".to_string(),
+                description: String::new(),
+                keywords: vec![],
+                emergency: true,
+                phrases: vec![],
+            },
+        ],
+    };
+    let engine = Engine::build(&kb);
+    let answer = engine.answer("dahan beringin condong menjuntai ke gang");
+    assert_eq!(
+        (answer.kind, answer.id.as_deref()),
+        (AnswerKind::Complaint, Some("pohon")),
+        "{}",
+        engine.explain("dahan beringin condong menjuntai ke gang")
+    );
+    // Without the phrases the same words are not understood.
+    let mut bare = kb.clone();
+    bare.categories[0].phrases.clear();
+    let answer = Engine::build(&bare).answer("dahan beringin condong menjuntai ke gang");
+    assert_eq!(answer.kind, AnswerKind::Fallback);
+}

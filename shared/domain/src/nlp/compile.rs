@@ -38,13 +38,18 @@ impl Engine {
     /// `Ranking::decide`).
     pub fn build_with_lexicon(kb: &KnowledgeBase, lexicon: Lexicon) -> Engine {
         let has_phrases = kb.faqs.iter().any(|f| !f.phrases.is_empty())
-            || kb.services.iter().any(|s| !s.phrases.is_empty());
+            || kb.services.iter().any(|s| !s.phrases.is_empty())
+            || kb.categories.iter().any(|c| !c.phrases.is_empty());
         if !has_phrases {
             return Self::build_one(kb, lexicon);
         }
         let mut curated = kb.clone();
         curated.faqs.iter_mut().for_each(|f| f.phrases.clear());
         curated.services.iter_mut().for_each(|s| s.phrases.clear());
+        curated
+            .categories
+            .iter_mut()
+            .for_each(|c| c.phrases.clear());
         let companion = Self::build_one(kb, lexicon.clone());
         let mut engine = Self::build_one(&curated, lexicon);
         engine.companion = Some(Box::new(companion));
@@ -87,6 +92,26 @@ impl Engine {
                 .collect(),
                 keywords: &[],
                 keyword_weight: 0.0,
+            });
+        }
+        // Complaint categories with training phrases are documents too (the companion only:
+        // the main engine's content has none): a report the cue lists miss still resembles
+        // how citizens report that kind of problem.
+        for c in &kb.categories {
+            if c.phrases.is_empty() {
+                continue;
+            }
+            docs.push(DocText {
+                info: DocInfo {
+                    id: c.id.as_str().into(),
+                    kind: DocKind::Complaint,
+                    category: "aduan".into(),
+                },
+                fields: std::iter::once((c.name.as_str(), 1.0))
+                    .chain(c.phrases.iter().map(|q| (q.as_str(), PHRASE_WEIGHT)))
+                    .collect(),
+                keywords: &c.keywords,
+                keyword_weight: 1.0,
             });
         }
         // Pass 1: the corpus's own words, which IndoCollex rows must not rewrite.

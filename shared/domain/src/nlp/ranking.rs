@@ -337,7 +337,7 @@ impl Engine {
         }
         if let Some(Some((id, kind))) = self.taught.get(&text::tokenize(message).join(" ")) {
             let kind = match kind {
-                DocKind::Faq => AnswerKind::Faq,
+                DocKind::Faq | DocKind::Complaint => AnswerKind::Faq,
                 DocKind::Service => AnswerKind::Service,
             };
             ranking.taught = Some((id.as_str(), kind));
@@ -368,20 +368,40 @@ impl Engine {
                 c.score, c.bm25, c.ngram, c.coverage, c.id
             ));
         }
+        if !r.companion.is_empty() {
+            out.push_str("companion (training phrases):\n");
+        }
+        for c in r.companion.iter().take(5) {
+            out.push_str(&format!(
+                "  {:.3} bm25={:.3} ngram={:.3} cov={:.2} {} ({})\n",
+                c.score,
+                c.bm25,
+                c.ngram,
+                c.coverage,
+                c.id,
+                c.kind.as_str()
+            ));
+        }
         out
     }
 }
 
 impl Ranking<'_> {
+    /// The companion's entries (FAQ entries and services, not complaint categories), best
+    /// first.
+    fn companion_entries(&self) -> impl Iterator<Item = &Candidate<'_>> {
+        self.companion
+            .iter()
+            .filter(|c| c.kind != AnswerKind::Complaint)
+    }
+
     /// Where the main engine hesitates: the companion's first entry, when it is clear (score
     /// and lead) and the main engine ranks the same entry among its first few, or the
     /// companion is sure (a citizen's wording it has been taught).
     fn companion_answer(&self, t: &Thresholds) -> Option<Answer> {
-        let first = self.companion.first()?;
-        let second = self
-            .companion
-            .iter()
-            .skip(1)
+        let mut entries = self.companion_entries();
+        let first = entries.next()?;
+        let second = entries
             .find(|c| c.kind == first.kind)
             .map_or(0.0, |c| c.score);
         let agrees = self
@@ -397,13 +417,53 @@ impl Ranking<'_> {
             return None;
         }
         let mut answer = Answer::plain(first.kind, Some(first.id.to_string()), first.score);
-        answer.alternatives = self.companion[1..]
-            .iter()
+        answer.alternatives = self
+            .companion_entries()
+            .skip(1)
             .filter(|c| c.score >= t.companion_suggest)
             .take(3)
             .map(|c| c.id.to_string())
             .collect();
         Some(answer)
+    }
+
+    /// A report the cue lists missed: the companion's first document is a complaint
+    /// category, clearly (score and lead over the next category).
+    fn companion_complaint(&self, t: &Thresholds) -> Option<Answer> {
+        let first = self
+            .companion
+            .first()
+            .filter(|c| c.kind == AnswerKind::Complaint)?;
+        // Against the next category: the FAQ entry on the same topic ("how do I report a
+        // broken street light") may follow closely and is no rival.
+        let second = self
+            .companion
+            .iter()
+            .skip(1)
+            .find(|c| c.kind == AnswerKind::Complaint)
+            .map_or(0.0, |c| c.score);
+        if first.score < t.companion_complaint || first.score - second < t.companion_margin {
+            return None;
+        }
+        let kind = if Some(first.id) == self.emergency_category {
+            AnswerKind::Emergency
+        } else {
+            AnswerKind::Complaint
+        };
+        Some(Answer::plain(kind, Some(first.id.to_string()), first.score))
+    }
+
+    /// The category of a report whose cues name none: the companion's best complaint
+    /// category that is not the emergency one.
+    fn companion_category(&self, t: &Thresholds) -> Option<&str> {
+        self.companion
+            .iter()
+            .find(|c| {
+                c.kind == AnswerKind::Complaint
+                    && Some(c.id) != self.emergency_category
+                    && c.score >= t.companion_category
+            })
+            .map(|c| c.id)
     }
 
     /// Applies the thresholds.
@@ -440,7 +500,7 @@ impl Ranking<'_> {
                     let best = categories.first().filter(|(_, s)| *s >= t.category);
                     let id = match best {
                         Some((id, _)) => Some(*id),
-                        None => self.lainnya,
+                        None => self.companion_category(t).or(self.lainnya),
                     };
                     if let Some(id) = id {
                         let mut answer = Answer::plain(
@@ -472,7 +532,9 @@ impl Ranking<'_> {
             return answer;
         }
         let Some(top) = self.candidates.first() else {
-            return Answer::plain(AnswerKind::Fallback, None, 0.0);
+            return self
+                .companion_complaint(t)
+                .unwrap_or_else(|| Answer::plain(AnswerKind::Fallback, None, 0.0));
         };
         // Ambiguity is measured against the next entry of the same kind: a FAQ entry and the
         // service that describes the same procedure are not competing answers.
@@ -495,13 +557,16 @@ impl Ranking<'_> {
                 .collect();
             return answer;
         }
-        if let Some(answer) = self.companion_answer(t) {
+        if let Some(answer) = self
+            .companion_complaint(t)
+            .or_else(|| self.companion_answer(t))
+        {
             return answer;
         }
         let mut answer = Answer::plain(AnswerKind::Fallback, None, top.score);
         let companion_first = self
-            .companion
-            .first()
+            .companion_entries()
+            .next()
             .filter(|c| c.score >= t.companion_suggest && top.score >= t.suggest);
         if let Some(first) = companion_first {
             // Something matched (the main engine's judgement, so that small talk and other
@@ -509,8 +574,7 @@ impl Ranking<'_> {
             // things, its candidates are the better suggestions.
             answer.score = answer.score.max(first.score.min(t.answer - 0.01));
             answer.alternatives = self
-                .companion
-                .iter()
+                .companion_entries()
                 .filter(|c| c.score >= t.companion_suggest)
                 .take(3)
                 .map(|c| c.id.to_string())

@@ -120,6 +120,7 @@ impl Engine {
                     kind: match info.kind {
                         DocKind::Faq => AnswerKind::Faq,
                         DocKind::Service => AnswerKind::Service,
+                        DocKind::Complaint => AnswerKind::Complaint,
                     },
                     category: &info.category,
                     score,

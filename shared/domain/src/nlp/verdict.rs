@@ -132,6 +132,12 @@ pub struct Thresholds {
     pub companion_sure: f64,
     /// Minimum companion score to suggest its entries.
     pub companion_suggest: f64,
+    /// Where nothing else decided, a report: the companion's first document is a complaint
+    /// category scoring at least this (and leading by `companion_margin`).
+    pub companion_complaint: f64,
+    /// A report whose cues name no category takes the companion's best category scoring at
+    /// least this (else `lainnya`).
+    pub companion_category: f64,
 }
 
 impl Default for Thresholds {
@@ -149,6 +155,8 @@ impl Default for Thresholds {
             companion_margin: 0.1,
             companion_sure: 0.95,
             companion_suggest: 0.45,
+            companion_complaint: 0.5,
+            companion_category: 0.45,
         }
     }
 }
