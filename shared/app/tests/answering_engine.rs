@@ -971,7 +971,7 @@ fn explain() {
 // ---------------------------------------------------------------------------------------------
 
 fn seed_bundle() -> prolink_domain::content::ContentBundle {
-    match prolink_app::content_import::load_dir(&seed_dir()) {
+    match prolink_app::content_import::load_dir(seed_dir()) {
         Ok(bundle) => bundle,
         Err(error) => panic!("seed: {error}"),
     }
