@@ -27,9 +27,10 @@ const FIELD_LABELS = {
   category: 'Kategori', opd: 'Nama OPD', opd_id: 'ID OPD', source: 'Sumber', todo: 'Catatan kerja (belum tampil ke warga)',
   section_title: 'Judul bagian daftar', rows: 'Baris menu', requirements: 'Persyaratan (satu per baris)', steps: 'Langkah (satu per baris)',
   verified_by: 'Diverifikasi oleh', verified_at: 'Diverifikasi pada', parent: 'Induk', external: 'Di luar Pemkot', type: 'Jenis',
+  phrases: 'Frasa latih: cara warga menulisnya (satu per baris; tidak tampil ke warga, maks. 60)',
 };
 /** Fields shown first, in this order; the others follow as the API gives them. */
-const ORDER = ['id', 'title', 'name', 'short_name', 'summary', 'short_description', 'question', 'alt_questions', 'answer', 'header', 'body', 'footer', 'button', 'section_title', 'rows', 'description', 'category', 'keywords', 'verified'];
+const ORDER = ['id', 'title', 'name', 'short_name', 'summary', 'short_description', 'question', 'alt_questions', 'answer', 'header', 'body', 'footer', 'button', 'section_title', 'rows', 'description', 'category', 'keywords', 'phrases', 'verified'];
 const READONLY = new Set(['id', 'verified_by', 'verified_at']);
 
 /** Lists edited one per line keep their empty lines while typing; they go out without them. */
@@ -372,7 +373,7 @@ export class Content extends DataPage {
 const NEW_FAQ_LABELS = {
   id: 'ID FAQ (mis. umum.nama-topik)',
   category: 'Kategori FAQ',
-  alt_questions: 'Pertanyaan lain, 3–5 (satu per baris; pertanyaan warga ditambahkan saat ditautkan)',
+  alt_questions: 'Pertanyaan lain, 3–5 (satu per baris)',
   keywords: 'Kata kunci (minimal 1, satu per baris)',
 };
 
