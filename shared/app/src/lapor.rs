@@ -139,15 +139,7 @@ pub fn form_of(complaint: &Complaint, content: &ContentBundle, instansi: &str) -
         .opd(&complaint.opd_id)
         .map_or_else(|| complaint.opd_id.clone(), |o| o.name.clone());
     let attachments = complaint
-        .photos
-        .iter()
-        .chain(
-            complaint
-                .events
-                .iter()
-                .filter_map(|e| e.info.as_ref())
-                .flat_map(|i| i.photos.iter()),
-        )
+        .all_photos()
         .filter(|p| p.stored_key.is_some())
         .enumerate()
         .map(|(i, p)| {

@@ -73,24 +73,9 @@ pub struct RetentionSweep {
     pub retention_days: i64,
 }
 
-/// The blob keys of every photo of a complaint: those it was submitted with and those the
-/// citizen added later.
-pub fn photo_keys(complaint: &Complaint) -> Vec<String> {
-    let added = complaint
-        .events
-        .iter()
-        .filter_map(|e| e.info.as_ref())
-        .flat_map(|info| info.photos.iter());
-    let mut keys: Vec<String> = complaint
-        .photos
-        .iter()
-        .chain(added)
-        .filter_map(|p| p.stored_key.clone())
-        .collect();
-    keys.sort();
-    keys.dedup();
-    keys
-}
+/// The blob keys of every photo of a complaint (the erasure's list: retention deletes the
+/// same files).
+pub use prolink_domain::erasure::photo_keys;
 
 /// The ids of every alert a complaint can have raised: the new-complaint alert, the citizen
 /// updates and the SLA reminders and escalations (one per event, ids as the complaint worker

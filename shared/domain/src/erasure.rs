@@ -227,18 +227,13 @@ fn redact_info(identity: &ErasedIdentity, info: &mut AddedInfo) {
 /// Every blob key of a complaint's photos (the description's and the timeline's), to delete
 /// before the complaint forgets them.
 pub fn photo_keys(complaint: &Complaint) -> Vec<String> {
-    complaint
-        .photos
-        .iter()
-        .chain(
-            complaint
-                .events
-                .iter()
-                .filter_map(|e| e.info.as_ref())
-                .flat_map(|info| info.photos.iter()),
-        )
+    let mut keys: Vec<String> = complaint
+        .all_photos()
         .filter_map(|p| p.stored_key.clone())
-        .collect()
+        .collect();
+    keys.sort();
+    keys.dedup();
+    keys
 }
 
 /// A complaint without the erased citizen: their reporter identity replaced by the anonymous

@@ -166,15 +166,7 @@ async fn view_of(
         .map(|(key, label, value)| FormField { key, label, value })
         .collect();
     let stored: Vec<_> = complaint
-        .photos
-        .iter()
-        .chain(
-            complaint
-                .events
-                .iter()
-                .filter_map(|e| e.info.as_ref())
-                .flat_map(|i| i.photos.iter()),
-        )
+        .all_photos()
         .filter_map(|p| p.stored_key.clone())
         .collect();
     let mut attachments = Vec::with_capacity(stored.len());

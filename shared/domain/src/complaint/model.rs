@@ -350,6 +350,19 @@ pub struct Complaint {
 }
 
 impl Complaint {
+    /// Every photo of the complaint: those it was submitted with, then those the citizen added
+    /// later (the timeline's additional information), in that order.
+    pub fn all_photos(&self) -> impl Iterator<Item = &Photo> {
+        self.photos.iter().chain(
+            self.events
+                .iter()
+                .filter_map(|e| e.info.as_ref())
+                .flat_map(|info| info.photos.iter()),
+        )
+    }
+}
+
+impl Complaint {
     pub fn has_event(&self, event_id: &str) -> bool {
         self.events.iter().any(|e| e.id == event_id)
     }
