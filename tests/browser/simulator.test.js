@@ -540,7 +540,14 @@ describe('WhatsApp simulator in Chromium', () => {
     // The complaint's response deadline passes unanswered: the scheduler (a tick a minute)
     // tells the citizen, whose 24-hour window has closed by then, through a template.
     const panel = page.getByRole('region', { name: 'Alat uji: majukan waktu' });
-    await panel.getByLabel('Menit').fill(String(4 * 24 * 60));
+    // To 10:00 WIB, at least four and a half days on: past the two-working-day response
+    // deadline whatever the weekday, and outside the quiet hours (21:00–06:00 WIB), when the
+    // citizen's notice would wait for the morning, whatever the time the test runs at.
+    const { now_ms: now } = await (await page.request.get(`${BASE}/simulator/api/clock`)).json();
+    const day = 86_400_000;
+    const wib = 7 * 3_600_000;
+    const target = Math.floor((now + wib) / day) * day + 5 * day + 10 * 3_600_000 - wib;
+    await panel.getByLabel('Menit').fill(String(Math.ceil((target - now) / 60_000)));
     await panel.getByRole('button', { name: 'Majukan' }).click();
     const row = page.locator('.row.bot[data-type="template"]').last();
     await row.waitFor({ timeout: 120_000 });
