@@ -161,7 +161,13 @@ fn typed<T: DeserializeOwned + Serialize>(entry: Value) -> Result<Value, BTreeMa
     let known = normalized.as_object().cloned().unwrap_or_default();
     let unknown: BTreeMap<String, String> = given
         .iter()
-        .filter(|(key, value)| !known.contains_key(*key) && !value.is_null())
+        // A field written only when it has a value (`None`, an empty list) is absent from
+        // `normalized` when given empty: that is not an unknown field.
+        .filter(|(key, value)| {
+            !known.contains_key(*key)
+                && !value.is_null()
+                && !value.as_array().is_some_and(Vec::is_empty)
+        })
         .map(|(key, _)| (format!("entry.{key}"), "Kolom tidak dikenal.".to_string()))
         .collect();
     if unknown.is_empty() {

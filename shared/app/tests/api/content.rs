@@ -411,8 +411,64 @@ async fn the_bot_answers_from_the_new_revision_at_once(api: Api) {
     );
 }
 
+async fn empty_optional_lists_pass_and_training_phrases_are_kept(api: Api) {
+    // The dashboard's new-FAQ form sends every field an existing entry has, emptied: an empty
+    // list of a field that is only written when it has items is not an unknown field.
+    let mut new = api.entry("faq", "umum.tentang-prolink-sakti").await;
+    new["entry"]["id"] = json!("umum.uji-frasa");
+    new["entry"]["title"] = json!("Uji frasa latih");
+    new["entry"]["phrases"] = json!([]);
+    let created = api
+        .post("/api/content/faq", "t-operator", new.clone())
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+
+    let mut service = api.entry("services", "svc.kependudukan.ktp-el-baru").await;
+    service["entry"]["phrases"] = json!([]);
+    let edited = api
+        .put(
+            "/api/content/services/svc.kependudukan.ktp-el-baru",
+            "t-operator",
+            &service,
+        )
+        .await;
+    assert_eq!(edited.status, StatusCode::OK, "{}", edited.text);
+
+    // Training phrases edited by an operator are stored as given.
+    let mut faq = api.entry("faq", "umum.uji-frasa").await;
+    let phrases = json!(["frasa pertama buat uji coba", "frasa kedua buat uji coba"]);
+    faq["entry"]["phrases"] = phrases.clone();
+    let saved = api
+        .put("/api/content/faq/umum.uji-frasa", "t-operator", &faq)
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+    assert_eq!(
+        api.entry("faq", "umum.uji-frasa").await["entry"]["phrases"],
+        phrases
+    );
+
+    // A field no entry has is still refused, empty or not.
+    let mut unknown = api.entry("faq", "umum.uji-frasa").await;
+    unknown["entry"]["pizza"] = json!(["keju"]);
+    let refused = api
+        .put("/api/content/faq/umum.uji-frasa", "t-operator", &unknown)
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.text
+    );
+    assert!(
+        refused.json["fields"].get("entry.pizza").is_some(),
+        "{}",
+        refused.text
+    );
+}
+
 on_both_stores!(
     a_put_of_exactly_what_the_get_returned_succeeds_for_every_kind,
+    empty_optional_lists_pass_and_training_phrases_are_kept,
     a_bad_entry_is_refused_per_field_and_changes_nothing,
     create_retire_restore_leave_a_revision_trail,
     a_stale_version_is_a_conflict,
