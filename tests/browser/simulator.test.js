@@ -540,13 +540,28 @@ describe('WhatsApp simulator in Chromium', () => {
     // The complaint's response deadline passes unanswered: the scheduler (a tick a minute)
     // tells the citizen, whose 24-hour window has closed by then, through a template.
     const panel = page.getByRole('region', { name: 'Alat uji: majukan waktu' });
-    // To 10:00 WIB, at least four and a half days on: past the two-working-day response
-    // deadline whatever the weekday, and outside the quiet hours (21:00–06:00 WIB), when the
-    // citizen's notice would wait for the morning, whatever the time the test runs at.
+    // To 10:00 WIB of the fourth working day after today's (simulated) date: past the
+    // two-working-day response deadline, on a day and at an hour progress notes go out
+    // (working days, 09:00–21:00 WIB), whatever the day and time the test runs at. Every date
+    // of the seed's holiday list counts as a day off.
     const { now_ms: now } = await (await page.request.get(`${BASE}/simulator/api/clock`)).json();
-    const day = 86_400_000;
-    const wib = 7 * 3_600_000;
-    const target = Math.floor((now + wib) / day) * day + 5 * day + 10 * 3_600_000 - wib;
+    const seed = path.join(__dirname, '..', '..', 'infra', 'seed');
+    const daysOff = new Set(fs.readdirSync(seed)
+      .filter((name) => /^holidays.*\.json$/.test(name))
+      .flatMap((name) => JSON.parse(fs.readFileSync(path.join(seed, name), 'utf8')).entries.map((entry) => entry.date)));
+    const DAY = 86_400_000;
+    const WIB = 7 * 3_600_000;
+    // Shifted by WIB, so that the UTC fields of these instants are the WIB date.
+    const working = (shifted) => {
+      const date = new Date(shifted);
+      return ![0, 6].includes(date.getUTCDay()) && !daysOff.has(date.toISOString().slice(0, 10));
+    };
+    let day = Math.floor((now + WIB) / DAY) * DAY;
+    for (let found = 0; found < 4;) {
+      day += DAY;
+      if (working(day)) found += 1;
+    }
+    const target = day + 10 * 3_600_000 - WIB;
     await panel.getByLabel('Menit').fill(String(Math.ceil((target - now) / 60_000)));
     await panel.getByRole('button', { name: 'Majukan' }).click();
     const row = page.locator('.row.bot[data-type="template"]').last();
