@@ -1074,6 +1074,12 @@ describe('operator dashboard in Chromium', () => {
       refuse = false;
       await tab.getByRole('button', { name: 'Masuk dengan akun kantor' }).click();
       await tab.getByRole('heading', { level: 1, name: 'Ringkasan' }).waitFor();
+      // The short-lived token of the sign-in is refreshed at the first API call: reload once
+      // that refresh has stored its token, not while it is in flight (a slow machine).
+      await tab.waitForFunction(() => {
+        const tokens = JSON.parse(sessionStorage.getItem('prolink.tokens') || 'null');
+        return tokens && tokens.expires_at - Date.now() > 120_000;
+      }, null, { timeout: STEP_TIMEOUT });
       await tab.reload();
       await tab.getByRole('heading', { level: 1, name: 'Ringkasan' }).waitFor();
       await tab.getByRole('button', { name: 'Keluar' }).click();
