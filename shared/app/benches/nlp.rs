@@ -98,6 +98,23 @@ fn time_builds(kb: &KnowledgeBase, runs: usize) -> (Duration, Duration) {
     (times[0], percentile(&times, 50.0))
 }
 
+/// The companion engine (training phrases), which the main engine builds at the first message
+/// that needs it: (min, median) of that one-off cost.
+fn time_companion_builds(kb: &KnowledgeBase, runs: usize) -> Option<(Duration, Duration)> {
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let engine = Engine::build(kb);
+        let start = Instant::now();
+        if !engine.prepare_companion() {
+            return None;
+        }
+        times.push(start.elapsed());
+        black_box(engine);
+    }
+    times.sort();
+    Some((times[0], percentile(&times, 50.0)))
+}
+
 fn time_queries(engine: &Engine, messages: &[String], rounds: usize) -> Vec<Duration> {
     for m in messages {
         black_box(engine.answer(m));
@@ -244,6 +261,14 @@ fn main() {
         micros(min),
         micros(median)
     );
+    match time_companion_builds(&kb, BUILD_RUNS) {
+        Some((min, median)) => println!(
+            "companion build (training phrases; at the first message that needs it): min {}  median {}  ({BUILD_RUNS} runs)",
+            micros(min),
+            micros(median)
+        ),
+        None => println!("companion build: none (no training phrases)"),
+    }
     let engine = Engine::build(&kb);
     let rss_engine = status_kib("VmRSS:").unwrap_or(0);
     println!(

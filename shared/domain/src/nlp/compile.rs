@@ -8,7 +8,7 @@ use super::{
     stem::Stemmer,
     text,
     typo::TypoIndex,
-    CategoryInfo, Engine, KnowledgeBase, Thresholds, WordFacts, FILLERS,
+    CategoryInfo, Companion, Engine, KnowledgeBase, Thresholds, WordFacts, FILLERS,
 };
 
 /// The weight of a training phrase's passage, next to the question (1.5) and the alternative
@@ -50,14 +50,18 @@ impl Engine {
             .categories
             .iter_mut()
             .for_each(|c| c.phrases.clear());
-        let companion = Self::build_one(kb, lexicon.clone());
+        let companion = Companion {
+            kb: kb.clone(),
+            lexicon: lexicon.clone(),
+            engine: std::sync::OnceLock::new(),
+        };
         let mut engine = Self::build_one(&curated, lexicon);
         engine.companion = Some(Box::new(companion));
         engine.taught = taught_phrases(kb);
         engine
     }
 
-    fn build_one(kb: &KnowledgeBase, lexicon: Lexicon) -> Engine {
+    pub(super) fn build_one(kb: &KnowledgeBase, lexicon: Lexicon) -> Engine {
         let mut docs: Vec<DocText<'_>> = Vec::new();
         for f in &kb.faqs {
             let mut fields: Vec<(&str, f64)> =

@@ -80,6 +80,23 @@ fn clamp01(x: f64) -> f64 {
     }
 }
 
+/// The companion engine (see `Engine::build`): built the first time a message needs it, so
+/// the main engine's build stays as it was and messages the main engine answers never pay
+/// for it.
+#[derive(Debug, Clone)]
+struct Companion {
+    kb: KnowledgeBase,
+    lexicon: Lexicon,
+    engine: std::sync::OnceLock<Engine>,
+}
+
+impl Companion {
+    fn engine(&self) -> &Engine {
+        self.engine
+            .get_or_init(|| Engine::build_one(&self.kb, self.lexicon.clone()))
+    }
+}
+
 /// The answering engine. Cheap to share (`&self` everywhere); build once per process.
 #[derive(Debug, Clone)]
 pub struct Engine {
@@ -105,8 +122,9 @@ pub struct Engine {
     place_kind: Vec<PlaceKind>,
     categories: Vec<CategoryInfo>,
     thresholds: Thresholds,
-    /// The same content with the training phrases indexed too (see `Engine::build`).
-    companion: Option<Box<Engine>>,
+    /// The same content with the training phrases indexed too (see `Engine::build`), built
+    /// on first use.
+    companion: Option<Box<Companion>>,
     /// Training phrases by their words, with their entry (`None`: shared by two entries).
     taught: FastMap<String, Option<(String, index::DocKind)>>,
 }
@@ -119,6 +137,12 @@ impl Engine {
 
     pub fn thresholds(&self) -> Thresholds {
         self.thresholds
+    }
+
+    /// Builds the companion engine now instead of at the first message that needs it (a
+    /// process that would rather pay at start-up, a benchmark). Returns whether there is one.
+    pub fn prepare_companion(&self) -> bool {
+        self.companion.as_ref().map(|c| c.engine()).is_some()
     }
 
     /// Number of indexed documents (FAQ entries + services).

@@ -56,12 +56,28 @@ pub struct Ranking<'e> {
     pub complaint_strength: f64,
     pub complaint_categories: Vec<(&'e str, f64)>,
     pub candidates: Vec<Candidate<'e>>,
-    /// The companion engine's candidates (training phrases indexed too), when it has one.
-    pub companion: Vec<Candidate<'e>>,
+    /// The companion engine's candidates (training phrases indexed too), ranked only when
+    /// the decision asks for them: see [`Ranking::companion`].
+    companion: LazyCompanion<'e>,
     /// The entry whose training phrase the message is, word for word.
     pub taught: Option<(&'e str, AnswerKind)>,
     pub emergency_category: Option<&'e str>,
     pub lainnya: Option<&'e str>,
+}
+
+/// The companion's view of one message, ranked the first time the decision needs it (most
+/// messages the main engine answers or classes on its own never need it).
+#[derive(Debug, Clone)]
+struct LazyCompanion<'e> {
+    engine: Option<&'e super::Companion>,
+    message: Box<str>,
+    candidates: std::sync::OnceLock<Vec<Candidate<'e>>>,
+}
+
+impl PartialEq for LazyCompanion<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.message == other.message && self.engine.is_some() == other.engine.is_some()
+    }
 }
 
 /// How far down the main engine's list the companion's first entry may be for the two to agree.
@@ -264,7 +280,11 @@ impl Engine {
             complaint_strength: 0.0,
             complaint_categories: Vec::new(),
             candidates: Vec::new(),
-            companion: Vec::new(),
+            companion: LazyCompanion {
+                engine: self.companion.as_deref(),
+                message: message.into(),
+                candidates: std::sync::OnceLock::new(),
+            },
             taught: None,
             emergency_category,
             lainnya,
@@ -332,9 +352,6 @@ impl Engine {
                 categories,
             };
         }
-        if let Some(companion) = &self.companion {
-            ranking.companion = companion.rank(message).candidates;
-        }
         if let Some(Some((id, kind))) = self.taught.get(&text::tokenize(message).join(" ")) {
             let kind = match kind {
                 DocKind::Faq | DocKind::Complaint => AnswerKind::Faq,
@@ -368,10 +385,10 @@ impl Engine {
                 c.score, c.bm25, c.ngram, c.coverage, c.id
             ));
         }
-        if !r.companion.is_empty() {
+        if !r.companion().is_empty() {
             out.push_str("companion (training phrases):\n");
         }
-        for c in r.companion.iter().take(5) {
+        for c in r.companion().iter().take(5) {
             out.push_str(&format!(
                 "  {:.3} bm25={:.3} ngram={:.3} cov={:.2} {} ({})\n",
                 c.score,
@@ -386,11 +403,30 @@ impl Engine {
     }
 }
 
-impl Ranking<'_> {
+impl<'e> Ranking<'e> {
+    /// The companion engine's candidates for this message (empty without training phrases).
+    pub fn companion(&self) -> &[Candidate<'e>] {
+        let Some(companion) = self.companion.engine else {
+            return &[];
+        };
+        self.companion.candidates.get_or_init(|| {
+            // Retrieval only: the intents were read by the main engine.
+            let engine = companion.engine();
+            let a = engine.analyse(&self.companion.message);
+            if a.tokens.is_empty() {
+                return Vec::new();
+            }
+            let places = engine.place_matcher.find_with(&a.tokens, |i| {
+                engine.facts(&a, i).map(|f| &f.place_first[..])
+            });
+            engine.retrieve(&a, &places)
+        })
+    }
+
     /// The companion's entries (FAQ entries and services, not complaint categories), best
     /// first.
-    fn companion_entries(&self) -> impl Iterator<Item = &Candidate<'_>> {
-        self.companion
+    fn companion_entries(&self) -> impl Iterator<Item = &Candidate<'e>> {
+        self.companion()
             .iter()
             .filter(|c| c.kind != AnswerKind::Complaint)
     }
@@ -431,13 +467,13 @@ impl Ranking<'_> {
     /// category, clearly (score and lead over the next category).
     fn companion_complaint(&self, t: &Thresholds) -> Option<Answer> {
         let first = self
-            .companion
+            .companion()
             .first()
             .filter(|c| c.kind == AnswerKind::Complaint)?;
         // Against the next category: the FAQ entry on the same topic ("how do I report a
         // broken street light") may follow closely and is no rival.
         let second = self
-            .companion
+            .companion()
             .iter()
             .skip(1)
             .find(|c| c.kind == AnswerKind::Complaint)
@@ -455,8 +491,8 @@ impl Ranking<'_> {
 
     /// The category of a report whose cues name none: the companion's best complaint
     /// category that is not the emergency one.
-    fn companion_category(&self, t: &Thresholds) -> Option<&str> {
-        self.companion
+    fn companion_category(&self, t: &Thresholds) -> Option<&'e str> {
+        self.companion()
             .iter()
             .find(|c| {
                 c.kind == AnswerKind::Complaint
