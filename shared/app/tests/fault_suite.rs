@@ -486,10 +486,9 @@ async fn sends_per_recipient(server: &MockServer) -> HashMap<String, usize> {
     sends
 }
 
-/// One citizen's question through the whole local app whose replies go to a fake Graph
-/// server answering `fault` to the first `times` sends. Returns the sends that reached Graph
-/// and the harness.
-async fn question_through_graph(fault: ResponseTemplate, times: u64) -> (usize, TestApp) {
+/// A fake Graph server whose `/messages` answers `fault` to the first `times` sends (not to
+/// read receipts) and accepts everything after.
+pub(crate) async fn graph_failing_first(fault: ResponseTemplate, times: u64) -> MockServer {
     let server = MockServer::start().await;
     if times > 0 {
         Mock::given(method("POST"))
@@ -507,6 +506,14 @@ async fn question_through_graph(fault: ResponseTemplate, times: u64) -> (usize, 
         .with_priority(2)
         .mount(&server)
         .await;
+    server
+}
+
+/// One citizen's question through the whole local app whose replies go to a fake Graph
+/// server answering `fault` to the first `times` sends. Returns the sends that reached Graph
+/// and the harness.
+async fn question_through_graph(fault: ResponseTemplate, times: u64) -> (usize, TestApp) {
+    let server = graph_failing_first(fault, times).await;
     let uri = server.uri();
     let harness = TestApp::builder()
         .messenger(move |_outbox| graph_messenger(uri))

@@ -13,8 +13,6 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use tower::ServiceExt;
 use tracing_subscriber::layer::SubscriberExt;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer};
 
 use prolink_app::complaint_worker::{ComplaintWorkerStores, TaskItem};
 use prolink_app::ports::{Queue, SystemClock};
@@ -22,8 +20,7 @@ use prolink_app::worker::{DialogWorker, WorkerStores};
 
 use crate::app::text_payload;
 use crate::fault_suite::{
-    accepted, fill_complaint_form, graph_messenger_with_token, kirim, meta_error, IsSend,
-    MESSAGES_PATH,
+    fill_complaint_form, graph_failing_first, graph_messenger_with_token, kirim, meta_error,
 };
 use crate::support::{fast_settings, TestApp};
 
@@ -84,22 +81,8 @@ async fn no_secret_number_or_message_text_reaches_the_logs() {
     let captured = capture();
     let access_token = "EAAGlogScanAccessToken0123456789";
 
-    let server = MockServer::start().await;
     // One ambiguous failure on the way, so the error paths log too.
-    Mock::given(method("POST"))
-        .and(path(MESSAGES_PATH))
-        .and(IsSend)
-        .respond_with(meta_error(500, 1))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path(MESSAGES_PATH))
-        .respond_with(accepted())
-        .with_priority(2)
-        .mount(&server)
-        .await;
+    let server = graph_failing_first(meta_error(500, 1), 1).await;
 
     let harness = TestApp::new();
     let messenger = graph_messenger_with_token(server.uri(), access_token);
