@@ -568,11 +568,11 @@ const SCHEDULER_INTERVAL: Duration = Duration::from_secs(60);
 pub async fn run_scheduler(scheduler: Arc<Scheduler>, mut shutdown: watch::Receiver<bool>) {
     loop {
         let ticking = Arc::clone(&scheduler);
-        // In a task of its own: a panicking tick is logged and the next minute ticks again.
-        match tokio::spawn(async move { ticking.tick().await }).await {
-            Ok(Ok(_)) => {}
-            Ok(Err(error)) => warn!(%error, "scheduler tick failed; the next tick retries"),
-            Err(error) => error!(%error, "scheduler tick panicked; the next tick retries"),
+        // A panicking tick is logged and the next minute ticks again.
+        if let Some(Err(error)) =
+            contained("a scheduler tick", async move { ticking.tick().await }).await
+        {
+            warn!(%error, "scheduler tick failed; the next tick retries");
         }
         tokio::select! {
             _ = tokio::time::sleep(SCHEDULER_INTERVAL) => {}
@@ -629,30 +629,34 @@ pub async fn run_complaint_worker(
             }
             continue;
         }
-        let items: Vec<TaskItem> = deliveries.iter().map(TaskItem::from).collect();
-        let batch = items.clone();
+        let items: Arc<[TaskItem]> = deliveries.iter().map(TaskItem::from).collect();
+        let batch = Arc::clone(&items);
         let batch_worker = Arc::clone(&worker);
         // A panic must not end this consumer either (see `run_worker`); the tasks are then
         // handled one at a time, so that only the one that panics is retried (and, panicking
         // every time, dead-lettered with its alert).
-        let outcomes = match tokio::spawn(async move { batch_worker.process_batch(&batch).await })
-            .await
+        let outcomes = match contained("handling a task batch", async move {
+            batch_worker.process_batch(&batch).await
+        })
+        .await
         {
-            Ok(outcomes) => outcomes,
-            Err(error) => {
-                error!(%error, "handling a task batch panicked; its tasks are handled one by one");
+            Some(outcomes) => outcomes,
+            None => {
                 let mut outcomes = Vec::with_capacity(items.len());
-                for item in items {
+                for item in items.iter() {
                     let single_worker = Arc::clone(&worker);
-                    let single = tokio::spawn(async move {
+                    let single = item.clone();
+                    let outcome = contained("handling a task", async move {
                         single_worker
-                            .process_batch(std::slice::from_ref(&item))
+                            .process_batch(std::slice::from_ref(&single))
                             .await
-                    });
-                    outcomes.push(match single.await {
-                        Ok(mut outcome) => outcome.pop().unwrap_or(TaskOutcome::Retry),
-                        Err(_) => TaskOutcome::Retry,
-                    });
+                    })
+                    .await;
+                    outcomes.push(
+                        outcome
+                            .and_then(|mut o| o.pop())
+                            .unwrap_or(TaskOutcome::Retry),
+                    );
                 }
                 outcomes
             }
@@ -677,6 +681,21 @@ pub async fn run_complaint_worker(
     }
 }
 
+/// Runs `work` in a task of its own, so that a panic in it is logged and comes back as `None`
+/// instead of ending the loop that awaits it (a queue consumer, the scheduler).
+async fn contained<T: Send + 'static>(
+    what: &str,
+    work: impl std::future::Future<Output = T> + Send + 'static,
+) -> Option<T> {
+    match tokio::spawn(work).await {
+        Ok(value) => Some(value),
+        Err(error) => {
+            error!(%error, "{what} panicked");
+            None
+        }
+    }
+}
+
 /// After a batch panicked: each item in a task of its own, in order, so that only the message
 /// that panics fails (it comes back after the backoff, counts a receive, and panicking every
 /// time ends in the dead-letter table with its alert) while the other citizens are answered.
@@ -692,9 +711,12 @@ async fn handle_one_by_one(worker: &Arc<DialogWorker>, items: &[BatchItem]) -> B
             continue;
         }
         let worker = Arc::clone(worker);
-        let single = vec![item.clone()];
-        let handled = tokio::spawn(async move { worker.process_batch(&single).await }).await;
-        if !matches!(&handled, Ok(result) if result.failed.is_empty()) {
+        let single = item.clone();
+        let handled = contained("handling an inbound item", async move {
+            worker.process_batch(std::slice::from_ref(&single)).await
+        })
+        .await;
+        if !handled.is_some_and(|result| result.failed.is_empty()) {
             failed_groups.insert(item.group_id.clone());
             outcome.failed.push(item.message_id.clone());
         }
@@ -728,20 +750,18 @@ pub async fn run_worker(
             }
             continue;
         }
-        let items: Vec<BatchItem> = deliveries.iter().map(BatchItem::from).collect();
-        let worker_of_batch = Arc::clone(&worker);
-        let outcome = {
-            let worker = Arc::clone(&worker);
-            let batch = items.clone();
-            // In a task of its own, so that a panic while handling one message does not end
-            // this consumer (and, one panic at a time, every reply).
-            match tokio::spawn(async move { worker.process_batch(&batch).await }).await {
-                Ok(outcome) => outcome,
-                Err(error) => {
-                    error!(%error, "handling an inbound batch panicked; its items are handled one by one");
-                    handle_one_by_one(&worker_of_batch, &items).await
-                }
-            }
+        let items: Arc<[BatchItem]> = deliveries.iter().map(BatchItem::from).collect();
+        let batch = Arc::clone(&items);
+        let batch_worker = Arc::clone(&worker);
+        // In a task of its own, so that a panic while handling one message does not end this
+        // consumer (and, one panic at a time, every reply).
+        let outcome = match contained("handling an inbound batch", async move {
+            batch_worker.process_batch(&batch).await
+        })
+        .await
+        {
+            Some(outcome) => outcome,
+            None => handle_one_by_one(&worker, &items).await,
         };
         for delivery in &deliveries {
             let result = if outcome.held_back.contains(&delivery.message_id) {
