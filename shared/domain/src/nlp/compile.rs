@@ -8,7 +8,7 @@ use super::{
     stem::Stemmer,
     text,
     typo::TypoIndex,
-    CategoryInfo, Companion, Engine, KnowledgeBase, Thresholds, WordFacts, FILLERS,
+    AnswerKind, CategoryInfo, Companion, Engine, KnowledgeBase, Thresholds, WordFacts, FILLERS,
 };
 
 /// The weight of a training phrase's passage, next to the question (1.5) and the alternative
@@ -285,24 +285,23 @@ impl Engine {
     }
 }
 
-/// Each training phrase by its words (lower case, punctuation and spacing ignored), with its
-/// entry: a citizen who writes exactly what the content was taught (an operator linked their
-/// unanswered question to an entry) gets that entry. A phrase two entries share teaches
-/// nothing and is left out.
-fn taught_phrases(kb: &KnowledgeBase) -> FastMap<String, Option<(String, DocKind)>> {
-    let mut taught: FastMap<String, Option<(String, DocKind)>> = FastMap::default();
+/// Each training phrase by its words ([`taught_key`]), with its entry: a citizen who writes
+/// exactly what the content was taught (an operator linked their unanswered question to an
+/// entry) gets that entry. A phrase two entries share teaches nothing and is left out.
+fn taught_phrases(kb: &KnowledgeBase) -> FastMap<String, Option<(String, AnswerKind)>> {
+    let mut taught: FastMap<String, Option<(String, AnswerKind)>> = FastMap::default();
     let entries = kb
         .faqs
         .iter()
-        .map(|f| (&f.id, DocKind::Faq, &f.phrases))
+        .map(|f| (&f.id, AnswerKind::Faq, &f.phrases))
         .chain(
             kb.services
                 .iter()
-                .map(|s| (&s.id, DocKind::Service, &s.phrases)),
+                .map(|s| (&s.id, AnswerKind::Service, &s.phrases)),
         );
     for (id, kind, phrases) in entries {
         for phrase in phrases {
-            let key = text::tokenize(phrase).join(" ");
+            let key = taught_key(phrase);
             if key.is_empty() {
                 continue;
             }
@@ -317,4 +316,9 @@ fn taught_phrases(kb: &KnowledgeBase) -> FastMap<String, Option<(String, DocKind
         }
     }
     taught
+}
+
+/// A text's words, lower case, punctuation and spacing ignored: the key of a taught phrase.
+pub(super) fn taught_key(text: &str) -> String {
+    text::tokenize(text).join(" ")
 }

@@ -126,7 +126,7 @@ pub struct Engine {
     /// on first use.
     companion: Option<Box<Companion>>,
     /// Training phrases by their words, with their entry (`None`: shared by two entries).
-    taught: FastMap<String, Option<(String, index::DocKind)>>,
+    taught: FastMap<String, Option<(String, AnswerKind)>>,
 }
 
 impl Engine {

@@ -2,10 +2,8 @@
 //! category) and retrieval candidates, then the calibrated decision.
 
 use super::{
-    index::DocKind,
     intent::{self, CueScores},
     lexicon::{for_each_non_overlapping, CueClass, PhraseMatch, PlaceKind},
-    text,
     verdict::{Answer, AnswerKind, Thresholds},
     Analysis, Engine,
 };
@@ -352,12 +350,11 @@ impl Engine {
                 categories,
             };
         }
-        if let Some(Some((id, kind))) = self.taught.get(&text::tokenize(message).join(" ")) {
-            let kind = match kind {
-                DocKind::Faq | DocKind::Complaint => AnswerKind::Faq,
-                DocKind::Service => AnswerKind::Service,
-            };
-            ranking.taught = Some((id.as_str(), kind));
+        // Only where the content has phrases: the key costs a tokenisation of the message.
+        if !self.taught.is_empty() {
+            if let Some(Some((id, kind))) = self.taught.get(&super::compile::taught_key(message)) {
+                ranking.taught = Some((id.as_str(), *kind));
+            }
         }
         ranking
     }
