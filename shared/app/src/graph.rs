@@ -37,6 +37,12 @@ pub struct GraphConfig {
 impl GraphConfig {
     /// `{base_url}/{version}/{phone_number_id}/messages`.
     pub fn messages_url(&self) -> String {
+        self.node_url(&self.phone_number_id, "messages")
+    }
+
+    /// `{base_url}/{version}/{node}/{edge}`: an edge of a Graph node (the phone number's
+    /// messages, the business account's message templates).
+    pub fn node_url(&self, node: &str, edge: &str) -> String {
         let base = self.base_url.trim().trim_end_matches('/');
         let version = self.api_version.trim().trim_matches('/');
         let version = if version.starts_with('v') {
@@ -44,10 +50,7 @@ impl GraphConfig {
         } else {
             format!("v{version}")
         };
-        format!(
-            "{base}/{version}/{}/messages",
-            self.phone_number_id.trim().trim_matches('/')
-        )
+        format!("{base}/{version}/{}/{edge}", node.trim().trim_matches('/'))
     }
 }
 

@@ -68,15 +68,8 @@ impl GraphTemplates {
     }
 
     fn url(&self) -> String {
-        // The messages URL is `{base}/{version}/{phone id}/messages`; the template list hangs
-        // off the business account id instead.
-        let messages = GraphConfig {
-            phone_number_id: self.business_account_id.clone(),
-            ..self.config.clone()
-        }
-        .messages_url();
-        let base = messages.trim_end_matches("/messages");
-        format!("{base}/message_templates")
+        self.config
+            .node_url(&self.business_account_id, "message_templates")
     }
 }
 
