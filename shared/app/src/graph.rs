@@ -240,9 +240,15 @@ pub fn send_error_for_response(
 /// An HTTP client for the Graph API: bounded connect and total time, no redirects (Graph does
 /// not redirect; following one would point our bearer token at another URL).
 pub fn http_client() -> reqwest::Client {
+    bounded_http_client(CONNECT_TIMEOUT, DEFAULT_TIMEOUT)
+}
+
+/// An HTTP client for an API called with a bearer token (Graph, SP4N-LAPOR!): `connect` and
+/// `total` time bounded, no redirects (one would carry the token to another URL).
+pub fn bounded_http_client(connect: Duration, total: Duration) -> reqwest::Client {
     reqwest::Client::builder()
-        .connect_timeout(CONNECT_TIMEOUT)
-        .timeout(DEFAULT_TIMEOUT)
+        .connect_timeout(connect)
+        .timeout(total)
         .pool_idle_timeout(POOL_IDLE_TIMEOUT)
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("prolink-sakti/", env!("CARGO_PKG_VERSION")))
@@ -250,7 +256,7 @@ pub fn http_client() -> reqwest::Client {
         .unwrap_or_else(|error| {
             // Only a broken TLS backend makes the builder fail; the plain client still works
             // for plain-HTTP test endpoints and will report the TLS problem per request.
-            tracing::error!(%error, "could not build the tuned Graph HTTP client");
+            tracing::error!(%error, "could not build the tuned HTTP client");
             reqwest::Client::default()
         })
 }

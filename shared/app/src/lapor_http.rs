@@ -163,17 +163,7 @@ impl HttpLaporGateway {
         token: std::sync::Arc<dyn LaporTokenSource>,
     ) -> HttpLaporGateway {
         let timeout = Duration::from_millis(mapping.timeout_ms);
-        let http = reqwest::Client::builder()
-            .connect_timeout(timeout.min(Duration::from_secs(5)))
-            .timeout(timeout)
-            // A redirect would carry the bearer token elsewhere.
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("prolink-sakti/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .unwrap_or_else(|error| {
-                tracing::error!(%error, "could not build the LAPOR HTTP client");
-                reqwest::Client::default()
-            });
+        let http = crate::graph::bounded_http_client(timeout.min(Duration::from_secs(5)), timeout);
         HttpLaporGateway {
             http,
             base_url: base_url.trim_end_matches('/').to_string(),
