@@ -98,14 +98,14 @@ fn time_builds(kb: &KnowledgeBase, runs: usize) -> (Duration, Duration) {
     (times[0], percentile(&times, 50.0))
 }
 
-/// The companion engine (training phrases), which the main engine builds at the first message
+/// The learned classifier (training phrases), which the engine trains at the first message
 /// that needs it: (min, median) of that one-off cost.
-fn time_companion_builds(kb: &KnowledgeBase, runs: usize) -> Option<(Duration, Duration)> {
+fn time_classifier_trainings(kb: &KnowledgeBase, runs: usize) -> Option<(Duration, Duration)> {
     let mut times = Vec::with_capacity(runs);
     for _ in 0..runs {
         let engine = Engine::build(kb);
         let start = Instant::now();
-        if !engine.prepare_companion() {
+        if !engine.prepare_classifier() {
             return None;
         }
         times.push(start.elapsed());
@@ -261,13 +261,13 @@ fn main() {
         micros(min),
         micros(median)
     );
-    match time_companion_builds(&kb, BUILD_RUNS) {
+    match time_classifier_trainings(&kb, BUILD_RUNS) {
         Some((min, median)) => println!(
-            "companion build (training phrases; at the first message that needs it): min {}  median {}  ({BUILD_RUNS} runs)",
+            "classifier training (training phrases; at the first message that needs it): min {}  median {}  ({BUILD_RUNS} runs)",
             micros(min),
             micros(median)
         ),
-        None => println!("companion build: none (no training phrases)"),
+        None => println!("classifier training: none (no training phrases)"),
     }
     let engine = Engine::build(&kb);
     let rss_engine = status_kib("VmRSS:").unwrap_or(0);

@@ -967,7 +967,7 @@ fn explain() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Training phrases and the companion engine
+// Training phrases and the learned classifier
 // ---------------------------------------------------------------------------------------------
 
 fn seed_bundle() -> prolink_domain::content::ContentBundle {
@@ -1083,4 +1083,259 @@ fn a_report_the_cue_lists_miss_is_recognised_from_its_categorys_phrases() {
     bare.categories[0].phrases.clear();
     let answer = Engine::build(&bare).answer("dahan beringin condong menjuntai ke gang");
     assert_eq!(answer.kind, AnswerKind::Fallback);
+}
+
+#[test]
+fn the_classifier_answers_a_situation_retrieval_does_not_recognise() {
+    // Curated texts name the service; the phrases describe situations in other words.
+    let faq = |id: &str, title: &str, phrases: &[&str]| KbFaq {
+        id: id.to_string(),
+        category: "umum".to_string(),
+        title: title.to_string(),
+        question: format!("Bagaimana {}?", title.to_lowercase()),
+        alt_questions: vec![],
+        keywords: vec![],
+        phrases: phrases.iter().map(|p| p.to_string()).collect(),
+    };
+    let kb = KnowledgeBase {
+        faqs: vec![
+            faq(
+                "kependudukan.ktp-rusak",
+                "Penggantian KTP-el rusak",
+                &[
+                    "kartu identitas sy patah kelindes motor",
+                    "kartu identitasku ketekuk jadi dua",
+                    "kartu identitas sobek kena air",
+                    "chip kartu identitas gak kebaca lagi",
+                ],
+            ),
+            faq(
+                "wisata.kuliner",
+                "Wisata kuliner khas kota",
+                &[
+                    "jajanan enak buat dibawa mudik apa",
+                    "makanan khas yg wajib dicoba di sini",
+                    "camilan khas buat tetangga di rumah",
+                    "tempat makan malam yg enak dimana",
+                ],
+            ),
+        ],
+        services: vec![],
+        categories: vec![],
+    };
+    let engine = Engine::build(&kb);
+    let message = "kartu identitas anak sy ketekuk patah";
+    let answer = engine.answer(message);
+    assert_eq!(
+        (answer.kind, answer.id.as_deref()),
+        (AnswerKind::Faq, Some("kependudukan.ktp-rusak")),
+        "{}",
+        engine.explain(message)
+    );
+    // Without the phrases retrieval alone does not know these words.
+    let mut bare = kb.clone();
+    bare.faqs.iter_mut().for_each(|f| f.phrases.clear());
+    assert_ne!(
+        Engine::build(&bare).answer(message).id.as_deref(),
+        Some("kependudukan.ktp-rusak")
+    );
+}
+
+#[test]
+fn everyday_matters_outside_the_content_are_not_answered_by_the_classifier() {
+    // Messages that share words with the content ("jadwal", "buka", "harga", "daftar") but
+    // are about something the city does not run: the scope model holds them out.
+    for message in [
+        "harga emas antam hari ini brp",
+        "jadwal liga inggris malam ini",
+        "harga tiket konser dewa 19",
+        "resep sambel terasi yg enak gmn",
+        "rekomendasi laptop buat kuliah",
+        "lirik lagu dangdut terbaru",
+    ] {
+        let answer = engine().answer(message);
+        assert!(
+            !matches!(answer.kind, AnswerKind::Faq | AnswerKind::Service),
+            "{message}: {answer:?}\n{}",
+            engine().explain(message)
+        );
+    }
+}
+
+#[test]
+fn a_short_vague_message_gets_suggestions_and_a_full_question_an_answer() {
+    // The classifier's evidence grows with the message: two or three words that fit a
+    // topic are not enough to answer on their own.
+    for message in ["syarat daftar apa", "mau urus surat"] {
+        let answer = engine().answer(message);
+        assert!(
+            matches!(answer.decision(), Decision::Suggest(_)),
+            "{message}: {answer:?}"
+        );
+    }
+}
+
+#[test]
+fn the_out_of_scope_examples_are_loaded_and_no_example_is_a_question_of_the_content() {
+    let lexicon = Lexicon::builtin();
+    assert!(
+        lexicon.out_of_scope.len() >= 300,
+        "{}",
+        lexicon.out_of_scope.len()
+    );
+    let bundle = seed_bundle();
+    let questions: std::collections::HashSet<String> = bundle
+        .faqs
+        .iter()
+        .flat_map(|f| {
+            std::iter::once(&f.question)
+                .chain(&f.alt_questions)
+                .chain(&f.phrases)
+        })
+        .map(|q| tokenize(q).join(" "))
+        .collect();
+    for example in &lexicon.out_of_scope {
+        assert!(!example.starts_with('#'), "{example}");
+        assert!(
+            !questions.contains(&tokenize(example).join(" ")),
+            "an out-of-scope example is also a question of the content: {example}"
+        );
+    }
+}
+
+/// Held-out training phrases: each fold's engine is trained without a fifth of every entry's
+/// phrases (and of the out-of-scope examples) and asked those. How the classifier's
+/// temperature and thresholds were chosen (docs/nlp.md); prints the table:
+/// `cargo nextest run -p prolink-app --test main --run-ignored only -E
+/// 'test(classifier_cross_validation)' --no-capture`.
+#[test]
+#[ignore = "prints the cross-validation table of docs/nlp.md (about a minute)"]
+fn classifier_cross_validation() {
+    use prolink_domain::nlp::Thresholds;
+    const FOLDS: usize = 5;
+    let kb = KnowledgeBase::from(&seed_bundle());
+    let lexicon = Lexicon::builtin();
+    let emergency: Vec<&str> = kb
+        .categories
+        .iter()
+        .filter(|c| c.emergency)
+        .map(|c| c.id.as_str())
+        .collect();
+    let held_out = |phrases: &mut Vec<String>, fold: usize| -> Vec<String> {
+        let (kept, out): (Vec<_>, Vec<_>) = std::mem::take(phrases)
+            .into_iter()
+            .enumerate()
+            .partition(|(i, _)| i % FOLDS != fold);
+        *phrases = kept.into_iter().map(|(_, p)| p).collect();
+        out.into_iter().map(|(_, p)| p).collect()
+    };
+    let mut folds: Vec<(Engine, Vec<answering::EvalCase>)> = Vec::new();
+    for fold in 0..FOLDS {
+        let mut kb = kb.clone();
+        let mut cases = Vec::new();
+        let mut add = |phrases: Vec<String>, expect: String| {
+            cases.extend(phrases.into_iter().map(|q| answering::EvalCase {
+                q,
+                expect: expect.clone(),
+            }))
+        };
+        for f in &mut kb.faqs {
+            add(held_out(&mut f.phrases, fold), f.id.clone());
+        }
+        for s in &mut kb.services {
+            add(held_out(&mut s.phrases, fold), s.id.clone());
+        }
+        for c in &mut kb.categories {
+            let expect = if emergency.contains(&c.id.as_str()) {
+                "emergency".to_string()
+            } else {
+                format!("complaint:{}", c.id)
+            };
+            add(held_out(&mut c.phrases, fold), expect);
+        }
+        let mut lexicon = lexicon.clone();
+        add(
+            held_out(&mut lexicon.out_of_scope, fold),
+            "fallback".to_string(),
+        );
+        folds.push((Engine::build_with_lexicon(&kb, lexicon), cases));
+    }
+    let total: usize = folds.iter().map(|(_, c)| c.len()).sum();
+    println!("{total} held-out messages in {FOLDS} folds");
+    // Temperature: log-loss of the right class among the entries and categories.
+    for temperature in [0.5, 0.7, 1.0, 1.5, 2.0] {
+        let (mut loss, mut n) = (0.0, 0.0);
+        for (engine, cases) in &folds {
+            for case in cases {
+                let want = case.expect.trim_start_matches("complaint:");
+                if matches!(case.expect.as_str(), "fallback" | "emergency") {
+                    continue;
+                }
+                let learned = engine.rank(&case.q).learned(temperature);
+                let p = learned
+                    .iter()
+                    .find(|(c, _)| c.id == want)
+                    .map_or(0.0, |(_, p)| *p);
+                loss -= p.max(1e-9).ln();
+                n += 1.0;
+            }
+        }
+        println!("temperature {temperature}: log-loss {:.3}", loss / n);
+    }
+    let base = engine().thresholds();
+    let show = |name: &str, t: Thresholds| {
+        let mut report = answering::EvalReport::default();
+        for (engine, cases) in &folds {
+            let r = answering::evaluate_cases(engine, cases, &t);
+            report.total += r.total;
+            report.top1 += r.top1;
+            report.wrong_confident += r.wrong_confident;
+            report.expected_fallback += r.expected_fallback;
+            report.expected_fallback_caught += r.expected_fallback_caught;
+        }
+        println!(
+            "| {name} | {:.1} % | {:.1} % | {:.1} % |",
+            report.top1_accuracy() * 100.0,
+            report.wrong_confident_rate() * 100.0,
+            report.out_of_scope_answered() * 100.0,
+        );
+    };
+    show("chosen", base);
+    show(
+        "retrieval alone (classifier off)",
+        Thresholds {
+            learned_answer: 2.0,
+            learned_complaint: 2.0,
+            learned_category: 2.0,
+            learned_suggest: 2.0,
+            ..base
+        },
+    );
+    for v in [0.8, 0.9, 0.99] {
+        show(
+            &format!("learned_answer {v}"),
+            Thresholds {
+                learned_answer: v,
+                ..base
+            },
+        );
+    }
+    for v in [0.6, 0.8, 0.95, 1.01] {
+        show(
+            &format!("learned_complaint {v}"),
+            Thresholds {
+                learned_complaint: v,
+                ..base
+            },
+        );
+    }
+    for v in [0.3, 0.7, 1.01] {
+        show(
+            &format!("learned_out_of_scope {v}"),
+            Thresholds {
+                learned_out_of_scope: v,
+                ..base
+            },
+        );
+    }
 }

@@ -2,19 +2,16 @@
 //! index, the phrase matchers and the word table, all in memory.
 
 use super::{
+    classifier::{Grams, NaiveBayes, Prior, IN_SCOPE, OUT_OF_SCOPE},
     fxhash::{FastMap, FastSet},
     index::{DocInfo, DocInput, DocKind, Index, Passage},
-    lexicon::{self, Lexicon, PhraseMatcher},
+    lexicon::{self, CueClass, Lexicon, PhraseMatcher},
     stem::Stemmer,
     text,
     typo::TypoIndex,
-    AnswerKind, CategoryInfo, Companion, Engine, KnowledgeBase, Thresholds, WordFacts, FILLERS,
+    AnswerKind, CategoryInfo, Engine, KnowledgeBase, LazyClassifier, Learned, LearnedClass,
+    Thresholds, WordFacts, FILLERS,
 };
-
-/// The weight of a training phrase's passage, next to the question (1.5) and the alternative
-/// questions (1.0): many phrases per entry, each one citizen's wording, so each counts a
-/// little less than the curated questions.
-const PHRASE_WEIGHT: f64 = 1.0;
 
 struct DocText<'a> {
     info: DocInfo,
@@ -29,13 +26,12 @@ impl Engine {
         Self::build_with_lexicon(kb, Lexicon::builtin())
     }
 
-    /// With training phrases in the content, two engines: the main one over the curated
-    /// passages (titles, questions, keywords), whose scores the thresholds were chosen for,
-    /// and a companion that also indexes the phrases. The phrases find the right entry far
-    /// more often (they know how citizens talk) but raise every score, the wrong ones too; so
-    /// the companion does not answer on its own: it answers where the main engine hesitates
-    /// only when both agree, and it chooses the "Apakah maksud Anda" suggestions (see
-    /// `Ranking::decide`).
+    /// With training phrases in the content, two models: retrieval over the curated passages
+    /// (titles, questions, keywords), whose scores its thresholds were chosen for, and a
+    /// classifier trained on every text including the phrases and the out-of-scope examples
+    /// ([`super::classifier`]). The phrases know how citizens talk; indexed for retrieval
+    /// they raised every score, the wrong ones too, so they train the classifier instead,
+    /// whose probability decides where retrieval is not sure (see `Ranking::decide`).
     pub fn build_with_lexicon(kb: &KnowledgeBase, lexicon: Lexicon) -> Engine {
         let has_phrases = kb.faqs.iter().any(|f| !f.phrases.is_empty())
             || kb.services.iter().any(|s| !s.phrases.is_empty())
@@ -43,31 +39,40 @@ impl Engine {
         if !has_phrases {
             return Self::build_one(kb, lexicon);
         }
-        let mut curated = kb.clone();
-        curated.faqs.iter_mut().for_each(|f| f.phrases.clear());
-        curated.services.iter_mut().for_each(|s| s.phrases.clear());
-        curated
-            .categories
-            .iter_mut()
-            .for_each(|c| c.phrases.clear());
-        let companion = Companion {
+        // Greetings, thanks and laughter are not questions to the content either: their
+        // cues are out-of-scope examples too ("terima kasih infonya" is thanks, not the FAQ
+        // on stopping the information broadcasts).
+        let social = lexicon.intent_cues.iter().filter(|(_, class, _)| {
+            matches!(
+                class,
+                CueClass::Greet | CueClass::Thanks | CueClass::Ack | CueClass::Laugh
+            )
+        });
+        let out_of_scope = lexicon
+            .out_of_scope
+            .iter()
+            .cloned()
+            .chain(social.map(|(phrase, _, _)| phrase.clone()))
+            .collect();
+        let classifier = LazyClassifier {
             kb: kb.clone(),
+            out_of_scope,
             lexicon: lexicon.clone(),
-            engine: std::sync::OnceLock::new(),
+            learned: std::sync::OnceLock::new(),
         };
-        let mut engine = Self::build_one(&curated, lexicon);
-        engine.companion = Some(Box::new(companion));
+        let mut engine = Self::build_one(kb, lexicon);
+        engine.classifier = Some(Box::new(classifier));
         engine.taught = taught_phrases(kb);
         engine
     }
 
-    pub(super) fn build_one(kb: &KnowledgeBase, lexicon: Lexicon) -> Engine {
+    /// Retrieval and intents over the curated texts (training phrases are the classifier's).
+    fn build_one(kb: &KnowledgeBase, lexicon: Lexicon) -> Engine {
         let mut docs: Vec<DocText<'_>> = Vec::new();
         for f in &kb.faqs {
             let mut fields: Vec<(&str, f64)> =
                 vec![(f.title.as_str(), 1.0), (f.question.as_str(), 1.5)];
             fields.extend(f.alt_questions.iter().map(|q| (q.as_str(), 1.0)));
-            fields.extend(f.phrases.iter().map(|q| (q.as_str(), PHRASE_WEIGHT)));
             docs.push(DocText {
                 info: DocInfo {
                     id: f.id.as_str().into(),
@@ -92,30 +97,9 @@ impl Engine {
                     (s.description.as_str(), 0.7),
                 ]
                 .into_iter()
-                .chain(s.phrases.iter().map(|q| (q.as_str(), PHRASE_WEIGHT)))
                 .collect(),
                 keywords: &[],
                 keyword_weight: 0.0,
-            });
-        }
-        // Complaint categories with training phrases are documents too (the companion only:
-        // the main engine's content has none): a report the cue lists miss still resembles
-        // how citizens report that kind of problem.
-        for c in &kb.categories {
-            if c.phrases.is_empty() {
-                continue;
-            }
-            docs.push(DocText {
-                info: DocInfo {
-                    id: c.id.as_str().into(),
-                    kind: DocKind::Complaint,
-                    category: "aduan".into(),
-                },
-                fields: std::iter::once((c.name.as_str(), 1.0))
-                    .chain(c.phrases.iter().map(|q| (q.as_str(), PHRASE_WEIGHT)))
-                    .collect(),
-                keywords: &c.keywords,
-                keyword_weight: 1.0,
             });
         }
         // Pass 1: the corpus's own words, which IndoCollex rows must not rewrite.
@@ -279,9 +263,79 @@ impl Engine {
             place_kind,
             categories,
             thresholds: Thresholds::default(),
-            companion: None,
+            classifier: None,
             taught: FastMap::default(),
         }
+    }
+}
+
+/// Trains the classifier on every text of the content: per FAQ entry its title, questions,
+/// keywords and phrases; per service its names, description and phrases; per complaint
+/// category its name, description, keywords and phrases; and the scope model on all of them
+/// against the out-of-scope examples.
+pub(super) fn train_classifier(
+    kb: &KnowledgeBase,
+    out_of_scope: &[String],
+    lexicon: &Lexicon,
+) -> Learned {
+    let mut classes: Vec<LearnedClass> = Vec::new();
+    let mut texts: Vec<(usize, String)> = Vec::new();
+    let mut add = |id: &str, kind: AnswerKind, fields: Vec<&str>| {
+        let class = classes.len();
+        classes.push(LearnedClass {
+            id: id.to_string(),
+            kind,
+        });
+        texts.extend(
+            fields
+                .into_iter()
+                .filter(|t| !t.trim().is_empty())
+                .map(|t| (class, t.to_string())),
+        );
+    };
+    let keywords: Vec<String> = kb.faqs.iter().map(|f| f.keywords.join(" ")).collect();
+    for (f, keywords) in kb.faqs.iter().zip(&keywords) {
+        let mut fields = vec![f.title.as_str(), f.question.as_str(), keywords.as_str()];
+        fields.extend(f.alt_questions.iter().map(String::as_str));
+        fields.extend(f.phrases.iter().map(String::as_str));
+        add(&f.id, AnswerKind::Faq, fields);
+    }
+    for s in &kb.services {
+        let mut fields = vec![
+            s.name.as_str(),
+            s.short_name.as_str(),
+            s.description.as_str(),
+        ];
+        fields.extend(s.phrases.iter().map(String::as_str));
+        add(&s.id, AnswerKind::Service, fields);
+    }
+    let keywords: Vec<String> = kb.categories.iter().map(|c| c.keywords.join(" ")).collect();
+    for (c, keywords) in kb.categories.iter().zip(&keywords) {
+        let mut fields = vec![c.name.as_str(), c.description.as_str(), keywords.as_str()];
+        fields.extend(c.phrases.iter().map(String::as_str));
+        add(&c.id, AnswerKind::Complaint, fields);
+    }
+    let grams: Vec<(usize, Grams)> = texts
+        .iter()
+        .map(|(class, text)| (*class, Grams::of(text, Some(lexicon))))
+        .collect();
+    let examples: Vec<(usize, &Grams)> = grams.iter().map(|(c, g)| (*c, g)).collect();
+    // In or out of scope is a model of its own: as one more class among the entries, the
+    // out-of-scope examples (many, on every topic, in everyday words) drew a third of the
+    // in-scope questions.
+    let outside: Vec<Grams> = out_of_scope
+        .iter()
+        .map(|text| Grams::of(text, Some(lexicon)))
+        .collect();
+    let scope_examples: Vec<(usize, &Grams)> = grams
+        .iter()
+        .map(|(_, g)| (IN_SCOPE, g))
+        .chain(outside.iter().map(|g| (OUT_OF_SCOPE, g)))
+        .collect();
+    Learned {
+        model: NaiveBayes::train(classes.len(), &examples, Prior::Uniform),
+        scope: NaiveBayes::train(2, &scope_examples, Prior::Uniform),
+        classes,
     }
 }
 

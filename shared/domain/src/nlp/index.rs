@@ -22,8 +22,6 @@ const COMMON_GRAM_MIN: f64 = 50.0;
 pub enum DocKind {
     Faq,
     Service,
-    /// A complaint category, from its training phrases (the companion engine only).
-    Complaint,
 }
 
 #[derive(Debug, Clone)]
@@ -562,7 +560,7 @@ pub struct Fusion {
 impl Fusion {
     pub fn score(&self, s: &DocScore, kind: DocKind) -> f64 {
         let kind_factor = match kind {
-            DocKind::Faq | DocKind::Complaint => self.faq_factor,
+            DocKind::Faq => self.faq_factor,
             DocKind::Service => self.service_factor,
         };
         super::clamp01(

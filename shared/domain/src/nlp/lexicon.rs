@@ -14,6 +14,7 @@ const STEMS: &str = include_str!("../../../../infra/seed/lexicon-stem.tsv");
 const INTENT: &str = include_str!("../../../../infra/seed/lexicon-intent.tsv");
 const COMPLAINT: &str = include_str!("../../../../infra/seed/lexicon-complaint.tsv");
 const PLACES: &str = include_str!("../../../../infra/seed/lexicon-places.tsv");
+const OUT_OF_SCOPE: &str = include_str!("../../../../infra/seed/lexicon-out-of-scope.txt");
 
 /// The raw text of every lexicon file; [`LexiconSources::builtin`] is what ships.
 #[derive(Debug, Clone, Copy)]
@@ -25,6 +26,9 @@ pub struct LexiconSources<'a> {
     pub intent: &'a str,
     pub complaint: &'a str,
     pub places: &'a str,
+    /// Examples of messages the bot does not handle, one a line (the classifier's
+    /// out-of-scope class).
+    pub out_of_scope: &'a str,
 }
 
 impl LexiconSources<'static> {
@@ -37,6 +41,7 @@ impl LexiconSources<'static> {
             intent: INTENT,
             complaint: COMPLAINT,
             places: PLACES,
+            out_of_scope: OUT_OF_SCOPE,
         }
     }
 }
@@ -145,6 +150,8 @@ pub struct Lexicon {
     pub intent_cues: Vec<(String, CueClass, f64)>,
     pub complaint_cues: Vec<(String, String, f64)>,
     pub places: Vec<(String, PlaceKind)>,
+    /// Examples of messages outside what the bot handles (see [`LexiconSources`]).
+    pub out_of_scope: Vec<String>,
     /// Every word that appears on either side of a replacement: known words, never "repaired".
     pub known_words: FastSet<String>,
     pub bad_lines: Vec<String>,
@@ -171,6 +178,9 @@ impl Lexicon {
             intent_cues: Vec::new(),
             complaint_cues: Vec::new(),
             places: Vec::new(),
+            out_of_scope: data_lines(src.out_of_scope)
+                .map(|(_, l)| l.trim().to_string())
+                .collect(),
             known_words: FastSet::default(),
             bad_lines: Vec::new(),
         };

@@ -13,6 +13,7 @@
 //! cold start needs no file and no stored index.
 
 mod analysis;
+pub mod classifier;
 mod compile;
 pub mod fxhash;
 pub mod grouping;
@@ -80,20 +81,39 @@ fn clamp01(x: f64) -> f64 {
     }
 }
 
-/// The companion engine (see `Engine::build`): built the first time a message needs it, so
-/// the main engine's build stays as it was and messages the main engine answers never pay
-/// for it.
-#[derive(Debug, Clone)]
-struct Companion {
-    kb: KnowledgeBase,
-    lexicon: Lexicon,
-    engine: std::sync::OnceLock<Engine>,
+/// One class of the learned classifier: an entry to answer with or a complaint category.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LearnedClass {
+    /// Entry or category id.
+    pub id: String,
+    /// `Faq`, `Service` or `Complaint` (a category).
+    pub kind: AnswerKind,
 }
 
-impl Companion {
-    fn engine(&self) -> &Engine {
-        self.engine
-            .get_or_init(|| Engine::build_one(&self.kb, self.lexicon.clone()))
+/// The trained classifier with what each class stands for.
+#[derive(Debug, Clone)]
+struct Learned {
+    model: classifier::NaiveBayes,
+    classes: Vec<LearnedClass>,
+    /// In scope (every text of the content) against the out-of-scope examples.
+    scope: classifier::NaiveBayes,
+}
+
+/// The learned classifier (see `Engine::build`): trained the first time a message needs it,
+/// so the engine's build stays as it was and messages the retrieval engine answers with
+/// certainty never pay for it.
+#[derive(Debug, Clone)]
+struct LazyClassifier {
+    kb: KnowledgeBase,
+    out_of_scope: Vec<String>,
+    lexicon: Lexicon,
+    learned: std::sync::OnceLock<Learned>,
+}
+
+impl LazyClassifier {
+    fn learned(&self) -> &Learned {
+        self.learned
+            .get_or_init(|| compile::train_classifier(&self.kb, &self.out_of_scope, &self.lexicon))
     }
 }
 
@@ -122,9 +142,9 @@ pub struct Engine {
     place_kind: Vec<PlaceKind>,
     categories: Vec<CategoryInfo>,
     thresholds: Thresholds,
-    /// The same content with the training phrases indexed too (see `Engine::build`), built
-    /// on first use.
-    companion: Option<Box<Companion>>,
+    /// The classifier trained on every text of the content and its training phrases (see
+    /// `Engine::build`), trained on first use.
+    classifier: Option<Box<LazyClassifier>>,
     /// Training phrases by their words, with their entry (`None`: shared by two entries).
     taught: FastMap<String, Option<(String, AnswerKind)>>,
 }
@@ -139,10 +159,10 @@ impl Engine {
         self.thresholds
     }
 
-    /// Builds the companion engine now instead of at the first message that needs it (a
-    /// process that would rather pay at start-up, a benchmark). Returns whether there is one.
-    pub fn prepare_companion(&self) -> bool {
-        self.companion.as_ref().map(|c| c.engine()).is_some()
+    /// Trains the classifier now instead of at the first message that needs it (a process
+    /// that would rather pay at start-up, a benchmark). Returns whether there is one.
+    pub fn prepare_classifier(&self) -> bool {
+        self.classifier.as_ref().map(|c| c.learned()).is_some()
     }
 
     /// Number of indexed documents (FAQ entries + services).

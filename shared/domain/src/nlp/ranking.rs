@@ -2,10 +2,11 @@
 //! category) and retrieval candidates, then the calibrated decision.
 
 use super::{
+    classifier,
     intent::{self, CueScores},
     lexicon::{for_each_non_overlapping, CueClass, PhraseMatch, PlaceKind},
     verdict::{Answer, AnswerKind, Thresholds},
-    Analysis, Engine,
+    Analysis, Engine, LearnedClass,
 };
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -54,32 +55,32 @@ pub struct Ranking<'e> {
     pub complaint_strength: f64,
     pub complaint_categories: Vec<(&'e str, f64)>,
     pub candidates: Vec<Candidate<'e>>,
-    /// The companion engine's candidates (training phrases indexed too), ranked only when
-    /// the decision asks for them: see [`Ranking::companion`].
-    companion: LazyCompanion<'e>,
+    /// The classifier's log-likelihoods, computed only when the decision asks for them: see
+    /// [`Ranking::learned`].
+    learned: LazyLearned<'e>,
+    /// A short question about another city's services (see `Engine::about_elsewhere`).
+    pub elsewhere: bool,
     /// The entry whose training phrase the message is, word for word.
     pub taught: Option<(&'e str, AnswerKind)>,
     pub emergency_category: Option<&'e str>,
     pub lainnya: Option<&'e str>,
 }
 
-/// The companion's view of one message, ranked the first time the decision needs it (most
-/// messages the main engine answers or classes on its own never need it).
+/// The classifier's view of one message, computed the first time the decision needs it
+/// (messages that retrieval answers or classes with certainty never need it).
 #[derive(Debug, Clone)]
-struct LazyCompanion<'e> {
-    engine: Option<&'e super::Companion>,
+struct LazyLearned<'e> {
+    source: Option<&'e super::LazyClassifier>,
     message: Box<str>,
-    candidates: std::sync::OnceLock<Vec<Candidate<'e>>>,
+    /// The entries' log-likelihoods and the probability that the message is out of scope.
+    log_likelihoods: std::sync::OnceLock<Option<(Vec<f64>, f64)>>,
 }
 
-impl PartialEq for LazyCompanion<'_> {
+impl PartialEq for LazyLearned<'_> {
     fn eq(&self, other: &Self) -> bool {
-        self.message == other.message && self.engine.is_some() == other.engine.is_some()
+        self.message == other.message && self.source.is_some() == other.source.is_some()
     }
 }
-
-/// How far down the main engine's list the companion's first entry may be for the two to agree.
-const COMPANION_AGREEMENT_DEPTH: usize = 3;
 
 impl Engine {
     fn cue_scores(&self, a: &Analysis) -> CueScores {
@@ -278,11 +279,12 @@ impl Engine {
             complaint_strength: 0.0,
             complaint_categories: Vec::new(),
             candidates: Vec::new(),
-            companion: LazyCompanion {
-                engine: self.companion.as_deref(),
+            learned: LazyLearned {
+                source: self.classifier.as_deref(),
                 message: message.into(),
-                candidates: std::sync::OnceLock::new(),
+                log_likelihoods: std::sync::OnceLock::new(),
             },
+            elsewhere: false,
             taught: None,
             emergency_category,
             lainnya,
@@ -302,6 +304,7 @@ impl Engine {
             .place_matcher
             .find_with(&a.tokens, |i| self.facts(&a, i).map(|f| &f.place_first[..]));
         ranking.candidates = self.retrieve(&a, &places);
+        ranking.elsewhere = self.about_elsewhere(&a, &places);
         if intent::is_emergency(&cues, a.surface.upper_ratio > 0.6, a.surface.exclamations) {
             ranking.intent = Intent::Emergency;
             return ranking;
@@ -382,18 +385,15 @@ impl Engine {
                 c.score, c.bm25, c.ngram, c.coverage, c.id
             ));
         }
-        if !r.companion().is_empty() {
-            out.push_str("companion (training phrases):\n");
+        let learned = r.learned(self.thresholds.temperature);
+        if !learned.is_empty() {
+            out.push_str("classifier:\n");
         }
-        for c in r.companion().iter().take(5) {
+        for (class, p) in learned.iter().take(5) {
             out.push_str(&format!(
-                "  {:.3} bm25={:.3} ngram={:.3} cov={:.2} {} ({})\n",
-                c.score,
-                c.bm25,
-                c.ngram,
-                c.coverage,
-                c.id,
-                c.kind.as_str()
+                "  {p:.3} {} ({})\n",
+                class.id,
+                class.kind.as_str()
             ));
         }
         out
@@ -401,102 +401,109 @@ impl Engine {
 }
 
 impl<'e> Ranking<'e> {
-    /// The companion engine's candidates for this message (empty without training phrases).
-    pub fn companion(&self) -> &[Candidate<'e>] {
-        let Some(companion) = self.companion.engine else {
-            return &[];
+    /// The classifier's probabilities for this message at `temperature`, best first (empty
+    /// without training phrases).
+    pub fn learned(&self, temperature: f64) -> Vec<(&'e LearnedClass, f64)> {
+        let Some(source) = self.learned.source else {
+            return Vec::new();
         };
-        self.companion.candidates.get_or_init(|| {
-            // Retrieval only: the intents were read by the main engine.
-            let engine = companion.engine();
-            let a = engine.analyse(&self.companion.message);
-            if a.tokens.is_empty() {
-                return Vec::new();
-            }
-            let places = engine.place_matcher.find_with(&a.tokens, |i| {
-                engine.facts(&a, i).map(|f| &f.place_first[..])
-            });
-            engine.retrieve(&a, &places)
-        })
-    }
-
-    /// The companion's entries (FAQ entries and services, not complaint categories), best
-    /// first.
-    fn companion_entries(&self) -> impl Iterator<Item = &Candidate<'e>> {
-        self.companion()
-            .iter()
-            .filter(|c| c.kind != AnswerKind::Complaint)
-    }
-
-    /// Where the main engine hesitates: the companion's first entry, when it is clear (score
-    /// and lead) and the main engine ranks the same entry among its first few, or the
-    /// companion is sure (a citizen's wording it has been taught).
-    fn companion_answer(&self, t: &Thresholds) -> Option<Answer> {
-        let mut entries = self.companion_entries();
-        let first = entries.next()?;
-        let second = entries
-            .find(|c| c.kind == first.kind)
-            .map_or(0.0, |c| c.score);
-        let agrees = self
-            .candidates
-            .iter()
-            .take(COMPANION_AGREEMENT_DEPTH)
-            .any(|c| c.id == first.id);
-        let sure = first.score >= t.companion_sure;
-        if !(agrees || sure)
-            || first.score < t.companion_answer
-            || first.score - second < t.companion_margin
-        {
-            return None;
-        }
-        let mut answer = Answer::plain(first.kind, Some(first.id.to_string()), first.score);
-        answer.alternatives = self
-            .companion_entries()
-            .skip(1)
-            .filter(|c| c.score >= t.companion_suggest)
-            .take(3)
-            .map(|c| c.id.to_string())
-            .collect();
-        Some(answer)
-    }
-
-    /// A report the cue lists missed: the companion's first document is a complaint
-    /// category, clearly (score and lead over the next category).
-    fn companion_complaint(&self, t: &Thresholds) -> Option<Answer> {
-        let first = self
-            .companion()
-            .first()
-            .filter(|c| c.kind == AnswerKind::Complaint)?;
-        // Against the next category: the FAQ entry on the same topic ("how do I report a
-        // broken street light") may follow closely and is no rival.
-        let second = self
-            .companion()
-            .iter()
-            .skip(1)
-            .find(|c| c.kind == AnswerKind::Complaint)
-            .map_or(0.0, |c| c.score);
-        if first.score < t.companion_complaint || first.score - second < t.companion_margin {
-            return None;
-        }
-        let kind = if Some(first.id) == self.emergency_category {
-            AnswerKind::Emergency
-        } else {
-            AnswerKind::Complaint
+        let Some((jll, _)) = self.learned_scores(source) else {
+            return Vec::new();
         };
-        Some(Answer::plain(kind, Some(first.id.to_string()), first.score))
+        let classes = &source.learned().classes;
+        classifier::probabilities(jll, temperature)
+            .into_iter()
+            .map(|s| (&classes[s.class], s.probability))
+            .collect()
     }
 
-    /// The category of a report whose cues name none: the companion's best complaint
-    /// category that is not the emergency one.
-    fn companion_category(&self, t: &Thresholds) -> Option<&'e str> {
-        self.companion()
-            .iter()
-            .find(|c| {
-                c.kind == AnswerKind::Complaint
-                    && Some(c.id) != self.emergency_category
-                    && c.score >= t.companion_category
+    fn learned_scores(&self, source: &'e super::LazyClassifier) -> Option<&(Vec<f64>, f64)> {
+        self.learned
+            .log_likelihoods
+            .get_or_init(|| {
+                let learned = source.learned();
+                let grams = classifier::Grams::of(&self.learned.message, Some(&source.lexicon));
+                let jll = learned.model.log_likelihoods(&grams)?;
+                let out = learned
+                    .scope
+                    .probability_of(&grams, classifier::OUT_OF_SCOPE)
+                    .unwrap_or(1.0);
+                Some((jll, out))
             })
-            .map(|c| c.id)
+            .as_ref()
+    }
+
+    /// The scope model's probability that the message is about something the bot does not
+    /// handle (1 without training phrases or when no n-gram of the message is known).
+    pub fn out_of_scope(&self) -> f64 {
+        self.learned
+            .source
+            .and_then(|c| self.learned_scores(c))
+            .map_or(1.0, |(_, out)| *out)
+    }
+
+    /// The classifier's entries (FAQ entries and services) from `min` probability, best first.
+    fn learned_entries(learned: &[(&'e LearnedClass, f64)], min: f64) -> Vec<String> {
+        learned
+            .iter()
+            .filter(|(c, p)| matches!(c.kind, AnswerKind::Faq | AnswerKind::Service) && *p >= min)
+            .take(3)
+            .map(|(c, _)| c.id.clone())
+            .collect()
+    }
+
+    /// Where retrieval is not sure: the classifier's first class when it is probable enough.
+    /// A complaint category makes the message a report (an emergency for the emergency
+    /// category); an entry is answered only when the scope model does not hold the message
+    /// out of scope and the question is not about another city.
+    fn learned_answer(
+        &self,
+        learned: &[(&'e LearnedClass, f64)],
+        t: &Thresholds,
+    ) -> Option<Answer> {
+        let (first, p) = *learned.first()?;
+        match first.kind {
+            AnswerKind::Complaint if p >= t.learned_complaint => {
+                let kind = if Some(first.id.as_str()) == self.emergency_category {
+                    AnswerKind::Emergency
+                } else {
+                    AnswerKind::Complaint
+                };
+                Some(Answer::plain(kind, Some(first.id.clone()), p))
+            }
+            AnswerKind::Faq | AnswerKind::Service
+                if p >= t.learned_answer
+                    && !self.elsewhere
+                    && self.out_of_scope() < t.learned_out_of_scope =>
+            {
+                let mut answer = Answer::plain(first.kind, Some(first.id.clone()), p);
+                answer.alternatives = Self::learned_entries(&learned[1..], t.learned_suggest);
+                Some(answer)
+            }
+            _ => None,
+        }
+    }
+
+    /// The category of a report whose cues name none: the classifier's most probable
+    /// complaint category that is not the emergency one, when it holds at least
+    /// `learned_category` of the probability of all categories.
+    fn learned_category(
+        &self,
+        learned: &[(&'e LearnedClass, f64)],
+        t: &Thresholds,
+    ) -> Option<&'e str> {
+        let categories: f64 = learned
+            .iter()
+            .filter(|(c, _)| c.kind == AnswerKind::Complaint)
+            .map(|(_, p)| p)
+            .sum();
+        learned
+            .iter()
+            .find(|(c, _)| {
+                c.kind == AnswerKind::Complaint && Some(c.id.as_str()) != self.emergency_category
+            })
+            .filter(|(_, p)| categories > 0.0 && p / categories >= t.learned_category)
+            .map(|(c, _)| c.id.as_str())
     }
 
     /// Applies the thresholds.
@@ -533,7 +540,9 @@ impl<'e> Ranking<'e> {
                     let best = categories.first().filter(|(_, s)| *s >= t.category);
                     let id = match best {
                         Some((id, _)) => Some(*id),
-                        None => self.companion_category(t).or(self.lainnya),
+                        None => self
+                            .learned_category(&self.learned(t.temperature), t)
+                            .or(self.lainnya),
                     };
                     if let Some(id) = id {
                         let mut answer = Answer::plain(
@@ -566,7 +575,7 @@ impl<'e> Ranking<'e> {
         }
         let Some(top) = self.candidates.first() else {
             return self
-                .companion_complaint(t)
+                .learned_answer(&self.learned(t.temperature), t)
                 .unwrap_or_else(|| Answer::plain(AnswerKind::Fallback, None, 0.0));
         };
         // Ambiguity is measured against the next entry of the same kind: a FAQ entry and the
@@ -590,29 +599,19 @@ impl<'e> Ranking<'e> {
                 .collect();
             return answer;
         }
-        if let Some(answer) = self
-            .companion_complaint(t)
-            .or_else(|| self.companion_answer(t))
-        {
+        let learned = self.learned(t.temperature);
+        if let Some(answer) = self.learned_answer(&learned, t) {
             return answer;
         }
         let mut answer = Answer::plain(AnswerKind::Fallback, None, top.score);
-        let companion_first = self
-            .companion_entries()
-            .next()
-            .filter(|c| c.score >= t.companion_suggest && top.score >= t.suggest);
-        if let Some(first) = companion_first {
-            // Something matched (the main engine's judgement, so that small talk and other
-            // matters keep their plain fallback): the companion knows how citizens word
-            // things, its candidates are the better suggestions.
-            answer.score = answer.score.max(first.score.min(t.answer - 0.01));
-            answer.alternatives = self
-                .companion_entries()
-                .filter(|c| c.score >= t.companion_suggest)
-                .take(3)
-                .map(|c| c.id.to_string())
-                .collect();
-        } else if top.score >= t.suggest {
+        let out_of_scope = !learned.is_empty() && self.out_of_scope() >= t.learned_out_of_scope;
+        let suggestions = Self::learned_entries(&learned, t.learned_suggest);
+        if top.score >= t.suggest && !out_of_scope && !suggestions.is_empty() {
+            // Something matched (retrieval's judgement, so that small talk and other matters
+            // keep their plain fallback): the classifier knows how citizens word things, its
+            // entries are the better suggestions.
+            answer.alternatives = suggestions;
+        } else if top.score >= t.suggest && !out_of_scope {
             answer.alternatives = self
                 .candidates
                 .iter()

@@ -28,6 +28,17 @@ const MOBILITY: [&str; 8] = [
 ];
 
 impl Engine {
+    /// A short question about another city's services ("jam buka samsat surabaya"); in a
+    /// long story, or when someone moves, another city is a detail.
+    pub(super) fn about_elsewhere(&self, a: &Analysis, places: &[lexicon::PhraseMatch]) -> bool {
+        let elsewhere = places
+            .iter()
+            .any(|m| self.place_kind[m.pattern] == PlaceKind::Elsewhere);
+        let moving =
+            a.tokens.iter().any(|t| MOBILITY.contains(&&**t)) || a.tokens.len() > SHORT_MESSAGE;
+        elsewhere && !moving
+    }
+
     /// The query term of a stem: from the word table when its word is there.
     fn query_term<'a>(&self, stem: &'a str, facts: Option<&WordFacts>) -> QueryTerm<'a> {
         let term = match facts {
@@ -71,29 +82,20 @@ impl Engine {
                 }
             }
         }
-        let mut elsewhere = false;
         for m in places {
-            match self.place_kind[m.pattern] {
-                PlaceKind::Kabupaten => {
-                    let facts = self
-                        .word_ids
-                        .get("kabupaten")
-                        .and_then(|&id| self.word_facts.get(id as usize));
-                    self.query_grams("kabupaten", facts, &mut grams);
-                    terms.push((self.query_term("kabupaten", None), 1.0));
-                }
-                PlaceKind::Elsewhere => elsewhere = true,
-                PlaceKind::Kota => {}
+            if self.place_kind[m.pattern] == PlaceKind::Kabupaten {
+                let facts = self
+                    .word_ids
+                    .get("kabupaten")
+                    .and_then(|&id| self.word_facts.get(id as usize));
+                self.query_grams("kabupaten", facts, &mut grams);
+                terms.push((self.query_term("kabupaten", None), 1.0));
             }
         }
-        // In a long story another city is a detail (a relative lives there); in a short
-        // question it is the subject ("jam buka samsat surabaya").
-        let moving =
-            a.tokens.iter().any(|t| MOBILITY.contains(&&**t)) || a.tokens.len() > SHORT_MESSAGE;
         if terms.is_empty() {
             return Vec::new();
         }
-        let penalty = if elsewhere && !moving {
+        let penalty = if self.about_elsewhere(a, places) {
             ELSEWHERE_FACTOR
         } else {
             1.0
@@ -120,7 +122,6 @@ impl Engine {
                     kind: match info.kind {
                         DocKind::Faq => AnswerKind::Faq,
                         DocKind::Service => AnswerKind::Service,
-                        DocKind::Complaint => AnswerKind::Complaint,
                     },
                     category: &info.category,
                     score,

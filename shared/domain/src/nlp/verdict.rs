@@ -122,22 +122,23 @@ pub struct Thresholds {
     pub complaint: f64,
     /// Minimum category cue score to name a complaint category (else `lainnya`).
     pub category: f64,
-    /// Where the main engine hesitates, the companion (training phrases indexed too) answers
-    /// with its first entry from this score, when it leads the next one by `companion_margin`
-    /// and the main engine ranks it among its first few.
-    pub companion_answer: f64,
-    /// See `companion_answer`.
-    pub companion_margin: f64,
-    /// From this companion score the main engine's agreement is not needed.
-    pub companion_sure: f64,
-    /// Minimum companion score to suggest its entries.
-    pub companion_suggest: f64,
-    /// Where nothing else decided, a report: the companion's first document is a complaint
-    /// category scoring at least this (and leading by `companion_margin`).
-    pub companion_complaint: f64,
-    /// A report whose cues name no category takes the companion's best category scoring at
-    /// least this (else `lainnya`).
-    pub companion_category: f64,
+    /// The classifier's temperature: its log-likelihoods are divided by it before the
+    /// softmax (fitted by log-loss on the development set; see `nlp::classifier`).
+    pub temperature: f64,
+    /// Where retrieval is not confident, the classifier's first entry is answered from this
+    /// probability...
+    pub learned_answer: f64,
+    /// ...and the scope model's probability of "out of scope" is below this (also no
+    /// suggestions from this probability).
+    pub learned_out_of_scope: f64,
+    /// The classifier's first class, a complaint category, makes the message a report from
+    /// this probability.
+    pub learned_complaint: f64,
+    /// A report whose cues name no category takes the classifier's best category when it
+    /// holds this share of the probability of all categories (else `lainnya`).
+    pub learned_category: f64,
+    /// Minimum probability of an entry the classifier suggests.
+    pub learned_suggest: f64,
 }
 
 impl Default for Thresholds {
@@ -151,12 +152,12 @@ impl Default for Thresholds {
             suggest: 0.25,
             complaint: 1.6,
             category: 1.5,
-            companion_answer: 0.6,
-            companion_margin: 0.1,
-            companion_sure: 0.95,
-            companion_suggest: 0.45,
-            companion_complaint: 0.5,
-            companion_category: 0.45,
+            temperature: 1.0,
+            learned_answer: 0.95,
+            learned_out_of_scope: 0.5,
+            learned_complaint: 0.9,
+            learned_category: 0.5,
+            learned_suggest: 0.1,
         }
     }
 }
