@@ -1339,3 +1339,27 @@ fn classifier_cross_validation() {
         );
     }
 }
+
+#[test]
+fn a_report_whose_cues_name_two_categories_takes_the_one_it_is_about() {
+    // Reported in the issue: cue lists weigh words ("rusak" is also a disaster's cue, "jalan"
+    // a road's), so a tie or a near tie went to the wrong category. Among the categories the
+    // cues found, the classifier decides.
+    for (message, category) in [
+        ("jalan depan rumah rusak parah", "jalan-rusak"),
+        ("lampu jalan mati di jl. suroyo", "pju-mati"),
+        ("lampu jalan di gang 4 mati total sejak kemarin", "pju-mati"),
+        (
+            "jalan kampung kami rusak berat banyak lubang",
+            "jalan-rusak",
+        ),
+    ] {
+        let answer = engine().answer(message);
+        assert_eq!(
+            (answer.kind, answer.id.as_deref()),
+            (AnswerKind::Complaint, Some(category)),
+            "{message}\n{}",
+            engine().explain(message)
+        );
+    }
+}

@@ -538,11 +538,17 @@ impl<'e> Ranking<'e> {
             } => {
                 if *strength >= t.complaint {
                     let best = categories.first().filter(|(_, s)| *s >= t.category);
+                    let learned = self.learned_category(&self.learned(t.temperature), t);
                     let id = match best {
-                        Some((id, _)) => Some(*id),
-                        None => self
-                            .learned_category(&self.learned(t.temperature), t)
-                            .or(self.lainnya),
+                        // Cue lists weigh words, not what the report is about ("jalan depan
+                        // rumah rusak" has cues of roads and of disasters): among the
+                        // categories the cues found, the classifier's choice wins.
+                        Some((id, _)) => Some(
+                            learned
+                                .filter(|l| categories.iter().any(|(c, _)| c == l))
+                                .unwrap_or(*id),
+                        ),
+                        None => learned.or(self.lainnya),
                     };
                     if let Some(id) = id {
                         let mut answer = Answer::plain(
