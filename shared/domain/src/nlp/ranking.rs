@@ -484,6 +484,16 @@ impl<'e> Ranking<'e> {
         }
     }
 
+    /// The classifier gives `id` at least `learned_floor` (or there is no classifier).
+    fn learned_allows(&self, id: &str, t: &Thresholds) -> bool {
+        let learned = self.learned(t.temperature);
+        learned.is_empty()
+            || learned
+                .iter()
+                .find(|(c, _)| c.id == id)
+                .is_some_and(|(_, p)| *p >= t.learned_floor)
+    }
+
     /// The category of a report whose cues name none: the classifier's most probable
     /// complaint category that is not the emergency one, when it holds at least
     /// `learned_category` of the probability of all categories.
@@ -592,9 +602,16 @@ impl<'e> Ranking<'e> {
             .skip(1)
             .find(|c| c.kind == top.kind)
             .map_or(0.0, |c| c.score);
-        let confident = (top.score >= t.answer
-            && (top.score - second >= t.margin || top.score >= t.sure))
-            || (top.score >= t.floor && top.score >= t.ratio * second && top.matched >= 2);
+        let clear =
+            top.score >= t.answer && (top.score - second >= t.margin || top.score >= t.sure);
+        // The floor rule answers weak scores of long or unusual messages, so it also asks the
+        // classifier not to hold that entry for nearly impossible.
+        let floor = !clear
+            && top.score >= t.floor
+            && top.score >= t.ratio * second
+            && top.matched >= 2
+            && self.learned_allows(top.id, t);
+        let confident = clear || floor;
         if confident {
             let mut answer = Answer::plain(top.kind, Some(top.id.to_string()), top.score);
             answer.alternatives = self.candidates[1..]
