@@ -279,6 +279,22 @@ fn main() {
     );
     let times = time_queries(&engine, &messages, ROUNDS);
     report_latency(&format!("latency ({source}, {ROUNDS} rounds)"), &times);
+    // What a message costs when the classifier is asked too (retrieval not confident).
+    let mut learned_times = Vec::new();
+    for _ in 0..ROUNDS {
+        for m in &messages {
+            let start = Instant::now();
+            let ranking = engine.rank(black_box(m));
+            black_box(ranking.learned(engine.thresholds().temperature));
+            black_box(ranking.out_of_scope());
+            learned_times.push(start.elapsed());
+        }
+    }
+    learned_times.sort();
+    report_latency(
+        "  ranking with the classifier asked on every message",
+        &learned_times,
+    );
     let mut analyse_times = Vec::new();
     for _ in 0..ROUNDS {
         for m in &messages {

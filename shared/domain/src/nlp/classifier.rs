@@ -212,7 +212,7 @@ impl NaiveBayes {
             }
         }
         // Per feature, the classes that saw it: examples come class by class, so a class's
-        // count is nearly always the last one pushed.
+        // count is nearly always the last one pushed; any other order is merged below.
         let mut counts: Vec<Vec<(u16, f64)>> = vec![Vec::new(); model.features.len()];
         let mut totals = vec![0.0f64; classes];
         let mut docs_per_class = vec![0.0f64; classes];
@@ -220,13 +220,9 @@ impl NaiveBayes {
             docs_per_class[*class] += 1.0;
             for &(feature, x) in weights {
                 let per_class = &mut counts[feature as usize];
-                match per_class
-                    .iter_mut()
-                    .rev()
-                    .find(|(c, _)| *c as usize == *class)
-                {
-                    Some(entry) => entry.1 += x,
-                    None => per_class.push((*class as u16, x)),
+                match per_class.last_mut() {
+                    Some(last) if last.0 as usize == *class => last.1 += x,
+                    _ => per_class.push((*class as u16, x)),
                 }
                 totals[*class] += x;
             }
@@ -234,7 +230,15 @@ impl NaiveBayes {
         let vocabulary = model.features.len() as f64;
         model.postings = counts
             .into_iter()
-            .map(|per_class| {
+            .map(|mut per_class| {
+                per_class.sort_by_key(|(c, _)| *c);
+                per_class.dedup_by(|later, kept| {
+                    let same = later.0 == kept.0;
+                    if same {
+                        kept.1 += later.1;
+                    }
+                    same
+                });
                 per_class
                     .into_iter()
                     .map(|(c, x)| (c, (1.0 + x / SMOOTHING).ln() as f32))
@@ -490,6 +494,28 @@ mod tests {
         assert_eq!(squash_elongation("pagiii"), "pagi");
         assert_eq!(squash_elongation("sabtu"), "sabtu");
         assert_eq!(squash_elongation("tunggu"), "tunggu");
+    }
+
+    #[test]
+    fn the_order_of_the_examples_does_not_change_the_model() {
+        let texts = [
+            (0, "cara membuat ktp"),
+            (1, "jadwal puskesmas"),
+            (0, "ktp hilang"),
+            (1, "puskesmas buka"),
+        ];
+        let mut grouped = texts;
+        grouped.sort_by_key(|(c, _)| *c);
+        let a = train(2, &texts, Prior::Empirical);
+        let b = train(2, &grouped, Prior::Empirical);
+        for message in ["ktp puskesmas", "cara buka", "jadwal ktp hilang"] {
+            let (pa, pb) = (classify(&a, message, 1.0), classify(&b, message, 1.0));
+            assert_eq!(pa.len(), pb.len());
+            for (x, y) in pa.iter().zip(&pb) {
+                assert_eq!(x.class, y.class, "{message}");
+                assert!((x.probability - y.probability).abs() < 1e-9, "{message}");
+            }
+        }
     }
 
     #[test]
