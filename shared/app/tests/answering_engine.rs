@@ -1308,7 +1308,6 @@ fn classifier_cross_validation() {
             learned_complaint: 2.0,
             learned_category: 2.0,
             learned_suggest: 2.0,
-            learned_floor: 0.0,
             ..base
         },
     );
@@ -1326,15 +1325,6 @@ fn classifier_cross_validation() {
             &format!("learned_complaint {v}"),
             Thresholds {
                 learned_complaint: v,
-                ..base
-            },
-        );
-    }
-    for v in [0.0, 0.01, 0.2] {
-        show(
-            &format!("learned_floor {v}"),
-            Thresholds {
-                learned_floor: v,
                 ..base
             },
         );

@@ -125,7 +125,10 @@ impl Grams {
             .into_iter()
             .map(|t| squash_elongation(&t))
             .collect();
-        let mut chars: FastMap<u64, f64> = FastMap::default();
+        // About four n-grams per letter: sized once instead of growing through rehashes.
+        let letters: usize = tokens.iter().map(|t| t.len() + 2).sum();
+        let mut chars: FastMap<u64, f64> =
+            FastMap::with_capacity_and_hasher(letters * 4, Default::default());
         let mut padded: Vec<char> = Vec::new();
         for t in &tokens {
             padded.clear();
@@ -150,7 +153,8 @@ impl Grams {
             None => canonical.extend(&borrowed),
         }
         canonical.retain(|t| t.chars().nth(1).is_some());
-        let mut words: FastMap<u64, f64> = FastMap::default();
+        let mut words: FastMap<u64, f64> =
+            FastMap::with_capacity_and_hasher(canonical.len() * 2, Default::default());
         for w in &canonical {
             *words.entry(hash_words(&[w])).or_default() += 1.0;
         }

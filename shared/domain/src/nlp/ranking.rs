@@ -72,9 +72,18 @@ pub struct Ranking<'e> {
 struct LazyLearned<'e> {
     source: Option<&'e super::LazyClassifier>,
     message: Box<str>,
-    /// The entries' log-likelihoods and the probability that the message is out of scope.
-    log_likelihoods: std::sync::OnceLock<Option<(Vec<f64>, f64)>>,
+    /// The message's n-grams, shared by both models.
+    grams: std::sync::OnceLock<classifier::Grams>,
+    /// The entries' log-likelihoods (`None`: no n-gram known).
+    log_likelihoods: std::sync::OnceLock<Option<Vec<f64>>>,
+    /// The scope model's probability of "out of scope", asked only by the decisions that
+    /// need it.
+    out_of_scope: std::sync::OnceLock<f64>,
 }
+
+/// A report's runner-up category is contested when its cue score is at least this share of
+/// the winner's.
+const CONTESTED: f64 = 0.5;
 
 impl PartialEq for LazyLearned<'_> {
     fn eq(&self, other: &Self) -> bool {
@@ -282,7 +291,9 @@ impl Engine {
             learned: LazyLearned {
                 source: self.classifier.as_deref(),
                 message: message.into(),
+                grams: std::sync::OnceLock::new(),
                 log_likelihoods: std::sync::OnceLock::new(),
+                out_of_scope: std::sync::OnceLock::new(),
             },
             elsewhere: false,
             taught: None,
@@ -407,7 +418,7 @@ impl<'e> Ranking<'e> {
         let Some(source) = self.learned.source else {
             return Vec::new();
         };
-        let Some((jll, _)) = self.learned_scores(source) else {
+        let Some(jll) = self.learned_scores(source) else {
             return Vec::new();
         };
         let classes = &source.learned().classes;
@@ -417,18 +428,20 @@ impl<'e> Ranking<'e> {
             .collect()
     }
 
-    fn learned_scores(&self, source: &'e super::LazyClassifier) -> Option<&(Vec<f64>, f64)> {
+    fn learned_grams(&self, source: &'e super::LazyClassifier) -> &classifier::Grams {
+        self.learned
+            .grams
+            .get_or_init(|| classifier::Grams::of(&self.learned.message, Some(&source.lexicon)))
+    }
+
+    fn learned_scores(&self, source: &'e super::LazyClassifier) -> Option<&Vec<f64>> {
         self.learned
             .log_likelihoods
             .get_or_init(|| {
-                let learned = source.learned();
-                let grams = classifier::Grams::of(&self.learned.message, Some(&source.lexicon));
-                let jll = learned.model.log_likelihoods(&grams)?;
-                let out = learned
-                    .scope
-                    .probability_of(&grams, classifier::OUT_OF_SCOPE)
-                    .unwrap_or(1.0);
-                Some((jll, out))
+                source
+                    .learned()
+                    .model
+                    .log_likelihoods(self.learned_grams(source))
             })
             .as_ref()
     }
@@ -436,10 +449,16 @@ impl<'e> Ranking<'e> {
     /// The scope model's probability that the message is about something the bot does not
     /// handle (1 without training phrases or when no n-gram of the message is known).
     pub fn out_of_scope(&self) -> f64 {
-        self.learned
-            .source
-            .and_then(|c| self.learned_scores(c))
-            .map_or(1.0, |(_, out)| *out)
+        let Some(source) = self.learned.source else {
+            return 1.0;
+        };
+        *self.learned.out_of_scope.get_or_init(|| {
+            source
+                .learned()
+                .scope
+                .probability_of(self.learned_grams(source), classifier::OUT_OF_SCOPE)
+                .unwrap_or(1.0)
+        })
     }
 
     /// The classifier's entries (FAQ entries and services) from `min` probability, best first.
@@ -482,16 +501,6 @@ impl<'e> Ranking<'e> {
             }
             _ => None,
         }
-    }
-
-    /// The classifier gives `id` at least `learned_floor` (or there is no classifier).
-    fn learned_allows(&self, id: &str, t: &Thresholds) -> bool {
-        let learned = self.learned(t.temperature);
-        learned.is_empty()
-            || learned
-                .iter()
-                .find(|(c, _)| c.id == id)
-                .is_some_and(|(_, p)| *p >= t.learned_floor)
     }
 
     /// The category of a report whose cues name none: the classifier's most probable
@@ -548,17 +557,22 @@ impl<'e> Ranking<'e> {
             } => {
                 if *strength >= t.complaint {
                     let best = categories.first().filter(|(_, s)| *s >= t.category);
-                    let learned = self.learned_category(&self.learned(t.temperature), t);
+                    // Cue lists weigh words, not what the report is about ("jalan depan rumah
+                    // rusak" has cues of roads and of disasters): where a second category's
+                    // cues come close, the classifier chooses among the ones the cues found.
+                    let contested = categories
+                        .get(1)
+                        .is_some_and(|(_, s)| best.is_some_and(|(_, b)| *s >= b * CONTESTED));
                     let id = match best {
-                        // Cue lists weigh words, not what the report is about ("jalan depan
-                        // rumah rusak" has cues of roads and of disasters): among the
-                        // categories the cues found, the classifier's choice wins.
-                        Some((id, _)) => Some(
-                            learned
+                        Some((id, _)) if contested => Some(
+                            self.learned_category(&self.learned(t.temperature), t)
                                 .filter(|l| categories.iter().any(|(c, _)| c == l))
                                 .unwrap_or(*id),
                         ),
-                        None => learned.or(self.lainnya),
+                        Some((id, _)) => Some(*id),
+                        None => self
+                            .learned_category(&self.learned(t.temperature), t)
+                            .or(self.lainnya),
                     };
                     if let Some(id) = id {
                         let mut answer = Answer::plain(
@@ -604,13 +618,7 @@ impl<'e> Ranking<'e> {
             .map_or(0.0, |c| c.score);
         let clear =
             top.score >= t.answer && (top.score - second >= t.margin || top.score >= t.sure);
-        // The floor rule answers weak scores of long or unusual messages, so it also asks the
-        // classifier not to hold that entry for nearly impossible.
-        let floor = !clear
-            && top.score >= t.floor
-            && top.score >= t.ratio * second
-            && top.matched >= 2
-            && self.learned_allows(top.id, t);
+        let floor = top.score >= t.floor && top.score >= t.ratio * second && top.matched >= 2;
         let confident = clear || floor;
         if confident {
             let mut answer = Answer::plain(top.kind, Some(top.id.to_string()), top.score);

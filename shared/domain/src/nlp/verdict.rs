@@ -137,9 +137,6 @@ pub struct Thresholds {
     /// A report whose cues name no category takes the classifier's best category when it
     /// holds this share of the probability of all categories (else `lainnya`).
     pub learned_category: f64,
-    /// An answer by retrieval's floor rule (a weak score that clearly leads) also needs the
-    /// classifier to give that entry at least this probability.
-    pub learned_floor: f64,
     /// Minimum probability of an entry the classifier suggests.
     pub learned_suggest: f64,
 }
@@ -161,7 +158,6 @@ impl Default for Thresholds {
             learned_complaint: 0.9,
             learned_category: 0.5,
             learned_suggest: 0.1,
-            learned_floor: 0.05,
         }
     }
 }
