@@ -466,14 +466,19 @@ fn tiny_kb() -> KnowledgeBase {
                 phrases: vec![],
             },
         ],
-        categories: vec![KbCategory {
-            id: "darurat-112".to_string(),
-            name: "Darurat".to_string(),
-            description: String::new(),
-            keywords: vec![],
-            emergency: true,
-            phrases: vec![],
-        }],
+        categories: vec![emergency_category()],
+    }
+}
+
+/// The emergency category every knowledge base of these tests has.
+fn emergency_category() -> KbCategory {
+    KbCategory {
+        id: "darurat-112".to_string(),
+        name: "Darurat".to_string(),
+        description: String::new(),
+        keywords: vec![],
+        emergency: true,
+        phrases: vec![],
     }
 }
 
@@ -1060,14 +1065,7 @@ fn a_report_the_cue_lists_miss_is_recognised_from_its_categorys_phrases() {
                     "dahan beringin menjuntai di atas gang".to_string(),
                 ],
             },
-            KbCategory {
-                id: "darurat-112".to_string(),
-                name: "Darurat".to_string(),
-                description: String::new(),
-                keywords: vec![],
-                emergency: true,
-                phrases: vec![],
-            },
+            emergency_category(),
         ],
     };
     let engine = Engine::build(&kb);

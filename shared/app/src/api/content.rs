@@ -637,8 +637,9 @@ pub async fn retire(
 /// phrases of FAQ `faq_id` as one content revision (an `update` of the entry, like a PUT):
 /// duplicates of its question, alternative questions or phrases (ignoring case and spacing)
 /// are skipped, and no more are added than the import's limit allows. The classifier is
-/// trained on them from that revision on (`prolink_domain::nlp::Engine::build`). Returns the phrases added and
-/// the new version (`None`: nothing to add, no revision). An unknown FAQ is 422 on `faq_id`.
+/// trained on them from that revision on (`prolink_domain::nlp::Engine::build`). Returns the
+/// phrases added and the new version (`None`: nothing to add, no revision). An unknown FAQ is
+/// 422 on `faq_id`.
 pub(super) async fn add_faq_phrases(
     state: &ApiState,
     caller: &Caller,

@@ -35,8 +35,8 @@ pub struct Faq {
     pub answer: String,
     pub keywords: Vec<String>,
     /// Training phrases: how citizens really ask for this entry (informal spellings,
-    /// situations, Javanese, Madurese). The answering engine retrieves over them; citizens never
-    /// see them. Optional; reviewed like the rest of the content.
+    /// situations, Javanese, Madurese). The answering engine's classifier is trained on them;
+    /// citizens never see them. Optional; reviewed like the rest of the content.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub phrases: Vec<String>,
     pub opd: String,
@@ -86,8 +86,8 @@ pub struct Service {
     #[serde(default)]
     pub online_url: String,
     /// Training phrases: how citizens really ask for this entry (informal spellings,
-    /// situations, Javanese, Madurese). The answering engine retrieves over them; citizens never
-    /// see them. Optional; reviewed like the rest of the content.
+    /// situations, Javanese, Madurese). The answering engine's classifier is trained on them;
+    /// citizens never see them. Optional; reviewed like the rest of the content.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub phrases: Vec<String>,
     #[serde(default)]
@@ -122,9 +122,9 @@ pub struct ComplaintCategory {
     pub requires_location: bool,
     pub emergency: bool,
     pub keywords: Vec<String>,
-    /// Training phrases: how citizens really ask for this entry (complaints as citizens report them) (informal spellings,
-    /// situations, Javanese, Madurese). The answering engine retrieves over them; citizens never
-    /// see them. Optional; reviewed like the rest of the content.
+    /// Training phrases: reports of this kind as citizens write them (informal spellings,
+    /// situations, Javanese, Madurese). The answering engine's classifier is trained on them;
+    /// citizens never see them. Optional; reviewed like the rest of the content.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub phrases: Vec<String>,
     pub sla_class: String,

@@ -43,7 +43,6 @@ pub enum Prior {
 /// The trained model.
 #[derive(Debug, Clone)]
 pub struct NaiveBayes {
-    classes: usize,
     features: FastMap<u64, u32>,
     idf: Vec<f32>,
     /// Per feature: the classes that saw it, with `ln(1 + count / SMOOTHING)`.
@@ -191,7 +190,6 @@ impl NaiveBayes {
             .map(|&d| (((1.0 + n) / (1.0 + d as f64)).ln() + 1.0) as f32)
             .collect();
         let mut model = Self {
-            classes,
             features,
             idf,
             postings: Vec::new(),
@@ -286,15 +284,6 @@ impl NaiveBayes {
         (out, norms)
     }
 
-    pub fn classes(&self) -> usize {
-        self.classes
-    }
-
-    /// Number of distinct n-grams the model knows.
-    pub fn vocabulary_size(&self) -> usize {
-        self.features.len()
-    }
-
     /// Joint log-likelihood of the text under each class; `None` when the text has no
     /// n-gram the model knows.
     pub fn log_likelihoods(&self, grams: &Grams) -> Option<Vec<f64>> {
@@ -324,14 +313,6 @@ impl NaiveBayes {
             .into_iter()
             .find(|s| s.class == class)
             .map(|s| s.probability)
-    }
-
-    /// Class probabilities at `temperature` (1.0 = the raw posterior), best first; empty
-    /// when the text has no n-gram the model knows.
-    pub fn classify(&self, grams: &Grams, temperature: f64) -> Vec<Scored> {
-        self.log_likelihoods(grams)
-            .map(|jll| probabilities(&jll, temperature))
-            .unwrap_or_default()
     }
 }
 
@@ -382,7 +363,9 @@ mod tests {
     }
 
     fn classify(m: &NaiveBayes, message: &str, temperature: f64) -> Vec<Scored> {
-        m.classify(&Grams::of(message, None), temperature)
+        m.log_likelihoods(&Grams::of(message, None))
+            .map(|jll| probabilities(&jll, temperature))
+            .unwrap_or_default()
     }
 
     fn model() -> NaiveBayes {

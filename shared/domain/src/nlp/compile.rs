@@ -39,25 +39,8 @@ impl Engine {
         if !has_phrases {
             return Self::build_one(kb, lexicon);
         }
-        // Greetings, thanks and laughter are not questions to the content either: their
-        // cues are out-of-scope examples too ("terima kasih infonya" is thanks, not the FAQ
-        // on stopping the information broadcasts).
-        let social = lexicon.intent_cues.iter().filter(|(_, class, _)| {
-            matches!(
-                class,
-                CueClass::Greet | CueClass::Thanks | CueClass::Ack | CueClass::Laugh
-            )
-        });
-        let out_of_scope = lexicon
-            .out_of_scope
-            .iter()
-            .cloned()
-            .chain(social.map(|(phrase, _, _)| phrase.clone()))
-            .collect();
         let classifier = LazyClassifier {
             kb: kb.clone(),
-            out_of_scope,
-            lexicon: lexicon.clone(),
             learned: std::sync::OnceLock::new(),
         };
         let mut engine = Self::build_one(kb, lexicon);
@@ -272,25 +255,21 @@ impl Engine {
 /// Trains the classifier on every text of the content: per FAQ entry its title, questions,
 /// keywords and phrases; per service its names, description and phrases; per complaint
 /// category its name, description, keywords and phrases; and the scope model on all of them
-/// against the out-of-scope examples.
-pub(super) fn train_classifier(
-    kb: &KnowledgeBase,
-    out_of_scope: &[String],
-    lexicon: &Lexicon,
-) -> Learned {
+/// against the lexicon's out-of-scope examples.
+pub(super) fn train_classifier(kb: &KnowledgeBase, lexicon: &Lexicon) -> Learned {
     let mut classes: Vec<LearnedClass> = Vec::new();
-    let mut texts: Vec<(usize, String)> = Vec::new();
+    let mut grams: Vec<(usize, Grams)> = Vec::new();
     let mut add = |id: &str, kind: AnswerKind, fields: Vec<&str>| {
         let class = classes.len();
         classes.push(LearnedClass {
             id: id.to_string(),
             kind,
         });
-        texts.extend(
+        grams.extend(
             fields
                 .into_iter()
                 .filter(|t| !t.trim().is_empty())
-                .map(|t| (class, t.to_string())),
+                .map(|t| (class, Grams::of(t, Some(lexicon)))),
         );
     };
     let keywords: Vec<String> = kb.faqs.iter().map(|f| f.keywords.join(" ")).collect();
@@ -315,16 +294,22 @@ pub(super) fn train_classifier(
         fields.extend(c.phrases.iter().map(String::as_str));
         add(&c.id, AnswerKind::Complaint, fields);
     }
-    let grams: Vec<(usize, Grams)> = texts
-        .iter()
-        .map(|(class, text)| (*class, Grams::of(text, Some(lexicon))))
-        .collect();
     let examples: Vec<(usize, &Grams)> = grams.iter().map(|(c, g)| (*c, g)).collect();
     // In or out of scope is a model of its own: as one more class among the entries, the
     // out-of-scope examples (many, on every topic, in everyday words) drew a third of the
-    // in-scope questions.
-    let outside: Vec<Grams> = out_of_scope
+    // in-scope questions. Greetings, thanks and laughter are not questions to the content
+    // either: their cues are out-of-scope examples too ("terima kasih infonya" is thanks, not
+    // the FAQ on stopping the information broadcasts).
+    let social = lexicon.intent_cues.iter().filter(|(_, class, _)| {
+        matches!(
+            class,
+            CueClass::Greet | CueClass::Thanks | CueClass::Ack | CueClass::Laugh
+        )
+    });
+    let outside: Vec<Grams> = lexicon
+        .out_of_scope
         .iter()
+        .chain(social.map(|(phrase, _, _)| phrase))
         .map(|text| Grams::of(text, Some(lexicon)))
         .collect();
     let scope_examples: Vec<(usize, &Grams)> = grams

@@ -105,15 +105,14 @@ struct Learned {
 #[derive(Debug, Clone)]
 struct LazyClassifier {
     kb: KnowledgeBase,
-    out_of_scope: Vec<String>,
-    lexicon: Lexicon,
     learned: std::sync::OnceLock<Learned>,
 }
 
 impl LazyClassifier {
-    fn learned(&self) -> &Learned {
+    /// The trained models; `lexicon` is the engine's (the same at every call).
+    fn learned(&self, lexicon: &Lexicon) -> &Learned {
         self.learned
-            .get_or_init(|| compile::train_classifier(&self.kb, &self.out_of_scope, &self.lexicon))
+            .get_or_init(|| compile::train_classifier(&self.kb, lexicon))
     }
 }
 
@@ -162,7 +161,10 @@ impl Engine {
     /// Trains the classifier now instead of at the first message that needs it (a process
     /// that would rather pay at start-up, a benchmark). Returns whether there is one.
     pub fn prepare_classifier(&self) -> bool {
-        self.classifier.as_ref().map(|c| c.learned()).is_some()
+        self.classifier
+            .as_ref()
+            .map(|c| c.learned(&self.lexicon))
+            .is_some()
     }
 
     /// Number of indexed documents (FAQ entries + services).

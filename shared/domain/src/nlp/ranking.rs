@@ -71,6 +71,8 @@ pub struct Ranking<'e> {
 #[derive(Debug, Clone)]
 struct LazyLearned<'e> {
     source: Option<&'e super::LazyClassifier>,
+    /// The engine's lexicon, which the classifier's n-grams read.
+    lexicon: &'e super::lexicon::Lexicon,
     message: Box<str>,
     /// The message's n-grams, shared by both models.
     grams: std::sync::OnceLock<classifier::Grams>,
@@ -290,7 +292,13 @@ impl Engine {
             candidates: Vec::new(),
             learned: LazyLearned {
                 source: self.classifier.as_deref(),
-                message: message.into(),
+                lexicon: &self.lexicon,
+                // Kept only for a classifier to read later (the ranking outlives `message`).
+                message: if self.classifier.is_some() {
+                    message.into()
+                } else {
+                    Box::default()
+                },
                 grams: std::sync::OnceLock::new(),
                 log_likelihoods: std::sync::OnceLock::new(),
                 out_of_scope: std::sync::OnceLock::new(),
@@ -314,8 +322,8 @@ impl Engine {
         let places = self
             .place_matcher
             .find_with(&a.tokens, |i| self.facts(&a, i).map(|f| &f.place_first[..]));
-        ranking.candidates = self.retrieve(&a, &places);
         ranking.elsewhere = self.about_elsewhere(&a, &places);
+        ranking.candidates = self.retrieve(&a, &places, ranking.elsewhere);
         if intent::is_emergency(&cues, a.surface.upper_ratio > 0.6, a.surface.exclamations) {
             ranking.intent = Intent::Emergency;
             return ranking;
@@ -421,17 +429,17 @@ impl<'e> Ranking<'e> {
         let Some(jll) = self.learned_scores(source) else {
             return Vec::new();
         };
-        let classes = &source.learned().classes;
+        let classes = &source.learned(self.learned.lexicon).classes;
         classifier::probabilities(jll, temperature)
             .into_iter()
             .map(|s| (&classes[s.class], s.probability))
             .collect()
     }
 
-    fn learned_grams(&self, source: &'e super::LazyClassifier) -> &classifier::Grams {
-        self.learned
-            .grams
-            .get_or_init(|| classifier::Grams::of(&self.learned.message, Some(&source.lexicon)))
+    fn learned_grams(&self) -> &classifier::Grams {
+        self.learned.grams.get_or_init(|| {
+            classifier::Grams::of(&self.learned.message, Some(self.learned.lexicon))
+        })
     }
 
     fn learned_scores(&self, source: &'e super::LazyClassifier) -> Option<&Vec<f64>> {
@@ -439,9 +447,9 @@ impl<'e> Ranking<'e> {
             .log_likelihoods
             .get_or_init(|| {
                 source
-                    .learned()
+                    .learned(self.learned.lexicon)
                     .model
-                    .log_likelihoods(self.learned_grams(source))
+                    .log_likelihoods(self.learned_grams())
             })
             .as_ref()
     }
@@ -454,9 +462,9 @@ impl<'e> Ranking<'e> {
         };
         *self.learned.out_of_scope.get_or_init(|| {
             source
-                .learned()
+                .learned(self.learned.lexicon)
                 .scope
-                .probability_of(self.learned_grams(source), classifier::OUT_OF_SCOPE)
+                .probability_of(self.learned_grams(), classifier::OUT_OF_SCOPE)
                 .unwrap_or(1.0)
         })
     }

@@ -56,10 +56,13 @@ impl Engine {
         }
     }
 
+    /// The best entries for the analysed message; `elsewhere`: it is a short question about
+    /// another city ([`Engine::about_elsewhere`]), whose scores are damped.
     pub(super) fn retrieve(
         &self,
         a: &Analysis,
         places: &[lexicon::PhraseMatch],
+        elsewhere: bool,
     ) -> Vec<Candidate<'_>> {
         // Borrowed from the analysis and the word table: the index only reads them.
         let mut terms: Vec<(QueryTerm<'_>, f64)> = Vec::with_capacity(a.tokens.len() + 1);
@@ -95,11 +98,7 @@ impl Engine {
         if terms.is_empty() {
             return Vec::new();
         }
-        let penalty = if self.about_elsewhere(a, places) {
-            ELSEWHERE_FACTOR
-        } else {
-            1.0
-        };
+        let penalty = if elsewhere { ELSEWHERE_FACTOR } else { 1.0 };
         let fusion = Fusion {
             bm25_weight: BM25_WEIGHT,
             faq_factor: 1.0,

@@ -123,7 +123,7 @@ pub struct Thresholds {
     /// Minimum category cue score to name a complaint category (else `lainnya`).
     pub category: f64,
     /// The classifier's temperature: its log-likelihoods are divided by it before the
-    /// softmax (fitted by log-loss on the development set; see `nlp::classifier`).
+    /// softmax (the log-loss minimum on held-out training phrases; docs/nlp.md).
     pub temperature: f64,
     /// Where retrieval is not confident, the classifier's first entry is answered from this
     /// probability...
