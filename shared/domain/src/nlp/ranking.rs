@@ -571,16 +571,15 @@ impl<'e> Ranking<'e> {
                     let contested = categories
                         .get(1)
                         .is_some_and(|(_, s)| best.is_some_and(|(_, b)| *s >= b * CONTESTED));
+                    let learned = || self.learned_category(&self.learned(t.temperature), t);
                     let id = match best {
                         Some((id, _)) if contested => Some(
-                            self.learned_category(&self.learned(t.temperature), t)
+                            learned()
                                 .filter(|l| categories.iter().any(|(c, _)| c == l))
                                 .unwrap_or(*id),
                         ),
                         Some((id, _)) => Some(*id),
-                        None => self
-                            .learned_category(&self.learned(t.temperature), t)
-                            .or(self.lainnya),
+                        None => learned().or(self.lainnya),
                     };
                     if let Some(id) = id {
                         let mut answer = Answer::plain(
@@ -624,10 +623,9 @@ impl<'e> Ranking<'e> {
             .skip(1)
             .find(|c| c.kind == top.kind)
             .map_or(0.0, |c| c.score);
-        let clear =
-            top.score >= t.answer && (top.score - second >= t.margin || top.score >= t.sure);
-        let floor = top.score >= t.floor && top.score >= t.ratio * second && top.matched >= 2;
-        let confident = clear || floor;
+        let confident = (top.score >= t.answer
+            && (top.score - second >= t.margin || top.score >= t.sure))
+            || (top.score >= t.floor && top.score >= t.ratio * second && top.matched >= 2);
         if confident {
             let mut answer = Answer::plain(top.kind, Some(top.id.to_string()), top.score);
             answer.alternatives = self.candidates[1..]
@@ -643,21 +641,24 @@ impl<'e> Ranking<'e> {
             return answer;
         }
         let mut answer = Answer::plain(AnswerKind::Fallback, None, top.score);
-        let out_of_scope = !learned.is_empty() && self.out_of_scope() >= t.learned_out_of_scope;
-        let suggestions = Self::learned_entries(&learned, t.learned_suggest);
-        if top.score >= t.suggest && !out_of_scope && !suggestions.is_empty() {
-            // Something matched (retrieval's judgement, so that small talk and other matters
-            // keep their plain fallback): the classifier knows how citizens word things, its
-            // entries are the better suggestions.
-            answer.alternatives = suggestions;
-        } else if top.score >= t.suggest && !out_of_scope {
-            answer.alternatives = self
-                .candidates
-                .iter()
-                .filter(|c| c.score >= t.suggest)
-                .take(3)
-                .map(|c| c.id.to_string())
-                .collect();
+        // Suggestions only where something matched (retrieval's judgement, so that small talk
+        // and other matters keep their plain fallback) and the scope model does not hold the
+        // message out of scope.
+        let out_of_scope = || !learned.is_empty() && self.out_of_scope() >= t.learned_out_of_scope;
+        if top.score >= t.suggest && !out_of_scope() {
+            // The classifier knows how citizens word things: its entries are the better
+            // suggestions, retrieval's when it has none.
+            let suggestions = Self::learned_entries(&learned, t.learned_suggest);
+            answer.alternatives = if suggestions.is_empty() {
+                self.candidates
+                    .iter()
+                    .filter(|c| c.score >= t.suggest)
+                    .take(3)
+                    .map(|c| c.id.to_string())
+                    .collect()
+            } else {
+                suggestions
+            };
         }
         answer
     }
