@@ -339,6 +339,43 @@ describe('WhatsApp simulator in Chromium', () => {
     await screenshot('foto-terkirim');
   });
 
+  it('follows a message that grows before its load event, unless the reader scrolled up', async () => {
+    // A photo gets its size from its header, so the log can grow between a scroll to the end
+    // and that scroll's event (dispatched a frame later); the event then finds the log far from
+    // its end although nobody scrolled. That must not stop the log following the newest message.
+    const outcome = await page.evaluate(async () => {
+      const log = document.getElementById('messages');
+      const frames = async () => {
+        for (let i = 0; i < 3; i += 1) await new Promise((done) => requestAnimationFrame(done));
+      };
+      const gap = () => log.scrollHeight - log.scrollTop - log.clientHeight;
+      const photo = [...document.querySelectorAll('.row.me img.photo')].pop();
+      const grower = document.createElement('div');
+      grower.style.flex = 'none'; // the log is a flex column: keep the height it is given
+      // Taller than the log, so that it overflows whatever came before.
+      const tall = log.clientHeight + 200;
+      grower.style.height = `${tall}px`;
+      log.append(grower);
+      log.scrollTop = log.scrollHeight; // what the page does when a message arrives
+      grower.style.height = `${tall + 400}px`; // the photo's size is known: the log grows
+      await frames(); // the scroll event is dispatched now, far from the end
+      photo.dispatchEvent(new Event('load'));
+      const followed = gap();
+      // The reader scrolls up to read something older: a photo loading leaves them there.
+      log.scrollTop = 0;
+      await frames();
+      grower.style.height = `${tall + 800}px`;
+      photo.dispatchEvent(new Event('load'));
+      const stayed = log.scrollTop;
+      grower.remove();
+      log.scrollTop = log.scrollHeight;
+      await frames();
+      return { followed, stayed };
+    });
+    assert.ok(outcome.followed < 2, `the log stopped ${outcome.followed}px before its end`);
+    assert.equal(outcome.stayed, 0, 'the log jumped away from what the reader scrolled to');
+  });
+
   it('hands over to an officer on "petugas"', async () => {
     const notice = await expectBotReply(async () => {
       await page.getByLabel('Ketik pesan').fill('petugas');

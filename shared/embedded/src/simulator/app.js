@@ -633,8 +633,15 @@
     if (state.atBottom) scrollToBottom();
   }
 
+  // Only the reader scrolling up lets go of the end. A scroll event is dispatched a frame after
+  // the scroll that caused it; content that grew in between (a photo gets its size from its
+  // header before its load event) is far from the end at that moment, but nobody scrolled away.
+  let lastScrollTop = 0;
   els.messages.addEventListener('scroll', () => {
-    state.atBottom = distanceFromBottom() < 80;
+    const top = els.messages.scrollTop;
+    if (distanceFromBottom() < 80) state.atBottom = true;
+    else if (top < lastScrollTop) state.atBottom = false;
+    lastScrollTop = top;
   }, { passive: true });
 
   function renderConversation(items) {
