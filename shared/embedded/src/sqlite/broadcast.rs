@@ -11,9 +11,9 @@ use prolink_app::ports::{
 };
 
 use super::conversation::{conflict, read_version, stored_version};
-use super::db_err;
 use super::operator::select_rows;
 use super::store::{non_empty, SqliteStore};
+use super::{db_err, CachedStatements};
 
 /// `<created_ms, 13 digits>_<id>` (URL-safe, it is the page cursor): newest first is descending text order.
 pub(super) fn created_sk(record: &BroadcastRecord) -> String {
@@ -54,13 +54,13 @@ impl BroadcastStore for SqliteStore {
             .db
             .call(move |conn| {
                 let written = if expected == 0 {
-                    conn.execute(
+                    conn.execute_cached(
                         "INSERT INTO broadcast (id, version, created_sk, due_ms, data)
                          VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO NOTHING",
                         params![id, next, sk, due, json],
                     )
                 } else {
-                    conn.execute(
+                    conn.execute_cached(
                         "UPDATE broadcast SET version = ?2, created_sk = ?3, due_ms = ?4, data = ?5
                          WHERE id = ?1 AND version = ?6",
                         params![id, next, sk, due, json, expected],
@@ -82,7 +82,7 @@ impl BroadcastStore for SqliteStore {
         let row = self
             .db
             .call(move |conn| {
-                conn.query_row(
+                conn.query_row_cached(
                     "SELECT version, data FROM broadcast WHERE id = ?1",
                     [id],
                     |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?)),

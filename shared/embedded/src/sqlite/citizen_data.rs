@@ -19,8 +19,8 @@ use prolink_domain::citizen::group_id_for;
 use prolink_domain::erasure::{cut_from_webhook, ErasedIdentity};
 
 use super::conversation::read_version;
-use super::db_err;
 use super::store::{non_empty, SqliteStore};
+use super::{db_err, CachedStatements};
 
 fn state_name(state: ErasureRequestState) -> &'static str {
     match state {
@@ -72,7 +72,7 @@ fn delete_in(tx: &Transaction, table: &str, column: &str, values: &[String]) -> 
         placeholders(values.len())
     );
     let n = tx
-        .execute(&sql, params_from_iter(values.iter()))
+        .execute_cached(&sql, params_from_iter(values.iter()))
         .map_err(db_err)?;
     Ok(n as u64)
 }
@@ -92,7 +92,7 @@ fn delete_mentioning(
     let sql = format!("DELETE FROM {table} WHERE CAST({key} AS TEXT) = ?1");
     let mut n = 0;
     for k in keys {
-        n += tx.execute(&sql, [k]).map_err(db_err)? as u64;
+        n += tx.execute_cached(&sql, [k]).map_err(db_err)? as u64;
     }
     Ok(n)
 }
@@ -113,7 +113,9 @@ fn scrub_mentioning(
     for (k, text) in rows_mentioning(tx, table, key, column, &identity.needles())? {
         let scrubbed = identity.scrub(&text);
         if scrubbed != text {
-            n += tx.execute(&sql, params![k, scrubbed]).map_err(db_err)? as u64;
+            n += tx
+                .execute_cached(&sql, params![k, scrubbed])
+                .map_err(db_err)? as u64;
         }
     }
     Ok(n)
@@ -166,7 +168,7 @@ fn erase_rows(
         let mut values: Vec<&str> = vec![identity.anonymous_key.as_str()];
         values.extend(keys.iter().map(String::as_str));
         let n = tx
-            .execute(&sql, params_from_iter(values.iter()))
+            .execute_cached(&sql, params_from_iter(values.iter()))
             .map_err(db_err)?;
         add("lapor_tasks", n as u64);
     }
@@ -201,7 +203,7 @@ fn erase_rows(
     for (id, body) in rows_mentioning(tx, "raw_inbound", "id", "body", &identity.identifiers)? {
         if let Some(cut) = cut_from_webhook(&body, identity) {
             raw += tx
-                .execute(
+                .execute_cached(
                     "UPDATE raw_inbound SET body = ?2 WHERE id = ?1",
                     params![id, cut],
                 )
@@ -226,7 +228,7 @@ fn erase_rows(
               WHERE opd_id IS NOT NULL AND citizen_key IN {}",
             placeholders(keys.len())
         );
-        tx.execute(&sql, params_from_iter(keys.iter()))
+        tx.execute_cached(&sql, params_from_iter(keys.iter()))
             .map_err(db_err)?;
     }
     add(
@@ -269,7 +271,7 @@ fn erase_rows(
     add("queued_masked", queued_masked);
 
     for hash in &order.tombstones {
-        tx.execute(
+        tx.execute_cached(
             "INSERT INTO erased_identifier (hash, erased_at_ms) VALUES (?1, ?2)
              ON CONFLICT (hash) DO UPDATE SET erased_at_ms = excluded.erased_at_ms",
             params![hash, order.erased_at_ms],
@@ -283,7 +285,7 @@ fn erase_rows(
 /// The request of an erased citizen: done, without the name.
 fn close_request(tx: &Transaction, citizen_id: &str, at_ms: i64) -> PortResult<()> {
     let stored: Option<String> = tx
-        .query_row(
+        .query_row_cached(
             "SELECT data FROM erasure_request WHERE citizen_id = ?1",
             [citizen_id],
             |row| row.get(0),
@@ -297,7 +299,7 @@ fn close_request(tx: &Transaction, citizen_id: &str, at_ms: i64) -> PortResult<(
     request.state = ErasureRequestState::Selesai;
     request.name = None;
     request.done_ms = Some(at_ms);
-    tx.execute(
+    tx.execute_cached(
         "UPDATE erasure_request SET state = ?2, data = ?3 WHERE citizen_id = ?1",
         params![
             citizen_id,
@@ -412,7 +414,7 @@ impl CitizenData for SqliteStore {
         let hash = identifier_hash.to_string();
         self.db
             .call(move |conn| {
-                conn.query_row(
+                conn.query_row_cached(
                     "SELECT erased_at_ms FROM erased_identifier WHERE hash = ?1",
                     [hash],
                     |row| row.get(0),
@@ -427,7 +429,7 @@ impl CitizenData for SqliteStore {
         let hash = identifier_hash.to_string();
         self.db
             .call(move |conn| {
-                conn.execute("DELETE FROM erased_identifier WHERE hash = ?1", [hash])
+                conn.execute_cached("DELETE FROM erased_identifier WHERE hash = ?1", [hash])
                     .map_err(db_err)?;
                 Ok(())
             })
@@ -442,7 +444,7 @@ impl CitizenData for SqliteStore {
                 // A waiting request stays as it is (asking again adds nothing); a done one is
                 // replaced by the new request.
                 let changed = conn
-                    .execute(
+                    .execute_cached(
                         "INSERT INTO erasure_request (citizen_id, requested_sk, state, data)
                          VALUES (?1, ?2, ?3, ?4)
                          ON CONFLICT (citizen_id) DO UPDATE SET

@@ -18,8 +18,8 @@ use prolink_app::ports::{
 use prolink_domain::complaint::{Complaint, Status};
 
 use super::conversation::{conflict, read_version, stored_version};
-use super::db_err;
 use super::store::{non_empty, SqliteStore};
+use super::{db_err, CachedStatements};
 
 /// The columns of a complaint row, as written.
 struct ComplaintRow {
@@ -62,7 +62,7 @@ pub(super) fn into_complaint((version, data): StoredRow) -> PortResult<Complaint
 }
 
 fn select_one(conn: &Connection, ticket: &str) -> PortResult<Option<StoredRow>> {
-    conn.query_row(
+    conn.query_row_cached(
         "SELECT version, data FROM complaints WHERE ticket = ?1",
         [ticket],
         |row| Ok((row.get(0)?, row.get(1)?)),
@@ -207,7 +207,7 @@ impl ComplaintStore for SqliteStore {
             .db
             .call(move |conn| {
                 let changed = conn
-                    .execute(
+                    .execute_cached(
                         "INSERT INTO complaints (ticket, citizen_key, status, opd_id, received_ms,
                             next_due_ms, version, data, closed_ms)
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
@@ -262,7 +262,7 @@ impl ComplaintStore for SqliteStore {
                 // One statement: the version check and the write cannot interleave with
                 // another writer (another process on the same file included).
                 let changed = conn
-                    .execute(
+                    .execute_cached(
                         "UPDATE complaints SET citizen_key = ?2, status = ?3, opd_id = ?4,
                             received_ms = ?5, next_due_ms = ?6, version = ?7, data = ?8,
                             closed_ms = ?10
@@ -285,7 +285,7 @@ impl ComplaintStore for SqliteStore {
                     return Ok(Updated::Written);
                 }
                 let exists: bool = conn
-                    .query_row(
+                    .query_row_cached(
                         "SELECT EXISTS (SELECT 1 FROM complaints WHERE ticket = ?1)",
                         [&row.ticket],
                         |r| r.get(0),

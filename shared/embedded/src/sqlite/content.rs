@@ -9,8 +9,8 @@ use rusqlite::{params, OptionalExtension};
 use prolink_app::ports::{ContentStore, PortError, PortResult};
 use prolink_domain::content::ContentBundle;
 
-use super::db_err;
 use super::store::SqliteStore;
+use super::{db_err, CachedStatements};
 
 /// The last bundle read, with the row version it came from. Parsing ≈ 300 KB of JSON on every
 /// message would cost more than the rest of a reply; a version check is one indexed read.
@@ -47,7 +47,7 @@ impl ContentStore for SqliteStore {
             .db
             .call(move |conn| {
                 let version: Option<i64> = conn
-                    .query_row(
+                    .query_row_cached(
                         "SELECT version FROM content_bundle WHERE id = 1",
                         [],
                         |row| row.get(0),
@@ -65,7 +65,7 @@ impl ContentStore for SqliteStore {
                 // Version and body from one statement: another process may replace the row
                 // between two reads.
                 let (version, json): (i64, String) = conn
-                    .query_row(
+                    .query_row_cached(
                         "SELECT version, bundle FROM content_bundle WHERE id = 1",
                         [],
                         |row| Ok((row.get(0)?, row.get(1)?)),
@@ -94,7 +94,7 @@ impl ContentStore for SqliteStore {
         self.db
             .call(move |conn| {
                 let now = clock.now_ms();
-                conn.execute(
+                conn.execute_cached(
                     "INSERT INTO content_bundle (id, version, bundle, imported_at_ms)
                      VALUES (1, 1, ?1, ?2)
                      ON CONFLICT (id) DO UPDATE SET version = content_bundle.version + 1,

@@ -10,8 +10,8 @@ use prolink_app::ports::{
 };
 use prolink_domain::content::ContentBundle;
 
-use super::db_err;
 use super::store::SqliteStore;
+use super::{db_err, CachedStatements};
 
 fn to_sql_number(number: u64) -> PortResult<i64> {
     i64::try_from(number)
@@ -37,7 +37,7 @@ impl ContentRevisions for SqliteStore {
         let inserted = self
             .db
             .call(move |conn| {
-                conn.execute(
+                conn.execute_cached(
                     "INSERT INTO content_revision (number, at_ms, summary, bundle)
                      VALUES (?1, ?2, ?3, ?4) ON CONFLICT (number) DO NOTHING",
                     params![number, at_ms, summary, bundle],
@@ -102,7 +102,7 @@ impl ContentRevisions for SqliteStore {
         let row: Option<(String, String)> = self
             .db
             .call(move |conn| {
-                conn.query_row(
+                conn.query_row_cached(
                     "SELECT summary, bundle FROM content_revision WHERE number = ?1",
                     params![number],
                     |row| Ok((row.get(0)?, row.get(1)?)),

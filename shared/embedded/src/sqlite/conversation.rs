@@ -17,8 +17,8 @@ use prolink_app::ports::{
     PortError, PortResult, SessionStore, StoredSession, UnansweredQuestion,
 };
 
-use super::db_err;
 use super::store::{non_empty, SqliteStore};
+use super::{db_err, CachedStatements};
 
 /// Versions are `u64` in the ports and `INTEGER` (i64) in SQLite.
 /// Inserts the row (`expected` 0) or replaces its data only over the stored `expected`
@@ -36,7 +36,7 @@ pub(super) fn put_versioned_row(
     json: &str,
 ) -> PortResult<usize> {
     let written = if expected == 0 {
-        conn.execute(
+        conn.execute_cached(
             &format!(
                 "INSERT INTO {table} ({key_column}, version, {data_column}) VALUES (?1, ?2, ?3)
                  ON CONFLICT ({key_column}) DO NOTHING"
@@ -44,7 +44,7 @@ pub(super) fn put_versioned_row(
             params![key, next, json],
         )
     } else {
-        conn.execute(
+        conn.execute_cached(
             &format!(
                 "UPDATE {table} SET version = ?2, {data_column} = ?3
                  WHERE {key_column} = ?1 AND version = ?4"
@@ -242,7 +242,7 @@ impl OutboxStore for SqliteStore {
             .db
             .call(move |conn| {
                 let now = clock.now_ms();
-                conn.query_row(
+                conn.query_row_cached(
                     "SELECT outbox_id, citizen_key, body, state, wamid, attempts,
                             last_error_code, last_error, created_ms, updated_ms, expires_at_ms
                      FROM outbox WHERE outbox_id = ?1 AND expires_at_ms > ?2",
@@ -279,7 +279,7 @@ impl CitizenStore for SqliteStore {
         let found: Option<(i64, String)> = self
             .db
             .call(move |conn| {
-                conn.query_row(
+                conn.query_row_cached(
                     "SELECT version, profile FROM citizen WHERE key = ?1",
                     [&key],
                     |row| Ok((row.get(0)?, row.get(1)?)),
@@ -327,7 +327,7 @@ impl CitizenStore for SqliteStore {
         let identifier = identifier.to_owned();
         self.db
             .call(move |conn| {
-                conn.query_row(
+                conn.query_row_cached(
                     "SELECT citizen_key FROM citizen_alias WHERE identifier = ?1",
                     [&identifier],
                     |row| row.get(0),
@@ -345,7 +345,7 @@ impl CitizenStore for SqliteStore {
         let key = key.to_owned();
         self.db
             .call(move |conn| {
-                conn.execute(
+                conn.execute_cached(
                     "INSERT INTO citizen_alias (identifier, citizen_key) VALUES (?1, ?2)
                      ON CONFLICT (identifier) DO UPDATE SET citizen_key = excluded.citizen_key",
                     params![identifier, key],
@@ -371,7 +371,7 @@ impl SessionStore for SqliteStore {
             .db
             .call(move |conn| {
                 let now = clock.now_ms();
-                conn.query_row(
+                conn.query_row_cached(
                     "SELECT key, version, data, expires_at_ms FROM dialog_session
                      WHERE key = ?1 AND expires_at_ms > ?2",
                     params![key, now],
@@ -407,7 +407,7 @@ impl SessionStore for SqliteStore {
                 let s = session_copy;
                 let changed = if expected == 0 {
                     // An expired session counts as absent: taken over whatever its version.
-                    conn.execute(
+                    conn.execute_cached(
                         "INSERT INTO dialog_session (key, version, data, expires_at_ms)
                          VALUES (?1, ?2, ?3, ?4)
                          ON CONFLICT (key) DO UPDATE SET version = excluded.version,
@@ -416,7 +416,7 @@ impl SessionStore for SqliteStore {
                         params![s.key, next, s.data, s.expires_at_ms, now],
                     )
                 } else {
-                    conn.execute(
+                    conn.execute_cached(
                         "UPDATE dialog_session SET version = ?2, data = ?3, expires_at_ms = ?4
                          WHERE key = ?1 AND version = ?5 AND expires_at_ms > ?6",
                         params![s.key, next, s.data, s.expires_at_ms, expected, now],
@@ -437,7 +437,7 @@ impl SessionStore for SqliteStore {
         let key = key.to_owned();
         self.db
             .call(move |conn| {
-                conn.execute("DELETE FROM dialog_session WHERE key = ?1", [&key])
+                conn.execute_cached("DELETE FROM dialog_session WHERE key = ?1", [&key])
                     .map_err(db_err)?;
                 Ok(())
             })
@@ -464,7 +464,7 @@ impl OperatorSignals for SqliteStore {
                 let now = clock.now_ms();
                 // First write wins (a retried message records its question once), as on
                 // DynamoDB; an expired row counts as absent.
-                conn.execute(
+                conn.execute_cached(
                     "INSERT INTO unanswered_question
                         (id, citizen_key, text, candidates, asked_ms, expires_at_ms)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6)
@@ -538,7 +538,7 @@ impl OperatorSignals for SqliteStore {
         self.db
             .call(move |conn| {
                 // DO NOTHING: a retried raise neither duplicates nor reopens a resolved alert.
-                conn.execute(
+                conn.execute_cached(
                     "INSERT INTO operator_alert
                         (id, kind, message, citizen_key, raised_ms, opd_id, state)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'open')

@@ -8,9 +8,9 @@ use rusqlite::{params, OptionalExtension};
 use prolink_app::ports::{LaporStore, LaporTask, PortError, PortResult};
 
 use super::conversation::{conflict, read_version, stored_version};
-use super::db_err;
 use super::operator::select_rows;
 use super::store::{non_empty, SqliteStore};
+use super::{db_err, CachedStatements};
 
 fn into_task((version, data): (i64, String)) -> PortResult<LaporTask> {
     let mut task: LaporTask = serde_json::from_str(&data)
@@ -36,13 +36,13 @@ impl LaporStore for SqliteStore {
             .db
             .call(move |conn| {
                 let written = if expected == 0 {
-                    conn.execute(
+                    conn.execute_cached(
                         "INSERT INTO lapor_task (ticket, version, citizen_key, due_ms, data)
                          VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (ticket) DO NOTHING",
                         params![ticket, next, key, due, json],
                     )
                 } else {
-                    conn.execute(
+                    conn.execute_cached(
                         "UPDATE lapor_task SET version = ?2, citizen_key = ?3, due_ms = ?4,
                          data = ?5 WHERE ticket = ?1 AND version = ?6",
                         params![ticket, next, key, due, json, expected],
@@ -64,7 +64,7 @@ impl LaporStore for SqliteStore {
         let row = self
             .db
             .call(move |conn| {
-                conn.query_row(
+                conn.query_row_cached(
                     "SELECT version, data FROM lapor_task WHERE ticket = ?1",
                     [ticket],
                     |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?)),

@@ -16,8 +16,8 @@ use prolink_app::ports::{
 };
 
 use super::conversation::{conflict, read_version, stored_version};
-use super::db_err;
 use super::store::{non_empty, SqliteStore};
+use super::{db_err, CachedStatements};
 
 fn sql_limit(limit: usize) -> i64 {
     i64::try_from(limit).unwrap_or(i64::MAX)
@@ -54,7 +54,7 @@ impl ConversationLog for SqliteStore {
             .db
             .call(move |conn| {
                 // An expired entry counts as absent, as on DynamoDB.
-                conn.execute(
+                conn.execute_cached(
                     "INSERT INTO message_log (citizen_key, at_ms, id, data, expires_at_ms)
                      VALUES (?1, ?2, ?3, ?4, ?5)
                      ON CONFLICT (citizen_key, at_ms, id) DO UPDATE
@@ -83,7 +83,7 @@ impl ConversationLog for SqliteStore {
             .call(move |conn| {
                 let tx = conn.transaction().map_err(db_err)?;
                 let found: Option<String> = tx
-                    .query_row(
+                    .query_row_cached(
                         "SELECT data FROM message_log
                          WHERE citizen_key = ?1 AND at_ms = ?2 AND id = ?3 AND expires_at_ms > ?4",
                         params![key, at_ms, id, now],
@@ -98,7 +98,7 @@ impl ConversationLog for SqliteStore {
                 message.delivery = Some(state);
                 let data = serde_json::to_string(&message)
                     .map_err(|e| PortError::Invalid(format!("message {id}: {e}")))?;
-                tx.execute(
+                tx.execute_cached(
                     "UPDATE message_log SET data = ?4
                      WHERE citizen_key = ?1 AND at_ms = ?2 AND id = ?3",
                     params![key, at_ms, id, data],
@@ -158,7 +158,7 @@ impl ConversationLog for SqliteStore {
         let found: Option<(i64, String)> = self
             .db
             .call(move |conn| {
-                conn.query_row(
+                conn.query_row_cached(
                     "SELECT version, data FROM conversation WHERE citizen_key = ?1",
                     [&key],
                     |row| Ok((row.get(0)?, row.get(1)?)),
@@ -176,7 +176,7 @@ impl ConversationLog for SqliteStore {
         let found: Option<(i64, String)> = self
             .db
             .call(move |conn| {
-                conn.query_row(
+                conn.query_row_cached(
                     "SELECT version, data FROM conversation WHERE id = ?1",
                     [&id],
                     |row| Ok((row.get(0)?, row.get(1)?)),
@@ -203,7 +203,7 @@ impl ConversationLog for SqliteStore {
             .db
             .call(move |conn| {
                 let changed = if expected == 0 {
-                    conn.execute(
+                    conn.execute_cached(
                         "INSERT INTO conversation
                             (citizen_key, id, version, handoff_sk, recent_sk, data)
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6)
@@ -211,7 +211,7 @@ impl ConversationLog for SqliteStore {
                         params![key, id, next, handoff, recent, data],
                     )
                 } else {
-                    conn.execute(
+                    conn.execute_cached(
                         "UPDATE conversation
                          SET version = ?3, handoff_sk = ?4, recent_sk = ?5, data = ?6
                          WHERE citizen_key = ?1 AND id = ?2 AND version = ?7",

@@ -19,8 +19,8 @@ use prolink_app::ports::{
 };
 
 use super::conversation::{conflict, put_versioned_row, read_version, stored_version};
-use super::db_err;
 use super::store::{non_empty, SqliteStore};
+use super::{db_err, CachedStatements};
 
 /// SQLite's `LIMIT` is an i64; a larger request simply means "all".
 fn sql_limit(limit: usize) -> i64 {
@@ -74,7 +74,7 @@ impl UserStore for SqliteStore {
         let found: Option<(i64, String)> = self
             .db
             .call(move |conn| {
-                conn.query_row(
+                conn.query_row_cached(
                     "SELECT version, data FROM operator_user WHERE username = ?1",
                     [&username],
                     |row| Ok((row.get(0)?, row.get(1)?)),
@@ -174,7 +174,7 @@ impl AuditLog for SqliteStore {
         self.db
             .call(move |conn| {
                 // DO NOTHING: append-only, a retried append leaves the first copy as it is.
-                conn.execute(
+                conn.execute_cached(
                     "INSERT INTO audit_log
                         (id, at_ms, actor, role, action, subject, ip, detail, expires_at_ms)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
@@ -287,7 +287,7 @@ pub(super) fn into_alert(
 }
 
 fn select_alert(conn: &Connection, id: &str) -> PortResult<Option<AlertRow>> {
-    conn.query_row(
+    conn.query_row_cached(
         &format!("SELECT {ALERT_COLUMNS} FROM operator_alert WHERE id = ?1"),
         [id],
         alert_from_row,
@@ -371,7 +371,7 @@ impl AlertBoard for SqliteStore {
         self.db
             .call(move |conn| {
                 // Only an open alert changes, so the first resolver's name and time stay.
-                conn.execute(
+                conn.execute_cached(
                     "UPDATE operator_alert SET state = 'resolved', resolved_ms = ?2,
                         resolved_by = ?3
                      WHERE id = ?1 AND state = 'open'",
@@ -398,7 +398,7 @@ impl SettingsStore for SqliteStore {
         let found: Option<(i64, String, i64, String)> = self
             .db
             .call(move |conn| {
-                conn.query_row(
+                conn.query_row_cached(
                     "SELECT version, value, updated_ms, updated_by FROM operator_setting
                      WHERE key = ?1",
                     [&wanted],
@@ -432,14 +432,14 @@ impl SettingsStore for SqliteStore {
             .db
             .call(move |conn| {
                 let changed = if expected == 0 {
-                    conn.execute(
+                    conn.execute_cached(
                         "INSERT INTO operator_setting (key, version, value, updated_ms, updated_by)
                          VALUES (?1, ?2, ?3, ?4, ?5)
                          ON CONFLICT (key) DO NOTHING",
                         params![s.key, next, json, s.updated_ms, s.updated_by],
                     )
                 } else {
-                    conn.execute(
+                    conn.execute_cached(
                         "UPDATE operator_setting SET version = ?2, value = ?3, updated_ms = ?4,
                             updated_by = ?5
                          WHERE key = ?1 AND version = ?6",

@@ -12,7 +12,7 @@ use prolink_app::ports::{
     SendError, SendReceipt,
 };
 
-use super::{db_err, SqliteDb};
+use super::{db_err, CachedStatements, SqliteDb};
 
 /// Records the exact Graph JSON body of each message instead of sending it. Idempotent on the
 /// outbox id, like the real sender.
@@ -103,7 +103,7 @@ impl Messenger for SimulatorOutbox {
                     .transaction_with_behavior(TransactionBehavior::Immediate)
                     .map_err(db_err)?;
                 let existing: Option<String> = tx
-                    .query_row(
+                    .query_row_cached(
                         "SELECT wamid FROM sim_outbox WHERE outbox_id = ?1",
                         [&outbox_id],
                         |row| row.get(0),
@@ -114,7 +114,7 @@ impl Messenger for SimulatorOutbox {
                     return Ok((wamid, false));
                 }
                 let wamid = new_wamid();
-                tx.execute(
+                tx.execute_cached(
                     "INSERT INTO sim_outbox
                         (outbox_id, wamid, to_digits, recipient, recorded_at_ms, body)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6)",

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use prolink_app::ports::{Clock, Delivery, OutgoingMessage, PortError, PortResult, Queue};
 
-use super::{db_err, SqliteDb};
+use super::{db_err, CachedStatements, SqliteDb};
 
 /// SQS forgets a deduplication id five minutes after the message that carried it was sent.
 const DEDUP_WINDOW_MS: i64 = 5 * 60 * 1000;
@@ -64,7 +64,7 @@ impl SqliteQueue {
         let queue = Arc::clone(&self.name);
         self.db
             .call(move |conn| {
-                conn.query_row(
+                conn.query_row_cached(
                     "SELECT COUNT(*) FROM queue_message WHERE queue = ?1",
                     [&*queue],
                     |row| row.get(0),
@@ -175,7 +175,7 @@ impl Queue for SqliteQueue {
                 let tx = conn
                     .transaction_with_behavior(TransactionBehavior::Immediate)
                     .map_err(db_err)?;
-                tx.execute(
+                tx.execute_cached(
                     "DELETE FROM queue_dedup WHERE queue = ?1 AND sent_at_ms <= ?2",
                     params![&*queue, now - DEDUP_WINDOW_MS],
                 )
@@ -183,7 +183,7 @@ impl Queue for SqliteQueue {
                 for message in &messages {
                     // Claims the dedup id unless a claim younger than the window exists.
                     let fresh = tx
-                        .execute(
+                        .execute_cached(
                             "INSERT INTO queue_dedup (queue, dedup_id, sent_at_ms)
                              VALUES (?1, ?2, ?3)
                              ON CONFLICT (queue, dedup_id)
@@ -201,7 +201,7 @@ impl Queue for SqliteQueue {
                         );
                         continue;
                     }
-                    tx.execute(
+                    tx.execute_cached(
                         "INSERT INTO queue_message
                             (queue, message_id, group_id, dedup_id, body, sent_at_ms)
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -288,7 +288,7 @@ impl Queue for SqliteQueue {
                 }
 
                 for message in &dead {
-                    tx.execute(
+                    tx.execute_cached(
                         "INSERT INTO queue_dead_letter
                             (queue, message_id, group_id, dedup_id, body, sent_at_ms, receive_count,
                              moved_at_ms)
@@ -298,12 +298,12 @@ impl Queue for SqliteQueue {
                         params![message.seq, now],
                     )
                     .map_err(db_err)?;
-                    tx.execute("DELETE FROM queue_message WHERE seq = ?1", [message.seq])
+                    tx.execute_cached("DELETE FROM queue_message WHERE seq = ?1", [message.seq])
                         .map_err(db_err)?;
                     // In the same transaction as the move: a dead letter is never silent. The
                     // id names the message and the moment, so a redriven message that dies
                     // again raises a new alert.
-                    tx.execute(
+                    tx.execute_cached(
                         "INSERT INTO operator_alert
                             (id, kind, message, citizen_key, raised_ms, opd_id, state)
                          VALUES (?1, 'dead_letter', ?2, NULL, ?3, NULL, 'open')
@@ -328,7 +328,7 @@ impl Queue for SqliteQueue {
                 for message in deliver {
                     let lease_until = now.saturating_add(visibility);
                     let receipt = new_receipt(&message.message_id, lease_until);
-                    tx.execute(
+                    tx.execute_cached(
                         "UPDATE queue_message
                          SET receive_count = receive_count + 1, receipt = ?2, visible_at_ms = ?3
                          WHERE seq = ?1",
@@ -360,7 +360,7 @@ impl Queue for SqliteQueue {
                     .transaction_with_behavior(TransactionBehavior::Immediate)
                     .map_err(db_err)?;
                 let deleted = tx
-                    .execute(
+                    .execute_cached(
                         "DELETE FROM queue_message WHERE queue = ?1 AND receipt = ?2",
                         params![&*queue, receipt],
                     )
@@ -389,7 +389,7 @@ impl Queue for SqliteQueue {
                     .transaction_with_behavior(TransactionBehavior::Immediate)
                     .map_err(db_err)?;
                 let found: Option<(i64, i64)> = tx
-                    .query_row(
+                    .query_row_cached(
                         "SELECT seq, visible_at_ms FROM queue_message
                          WHERE queue = ?1 AND receipt = ?2",
                         params![&*queue, receipt],
@@ -410,7 +410,7 @@ impl Queue for SqliteQueue {
                         if lease_of(&receipt) == Some(visible_at) {
                             visible_at = visible_at.saturating_add(1);
                         }
-                        tx.execute(
+                        tx.execute_cached(
                             "UPDATE queue_message SET visible_at_ms = ?2 WHERE seq = ?1",
                             params![seq, visible_at],
                         )
@@ -440,7 +440,7 @@ impl Queue for SqliteQueue {
                 // Only while the delivery is ours (in flight under this receipt): a timed-out
                 // delivery may have been received again and counted for a real attempt.
                 let released = tx
-                    .execute(
+                    .execute_cached(
                         "UPDATE queue_message
                          SET visible_at_ms = ?3, receipt = NULL,
                              receive_count = MAX(receive_count - 1, 0)
@@ -532,7 +532,7 @@ impl SqliteQueue {
                 // The receipt ends with the lease `receive` set; an unchanged visibility means
                 // nobody answered the delivery.
                 let released = tx
-                    .execute(
+                    .execute_cached(
                         "UPDATE queue_message
                          SET visible_at_ms = ?2, receipt = NULL,
                              receive_count = MAX(receive_count - 1, 0)
@@ -560,7 +560,7 @@ impl SqliteQueue {
                     .transaction_with_behavior(TransactionBehavior::Immediate)
                     .map_err(db_err)?;
                 let moved = tx
-                    .execute(
+                    .execute_cached(
                         "INSERT INTO queue_message
                             (queue, message_id, group_id, dedup_id, body, sent_at_ms)
                          SELECT queue, message_id, group_id, dedup_id, body, ?2
@@ -568,7 +568,7 @@ impl SqliteQueue {
                         params![&*queue, now],
                     )
                     .map_err(db_err)?;
-                tx.execute("DELETE FROM queue_dead_letter WHERE queue = ?1", [&*queue])
+                tx.execute_cached("DELETE FROM queue_dead_letter WHERE queue = ?1", [&*queue])
                     .map_err(db_err)?;
                 tx.commit().map_err(db_err)?;
                 Ok(moved)
@@ -578,7 +578,7 @@ impl SqliteQueue {
 }
 
 fn message_exists(conn: &rusqlite::Connection, queue: &str, message_id: &str) -> PortResult<bool> {
-    conn.query_row(
+    conn.query_row_cached(
         "SELECT EXISTS (SELECT 1 FROM queue_message WHERE queue = ?1 AND message_id = ?2)",
         params![queue, message_id],
         |row| row.get(0),

@@ -10,9 +10,9 @@ use prolink_domain::complaint::Complaint;
 
 use super::complaint::{into_complaint, select_many};
 use super::conversation::stored_version;
-use super::db_err;
 use super::operator::{alert_from_row, into_alert, select_rows, ALERT_COLUMNS};
 use super::store::{non_empty, SqliteStore};
+use super::{db_err, CachedStatements};
 
 /// SQLite's `LIMIT` is an i64; a larger request simply means "all".
 fn sql_limit(limit: usize) -> i64 {
@@ -48,7 +48,7 @@ impl RetentionStore for SqliteStore {
         let deleted = self
             .db
             .call(move |conn| {
-                conn.execute(
+                conn.execute_cached(
                     "DELETE FROM complaints WHERE ticket = ?1 AND version = ?2",
                     params![ticket, version],
                 )
@@ -89,7 +89,7 @@ impl RetentionStore for SqliteStore {
         let id = id.to_owned();
         self.db
             .call(move |conn| {
-                conn.execute("DELETE FROM operator_alert WHERE id = ?1", [id])
+                conn.execute_cached("DELETE FROM operator_alert WHERE id = ?1", [id])
                     .map_err(db_err)
             })
             .await?;

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use prolink_app::conversation_rules::{outbox_state_name, parse_outbox_state};
 use prolink_app::ports::{OutboxState, PortError, PortResult};
 
-use super::{db_err, SqliteDb};
+use super::{db_err, CachedStatements, SqliteDb};
 
 /// Settings key of the time-travel offset.
 const CLOCK_OFFSET_KEY: &str = "clock_offset_ms";
@@ -139,7 +139,7 @@ fn resolve_identity(conn: &rusqlite::Connection, user: &str) -> PortResult<Ident
     let user = user.trim();
     let digits = phone_digits(user);
     let citizen = conn
-        .query_row(
+        .query_row_cached(
             "SELECT number, name, user_id FROM sim_citizen
              WHERE number = ?1 OR (user_id IS NOT NULL AND user_id = ?2)
              ORDER BY number = ?1 DESC LIMIT 1",
@@ -196,7 +196,7 @@ impl SimulatorStore {
         let citizen = citizen.clone();
         self.db
             .call(move |conn| {
-                conn.execute(
+                conn.execute_cached(
                     "INSERT INTO sim_citizen (number, name, user_id, created_ms, updated_ms)
                      VALUES (?1, ?2, ?3, ?4, ?4)
                      ON CONFLICT (number) DO UPDATE SET
@@ -224,7 +224,7 @@ impl SimulatorStore {
         let user_id = user_id.map(str::to_owned);
         self.db
             .call(move |conn| {
-                conn.execute(
+                conn.execute_cached(
                     "INSERT INTO sim_citizen (number, name, user_id, created_ms, updated_ms)
                      VALUES (?1, COALESCE(?2, 'Warga Simulator'), ?3, ?4, ?4)
                      ON CONFLICT (number) DO UPDATE SET
@@ -244,7 +244,7 @@ impl SimulatorStore {
         let message = sent.message.to_string();
         self.db
             .call(move |conn| {
-                conn.execute(
+                conn.execute_cached(
                     "INSERT OR IGNORE INTO sim_sent
                         (wamid, from_digits, from_user_id, sent_at_ms, message)
                      VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -268,7 +268,7 @@ impl SimulatorStore {
         let wamid = wamid.to_owned();
         self.db
             .call(move |conn| {
-                conn.execute(
+                conn.execute_cached(
                     "UPDATE sim_sent SET read_at_ms = ?2
                      WHERE read_at_ms IS NULL AND EXISTS (
                         SELECT 1 FROM sim_sent AS target
@@ -451,7 +451,7 @@ impl SimulatorStore {
             .call(move |conn| {
                 let tx = conn.transaction().map_err(db_err)?;
                 for (outbox_id, delivered) in rows {
-                    tx.execute(
+                    tx.execute_cached(
                         "INSERT OR IGNORE INTO sim_status (outbox_id, sent_ms, delivered_ms)
                          VALUES (?1, ?2, ?3)",
                         params![outbox_id, now_ms, delivered.then_some(now_ms)],
@@ -494,7 +494,7 @@ impl SimulatorStore {
             .call(move |conn| {
                 let tx = conn.transaction().map_err(db_err)?;
                 for outbox_id in outbox_ids {
-                    tx.execute(
+                    tx.execute_cached(
                         "UPDATE sim_status SET read_ms = ?2
                          WHERE outbox_id = ?1 AND read_ms IS NULL",
                         params![outbox_id, now_ms],
@@ -510,7 +510,7 @@ impl SimulatorStore {
         let media = media.clone();
         self.db
             .call(move |conn| {
-                conn.execute(
+                conn.execute_cached(
                     "INSERT INTO sim_media
                         (media_id, mime_type, sha256, file_size, filename, created_ms, data)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -535,7 +535,7 @@ impl SimulatorStore {
         let media_id = media_id.to_owned();
         self.db
             .call(move |conn| {
-                conn.query_row(
+                conn.query_row_cached(
                     "SELECT media_id, mime_type, sha256, file_size, filename, created_ms, data
                      FROM sim_media WHERE media_id = ?1",
                     [media_id],
@@ -562,7 +562,7 @@ impl SimulatorStore {
         self.db
             .call(|conn| {
                 let value: Option<String> = conn
-                    .query_row(
+                    .query_row_cached(
                         "SELECT value FROM sim_setting WHERE key = ?1",
                         [CLOCK_OFFSET_KEY],
                         |row| row.get(0),
@@ -582,7 +582,7 @@ impl SimulatorStore {
     pub async fn set_clock_offset_ms(&self, offset_ms: i64) -> PortResult<()> {
         self.db
             .call(move |conn| {
-                conn.execute(
+                conn.execute_cached(
                     "INSERT INTO sim_setting (key, value) VALUES (?1, ?2)
                      ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                     params![CLOCK_OFFSET_KEY, offset_ms.to_string()],

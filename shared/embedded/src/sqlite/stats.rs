@@ -8,8 +8,8 @@ use prolink_app::ports::{CounterAdd, DayCounter, PortResult, StatsCounters};
 use prolink_app::stats::{checked_adds, day_key, day_range, EVENT_MARK_DAYS};
 use prolink_domain::calendar::DAY_MS;
 
-use super::db_err;
 use super::store::SqliteStore;
+use super::{db_err, CachedStatements};
 
 #[async_trait]
 impl StatsCounters for SqliteStore {
@@ -23,7 +23,7 @@ impl StatsCounters for SqliteStore {
                 // An expired mark counts as absent, as for dedup marks (it outlives any
                 // redelivery by weeks).
                 let marked = tx
-                    .execute(
+                    .execute_cached(
                         "INSERT INTO stat_event (event_id, counted_ms, expires_at_ms)
                          VALUES (?1, ?2, ?3)
                          ON CONFLICT (event_id) DO UPDATE
@@ -37,7 +37,7 @@ impl StatsCounters for SqliteStore {
                     return Ok(false);
                 }
                 for add in &adds {
-                    tx.execute(
+                    tx.execute_cached(
                         "INSERT INTO stat_counter (day, counter, value) VALUES (?1, ?2, ?3)
                          ON CONFLICT (day, counter) DO UPDATE SET value = value + excluded.value",
                         params![add.day, add.counter, add.delta],

@@ -11,7 +11,7 @@ use prolink_app::ports::{
 };
 
 use super::content::ContentCache;
-use super::{db_err, SqliteDb};
+use super::{db_err, CachedStatements, SqliteDb};
 
 /// The small stores of the local mode. Expiry is decided with the injected clock, so the
 /// simulator's time travel expires marks the way DynamoDB's TTL filter would.
@@ -52,7 +52,7 @@ impl SqliteStore {
                     "message_log",
                 ] {
                     removed += tx
-                        .execute(
+                        .execute_cached(
                             &format!("DELETE FROM {table} WHERE expires_at_ms <= ?1"),
                             [now],
                         )
@@ -87,7 +87,7 @@ impl DedupStore for SqliteStore {
         self.db
             .call(move |conn| {
                 let now = clock.now_ms();
-                conn.query_row(
+                conn.query_row_cached(
                     "SELECT EXISTS (SELECT 1 FROM dedup_marks
                                     WHERE key = ?1 AND expires_at_ms > ?2)",
                     params![key, now],
@@ -108,7 +108,7 @@ impl DedupStore for SqliteStore {
                 // One statement, so the check and the write cannot interleave with another
                 // caller: it inserts, or takes over an expired mark, or changes nothing.
                 let changed = conn
-                    .execute(
+                    .execute_cached(
                         "INSERT INTO dedup_marks (key, expires_at_ms) VALUES (?1, ?2)
                          ON CONFLICT (key) DO UPDATE SET expires_at_ms = excluded.expires_at_ms
                          WHERE dedup_marks.expires_at_ms <= ?3",
@@ -129,7 +129,7 @@ impl RawInboundLog for SqliteStore {
         self.db
             .call(move |conn| {
                 // Last write wins, like a DynamoDB put: re-recording an id updates its outcome.
-                conn.execute(
+                conn.execute_cached(
                     "INSERT INTO raw_inbound (id, received_at_ms, outcome, body, expires_at_ms)
                      VALUES (?1, ?2, ?3, ?4, ?5)
                      ON CONFLICT (id) DO UPDATE SET received_at_ms = excluded.received_at_ms,
@@ -190,7 +190,7 @@ impl StatusLog for SqliteStore {
                 let now = clock.now_ms();
                 // First write wins: Meta redelivers the same status webhook, and the first copy
                 // is as good as any later one. An expired row counts as absent, as on DynamoDB.
-                conn.execute(
+                conn.execute_cached(
                     "INSERT INTO message_status
                         (wamid, status, timestamp, recipient, outbox_id, error_code, expires_at_ms)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
