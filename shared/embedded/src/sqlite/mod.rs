@@ -30,8 +30,9 @@ mod simulator_store;
 mod stats;
 mod store;
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError, TryLockError};
 use std::time::Duration;
 
 use rusqlite::Connection;
@@ -124,32 +125,61 @@ impl SqliteDb {
         })
     }
 
-    /// Runs `work` on the connection in the blocking thread pool, so async callers never stall
-    /// the runtime on disk I/O or on a lock held by another process. Read the clock inside
-    /// `work`: it may start well after the call when the connection is busy.
+    /// Runs `work` on the connection. When nobody holds it, right here on the async worker:
+    /// a statement takes tens of microseconds, while a hop to the blocking pool and back cost
+    /// two thread wake-ups, about 30 % of the server's CPU under load (`docs/performance.md`,
+    /// "SQLite statements and checkpoints"). The task then yields, so that requests queued on
+    /// this worker (the webhook's) are polled between the statements of a dialog step. When
+    /// the connection is busy, `work` waits for it in the blocking pool, never on an async
+    /// worker. Another process holding SQLite's write lock (a `prolink` command on the same
+    /// folder, a few milliseconds) can hold up an inline statement up to [`BUSY_TIMEOUT`].
+    /// Read the clock inside `work`: it may start well after the call when the connection is
+    /// busy.
     pub async fn call<T, F>(&self, work: F) -> PortResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> PortResult<T> + Send + 'static,
     {
-        let conn = Arc::clone(&self.conn);
-        tokio::task::spawn_blocking(move || {
-            // A panic while holding the lock cannot leave a half-applied change behind: an
-            // open rusqlite transaction rolls back when dropped during unwinding. So the
-            // connection is still consistent and a poisoned lock can be taken over.
-            let mut conn = conn
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            work(&mut conn)
-        })
-        .await
-        .map_err(PortError::backend)?
+        let attempt: Result<PortResult<T>, F> = match self.conn.try_lock() {
+            Ok(mut conn) => Ok(run_guarded(work, &mut conn)),
+            Err(TryLockError::Poisoned(poisoned)) => {
+                Ok(run_guarded(work, &mut poisoned.into_inner()))
+            }
+            Err(TryLockError::WouldBlock) => Err(work),
+        };
+        match attempt {
+            Ok(result) => {
+                tokio::task::yield_now().await;
+                result
+            }
+            Err(work) => {
+                let conn = Arc::clone(&self.conn);
+                tokio::task::spawn_blocking(move || {
+                    let mut conn = conn.lock().unwrap_or_else(PoisonError::into_inner);
+                    run_guarded(work, &mut conn)
+                })
+                .await
+                .map_err(PortError::backend)?
+            }
+        }
     }
 
     /// The schema version stored in `PRAGMA user_version`.
     pub async fn schema_version(&self) -> PortResult<i64> {
         self.call(|conn| schema::version(conn)).await
     }
+}
+
+/// Runs `work`, a panic in it becoming a backend error (what the blocking pool's join error
+/// was before statements ran inline). A panic while holding the lock cannot leave a
+/// half-applied change behind: an open rusqlite transaction rolls back when dropped during
+/// unwinding. So the connection is still consistent and a poisoned lock can be taken over.
+fn run_guarded<T, F>(work: F, conn: &mut Connection) -> PortResult<T>
+where
+    F: FnOnce(&mut Connection) -> PortResult<T>,
+{
+    catch_unwind(AssertUnwindSafe(|| work(conn)))
+        .unwrap_or_else(|_| Err(PortError::Backend("a database call panicked".to_owned())))
 }
 
 /// How many prepared statements the connection keeps. Every store shares the one connection
