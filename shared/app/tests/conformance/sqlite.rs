@@ -168,6 +168,34 @@ async fn queue_suite_on_sqlite() {
 }
 
 #[tokio::test]
+async fn a_panicking_call_is_an_error_and_the_connection_stays_usable() {
+    let (_dir, db) = temp_db();
+    // Free connection: the call runs on this task's worker; a panic must not unwind into it.
+    let failed = db
+        .call(|conn| -> Result<(), PortError> {
+            conn.execute_batch("BEGIN; CREATE TABLE half_done (x INTEGER);")
+                .map_err(PortError::backend)?;
+            panic!("a bug inside a store call")
+        })
+        .await;
+    assert!(matches!(failed, Err(PortError::Backend(_))), "{failed:?}");
+    // The half-done transaction did not survive, and the next call works.
+    let tables: i64 = db
+        .call(|conn| {
+            assert!(conn.is_autocommit(), "a transaction was left open");
+            conn.query_row(
+                "SELECT count(*) FROM sqlite_master WHERE name = 'half_done'",
+                [],
+                |row| row.get(0),
+            )
+            .map_err(PortError::backend)
+        })
+        .await
+        .expect("the connection works after a panic");
+    assert_eq!(tables, 0);
+}
+
+#[tokio::test]
 async fn schema_is_created_once_and_versioned() {
     let (dir, db) = temp_db();
     assert_eq!(db.schema_version().await.expect("version"), SCHEMA_VERSION);

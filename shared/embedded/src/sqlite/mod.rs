@@ -171,15 +171,22 @@ impl SqliteDb {
 }
 
 /// Runs `work`, a panic in it becoming a backend error (what the blocking pool's join error
-/// was before statements ran inline). A panic while holding the lock cannot leave a
-/// half-applied change behind: an open rusqlite transaction rolls back when dropped during
-/// unwinding. So the connection is still consistent and a poisoned lock can be taken over.
+/// made of it before statements ran inline). A rusqlite transaction open in `work` rolls back
+/// when dropped during unwinding; anything else left open (a bare `BEGIN`) is rolled back
+/// here, so the next call never runs inside a half-applied change.
 fn run_guarded<T, F>(work: F, conn: &mut Connection) -> PortResult<T>
 where
     F: FnOnce(&mut Connection) -> PortResult<T>,
 {
-    catch_unwind(AssertUnwindSafe(|| work(conn)))
-        .unwrap_or_else(|_| Err(PortError::Backend("a database call panicked".to_owned())))
+    match catch_unwind(AssertUnwindSafe(|| work(conn))) {
+        Ok(result) => result,
+        Err(_) => {
+            if !conn.is_autocommit() {
+                let _ = conn.execute_batch("ROLLBACK");
+            }
+            Err(PortError::Backend("a database call panicked".to_owned()))
+        }
+    }
 }
 
 /// How many prepared statements the connection keeps. Every store shares the one connection
