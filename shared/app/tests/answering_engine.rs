@@ -1291,8 +1291,23 @@ fn classifier_cross_validation() {
             report.expected_fallback += r.expected_fallback;
             report.expected_fallback_caught += r.expected_fallback_caught;
         }
+        // Complaint category right: of the held-out report phrases, those answered as a
+        // report of their own category.
+        let (mut reports, mut right) = (0, 0);
+        for (engine, cases) in &folds {
+            for case in cases {
+                let Some(want) = case.expect.strip_prefix("complaint:") else {
+                    continue;
+                };
+                reports += 1;
+                let answer = engine.rank(&case.q).decide(&t);
+                right += usize::from(
+                    answer.kind == AnswerKind::Complaint && answer.id.as_deref() == Some(want),
+                );
+            }
+        }
         println!(
-            "| {name} | {:.1} % | {:.1} % | {:.1} % |",
+            "| {name} | {:.1} % | {:.1} % | {:.1} % | {right}/{reports} |",
             report.top1_accuracy() * 100.0,
             report.wrong_confident_rate() * 100.0,
             report.out_of_scope_answered() * 100.0,
@@ -1323,6 +1338,15 @@ fn classifier_cross_validation() {
             &format!("learned_complaint {v}"),
             Thresholds {
                 learned_complaint: v,
+                ..base
+            },
+        );
+    }
+    for v in [0.0, 0.25, 0.75, 1.01] {
+        show(
+            &format!("contested {v}"),
+            Thresholds {
+                contested: v,
                 ..base
             },
         );

@@ -83,10 +83,6 @@ struct LazyLearned<'e> {
     out_of_scope: std::sync::OnceLock<f64>,
 }
 
-/// A report's runner-up category is contested when its cue score is at least this share of
-/// the winner's.
-const CONTESTED: f64 = 0.5;
-
 impl PartialEq for LazyLearned<'_> {
     fn eq(&self, other: &Self) -> bool {
         self.message == other.message && self.source.is_some() == other.source.is_some()
@@ -517,7 +513,7 @@ impl<'e> Ranking<'e> {
     fn learned_category(
         &self,
         learned: &[(&'e LearnedClass, f64)],
-        t: &Thresholds,
+        min_share: f64,
     ) -> Option<&'e str> {
         let categories: f64 = learned
             .iter()
@@ -529,7 +525,7 @@ impl<'e> Ranking<'e> {
             .find(|(c, _)| {
                 c.kind == AnswerKind::Complaint && Some(c.id.as_str()) != self.emergency_category
             })
-            .filter(|(_, p)| categories > 0.0 && p / categories >= t.learned_category)
+            .filter(|(_, p)| categories > 0.0 && p / categories >= min_share)
             .map(|(c, _)| c.id.as_str())
     }
 
@@ -570,16 +566,17 @@ impl<'e> Ranking<'e> {
                     // cues come close, the classifier chooses among the ones the cues found.
                     let contested = categories
                         .get(1)
-                        .is_some_and(|(_, s)| best.is_some_and(|(_, b)| *s >= b * CONTESTED));
-                    let learned = || self.learned_category(&self.learned(t.temperature), t);
+                        .is_some_and(|(_, s)| best.is_some_and(|(_, b)| *s >= b * t.contested));
+                    let learned =
+                        |share| self.learned_category(&self.learned(t.temperature), share);
                     let id = match best {
                         Some((id, _)) if contested => Some(
-                            learned()
+                            learned(t.learned_category)
                                 .filter(|l| categories.iter().any(|(c, _)| c == l))
                                 .unwrap_or(*id),
                         ),
                         Some((id, _)) => Some(*id),
-                        None => learned().or(self.lainnya),
+                        None => learned(t.learned_category).or(self.lainnya),
                     };
                     if let Some(id) = id {
                         let mut answer = Answer::plain(

@@ -137,6 +137,9 @@ pub struct Thresholds {
     /// A report whose cues name no category takes the classifier's best category when it
     /// holds this share of the probability of all categories (else `lainnya`).
     pub learned_category: f64,
+    /// A report's runner-up category is contested when its cue score is at least this share
+    /// of the winner's; among contested categories the classifier chooses.
+    pub contested: f64,
     /// Minimum probability of an entry the classifier suggests.
     pub learned_suggest: f64,
 }
@@ -157,6 +160,7 @@ impl Default for Thresholds {
             learned_out_of_scope: 0.5,
             learned_complaint: 0.9,
             learned_category: 0.5,
+            contested: 0.5,
             learned_suggest: 0.1,
         }
     }
