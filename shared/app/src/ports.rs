@@ -926,6 +926,17 @@ pub trait StatsCounters: Send + Sync {
     /// [`crate::stats::MAX_ADDS_PER_EVENT`] additions; the same (day, counter) twice is
     /// summed (`PortError::Invalid` for empty ids, malformed days or counters).
     async fn add(&self, event_id: &str, adds: &[CounterAdd]) -> PortResult<bool>;
+    /// [`add`](Self::add) for each event, in order, one result per event: each event is
+    /// counted once and on its own (an invalid or failing event costs only itself). A store
+    /// that can write several events in one transaction overrides it: a message's counts
+    /// (four events in, two out) are then one commit instead of six.
+    async fn add_each(&self, events: &[crate::stats::EventCounts]) -> Vec<PortResult<bool>> {
+        let mut results = Vec::with_capacity(events.len());
+        for event in events {
+            results.push(self.add(&event.event_id, &event.adds).await);
+        }
+        results
+    }
     /// Every counter of the days `from_day ..= to_day` (at most
     /// [`crate::stats::MAX_READ_DAYS`] days), by day, then counter.
     async fn read_counters(&self, from_day: &str, to_day: &str) -> PortResult<Vec<DayCounter>>;

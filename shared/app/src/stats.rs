@@ -404,8 +404,8 @@ pub async fn record(counters: Option<&dyn StatsCounters>, counts: &[EventCounts]
     let Some(counters) = counters else {
         return;
     };
-    for event in counts {
-        if let Err(error) = counters.add(&event.event_id, &event.adds).await {
+    for (event, result) in counts.iter().zip(counters.add_each(counts).await) {
+        if let Err(error) = result {
             warn!(event = %event.event_id, %error, "statistics counter not written");
         }
     }

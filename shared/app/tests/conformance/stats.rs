@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use prolink_app::ports::{CounterAdd, DayCounter, PortError, StatsCounters};
+use prolink_app::stats::EventCounts;
 
 fn add(day: &str, counter: &str, delta: i64) -> CounterAdd {
     CounterAdd {
@@ -34,6 +35,7 @@ pub async fn run_stats_suite(store: Arc<dyn StatsCounters>) {
         racing_redeliveries_count_once(store.clone()),
         reads_cover_exactly_the_range(store.clone()),
         invalid_input_is_refused(store.clone()),
+        events_together_count_each_once(store.clone()),
     );
 }
 
@@ -158,4 +160,58 @@ pub async fn invalid_input_is_refused(store: Arc<dyn StatsCounters>) {
         store.read_counters("yesterday", "2100-01-01").await,
         Err(PortError::Invalid(_))
     ));
+}
+
+/// `add_each`: a message's events written together, each counted once; one already counted,
+/// one repeated in the same call and one invalid cost only themselves.
+pub async fn events_together_count_each_once(store: Arc<dyn StatsCounters>) {
+    let y = year();
+    let day = format!("{y}-09-10");
+    let event = |id: &str, counter: &str| EventCounts {
+        event_id: id.to_owned(),
+        adds: vec![add(&day, counter, 1)],
+    };
+    assert!(store
+        .add("msg.before", &[add(&day, "msg_in", 1)])
+        .await
+        .expect("counted alone first"));
+    let results = store
+        .add_each(&[
+            event("msg.before", "msg_in"),
+            event("msg.new", "msg_in"),
+            event("active.d.x", "active_d"),
+            event("msg.new", "msg_in"),
+        ])
+        .await;
+    let counted: Vec<bool> = results
+        .into_iter()
+        .map(|result| result.expect("valid events"))
+        .collect();
+    assert_eq!(counted, [false, true, true, false]);
+
+    // An invalid event among valid ones: refused on its own, the others still counted.
+    let results = store
+        .add_each(&[
+            event("msg.after", "msg_in"),
+            EventCounts {
+                event_id: String::new(),
+                adds: vec![add(&day, "msg_in", 1)],
+            },
+            event("active.w.x", "active_w"),
+        ])
+        .await;
+    assert!(matches!(results[0], Ok(true)), "{results:?}");
+    assert!(
+        matches!(results[1], Err(PortError::Invalid(_))),
+        "{results:?}"
+    );
+    assert!(matches!(results[2], Ok(true)), "{results:?}");
+    assert_eq!(
+        store.read_counters(&day, &day).await.expect("read"),
+        [
+            row(&day, "active_d", 1),
+            row(&day, "active_w", 1),
+            row(&day, "msg_in", 3),
+        ]
+    );
 }

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use rusqlite::params;
 
 use prolink_app::ports::{CounterAdd, DayCounter, PortResult, StatsCounters};
-use prolink_app::stats::{checked_adds, day_key, day_range, EVENT_MARK_DAYS};
+use prolink_app::stats::{checked_adds, day_key, day_range, EventCounts, EVENT_MARK_DAYS};
 use prolink_domain::calendar::DAY_MS;
 
 use super::store::SqliteStore;
@@ -20,34 +20,48 @@ impl StatsCounters for SqliteStore {
         self.db
             .call(move |conn| {
                 let tx = conn.transaction().map_err(db_err)?;
-                // An expired mark counts as absent, as for dedup marks (it outlives any
-                // redelivery by weeks).
-                let marked = tx
-                    .execute_cached(
-                        "INSERT INTO stat_event (event_id, counted_ms, expires_at_ms)
-                         VALUES (?1, ?2, ?3)
-                         ON CONFLICT (event_id) DO UPDATE
-                           SET counted_ms = excluded.counted_ms,
-                               expires_at_ms = excluded.expires_at_ms
-                         WHERE stat_event.expires_at_ms <= ?2",
-                        params![event_id, now, now + EVENT_MARK_DAYS * DAY_MS],
-                    )
-                    .map_err(db_err)?;
-                if marked == 0 {
-                    return Ok(false);
-                }
-                for add in &adds {
-                    tx.execute_cached(
-                        "INSERT INTO stat_counter (day, counter, value) VALUES (?1, ?2, ?3)
-                         ON CONFLICT (day, counter) DO UPDATE SET value = value + excluded.value",
-                        params![add.day, add.counter, add.delta],
-                    )
-                    .map_err(db_err)?;
-                }
+                let counted = count_event(&tx, &event_id, &adds, now)?;
                 tx.commit().map_err(db_err)?;
-                Ok(true)
+                Ok(counted)
             })
             .await
+    }
+
+    async fn add_each(&self, events: &[EventCounts]) -> Vec<PortResult<bool>> {
+        // One transaction for all of them, when every event is valid; otherwise, or when that
+        // transaction fails, one at a time, so that a bad event costs only itself.
+        let checked: PortResult<Vec<(String, Vec<CounterAdd>)>> = events
+            .iter()
+            .map(|event| {
+                Ok((
+                    event.event_id.clone(),
+                    checked_adds(&event.event_id, &event.adds)?,
+                ))
+            })
+            .collect();
+        if let Ok(checked) = checked {
+            let now = self.clock.now_ms();
+            let together = self
+                .db
+                .call(move |conn| {
+                    let tx = conn.transaction().map_err(db_err)?;
+                    let mut counted = Vec::with_capacity(checked.len());
+                    for (event_id, adds) in &checked {
+                        counted.push(count_event(&tx, event_id, adds, now)?);
+                    }
+                    tx.commit().map_err(db_err)?;
+                    Ok(counted)
+                })
+                .await;
+            if let Ok(counted) = together {
+                return counted.into_iter().map(Ok).collect();
+            }
+        }
+        let mut results = Vec::with_capacity(events.len());
+        for event in events {
+            results.push(self.add(&event.event_id, &event.adds).await);
+        }
+        results
     }
 
     async fn read_counters(&self, from_day: &str, to_day: &str) -> PortResult<Vec<DayCounter>> {
@@ -77,4 +91,38 @@ impl StatsCounters for SqliteStore {
             })
             .await
     }
+}
+
+/// Marks `event_id` counted and applies its additions, inside the caller's transaction;
+/// `false` (nothing written) when it was already counted. An expired mark counts as absent, as
+/// for dedup marks (it outlives any redelivery by weeks).
+fn count_event(
+    tx: &rusqlite::Transaction<'_>,
+    event_id: &str,
+    adds: &[CounterAdd],
+    now: i64,
+) -> PortResult<bool> {
+    let marked = tx
+        .execute_cached(
+            "INSERT INTO stat_event (event_id, counted_ms, expires_at_ms)
+             VALUES (?1, ?2, ?3)
+             ON CONFLICT (event_id) DO UPDATE
+               SET counted_ms = excluded.counted_ms,
+                   expires_at_ms = excluded.expires_at_ms
+             WHERE stat_event.expires_at_ms <= ?2",
+            params![event_id, now, now + EVENT_MARK_DAYS * DAY_MS],
+        )
+        .map_err(db_err)?;
+    if marked == 0 {
+        return Ok(false);
+    }
+    for add in adds {
+        tx.execute_cached(
+            "INSERT INTO stat_counter (day, counter, value) VALUES (?1, ?2, ?3)
+             ON CONFLICT (day, counter) DO UPDATE SET value = value + excluded.value",
+            params![add.day, add.counter, add.delta],
+        )
+        .map_err(db_err)?;
+    }
+    Ok(true)
 }
