@@ -115,21 +115,28 @@ fn time_classifier_trainings(kb: &KnowledgeBase, runs: usize) -> Option<(Duratio
     Some((times[0], percentile(&times, 50.0)))
 }
 
-fn time_queries(engine: &Engine, messages: &[String], rounds: usize) -> Vec<Duration> {
-    for m in messages {
-        black_box(engine.answer(m));
-    }
+/// Each message `rounds` times through `work`: the times, sorted.
+fn time_each(messages: &[String], rounds: usize, mut work: impl FnMut(&str)) -> Vec<Duration> {
     let mut times = Vec::with_capacity(messages.len() * rounds);
     for _ in 0..rounds {
         for m in messages {
             let start = Instant::now();
-            let answer = engine.answer(black_box(m));
+            work(black_box(m));
             times.push(start.elapsed());
-            black_box(answer);
         }
     }
     times.sort();
     times
+}
+
+/// The answer's latency, after one pass that warms the caches.
+fn time_queries(engine: &Engine, messages: &[String], rounds: usize) -> Vec<Duration> {
+    for m in messages {
+        black_box(engine.answer(m));
+    }
+    time_each(messages, rounds, |m| {
+        black_box(engine.answer(m));
+    })
 }
 
 fn report_latency(label: &str, times: &[Duration]) {
@@ -280,30 +287,18 @@ fn main() {
     let times = time_queries(&engine, &messages, ROUNDS);
     report_latency(&format!("latency ({source}, {ROUNDS} rounds)"), &times);
     // What a message costs when the classifier is asked too (retrieval not confident).
-    let mut learned_times = Vec::new();
-    for _ in 0..ROUNDS {
-        for m in &messages {
-            let start = Instant::now();
-            let ranking = engine.rank(black_box(m));
-            black_box(ranking.learned(engine.thresholds().temperature));
-            black_box(ranking.out_of_scope());
-            learned_times.push(start.elapsed());
-        }
-    }
-    learned_times.sort();
+    let learned_times = time_each(&messages, ROUNDS, |m| {
+        let ranking = engine.rank(m);
+        black_box(ranking.learned(engine.thresholds().temperature));
+        black_box(ranking.out_of_scope());
+    });
     report_latency(
         "  ranking with the classifier asked on every message",
         &learned_times,
     );
-    let mut analyse_times = Vec::new();
-    for _ in 0..ROUNDS {
-        for m in &messages {
-            let start = Instant::now();
-            black_box(engine.analyse(black_box(m)));
-            analyse_times.push(start.elapsed());
-        }
-    }
-    analyse_times.sort();
+    let analyse_times = time_each(&messages, ROUNDS, |m| {
+        black_box(engine.analyse(m));
+    });
     report_latency(
         "  of which normalisation (mask, tokens, lexicon, repair, stems)",
         &analyse_times,
