@@ -931,11 +931,7 @@ pub trait StatsCounters: Send + Sync {
     /// that can write several events in one transaction overrides it: a message's counts
     /// (four events in, two out) are then one commit instead of six.
     async fn add_each(&self, events: &[crate::stats::EventCounts]) -> Vec<PortResult<bool>> {
-        let mut results = Vec::with_capacity(events.len());
-        for event in events {
-            results.push(self.add(&event.event_id, &event.adds).await);
-        }
-        results
+        crate::stats::add_one_at_a_time(self, events).await
     }
     /// Every counter of the days `from_day ..= to_day` (at most
     /// [`crate::stats::MAX_READ_DAYS`] days), by day, then counter.

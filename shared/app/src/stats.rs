@@ -398,6 +398,19 @@ pub fn operator_reply_counts(handoff_id: &str, asked_ms: i64, replied_ms: i64) -
     }
 }
 
+/// [`StatsCounters::add`] for each event in turn, one result each: the port's default
+/// `add_each`, and a store's fallback when it could not write the events together.
+pub async fn add_one_at_a_time<C: StatsCounters + ?Sized>(
+    counters: &C,
+    events: &[EventCounts],
+) -> Vec<PortResult<bool>> {
+    let mut results = Vec::with_capacity(events.len());
+    for event in events {
+        results.push(counters.add(&event.event_id, &event.adds).await);
+    }
+    results
+}
+
 /// Writes the counts; a failure is logged and the work goes on (a lost count must never
 /// lose or repeat a citizen's message or complaint). `None`: nothing is counted.
 pub async fn record(counters: Option<&dyn StatsCounters>, counts: &[EventCounts]) {

@@ -5,7 +5,9 @@ use async_trait::async_trait;
 use rusqlite::params;
 
 use prolink_app::ports::{CounterAdd, DayCounter, PortResult, StatsCounters};
-use prolink_app::stats::{checked_adds, day_key, day_range, EventCounts, EVENT_MARK_DAYS};
+use prolink_app::stats::{
+    add_one_at_a_time, checked_adds, day_key, day_range, EventCounts, EVENT_MARK_DAYS,
+};
 use prolink_domain::calendar::DAY_MS;
 
 use super::store::SqliteStore;
@@ -57,11 +59,7 @@ impl StatsCounters for SqliteStore {
                 return counted.into_iter().map(Ok).collect();
             }
         }
-        let mut results = Vec::with_capacity(events.len());
-        for event in events {
-            results.push(self.add(&event.event_id, &event.adds).await);
-        }
-        results
+        add_one_at_a_time(self, events).await
     }
 
     async fn read_counters(&self, from_day: &str, to_day: &str) -> PortResult<Vec<DayCounter>> {
