@@ -329,7 +329,9 @@ pub fn evaluate_cases(engine: &Engine, cases: &[EvalCase], thresholds: &Threshol
     report_from_rankings(cases, &rankings, thresholds)
 }
 
-fn report_from_rankings(
+/// Evaluates cases already ranked (`rankings[i]` is `cases[i]`'s), so that several
+/// thresholds can be tried without ranking the messages again.
+pub fn report_from_rankings(
     cases: &[EvalCase],
     rankings: &[Ranking],
     thresholds: &Thresholds,

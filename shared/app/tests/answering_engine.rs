@@ -1260,16 +1260,24 @@ fn classifier_cross_validation() {
     }
     let total: usize = folds.iter().map(|(_, c)| c.len()).sum();
     println!("{total} held-out messages in {FOLDS} folds");
+    // Every held-out message ranked once; each temperature and threshold below decides anew.
+    let ranked: Vec<(&[answering::EvalCase], Vec<_>)> = folds
+        .iter()
+        .map(|(engine, cases)| {
+            let rankings = cases.iter().map(|case| engine.rank(&case.q)).collect();
+            (cases.as_slice(), rankings)
+        })
+        .collect();
     // Temperature: log-loss of the right class among the entries and categories.
     for temperature in [0.5, 0.7, 1.0, 1.5, 2.0] {
         let (mut loss, mut n) = (0.0, 0.0);
-        for (engine, cases) in &folds {
-            for case in cases {
+        for (cases, rankings) in &ranked {
+            for (case, ranking) in cases.iter().zip(rankings) {
                 let want = case.expect.trim_start_matches("complaint:");
                 if matches!(case.expect.as_str(), "fallback" | "emergency") {
                     continue;
                 }
-                let learned = engine.rank(&case.q).learned(temperature);
+                let learned = ranking.learned(temperature);
                 let p = learned
                     .iter()
                     .find(|(c, _)| c.id == want)
@@ -1283,8 +1291,8 @@ fn classifier_cross_validation() {
     let base = engine().thresholds();
     let show = |name: &str, t: Thresholds| {
         let mut report = answering::EvalReport::default();
-        for (engine, cases) in &folds {
-            let r = answering::evaluate_cases(engine, cases, &t);
+        for (cases, rankings) in &ranked {
+            let r = answering::report_from_rankings(cases, rankings, &t);
             report.total += r.total;
             report.top1 += r.top1;
             report.wrong_confident += r.wrong_confident;
@@ -1294,13 +1302,13 @@ fn classifier_cross_validation() {
         // Complaint category right: of the held-out report phrases, those answered as a
         // report of their own category.
         let (mut reports, mut right) = (0, 0);
-        for (engine, cases) in &folds {
-            for case in cases {
+        for (cases, rankings) in &ranked {
+            for (case, ranking) in cases.iter().zip(rankings) {
                 let Some(want) = case.expect.strip_prefix("complaint:") else {
                     continue;
                 };
                 reports += 1;
-                let answer = engine.rank(&case.q).decide(&t);
+                let answer = ranking.decide(&t);
                 right += usize::from(
                     answer.kind == AnswerKind::Complaint && answer.id.as_deref() == Some(want),
                 );
