@@ -12,7 +12,8 @@
 //! The raw naive Bayes posteriors are far too sure of themselves (its independence
 //! assumption counts every overlapping n-gram as separate evidence); dividing the
 //! log-likelihoods by a temperature before the softmax makes them probabilities the decision
-//! can use (temperature scaling, fitted by log-loss on the development set: docs/nlp.md).
+//! can use (temperature scaling: the log-loss minimum on held-out training phrases, by
+//! cross-validation; docs/nlp.md).
 
 use super::{
     fxhash::{FastMap, FxHasher},

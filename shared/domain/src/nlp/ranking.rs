@@ -507,9 +507,9 @@ impl<'e> Ranking<'e> {
         }
     }
 
-    /// The category of a report whose cues name none: the classifier's most probable
-    /// complaint category that is not the emergency one, when it holds at least
-    /// `learned_category` of the probability of all categories.
+    /// The classifier's category for a report (whose cues name none, or name contested
+    /// ones): its most probable complaint category that is not the emergency one, when it
+    /// holds at least `min_share` of the probability of all categories.
     fn learned_category(
         &self,
         learned: &[(&'e LearnedClass, f64)],
