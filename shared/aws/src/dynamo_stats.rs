@@ -1,5 +1,5 @@
-//! Statistics counters on the DynamoDB table: one item per (WIB day, counter) in the day's
-//! partition, updated with an atomic `ADD` in the same transaction as the event's mark, so a
+//! Statistics counters on the DynamoDB table: one item per (WIB day, counter) in the WIB
+//! month's partition, updated with an atomic `ADD` in the same transaction as the event's mark, so a
 //! redelivered event changes nothing (`docs/data-model.md`, "Statistics counters").
 
 use async_trait::async_trait;
@@ -15,17 +15,25 @@ use prolink_domain::calendar::DAY_MS;
 
 use super::dynamo::{backend, corrupt, number, to_item, ttl_seconds, DynamoStore, Item};
 
-/// Day partitions read at once.
-const READ_CONCURRENCY: usize = 16;
-
 fn event_pk(event_id: &str) -> String {
     format!("STATEV#{event_id}")
 }
 
 const EVENT_SK: &str = "STATEV";
 
-fn day_pk(day: &str) -> String {
-    format!("STAT#{day}")
+/// Counters live in their WIB month's partition, so a year of statistics is 12 queries, not
+/// 365 (`/public/stats` and the dashboard's charts read whole months).
+fn month_pk(month: &str) -> String {
+    format!("STAT#{month}")
+}
+
+/// `yyyy-mm` of a `yyyy-mm-dd` day (checked by `checked_adds`/`day_range` before this).
+fn month_of(day: &str) -> &str {
+    day.get(..7).unwrap_or(day)
+}
+
+fn counter_sk(day: &str, counter: &str) -> String {
+    format!("{day}#{counter}")
 }
 
 #[derive(Debug, Serialize)]
@@ -49,8 +57,14 @@ struct CounterItem {
 }
 
 impl DynamoStore {
-    /// Every counter item of one day partition (consistent, paged).
-    async fn read_day(&self, day: String) -> PortResult<Vec<DayCounter>> {
+    /// The counters of the days `from_day ..= to_day` of one month partition (consistent,
+    /// paged), in key order: by day, then by counter name.
+    async fn read_month(
+        &self,
+        month: String,
+        from_day: String,
+        to_day: String,
+    ) -> PortResult<Vec<DayCounter>> {
         let mut out = Vec::new();
         let mut start: Option<Item> = None;
         loop {
@@ -58,8 +72,12 @@ impl DynamoStore {
                 .client
                 .query()
                 .table_name(&self.table)
-                .key_condition_expression("PK = :pk")
-                .expression_attribute_values(":pk", AttributeValue::S(day_pk(&day)))
+                .key_condition_expression("PK = :pk AND SK BETWEEN :from AND :to")
+                .expression_attribute_values(":pk", AttributeValue::S(month_pk(&month)))
+                // Every key of a day is `<day>#<counter>`; `$` follows `#`, so `<to_day>$`
+                // is above all of the last day's keys and below the next day's.
+                .expression_attribute_values(":from", AttributeValue::S(format!("{from_day}#")))
+                .expression_attribute_values(":to", AttributeValue::S(format!("{to_day}$")))
                 .consistent_read(true)
                 .set_exclusive_start_key(start)
                 .send()
@@ -68,11 +86,19 @@ impl DynamoStore {
             let items: Vec<CounterItem> =
                 serde_dynamo::from_items(output.items.unwrap_or_default())
                     .map_err(|e| corrupt("statistics counter", e))?;
-            out.extend(items.into_iter().map(|item| DayCounter {
-                day: day.clone(),
-                counter: item.sk,
-                value: item.value,
-            }));
+            for item in items {
+                let Some((day, counter)) = item.sk.split_once('#') else {
+                    return Err(PortError::Backend(format!(
+                        "unreadable statistics counter item: key {:?} without a day",
+                        item.sk
+                    )));
+                };
+                out.push(DayCounter {
+                    day: day.to_owned(),
+                    counter: counter.to_owned(),
+                    value: item.value,
+                });
+            }
             match output.last_evaluated_key {
                 Some(key) if !key.is_empty() => start = Some(key),
                 _ => return Ok(out),
@@ -116,8 +142,8 @@ impl StatsCounters for DynamoStore {
                     .update(
                         Update::builder()
                             .table_name(&self.table)
-                            .key("PK", AttributeValue::S(day_pk(&add.day)))
-                            .key("SK", AttributeValue::S(add.counter.clone()))
+                            .key("PK", AttributeValue::S(month_pk(month_of(&add.day))))
+                            .key("SK", AttributeValue::S(counter_sk(&add.day, &add.counter)))
                             .update_expression("ADD #value :delta SET entity = :entity")
                             .expression_attribute_names("#value", "value")
                             .expression_attribute_values(":delta", number(add.delta))
@@ -158,29 +184,30 @@ impl StatsCounters for DynamoStore {
     }
 
     async fn read_counters(&self, from_day: &str, to_day: &str) -> PortResult<Vec<DayCounter>> {
-        let days: Vec<String> = day_range(from_day, to_day)?
-            .into_iter()
-            .map(day_key)
-            .collect();
-        let mut out = Vec::new();
-        for chunk in days.chunks(READ_CONCURRENCY) {
-            let mut reads = JoinSet::new();
-            for (position, day) in chunk.iter().enumerate() {
-                let store = self.clone();
-                let day = day.clone();
-                reads.spawn(async move { (position, store.read_day(day).await) });
-            }
-            let mut found: Vec<(usize, Vec<DayCounter>)> = Vec::with_capacity(chunk.len());
-            while let Some(joined) = reads.join_next().await {
-                let (position, rows) = joined.map_err(PortError::backend)?;
-                found.push((position, rows?));
-            }
-            found.sort_by_key(|(position, _)| *position);
-            for (_, mut rows) in found {
-                rows.sort_by(|a, b| a.counter.cmp(&b.counter));
-                out.extend(rows);
+        let days = day_range(from_day, to_day)?;
+        // One query per month the range touches (at most 14 for the 400 days allowed), all at
+        // once, each bounded to the range's days in it.
+        let mut months: Vec<(String, String, String)> = Vec::new();
+        for day in days.into_iter().map(day_key) {
+            match months.last_mut() {
+                Some((month, _, last)) if month.as_str() == month_of(&day) => *last = day,
+                _ => months.push((month_of(&day).to_owned(), day.clone(), day)),
             }
         }
+        let mut reads = JoinSet::new();
+        for (position, (month, first, last)) in months.into_iter().enumerate() {
+            let store = self.clone();
+            reads.spawn(async move { (position, store.read_month(month, first, last).await) });
+        }
+        let mut found: Vec<(usize, Vec<DayCounter>)> = Vec::new();
+        while let Some(joined) = reads.join_next().await {
+            let (position, rows) = joined.map_err(PortError::backend)?;
+            found.push((position, rows?));
+        }
+        found.sort_by_key(|(position, _)| *position);
+        let mut out: Vec<DayCounter> = found.into_iter().flat_map(|(_, rows)| rows).collect();
+        // Key order already is; stated so the port's order does not hang on a key layout.
+        out.sort_by(|a, b| (&a.day, &a.counter).cmp(&(&b.day, &b.counter)));
         Ok(out)
     }
 }

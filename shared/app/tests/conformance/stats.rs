@@ -135,6 +135,31 @@ pub async fn reads_cover_exactly_the_range(store: Arc<dyn StatsCounters>) {
     );
     assert_eq!(rows[0].counter, "handoff");
     assert_eq!(rows[1].counter, "msg_in");
+    // A range over three months' parts: every day once, in day order, the edges included.
+    let rows = store
+        .read_counters(&format!("{y}-01-31"), &format!("{y}-03-01"))
+        .await
+        .expect("read over months");
+    let got: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r.day.as_str(), r.counter.as_str()))
+        .collect();
+    let want: Vec<(String, &str)> = ["01-31", "02-01", "02-28", "03-01"]
+        .iter()
+        .flat_map(|d| {
+            [
+                (format!("{y}-{d}"), "handoff"),
+                (format!("{y}-{d}"), "msg_in"),
+            ]
+        })
+        .collect();
+    let want: Vec<(&str, &str)> = want.iter().map(|(d, c)| (d.as_str(), *c)).collect();
+    assert_eq!(got, want);
+    let edge = store
+        .read_counters(&format!("{y}-03-01"), &format!("{y}-03-01"))
+        .await
+        .expect("one day");
+    assert_eq!(edge.len(), 2, "{edge:?}");
     let none = store
         .read_counters(&format!("{y}-06-01"), &format!("{y}-06-30"))
         .await
