@@ -448,11 +448,17 @@ impl DialogWorker {
     /// points to (so a phone-keyed citizen later seen with a business-scoped id stays one
     /// person), else this message's key. Every identifier is pointed at it.
     async fn resolve_identity(&self, citizen: &CitizenRef) -> Result<String, WorkerError> {
-        let identifiers: Vec<&str> = [citizen.user_id.as_deref(), citizen.wa_id.as_deref()]
+        let mut identifiers: Vec<&str> = Vec::with_capacity(3);
+        // The key usually is the wa_id: each identifier is looked up and pointed once.
+        for identifier in [citizen.user_id.as_deref(), citizen.wa_id.as_deref()]
             .into_iter()
             .flatten()
             .chain(std::iter::once(citizen.key.as_str()))
-            .collect();
+        {
+            if !identifiers.contains(&identifier) {
+                identifiers.push(identifier);
+            }
+        }
         let mut canonical = None;
         let mut pointers = Vec::with_capacity(identifiers.len());
         for identifier in &identifiers {

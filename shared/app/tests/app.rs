@@ -19,9 +19,10 @@ use serde_json::{json, Value};
 use tower::ServiceExt;
 
 use prolink_app::ports::{
-    Messenger, OutboundMessage, OutgoingMessage, Queue, SendError, SendReceipt,
+    CitizenProfile, CitizenStore, Messenger, OutboundMessage, OutgoingMessage, PortResult, Queue,
+    SendError, SendReceipt, SystemClock,
 };
-use prolink_app::worker::outbox_id;
+use prolink_app::worker::{outbox_id, DialogWorker, WorkerStores};
 use prolink_whatsapp::signature::signature_header_value;
 
 use crate::support::{fast_settings, TestApp};
@@ -571,6 +572,98 @@ async fn identity_changes_keep_one_citizen_with_one_conversation() {
     assert_eq!(harness.post_signed(&body).await, StatusCode::OK);
     harness.drain().await;
     assert_eq!(harness.outbox_for(new_phone).await.len(), 1);
+}
+
+/// Counts the alias look-ups and writes per identifier (each one a DynamoDB call on AWS).
+struct CountingCitizens {
+    inner: Arc<dyn CitizenStore>,
+    resolved: std::sync::Mutex<HashMap<String, usize>>,
+    pointed: std::sync::Mutex<HashMap<String, usize>>,
+}
+
+#[async_trait]
+impl CitizenStore for CountingCitizens {
+    async fn get_citizen(&self, key: &str) -> PortResult<Option<CitizenProfile>> {
+        self.inner.get_citizen(key).await
+    }
+    async fn put_citizen(&self, profile: &CitizenProfile) -> PortResult<u64> {
+        self.inner.put_citizen(profile).await
+    }
+    async fn resolve_alias(&self, identifier: &str) -> PortResult<Option<String>> {
+        *self
+            .resolved
+            .lock()
+            .expect("lock")
+            .entry(identifier.to_owned())
+            .or_default() += 1;
+        self.inner.resolve_alias(identifier).await
+    }
+    async fn put_alias(&self, identifier: &str, key: &str) -> PortResult<()> {
+        *self
+            .pointed
+            .lock()
+            .expect("lock")
+            .entry(identifier.to_owned())
+            .or_default() += 1;
+        self.inner.put_alias(identifier, key).await
+    }
+}
+
+#[tokio::test]
+async fn each_identifier_of_a_message_is_looked_up_and_pointed_once() {
+    let harness = TestApp::new();
+    let citizens = Arc::new(CountingCitizens {
+        inner: harness.app.store.clone(),
+        resolved: Default::default(),
+        pointed: Default::default(),
+    });
+    let mut stores = WorkerStores::from_store(harness.app.store.clone());
+    stores.citizens = citizens.clone();
+    let worker = DialogWorker::new(
+        stores,
+        Arc::new(harness.simulator_outbox()),
+        Arc::new(SystemClock),
+        fast_settings(),
+    );
+    let phone = "6281398700001";
+    let user_id = "ID.4018472659104738266";
+    // The phone is both the wa_id and the key; a second message adds a user id.
+    for (wamid, body) in [
+        (
+            "wamid.ONCE-1",
+            text_payload(phone, "Sri", "wamid.ONCE-1", "halo"),
+        ),
+        (
+            "wamid.ONCE-2",
+            text_payload_with_user_id(phone, user_id, "wamid.ONCE-2", "jam buka mpp"),
+        ),
+    ] {
+        assert_eq!(harness.post_signed(&body).await, StatusCode::OK, "{wamid}");
+        harness.drain_with(&worker).await;
+    }
+    let resolved = citizens.resolved.lock().expect("lock").clone();
+    let pointed = citizens.pointed.lock().expect("lock").clone();
+    assert_eq!(
+        resolved.get(phone),
+        Some(&2),
+        "one look-up a message: {resolved:?}"
+    );
+    assert_eq!(resolved.get(user_id), Some(&1), "{resolved:?}");
+    assert_eq!(
+        pointed.get(phone),
+        Some(&1),
+        "pointed when first seen: {pointed:?}"
+    );
+    assert_eq!(pointed.get(user_id), Some(&1), "{pointed:?}");
+    assert_eq!(
+        citizens
+            .resolve_alias(user_id)
+            .await
+            .expect("alias")
+            .as_deref(),
+        Some(phone)
+    );
+    assert!(harness.outbox_for(phone).await.len() >= 2, "both answered");
 }
 
 #[tokio::test]
