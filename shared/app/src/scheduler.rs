@@ -126,25 +126,38 @@ impl Scheduler {
     pub async fn tick(&self) -> Result<TickReport, PortError> {
         let started = Instant::now();
         let now = self.clock.now_ms();
-        let loaded = self.content.load().await?;
-        let content = &loaded.bundle;
-        let operators = match self.notifier {
-            Some(_) => self.operators.current().await?,
-            None => Arc::default(),
-        };
-        let mut report = TickReport::default();
-        if let Some(watcher) = &self.handoffs {
-            // Handoffs first: a few items, and a citizen waiting for a human matters more
-            // than a reminder that can wait for the next tick's budget.
-            match watcher
-                .conversations
-                .watch_handoffs(self.signals.as_ref(), watcher.alert_after_ms)
-                .await
-            {
-                Ok(watch) => report.handoffs = watch,
-                Err(error) => warn!(%error, "handoff watch failed; the next tick tries again"),
+        // Three independent reads at once: a tick's latency is its round trips (a cold
+        // scheduler pays each in full).
+        let load_operators = async {
+            match self.notifier {
+                Some(_) => self.operators.current().await,
+                None => Ok(Arc::default()),
             }
+        };
+        // Handoffs before the complaints: a few items, and a citizen waiting for a human
+        // matters more than a reminder that can wait for the next tick's budget.
+        let watch_handoffs = async {
+            match &self.handoffs {
+                Some(watcher) => Some(
+                    watcher
+                        .conversations
+                        .watch_handoffs(self.signals.as_ref(), watcher.alert_after_ms)
+                        .await,
+                ),
+                None => None,
+            }
+        };
+        let (loaded, operators, handoffs) =
+            tokio::join!(self.content.load(), load_operators, watch_handoffs);
+        let mut report = TickReport::default();
+        match handoffs {
+            Some(Ok(watch)) => report.handoffs = watch,
+            Some(Err(error)) => warn!(%error, "handoff watch failed; the next tick tries again"),
+            None => {}
         }
+        let loaded = loaded?;
+        let content = &loaded.bundle;
+        let operators = operators?;
         let mut seen: HashSet<String> = HashSet::new();
         // Complaints examined this tick that the index may still list as due (a lost race, a
         // point that cannot be acted on yet): every query asks for that many more, so they
