@@ -843,9 +843,10 @@ class Rehearsal:
         lines = [
             f"cold starts ({self.bin_dir.name} binaries; init = spawn to first poll of the "
             "Runtime API, 1st event = handed out to response, cold start = init + 1st event; "
-            "peak RSS = VmHWM after the 1st event / before the stop):",
+            "later events = median handling of the same process's later events (n), its warm "
+            "cost against moto; peak RSS = VmHWM after the 1st event / before the stop):",
             f"  {'function':<28} {'binary':<17} {'init ms':>8} {'1st event ms':>12} "
-            f"{'cold start ms':>13} {'target':>9}  {'peak RSS MiB':>13}",
+            f"{'cold start ms':>13} {'target':>9}  {'later events ms':>16}  {'peak RSS MiB':>13}",
         ]
         seen = {}
         for f in self.processes:
@@ -863,9 +864,11 @@ class Rehearsal:
             else:
                 verdict = "within target" if c["cold_ms"] < target else "over target"
             peak = f"{num(c['peak_first_mib'])} / {num(c['peak_stop_mib'])}"
+            later = f"{num(c['later_ms'])} ({c['later_n']})" if c["later_n"] else "-"
             lines.append(
                 f"  {label:<28} {binary:<17} {num(c['init_ms']):>8} {num(c['handling_ms']):>12} "
-                f"{num(c['cold_ms']):>13} {'< ' + str(target) + ' ms':>9}  {peak:>13}  {verdict}"
+                f"{num(c['cold_ms']):>13} {'< ' + str(target) + ' ms':>9}  {later:>16}  "
+                f"{peak:>13}  {verdict}"
             )
         return lines
 

@@ -194,6 +194,9 @@ class Function:
         self.spawned_at = None
         self.first_poll_at = None
         self.first = None
+        # Handling time (ms) of every later invocation: what a warm environment takes for
+        # the same kind of work against moto, set against the first event's.
+        self.later_ms = []
         self.peak_rss_first_kib = None
         self.peak_rss_stop_kib = None
 
@@ -254,6 +257,8 @@ class Function:
             done = inv.done.wait(self.timeout_s + 2)
             if first:
                 self.peak_rss_first_kib = self.peak_rss_kib()
+            elif done and inv.handed_at is not None and inv.answered_at is not None:
+                self.later_ms.append((inv.answered_at - inv.handed_at) * 1000)
             if not done:
                 raise RehearsalError(
                     f"{self.logical_id}: invocation timed out after {self.timeout_s} s\n"
@@ -299,6 +304,8 @@ class Function:
             else None,
             "waited_ms": ms(first_poll, first.handed_at) if first else None,
             "handed": first is not None and first.handed_at is not None,
+            "later_ms": sorted(self.later_ms)[len(self.later_ms) // 2] if self.later_ms else None,
+            "later_n": len(self.later_ms),
             "peak_first_mib": mib(self.peak_rss_first_kib),
             "peak_stop_mib": mib(self.peak_rss_stop_kib),
         }
