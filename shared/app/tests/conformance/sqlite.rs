@@ -173,16 +173,17 @@ async fn a_panicking_call_is_an_error_and_the_connection_stays_usable() {
     // Free connection: the call runs on this task's worker; a panic must not unwind into it.
     let failed = db
         .call(|conn| -> Result<(), PortError> {
-            conn.execute_batch("BEGIN; CREATE TABLE half_done (x INTEGER);")
-                .map_err(PortError::backend)?;
+            conn.execute_batch(
+                "CREATE TABLE half_done (x INTEGER); INSERT INTO half_done VALUES (1);",
+            )
+            .map_err(PortError::backend)?;
             panic!("a bug inside a store call")
         })
         .await;
     assert!(matches!(failed, Err(PortError::Backend(_))), "{failed:?}");
-    // The half-done transaction did not survive, and the next call works.
+    // The half-done change did not survive, and the next call works.
     let tables: i64 = db
         .call(|conn| {
-            assert!(conn.is_autocommit(), "a transaction was left open");
             conn.query_row(
                 "SELECT count(*) FROM sqlite_master WHERE name = 'half_done'",
                 [],
@@ -193,6 +194,80 @@ async fn a_panicking_call_is_an_error_and_the_connection_stays_usable() {
         .await
         .expect("the connection works after a panic");
     assert_eq!(tables, 0);
+}
+
+/// Calls made at the same time share a commit (`SqliteDb::call`): each still succeeds or
+/// fails alone, and a call returns only once its change is in the file, as another
+/// connection (another process) sees it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_committed_together_succeed_or_fail_alone_and_return_committed() {
+    let (dir, db) = temp_db();
+    let path = dir.path().join("prolink.db");
+    db.call(|conn| {
+        conn.execute_batch("CREATE TABLE grouped (id INTEGER PRIMARY KEY)")
+            .map_err(PortError::backend)
+    })
+    .await
+    .expect("table");
+    let mut calls = tokio::task::JoinSet::new();
+    for id in 0..200_i64 {
+        let db = db.clone();
+        let path = path.clone();
+        calls.spawn(async move {
+            let result = db
+                .call(move |conn| {
+                    conn.execute("INSERT INTO grouped (id) VALUES (?1)", [id])
+                        .map_err(PortError::backend)?;
+                    match id % 10 {
+                        3 => Err(PortError::Invalid(format!("call {id} refused"))),
+                        7 => panic!("call {id} panicked"),
+                        _ => Ok(id),
+                    }
+                })
+                .await;
+            if result.is_ok() {
+                let other = rusqlite::Connection::open(&path).expect("second connection");
+                let seen: i64 = other
+                    .query_row("SELECT count(*) FROM grouped WHERE id = ?1", [id], |row| {
+                        row.get(0)
+                    })
+                    .expect("read");
+                assert_eq!(seen, 1, "call {id} returned before its commit");
+            }
+            (id, result)
+        });
+    }
+    let mut succeeded = 0;
+    while let Some(joined) = calls.join_next().await {
+        let (id, result) = joined.expect("task");
+        match id % 10 {
+            3 => assert!(
+                matches!(result, Err(PortError::Invalid(_))),
+                "{id}: {result:?}"
+            ),
+            7 => assert!(
+                matches!(result, Err(PortError::Backend(_))),
+                "{id}: {result:?}"
+            ),
+            _ => {
+                assert_eq!(result.expect("succeeds"), id);
+                succeeded += 1;
+            }
+        }
+    }
+    let (rows, failed_rows): (i64, i64) = db
+        .call(|conn| {
+            conn.query_row(
+                "SELECT count(*), count(CASE WHEN id % 10 IN (3, 7) THEN 1 END) FROM grouped",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .map_err(PortError::backend)
+        })
+        .await
+        .expect("count");
+    assert_eq!(rows, succeeded, "every successful call's row, once");
+    assert_eq!(failed_rows, 0, "a failed call leaves nothing behind");
 }
 
 #[tokio::test]

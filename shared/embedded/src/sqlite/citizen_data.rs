@@ -4,7 +4,7 @@
 //! for Meta and are left alone.
 
 use async_trait::async_trait;
-use rusqlite::{params, params_from_iter, OptionalExtension, Transaction};
+use rusqlite::{params, params_from_iter, OptionalExtension};
 
 use prolink_app::citizen_rights::{
     anonymise_complaints, check_request, request_sort_key, stat_event_ids,
@@ -38,7 +38,7 @@ fn placeholders(n: usize) -> String {
 /// Keys of the rows of `table` whose `column` holds any of `needles` (`instr`, not `LIKE`:
 /// names may hold `%` or `_`).
 fn rows_mentioning(
-    tx: &Transaction,
+    tx: &rusqlite::Connection,
     table: &str,
     key: &str,
     column: &str,
@@ -63,7 +63,12 @@ fn rows_mentioning(
 }
 
 /// Deletes the rows of `table` whose `column` is one of `values`; returns how many.
-fn delete_in(tx: &Transaction, table: &str, column: &str, values: &[String]) -> PortResult<u64> {
+fn delete_in(
+    tx: &rusqlite::Connection,
+    table: &str,
+    column: &str,
+    values: &[String],
+) -> PortResult<u64> {
     if values.is_empty() {
         return Ok(0);
     }
@@ -79,7 +84,7 @@ fn delete_in(tx: &Transaction, table: &str, column: &str, values: &[String]) -> 
 
 /// Deletes the rows of `table` that mention the citizen in `column`; returns how many.
 fn delete_mentioning(
-    tx: &Transaction,
+    tx: &rusqlite::Connection,
     table: &str,
     key: &str,
     column: &str,
@@ -102,7 +107,7 @@ fn delete_mentioning(
 /// queued message, an OPD's pending alert about the complaint) and must not be lost with the
 /// erased citizen. Returns how many rows changed.
 fn scrub_mentioning(
-    tx: &Transaction,
+    tx: &rusqlite::Connection,
     table: &str,
     key: &str,
     column: &str,
@@ -122,7 +127,7 @@ fn scrub_mentioning(
 }
 
 fn erase_rows(
-    tx: &Transaction,
+    tx: &rusqlite::Connection,
     order: &ErasureOrder,
     counts: &mut ErasureCounts,
 ) -> PortResult<()> {
@@ -283,7 +288,7 @@ fn erase_rows(
 }
 
 /// The request of an erased citizen: done, without the name.
-fn close_request(tx: &Transaction, citizen_id: &str, at_ms: i64) -> PortResult<()> {
+fn close_request(tx: &rusqlite::Connection, citizen_id: &str, at_ms: i64) -> PortResult<()> {
     let stored: Option<String> = tx
         .query_row_cached(
             "SELECT data FROM erasure_request WHERE citizen_id = ?1",
@@ -397,7 +402,7 @@ impl CitizenData for SqliteStore {
         let mut counts = self
             .db
             .call(move |conn| {
-                let tx = conn.transaction().map_err(db_err)?;
+                let tx = conn.savepoint().map_err(db_err)?;
                 let mut counts = ErasureCounts::new();
                 erase_rows(&tx, &order, &mut counts)?;
                 tx.commit().map_err(db_err)?;

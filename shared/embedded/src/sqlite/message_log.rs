@@ -81,7 +81,7 @@ impl ConversationLog for SqliteStore {
         let now = self.clock.now_ms();
         self.db
             .call(move |conn| {
-                let tx = conn.transaction().map_err(db_err)?;
+                let tx = conn.savepoint().map_err(db_err)?;
                 let found: Option<String> = tx
                     .query_row_cached(
                         "SELECT data FROM message_log

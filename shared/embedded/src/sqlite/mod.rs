@@ -32,7 +32,7 @@ mod store;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
-use std::sync::{Arc, Mutex, PoisonError, TryLockError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use rusqlite::Connection;
@@ -52,12 +52,29 @@ pub use store::SqliteStore;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A shared handle on one SQLite database. Cloning is cheap (one `Arc`); all clones use the
-/// same connection, serialised by a mutex, which is plenty for the local mode and keeps
-/// transactions simple.
+/// same connection. Calls made while another is running are committed together (see
+/// [`SqliteDb::call`]).
 #[derive(Clone)]
 pub struct SqliteDb {
-    conn: Arc<Mutex<Connection>>,
+    inner: Arc<Inner>,
 }
+
+struct Inner {
+    conn: Mutex<Connection>,
+    group: Mutex<Group>,
+}
+
+/// Calls waiting for the connection, and whether a caller is running them (the leader).
+#[derive(Default)]
+struct Group {
+    leading: bool,
+    pending: Vec<Job>,
+}
+
+/// A call's work, run in its own savepoint; it returns what delivers its result once the
+/// group's transaction has ended (`Err` with the reason when the commit failed).
+type Job = Box<dyn FnOnce(&mut Connection) -> Finish + Send>;
+type Finish = Box<dyn FnOnce(Result<(), String>) + Send>;
 
 impl std::fmt::Debug for SqliteDb {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -121,47 +138,68 @@ impl SqliteDb {
             .map_err(PortError::backend)?;
         schema::migrate(&mut conn)?;
         Ok(SqliteDb {
-            conn: Arc::new(Mutex::new(conn)),
+            inner: Arc::new(Inner {
+                conn: Mutex::new(conn),
+                group: Mutex::new(Group::default()),
+            }),
         })
     }
 
-    /// Runs `work` on the connection. When nobody holds it, right here on the async worker:
-    /// a statement takes tens of microseconds, while a hop to the blocking pool and back cost
-    /// two thread wake-ups, about 30 % of the server's CPU under load (`docs/performance.md`,
-    /// "SQLite statements and checkpoints"). The task then yields, so that requests queued on
-    /// this worker (the webhook's) are polled between the statements of a dialog step. When
-    /// the connection is busy, `work` waits for it in the blocking pool, never on an async
-    /// worker. Another process holding SQLite's write lock (a `prolink` command on the same
-    /// folder, a few milliseconds) can hold up an inline statement up to [`BUSY_TIMEOUT`].
-    /// Read the clock inside `work`: it may start well after the call when the connection is
-    /// busy.
+    /// Runs `work` on the connection and returns once its changes are committed.
+    ///
+    /// Group commit: every call runs in a savepoint of a transaction that the calls waiting at
+    /// the same moment share, so under load one commit (one WAL append, one round of file
+    /// locks) carries many calls instead of one each; about 20 calls make a dialog step
+    /// (`docs/performance.md`, "SQLite statements and checkpoints"). A call that fails or
+    /// panics is rolled back to its savepoint and fails alone; if the commit fails, every
+    /// call of the group fails. Results are handed out only after the commit, so nobody
+    /// acts on a change that could still be lost.
+    ///
+    /// The caller that finds nobody running calls leads: it runs the group right here on the
+    /// async worker (a statement takes tens of microseconds; a hop to the blocking pool cost
+    /// two thread wake-ups) and yields, so that the webhook's requests queued on this worker
+    /// are polled between the steps of a dialog. Calls that arrived meanwhile are run by a
+    /// leader in the blocking pool until none is left. Another process holding SQLite's
+    /// write lock (a `prolink` command on the same folder, a few milliseconds) can hold up a
+    /// group up to [`BUSY_TIMEOUT`]. Read the clock inside `work`: it may start well after
+    /// the call.
     pub async fn call<T, F>(&self, work: F) -> PortResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> PortResult<T> + Send + 'static,
     {
-        let attempt: Result<PortResult<T>, F> = match self.conn.try_lock() {
-            Ok(mut conn) => Ok(run_guarded(work, &mut conn)),
-            Err(TryLockError::Poisoned(poisoned)) => {
-                Ok(run_guarded(work, &mut poisoned.into_inner()))
-            }
-            Err(TryLockError::WouldBlock) => Err(work),
+        let (deliver, delivered) = tokio::sync::oneshot::channel::<PortResult<T>>();
+        let job: Job = Box::new(move |conn: &mut Connection| -> Finish {
+            let result = run_in_savepoint(work, conn);
+            Box::new(move |committed: Result<(), String>| {
+                let result = match (result, committed) {
+                    (Ok(value), Ok(())) => Ok(value),
+                    (Err(error), _) => Err(error),
+                    (Ok(_), Err(reason)) => Err(PortError::Backend(reason)),
+                };
+                // The caller may have gone (its future dropped): nothing to deliver to.
+                let _ = deliver.send(result);
+            })
+        });
+        let lead = {
+            let mut group = self
+                .inner
+                .group
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            group.pending.push(job);
+            !std::mem::replace(&mut group.leading, true)
         };
-        match attempt {
-            Ok(result) => {
-                tokio::task::yield_now().await;
-                result
+        if lead {
+            if self.inner.run_one_group() {
+                let leader = Leader(Arc::clone(&self.inner));
+                tokio::task::spawn_blocking(move || leader.run_until_none_left());
             }
-            Err(work) => {
-                let conn = Arc::clone(&self.conn);
-                tokio::task::spawn_blocking(move || {
-                    let mut conn = conn.lock().unwrap_or_else(PoisonError::into_inner);
-                    run_guarded(work, &mut conn)
-                })
-                .await
-                .map_err(PortError::backend)?
-            }
+            tokio::task::yield_now().await;
         }
+        delivered
+            .await
+            .map_err(|_| PortError::Backend("the database call was dropped unrun".to_owned()))?
     }
 
     /// The schema version stored in `PRAGMA user_version`.
@@ -170,23 +208,118 @@ impl SqliteDb {
     }
 }
 
-/// Runs `work`, a panic in it becoming a backend error (what the blocking pool's join error
-/// made of it before statements ran inline). A rusqlite transaction open in `work` rolls back
-/// when dropped during unwinding; anything else left open (a bare `BEGIN`) is rolled back
-/// here, so the next call never runs inside a half-applied change.
-fn run_guarded<T, F>(work: F, conn: &mut Connection) -> PortResult<T>
+impl Inner {
+    /// Runs the calls pending now as one group. `true`: more arrived meanwhile and this
+    /// caller still leads.
+    fn run_one_group(&self) -> bool {
+        let jobs = std::mem::take(
+            &mut self
+                .group
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .pending,
+        );
+        {
+            let mut conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+            run_group(&mut conn, jobs);
+        }
+        let mut group = self.group.lock().unwrap_or_else(PoisonError::into_inner);
+        if group.pending.is_empty() {
+            group.leading = false;
+            false
+        } else {
+            true
+        }
+    }
+}
+
+/// Leads in the blocking pool. If it is dropped unrun (the runtime shutting down), the
+/// calls it would have run are dropped, so their callers get an error instead of waiting
+/// forever, and the next call leads again.
+struct Leader(Arc<Inner>);
+
+impl Leader {
+    fn run_until_none_left(self) {
+        while self.0.run_one_group() {}
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for Leader {
+    fn drop(&mut self) {
+        let mut group = self.0.group.lock().unwrap_or_else(PoisonError::into_inner);
+        group.pending.clear();
+        group.leading = false;
+    }
+}
+
+/// Runs `jobs` in one transaction and hands each its result after the commit. Deferred, not
+/// `IMMEDIATE`: a group of reads (a `prolink` command or the load test reading the file
+/// next to the server) must not take the write lock from the server. The price: when
+/// another process commits between a group's first read and its first write, SQLite
+/// refuses that write (`SQLITE_BUSY_SNAPSHOT`) and those calls fail alone, to be retried
+/// by their callers like any backend error (Meta redelivers the webhook, the queue the
+/// item). If SQLite ends the transaction itself (a full disk, an I/O error), the calls run
+/// in it fail and the rest start a new group. If no transaction can be begun, each call
+/// runs alone, its savepoint then being its own transaction.
+fn run_group(conn: &mut Connection, jobs: Vec<Job>) {
+    let mut jobs = jobs.into_iter().peekable();
+    while jobs.peek().is_some() {
+        if control(conn, "BEGIN").is_err() {
+            for job in jobs.by_ref() {
+                job(conn)(Ok(()));
+            }
+            return;
+        }
+        let mut ran: Vec<Finish> = Vec::new();
+        let mut lost = false;
+        for job in jobs.by_ref() {
+            ran.push(job(conn));
+            if conn.is_autocommit() {
+                lost = true;
+                break;
+            }
+        }
+        let outcome = if lost {
+            Err("SQLite rolled the transaction back".to_owned())
+        } else {
+            control(conn, "COMMIT").map_err(|error| {
+                let _ = control(conn, "ROLLBACK");
+                format!("commit failed: {error}")
+            })
+        };
+        for finish in ran {
+            finish(outcome.clone());
+        }
+    }
+}
+
+/// Runs `work` in a savepoint, released when it succeeds and rolled back when it fails or
+/// panics (a panic becoming a backend error), so a failed call leaves nothing behind and
+/// the group's other calls are unaffected.
+fn run_in_savepoint<T, F>(work: F, conn: &mut Connection) -> PortResult<T>
 where
     F: FnOnce(&mut Connection) -> PortResult<T>,
 {
-    match catch_unwind(AssertUnwindSafe(|| work(conn))) {
-        Ok(result) => result,
-        Err(_) => {
-            if !conn.is_autocommit() {
-                let _ = conn.execute_batch("ROLLBACK");
-            }
-            Err(PortError::Backend("a database call panicked".to_owned()))
-        }
-    }
+    control(conn, "SAVEPOINT call").map_err(PortError::backend)?;
+    let result = match catch_unwind(AssertUnwindSafe(|| work(conn))) {
+        Ok(Ok(value)) => match control(conn, "RELEASE call") {
+            Ok(()) => return Ok(value),
+            Err(error) => Err(PortError::backend(error)),
+        },
+        Ok(Err(error)) => Err(error),
+        Err(_) => Err(PortError::Backend("a database call panicked".to_owned())),
+    };
+    // Fails harmlessly when SQLite already rolled the whole transaction back.
+    let _ = control(conn, "ROLLBACK TO call");
+    let _ = control(conn, "RELEASE call");
+    result
+}
+
+/// A transaction control statement through the statement cache: two of them wrap every
+/// call, and compiling them each time was a tenth of a call's time.
+fn control(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
 }
 
 /// How many prepared statements the connection keeps. Every store shares the one connection

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use rusqlite::{params, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, OptionalExtension};
 use uuid::Uuid;
 
 use prolink_app::ports::{
@@ -99,9 +99,7 @@ impl Messenger for SimulatorOutbox {
             .db
             .call(move |conn| {
                 let now = clock.now_ms();
-                let tx = conn
-                    .transaction_with_behavior(TransactionBehavior::Immediate)
-                    .map_err(db_err)?;
+                let tx = conn.savepoint().map_err(db_err)?;
                 let existing: Option<String> = tx
                     .query_row_cached(
                         "SELECT wamid FROM sim_outbox WHERE outbox_id = ?1",

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use rusqlite::{params, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, OptionalExtension};
 use uuid::Uuid;
 
 use prolink_app::ports::{Clock, Delivery, OutgoingMessage, PortError, PortResult, Queue};
@@ -180,9 +180,7 @@ impl Queue for SqliteQueue {
         self.db
             .call(move |conn| {
                 let now = clock.now_ms();
-                let tx = conn
-                    .transaction_with_behavior(TransactionBehavior::Immediate)
-                    .map_err(db_err)?;
+                let tx = conn.savepoint().map_err(db_err)?;
                 tx.execute_cached(
                     "DELETE FROM queue_dedup WHERE queue = ?1 AND sent_at_ms <= ?2",
                     params![&*queue, now - DEDUP_WINDOW_MS],
@@ -240,9 +238,7 @@ impl Queue for SqliteQueue {
         self.db
             .call(move |conn| {
                 let now = clock.now_ms();
-                let tx = conn
-                    .transaction_with_behavior(TransactionBehavior::Immediate)
-                    .map_err(db_err)?;
+                let tx = conn.savepoint().map_err(db_err)?;
                 // A message is invisible only while a delivery of it is in flight, so these are
                 // exactly the groups that must wait.
                 let blocked: HashSet<String> = {
@@ -358,9 +354,7 @@ impl Queue for SqliteQueue {
         let queue = Arc::clone(&self.name);
         self.db
             .call(move |conn| {
-                let tx = conn
-                    .transaction_with_behavior(TransactionBehavior::Immediate)
-                    .map_err(db_err)?;
+                let tx = conn.savepoint().map_err(db_err)?;
                 let deleted = tx
                     .execute_cached(
                         "DELETE FROM queue_message WHERE queue = ?1 AND receipt = ?2",
@@ -387,9 +381,7 @@ impl Queue for SqliteQueue {
         self.db
             .call(move |conn| {
                 let now = clock.now_ms();
-                let tx = conn
-                    .transaction_with_behavior(TransactionBehavior::Immediate)
-                    .map_err(db_err)?;
+                let tx = conn.savepoint().map_err(db_err)?;
                 let found: Option<(i64, i64)> = tx
                     .query_row_cached(
                         "SELECT seq, visible_at_ms FROM queue_message
@@ -436,9 +428,7 @@ impl Queue for SqliteQueue {
         self.db
             .call(move |conn| {
                 let now = clock.now_ms();
-                let tx = conn
-                    .transaction_with_behavior(TransactionBehavior::Immediate)
-                    .map_err(db_err)?;
+                let tx = conn.savepoint().map_err(db_err)?;
                 // Only while the delivery is ours (in flight under this receipt): a timed-out
                 // delivery may have been received again and counted for a real attempt.
                 let released = tx
@@ -528,9 +518,7 @@ impl SqliteQueue {
         self.db
             .call(move |conn| {
                 let now = clock.now_ms();
-                let tx = conn
-                    .transaction_with_behavior(TransactionBehavior::Immediate)
-                    .map_err(db_err)?;
+                let tx = conn.savepoint().map_err(db_err)?;
                 // The receipt ends with the lease `receive` set; an unchanged visibility means
                 // nobody answered the delivery.
                 let released = tx
@@ -558,9 +546,7 @@ impl SqliteQueue {
         self.db
             .call(move |conn| {
                 let now = clock.now_ms();
-                let tx = conn
-                    .transaction_with_behavior(TransactionBehavior::Immediate)
-                    .map_err(db_err)?;
+                let tx = conn.savepoint().map_err(db_err)?;
                 let moved = tx
                     .execute_cached(
                         "INSERT INTO queue_message

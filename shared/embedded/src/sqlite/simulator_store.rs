@@ -449,7 +449,7 @@ impl SimulatorStore {
             .collect();
         self.db
             .call(move |conn| {
-                let tx = conn.transaction().map_err(db_err)?;
+                let tx = conn.savepoint().map_err(db_err)?;
                 for (outbox_id, delivered) in rows {
                     tx.execute_cached(
                         "INSERT OR IGNORE INTO sim_status (outbox_id, sent_ms, delivered_ms)
@@ -492,7 +492,7 @@ impl SimulatorStore {
         let outbox_ids = outbox_ids.to_vec();
         self.db
             .call(move |conn| {
-                let tx = conn.transaction().map_err(db_err)?;
+                let tx = conn.savepoint().map_err(db_err)?;
                 for outbox_id in outbox_ids {
                     tx.execute_cached(
                         "UPDATE sim_status SET read_ms = ?2

@@ -21,7 +21,7 @@ impl StatsCounters for SqliteStore {
         let now = self.clock.now_ms();
         self.db
             .call(move |conn| {
-                let tx = conn.transaction().map_err(db_err)?;
+                let tx = conn.savepoint().map_err(db_err)?;
                 let counted = count_event(&tx, &event_id, &adds, now)?;
                 tx.commit().map_err(db_err)?;
                 Ok(counted)
@@ -46,7 +46,7 @@ impl StatsCounters for SqliteStore {
             let together = self
                 .db
                 .call(move |conn| {
-                    let tx = conn.transaction().map_err(db_err)?;
+                    let tx = conn.savepoint().map_err(db_err)?;
                     let mut counted = Vec::with_capacity(checked.len());
                     for (event_id, adds) in &checked {
                         counted.push(count_event(&tx, event_id, adds, now)?);
@@ -95,7 +95,7 @@ impl StatsCounters for SqliteStore {
 /// `false` (nothing written) when it was already counted. An expired mark counts as absent, as
 /// for dedup marks (it outlives any redelivery by weeks).
 fn count_event(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &rusqlite::Connection,
     event_id: &str,
     adds: &[CounterAdd],
     now: i64,

@@ -38,7 +38,7 @@ impl SqliteStore {
         self.db
             .call(move |conn| {
                 let now = clock.now_ms();
-                let tx = conn.transaction().map_err(db_err)?;
+                let tx = conn.savepoint().map_err(db_err)?;
                 let mut removed = 0;
                 for table in [
                     "dedup_marks",
