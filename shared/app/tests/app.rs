@@ -526,11 +526,7 @@ async fn identity_changes_keep_one_citizen_with_one_conversation() {
     );
     let citizens = &harness.worker.stores.citizens;
     assert_eq!(
-        citizens
-            .resolve_alias(user_id)
-            .await
-            .expect("alias")
-            .as_deref(),
+        alias_of(citizens.as_ref(), user_id).await.as_deref(),
         Some(phone)
     );
     let profile = citizens
@@ -546,11 +542,7 @@ async fn identity_changes_keep_one_citizen_with_one_conversation() {
     harness.drain().await;
     let new_phone = "6281398760000";
     assert_eq!(
-        citizens
-            .resolve_alias(new_phone)
-            .await
-            .expect("alias")
-            .as_deref(),
+        alias_of(citizens.as_ref(), new_phone).await.as_deref(),
         Some(phone)
     );
     let body = text_payload(new_phone, "Agus", "wamid.ID-3", "halo");
@@ -572,6 +564,11 @@ async fn identity_changes_keep_one_citizen_with_one_conversation() {
     assert_eq!(harness.post_signed(&body).await, StatusCode::OK);
     harness.drain().await;
     assert_eq!(harness.outbox_for(new_phone).await.len(), 1);
+}
+
+/// Where `identifier` points (the canonical key of its citizen).
+async fn alias_of(citizens: &dyn CitizenStore, identifier: &str) -> Option<String> {
+    citizens.resolve_alias(identifier).await.expect("alias")
 }
 
 /// Counts the alias look-ups and writes per identifier (each one a DynamoDB call on AWS).
@@ -656,11 +653,7 @@ async fn each_identifier_of_a_message_is_looked_up_and_pointed_once() {
     );
     assert_eq!(pointed.get(user_id), Some(&1), "{pointed:?}");
     assert_eq!(
-        citizens
-            .resolve_alias(user_id)
-            .await
-            .expect("alias")
-            .as_deref(),
+        alias_of(citizens.as_ref(), user_id).await.as_deref(),
         Some(phone)
     );
     assert!(harness.outbox_for(phone).await.len() >= 2, "both answered");
