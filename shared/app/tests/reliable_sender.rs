@@ -13,8 +13,8 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use prolink_app::graph::{http_client, GraphConfig, GraphMessenger};
 use prolink_app::ports::{
-    OperatorSignals, OutboundMessage, OutboxRecord, OutboxState, OutboxStore, SendError,
-    StaticSecrets, WhatsAppSecrets,
+    ConversationLog, OperatorSignals, OutboundMessage, OutboxRecord, OutboxState, OutboxStore,
+    PageRequest, SendError, StaticSecrets, StatsCounters, WhatsAppSecrets,
 };
 use prolink_app::sender::{
     stored_fallback, template_outbox_id, window, wire_body, Fallback, ReliableSender, SendOutcome,
@@ -332,7 +332,7 @@ fn shape_violations(body: &Value) -> Vec<String> {
 // ---------------------------------------------------------------------------------------------
 
 struct Harness {
-    _server: MockServer,
+    server: MockServer,
     graph: GraphDouble,
     store: Arc<SqliteStore>,
     sleeper: Arc<RecordingSleeper>,
@@ -354,6 +354,25 @@ async fn harness() -> Harness {
     harness_with(fast_policy()).await
 }
 
+/// The real Graph client, pointed at the fake.
+fn messenger_for(server: &MockServer) -> GraphMessenger {
+    let secrets = WhatsAppSecrets {
+        app_secret: "app-secret".into(),
+        app_secret_previous: None,
+        verify_token: "verify".into(),
+        access_token: Some(TOKEN.into()),
+    };
+    GraphMessenger::new(
+        GraphConfig {
+            base_url: server.uri(),
+            api_version: "v25.0".into(),
+            phone_number_id: PNID.into(),
+        },
+        Arc::new(StaticSecrets(secrets)),
+        http_client(),
+    )
+}
+
 async fn harness_with(policy: SendPolicy) -> Harness {
     let server = MockServer::start().await;
     let graph = GraphDouble::default();
@@ -364,21 +383,7 @@ async fn harness_with(policy: SendPolicy) -> Harness {
         .respond_with(graph.clone())
         .mount(&server)
         .await;
-    let secrets = WhatsAppSecrets {
-        app_secret: "app-secret".into(),
-        app_secret_previous: None,
-        verify_token: "verify".into(),
-        access_token: Some(TOKEN.into()),
-    };
-    let messenger = GraphMessenger::new(
-        GraphConfig {
-            base_url: server.uri(),
-            api_version: "v25.0".into(),
-            phone_number_id: PNID.into(),
-        },
-        Arc::new(StaticSecrets(secrets)),
-        http_client(),
-    );
+    let messenger = messenger_for(&server);
     let clock = ManualClock::at(NOW_MS);
     let db = SqliteDb::open_in_memory().expect("in-memory sqlite");
     let store = Arc::new(SqliteStore::new(db, clock.clone()));
@@ -392,7 +397,7 @@ async fn harness_with(policy: SendPolicy) -> Harness {
         policy,
     ));
     Harness {
-        _server: server,
+        server,
         graph,
         store,
         sleeper,
@@ -1169,4 +1174,86 @@ async fn template_send_exhausted_outside_the_window_is_resumed_on_redelivery() {
         OutboxState::Undeliverable
     );
     h.graph.assert_shapes_ok();
+}
+
+/// Counts the outbox reads, each a store call (a DynamoDB `GetItem` on AWS).
+struct CountingOutbox {
+    inner: Arc<SqliteStore>,
+    reads: AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl OutboxStore for CountingOutbox {
+    async fn create_outbox(&self, record: &OutboxRecord) -> prolink_app::ports::PortResult<bool> {
+        self.inner.create_outbox(record).await
+    }
+    async fn get_outbox(
+        &self,
+        outbox_id: &str,
+    ) -> prolink_app::ports::PortResult<Option<OutboxRecord>> {
+        self.reads.fetch_add(1, Ordering::SeqCst);
+        self.inner.get_outbox(outbox_id).await
+    }
+    async fn put_outbox(&self, record: &OutboxRecord) -> prolink_app::ports::PortResult<()> {
+        self.inner.put_outbox(record).await
+    }
+}
+
+#[tokio::test]
+async fn a_sent_message_is_logged_and_counted_without_reading_its_record_back() {
+    let h = harness().await;
+    let outbox = Arc::new(CountingOutbox {
+        inner: h.store.clone(),
+        reads: AtomicUsize::new(0),
+    });
+    let sender = ReliableSender::new(
+        Arc::new(messenger_for(&h.server)),
+        outbox.clone(),
+        h.store.clone(),
+        ManualClock::at(NOW_MS),
+        h.sleeper.clone(),
+        fast_policy(),
+    )
+    .with_log(h.store.clone())
+    .with_counters(h.store.clone());
+    let outcome = sender
+        .send(
+            CITIZEN,
+            Window::Open,
+            OutboundMessage {
+                outbox_id: "out.logged-once".into(),
+                body: text("Kantor buka pukul 08.00."),
+            },
+            None,
+        )
+        .await
+        .expect("send");
+    assert!(matches!(outcome, SendOutcome::Sent { .. }), "{outcome:?}");
+    // One read: the record's state before it is marked sent, nothing after.
+    assert_eq!(outbox.reads.load(Ordering::SeqCst), 1);
+    let logged = h
+        .store
+        .messages_of(
+            CITIZEN,
+            &PageRequest {
+                limit: 10,
+                after: None,
+            },
+        )
+        .await
+        .expect("log");
+    assert_eq!(logged.items.len(), 1, "{logged:?}");
+    assert_eq!(logged.items[0].delivery, Some(OutboxState::Sent));
+    let day = prolink_app::stats::day_key(
+        chrono::DateTime::from_timestamp_millis(NOW_MS + 7 * HOUR_MS)
+            .expect("day")
+            .date_naive(),
+    );
+    let counters = h.store.read_counters(&day, &day).await.expect("counters");
+    assert!(
+        counters
+            .iter()
+            .any(|c| c.counter == prolink_app::stats::MSG_OUT && c.value == 1),
+        "{counters:?}"
+    );
 }

@@ -200,6 +200,8 @@ pub fn stored_fallback(record: &OutboxRecord) -> Option<Value> {
 enum Ending {
     Accepted {
         wamid: String,
+        /// The outbox record as `record_accepted` stored it (logged without reading it back).
+        stored: OutboxRecord,
     },
     /// A status webhook arrived while reconciling an ambiguous attempt.
     Reconciled(OutboxRecord),
@@ -345,14 +347,18 @@ impl ReliableSender {
             });
         }
         let outbox_id = message.outbox_id.clone();
+        let mut stored = None;
         let outcome = self
-            .send_unlogged(citizen_key, window, message, fallback)
+            .send_unlogged(citizen_key, window, message, fallback, &mut stored)
             .await?;
-        let logged = match &outcome {
-            SendOutcome::SentAsTemplate { .. } => template_outbox_id(&outbox_id),
-            _ => outbox_id,
-        };
-        self.log_record(&logged, actor).await;
+        match (&outcome, stored) {
+            (SendOutcome::Sent { .. }, Some(record)) => self.log_stored(record, actor).await,
+            (SendOutcome::SentAsTemplate { .. }, _) => {
+                self.log_record(&template_outbox_id(&outbox_id), actor)
+                    .await;
+            }
+            _ => self.log_record(&outbox_id, actor).await,
+        }
         Ok(outcome)
     }
 
@@ -367,14 +373,17 @@ impl ReliableSender {
         if self.log.is_none() && self.counters.is_none() {
             return;
         }
-        let record = match self.outbox.get_outbox(outbox_id).await {
-            Ok(Some(record)) => record,
-            Ok(None) => return,
-            Err(error) => {
-                warn!(outbox_id, %error, "outbound message not logged");
-                return;
-            }
-        };
+        match self.outbox.get_outbox(outbox_id).await {
+            Ok(Some(record)) => self.log_stored(record, actor).await,
+            Ok(None) => {}
+            Err(error) => warn!(outbox_id, %error, "outbound message not logged"),
+        }
+    }
+
+    /// [`ReliableSender::log_record`] of a record in hand: the one `record_accepted` just
+    /// stored, so a sent message costs no read of it back (one store call fewer per reply).
+    async fn log_stored(&self, record: OutboxRecord, actor: Option<&str>) {
+        let outbox_id = record.outbox_id.as_str();
         if let Some(log) = &self.log {
             if let Err(error) =
                 crate::conversations::log_outbound(log.as_ref(), &record, actor).await
@@ -403,6 +412,7 @@ impl ReliableSender {
         window: Window,
         message: OutboundMessage,
         fallback: Option<Fallback>,
+        stored: &mut Option<OutboxRecord>,
     ) -> Result<SendOutcome, SenderError> {
         let outbox_id = message.outbox_id.as_str();
         let mut body = outbound::with_callback(message.body.clone(), outbox_id);
@@ -458,7 +468,13 @@ impl ReliableSender {
                 .await;
         }
         match self.attempt(outbox_id, &wire).await? {
-            Ending::Accepted { wamid } => Ok(SendOutcome::Sent { wamid }),
+            Ending::Accepted {
+                wamid,
+                stored: record,
+            } => {
+                *stored = Some(record);
+                Ok(SendOutcome::Sent { wamid })
+            }
             Ending::Reconciled(found) => Ok(reconciled_outcome(found, false)),
             Ending::OutsideWindow => {
                 self.outside_window(
@@ -559,7 +575,7 @@ impl ReliableSender {
         };
         let wire = wire_body(&record);
         match self.attempt(&outbox_id, &wire).await? {
-            Ending::Accepted { wamid } => Ok(SendOutcome::SentAsTemplate { wamid }),
+            Ending::Accepted { wamid, .. } => Ok(SendOutcome::SentAsTemplate { wamid }),
             Ending::Reconciled(found) => Ok(reconciled_outcome(found, true)),
             // Templates are the one thing allowed outside the window; Meta saying otherwise
             // is a refusal like any other.
@@ -605,7 +621,7 @@ impl ReliableSender {
                 };
                 (None, message, outcome)
             }
-            Ending::Accepted { wamid } => return Ok(SendOutcome::Sent { wamid }),
+            Ending::Accepted { wamid, .. } => return Ok(SendOutcome::Sent { wamid }),
             Ending::Reconciled(found) => return Ok(reconciled_outcome(found, false)),
             Ending::OutsideWindow => {
                 let reason = "outside the 24-hour window (131047)".to_owned();
@@ -638,9 +654,10 @@ impl ReliableSender {
             attempts += 1;
             let error = match self.messenger.send(&message).await {
                 Ok(receipt) => {
-                    self.record_accepted(outbox_id, &receipt.wamid).await?;
+                    let stored = self.record_accepted(outbox_id, &receipt.wamid).await?;
                     return Ok(Ending::Accepted {
                         wamid: receipt.wamid,
+                        stored,
                     });
                 }
                 Err(error) => error,
@@ -715,7 +732,11 @@ impl ReliableSender {
         })
     }
 
-    async fn record_accepted(&self, outbox_id: &str, wamid: &str) -> Result<(), SenderError> {
+    async fn record_accepted(
+        &self,
+        outbox_id: &str,
+        wamid: &str,
+    ) -> Result<OutboxRecord, SenderError> {
         let mut record = self.load(outbox_id).await?;
         record.attempts = record.attempts.saturating_add(1);
         // A status webhook may have moved it further already.
@@ -730,7 +751,7 @@ impl ReliableSender {
         }
         record.updated_ms = self.clock.now_ms();
         self.outbox.put_outbox(&record).await?;
-        Ok(())
+        Ok(record)
     }
 
     async fn record_failed_attempt(
