@@ -402,10 +402,8 @@ impl CitizenData for SqliteStore {
         let mut counts = self
             .db
             .call(move |conn| {
-                let tx = conn.savepoint().map_err(db_err)?;
                 let mut counts = ErasureCounts::new();
-                erase_rows(&tx, &order, &mut counts)?;
-                tx.commit().map_err(db_err)?;
+                erase_rows(conn, &order, &mut counts)?;
                 Ok(counts)
             })
             .await?;

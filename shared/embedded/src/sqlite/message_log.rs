@@ -81,8 +81,7 @@ impl ConversationLog for SqliteStore {
         let now = self.clock.now_ms();
         self.db
             .call(move |conn| {
-                let tx = conn.savepoint().map_err(db_err)?;
-                let found: Option<String> = tx
+                let found: Option<String> = conn
                     .query_row_cached(
                         "SELECT data FROM message_log
                          WHERE citizen_key = ?1 AND at_ms = ?2 AND id = ?3 AND expires_at_ms > ?4",
@@ -98,13 +97,12 @@ impl ConversationLog for SqliteStore {
                 message.delivery = Some(state);
                 let data = serde_json::to_string(&message)
                     .map_err(|e| PortError::Invalid(format!("message {id}: {e}")))?;
-                tx.execute_cached(
+                conn.execute_cached(
                     "UPDATE message_log SET data = ?4
                      WHERE citizen_key = ?1 AND at_ms = ?2 AND id = ?3",
                     params![key, at_ms, id, data],
                 )
                 .map_err(db_err)?;
-                tx.commit().map_err(db_err)?;
                 Ok(true)
             })
             .await

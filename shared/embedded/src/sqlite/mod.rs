@@ -153,7 +153,9 @@ impl SqliteDb {
     /// (`docs/performance.md`, "SQLite statements and checkpoints"). A call that fails or
     /// panics is rolled back to its savepoint and fails alone; if the commit fails, every
     /// call of the group fails. Results are handed out only after the commit, so nobody
-    /// acts on a change that could still be lost.
+    /// acts on a change that could still be lost. A call is therefore all or nothing by
+    /// itself: the stores write several statements in one call without a transaction of
+    /// their own (a `BEGIN` inside a call fails: the group's transaction is open).
     ///
     /// The caller that finds nobody running calls leads: it runs the group right here on the
     /// async worker (a statement takes tens of microseconds; a hop to the blocking pool cost

@@ -99,8 +99,7 @@ impl Messenger for SimulatorOutbox {
             .db
             .call(move |conn| {
                 let now = clock.now_ms();
-                let tx = conn.savepoint().map_err(db_err)?;
-                let existing: Option<String> = tx
+                let existing: Option<String> = conn
                     .query_row_cached(
                         "SELECT wamid FROM sim_outbox WHERE outbox_id = ?1",
                         [&outbox_id],
@@ -112,14 +111,13 @@ impl Messenger for SimulatorOutbox {
                     return Ok((wamid, false));
                 }
                 let wamid = new_wamid();
-                tx.execute_cached(
+                conn.execute_cached(
                     "INSERT INTO sim_outbox
                         (outbox_id, wamid, to_digits, recipient, recorded_at_ms, body)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                     params![outbox_id, wamid, to_digits, recipient, now, body],
                 )
                 .map_err(db_err)?;
-                tx.commit().map_err(db_err)?;
                 Ok((wamid, true))
             })
             .await

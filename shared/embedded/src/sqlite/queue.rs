@@ -180,15 +180,14 @@ impl Queue for SqliteQueue {
         self.db
             .call(move |conn| {
                 let now = clock.now_ms();
-                let tx = conn.savepoint().map_err(db_err)?;
-                tx.execute_cached(
+                conn.execute_cached(
                     "DELETE FROM queue_dedup WHERE queue = ?1 AND sent_at_ms <= ?2",
                     params![&*queue, now - DEDUP_WINDOW_MS],
                 )
                 .map_err(db_err)?;
                 for message in &messages {
                     // Claims the dedup id unless a claim younger than the window exists.
-                    let fresh = tx
+                    let fresh = conn
                         .execute_cached(
                             "INSERT INTO queue_dedup (queue, dedup_id, sent_at_ms)
                              VALUES (?1, ?2, ?3)
@@ -207,7 +206,7 @@ impl Queue for SqliteQueue {
                         );
                         continue;
                     }
-                    tx.execute_cached(
+                    conn.execute_cached(
                         "INSERT INTO queue_message
                             (queue, message_id, group_id, dedup_id, body, sent_at_ms)
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -222,7 +221,7 @@ impl Queue for SqliteQueue {
                     )
                     .map_err(db_err)?;
                 }
-                tx.commit().map_err(db_err)
+                Ok(())
             })
             .await
     }
@@ -238,11 +237,10 @@ impl Queue for SqliteQueue {
         self.db
             .call(move |conn| {
                 let now = clock.now_ms();
-                let tx = conn.savepoint().map_err(db_err)?;
                 // A message is invisible only while a delivery of it is in flight, so these are
                 // exactly the groups that must wait.
                 let blocked: HashSet<String> = {
-                    let mut stmt = tx
+                    let mut stmt = conn
                         .prepare_cached(
                             "SELECT DISTINCT group_id FROM queue_message
                              WHERE queue = ?1 AND visible_at_ms > ?2",
@@ -257,7 +255,7 @@ impl Queue for SqliteQueue {
                 let mut deliver = Vec::new();
                 let mut dead = Vec::new();
                 {
-                    let mut stmt = tx.prepare_cached(READY_IN_ORDER).map_err(db_err)?;
+                    let mut stmt = conn.prepare_cached(READY_IN_ORDER).map_err(db_err)?;
                     let mut rows = stmt.query(params![&*queue, now]).map_err(db_err)?;
                     while let Some(row) = rows.next().map_err(db_err)? {
                         let group_id: String = row.get(2).map_err(db_err)?;
@@ -286,7 +284,7 @@ impl Queue for SqliteQueue {
                 }
 
                 for message in &dead {
-                    tx.execute_cached(
+                    conn.execute_cached(
                         "INSERT INTO queue_dead_letter
                             (queue, message_id, group_id, dedup_id, body, sent_at_ms, receive_count,
                              moved_at_ms)
@@ -296,12 +294,12 @@ impl Queue for SqliteQueue {
                         params![message.seq, now],
                     )
                     .map_err(db_err)?;
-                    tx.execute_cached("DELETE FROM queue_message WHERE seq = ?1", [message.seq])
+                    conn.execute_cached("DELETE FROM queue_message WHERE seq = ?1", [message.seq])
                         .map_err(db_err)?;
                     // In the same transaction as the move: a dead letter is never silent. The
                     // id names the message and the moment, so a redriven message that dies
                     // again raises a new alert.
-                    tx.execute_cached(
+                    conn.execute_cached(
                         "INSERT INTO operator_alert
                             (id, kind, message, citizen_key, raised_ms, opd_id, state)
                          VALUES (?1, 'dead_letter', ?2, NULL, ?3, NULL, 'open')
@@ -326,7 +324,7 @@ impl Queue for SqliteQueue {
                 for message in deliver {
                     let lease_until = now.saturating_add(visibility);
                     let receipt = new_receipt(&message.message_id, lease_until);
-                    tx.execute_cached(
+                    conn.execute_cached(
                         "UPDATE queue_message
                          SET receive_count = receive_count + 1, receipt = ?2, visible_at_ms = ?3
                          WHERE seq = ?1",
@@ -342,7 +340,6 @@ impl Queue for SqliteQueue {
                         receive_count: message.receive_count.saturating_add(1),
                     });
                 }
-                tx.commit().map_err(db_err)?;
                 Ok(deliveries)
             })
             .await
@@ -354,20 +351,19 @@ impl Queue for SqliteQueue {
         let queue = Arc::clone(&self.name);
         self.db
             .call(move |conn| {
-                let tx = conn.savepoint().map_err(db_err)?;
-                let deleted = tx
+                let deleted = conn
                     .execute_cached(
                         "DELETE FROM queue_message WHERE queue = ?1 AND receipt = ?2",
                         params![&*queue, receipt],
                     )
                     .map_err(db_err)?;
-                if deleted == 0 && message_exists(&tx, &queue, &message_id)? {
+                if deleted == 0 && message_exists(conn, &queue, &message_id)? {
                     // Deleting it would ack a delivery another consumer now owns.
                     return Err(PortError::Invalid(
                         "stale receipt: the message has been received again".into(),
                     ));
                 }
-                tx.commit().map_err(db_err)
+                Ok(())
             })
             .await
     }
@@ -381,8 +377,7 @@ impl Queue for SqliteQueue {
         self.db
             .call(move |conn| {
                 let now = clock.now_ms();
-                let tx = conn.savepoint().map_err(db_err)?;
-                let found: Option<(i64, i64)> = tx
+                let found: Option<(i64, i64)> = conn
                     .query_row_cached(
                         "SELECT seq, visible_at_ms FROM queue_message
                          WHERE queue = ?1 AND receipt = ?2",
@@ -404,14 +399,14 @@ impl Queue for SqliteQueue {
                         if lease_of(&receipt) == Some(visible_at) {
                             visible_at = visible_at.saturating_add(1);
                         }
-                        tx.execute_cached(
+                        conn.execute_cached(
                             "UPDATE queue_message SET visible_at_ms = ?2 WHERE seq = ?1",
                             params![seq, visible_at],
                         )
                         .map_err(db_err)?;
-                        tx.commit().map_err(db_err)
+                        Ok(())
                     }
-                    None if message_exists(&tx, &queue, &message_id)? => Err(PortError::Invalid(
+                    None if message_exists(conn, &queue, &message_id)? => Err(PortError::Invalid(
                         "stale receipt: the message has been received again".into(),
                     )),
                     None => Err(PortError::NotFound(format!("message {message_id}"))),
@@ -428,10 +423,9 @@ impl Queue for SqliteQueue {
         self.db
             .call(move |conn| {
                 let now = clock.now_ms();
-                let tx = conn.savepoint().map_err(db_err)?;
                 // Only while the delivery is ours (in flight under this receipt): a timed-out
                 // delivery may have been received again and counted for a real attempt.
-                let released = tx
+                let released = conn
                     .execute_cached(
                         "UPDATE queue_message
                          SET visible_at_ms = ?3, receipt = NULL,
@@ -441,7 +435,7 @@ impl Queue for SqliteQueue {
                     )
                     .map_err(db_err)?;
                 if released == 0 {
-                    return if message_exists(&tx, &queue, &message_id)? {
+                    return if message_exists(conn, &queue, &message_id)? {
                         Err(PortError::Invalid(
                             "message is not in flight under this receipt".into(),
                         ))
@@ -449,7 +443,7 @@ impl Queue for SqliteQueue {
                         Err(PortError::NotFound(format!("message {message_id}")))
                     };
                 }
-                tx.commit().map_err(db_err)
+                Ok(())
             })
             .await
     }
@@ -518,10 +512,9 @@ impl SqliteQueue {
         self.db
             .call(move |conn| {
                 let now = clock.now_ms();
-                let tx = conn.savepoint().map_err(db_err)?;
                 // The receipt ends with the lease `receive` set; an unchanged visibility means
                 // nobody answered the delivery.
-                let released = tx
+                let released = conn
                     .execute_cached(
                         "UPDATE queue_message
                          SET visible_at_ms = ?2, receipt = NULL,
@@ -531,7 +524,6 @@ impl SqliteQueue {
                         params![&*queue, now],
                     )
                     .map_err(db_err)?;
-                tx.commit().map_err(db_err)?;
                 Ok(released)
             })
             .await
@@ -546,8 +538,7 @@ impl SqliteQueue {
         self.db
             .call(move |conn| {
                 let now = clock.now_ms();
-                let tx = conn.savepoint().map_err(db_err)?;
-                let moved = tx
+                let moved = conn
                     .execute_cached(
                         "INSERT INTO queue_message
                             (queue, message_id, group_id, dedup_id, body, sent_at_ms)
@@ -556,9 +547,8 @@ impl SqliteQueue {
                         params![&*queue, now],
                     )
                     .map_err(db_err)?;
-                tx.execute_cached("DELETE FROM queue_dead_letter WHERE queue = ?1", [&*queue])
+                conn.execute_cached("DELETE FROM queue_dead_letter WHERE queue = ?1", [&*queue])
                     .map_err(db_err)?;
-                tx.commit().map_err(db_err)?;
                 Ok(moved)
             })
             .await

@@ -449,16 +449,15 @@ impl SimulatorStore {
             .collect();
         self.db
             .call(move |conn| {
-                let tx = conn.savepoint().map_err(db_err)?;
                 for (outbox_id, delivered) in rows {
-                    tx.execute_cached(
+                    conn.execute_cached(
                         "INSERT OR IGNORE INTO sim_status (outbox_id, sent_ms, delivered_ms)
                          VALUES (?1, ?2, ?3)",
                         params![outbox_id, now_ms, delivered.then_some(now_ms)],
                     )
                     .map_err(db_err)?;
                 }
-                tx.commit().map_err(db_err)
+                Ok(())
             })
             .await
     }
@@ -492,16 +491,15 @@ impl SimulatorStore {
         let outbox_ids = outbox_ids.to_vec();
         self.db
             .call(move |conn| {
-                let tx = conn.savepoint().map_err(db_err)?;
                 for outbox_id in outbox_ids {
-                    tx.execute_cached(
+                    conn.execute_cached(
                         "UPDATE sim_status SET read_ms = ?2
                          WHERE outbox_id = ?1 AND read_ms IS NULL",
                         params![outbox_id, now_ms],
                     )
                     .map_err(db_err)?;
                 }
-                tx.commit().map_err(db_err)
+                Ok(())
             })
             .await
     }

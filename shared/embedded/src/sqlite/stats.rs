@@ -20,18 +20,13 @@ impl StatsCounters for SqliteStore {
         let event_id = event_id.to_owned();
         let now = self.clock.now_ms();
         self.db
-            .call(move |conn| {
-                let tx = conn.savepoint().map_err(db_err)?;
-                let counted = count_event(&tx, &event_id, &adds, now)?;
-                tx.commit().map_err(db_err)?;
-                Ok(counted)
-            })
+            .call(move |conn| count_event(conn, &event_id, &adds, now))
             .await
     }
 
     async fn add_each(&self, events: &[EventCounts]) -> Vec<PortResult<bool>> {
-        // One transaction for all of them, when every event is valid; otherwise, or when that
-        // transaction fails, one at a time, so that a bad event costs only itself.
+        // One call (one savepoint: all or nothing) for all of them, when every event is
+        // valid; otherwise, or when that call fails, one at a time, so that a bad event costs only itself.
         let checked: PortResult<Vec<(String, Vec<CounterAdd>)>> = events
             .iter()
             .map(|event| {
@@ -46,12 +41,10 @@ impl StatsCounters for SqliteStore {
             let together = self
                 .db
                 .call(move |conn| {
-                    let tx = conn.savepoint().map_err(db_err)?;
                     let mut counted = Vec::with_capacity(checked.len());
                     for (event_id, adds) in &checked {
-                        counted.push(count_event(&tx, event_id, adds, now)?);
+                        counted.push(count_event(conn, event_id, adds, now)?);
                     }
-                    tx.commit().map_err(db_err)?;
                     Ok(counted)
                 })
                 .await;
@@ -91,7 +84,8 @@ impl StatsCounters for SqliteStore {
     }
 }
 
-/// Marks `event_id` counted and applies its additions, inside the caller's transaction;
+/// Marks `event_id` counted and applies its additions, inside the caller's call (atomic:
+/// `SqliteDb::call` runs it in a savepoint);
 /// `false` (nothing written) when it was already counted. An expired mark counts as absent, as
 /// for dedup marks (it outlives any redelivery by weeks).
 fn count_event(

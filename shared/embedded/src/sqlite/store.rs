@@ -38,7 +38,6 @@ impl SqliteStore {
         self.db
             .call(move |conn| {
                 let now = clock.now_ms();
-                let tx = conn.savepoint().map_err(db_err)?;
                 let mut removed = 0;
                 for table in [
                     "dedup_marks",
@@ -51,14 +50,13 @@ impl SqliteStore {
                     "stat_event",
                     "message_log",
                 ] {
-                    removed += tx
+                    removed += conn
                         .execute_cached(
                             &format!("DELETE FROM {table} WHERE expires_at_ms <= ?1"),
                             [now],
                         )
                         .map_err(db_err)?;
                 }
-                tx.commit().map_err(db_err)?;
                 Ok(removed)
             })
             .await
