@@ -351,15 +351,7 @@ impl DialogWorker {
             WebhookItem::Message {
                 citizen, message, ..
             } => {
-                let mut identifiers: Vec<&str> = vec![citizen.key.as_str()];
-                for id in [citizen.wa_id.as_deref(), citizen.user_id.as_deref()]
-                    .into_iter()
-                    .flatten()
-                {
-                    if !identifiers.contains(&id) {
-                        identifiers.push(id);
-                    }
-                }
+                let identifiers = identifiers_of(citizen);
                 let Some(erased_at) = citizen_rights::erased_at(erasures, &identifiers).await?
                 else {
                     return Ok(false);
@@ -448,17 +440,7 @@ impl DialogWorker {
     /// points to (so a phone-keyed citizen later seen with a business-scoped id stays one
     /// person), else this message's key. Every identifier is pointed at it.
     async fn resolve_identity(&self, citizen: &CitizenRef) -> Result<String, WorkerError> {
-        let mut identifiers: Vec<&str> = Vec::with_capacity(3);
-        // The key usually is the wa_id: each identifier is looked up and pointed once.
-        for identifier in [citizen.user_id.as_deref(), citizen.wa_id.as_deref()]
-            .into_iter()
-            .flatten()
-            .chain(std::iter::once(citizen.key.as_str()))
-        {
-            if !identifiers.contains(&identifier) {
-                identifiers.push(identifier);
-            }
-        }
+        let identifiers = identifiers_of(citizen);
         let mut canonical = None;
         let mut pointers = Vec::with_capacity(identifiers.len());
         for identifier in &identifiers {
@@ -1122,4 +1104,20 @@ pub async fn hand_back_session(
     Err(PortError::Conflict(
         "the session kept changing during the hand-back".into(),
     ))
+}
+
+/// A citizen's distinct identifiers: the business-scoped user id, the wa_id, the key (the key
+/// usually is the wa_id), in the order an earlier pointer among them is preferred.
+fn identifiers_of(citizen: &CitizenRef) -> Vec<&str> {
+    let mut identifiers: Vec<&str> = Vec::with_capacity(3);
+    for identifier in [citizen.user_id.as_deref(), citizen.wa_id.as_deref()]
+        .into_iter()
+        .flatten()
+        .chain(std::iter::once(citizen.key.as_str()))
+    {
+        if !identifiers.contains(&identifier) {
+            identifiers.push(identifier);
+        }
+    }
+    identifiers
 }
