@@ -271,6 +271,13 @@ fn emergencies_need_an_ongoing_threat() {
         "ada orang tenggelam di sungai belum ketemu",
         "bapak saya pingsan tidak sadar, cepat",
         "ada pemuda mabuk bawa celurit ngamuk di warung",
+        // Told calmly, without an urgency word: the threat itself is the cue.
+        "dua anak terbawa arus sungai waktu main, belum ditemukan",
+        "pohon besar roboh menimpa pengendara motor, kakinya terjepit",
+        "suami saya kena serangan jantung, butuh ambulans",
+        // A crime under way with a call for help, a brawl with the wounded.
+        "ada orang membobol toko sebelah sekarang, tolong kirim polisi",
+        "tawuran pelajar di lapangan, ada yang terluka kena sajam",
     ] {
         let a = engine().answer(message);
         assert_eq!(a.kind, AnswerKind::Emergency, "{message}");
@@ -293,6 +300,18 @@ fn emergencies_need_an_ongoing_threat() {
             .kind,
         AnswerKind::Emergency
     );
+    // Hypothetical, preventive, or a danger word in another sense.
+    for message in [
+        "kalau nanti rumah kebakaran, apa yang pertama dilakukan",
+        "cara mencegah kebakaran di rumah",
+        "tempat lihat matahari tenggelam yang bagus di mana",
+    ] {
+        assert_ne!(
+            engine().answer(message).kind,
+            AnswerKind::Emergency,
+            "{message}"
+        );
+    }
 }
 
 #[test]
@@ -314,6 +333,19 @@ fn complaint_reports_versus_questions_about_reporting() {
     assert_eq!(
         label("air pdam di rumah saya keruh kuning dari tadi pagi"),
         "complaint:air-pdam"
+    );
+    // Problems named by what they do to people, and a school building's damage.
+    assert_eq!(
+        label("website kelurahan tidak bisa dibuka dari kemarin"),
+        "complaint:lainnya"
+    );
+    assert_eq!(
+        label("warga tidak bisa tidur, tiap malam balapan motor knalpot bising sampai subuh di jalan kami"),
+        "complaint:ketertiban-umum"
+    );
+    assert_eq!(
+        label("atap ruang kelas di sdn kami bocor sudah sebulan, murid belajar kehujanan"),
+        "complaint:pendidikan"
     );
 }
 
