@@ -347,6 +347,27 @@ fn complaint_reports_versus_questions_about_reporting() {
         label("atap ruang kelas di sdn kami bocor sudah sebulan, murid belajar kehujanan"),
         "complaint:pendidikan"
     );
+    // Reports in Suroboyoan, krama and Madurese reach the same cues once the words are known.
+    for (message, expected) in [
+        (
+            "nang loket puskesmas petugase dolanan hp terus, antrean suwi pol",
+            "complaint:pelayanan-kesehatan",
+        ),
+        (
+            "lampu margi celak masjid sampun seminggu pejah, dereng wonten ingkang ndandosi",
+            "complaint:pju-mati",
+        ),
+        (
+            "warga kampung ngungsi nang balai rw, omahe rusak kena angin",
+            "complaint:bencana",
+        ),
+        (
+            "oknum nyo'on pesse 100 ebu ka kaula",
+            "complaint:pungli-korupsi",
+        ),
+    ] {
+        assert_eq!(label(message), expected, "{message}");
+    }
 }
 
 #[test]
