@@ -449,6 +449,26 @@ fn gibberish_and_out_of_scope_fall_back() {
     }
     // A question about another city's office is not answered with ours.
     assert_eq!(engine().answer("jam buka samsat jember").id, None);
+    // The aspect words of a content entry around a topic no entry knows: not that entry.
+    for message in [
+        "jam buka bioskop di probolinggo",
+        "jam buka pegadaian sabtu",
+        "syarat bikin sim c baru apa aja",
+        "biaya bikin skck berapa",
+    ] {
+        let a = engine().answer(message);
+        assert_eq!(a.decision(), Decision::Fallback, "{message:?} -> {a:?}");
+    }
+    // Words the content does not know around a topic it knows (a village, a name) still
+    // get the answer.
+    assert_eq!(
+        label("jam buka dukcapil hari sabtu, sy dari jrebeng"),
+        "kependudukan.lokasi-jam"
+    );
+    assert_eq!(
+        label("syarat bikin ktp buat anak sy yg baru umur 17 namanya ahmad"),
+        "kependudukan.ktp-el-baru"
+    );
 }
 
 #[test]

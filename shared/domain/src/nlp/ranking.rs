@@ -60,6 +60,10 @@ pub struct Ranking<'e> {
     learned: LazyLearned<'e>,
     /// A short question about another city's services (see `Engine::about_elsewhere`).
     pub elsewhere: bool,
+    /// Content words of the message that no entry knows (typos repaired first): often the
+    /// very thing asked about ("jam buka *perpustakaan*", "syarat *paspor*"), which the
+    /// aspect words around it cannot answer.
+    pub unknown_words: usize,
     /// The entry whose training phrase the message is, word for word.
     pub taught: Option<(&'e str, AnswerKind)>,
     pub emergency_category: Option<&'e str>,
@@ -300,6 +304,7 @@ impl Engine {
                 out_of_scope: std::sync::OnceLock::new(),
             },
             elsewhere: false,
+            unknown_words: 0,
             taught: None,
             emergency_category,
             lainnya,
@@ -320,6 +325,7 @@ impl Engine {
             .find_with(&a.tokens, |i| self.facts(&a, i).map(|f| &f.place_first[..]));
         ranking.elsewhere = self.about_elsewhere(&a, &places);
         ranking.candidates = self.retrieve(&a, &places, ranking.elsewhere);
+        ranking.unknown_words = self.unknown_content_words(&a);
         if intent::is_emergency(&cues, a.surface.upper_ratio > 0.6, a.surface.exclamations) {
             ranking.intent = Intent::Emergency;
             return ranking;
@@ -411,6 +417,11 @@ impl Engine {
                 class.kind.as_str()
             ));
         }
+        out.push_str(&format!(
+            "unknown words: {}; out of scope: {:.3}\n",
+            r.unknown_words,
+            r.out_of_scope()
+        ));
         out
     }
 }
@@ -623,6 +634,10 @@ impl<'e> Ranking<'e> {
         let confident = (top.score >= t.answer
             && (top.score - second >= t.margin || top.score >= t.sure))
             || (top.score >= t.floor && top.score >= t.ratio * second && top.matched >= 2);
+        // Retrieval matched the words around a topic it does not know ("jam buka" of "jam
+        // buka kantor pos"): the scope model, which has seen such questions, may hold it back.
+        let confident =
+            confident && !(self.unknown_words > 0 && self.out_of_scope() >= t.learned_out_of_scope);
         if confident {
             let mut answer = Answer::plain(top.kind, Some(top.id.to_string()), top.score);
             answer.alternatives = self.candidates[1..]

@@ -48,6 +48,19 @@ impl Engine {
         term.map_or(QueryTerm::Unknown(stem), QueryTerm::Known)
     }
 
+    /// Content words that no document has (a repaired word counts as known: its repair is).
+    pub(super) fn unknown_content_words(&self, a: &Analysis) -> usize {
+        (0..a.tokens.len())
+            .filter(|&i| a.marks[i].is_content_word() && a.repaired_from[i].is_none())
+            .filter(|&i| {
+                matches!(
+                    self.query_term(&a.stems[i], self.facts(a, i)),
+                    QueryTerm::Unknown(_)
+                )
+            })
+            .count()
+    }
+
     /// Appends the trigrams of a word: from the word table when it is there.
     fn query_grams(&self, word: &str, facts: Option<&WordFacts>, grams: &mut Vec<u32>) {
         match facts {
