@@ -278,6 +278,11 @@ fn emergencies_need_an_ongoing_threat() {
         // A crime under way with a call for help, a brawl with the wounded.
         "ada orang membobol toko sebelah sekarang, tolong kirim polisi",
         "tawuran pelajar di lapangan, ada yang terluka kena sajam",
+        // Smoke with someone inside, water that traps, a live cable, a gas leak.
+        "asap hitam keluar dari rumah tetangga, nenek yang tinggal di situ masih di dalam",
+        "air sudah sedada di rumah, bapak saya stroke tidak bisa dipindah",
+        "kabel listrik putus jatuh di trotoar depan sekolah, masih ada percikan api",
+        "tolong, bau gas di dapur kuat sekali, tabung gas bocor",
     ] {
         let a = engine().answer(message);
         assert_eq!(a.kind, AnswerKind::Emergency, "{message}");
@@ -305,6 +310,8 @@ fn emergencies_need_an_ongoing_threat() {
         "kalau nanti rumah kebakaran, apa yang pertama dilakukan",
         "cara mencegah kebakaran di rumah",
         "tempat lihat matahari tenggelam yang bagus di mana",
+        // A smell that lasts for weeks is a pollution report.
+        "tiap malam ada bau gas dari pabrik di belakang kampung, sudah sebulan",
     ] {
         assert_ne!(
             engine().answer(message).kind,

@@ -25,7 +25,7 @@ use std::hash::Hasher;
 /// Additive smoothing of the per-class n-gram counts.
 pub const SMOOTHING: f64 = 0.1;
 /// Character n-gram lengths (each word padded with one space on both sides).
-const CHAR_GRAMS: std::ops::RangeInclusive<usize> = 2..=5;
+const CHAR_GRAMS: std::ops::RangeInclusive<usize> = 3..=5;
 
 /// The scope model's classes (see `Engine::build`).
 pub const IN_SCOPE: usize = 0;
