@@ -24,6 +24,9 @@ use std::hash::Hasher;
 
 /// Additive smoothing of the per-class n-gram counts.
 pub const SMOOTHING: f64 = 0.1;
+/// N-grams found in more than this share of the training texts are not features (chosen by
+/// cross-validation, docs/nlp.md: 10 % scores slightly better than keeping all).
+pub const MAX_DF_SHARE: f64 = 0.1;
 /// Character n-gram lengths (each word padded with one space on both sides).
 const CHAR_GRAMS: std::ops::RangeInclusive<usize> = 3..=5;
 
@@ -167,7 +170,14 @@ impl Grams {
 
 impl NaiveBayes {
     /// Trains on `(class, n-grams)` examples of classes `0..classes` (others are ignored).
-    pub fn train(classes: usize, examples: &[(usize, &Grams)], prior: Prior) -> Self {
+    /// Trains on `examples`; n-grams found in more than `max_df_share` of them are not
+    /// features (1.0 keeps all).
+    pub fn train(
+        classes: usize,
+        examples: &[(usize, &Grams)],
+        prior: Prior,
+        max_df_share: f64,
+    ) -> Self {
         let docs: Vec<(usize, &Grams)> = examples
             .iter()
             .copied()
@@ -186,6 +196,24 @@ impl NaiveBayes {
             }
         }
         let n = docs.len() as f64;
+        // N-grams in a large share of all texts ("ang", " ya ") say nothing about the class
+        // but have the longest postings: left out, as a vectoriser's max_df would.
+        let max_df = (n * max_df_share).max(1.0) as u32;
+        let mut kept: Vec<u32> = Vec::with_capacity(df.len());
+        let mut kept_df: Vec<u32> = Vec::with_capacity(df.len());
+        for &d in &df {
+            if d <= max_df {
+                kept.push(kept_df.len() as u32);
+                kept_df.push(d);
+            } else {
+                kept.push(u32::MAX);
+            }
+        }
+        features.retain(|_, id| {
+            *id = kept[*id as usize];
+            *id != u32::MAX
+        });
+        let df = kept_df;
         let idf: Vec<f32> = df
             .iter()
             .map(|&d| (((1.0 + n) / (1.0 + d as f64)).ln() + 1.0) as f32)
@@ -360,7 +388,7 @@ mod tests {
             .map(|(class, text)| (*class, Grams::of(text, None)))
             .collect();
         let examples: Vec<(usize, &Grams)> = grams.iter().map(|(c, g)| (*c, g)).collect();
-        NaiveBayes::train(classes, &examples, prior)
+        NaiveBayes::train(classes, &examples, prior, 1.0)
     }
 
     fn classify(m: &NaiveBayes, message: &str, temperature: f64) -> Vec<Scored> {
@@ -421,6 +449,28 @@ mod tests {
     }
 
     #[test]
+    fn an_n_gram_in_too_many_texts_is_not_a_feature() {
+        let texts = [
+            (0, "ktp baru"),
+            (0, "ktp hilang"),
+            (1, "pajak baru"),
+            (1, "pajak lunas"),
+        ];
+        let grams: Vec<(usize, Grams)> = texts
+            .iter()
+            .map(|(class, text)| (*class, Grams::of(text, None)))
+            .collect();
+        let examples: Vec<(usize, &Grams)> = grams.iter().map(|(c, g)| (*c, g)).collect();
+        // "baru" is in half the texts: kept at 1.0, dropped at 0.25 ("ktp" and "pajak" are
+        // in half too, so only words of one text remain).
+        let all = NaiveBayes::train(2, &examples, Prior::Uniform, 1.0);
+        let pruned = NaiveBayes::train(2, &examples, Prior::Uniform, 0.25);
+        assert!(all.log_likelihoods(&Grams::of("baru", None)).is_some());
+        assert!(pruned.log_likelihoods(&Grams::of("baru", None)).is_none());
+        assert!(pruned.log_likelihoods(&Grams::of("hilang", None)).is_some());
+    }
+
+    #[test]
     fn a_uniform_prior_ignores_how_many_examples_a_class_has() {
         let texts = [
             (0, "apa kabar"),
@@ -469,7 +519,7 @@ mod tests {
             .map(|(c, t)| (*c, Grams::of(t, Some(&lexicon))))
             .collect();
         let examples: Vec<(usize, &Grams)> = with.iter().map(|(c, g)| (*c, g)).collect();
-        let m = NaiveBayes::train(2, &examples, Prior::Uniform);
+        let m = NaiveBayes::train(2, &examples, Prior::Uniform, 1.0);
         let asked = Grams::of("piye carane", Some(&lexicon));
         let plain = Grams::of("piye carane", None);
         let p = |g: &Grams| m.probability_of(g, 0).unwrap_or(0.0);
