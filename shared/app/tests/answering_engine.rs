@@ -192,6 +192,8 @@ fn informal_prefixes_and_suffixes_reach_the_corpus_word() {
     assert_eq!(tokens("cetakin"), ["cetak"]);
     assert_eq!(tokens("ngecekin"), ["cek"]);
     assert_eq!(tokens("berkase"), ["berkas"]);
+    assert_eq!(tokens("dendanipun"), ["denda"]);
+    assert_eq!(tokens("dipundaftar"), ["daftar"]);
 }
 
 // ---------------------------------------------------------------------------------------------

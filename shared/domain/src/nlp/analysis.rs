@@ -64,14 +64,15 @@ impl Engine {
     }
 
     /// Informal verb morphology: ngurus/nyari/nulis (nasal prefix without me-), daftarin
-    /// (-in for -kan), alamate/lampune (Javanese -e/-ne for -nya). Accepts a rewrite only
+    /// (-in for -kan), alamate/lampune (Javanese -e/-ne for -nya), dendanipun/dipunurus
+    /// (krama -ipun and dipun-). Accepts a rewrite only
     /// when the result is a corpus word or stem.
     fn informal_morphology(&self, word: &str) -> Option<String> {
         // Every candidate goes into one buffer (`spans` holds their byte ranges), in the
         // order the rules list them: this runs for every unknown word, and a string per
-        // candidate (up to two dozen) was most of its cost besides the stemming.
-        let mut buf = String::with_capacity(word.len() * 24);
-        let mut spans: Vec<(usize, usize)> = Vec::with_capacity(24);
+        // candidate (up to about thirty) was most of its cost besides the stemming.
+        let mut buf = String::with_capacity(word.len() * 32);
+        let mut spans: Vec<(usize, usize)> = Vec::with_capacity(32);
         fn push(buf: &mut String, spans: &mut Vec<(usize, usize)>, head: &str, rest: &str) {
             let start = buf.len();
             buf.push_str(head);
@@ -81,6 +82,9 @@ impl Engine {
         for (suffix, replacement) in [
             ("in", "kan"),
             ("in", ""),
+            // Javanese krama -ipun / -nipun for -nya (dendanipun, syaratipun).
+            ("nipun", ""),
+            ("ipun", ""),
             ("ne", ""),
             ("e", ""),
             // Madurese -na / -ra for -nya (kantorra).
@@ -94,6 +98,10 @@ impl Engine {
             }
         }
         let stems_from = |w: &str, buf: &mut String, spans: &mut Vec<(usize, usize)>| {
+            // Krama passive dipun- (dipunurus) before plain di-.
+            if let Some(rest) = w.strip_prefix("dipun") {
+                push(buf, spans, "", rest);
+            }
             if let Some(rest) = w.strip_prefix("di") {
                 push(buf, spans, "", rest);
             }

@@ -27,6 +27,8 @@ pub const SMOOTHING: f64 = 0.1;
 /// N-grams found in more than this share of the training texts are not features (chosen by
 /// cross-validation, docs/nlp.md: 10 % scores slightly better than keeping all).
 pub const MAX_DF_SHARE: f64 = 0.1;
+/// ... and in more texts than this.
+pub const MAX_DF_FLOOR: u32 = 20;
 /// Character n-gram lengths (each word padded with one space on both sides).
 const CHAR_GRAMS: std::ops::RangeInclusive<usize> = 3..=5;
 
@@ -184,13 +186,15 @@ impl Grams {
 
 impl NaiveBayes {
     /// Trains on `(class, n-grams)` examples of classes `0..classes` (others are ignored).
-    /// Trains on `examples`; n-grams found in more than `max_df_share` of them are not
-    /// features (1.0 keeps all).
+    /// Trains on `examples`; n-grams found in more than `max_df_share` of them and in more
+    /// than `max_df_floor` texts are not features (a share of 1.0 keeps all; the floor keeps
+    /// a small content's words: in five texts every word is in a fifth of them).
     pub fn train(
         classes: usize,
         examples: &[(usize, &Grams)],
         prior: Prior,
         max_df_share: f64,
+        max_df_floor: u32,
     ) -> Self {
         let docs: Vec<(usize, &Grams)> = examples
             .iter()
@@ -212,7 +216,7 @@ impl NaiveBayes {
         let n = docs.len() as f64;
         // N-grams in a large share of all texts ("ang", " ya ") say nothing about the class
         // but have the longest postings: left out, as a vectoriser's max_df would.
-        let max_df = (n * max_df_share).max(1.0) as u32;
+        let max_df = ((n * max_df_share) as u32).max(max_df_floor);
         let mut kept: Vec<u32> = Vec::with_capacity(df.len());
         let mut kept_df: Vec<u32> = Vec::with_capacity(df.len());
         for &d in &df {
@@ -418,7 +422,7 @@ mod tests {
             .map(|(class, text)| (*class, Grams::of(text, None)))
             .collect();
         let examples: Vec<(usize, &Grams)> = grams.iter().map(|(c, g)| (*c, g)).collect();
-        NaiveBayes::train(classes, &examples, prior, 1.0)
+        NaiveBayes::train(classes, &examples, prior, 1.0, 0)
     }
 
     fn classify(m: &NaiveBayes, message: &str, temperature: f64) -> Vec<Scored> {
@@ -493,11 +497,14 @@ mod tests {
         let examples: Vec<(usize, &Grams)> = grams.iter().map(|(c, g)| (*c, g)).collect();
         // "baru" is in half the texts: kept at 1.0, dropped at 0.25 ("ktp" and "pajak" are
         // in half too, so only words of one text remain).
-        let all = NaiveBayes::train(2, &examples, Prior::Uniform, 1.0);
-        let pruned = NaiveBayes::train(2, &examples, Prior::Uniform, 0.25);
+        let all = NaiveBayes::train(2, &examples, Prior::Uniform, 1.0, 0);
+        let pruned = NaiveBayes::train(2, &examples, Prior::Uniform, 0.25, 1);
+        let floored = NaiveBayes::train(2, &examples, Prior::Uniform, 0.25, 2);
         assert!(all.log_likelihoods(&Grams::of("baru", None)).is_some());
         assert!(pruned.log_likelihoods(&Grams::of("baru", None)).is_none());
         assert!(pruned.log_likelihoods(&Grams::of("hilang", None)).is_some());
+        // Two texts are not "too many" with a floor of two.
+        assert!(floored.log_likelihoods(&Grams::of("baru", None)).is_some());
     }
 
     #[test]
@@ -549,7 +556,7 @@ mod tests {
             .map(|(c, t)| (*c, Grams::of(t, Some(&lexicon))))
             .collect();
         let examples: Vec<(usize, &Grams)> = with.iter().map(|(c, g)| (*c, g)).collect();
-        let m = NaiveBayes::train(2, &examples, Prior::Uniform, 1.0);
+        let m = NaiveBayes::train(2, &examples, Prior::Uniform, 1.0, 0);
         let asked = Grams::of("piye carane", Some(&lexicon));
         let plain = Grams::of("piye carane", None);
         let p = |g: &Grams| m.probability_of(g, 0).unwrap_or(0.0);

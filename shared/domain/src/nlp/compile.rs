@@ -2,7 +2,7 @@
 //! index, the phrase matchers and the word table, all in memory.
 
 use super::{
-    classifier::{Grams, NaiveBayes, Prior, IN_SCOPE, MAX_DF_SHARE, OUT_OF_SCOPE},
+    classifier::{Grams, NaiveBayes, Prior, IN_SCOPE, MAX_DF_FLOOR, MAX_DF_SHARE, OUT_OF_SCOPE},
     fxhash::{FastMap, FastSet},
     index::{DocInfo, DocInput, DocKind, Index, Passage},
     lexicon::{self, CueClass, Lexicon, PhraseMatcher},
@@ -318,8 +318,20 @@ pub(super) fn train_classifier(kb: &KnowledgeBase, lexicon: &Lexicon) -> Learned
         .chain(outside.iter().map(|g| (OUT_OF_SCOPE, g)))
         .collect();
     Learned {
-        model: NaiveBayes::train(classes.len(), &examples, Prior::Uniform, MAX_DF_SHARE),
-        scope: NaiveBayes::train(2, &scope_examples, Prior::Uniform, MAX_DF_SHARE),
+        model: NaiveBayes::train(
+            classes.len(),
+            &examples,
+            Prior::Uniform,
+            MAX_DF_SHARE,
+            MAX_DF_FLOOR,
+        ),
+        scope: NaiveBayes::train(
+            2,
+            &scope_examples,
+            Prior::Uniform,
+            MAX_DF_SHARE,
+            MAX_DF_FLOOR,
+        ),
         classes,
     }
 }
