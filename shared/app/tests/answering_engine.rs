@@ -312,6 +312,8 @@ fn emergencies_need_an_ongoing_threat() {
         "kalau nanti rumah kebakaran, apa yang pertama dilakukan",
         "cara mencegah kebakaran di rumah",
         "tempat lihat matahari tenggelam yang bagus di mana",
+        // A fire of last year is the story behind a question.
+        "ijazah saya ikut terbakar waktu rumah kebakaran tahun lalu, bisa minta salinan?",
         // A smell that lasts for weeks is a pollution report.
         "tiap malam ada bau gas dari pabrik di belakang kampung, sudah sebulan",
     ] {
