@@ -325,7 +325,7 @@ impl Engine {
             .find_with(&a.tokens, |i| self.facts(&a, i).map(|f| &f.place_first[..]));
         ranking.elsewhere = self.about_elsewhere(&a, &places);
         ranking.candidates = self.retrieve(&a, &places, ranking.elsewhere);
-        ranking.unknown_words = self.unknown_content_words(&a);
+        ranking.unknown_words = self.unknown_content_words(&a).count();
         if intent::is_emergency(&cues, a.surface.upper_ratio > 0.6, a.surface.exclamations) {
             ranking.intent = Intent::Emergency;
             return ranking;
@@ -417,8 +417,9 @@ impl Engine {
                 class.kind.as_str()
             ));
         }
+        let unknown: Vec<&str> = self.unknown_content_words(&a).collect();
         out.push_str(&format!(
-            "unknown words: {}; out of scope: {:.3}\n",
+            "unknown words: {}; {unknown:?}; out of scope: {:.3}\n",
             r.unknown_words,
             r.out_of_scope()
         ));

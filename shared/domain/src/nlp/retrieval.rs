@@ -48,17 +48,20 @@ impl Engine {
         term.map_or(QueryTerm::Unknown(stem), QueryTerm::Known)
     }
 
-    /// Content words that no document has (a repaired word counts as known: its repair is).
-    pub(super) fn unknown_content_words(&self, a: &Analysis) -> usize {
+    /// Content words that nothing of the engine knows: no document, lexicon, cue list,
+    /// gazetteer or stopword list has them, typo repair found no word for them, and they are
+    /// not numbers. What is left is mostly the thing asked about ("bioskop", "paspor") or a
+    /// name; "katanya", "besok", "rb" are known to the cue lists and the lexicon.
+    pub(super) fn unknown_content_words<'a>(
+        &'a self,
+        a: &'a Analysis,
+    ) -> impl Iterator<Item = &'a str> + 'a {
         (0..a.tokens.len())
             .filter(|&i| a.marks[i].is_content_word() && a.repaired_from[i].is_none())
-            .filter(|&i| {
-                matches!(
-                    self.query_term(&a.stems[i], self.facts(a, i)),
-                    QueryTerm::Unknown(_)
-                )
-            })
-            .count()
+            .filter(|&i| self.facts(a, i).is_none_or(|f| !f.place_first.is_empty()))
+            .filter(|&i| !a.tokens[i].bytes().any(|b| b.is_ascii_digit()))
+            .filter(|&i| matches!(self.query_term(&a.stems[i], None), QueryTerm::Unknown(_)))
+            .map(|i| &*a.tokens[i])
     }
 
     /// Appends the trigrams of a word: from the word table when it is there.
