@@ -30,7 +30,7 @@ pub const MAX_DF_SHARE: f64 = 0.1;
 /// ... and in more texts than this.
 pub const MAX_DF_FLOOR: u32 = 20;
 /// Character n-gram lengths (each word padded with one space on both sides).
-const CHAR_GRAMS: std::ops::RangeInclusive<usize> = 3..=5;
+const CHAR_GRAMS: std::ops::RangeInclusive<usize> = 3..=4;
 
 /// The scope model's classes (see `Engine::build`).
 pub const IN_SCOPE: usize = 0;
