@@ -453,15 +453,7 @@ fn gibberish_and_out_of_scope_fall_back() {
         "zxcv bnm lkjh",
         "resep soto ayam yang enak",
         "jadwal pesawat ke medan",
-    ] {
-        let a = engine().answer(message);
-        assert_eq!(a.decision(), Decision::Fallback, "{message:?} -> {a:?}");
-        assert!(a.id.is_none());
-    }
-    // A question about another city's office is not answered with ours.
-    assert_eq!(engine().answer("jam buka samsat jember").id, None);
-    // The aspect words of a content entry around a topic no entry knows: not that entry.
-    for message in [
+        // The aspect words of a content entry around a topic no entry knows: not that entry.
         "jam buka bioskop di probolinggo",
         "jam buka pegadaian sabtu",
         "syarat bikin sim c baru apa aja",
@@ -469,7 +461,10 @@ fn gibberish_and_out_of_scope_fall_back() {
     ] {
         let a = engine().answer(message);
         assert_eq!(a.decision(), Decision::Fallback, "{message:?} -> {a:?}");
+        assert!(a.id.is_none());
     }
+    // A question about another city's office is not answered with ours.
+    assert_eq!(engine().answer("jam buka samsat jember").id, None);
     // Words the content does not know around a topic it knows (a village, a name) still
     // get the answer.
     assert_eq!(
