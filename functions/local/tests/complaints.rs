@@ -104,6 +104,7 @@ impl Site {
             site: self,
             user: user.to_string(),
             seen: 0,
+            early: Vec::new(),
         }
     }
 
@@ -230,6 +231,9 @@ struct Chat<'a> {
     site: &'a Site,
     user: String,
     seen: usize,
+    /// Messages of the complaint worker that arrived before the answer being waited for
+    /// (a duplicate offer overtaking the confirmation): read, but still to be expected.
+    early: Vec<Value>,
 }
 
 impl Chat<'_> {
@@ -276,6 +280,9 @@ impl Chat<'_> {
     /// Waits for the first new bot message that `matches`; returns the new messages up to it
     /// and leaves any later one (a notification of the complaint worker) for the next step.
     async fn expect_until(&mut self, what: &str, matches: impl Fn(&Value) -> bool) -> Vec<Value> {
+        if let Some(position) = self.early.iter().position(&matches) {
+            return vec![self.early.remove(position)];
+        }
         let deadline = Instant::now() + REPLY_DEADLINE;
         loop {
             let all = replies_for(&self.site.client, &self.site.server.base, &self.user).await;
@@ -400,19 +407,32 @@ impl Chat<'_> {
                 "kind": "button", "id": ct::ids::SUBMIT, "title": ct::titles::SUBMIT
             } }))
             .await;
-        // The complaint worker may already be talking (a duplicate offer): the confirmation
-        // is the first answer to *Kirim*, not necessarily the last message.
-        let confirmation = self
+        // The complaint worker may already be talking (a duplicate offer): it runs on its own
+        // queue, so its offer can reach the chat before or after the dialog worker's
+        // confirmation. Whatever came with the confirmation is that offer, and the
+        // confirmation comes once.
+        let replies = self
             .expect_until("confirmation", |reply| {
                 text_of(reply).contains("Nomor tiket")
             })
             .await;
+        let (confirmation, others): (Vec<Value>, Vec<Value>) = replies
+            .into_iter()
+            .partition(|reply| text_of(reply).contains("Nomor tiket"));
         assert_eq!(
             confirmation.len(),
             1,
             "the confirmation answers Kirim: {}",
             describe(&confirmation)
         );
+        assert!(
+            others
+                .iter()
+                .all(|reply| text_of(reply).contains("Aduan serupa")),
+            "only a duplicate offer may come with the confirmation: {}",
+            describe(&others)
+        );
+        self.early.extend(others);
         let ticket = ticket_in(&text_of(&confirmation[0]));
         let wamid = accepted["wamid"].as_str().expect("wamid").to_string();
         (ticket, wamid, summary)
