@@ -810,18 +810,44 @@ const AUTHOR_SET: &str = r#"{"q": "sy mau bikin ktp gmn caranya", "expect": "kep
 {"q": "cara transfer pulsa telkomsel", "expect": "fallback"}
 "#;
 
-#[test]
-fn author_check_set_stays_above_its_floor() {
-    let report = answering::evaluate(engine(), AUTHOR_SET.as_bytes());
-    assert_eq!(report.total, 134);
+/// The floors a check set must stay above (a regression guard, not a target).
+struct Floor {
+    messages: usize,
+    top1: f64,
+    wrong_confident: f64,
+    out_of_scope_answered: f64,
+}
+
+fn assert_above_floor(data: &[u8], floor: Floor) {
+    let report = answering::evaluate(engine(), data);
+    assert_eq!(report.total, floor.messages);
     assert!(
         report.invalid_lines.is_empty(),
         "{:?}",
         report.invalid_lines
     );
-    assert!(report.top1_accuracy() >= 0.88, "{report}");
-    assert!(report.wrong_confident_rate() <= 0.04, "{report}");
-    assert!(report.out_of_scope_answered() <= 0.05, "{report}");
+    assert!(report.top1_accuracy() >= floor.top1, "{report}");
+    assert!(
+        report.wrong_confident_rate() <= floor.wrong_confident,
+        "{report}"
+    );
+    assert!(
+        report.out_of_scope_answered() <= floor.out_of_scope_answered,
+        "{report}"
+    );
+}
+
+#[test]
+fn author_check_set_stays_above_its_floor() {
+    assert_above_floor(
+        AUTHOR_SET.as_bytes(),
+        Floor {
+            messages: 134,
+            top1: 0.88,
+            wrong_confident: 0.04,
+            out_of_scope_answered: 0.05,
+        },
+    );
 }
 
 /// A third check set (`tests/fixtures/check-c.jsonl`, 206 messages): written on 6 December by a
@@ -833,16 +859,15 @@ fn author_check_set_stays_above_its_floor() {
 fn third_check_set_stays_above_its_floor() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/check-c.jsonl");
     let data = std::fs::read(path).expect("tests/fixtures/check-c.jsonl");
-    let report = answering::evaluate(engine(), data.as_slice());
-    assert_eq!(report.total, 206);
-    assert!(
-        report.invalid_lines.is_empty(),
-        "{:?}",
-        report.invalid_lines
+    assert_above_floor(
+        &data,
+        Floor {
+            messages: 206,
+            top1: 0.88,
+            wrong_confident: 0.07,
+            out_of_scope_answered: 0.10,
+        },
     );
-    assert!(report.top1_accuracy() >= 0.88, "{report}");
-    assert!(report.wrong_confident_rate() <= 0.07, "{report}");
-    assert!(report.out_of_scope_answered() <= 0.10, "{report}");
 }
 
 // ---------------------------------------------------------------------------------------------
