@@ -317,21 +317,18 @@ pub(super) fn train_classifier(kb: &KnowledgeBase, lexicon: &Lexicon) -> Learned
         .map(|(_, g)| (IN_SCOPE, g))
         .chain(outside.iter().map(|g| (OUT_OF_SCOPE, g)))
         .collect();
+    let train = |classes: usize, examples: &[(usize, &Grams)]| {
+        NaiveBayes::train(
+            classes,
+            examples,
+            Prior::Uniform,
+            MAX_DF_SHARE,
+            MAX_DF_FLOOR,
+        )
+    };
     Learned {
-        model: NaiveBayes::train(
-            classes.len(),
-            &examples,
-            Prior::Uniform,
-            MAX_DF_SHARE,
-            MAX_DF_FLOOR,
-        ),
-        scope: NaiveBayes::train(
-            2,
-            &scope_examples,
-            Prior::Uniform,
-            MAX_DF_SHARE,
-            MAX_DF_FLOOR,
-        ),
+        model: train(classes.len(), &examples),
+        scope: train(2, &scope_examples),
         classes,
     }
 }

@@ -58,9 +58,12 @@ impl Engine {
     ) -> impl Iterator<Item = &'a str> + 'a {
         (0..a.tokens.len())
             .filter(|&i| a.marks[i].is_content_word() && a.repaired_from[i].is_none())
-            .filter(|&i| self.facts(a, i).is_none_or(|f| !f.place_first.is_empty()))
             .filter(|&i| !a.tokens[i].bytes().any(|b| b.is_ascii_digit()))
-            .filter(|&i| matches!(self.query_term(&a.stems[i], None), QueryTerm::Unknown(_)))
+            .filter(|&i| match self.facts(a, i) {
+                // A word the engine knows only as a place (another city, a village).
+                Some(facts) => !facts.place_first.is_empty() && facts.term.is_none(),
+                None => self.index.term(&a.stems[i]).is_none(),
+            })
             .map(|i| &*a.tokens[i])
     }
 
