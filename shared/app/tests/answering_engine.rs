@@ -657,6 +657,64 @@ fn dev_set() -> Option<String> {
     std::fs::read_to_string(path).ok()
 }
 
+/// Runs of `n` words (lower-case letters and digits; apostrophes dropped as the tokeniser
+/// does) of a text.
+fn word_runs(text: &str, n: usize) -> Vec<String> {
+    let lower = text.to_lowercase().replace('\'', "");
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    words.windows(n).map(|run| run.join(" ")).collect()
+}
+
+/// The evaluation sets measure nothing once their sentences are in what the engine learns
+/// from: no seed file (content, phrases, lexicons, out-of-scope examples) and no check set of
+/// the tests shares a run of six words with `../shared/eval/*.jsonl`.
+#[test]
+fn nothing_the_engine_learns_from_repeats_an_evaluation_sentence() {
+    const RUN: usize = 6;
+    let eval_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/eval");
+    let mut evaluation = std::collections::HashSet::new();
+    for name in ["dev.jsonl", "dev-b.jsonl"] {
+        let Ok(text) = std::fs::read_to_string(eval_dir.join(name)) else {
+            eprintln!("../shared/eval/{name} not found: not compared");
+            continue;
+        };
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            let row: serde_json::Value = serde_json::from_str(line).expect("eval line");
+            evaluation.extend(word_runs(row["q"].as_str().unwrap_or_default(), RUN));
+        }
+    }
+    if evaluation.is_empty() {
+        return;
+    }
+    let check_set = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/check-c.jsonl");
+    let mut sources: Vec<(String, String)> = vec![
+        ("AUTHOR_SET".into(), AUTHOR_SET.to_string()),
+        (
+            check_set.into(),
+            std::fs::read_to_string(check_set).expect("check set"),
+        ),
+    ];
+    for entry in std::fs::read_dir(seed_dir()).expect("seed dir") {
+        let path = entry.expect("seed entry").path();
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            sources.push((path.display().to_string(), text));
+        }
+    }
+    for (source, text) in &sources {
+        for line in text.lines() {
+            if let Some(run) = word_runs(line, RUN)
+                .into_iter()
+                .find(|r| evaluation.contains(r))
+            {
+                panic!("{source}: {line:?} repeats the evaluation words {run:?}");
+            }
+        }
+    }
+}
+
 #[test]
 fn dev_set_meets_the_targets() {
     let Some(dev) = dev_set() else {
