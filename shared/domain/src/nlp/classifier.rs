@@ -98,7 +98,17 @@ pub struct Grams {
 }
 
 /// Runs of three or more equal letters ("pagiii", "tolooong") count as one.
-fn squash_elongation(word: &str) -> String {
+fn squash_elongation(word: String) -> String {
+    // Nearly every word has no such run: kept as it is, without a copy.
+    let (mut previous, mut run, mut elongated) = ('\0', 0, false);
+    for c in word.chars() {
+        run = if c == previous { run + 1 } else { 1 };
+        previous = c;
+        elongated |= run >= 3;
+    }
+    if !elongated {
+        return word;
+    }
     let mut out = String::with_capacity(word.len());
     let chars: Vec<char> = word.chars().collect();
     let mut i = 0;
@@ -142,7 +152,7 @@ impl Grams {
     pub fn of(message: &str, lexicon: Option<&Lexicon>) -> Self {
         let tokens: Vec<String> = text::tokenize(message)
             .into_iter()
-            .map(|t| squash_elongation(&t))
+            .map(squash_elongation)
             .collect();
         // About four n-grams per letter: sized once instead of growing through rehashes.
         let letters: usize = tokens.iter().map(|t| t.len() + 2).sum();
@@ -350,21 +360,33 @@ impl NaiveBayes {
     /// Joint log-likelihood of the text under each class; `None` when the text has no
     /// n-gram the model knows.
     pub fn log_likelihoods(&self, grams: &Grams) -> Option<Vec<f64>> {
-        let (weights, _) = self.weigh(grams, Some(self.typical_norm));
-        if weights.is_empty() {
+        // `weigh` with the fixed typical norm, folded into one pass: no weights vector, each
+        // n-gram's map slot read once (this runs for most messages; `weigh` is for training).
+        let mut jll = self.prior.clone();
+        let mut mass = 0.0;
+        let mut known = false;
+        for (block, scale) in [&grams.chars, &grams.words]
+            .into_iter()
+            .zip(self.typical_norm)
+        {
+            let divisor = if scale > 0.0 { scale } else { 1.0 };
+            for (key, count) in block {
+                let Some(feature) = self.features.get(key) else {
+                    continue;
+                };
+                known = true;
+                let x = (1.0 + count.ln()) * f64::from(feature.idf) / divisor;
+                mass += x;
+                for &(class, w) in &self.postings[feature.start as usize..feature.end as usize] {
+                    jll[class as usize] += x * f64::from(w);
+                }
+            }
+        }
+        if !known {
             return None;
         }
-        let mass: f64 = weights.iter().map(|(_, x)| x).sum();
-        let mut jll: Vec<f64> = self
-            .prior
-            .iter()
-            .zip(&self.unseen)
-            .map(|(p, u)| p + u * mass)
-            .collect();
-        for (feature, x) in weights {
-            for &(class, w) in &self.postings[feature.start as usize..feature.end as usize] {
-                jll[class as usize] += x * f64::from(w);
-            }
+        for (l, unseen) in jll.iter_mut().zip(&self.unseen) {
+            *l += unseen * mass;
         }
         Some(jll)
     }
@@ -372,15 +394,19 @@ impl NaiveBayes {
     /// Probability of class `class` at temperature 1.
     pub fn probability_of(&self, grams: &Grams, class: usize) -> Option<f64> {
         let jll = self.log_likelihoods(grams)?;
-        probabilities(&jll, 1.0)
-            .into_iter()
-            .find(|s| s.class == class)
-            .map(|s| s.probability)
+        let max = jll.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let sum: f64 = jll.iter().map(|l| (l - max).exp()).sum();
+        let own = (jll.get(class)? - max).exp();
+        (sum > 0.0 && sum.is_finite()).then(|| own / sum)
     }
 }
 
+/// Below this a class's probability is left out of [`probabilities`]: most of the 163
+/// classes of a message are far under it, and sorting them was a tenth of a message's time.
+pub const NEGLIGIBLE: f64 = 1e-9;
+
 /// Softmax of log-likelihoods divided by `temperature` (a non-positive one counts as 1.0),
-/// best first.
+/// best first; classes under [`NEGLIGIBLE`] are left out.
 pub fn probabilities(log_likelihoods: &[f64], temperature: f64) -> Vec<Scored> {
     let t = if temperature > 0.0 { temperature } else { 1.0 };
     let max = log_likelihoods
@@ -392,19 +418,19 @@ pub fn probabilities(log_likelihoods: &[f64], temperature: f64) -> Vec<Scored> {
         .map(|l| ((l - max) / t).exp())
         .collect();
     let sum: f64 = exp.iter().sum();
+    if !(sum > 0.0 && sum.is_finite()) {
+        return Vec::new();
+    }
     let mut scored: Vec<Scored> = exp
         .into_iter()
         .enumerate()
         .map(|(class, e)| Scored {
             class,
-            probability: if sum > 0.0 && sum.is_finite() {
-                e / sum
-            } else {
-                0.0
-            },
+            probability: e / sum,
         })
+        .filter(|s| s.probability >= NEGLIGIBLE)
         .collect();
-    scored.sort_by(|a, b| {
+    scored.sort_unstable_by(|a, b| {
         b.probability
             .total_cmp(&a.probability)
             .then(a.class.cmp(&b.class))
@@ -429,6 +455,23 @@ mod tests {
         m.log_likelihoods(&Grams::of(message, None))
             .map(|jll| probabilities(&jll, temperature))
             .unwrap_or_default()
+    }
+
+    #[test]
+    fn negligible_classes_leave_the_ranking_but_keep_their_own_probability() {
+        let m = model();
+        let grams = Grams::of("bikin ktp baru gimana cara membuat ktp elektronik", None);
+        let jll = m.log_likelihoods(&grams).unwrap_or_default();
+        // Sharpened until the other classes fall under the limit.
+        let scored = probabilities(&jll, 0.01);
+        assert_eq!(scored.iter().map(|s| s.class).collect::<Vec<_>>(), [0]);
+        let all = probabilities(&jll, 1.0);
+        assert!(all.iter().all(|s| s.probability >= NEGLIGIBLE), "{all:?}");
+        let total: f64 = all.iter().map(|s| s.probability).sum();
+        assert!((total - 1.0).abs() < 1e-6, "{total}");
+        // One class's probability is computed whole, however small.
+        let p = m.probability_of(&grams, 2).unwrap_or(1.0);
+        assert!(p < 0.5 && p > 0.0, "{p}");
     }
 
     fn model() -> NaiveBayes {
@@ -565,10 +608,15 @@ mod tests {
 
     #[test]
     fn elongated_letters_count_once() {
-        assert_eq!(squash_elongation("tolooong"), "tolong");
-        assert_eq!(squash_elongation("pagiii"), "pagi");
-        assert_eq!(squash_elongation("sabtu"), "sabtu");
-        assert_eq!(squash_elongation("tunggu"), "tunggu");
+        for (word, squashed) in [
+            ("tolooong", "tolong"),
+            ("pagiii", "pagi"),
+            ("sabtu", "sabtu"),
+            ("tunggu", "tunggu"),
+            ("éééh", "éh"),
+        ] {
+            assert_eq!(squash_elongation(word.to_string()), squashed);
+        }
     }
 
     #[test]
