@@ -162,6 +162,15 @@ fn lexicon_expands_chat_government_and_regional_words() {
 }
 
 #[test]
+fn everyday_indonesian_words_are_not_read_as_their_regional_look_alikes() {
+    // Krama "mangga" (please), Madurese "arena" (his day) and "bila" (when) are also plain
+    // Indonesian: a mango tree, a playground, "if". Indonesian messages are the many.
+    assert_eq!(tokens("pohon mangga"), ["pohon", "mangga"]);
+    assert_eq!(tokens("arena bermain"), ["arena", "bermain"]);
+    assert_eq!(tokens("bila hujan"), ["bila", "hujan"]);
+}
+
+#[test]
 fn indocollex_rows_never_rewrite_corpus_words() {
     // IndoCollex maps "kk" to "kakak"; the corpus uses KK for kartu keluarga.
     assert_eq!(tokens("kk"), ["kk"]);
@@ -912,7 +921,8 @@ fn author_check_set_stays_above_its_floor() {
 /// writer who saw the content's titles, questions and answers but none of its phrases,
 /// lexicons or tests, nor either dev set (the 14 lines that happened to share a run of five
 /// words with a dev set were left out). A check, never a tuning set (docs/nlp.md): its floors
-/// sit a little under the figures of the day it was written, to catch a regression.
+/// sit a little under the figures of the day it was written, to catch a regression (wrong
+/// confident tightened on 7 December after the agreement rules: 2.4 % that day).
 #[test]
 fn third_check_set_stays_above_its_floor() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/check-c.jsonl");
@@ -922,8 +932,8 @@ fn third_check_set_stays_above_its_floor() {
         Floor {
             messages: 206,
             top1: 0.88,
-            wrong_confident: 0.07,
-            out_of_scope_answered: 0.10,
+            wrong_confident: 0.04,
+            out_of_scope_answered: 0.07,
         },
     );
 }
@@ -1066,13 +1076,64 @@ fn converse_prompt_and_reply_parsing() {
 
 /// Diagnostic, not a check: `NLP_EXPLAIN="pesan 1|pesan 2" cargo test -p prolink-app --test main
 /// answering_engine::explain -- --ignored --nocapture` prints how the engine reads each message;
-/// `NLP_EVAL=file.jsonl` prints the evaluation report of a file with the misses explained.
+/// `NLP_EVAL=file.jsonl` prints the evaluation report of a file with the misses explained;
+/// `NLP_PROBE=file.jsonl` prints, per message, how retrieval and the classifier each read it
+/// (an absolute path: the test runs in the crate's folder).
 #[test]
 #[ignore = "diagnostic output for tuning"]
 fn explain() {
     if let Ok(messages) = std::env::var("NLP_EXPLAIN") {
         for m in messages.split('|') {
             println!("== {m}\n{}", engine().explain(m));
+        }
+    }
+    // One tab-separated line per message of a labelled file: how retrieval and the classifier
+    // each read it (outcome, label, answer, score, retrieval's first entry, its score, the
+    // next entry's of the same kind, words matched, the classifier's first class, its
+    // probability, its probability of retrieval's entry, out of scope, complaint strength).
+    if let Ok(path) = std::env::var("NLP_PROBE") {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        let (cases, _) = answering::parse_cases(text.as_bytes());
+        let t = engine().thresholds();
+        for case in &cases {
+            let ranking = engine().rank(&case.q);
+            let answer = ranking.decide(&t);
+            let learned = ranking.learned(t.temperature);
+            let probability_of = |id: &str| {
+                learned
+                    .iter()
+                    .find(|(class, _)| class.id == id)
+                    .map_or(0.0, |(_, p)| *p)
+            };
+            let top = ranking.candidates.first();
+            let next =
+                top.and_then(|top| ranking.candidates[1..].iter().find(|c| c.kind == top.kind));
+            let got = answer.label();
+            let outcome = match () {
+                _ if got == case.expect => "OK",
+                _ if got == "fallback" => "FB",
+                _ => "WRONG",
+            };
+            let columns = [
+                outcome.to_string(),
+                case.expect.clone(),
+                got,
+                format!("{:.2}", answer.score),
+                top.map_or("-", |c| c.id).to_string(),
+                format!("{:.2}", top.map_or(0.0, |c| c.score)),
+                format!("{:.2}", next.map_or(0.0, |c| c.score)),
+                top.map_or(0, |c| c.matched).to_string(),
+                learned
+                    .first()
+                    .map_or("-", |(c, _)| c.id.as_str())
+                    .to_string(),
+                format!("{:.2}", learned.first().map_or(0.0, |(_, p)| *p)),
+                format!("{:.2}", top.map_or(0.0, |c| probability_of(c.id))),
+                format!("{:.2}", ranking.out_of_scope()),
+                format!("{:.2}", ranking.complaint_strength),
+                mask_pii(&case.q),
+            ];
+            println!("PROBE\t{}", columns.join("\t"));
         }
     }
     if let Ok(path) = std::env::var("NLP_SENSITIVITY") {
@@ -1323,6 +1384,140 @@ fn the_classifier_answers_a_situation_retrieval_does_not_recognise() {
 }
 
 #[test]
+fn retrieval_does_not_answer_alone_where_the_classifier_reads_another_entry() {
+    // Retrieval sees "bikin ktp" and would answer the new-card entry by its floor rule (a low
+    // score that leads); the classifier has learned that a pickpocketed wallet is the
+    // lost-card entry. The two disagree: retrieval's answer is not given on its own.
+    let faq = |id: &str, title: &str, keywords: &[&str], phrases: &[&str]| KbFaq {
+        id: id.to_string(),
+        category: "kependudukan".to_string(),
+        title: title.to_string(),
+        question: format!("Bagaimana {}?", title.to_lowercase()),
+        alt_questions: vec![],
+        keywords: keywords.iter().map(|k| k.to_string()).collect(),
+        phrases: phrases.iter().map(|p| p.to_string()).collect(),
+    };
+    let kb = KnowledgeBase {
+        faqs: vec![
+            faq(
+                "kependudukan.ktp-baru",
+                "Bikin KTP-el baru",
+                &["bikin ktp", "ktp baru", "rekam ktp"],
+                &[
+                    "umur 17 mau rekam ktp pertama kali",
+                    "anak sudah 17 tahun daftar ktp di mana",
+                    "baru lulus sma belum punya ktp",
+                    "perekaman ktp buat pemula syaratnya",
+                ],
+            ),
+            faq(
+                "kependudukan.ktp-hilang",
+                "Mengganti KTP-el yang hilang",
+                &["ktp hilang"],
+                &[
+                    "dompet dicopet di pasar semua kartu raib",
+                    "tas kecopetan di angkot isinya kartu identitas",
+                    "dompetku dicopet orang waktu nonton konser",
+                    "kecopetan di terminal kartu identitas ikut dibawa",
+                    "dompet jatuh di jalan tidak ketemu lagi",
+                ],
+            ),
+        ],
+        services: vec![],
+        categories: vec![],
+    };
+    let message = "dompetku kecopetan di angkot, bikin ktp baru gimana";
+    let engine = Engine::build(&kb);
+    let ranking = engine.rank(message);
+    let top = ranking.candidates.first();
+    assert!(
+        top.is_some_and(|c| c.id == "kependudukan.ktp-baru"
+            && c.score >= engine.thresholds().floor
+            && c.score < engine.thresholds().answer),
+        "{}",
+        engine.explain(message)
+    );
+    let answer = engine.answer(message);
+    let lost_card_first = match answer.kind {
+        AnswerKind::Faq => answer.id.as_deref() == Some("kependudukan.ktp-hilang"),
+        AnswerKind::Fallback => {
+            answer.alternatives.first().map(String::as_str) == Some("kependudukan.ktp-hilang")
+        }
+        _ => false,
+    };
+    assert!(lost_card_first, "{answer:?}\n{}", engine.explain(message));
+}
+
+#[test]
+fn a_problem_told_then_asked_about_is_a_question_and_one_told_then_requested_a_report() {
+    for (message, expect) in [
+        (
+            "pohon mangga besar di depan balai rw sudah condong ke jalan, bisa minta dipotong gak?",
+            "lingkungan.pohon-rawan",
+        ),
+        (
+            "pohon mangga besar di depan balai rw sudah condong ke jalan, tolong segera dipotong",
+            "complaint:fasilitas-umum",
+        ),
+        (
+            "selokan depan rumah mampet tiap hujan meluap, bisa dibersihkan gak ya?",
+            "prasarana.drainase-banjir",
+        ),
+        (
+            "selokan depan rumah mampet tiap hujan meluap ke jalan, mohon segera dikeruk",
+            "complaint:banjir-drainase",
+        ),
+        // A tree is cut back ("dipotong"), aid is cut off: the same verb, two categories.
+        (
+            "bantuan sembako lansia di rt kami dipotong oknum, tolong diusut",
+            "complaint:pungli-korupsi",
+        ),
+        // A tree at risk is a public facility's matter, a fallen one a disaster's.
+        (
+            "pohon beringin di alun alun sudah rawan tumbang akarnya terangkat, mohon ditebang",
+            "complaint:fasilitas-umum",
+        ),
+        (
+            "pohon besar tumbang menimpa dua rumah warga semalam, mohon dibantu",
+            "complaint:bencana",
+        ),
+        // An emergency stays one however it ends.
+        (
+            "air sudah sedada dan nenek saya masih di dalam rumah, bisa dikirim perahu gak?",
+            "emergency",
+        ),
+    ] {
+        assert_eq!(
+            label(message),
+            expect,
+            "{message}\n{}",
+            engine().explain(message)
+        );
+    }
+}
+
+#[test]
+fn a_message_ends_asking_with_a_question_mark_a_trailing_negation_or_a_final_question_word() {
+    for (message, asking) in [
+        (
+            "jalan di gang kami rusak, yang wajib memperbaiki itu siapa",
+            true,
+        ),
+        ("lampu jalan mati, lapor ke mana itu", true),
+        (
+            "sudah seminggu sampah tidak diangkut, bisa diangkut hari ini gak",
+            true,
+        ),
+        ("kapan jadwal vaksin? saya tunggu kabarnya", false),
+        ("jalan rusak parah bagaimana ini", false),
+        ("jalan berlubang di depan pasar, tolong diperbaiki", false),
+        ("apakah jalan ini tanggung jawab pemkot?", true),
+    ] {
+        assert_eq!(engine().rank(message).ends_asking, asking, "{message}");
+    }
+}
+
+#[test]
 fn everyday_matters_outside_the_content_are_not_answered_by_the_classifier() {
     // Messages that share words with the content ("jadwal", "buka", "harga", "daftar") but
     // are about something the city does not run: the scope model holds them out.
@@ -1515,7 +1710,7 @@ fn classifier_cross_validation() {
             ..base
         },
     );
-    for v in [0.8, 0.9, 0.99] {
+    for v in [0.8, 0.9, 0.95, 0.97, 0.99] {
         show(
             &format!("learned_answer {v}"),
             Thresholds {
@@ -1542,7 +1737,7 @@ fn classifier_cross_validation() {
             },
         );
     }
-    for v in [0.3, 0.7, 1.01] {
+    for v in [0.2, 0.3, 0.4, 0.7, 1.01] {
         show(
             &format!("learned_out_of_scope {v}"),
             Thresholds {

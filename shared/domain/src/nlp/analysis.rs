@@ -55,6 +55,9 @@ pub struct Analysis<'e> {
     pub repaired_from: Vec<Option<String>>,
     /// Some clause is a question (question mark, or a trailing negation).
     pub(super) asked: bool,
+    /// The message's last clause with words is a question ("... bisa minta dipangkas?"):
+    /// whatever it tells first, it ends by asking.
+    pub(super) ends_asking: bool,
     pub(super) surface: text::Surface,
 }
 
@@ -259,6 +262,9 @@ impl Engine {
             if asked {
                 analysis.asked = true;
             }
+            if !tokens.is_empty() {
+                analysis.ends_asking = asked || ends_with_question_word(tokens, marks);
+            }
             let mut rank = 0;
             for m in marks.iter_mut() {
                 m.at_edge = if m.filler {
@@ -279,6 +285,35 @@ impl Engine {
         a.marks
             .get(i)
             .and_then(|m| self.word_facts.get(m.word as usize))
+    }
+}
+
+/// "... yang wajib memperbaiki siapa", "lapor ke mana itu": chat puts the question word at
+/// the end of the clause, often without a question mark. "bagaimana ini" is a complaint's
+/// sigh, not a question.
+fn ends_with_question_word(tokens: &[Cow<'_, str>], marks: &[TokenMarks]) -> bool {
+    const QUESTION_WORDS: [&str; 8] = [
+        "siapa",
+        "mana",
+        "kapan",
+        "berapa",
+        "kenapa",
+        "mengapa",
+        "apa",
+        "bagaimana",
+    ];
+    let mut words = tokens
+        .iter()
+        .zip(marks)
+        .rev()
+        .filter(|(_, m)| !m.filler)
+        .map(|(t, _)| &**t);
+    match words.next() {
+        Some("ini" | "itu") => words
+            .next()
+            .is_some_and(|w| w != "bagaimana" && QUESTION_WORDS.contains(&w)),
+        Some(w) => QUESTION_WORDS.contains(&w),
+        None => false,
     }
 }
 

@@ -66,6 +66,8 @@ pub struct Ranking<'e> {
     pub unknown_words: usize,
     /// The entry whose training phrase the message is, word for word.
     pub taught: Option<(&'e str, AnswerKind)>,
+    /// The message ends with a question (see `Analysis::ends_asking`).
+    pub ends_asking: bool,
     pub emergency_category: Option<&'e str>,
     pub lainnya: Option<&'e str>,
 }
@@ -306,6 +308,7 @@ impl Engine {
             elsewhere: false,
             unknown_words: 0,
             taught: None,
+            ends_asking: false,
             emergency_category,
             lainnya,
         };
@@ -324,6 +327,7 @@ impl Engine {
             .place_matcher
             .find_with(&a.tokens, |i| self.facts(&a, i).map(|f| &f.place_first[..]));
         ranking.elsewhere = self.about_elsewhere(&a, &places);
+        ranking.ends_asking = a.ends_asking;
         ranking.candidates = self.retrieve(&a, &places, ranking.elsewhere);
         ranking.unknown_words = self.unknown_content_words(&a).count();
         if intent::is_emergency(&cues, a.surface.upper_ratio > 0.6, a.surface.exclamations) {
@@ -519,6 +523,35 @@ impl<'e> Ranking<'e> {
         }
     }
 
+    /// A message that tells of a problem and ends by asking about it ("pohon depan sekolah
+    /// miring, bisa minta dipangkas?", "jalan perumahan rusak, itu tanggung jawab siapa?")
+    /// is a question when both models name the same entry for it, the classifier surely:
+    /// the entry answers it and tells how to report. A report that ends with a request
+    /// ("tolong segera ditambal") stays a report, and so does every emergency.
+    fn question_after_report(&self, t: &Thresholds) -> Option<Answer> {
+        if !self.ends_asking || self.elsewhere {
+            return None;
+        }
+        let top = self.candidates.first()?;
+        let learned = self.learned(t.temperature);
+        let (first, p) = *learned.first()?;
+        let agreed = first.kind == AnswerKind::Faq && first.id == top.id && p >= t.learned_answer;
+        agreed.then(|| Answer::plain(AnswerKind::Faq, Some(first.id.clone()), p))
+    }
+
+    /// The entry the classifier prefers to `answered`, when it holds more than half of the
+    /// probability (a majority no other class can reach, so no threshold to tune).
+    fn contradiction(learned: &[(&'e LearnedClass, f64)], answered: &str) -> Option<&'e str> {
+        learned
+            .first()
+            .filter(|(c, p)| {
+                matches!(c.kind, AnswerKind::Faq | AnswerKind::Service)
+                    && c.id != answered
+                    && *p > 0.5
+            })
+            .map(|(c, _)| c.id.as_str())
+    }
+
     /// The classifier's category for a report (whose cues name none, or name contested
     /// ones): its most probable complaint category that is not the emergency one, when it
     /// holds at least `min_share` of the probability of all categories.
@@ -572,6 +605,9 @@ impl<'e> Ranking<'e> {
                 categories,
             } => {
                 if *strength >= t.complaint {
+                    if let Some(answer) = self.question_after_report(t) {
+                        return answer;
+                    }
                     let best = categories.first().filter(|(_, s)| *s >= t.category);
                     // Cue lists weigh words, not what the report is about ("jalan depan rumah
                     // rusak" has cues of roads and of disasters): where a second category's
@@ -639,6 +675,32 @@ impl<'e> Ranking<'e> {
         // buka kantor pos"): the scope model, which has seen such questions, may hold it back.
         let confident =
             confident && !(self.unknown_words > 0 && self.out_of_scope() >= t.learned_out_of_scope);
+        // Retrieval matches the words of an entry; the classifier has learned how citizens
+        // word each entry. Where retrieval answers by its weaker rule (a low score that only
+        // leads the others: `floor`/`ratio`) and the classifier holds another entry more
+        // probable than all the others together, the two read the message differently and
+        // retrieval's answer is not taken on its own: the classifier answers when it is sure
+        // enough, else the citizen chooses between the two. Answers from `answer` up stand:
+        // asking the classifier for them too caught two more wrong answers in the check sets
+        // but cost half again of the mean time per message (docs/nlp.md), and a service
+        // named by its name would be "contradicted" by its FAQ sibling (services carry no
+        // training phrases).
+        let learned = if confident && top.score >= t.answer {
+            Vec::new()
+        } else {
+            self.learned(t.temperature)
+        };
+        let contradicted = confident
+            .then(|| Self::contradiction(&learned, top.id))
+            .flatten();
+        if let Some(other) = contradicted {
+            if let Some(answer) = self.learned_answer(&learned, t) {
+                return answer;
+            }
+            let mut answer = Answer::plain(AnswerKind::Fallback, None, top.score);
+            answer.alternatives = vec![other.to_string(), top.id.to_string()];
+            return answer;
+        }
         if confident {
             let mut answer = Answer::plain(top.kind, Some(top.id.to_string()), top.score);
             answer.alternatives = self.candidates[1..]
@@ -649,7 +711,6 @@ impl<'e> Ranking<'e> {
                 .collect();
             return answer;
         }
-        let learned = self.learned(t.temperature);
         if let Some(answer) = self.learned_answer(&learned, t) {
             return answer;
         }

@@ -156,7 +156,7 @@ impl Default for Thresholds {
             complaint: 1.6,
             category: 1.5,
             temperature: 1.0,
-            learned_answer: 0.8,
+            learned_answer: 0.95,
             learned_out_of_scope: 0.5,
             learned_complaint: 0.9,
             learned_category: 0.5,
