@@ -395,7 +395,7 @@ impl NaiveBayes {
     pub fn probability_of(&self, grams: &Grams, class: usize) -> Option<f64> {
         let jll = self.log_likelihoods(grams)?;
         let max = jll.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        let sum: f64 = jll.iter().map(|l| (l - max).exp()).sum();
+        let sum: f64 = jll.iter().map(|l| relative_exp(l - max)).sum();
         let own = (jll.get(class)? - max).exp();
         (sum > 0.0 && sum.is_finite()).then(|| own / sum)
     }
@@ -404,6 +404,21 @@ impl NaiveBayes {
 /// Below this a class's probability is left out of [`probabilities`]: most of the 163
 /// classes of a message are far under it, and sorting them was a tenth of a message's time.
 pub const NEGLIGIBLE: f64 = 1e-9;
+
+/// `e^x` for `x ≤ 0`, read as 0 below [`UNDERFLOW`]. Naive Bayes log-likelihoods lie hundreds
+/// apart, so most classes' `exp` underflows, and the C library's underflow path (it sets
+/// `errno`) made the softmax cost more than the model itself. The cut is exact for every use:
+/// `e^-60` is far under [`NEGLIGIBLE`] of a sum that is at least 1.
+fn relative_exp(x: f64) -> f64 {
+    if x < UNDERFLOW {
+        0.0
+    } else {
+        x.exp()
+    }
+}
+
+/// See [`relative_exp`].
+const UNDERFLOW: f64 = -60.0;
 
 /// Softmax of log-likelihoods divided by `temperature` (a non-positive one counts as 1.0),
 /// best first; classes under [`NEGLIGIBLE`] are left out.
@@ -415,7 +430,7 @@ pub fn probabilities(log_likelihoods: &[f64], temperature: f64) -> Vec<Scored> {
         .fold(f64::NEG_INFINITY, f64::max);
     let exp: Vec<f64> = log_likelihoods
         .iter()
-        .map(|l| ((l - max) / t).exp())
+        .map(|l| relative_exp((l - max) / t))
         .collect();
     let sum: f64 = exp.iter().sum();
     if !(sum > 0.0 && sum.is_finite()) {
@@ -455,6 +470,23 @@ mod tests {
         m.log_likelihoods(&Grams::of(message, None))
             .map(|jll| probabilities(&jll, temperature))
             .unwrap_or_default()
+    }
+
+    #[test]
+    fn the_softmax_reads_far_classes_as_zero_without_changing_any_probability_it_keeps() {
+        assert_eq!(relative_exp(-1.0), (-1.0f64).exp());
+        assert_eq!(relative_exp(0.0), 1.0);
+        for x in [-60.1, -745.2, -1e9, f64::NEG_INFINITY] {
+            assert_eq!(relative_exp(x), 0.0);
+        }
+        // What a cut class would have weighed is far under what any kept class is shown at.
+        assert!(UNDERFLOW.exp() < NEGLIGIBLE * 1e-12);
+        let scored = probabilities(&[-3.0, -2000.0, -1.0, -80.0], 1.0);
+        let exact = |l: f64| (l + 1.0).exp() / (1.0 + (-2.0f64).exp());
+        assert_eq!(scored.len(), 2);
+        assert_eq!((scored[0].class, scored[1].class), (2, 0));
+        assert!((scored[0].probability - exact(-1.0)).abs() < 1e-12);
+        assert!((scored[1].probability - exact(-3.0)).abs() < 1e-12);
     }
 
     #[test]
