@@ -250,20 +250,22 @@ impl Engine {
             let tokens = &analysis.tokens[clause_start..];
             let marks = &mut analysis.marks[clause_start..];
             let meaningful_count = marks.iter().filter(|m| !m.filler).count();
+            // The clause's last two meaningful words, read by both question rules below.
+            let mut from_the_end = tokens
+                .iter()
+                .zip(marks.iter())
+                .rev()
+                .filter(|(_, m)| !m.filler)
+                .map(|(t, _)| &**t);
+            let (last, before) = (from_the_end.next(), from_the_end.next());
             // "bisa ganti gk", "bayar gk": a clause that ends in a negation is a yes/no
             // question in chat, with or without a question mark.
-            let asked = *asked
-                || tokens
-                    .iter()
-                    .zip(marks.iter())
-                    .rev()
-                    .find(|(_, m)| !m.filler)
-                    .is_some_and(|(t, _)| matches!(&**t, "tidak" | "belum" | "bukan"));
+            let asked = *asked || matches!(last, Some("tidak" | "belum" | "bukan"));
             if asked {
                 analysis.asked = true;
             }
             if !tokens.is_empty() {
-                analysis.ends_asking = asked || ends_with_question_word(tokens, marks);
+                analysis.ends_asking = asked || ends_with_question_word(last, before);
             }
             let mut rank = 0;
             for m in marks.iter_mut() {
@@ -290,8 +292,8 @@ impl Engine {
 
 /// "... yang wajib memperbaiki siapa", "lapor ke mana itu": chat puts the question word at
 /// the end of the clause, often without a question mark. "bagaimana ini" is a complaint's
-/// sigh, not a question.
-fn ends_with_question_word(tokens: &[Cow<'_, str>], marks: &[TokenMarks]) -> bool {
+/// sigh, not a question. `last` and `before` are the clause's last two meaningful words.
+fn ends_with_question_word(last: Option<&str>, before: Option<&str>) -> bool {
     const QUESTION_WORDS: [&str; 8] = [
         "siapa",
         "mana",
@@ -302,16 +304,10 @@ fn ends_with_question_word(tokens: &[Cow<'_, str>], marks: &[TokenMarks]) -> boo
         "apa",
         "bagaimana",
     ];
-    let mut words = tokens
-        .iter()
-        .zip(marks)
-        .rev()
-        .filter(|(_, m)| !m.filler)
-        .map(|(t, _)| &**t);
-    match words.next() {
-        Some("ini" | "itu") => words
-            .next()
-            .is_some_and(|w| w != "bagaimana" && QUESTION_WORDS.contains(&w)),
+    match last {
+        Some("ini" | "itu") => {
+            before.is_some_and(|w| w != "bagaimana" && QUESTION_WORDS.contains(&w))
+        }
         Some(w) => QUESTION_WORDS.contains(&w),
         None => false,
     }

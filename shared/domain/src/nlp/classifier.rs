@@ -78,6 +78,13 @@ struct Feature {
     end: u32,
 }
 
+impl Feature {
+    /// TF-IDF weight of the feature seen `count` times in a text (sublinear term frequency).
+    fn weight(&self, count: f64) -> f64 {
+        (1.0 + count.ln()) * f64::from(self.idf)
+    }
+}
+
 /// A text's known features with their weights.
 type Weights = Vec<(Feature, f64)>;
 
@@ -345,7 +352,7 @@ impl NaiveBayes {
             let start = out.len();
             for (key, count) in block {
                 if let Some(&feature) = self.features.get(key) {
-                    out.push((feature, (1.0 + count.ln()) * f64::from(feature.idf)));
+                    out.push((feature, feature.weight(*count)));
                 }
             }
             norms[b] = out[start..].iter().map(|(_, x)| x * x).sum::<f64>().sqrt();
@@ -365,17 +372,17 @@ impl NaiveBayes {
         let mut jll = self.prior.clone();
         let mut mass = 0.0;
         let mut known = false;
+        // `typical_norm` is positive by construction (`train` keeps 1.0 for a zero median).
         for (block, scale) in [&grams.chars, &grams.words]
             .into_iter()
             .zip(self.typical_norm)
         {
-            let divisor = if scale > 0.0 { scale } else { 1.0 };
             for (key, count) in block {
                 let Some(feature) = self.features.get(key) else {
                     continue;
                 };
                 known = true;
-                let x = (1.0 + count.ln()) * f64::from(feature.idf) / divisor;
+                let x = feature.weight(*count) / scale;
                 mass += x;
                 for &(class, w) in &self.postings[feature.start as usize..feature.end as usize] {
                     jll[class as usize] += x * f64::from(w);

@@ -685,12 +685,13 @@ impl<'e> Ranking<'e> {
         // but cost half again of the mean time per message (docs/nlp.md), and a service
         // named by its name would be "contradicted" by its FAQ sibling (services carry no
         // training phrases).
-        let learned = if confident && top.score >= t.answer {
+        let floor_rule_answer = confident && top.score < t.answer;
+        let learned = if confident && !floor_rule_answer {
             Vec::new()
         } else {
             self.learned(t.temperature)
         };
-        let contradicted = confident
+        let contradicted = floor_rule_answer
             .then(|| Self::contradiction(&learned, top.id))
             .flatten();
         if let Some(other) = contradicted {
