@@ -1327,18 +1327,25 @@ fn a_report_the_cue_lists_miss_is_recognised_from_its_categorys_phrases() {
     assert_eq!(answer.kind, AnswerKind::Fallback);
 }
 
-#[test]
-fn the_classifier_answers_a_situation_retrieval_does_not_recognise() {
-    // Curated texts name the service; the phrases describe situations in other words.
-    let faq = |id: &str, title: &str, phrases: &[&str]| KbFaq {
+/// A FAQ entry of a small test knowledge base: its question is "Bagaimana <title>?", with
+/// the given keywords and training phrases.
+fn taught_faq(id: &str, category: &str, title: &str, keywords: &[&str], phrases: &[&str]) -> KbFaq {
+    let owned = |texts: &[&str]| texts.iter().map(|t| t.to_string()).collect();
+    KbFaq {
         id: id.to_string(),
-        category: "umum".to_string(),
+        category: category.to_string(),
         title: title.to_string(),
         question: format!("Bagaimana {}?", title.to_lowercase()),
         alt_questions: vec![],
-        keywords: vec![],
-        phrases: phrases.iter().map(|p| p.to_string()).collect(),
-    };
+        keywords: owned(keywords),
+        phrases: owned(phrases),
+    }
+}
+
+#[test]
+fn the_classifier_answers_a_situation_retrieval_does_not_recognise() {
+    // Curated texts name the service; the phrases describe situations in other words.
+    let faq = |id: &str, title: &str, phrases: &[&str]| taught_faq(id, "umum", title, &[], phrases);
     let kb = KnowledgeBase {
         faqs: vec![
             faq(
@@ -1388,14 +1395,8 @@ fn retrieval_does_not_answer_alone_where_the_classifier_reads_another_entry() {
     // Retrieval sees "bikin ktp" and would answer the new-card entry by its floor rule (a low
     // score that leads); the classifier has learned that a pickpocketed wallet is the
     // lost-card entry. The two disagree: retrieval's answer is not given on its own.
-    let faq = |id: &str, title: &str, keywords: &[&str], phrases: &[&str]| KbFaq {
-        id: id.to_string(),
-        category: "kependudukan".to_string(),
-        title: title.to_string(),
-        question: format!("Bagaimana {}?", title.to_lowercase()),
-        alt_questions: vec![],
-        keywords: keywords.iter().map(|k| k.to_string()).collect(),
-        phrases: phrases.iter().map(|p| p.to_string()).collect(),
+    let faq = |id: &str, title: &str, keywords: &[&str], phrases: &[&str]| {
+        taught_faq(id, "kependudukan", title, keywords, phrases)
     };
     let kb = KnowledgeBase {
         faqs: vec![
