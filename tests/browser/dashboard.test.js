@@ -23,6 +23,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { chromium } = require('playwright-core');
 const { stripedPng } = require('./png.js');
+const { cancelledByBrowser } = require('./cancelled.js');
 const crypto = require('node:crypto');
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -173,12 +174,8 @@ describe('operator dashboard in Chromium', () => {
     });
     target.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
     target.on('requestfailed', (request) => {
+      if (cancelledByBrowser(request)) return;
       const failure = request.failure();
-      // A download handed to the browser's download manager is "aborted" for the page.
-      if (failure && failure.errorText === 'net::ERR_ABORTED' && request.url().startsWith('blob:')) return;
-      // The test navigating away cancels an image still loading (the logo) or a poll in flight;
-      // the site never aborts a request itself. A server error still shows as its status.
-      if (failure && failure.errorText === 'net::ERR_ABORTED' && ['image', 'fetch'].includes(request.resourceType())) return;
       problems.push(`request failed: ${request.url()} ${failure ? failure.errorText : ''}`);
     });
     target.on('response', (response) => {
