@@ -1392,9 +1392,10 @@ fn the_classifier_answers_a_situation_retrieval_does_not_recognise() {
 
 #[test]
 fn retrieval_does_not_answer_alone_where_the_classifier_reads_another_entry() {
-    // Retrieval sees "bikin ktp" and would answer the new-card entry by its floor rule (a low
-    // score that leads); the classifier has learned that a pickpocketed wallet is the
-    // lost-card entry. The two disagree: retrieval's answer is not given on its own.
+    // Retrieval sees "bikin ktp" and would answer the new-card entry (a low score that leads);
+    // the classifier has learned that a pickpocketed wallet is the lost-card entry. The two
+    // disagree: retrieval's answer is not given on its own, whether it came by the floor rule
+    // or by the main rule under `challenge`; from `challenge` up retrieval answers alone.
     let faq = |id: &str, title: &str, keywords: &[&str], phrases: &[&str]| {
         taught_faq(id, "kependudukan", title, keywords, phrases)
     };
@@ -1429,24 +1430,47 @@ fn retrieval_does_not_answer_alone_where_the_classifier_reads_another_entry() {
     };
     let message = "dompetku kecopetan di angkot, bikin ktp baru gimana";
     let engine = Engine::build(&kb);
-    let ranking = engine.rank(message);
-    let top = ranking.candidates.first();
+    let floor_rule = engine.thresholds();
+    let top = engine.rank(message).candidates.first().cloned();
+    let score = top.as_ref().map_or(0.0, |c| c.score);
     assert!(
-        top.is_some_and(|c| c.id == "kependudukan.ktp-baru"
-            && c.score >= engine.thresholds().floor
-            && c.score < engine.thresholds().answer),
+        top.as_ref()
+            .is_some_and(|c| c.id == "kependudukan.ktp-baru" && c.score >= floor_rule.floor)
+            && score < floor_rule.answer,
         "{}",
         engine.explain(message)
     );
-    let answer = engine.answer(message);
-    let lost_card_first = match answer.kind {
+    // The same score as a main-rule answer: `answer` lowered under it.
+    let main_rule = prolink_domain::nlp::Thresholds {
+        answer: floor_rule.floor,
+        ..floor_rule
+    };
+    assert!(main_rule.challenge > score);
+    let lost_card_first = |answer: &prolink_domain::nlp::Answer| match answer.kind {
         AnswerKind::Faq => answer.id.as_deref() == Some("kependudukan.ktp-hilang"),
         AnswerKind::Fallback => {
             answer.alternatives.first().map(String::as_str) == Some("kependudukan.ktp-hilang")
         }
         _ => false,
     };
-    assert!(lost_card_first, "{answer:?}\n{}", engine.explain(message));
+    for t in [floor_rule, main_rule] {
+        let answer = engine.rank(message).decide(&t);
+        assert!(
+            lost_card_first(&answer),
+            "{t:?}\n{answer:?}\n{}",
+            engine.explain(message)
+        );
+    }
+    let unchallenged = prolink_domain::nlp::Thresholds {
+        challenge: score,
+        ..main_rule
+    };
+    let answer = engine.rank(message).decide(&unchallenged);
+    assert_eq!(
+        (answer.kind, answer.id.as_deref()),
+        (AnswerKind::Faq, Some("kependudukan.ktp-baru")),
+        "{answer:?}"
+    );
 }
 
 #[test]
@@ -1734,6 +1758,15 @@ fn classifier_cross_validation() {
             &format!("contested {v}"),
             Thresholds {
                 contested: v,
+                ..base
+            },
+        );
+    }
+    for v in [0.0, 0.42, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01] {
+        show(
+            &format!("challenge {v}"),
+            Thresholds {
+                challenge: v,
                 ..base
             },
         );

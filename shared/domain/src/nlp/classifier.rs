@@ -371,26 +371,29 @@ impl NaiveBayes {
         // n-gram's map slot read once (this runs for most messages; `weigh` is for training).
         let mut jll = self.prior.clone();
         let mut mass = 0.0;
-        let mut known = false;
+        // Two passes: the look-ups first, then the postings. Both are cache misses (tens of
+        // thousands of features); in one loop each postings read waited for its look-up,
+        // apart the look-ups of several n-grams are under way at once.
+        let mut found: Vec<(&Feature, f64)> =
+            Vec::with_capacity(grams.chars.len() + grams.words.len());
         // `typical_norm` is positive by construction (`train` keeps 1.0 for a zero median).
         for (block, scale) in [&grams.chars, &grams.words]
             .into_iter()
             .zip(self.typical_norm)
         {
-            for (key, count) in block {
-                let Some(feature) = self.features.get(key) else {
-                    continue;
-                };
-                known = true;
-                let x = feature.weight(*count) / scale;
-                mass += x;
-                for &(class, w) in &self.postings[feature.start as usize..feature.end as usize] {
-                    jll[class as usize] += x * f64::from(w);
-                }
-            }
+            found.extend(block.iter().filter_map(|(key, count)| {
+                let feature = self.features.get(key)?;
+                Some((feature, feature.weight(*count) / scale))
+            }));
         }
-        if !known {
+        if found.is_empty() {
             return None;
+        }
+        for &(feature, x) in &found {
+            mass += x;
+            for &(class, w) in &self.postings[feature.start as usize..feature.end as usize] {
+                jll[class as usize] += x * f64::from(w);
+            }
         }
         for (l, unseen) in jll.iter_mut().zip(&self.unseen) {
             *l += unseen * mass;

@@ -676,22 +676,20 @@ impl<'e> Ranking<'e> {
         let confident =
             confident && !(self.unknown_words > 0 && self.out_of_scope() >= t.learned_out_of_scope);
         // Retrieval matches the words of an entry; the classifier has learned how citizens
-        // word each entry. Where retrieval answers by its weaker rule (a low score that only
-        // leads the others: `floor`/`ratio`) and the classifier holds another entry more
-        // probable than all the others together, the two read the message differently and
-        // retrieval's answer is not taken on its own: the classifier answers when it is sure
-        // enough, else the citizen chooses between the two. Answers from `answer` up stand:
-        // asking the classifier for them too caught two more wrong answers in the check sets
-        // but cost half again of the mean time per message (docs/nlp.md), and a service
-        // named by its name would be "contradicted" by its FAQ sibling (services carry no
-        // training phrases).
-        let floor_rule_answer = confident && top.score < t.answer;
-        let learned = if confident && !floor_rule_answer {
+        // word each entry. Where retrieval answers under `challenge` and the classifier holds
+        // another entry more probable than all the others together, the two read the message
+        // differently and retrieval's answer is not taken on its own: the classifier answers
+        // when it is sure enough, else the citizen chooses between the two. `challenge` is
+        // the cross-validation's choice (docs/nlp.md): at `sure` it caught wrong answers of
+        // retrieval's main rule too, where at first only its floor rule (scores under
+        // `answer`) was checked; the price is the classifier on more messages (docs/performance.md).
+        let challenged = confident && top.score < t.challenge;
+        let learned = if confident && !challenged {
             Vec::new()
         } else {
             self.learned(t.temperature)
         };
-        let contradicted = floor_rule_answer
+        let contradicted = challenged
             .then(|| Self::contradiction(&learned, top.id))
             .flatten();
         if let Some(other) = contradicted {

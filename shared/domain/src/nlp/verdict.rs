@@ -142,6 +142,10 @@ pub struct Thresholds {
     pub contested: f64,
     /// Minimum probability of an entry the classifier suggests.
     pub learned_suggest: f64,
+    /// A retrieval answer scoring under this is checked against the classifier: when the
+    /// classifier holds another entry above half of all probability, retrieval does not
+    /// answer alone (`Ranking::decide`).
+    pub challenge: f64,
 }
 
 impl Default for Thresholds {
@@ -162,6 +166,7 @@ impl Default for Thresholds {
             learned_category: 0.5,
             contested: 0.5,
             learned_suggest: 0.1,
+            challenge: 0.8,
         }
     }
 }
