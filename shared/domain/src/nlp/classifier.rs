@@ -446,21 +446,25 @@ pub fn probabilities(log_likelihoods: &[f64], temperature: f64) -> Vec<Scored> {
     if !(sum > 0.0 && sum.is_finite()) {
         return Vec::new();
     }
-    let mut scored: Vec<Scored> = exp
-        .into_iter()
+    // Sorted as integers: a non-negative float's bits order as the float does, so the key
+    // (probability descending, then class ascending) is one u128 comparison; the float
+    // comparator chain made this sort a twentieth of a message's time.
+    let mut keys: Vec<u128> = exp
+        .iter()
         .enumerate()
-        .map(|(class, e)| Scored {
-            class,
-            probability: e / sum,
-        })
-        .filter(|s| s.probability >= NEGLIGIBLE)
+        .filter(|(_, e)| *e / sum >= NEGLIGIBLE)
+        .map(|(class, e)| (u128::from(!(e / sum).to_bits()) << 64) | class as u128)
         .collect();
-    scored.sort_unstable_by(|a, b| {
-        b.probability
-            .total_cmp(&a.probability)
-            .then(a.class.cmp(&b.class))
-    });
-    scored
+    keys.sort_unstable();
+    keys.into_iter()
+        .map(|key| {
+            let class = key as u64 as usize;
+            Scored {
+                class,
+                probability: exp[class] / sum,
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
