@@ -294,6 +294,11 @@ fn emergencies_need_an_ongoing_threat() {
         "air sudah sedada di rumah, bapak saya stroke tidak bisa dipindah",
         "kabel listrik putus jatuh di trotoar depan sekolah, masih ada percikan api",
         "tolong, bau gas di dapur kuat sekali, tabung gas bocor",
+        // Placed here and now, touching someone, or two threats: asking does not calm it.
+        "ada kebakaran di gang 3 dekat masjid, damkar nomornya berapa?",
+        "tetangga saya pingsan tidak sadar, ambulans nomornya berapa?",
+        "anak saya tenggelam di kolam sekarang, bagaimana?",
+        "kebakaran, ada orang terjebak di dalam, bagaimana?",
     ] {
         let a = engine().answer(message);
         assert_eq!(a.kind, AnswerKind::Emergency, "{message}");
@@ -325,6 +330,10 @@ fn emergencies_need_an_ongoing_threat() {
         "ijazah saya ikut terbakar waktu rumah kebakaran tahun lalu, bisa minta salinan?",
         // A smell that lasts for weeks is a pollution report.
         "tiap malam ada bau gas dari pabrik di belakang kampung, sudah sebulan",
+        // A question about a danger from nowhere in particular: about the service, not a call.
+        "apakah 112 bisa dipakai untuk lapor kebakaran?",
+        "damkar itu cuma buat kebakaran atau bisa yang lain?",
+        "112 itu buat apa saja sih? cuma untuk kebakaran?",
     ] {
         assert_ne!(
             engine().answer(message).kind,

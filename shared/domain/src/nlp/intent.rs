@@ -76,8 +76,13 @@ pub fn score_cues(
     scores
 }
 
+/// A life-threat cue worth two alone: a second one ("kebakaran … terjebak") makes a threat
+/// that a question's form does not calm down.
+const TWO_THREATS: f64 = 4.0;
+
 /// Emergency rule: a life-threat cue that nothing calms down, or an incident with urgency.
-pub fn is_emergency(cues: &CueScores, shouting: bool, exclamations: usize) -> bool {
+/// `asking`: the message ends asking (`Analysis::ends_asking`).
+pub fn is_emergency(cues: &CueScores, shouting: bool, exclamations: usize, asking: bool) -> bool {
     let strong = cues.get(CueClass::Emergency);
     let danger = cues.get(CueClass::Danger);
     let mut urgent = cues.get(CueClass::Urgent);
@@ -86,6 +91,18 @@ pub fn is_emergency(cues: &CueScores, shouting: bool, exclamations: usize) -> bo
     }
     if exclamations >= 2 {
         urgent += 1.0;
+    }
+    // A question about a danger asked from nowhere in particular ("apakah 112 bisa dipakai
+    // untuk lapor kebakaran?", "damkar itu cuma buat kebakaran?"): nothing puts it here and
+    // now (no place, no "my", no time, no urgency, no incident), so the citizen asks about
+    // the danger and the answer is the entry about it. A report of one is placed somewhere,
+    // touches someone or presses ("rumah saya kebakaran, nomor damkar berapa?").
+    let situated = [CueClass::Place, CueClass::Mine, CueClass::Time]
+        .into_iter()
+        .any(|class| cues.get(class) > 0.0)
+        || danger + urgent > 0.0;
+    if asking && !situated && strong < TWO_THREATS {
+        return false;
     }
     let calm = cues.get(CueClass::Calm)
         + if cues.get(CueClass::Info) >= 2.0 {

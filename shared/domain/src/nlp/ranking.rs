@@ -330,7 +330,12 @@ impl Engine {
         ranking.ends_asking = a.ends_asking;
         ranking.candidates = self.retrieve(&a, &places, ranking.elsewhere);
         ranking.unknown_words = self.unknown_content_words(&a).count();
-        if intent::is_emergency(&cues, a.surface.upper_ratio > 0.6, a.surface.exclamations) {
+        if intent::is_emergency(
+            &cues,
+            a.surface.upper_ratio > 0.6,
+            a.surface.exclamations,
+            a.ends_asking,
+        ) {
             ranking.intent = Intent::Emergency;
             return ranking;
         }
