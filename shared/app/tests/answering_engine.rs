@@ -299,6 +299,9 @@ fn emergencies_need_an_ongoing_threat() {
         "tetangga saya pingsan tidak sadar, ambulans nomornya berapa?",
         "anak saya tenggelam di kolam sekarang, bagaimana?",
         "kebakaran, ada orang terjebak di dalam, bagaimana?",
+        // Asking for the number does not calm a threat that is the writer's own or pressing.
+        "rumah saya kebakaran, nomor damkar berapa?",
+        "tolong ada orang tenggelam di pantai, nomor sar berapa?",
     ] {
         let a = engine().answer(message);
         assert_eq!(a.kind, AnswerKind::Emergency, "{message}");
@@ -334,6 +337,9 @@ fn emergencies_need_an_ongoing_threat() {
         "apakah 112 bisa dipakai untuk lapor kebakaran?",
         "damkar itu cuma buat kebakaran atau bisa yang lain?",
         "112 itu buat apa saja sih? cuma untuk kebakaran?",
+        // ... and asking for a number calms one told from outside.
+        "nomor damkar berapa ya",
+        "kemarin ada kebakaran di pasar, berapa korbannya?",
     ] {
         assert_ne!(
             engine().answer(message).kind,

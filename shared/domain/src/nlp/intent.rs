@@ -10,7 +10,7 @@ pub use crate::complaint::ticket::find_ticket;
 /// Sum of cue weights per class, longest matches first, plus where the info cues sit.
 #[derive(Debug, Clone, Default)]
 pub struct CueScores {
-    pub by_class: [f64; 16],
+    pub by_class: [f64; CueClass::ALL.len()],
     /// Tokens covered by a greeting / small-talk cue.
     pub social_covered: Vec<bool>,
     pub has_greet: bool,
@@ -104,7 +104,18 @@ pub fn is_emergency(cues: &CueScores, shouting: bool, exclamations: usize, askin
     if asking && !situated && strong < TWO_THREATS {
         return false;
     }
-    let calm = cues.get(CueClass::Calm)
+    // Asking for the number calms a threat told from outside ("kemarin ada kebakaran di
+    // pasar, berapa korbannya?") but not one that is the writer's own ("rumah saya
+    // kebakaran, nomor damkar berapa?") or pressing ("tolong ada orang tenggelam, nomor sar
+    // berapa?"): whoever asks for the number then needs it now, and the emergency reply
+    // gives it.
+    let contact = if cues.get(CueClass::Mine) > 0.0 || urgent > 0.0 {
+        0.0
+    } else {
+        cues.get(CueClass::Contact)
+    };
+    let calm = contact
+        + cues.get(CueClass::Calm)
         + if cues.get(CueClass::Info) >= 2.0 {
             1.0
         } else {

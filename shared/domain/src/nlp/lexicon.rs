@@ -80,6 +80,8 @@ pub enum CueClass {
     Danger,
     Urgent,
     Calm,
+    /// Asks for a number to call ("nomor", "berapa"): calms a threat nobody says is theirs.
+    Contact,
 }
 
 impl CueClass {
@@ -101,11 +103,12 @@ impl CueClass {
             "danger" => Self::Danger,
             "urgent" => Self::Urgent,
             "calm" => Self::Calm,
+            "contact" => Self::Contact,
             _ => return None,
         })
     }
 
-    pub const ALL: [CueClass; 16] = [
+    pub const ALL: [CueClass; 17] = [
         Self::Greet,
         Self::Thanks,
         Self::Ack,
@@ -122,6 +125,7 @@ impl CueClass {
         Self::Danger,
         Self::Urgent,
         Self::Calm,
+        Self::Contact,
     ];
 
     pub fn index(self) -> usize {
