@@ -302,6 +302,9 @@ fn emergencies_need_an_ongoing_threat() {
         // Asking for the number does not calm a threat that is the writer's own or pressing.
         "rumah saya kebakaran, nomor damkar berapa?",
         "tolong ada orang tenggelam di pantai, nomor sar berapa?",
+        // Carried by the sea, in the passive and in Javanese.
+        "anakku diseret ombak nang pantai",
+        "perahu nelayan dihantam ombak, dua orang belum kembali",
     ] {
         let a = engine().answer(message);
         assert_eq!(a.kind, AnswerKind::Emergency, "{message}");
