@@ -452,8 +452,11 @@ pub fn probabilities(log_likelihoods: &[f64], temperature: f64) -> Vec<Scored> {
     let mut keys: Vec<u128> = exp
         .iter()
         .enumerate()
-        .filter(|(_, e)| *e / sum >= NEGLIGIBLE)
-        .map(|(class, e)| (u128::from(!(e / sum).to_bits()) << 64) | class as u128)
+        .filter_map(|(class, e)| {
+            let probability = e / sum;
+            (probability >= NEGLIGIBLE)
+                .then(|| (u128::from(!probability.to_bits()) << 64) | class as u128)
+        })
         .collect();
     keys.sort_unstable();
     keys.into_iter()
@@ -501,6 +504,19 @@ mod tests {
         assert_eq!((scored[0].class, scored[1].class), (2, 0));
         assert!((scored[0].probability - exact(-1.0)).abs() < 1e-12);
         assert!((scored[1].probability - exact(-3.0)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn classes_rank_by_probability_then_by_class() {
+        // Ties keep the lower class first; tiny and zero-exponent classes rank by value.
+        let scored = probabilities(&[0.0, 1.0, 1.0, -2.0, 0.5, 1.0], 1.0);
+        assert_eq!(
+            scored.iter().map(|s| s.class).collect::<Vec<_>>(),
+            [1, 2, 5, 4, 0, 3]
+        );
+        assert!(scored
+            .windows(2)
+            .all(|w| w[0].probability >= w[1].probability));
     }
 
     #[test]

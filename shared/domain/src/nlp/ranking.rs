@@ -685,9 +685,10 @@ impl<'e> Ranking<'e> {
         // another entry more probable than all the others together, the two read the message
         // differently and retrieval's answer is not taken on its own: the classifier answers
         // when it is sure enough, else the citizen chooses between the two. `challenge` is
-        // the cross-validation's choice (docs/nlp.md): at `sure` it caught wrong answers of
+        // the cross-validation's choice (docs/nlp.md): at `sure` it catches wrong answers of
         // retrieval's main rule too, where at first only its floor rule (scores under
-        // `answer`) was checked; the price is the classifier on more messages (docs/performance.md).
+        // `answer`) was checked; the price is the classifier on more messages
+        // (docs/performance.md).
         let challenged = confident && top.score < t.challenge;
         let learned = if confident && !challenged {
             Vec::new()
