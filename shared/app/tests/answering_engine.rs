@@ -305,6 +305,12 @@ fn emergencies_need_an_ongoing_threat() {
         // Carried by the sea, in the passive and in Javanese.
         "anakku diseret ombak nang pantai",
         "perahu nelayan dihantam ombak, dua orang belum kembali",
+        // A collapse, a motionless victim, a jump, a short that smokes, a scream for help.
+        "mbah kakung ambruk nang kamar, ora iso ngomong",
+        "ada kecelakaan motor di depan alun2, korbannya ga gerak",
+        "ada orang mau loncat dari jembatan",
+        "listrik di rumah korslet keluar asap",
+        "tetangga pukul istrinya, teriak2 minta tolong",
     ] {
         let a = engine().answer(message);
         assert_eq!(a.kind, AnswerKind::Emergency, "{message}");
@@ -343,6 +349,10 @@ fn emergencies_need_an_ongoing_threat() {
         // ... and asking for a number calms one told from outside.
         "nomor damkar berapa ya",
         "kemarin ada kebakaran di pasar, berapa korbannya?",
+        // The same words without a threat to anyone.
+        "knalpot bus kota keluar asap hitam pekat tiap pagi",
+        "anak saya umur 3 tahun belum bisa bicara, terapi wicara di mana?",
+        "tembok sekolah ambruk kena hujan semalam, sudah tidak ada yang di dalam",
     ] {
         assert_ne!(
             engine().answer(message).kind,
