@@ -363,6 +363,28 @@ fn emergencies_need_an_ongoing_threat() {
 }
 
 #[test]
+fn a_duration_in_words_and_a_neighbours_noise_are_reports() {
+    // "telung dino" is "tiga hari": a duration in words counts as one in digits does.
+    for (message, category) in [
+        ("banyu PDAM mati wis telung dino", "complaint:air-pdam"),
+        ("air pdam mati sudah dua hari", "complaint:air-pdam"),
+        (
+            "tetangga muter musik banter tengah wengi terus",
+            "complaint:ketertiban-umum",
+        ),
+    ] {
+        assert_eq!(label(message), category, "{}", engine().explain(message));
+    }
+    // A duration in words before a question is still a question.
+    assert_ne!(
+        engine()
+            .answer("tiga hari lalu saya rekam ktp, kapan jadinya?")
+            .kind,
+        AnswerKind::Complaint
+    );
+}
+
+#[test]
 fn complaint_reports_versus_questions_about_reporting() {
     assert_eq!(
         label("jalan depan rumah berlubang sudah sebulan"),

@@ -174,12 +174,19 @@ impl Engine {
         scores
     }
 
-    /// Duration written with a number ("2 bln", "3 hari", "3x"): strong evidence of a report.
+    /// Duration written with a number ("2 bln", "3 hari", "3x"), in digits or in words
+    /// ("tiga hari"; Javanese and Madurese numerals arrive here as Indonesian ones): strong
+    /// evidence of a report.
     fn number_time(a: &Analysis) -> f64 {
-        let units = ["hari", "minggu", "bulan", "tahun", "jam", "x", "kali"];
+        const UNITS: [&str; 7] = ["hari", "minggu", "bulan", "tahun", "jam", "x", "kali"];
+        const NUMERALS: [&str; 12] = [
+            "dua", "tiga", "empat", "lima", "enam", "tujuh", "delapan", "sembilan", "sepuluh",
+            "sebelas", "belasan", "puluhan",
+        ];
         let mut bonus: f64 = 0.0;
         for w in a.tokens.windows(2) {
-            if w[0].bytes().all(|b| b.is_ascii_digit()) && units.contains(&&*w[1]) {
+            let number = w[0].bytes().all(|b| b.is_ascii_digit()) || NUMERALS.contains(&&*w[0]);
+            if number && UNITS.contains(&&*w[1]) {
                 bonus += 1.0;
             }
         }
