@@ -367,8 +367,8 @@ impl NaiveBayes {
     /// Joint log-likelihood of the text under each class; `None` when the text has no
     /// n-gram the model knows.
     pub fn log_likelihoods(&self, grams: &Grams) -> Option<Vec<f64>> {
-        // `weigh` with the fixed typical norm, folded into one pass: no weights vector, each
-        // n-gram's map slot read once (this runs for most messages; `weigh` is for training).
+        // `weigh` with the fixed typical norm, without its norms (this runs for most messages;
+        // `weigh` is for training).
         let mut jll = self.prior.clone();
         let mut mass = 0.0;
         // Two passes: the look-ups first, then the postings. Both are cache misses (tens of
@@ -404,10 +404,8 @@ impl NaiveBayes {
     /// Probability of class `class` at temperature 1.
     pub fn probability_of(&self, grams: &Grams, class: usize) -> Option<f64> {
         let jll = self.log_likelihoods(grams)?;
-        let max = jll.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        let sum: f64 = jll.iter().map(|l| relative_exp(l - max)).sum();
-        let own = (jll.get(class)? - max).exp();
-        (sum > 0.0 && sum.is_finite()).then(|| own / sum)
+        let (max, _, sum) = relative_exps(&jll, 1.0)?;
+        Some((jll.get(class)? - max).exp() / sum)
     }
 }
 
@@ -430,10 +428,10 @@ fn relative_exp(x: f64) -> f64 {
 /// See [`relative_exp`].
 const UNDERFLOW: f64 = -60.0;
 
-/// Softmax of log-likelihoods divided by `temperature` (a non-positive one counts as 1.0),
-/// best first; classes under [`NEGLIGIBLE`] are left out.
-pub fn probabilities(log_likelihoods: &[f64], temperature: f64) -> Vec<Scored> {
-    let t = if temperature > 0.0 { temperature } else { 1.0 };
+/// The softmax's parts at temperature `t` (positive): the largest log-likelihood, each
+/// class's [`relative_exp`] of its distance to it, and their sum; `None` when there is
+/// nothing to normalise by.
+fn relative_exps(log_likelihoods: &[f64], t: f64) -> Option<(f64, Vec<f64>, f64)> {
     let max = log_likelihoods
         .iter()
         .copied()
@@ -443,9 +441,16 @@ pub fn probabilities(log_likelihoods: &[f64], temperature: f64) -> Vec<Scored> {
         .map(|l| relative_exp((l - max) / t))
         .collect();
     let sum: f64 = exp.iter().sum();
-    if !(sum > 0.0 && sum.is_finite()) {
+    (sum > 0.0 && sum.is_finite()).then_some((max, exp, sum))
+}
+
+/// Softmax of log-likelihoods divided by `temperature` (a non-positive one counts as 1.0),
+/// best first; classes under [`NEGLIGIBLE`] are left out.
+pub fn probabilities(log_likelihoods: &[f64], temperature: f64) -> Vec<Scored> {
+    let t = if temperature > 0.0 { temperature } else { 1.0 };
+    let Some((_, exp, sum)) = relative_exps(log_likelihoods, t) else {
         return Vec::new();
-    }
+    };
     // Sorted as integers: a non-negative float's bits order as the float does, so the key
     // (probability descending, then class ascending) is one u128 comparison; the float
     // comparator chain made this sort a twentieth of a message's time.

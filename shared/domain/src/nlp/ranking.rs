@@ -540,13 +540,20 @@ impl<'e> Ranking<'e> {
     /// is a question when both models name the same entry for it, the classifier surely:
     /// the entry answers it and tells how to report. A report that ends with a request
     /// ("tolong segera ditambal") stays a report, and so does every emergency.
-    fn question_after_report(&self, t: &Thresholds) -> Option<Answer> {
+    /// `learned`: the classifier's probabilities, computed only if this rule gets to them.
+    fn question_after_report<'l>(
+        &self,
+        learned: impl FnOnce() -> &'l [(&'e LearnedClass, f64)],
+        t: &Thresholds,
+    ) -> Option<Answer>
+    where
+        'e: 'l,
+    {
         if !self.ends_asking || self.elsewhere {
             return None;
         }
         let top = self.candidates.first()?;
-        let learned = self.learned(t.temperature);
-        let (first, p) = *learned.first()?;
+        let (first, p) = *learned().first()?;
         let agreed = first.kind == AnswerKind::Faq && first.id == top.id && p >= t.learned_answer;
         agreed.then(|| Answer::plain(AnswerKind::Faq, Some(first.id.clone()), p))
     }
@@ -617,7 +624,10 @@ impl<'e> Ranking<'e> {
                 categories,
             } => {
                 if *strength >= t.complaint {
-                    if let Some(answer) = self.question_after_report(t) {
+                    // The classifier's probabilities, once for both rules that may read them.
+                    let once = std::cell::OnceCell::new();
+                    let learned = || once.get_or_init(|| self.learned(t.temperature)).as_slice();
+                    if let Some(answer) = self.question_after_report(learned, t) {
                         return answer;
                     }
                     let best = categories.first().filter(|(_, s)| *s >= t.category);
@@ -627,16 +637,15 @@ impl<'e> Ranking<'e> {
                     let contested = categories
                         .get(1)
                         .is_some_and(|(_, s)| best.is_some_and(|(_, b)| *s >= b * t.contested));
-                    let learned =
-                        |share| self.learned_category(&self.learned(t.temperature), share);
+                    let learned_category = || self.learned_category(learned(), t.learned_category);
                     let id = match best {
                         Some((id, _)) if contested => Some(
-                            learned(t.learned_category)
+                            learned_category()
                                 .filter(|l| categories.iter().any(|(c, _)| c == l))
                                 .unwrap_or(*id),
                         ),
                         Some((id, _)) => Some(*id),
-                        None => learned(t.learned_category).or(self.lainnya),
+                        None => learned_category().or(self.lainnya),
                     };
                     if let Some(id) = id {
                         let mut answer = Answer::plain(
