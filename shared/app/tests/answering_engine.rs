@@ -1524,6 +1524,59 @@ fn retrieval_does_not_answer_alone_where_the_classifier_reads_another_entry() {
 }
 
 #[test]
+fn a_topic_the_city_does_not_handle_is_not_answered_where_retrieval_hesitates() {
+    // "paspor" is a word of the content (one entry's story of a labour broker) and "bikin …
+    // baru", "daftar … online", "biaya bikin" are the words of city entries: retrieval answers
+    // those under `challenge`, the classifier does not confirm them, and the scope model,
+    // which has learned passport questions among the out-of-scope examples, is sure. With
+    // the rule off they were answered (a wrong official answer).
+    let t = engine().thresholds();
+    let rule_off = prolink_domain::nlp::Thresholds {
+        sure_out_of_scope: 1.01,
+        ..t
+    };
+    for message in [
+        "bikin paspor baru syaratnya apa",
+        "cara daftar paspor online gimana",
+        "biaya bikin paspor berapa",
+    ] {
+        let ranking = engine().rank(message);
+        let before = ranking.decide(&rule_off);
+        assert!(
+            matches!(before.kind, AnswerKind::Faq | AnswerKind::Service)
+                && before.score < t.challenge,
+            "{message}: {before:?}\n{}",
+            engine().explain(message)
+        );
+        let answer = ranking.decide(&t);
+        assert_eq!(
+            (answer.kind, answer.alternatives.len()),
+            (AnswerKind::Fallback, 0),
+            "{message}: {answer:?}\n{}",
+            engine().explain(message)
+        );
+    }
+    // Questions of the city's own services that retrieval answers under `challenge` keep
+    // their answer: the scope model does not hold them out of scope.
+    for (message, id) in [
+        (
+            "akta lahir anak saya hilang gimana",
+            "kependudukan.akta-kelahiran",
+        ),
+        ("cara bayar pbb lewat hp", "pajak.pbb-cara-bayar"),
+    ] {
+        let answer = engine().answer(message);
+        assert!(answer.score < t.challenge, "{message}: {answer:?}");
+        assert_eq!(
+            (answer.kind, answer.id.as_deref()),
+            (AnswerKind::Faq, Some(id)),
+            "{message}\n{}",
+            engine().explain(message)
+        );
+    }
+}
+
+#[test]
 fn a_problem_told_then_asked_about_is_a_question_and_one_told_then_requested_a_report() {
     for (message, expect) in [
         (
@@ -1767,8 +1820,11 @@ fn classifier_cross_validation() {
                 );
             }
         }
+        // The objective from the counts, not from the rounded percentages (a tenth of a
+        // point of wrong answers is six tenths of the objective).
+        let objective = (report.top1_accuracy() - 6.0 * report.wrong_confident_rate()) * 100.0;
         println!(
-            "| {name} | {:.1} % | {:.1} % | {:.1} % | {right}/{reports} |",
+            "| {name} | {:.1} % | {:.1} % | {:.1} % | {right}/{reports} | {objective:.2} |",
             report.top1_accuracy() * 100.0,
             report.wrong_confident_rate() * 100.0,
             report.out_of_scope_answered() * 100.0,
@@ -1817,6 +1873,15 @@ fn classifier_cross_validation() {
             &format!("challenge {v}"),
             Thresholds {
                 challenge: v,
+                ..base
+            },
+        );
+    }
+    for v in [0.6, 0.7, 0.8, 0.9, 0.95, 1.01] {
+        show(
+            &format!("sure_out_of_scope {v}"),
+            Thresholds {
+                sure_out_of_scope: v,
                 ..base
             },
         );

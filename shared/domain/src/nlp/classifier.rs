@@ -20,7 +20,7 @@ use super::{
     lexicon::Lexicon,
     text,
 };
-use std::hash::Hasher;
+use std::{borrow::Cow, hash::Hasher};
 
 /// Additive smoothing of the per-class n-gram counts.
 pub const SMOOTHING: f64 = 0.1;
@@ -81,7 +81,13 @@ struct Feature {
 impl Feature {
     /// TF-IDF weight of the feature seen `count` times in a text (sublinear term frequency).
     fn weight(&self, count: f64) -> f64 {
-        (1.0 + count.ln()) * f64::from(self.idf)
+        let idf = f64::from(self.idf);
+        // Nearly every n-gram of a message is there once: `ln(1) = 0` without the call.
+        if count == 1.0 {
+            idf
+        } else {
+            (1.0 + count.ln()) * idf
+        }
     }
 }
 
@@ -105,8 +111,8 @@ pub struct Grams {
 }
 
 /// Runs of three or more equal letters ("pagiii", "tolooong") count as one.
-fn squash_elongation(word: String) -> String {
-    // Nearly every word has no such run: kept as it is, without a copy.
+fn squash_elongation(word: &str) -> Cow<'_, str> {
+    // Nearly every word has no such run: borrowed as it is, without a copy.
     let (mut previous, mut run, mut elongated) = ('\0', 0, false);
     for c in word.chars() {
         run = if c == previous { run + 1 } else { 1 };
@@ -114,7 +120,7 @@ fn squash_elongation(word: String) -> String {
         elongated |= run >= 3;
     }
     if !elongated {
-        return word;
+        return Cow::Borrowed(word);
     }
     let mut out = String::with_capacity(word.len());
     let chars: Vec<char> = word.chars().collect();
@@ -129,7 +135,7 @@ fn squash_elongation(word: String) -> String {
         out.extend(std::iter::repeat_n(c, run));
         i = j;
     }
-    out
+    Cow::Owned(out)
 }
 
 fn hash_chars(chars: &[char]) -> u64 {
@@ -157,9 +163,13 @@ impl Grams {
     /// government synonyms become one canonical word; IndoCollex rows stay off, as they
     /// would rewrite words of the content).
     pub fn of(message: &str, lexicon: Option<&Lexicon>) -> Self {
-        let tokens: Vec<String> = text::tokenize(message)
-            .into_iter()
-            .map(squash_elongation)
+        // The words in one buffer, not a string each (a message's allocations add up).
+        let mut buf = String::with_capacity(message.len());
+        let mut spans = Vec::new();
+        text::tokenize_into(message, &mut buf, &mut spans);
+        let tokens: Vec<Cow<str>> = spans
+            .iter()
+            .map(|&(start, end)| squash_elongation(&buf[start..end]))
             .collect();
         // About four n-grams per letter: sized once instead of growing through rehashes.
         let letters: usize = tokens.iter().map(|t| t.len() + 2).sum();
@@ -182,7 +192,7 @@ impl Grams {
                 }
             }
         }
-        let borrowed: Vec<&str> = tokens.iter().map(String::as_str).collect();
+        let borrowed: Vec<&str> = tokens.iter().map(|t| t.as_ref()).collect();
         let mut canonical: Vec<&str> = Vec::with_capacity(borrowed.len() + 2);
         match lexicon {
             Some(lexicon) => lexicon.apply_to(&borrowed, |_| true, &mut canonical),
@@ -374,7 +384,7 @@ impl NaiveBayes {
         // Two passes: the look-ups first, then the postings. Both are cache misses (tens of
         // thousands of features); in one loop each postings read waited for its look-up,
         // apart the look-ups of several n-grams are under way at once.
-        let mut found: Vec<(&Feature, f64)> =
+        let mut found: Vec<(&[(u16, f32)], f64)> =
             Vec::with_capacity(grams.chars.len() + grams.words.len());
         // `typical_norm` is positive by construction (`train` keeps 1.0 for a zero median).
         for (block, scale) in [&grams.chars, &grams.words]
@@ -383,15 +393,16 @@ impl NaiveBayes {
         {
             found.extend(block.iter().filter_map(|(key, count)| {
                 let feature = self.features.get(key)?;
-                Some((feature, feature.weight(*count) / scale))
+                let postings = &self.postings[feature.start as usize..feature.end as usize];
+                Some((postings, feature.weight(*count) / scale))
             }));
         }
         if found.is_empty() {
             return None;
         }
-        for &(feature, x) in &found {
+        for &(postings, x) in &found {
             mass += x;
-            for &(class, w) in &self.postings[feature.start as usize..feature.end as usize] {
+            for &(class, w) in postings {
                 jll[class as usize] += x * f64::from(w);
             }
         }
@@ -682,7 +693,7 @@ mod tests {
             ("tunggu", "tunggu"),
             ("éééh", "éh"),
         ] {
-            assert_eq!(squash_elongation(word.to_string()), squashed);
+            assert_eq!(squash_elongation(word), squashed);
         }
     }
 

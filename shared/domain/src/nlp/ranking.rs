@@ -722,7 +722,23 @@ impl<'e> Ranking<'e> {
             answer.alternatives = vec![other.to_string(), top.id.to_string()];
             return answer;
         }
-        if confident {
+        // A topic the city does not handle, whose word the content happens to mention ("syarat
+        // bikin paspor": "paspor" is in one entry's story, "syarat bikin" is the KTP entry's):
+        // retrieval hesitates, the classifier does not confirm the entry, and the scope model
+        // is sure the message is out of scope. Asked only then: most answers under `challenge`
+        // are confirmed by the classifier, and the scope model is another pass over the
+        // message's n-grams.
+        let confirmed = || {
+            learned
+                .first()
+                .is_some_and(|(c, p)| c.id == top.id && *p >= t.learned_answer)
+        };
+        // (Without a classifier, a content without phrases, there is nothing to ask.)
+        let held_back = challenged
+            && !learned.is_empty()
+            && !confirmed()
+            && self.out_of_scope() >= t.sure_out_of_scope;
+        if confident && !held_back {
             let mut answer = Answer::plain(top.kind, Some(top.id.to_string()), top.score);
             answer.alternatives = self.candidates[1..]
                 .iter()

@@ -146,6 +146,10 @@ pub struct Thresholds {
     /// classifier holds another entry above half of all probability, retrieval does not
     /// answer alone (`Ranking::decide`).
     pub challenge: f64,
+    /// A retrieval answer under `challenge` that the classifier does not confirm (its first
+    /// class is another entry, or this one under `learned_answer`) is held back when the
+    /// scope model's probability of "out of scope" is at least this.
+    pub sure_out_of_scope: f64,
 }
 
 impl Default for Thresholds {
@@ -167,6 +171,7 @@ impl Default for Thresholds {
             contested: 0.5,
             learned_suggest: 0.1,
             challenge: 0.8,
+            sure_out_of_scope: 0.8,
         }
     }
 }
