@@ -483,6 +483,46 @@ fn greetings_and_small_talk_are_recognised() {
 }
 
 #[test]
+fn thanks_with_words_about_the_answer_are_small_talk_and_thanks_before_a_matter_are_not() {
+    // Thanks come with a word or two about the answer or the service; those messages were
+    // answered with an entry ("terima kasih atas informasinya": the objection entry) or fell
+    // back, and the citizen got no "sama-sama".
+    for message in [
+        "terima kasih atas informasinya",
+        "makasih min, infonya membantu sekali",
+        "oke makasih, sudah jelas sekarang",
+        "thanks udah dibantu kak",
+        "wah responnya cepat, terima kasih",
+        "matur nuwun sanget infonipun",
+        "alhamdulillah sudah beres, makasih banyak",
+        "terima kasih pelayanannya ramah",
+    ] {
+        let answer = engine().answer(message);
+        assert_eq!(
+            answer.kind,
+            AnswerKind::Smalltalk,
+            "{message}: {answer:?}\n{}",
+            engine().explain(message)
+        );
+    }
+    // The same words asking or telling something are not small talk.
+    for message in [
+        "makasih infonya, jadwal spmb smp kapan?",
+        "terima kasih, tapi lampu jalan di gang saya masih mati",
+        "info jadwal spmb smp",
+        "makasih, info cara bayar pbb dong",
+    ] {
+        let answer = engine().answer(message);
+        assert_ne!(
+            answer.kind,
+            AnswerKind::Smalltalk,
+            "{message}: {answer:?}\n{}",
+            engine().explain(message)
+        );
+    }
+}
+
+#[test]
 fn regional_and_chat_questions_find_their_entry() {
     assert_eq!(
         label("sy mau bikin ktp gmn caranya"),

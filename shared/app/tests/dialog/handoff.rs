@@ -170,6 +170,7 @@ fn a_request_for_an_officer_in_free_text_hands_off_and_thanks_get_an_answer() {
         "oke makasih banyak min",
         "matur nuwun",
         "terima kasih infonya",
+        "makasih min, penjelasannya sudah jelas dan sangat membantu",
     ] {
         let mut chat = Chat::new(&content, &answerer);
         let turn = chat.say(thanks);

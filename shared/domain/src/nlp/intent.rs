@@ -13,6 +13,8 @@ pub struct CueScores {
     pub by_class: [f64; CueClass::ALL.len()],
     /// Tokens covered by a greeting / small-talk cue.
     pub social_covered: Vec<bool>,
+    /// Tokens covered by a praise cue (small talk only beside thanks: see `Ranking`).
+    pub praise_covered: Vec<bool>,
     pub has_greet: bool,
     pub has_thanks: bool,
     pub has_ack_or_laugh: bool,
@@ -38,6 +40,7 @@ pub fn score_cues(
 ) -> CueScores {
     let mut scores = CueScores {
         social_covered: vec![false; token_count],
+        praise_covered: vec![false; token_count],
         ..CueScores::default()
     };
     matches.sort_by_key(|m| classes[m.pattern].index());
@@ -55,6 +58,13 @@ pub fn score_cues(
                 }
             }
             scores.by_class[class.index()] += w;
+            if class == CueClass::Praise {
+                for t in m.start..m.start + m.len {
+                    if let Some(c) = scores.praise_covered.get_mut(t) {
+                        *c = true;
+                    }
+                }
+            }
             let social = matches!(
                 class,
                 CueClass::Greet | CueClass::Thanks | CueClass::Ack | CueClass::Laugh

@@ -82,6 +82,9 @@ pub enum CueClass {
     Calm,
     /// Asks for a number to call ("nomor", "berapa"): calms a threat nobody says is theirs.
     Contact,
+    /// Said with thanks about the answer or the service ("infonya", "membantu", "sudah
+    /// jelas"): covers a message as small talk only beside a thanks cue.
+    Praise,
 }
 
 impl CueClass {
@@ -104,11 +107,12 @@ impl CueClass {
             "urgent" => Self::Urgent,
             "calm" => Self::Calm,
             "contact" => Self::Contact,
+            "praise" => Self::Praise,
             _ => return None,
         })
     }
 
-    pub const ALL: [CueClass; 17] = [
+    pub const ALL: [CueClass; 18] = [
         Self::Greet,
         Self::Thanks,
         Self::Ack,
@@ -126,6 +130,7 @@ impl CueClass {
         Self::Urgent,
         Self::Calm,
         Self::Contact,
+        Self::Praise,
     ];
 
     pub fn index(self) -> usize {

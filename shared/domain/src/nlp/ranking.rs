@@ -347,8 +347,13 @@ impl Engine {
             return ranking;
         }
         let social_only = cues.has_greet || cues.has_thanks || cues.has_ack_or_laugh;
+        // Thanks come with words about the answer ("makasih, infonya sangat membantu",
+        // "terima kasih atas penjelasannya"): those are small talk too, unless the message
+        // goes on to ask something.
+        let praised = cues.has_thanks && !a.ends_asking;
+        let covered = |i: usize| cues.social_covered[i] || (praised && cues.praise_covered[i]);
         let uncovered_content =
-            (0..a.tokens.len()).any(|i| !cues.social_covered[i] && a.marks[i].is_content_word());
+            (0..a.tokens.len()).any(|i| !covered(i) && a.marks[i].is_content_word());
         if social_only && !uncovered_content {
             ranking.intent = if cues.has_thanks || cues.has_ack_or_laugh {
                 Intent::Smalltalk
