@@ -159,6 +159,7 @@ fn lexicon_expands_chat_government_and_regional_words() {
     assert_eq!(tokens("piye carane"), ["bagaimana", "caranya"]);
     assert_eq!(tokens("nyuwun sewu sampeyan"), ["permisi", "anda"]);
     assert_eq!(tokens("kaule dimma"), ["saya", "di", "mana"]);
+    assert_eq!(tokens("umk kutha"), ["umk", "kota"]);
 }
 
 #[test]
@@ -168,6 +169,13 @@ fn everyday_indonesian_words_are_not_read_as_their_regional_look_alikes() {
     assert_eq!(tokens("pohon mangga"), ["pohon", "mangga"]);
     assert_eq!(tokens("arena bermain"), ["arena", "bermain"]);
     assert_eq!(tokens("bila hujan"), ["bila", "hujan"]);
+    // "situ" is "there" ("lewat situ") far more often than SITU, the old business permit:
+    // the permit only where the words around it say so.
+    assert_eq!(
+        tokens("anak sering lewat situ"),
+        ["anak", "sering", "lewat", "situ"]
+    );
+    assert_eq!(tokens("ngurus situ"), ["mengurus", "izin", "usaha"]);
 }
 
 #[test]
