@@ -319,6 +319,10 @@ fn emergencies_need_an_ongoing_threat() {
         "ada orang mau loncat dari jembatan",
         "listrik di rumah korslet keluar asap",
         "tetangga pukul istrinya, teriak2 minta tolong",
+        // A document burnt in a fire that presses or still threatens someone; a car on fire.
+        "rumah saya kebakaran, ktp dan kk terbakar semua, tolong cepat",
+        "kebakaran di rumah, kk ikut terbakar, anak saya terjebak di kamar",
+        "mobil kia terbakar di depan rumah",
     ] {
         let a = engine().answer(message);
         assert_eq!(a.kind, AnswerKind::Emergency, "{message}");
@@ -348,6 +352,10 @@ fn emergencies_need_an_ongoing_threat() {
         "tempat lihat matahari tenggelam yang bagus di mana",
         // A fire of last year is the story behind a question.
         "ijazah saya ikut terbakar waktu rumah kebakaran tahun lalu, bisa minta salinan?",
+        // ... told without a question: a document's fate, not a threat to anyone.
+        "kartu keluarga ikut terbakar waktu rumah kebakaran",
+        "kk kami hanyut waktu banjir kemarin",
+        "ktp istri ikut kebakar",
         // A smell that lasts for weeks is a pollution report.
         "tiap malam ada bau gas dari pabrik di belakang kampung, sudah sebulan",
         // A question about a danger from nowhere in particular: about the service, not a call.
@@ -366,6 +374,40 @@ fn emergencies_need_an_ongoing_threat() {
             engine().answer(message).kind,
             AnswerKind::Emergency,
             "{message}"
+        );
+    }
+}
+
+#[test]
+fn a_document_lost_to_a_fire_or_a_flood_is_a_question_about_its_replacement() {
+    // Told without a question, these were emergencies or the lost-diploma entry (whose
+    // example is a diploma ruined by a flood): the document named is what the citizen needs.
+    for (message, entry) in [
+        (
+            "ktp saya rusak kena banjir",
+            "kependudukan.ktp-el-hilang-rusak",
+        ),
+        ("ktp istri ikut kebakar", "kependudukan.ktp-el-hilang-rusak"),
+        (
+            "kartu keluarga ikut terbakar waktu rumah kebakaran",
+            "kependudukan.kk-baru-perubahan",
+        ),
+        (
+            "kk kami hanyut waktu banjir kemarin",
+            "kependudukan.kk-baru-perubahan",
+        ),
+    ] {
+        let answer = engine().answer(message);
+        let first = match answer.kind {
+            AnswerKind::Faq => answer.id.clone(),
+            AnswerKind::Fallback => answer.alternatives.first().cloned(),
+            _ => None,
+        };
+        assert_eq!(
+            first.as_deref(),
+            Some(entry),
+            "{message}: {answer:?}\n{}",
+            engine().explain(message)
         );
     }
 }

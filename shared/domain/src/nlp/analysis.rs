@@ -68,7 +68,7 @@ impl Engine {
 
     /// Informal verb morphology: ngurus/nyari/nulis (nasal prefix without me-), daftarin
     /// (-in for -kan), alamate/lampune (Javanese -e/-ne for -nya), dendanipun/dipunurus
-    /// (krama -ipun and dipun-). Accepts a rewrite only
+    /// (krama -ipun and dipun-), lahirku (-ku). Accepts a rewrite only
     /// when the result is a corpus word or stem.
     fn informal_morphology(&self, word: &str) -> Option<String> {
         // Every candidate goes into one buffer (`spans` holds their byte ranges), in the
@@ -93,6 +93,8 @@ impl Engine {
             // Madurese -na / -ra for -nya (kantorra).
             ("ra", ""),
             ("na", ""),
+            // -ku, "my", in chat and Javanese (lahirku, omahku): the word it is added to.
+            ("ku", ""),
         ] {
             if let Some(base) = word.strip_suffix(suffix) {
                 if base.len() >= 3 {

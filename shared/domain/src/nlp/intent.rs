@@ -90,9 +90,25 @@ pub fn score_cues(
 /// that a question's form does not calm down.
 const TWO_THREATS: f64 = 4.0;
 
+/// What a message tells of the writer's documents ("ktp saya rusak", "kk ikut terbakar").
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct DocumentHarm {
+    /// Words telling a document's loss or damage, each right after the document.
+    pub told: usize,
+    /// Of those, threat words ("terbakar", "hanyut"): here they tell the document's fate,
+    /// not a threat to anyone.
+    pub by_threat_words: usize,
+}
+
 /// Emergency rule: a life-threat cue that nothing calms down, or an incident with urgency.
 /// `asking`: the message ends asking (`Analysis::ends_asking`).
-pub fn is_emergency(cues: &CueScores, shouting: bool, exclamations: usize, asking: bool) -> bool {
+pub fn is_emergency(
+    cues: &CueScores,
+    shouting: bool,
+    exclamations: usize,
+    asking: bool,
+    document: DocumentHarm,
+) -> bool {
     let strong = cues.get(CueClass::Emergency);
     let danger = cues.get(CueClass::Danger);
     let mut urgent = cues.get(CueClass::Urgent);
@@ -112,6 +128,14 @@ pub fn is_emergency(cues: &CueScores, shouting: bool, exclamations: usize, askin
         .any(|class| cues.get(class) > 0.0)
         || danger + urgent > 0.0;
     if asking && !situated && strong < TWO_THREATS {
+        return false;
+    }
+    // The threat harmed a document ("kartu keluarga ikut terbakar waktu rumah kebakaran",
+    // "ktp hanyut kena banjir"): the citizen tells what happened to ask for a new one. Only
+    // urgency or a threat to someone besides ("… anak saya terjebak") make it an emergency
+    // still; a threat word said of the document is not one (worth two, as every threat word).
+    let threats_to_people = strong - 2.0 * document.by_threat_words as f64;
+    if document.told > 0 && urgent == 0.0 && threats_to_people < TWO_THREATS {
         return false;
     }
     // Asking for the number calms a threat told from outside ("kemarin ada kebakaran di

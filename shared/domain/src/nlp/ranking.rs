@@ -250,9 +250,10 @@ impl Engine {
         MoneyDemand::default()
     }
 
-    /// "ktp saya rusak", "ijazah hilang": damage to the writer's own document is a request
-    /// for a replacement (a FAQ), not a report about a public service.
-    fn document_damage(a: &Analysis) -> f64 {
+    /// "ktp saya rusak", "ijazah hilang", "kk ikut terbakar": damage to the writer's own
+    /// document is a request for a replacement (a FAQ), not a report about a public service
+    /// nor an emergency.
+    fn document_harm(a: &Analysis) -> intent::DocumentHarm {
         const DOCUMENTS: [&str; 14] = [
             "ktp",
             "kk",
@@ -272,18 +273,24 @@ impl Engine {
         const DAMAGE: [&str; 8] = [
             "rusak", "patah", "hilang", "sobek", "robek", "basah", "luntur", "hancur",
         ];
+        // Damage by the threats the emergency cues name: a document's fate here.
+        const THREAT_DAMAGE: [&str; 5] = ["terbakar", "kebakar", "hangus", "hanyut", "terendam"];
+        // "mobil kia", "motor kia": the car make, not the child's identity card.
+        const VEHICLES: [&str; 2] = ["mobil", "motor"];
         let t = &a.tokens;
-        let mut discount = 0.0;
-        for i in 0..t.len() {
-            if DAMAGE.contains(&&*t[i])
-                && t[i.saturating_sub(3)..i]
-                    .iter()
-                    .any(|w| DOCUMENTS.contains(&&**w))
-            {
-                discount += 1.5;
+        let is_document = |j: usize| {
+            DOCUMENTS.contains(&&*t[j])
+                && !(&*t[j] == "kia" && j > 0 && VEHICLES.contains(&&*t[j - 1]))
+        };
+        let mut harm = intent::DocumentHarm::default();
+        for (i, word) in t.iter().enumerate() {
+            let threat = THREAT_DAMAGE.contains(&&**word);
+            if (threat || DAMAGE.contains(&&**word)) && (i.saturating_sub(3)..i).any(is_document) {
+                harm.told += 1;
+                harm.by_threat_words += usize::from(threat);
             }
         }
-        discount
+        harm
     }
 
     /// Runs the whole pipeline up to, but not including, the thresholds.
@@ -337,11 +344,13 @@ impl Engine {
         ranking.ends_asking = a.ends_asking;
         ranking.candidates = self.retrieve(&a, &places, ranking.elsewhere);
         ranking.unknown_words = self.unknown_content_words(&a).count();
+        let document = Self::document_harm(&a);
         if intent::is_emergency(
             &cues,
             a.surface.upper_ratio > 0.6,
             a.surface.exclamations,
             a.ends_asking,
+            document,
         ) {
             ranking.intent = Intent::Emergency;
             return ranking;
@@ -368,7 +377,8 @@ impl Engine {
         if money.found {
             *problem += 2.0;
         }
-        *problem = (*problem - Self::document_damage(&a)).max(0.0);
+        // Each damage word told of a document weighs against the problem cues.
+        *problem = (*problem - 1.5 * document.told as f64).max(0.0);
         let local_places = places
             .iter()
             .filter(|m| self.place_kind[m.pattern] == PlaceKind::Kota)
