@@ -1667,6 +1667,38 @@ fn a_topic_the_city_does_not_handle_is_not_answered_where_retrieval_hesitates() 
 }
 
 #[test]
+fn a_weak_answer_the_classifier_gives_no_chance_is_held_back() {
+    // Retrieval's floor rule answers a low score that leads by far; "tukar uang baru buat
+    // lebaran" shares only "baru" and "buat" with the new-KTP entry, and the classifier,
+    // which has learned how citizens ask about KTPs, gives that entry under a tenth.
+    let t = engine().thresholds();
+    let rule_off = prolink_domain::nlp::Thresholds {
+        floor_support: 0.0,
+        ..t
+    };
+    let message = "tukar uang baru buat lebaran dimana";
+    let ranking = engine().rank(message);
+    let before = ranking.decide(&rule_off);
+    assert!(
+        before.kind == AnswerKind::Faq && before.score < t.answer,
+        "{before:?}\n{}",
+        engine().explain(message)
+    );
+    let answer = ranking.decide(&t);
+    assert_eq!(answer.kind, AnswerKind::Fallback, "{answer:?}");
+    // A weak answer the classifier supports stays: bullying at school told in chat words.
+    let message = "anak sd kena bully temennya harus ngapain";
+    let answer = engine().answer(message);
+    assert!(answer.score < t.answer, "{answer:?}");
+    assert_eq!(
+        (answer.kind, answer.id.as_deref()),
+        (AnswerKind::Faq, Some("pendidikan.perundungan")),
+        "{}",
+        engine().explain(message)
+    );
+}
+
+#[test]
 fn a_problem_told_then_asked_about_is_a_question_and_one_told_then_requested_a_report() {
     for (message, expect) in [
         (
@@ -1963,6 +1995,15 @@ fn classifier_cross_validation() {
             &format!("challenge {v}"),
             Thresholds {
                 challenge: v,
+                ..base
+            },
+        );
+    }
+    for v in [0.0, 0.05, 0.1, 0.2, 0.3] {
+        show(
+            &format!("floor_support {v}"),
+            Thresholds {
+                floor_support: v,
                 ..base
             },
         );

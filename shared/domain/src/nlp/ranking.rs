@@ -704,9 +704,10 @@ impl<'e> Ranking<'e> {
             .skip(1)
             .find(|c| c.kind == top.kind)
             .map_or(0.0, |c| c.score);
-        let confident = (top.score >= t.answer
-            && (top.score - second >= t.margin || top.score >= t.sure))
-            || (top.score >= t.floor && top.score >= t.ratio * second && top.matched >= 2);
+        let main_rule =
+            top.score >= t.answer && (top.score - second >= t.margin || top.score >= t.sure);
+        let floor_rule = top.score >= t.floor && top.score >= t.ratio * second && top.matched >= 2;
+        let confident = main_rule || floor_rule;
         // Retrieval matched the words around a topic it does not know ("jam buka" of "jam
         // buka kantor pos"): the scope model, which has seen such questions, may hold it back.
         let confident =
@@ -748,11 +749,21 @@ impl<'e> Ranking<'e> {
                 .first()
                 .is_some_and(|(c, p)| c.id == top.id && *p >= t.learned_answer)
         };
+        // A weak answer (the floor rule's) the classifier gives almost no chance: the two
+        // words retrieval matched ("baru", "buat" of "tukar uang baru buat lebaran") are not
+        // what the message is about.
+        let unsupported = || {
+            !main_rule
+                && learned
+                    .iter()
+                    .find(|(c, _)| c.id == top.id)
+                    .is_none_or(|(_, p)| *p < t.floor_support)
+        };
         // (Without a classifier, a content without phrases, there is nothing to ask.)
         let held_back = challenged
             && !learned.is_empty()
             && !confirmed()
-            && self.out_of_scope() >= t.sure_out_of_scope;
+            && (unsupported() || self.out_of_scope() >= t.sure_out_of_scope);
         if confident && !held_back {
             let mut answer = Answer::plain(top.kind, Some(top.id.to_string()), top.score);
             answer.alternatives = self.candidates[1..]

@@ -150,6 +150,9 @@ pub struct Thresholds {
     /// class is another entry, or this one under `learned_answer`) is held back when the
     /// scope model's probability of "out of scope" is at least this.
     pub sure_out_of_scope: f64,
+    /// An answer of retrieval's floor rule (under `answer`) is held back when the classifier
+    /// gives its entry less than this probability.
+    pub floor_support: f64,
 }
 
 impl Default for Thresholds {
@@ -172,6 +175,7 @@ impl Default for Thresholds {
             learned_suggest: 0.1,
             challenge: 0.8,
             sure_out_of_scope: 0.8,
+            floor_support: 0.2,
         }
     }
 }
