@@ -467,6 +467,20 @@ fn complaint_reports_versus_questions_about_reporting() {
         label("atap ruang kelas di sdn kami bocor sudah sebulan, murid belajar kehujanan"),
         "complaint:pendidikan"
     );
+    // An officer's temper and road users who break the rules are problems too ("lempar" was
+    // "repaired" into "lembar", a word of the content, before it was a cue).
+    assert_eq!(
+        label("petugas dukcapil di loket marah-marah dan lempar berkas saya"),
+        "complaint:pelayanan-adminduk"
+    );
+    assert_eq!(
+        label("lampu merah di perempatan banyak yang nerobos, perlu polisi jaga"),
+        "complaint:lalu-lintas"
+    );
+    assert_eq!(
+        label("banyak motor lawan arah di jalan satu arah depan sekolah"),
+        "complaint:lalu-lintas"
+    );
     // Reports in Suroboyoan, krama and Madurese reach the same cues once the words are known.
     for (message, expected) in [
         (
