@@ -1681,6 +1681,34 @@ fn a_topic_the_city_does_not_handle_is_not_answered_where_retrieval_hesitates() 
 }
 
 #[test]
+fn a_long_story_retrieval_scores_low_still_gets_the_classifiers_suggestion() {
+    // Twenty-eight words dilute every retrieval score under the suggestion threshold; the
+    // classifier, which weighs the story's n-grams, holds the business-number entry above
+    // half. Before, the citizen got a plain fallback with nothing to tap.
+    let message = "Saya baru buka warung makan kecil di rumah. Teman bilang harus punya izin \
+                   supaya bisa ikut pameran UMKM dari pemkot. Izin apa yang harus saya buat \
+                   dan apakah bayar?";
+    let t = engine().thresholds();
+    let ranking = engine().rank(message);
+    assert!(
+        ranking
+            .candidates
+            .first()
+            .is_some_and(|c| c.score < t.suggest),
+        "{}",
+        engine().explain(message)
+    );
+    let answer = ranking.decide(&t);
+    assert_eq!(answer.kind, AnswerKind::Fallback, "{answer:?}");
+    assert_eq!(
+        answer.alternatives.first().map(String::as_str),
+        Some("perizinan.nib-oss"),
+        "{answer:?}\n{}",
+        engine().explain(message)
+    );
+}
+
+#[test]
 fn a_weak_answer_the_classifier_gives_no_chance_is_held_back() {
     // Retrieval's floor rule answers a low score that leads by far; "tukar uang baru buat
     // lebaran" shares only "baru" and "buat" with the new-KTP entry, and the classifier,

@@ -779,10 +779,15 @@ impl<'e> Ranking<'e> {
         }
         let mut answer = Answer::plain(AnswerKind::Fallback, None, top.score);
         // Suggestions only where something matched (retrieval's judgement, so that small talk
-        // and other matters keep their plain fallback) and the scope model does not hold the
-        // message out of scope.
+        // and other matters keep their plain fallback) or the classifier holds an entry above
+        // half of all probability (a long story dilutes retrieval's scores, not the
+        // classifier's: "saya baru buka warung makan … izin apa yang harus saya buat"), and
+        // the scope model does not hold the message out of scope.
         let out_of_scope = || !learned.is_empty() && self.out_of_scope() >= t.learned_out_of_scope;
-        if top.score >= t.suggest && !out_of_scope() {
+        let classifier_majority = learned.first().is_some_and(|(c, p)| {
+            matches!(c.kind, AnswerKind::Faq | AnswerKind::Service) && *p > 0.5
+        });
+        if (top.score >= t.suggest || classifier_majority) && !out_of_scope() {
             // The classifier knows how citizens word things: its entries are the better
             // suggestions, retrieval's when it has none.
             let suggestions = Self::learned_entries(&learned, t.learned_suggest);
