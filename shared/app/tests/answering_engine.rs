@@ -1627,6 +1627,31 @@ fn retrieval_does_not_answer_alone_where_the_classifier_reads_another_entry() {
     );
 }
 
+/// `message` is answered with an entry under `challenge` when the seed engine decides with
+/// `rule_off` and falls back with its own thresholds: the rule `rule_off` turns off is what
+/// holds the answer back. Returns both decisions.
+fn held_back_by_a_rule(
+    message: &str,
+    rule_off: prolink_domain::nlp::Thresholds,
+) -> (prolink_domain::nlp::Answer, prolink_domain::nlp::Answer) {
+    let t = engine().thresholds();
+    let ranking = engine().rank(message);
+    let before = ranking.decide(&rule_off);
+    assert!(
+        matches!(before.kind, AnswerKind::Faq | AnswerKind::Service) && before.score < t.challenge,
+        "{message}: {before:?}\n{}",
+        engine().explain(message)
+    );
+    let after = ranking.decide(&t);
+    assert_eq!(
+        after.kind,
+        AnswerKind::Fallback,
+        "{message}: {after:?}\n{}",
+        engine().explain(message)
+    );
+    (before, after)
+}
+
 #[test]
 fn a_topic_the_city_does_not_handle_is_not_answered_where_retrieval_hesitates() {
     // "paspor" is a word of the content (one entry's story of a labour broker) and "bikin …
@@ -1644,21 +1669,8 @@ fn a_topic_the_city_does_not_handle_is_not_answered_where_retrieval_hesitates() 
         "cara daftar paspor online gimana",
         "biaya bikin paspor berapa",
     ] {
-        let ranking = engine().rank(message);
-        let before = ranking.decide(&rule_off);
-        assert!(
-            matches!(before.kind, AnswerKind::Faq | AnswerKind::Service)
-                && before.score < t.challenge,
-            "{message}: {before:?}\n{}",
-            engine().explain(message)
-        );
-        let answer = ranking.decide(&t);
-        assert_eq!(
-            (answer.kind, answer.alternatives.len()),
-            (AnswerKind::Fallback, 0),
-            "{message}: {answer:?}\n{}",
-            engine().explain(message)
-        );
+        let (_, answer) = held_back_by_a_rule(message, rule_off);
+        assert!(answer.alternatives.is_empty(), "{message}: {answer:?}");
     }
     // Questions of the city's own services that retrieval answers under `challenge` keep
     // their answer: the scope model does not hold them out of scope.
@@ -1718,16 +1730,8 @@ fn a_weak_answer_the_classifier_gives_no_chance_is_held_back() {
         floor_support: 0.0,
         ..t
     };
-    let message = "tukar uang baru buat lebaran dimana";
-    let ranking = engine().rank(message);
-    let before = ranking.decide(&rule_off);
-    assert!(
-        before.kind == AnswerKind::Faq && before.score < t.answer,
-        "{before:?}\n{}",
-        engine().explain(message)
-    );
-    let answer = ranking.decide(&t);
-    assert_eq!(answer.kind, AnswerKind::Fallback, "{answer:?}");
+    let (before, _) = held_back_by_a_rule("tukar uang baru buat lebaran dimana", rule_off);
+    assert!(before.score < t.answer, "{before:?}");
     // A weak answer the classifier supports stays: bullying at school told in chat words.
     let message = "anak sd kena bully temennya harus ngapain";
     let answer = engine().answer(message);
