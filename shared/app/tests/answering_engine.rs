@@ -323,6 +323,14 @@ fn emergencies_need_an_ongoing_threat() {
         "rumah saya kebakaran, ktp dan kk terbakar semua, tolong cepat",
         "kebakaran di rumah, kk ikut terbakar, anak saya terjebak di kamar",
         "mobil kia terbakar di depan rumah",
+        // Fallen into a well, a motionless father, water to the chest with a grandmother who
+        // cannot walk (Javanese); mass poisoning, a spreading fire, a knife threat.
+        "ana bocah kecemplung sumur, durung iso metu",
+        "bapakku ambruk nang sawah, ora obah",
+        "kula nyuwun tulung, griya kula kebanjiran dumugi dhadha, simbah mboten saged mlampah",
+        "warga keracunan massal setelah makan nasi kotak hajatan, banyak yang muntah",
+        "api menjalar dari kios ke kios di pasar, belum ada damkar",
+        "ada orang mengancam pakai pisau di depan minimarket",
     ] {
         let a = engine().answer(message);
         assert_eq!(a.kind, AnswerKind::Emergency, "{message}");
@@ -356,6 +364,12 @@ fn emergencies_need_an_ongoing_threat() {
         "kartu keluarga ikut terbakar waktu rumah kebakaran",
         "kk kami hanyut waktu banjir kemarin",
         "ktp istri ikut kebakar",
+        // One of those cues alone, or said of a thing.
+        "hp saya kecemplung sumur, bisa diambil?",
+        "pisau dapur saya tumpul, tempat asah di mana",
+        "tetangga mengancam akan lapor polisi soal pagar",
+        "cara mencegah keracunan makanan di hajatan",
+        "banjir kemarin sampai dada, sekarang sudah surut, ada bantuan?",
         // A smell that lasts for weeks is a pollution report.
         "tiap malam ada bau gas dari pabrik di belakang kampung, sudah sebulan",
         // A question about a danger from nowhere in particular: about the service, not a call.
