@@ -558,6 +558,46 @@ fn greetings_and_small_talk_are_recognised() {
         label("halo min, syarat bikin ktp apa saja"),
         "kependudukan.ktp-el-baru"
     );
+    // Asking leave to ask, or for help, before the matter opens the conversation: the menu.
+    // ("halo kak, saya mau nanya sesuatu" fell back; "min, bisa bantu saya?" too, at 0.69.)
+    for message in [
+        "halo kak, saya mau nanya sesuatu",
+        "min, bisa bantu saya?",
+        "permisi, boleh tanya?",
+        "makasih, mau tanya lagi",
+    ] {
+        assert_eq!(
+            engine().answer(message).kind,
+            AnswerKind::Greeting,
+            "{message}\n{}",
+            engine().explain(message)
+        );
+    }
+    // Acknowledgements of the conversation itself are small talk.
+    for message in [
+        "oke min ditunggu kabarnya",
+        "maaf min salah kirim",
+        "wah mantap infonya",
+    ] {
+        assert_eq!(
+            engine().answer(message).kind,
+            AnswerKind::Smalltalk,
+            "{message}\n{}",
+            engine().explain(message)
+        );
+    }
+    // The same words before the matter leave the matter to decide.
+    assert_eq!(label("mau tanya syarat ktp"), "kependudukan.ktp-el-baru");
+    assert_eq!(
+        label("maaf min, lampu jalan di gang saya mati"),
+        "complaint:pju-mati"
+    );
+    assert_ne!(
+        engine()
+            .answer("butuh bantuan sembako, keluarga kami tidak mampu")
+            .kind,
+        AnswerKind::Greeting
+    );
 }
 
 #[test]

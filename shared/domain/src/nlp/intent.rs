@@ -16,6 +16,8 @@ pub struct CueScores {
     /// Tokens covered by a praise cue (small talk only beside thanks: see `Ranking`).
     pub praise_covered: Vec<bool>,
     pub has_greet: bool,
+    /// An opener cue ("mau tanya", "bisa bantu"): the writer has a matter to tell next.
+    pub has_opener: bool,
     pub has_thanks: bool,
     pub has_ack_or_laugh: bool,
 }
@@ -67,7 +69,11 @@ pub fn score_cues(
             }
             let social = matches!(
                 class,
-                CueClass::Greet | CueClass::Thanks | CueClass::Ack | CueClass::Laugh
+                CueClass::Greet
+                    | CueClass::Thanks
+                    | CueClass::Ack
+                    | CueClass::Laugh
+                    | CueClass::Opener
             );
             if social {
                 for t in m.start..m.start + m.len {
@@ -77,6 +83,7 @@ pub fn score_cues(
                 }
                 match class {
                     CueClass::Greet => scores.has_greet = true,
+                    CueClass::Opener => scores.has_opener = true,
                     CueClass::Thanks => scores.has_thanks = true,
                     _ => scores.has_ack_or_laugh = true,
                 }

@@ -83,8 +83,11 @@ pub enum CueClass {
     /// Asks for a number to call ("nomor", "berapa"): calms a threat nobody says is theirs.
     Contact,
     /// Said with thanks about the answer or the service ("infonya", "membantu", "sudah
-    /// jelas"): covers a message as small talk only beside a thanks cue.
+    /// jelas"): covers a message as small talk only beside a thanks or acknowledgement cue.
     Praise,
+    /// Asks leave to ask, or for help, without saying about what yet ("mau tanya", "bisa
+    /// bantu saya?"): a message of these and greetings opens a conversation.
+    Opener,
 }
 
 impl CueClass {
@@ -108,11 +111,12 @@ impl CueClass {
             "calm" => Self::Calm,
             "contact" => Self::Contact,
             "praise" => Self::Praise,
+            "opener" => Self::Opener,
             _ => return None,
         })
     }
 
-    pub const ALL: [CueClass; 18] = [
+    pub const ALL: [CueClass; 19] = [
         Self::Greet,
         Self::Thanks,
         Self::Ack,
@@ -131,6 +135,7 @@ impl CueClass {
         Self::Calm,
         Self::Contact,
         Self::Praise,
+        Self::Opener,
     ];
 
     pub fn index(self) -> usize {

@@ -355,16 +355,19 @@ impl Engine {
             ranking.intent = Intent::Emergency;
             return ranking;
         }
-        let social_only = cues.has_greet || cues.has_thanks || cues.has_ack_or_laugh;
-        // Thanks come with words about the answer ("makasih, infonya sangat membantu",
-        // "terima kasih atas penjelasannya"): those are small talk too, unless the message
-        // goes on to ask something.
-        let praised = cues.has_thanks && !a.ends_asking;
+        let social_only =
+            cues.has_greet || cues.has_opener || cues.has_thanks || cues.has_ack_or_laugh;
+        // Thanks and acknowledgements come with words about the answer ("makasih, infonya
+        // sangat membantu", "wah mantap infonya"): those are small talk too, unless the
+        // message goes on to ask something.
+        let praised = (cues.has_thanks || cues.has_ack_or_laugh) && !a.ends_asking;
         let covered = |i: usize| cues.social_covered[i] || (praised && cues.praise_covered[i]);
         let uncovered_content =
             (0..a.tokens.len()).any(|i| !covered(i) && a.marks[i].is_content_word());
         if social_only && !uncovered_content {
-            ranking.intent = if cues.has_thanks || cues.has_ack_or_laugh {
+            // An opener ("halo kak, mau tanya", "makasih, mau tanya lagi") waits for the
+            // matter: the greeting's menu, whatever acknowledgement comes with it.
+            ranking.intent = if !cues.has_opener && (cues.has_thanks || cues.has_ack_or_laugh) {
                 Intent::Smalltalk
             } else {
                 Intent::Greeting
