@@ -1145,11 +1145,12 @@ fn third_check_set_stays_above_its_floor() {
 }
 
 /// The author's probes of 7 December, third session (`tests/fixtures/author-probes.jsonl`,
-/// 174 messages of our own: FAQ questions told by situation, in chat words, Javanese and
+/// 160 messages of our own: FAQ questions told by situation, in chat words, Javanese and
 /// Madurese, long stories, reports of every category, emergencies told calmly, out-of-scope
-/// questions, greetings and thanks). Written to find failing classes, so they sit under the
-/// check sets: 73.6 % top-1 and 6.9 % wrong confident with the session's starting engine,
-/// 79.3 % and 2.9 % after the rules and cues they led to. The floors catch a regression.
+/// questions; the greetings and thanks among the probes are tests of their own, as the eval
+/// file has no label for them). Written to find failing classes: 80.0 % top-1 and 6.9 %
+/// wrong confident with the session's starting engine, 86.2 % and 3.1 % after the rules and
+/// cues they led to. The floors catch a regression.
 #[test]
 fn author_probes_stay_above_their_floor() {
     let path = concat!(
@@ -1160,8 +1161,8 @@ fn author_probes_stay_above_their_floor() {
     assert_above_floor(
         &data,
         Floor {
-            messages: 174,
-            top1: 0.77,
+            messages: 160,
+            top1: 0.83,
             wrong_confident: 0.04,
             out_of_scope_answered: 0.05,
         },
