@@ -495,6 +495,16 @@ fn complaint_reports_versus_questions_about_reporting() {
         label("banyak motor lawan arah di jalan satu arah depan sekolah"),
         "complaint:lalu-lintas"
     );
+    // A tree about to fall is a hazard to report (public facilities, as the tree entry
+    // says); a house that fell in a storm is a disaster.
+    assert_eq!(
+        label("pohon besar di depan sd miring mau roboh"),
+        "complaint:fasilitas-umum"
+    );
+    assert_eq!(
+        label("rumah warga roboh diterjang angin kencang semalam"),
+        "complaint:bencana"
+    );
     // Reports in Suroboyoan, krama and Madurese reach the same cues once the words are known.
     for (message, expected) in [
         (
