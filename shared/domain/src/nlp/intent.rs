@@ -13,7 +13,8 @@ pub struct CueScores {
     pub by_class: [f64; CueClass::ALL.len()],
     /// Tokens covered by a greeting / small-talk cue.
     pub social_covered: Vec<bool>,
-    /// Tokens covered by a praise cue (small talk only beside thanks: see `Ranking`).
+    /// Tokens covered by a praise cue (small talk only beside thanks or an acknowledgement:
+    /// see `Engine::rank`).
     pub praise_covered: Vec<bool>,
     pub has_greet: bool,
     /// An opener cue ("mau tanya", "bisa bantu"): the writer has a matter to tell next.
