@@ -665,6 +665,11 @@ fn regional_and_chat_questions_find_their_entry() {
         "kependudukan.akta-kelahiran"
     );
     assert_eq!(label("pripun carane bayar pbb"), "pajak.pbb-cara-bayar");
+    // "oleh-oleh" alone was "oleh", a stopword: a fallback at 0.00 (and "cari oleh2 dimana"
+    // the job-seeker's card, by "cari").
+    for message in ["oleh-oleh", "oleh oleh", "oleh2", "cari oleh2 dimana"] {
+        assert_eq!(label(message), "wisata.oleh-oleh", "{message}");
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -274,12 +274,31 @@ pub fn tokenize_into(text: &str, buf: &mut String, spans: &mut Vec<(usize, usize
             for_each_part(buf, pos, word_end, |part| spilled.push(part));
             &spilled[..]
         };
+        if let [(a0, a1), (b0, b1)] = *parts {
+            if buf[a0..a1] == buf[b0..b1] && LEXICAL_REDUPLICATIONS.contains(&&buf[a0..a1]) {
+                push_joined(buf, &buf[a0..a1].repeat(2), spans);
+                pos = word_end;
+                continue;
+            }
+        }
         let kept = collapse_hyphen_reduplication(buf, parts);
         for &(s, e) in &parts[kept] {
             push_part(buf, s, e, spans);
         }
         pos = word_end;
     }
+}
+
+/// Reduplications that are words of their own, not a plural or an intensive: "oleh-oleh"
+/// (souvenirs) is not "oleh" (by, a stopword). Written "oleh-oleh" or "oleh2" they become one
+/// token, the word twice ("oleholeh"); the lexicon reads "oleh oleh" the same way.
+const LEXICAL_REDUPLICATIONS: [&str; 1] = ["oleh"];
+
+/// Appends `token` to `buf` and its span to `spans`.
+fn push_joined(buf: &mut String, token: &str, spans: &mut Vec<(usize, usize)>) {
+    let at = buf.len();
+    buf.push_str(token);
+    spans.push((at, buf.len()));
 }
 
 /// Calls `f` with the byte range of each non-empty hyphen-separated part of `buf[from..to]`.
@@ -325,10 +344,12 @@ fn push_part(buf: &mut String, s: usize, e: usize, spans: &mut Vec<(usize, usize
             && head.bytes().all(|b| b.is_ascii_lowercase())
             && tail.bytes().all(|b| b.is_ascii_lowercase())
         {
-            let joined = format!("{head}{tail}");
-            let at = buf.len();
-            buf.push_str(&joined);
-            spans.push((at, buf.len()));
+            let joined = if tail.is_empty() && LEXICAL_REDUPLICATIONS.contains(&head) {
+                head.repeat(2)
+            } else {
+                format!("{head}{tail}")
+            };
+            push_joined(buf, &joined, spans);
             return;
         }
     }
@@ -481,6 +502,11 @@ mod tests {
             ["anak", "anaknya", "dibentak"]
         );
         assert_eq!(tokenize("300rb"), ["300", "rb"]);
+        // A reduplication that is a word of its own keeps both halves, however written.
+        assert_eq!(
+            tokenize("oleh-oleh oleh2 dibuat oleh"),
+            ["oleholeh", "oleholeh", "dibuat", "oleh"]
+        );
     }
 
     #[test]
