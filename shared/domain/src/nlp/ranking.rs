@@ -750,7 +750,7 @@ impl<'e> Ranking<'e> {
         let confirmed = || {
             learned
                 .first()
-                .is_some_and(|(c, p)| c.id == top.id && *p >= t.learned_answer)
+                .is_some_and(|(c, p)| c.id == top.id && *p >= t.confirm)
         };
         // A weak answer (the floor rule's) the classifier gives almost no chance: the two
         // words retrieval matched ("baru", "buat" of "tukar uang baru buat lebaran") are not

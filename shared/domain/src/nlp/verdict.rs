@@ -147,9 +147,12 @@ pub struct Thresholds {
     /// answer alone (`Ranking::decide`).
     pub challenge: f64,
     /// A retrieval answer under `challenge` that the classifier does not confirm (its first
-    /// class is another entry, or this one under `learned_answer`) is held back when the
-    /// scope model's probability of "out of scope" is at least this.
+    /// class is another entry, or this one under `confirm`) is held back when the scope
+    /// model's probability of "out of scope" is at least this.
     pub sure_out_of_scope: f64,
+    /// The classifier confirms retrieval's entry when it is its first class with at least
+    /// this probability (see `sure_out_of_scope`, `floor_support`).
+    pub confirm: f64,
     /// An answer of retrieval's floor rule (under `answer`) is held back when the classifier
     /// gives its entry less than this probability.
     pub floor_support: f64,
@@ -175,6 +178,7 @@ impl Default for Thresholds {
             learned_suggest: 0.1,
             challenge: 0.8,
             sure_out_of_scope: 0.8,
+            confirm: 0.8,
             floor_support: 0.2,
         }
     }
