@@ -106,8 +106,25 @@ pub struct Scored {
 /// Computed once per text and shared by every model that reads it.
 #[derive(Debug, Clone, Default)]
 pub struct Grams {
-    chars: FastMap<u64, f64>,
-    words: FastMap<u64, f64>,
+    chars: Counted,
+    words: Counted,
+}
+
+/// Distinct n-gram hashes with how often each was seen, in hash order.
+type Counted = Vec<(u64, f64)>;
+
+/// Counts the hashes of one block: sorted and run-length counted (a message has about a
+/// hundred n-grams; a hash map for them cost more than the sort).
+fn counted(mut hashes: Vec<u64>) -> Counted {
+    hashes.sort_unstable();
+    let mut out: Counted = Vec::with_capacity(hashes.len());
+    for hash in hashes {
+        match out.last_mut() {
+            Some((last, count)) if *last == hash => *count += 1.0,
+            _ => out.push((hash, 1.0)),
+        }
+    }
+    out
 }
 
 /// Runs of three or more equal letters ("pagiii", "tolooong") count as one.
@@ -163,18 +180,15 @@ impl Grams {
     /// government synonyms become one canonical word; IndoCollex rows stay off, as they
     /// would rewrite words of the content).
     pub fn of(message: &str, lexicon: Option<&Lexicon>) -> Self {
-        // The words in one buffer, not a string each (a message's allocations add up).
-        let mut buf = String::with_capacity(message.len());
-        let mut spans = Vec::new();
-        text::tokenize_into(message, &mut buf, &mut spans);
-        let tokens: Vec<Cow<str>> = spans
-            .iter()
-            .map(|&(start, end)| squash_elongation(&buf[start..end]))
-            .collect();
-        // About four n-grams per letter: sized once instead of growing through rehashes.
+        Self::of_words(&text::Words::of(message), lexicon)
+    }
+
+    /// [`Grams::of`] a message already tokenised.
+    pub fn of_words(words: &text::Words, lexicon: Option<&Lexicon>) -> Self {
+        let tokens: Vec<Cow<str>> = words.iter().map(squash_elongation).collect();
+        // Two n-grams per letter (3- and 4-grams): sized once.
         let letters: usize = tokens.iter().map(|t| t.len() + 2).sum();
-        let mut chars: FastMap<u64, f64> =
-            FastMap::with_capacity_and_hasher(letters * 4, Default::default());
+        let mut chars: Vec<u64> = Vec::with_capacity(letters * 2);
         let mut padded: Vec<char> = Vec::new();
         for t in &tokens {
             padded.clear();
@@ -184,12 +198,10 @@ impl Grams {
             for n in CHAR_GRAMS {
                 if padded.len() < n {
                     // A word shorter than the n-gram counts once, whole.
-                    *chars.entry(hash_chars(&padded)).or_default() += 1.0;
+                    chars.push(hash_chars(&padded));
                     break;
                 }
-                for w in padded.windows(n) {
-                    *chars.entry(hash_chars(w)).or_default() += 1.0;
-                }
+                chars.extend(padded.windows(n).map(hash_chars));
             }
         }
         let borrowed: Vec<&str> = tokens.iter().map(|t| t.as_ref()).collect();
@@ -199,14 +211,10 @@ impl Grams {
             None => canonical.extend(&borrowed),
         }
         canonical.retain(|t| t.chars().nth(1).is_some());
-        let mut words: FastMap<u64, f64> =
-            FastMap::with_capacity_and_hasher(canonical.len() * 2, Default::default());
-        for w in &canonical {
-            *words.entry(hash_words(&[w])).or_default() += 1.0;
-        }
-        for pair in canonical.windows(2) {
-            *words.entry(hash_words(pair)).or_default() += 1.0;
-        }
+        let mut words: Vec<u64> = Vec::with_capacity(canonical.len() * 2);
+        words.extend(canonical.iter().map(|w| hash_words(&[w])));
+        words.extend(canonical.windows(2).map(hash_words));
+        let (chars, words) = (counted(chars), counted(words));
         Grams { chars, words }
     }
 }
@@ -231,7 +239,7 @@ impl NaiveBayes {
         let mut ids: FastMap<u64, u32> = FastMap::default();
         let mut df: Vec<u32> = Vec::new();
         for (_, g) in &docs {
-            for key in g.chars.keys().chain(g.words.keys()) {
+            for (key, _) in g.chars.iter().chain(&g.words) {
                 let next = ids.len() as u32;
                 let id = *ids.entry(*key).or_insert(next);
                 if id as usize == df.len() {
@@ -455,8 +463,15 @@ fn relative_exps(log_likelihoods: &[f64], t: f64) -> Option<(f64, Vec<f64>, f64)
     (sum > 0.0 && sum.is_finite()).then_some((max, exp, sum))
 }
 
-/// Softmax of log-likelihoods divided by `temperature` (a non-positive one counts as 1.0),
-/// best first; classes under [`NEGLIGIBLE`] are left out.
+/// From this probability a class is ranked by [`probabilities`]; the classes under it follow
+/// in class order. Every decision reads classes far above it (the first class, suggestions
+/// from 0.1) or looks one up by id; sorting the hundred-odd classes under it was a twentieth
+/// of a message's time.
+pub const RANKED: f64 = 1e-4;
+
+/// Softmax of log-likelihoods divided by `temperature` (a non-positive one counts as 1.0):
+/// the classes from [`RANKED`] best first, then the others from [`NEGLIGIBLE`] in class
+/// order; classes under [`NEGLIGIBLE`] are left out.
 pub fn probabilities(log_likelihoods: &[f64], temperature: f64) -> Vec<Scored> {
     let t = if temperature > 0.0 { temperature } else { 1.0 };
     let Some((_, exp, sum)) = relative_exps(log_likelihoods, t) else {
@@ -465,25 +480,27 @@ pub fn probabilities(log_likelihoods: &[f64], temperature: f64) -> Vec<Scored> {
     // Sorted as integers: a non-negative float's bits order as the float does, so the key
     // (probability descending, then class ascending) is one u128 comparison; the float
     // comparator chain made this sort a twentieth of a message's time.
-    let mut keys: Vec<u128> = exp
-        .iter()
-        .enumerate()
-        .filter_map(|(class, e)| {
-            let probability = e / sum;
-            (probability >= NEGLIGIBLE)
-                .then(|| (u128::from(!probability.to_bits()) << 64) | class as u128)
-        })
-        .collect();
-    keys.sort_unstable();
-    keys.into_iter()
-        .map(|key| {
-            let class = key as u64 as usize;
-            Scored {
-                class,
-                probability: exp[class] / sum,
-            }
-        })
-        .collect()
+    let mut ranked: Vec<u128> = Vec::with_capacity(16);
+    let mut rest: Vec<Scored> = Vec::with_capacity(exp.len());
+    for (class, e) in exp.iter().enumerate() {
+        let probability = e / sum;
+        if probability >= RANKED {
+            ranked.push((u128::from(!probability.to_bits()) << 64) | class as u128);
+        } else if probability >= NEGLIGIBLE {
+            rest.push(Scored { class, probability });
+        }
+    }
+    ranked.sort_unstable();
+    let mut out: Vec<Scored> = Vec::with_capacity(ranked.len() + rest.len());
+    out.extend(ranked.into_iter().map(|key| {
+        let class = key as u64 as usize;
+        Scored {
+            class,
+            probability: exp[class] / sum,
+        }
+    }));
+    out.append(&mut rest);
+    out
 }
 
 #[cfg(test)]
@@ -533,6 +550,27 @@ mod tests {
         assert!(scored
             .windows(2)
             .all(|w| w[0].probability >= w[1].probability));
+    }
+
+    #[test]
+    fn classes_under_the_ranked_share_follow_in_class_order_and_none_is_lost() {
+        // Log-likelihoods of 0, -5, -12, -10, -1 and -30: the third, fourth and sixth class
+        // are under `RANKED` (e^-10 / sum ≈ 3·10⁻⁵), the sixth under `NEGLIGIBLE` too.
+        let scored = probabilities(&[0.0, -5.0, -12.0, -10.0, -1.0, -30.0], 1.0);
+        assert_eq!(
+            scored.iter().map(|s| s.class).collect::<Vec<_>>(),
+            [0, 4, 1, 2, 3]
+        );
+        let (ranked, rest) = scored.split_at(3);
+        assert!(ranked.iter().all(|s| s.probability >= RANKED));
+        assert!(rest
+            .iter()
+            .all(|s| s.probability < RANKED && s.probability >= NEGLIGIBLE));
+        assert!(ranked
+            .windows(2)
+            .all(|w| w[0].probability >= w[1].probability));
+        let total: f64 = scored.iter().map(|s| s.probability).sum();
+        assert!((total - 1.0).abs() < 1e-9, "{total}");
     }
 
     #[test]

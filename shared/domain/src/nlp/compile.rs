@@ -368,5 +368,5 @@ fn taught_phrases(kb: &KnowledgeBase) -> FastMap<String, Option<(String, AnswerK
 
 /// A text's words, lower case, punctuation and spacing ignored: the key of a taught phrase.
 pub(super) fn taught_key(text: &str) -> String {
-    text::tokenize(text).join(" ")
+    text::Words::of(text).joined()
 }

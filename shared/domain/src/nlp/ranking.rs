@@ -79,7 +79,8 @@ struct LazyLearned<'e> {
     source: Option<&'e super::LazyClassifier>,
     /// The engine's lexicon, which the classifier's n-grams read.
     lexicon: &'e super::lexicon::Lexicon,
-    message: Box<str>,
+    /// The message's words (tokenised once, for the taught phrases and the n-grams).
+    words: super::text::Words,
     /// The message's n-grams, shared by both models.
     grams: std::sync::OnceLock<classifier::Grams>,
     /// The entries' log-likelihoods (`None`: no n-gram known).
@@ -91,7 +92,7 @@ struct LazyLearned<'e> {
 
 impl PartialEq for LazyLearned<'_> {
     fn eq(&self, other: &Self) -> bool {
-        self.message == other.message && self.source.is_some() == other.source.is_some()
+        self.words == other.words && self.source.is_some() == other.source.is_some()
     }
 }
 
@@ -309,11 +310,11 @@ impl Engine {
             learned: LazyLearned {
                 source: self.classifier.as_deref(),
                 lexicon: &self.lexicon,
-                // Kept only for a classifier to read later (the ranking outlives `message`).
-                message: if self.classifier.is_some() {
-                    message.into()
+                // Only where something reads them (the ranking outlives `message`).
+                words: if self.classifier.is_some() || !self.taught.is_empty() {
+                    super::text::Words::of(message)
                 } else {
-                    Box::default()
+                    super::text::Words::default()
                 },
                 grams: std::sync::OnceLock::new(),
                 log_likelihoods: std::sync::OnceLock::new(),
@@ -408,9 +409,9 @@ impl Engine {
                 categories,
             };
         }
-        // Only where the content has phrases: the key costs a tokenisation of the message.
+        // Only where the content has phrases.
         if !self.taught.is_empty() {
-            if let Some(Some((id, kind))) = self.taught.get(&super::compile::taught_key(message)) {
+            if let Some(Some((id, kind))) = self.taught.get(&ranking.learned.words.joined()) {
                 ranking.taught = Some((id.as_str(), *kind));
             }
         }
@@ -462,8 +463,9 @@ impl Engine {
 }
 
 impl<'e> Ranking<'e> {
-    /// The classifier's probabilities for this message at `temperature`, best first (empty
-    /// without training phrases).
+    /// The classifier's probabilities for this message at `temperature`: its probable classes
+    /// best first, then the improbable ones (`classifier::probabilities`); empty without
+    /// training phrases.
     pub fn learned(&self, temperature: f64) -> Vec<(&'e LearnedClass, f64)> {
         let Some(source) = self.learned.source else {
             return Vec::new();
@@ -480,7 +482,7 @@ impl<'e> Ranking<'e> {
 
     fn learned_grams(&self) -> &classifier::Grams {
         self.learned.grams.get_or_init(|| {
-            classifier::Grams::of(&self.learned.message, Some(self.learned.lexicon))
+            classifier::Grams::of_words(&self.learned.words, Some(self.learned.lexicon))
         })
     }
 
@@ -602,11 +604,15 @@ impl<'e> Ranking<'e> {
             .filter(|(c, _)| c.kind == AnswerKind::Complaint)
             .map(|(_, p)| p)
             .sum();
+        // The most probable one, the first of equals: the classifier ranks only its probable
+        // classes, and a report's categories can all be improbable (their shares are what
+        // counts here).
         learned
             .iter()
-            .find(|(c, _)| {
+            .filter(|(c, _)| {
                 c.kind == AnswerKind::Complaint && Some(c.id.as_str()) != self.emergency_category
             })
+            .reduce(|best, other| if other.1 > best.1 { other } else { best })
             .filter(|(_, p)| categories > 0.0 && p / categories >= min_share)
             .map(|(c, _)| c.id.as_str())
     }

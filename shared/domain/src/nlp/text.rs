@@ -189,6 +189,41 @@ pub fn tokenize(text: &str) -> Vec<String> {
     spans.iter().map(|&(s, e)| buf[s..e].to_string()).collect()
 }
 
+/// A message's [`tokenize`]d words in one buffer: tokenised once and read by everything that
+/// works on the plain words (the taught-phrase key, the classifier's n-grams).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Words {
+    buf: String,
+    spans: Vec<(usize, usize)>,
+}
+
+impl Words {
+    pub fn of(text: &str) -> Self {
+        let mut words = Self {
+            buf: String::with_capacity(text.len()),
+            spans: Vec::new(),
+        };
+        tokenize_into(text, &mut words.buf, &mut words.spans);
+        words
+    }
+
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        self.spans.iter().map(|&(start, end)| &self.buf[start..end])
+    }
+
+    /// The words joined by single spaces.
+    pub fn joined(&self) -> String {
+        let mut out = String::with_capacity(self.buf.len());
+        for (i, word) in self.iter().enumerate() {
+            if i > 0 {
+                out.push(' ');
+            }
+            out.push_str(word);
+        }
+        out
+    }
+}
+
 /// [`tokenize`] without a string per token: appends the tokens' text to `buf` and one byte
 /// range of `buf` per token to `spans` (what every message takes; the words of a message
 /// were a large share of its allocations).
