@@ -331,6 +331,12 @@ fn emergencies_need_an_ongoing_threat() {
         "warga keracunan massal setelah makan nasi kotak hajatan, banyak yang muntah",
         "api menjalar dari kios ke kios di pasar, belum ada damkar",
         "ada orang mengancam pakai pisau di depan minimarket",
+        // Asking what to do does not calm a threat told as happening: whoever asks it is in
+        // the emergency ("apa yang harus" had weighed as much as "kalau ada").
+        "ada orang hanyut di kali, apa yang harus saya lakukan?",
+        "dapur saya terbakar, apinya ke atap, apa yang harus saya lakukan",
+        "suami saya ditabrak mobil dan pingsan, apa yang harus dilakukan sekarang",
+        "bapak jatuh dari pohon kelapa, kepalanya berdarah, harus bagaimana",
     ] {
         let a = engine().answer(message);
         assert_eq!(a.kind, AnswerKind::Emergency, "{message}");
@@ -356,6 +362,12 @@ fn emergencies_need_an_ongoing_threat() {
     // Hypothetical, preventive, or a danger word in another sense.
     for message in [
         "kalau nanti rumah kebakaran, apa yang pertama dilakukan",
+        // Asking what to do if or when a threat happens, with or without "ada".
+        "apa yang harus dilakukan kalau kompor di rumah terbakar",
+        "apa yang harus kami lakukan ketika terjadi banjir bandang di kampung",
+        "apa yang harus saya lakukan saat terjadi kebakaran di kantor",
+        // A fall that harms no one badly.
+        "anak saya jatuh dari sepeda lututnya lecet, obatnya apa",
         "cara mencegah kebakaran di rumah",
         "tempat lihat matahari tenggelam yang bagus di mana",
         // A fire of last year is the story behind a question.

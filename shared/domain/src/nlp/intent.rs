@@ -128,12 +128,18 @@ pub fn is_emergency(
     }
     // A question about a danger asked from nowhere in particular ("apakah 112 bisa dipakai
     // untuk lapor kebakaran?", "damkar itu cuma buat kebakaran?"): nothing puts it here and
-    // now (no place, no "my", no time, no urgency, no incident), so the citizen asks about
-    // the danger and the answer is the entry about it. A report of one is placed somewhere,
-    // touches someone or presses ("rumah saya kebakaran, nomor damkar berapa?").
-    let situated = [CueClass::Place, CueClass::Mine, CueClass::Time]
-        .into_iter()
-        .any(|class| cues.get(class) > 0.0)
+    // now (no place, no "my", no one it befell, no time, no urgency, no incident), so the
+    // citizen asks about the danger and the answer is the entry about it. A report of one is
+    // placed somewhere, touches someone or presses ("rumah saya kebakaran, nomor damkar
+    // berapa?", "bapak jatuh dari pohon, kepalanya berdarah, harus bagaimana").
+    let situated = [
+        CueClass::Place,
+        CueClass::Mine,
+        CueClass::Person,
+        CueClass::Time,
+    ]
+    .into_iter()
+    .any(|class| cues.get(class) > 0.0)
         || danger + urgent > 0.0;
     if asking && !situated && strong < TWO_THREATS {
         return false;

@@ -76,6 +76,10 @@ pub enum CueClass {
     Request,
     Vent,
     Mine,
+    /// Someone a threat befalls, named without "my" ("bapak", "anak", "suami"): places a
+    /// threat here and now as "my" does, for the emergency rule only (a report's strength
+    /// does not read it).
+    Person,
     Emergency,
     Danger,
     Urgent,
@@ -105,6 +109,7 @@ impl CueClass {
             "request" => Self::Request,
             "vent" => Self::Vent,
             "mine" => Self::Mine,
+            "person" => Self::Person,
             "emergency" => Self::Emergency,
             "danger" => Self::Danger,
             "urgent" => Self::Urgent,
@@ -116,7 +121,7 @@ impl CueClass {
         })
     }
 
-    pub const ALL: [CueClass; 19] = [
+    pub const ALL: [CueClass; 20] = [
         Self::Greet,
         Self::Thanks,
         Self::Ack,
@@ -129,6 +134,7 @@ impl CueClass {
         Self::Request,
         Self::Vent,
         Self::Mine,
+        Self::Person,
         Self::Emergency,
         Self::Danger,
         Self::Urgent,
