@@ -211,6 +211,10 @@ fn informal_prefixes_and_suffixes_reach_the_corpus_word() {
     assert_eq!(tokens("berkase"), ["berkas"]);
     assert_eq!(tokens("dendanipun"), ["denda"]);
     assert_eq!(tokens("dipundaftar"), ["daftar"]);
+    // Madurese passive e- is Indonesian di-; a word that only looks like one stays.
+    assert_eq!(tokens("ecetak"), ["dicetak"]);
+    assert_eq!(tokens("ecetakagi"), ["dicetakkan"]);
+    assert_eq!(tokens("elang"), ["elang"]);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -68,8 +68,8 @@ impl Engine {
 
     /// Informal verb morphology: ngurus/nyari/nulis (nasal prefix without me-), daftarin
     /// (-in for -kan), alamate/lampune (Javanese -e/-ne for -nya), dendanipun/dipunurus
-    /// (krama -ipun and dipun-), lahirku (-ku). Accepts a rewrite only
-    /// when the result is a corpus word or stem.
+    /// (krama -ipun and dipun-), lahirku (-ku), eangkut (Madurese e- for di-). Accepts a
+    /// rewrite only when the result is a corpus word or stem.
     fn informal_morphology(&self, word: &str) -> Option<String> {
         // Every candidate goes into one buffer (`spans` holds their byte ranges), in the
         // order the rules list them: this runs for every unknown word, and a string per
@@ -90,6 +90,9 @@ impl Engine {
             ("ipun", ""),
             ("ne", ""),
             ("e", ""),
+            // Madurese -aghi / -agi for -kan (elaporaghi).
+            ("aghi", "kan"),
+            ("agi", "kan"),
             // Madurese -na / -ra for -nya (kantorra).
             ("ra", ""),
             ("na", ""),
@@ -109,6 +112,12 @@ impl Engine {
             }
             if let Some(rest) = w.strip_prefix("di") {
                 push(buf, spans, "", rest);
+            }
+            // Madurese passive e- for di- (eangkut, epotong): the same verb.
+            if let Some(rest) = w.strip_prefix('e') {
+                if rest.len() >= 3 {
+                    push(buf, spans, "di", rest);
+                }
             }
             if let Some(rest) = w.strip_prefix("nge") {
                 push(buf, spans, "", rest);
