@@ -1198,13 +1198,15 @@ fn third_check_set_stays_above_its_floor() {
     );
 }
 
-/// The author's probes of 7 December, third session (`tests/fixtures/author-probes.jsonl`,
-/// 160 messages of our own: FAQ questions told by situation, in chat words, Javanese and
-/// Madurese, long stories, reports of every category, emergencies told calmly, out-of-scope
-/// questions; the greetings and thanks among the probes are tests of their own, as the eval
-/// file has no label for them). Written to find failing classes: 80.0 % top-1 and 6.9 %
-/// wrong confident with the session's starting engine, 86.9 % and 2.5 % after the rules and
-/// cues they led to. The floors catch a regression.
+/// The author's probes of 7 December (`tests/fixtures/author-probes.jsonl`): 160 messages of
+/// the third session (FAQ questions told by situation, in chat words, Javanese and Madurese,
+/// long stories, reports of every category, emergencies told calmly, out-of-scope questions;
+/// the greetings and thanks among the probes are tests of their own, as the eval file has no
+/// label for them), 80.0 % top-1 and 6.9 % wrong confident with that session's starting
+/// engine, 86.9 % and 2.5 % after the rules and cues they led to; and 114 of the fourth
+/// (entries no probe had asked, every complaint category, emergencies asking what to do,
+/// Madurese reports), 83.3 % and 8.8 % with its starting engine, 87.7 % and 6.1 % after.
+/// Written to find failing classes; the floors catch a regression.
 #[test]
 fn author_probes_stay_above_their_floor() {
     let path = concat!(
@@ -1215,9 +1217,9 @@ fn author_probes_stay_above_their_floor() {
     assert_above_floor(
         &data,
         Floor {
-            messages: 160,
-            top1: 0.83,
-            wrong_confident: 0.04,
+            messages: 274,
+            top1: 0.85,
+            wrong_confident: 0.05,
             out_of_scope_answered: 0.05,
         },
     );
