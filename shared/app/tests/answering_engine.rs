@@ -1205,8 +1205,10 @@ fn third_check_set_stays_above_its_floor() {
 /// label for them), 80.0 % top-1 and 6.9 % wrong confident with that session's starting
 /// engine, 86.9 % and 2.5 % after the rules and cues they led to; and 114 of the fourth
 /// (entries no probe had asked, every complaint category, emergencies asking what to do,
-/// Madurese reports), 83.3 % and 8.8 % with its starting engine, 87.7 % and 6.1 % after.
-/// Written to find failing classes; the floors catch a regression.
+/// Madurese reports), 83.3 % and 8.8 % with its starting engine, 87.7 % and 6.1 % after;
+/// and 50 one-word, misspelt and out-of-scope questions of the fourth, 96 % at once (one
+/// money-exchange question answered with the waste-bank entry led to three out-of-scope
+/// examples). Written to find failing classes; the floors catch a regression.
 #[test]
 fn author_probes_stay_above_their_floor() {
     let path = concat!(
@@ -1217,7 +1219,7 @@ fn author_probes_stay_above_their_floor() {
     assert_above_floor(
         &data,
         Floor {
-            messages: 274,
+            messages: 324,
             top1: 0.85,
             wrong_confident: 0.05,
             out_of_scope_answered: 0.05,
