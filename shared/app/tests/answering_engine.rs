@@ -1762,6 +1762,30 @@ fn retrieval_does_not_answer_alone_where_the_classifier_reads_another_entry() {
     );
 }
 
+#[test]
+fn a_close_call_is_checked_by_the_classifier_whatever_its_score() {
+    // Retrieval scores the RSUD's registration and services entries both over `sure`, 0.01
+    // apart ("rsud … poli": registration names the clinics, "ada … apa aja" is the services
+    // question); above `challenge` it answered the first alone. A close call is not sure at
+    // any score: the classifier, which reads "ada poli apa aja" as the services question,
+    // decides it.
+    let message = "rsud dr saleh ada poli apa aja";
+    let t = engine().thresholds();
+    let ranking = engine().rank(message);
+    let (first, second) = (&ranking.candidates[0], &ranking.candidates[1]);
+    assert!(
+        first.score >= t.sure && first.score - second.score < t.margin,
+        "{}",
+        engine().explain(message)
+    );
+    assert_eq!(label(message), "kesehatan.rsud-info");
+    // Without the margin the first is answered alone, as before.
+    let no_margin = prolink_domain::nlp::Thresholds { margin: 0.0, ..t };
+    let answer = ranking.decide(&no_margin);
+    assert_eq!(answer.id.as_deref(), Some(first.id), "{answer:?}");
+    assert_ne!(first.id, "kesehatan.rsud-info");
+}
+
 /// `message` is answered with an entry under `challenge` when the seed engine decides with
 /// `rule_off` and falls back with its own thresholds: the rule `rule_off` turns off is what
 /// holds the answer back. Returns both decisions.
@@ -2243,4 +2267,3 @@ fn a_report_whose_cues_name_two_categories_takes_the_one_it_is_about() {
         );
     }
 }
-

@@ -729,8 +729,9 @@ impl<'e> Ranking<'e> {
         // the cross-validation's choice (docs/nlp.md): at `sure` it catches wrong answers of
         // retrieval's main rule too, where at first only its floor rule (scores under
         // `answer`) was checked; the price is the classifier on more messages
-        // (docs/performance.md).
-        let challenged = confident && top.score < t.challenge;
+        // (docs/performance.md). Two entries within `margin` are a close call at any score
+        // (over `sure` the main rule answers them): the classifier checks it as well.
+        let challenged = confident && (top.score < t.challenge || top.score - second < t.margin);
         let learned = if confident && !challenged {
             Vec::new()
         } else {
