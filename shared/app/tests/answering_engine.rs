@@ -1208,7 +1208,9 @@ fn third_check_set_stays_above_its_floor() {
 /// Madurese reports), 83.3 % and 8.8 % with its starting engine, 87.7 % and 6.1 % after;
 /// and 50 one-word, misspelt and out-of-scope questions of the fourth, 96 % at once (one
 /// money-exchange question answered with the waste-bank entry led to three out-of-scope
-/// examples). Written to find failing classes; the floors catch a regression.
+/// examples); and 40 about the bot itself, the handoff, and in Javanese and Madurese (85 %
+/// at once, no wrong answer). Written to find failing classes; the floors catch a
+/// regression.
 #[test]
 fn author_probes_stay_above_their_floor() {
     let path = concat!(
@@ -1219,9 +1221,9 @@ fn author_probes_stay_above_their_floor() {
     assert_above_floor(
         &data,
         Floor {
-            messages: 324,
-            top1: 0.85,
-            wrong_confident: 0.05,
+            messages: 364,
+            top1: 0.86,
+            wrong_confident: 0.04,
             out_of_scope_answered: 0.05,
         },
     );
