@@ -341,6 +341,18 @@ fn emergencies_need_an_ongoing_threat() {
         "dapur saya terbakar, apinya ke atap, apa yang harus saya lakukan",
         "suami saya ditabrak mobil dan pingsan, apa yang harus dilakukan sekarang",
         "bapak jatuh dari pohon kelapa, kepalanya berdarah, harus bagaimana",
+        // Signs a layman names instead of the condition: a stroke, choking, a heart attack,
+        // a head wound, labour, a snakebite, a poisoning, an electrical fire, someone under a
+        // fallen tree.
+        "nenek mulutnya mencong dan tangan kirinya lumpuh sebelah",
+        "balita keselek kacang, bibirnya biru",
+        "suami nyeri dada menjalar ke lengan, keringat dingin",
+        "adik jatuh dari motor, kepalanya bocor, tidak bisa bangun",
+        "ketuban istri sudah pecah di rumah, belum ada kendaraan",
+        "petani digigit ular di sawah, kakinya bengkak",
+        "teman saya mulutnya berbusa habis minum cairan pembersih",
+        "kabel meleleh di belakang tv, bau gosong",
+        "atap ambruk kena pohon, ada orang di dalam kamar",
     ] {
         let a = engine().answer(message);
         assert_eq!(a.kind, AnswerKind::Emergency, "{message}");
@@ -372,6 +384,11 @@ fn emergencies_need_an_ongoing_threat() {
         "apa yang harus saya lakukan saat terjadi kebakaran di kantor",
         // A fall that harms no one badly.
         "anak saya jatuh dari sepeda lututnya lecet, obatnya apa",
+        // One sign alone, over, or asked about in general.
+        "cara menolong bayi tersedak yang benar seperti apa",
+        "nyeri dada kalau habis makan pedas itu kenapa ya",
+        "anak saya keselek permen tapi sudah keluar, sekarang baik baik saja",
+        "tumit pecah-pecah obatnya apa",
         "cara mencegah kebakaran di rumah",
         "tempat lihat matahari tenggelam yang bagus di mana",
         // A fire of last year is the story behind a question.
@@ -1208,9 +1225,10 @@ fn third_check_set_stays_above_its_floor() {
 /// Madurese reports), 83.3 % and 8.8 % with its starting engine, 87.7 % and 6.1 % after;
 /// and 50 one-word, misspelt and out-of-scope questions of the fourth, 96 % at once (one
 /// money-exchange question answered with the waste-bank entry led to three out-of-scope
-/// examples); and 40 about the bot itself, the handoff, and in Javanese and Madurese (85 %
-/// at once, no wrong answer). Written to find failing classes; the floors catch a
-/// regression.
+/// examples); 40 about the bot itself, the handoff, and in Javanese and Madurese (85 % at
+/// once, no wrong answer); and 18 emergencies told by their signs with calm questions about
+/// the same signs (33 % at once, 72 % after the sign cues). Written to find failing classes;
+/// the floors catch a regression.
 #[test]
 fn author_probes_stay_above_their_floor() {
     let path = concat!(
@@ -1221,7 +1239,7 @@ fn author_probes_stay_above_their_floor() {
     assert_above_floor(
         &data,
         Floor {
-            messages: 364,
+            messages: 382,
             top1: 0.86,
             wrong_confident: 0.04,
             out_of_scope_answered: 0.05,
