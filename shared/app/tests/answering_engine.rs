@@ -353,6 +353,12 @@ fn emergencies_need_an_ongoing_threat() {
         "teman saya mulutnya berbusa habis minum cairan pembersih",
         "kabel meleleh di belakang tv, bau gosong",
         "atap ambruk kena pohon, ada orang di dalam kamar",
+        // A fire in Madurese, a threat to kill, an LPG leak.
+        "dhapor kobhar, tolong",
+        "mantan suami datang bawa pisau, mau membunuh saya",
+        "selang elpiji bocor, baunya menyengat sampai ruang tamu",
+        // First aid asked for someone having the seizure now.
+        "bayi saya kejang, pertolongan pertamanya apa",
     ] {
         let a = engine().answer(message);
         assert_eq!(a.kind, AnswerKind::Emergency, "{message}");
@@ -389,6 +395,9 @@ fn emergencies_need_an_ongoing_threat() {
         "nyeri dada kalau habis makan pedas itu kenapa ya",
         "anak saya keselek permen tapi sudah keluar, sekarang baik baik saja",
         "tumit pecah-pecah obatnya apa",
+        // First aid asked for in case; a killing in the news.
+        "kalau bayi kejang, pertolongan pertamanya apa",
+        "kasus pembunuhan kemarin pelakunya sudah ditangkap?",
         "cara mencegah kebakaran di rumah",
         "tempat lihat matahari tenggelam yang bagus di mana",
         // A fire of last year is the story behind a question.
@@ -1227,8 +1236,9 @@ fn third_check_set_stays_above_its_floor() {
 /// money-exchange question answered with the waste-bank entry led to three out-of-scope
 /// examples); 40 about the bot itself, the handoff, and in Javanese and Madurese (85 % at
 /// once, no wrong answer); and 18 emergencies told by their signs with calm questions about
-/// the same signs (33 % at once, 72 % after the sign cues). Written to find failing classes;
-/// the floors catch a regression.
+/// the same signs (33 % at once, 72 % after the sign cues), and 16 more in Javanese and
+/// Madurese or of threats and leaks (69 % → 88 %). Written to find failing classes; the
+/// floors catch a regression.
 #[test]
 fn author_probes_stay_above_their_floor() {
     let path = concat!(
@@ -1239,7 +1249,7 @@ fn author_probes_stay_above_their_floor() {
     assert_above_floor(
         &data,
         Floor {
-            messages: 382,
+            messages: 398,
             top1: 0.86,
             wrong_confident: 0.04,
             out_of_scope_answered: 0.05,
