@@ -222,6 +222,9 @@ fn synthetic(kb: &KnowledgeBase, entries: usize) -> KnowledgeBase {
                 .iter()
                 .map(|p| mutate(p, &mut rng))
                 .collect(),
+            answer: mutate(&template.answer, &mut rng),
+            opd_id: template.opd_id.clone(),
+            opd_ids: template.opd_ids.clone(),
         };
         out.faqs.push(faq);
         i += 1;

@@ -786,7 +786,7 @@ fn tiny_kb() -> KnowledgeBase {
         question: q.to_string(),
         alt_questions: vec![q.to_string()],
         keywords: kw.iter().map(|k| k.to_string()).collect(),
-        phrases: vec![],
+        ..KbFaq::default()
     };
     KnowledgeBase {
         faqs: vec![
@@ -808,7 +808,7 @@ fn tiny_kb() -> KnowledgeBase {
                 short_name: "KTP-el".to_string(),
                 category: "kependudukan".to_string(),
                 description: "Syarat membuat KTP-el baru.".to_string(),
-                phrases: vec![],
+                ..KbService::default()
             },
             KbService {
                 id: "svc.pendidikan.legalisir".to_string(),
@@ -816,7 +816,7 @@ fn tiny_kb() -> KnowledgeBase {
                 short_name: "Legalisir ijazah".to_string(),
                 category: "pendidikan".to_string(),
                 description: "Pengesahan fotokopi ijazah sekolah.".to_string(),
-                phrases: vec![],
+                ..KbService::default()
             },
         ],
         categories: vec![emergency_category()],
@@ -1658,6 +1658,7 @@ fn taught_faq(id: &str, category: &str, title: &str, keywords: &[&str], phrases:
         alt_questions: vec![],
         keywords: owned(keywords),
         phrases: owned(phrases),
+        ..KbFaq::default()
     }
 }
 
@@ -1814,6 +1815,47 @@ fn a_close_call_is_checked_by_the_classifier_whatever_its_score() {
     let answer = ranking.decide(&no_margin);
     assert_eq!(answer.id.as_deref(), Some(first.id), "{answer:?}");
     assert_ne!(first.id, "kesehatan.rsud-info");
+}
+
+#[test]
+fn a_question_about_one_office_is_not_answered_with_another_offices_entry() {
+    // "alamat" and "kantor" match the Dispendukcapil's address-and-hours entry; the office
+    // asked about is another, which that entry never names: no answer (the content has no
+    // address of it), at most suggestions.
+    for message in [
+        // Each of these was answered with the Dispendukcapil's entry, the last with the
+        // MPP's hours.
+        "kantor bpbd alamatnya dimana",
+        "kantor dinas sosial alamatnya",
+        "alamat kantor dlh probolinggo",
+        "jam buka samsat",
+    ] {
+        let a = engine().answer(message);
+        assert!(
+            !matches!(a.kind, AnswerKind::Faq | AnswerKind::Service),
+            "{message}: {a:?}\n{}",
+            engine().explain(message)
+        );
+    }
+    // The office's own entry, an entry whose text names the office, and an office named in
+    // a story rather than asked about.
+    for (message, entry) in [
+        (
+            "alamat kantor dispendukcapil di mana",
+            "kependudukan.lokasi-jam",
+        ),
+        ("mpp buka jam berapa hari jumat", "perizinan.jam-mpp"),
+        (
+            "bayar pajak motor di kantor samsat mana",
+            "pajak.pajak-kendaraan",
+        ),
+        (
+            "ibu meninggal di rsud kemarin, akta kematiannya urus di mana",
+            "kependudukan.akta-kematian",
+        ),
+    ] {
+        assert_eq!(label(message), entry, "{}", engine().explain(message));
+    }
 }
 
 /// `message` is answered with an entry under `challenge` when the seed engine decides with

@@ -204,6 +204,24 @@ impl Engine {
             place_matcher.add(remember(lexicon.pattern(name)));
             place_kind.push(*kind);
         }
+        // Office names: a question that names one is not answered with another office's entry
+        // (`Ranking::names_another_office`).
+        let mut office_matcher = PhraseMatcher::default();
+        let mut office_of = Vec::new();
+        let mut office_ids: Vec<String> = Vec::new();
+        for (name, office) in &lexicon.offices {
+            let id = if office == OFFICE_ASPECT {
+                ASPECT
+            } else {
+                let at = office_ids.iter().position(|o| o == office);
+                at.unwrap_or_else(|| {
+                    office_ids.push(office.clone());
+                    office_ids.len() - 1
+                }) as u16
+            };
+            office_matcher.add(remember(lexicon.pattern(name)));
+            office_of.push(id);
+        }
         let mut known = cue_words;
         known.extend(vocab.iter().cloned());
         known.extend(lexicon.known_words.iter().cloned());
@@ -224,10 +242,11 @@ impl Engine {
                 cue_first: cue_matcher.first_word(&w).into(),
                 complaint_first: complaint_matcher.first_word(&w).into(),
                 place_first: place_matcher.first_word(&w).into(),
+                office_first: office_matcher.first_word(&w).into(),
             });
             word_ids.insert(w, (word_facts.len() - 1) as u32);
         }
-        Engine {
+        let mut engine = Engine {
             lexicon,
             stemmer,
             typo,
@@ -244,11 +263,76 @@ impl Engine {
             complaint_weight,
             place_matcher,
             place_kind,
+            office_matcher,
+            office_of,
+            office_ids,
+            entry_offices: FastMap::default(),
             categories,
             thresholds: Thresholds::default(),
             classifier: None,
             taught: FastMap::default(),
+        };
+        engine.entry_offices = engine.offices_of_entries(kb);
+        engine
+    }
+
+    /// Per entry, the offices it belongs to (`opd_id`, `opd_ids`) or names in its texts.
+    fn offices_of_entries(&self, kb: &KnowledgeBase) -> FastMap<Box<str>, Box<[u16]>> {
+        let mut out = FastMap::default();
+        let faqs = kb.faqs.iter().map(|f| {
+            let mut texts = vec![f.title.as_str(), f.question.as_str(), f.answer.as_str()];
+            texts.extend(f.alt_questions.iter().map(String::as_str));
+            texts.extend(f.keywords.iter().map(String::as_str));
+            (
+                f.id.as_str(),
+                texts,
+                super::kb::offices(&f.opd_id, f.opd_ids.as_deref()),
+            )
+        });
+        let services = kb.services.iter().map(|s| {
+            let texts = vec![
+                s.name.as_str(),
+                s.short_name.as_str(),
+                s.description.as_str(),
+            ];
+            (
+                s.id.as_str(),
+                texts,
+                super::kb::offices(&s.opd_id, s.opd_ids.as_deref()),
+            )
+        });
+        for (id, texts, own) in faqs.chain(services) {
+            let mut offices: Vec<u16> = own
+                .filter_map(|o| self.office_ids.iter().position(|known| known == o))
+                .map(|i| i as u16)
+                .collect();
+            // One analysis of all the texts: a sentence end between them keeps a name from
+            // running across two fields.
+            offices.extend(self.offices_named(&texts.join(" . ")));
+            offices.sort_unstable();
+            offices.dedup();
+            out.insert(id.into(), offices.into());
         }
+        out
+    }
+
+    /// The offices a text names (indices into `office_ids`).
+    fn offices_named(&self, text: &str) -> Vec<u16> {
+        let a = self.analyse(text);
+        self.office_words(&a)
+            .filter(|&office| office != ASPECT)
+            .collect()
+    }
+
+    /// The office words of an analysed text: an office's index, or [`ASPECT`].
+    pub(super) fn office_words<'a>(
+        &'a self,
+        a: &'a super::Analysis<'a>,
+    ) -> impl Iterator<Item = u16> + 'a {
+        self.office_matcher
+            .find_with(&a.tokens, |i| self.facts(a, i).map(|f| &f.office_first[..]))
+            .into_iter()
+            .map(|m| self.office_of[m.pattern])
     }
 }
 
@@ -370,3 +454,9 @@ fn taught_phrases(kb: &KnowledgeBase) -> FastMap<String, Option<(String, AnswerK
 pub(super) fn taught_key(text: &str) -> String {
     text::Words::of(text).joined()
 }
+
+/// The office column of `lexicon-offices.tsv` for a word that asks about an office as such
+/// ("kantor", "alamat", "jam buka").
+const OFFICE_ASPECT: &str = "aspek";
+/// [`OFFICE_ASPECT`]'s mark among the office indices.
+pub(super) const ASPECT: u16 = u16::MAX;

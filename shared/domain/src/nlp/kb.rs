@@ -4,7 +4,7 @@
 use serde::Deserialize;
 
 /// One FAQ entry as the engine sees it.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct KbFaq {
     pub id: String,
     pub category: String,
@@ -17,10 +17,19 @@ pub struct KbFaq {
     /// Training phrases (how citizens ask for it).
     #[serde(default)]
     pub phrases: Vec<String>,
+    /// The answer (read for the offices it names, never searched).
+    #[serde(default)]
+    pub answer: String,
+    /// The office responsible (`opds.json` id), and others that share it: a question naming
+    /// another office that the entry never mentions is not answered with it.
+    #[serde(default)]
+    pub opd_id: String,
+    #[serde(default)]
+    pub opd_ids: Option<Vec<String>>,
 }
 
 /// One entry of the public-service catalog.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct KbService {
     pub id: String,
     pub name: String,
@@ -30,6 +39,11 @@ pub struct KbService {
     pub description: String,
     #[serde(default)]
     pub phrases: Vec<String>,
+    /// See [`KbFaq::opd_id`].
+    #[serde(default)]
+    pub opd_id: String,
+    #[serde(default)]
+    pub opd_ids: Option<Vec<String>>,
 }
 
 /// One complaint category.
@@ -89,6 +103,9 @@ impl From<&crate::content::ContentBundle> for KnowledgeBase {
                     alt_questions: f.alt_questions.clone(),
                     keywords: f.keywords.clone(),
                     phrases: f.phrases.clone(),
+                    answer: f.answer.clone(),
+                    opd_id: f.opd_id.clone(),
+                    opd_ids: f.opd_ids.clone(),
                 })
                 .collect(),
             services: bundle
@@ -101,6 +118,8 @@ impl From<&crate::content::ContentBundle> for KnowledgeBase {
                     category: s.category.clone(),
                     description: s.description.clone(),
                     phrases: s.phrases.clone(),
+                    opd_id: s.opd_id.clone(),
+                    opd_ids: s.opd_ids.clone(),
                 })
                 .collect(),
             categories: bundle
@@ -117,4 +136,14 @@ impl From<&crate::content::ContentBundle> for KnowledgeBase {
                 .collect(),
         }
     }
+}
+
+/// An entry's office and the others that share it.
+pub(super) fn offices<'a>(
+    opd_id: &'a str,
+    opd_ids: Option<&'a [String]>,
+) -> impl Iterator<Item = &'a str> {
+    std::iter::once(opd_id)
+        .chain(opd_ids.unwrap_or_default().iter().map(String::as_str))
+        .filter(|id| !id.is_empty())
 }

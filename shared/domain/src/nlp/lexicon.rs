@@ -14,6 +14,7 @@ const STEMS: &str = include_str!("../../../../infra/seed/lexicon-stem.tsv");
 const INTENT: &str = include_str!("../../../../infra/seed/lexicon-intent.tsv");
 const COMPLAINT: &str = include_str!("../../../../infra/seed/lexicon-complaint.tsv");
 const PLACES: &str = include_str!("../../../../infra/seed/lexicon-places.tsv");
+const OFFICES: &str = include_str!("../../../../infra/seed/lexicon-offices.tsv");
 const OUT_OF_SCOPE: &str = include_str!("../../../../infra/seed/lexicon-out-of-scope.txt");
 
 /// The raw text of every lexicon file; [`LexiconSources::builtin`] is what ships.
@@ -26,6 +27,8 @@ pub struct LexiconSources<'a> {
     pub intent: &'a str,
     pub complaint: &'a str,
     pub places: &'a str,
+    /// Names of the city's offices (`name<TAB>opd id`).
+    pub offices: &'a str,
     /// Examples of messages the bot does not handle, one a line (the classifier's
     /// out-of-scope class).
     pub out_of_scope: &'a str,
@@ -41,6 +44,7 @@ impl LexiconSources<'static> {
             intent: INTENT,
             complaint: COMPLAINT,
             places: PLACES,
+            offices: OFFICES,
             out_of_scope: OUT_OF_SCOPE,
         }
     }
@@ -170,6 +174,8 @@ pub struct Lexicon {
     pub intent_cues: Vec<(String, CueClass, f64)>,
     pub complaint_cues: Vec<(String, String, f64)>,
     pub places: Vec<(String, PlaceKind)>,
+    /// Office names with their `opds.json` id (see [`LexiconSources::offices`]).
+    pub offices: Vec<(String, String)>,
     /// Examples of messages outside what the bot handles (see [`LexiconSources`]).
     pub out_of_scope: Vec<String>,
     /// Every word that appears on either side of a replacement: known words, never "repaired".
@@ -198,6 +204,7 @@ impl Lexicon {
             intent_cues: Vec::new(),
             complaint_cues: Vec::new(),
             places: Vec::new(),
+            offices: Vec::new(),
             out_of_scope: data_lines(src.out_of_scope)
                 .map(|(_, l)| l.trim().to_string())
                 .collect(),
@@ -282,6 +289,15 @@ impl Lexicon {
             match parsed {
                 Some((name, kind)) => lexicon.places.push((name.trim().to_string(), kind)),
                 None => lexicon.bad_lines.push(format!("lexicon-places.tsv:{n}")),
+            }
+        }
+        for (n, line) in data_lines(src.offices) {
+            match line.split_once('\t') {
+                Some((name, office)) if !name.trim().is_empty() && !office.trim().is_empty() => {
+                    let entry = (name.trim().to_string(), office.trim().to_string());
+                    lexicon.offices.push(entry);
+                }
+                _ => lexicon.bad_lines.push(format!("lexicon-offices.tsv:{n}")),
             }
         }
         lexicon

@@ -67,6 +67,7 @@ struct WordFacts {
     cue_first: Box<[usize]>,
     complaint_first: Box<[usize]>,
     place_first: Box<[usize]>,
+    office_first: Box<[usize]>,
     /// The index's term for the stem ([`Index::term`]).
     term: Option<u32>,
     /// The word's trigrams as a query passes them ([`Index::word_grams`]).
@@ -139,6 +140,13 @@ pub struct Engine {
     complaint_weight: Vec<f64>,
     place_matcher: PhraseMatcher,
     place_kind: Vec<PlaceKind>,
+    /// Office names (`lexicon-offices.tsv`) and the office each one names.
+    office_matcher: PhraseMatcher,
+    office_of: Vec<u16>,
+    /// The offices' `opds.json` ids, by index.
+    office_ids: Vec<String>,
+    /// Per FAQ entry and service, the offices it belongs to or names.
+    entry_offices: FastMap<Box<str>, Box<[u16]>>,
     categories: Vec<CategoryInfo>,
     thresholds: Thresholds,
     /// The classifier trained on every text of the content and its training phrases (see

@@ -70,6 +70,20 @@ pub struct Ranking<'e> {
     pub ends_asking: bool,
     pub emergency_category: Option<&'e str>,
     pub lainnya: Option<&'e str>,
+    offices: NamedOffices<'e>,
+}
+
+/// The offices a message names, and those each entry belongs to or names.
+#[derive(Debug, Clone)]
+struct NamedOffices<'e> {
+    named: Vec<u16>,
+    entries: &'e super::fxhash::FastMap<Box<str>, Box<[u16]>>,
+}
+
+impl PartialEq for NamedOffices<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.named == other.named
+    }
 }
 
 /// The classifier's view of one message, computed the first time the decision needs it
@@ -324,6 +338,10 @@ impl Engine {
             unknown_words: 0,
             taught: None,
             ends_asking: false,
+            offices: NamedOffices {
+                named: Vec::new(),
+                entries: &self.entry_offices,
+            },
             emergency_category,
             lainnya,
         };
@@ -335,6 +353,13 @@ impl Engine {
         if a.tokens.is_empty() {
             ranking.intent = Intent::Empty;
             return ranking;
+        }
+        // Offices count only where the message asks about one as such (an address, hours):
+        // one named in a story ("meninggal di rsud") is not what is asked.
+        let mut office_words: Vec<u16> = self.office_words(&a).collect();
+        if office_words.contains(&super::compile::ASPECT) {
+            office_words.retain(|&o| o != super::compile::ASPECT);
+            ranking.offices.named = office_words;
         }
         let cues = self.cue_scores(&a);
         // Place names serve both retrieval and the complaint strength: matched once.
@@ -498,6 +523,19 @@ impl<'e> Ranking<'e> {
             .as_ref()
     }
 
+    /// The message names an office that `entry` neither belongs to nor names ("kantor damkar
+    /// alamatnya di mana" and the Dispendukcapil's address and hours): its answer would be
+    /// another office's.
+    fn names_another_office(&self, entry: &str) -> bool {
+        let Some(own) = self.offices.entries.get(entry) else {
+            return false;
+        };
+        self.offices
+            .named
+            .iter()
+            .any(|office| !own.contains(office))
+    }
+
     /// The scope model's probability that the message is about something the bot does not
     /// handle (1 without training phrases or when no n-gram of the message is known).
     pub fn out_of_scope(&self) -> f64 {
@@ -545,6 +583,7 @@ impl<'e> Ranking<'e> {
             AnswerKind::Faq | AnswerKind::Service
                 if p >= t.learned_answer
                     && !self.elsewhere
+                    && !self.names_another_office(&first.id)
                     && self.out_of_scope() < t.learned_out_of_scope =>
             {
                 let mut answer = Answer::plain(first.kind, Some(first.id.clone()), p);
@@ -721,6 +760,7 @@ impl<'e> Ranking<'e> {
         // buka kantor pos"): the scope model, which has seen such questions, may hold it back.
         let confident =
             confident && !(self.unknown_words > 0 && self.out_of_scope() >= t.learned_out_of_scope);
+        let confident = confident && !self.names_another_office(top.id);
         // Retrieval matches the words of an entry; the classifier has learned how citizens
         // word each entry. Where retrieval answers under `challenge` and the classifier holds
         // another entry more probable than all the others together, the two read the message
