@@ -443,7 +443,7 @@ fn taught_phrases(kb: &KnowledgeBase) -> FastMap<String, Option<(String, AnswerK
         );
     for (id, kind, phrases) in entries {
         for phrase in phrases {
-            let key = taught_key(phrase);
+            let key = taught_key(&text::Words::of(phrase));
             if key.is_empty() {
                 continue;
             }
@@ -460,9 +460,10 @@ fn taught_phrases(kb: &KnowledgeBase) -> FastMap<String, Option<(String, AnswerK
     taught
 }
 
-/// A text's words, lower case, punctuation and spacing ignored: the key of a taught phrase.
-pub(super) fn taught_key(text: &str) -> String {
-    text::Words::of(text).joined()
+/// A text's words, lower case, punctuation and spacing ignored: the key of a taught phrase
+/// (and of a message looked up among them, `Engine::rank`).
+pub(super) fn taught_key(words: &text::Words) -> String {
+    words.joined()
 }
 
 /// The office column of `lexicon-offices.tsv` for a word that asks about an office as such

@@ -436,7 +436,10 @@ impl Engine {
         }
         // Only where the content has phrases.
         if !self.taught.is_empty() {
-            if let Some(Some((id, kind))) = self.taught.get(&ranking.learned.words.joined()) {
+            if let Some(Some((id, kind))) = self
+                .taught
+                .get(&super::compile::taught_key(&ranking.learned.words))
+            {
                 ranking.taught = Some((id.as_str(), *kind));
             }
         }

@@ -183,10 +183,7 @@ fn classify(digits: &str, plus: bool) -> Option<&'static str> {
 /// punctuation go; apostrophes join (`jum'at` → `jumat`); `anak-anak`, `anak2` and
 /// `dibentak-bentak` reduce to one word; `300rb` splits into `300 rb`.
 pub fn tokenize(text: &str) -> Vec<String> {
-    let mut buf = String::new();
-    let mut spans = Vec::new();
-    tokenize_into(text, &mut buf, &mut spans);
-    spans.iter().map(|&(s, e)| buf[s..e].to_string()).collect()
+    Words::of(text).iter().map(str::to_string).collect()
 }
 
 /// A message's [`tokenize`]d words in one buffer: tokenised once and read by everything that
