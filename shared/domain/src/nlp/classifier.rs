@@ -480,27 +480,25 @@ pub fn probabilities(log_likelihoods: &[f64], temperature: f64) -> Vec<Scored> {
     // Sorted as integers: a non-negative float's bits order as the float does, so the key
     // (probability descending, then class ascending) is one u128 comparison; the float
     // comparator chain made this sort a twentieth of a message's time.
-    let mut ranked: Vec<u128> = Vec::with_capacity(16);
-    let mut rest: Vec<Scored> = Vec::with_capacity(exp.len());
-    for (class, e) in exp.iter().enumerate() {
-        let probability = e / sum;
-        if probability >= RANKED {
-            ranked.push((u128::from(!probability.to_bits()) << 64) | class as u128);
-        } else if probability >= NEGLIGIBLE {
-            rest.push(Scored { class, probability });
-        }
-    }
+    let mut ranked: Vec<u128> = exp
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| *e / sum >= RANKED)
+        .map(|(class, e)| (u128::from(!(e / sum).to_bits()) << 64) | class as u128)
+        .collect();
     ranked.sort_unstable();
-    let mut out: Vec<Scored> = Vec::with_capacity(ranked.len() + rest.len());
-    out.extend(ranked.into_iter().map(|key| {
-        let class = key as u64 as usize;
-        Scored {
-            class,
-            probability: exp[class] / sum,
-        }
-    }));
-    out.append(&mut rest);
-    out
+    let scored = |class: usize| Scored {
+        class,
+        probability: exp[class] / sum,
+    };
+    let improbable =
+        (0..exp.len()).filter(|&class| (NEGLIGIBLE..RANKED).contains(&(exp[class] / sum)));
+    ranked
+        .into_iter()
+        .map(|key| key as u64 as usize)
+        .chain(improbable)
+        .map(scored)
+        .collect()
 }
 
 #[cfg(test)]
