@@ -106,6 +106,17 @@ impl SqliteDb {
             )));
         }
         let db = Self::configure(conn)?;
+        // The writer never checkpoints (`configure`); this connection does, on a thread of
+        // its own.
+        let checkpointer = Connection::open(path).map_err(PortError::backend)?;
+        checkpointer
+            .busy_timeout(BUSY_TIMEOUT)
+            .map_err(PortError::backend)?;
+        let db_alive = Arc::downgrade(&db.inner);
+        std::thread::Builder::new()
+            .name("sqlite-checkpoint".to_owned())
+            .spawn(move || checkpoint_while_open(&checkpointer, &db_alive))
+            .map_err(PortError::backend)?;
         // Files left 0644 by an older version are tightened as well.
         for suffix in ["-wal", "-shm"] {
             let mut side = path.as_os_str().to_owned();
@@ -126,7 +137,9 @@ impl SqliteDb {
 
     fn configure(mut conn: Connection) -> PortResult<SqliteDb> {
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE_CAPACITY);
-        conn.pragma_update(None, "wal_autocheckpoint", WAL_PAGES_PER_CHECKPOINT)
+        // No checkpoint inside a commit: a file database has a checkpointer thread (`open`),
+        // an in-memory one no log.
+        conn.pragma_update(None, "wal_autocheckpoint", 0)
             .map_err(PortError::backend)?;
         // Pages read through a memory map instead of a read(2) copy each: +15 % replies/s in
         // the load test. SQLite maps at most this much; the file is far smaller in local use.
@@ -330,11 +343,58 @@ fn control(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
 /// (`docs/performance.md`, "SQLite statements and checkpoints").
 const STATEMENT_CACHE_CAPACITY: usize = 256;
 
-/// WAL pages between automatic checkpoints (SQLite's default is 1 000, about 4 MiB). Every
-/// checkpoint copies the log into the database and fsyncs both, in whichever request commits
-/// past the limit: at the default it was the webhook's p99 (4 ms against 0.2 ms at p50). Less
-/// often, a hot page rewritten by many commits is copied once; the log stays under ≈ 16 MiB.
-const WAL_PAGES_PER_CHECKPOINT: i64 = 4_000;
+/// How often the checkpointer copies the log into the database. A checkpoint copies pages and
+/// fsyncs the log and the database; run by SQLite itself (every 1 000 or 4 000 pages) it
+/// happened inside whichever commit crossed the limit, holding the one writer connection
+/// ≈ 18 ms: first the webhook's p99, then half the time the writer spent committing under
+/// the load test (`docs/performance.md`, "SQLite statements and checkpoints"). On its own
+/// connection it runs beside the writer, which keeps committing meanwhile. At the load
+/// test's pace (≈ 15 pages a message) a quarter of a second is ≈ 15 MiB of log.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+
+/// Frames the log may keep after a passive checkpoint (≈ 64 MiB). A passive checkpoint
+/// copies what was committed when it started; under writes without a pause the log is then
+/// never wholly copied, and SQLite starts writing it from its beginning again only when it
+/// is. Past this bound the checkpointer waits for the writer (`RESTART`, up to
+/// [`BUSY_TIMEOUT`]) so that the log starts over.
+const WAL_FRAMES_LIMIT: i64 = 16_000;
+
+/// The checkpointer's loop: a passive checkpoint every [`CHECKPOINT_EVERY`] (nothing to do
+/// and cheap while nothing was written), until the database handle is gone. Failures are
+/// logged and tried again at the next tick; the log only grows meanwhile.
+fn checkpoint_while_open(conn: &Connection, db_alive: &std::sync::Weak<Inner>) {
+    loop {
+        std::thread::sleep(CHECKPOINT_EVERY);
+        if db_alive.strong_count() == 0 {
+            return;
+        }
+        match checkpoint(conn, "PASSIVE") {
+            Ok(frames) if frames > WAL_FRAMES_LIMIT => {
+                if let Err(error) = checkpoint(conn, "RESTART") {
+                    tracing::warn!(%error, frames, "SQLite log could not be restarted");
+                }
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "SQLite checkpoint failed"),
+        }
+    }
+}
+
+/// Runs `PRAGMA wal_checkpoint(mode)`; returns how many frames the log holds (copied or not:
+/// they all stay in the file until the log starts over).
+fn checkpoint(conn: &Connection, mode: &str) -> rusqlite::Result<i64> {
+    let (busy, log, _copied): (i64, i64, i64) =
+        conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+        })?;
+    if busy != 0 {
+        return Err(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+            Some(format!("checkpoint {mode} found the log in use")),
+        ));
+    }
+    Ok(log)
+}
 
 /// Upper bound of the database's memory map (256 MiB).
 const MMAP_BYTES: i64 = 256 * 1024 * 1024;
@@ -367,4 +427,69 @@ impl CachedStatements for Connection {
 /// Maps any SQLite failure to the retryable infrastructure error of the ports.
 pub(crate) fn db_err(error: rusqlite::Error) -> PortError {
     PortError::backend(error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The WAL header's checkpoint sequence number: SQLite raises it each time the log starts
+    /// over from its beginning, which it does only once every frame was copied.
+    fn log_generation(db_path: &Path) -> u32 {
+        let mut wal = db_path.as_os_str().to_owned();
+        wal.push("-wal");
+        let header = std::fs::read(std::path::PathBuf::from(wal)).unwrap_or_default();
+        header
+            .get(12..16)
+            .map_or(0, |b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    async fn write_pages(db: &SqliteDb, pages: usize) {
+        db.call(move |conn| {
+            for _ in 0..pages {
+                conn.execute_cached("INSERT INTO probe (filler) VALUES (zeroblob(3000))", [])
+                    .map_err(db_err)?;
+            }
+            Ok(())
+        })
+        .await
+        .expect("write");
+    }
+
+    #[tokio::test]
+    async fn the_log_is_copied_and_started_over_beside_the_writer() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("probe.sqlite");
+        let db = SqliteDb::open(&path).expect("open");
+        db.call(|conn| {
+            conn.execute_cached("CREATE TABLE probe (filler BLOB)", [])
+                .map_err(db_err)
+        })
+        .await
+        .expect("table");
+        write_pages(&db, 500).await;
+        let first = log_generation(&path);
+        let mut generation = first;
+        for _ in 0..200 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            // A new write transaction is what starts the log over once it was copied.
+            write_pages(&db, 1).await;
+            generation = log_generation(&path);
+            if generation != first {
+                break;
+            }
+        }
+        assert_ne!(
+            generation, first,
+            "the log was never copied into the database and started over"
+        );
+        let rows: i64 = db
+            .call(|conn| {
+                conn.query_row_cached("SELECT count(*) FROM probe", [], |row| row.get(0))
+                    .map_err(db_err)
+            })
+            .await
+            .expect("count");
+        assert!(rows >= 501, "{rows}");
+    }
 }
