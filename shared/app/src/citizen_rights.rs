@@ -113,7 +113,16 @@ pub async fn anonymise_complaints(
 /// When the newest erasure of any of `identifiers` happened (`None`: never, or lifted).
 pub async fn erased_at(data: &dyn CitizenData, identifiers: &[&str]) -> PortResult<Option<i64>> {
     let mut newest = None;
+    // The key usually is the wa_id, and a message's `to` its `recipient` with a `+`: every
+    // written form of a number has its tombstone, so one look-up per number suffices.
+    let mut looked_up: Vec<String> = Vec::with_capacity(identifiers.len());
     for identifier in identifiers.iter().filter(|i| !i.is_empty()) {
+        let number = prolink_domain::erasure::normalise_phone(identifier)
+            .unwrap_or_else(|| identifier.to_string());
+        if looked_up.contains(&number) {
+            continue;
+        }
+        looked_up.push(number);
         if let Some(at) = data.erased_at(&identifier_hash(identifier)).await? {
             newest = Some(newest.map_or(at, |n: i64| n.max(at)));
         }
@@ -138,5 +147,78 @@ fn forms(identifier: &str) -> Vec<String> {
     match prolink_domain::erasure::normalise_phone(identifier) {
         Some(number) => prolink_domain::erasure::phone_forms(&number),
         None => vec![identifier.to_string()],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+
+    use async_trait::async_trait;
+
+    use super::*;
+    use crate::ports::{ErasureCounts, ErasureOrder, Page, PageRequest};
+
+    /// Tombstones by hash, counting the look-ups.
+    #[derive(Default)]
+    struct Tombstones {
+        erased: HashMap<String, i64>,
+        lookups: Mutex<Vec<String>>,
+    }
+
+    #[async_trait]
+    impl CitizenData for Tombstones {
+        async fn erase_citizen(&self, _order: &ErasureOrder) -> PortResult<ErasureCounts> {
+            Err(PortError::Backend("not used here".into()))
+        }
+        async fn erased_at(&self, identifier_hash: &str) -> PortResult<Option<i64>> {
+            self.lookups
+                .lock()
+                .expect("lookups")
+                .push(identifier_hash.to_owned());
+            Ok(self.erased.get(identifier_hash).copied())
+        }
+        async fn lift_erasure(&self, _identifier_hash: &str) -> PortResult<()> {
+            Err(PortError::Backend("not used here".into()))
+        }
+        async fn request_erasure(&self, _request: &ErasureRequest) -> PortResult<bool> {
+            Err(PortError::Backend("not used here".into()))
+        }
+        async fn list_erasure_requests(
+            &self,
+            _page: &PageRequest,
+        ) -> PortResult<Page<ErasureRequest>> {
+            Err(PortError::Backend("not used here".into()))
+        }
+    }
+
+    #[tokio::test]
+    async fn each_distinct_identifier_is_looked_up_once_and_the_newest_erasure_wins() {
+        let mut data = Tombstones::default();
+        data.erased
+            .insert(identifier_hash("6281234500001"), 1_700_000_000_000);
+        data.erased
+            .insert(identifier_hash("ID.user-1"), 1_800_000_000_000);
+
+        // A key equal to the wa_id, a `to` and its `recipient` with a `+`, an absent field.
+        let found = erased_at(
+            &data,
+            &["6281234500001", "6281234500001", "+6281234500001", ""],
+        )
+        .await
+        .expect("read");
+        assert_eq!(found, Some(1_700_000_000_000));
+        assert_eq!(data.lookups.lock().expect("lookups").len(), 1);
+
+        data.lookups.lock().expect("lookups").clear();
+        let found = erased_at(&data, &["6281234500001", "ID.user-1", "6281234500001"])
+            .await
+            .expect("read");
+        assert_eq!(found, Some(1_800_000_000_000));
+        assert_eq!(data.lookups.lock().expect("lookups").len(), 2);
+
+        let found = erased_at(&data, &["6289999999999"]).await.expect("read");
+        assert_eq!(found, None);
     }
 }
