@@ -114,7 +114,7 @@ impl BroadcastStore for SqliteStore {
                 select_rows(
                     conn,
                     "SELECT version, data FROM broadcast INDEXED BY broadcast_by_created
-                     WHERE created_sk < ?1 ORDER BY created_sk DESC LIMIT ?2",
+                     WHERE created_sk < ?1 ORDER BY created_sk DESC LIMIT +?2",
                     &[&after, &wanted],
                     |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?)),
                 )
@@ -146,7 +146,7 @@ impl BroadcastStore for SqliteStore {
                 select_rows(
                     conn,
                     "SELECT version, data FROM broadcast INDEXED BY broadcast_by_due
-                     WHERE due_ms IS NOT NULL AND due_ms <= ?1 ORDER BY due_ms, id LIMIT ?2",
+                     WHERE due_ms IS NOT NULL AND due_ms <= ?1 ORDER BY due_ms, id LIMIT +?2",
                     &[&due_before_ms, &limit],
                     |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?)),
                 )
@@ -168,7 +168,7 @@ impl BroadcastStore for SqliteStore {
                     conn,
                     "SELECT rowid, profile FROM citizen
                      WHERE rowid > ?1 AND json_extract(profile, '$.broadcast_opt_in') = 1
-                     ORDER BY rowid LIMIT ?2",
+                     ORDER BY rowid LIMIT +?2",
                     &[&after, &limit],
                     |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?)),
                 )

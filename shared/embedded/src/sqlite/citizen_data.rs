@@ -483,7 +483,7 @@ impl CitizenData for SqliteStore {
                 let mut stmt = conn
                     .prepare_cached(
                         "SELECT data FROM erasure_request INDEXED BY erasure_request_by_time
-                         WHERE requested_sk < ?1 ORDER BY requested_sk DESC LIMIT ?2",
+                         WHERE requested_sk < ?1 ORDER BY requested_sk DESC LIMIT +?2",
                     )
                     .map_err(db_err)?;
                 let rows = stmt

@@ -139,7 +139,7 @@ fn list_sql(filter: &ListFilter) -> String {
     }
     sql.push_str(
         "received_ms >= ?1 AND received_ms < ?2 AND (received_ms, ticket) < (?3, ?4)
-         ORDER BY received_ms DESC, ticket DESC LIMIT ?7",
+         ORDER BY received_ms DESC, ticket DESC LIMIT +?7",
     );
     sql
 }
@@ -321,7 +321,7 @@ impl ComplaintStore for SqliteStore {
                 select_many(
                     conn,
                     "SELECT version, data FROM complaints WHERE citizen_key = ?1
-                     ORDER BY received_ms DESC, ticket DESC LIMIT ?2",
+                     ORDER BY received_ms DESC, ticket DESC LIMIT +?2",
                     &[&citizen_key, &sql_limit(limit)],
                 )
             })
@@ -387,7 +387,7 @@ impl ComplaintStore for SqliteStore {
                     conn,
                     "SELECT version, data FROM complaints
                      WHERE next_due_ms IS NOT NULL AND next_due_ms <= ?1
-                     ORDER BY next_due_ms, ticket LIMIT ?2",
+                     ORDER BY next_due_ms, ticket LIMIT +?2",
                     &[&due_before_ms, &sql_limit(limit)],
                 )
             })

@@ -70,7 +70,7 @@ impl ContentRevisions for SqliteStore {
                 let mut statement = conn
                     .prepare(
                         "SELECT summary FROM content_revision WHERE number < ?1
-                         ORDER BY number DESC LIMIT ?2",
+                         ORDER BY number DESC LIMIT +?2",
                     )
                     .map_err(db_err)?;
                 let rows = statement

@@ -498,7 +498,7 @@ impl OperatorSignals for SqliteStore {
                     .prepare_cached(
                         "SELECT id, citizen_key, text, candidates, asked_ms, expires_at_ms
                          FROM unanswered_question WHERE expires_at_ms > ?1
-                         ORDER BY asked_ms DESC, id DESC LIMIT ?2",
+                         ORDER BY asked_ms DESC, id DESC LIMIT +?2",
                     )
                     .map_err(db_err)?;
                 let rows = stmt
@@ -565,7 +565,7 @@ impl OperatorSignals for SqliteStore {
                     .prepare_cached(
                         "SELECT id, kind, message, citizen_key, raised_ms, opd_id
                          FROM operator_alert
-                         ORDER BY raised_ms DESC, id DESC LIMIT ?1",
+                         ORDER BY raised_ms DESC, id DESC LIMIT +?1",
                     )
                     .map_err(db_err)?;
                 let rows = stmt

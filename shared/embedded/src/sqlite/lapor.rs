@@ -88,7 +88,7 @@ impl LaporStore for SqliteStore {
                 select_rows(
                     conn,
                     "SELECT version, data FROM lapor_task INDEXED BY lapor_task_by_due
-                     WHERE due_ms IS NOT NULL AND due_ms <= ?1 ORDER BY due_ms, ticket LIMIT ?2",
+                     WHERE due_ms IS NOT NULL AND due_ms <= ?1 ORDER BY due_ms, ticket LIMIT +?2",
                     &[&due_before_ms, &limit],
                     |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?)),
                 )

@@ -129,7 +129,7 @@ impl ConversationLog for SqliteStore {
                         "SELECT data FROM message_log
                          WHERE citizen_key = ?1 AND expires_at_ms > ?2
                            AND (at_ms < ?3 OR (at_ms = ?3 AND id < ?4))
-                         ORDER BY at_ms DESC, id DESC LIMIT ?5",
+                         ORDER BY at_ms DESC, id DESC LIMIT +?5",
                     )
                     .map_err(db_err)?;
                 let rows = stmt
@@ -247,13 +247,13 @@ impl ConversationLog for SqliteStore {
                     ConversationFilter::Handoff => (
                         "SELECT version, data FROM conversation INDEXED BY conversation_by_handoff
                          WHERE handoff_sk IS NOT NULL AND handoff_sk > ?1
-                         ORDER BY handoff_sk ASC LIMIT ?2",
+                         ORDER BY handoff_sk ASC LIMIT +?2",
                         after.unwrap_or_default(),
                     ),
                     ConversationFilter::Recent => (
                         "SELECT version, data FROM conversation INDEXED BY conversation_by_recent
                          WHERE recent_sk < ?1
-                         ORDER BY recent_sk DESC LIMIT ?2",
+                         ORDER BY recent_sk DESC LIMIT +?2",
                         after.unwrap_or_else(|| "~".to_string()),
                     ),
                 };

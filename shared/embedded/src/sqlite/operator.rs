@@ -134,7 +134,7 @@ impl UserStore for SqliteStore {
                 select_rows(
                     conn,
                     "SELECT version, data FROM operator_user WHERE username > ?1
-                     ORDER BY username LIMIT ?2",
+                     ORDER BY username LIMIT +?2",
                     &[&after, &sql_limit(limit + 1)],
                     |row| Ok((row.get(0)?, row.get(1)?)),
                 )
@@ -238,7 +238,7 @@ impl AuditLog for SqliteStore {
                 }
                 let limit_arg = sql_limit(limit + 1);
                 sql.push_str(&format!(
-                    " ORDER BY at_ms DESC, id DESC LIMIT ?{}",
+                    " ORDER BY at_ms DESC, id DESC LIMIT +?{}",
                     args.len() + 1
                 ));
                 args.push(&limit_arg);
@@ -321,7 +321,7 @@ impl AlertBoard for SqliteStore {
                         &format!(
                             "SELECT {ALERT_COLUMNS} FROM operator_alert INDEXED BY operator_alert_by_opd
                              WHERE opd_id = ?1 AND state = ?2 AND (raised_ms, id) < (?3, ?4)
-                             ORDER BY raised_ms DESC, id DESC LIMIT ?5"
+                             ORDER BY raised_ms DESC, id DESC LIMIT +?5"
                         ),
                         &[opd, &state, &after_ms, &after_id, &limit_arg],
                         alert_from_row,
@@ -332,7 +332,7 @@ impl AlertBoard for SqliteStore {
                             "SELECT {ALERT_COLUMNS} FROM operator_alert
                              INDEXED BY operator_alert_by_state
                              WHERE state = ?1 AND (raised_ms, id) < (?2, ?3)
-                             ORDER BY raised_ms DESC, id DESC LIMIT ?4"
+                             ORDER BY raised_ms DESC, id DESC LIMIT +?4"
                         ),
                         &[&state, &after_ms, &after_id, &limit_arg],
                         alert_from_row,

@@ -455,7 +455,7 @@ impl Queue for SqliteQueue {
                 let mut stmt = conn
                     .prepare_cached(
                         "SELECT message_id, group_id, dedup_id, body, receive_count
-                         FROM queue_dead_letter WHERE queue = ?1 ORDER BY seq LIMIT ?2",
+                         FROM queue_dead_letter WHERE queue = ?1 ORDER BY seq LIMIT +?2",
                     )
                     .map_err(db_err)?;
                 let rows = stmt

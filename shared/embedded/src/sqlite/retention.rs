@@ -33,7 +33,7 @@ impl RetentionStore for SqliteStore {
                     conn,
                     "SELECT version, data FROM complaints INDEXED BY complaints_by_closed
                      WHERE closed_ms IS NOT NULL AND closed_ms < ?1
-                     ORDER BY closed_ms, ticket LIMIT ?2",
+                     ORDER BY closed_ms, ticket LIMIT +?2",
                     &[&closed_before_ms, &sql_limit(limit)],
                 )
             })
@@ -74,7 +74,7 @@ impl RetentionStore for SqliteStore {
                         "SELECT {ALERT_COLUMNS} FROM operator_alert
                          INDEXED BY operator_alert_by_state
                          WHERE state = 'resolved' AND raised_ms < ?1 AND resolved_ms < ?1
-                         ORDER BY raised_ms, id LIMIT ?2"
+                         ORDER BY raised_ms, id LIMIT +?2"
                     ),
                     &[&resolved_before_ms, &sql_limit(limit)],
                     alert_from_row,

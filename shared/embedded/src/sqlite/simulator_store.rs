@@ -400,7 +400,7 @@ impl SimulatorStore {
                          LEFT JOIN outbox AS o ON o.outbox_id = so.outbox_id
                          LEFT JOIN sim_status AS st ON st.outbox_id = so.outbox_id
                          WHERE so.seq > ?1 AND st.outbox_id IS NULL
-                         ORDER BY so.seq LIMIT ?2",
+                         ORDER BY so.seq LIMIT +?2",
                     )
                     .map_err(db_err)?;
                 let rows = stmt

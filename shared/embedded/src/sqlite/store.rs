@@ -156,7 +156,7 @@ impl RawInboundLog for SqliteStore {
                     .prepare_cached(
                         "SELECT id, received_at_ms, outcome, body, expires_at_ms FROM raw_inbound
                          WHERE expires_at_ms > ?1
-                         ORDER BY received_at_ms DESC, rowid DESC LIMIT ?2",
+                         ORDER BY received_at_ms DESC, rowid DESC LIMIT +?2",
                     )
                     .map_err(db_err)?;
                 let rows = stmt
