@@ -258,7 +258,7 @@ pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Lo
     crate::private_fs::create_private_dir_all(&options.data_dir)
         .with_context(|| format!("creating data folder {}", options.data_dir.display()))?;
     let local_secrets = load_or_create_secrets(&options.data_dir)?;
-    let db = SqliteDb::open(&options.data_dir.join(DB_FILE))
+    let db = SqliteDb::open_serving(&options.data_dir.join(DB_FILE))
         .map_err(|error| anyhow::anyhow!("opening the local store: {error}"))?;
     let queue = Arc::new(SqliteQueue::new(
         db.clone(),

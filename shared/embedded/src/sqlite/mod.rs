@@ -106,17 +106,6 @@ impl SqliteDb {
             )));
         }
         let db = Self::configure(conn)?;
-        // The writer never checkpoints (`configure`); this connection does, on a thread of
-        // its own.
-        let checkpointer = Connection::open(path).map_err(PortError::backend)?;
-        checkpointer
-            .busy_timeout(BUSY_TIMEOUT)
-            .map_err(PortError::backend)?;
-        let db_alive = Arc::downgrade(&db.inner);
-        std::thread::Builder::new()
-            .name("sqlite-checkpoint".to_owned())
-            .spawn(move || checkpoint_while_open(&checkpointer, &db_alive))
-            .map_err(PortError::backend)?;
         // Files left 0644 by an older version are tightened as well.
         for suffix in ["-wal", "-shm"] {
             let mut side = path.as_os_str().to_owned();
@@ -129,6 +118,27 @@ impl SqliteDb {
         Ok(db)
     }
 
+    /// [`SqliteDb::open`] for the one process that serves the data folder (`prolink serve`,
+    /// which holds the folder's lock): the log is copied into the database by a thread of
+    /// this handle. No handle checkpoints as it commits (`configure`), and a handle of any
+    /// other process (a `prolink` command next to the server) leaves it to this one: a
+    /// second checkpointer restarting the log would take SQLite's write lock from under
+    /// the server's writer, whose calls would fail. Without a server, SQLite copies the log
+    /// when the last connection closes.
+    pub fn open_serving(path: &Path) -> PortResult<SqliteDb> {
+        let db = Self::open(path)?;
+        let checkpointer = Connection::open(path).map_err(PortError::backend)?;
+        checkpointer
+            .busy_timeout(RESTART_WAIT)
+            .map_err(PortError::backend)?;
+        let db_alive = Arc::downgrade(&db.inner);
+        std::thread::Builder::new()
+            .name("sqlite-checkpoint".to_owned())
+            .spawn(move || checkpoint_while_open(&checkpointer, &db_alive))
+            .map_err(PortError::backend)?;
+        Ok(db)
+    }
+
     /// A private database that lives as long as the handle (tests, one-shot CLI runs).
     pub fn open_in_memory() -> PortResult<SqliteDb> {
         let conn = Connection::open_in_memory().map_err(PortError::backend)?;
@@ -137,9 +147,13 @@ impl SqliteDb {
 
     fn configure(mut conn: Connection) -> PortResult<SqliteDb> {
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE_CAPACITY);
-        // No checkpoint inside a commit: a file database has a checkpointer thread (`open`),
-        // an in-memory one no log.
+        // No checkpoint inside a commit: the server's handle has a checkpointer thread
+        // (`open_serving`), an in-memory database no log.
         conn.pragma_update(None, "wal_autocheckpoint", 0)
+            .map_err(PortError::backend)?;
+        // When the log starts over, its file is cut back to this size (after a burst it may
+        // have grown past the checkpointer's limit by a tick's writes).
+        conn.pragma_update(None, "journal_size_limit", WAL_FRAMES_LIMIT * 4096)
             .map_err(PortError::backend)?;
         // Pages read through a memory map instead of a read(2) copy each: +15 % replies/s in
         // the load test. SQLite maps at most this much; the file is far smaller in local use.
@@ -355,9 +369,15 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 /// Frames the log may keep after a passive checkpoint (≈ 64 MiB). A passive checkpoint
 /// copies what was committed when it started; under writes without a pause the log is then
 /// never wholly copied, and SQLite starts writing it from its beginning again only when it
-/// is. Past this bound the checkpointer waits for the writer (`RESTART`, up to
-/// [`BUSY_TIMEOUT`]) so that the log starts over.
+/// is. Past this bound the checkpointer holds the writer back while it copies the rest
+/// (`RESTART`, waiting up to [`RESTART_WAIT`] for other processes' readers), so that the log
+/// starts over.
 const WAL_FRAMES_LIMIT: i64 = 16_000;
+
+/// How long a RESTART checkpoint waits for readers of other processes (a `prolink` command on
+/// the same folder) while the writer waits for it; when they take longer it is tried again
+/// at the next tick.
+const RESTART_WAIT: Duration = Duration::from_millis(100);
 
 /// The checkpointer's loop: a passive checkpoint every [`CHECKPOINT_EVERY`] (nothing to do
 /// and cheap while nothing was written), until the database handle is gone. Failures are
@@ -369,31 +389,53 @@ fn checkpoint_while_open(conn: &Connection, db_alive: &std::sync::Weak<Inner>) {
             return;
         }
         match checkpoint(conn, "PASSIVE") {
-            Ok(frames) if frames > WAL_FRAMES_LIMIT => {
-                if let Err(error) = checkpoint(conn, "RESTART") {
-                    tracing::warn!(%error, frames, "SQLite log could not be restarted");
+            Ok(Checkpoint { frames, .. }) if frames > WAL_FRAMES_LIMIT => {
+                let Some(db) = db_alive.upgrade() else {
+                    return;
+                };
+                // A RESTART checkpoint holds SQLite's write lock. A group of the writer that
+                // has read already and then wants to write would get SQLITE_BUSY at once
+                // (SQLite cannot wait there without risking a deadlock), and its calls would
+                // fail; so the writer's groups wait for the connection instead.
+                let _writer = db.conn.lock().unwrap_or_else(PoisonError::into_inner);
+                match checkpoint(conn, "RESTART") {
+                    Ok(Checkpoint { done: true, .. }) => {}
+                    // Readers of another process still use the log: next tick.
+                    Ok(Checkpoint { done: false, .. }) => {
+                        tracing::debug!(frames, "SQLite log not restarted yet: readers");
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, frames, "SQLite log could not be restarted");
+                    }
                 }
             }
+            // Not done: another connection (a `prolink` command closing) was checkpointing.
             Ok(_) => {}
             Err(error) => tracing::warn!(%error, "SQLite checkpoint failed"),
         }
     }
 }
 
-/// Runs `PRAGMA wal_checkpoint(mode)`; returns how many frames the log holds (copied or not:
-/// they all stay in the file until the log starts over).
-fn checkpoint(conn: &Connection, mode: &str) -> rusqlite::Result<i64> {
-    let (busy, log, _copied): (i64, i64, i64) =
+/// What `PRAGMA wal_checkpoint` reports.
+struct Checkpoint {
+    /// Whether it ran to its end (`false`: another checkpoint was running, or for RESTART,
+    /// readers kept it from finishing).
+    done: bool,
+    /// Frames the log holds, copied or not: they all stay in the file until the log starts
+    /// over.
+    frames: i64,
+}
+
+/// Runs `PRAGMA wal_checkpoint(mode)`.
+fn checkpoint(conn: &Connection, mode: &str) -> rusqlite::Result<Checkpoint> {
+    let (busy, frames): (i64, i64) =
         conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |row| {
-            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            Ok((row.get(0)?, row.get(1)?))
         })?;
-    if busy != 0 {
-        return Err(rusqlite::Error::SqliteFailure(
-            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
-            Some(format!("checkpoint {mode} found the log in use")),
-        ));
-    }
-    Ok(log)
+    Ok(Checkpoint {
+        done: busy == 0,
+        frames,
+    })
 }
 
 /// Upper bound of the database's memory map (256 MiB).
@@ -526,11 +568,78 @@ mod tests {
         .expect("write");
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn writes_without_a_pause_start_the_log_over_and_never_fail() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("probe.sqlite");
+        let db = SqliteDb::open_serving(&path).expect("open");
+        db.call(|conn| {
+            conn.execute_cached("CREATE TABLE probe (filler BLOB)", [])
+                .map_err(db_err)
+        })
+        .await
+        .expect("table");
+        // A `prolink` command's handle on the same file, reading now and then: it must not
+        // checkpoint (a second checkpointer restarting the log takes the write lock from under
+        // the server's writer).
+        let command = SqliteDb::open(&path).expect("second handle");
+        let first = log_generation(&path);
+        // Twice WAL_FRAMES_LIMIT with no pause for a passive checkpoint to catch up, so the
+        // checkpointer restarts the log while the writer works. Each call reads before it
+        // writes, as the stores' calls do: such a group cannot wait for SQLite's write lock.
+        const CALLS: usize = 12_000;
+        const PAGES_PER_CALL: usize = 3;
+        let mut failed = Vec::new();
+        for call in 0..CALLS {
+            let result = db
+                .call(|conn| {
+                    let _last: i64 = conn
+                        .query_row_cached("SELECT ifnull(max(rowid), 0) FROM probe", [], |row| {
+                            row.get(0)
+                        })
+                        .map_err(db_err)?;
+                    for _ in 0..PAGES_PER_CALL {
+                        conn.execute_cached(
+                            "INSERT INTO probe (filler) VALUES (zeroblob(3000))",
+                            [],
+                        )
+                        .map_err(db_err)?;
+                    }
+                    Ok(())
+                })
+                .await;
+            if let Err(error) = result {
+                failed.push(error.to_string());
+            }
+            if call % 500 == 0 {
+                let read = command
+                    .call(|conn| {
+                        conn.query_row_cached("SELECT count(*) FROM sqlite_schema", [], |row| {
+                            row.get::<_, i64>(0)
+                        })
+                        .map_err(db_err)
+                    })
+                    .await;
+                if let Err(error) = read {
+                    failed.push(format!("the command's read: {error}"));
+                }
+            }
+        }
+        assert!(
+            failed.is_empty(),
+            "{} calls failed: {:?}",
+            failed.len(),
+            failed.first()
+        );
+        // Without the checkpointer's RESTART a writer without a pause never starts over.
+        assert_ne!(log_generation(&path), first, "the log never started over");
+    }
+
     #[tokio::test]
     async fn the_log_is_copied_and_started_over_beside_the_writer() {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("probe.sqlite");
-        let db = SqliteDb::open(&path).expect("open");
+        let db = SqliteDb::open_serving(&path).expect("open");
         db.call(|conn| {
             conn.execute_cached("CREATE TABLE probe (filler BLOB)", [])
                 .map_err(db_err)
