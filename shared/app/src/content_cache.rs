@@ -77,11 +77,29 @@ impl LoadedContent {
     }
 
     /// The answering engine for free text: built from this content in a few milliseconds
-    /// (see docs/performance.md), the first time a message needs it.
+    /// (see docs/performance.md), the first time a message needs it, unless
+    /// [`LoadedContent::prepare_in_background`] was quicker.
     pub fn answerer(&self) -> &dyn Answerer {
         self.answerer
             .get_or_init(|| Arc::new(Engine::build(&KnowledgeBase::from(&self.bundle))))
             .as_ref()
+    }
+
+    /// Builds the answering engine and its classifier on a blocking thread, once per loaded
+    /// revision. Built at the first message that needs them, they held up that message and,
+    /// on the async worker running it, the webhook requests queued there (≈ 100 ms with the
+    /// classifier, the local server's webhook p99 under load). A message arriving meanwhile
+    /// waits for the build under way instead of starting its own. Outside a Tokio runtime
+    /// nothing happens: the first message builds, as before.
+    fn prepare_in_background(self: &Arc<Self>) {
+        if self.answerer.get().is_some() {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let loaded = Arc::clone(self);
+        runtime.spawn_blocking(move || loaded.answerer().prepare());
     }
 }
 
@@ -89,6 +107,9 @@ pub struct ContentSource {
     store: Arc<dyn ContentStore>,
     refresh: Duration,
     slot: RwLock<Option<Arc<LoadedContent>>>,
+    /// Whether each revision loaded is built for answering at once, in the background
+    /// ([`ContentSource::prepare_in_background`]).
+    prepare: std::sync::atomic::AtomicBool,
 }
 
 impl ContentSource {
@@ -97,6 +118,22 @@ impl ContentSource {
             store,
             refresh,
             slot: RwLock::new(None),
+            prepare: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    /// From now on every revision this source loads or stores is built for answering at
+    /// once, on a blocking thread (`LoadedContent::prepare_in_background`): for a long-lived
+    /// server. Off by default: a short-lived process (a test, a command) would train a
+    /// classifier it may never use, at the price of a second of CPU in a debug build.
+    pub fn prepare_in_background(&self) {
+        self.prepare
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn prepare_if_asked(&self, loaded: &Arc<LoadedContent>) {
+        if self.prepare.load(std::sync::atomic::Ordering::Relaxed) {
+            loaded.prepare_in_background();
         }
     }
 
@@ -112,8 +149,9 @@ impl ContentSource {
     pub async fn replace(&self, bundle: ContentBundle) -> Result<(), PortError> {
         let mut slot = self.slot.write().await;
         self.store.replace_content(&bundle).await?;
-        let loaded = LoadedContent::new(bundle, true, slot.as_deref());
-        *slot = Some(Arc::new(loaded));
+        let loaded = Arc::new(LoadedContent::new(bundle, true, slot.as_deref()));
+        self.prepare_if_asked(&loaded);
+        *slot = Some(loaded);
         Ok(())
     }
 
@@ -148,6 +186,7 @@ impl ContentSource {
                 None => return Err(error.into()),
             },
         };
+        self.prepare_if_asked(&loaded);
         *slot = Some(loaded.clone());
         Ok(loaded)
     }
@@ -239,5 +278,21 @@ mod tests {
         failing.load().await.expect("load");
         inner.fail.store(true, Ordering::SeqCst);
         assert!(failing.load().await.expect("kept").bundle == seed);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn each_loaded_revision_is_built_for_answering_before_a_message_asks() {
+        let source = ContentSource::new(Counting::new(), Duration::from_secs(3600));
+        source.prepare_in_background();
+        let loaded = source.load().await.expect("load");
+        // Nobody calls `answerer()`: the build happens on its own, on a blocking thread.
+        let started = Instant::now();
+        while loaded.answerer.get().is_none() {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "the answering engine was not built in the background"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 }

@@ -630,6 +630,10 @@ pub trait Rephraser: Send + Sync {
 pub trait Answerer: Send + Sync {
     fn answer(&self, text: &str) -> prolink_domain::dialog::Answered;
 
+    /// Builds now whatever the answerer would otherwise build at the first message that
+    /// needs it (the engine's classifier), so that no message waits for it.
+    fn prepare(&self) {}
+
     /// The terms the answerer matches `text` on, sorted and unique (grouping similar
     /// unanswered questions); by default the lowercase words.
     fn terms(&self, text: &str) -> Vec<String> {
@@ -647,6 +651,10 @@ pub trait Answerer: Send + Sync {
 impl Answerer for prolink_domain::nlp::Engine {
     fn answer(&self, text: &str) -> prolink_domain::dialog::Answered {
         prolink_domain::nlp::Engine::answer(self, text).into()
+    }
+
+    fn prepare(&self) {
+        self.prepare_classifier();
     }
 
     fn terms(&self, text: &str) -> Vec<String> {

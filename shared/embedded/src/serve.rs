@@ -218,6 +218,8 @@ pub struct LocalApp {
     pub media: Arc<LateMediaSource>,
     /// SLA reminders, escalations, progress notes and closings (a tick a minute in `serve`).
     pub scheduler: Arc<Scheduler>,
+    /// The content and its answering index, shared by the workers.
+    pub content: Arc<ContentSource>,
 }
 
 /// A media source whose Graph address is only known after the server has bound its port
@@ -520,7 +522,7 @@ pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Lo
             ),
         )
         .with_tasks(tasks.clone())
-        .with_content(content),
+        .with_content(content.clone()),
     );
     Ok(LocalApp {
         router,
@@ -538,6 +540,7 @@ pub fn build(options: &LocalOptions, clock: Arc<dyn Clock>) -> anyhow::Result<Lo
         complaint_worker,
         media,
         scheduler,
+        content,
     })
 }
 
@@ -881,6 +884,11 @@ pub async fn serve(options: LocalOptions) -> anyhow::Result<()> {
             .map_err(|error| anyhow::anyhow!("restoring the simulator clock: {error}"))?;
     }
     ensure_content(app.store.as_ref()).await?;
+    // The answering index and its classifier start building now, and again for each new
+    // revision, on a blocking thread, so that no message waits for them (a failure to load
+    // here is the first message's to report).
+    app.content.prepare_in_background();
+    let _ = app.content.load().await;
     // First run: an `admin` account whose password only the person at the console sees. Not
     // when the output goes elsewhere (a service, a test's log file): the password would be
     // kept in a file; `prolink user add` is the way there.
