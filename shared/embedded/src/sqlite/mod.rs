@@ -556,6 +556,19 @@ mod tests {
             .map_or(0, |b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
     }
 
+    /// The server's handle on a new file with a `probe` table to fill.
+    async fn serving_probe(dir: &Path) -> (std::path::PathBuf, SqliteDb) {
+        let path = dir.join("probe.sqlite");
+        let db = SqliteDb::open_serving(&path).expect("open");
+        db.call(|conn| {
+            conn.execute_cached("CREATE TABLE probe (filler BLOB)", [])
+                .map_err(db_err)
+        })
+        .await
+        .expect("table");
+        (path, db)
+    }
+
     async fn write_pages(db: &SqliteDb, pages: usize) {
         db.call(move |conn| {
             for _ in 0..pages {
@@ -571,14 +584,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn writes_without_a_pause_start_the_log_over_and_never_fail() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let path = dir.path().join("probe.sqlite");
-        let db = SqliteDb::open_serving(&path).expect("open");
-        db.call(|conn| {
-            conn.execute_cached("CREATE TABLE probe (filler BLOB)", [])
-                .map_err(db_err)
-        })
-        .await
-        .expect("table");
+        let (path, db) = serving_probe(dir.path()).await;
         // A `prolink` command's handle on the same file, reading now and then: it must not
         // checkpoint (a second checkpointer restarting the log takes the write lock from under
         // the server's writer).
@@ -638,14 +644,7 @@ mod tests {
     #[tokio::test]
     async fn the_log_is_copied_and_started_over_beside_the_writer() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let path = dir.path().join("probe.sqlite");
-        let db = SqliteDb::open_serving(&path).expect("open");
-        db.call(|conn| {
-            conn.execute_cached("CREATE TABLE probe (filler BLOB)", [])
-                .map_err(db_err)
-        })
-        .await
-        .expect("table");
+        let (path, db) = serving_probe(dir.path()).await;
         write_pages(&db, 500).await;
         let first = log_generation(&path);
         let mut generation = first;
