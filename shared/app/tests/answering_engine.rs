@@ -317,6 +317,9 @@ fn emergencies_need_an_ongoing_threat() {
         // Carried by the sea, in the passive and in Javanese.
         "anakku diseret ombak nang pantai",
         "perahu nelayan dihantam ombak, dua orang belum kembali",
+        // Carried off by a current in chat and Javanese passives ("kebawa", "kegowo").
+        "adikku kebawa arus pas mandi di kali",
+        "anakku kegowo arus kali, ora ketok maneh",
         // A collapse, a motionless victim, a jump, a short that smokes, a scream for help.
         "mbah kakung ambruk nang kamar, ora iso ngomong",
         "ada kecelakaan motor di depan alun2, korbannya ga gerak",
