@@ -117,6 +117,51 @@ fn lexicon_files_parse_without_bad_lines() {
 }
 
 #[test]
+fn no_cue_phrase_repeats_a_word_a_message_never_repeats() {
+    // Messages write a doubled word "alun-alun" or "alun2", and both become one token
+    // ("alun"): a phrase spelt "alun alun" could only match a message that leaves a space
+    // between the halves, so the square went unrecognised as a place of the city.
+    let lexicon = Lexicon::builtin();
+    let phrases = lexicon
+        .intent_cues
+        .iter()
+        .map(|(p, ..)| p)
+        .chain(lexicon.complaint_cues.iter().map(|(p, ..)| p))
+        .chain(lexicon.places.iter().map(|(p, _)| p))
+        .chain(lexicon.offices.iter().map(|(p, _)| p));
+    for phrase in phrases {
+        let pattern = lexicon.pattern(phrase);
+        assert!(
+            !pattern.windows(2).any(|pair| pair[0] == pair[1]),
+            "{phrase:?} repeats a word: write it with a hyphen ({pattern:?})"
+        );
+    }
+    // A report about the city's square: the square counts as a place of the city (as
+    // "alun alun" with a space always did), which makes the report.
+    for message in [
+        "bangku taman di alun-alun pada patah",
+        "bangku taman di alun alun pada patah",
+    ] {
+        let answer = engine().answer(message);
+        assert_eq!(
+            (answer.kind, answer.id.as_deref()),
+            (AnswerKind::Complaint, Some("fasilitas-umum")),
+            "{message}\n{}",
+            engine().explain(message)
+        );
+    }
+    // An abbreviation's expansion written out in full is not expanded a second time, in a
+    // message as in a phrase ("satpol pp" had become "satpol pp pp").
+    for message in ["satpol pp", "satpol"] {
+        assert_eq!(
+            lexicon.apply(tokenize(message), |_| true),
+            ["satpol", "pp"],
+            "{message}"
+        );
+    }
+}
+
+#[test]
 fn project_lexicon_has_no_duplicate_or_identity_rows() {
     let text = std::fs::read_to_string(seed_dir().join("lexicon.tsv")).unwrap_or_default();
     let mut seen = std::collections::HashSet::new();

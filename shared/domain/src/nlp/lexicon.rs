@@ -336,7 +336,13 @@ impl Lexicon {
                         continue;
                     }
                     out.extend(r.to.iter().map(String::as_str));
-                    i += n;
+                    // An expansion the message already writes out in full ("satpol pp" for
+                    // "satpol" → "satpol pp") is taken as written, not expanded again.
+                    let written = r.to.len() > n
+                        && tokens.get(i..i + r.to.len()).is_some_and(|window| {
+                            window.iter().zip(&r.to).all(|(t, w)| *t == w.as_str())
+                        });
+                    i += if written { r.to.len() } else { n };
                     continue 'outer;
                 }
             }

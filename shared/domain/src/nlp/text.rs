@@ -322,9 +322,11 @@ pub fn tokenize_into(text: &str, buf: &mut String, spans: &mut Vec<(usize, usize
 }
 
 /// Reduplications that are words of their own, not a plural or an intensive: "oleh-oleh"
-/// (souvenirs) is not "oleh" (by, a stopword). Written "oleh-oleh" or "oleh2" they become one
-/// token, the word twice ("oleholeh"); the lexicon reads "oleh oleh" the same way.
-const LEXICAL_REDUPLICATIONS: [&str; 1] = ["oleh"];
+/// (souvenirs) is not "oleh" (by, a stopword), and "tidak jadi-jadi" (never gets done, a
+/// complaint) is not "tidak jadi" (never mind). Written with a hyphen or a 2 they become one
+/// token, the word twice ("oleholeh", "jadijadi"); the lexicon reads them with a space the
+/// same way.
+const LEXICAL_REDUPLICATIONS: [&str; 2] = ["oleh", "jadi"];
 
 /// Appends `token` to `buf` and its span to `spans`.
 fn push_joined(buf: &mut String, token: &str, spans: &mut Vec<(usize, usize)>) {
@@ -538,6 +540,10 @@ mod tests {
         assert_eq!(
             tokenize("oleh-oleh oleh2 dibuat oleh"),
             ["oleholeh", "oleholeh", "dibuat", "oleh"]
+        );
+        assert_eq!(
+            tokenize("ga jadi2, tidak jadi-jadi, jadi gimana"),
+            ["ga", "jadijadi", "tidak", "jadijadi", "jadi", "gimana"]
         );
     }
 
