@@ -401,6 +401,9 @@ fn emergencies_need_an_ongoing_threat() {
         "teman saya mulutnya berbusa habis minum cairan pembersih",
         "kabel meleleh di belakang tv, bau gosong",
         "atap ambruk kena pohon, ada orang di dalam kamar",
+        // Someone fallen who no longer answers; smoke from a house whose people are not out.
+        "mbah jatuh di dapur, tidak bisa bangun, dipanggil tidak menyahut",
+        "asap tebal keluar dari rumah sebelah, penghuninya belum keluar semua",
         // A fire in Madurese, a threat to kill, an LPG leak.
         "dhapor kobhar, tolong",
         "mantan suami datang bawa pisau, mau membunuh saya",
@@ -458,6 +461,11 @@ fn emergencies_need_an_ongoing_threat() {
         "hp saya kecemplung sumur, bisa diambil?",
         "pisau dapur saya tumpul, tempat asah di mana",
         "tetangga mengancam akan lapor polisi soal pagar",
+        // An office, a phone or a letter that does not answer; a resident not yet out of
+        // the house in the morning.
+        "petugas kelurahan tidak menjawab telepon dari pagi",
+        "surat permohonan saya tidak direspon dan tidak menjawab",
+        "penghuni rumah kontrakan belum keluar padahal kontrak habis",
         "cara mencegah keracunan makanan di hajatan",
         "banjir kemarin sampai dada, sekarang sudah surut, ada bantuan?",
         // A smell that lasts for weeks is a pollution report.
