@@ -353,6 +353,9 @@ fn emergencies_need_an_ongoing_threat() {
         "tolong, bau gas di dapur kuat sekali, tabung gas bocor",
         // Placed here and now, touching someone, or two threats: asking does not calm it.
         "ada kebakaran di gang 3 dekat masjid, damkar nomornya berapa?",
+        // ... however the number is asked for ("nomor" had calmed it, "nomornya" not).
+        "ada kebakaran di gang 3 dekat masjid, damkar nomor berapa?",
+        "ada rumah terbakar di belakang masjid jami, nomor damkar berapa?",
         "tetangga saya pingsan tidak sadar, ambulans nomornya berapa?",
         "anak saya tenggelam di kolam sekarang, bagaimana?",
         "kebakaran, ada orang terjebak di dalam, bagaimana?",
@@ -2368,6 +2371,28 @@ fn classifier_cross_validation() {
                 learned_out_of_scope: v,
                 ..base
             },
+        );
+    }
+}
+
+#[test]
+fn a_cue_word_with_the_clitic_nya_still_names_its_category() {
+    // "-nya" (Javanese "-ne"/"-e", which the lexicon reads as "-nya") says whose lamp, not
+    // which thing: "lampunya jalan" is the street lamp, not a road.
+    for (message, category) in [
+        ("lampunya jalan depan musala mati semua", "pju-mati"),
+        ("lampune dalan ngarep omahku mati telung dino", "pju-mati"),
+        (
+            "jalannya berlubang di depan pasar, motor sering jatuh",
+            "jalan-rusak",
+        ),
+    ] {
+        let answer = engine().answer(message);
+        assert_eq!(
+            (answer.kind, answer.id.as_deref()),
+            (AnswerKind::Complaint, Some(category)),
+            "{message}\n{}",
+            engine().explain(message)
         );
     }
 }

@@ -156,8 +156,11 @@ pub fn is_emergency(
     // pasar, berapa korbannya?") but not one that is the writer's own ("rumah saya
     // kebakaran, nomor damkar berapa?") or pressing ("tolong ada orang tenggelam, nomor sar
     // berapa?"): whoever asks for the number then needs it now, and the emergency reply
-    // gives it.
-    let contact = if cues.get(CueClass::Mine) > 0.0 || urgent > 0.0 {
+    // gives it. So is one told at a concrete spot with nothing that makes it past or
+    // hypothetical ("ada kebakaran di gang 3 dekat masjid, damkar nomor berapa?"): it is
+    // happening there.
+    let placed_now = cues.get(CueClass::Place) >= 1.0 && cues.get(CueClass::Calm) == 0.0;
+    let contact = if cues.get(CueClass::Mine) > 0.0 || urgent > 0.0 || placed_now {
         0.0
     } else {
         cues.get(CueClass::Contact)

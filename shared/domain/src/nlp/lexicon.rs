@@ -391,12 +391,20 @@ pub enum PatternToken {
 }
 
 impl PatternToken {
+    /// An exact word matches itself and itself with the clitic "-nya" ("lampunya jalan" is
+    /// the street lamp; Javanese "lampune dalan" reaches the matchers so): the clitic
+    /// says whose, never which thing.
     fn matches(&self, token: &str) -> bool {
         match self {
-            PatternToken::Exact(w) => w == token,
+            PatternToken::Exact(w) => w == token || without_nya(token) == Some(w.as_str()),
             PatternToken::Prefix(p) => token.starts_with(p.as_str()),
         }
     }
+}
+
+/// `word` without the clitic "-nya", when what remains is a word of three letters or more.
+fn without_nya(word: &str) -> Option<&str> {
+    word.strip_suffix("nya").filter(|base| base.len() >= 3)
 }
 
 /// A set of patterns, each with a payload index; finds every occurrence in a token list.
@@ -445,6 +453,9 @@ impl PhraseMatcher {
     /// [`PhraseMatcher::find`] tries them: exact ones first.
     pub fn first_word(&self, word: &str) -> Vec<usize> {
         let mut candidates = self.by_first.get(word).cloned().unwrap_or_default();
+        if let Some(base) = without_nya(word).and_then(|base| self.by_first.get(base)) {
+            candidates.extend(base);
+        }
         candidates.extend(
             self.prefixed(word)
                 .iter()
@@ -467,7 +478,7 @@ impl PhraseMatcher {
     /// that tells it everything else about the word, instead of hashing every token once per
     /// matcher and testing it against every prefix. `first(i)` returns what
     /// `first_word(&tokens[i])` would, or `None` for a word no pattern starts with exactly
-    /// (then only the prefixes are tried).
+    /// (then the prefixes are tried, and the patterns of the word without "-nya").
     pub fn find_with<'c, T: AsRef<str>>(
         &self,
         tokens: &[T],
@@ -476,11 +487,18 @@ impl PhraseMatcher {
         let mut found = Vec::new();
         for start in 0..tokens.len() {
             // A supplied list's first words are known to match: only the rest is compared.
-            let (candidates, checked) = match first(start) {
-                Some(list) => (list, 1),
-                None => (self.prefixed(tokens[start].as_ref()), 0),
+            let (candidates, checked, clitic) = match first(start) {
+                Some(list) => (list, 1, &[][..]),
+                None => {
+                    let token = tokens[start].as_ref();
+                    let clitic = without_nya(token)
+                        .and_then(|base| self.by_first.get(base))
+                        .map_or(&[][..], Vec::as_slice);
+                    (self.prefixed(token), 0, clitic)
+                }
             };
-            for &p in candidates {
+            let candidates = candidates.iter().map(move |&p| (p, checked));
+            for (p, checked) in candidates.chain(clitic.iter().map(|&p| (p, 1))) {
                 let pattern = &self.patterns[p];
                 let len = pattern.len();
                 if start + len <= tokens.len()
