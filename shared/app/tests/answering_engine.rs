@@ -1297,7 +1297,11 @@ fn third_check_set_stays_above_its_floor() {
 /// once, no wrong answer); and 18 emergencies told by their signs with calm questions about
 /// the same signs (33 % at once, 72 % after the sign cues), and 16 more in Javanese and
 /// Madurese or of threats and leaks (69 % → 88 %), and 20 FAQ questions told by situation
-/// (70 %, top-3 95 %). Written to find failing classes; the floors catch a regression.
+/// (70 %, top-3 95 %); and 132 of the sixth session (every kind again, chat, Javanese,
+/// Madurese, long stories; 74 % top-1 and 9.6 % wrong with that session's starting engine,
+/// counted before seven of its labels were set to the dev sets' conventions; 86.4 % and 2.3 %
+/// after the cues and matcher rules they led to). Written to find failing classes; the floors
+/// catch a regression.
 #[test]
 fn author_probes_stay_above_their_floor() {
     let path = concat!(
@@ -1308,7 +1312,7 @@ fn author_probes_stay_above_their_floor() {
     assert_above_floor(
         &data,
         Floor {
-            messages: 418,
+            messages: 550,
             top1: 0.86,
             wrong_confident: 0.04,
             out_of_scope_answered: 0.05,
