@@ -404,6 +404,9 @@ fn emergencies_need_an_ongoing_threat() {
         "teman saya mulutnya berbusa habis minum cairan pembersih",
         "kabel meleleh di belakang tv, bau gosong",
         "atap ambruk kena pohon, ada orang di dalam kamar",
+        // A poisoning with vomiting that does not stop; a threat now beside a past one.
+        "anakku keracunan obat nyamuk, muntah terus",
+        "bapak pernah stroke, sekarang pingsan tidak sadar",
         // Someone fallen who no longer answers; smoke from a house whose people are not out.
         "mbah jatuh di dapur, tidak bisa bangun, dipanggil tidak menyahut",
         "asap tebal keluar dari rumah sebelah, penghuninya belum keluar semua",
@@ -442,6 +445,9 @@ fn emergencies_need_an_ongoing_threat() {
         "apa yang harus dilakukan kalau kompor di rumah terbakar",
         "apa yang harus kami lakukan ketika terjadi banjir bandang di kampung",
         "apa yang harus saya lakukan saat terjadi kebakaran di kantor",
+        // A threat that once happened, the background of a question.
+        "anak saya dulu pernah tenggelam di kolam, sekarang mau ikut les renang yang aman di mana",
+        "adik pernah kesetrum waktu kecil, sekarang takut listrik, ada konseling?",
         // A fall that harms no one badly.
         "anak saya jatuh dari sepeda lututnya lecet, obatnya apa",
         // One sign alone, over, or asked about in general.
@@ -1300,8 +1306,10 @@ fn third_check_set_stays_above_its_floor() {
 /// (70 %, top-3 95 %); and 132 of the sixth session (every kind again, chat, Javanese,
 /// Madurese, long stories; 74 % top-1 and 9.6 % wrong with that session's starting engine,
 /// counted before seven of its labels were set to the dev sets' conventions; 86.4 % and 2.3 %
-/// after the cues and matcher rules they led to). Written to find failing classes; the floors
-/// catch a regression.
+/// after the cues and matcher rules they led to), and 44 more of it (calm mentions of a
+/// danger, emergencies told plainly, services by their catalogue names: 81.8 % and 4.5 %
+/// at first, 86.4 % and 2.3 % after). Written to find failing classes; the floors catch a
+/// regression.
 #[test]
 fn author_probes_stay_above_their_floor() {
     let path = concat!(
@@ -1312,7 +1320,7 @@ fn author_probes_stay_above_their_floor() {
     assert_above_floor(
         &data,
         Floor {
-            messages: 550,
+            messages: 594,
             top1: 0.86,
             wrong_confident: 0.04,
             out_of_scope_answered: 0.05,
