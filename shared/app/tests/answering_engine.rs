@@ -1304,7 +1304,7 @@ fn third_check_set_stays_above_its_floor() {
 /// the same signs (33 % at once, 72 % after the sign cues), and 16 more in Javanese and
 /// Madurese or of threats and leaks (69 % → 88 %), and 20 FAQ questions told by situation
 /// (70 %, top-3 95 %); and 132 of the sixth session (every kind again, chat, Javanese,
-/// Madurese, long stories; 74 % top-1 and 9.6 % wrong with that session's starting engine,
+/// Madurese, long stories; 78 % top-1 and 9.8 % wrong with that session's starting engine,
 /// counted before seven of its labels were set to the dev sets' conventions; 86.4 % and 2.3 %
 /// after the cues and matcher rules they led to), and 44 more of it (calm mentions of a
 /// danger, emergencies told plainly, services by their catalogue names: 81.8 % and 4.5 %
