@@ -2388,6 +2388,28 @@ fn classifier_cross_validation() {
 }
 
 #[test]
+fn asking_for_a_person_is_in_scope_however_much_it_says_about_the_bot() {
+    // The scope model learned chit-chat about the bot as out of scope; a request to be put
+    // through to a person (someone to talk to, and a word for being connected or served)
+    // that complains about the bot on the way had been held back as chit-chat.
+    for message in [
+        "bisa sambungkan ke admin manusia aja gak, botnya gak ngerti",
+        "aku njaluk diladeni wong e langsung, bot e ora mudeng",
+        "tolong hubungkan dengan petugas manusia, bot ini tidak paham",
+    ] {
+        assert_eq!(label(message), "umum.bicara-petugas", "{message}");
+    }
+    // Chit-chat about the bot, or a person named without asking to talk to one, stays out.
+    for message in [
+        "kamu manusia atau robot sih",
+        "botnya pinter juga ya, kayak manusia",
+        "admin cantik deh",
+    ] {
+        assert_eq!(label(message), "fallback", "{message}");
+    }
+}
+
+#[test]
 fn a_cue_word_with_the_clitic_nya_still_names_its_category() {
     // "-nya" (Javanese "-ne"/"-e", which the lexicon reads as "-nya") says whose lamp, not
     // which thing: "lampunya jalan" is the street lamp, not a road.

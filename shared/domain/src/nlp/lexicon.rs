@@ -96,6 +96,12 @@ pub enum CueClass {
     /// Asks leave to ask, or for help, without saying about what yet ("mau tanya", "bisa
     /// bantu saya?"): a message of these and greetings opens a conversation.
     Opener,
+    /// A person to talk to instead of the bot ("petugas", "admin", "orang beneran").
+    Human,
+    /// Asks to be put through, served or answered ("sambungkan", "ngobrol", "dibalas"):
+    /// beside a `Human` cue the message asks for a person, which is in scope however much
+    /// it says about the bot.
+    Connect,
 }
 
 impl CueClass {
@@ -121,11 +127,13 @@ impl CueClass {
             "contact" => Self::Contact,
             "praise" => Self::Praise,
             "opener" => Self::Opener,
+            "human" => Self::Human,
+            "connect" => Self::Connect,
             _ => return None,
         })
     }
 
-    pub const ALL: [CueClass; 20] = [
+    pub const ALL: [CueClass; 22] = [
         Self::Greet,
         Self::Thanks,
         Self::Ack,
@@ -146,6 +154,8 @@ impl CueClass {
         Self::Contact,
         Self::Praise,
         Self::Opener,
+        Self::Human,
+        Self::Connect,
     ];
 
     pub fn index(self) -> usize {

@@ -68,6 +68,9 @@ pub struct Ranking<'e> {
     pub taught: Option<(&'e str, AnswerKind)>,
     /// The message ends with a question (see `Analysis::ends_asking`).
     pub ends_asking: bool,
+    /// The message asks for a person to talk to (a `Human` and a `Connect` cue): the scope
+    /// model, which has learned chit-chat about the bot as out of scope, holds nothing back.
+    pub asks_for_a_person: bool,
     pub emergency_category: Option<&'e str>,
     pub lainnya: Option<&'e str>,
     offices: NamedOffices<'e>,
@@ -335,6 +338,7 @@ impl Engine {
                 out_of_scope: std::sync::OnceLock::new(),
             },
             elsewhere: false,
+            asks_for_a_person: false,
             unknown_words: 0,
             taught: None,
             ends_asking: false,
@@ -362,6 +366,8 @@ impl Engine {
             ranking.offices.named = office_words;
         }
         let cues = self.cue_scores(&a);
+        ranking.asks_for_a_person =
+            cues.get(CueClass::Human) > 0.0 && cues.get(CueClass::Connect) > 0.0;
         // Place names serve both retrieval and the complaint strength: matched once.
         let places = self
             .place_matcher
@@ -554,6 +560,12 @@ impl<'e> Ranking<'e> {
         })
     }
 
+    /// Whether the scope model holds the message out of scope at `limit`: never a message
+    /// that asks for a person (see `asks_for_a_person`).
+    fn held_out_of_scope(&self, limit: f64) -> bool {
+        !self.asks_for_a_person && self.out_of_scope() >= limit
+    }
+
     /// The classifier's entries (FAQ entries and services) from `min` probability, best first.
     fn learned_entries(learned: &[(&'e LearnedClass, f64)], min: f64) -> Vec<String> {
         learned
@@ -587,7 +599,7 @@ impl<'e> Ranking<'e> {
                 if p >= t.learned_answer
                     && !self.elsewhere
                     && !self.names_another_office(&first.id)
-                    && self.out_of_scope() < t.learned_out_of_scope =>
+                    && !self.held_out_of_scope(t.learned_out_of_scope) =>
             {
                 let mut answer = Answer::plain(first.kind, Some(first.id.clone()), p);
                 answer.alternatives = Self::learned_entries(&learned[1..], t.learned_suggest);
@@ -761,8 +773,8 @@ impl<'e> Ranking<'e> {
         let confident = main_rule || floor_rule;
         // Retrieval matched the words around a topic it does not know ("jam buka" of "jam
         // buka kantor pos"): the scope model, which has seen such questions, may hold it back.
-        let confident =
-            confident && !(self.unknown_words > 0 && self.out_of_scope() >= t.learned_out_of_scope);
+        let confident = confident
+            && !(self.unknown_words > 0 && self.held_out_of_scope(t.learned_out_of_scope));
         let confident = confident && !self.names_another_office(top.id);
         // Retrieval matches the words of an entry; the classifier has learned how citizens
         // word each entry. Where retrieval answers under `challenge` and the classifier holds
@@ -816,7 +828,7 @@ impl<'e> Ranking<'e> {
         let held_back = challenged
             && !learned.is_empty()
             && !confirmed()
-            && (unsupported() || self.out_of_scope() >= t.sure_out_of_scope);
+            && (unsupported() || self.held_out_of_scope(t.sure_out_of_scope));
         if confident && !held_back {
             let mut answer = Answer::plain(top.kind, Some(top.id.to_string()), top.score);
             answer.alternatives = self.candidates[1..]
@@ -836,7 +848,7 @@ impl<'e> Ranking<'e> {
         // half of all probability (a long story dilutes retrieval's scores, not the
         // classifier's: "saya baru buka warung makan … izin apa yang harus saya buat"), and
         // the scope model does not hold the message out of scope.
-        let out_of_scope = || !learned.is_empty() && self.out_of_scope() >= t.learned_out_of_scope;
+        let out_of_scope = || !learned.is_empty() && self.held_out_of_scope(t.learned_out_of_scope);
         let classifier_majority = learned.first().is_some_and(|(c, p)| {
             matches!(c.kind, AnswerKind::Faq | AnswerKind::Service) && *p > 0.5
         });
