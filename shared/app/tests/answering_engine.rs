@@ -404,6 +404,9 @@ fn emergencies_need_an_ongoing_threat() {
         "teman saya mulutnya berbusa habis minum cairan pembersih",
         "kabel meleleh di belakang tv, bau gosong",
         "atap ambruk kena pohon, ada orang di dalam kamar",
+        // A live wire that touches someone, asked what to do.
+        "ada kabel listrik putus menyentuh orang di jalan, harus bagaimana ini",
+        "kabel listrik putus jatuh mengenai orang yang lewat",
         // A poisoning with vomiting that does not stop; a threat now beside a past one.
         "anakku keracunan obat nyamuk, muntah terus",
         "bapak pernah stroke, sekarang pingsan tidak sadar",
@@ -445,6 +448,8 @@ fn emergencies_need_an_ongoing_threat() {
         "apa yang harus dilakukan kalau kompor di rumah terbakar",
         "apa yang harus kami lakukan ketika terjadi banjir bandang di kampung",
         "apa yang harus saya lakukan saat terjadi kebakaran di kantor",
+        // A broken cable nobody touched.
+        "kabel listrik putus di pinggir jalan, belum ada yang kena, lapor ke mana",
         // A threat that once happened, the background of a question.
         "anak saya dulu pernah tenggelam di kolam, sekarang mau ikut les renang yang aman di mana",
         "adik pernah kesetrum waktu kecil, sekarang takut listrik, ada konseling?",
