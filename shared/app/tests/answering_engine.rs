@@ -2414,6 +2414,17 @@ fn asking_for_a_person_is_in_scope_however_much_it_says_about_the_bot() {
     }
 }
 
+/// The message is answered as a report of `category`.
+fn assert_reported_as(message: &str, category: &str) {
+    let answer = engine().answer(message);
+    assert_eq!(
+        (answer.kind, answer.id.as_deref()),
+        (AnswerKind::Complaint, Some(category)),
+        "{message}\n{}",
+        engine().explain(message)
+    );
+}
+
 #[test]
 fn a_cue_word_with_the_clitic_nya_still_names_its_category() {
     // "-nya" (Javanese "-ne"/"-e", which the lexicon reads as "-nya") says whose lamp, not
@@ -2426,13 +2437,7 @@ fn a_cue_word_with_the_clitic_nya_still_names_its_category() {
             "jalan-rusak",
         ),
     ] {
-        let answer = engine().answer(message);
-        assert_eq!(
-            (answer.kind, answer.id.as_deref()),
-            (AnswerKind::Complaint, Some(category)),
-            "{message}\n{}",
-            engine().explain(message)
-        );
+        assert_reported_as(message, category);
     }
 }
 
@@ -2450,12 +2455,6 @@ fn a_report_whose_cues_name_two_categories_takes_the_one_it_is_about() {
             "jalan-rusak",
         ),
     ] {
-        let answer = engine().answer(message);
-        assert_eq!(
-            (answer.kind, answer.id.as_deref()),
-            (AnswerKind::Complaint, Some(category)),
-            "{message}\n{}",
-            engine().explain(message)
-        );
+        assert_reported_as(message, category);
     }
 }
