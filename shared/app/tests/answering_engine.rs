@@ -205,6 +205,11 @@ fn lexicon_expands_chat_government_and_regional_words() {
     assert_eq!(tokens("nyuwun sewu sampeyan"), ["permisi", "anda"]);
     assert_eq!(tokens("kaule dimma"), ["saya", "di", "mana"]);
     assert_eq!(tokens("umk kutha"), ["umk", "kota"]);
+    // Everyday Javanese: fever, headache, dear, easy, to look for.
+    assert_eq!(
+        tokens("mriyang ngelu larang gampang nggoleki"),
+        ["demam", "pusing", "mahal", "mudah", "mencari"]
+    );
 }
 
 #[test]
