@@ -409,6 +409,8 @@ fn emergencies_need_an_ongoing_threat() {
         "teman saya mulutnya berbusa habis minum cairan pembersih",
         "kabel meleleh di belakang tv, bau gosong",
         "atap ambruk kena pohon, ada orang di dalam kamar",
+        // A fall ("terjatuh" as "jatuh") with a bleeding head.
+        "orang tua saya terjatuh dari tangga, kepalanya berdarah banyak",
         // A live wire that touches someone, asked what to do.
         "ada kabel listrik putus menyentuh orang di jalan, harus bagaimana ini",
         "kabel listrik putus jatuh mengenai orang yang lewat",
@@ -787,6 +789,11 @@ fn regional_and_chat_questions_find_their_entry() {
     for message in ["oleh-oleh", "oleh oleh", "oleh2", "cari oleh2 dimana"] {
         assert_eq!(label(message), "wisata.oleh-oleh", "{message}");
     }
+    // A job fair called an exhibition of vacancies is the job fair, not the vacancy entry.
+    assert_eq!(
+        label("kapan ada pameran lowongan kerja lagi"),
+        "ketenagakerjaan.job-fair"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1318,8 +1325,9 @@ fn third_check_set_stays_above_its_floor() {
 /// counted before seven of its labels were set to the dev sets' conventions; 86.4 % and 2.3 %
 /// after the cues and matcher rules they led to), and 44 more of it (calm mentions of a
 /// danger, emergencies told plainly, services by their catalogue names: 81.8 % and 4.5 %
-/// at first, 86.4 % and 2.3 % after). Written to find failing classes; the floors catch a
-/// regression.
+/// at first, 86.4 % and 2.3 % after), and 41 more (every FAQ family once more, greetings
+/// before a question: 85.4 % and 4.9 % at first, 87.8 % and 2.4 % after). Written to find
+/// failing classes; the floors catch a regression.
 #[test]
 fn author_probes_stay_above_their_floor() {
     let path = concat!(
@@ -1330,7 +1338,7 @@ fn author_probes_stay_above_their_floor() {
     assert_above_floor(
         &data,
         Floor {
-            messages: 594,
+            messages: 635,
             top1: 0.86,
             wrong_confident: 0.04,
             out_of_scope_answered: 0.05,
