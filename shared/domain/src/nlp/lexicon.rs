@@ -463,15 +463,21 @@ impl PhraseMatcher {
     /// [`PhraseMatcher::find`] tries them: exact ones first.
     pub fn first_word(&self, word: &str) -> Vec<usize> {
         let mut candidates = self.by_first.get(word).cloned().unwrap_or_default();
-        if let Some(base) = without_nya(word).and_then(|base| self.by_first.get(base)) {
-            candidates.extend(base);
-        }
+        candidates.extend(self.by_first_without_nya(word));
         candidates.extend(
             self.prefixed(word)
                 .iter()
                 .filter(|&&p| self.patterns[p].first().is_some_and(|t| t.matches(word))),
         );
         candidates
+    }
+
+    /// The patterns whose first word is `word` without the clitic "-nya" (see
+    /// [`PatternToken::matches`]).
+    fn by_first_without_nya(&self, word: &str) -> &[usize] {
+        without_nya(word)
+            .and_then(|base| self.by_first.get(base))
+            .map_or(&[], Vec::as_slice)
     }
 
     /// The patterns whose first word is a prefix starting with the same byte as `word`.
@@ -501,10 +507,7 @@ impl PhraseMatcher {
                 Some(list) => (list, 1, &[][..]),
                 None => {
                     let token = tokens[start].as_ref();
-                    let clitic = without_nya(token)
-                        .and_then(|base| self.by_first.get(base))
-                        .map_or(&[][..], Vec::as_slice);
-                    (self.prefixed(token), 0, clitic)
+                    (self.prefixed(token), 0, self.by_first_without_nya(token))
                 }
             };
             let candidates = candidates.iter().map(move |&p| (p, checked));
