@@ -53,6 +53,9 @@ impl From<ContentError> for PortError {
 pub struct LoadedContent {
     pub bundle: ContentBundle,
     answerer: OnceLock<Arc<dyn Answerer>>,
+    /// Set when a background build was started: turns true when the engine and its
+    /// classifier are ready ([`LoadedContent::ready_answerer`] waits on it).
+    prepared: OnceLock<tokio::sync::watch::Receiver<bool>>,
     loaded: Instant,
     /// False for the embedded seed (store empty): never reused as a fresh copy.
     from_store: bool,
@@ -60,17 +63,21 @@ pub struct LoadedContent {
 
 impl LoadedContent {
     fn new(bundle: ContentBundle, from_store: bool, previous: Option<&LoadedContent>) -> Self {
-        let answerer = OnceLock::new();
-        // Unchanged content keeps its index instead of rebuilding it every refresh.
-        if let Some(built) = previous
-            .filter(|previous| previous.bundle == bundle)
-            .and_then(|previous| previous.answerer.get())
-        {
-            let _ = answerer.set(built.clone());
+        let (answerer, prepared) = (OnceLock::new(), OnceLock::new());
+        // Unchanged content keeps its index instead of rebuilding it every refresh (and the
+        // wait for its classifier, if that is still being trained).
+        if let Some(previous) = previous.filter(|previous| previous.bundle == bundle) {
+            if let Some(built) = previous.answerer.get() {
+                let _ = answerer.set(built.clone());
+                if let Some(training) = previous.prepared.get() {
+                    let _ = prepared.set(training.clone());
+                }
+            }
         }
         LoadedContent {
             bundle,
             answerer,
+            prepared,
             loaded: Instant::now(),
             from_store,
         }
@@ -85,21 +92,43 @@ impl LoadedContent {
             .as_ref()
     }
 
+    /// [`LoadedContent::answerer`] for async code: while a background build of this revision
+    /// is under way, the task waits for it without holding its async worker. Blocking in
+    /// `answerer` instead, the first messages after a start or an import held both of the
+    /// local server's async workers for the whole build (≈ 150 ms), and every webhook request
+    /// arriving meanwhile with them (the load test's p99). Without a background build (AWS:
+    /// one message at a time) the first message builds the engine, as `answerer` does.
+    pub async fn ready_answerer(&self) -> &dyn Answerer {
+        if let Some(prepared) = self.prepared.get() {
+            // An error means the build panicked and dropped its sender: `answerer` below
+            // then builds (or panics) in this task, as without a background build.
+            let _ = prepared.clone().wait_for(|done| *done).await;
+        }
+        self.answerer()
+    }
+
     /// Builds the answering engine and its classifier on a blocking thread, once per loaded
     /// revision. Built at the first message that needs them, they held up that message and,
     /// on the async worker running it, the webhook requests queued there (≈ 100 ms with the
     /// classifier, the local server's webhook p99 under load). A message arriving meanwhile
-    /// waits for the build under way instead of starting its own. Outside a Tokio runtime
-    /// nothing happens: the first message builds, as before.
+    /// waits for the build under way ([`LoadedContent::ready_answerer`]) instead of starting
+    /// its own. Outside a Tokio runtime nothing happens: the first message builds, as before.
     fn prepare_in_background(self: &Arc<Self>) {
-        if self.answerer.get().is_some() {
+        if self.answerer.get().is_some() || self.prepared.get().is_some() {
             return;
         }
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
+        let (done, prepared) = tokio::sync::watch::channel(false);
+        if self.prepared.set(prepared).is_err() {
+            return;
+        }
         let loaded = Arc::clone(self);
-        runtime.spawn_blocking(move || loaded.answerer().prepare());
+        runtime.spawn_blocking(move || {
+            loaded.answerer().prepare();
+            done.send_replace(true);
+        });
     }
 }
 
@@ -294,5 +323,39 @@ mod tests {
             );
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
+    }
+
+    /// A message arriving while the engine is built in the background waits without holding
+    /// an async worker: on a runtime with one worker, another task (a webhook request) still
+    /// runs meanwhile. Blocking in `answerer` instead held the worker for the whole build.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    async fn a_message_waiting_for_the_background_build_leaves_its_async_worker_free() {
+        let source = ContentSource::new(Counting::new(), Duration::from_secs(3600));
+        source.prepare_in_background();
+        let loaded = source.load().await.expect("load");
+        let waiting = Arc::clone(&loaded);
+        let message = tokio::spawn(async move {
+            waiting
+                .ready_answerer()
+                .await
+                .answer("jam buka kantor kecamatan");
+        });
+        // The message task starts on the one worker and waits for the build (a debug build
+        // of the engine and classifier takes hundreds of milliseconds)...
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        // ... while a webhook request's task gets the worker at once.
+        let request = tokio::spawn(async {});
+        tokio::time::timeout(Duration::from_secs(60), request)
+            .await
+            .expect("the other task ran")
+            .expect("no panic");
+        assert!(
+            !message.is_finished(),
+            "the build was over before the other task ran: nothing measured"
+        );
+        message
+            .await
+            .expect("the message was answered after the build");
+        assert_eq!(loaded.prepared.get().map(|p| *p.borrow()), Some(true));
     }
 }

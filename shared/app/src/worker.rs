@@ -542,7 +542,7 @@ impl DialogWorker {
                 let (mut complaints, mut related) = self.own_complaints(&key, message).await?;
                 let mut ticket_attempt = 0;
                 let mut runs = 0;
-                let answered = answer_inbound(loaded.answerer(), &inbound);
+                let answered = answer_inbound(loaded.ready_answerer().await, &inbound);
                 let turn = loop {
                     runs += 1;
                     let env = DialogEnv {

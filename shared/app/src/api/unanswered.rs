@@ -128,7 +128,7 @@ async fn groups(state: &ApiState) -> ApiResult<Vec<Group>> {
         .load()
         .await
         .map_err(|_| ApiError::unavailable())?;
-    let answerer = loaded.answerer();
+    let answerer = loaded.ready_answerer().await;
     let terms: Vec<Vec<String>> = questions.iter().map(|q| answerer.terms(&q.text)).collect();
     let mut slots: Vec<Option<UnansweredQuestion>> = questions.into_iter().map(Some).collect();
     let mut groups: Vec<Group> = group_by_similarity(&terms, GROUP_SIMILARITY)
