@@ -58,6 +58,11 @@ pub struct LoadtestArgs {
     /// Size of each unsigned POST in MiB.
     #[arg(long, default_value_t = 3)]
     unsigned_mib: usize,
+    /// Writes one line per accepted webhook request to this file: when it was sent (ms after
+    /// the start, whose Unix time in ms is the first line, `# …`) and how long it took (ms),
+    /// to see when the slow ones happen and line them up with the server's own timings.
+    #[arg(long)]
+    latency_log: Option<PathBuf>,
     /// What every citizen writes.
     #[arg(long, default_value = "jam buka kantor kecamatan")]
     text: String,
@@ -336,6 +341,7 @@ pub async fn run(args: LoadtestArgs) -> anyhow::Result<std::process::ExitCode> {
                 // Like Meta: what is not answered 200 is delivered again.
                 loop {
                     let sent = Instant::now();
+                    let sent_at = sent.duration_since(start);
                     let response = client
                         .post(format!("{base}/webhook"))
                         .header("content-type", "application/json")
@@ -346,7 +352,10 @@ pub async fn run(args: LoadtestArgs) -> anyhow::Result<std::process::ExitCode> {
                     let elapsed = sent.elapsed();
                     match response {
                         Ok(response) if response.status().is_success() => {
-                            latencies.lock().expect("latencies").push(elapsed);
+                            latencies
+                                .lock()
+                                .expect("latencies")
+                                .push((elapsed, sent_at));
                             accepted.fetch_add(1, Ordering::SeqCst);
                             break;
                         }
@@ -402,7 +411,21 @@ pub async fn run(args: LoadtestArgs) -> anyhow::Result<std::process::ExitCode> {
     }
     let first_peak = *first_peak.lock().expect("peak");
 
-    let mut latencies = latencies.lock().expect("latencies").clone();
+    let timed = latencies.lock().expect("latencies").clone();
+    if let Some(path) = &args.latency_log {
+        let mut lines = format!("# {start_ms}\nsent_ms\tlatency_ms\n");
+        let mut by_send = timed.clone();
+        by_send.sort_unstable_by_key(|(_, sent_at)| *sent_at);
+        for (elapsed, sent_at) in by_send {
+            lines.push_str(&format!(
+                "{:.3}\t{:.3}\n",
+                sent_at.as_secs_f64() * 1000.0,
+                elapsed.as_secs_f64() * 1000.0
+            ));
+        }
+        std::fs::write(path, lines).with_context(|| format!("writing {}", path.display()))?;
+    }
+    let mut latencies: Vec<Duration> = timed.into_iter().map(|(elapsed, _)| elapsed).collect();
     latencies.sort_unstable();
     let replies = reply_times.len();
     let last_reply = reply_times.last().copied().unwrap_or(start_ms);

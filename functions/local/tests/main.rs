@@ -404,8 +404,10 @@ fn loadtest_with_a_kill_answers_every_message_and_resumes_within_5_s() {
             "0.5",
             "--timeout-secs",
             "60",
-            "--data",
+            "--latency-log",
         ])
+        .arg(dir.path().join("latency.tsv"))
+        .arg("--data")
         .arg(dir.path().join("data"))
         .env("RUST_LOG", "warn")
         .output()
@@ -425,6 +427,21 @@ fn loadtest_with_a_kill_answers_every_message_and_resumes_within_5_s() {
         .and_then(|secs| secs.parse().ok())
         .unwrap_or_else(|| panic!("no resume time in:\n{stdout}"));
     assert!(resumed < 5.0, "replies resumed {resumed} s after the kill");
+    // The latency log: the start's Unix time, a header, one line per accepted request in the
+    // order sent.
+    let log = std::fs::read_to_string(dir.path().join("latency.tsv")).expect("latency log");
+    let mut lines = log.lines();
+    assert!(lines.next().is_some_and(|l| l.starts_with("# ")), "{log}");
+    assert_eq!(lines.next(), Some("sent_ms\tlatency_ms"));
+    let sent: Vec<f64> = lines
+        .map(|line| {
+            let (sent, latency) = line.split_once('\t').expect("two columns");
+            assert!(latency.parse::<f64>().is_ok_and(|ms| ms >= 0.0), "{line}");
+            sent.parse().expect("sent_ms")
+        })
+        .collect();
+    assert_eq!(sent.len(), 12, "{log}");
+    assert!(sent.windows(2).all(|w| w[0] <= w[1]), "{log}");
 }
 
 /// One `prolink serve` per data folder: the deliveries it finds in flight at start can only
