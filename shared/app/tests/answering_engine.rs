@@ -426,6 +426,11 @@ fn emergencies_need_an_ongoing_threat() {
         "selang elpiji bocor, baunya menyengat sampai ruang tamu",
         // First aid asked for someone having the seizure now.
         "bayi saya kejang, pertolongan pertamanya apa",
+        // A thief getting in now, a strong gas smell, water that keeps rising with someone
+        // inside.
+        "maling masuk ke kos sebelah barusan, pintunya dicongkel",
+        "bau gas menyengat keluar dari rumah kosong di sebelah",
+        "banjir, air makin tinggi, ibu saya masih di dalam kamar",
     ] {
         let a = engine().answer(message);
         assert_eq!(a.kind, AnswerKind::Emergency, "{message}");
@@ -460,6 +465,11 @@ fn emergencies_need_an_ongoing_threat() {
         // A threat that once happened, the background of a question.
         "anak saya dulu pernah tenggelam di kolam, sekarang mau ikut les renang yang aman di mana",
         "adik pernah kesetrum waktu kecil, sekarang takut listrik, ada konseling?",
+        // A theft told afterwards or prevented, a gas smell asked about in case, a bill or a
+        // price that keeps rising.
+        "bagaimana cara mencegah maling masuk rumah waktu mudik lebaran",
+        "kalau tercium bau gas menyengat di rumah, apa yang harus dilakukan dulu",
+        "tagihan air makin tinggi tiap bulan padahal pemakaian sama",
         // A fall that harms no one badly.
         "anak saya jatuh dari sepeda lututnya lecet, obatnya apa",
         // One sign alone, over, or asked about in general.
@@ -1326,8 +1336,10 @@ fn third_check_set_stays_above_its_floor() {
 /// after the cues and matcher rules they led to), and 44 more of it (calm mentions of a
 /// danger, emergencies told plainly, services by their catalogue names: 81.8 % and 4.5 %
 /// at first, 86.4 % and 2.3 % after), and 41 more (every FAQ family once more, greetings
-/// before a question: 85.4 % and 4.9 % at first, 87.8 % and 2.4 % after). Written to find
-/// failing classes; the floors catch a regression.
+/// before a question: 85.4 % and 4.9 % at first, 87.8 % and 2.4 % after), and 20 more
+/// (a thief getting in, a gas smell, rising water, "dimana-mana": 50.0 % at first, 70.0 %
+/// after; the "everywhere" ones still fail, docs/nlp.md). Written to find failing classes;
+/// the floors catch a regression.
 #[test]
 fn author_probes_stay_above_their_floor() {
     let path = concat!(
@@ -1338,7 +1350,7 @@ fn author_probes_stay_above_their_floor() {
     assert_above_floor(
         &data,
         Floor {
-            messages: 635,
+            messages: 655,
             top1: 0.86,
             wrong_confident: 0.04,
             out_of_scope_answered: 0.05,
