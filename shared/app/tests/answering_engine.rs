@@ -431,6 +431,8 @@ fn emergencies_need_an_ongoing_threat() {
         "maling masuk ke kos sebelah barusan, pintunya dicongkel",
         "bau gas menyengat keluar dari rumah kosong di sebelah",
         "banjir, air makin tinggi, ibu saya masih di dalam kamar",
+        // Asking what to do, in chat, about a threat told as happening.
+        "kebakaran di rumah saya, langkah pertama harus ngapain",
     ] {
         let a = engine().answer(message);
         assert_eq!(a.kind, AnswerKind::Emergency, "{message}");
@@ -470,6 +472,8 @@ fn emergencies_need_an_ongoing_threat() {
         "bagaimana cara mencegah maling masuk rumah waktu mudik lebaran",
         "kalau tercium bau gas menyengat di rumah, apa yang harus dilakukan dulu",
         "tagihan air makin tinggi tiap bulan padahal pemakaian sama",
+        // ... and what to do if it happens, in chat ("harus ngapain" as "harus bagaimana").
+        "kalau kompor gas meledak di rumah harus ngapain",
         // A fall that harms no one badly.
         "anak saya jatuh dari sepeda lututnya lecet, obatnya apa",
         // One sign alone, over, or asked about in general.
