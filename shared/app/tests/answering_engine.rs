@@ -569,9 +569,18 @@ fn a_duration_in_words_and_a_neighbours_noise_are_reports() {
             "tetangga muter musik banter tengah wengi terus",
             "complaint:ketertiban-umum",
         ),
+        // Since a time of day ("dari subuh", "dari sore") as "dari pagi".
+        ("air pdam mati dari subuh, warga belum bisa masak", "complaint:air-pdam"),
     ] {
         assert_eq!(label(message), category, "{}", engine().explain(message));
     }
+    // ... and before a question, a question.
+    assert_ne!(
+        engine()
+            .answer("dari subuh antre di dispenduk, jam berapa loketnya buka?")
+            .kind,
+        AnswerKind::Complaint
+    );
     // A duration in words before a question is still a question.
     assert_ne!(
         engine()
