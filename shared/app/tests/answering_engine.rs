@@ -1353,8 +1353,9 @@ fn third_check_set_stays_above_its_floor() {
 /// (a thief getting in, a gas smell, rising water, "dimana-mana": 50.0 % at first, 70.0 %
 /// after; the "everywhere" ones still fail, docs/nlp.md), and 55 more (FAQ questions of
 /// every family in chat, reports of every category: 85.5 % and 9.1 % after their cues, the
-/// wrong ones reports answered with the FAQ entry on the same matter). Written to find
-/// failing classes; the floors catch a regression.
+/// wrong ones reports answered with the FAQ entry on the same matter), and 20 more (long
+/// stories, Madurese, out of scope: 85.0 % at once, no cue added). Written to find failing
+/// classes; the floors catch a regression.
 #[test]
 fn author_probes_stay_above_their_floor() {
     let path = concat!(
@@ -1365,7 +1366,7 @@ fn author_probes_stay_above_their_floor() {
     assert_above_floor(
         &data,
         Floor {
-            messages: 710,
+            messages: 730,
             top1: 0.86,
             wrong_confident: 0.04,
             out_of_scope_answered: 0.05,
