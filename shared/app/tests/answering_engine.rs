@@ -570,7 +570,10 @@ fn a_duration_in_words_and_a_neighbours_noise_are_reports() {
             "complaint:ketertiban-umum",
         ),
         // Since a time of day ("dari subuh", "dari sore") as "dari pagi".
-        ("air pdam mati dari subuh, warga belum bisa masak", "complaint:air-pdam"),
+        (
+            "air pdam mati dari subuh, warga belum bisa masak",
+            "complaint:air-pdam",
+        ),
     ] {
         assert_eq!(label(message), category, "{}", engine().explain(message));
     }
