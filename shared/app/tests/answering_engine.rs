@@ -735,12 +735,7 @@ fn greetings_and_small_talk_are_recognised() {
         "permisi, boleh tanya?",
         "makasih, mau tanya lagi",
     ] {
-        assert_eq!(
-            engine().answer(message).kind,
-            AnswerKind::Greeting,
-            "{message}\n{}",
-            engine().explain(message)
-        );
+        assert_kind(message, AnswerKind::Greeting);
     }
     // Acknowledgements of the conversation itself are small talk.
     for message in [
@@ -2475,6 +2470,16 @@ fn asking_for_a_person_is_in_scope_however_much_it_says_about_the_bot() {
     }
 }
 
+/// The message gets an answer of `kind` (the engine's reading shown when it does not).
+fn assert_kind(message: &str, kind: AnswerKind) {
+    assert_eq!(
+        engine().answer(message).kind,
+        kind,
+        "{message}\n{}",
+        engine().explain(message)
+    );
+}
+
 /// The message is answered as a report of `category`.
 fn assert_reported_as(message: &str, category: &str) {
     let answer = engine().answer(message);
@@ -2538,12 +2543,7 @@ fn a_stinging_smell_a_dirty_toilet_and_what_is_broken_and_not_replaced_are_repor
         "wc umum di stasiun jorok sekali, tidak pernah disiram",
         "kaca halte bus di depan rsud pecah, belum diganti",
     ] {
-        assert_eq!(
-            engine().answer(message).kind,
-            AnswerKind::Complaint,
-            "{message}\n{}",
-            engine().explain(message)
-        );
+        assert_kind(message, AnswerKind::Complaint);
     }
     // Asked about, the same words stay questions.
     for message in [
