@@ -61,6 +61,19 @@ pub fn wib(year: i32, month: u32, day: u32, hour: u32, minute: u32) -> i64 {
     calendar::wib_to_ms(date.and_hms_opt(hour, minute, 0).expect("a time"))
 }
 
+/// `ago_ms` before `now_ms`, but not before the start of `now_ms`'s WIB day: a record made
+/// "a minute ago" by a test that then reads today's figures. Plain `now - ago` fell on
+/// yesterday when the test ran in the first minute after midnight WIB (17:00 UTC), and the
+/// statistics of "today" did not count it (a CI run found it).
+pub fn earlier_today_wib(now_ms: i64, ago_ms: i64) -> i64 {
+    let midnight = calendar::wib_to_ms(
+        calendar::wib_datetime(now_ms)
+            .date()
+            .and_time(NaiveTime::MIN),
+    );
+    now_ms.saturating_sub(ago_ms).max(midnight)
+}
+
 /// The first `hour:minute` WIB strictly after `after_ms` (today's, else tomorrow's).
 pub fn next_wib(after_ms: i64, hour: u32, minute: u32) -> i64 {
     let local = calendar::wib_datetime(after_ms);
@@ -72,4 +85,18 @@ pub fn next_wib(after_ms: i64, hour: u32, minute: u32) -> i64 {
         let tomorrow = local.date().succ_opt().expect("a next day");
         calendar::wib_to_ms(tomorrow.and_time(time))
     }
+}
+
+#[test]
+fn earlier_today_stays_on_the_same_wib_day() {
+    let just_after_midnight = wib(2026, 12, 8, 0, 0) + 30_000;
+    assert_eq!(
+        earlier_today_wib(just_after_midnight, 60_000),
+        wib(2026, 12, 8, 0, 0)
+    );
+    let morning = wib(2026, 12, 8, 10, 0);
+    assert_eq!(
+        earlier_today_wib(morning, 3_600_000),
+        wib(2026, 12, 8, 9, 0)
+    );
 }

@@ -13,7 +13,7 @@ use prolink_domain::complaint::{ComplaintLocation, Privacy, Status};
 
 use super::harness::{Api, Seed};
 use crate::app::{interactive_payload, text_payload};
-use crate::support::next_wib;
+use crate::support::{earlier_today_wib, next_wib};
 
 fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
@@ -62,7 +62,7 @@ async fn transition(api: &Api, ticket: &str, to: Status, version: u64) {
 /// delivered again (a crash before the done mark) and other tasks of the same complaint
 /// come: each milestone still counts once.
 async fn complaint_milestones_count_once(api: Api) {
-    let at = now_ms() - 60_000;
+    let at = earlier_today_wib(now_ms(), 60_000);
     for ticket in ["PS-ST0001", "PS-ST0002"] {
         api.complaint(Seed {
             status: Status::Diterima,
@@ -198,7 +198,7 @@ const EMAIL: &str = "wahyu.pratomo@example.com";
 
 /// Complaints with personal data in their words, one *Rahasia*, one closed, one pinned.
 async fn open_data_fixture(api: &Api) {
-    let at = now_ms() - 3_600_000;
+    let at = earlier_today_wib(now_ms(), 3_600_000);
     let seeds = [
         ("PS-OD0001", Status::Diproses, Privacy::Biasa),
         ("PS-OD0002", Status::Ditutup, Privacy::Anonim),
@@ -376,7 +376,7 @@ async fn messages_out(api: &Api) -> i64 {
 /// A complaint's status notification is one message out, however often its task is
 /// delivered (each delivery a fresh one, as after a crash before the task's "done" mark).
 async fn a_notification_is_one_message_out(api: Api) {
-    let at = now_ms() - 60_000;
+    let at = earlier_today_wib(now_ms(), 60_000);
     api.complaint(Seed {
         status: Status::Diterima,
         at_ms: at,
