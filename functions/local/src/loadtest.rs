@@ -411,12 +411,11 @@ pub async fn run(args: LoadtestArgs) -> anyhow::Result<std::process::ExitCode> {
     }
     let first_peak = *first_peak.lock().expect("peak");
 
-    let timed = latencies.lock().expect("latencies").clone();
+    let mut timed = latencies.lock().expect("latencies").clone();
     if let Some(path) = &args.latency_log {
         let mut lines = format!("# {start_ms}\nsent_ms\tlatency_ms\n");
-        let mut by_send = timed.clone();
-        by_send.sort_unstable_by_key(|(_, sent_at)| *sent_at);
-        for (elapsed, sent_at) in by_send {
+        timed.sort_unstable_by_key(|(_, sent_at)| *sent_at);
+        for &(elapsed, sent_at) in &timed {
             lines.push_str(&format!(
                 "{:.3}\t{:.3}\n",
                 sent_at.as_secs_f64() * 1000.0,

@@ -114,13 +114,14 @@ impl LoadedContent {
     /// waits for the build under way ([`LoadedContent::ready_answerer`]) instead of starting
     /// its own. Outside a Tokio runtime nothing happens: the first message builds, as before.
     fn prepare_in_background(self: &Arc<Self>) {
-        if self.answerer.get().is_some() || self.prepared.get().is_some() {
+        if self.answerer.get().is_some() {
             return;
         }
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
         let (done, prepared) = tokio::sync::watch::channel(false);
+        // Set once: a build already under way is not started again.
         if self.prepared.set(prepared).is_err() {
             return;
         }

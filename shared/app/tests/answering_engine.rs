@@ -550,12 +550,7 @@ fn a_document_lost_to_a_fire_or_a_flood_is_a_question_about_its_replacement() {
             AnswerKind::Fallback => answer.alternatives.first().cloned(),
             _ => None,
         };
-        assert_eq!(
-            first.as_deref(),
-            Some(entry),
-            "{message}: {answer:?}\n{}",
-            engine().explain(message)
-        );
+        assert_reading(message, first.as_deref(), Some(entry));
     }
 }
 
@@ -2470,24 +2465,24 @@ fn asking_for_a_person_is_in_scope_however_much_it_says_about_the_bot() {
     }
 }
 
-/// The message gets an answer of `kind` (the engine's reading shown when it does not).
+/// What the engine made of `message` is `expected`; when it is not, the failure shows the
+/// engine's reading of the message.
+fn assert_reading<T: PartialEq + std::fmt::Debug>(message: &str, actual: T, expected: T) {
+    assert_eq!(actual, expected, "{message}\n{}", engine().explain(message));
+}
+
+/// The message gets an answer of `kind`.
 fn assert_kind(message: &str, kind: AnswerKind) {
-    assert_eq!(
-        engine().answer(message).kind,
-        kind,
-        "{message}\n{}",
-        engine().explain(message)
-    );
+    assert_reading(message, engine().answer(message).kind, kind);
 }
 
 /// The message is answered as a report of `category`.
 fn assert_reported_as(message: &str, category: &str) {
     let answer = engine().answer(message);
-    assert_eq!(
+    assert_reading(
+        message,
         (answer.kind, answer.id.as_deref()),
         (AnswerKind::Complaint, Some(category)),
-        "{message}\n{}",
-        engine().explain(message)
     );
 }
 
