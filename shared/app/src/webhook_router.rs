@@ -274,18 +274,12 @@ async fn receive(
         }
     };
 
-    let (outcome, queued) = match enqueue(state.queue.as_ref(), messages, &raw_id).await {
-        Ok(Enqueued { queued, changed }) => (
-            if changed {
-                "queued_with_changes"
-            } else {
-                outcome
-            },
-            queued,
-        ),
-        Err(()) => ("queue_failed", 0),
+    let (safe, changed) = queue_safe_batch(messages, &raw_id);
+    let expected = if changed {
+        "queued_with_changes"
+    } else {
+        outcome
     };
-
     let mut raw_body = raw_log_body(&body);
     for identifier in &erased {
         let identity = ErasedIdentity::new(identifier, Some(identifier), None, None, "erased");
@@ -293,17 +287,35 @@ async fn receive(
             raw_body = cut;
         }
     }
-    let raw = RawInbound {
+    let mut raw = RawInbound {
         id: raw_id.clone(),
         received_at_ms,
-        outcome: outcome.to_string(),
+        outcome: expected.to_string(),
         body: raw_body,
         expires_at_ms: received_at_ms + state.retention_days * DAY_MS,
     };
-    // The raw log is an audit aid; losing one entry must not make Meta resend a payload that
-    // is already safely queued. It is written before a 500 too: what could not be queued is
-    // still on record.
-    if let Err(error) = state.raw_log.record(&raw).await {
+    // Queued and logged at once, with the outcome the queueing will have unless it fails:
+    // Meta waits for the slower of the two instead of their sum (locally, both land in the
+    // same group commit). The raw log is an audit aid; losing one entry must not make Meta
+    // resend a payload that is already safely queued. It is written before a 500 too: what
+    // could not be queued is still on record.
+    let (sent, recorded) = tokio::join!(
+        send_queue_safe(state.queue.as_ref(), &safe, &raw_id),
+        state.raw_log.record(&raw)
+    );
+    let (outcome, queued) = match sent {
+        Ok(Sent { queued, refused: 0 }) => (expected, queued),
+        Ok(Sent { queued, .. }) => ("queued_with_changes", queued),
+        Err(()) => ("queue_failed", 0),
+    };
+    let recorded = if outcome == expected {
+        recorded
+    } else {
+        // Last write wins: the entry now says what really happened.
+        raw.outcome = outcome.to_string();
+        state.raw_log.record(&raw).await
+    };
+    if let Err(error) = recorded {
         warn!(%error, raw_id, "raw inbound log write failed");
     }
     if outcome == "queue_failed" {
@@ -313,21 +325,19 @@ async fn receive(
     StatusCode::OK.into_response()
 }
 
-struct Enqueued {
+/// What [`send_queue_safe`] got into the queue.
+struct Sent {
     queued: usize,
-    /// Something was cut to fit or left out; the raw log has the original.
-    changed: bool,
+    /// Items the queue refused while it took others: left out, the raw log has them.
+    refused: usize,
 }
 
-/// Queues what can be queued. Bodies are first made SQS-safe (see [`queue_safe`]). When the
-/// batch is refused, each item is tried alone: one the queue still refuses while others go
-/// in is the item's fault and is left out (recorded); when nothing goes in the queue itself
-/// is down, and `Err` makes the webhook answer 500 so Meta retries.
-async fn enqueue(
-    queue: &dyn Queue,
+/// Makes every body SQS-safe (see [`queue_safe`]): what is cut to fit or cannot be queued at
+/// all is recorded, and `true` says so.
+fn queue_safe_batch(
     messages: Vec<OutgoingMessage>,
     raw_id: &str,
-) -> Result<Enqueued, ()> {
+) -> (Vec<OutgoingMessage>, bool) {
     let mut changed = false;
     let mut safe = Vec::with_capacity(messages.len());
     for mut message in messages {
@@ -347,13 +357,28 @@ async fn enqueue(
         message.body = body;
         safe.push(message);
     }
+    (safe, changed)
+}
+
+/// Queues what can be queued. When the batch is refused, each item is tried alone: one the
+/// queue still refuses while others go in is the item's fault and is left out (recorded);
+/// when nothing goes in the queue itself is down, and `Err` makes the webhook answer 500 so
+/// Meta retries.
+async fn send_queue_safe(
+    queue: &dyn Queue,
+    safe: &[OutgoingMessage],
+    raw_id: &str,
+) -> Result<Sent, ()> {
     if safe.is_empty() {
-        return Ok(Enqueued { queued: 0, changed });
+        return Ok(Sent {
+            queued: 0,
+            refused: 0,
+        });
     }
-    let Err(error) = queue.send_batch(&safe).await else {
-        return Ok(Enqueued {
+    let Err(error) = queue.send_batch(safe).await else {
+        return Ok(Sent {
             queued: safe.len(),
-            changed,
+            refused: 0,
         });
     };
     if safe.len() == 1 {
@@ -363,7 +388,7 @@ async fn enqueue(
     warn!(%error, raw_id, items = safe.len(), "batch refused; queueing item by item");
     let mut queued = 0;
     let mut refused = 0;
-    for message in &safe {
+    for message in safe {
         match queue.send_batch(std::slice::from_ref(message)).await {
             Ok(()) => queued += 1,
             Err(error) => {
@@ -376,8 +401,5 @@ async fn enqueue(
         warn!(raw_id, refused, "queueing failed; Meta will retry");
         return Err(());
     }
-    Ok(Enqueued {
-        queued,
-        changed: changed || refused > 0,
-    })
+    Ok(Sent { queued, refused })
 }

@@ -70,6 +70,80 @@ async fn a_text_above_the_queue_body_limit_is_truncated_and_queued() {
     );
 }
 
+/// A queue that takes a batch only once the raw log holds the payload's entry (or gives up
+/// after two seconds): the webhook must write both at once, not one after the other.
+struct QueueWaitingForTheRawLog {
+    raw_log: Arc<SqliteStore>,
+}
+
+#[async_trait]
+impl Queue for QueueWaitingForTheRawLog {
+    async fn send_batch(&self, _messages: &[OutgoingMessage]) -> PortResult<()> {
+        for _ in 0..200 {
+            if !self.raw_log.recent(1).await?.is_empty() {
+                return Ok(());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        Err(PortError::Backend("the raw log was not written meanwhile".into()))
+    }
+    async fn receive(
+        &self,
+        _max: usize,
+        _visibility: std::time::Duration,
+    ) -> PortResult<Vec<Delivery>> {
+        Ok(Vec::new())
+    }
+    async fn delete(&self, _receipt: &str) -> PortResult<()> {
+        Ok(())
+    }
+    async fn change_visibility(
+        &self,
+        _receipt: &str,
+        _visibility: std::time::Duration,
+    ) -> PortResult<()> {
+        Ok(())
+    }
+    async fn dead_letters(&self, _max: usize) -> PortResult<Vec<Delivery>> {
+        Ok(Vec::new())
+    }
+}
+
+/// Meta waits for the slower of the queue and the raw log, not for their sum.
+#[tokio::test]
+async fn the_payload_is_queued_and_logged_at_once() {
+    let clock = Arc::new(SystemClock);
+    let db = SqliteDb::open_in_memory().expect("db");
+    let raw_log = Arc::new(SqliteStore::new(db, clock.clone()));
+    let secret = "reliability-secret";
+    let app = router(Arc::new(WebhookState {
+        queue: Arc::new(QueueWaitingForTheRawLog {
+            raw_log: raw_log.clone(),
+        }),
+        raw_log: raw_log.clone(),
+        secrets: Arc::new(StaticSecrets(WhatsAppSecrets {
+            app_secret: secret.into(),
+            app_secret_previous: None,
+            verify_token: "verify".into(),
+            access_token: None,
+        })),
+        clock,
+        retention_days: 30,
+        erasures: None,
+    }));
+    let body = text_payload(BUDI, "Budi", "wamid.TOGETHER", "halo");
+    let request = Request::post("/webhook")
+        .header("content-type", "application/json")
+        .header("X-Hub-Signature-256", signature_header_value(secret, &body))
+        .body(Body::from(body))
+        .expect("request");
+    let response = app.oneshot(request).await.expect("infallible");
+    assert_eq!(response.status(), StatusCode::OK);
+    let raw = raw_log.recent(5).await.expect("raw log");
+    assert_eq!(raw.len(), 1);
+    assert_eq!(raw[0].outcome, "queued");
+}
+
 /// A queue that refuses everything, as when SQS is unreachable.
 struct DownQueue;
 

@@ -270,6 +270,118 @@ async fn calls_committed_together_succeed_or_fail_alone_and_return_committed() {
     assert_eq!(failed_rows, 0, "a failed call leaves nothing behind");
 }
 
+/// `SqliteDb::read` (the webhook's erasure look-ups) does not wait for the writer: while a
+/// call holds the writer's connection, a read still answers, and it sees what was committed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_answers_while_the_writer_is_busy_and_sees_what_was_committed() {
+    let (_dir, db) = temp_db();
+    db.call(|conn| {
+        conn.execute_batch("CREATE TABLE seen (id INTEGER PRIMARY KEY); INSERT INTO seen VALUES (1);")
+            .map_err(PortError::backend)
+    })
+    .await
+    .expect("table");
+    let (inside_tx, inside_rx) = std::sync::mpsc::channel::<()>();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let writer = {
+        let db = db.clone();
+        tokio::spawn(async move {
+            db.call(move |conn| {
+                conn.execute("INSERT INTO seen VALUES (2)", [])
+                    .map_err(PortError::backend)?;
+                inside_tx.send(()).expect("signal");
+                // Holds the writer (and its open transaction) until the read is done.
+                release_rx
+                    .recv_timeout(Duration::from_secs(10))
+                    .map_err(PortError::backend)
+            })
+            .await
+        })
+    };
+    tokio::task::spawn_blocking(move || inside_rx.recv_timeout(Duration::from_secs(10)))
+        .await
+        .expect("join")
+        .expect("the writer's call started");
+    let read = tokio::time::timeout(
+        Duration::from_secs(2),
+        db.read(|conn| {
+            conn.query_row("SELECT count(*) FROM seen", [], |row| row.get::<_, i64>(0))
+                .map_err(PortError::backend)
+        }),
+    )
+    .await
+    .expect("the read waited for the writer");
+    release_tx.send(()).expect("release");
+    assert_eq!(read.expect("read"), 1, "only the committed row is seen");
+    writer.await.expect("join").expect("the writer's call");
+    let after = db
+        .read(|conn| {
+            conn.query_row("SELECT count(*) FROM seen", [], |row| row.get::<_, i64>(0))
+                .map_err(PortError::backend)
+        })
+        .await
+        .expect("read");
+    assert_eq!(after, 2, "a committed call is seen by the next read");
+}
+
+/// `SqliteDb::call_first` (the webhook's queueing and raw log) is committed before the calls
+/// that waited with it, so a request does not wait for a group of dialog steps.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_first_runs_before_the_calls_that_waited_with_it() {
+    let (_dir, db) = temp_db();
+    let (inside_tx, inside_rx) = std::sync::mpsc::channel::<()>();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let holder = {
+        let db = db.clone();
+        tokio::spawn(async move {
+            db.call(move |_conn| {
+                inside_tx.send(()).expect("signal");
+                release_rx
+                    .recv_timeout(Duration::from_secs(10))
+                    .map_err(PortError::backend)
+            })
+            .await
+        })
+    };
+    tokio::task::spawn_blocking(move || inside_rx.recv_timeout(Duration::from_secs(10)))
+        .await
+        .expect("join")
+        .expect("the holding call started");
+    let order = Arc::new(std::sync::Mutex::new(Vec::<&'static str>::new()));
+    let mut calls = tokio::task::JoinSet::new();
+    for _ in 0..5 {
+        let (db, order) = (db.clone(), order.clone());
+        calls.spawn(async move {
+            db.call(move |_conn| {
+                order.lock().expect("order").push("pending");
+                Ok(())
+            })
+            .await
+        });
+    }
+    // The pending calls are queued before the urgent one.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    {
+        let (db, order) = (db.clone(), order.clone());
+        calls.spawn(async move {
+            db.call_first(move |_conn| {
+                order.lock().expect("order").push("first");
+                Ok(())
+            })
+            .await
+        });
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    release_tx.send(()).expect("release");
+    holder.await.expect("join").expect("the holding call");
+    while let Some(joined) = calls.join_next().await {
+        joined.expect("join").expect("call");
+    }
+    let order = order.lock().expect("order").clone();
+    assert_eq!(order.len(), 6);
+    assert_eq!(order[0], "first", "{order:?}");
+}
+
 #[tokio::test]
 async fn schema_is_created_once_and_versioned() {
     let (dir, db) = temp_db();

@@ -415,8 +415,10 @@ impl CitizenData for SqliteStore {
 
     async fn erased_at(&self, identifier_hash: &str) -> PortResult<Option<i64>> {
         let hash = identifier_hash.to_string();
+        // The webhook asks this for every message it accepts: a read of its own, not a
+        // place in the writer's next group.
         self.db
-            .call(move |conn| {
+            .read(move |conn| {
                 conn.query_row_cached(
                     "SELECT erased_at_ms FROM erased_identifier WHERE hash = ?1",
                     [hash],

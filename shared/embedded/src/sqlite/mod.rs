@@ -62,6 +62,9 @@ pub struct SqliteDb {
 struct Inner {
     conn: Mutex<Connection>,
     group: Mutex<Group>,
+    /// A second connection for [`SqliteDb::read`]: `None` for an in-memory database, which
+    /// nobody else can open.
+    reader: Option<Mutex<Connection>>,
 }
 
 /// Calls waiting for the connection, and whether a caller is running them (the leader).
@@ -69,6 +72,11 @@ struct Inner {
 struct Group {
     leading: bool,
     pending: Vec<Job>,
+    /// Calls a request is waiting on (the webhook's queueing and raw log): committed in a
+    /// transaction of their own before the pending ones, so that Meta's request does not wait
+    /// for a group of dialog steps, above all after a checkpoint held the connection and the
+    /// steps piled up.
+    first: Vec<Job>,
 }
 
 /// A call's work, run in its own savepoint; it returns what delivers its result once the
@@ -105,7 +113,21 @@ impl SqliteDb {
                 "sqlite refused WAL mode (journal_mode is {mode})"
             )));
         }
-        let db = Self::configure(conn)?;
+        let mut db = Self::configure(conn)?;
+        let reader = Connection::open(path).map_err(PortError::backend)?;
+        reader
+            .pragma_update(None, "query_only", true)
+            .map_err(PortError::backend)?;
+        reader
+            .pragma_update(None, "mmap_size", MMAP_BYTES)
+            .map_err(PortError::backend)?;
+        reader
+            .busy_timeout(BUSY_TIMEOUT)
+            .map_err(PortError::backend)?;
+        // Only this handle exists yet: the Arc is not shared.
+        if let Some(inner) = Arc::get_mut(&mut db.inner) {
+            inner.reader = Some(Mutex::new(reader));
+        }
         // Files left 0644 by an older version are tightened as well.
         for suffix in ["-wal", "-shm"] {
             let mut side = path.as_os_str().to_owned();
@@ -168,6 +190,7 @@ impl SqliteDb {
             inner: Arc::new(Inner {
                 conn: Mutex::new(conn),
                 group: Mutex::new(Group::default()),
+                reader: None,
             }),
         })
     }
@@ -187,12 +210,32 @@ impl SqliteDb {
     /// The caller that finds nobody running calls leads: it runs the group right here on the
     /// async worker (a statement takes tens of microseconds; a hop to the blocking pool cost
     /// two thread wake-ups) and yields, so that the webhook's requests queued on this worker
-    /// are polled between the steps of a dialog. Calls that arrived meanwhile are run by a
+    /// are polled between the steps of a dialog; if the checkpointer holds the connection,
+    /// the blocking pool waits for it instead. Calls that arrived meanwhile are run by a
     /// leader in the blocking pool until none is left. Another process holding SQLite's
     /// write lock (a `prolink` command on the same folder, a few milliseconds) can hold up a
     /// group up to [`BUSY_TIMEOUT`]. Read the clock inside `work`: it may start well after
     /// the call.
     pub async fn call<T, F>(&self, work: F) -> PortResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> PortResult<T> + Send + 'static,
+    {
+        self.call_in(Lane::Pending, work).await
+    }
+
+    /// [`SqliteDb::call`] for a call somebody outside is waiting on (Meta, for the webhook's
+    /// queueing and raw log): it is committed before the calls pending at the same moment, in
+    /// a small transaction of its own.
+    pub async fn call_first<T, F>(&self, work: F) -> PortResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> PortResult<T> + Send + 'static,
+    {
+        self.call_in(Lane::First, work).await
+    }
+
+    async fn call_in<T, F>(&self, lane: Lane, work: F) -> PortResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> PortResult<T> + Send + 'static,
@@ -216,11 +259,23 @@ impl SqliteDb {
                 .group
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);
-            group.pending.push(job);
+            match lane {
+                Lane::Pending => group.pending.push(job),
+                Lane::First => group.first.push(job),
+            }
             !std::mem::replace(&mut group.leading, true)
         };
         if lead {
-            if self.inner.run_one_group() {
+            // While the checkpointer holds the connection (a few to tens of milliseconds),
+            // the blocking pool waits for it, not this async worker and the requests on it.
+            let more = match self.inner.conn.try_lock() {
+                Ok(mut conn) => self.inner.run_one_group(&mut conn),
+                Err(std::sync::TryLockError::Poisoned(poisoned)) => {
+                    self.inner.run_one_group(&mut poisoned.into_inner())
+                }
+                Err(std::sync::TryLockError::WouldBlock) => true,
+            };
+            if more {
                 let leader = Leader(Arc::clone(&self.inner));
                 tokio::task::spawn_blocking(move || leader.run_until_none_left());
             }
@@ -231,34 +286,70 @@ impl SqliteDb {
             .map_err(|_| PortError::Backend("the database call was dropped unrun".to_owned()))?
     }
 
+    /// Runs a read on a connection of its own, without waiting for the writer's group: for the
+    /// webhook's look-ups, which would otherwise wait for a whole group of dialog steps (and
+    /// behind a checkpoint that holds the writer) before the request could be answered. It
+    /// sees what is committed when it starts. Runs right here on the async worker: a point
+    /// look-up takes microseconds. An in-memory database has no second connection and reads
+    /// through [`SqliteDb::call`].
+    pub async fn read<T, F>(&self, work: F) -> PortResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> PortResult<T> + Send + 'static,
+    {
+        let Some(reader) = &self.inner.reader else {
+            return self.call(move |conn| work(conn)).await;
+        };
+        let conn = reader.lock().unwrap_or_else(PoisonError::into_inner);
+        match catch_unwind(AssertUnwindSafe(|| work(&conn))) {
+            Ok(result) => result,
+            Err(_) => Err(PortError::Backend("a database read panicked".to_owned())),
+        }
+    }
+
     /// The schema version stored in `PRAGMA user_version`.
     pub async fn schema_version(&self) -> PortResult<i64> {
         self.call(|conn| schema::version(conn)).await
     }
 }
 
+/// Which calls of a group a call joins (see [`Group::first`]).
+#[derive(Clone, Copy)]
+enum Lane {
+    Pending,
+    First,
+}
+
 impl Inner {
-    /// Runs the calls pending now as one group. `true`: more arrived meanwhile and this
-    /// caller still leads.
-    fn run_one_group(&self) -> bool {
-        let jobs = std::mem::take(
-            &mut self
-                .group
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .pending,
-        );
-        {
-            let mut conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
-            run_group(&mut conn, jobs);
+    /// Runs the calls waiting now: the `first` ones in a transaction of their own, then the
+    /// others as one group. The calls are taken once the connection is held, so that those
+    /// that arrived while a checkpoint held it are in this round. `true`: more arrived
+    /// meanwhile and this caller still leads.
+    fn run_one_group(&self, conn: &mut Connection) -> bool {
+        let (first, pending) = {
+            let mut group = self.group.lock().unwrap_or_else(PoisonError::into_inner);
+            (
+                std::mem::take(&mut group.first),
+                std::mem::take(&mut group.pending),
+            )
+        };
+        if !first.is_empty() {
+            run_group(conn, first);
         }
+        run_group(conn, pending);
         let mut group = self.group.lock().unwrap_or_else(PoisonError::into_inner);
-        if group.pending.is_empty() {
+        if group.pending.is_empty() && group.first.is_empty() {
             group.leading = false;
             false
         } else {
             true
         }
+    }
+
+    /// [`Inner::run_one_group`], waiting for the connection.
+    fn run_one_group_blocking(&self) -> bool {
+        let mut conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+        self.run_one_group(&mut conn)
     }
 }
 
@@ -269,7 +360,7 @@ struct Leader(Arc<Inner>);
 
 impl Leader {
     fn run_until_none_left(self) {
-        while self.0.run_one_group() {}
+        while self.0.run_one_group_blocking() {}
         std::mem::forget(self);
     }
 }
@@ -278,6 +369,7 @@ impl Drop for Leader {
     fn drop(&mut self) {
         let mut group = self.0.group.lock().unwrap_or_else(PoisonError::into_inner);
         group.pending.clear();
+        group.first.clear();
         group.leading = false;
     }
 }
@@ -366,13 +458,17 @@ const STATEMENT_CACHE_CAPACITY: usize = 256;
 /// test's pace (≈ 15 pages a message) a quarter of a second is ≈ 15 MiB of log.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
-/// Frames the log may keep after a passive checkpoint (≈ 64 MiB). A passive checkpoint
+/// Frames the log may keep after a passive checkpoint (≈ 256 MiB). A passive checkpoint
 /// copies what was committed when it started; under writes without a pause the log is then
 /// never wholly copied, and SQLite starts writing it from its beginning again only when it
 /// is. Past this bound the checkpointer holds the writer back while it copies the rest
 /// (`RESTART`, waiting up to [`RESTART_WAIT`] for other processes' readers), so that the log
-/// starts over.
-const WAL_FRAMES_LIMIT: i64 = 16_000;
+/// starts over. That hold, tens of milliseconds on a slow disk's fsyncs, is the webhook's
+/// slowest answers under the load test; at 16 000 frames it came every 0.6 s and put 3–4 %
+/// of the requests behind it, at this bound every 2 s or so (`docs/performance.md`). The
+/// log only grows this far under load without a pause; at the city's pace the passive
+/// checkpoints catch up and it starts over small.
+const WAL_FRAMES_LIMIT: i64 = 64_000;
 
 /// How long a RESTART checkpoint waits for readers of other processes (a `prolink` command on
 /// the same folder) while the writer waits for it; when they take longer it is tried again
@@ -576,8 +672,8 @@ mod tests {
         // Twice WAL_FRAMES_LIMIT with no pause for a passive checkpoint to catch up, so the
         // checkpointer restarts the log while the writer works. Each call reads before it
         // writes, as the stores' calls do: such a group cannot wait for SQLite's write lock.
-        const CALLS: usize = 12_000;
         const PAGES_PER_CALL: usize = 3;
+        const CALLS: usize = WAL_FRAMES_LIMIT as usize * 9 / 4 / PAGES_PER_CALL;
         let mut failed = Vec::new();
         for call in 0..CALLS {
             let result = db

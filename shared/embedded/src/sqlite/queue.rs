@@ -177,8 +177,9 @@ impl Queue for SqliteQueue {
         let messages = messages.to_vec();
         let queue = Arc::clone(&self.name);
         let clock = Arc::clone(&self.clock);
+        // The webhook answers Meta once this is committed (`SqliteDb::call_first`).
         self.db
-            .call(move |conn| {
+            .call_first(move |conn| {
                 let now = clock.now_ms();
                 conn.execute_cached(
                     "DELETE FROM queue_dedup WHERE queue = ?1 AND sent_at_ms <= ?2",

@@ -124,8 +124,9 @@ impl RawInboundLog for SqliteStore {
     async fn record(&self, raw: &RawInbound) -> PortResult<()> {
         non_empty("raw inbound id", &raw.id)?;
         let raw = raw.clone();
+        // Meta's request waits for this entry (`SqliteDb::call_first`).
         self.db
-            .call(move |conn| {
+            .call_first(move |conn| {
                 // Last write wins, like a DynamoDB put: re-recording an id updates its outcome.
                 conn.execute_cached(
                     "INSERT INTO raw_inbound (id, received_at_ms, outcome, body, expires_at_ms)
