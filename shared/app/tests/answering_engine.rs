@@ -1364,8 +1364,11 @@ fn third_check_set_stays_above_its_floor() {
 /// stories, Madurese, out of scope: 85.0 % at once, no cue added), and 17 more (reports
 /// with less common problem words: 30.0 % of their 20 at once, 58.8 % of the 17 after), and
 /// 18 more (FAQ questions in krama and ngoko: 85.0 % of their 20 at once, no wrong answer,
-/// the right entry offered for every miss). Written to find failing classes; the floors
-/// catch a regression.
+/// the right entry offered for every miss), and 176 more written by a separate helper
+/// session that saw only the seed content, never a labelled set (FAQ questions of 110
+/// entries, reports of every category, emergencies, out of scope, Javanese and Madurese:
+/// 91.5 % and 1.7 % at once, 96.0 % and 1.1 % after the cues they led to). Written to find
+/// failing classes; the floors catch a regression.
 #[test]
 fn author_probes_stay_above_their_floor() {
     let path = concat!(
@@ -1376,8 +1379,8 @@ fn author_probes_stay_above_their_floor() {
     assert_above_floor(
         &data,
         Floor {
-            messages: 765,
-            top1: 0.86,
+            messages: 941,
+            top1: 0.87,
             wrong_confident: 0.04,
             out_of_scope_answered: 0.05,
         },
@@ -2569,4 +2572,74 @@ fn a_report_whose_cues_name_two_categories_takes_the_one_it_is_about() {
     ] {
         assert_reported_as(message, category);
     }
+}
+
+#[test]
+fn someone_armed_a_chase_and_people_under_rubble_are_emergencies() {
+    for message in [
+        "ada orang mabuk bawa golok di gang masjid, warga pada lari",
+        // "jambret" is a thief and "ngejar" a chase, in everyday words.
+        "dua jambret ngejar ibu-ibu di pasar baru, tolong cepat",
+        "gedung sekolah lama ambruk, dua pekerja masih di bawah reruntuhan",
+        // Madurese: "still inside the well, cannot get out".
+        "ana' kaule gi' e dhalem sumur ta' bisa kaloar, tolong",
+    ] {
+        assert_kind(message, AnswerKind::Emergency);
+    }
+    // Asked about, or without anyone in danger, the same words are not emergencies.
+    for message in [
+        "kalau ada orang bawa senjata tajam di tempat umum, lapornya ke mana?",
+        "pohon besar roboh menutup jalan di jl. panglima sudirman",
+        "dompet saya dicopet di alun-alun kemarin, bagaimana mengurus ktp yang hilang",
+    ] {
+        assert_ne!(
+            engine().answer(message).kind,
+            AnswerKind::Emergency,
+            "{message}\n{}",
+            engine().explain(message)
+        );
+    }
+}
+
+#[test]
+fn help_that_never_comes_sellers_on_the_pavement_and_staff_who_do_not_come_are_reports() {
+    for (message, category) in [
+        (
+            "keluarga kami tidak kebagian bantuan beras dari kelurahan padahal termasuk miskin",
+            "bansos",
+        ),
+        // Selling on the pavement is a matter of order, not of the pavement.
+        (
+            "pedagang buah berjualan di trotoar jl. dr soetomo sampai pejalan kaki tidak bisa lewat",
+            "ketertiban-umum",
+        ),
+        (
+            "petugas loket dukcapil jarang masuk, warga disuruh kembali besok terus",
+            "pelayanan-adminduk",
+        ),
+        // "narik uang" is collecting money, without a receipt: a levy.
+        (
+            "oknum kelurahan narik uang 200 ribu buat surat pindah tanpa kuitansi",
+            "pungli-korupsi",
+        ),
+    ] {
+        assert_reported_as(message, category);
+    }
+    assert_ne!(
+        engine()
+            .answer("berapa tarif retribusi pasar per hari dan apakah ada karcisnya?")
+            .kind,
+        AnswerKind::Complaint
+    );
+}
+
+#[test]
+fn asking_to_chat_with_a_real_person_hands_off() {
+    let message = "bisa chat dengan orang asli? botnya muter-muter terus";
+    let answer = engine().answer(message);
+    assert_reading(
+        message,
+        (answer.kind, answer.id.as_deref()),
+        (AnswerKind::Faq, Some("umum.bicara-petugas")),
+    );
 }
