@@ -334,10 +334,7 @@ struct Sent {
 
 /// Makes every body SQS-safe (see [`queue_safe`]): what is cut to fit or cannot be queued at
 /// all is recorded, and `true` says so.
-fn queue_safe_batch(
-    messages: Vec<OutgoingMessage>,
-    raw_id: &str,
-) -> (Vec<OutgoingMessage>, bool) {
+fn queue_safe_batch(messages: Vec<OutgoingMessage>, raw_id: &str) -> (Vec<OutgoingMessage>, bool) {
     let mut changed = false;
     let mut safe = Vec::with_capacity(messages.len());
     for mut message in messages {

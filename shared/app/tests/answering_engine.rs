@@ -172,10 +172,16 @@ fn project_lexicon_has_no_duplicate_or_identity_rows() {
         let cols: Vec<&str> = line.split('\t').collect();
         assert_eq!(cols.len(), 3, "three columns: {line:?}");
         assert!(
-            matches!(cols[2], "gov" | "chat" | "jv" | "mad"),
+            matches!(cols[2], "gov" | "chat" | "jv" | "mad" | "word"),
             "tag: {line:?}"
         );
-        assert_ne!(cols[0], cols[1].trim(), "identity row: {line:?}");
+        // An identity row is a mistake, unless it is a `word` row: a real word kept as
+        // itself so that typo repair leaves it alone (and a `word` row is nothing else).
+        assert_eq!(
+            cols[0] == cols[1].trim(),
+            cols[2] == "word",
+            "identity rows are `word` rows, and only they: {line:?}"
+        );
         assert!(
             seen.insert(cols[0].to_string()),
             "duplicate source: {line:?}"
@@ -1367,8 +1373,10 @@ fn third_check_set_stays_above_its_floor() {
 /// the right entry offered for every miss), and 176 more written by a separate helper
 /// session that saw only the seed content, never a labelled set (FAQ questions of 110
 /// entries, reports of every category, emergencies, out of scope, Javanese and Madurese:
-/// 91.5 % and 1.7 % at once, 96.0 % and 1.1 % after the cues they led to). Written to find
-/// failing classes; the floors catch a regression.
+/// 91.5 % and 1.7 % at once, 96.0 % and 1.1 % after the cues they led to), and 264 more by
+/// two more such helpers (long stories told by older citizens: 91.3 % and 4.7 % at once,
+/// 96.0 % and 3.3 % after; short chat by the young: 92.7 % and 2.0 % at once, 95.3 % and
+/// 0.7 % after). Written to find failing classes; the floors catch a regression.
 #[test]
 fn author_probes_stay_above_their_floor() {
     let path = concat!(
@@ -1379,8 +1387,8 @@ fn author_probes_stay_above_their_floor() {
     assert_above_floor(
         &data,
         Floor {
-            messages: 941,
-            top1: 0.87,
+            messages: 1205,
+            top1: 0.88,
             wrong_confident: 0.04,
             out_of_scope_answered: 0.05,
         },
@@ -2642,4 +2650,62 @@ fn asking_to_chat_with_a_real_person_hands_off() {
         (answer.kind, answer.id.as_deref()),
         (AnswerKind::Faq, Some("umum.bicara-petugas")),
     );
+}
+
+#[test]
+fn threats_told_at_length_or_calmly_are_emergencies() {
+    for message in [
+        // A stroke's signs.
+        "nenek tiba-tiba bicaranya pelo dan tangan kirinya tidak bisa digerakkan, tolong",
+        // Water to the waist and rising, a call for a boat.
+        "air sudah sepinggang dan terus naik, kakek saya tidak bisa jalan, tolong kirim perahu",
+        // Someone under the water who has not come up.
+        "keponakan saya tercebur di kali dekat jembatan dan belum muncul sampai sekarang",
+        // A boat upside down, people clinging to it.
+        "ada perahu wisata terbalik di dekat dermaga, penumpangnya masih berpegangan",
+        // A beating going on now.
+        "suami saya sedang dipukuli orang di depan warung",
+    ] {
+        assert_kind(message, AnswerKind::Emergency);
+    }
+    for message in [
+        "kalau ada yang bicaranya pelo tiba-tiba, harus dibawa ke mana?",
+        "rambu di perempatan terbalik arahnya, bikin bingung pengendara",
+        "berapa biaya sewa perahu wisata di pantai",
+    ] {
+        assert_ne!(
+            engine().answer(message).kind,
+            AnswerKind::Emergency,
+            "{message}\n{}",
+            engine().explain(message)
+        );
+    }
+}
+
+#[test]
+fn a_service_that_stopped_without_a_word_is_a_report() {
+    assert_reported_as(
+        "posyandu di kampung kami tidak buka sudah tiga bulan, tidak ada kabar dari puskesmas",
+        "pelayanan-kesehatan",
+    );
+    assert_ne!(
+        engine()
+            .answer("posyandu buka jam berapa di hari sabtu?")
+            .kind,
+        AnswerKind::Complaint
+    );
+}
+
+#[test]
+fn everyday_words_next_to_a_content_word_are_not_repaired_into_it() {
+    // Typo repair had read these as "mengadu", "proses", "tentang", "bidan", "masuk".
+    let read = tokens(
+        "ada yang mengaku petugas, saya mau protes dengan tenang, badan saya lemas habis masak",
+    );
+    for word in ["mengaku", "protes", "tenang", "badan", "masak"] {
+        assert!(
+            read.iter().any(|t| t == word),
+            "{word} was repaired: {read:?}"
+        );
+    }
 }

@@ -85,7 +85,9 @@ impl Queue for QueueWaitingForTheRawLog {
             }
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
-        Err(PortError::Backend("the raw log was not written meanwhile".into()))
+        Err(PortError::Backend(
+            "the raw log was not written meanwhile".into(),
+        ))
     }
     async fn receive(
         &self,

@@ -276,8 +276,10 @@ async fn calls_committed_together_succeed_or_fail_alone_and_return_committed() {
 async fn a_read_answers_while_the_writer_is_busy_and_sees_what_was_committed() {
     let (_dir, db) = temp_db();
     db.call(|conn| {
-        conn.execute_batch("CREATE TABLE seen (id INTEGER PRIMARY KEY); INSERT INTO seen VALUES (1);")
-            .map_err(PortError::backend)
+        conn.execute_batch(
+            "CREATE TABLE seen (id INTEGER PRIMARY KEY); INSERT INTO seen VALUES (1);",
+        )
+        .map_err(PortError::backend)
     })
     .await
     .expect("table");

@@ -459,6 +459,15 @@ impl Engine {
         let r = self.rank(message);
         let mut out = String::new();
         out.push_str(&format!("tokens: {:?}\nstems: {:?}\n", a.tokens, a.stems));
+        let repaired: Vec<String> = a
+            .repaired_from
+            .iter()
+            .zip(&a.tokens)
+            .filter_map(|(typed, token)| typed.as_ref().map(|t| format!("{t} -> {token}")))
+            .collect();
+        if !repaired.is_empty() {
+            out.push_str(&format!("repaired: {repaired:?}\n"));
+        }
         let named: Vec<String> = CueClass::ALL
             .iter()
             .filter(|c| cues.get(**c) != 0.0)
