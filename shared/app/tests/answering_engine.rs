@@ -2487,6 +2487,23 @@ fn assert_kind(message: &str, kind: AnswerKind) {
     assert_reading(message, engine().answer(message).kind, kind);
 }
 
+/// The message gets an answer of any kind but `kind`.
+fn assert_not_kind(message: &str, kind: AnswerKind) {
+    let actual = engine().answer(message).kind;
+    assert_ne!(actual, kind, "{message}\n{}", engine().explain(message));
+}
+
+/// Each of `emergencies` is one; none of `not_emergencies` (the same words asked about,
+/// or with nobody in danger).
+fn assert_emergencies_both_ways(emergencies: &[&str], not_emergencies: &[&str]) {
+    for message in emergencies {
+        assert_kind(message, AnswerKind::Emergency);
+    }
+    for message in not_emergencies {
+        assert_not_kind(message, AnswerKind::Emergency);
+    }
+}
+
 /// The message is answered as a report of `category`.
 fn assert_reported_as(message: &str, category: &str) {
     let answer = engine().answer(message);
@@ -2584,29 +2601,22 @@ fn a_report_whose_cues_name_two_categories_takes_the_one_it_is_about() {
 
 #[test]
 fn someone_armed_a_chase_and_people_under_rubble_are_emergencies() {
-    for message in [
-        "ada orang mabuk bawa golok di gang masjid, warga pada lari",
-        // "jambret" is a thief and "ngejar" a chase, in everyday words.
-        "dua jambret ngejar ibu-ibu di pasar baru, tolong cepat",
-        "gedung sekolah lama ambruk, dua pekerja masih di bawah reruntuhan",
-        // Madurese: "still inside the well, cannot get out".
-        "ana' kaule gi' e dhalem sumur ta' bisa kaloar, tolong",
-    ] {
-        assert_kind(message, AnswerKind::Emergency);
-    }
-    // Asked about, or without anyone in danger, the same words are not emergencies.
-    for message in [
-        "kalau ada orang bawa senjata tajam di tempat umum, lapornya ke mana?",
-        "pohon besar roboh menutup jalan di jl. panglima sudirman",
-        "dompet saya dicopet di alun-alun kemarin, bagaimana mengurus ktp yang hilang",
-    ] {
-        assert_ne!(
-            engine().answer(message).kind,
-            AnswerKind::Emergency,
-            "{message}\n{}",
-            engine().explain(message)
-        );
-    }
+    assert_emergencies_both_ways(
+        &[
+            "ada orang mabuk bawa golok di gang masjid, warga pada lari",
+            // "jambret" is a thief and "ngejar" a chase, in everyday words.
+            "dua jambret ngejar ibu-ibu di pasar baru, tolong cepat",
+            "gedung sekolah lama ambruk, dua pekerja masih di bawah reruntuhan",
+            // Madurese: "still inside the well, cannot get out".
+            "ana' kaule gi' e dhalem sumur ta' bisa kaloar, tolong",
+        ],
+        // Asked about, or without anyone in danger, the same words are not emergencies.
+        &[
+            "kalau ada orang bawa senjata tajam di tempat umum, lapornya ke mana?",
+            "pohon besar roboh menutup jalan di jl. panglima sudirman",
+            "dompet saya dicopet di alun-alun kemarin, bagaimana mengurus ktp yang hilang",
+        ],
+    );
 }
 
 #[test]
@@ -2633,11 +2643,9 @@ fn help_that_never_comes_sellers_on_the_pavement_and_staff_who_do_not_come_are_r
     ] {
         assert_reported_as(message, category);
     }
-    assert_ne!(
-        engine()
-            .answer("berapa tarif retribusi pasar per hari dan apakah ada karcisnya?")
-            .kind,
-        AnswerKind::Complaint
+    assert_not_kind(
+        "berapa tarif retribusi pasar per hari dan apakah ada karcisnya?",
+        AnswerKind::Complaint,
     );
 }
 
@@ -2654,32 +2662,25 @@ fn asking_to_chat_with_a_real_person_hands_off() {
 
 #[test]
 fn threats_told_at_length_or_calmly_are_emergencies() {
-    for message in [
-        // A stroke's signs.
-        "nenek tiba-tiba bicaranya pelo dan tangan kirinya tidak bisa digerakkan, tolong",
-        // Water to the waist and rising, a call for a boat.
-        "air sudah sepinggang dan terus naik, kakek saya tidak bisa jalan, tolong kirim perahu",
-        // Someone under the water who has not come up.
-        "keponakan saya tercebur di kali dekat jembatan dan belum muncul sampai sekarang",
-        // A boat upside down, people clinging to it.
-        "ada perahu wisata terbalik di dekat dermaga, penumpangnya masih berpegangan",
-        // A beating going on now.
-        "suami saya sedang dipukuli orang di depan warung",
-    ] {
-        assert_kind(message, AnswerKind::Emergency);
-    }
-    for message in [
-        "kalau ada yang bicaranya pelo tiba-tiba, harus dibawa ke mana?",
-        "rambu di perempatan terbalik arahnya, bikin bingung pengendara",
-        "berapa biaya sewa perahu wisata di pantai",
-    ] {
-        assert_ne!(
-            engine().answer(message).kind,
-            AnswerKind::Emergency,
-            "{message}\n{}",
-            engine().explain(message)
-        );
-    }
+    assert_emergencies_both_ways(
+        &[
+            // A stroke's signs.
+            "nenek tiba-tiba bicaranya pelo dan tangan kirinya tidak bisa digerakkan, tolong",
+            // Water to the waist and rising, a call for a boat.
+            "air sudah sepinggang dan terus naik, kakek saya tidak bisa jalan, tolong kirim perahu",
+            // Someone under the water who has not come up.
+            "keponakan saya tercebur di kali dekat jembatan dan belum muncul sampai sekarang",
+            // A boat upside down, people clinging to it.
+            "ada perahu wisata terbalik di dekat dermaga, penumpangnya masih berpegangan",
+            // A beating going on now.
+            "suami saya sedang dipukuli orang di depan warung",
+        ],
+        &[
+            "kalau ada yang bicaranya pelo tiba-tiba, harus dibawa ke mana?",
+            "rambu di perempatan terbalik arahnya, bikin bingung pengendara",
+            "berapa biaya sewa perahu wisata di pantai",
+        ],
+    );
 }
 
 #[test]
@@ -2688,11 +2689,9 @@ fn a_service_that_stopped_without_a_word_is_a_report() {
         "posyandu di kampung kami tidak buka sudah tiga bulan, tidak ada kabar dari puskesmas",
         "pelayanan-kesehatan",
     );
-    assert_ne!(
-        engine()
-            .answer("posyandu buka jam berapa di hari sabtu?")
-            .kind,
-        AnswerKind::Complaint
+    assert_not_kind(
+        "posyandu buka jam berapa di hari sabtu?",
+        AnswerKind::Complaint,
     );
 }
 

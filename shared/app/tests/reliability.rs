@@ -70,24 +70,20 @@ async fn a_text_above_the_queue_body_limit_is_truncated_and_queued() {
     );
 }
 
-/// A queue that takes a batch only once the raw log holds the payload's entry (or gives up
-/// after two seconds): the webhook must write both at once, not one after the other.
-struct QueueWaitingForTheRawLog {
-    raw_log: Arc<SqliteStore>,
-}
+/// What a [`SendOnlyQueue`]'s send does.
+type Sending = std::pin::Pin<Box<dyn std::future::Future<Output = PortResult<()>> + Send>>;
+
+/// A queue whose sends its function decides; it has nothing to deliver. Stands for SQS as the
+/// webhook sees it: unreachable, or slow.
+struct SendOnlyQueue<F>(F);
 
 #[async_trait]
-impl Queue for QueueWaitingForTheRawLog {
+impl<F> Queue for SendOnlyQueue<F>
+where
+    F: Fn() -> Sending + Send + Sync,
+{
     async fn send_batch(&self, _messages: &[OutgoingMessage]) -> PortResult<()> {
-        for _ in 0..200 {
-            if !self.raw_log.recent(1).await?.is_empty() {
-                return Ok(());
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-        }
-        Err(PortError::Backend(
-            "the raw log was not written meanwhile".into(),
-        ))
+        (self.0)().await
     }
     async fn receive(
         &self,
@@ -111,97 +107,76 @@ impl Queue for QueueWaitingForTheRawLog {
     }
 }
 
-/// Meta waits for the slower of the queue and the raw log, not for their sum.
-#[tokio::test]
-async fn the_payload_is_queued_and_logged_at_once() {
-    let clock = Arc::new(SystemClock);
-    let db = SqliteDb::open_in_memory().expect("db");
-    let raw_log = Arc::new(SqliteStore::new(db, clock.clone()));
+/// Posts one signed text to a webhook that queues into `queue` and logs into `raw_log`.
+async fn post_text(
+    queue: Arc<dyn Queue>,
+    raw_log: Arc<SqliteStore>,
+    wamid: &str,
+) -> axum::response::Response {
     let secret = "reliability-secret";
     let app = router(Arc::new(WebhookState {
-        queue: Arc::new(QueueWaitingForTheRawLog {
-            raw_log: raw_log.clone(),
-        }),
-        raw_log: raw_log.clone(),
+        queue,
+        raw_log,
         secrets: Arc::new(StaticSecrets(WhatsAppSecrets {
             app_secret: secret.into(),
             app_secret_previous: None,
             verify_token: "verify".into(),
             access_token: None,
         })),
-        clock,
+        clock: Arc::new(SystemClock),
         retention_days: 30,
         erasures: None,
     }));
-    let body = text_payload(BUDI, "Budi", "wamid.TOGETHER", "halo");
+    let body = text_payload(BUDI, "Budi", wamid, "halo");
     let request = Request::post("/webhook")
         .header("content-type", "application/json")
         .header("X-Hub-Signature-256", signature_header_value(secret, &body))
         .body(Body::from(body))
         .expect("request");
-    let response = app.oneshot(request).await.expect("infallible");
+    app.oneshot(request).await.expect("infallible")
+}
+
+fn raw_log_in_memory() -> Arc<SqliteStore> {
+    let db = SqliteDb::open_in_memory().expect("db");
+    Arc::new(SqliteStore::new(db, Arc::new(SystemClock)))
+}
+
+/// Meta waits for the slower of the queue and the raw log, not for their sum: the queue
+/// takes the batch only once the raw log holds the payload's entry (or gives up after two
+/// seconds).
+#[tokio::test]
+async fn the_payload_is_queued_and_logged_at_once() {
+    let raw_log = raw_log_in_memory();
+    let watched = raw_log.clone();
+    let queue = SendOnlyQueue(move || {
+        let watched = watched.clone();
+        Box::pin(async move {
+            for _ in 0..200 {
+                if !watched.recent(1).await?.is_empty() {
+                    return Ok(());
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+            Err(PortError::Backend(
+                "the raw log was not written meanwhile".into(),
+            ))
+        }) as Sending
+    });
+    let response = post_text(Arc::new(queue), raw_log.clone(), "wamid.TOGETHER").await;
     assert_eq!(response.status(), StatusCode::OK);
     let raw = raw_log.recent(5).await.expect("raw log");
     assert_eq!(raw.len(), 1);
     assert_eq!(raw[0].outcome, "queued");
 }
 
-/// A queue that refuses everything, as when SQS is unreachable.
-struct DownQueue;
-
-#[async_trait]
-impl Queue for DownQueue {
-    async fn send_batch(&self, _messages: &[OutgoingMessage]) -> PortResult<()> {
-        Err(PortError::Backend("queue down".into()))
-    }
-    async fn receive(
-        &self,
-        _max: usize,
-        _visibility: std::time::Duration,
-    ) -> PortResult<Vec<Delivery>> {
-        Ok(Vec::new())
-    }
-    async fn delete(&self, _receipt: &str) -> PortResult<()> {
-        Ok(())
-    }
-    async fn change_visibility(
-        &self,
-        _receipt: &str,
-        _visibility: std::time::Duration,
-    ) -> PortResult<()> {
-        Ok(())
-    }
-    async fn dead_letters(&self, _max: usize) -> PortResult<Vec<Delivery>> {
-        Ok(Vec::new())
-    }
-}
-
 #[tokio::test]
 async fn the_raw_payload_is_logged_even_when_queueing_fails() {
-    let clock = Arc::new(SystemClock);
-    let db = SqliteDb::open_in_memory().expect("db");
-    let raw_log = Arc::new(SqliteStore::new(db, clock.clone()));
-    let secret = "reliability-secret";
-    let app = router(Arc::new(WebhookState {
-        queue: Arc::new(DownQueue),
-        raw_log: raw_log.clone(),
-        secrets: Arc::new(StaticSecrets(WhatsAppSecrets {
-            app_secret: secret.into(),
-            app_secret_previous: None,
-            verify_token: "verify".into(),
-            access_token: None,
-        })),
-        clock,
-        retention_days: 30,
-        erasures: None,
-    }));
-    let body = text_payload(BUDI, "Budi", "wamid.DOWN", "halo");
-    let request = Request::post("/webhook")
-        .header("content-type", "application/json")
-        .header("X-Hub-Signature-256", signature_header_value(secret, &body))
-        .body(Body::from(body))
-        .expect("request");
-    let response = app.oneshot(request).await.expect("infallible");
+    let raw_log = raw_log_in_memory();
+    // A queue that refuses everything, as when SQS is unreachable.
+    let down = SendOnlyQueue(|| {
+        Box::pin(async { Err(PortError::Backend("queue down".into())) }) as Sending
+    });
+    let response = post_text(Arc::new(down), raw_log.clone(), "wamid.DOWN").await;
     // Nothing could be queued: Meta must retry.
     assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
     let raw = raw_log.recent(5).await.expect("raw log");

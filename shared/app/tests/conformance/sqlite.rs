@@ -270,6 +270,37 @@ async fn calls_committed_together_succeed_or_fail_alone_and_return_committed() {
     assert_eq!(failed_rows, 0, "a failed call leaves nothing behind");
 }
 
+/// Starts a call that holds the writer's connection (inside its transaction, after `work`)
+/// until the returned sender is used; returns once the call is running.
+async fn hold_the_writer(
+    db: &SqliteDb,
+    work: impl FnOnce(&mut rusqlite::Connection) -> Result<(), PortError> + Send + 'static,
+) -> (
+    tokio::task::JoinHandle<Result<(), PortError>>,
+    std::sync::mpsc::Sender<()>,
+) {
+    let (inside_tx, inside_rx) = std::sync::mpsc::channel::<()>();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let holder = {
+        let db = db.clone();
+        tokio::spawn(async move {
+            db.call(move |conn| {
+                work(conn)?;
+                inside_tx.send(()).expect("signal");
+                release_rx
+                    .recv_timeout(Duration::from_secs(10))
+                    .map_err(PortError::backend)
+            })
+            .await
+        })
+    };
+    tokio::task::spawn_blocking(move || inside_rx.recv_timeout(Duration::from_secs(10)))
+        .await
+        .expect("join")
+        .expect("the holding call started");
+    (holder, release_tx)
+}
+
 /// `SqliteDb::read` (the webhook's erasure look-ups) does not wait for the writer: while a
 /// call holds the writer's connection, a read still answers, and it sees what was committed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -283,27 +314,13 @@ async fn a_read_answers_while_the_writer_is_busy_and_sees_what_was_committed() {
     })
     .await
     .expect("table");
-    let (inside_tx, inside_rx) = std::sync::mpsc::channel::<()>();
-    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
-    let writer = {
-        let db = db.clone();
-        tokio::spawn(async move {
-            db.call(move |conn| {
-                conn.execute("INSERT INTO seen VALUES (2)", [])
-                    .map_err(PortError::backend)?;
-                inside_tx.send(()).expect("signal");
-                // Holds the writer (and its open transaction) until the read is done.
-                release_rx
-                    .recv_timeout(Duration::from_secs(10))
-                    .map_err(PortError::backend)
-            })
-            .await
-        })
-    };
-    tokio::task::spawn_blocking(move || inside_rx.recv_timeout(Duration::from_secs(10)))
-        .await
-        .expect("join")
-        .expect("the writer's call started");
+    // Holds the writer, with an uncommitted row, until the read is done.
+    let (writer, release_tx) = hold_the_writer(&db, |conn| {
+        conn.execute("INSERT INTO seen VALUES (2)", [])
+            .map(|_| ())
+            .map_err(PortError::backend)
+    })
+    .await;
     let read = tokio::time::timeout(
         Duration::from_secs(2),
         db.read(|conn| {
@@ -331,24 +348,7 @@ async fn a_read_answers_while_the_writer_is_busy_and_sees_what_was_committed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_call_first_runs_before_the_calls_that_waited_with_it() {
     let (_dir, db) = temp_db();
-    let (inside_tx, inside_rx) = std::sync::mpsc::channel::<()>();
-    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
-    let holder = {
-        let db = db.clone();
-        tokio::spawn(async move {
-            db.call(move |_conn| {
-                inside_tx.send(()).expect("signal");
-                release_rx
-                    .recv_timeout(Duration::from_secs(10))
-                    .map_err(PortError::backend)
-            })
-            .await
-        })
-    };
-    tokio::task::spawn_blocking(move || inside_rx.recv_timeout(Duration::from_secs(10)))
-        .await
-        .expect("join")
-        .expect("the holding call started");
+    let (holder, release_tx) = hold_the_writer(&db, |_conn| Ok(())).await;
     let order = Arc::new(std::sync::Mutex::new(Vec::<&'static str>::new()));
     let mut calls = tokio::task::JoinSet::new();
     for _ in 0..5 {
