@@ -1376,7 +1376,9 @@ fn third_check_set_stays_above_its_floor() {
 /// 91.5 % and 1.7 % at once, 96.0 % and 1.1 % after the cues they led to), and 264 more by
 /// two more such helpers (long stories told by older citizens: 91.3 % and 4.7 % at once,
 /// 96.0 % and 3.3 % after; short chat by the young: 92.7 % and 2.0 % at once, 95.3 % and
-/// 0.7 % after). Written to find failing classes; the floors catch a regression.
+/// 0.7 % after), and 130 more by a fourth (seven kinds of writer: 90.6 % and 5.0 % at once,
+/// measured on the finished engine before anything was changed for them; 93.1 % and 2.5 %
+/// after). Written to find failing classes; the floors catch a regression.
 #[test]
 fn author_probes_stay_above_their_floor() {
     let path = concat!(
@@ -1387,7 +1389,7 @@ fn author_probes_stay_above_their_floor() {
     assert_above_floor(
         &data,
         Floor {
-            messages: 1205,
+            messages: 1335,
             top1: 0.88,
             wrong_confident: 0.04,
             out_of_scope_answered: 0.05,
@@ -2707,4 +2709,18 @@ fn everyday_words_next_to_a_content_word_are_not_repaired_into_it() {
             "{word} was repaired: {read:?}"
         );
     }
+}
+
+#[test]
+fn a_beating_burns_and_being_trapped_in_krama_are_emergencies() {
+    assert_emergencies_both_ways(
+        &[
+            // "mukulin": beating, in chat.
+            "bapak lagi mukulin ibu di dapur, saya takut sekali",
+            "anak saya kena luka bakar, kulitnya melepuh, tolong",
+            // Krama: "trapped by the flood at home, cannot get out".
+            "simbah kepepet banjir ing griya, mboten saged medal, tulung",
+        ],
+        &["salep untuk luka bakar ringan apa ya?"],
+    );
 }
