@@ -333,9 +333,7 @@ impl Inner {
                 std::mem::take(&mut group.pending),
             )
         };
-        if !first.is_empty() {
-            run_group(conn, first);
-        }
+        run_group(conn, first);
         run_group(conn, pending);
         let mut group = self.group.lock().unwrap_or_else(PoisonError::into_inner);
         if group.pending.is_empty() && group.first.is_empty() {
