@@ -952,10 +952,15 @@ describe('operator dashboard in Chromium', () => {
     })).json();
     assert.ok(login.access_token, 'a local access token for the stand-in Cognito');
     const b64 = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    // auth_time is when the operator signed in: Cognito keeps it in the id tokens of later
+    // refreshes, and oidc-client-ts refuses a refresh whose auth_time differs. A stand-in
+    // stamping "now" on every token failed the refresh whenever the two grants fell in
+    // different seconds (a slow machine).
+    let authTime = 0;
     const idToken = () => {
       const now = Math.floor(Date.now() / 1000);
       return `${b64({ alg: 'RS256', typ: 'JWT', kid: 'kunci-uji' })}.${b64({
-        sub: '7d1c3e5a-uji-operator', iss: `https://${domain}`, aud: clientId, token_use: 'id', auth_time: now, iat: now, exp: now + 3600,
+        sub: '7d1c3e5a-uji-operator', iss: `https://${domain}`, aud: clientId, token_use: 'id', auth_time: authTime, iat: now, exp: now + 3600,
         'cognito:username': 'uji-operator',
       })}.dGFuZGEtdGFuZ2FuLXVqaQ`;
     };
@@ -1004,6 +1009,7 @@ describe('operator dashboard in Chromium', () => {
             const challenge = crypto.createHash('sha256').update(form.get('code_verifier') || '').digest('base64url');
             if (!authorize || form.get('code') !== 'kode-uji' || challenge !== authorize.searchParams.get('code_challenge')
               || form.get('redirect_uri') !== authorize.searchParams.get('redirect_uri')) return refused('invalid_grant');
+            authTime = Math.floor(Date.now() / 1000);
             // Short-lived on purpose: the first API call is inside the refresh margin.
             return route.fulfill({
               json: { access_token: login.access_token, id_token: idToken(), refresh_token: 'segarkan-uji', token_type: 'Bearer', expires_in: 30 },
@@ -1012,6 +1018,11 @@ describe('operator dashboard in Chromium', () => {
           }
           if (form.get('grant_type') === 'refresh_token') {
             if (refuse || form.get('refresh_token') !== 'segarkan-uji') return refused('invalid_grant');
+            // The first refresh answers in a later second than the sign-in, as a real one would
+            // (minutes later): its id token must still carry the sign-in's auth_time.
+            if (grants.filter((grant) => grant.get('grant_type') === 'refresh_token').length === 1) {
+              await new Promise((resolve) => setTimeout(resolve, 1_100));
+            }
             // Cognito answers a refresh with no new refresh token: the old one stays valid.
             return route.fulfill({ json: { access_token: login.access_token, id_token: idToken(), token_type: 'Bearer', expires_in: 3600 }, headers: cors });
           }
