@@ -167,6 +167,18 @@ impl Engine {
             .map(str::to_string)
     }
 
+    /// A regional word of the lexicon with a possessive suffix the rows do not list: krama
+    /// -ipun/-nipun, Javanese -e/-ne, Madurese -na, -ku ("ambeganipun", "pesone" → the row of
+    /// "ambegan", "peso"). Only one-word project rows, and only for a word nothing else
+    /// knows, so a corpus word or a listed form always wins.
+    fn regional_suffixed(&self, word: &str) -> Option<&str> {
+        ["nipun", "ipun", "ne", "e", "na", "ku"]
+            .into_iter()
+            .filter_map(|suffix| word.strip_suffix(suffix))
+            .filter(|base| base.chars().count() >= 4)
+            .find_map(|base| self.lexicon.single_word(base))
+    }
+
     /// Normalises one message (the same steps the corpus went through, plus repair).
     pub fn analyse(&self, message: &str) -> Analysis<'_> {
         let masked = text::mask_pii(message);
@@ -237,6 +249,9 @@ impl Engine {
                 } else if let Some(m) = self.informal_morphology(t) {
                     let stem = self.stemmer.stem(&m);
                     (m, stem, None)
+                } else if let Some(m) = self.regional_suffixed(t) {
+                    let stem = self.stemmer.stem(m);
+                    (m.to_string(), stem, None)
                 } else if let Some(fixed) = self.typo.correct(t) {
                     (
                         fixed.to_string(),

@@ -366,6 +366,15 @@ impl Lexicon {
         self.replacements.contains_key(word)
     }
 
+    /// The one word a project row replaces the single word `word` by ("peso" → "pisau"), for
+    /// the regional suffixed forms the rows do not list ("pesone", "ambeganipun").
+    pub fn single_word(&self, word: &str) -> Option<&str> {
+        self.replacements.get(word)?.iter().find_map(|r| {
+            (r.origin == Origin::Project && r.from.len() == 1 && r.to.len() == 1)
+                .then(|| r.to[0].as_str())
+        })
+    }
+
     /// Normalises a cue phrase written in any spelling into pattern tokens: exact words go
     /// through the tokeniser and [`Lexicon::apply`]; a word ending in `*` stays a prefix.
     pub fn pattern(&self, phrase: &str) -> Vec<PatternToken> {

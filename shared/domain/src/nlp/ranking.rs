@@ -214,7 +214,7 @@ impl Engine {
     /// Someone asks for an amount of money ("minta 50rb", "dipungut Rp 20.000"): the core of
     /// a pungli report, which no single cue word captures.
     fn money_demand(a: &Analysis) -> MoneyDemand {
-        const DEMAND: [&str; 18] = [
+        const DEMAND: [&str; 19] = [
             "minta",
             "meminta",
             "diminta",
@@ -233,13 +233,36 @@ impl Engine {
             "memotong",
             "motong",
             "dipangkas",
+            // "disunat 50rb": cut, in chat.
+            "disunat",
         ];
         // People (not institutions): an individual asking money for themselves is pungli
         // whatever the service (labelling rule of the eval files).
-        const PERSONS: [&str; 17] = [
-            "petugas", "oknum", "pegawai", "staf", "staff", "orang", "pak", "bu", "bapak", "ibu",
-            "kepala", "ketua", "lurah", "camat", "satpam", "guru", "calo",
+        const PERSONS: [&str; 21] = [
+            "petugas",
+            "oknum",
+            "pegawai",
+            "staf",
+            "staff",
+            "orang",
+            "pak",
+            "bu",
+            "bapak",
+            "ibu",
+            "kepala",
+            "ketua",
+            "lurah",
+            "camat",
+            "satpam",
+            "guru",
+            "calo",
+            "pendamping",
+            "perangkat",
+            "kader",
+            "operator",
         ];
+        // "dipotong 50rb sama pendamping": the person named after the amount, as the agent.
+        const AGENT: [&str; 3] = ["oleh", "sama", "dengan"];
         const UNITS: [&str; 7] = ["rb", "ribu", "k", "juta", "jt", "rupiah", "perak"];
         let t = &a.tokens;
         for i in 0..t.len() {
@@ -256,9 +279,16 @@ impl Engine {
                 .position(|w| DEMAND.contains(&&**w))
             {
                 let verb = i.saturating_sub(4) + v;
-                let personal = t[verb.saturating_sub(4)..verb]
-                    .iter()
-                    .any(|w| PERSONS.contains(&&**w));
+                // "50 rb" and "rp 50000" are both two tokens.
+                let after = i + 2;
+                let agent = t.get(after).is_some_and(|w| AGENT.contains(&&**w))
+                    && t[after + 1..t.len().min(after + 3)]
+                        .iter()
+                        .any(|w| PERSONS.contains(&&**w));
+                let personal = agent
+                    || t[verb.saturating_sub(4)..verb]
+                        .iter()
+                        .any(|w| PERSONS.contains(&&**w));
                 return MoneyDemand {
                     found: true,
                     personal,
@@ -288,8 +318,21 @@ impl Engine {
             "rapor",
             "paspor",
         ];
-        const DAMAGE: [&str; 8] = [
-            "rusak", "patah", "hilang", "sobek", "robek", "basah", "luntur", "hancur",
+        // "sim saya mati", "ktp sudah habis masa berlakunya": expired is the document's state
+        // too, renewed at the office that issued it.
+        const DAMAGE: [&str; 12] = [
+            "rusak",
+            "patah",
+            "hilang",
+            "sobek",
+            "robek",
+            "basah",
+            "luntur",
+            "hancur",
+            "mati",
+            "habis",
+            "kedaluwarsa",
+            "kadaluarsa",
         ];
         // Damage by the threats the emergency cues name: a document's fate here.
         const THREAT_DAMAGE: [&str; 5] = ["terbakar", "kebakar", "hangus", "hanyut", "terendam"];
@@ -300,10 +343,25 @@ impl Engine {
             DOCUMENTS.contains(&&*t[j])
                 && !(&*t[j] == "kia" && j > 0 && VEHICLES.contains(&&*t[j - 1]))
         };
+        // Words between a document and its state that say nothing of it ("sim a yang sudah
+        // mati", "ktp saya ini hilang"): not counted in the three words looked back over.
+        const BETWEEN: [&str; 10] = [
+            "yang", "sudah", "telah", "saya", "kami", "ini", "itu", "a", "b", "c",
+        ];
+        let named_before = |i: usize| {
+            let mut counted = 0;
+            (0..i).rev().any(|j| {
+                if counted == 3 {
+                    return false;
+                }
+                counted += usize::from(!BETWEEN.contains(&&*t[j]));
+                is_document(j)
+            })
+        };
         let mut harm = intent::DocumentHarm::default();
         for (i, word) in t.iter().enumerate() {
             let threat = THREAT_DAMAGE.contains(&&**word);
-            if (threat || DAMAGE.contains(&&**word)) && (i.saturating_sub(3)..i).any(is_document) {
+            if (threat || DAMAGE.contains(&&**word)) && named_before(i) {
                 harm.told += 1;
                 harm.by_threat_words += usize::from(threat);
             }
@@ -422,15 +480,14 @@ impl Engine {
         let strength = intent::complaint_strength(&cues, Self::number_time(&a), a.asked);
         let mut categories = self.complaint_categories(&a);
         if money.personal {
-            if let Some(c) = categories
-                .iter_mut()
-                .find(|(id, _)| *id == "pungli-korupsi")
-            {
-                c.1 += 2.0;
-            } else if let Some(c) = self.categories.iter().find(|c| &*c.id == "pungli-korupsi") {
-                categories.push((&c.id, 2.0));
+            // A person asking money for themselves is pungli whatever the service it was
+            // asked for in (the labelling rule): ahead of the service's own category by so
+            // much that the classifier is not asked to choose between them.
+            let top = categories.first().map_or(0.0, |(_, score)| *score);
+            categories.retain(|(id, _)| *id != "pungli-korupsi");
+            if let Some(c) = self.categories.iter().find(|c| &*c.id == "pungli-korupsi") {
+                categories.insert(0, (&c.id, 2.0 * top + 2.0));
             }
-            categories.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
         }
         ranking.complaint_strength = strength;
         ranking.complaint_categories = categories.clone();

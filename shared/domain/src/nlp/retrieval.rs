@@ -31,12 +31,34 @@ impl Engine {
     /// A short question about another city's services ("jam buka samsat surabaya"); in a
     /// long story, or when someone moves, another city is a detail.
     pub(super) fn about_elsewhere(&self, a: &Analysis, places: &[lexicon::PhraseMatch]) -> bool {
-        let elsewhere = places
+        let mut elsewhere = places
             .iter()
-            .any(|m| self.place_kind[m.pattern] == PlaceKind::Elsewhere);
+            .filter(|m| self.place_kind[m.pattern] == PlaceKind::Elsewhere)
+            .peekable();
+        if elsewhere.peek().is_none() {
+            return false;
+        }
         let moving =
             a.tokens.iter().any(|t| MOBILITY.contains(&&**t)) || a.tokens.len() > SHORT_MESSAGE;
-        elsewhere && !moving
+        if !moving {
+            return true;
+        }
+        // However long the message, an office named with another city ("dukcapil kota
+        // pasuruan", "samsat surabaya") is that city's office.
+        let offices: Vec<lexicon::PhraseMatch> = self
+            .office_matcher
+            .find_with(&a.tokens, |i| self.facts(a, i).map(|f| &f.office_first[..]))
+            .into_iter()
+            .filter(|m| self.office_of[m.pattern] != super::compile::ASPECT)
+            .collect();
+        elsewhere.any(|place| {
+            offices.iter().any(|office| {
+                let end = office.start + office.len;
+                place.start == end
+                    || (place.start == end + 1
+                        && matches!(&*a.tokens[end], "kota" | "kabupaten" | "kab"))
+            })
+        })
     }
 
     /// The query term of a stem: from the word table when its word is there.
