@@ -1389,7 +1389,7 @@ fn author_probes_stay_above_their_floor() {
     assert_above_floor(
         &data,
         Floor {
-            messages: 1780,
+            messages: 2233,
             top1: 0.88,
             wrong_confident: 0.04,
             out_of_scope_answered: 0.05,
@@ -2810,4 +2810,40 @@ fn a_report_that_forms_ran_out_is_a_report() {
     ] {
         assert_reported_as(message, "pelayanan-adminduk");
     }
+}
+
+#[test]
+fn a_terse_statement_of_a_problem_is_a_report() {
+    for (message, category) in [
+        ("ayunan di taman bermain patah", "fasilitas-umum"),
+        ("guru sd kami sering tidak masuk", "pendidikan"),
+        ("bantuan pkh belum cair sampai sekarang", "bansos"),
+    ] {
+        assert_reported_as(message, category);
+    }
+    // Short, but asking, or a document's own state, or a tip ("bocoran") rather than a leak.
+    for message in [
+        "lampu jalan mati lapornya ke mana?",
+        "ktp saya hilang",
+        "bocoran soal ujian smp ada min?",
+    ] {
+        assert_not_kind(message, AnswerKind::Complaint);
+    }
+}
+
+#[test]
+fn gas_smelt_behind_a_locked_door_and_a_collapse_in_ngoko_are_emergencies() {
+    assert_emergencies_both_ways(
+        &[
+            "dari pagi ada bau elpiji di rumah kosong sebelah, pintunya terkunci",
+            // Ngoko: "father collapsed on the porch, called, does not answer".
+            "bapakku ambruk nang teras, diceluk ora nyauri",
+        ],
+        // A tree that fell on nobody ("untung tidak ada yang kena") is a report.
+        &["pohon besar tumbang menimpa pagar, untung tidak ada yang kena, tolong segera dipotong"],
+    );
+    assert_reported_as(
+        "air ledeng rumah dari kemarin keluarnya coklat, mau masak jadi takut",
+        "air-pdam",
+    );
 }

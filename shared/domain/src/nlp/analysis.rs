@@ -15,8 +15,8 @@ pub(super) struct TokenMarks {
     word: u32,
     /// Whether the token counts for retrieval (not a stopword).
     content: bool,
-    /// Whether the token is a chat filler ([`FILLERS`]): looked up once, asked four times.
-    filler: bool,
+    /// Whether the token is a chat filler ([`FILLERS`]): looked up once, asked five times.
+    pub(super) filler: bool,
     /// Whether the token is among the first two or last two meaningful words of its clause.
     pub(super) at_edge: bool,
     /// Whether the token's clause is a question.

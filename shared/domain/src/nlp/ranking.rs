@@ -9,6 +9,12 @@ use super::{
     Analysis, Engine, LearnedClass,
 };
 
+/// A message of at most this many words (fillers not counted) is terse.
+const TERSE_WORDS: usize = 6;
+/// What a terse statement of a problem adds to its complaint strength: one problem cue (1.5)
+/// then reaches the report threshold (1.6).
+const TERSE_BONUS: f64 = 0.5;
+
 #[derive(Debug, Clone, Copy, Default)]
 struct MoneyDemand {
     found: bool,
@@ -477,7 +483,21 @@ impl Engine {
             .filter(|m| self.place_kind[m.pattern] == PlaceKind::Kota)
             .count();
         cues.by_class[CueClass::Place.index()] += local_places as f64;
-        let strength = intent::complaint_strength(&cues, Self::number_time(&a), a.asked);
+        let mut strength = intent::complaint_strength(&cues, Self::number_time(&a), a.asked);
+        // A terse statement of a problem ("atap kelas sdn 3 bocor", "blt blm cair sampe
+        // skrg") has no room for the time, place and "mine" cues a told report carries: a few
+        // words that state a problem and ask nothing are a report (not when what is damaged
+        // is the writer's own document: "ktp saya rusak kena banjir").
+        let meaningful = a.marks.iter().filter(|m| !m.filler).count();
+        if meaningful <= TERSE_WORDS
+            && document.told == 0
+            && !a.asked
+            && !a.ends_asking
+            && cues.get(CueClass::Problem) > 0.0
+            && cues.get(CueClass::Info) == 0.0
+        {
+            strength += TERSE_BONUS;
+        }
         let mut categories = self.complaint_categories(&a);
         if money.personal {
             // A person asking money for themselves is pungli whatever the service it was
