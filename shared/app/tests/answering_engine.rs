@@ -1389,7 +1389,7 @@ fn author_probes_stay_above_their_floor() {
     assert_above_floor(
         &data,
         Floor {
-            messages: 2233,
+            messages: 2685,
             top1: 0.88,
             wrong_confident: 0.04,
             out_of_scope_answered: 0.05,
@@ -2845,5 +2845,39 @@ fn gas_smelt_behind_a_locked_door_and_a_collapse_in_ngoko_are_emergencies() {
     assert_reported_as(
         "air ledeng rumah dari kemarin keluarnya coklat, mau masak jadi takut",
         "air-pdam",
+    );
+}
+
+#[test]
+fn a_report_that_ends_asking_the_city_to_act_stays_a_report() {
+    // "kapan diperbaiki?", "minta dicek ta": the report's request, not a question for the FAQ
+    // entry on the matter.
+    for (message, category) in [
+        (
+            "jalan kampung kami bolong-bolong kayak kolam, sudah berkali-kali lapor tidak ditanggapi, kapan diperbaiki?",
+            "jalan-rusak",
+        ),
+        (
+            "tagihan air bulan ini 500 ribu padahal biasanya 100an, minta dicek ta",
+            "air-pdam",
+        ),
+    ] {
+        assert_reported_as(message, category);
+    }
+    // Asking whether the service can be asked for is the FAQ entry's question.
+    assert_not_kind(
+        "pohon di depan rumah sudah miring ke jalan, bisa minta dipangkas?",
+        AnswerKind::Complaint,
+    );
+}
+
+#[test]
+fn what_happens_every_rain_or_a_stuck_permit_is_not_an_emergency_and_a_stroke_is() {
+    assert_emergencies_both_ways(
+        &["kakek tiba-tiba bicaranya pelo, tangan kanannya lemas"],
+        &[
+            "SETIAP HUJAN DERAS RUMAH KAMI KEMASUKAN AIR SELOKAN!!! sudah lapor berkali-kali",
+            "izin usaha saya sudah 2 bulan statusnya tidak bergerak, tolong segera diproses",
+        ],
     );
 }

@@ -304,6 +304,38 @@ impl Engine {
         MoneyDemand::default()
     }
 
+    /// A report that ends "kapan diperbaiki?", "minta dicek ta?", "tolong ditindak ya?": it
+    /// asks the city to act (when, or please), which is the report's request, not a question
+    /// the FAQ entry on the matter answers.
+    fn asks_for_action(a: &Analysis) -> bool {
+        // Passives that ask to be told or helped, not for something to be done.
+        const TELL: [&str; 6] = [
+            "dijelaskan",
+            "dijawab",
+            "diinfokan",
+            "diinfo",
+            "dibantu",
+            "diarahkan",
+        ];
+        let start = a.tokens.len().saturating_sub(4);
+        let tail = &a.tokens[start..];
+        tail.iter()
+            .position(|t| matches!(&**t, "kapan" | "minta" | "mohon" | "tolong"))
+            // "bisa minta dipangkas?" asks whether the service exists: the FAQ entry's
+            // question, unlike "minta dicek ya".
+            .filter(|&at| {
+                tail[at] == "kapan"
+                    || !a.tokens[(start + at).saturating_sub(2)..start + at]
+                        .iter()
+                        .any(|t| matches!(&**t, "bisa" | "boleh" | "apa" | "apakah"))
+            })
+            .is_some_and(|at| {
+                tail[at + 1..]
+                    .iter()
+                    .any(|t| t.len() >= 5 && t.starts_with("di") && !TELL.contains(&&**t))
+            })
+    }
+
     /// "ktp saya rusak", "ijazah hilang", "kk ikut terbakar": damage to the writer's own
     /// document is a request for a replacement (a FAQ), not a report about a public service
     /// nor an emergency.
@@ -437,7 +469,7 @@ impl Engine {
             .place_matcher
             .find_with(&a.tokens, |i| self.facts(&a, i).map(|f| &f.place_first[..]));
         ranking.elsewhere = self.about_elsewhere(&a, &places);
-        ranking.ends_asking = a.ends_asking;
+        ranking.ends_asking = a.ends_asking && !Self::asks_for_action(&a);
         ranking.candidates = self.retrieve(&a, &places, ranking.elsewhere);
         ranking.unknown_words = self.unknown_content_words(&a).count();
         let document = Self::document_harm(&a);
