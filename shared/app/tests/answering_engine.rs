@@ -2881,3 +2881,37 @@ fn what_happens_every_rain_or_a_stuck_permit_is_not_an_emergency_and_a_stroke_is
         ],
     );
 }
+
+#[test]
+fn a_teacher_who_hits_or_stays_away_a_stuck_permit_and_an_unusual_bill_are_reports() {
+    for (message, category) in [
+        // Javanese "nyeples": slapping.
+        (
+            "guru matematika anakku seneng nyeples murid sing rame, anakku dadi wedi mlebu",
+            "pendidikan",
+        ),
+        (
+            "izin usaha saya lewat OSS sudah 2 bulan statusnya mandek, modal saya tertahan",
+            "perizinan",
+        ),
+        (
+            "tagihan air bulan ini 400 ribu, biasanya cuma 90an, rumah kosong ditinggal mudik",
+            "air-pdam",
+        ),
+        // A fire that is out, and what it left: a disaster report.
+        (
+            "rumah pak rt kebakaran tadi malam, api sudah mati, sekarang keluarganya butuh bantuan",
+            "bencana",
+        ),
+    ] {
+        assert_reported_as(message, category);
+    }
+    // The intensifier between the words of "jarang masuk" ("jarang bgt masuk").
+    assert!(
+        tokens("gurunya jarang bgt masuk")
+            .windows(2)
+            .any(|w| w == ["jarang", "masuk"]),
+        "{:?}",
+        tokens("gurunya jarang bgt masuk")
+    );
+}
