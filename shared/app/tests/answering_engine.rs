@@ -1389,7 +1389,7 @@ fn author_probes_stay_above_their_floor() {
     assert_above_floor(
         &data,
         Floor {
-            messages: 2685,
+            messages: 3136,
             top1: 0.88,
             wrong_confident: 0.04,
             out_of_scope_answered: 0.05,
@@ -2913,5 +2913,40 @@ fn a_teacher_who_hits_or_stays_away_a_stuck_permit_and_an_unusual_bill_are_repor
             .any(|w| w == ["jarang", "masuk"]),
         "{:?}",
         tokens("gurunya jarang bgt masuk")
+    );
+}
+
+#[test]
+fn a_problem_told_without_a_problem_word_is_a_report() {
+    // No listed problem word, but a service's topic, a duration, a place and frustration,
+    // and nothing asked.
+    assert_reported_as(
+        "tukang sampah sudah dua minggu tidak lewat gang kami, padahal iuran tetap ditagih tiap bulan",
+        "sampah",
+    );
+    // Someone claiming to be of an office, asking money.
+    assert_reported_as(
+        "ada orang ngaku dari dinas perizinan minta 3 juta supaya izin kafe saya terbit",
+        "pungli-korupsi",
+    );
+    // Smoke that makes breathing hard every night is pollution, not an emergency now.
+    assert_not_kind(
+        "asap pabrik dekat rumah tiap malam bikin sesak napas",
+        AnswerKind::Emergency,
+    );
+}
+
+#[test]
+fn formal_words_for_people_inside_a_fire_gasping_and_a_building_without_a_permit() {
+    assert_emergencies_both_ways(
+        &[
+            "Dengan hormat, api terlihat dari gudang plastik di Jl. Sudirman, beberapa karyawan masih berada di dalam.",
+            "Ayah saya terjatuh di dapur, napasnya tersengal dan tidak menjawab",
+        ],
+        &[],
+    );
+    assert_reported_as(
+        "di gang kami dibangun gudang besar yang tidak memiliki izin, truk keluar masuk sampai malam",
+        "perizinan",
     );
 }

@@ -15,6 +15,11 @@ const TERSE_WORDS: usize = 6;
 /// then reaches the report threshold (1.6).
 const TERSE_BONUS: f64 = 0.5;
 
+/// Complaint strength at which a message is a report without any problem word.
+const TOLD_REPORT: f64 = 2.0;
+/// ... if it names a category's topic this strongly.
+const TOLD_REPORT_CATEGORY: f64 = 1.5;
+
 #[derive(Debug, Clone, Copy, Default)]
 struct MoneyDemand {
     found: bool,
@@ -244,7 +249,8 @@ impl Engine {
         ];
         // People (not institutions): an individual asking money for themselves is pungli
         // whatever the service (labelling rule of the eval files).
-        const PERSONS: [&str; 21] = [
+        // ("mengaku dari dinas": someone claiming to be of an office.)
+        const PERSONS: [&str; 23] = [
             "petugas",
             "oknum",
             "pegawai",
@@ -266,6 +272,8 @@ impl Engine {
             "perangkat",
             "kader",
             "operator",
+            "mengaku",
+            "ngaku",
         ];
         // "dipotong 50rb sama pendamping": the person named after the amount, as the agent.
         const AGENT: [&str; 3] = ["oleh", "sama", "dengan"];
@@ -285,16 +293,19 @@ impl Engine {
                 .position(|w| DEMAND.contains(&&**w))
             {
                 let verb = i.saturating_sub(4) + v;
-                // "50 rb" and "rp 50000" are both two tokens.
+                // "petugasnya", "oknumnya": the person with the possessive.
+                let person = |w: &str| {
+                    PERSONS.contains(&w)
+                        || w.strip_suffix("nya").is_some_and(|b| PERSONS.contains(&b))
+                };
+                // "50 rb" and "rp 50000" are both two tokens; the agent may follow a word
+                // naming the money ("50rb uang administrasi sama petugasnya").
                 let after = i + 2;
-                let agent = t.get(after).is_some_and(|w| AGENT.contains(&&**w))
-                    && t[after + 1..t.len().min(after + 3)]
-                        .iter()
-                        .any(|w| PERSONS.contains(&&**w));
-                let personal = agent
-                    || t[verb.saturating_sub(4)..verb]
-                        .iter()
-                        .any(|w| PERSONS.contains(&&**w));
+                let agent = (after..t.len().min(after + 3)).any(|a| {
+                    AGENT.contains(&&*t[a])
+                        && t[a + 1..t.len().min(a + 3)].iter().any(|w| person(w))
+                });
+                let personal = agent || t[verb.saturating_sub(4)..verb].iter().any(|w| person(w));
                 return MoneyDemand {
                     found: true,
                     personal,
@@ -543,7 +554,19 @@ impl Engine {
         }
         ranking.complaint_strength = strength;
         ranking.complaint_categories = categories.clone();
-        if cues.get(CueClass::Problem) > 0.0 || cues.get(CueClass::Request) >= 1.5 {
+        // A problem told without one of the listed problem words ("posyandu lansia sudah tidak
+        // ada kegiatan sejak Januari", "pabrik kayu … debunya menyembur tiap hari, anakku asma
+        // kambuh"): the report's other signs (time, place, frustration, "mine") are strong,
+        // a category's topic is named, and nothing is asked.
+        let told_without_a_problem_word = strength >= TOLD_REPORT
+            && !a.ends_asking
+            && categories
+                .first()
+                .is_some_and(|(_, score)| *score >= TOLD_REPORT_CATEGORY);
+        if cues.get(CueClass::Problem) > 0.0
+            || cues.get(CueClass::Request) >= 1.5
+            || told_without_a_problem_word
+        {
             ranking.intent = Intent::Complaint {
                 strength,
                 categories,
