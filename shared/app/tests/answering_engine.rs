@@ -2950,3 +2950,25 @@ fn formal_words_for_people_inside_a_fire_gasping_and_a_building_without_a_permit
         "perizinan",
     );
 }
+
+#[test]
+fn a_report_ending_in_a_rhetorical_question_is_a_report() {
+    for (message, category) in [
+        (
+            "petugas loket dukcapil kemarin membentak bapak saya karena lupa bawa fotokopi. apa begitu cara melayani orang tua?",
+            "pelayanan-adminduk",
+        ),
+        // "bentak-bentak": shouting at, in chat.
+        (
+            "satpam rsud bentak-bentak keluarga pasien di lobi, masa begitu cara melayani warga?",
+            "pelayanan-kesehatan",
+        ),
+    ] {
+        assert_reported_as(message, category);
+    }
+    // Checking one's own steps is a question.
+    assert_not_kind(
+        "saya sudah isi formulir lalu antre di loket, apa begitu caranya?",
+        AnswerKind::Complaint,
+    );
+}

@@ -315,6 +315,19 @@ impl Engine {
         MoneyDemand::default()
     }
 
+    /// The message's last words are a rhetorical question: "apa begitu …", "masa begini …",
+    /// "apa pantas …".
+    fn ends_rhetorically(a: &Analysis) -> bool {
+        let tail = &a.tokens[a.tokens.len().saturating_sub(6)..];
+        tail.windows(2).any(|w| {
+            matches!(&*w[0], "apa" | "apakah" | "masa" | "masak")
+                && matches!(
+                    &*w[1],
+                    "begitu" | "begini" | "gitu" | "gini" | "pantas" | "layak"
+                )
+        })
+    }
+
     /// A report that ends "kapan diperbaiki?", "minta dicek ta?", "tolong ditindak ya?": it
     /// asks the city to act (when, or please), which is the report's request, not a question
     /// the FAQ entry on the matter answers.
@@ -514,6 +527,16 @@ impl Engine {
             return ranking;
         }
         let mut cues = cues;
+        // A report that ends in a rhetorical question ("…, dibentak. Apa begitu cara melayani
+        // warga?", "masa begini terus?"): its question words protest, they do not ask.
+        if (cues.get(CueClass::Problem) > 0.0 || cues.get(CueClass::Vent) > 0.0)
+            && Self::ends_rhetorically(&a)
+        {
+            let info = cues.get(CueClass::Info);
+            cues.by_class[CueClass::Info.index()] = 0.0;
+            cues.by_class[CueClass::Vent.index()] += info.min(2.0);
+            ranking.ends_asking = false;
+        }
         let money = Self::money_demand(&a);
         let problem = &mut cues.by_class[CueClass::Problem.index()];
         if money.found {
