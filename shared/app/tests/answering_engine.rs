@@ -1389,7 +1389,7 @@ fn author_probes_stay_above_their_floor() {
     assert_above_floor(
         &data,
         Floor {
-            messages: 3136,
+            messages: 3571,
             top1: 0.88,
             wrong_confident: 0.04,
             out_of_scope_answered: 0.05,
@@ -2970,5 +2970,35 @@ fn a_report_ending_in_a_rhetorical_question_is_a_report() {
     assert_not_kind(
         "saya sudah isi formulir lalu antre di loket, apa begitu caranya?",
         AnswerKind::Complaint,
+    );
+}
+
+#[test]
+fn a_report_asking_when_it_will_be_put_right_is_a_report() {
+    for (message, category) in [
+        (
+            "lampu penerangan di gang melati padam 5 titik sudah seminggu, kpn diganti?",
+            "pju-mati",
+        ),
+        (
+            "air pdam di rumah saya tidak keluar dari kemarin pagi, kapan ngalir lagi?",
+            "air-pdam",
+        ),
+        // "dipalak": extorted, by older pupils.
+        (
+            "anakku dipalak kakak kelas tiap hari di sekolah, gurunya diam saja",
+            "pendidikan",
+        ),
+    ] {
+        assert_reported_as(message, category);
+    }
+    // "kapan" after its noun asks when a thing is: the FAQ entry's question.
+    assert_not_kind(
+        "pengajuan informasi saya ke ppid ditolak tanpa alasan. bisa keberatan? batas waktunya kapan?",
+        AnswerKind::Complaint,
+    );
+    assert_emergencies_both_ways(
+        &["tukang bangunan jatuh dari atap, kakinya patah tulangnya keluar"],
+        &[],
     );
 }

@@ -15,6 +15,9 @@ const TERSE_WORDS: usize = 6;
 /// then reaches the report threshold (1.6).
 const TERSE_BONUS: f64 = 0.5;
 
+/// The question cue "kapan" weighs at the end of a clause (`lexicon-intent.tsv`): what a
+/// report's closing "kapan …?" no longer counts as asking.
+const WHEN_INFO: f64 = 1.5;
 /// Complaint strength at which a message is a report without any problem word.
 const TOLD_REPORT: f64 = 2.0;
 /// ... if it names a category's topic this strongly.
@@ -315,6 +318,15 @@ impl Engine {
         MoneyDemand::default()
     }
 
+    /// "kapan" among the message's last five words, asking when something will happen
+    /// ("kapan diganti?", "kapan ngalir lagi?", "sampai kapan?"), not when a thing is
+    /// ("batas waktunya kapan?": "kapan" last, after its noun).
+    fn asks_when(a: &Analysis) -> bool {
+        let t = &a.tokens;
+        (t.len().saturating_sub(5)..t.len())
+            .any(|i| t[i] == "kapan" && (i + 1 < t.len() || (i > 0 && t[i - 1] == "sampai")))
+    }
+
     /// The message's last words are a rhetorical question: "apa begitu …", "masa begini …",
     /// "apa pantas …".
     fn ends_rhetorically(a: &Analysis) -> bool {
@@ -535,6 +547,14 @@ impl Engine {
             let info = cues.get(CueClass::Info);
             cues.by_class[CueClass::Info.index()] = 0.0;
             cues.by_class[CueClass::Vent.index()] += info.min(2.0);
+            ranking.ends_asking = false;
+        }
+        // "lampu jalan mati 10 hari, kpn diganti?", "air mati dari kemarin, kapan ngalir
+        // lagi?": in a report, asking when is asking the city to act, not for information.
+        if cues.get(CueClass::Problem) > 0.0 && Self::asks_when(&a) {
+            let info = cues.get(CueClass::Info);
+            cues.by_class[CueClass::Info.index()] = (info - WHEN_INFO).max(0.0);
+            cues.by_class[CueClass::Request.index()] += 1.0;
             ranking.ends_asking = false;
         }
         let money = Self::money_demand(&a);
