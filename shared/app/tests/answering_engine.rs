@@ -1389,7 +1389,7 @@ fn author_probes_stay_above_their_floor() {
     assert_above_floor(
         &data,
         Floor {
-            messages: 3571,
+            messages: 4026,
             top1: 0.88,
             wrong_confident: 0.04,
             out_of_scope_answered: 0.05,
@@ -3001,4 +3001,47 @@ fn a_report_asking_when_it_will_be_put_right_is_a_report() {
         &["tukang bangunan jatuh dari atap, kakinya patah tulangnya keluar"],
         &[],
     );
+}
+
+#[test]
+fn fires_out_of_hand_attacks_a_heart_attack_and_a_child_locked_in_a_car_are_emergencies() {
+    assert_emergencies_both_ways(
+        &[
+            // "kebakar": burning, in chat.
+            "rumah pak darmo kebakar, apinya sudah sampai atap, tolong",
+            "api dari wajan nyambar tirai, saya tidak bisa madamin",
+            "ada begal lagi nodong orang di jalan sepi dekat sawah",
+            "bapak tiba-tiba memegang dada, susah bernapas, mukanya pucat",
+            // Javanese: "my child is locked inside the car".
+            "anakku kekunci nang njero mobil, panas banget",
+        ],
+        &[
+            // Asking how to help, in advance.
+            "cara nolong orang tersedak gimana ya",
+            // What the message reports is the money a person asked for afterwards.
+            "setelah rumah saya kebakaran, petugas yang datang minta uang 300 ribu",
+            // A snake to be caught: the dangerous-animals entry (the labelled sets' rule).
+            "ular kobra masuk dapur, siapa yang bisa menangkap?",
+        ],
+    );
+    assert_reported_as(
+        "setelah rumah saya kebakaran, petugas yang datang minta uang 300 ribu",
+        "pungli-korupsi",
+    );
+}
+
+#[test]
+fn a_floods_aftermath_is_a_disaster_report_and_a_companion_cutting_aid_is_pungli() {
+    for (message, category) in [
+        (
+            "banjir kemarin sudah surut, tapi rumah kami penuh lumpur dan perabot rusak semua, mohon pendataan untuk bantuan",
+            "bencana",
+        ),
+        (
+            "pendamping bpnt di kampung kami motong 100rb dari tiap penerima",
+            "pungli-korupsi",
+        ),
+    ] {
+        assert_reported_as(message, category);
+    }
 }

@@ -308,7 +308,9 @@ impl Engine {
                     AGENT.contains(&&*t[a])
                         && t[a + 1..t.len().min(a + 3)].iter().any(|w| person(w))
                 });
-                let personal = agent || t[verb.saturating_sub(4)..verb].iter().any(|w| person(w));
+                // The person may be named up to six words before the verb ("pendamping bpnt
+                // di kampung saya motong 100rb").
+                let personal = agent || t[verb.saturating_sub(6)..verb].iter().any(|w| person(w));
                 return MoneyDemand {
                     found: true,
                     personal,
@@ -509,13 +511,18 @@ impl Engine {
         ranking.candidates = self.retrieve(&a, &places, ranking.elsewhere);
         ranking.unknown_words = self.unknown_content_words(&a).count();
         let document = Self::document_harm(&a);
-        if intent::is_emergency(
-            &cues,
-            a.surface.upper_ratio > 0.6,
-            a.surface.exclamations,
-            a.ends_asking,
-            document,
-        ) {
+        let money = Self::money_demand(&a);
+        // A person asking money ("setelah rumah saya kebakaran, petugas yang datang minta
+        // uang bensin 200 ribu") is what the message reports, whatever danger it mentions.
+        if !money.personal
+            && intent::is_emergency(
+                &cues,
+                a.surface.upper_ratio > 0.6,
+                a.surface.exclamations,
+                a.ends_asking,
+                document,
+            )
+        {
             ranking.intent = Intent::Emergency;
             return ranking;
         }
@@ -557,7 +564,6 @@ impl Engine {
             cues.by_class[CueClass::Request.index()] += 1.0;
             ranking.ends_asking = false;
         }
-        let money = Self::money_demand(&a);
         let problem = &mut cues.by_class[CueClass::Problem.index()];
         if money.found {
             *problem += 2.0;
