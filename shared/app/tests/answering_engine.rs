@@ -1389,7 +1389,7 @@ fn author_probes_stay_above_their_floor() {
     assert_above_floor(
         &data,
         Floor {
-            messages: 4026,
+            messages: 4482,
             top1: 0.88,
             wrong_confident: 0.04,
             out_of_scope_answered: 0.05,
@@ -3044,4 +3044,31 @@ fn a_floods_aftermath_is_a_disaster_report_and_a_companion_cutting_aid_is_pungli
     ] {
         assert_reported_as(message, category);
     }
+}
+
+#[test]
+fn emergencies_told_in_madurese_and_javanese_and_apa_apa_is_not_a_question() {
+    assert_emergencies_both_ways(
+        &[
+            // Madurese: "a small child drowned in the pond, still not found".
+            "bede ana' kene' tengghelem e tambak, gi' ta' etemmo",
+            // Krama: "someone is about to jump from the bridge".
+            "wonten tiyang badhe mlumpat saking jembatan, kula mboten saged nyegah",
+            // Ngoko: "the neighbour's gas stove leaks, it has started to burn".
+            "kompor gas tonggoku bocor, wis mulai murub, tulung",
+            // Ngoko: "father's mouth suddenly drooping, his arm cannot be moved".
+            "bapakku dadakan lambene mencong, tangane gak iso diobahno",
+            // Madurese: "someone bitten by a snake in the field, the foot swollen".
+            "oreng ekeke' ula' e tegal, sokona bengkak",
+        ],
+        &[],
+    );
+    // "apa-apa" is "anything": the report does not end asking.
+    assert_reported_as(
+        "air pdam di gang kami mati sejak kemarin, tidak ada pengumuman apa-apa",
+        "air-pdam",
+    );
+    assert!(tokens("tidak ada pengumuman apa-apa")
+        .iter()
+        .all(|t| t != "apa"));
 }

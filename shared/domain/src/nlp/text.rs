@@ -328,6 +328,9 @@ pub fn tokenize_into(text: &str, buf: &mut String, spans: &mut Vec<(usize, usize
 /// same way.
 const LEXICAL_REDUPLICATIONS: [&str; 2] = ["oleh", "jadi"];
 
+/// Question words whose reduplication is indefinite ("tidak ada apa-apa").
+const INDEFINITE_REDUPLICATIONS: [&str; 2] = ["apa", "siapa"];
+
 /// Appends `token` to `buf` and its span to `spans`.
 fn push_joined(buf: &mut String, token: &str, spans: &mut Vec<(usize, usize)>) {
     let at = buf.len();
@@ -353,6 +356,11 @@ fn for_each_part(buf: &str, from: usize, to: usize, mut f: impl FnMut((usize, us
 fn collapse_hyphen_reduplication(buf: &str, parts: &[(usize, usize)]) -> std::ops::Range<usize> {
     if let [(a0, a1), (b0, b1)] = parts {
         let (a, b) = (&buf[*a0..*a1], &buf[*b0..*b1]);
+        // "apa-apa", "siapa-siapa" mean anything, anyone, not the question words: both
+        // parts stay, and the lexicon reads the pair.
+        if a == b && INDEFINITE_REDUPLICATIONS.contains(&a) {
+            return 0..2;
+        }
         // anak-anak, tiba-tiba; dibentak-bentak; anak-anaknya.
         if a == b || (a.ends_with(b) && b.len() >= 3) {
             return 0..1;
