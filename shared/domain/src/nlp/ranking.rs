@@ -584,7 +584,7 @@ impl Engine {
         if meaningful <= TERSE_WORDS
             && document.told == 0
             && !a.asked
-            && !a.ends_asking
+            && !ranking.ends_asking
             && cues.get(CueClass::Problem) > 0.0
             && cues.get(CueClass::Info) == 0.0
         {
@@ -608,7 +608,7 @@ impl Engine {
         // kambuh"): the report's other signs (time, place, frustration, "mine") are strong,
         // a category's topic is named, and nothing is asked.
         let told_without_a_problem_word = strength >= TOLD_REPORT
-            && !a.ends_asking
+            && !ranking.ends_asking
             && categories
                 .first()
                 .is_some_and(|(_, score)| *score >= TOLD_REPORT_CATEGORY);
