@@ -334,15 +334,11 @@ impl Engine {
             .collect()
     }
 
-    /// The office words of an analysed text: an office's index, or [`ASPECT`].
-    pub(super) fn office_words<'a>(
-        &'a self,
-        a: &'a super::Analysis<'a>,
-    ) -> impl Iterator<Item = u16> + 'a {
+    /// The office names of an analysed text, where they stand; `office_of[m.pattern]` is the
+    /// office's index, or [`ASPECT`].
+    pub(super) fn office_matches(&self, a: &super::Analysis) -> Vec<super::lexicon::PhraseMatch> {
         self.office_matcher
             .find_with(&a.tokens, |i| self.facts(a, i).map(|f| &f.office_first[..]))
-            .into_iter()
-            .map(|m| self.office_of[m.pattern])
     }
 }
 

@@ -27,6 +27,14 @@ impl CueScores {
     pub fn get(&self, class: CueClass) -> f64 {
         self.by_class[class.index()]
     }
+
+    /// Takes up to `up_to` from `from` (never below 0) and adds `add` to `to`: question words
+    /// that, in a report, protest or ask the city to act.
+    pub fn move_cue(&mut self, from: CueClass, up_to: f64, to: CueClass, add: f64) {
+        let kept = (self.get(from) - up_to).max(0.0);
+        self.by_class[from.index()] = kept;
+        self.by_class[to.index()] += add;
+    }
 }
 
 /// Scores the cue matches of one message. `classes[m.pattern]` and `weights[m.pattern]`

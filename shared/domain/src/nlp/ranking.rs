@@ -426,13 +426,16 @@ impl Engine {
         ];
         let named_before = |i: usize| {
             let mut counted = 0;
-            (0..i).rev().any(|j| {
+            for j in (0..i).rev() {
                 if counted == 3 {
-                    return false;
+                    break;
                 }
                 counted += usize::from(!BETWEEN.contains(&&*t[j]));
-                is_document(j)
-            })
+                if is_document(j) {
+                    return true;
+                }
+            }
+            false
         };
         let mut harm = intent::DocumentHarm::default();
         for (i, word) in t.iter().enumerate() {
@@ -494,7 +497,9 @@ impl Engine {
         }
         // Offices count only where the message asks about one as such (an address, hours):
         // one named in a story ("meninggal di rsud") is not what is asked.
-        let mut office_words: Vec<u16> = self.office_words(&a).collect();
+        let offices = self.office_matches(&a);
+        let mut office_words: Vec<u16> =
+            offices.iter().map(|m| self.office_of[m.pattern]).collect();
         if office_words.contains(&super::compile::ASPECT) {
             office_words.retain(|&o| o != super::compile::ASPECT);
             ranking.offices.named = office_words;
@@ -506,7 +511,7 @@ impl Engine {
         let places = self
             .place_matcher
             .find_with(&a.tokens, |i| self.facts(&a, i).map(|f| &f.place_first[..]));
-        ranking.elsewhere = self.about_elsewhere(&a, &places);
+        ranking.elsewhere = self.about_elsewhere(&a, &places, &offices);
         ranking.ends_asking = a.ends_asking && !Self::asks_for_action(&a);
         ranking.candidates = self.retrieve(&a, &places, ranking.elsewhere);
         ranking.unknown_words = self.unknown_content_words(&a).count();
@@ -552,16 +557,13 @@ impl Engine {
             && Self::ends_rhetorically(&a)
         {
             let info = cues.get(CueClass::Info);
-            cues.by_class[CueClass::Info.index()] = 0.0;
-            cues.by_class[CueClass::Vent.index()] += info.min(2.0);
+            cues.move_cue(CueClass::Info, info, CueClass::Vent, info.min(2.0));
             ranking.ends_asking = false;
         }
         // "lampu jalan mati 10 hari, kpn diganti?", "air mati dari kemarin, kapan ngalir
         // lagi?": in a report, asking when is asking the city to act, not for information.
         if cues.get(CueClass::Problem) > 0.0 && Self::asks_when(&a) {
-            let info = cues.get(CueClass::Info);
-            cues.by_class[CueClass::Info.index()] = (info - WHEN_INFO).max(0.0);
-            cues.by_class[CueClass::Request.index()] += 1.0;
+            cues.move_cue(CueClass::Info, WHEN_INFO, CueClass::Request, 1.0);
             ranking.ends_asking = false;
         }
         let problem = &mut cues.by_class[CueClass::Problem.index()];

@@ -30,7 +30,12 @@ const MOBILITY: [&str; 8] = [
 impl Engine {
     /// A short question about another city's services ("jam buka samsat surabaya"); in a
     /// long story, or when someone moves, another city is a detail.
-    pub(super) fn about_elsewhere(&self, a: &Analysis, places: &[lexicon::PhraseMatch]) -> bool {
+    pub(super) fn about_elsewhere(
+        &self,
+        a: &Analysis,
+        places: &[lexicon::PhraseMatch],
+        offices: &[lexicon::PhraseMatch],
+    ) -> bool {
         let mut elsewhere = places
             .iter()
             .filter(|m| self.place_kind[m.pattern] == PlaceKind::Elsewhere)
@@ -45,19 +50,16 @@ impl Engine {
         }
         // However long the message, an office named with another city ("dukcapil kota
         // pasuruan", "samsat surabaya") is that city's office.
-        let offices: Vec<lexicon::PhraseMatch> = self
-            .office_matcher
-            .find_with(&a.tokens, |i| self.facts(a, i).map(|f| &f.office_first[..]))
-            .into_iter()
-            .filter(|m| self.office_of[m.pattern] != super::compile::ASPECT)
-            .collect();
         elsewhere.any(|place| {
-            offices.iter().any(|office| {
-                let end = office.start + office.len;
-                place.start == end
-                    || (place.start == end + 1
-                        && matches!(&*a.tokens[end], "kota" | "kabupaten" | "kab"))
-            })
+            offices
+                .iter()
+                .filter(|m| self.office_of[m.pattern] != super::compile::ASPECT)
+                .any(|office| {
+                    let end = office.start + office.len;
+                    place.start == end
+                        || (place.start == end + 1
+                            && matches!(&*a.tokens[end], "kota" | "kabupaten" | "kab"))
+                })
         })
     }
 
