@@ -3072,3 +3072,46 @@ fn emergencies_told_in_madurese_and_javanese_and_apa_apa_is_not_a_question() {
         .iter()
         .all(|t| t != "apa"));
 }
+
+#[test]
+fn a_live_wire_touched_fire_reaching_the_roof_refuge_from_rising_water_and_a_brandished_weapon_are_emergencies(
+) {
+    assert_emergencies_both_ways(
+        &[
+            "barusan anak tetangga tersentuh kabel listrik waktu main layangan, sekarang diam saja",
+            "dari rumah sebelah keluar asap dan api sampai ke atap, penghuninya belum kelihatan",
+            "ada pemuda membawa golok di depan warung, warga ketakutan",
+            "orang itu mengacungkan pisau ke kasir minimarket di jalan kami",
+            "air di kamar kami terus naik, kami sudah naik ke atas lemari bersama anak",
+            // Krama: "my brother has just been beaten by a drunk man, he is at home now".
+            "adik kula nembe dipun antemi tiyang mendem, sakmenika wonten griya",
+            // "kalau dipanggil" tells how the victim is, not a hypothetical.
+            "di depan rumah saya pengendara itu tergeletak dan tidak menjawab kalau dipanggil, harus bagaimana?",
+        ],
+        // A dream of a danger is none.
+        &["semalam saya mimpi rumah kebakaran, itu pertanda apa ya?"],
+    );
+}
+
+#[test]
+fn an_authority_outside_the_city_is_never_an_entry_nor_a_report() {
+    // Only names that say an authority outside the city government: the land office is named
+    // by one entry (BPHTB is paid before the BPN registers a deed), which still answers.
+    let lexicon = Lexicon::builtin();
+    let outside: Vec<&String> = lexicon
+        .offices
+        .iter()
+        .filter(|(_, office)| office == "luar")
+        .map(|(name, _)| name)
+        .collect();
+    assert!(outside.len() >= 10, "{outside:?}");
+    for message in [
+        "mau balik nama sertifikat rumah yang dibeli dari saudara, ke bpn bawa apa saja?",
+        "baru pindah domisili sebelum pemilu, nanti nyoblos di mana?",
+        "jaringan indihome di gang kami putus sejak kemarin sore, tolong segera diperbaiki",
+    ] {
+        assert_kind(message, AnswerKind::Fallback);
+    }
+    let answer = engine().answer("bphtb jual beli rumah dibayar sebelum atau sesudah ke bpn?");
+    assert_eq!(answer.id.as_deref(), Some("pajak.bphtb"), "{answer:?}");
+}

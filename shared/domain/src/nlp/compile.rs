@@ -212,6 +212,8 @@ impl Engine {
         for (name, office) in &lexicon.offices {
             let id = if office == OFFICE_ASPECT {
                 ASPECT
+            } else if office == OFFICE_OUTSIDE {
+                OUTSIDE
             } else {
                 let at = office_ids.iter().position(|o| o == office);
                 at.unwrap_or_else(|| {
@@ -467,3 +469,8 @@ pub(super) fn taught_key(words: &text::Words) -> String {
 const OFFICE_ASPECT: &str = "aspek";
 /// [`OFFICE_ASPECT`]'s mark among the office indices.
 pub(super) const ASPECT: u16 = u16::MAX;
+/// The office column of `lexicon-offices.tsv` for an authority or company outside the city
+/// government that the content never covers ("bpn", "kpu", "indihome").
+const OFFICE_OUTSIDE: &str = "luar";
+/// [`OFFICE_OUTSIDE`]'s mark among the office indices.
+pub(super) const OUTSIDE: u16 = u16::MAX - 1;

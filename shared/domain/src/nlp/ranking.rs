@@ -74,6 +74,11 @@ pub struct Ranking<'e> {
     learned: LazyLearned<'e>,
     /// A short question about another city's services (see `Engine::about_elsewhere`).
     pub elsewhere: bool,
+    /// The message names an authority or company outside the city government that the
+    /// content never covers (`luar` in `lexicon-offices.tsv`: land certificates at the BPN,
+    /// elections, the internet provider): not a report of the city's, and no entry answers
+    /// it but one that names such an authority itself (`names_another_office`).
+    pub outside: bool,
     /// Content words of the message that no entry knows (typos repaired first): often the
     /// very thing asked about ("jam buka *perpustakaan*", "syarat *paspor*"), which the
     /// aspect words around it cannot answer.
@@ -475,6 +480,7 @@ impl Engine {
                 out_of_scope: std::sync::OnceLock::new(),
             },
             elsewhere: false,
+            outside: false,
             asks_for_a_person: false,
             unknown_words: 0,
             taught: None,
@@ -500,6 +506,8 @@ impl Engine {
         let offices = self.office_matches(&a);
         let mut office_words: Vec<u16> =
             offices.iter().map(|m| self.office_of[m.pattern]).collect();
+        ranking.outside = office_words.contains(&super::compile::OUTSIDE);
+        office_words.retain(|&o| o != super::compile::OUTSIDE);
         if office_words.contains(&super::compile::ASPECT) {
             office_words.retain(|&o| o != super::compile::ASPECT);
             ranking.offices.named = office_words;
@@ -726,15 +734,20 @@ impl<'e> Ranking<'e> {
 
     /// The message names an office that `entry` neither belongs to nor names ("kantor damkar
     /// alamatnya di mana" and the Dispendukcapil's address and hours): its answer would be
-    /// another office's.
+    /// another office's. An authority outside the city government counts wherever the
+    /// message names it, unless the entry names one too (the BPHTB entry tells that the tax
+    /// is paid before the BPN registers the deed).
     fn names_another_office(&self, entry: &str) -> bool {
-        let Some(own) = self.offices.entries.get(entry) else {
-            return false;
-        };
-        self.offices
-            .named
-            .iter()
-            .any(|office| !own.contains(office))
+        let own = self.offices.entries.get(entry);
+        let outside =
+            self.outside && !own.is_some_and(|own| own.contains(&super::compile::OUTSIDE));
+        outside
+            || own.is_some_and(|own| {
+                self.offices
+                    .named
+                    .iter()
+                    .any(|office| !own.contains(office))
+            })
     }
 
     /// The scope model's probability that the message is about something the bot does not
@@ -820,7 +833,10 @@ impl<'e> Ranking<'e> {
         }
         let top = self.candidates.first()?;
         let (first, p) = *learned().first()?;
-        let agreed = first.kind == AnswerKind::Faq && first.id == top.id && p >= t.learned_answer;
+        let agreed = first.kind == AnswerKind::Faq
+            && first.id == top.id
+            && p >= t.learned_answer
+            && !self.names_another_office(top.id);
         agreed.then(|| Answer::plain(AnswerKind::Faq, Some(first.id.clone()), p))
     }
 
@@ -893,7 +909,9 @@ impl<'e> Ranking<'e> {
                 strength,
                 categories,
             } => {
-                if *strength >= t.complaint {
+                // A fault of the internet provider or the election office is not the
+                // city's to take as a report.
+                if *strength >= t.complaint && !self.outside {
                     // The classifier's probabilities, once for both rules that may read them.
                     let once = std::cell::OnceCell::new();
                     let learned = || once.get_or_init(|| self.learned(t.temperature)).as_slice();

@@ -53,7 +53,10 @@ impl Engine {
         elsewhere.any(|place| {
             offices
                 .iter()
-                .filter(|m| self.office_of[m.pattern] != super::compile::ASPECT)
+                .filter(|m| {
+                    let office = self.office_of[m.pattern];
+                    office != super::compile::ASPECT && office != super::compile::OUTSIDE
+                })
                 .any(|office| {
                     let end = office.start + office.len;
                     place.start == end
