@@ -3115,3 +3115,36 @@ fn an_authority_outside_the_city_is_never_an_entry_nor_a_report() {
     let answer = engine().answer("bphtb jual beli rumah dibayar sebelum atau sesudah ke bpn?");
     assert_eq!(answer.id.as_deref(), Some("pajak.bphtb"), "{answer:?}");
 }
+
+#[test]
+fn a_plain_statement_of_a_problem_at_the_door_is_a_report() {
+    // No question word anywhere: what the citizen tells the city's line is a report, even
+    // without one of the listed problem words.
+    assert_reported_as(
+        "angin puting beliung semalam menerbangkan atap enam rumah di RT 2 Jati, sekarang sudah reda, warga butuh terpal",
+        "bencana",
+    );
+    assert_reported_as(
+        "selokan di belakang deretan rumah kami ditutup cor oleh toko baru, sekarang tiap hujan air balik ke gang",
+        "banjir-drainase",
+    );
+    // A condition that comes back is asked about, not an emergency.
+    assert_not_kind(
+        "anak saya sering kejang kalau demam tinggi, ugd rsud buka malam tidak?",
+        AnswerKind::Emergency,
+    );
+}
+
+#[test]
+fn everyday_words_one_letter_from_a_content_word_stay_themselves() {
+    // Typo repair had read these as "bekas", "tiang", "pengaduan", "malam", "toko", "pulsa".
+    let read = tokens("beras bantuan, tilang, pengadilan, makam, tokoh, puasa");
+    for word in ["beras", "tilang", "pengadilan", "makam", "tokoh", "puasa"] {
+        assert!(
+            read.iter().any(|t| t == word),
+            "{word} was repaired: {read:?}"
+        );
+    }
+    // Spoken forms still reach their word.
+    assert_eq!(tokens("liwat kenceng"), ["lewat", "kencang"]);
+}

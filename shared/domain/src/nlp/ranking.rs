@@ -22,6 +22,10 @@ const WHEN_INFO: f64 = 1.5;
 const TOLD_REPORT: f64 = 2.0;
 /// ... if it names a category's topic this strongly.
 const TOLD_REPORT_CATEGORY: f64 = 1.5;
+/// The same for a plain statement, which asks nothing anywhere: the report threshold's own
+/// strength (`Thresholds::complaint`). A citizen who tells the city's line of a problem at
+/// their door ("selokan … ketutup cor-coran, tiap hujan air balik ke jalan") reports it.
+const TOLD_STATEMENT: f64 = 1.6;
 
 #[derive(Debug, Clone, Copy, Default)]
 struct MoneyDemand {
@@ -616,8 +620,15 @@ impl Engine {
         // A problem told without one of the listed problem words ("posyandu lansia sudah tidak
         // ada kegiatan sejak Januari", "pabrik kayu … debunya menyembur tiap hari, anakku asma
         // kambuh"): the report's other signs (time, place, frustration, "mine") are strong,
-        // a category's topic is named, and nothing is asked.
-        let told_without_a_problem_word = strength >= TOLD_REPORT
+        // a category's topic is named, and nothing is asked. A plain statement, without a
+        // question word anywhere, needs only the report threshold's strength.
+        let statement = cues.get(CueClass::Info) == 0.0 && !a.asked && !ranking.ends_asking;
+        let told_at = if statement {
+            TOLD_STATEMENT
+        } else {
+            TOLD_REPORT
+        };
+        let told_without_a_problem_word = strength >= told_at
             && !ranking.ends_asking
             && categories
                 .first()
