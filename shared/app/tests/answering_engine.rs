@@ -3148,3 +3148,21 @@ fn everyday_words_one_letter_from_a_content_word_stay_themselves() {
     // Spoken forms still reach their word.
     assert_eq!(tokens("liwat kenceng"), ["lewat", "kencang"]);
 }
+
+#[test]
+fn a_weapon_swung_a_child_gone_under_water_still_rising_in_ngoko_and_a_beating_in_madurese_are_emergencies(
+) {
+    assert_emergencies_both_ways(
+        &[
+            // "mengayunkan" had been repaired into "mengajukan".
+            "ada pemuda mabuk mengayunkan golok di depan pos ronda",
+            "anak tetangga tercebur sungai waktu main, sudah tidak kelihatan lagi",
+            // Ngoko: "the water is chest high and still rising, grandma cannot get out".
+            "banyune wis sak dodo lan munggah terus, mbahku ora iso metu",
+            // Madurese: "a man is still hitting his child in the alley, screaming".
+            "oreng lake' ghi' mokol anakna e lorong, ajerrit-jerrit",
+            "rumah pojok gang keluar asap hitam, apinya di dapur, penghuninya belum kelihatan keluar",
+        ],
+        &[],
+    );
+}
