@@ -3109,9 +3109,17 @@ fn an_authority_outside_the_city_is_never_an_entry_nor_a_report() {
         "mau balik nama sertifikat rumah yang dibeli dari saudara, ke bpn bawa apa saja?",
         "baru pindah domisili sebelum pemilu, nanti nyoblos di mana?",
         "jaringan indihome di gang kami putus sejak kemarin sore, tolong segera diperbaiki",
+        "listrik pln di gang kami padam sejak siang, dagangan es saya cair semua",
     ] {
         assert_kind(message, AnswerKind::Fallback);
     }
+    // The street-light entry answers whether the lights are the city's or PLN's.
+    let answer = engine().answer("lampu jalan di gang saya itu urusan pemkot atau pln ya?");
+    assert_eq!(
+        answer.id.as_deref(),
+        Some("prasarana.pju-mati"),
+        "{answer:?}"
+    );
     let answer = engine().answer("bphtb jual beli rumah dibayar sebelum atau sesudah ke bpn?");
     assert_eq!(answer.id.as_deref(), Some("pajak.bphtb"), "{answer:?}");
 }
