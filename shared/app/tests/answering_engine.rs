@@ -3174,3 +3174,32 @@ fn a_weapon_swung_a_child_gone_under_water_still_rising_in_ngoko_and_a_beating_i
         &[],
     );
 }
+
+#[test]
+fn a_broken_leg_a_robbery_at_knifepoint_a_hose_alight_and_fire_leaping_are_emergencies_and_a_repair_request_is_a_report(
+) {
+    assert_emergencies_both_ways(
+        &[
+            "saya jatuh dari motor di jalan sepi, kaki saya patah tidak bisa berdiri",
+            "tas saya dirampas orang yang pegang pisau di dekat pasar",
+            "selang gas di dapur warung bocor dan sudah nyala api",
+            "anak saya dipatok ular di kebun, kakinya bengkak",
+            "api keluar dari gudang sebelah, asapnya tebal",
+            // Ngoko: "a big fire at the warehouse, it has leapt to the neighbours' houses".
+            "geni gedhe nang gudang, wis nyamber omah tonggo",
+            // A fire asked to be dealt with is still one.
+            "kebakaran di gudang belakang pasar, tolong segera ditangani",
+        ],
+        &["saya mau mengajari murid soal kebakaran, apa yang dilakukan kalau rumah terbakar?"],
+    );
+    // What collapsed yesterday, with a request to repair it: the damage is reported.
+    assert_reported_as(
+        "plengsengan kali di gang kami ambrol waktu hujan kemarin, mohon segera diperbaiki",
+        "banjir-drainase",
+    );
+    // "apa2" is "apa-apa" (anything): the report does not end asking.
+    assert_reported_as(
+        "air pdam di gang kami mati sejak subuh, tidak ada pengumuman apa2",
+        "air-pdam",
+    );
+}

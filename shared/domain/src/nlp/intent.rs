@@ -173,8 +173,16 @@ pub fn is_emergency(
     } else {
         cues.get(CueClass::Contact)
     };
+    // Asking the city to repair what collapsed ("plengsengan ambrol …, mohon segera
+    // diperbaiki") reports damage; nobody in it is in danger now.
+    let repair = if cues.get(CueClass::Request) >= 2.0 && cues.get(CueClass::Person) == 0.0 {
+        1.0
+    } else {
+        0.0
+    };
     let calm = contact
         + cues.get(CueClass::Calm)
+        + repair
         + if cues.get(CueClass::Info) >= 2.0 {
             1.0
         } else {

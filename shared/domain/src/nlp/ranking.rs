@@ -78,9 +78,9 @@ pub struct Ranking<'e> {
     learned: LazyLearned<'e>,
     /// A short question about another city's services (see `Engine::about_elsewhere`).
     pub elsewhere: bool,
-    /// The message names an authority or company outside the city government that the
-    /// content never covers (`luar` in `lexicon-offices.tsv`: land certificates at the BPN,
-    /// elections, the internet provider): not a report of the city's, and no entry answers
+    /// The message names an authority or company outside the city government (`luar` in
+    /// `lexicon-offices.tsv`: land certificates at the BPN, elections, the internet provider)
+    /// or another city's office (`Engine::office_of_elsewhere`): not a report of the city's, and no entry answers
     /// it but one that names such an authority itself (`names_another_office`).
     pub outside: bool,
     /// Content words of the message that no entry knows (typos repaired first): often the
@@ -524,6 +524,8 @@ impl Engine {
             .place_matcher
             .find_with(&a.tokens, |i| self.facts(&a, i).map(|f| &f.place_first[..]));
         ranking.elsewhere = self.about_elsewhere(&a, &places, &offices);
+        // Another city's office ("dukcapil surabaya") is outside the city government too.
+        ranking.outside |= self.office_of_elsewhere(&a, &places, &offices);
         ranking.ends_asking = a.ends_asking && !Self::asks_for_action(&a);
         ranking.candidates = self.retrieve(&a, &places, ranking.elsewhere);
         ranking.unknown_words = self.unknown_content_words(&a).count();

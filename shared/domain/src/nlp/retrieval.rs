@@ -36,34 +36,42 @@ impl Engine {
         places: &[lexicon::PhraseMatch],
         offices: &[lexicon::PhraseMatch],
     ) -> bool {
-        let mut elsewhere = places
+        if !places
             .iter()
-            .filter(|m| self.place_kind[m.pattern] == PlaceKind::Elsewhere)
-            .peekable();
-        if elsewhere.peek().is_none() {
+            .any(|m| self.place_kind[m.pattern] == PlaceKind::Elsewhere)
+        {
             return false;
         }
         let moving =
             a.tokens.iter().any(|t| MOBILITY.contains(&&**t)) || a.tokens.len() > SHORT_MESSAGE;
-        if !moving {
-            return true;
-        }
-        // However long the message, an office named with another city ("dukcapil kota
-        // pasuruan", "samsat surabaya") is that city's office.
-        elsewhere.any(|place| {
-            offices
-                .iter()
-                .filter(|m| {
-                    let office = self.office_of[m.pattern];
-                    office != super::compile::ASPECT && office != super::compile::OUTSIDE
-                })
-                .any(|office| {
-                    let end = office.start + office.len;
-                    place.start == end
-                        || (place.start == end + 1
-                            && matches!(&*a.tokens[end], "kota" | "kabupaten" | "kab"))
-                })
-        })
+        !moving || self.office_of_elsewhere(a, places, offices)
+    }
+
+    /// However long the message, an office named with another city ("dukcapil kota
+    /// pasuruan", "samsat surabaya") is that city's office.
+    pub(super) fn office_of_elsewhere(
+        &self,
+        a: &Analysis,
+        places: &[lexicon::PhraseMatch],
+        offices: &[lexicon::PhraseMatch],
+    ) -> bool {
+        places
+            .iter()
+            .filter(|m| self.place_kind[m.pattern] == PlaceKind::Elsewhere)
+            .any(|place| {
+                offices
+                    .iter()
+                    .filter(|m| {
+                        let office = self.office_of[m.pattern];
+                        office != super::compile::ASPECT && office != super::compile::OUTSIDE
+                    })
+                    .any(|office| {
+                        let end = office.start + office.len;
+                        place.start == end
+                            || (place.start == end + 1
+                                && matches!(&*a.tokens[end], "kota" | "kabupaten" | "kab"))
+                    })
+            })
     }
 
     /// The query term of a stem: from the word table when its word is there.

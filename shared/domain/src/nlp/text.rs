@@ -386,6 +386,13 @@ fn push_part(buf: &mut String, s: usize, e: usize, spans: &mut Vec<(usize, usize
             && head.bytes().all(|b| b.is_ascii_lowercase())
             && tail.bytes().all(|b| b.is_ascii_lowercase())
         {
+            // "apa2" is "apa-apa": two parts, which the lexicon reads as "anything".
+            if tail.is_empty() && INDEFINITE_REDUPLICATIONS.contains(&head) {
+                let head = head.to_string();
+                push_joined(buf, &head, spans);
+                push_joined(buf, &head, spans);
+                return;
+            }
             let joined = if tail.is_empty() && LEXICAL_REDUPLICATIONS.contains(&head) {
                 head.repeat(2)
             } else {
