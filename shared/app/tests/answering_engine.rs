@@ -3110,6 +3110,8 @@ fn an_authority_outside_the_city_is_never_an_entry_nor_a_report() {
         "baru pindah domisili sebelum pemilu, nanti nyoblos di mana?",
         "jaringan indihome di gang kami putus sejak kemarin sore, tolong segera diperbaiki",
         "listrik pln di gang kami padam sejak siang, dagangan es saya cair semua",
+        // Another city's office, however the message moves between cities.
+        "ktp saya masih domisili jember, dukcapil jember buka jam berapa",
     ] {
         assert_kind(message, AnswerKind::Fallback);
     }
