@@ -3183,6 +3183,8 @@ fn a_broken_leg_a_robbery_at_knifepoint_a_hose_alight_and_fire_leaping_are_emerg
     assert_emergencies_both_ways(
         &[
             "saya jatuh dari motor di jalan sepi, kaki saya patah tidak bisa berdiri",
+            // A fall and a break said apart still weigh with "just now".
+            "barusan bapak jatuh sendiri di kebun, tangannya sepertinya patah, tidak bisa berdiri",
             "tas saya dirampas orang yang pegang pisau di dekat pasar",
             "selang gas di dapur warung bocor dan sudah nyala api",
             "anak saya dipatok ular di kebun, kakinya bengkak",
