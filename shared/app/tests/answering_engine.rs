@@ -3138,6 +3138,15 @@ fn a_plain_statement_of_a_problem_at_the_door_is_a_report() {
         "selokan di belakang deretan rumah kami ditutup cor oleh toko baru, sekarang tiap hujan air balik ke gang",
         "banjir-drainase",
     );
+    // A statement of what one wants asks how to do it.
+    let answer = engine().answer(
+        "faskes bpjs saya masih klinik dekat tempat kerja lama, saya mau pindah ke puskesmas dekat rumah",
+    );
+    assert_eq!(
+        (answer.kind, answer.id.as_deref()),
+        (AnswerKind::Faq, Some("kesehatan.pindah-faskes")),
+        "{answer:?}"
+    );
     // A condition that comes back is asked about, not an emergency.
     assert_not_kind(
         "anak saya sering kejang kalau demam tinggi, ugd rsud buka malam tidak?",

@@ -624,7 +624,13 @@ impl Engine {
         // kambuh"): the report's other signs (time, place, frustration, "mine") are strong,
         // a category's topic is named, and nothing is asked. A plain statement, without a
         // question word anywhere, needs only the report threshold's strength.
-        let statement = cues.get(CueClass::Info) == 0.0 && !a.asked && !ranking.ends_asking;
+        // Telling what one wants ("mau ganti ke puskesmas dekat rumah") asks how.
+        let wants = a
+            .tokens
+            .iter()
+            .any(|t| matches!(&**t, "mau" | "ingin" | "akan" | "hendak"));
+        let statement =
+            cues.get(CueClass::Info) == 0.0 && !a.asked && !ranking.ends_asking && !wants;
         let told_at = if statement {
             TOLD_STATEMENT
         } else {
