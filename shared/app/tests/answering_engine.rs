@@ -3216,3 +3216,25 @@ fn a_broken_leg_a_robbery_at_knifepoint_a_hose_alight_and_fire_leaping_are_emerg
         "air-pdam",
     );
 }
+
+#[test]
+fn a_face_turning_blue_smoke_with_someone_inside_and_a_child_not_seen_again_are_emergencies_and_weeks_of_a_stuck_permit_is_not(
+) {
+    assert_emergencies_both_ways(
+        &[
+            "anakku keselek kacang, mukanya mulai biru",
+            "rumah sebelah asapnya mengepul dari jendela, ada kakek di dalam",
+            "anak tetangga kecebur sungai barusan, belum kelihatan",
+            // Months of a pregnancy are not how long the danger has lasted.
+            "istri saya hamil 8 bulan pendarahan banyak sekarang",
+        ],
+        &["izin usaha kami sudah 3 bulan tidak gerak statusnya, tolong"],
+    );
+    // Another city's government, and the accident insurer: outside the city government.
+    for message in [
+        "pemkot pasuruan buka job fair kapan?",
+        "klaim jasa raharja korban tabrakan syaratnya apa",
+    ] {
+        assert_kind(message, AnswerKind::Fallback);
+    }
+}

@@ -27,6 +27,12 @@ const TOLD_REPORT_CATEGORY: f64 = 1.5;
 /// their door ("selokan … ketutup cor-coran, tiap hujan air balik ke jalan") reports it.
 const TOLD_STATEMENT: f64 = 1.6;
 
+/// Number words a duration is written with ("tiga hari", "dua bulan").
+const NUMERALS: [&str; 12] = [
+    "dua", "tiga", "empat", "lima", "enam", "tujuh", "delapan", "sembilan", "sepuluh", "sebelas",
+    "belasan", "puluhan",
+];
+
 #[derive(Debug, Clone, Copy, Default)]
 struct MoneyDemand {
     found: bool,
@@ -215,15 +221,22 @@ impl Engine {
         scores
     }
 
+    /// A duration of weeks or more written with a number ("sudah 2 bulan", "sejak tiga
+    /// minggu"): only after "sudah", "sejak", "selama", "hampir", as "hamil 8 bulan" and
+    /// "umur 7 tahun" are not how long anything has lasted.
+    fn lasts_weeks(a: &Analysis) -> bool {
+        a.tokens.windows(3).any(|w| {
+            let since = matches!(&*w[0], "sudah" | "sejak" | "selama" | "hampir");
+            let number = w[1].bytes().all(|b| b.is_ascii_digit()) || NUMERALS.contains(&&*w[1]);
+            since && number && matches!(&*w[2], "minggu" | "bulan" | "tahun")
+        })
+    }
+
     /// Duration written with a number ("2 bln", "3 hari", "3x"), in digits or in words
     /// ("tiga hari"; Javanese and Madurese numerals arrive here as Indonesian ones): strong
     /// evidence of a report.
     fn number_time(a: &Analysis) -> f64 {
         const UNITS: [&str; 7] = ["hari", "minggu", "bulan", "tahun", "jam", "x", "kali"];
-        const NUMERALS: [&str; 12] = [
-            "dua", "tiga", "empat", "lima", "enam", "tujuh", "delapan", "sembilan", "sepuluh",
-            "sebelas", "belasan", "puluhan",
-        ];
         let mut bonus: f64 = 0.0;
         for w in a.tokens.windows(2) {
             let number = w[0].bytes().all(|b| b.is_ascii_digit()) || NUMERALS.contains(&&*w[0]);
@@ -530,6 +543,12 @@ impl Engine {
         ranking.candidates = self.retrieve(&a, &places, ranking.elsewhere);
         ranking.unknown_words = self.unknown_content_words(&a).count();
         let document = Self::document_harm(&a);
+        // Weeks or months of a problem ("sudah 2 bulan tidak gerak") are not an emergency,
+        // which happens now.
+        let mut cues = cues;
+        if Self::lasts_weeks(&a) {
+            cues.by_class[CueClass::Calm.index()] += 2.0;
+        }
         let money = Self::money_demand(&a);
         // A person asking money ("setelah rumah saya kebakaran, petugas yang datang minta
         // uang bensin 200 ribu") is what the message reports, whatever danger it mentions.

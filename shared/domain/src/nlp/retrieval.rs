@@ -71,6 +71,10 @@ impl Engine {
                             || (place.start == end + 1
                                 && matches!(&*a.tokens[end], "kota" | "kabupaten" | "kab"))
                     })
+                    // "pemkot pasuruan", "pemkab lumajang": that city's government.
+                    || place.start.checked_sub(1).is_some_and(|before| {
+                        matches!(&*a.tokens[before], "pemkot" | "pemkab" | "pemda")
+                    })
             })
     }
 
