@@ -3238,3 +3238,19 @@ fn a_face_turning_blue_smoke_with_someone_inside_and_a_child_not_seen_again_are_
         assert_kind(message, AnswerKind::Fallback);
     }
 }
+
+#[test]
+fn a_body_stuck_to_a_live_wire_a_sickle_brandished_and_a_flood_to_the_waist_in_ngoko_are_emergencies(
+) {
+    assert_emergencies_both_ways(
+        &[
+            "perahu nelayan terbalik dekat pelabuhan, dua orang belum muncul",
+            "tukang listrik kena setrum di tiang, badannya masih nempel",
+            // Ngoko: "a drunk man is brandishing a sickle at the market".
+            "wong mendem ngacungno arit nang pasar",
+            // Ngoko: "the water is at the waist and rising, we climbed onto the wardrobe".
+            "banyune wis sak bangkekan lan mundak terus, awakdewe munggah nang duwur lemari",
+        ],
+        &[],
+    );
+}
