@@ -3258,3 +3258,17 @@ fn a_body_stuck_to_a_live_wire_a_sickle_brandished_and_a_flood_to_the_waist_in_n
         &[],
     );
 }
+
+#[test]
+fn aid_in_kind_cut_by_a_person_is_pungli_and_a_broken_app_is_not_the_citys_report() {
+    assert_reported_as(
+        "beras bpnt dipotong 3 kilo sama pengurus kelompok, buat uang transport katanya. boleh begitu?",
+        "pungli-korupsi",
+    );
+    // A problem no category names, which the scope model holds out of scope: the
+    // citizen's own.
+    assert_kind(
+        "aplikasi instagram saya tidak bisa dibuka dari pagi",
+        AnswerKind::Fallback,
+    );
+}

@@ -275,8 +275,9 @@ impl Engine {
         // People (not institutions): an individual asking money for themselves is pungli
         // whatever the service (labelling rule of the eval files).
         // ("mengaku dari dinas": someone claiming to be of an office.)
-        const PERSONS: [&str; 23] = [
+        const PERSONS: [&str; 24] = [
             "petugas",
+            "pengurus",
             "oknum",
             "pegawai",
             "staf",
@@ -302,7 +303,10 @@ impl Engine {
         ];
         // "dipotong 50rb sama pendamping": the person named after the amount, as the agent.
         const AGENT: [&str; 3] = ["oleh", "sama", "dengan"];
-        const UNITS: [&str; 7] = ["rb", "ribu", "k", "juta", "jt", "rupiah", "perak"];
+        // Aid in kind is cut by the kilo or the litre ("beras dipotong 2 kilo").
+        const UNITS: [&str; 10] = [
+            "rb", "ribu", "k", "juta", "jt", "rupiah", "perak", "kg", "kilo", "liter",
+        ];
         let t = &a.tokens;
         for i in 0..t.len() {
             let number = t[i].bytes().all(|b| b.is_ascii_digit());
@@ -971,6 +975,12 @@ impl<'e> Ranking<'e> {
                                 .unwrap_or(*id),
                         ),
                         Some((id, _)) => Some(*id),
+                        // A problem no category's cue names, which the scope model holds
+                        // out of scope ("tiktok tidak bisa dibuka", "hp mati kena air"), is
+                        // the citizen's own, not the city's to take as a report.
+                        None if self.held_out_of_scope(t.learned_out_of_scope) => {
+                            learned_category()
+                        }
                         None => learned_category().or(self.lainnya),
                     };
                     if let Some(id) = id {
