@@ -3272,3 +3272,32 @@ fn aid_in_kind_cut_by_a_person_is_pungli_and_a_broken_app_is_not_the_citys_repor
         AnswerKind::Fallback,
     );
 }
+
+#[test]
+fn a_problem_told_before_asking_whom_where_or_what_to_do_is_a_question() {
+    for (message, entry) in [
+        // "minta dipotong ke siapa": asked of whom, the request asks for the channel.
+        (
+            "dahan pohon di depan masjid kami sudah lapuk, minta dipotong ke siapa?",
+            "lingkungan.pohon-rawan",
+        ),
+        // "harus bagaimana ini" asks what to do ("bagaimana ini" alone protests).
+        (
+            "kartu bpjs bapak ditolak di rumah sakit katanya tidak aktif, harus bagaimana ini",
+            "kesehatan.bpjs-nonaktif",
+        ),
+        // Ngoko "gak seh" is "tidak sih": a yes/no question.
+        (
+            "omahku gentenge bocor kabeh, onok bantuan bedah omah gak seh",
+            "prasarana.rtlh",
+        ),
+    ] {
+        let answer = engine().answer(message);
+        assert_eq!(
+            (answer.kind, answer.id.as_deref()),
+            (AnswerKind::Faq, Some(entry)),
+            "{message}\n{}",
+            engine().explain(message)
+        );
+    }
+}

@@ -283,7 +283,11 @@ impl Engine {
                 .rev()
                 .filter(|(_, m)| !m.filler)
                 .map(|(t, _)| &**t);
-            let (last, before) = (from_the_end.next(), from_the_end.next());
+            let (last, before, third) = (
+                from_the_end.next(),
+                from_the_end.next(),
+                from_the_end.next(),
+            );
             // "bisa ganti gk", "bayar gk": a clause that ends in a negation is a yes/no
             // question in chat, with or without a question mark.
             let asked = *asked || matches!(last, Some("tidak" | "belum" | "bukan"));
@@ -291,7 +295,7 @@ impl Engine {
                 analysis.asked = true;
             }
             if !tokens.is_empty() {
-                analysis.ends_asking = asked || ends_with_question_word(last, before);
+                analysis.ends_asking = asked || ends_with_question_word(last, before, third);
             }
             let mut rank = 0;
             for m in marks.iter_mut() {
@@ -318,8 +322,9 @@ impl Engine {
 
 /// "... yang wajib memperbaiki siapa", "lapor ke mana itu": chat puts the question word at
 /// the end of the clause, often without a question mark. "bagaimana ini" is a complaint's
-/// sigh, not a question. `last` and `before` are the clause's last two meaningful words.
-fn ends_with_question_word(last: Option<&str>, before: Option<&str>) -> bool {
+/// sigh, not a question, unless after "harus". `last`, `before` and `third` are the clause's
+/// last three meaningful words, from the end.
+fn ends_with_question_word(last: Option<&str>, before: Option<&str>, third: Option<&str>) -> bool {
     const QUESTION_WORDS: [&str; 8] = [
         "siapa",
         "mana",
@@ -331,9 +336,11 @@ fn ends_with_question_word(last: Option<&str>, before: Option<&str>) -> bool {
         "bagaimana",
     ];
     match last {
-        Some("ini" | "itu") => {
-            before.is_some_and(|w| w != "bagaimana" && QUESTION_WORDS.contains(&w))
-        }
+        // "bagaimana ini?" protests, unless someone asks what they must do ("harus
+        // bagaimana ini").
+        Some("ini" | "itu") => before.is_some_and(|w| {
+            QUESTION_WORDS.contains(&w) && (w != "bagaimana" || third == Some("harus"))
+        }),
         Some(w) => QUESTION_WORDS.contains(&w),
         None => false,
     }

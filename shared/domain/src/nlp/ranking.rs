@@ -381,6 +381,14 @@ impl Engine {
             "dibantu",
             "diarahkan",
         ];
+        // "minta dipotong ke siapa?", "minta dipangkas lewat mana": asked of whom or where,
+        // the request is a question about the channel.
+        if a.tokens
+            .last()
+            .is_some_and(|t| matches!(&**t, "siapa" | "mana" | "bagaimana"))
+        {
+            return false;
+        }
         let start = a.tokens.len().saturating_sub(4);
         let tail = &a.tokens[start..];
         tail.iter()
@@ -873,12 +881,14 @@ impl<'e> Ranking<'e> {
         if !self.ends_asking || self.elsewhere {
             return None;
         }
-        let top = self.candidates.first()?;
         let (first, p) = *learned().first()?;
+        // Retrieval need only have the entry among its first three ("ada bantuan benerin
+        // rumah?": the road entry's words come first, the classifier is sure of the
+        // house-repair aid).
         let agreed = first.kind == AnswerKind::Faq
-            && first.id == top.id
+            && self.candidates.iter().take(3).any(|c| c.id == first.id)
             && p >= t.learned_answer
-            && !self.names_another_office(top.id);
+            && !self.names_another_office(&first.id);
         agreed.then(|| Answer::plain(AnswerKind::Faq, Some(first.id.clone()), p))
     }
 
