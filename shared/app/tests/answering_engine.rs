@@ -3301,3 +3301,23 @@ fn a_problem_told_before_asking_whom_where_or_what_to_do_is_a_question() {
         );
     }
 }
+
+#[test]
+fn kepepet_is_a_pinch_unless_something_traps_and_a_fall_in_madurese_is_an_emergency() {
+    // "kepepet" in chat is being in a pinch: a bribe paid "krn kepepet" is pungli.
+    assert_reported_as(
+        "pas ngurus akta di loket ada oknum bilang bisa jadi hari ini asal kasih 100rb uang rokok. sy kasih krn kepepet, mohon ditindak",
+        "pungli-korupsi",
+    );
+    assert_emergencies_both_ways(
+        &[
+            // Krama: trapped in the attic, the water chest high.
+            "simbah kepepet wonten loteng, toya sampun sadhadha",
+            "kakek di taman tiba-tiba jatuh, napasnya hampir tidak ada",
+            // Madurese: "my father fell in the bathroom, he cannot be woken".
+            "bapakku ghegghar e jeding, ta' bisa egugah",
+        ],
+        // An extension worker asking what to do if a fire broke out.
+        &["untuk penyuluhan warga, apa yang dilakukan bila terjadi kebakaran di rumah?"],
+    );
+}

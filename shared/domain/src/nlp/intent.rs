@@ -156,7 +156,9 @@ pub fn is_emergency(
     // "ktp hanyut kena banjir"): the citizen tells what happened to ask for a new one. Only
     // urgency or a threat to someone besides ("… anak saya terjebak") make it an emergency
     // still; a threat word said of the document is not one (worth two, as every threat word).
-    let threats_to_people = strong - 2.0 * document.by_threat_words as f64;
+    // Danger cues count with them ("air sudah sedada … akta kerendem, kami tidak bisa
+    // keluar").
+    let threats_to_people = strong + danger - 2.0 * document.by_threat_words as f64;
     if document.told > 0 && urgent == 0.0 && threats_to_people < TWO_THREATS {
         return false;
     }
