@@ -3321,3 +3321,26 @@ fn kepepet_is_a_pinch_unless_something_traps_and_a_fall_in_madurese_is_an_emerge
         &["untuk penyuluhan warga, apa yang dilakukan bila terjadi kebakaran di rumah?"],
     );
 }
+
+#[test]
+fn a_document_carried_off_by_a_flood_is_a_question_about_a_new_one() {
+    // The wallet carries the card; "terbawa arus" said of the family card is its fate.
+    for message in [
+        "dompet saya hanyut waktu banjir kemarin, ktp di dalamnya, bikin lagi bagaimana?",
+        "kk kami terbawa arus waktu banjir, cetak ulang syaratnya apa",
+    ] {
+        assert_not_kind(message, AnswerKind::Emergency);
+    }
+}
+
+#[test]
+fn emergencies_told_in_english_are_emergencies() {
+    // Residents and code-switching writers: the English words the emergency cues need.
+    assert_emergencies_both_ways(
+        &[
+            "my neighbour is unconscious and not breathing, please help",
+            "a car fell into the river near the bridge, the driver is trapped",
+        ],
+        &[],
+    );
+}

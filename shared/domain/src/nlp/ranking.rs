@@ -412,7 +412,9 @@ impl Engine {
     /// document is a request for a replacement (a FAQ), not a report about a public service
     /// nor an emergency.
     fn document_harm(a: &Analysis) -> intent::DocumentHarm {
-        const DOCUMENTS: [&str; 14] = [
+        // "dompet ikut hanyut, ktp di dalam": the wallet carries the documents.
+        const DOCUMENTS: [&str; 15] = [
+            "dompet",
             "ktp",
             "kk",
             "akta",
@@ -445,7 +447,15 @@ impl Engine {
             "kadaluarsa",
         ];
         // Damage by the threats the emergency cues name: a document's fate here.
-        const THREAT_DAMAGE: [&str; 5] = ["terbakar", "kebakar", "hangus", "hanyut", "terendam"];
+        const THREAT_DAMAGE: [&str; 7] = [
+            "terbakar",
+            "kebakar",
+            "hangus",
+            "hanyut",
+            "terendam",
+            "terbawa",
+            "tenggelam",
+        ];
         // "mobil kia", "motor kia": the car make, not the child's identity card.
         const VEHICLES: [&str; 2] = ["mobil", "motor"];
         let t = &a.tokens;
