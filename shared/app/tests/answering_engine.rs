@@ -3344,3 +3344,17 @@ fn emergencies_told_in_english_are_emergencies() {
         &[],
     );
 }
+
+#[test]
+fn help_needed_now_is_no_aid_programme_and_fire_seen_behind_a_locked_door_is_an_emergency() {
+    assert_emergencies_both_ways(
+        &[
+            // "butuh bantuan" had calmed the emergency as a question about aid.
+            "ayah saya jatuh di kamar mandi, sekarang tidak sadar dan napasnya ngorok, saya tidak tahu harus ngapain, butuh bantuan",
+            "dari rumah tetangga keluar asap tebal dan kelihatan ada api, pintunya terkunci dari dalam",
+        ],
+        &[],
+    );
+    // Still only the menu.
+    assert_kind("halo min, butuh bantuan", AnswerKind::Greeting);
+}
