@@ -605,7 +605,6 @@ impl Engine {
             };
             return ranking;
         }
-        let mut cues = cues;
         // A report that ends in a rhetorical question ("…, dibentak. Apa begitu cara melayani
         // warga?", "masa begini terus?"): its question words protest, they do not ask.
         if (cues.get(CueClass::Problem) > 0.0 || cues.get(CueClass::Vent) > 0.0)
