@@ -33,6 +33,11 @@ const NUMERALS: [&str; 12] = [
     "belasan", "puluhan",
 ];
 
+/// A number in digits or in words ("2", "dua"), as durations are written.
+fn is_number(word: &str) -> bool {
+    word.bytes().all(|b| b.is_ascii_digit()) || NUMERALS.contains(&word)
+}
+
 #[derive(Debug, Clone, Copy, Default)]
 struct MoneyDemand {
     found: bool,
@@ -86,8 +91,9 @@ pub struct Ranking<'e> {
     pub elsewhere: bool,
     /// The message names an authority or company outside the city government (`luar` in
     /// `lexicon-offices.tsv`: land certificates at the BPN, elections, the internet provider)
-    /// or another city's office (`Engine::office_of_elsewhere`): not a report of the city's, and no entry answers
-    /// it but one that names such an authority itself (`names_another_office`).
+    /// or another city's office (`Engine::office_of_elsewhere`): not a report of the city's,
+    /// and no entry answers it but one that names such an authority itself
+    /// (`names_another_office`).
     pub outside: bool,
     /// Content words of the message that no entry knows (typos repaired first): often the
     /// very thing asked about ("jam buka *perpustakaan*", "syarat *paspor*"), which the
@@ -227,8 +233,7 @@ impl Engine {
     fn lasts_weeks(a: &Analysis) -> bool {
         a.tokens.windows(3).any(|w| {
             let since = matches!(&*w[0], "sudah" | "sejak" | "selama" | "hampir");
-            let number = w[1].bytes().all(|b| b.is_ascii_digit()) || NUMERALS.contains(&&*w[1]);
-            since && number && matches!(&*w[2], "minggu" | "bulan" | "tahun")
+            since && is_number(&w[1]) && matches!(&*w[2], "minggu" | "bulan" | "tahun")
         })
     }
 
@@ -239,8 +244,7 @@ impl Engine {
         const UNITS: [&str; 7] = ["hari", "minggu", "bulan", "tahun", "jam", "x", "kali"];
         let mut bonus: f64 = 0.0;
         for w in a.tokens.windows(2) {
-            let number = w[0].bytes().all(|b| b.is_ascii_digit()) || NUMERALS.contains(&&*w[0]);
-            if number && UNITS.contains(&&*w[1]) {
+            if is_number(&w[0]) && UNITS.contains(&&*w[1]) {
                 bonus += 1.0;
             }
         }
@@ -558,9 +562,10 @@ impl Engine {
         let places = self
             .place_matcher
             .find_with(&a.tokens, |i| self.facts(&a, i).map(|f| &f.place_first[..]));
-        ranking.elsewhere = self.about_elsewhere(&a, &places, &offices);
         // Another city's office ("dukcapil surabaya") is outside the city government too.
-        ranking.outside |= self.office_of_elsewhere(&a, &places, &offices);
+        let office_elsewhere = self.office_of_elsewhere(&a, &places, &offices);
+        ranking.outside |= office_elsewhere;
+        ranking.elsewhere = self.about_elsewhere(&a, &places, office_elsewhere);
         ranking.ends_asking = a.ends_asking && !Self::asks_for_action(&a);
         ranking.candidates = self.retrieve(&a, &places, ranking.elsewhere);
         ranking.unknown_words = self.unknown_content_words(&a).count();

@@ -29,12 +29,13 @@ const MOBILITY: [&str; 8] = [
 
 impl Engine {
     /// A short question about another city's services ("jam buka samsat surabaya"); in a
-    /// long story, or when someone moves, another city is a detail.
+    /// long story, or when someone moves, another city is a detail, unless one of its offices
+    /// is named (`office_elsewhere`, [`Engine::office_of_elsewhere`]).
     pub(super) fn about_elsewhere(
         &self,
         a: &Analysis,
         places: &[lexicon::PhraseMatch],
-        offices: &[lexicon::PhraseMatch],
+        office_elsewhere: bool,
     ) -> bool {
         if !places
             .iter()
@@ -44,7 +45,7 @@ impl Engine {
         }
         let moving =
             a.tokens.iter().any(|t| MOBILITY.contains(&&**t)) || a.tokens.len() > SHORT_MESSAGE;
-        !moving || self.office_of_elsewhere(a, places, offices)
+        !moving || office_elsewhere
     }
 
     /// However long the message, an office named with another city ("dukcapil kota
