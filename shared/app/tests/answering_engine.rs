@@ -3359,3 +3359,55 @@ fn help_needed_now_is_no_aid_programme_and_fire_seen_behind_a_locked_door_is_an_
     // Still only the menu.
     assert_kind("halo min, butuh bantuan", AnswerKind::Greeting);
 }
+
+#[test]
+fn a_city_one_travels_to_or_from_is_a_detail_and_another_citys_figure_is_not_answered() {
+    // The visitor's home or the family's is where the souvenir goes, not what is asked.
+    for message in [
+        "adikku dari malang mau main ke sini, oleh2 khas yang enak apa ya",
+        "besok mudik ke bandung, mau bawa oleh-oleh khas probolinggo, apa yang cocok",
+        "mau kirim oleh-oleh khas probolinggo buat saudara di jakarta, apa yang awet",
+    ] {
+        assert_answered_with(message, "wisata.oleh-oleh");
+    }
+    // Another city's own figure: the city's entry is about the city, and a damped score is
+    // not taken by the floor rule.
+    for message in [
+        "umk pasuruan tahun ini berapa",
+        "umr malang berapa sekarang",
+    ] {
+        assert_kind(message, AnswerKind::Fallback);
+    }
+}
+
+#[test]
+fn harus_ngapain_asks_what_to_do() {
+    assert_answered_with(
+        "kartu kis bapak ditolak di puskesmas, katanya sudah tidak aktif, terus harus ngapain",
+        "kesehatan.bpjs-nonaktif",
+    );
+}
+
+#[test]
+fn a_fight_with_a_knife_and_a_beating_in_active_ngoko_are_emergencies() {
+    assert_emergencies_both_ways(
+        &[
+            // "berantem" had been read by IndoCollex as "berhantam", which no cue knows.
+            "tolong ada yang berantem pake pisau di depan warung, satu sudah berdarah",
+            // Active ngoko: "my neighbour is beating his child, the child screams".
+            "tanggaku lagi nggebuki anake, bocahe nangis njerit-njerit",
+        ],
+        // A hypothetical taught to others is not a fire now.
+        &["misal ada kebakaran di kampung, apa yang harus dilakukan dulu? mau saya ajarin ke anak2"],
+    );
+}
+
+#[test]
+fn never_listed_for_aid_while_the_well_off_get_it_is_a_bansos_report() {
+    for message in [
+        "bapak saya buruh serabutan gak pernah kedata bantuan apa2, tetangga yang punya mobil malah dapat",
+        "simbah hidup sendirian, tidak pernah didata bansos sama sekali, mohon dicek",
+    ] {
+        assert_reported_as(message, "bansos");
+    }
+}

@@ -325,7 +325,7 @@ impl Engine {
 /// sigh, not a question, unless after "harus". `last`, `before` and `third` are the clause's
 /// last three meaningful words, from the end.
 fn ends_with_question_word(last: Option<&str>, before: Option<&str>, third: Option<&str>) -> bool {
-    const QUESTION_WORDS: [&str; 8] = [
+    const QUESTION_WORDS: [&str; 9] = [
         "siapa",
         "mana",
         "kapan",
@@ -334,6 +334,8 @@ fn ends_with_question_word(last: Option<&str>, before: Option<&str>, third: Opti
         "mengapa",
         "apa",
         "bagaimana",
+        // "harus ngapain": what to do.
+        "ngapain",
     ];
     match last {
         // "bagaimana ini?" protests, unless someone asks what they must do ("harus

@@ -1051,7 +1051,10 @@ impl<'e> Ranking<'e> {
             .map_or(0.0, |c| c.score);
         let main_rule =
             top.score >= t.answer && (top.score - second >= t.margin || top.score >= t.sure);
-        let floor_rule = top.score >= t.floor && top.score >= t.ratio * second && top.matched >= 2;
+        let floor_rule = !self.elsewhere
+            && top.score >= t.floor
+            && top.score >= t.ratio * second
+            && top.matched >= 2;
         let confident = main_rule || floor_rule;
         // Retrieval matched the words around a topic it does not know ("jam buka" of "jam
         // buka kantor pos"): the scope model, which has seen such questions, may hold it back.

@@ -27,6 +27,9 @@ const MOBILITY: [&str; 8] = [
     "pindah", "pindahan", "datang", "asal", "domisili", "mudik", "merantau", "rantau",
 ];
 
+/// Words before a city that make it where someone comes from or goes to.
+const TRAVEL: [&str; 7] = ["ke", "dari", "nang", "teko", "tekan", "asal", "saking"];
+
 impl Engine {
     /// A short question about another city's services ("jam buka samsat surabaya"); in a
     /// long story, or when someone moves, another city is a detail, unless one of its offices
@@ -37,14 +40,26 @@ impl Engine {
         places: &[lexicon::PhraseMatch],
         office_elsewhere: bool,
     ) -> bool {
+        // A city someone comes from or goes to ("oleh-oleh buat dibawa ke jakarta", "teman
+        // dari surabaya") is a detail of a local question, like moving.
+        let travel = |m: &lexicon::PhraseMatch| {
+            m.start
+                .checked_sub(1)
+                .is_some_and(|before| TRAVEL.contains(&&*a.tokens[before]))
+        };
         if !places
             .iter()
-            .any(|m| self.place_kind[m.pattern] == PlaceKind::Elsewhere)
+            .any(|m| self.place_kind[m.pattern] == PlaceKind::Elsewhere && !travel(m))
         {
             return false;
         }
-        let moving =
-            a.tokens.iter().any(|t| MOBILITY.contains(&&**t)) || a.tokens.len() > SHORT_MESSAGE;
+        // "oleh-oleh khas probolinggo buat keluarga di bandung": the question names the city
+        // it is about.
+        let moving = a
+            .tokens
+            .iter()
+            .any(|t| MOBILITY.contains(&&**t) || *t == "probolinggo")
+            || a.tokens.len() > SHORT_MESSAGE;
         !moving || office_elsewhere
     }
 
