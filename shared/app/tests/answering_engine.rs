@@ -3411,3 +3411,13 @@ fn never_listed_for_aid_while_the_well_off_get_it_is_a_bansos_report() {
         assert_reported_as(message, "bansos");
     }
 }
+
+#[test]
+fn nya_on_a_word_the_lexicon_replaces_reads_as_the_replacement() {
+    // "tarif" is "biaya" on both sides; "tarifnya" had been a word nobody knew, which the
+    // scope model counts against an answer.
+    let read = tokens("mau minta salinan dokumen ke ppid, tarifnya berapa ya");
+    assert!(read.iter().any(|t| t == "biaya"), "{read:?}");
+    let answer = engine().answer("mau minta salinan dokumen ke ppid, tarifnya berapa ya");
+    assert!(answer.score > 0.8, "{answer:?}");
+}
