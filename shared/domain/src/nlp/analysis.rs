@@ -290,7 +290,9 @@ impl Engine {
             );
             // "bisa ganti gk", "bayar gk": a clause that ends in a negation is a yes/no
             // question in chat, with or without a question mark.
-            let asked = *asked || matches!(last, Some("tidak" | "belum" | "bukan"));
+            let asked = *asked
+                || matches!(last, Some("tidak" | "belum" | "bukan"))
+                || asks_whether_there_is(tokens, marks);
             if asked {
                 analysis.asked = true;
             }
@@ -318,6 +320,33 @@ impl Engine {
             .get(i)
             .and_then(|m| self.word_facts.get(m.word as usize))
     }
+}
+
+/// "ada program bedah rumah gak dari pemkot", "ada kiriman tangki ndak buat warga": "ada …
+/// tidak" asks whether there is something, with who gives it or whom it is for after the
+/// negation. A negation before a verb ("ada lampu tidak menyala") tells a problem instead.
+fn asks_whether_there_is(tokens: &[Cow<'_, str>], marks: &[TokenMarks]) -> bool {
+    const GIVER_OR_RECEIVER: [&str; 5] = ["dari", "buat", "untuk", "bagi", "ke"];
+    let words: Vec<&str> = tokens
+        .iter()
+        .zip(marks)
+        .filter(|(_, m)| !m.filler)
+        .map(|(t, _)| &**t)
+        .collect();
+    let Some(there_is) = words.iter().position(|w| *w == "ada") else {
+        return false;
+    };
+    words[there_is + 1..]
+        .iter()
+        .position(|w| *w == "tidak")
+        .map(|n| there_is + 1 + n)
+        .is_some_and(|negation| {
+            negation > there_is + 1
+                && words.len() - negation <= 4
+                && words
+                    .get(negation + 1)
+                    .is_some_and(|w| GIVER_OR_RECEIVER.contains(w))
+        })
 }
 
 /// "... yang wajib memperbaiki siapa", "lapor ke mana itu": chat puts the question word at
