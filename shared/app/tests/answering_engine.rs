@@ -3421,3 +3421,27 @@ fn nya_on_a_word_the_lexicon_replaces_reads_as_the_replacement() {
     let answer = engine().answer("mau minta salinan dokumen ke ppid, tarifnya berapa ya");
     assert!(answer.score > 0.8, "{answer:?}");
 }
+
+#[test]
+fn fire_growing_people_pinned_or_buried_lips_turning_blue_and_help_begged_for_are_emergencies() {
+    assert_emergencies_both_ways(
+        &[
+            // Fire that grows, asked about as a question ("mau tanya").
+            "mau tanya min, toko sebelah keluar asap, sekarang apinya makin gede",
+            // Chat "ketindih", "ketimbun", "nyembur", "kesambar".
+            "mobil tabrakan di depan pasar, pengendara motornya ketindih",
+            "longsor di belakang rumah, dua orang ketimbun tanah",
+            "kompor di dapur tetangga nyembur api, anaknya kesambar",
+            // Someone fallen into water who has not come up again.
+            "anak kecil kecebur sungai dekat dam, sampai sekarang gak muncul",
+            // "kebiruan": turning blue.
+            "bibir bapak kebiruan, tidak bisa bicara",
+            // "mohon bantuan" begs for help, as "butuh bantuan" does: no aid programme.
+            "malam ini dari rumah sebelah terdengar ibu-ibu menjerit sedang dipukuli suaminya, saya harus bagaimana, mohon bantuan",
+        ],
+        &[
+            "kalau api kompor makin besar sebaiknya disiram air atau ditutup kain basah?",
+            "bagaimana cara mendapat bantuan bedah rumah untuk nenek saya?",
+        ],
+    );
+}
