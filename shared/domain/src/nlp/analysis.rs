@@ -327,26 +327,26 @@ impl Engine {
 /// negation. A negation before a verb ("ada lampu tidak menyala") tells a problem instead.
 fn asks_whether_there_is(tokens: &[Cow<'_, str>], marks: &[TokenMarks]) -> bool {
     const GIVER_OR_RECEIVER: [&str; 5] = ["dari", "buat", "untuk", "bagi", "ke"];
-    let words: Vec<&str> = tokens
+    let mut words = tokens
         .iter()
         .zip(marks)
         .filter(|(_, m)| !m.filler)
-        .map(|(t, _)| &**t)
-        .collect();
-    let Some(there_is) = words.iter().position(|w| *w == "ada") else {
+        .map(|(t, _)| &**t);
+    if !words.by_ref().any(|w| w == "ada") {
         return false;
-    };
-    words[there_is + 1..]
-        .iter()
-        .position(|w| *w == "tidak")
-        .map(|n| there_is + 1 + n)
-        .is_some_and(|negation| {
-            negation > there_is + 1
-                && words.len() - negation <= 4
-                && words
-                    .get(negation + 1)
-                    .is_some_and(|w| GIVER_OR_RECEIVER.contains(w))
-        })
+    }
+    let mut between = 0;
+    loop {
+        match words.next() {
+            None => return false,
+            Some("tidak") => break,
+            Some(_) => between += 1,
+        }
+    }
+    // Something between "ada" and the negation, then at most three words after it.
+    between > 0
+        && words.next().is_some_and(|w| GIVER_OR_RECEIVER.contains(&w))
+        && words.count() <= 2
 }
 
 /// "... yang wajib memperbaiki siapa", "lapor ke mana itu": chat puts the question word at
