@@ -3445,3 +3445,28 @@ fn fire_growing_people_pinned_or_buried_lips_turning_blue_and_help_begged_for_ar
         ],
     );
 }
+
+#[test]
+fn the_office_there_after_another_city_is_that_citys_office() {
+    // "dukcapil sana": the office of the city the message has just named.
+    for message in [
+        "teman kerja saya ktp nya masih ikut kota malang, dia nanya alamat dukcapil sana di mana ya",
+        "sepupu saya orang kabupaten jember, katanya mau ngurus kk, kantor dukcapil sana buka jam berapa",
+    ] {
+        assert_kind(message, AnswerKind::Fallback);
+    }
+}
+
+#[test]
+fn someone_gone_from_sight_or_afloat_after_a_capsize_is_an_emergency_and_misal_supposes() {
+    assert_emergencies_both_ways(
+        &[
+            // Ngoko "ora ketok": no longer seen.
+            "bocahe kecemplung sumur, saiki wis ora ketok",
+            // A capsized boat with people still afloat.
+            "kapal nelayan kebalik, tiga orang masih ngambang di laut",
+        ],
+        // "misal" supposes, as "seandainya" does.
+        &["misal pasar kebakaran, apa yang pertama harus dilakukan pedagang"],
+    );
+}

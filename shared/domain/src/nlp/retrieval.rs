@@ -83,7 +83,9 @@ impl Engine {
                     })
                     .any(|office| {
                         let end = office.start + office.len;
-                        place.start == end
+                        // "dukcapil sana": the office of the city just named.
+                        a.tokens.get(end).is_some_and(|t| t == "sana")
+                            || place.start == end
                             || (place.start == end + 1
                                 && matches!(&*a.tokens[end], "kota" | "kabupaten" | "kab"))
                     })
