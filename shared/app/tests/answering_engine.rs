@@ -3472,3 +3472,40 @@ fn someone_gone_from_sight_or_afloat_after_a_capsize_is_an_emergency_and_misal_s
         &["misal pasar kebakaran, apa yang pertama harus dilakukan pedagang"],
     );
 }
+
+#[test]
+fn a_problem_in_another_city_is_not_the_citys_report() {
+    for message in [
+        "trotoar di depan stasiun kota malang banyak yang ambles, tolong diperbaiki",
+        "lampu jalan di perumahan saudara saya di kabupaten pasuruan mati semua sejak seminggu",
+    ] {
+        assert_not_kind(message, AnswerKind::Complaint);
+    }
+    // A city named as where someone lived before, with Probolinggo named: the city's report.
+    assert_reported_as(
+        "jalan di depan rumah saya di probolinggo rusak, padahal dulu saya tinggal di surabaya jalannya mulus",
+        "jalan-rusak",
+    );
+}
+
+#[test]
+fn soapy_or_chemical_waste_let_into_water_is_pollution() {
+    for message in [
+        "usaha cuci karpet di gang kami buang air sabun ke kali, airnya berbusa, tolong ditindak",
+        "bengkel sebelah buang cairan ke got tiap sore, baunya bikin pusing, mohon ditertibkan",
+    ] {
+        assert_reported_as(message, "pencemaran-lingkungan");
+    }
+}
+
+#[test]
+fn fire_seen_now_and_someone_not_seen_again_in_the_water_are_emergencies() {
+    assert_emergencies_both_ways(
+        &[
+            "ruko sebelah sekarang ada api di lantai dua, asapnya tebal",
+            "anak tetangga jatuh ke sungai yang arusnya deras, sampai sekarang belum kelihatan lagi",
+        ],
+        // "kalau sampai" supposes.
+        &["kalau sampai ada api di dapur, apa yang pertama harus dilakukan?"],
+    );
+}

@@ -89,6 +89,9 @@ pub struct Ranking<'e> {
     learned: LazyLearned<'e>,
     /// A short question about another city's services (see `Engine::about_elsewhere`).
     pub elsewhere: bool,
+    /// The message names another city as where something is
+    /// (`Engine::problem_elsewhere`): not a report of the city's.
+    pub problem_elsewhere: bool,
     /// The message names an authority or company outside the city government (`luar` in
     /// `lexicon-offices.tsv`: land certificates at the BPN, elections, the internet provider)
     /// or another city's office (`Engine::office_of_elsewhere`): not a report of the city's,
@@ -523,6 +526,7 @@ impl Engine {
                 out_of_scope: std::sync::OnceLock::new(),
             },
             elsewhere: false,
+            problem_elsewhere: false,
             outside: false,
             asks_for_a_person: false,
             unknown_words: 0,
@@ -565,6 +569,7 @@ impl Engine {
         // Another city's office ("dukcapil surabaya") is outside the city government too.
         let office_elsewhere = self.office_of_elsewhere(&a, &places, &offices);
         ranking.outside |= office_elsewhere;
+        ranking.problem_elsewhere = self.problem_elsewhere(&a, &places);
         ranking.elsewhere = self.about_elsewhere(&a, &places, office_elsewhere);
         ranking.ends_asking = a.ends_asking && !Self::asks_for_action(&a);
         ranking.candidates = self.retrieve(&a, &places, ranking.elsewhere);
@@ -977,7 +982,7 @@ impl<'e> Ranking<'e> {
             } => {
                 // A fault of the internet provider or the election office is not the
                 // city's to take as a report.
-                if *strength >= t.complaint && !self.outside {
+                if *strength >= t.complaint && !self.outside && !self.problem_elsewhere {
                     // The classifier's probabilities, once for both rules that may read them.
                     let once = std::cell::OnceCell::new();
                     let learned = || once.get_or_init(|| self.learned(t.temperature)).as_slice();

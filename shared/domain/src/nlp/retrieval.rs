@@ -40,17 +40,7 @@ impl Engine {
         places: &[lexicon::PhraseMatch],
         office_elsewhere: bool,
     ) -> bool {
-        // A city someone comes from or goes to ("oleh-oleh buat dibawa ke jakarta", "teman
-        // dari surabaya") is a detail of a local question, like moving.
-        let travel = |m: &lexicon::PhraseMatch| {
-            m.start
-                .checked_sub(1)
-                .is_some_and(|before| TRAVEL.contains(&&*a.tokens[before]))
-        };
-        if !places
-            .iter()
-            .any(|m| self.place_kind[m.pattern] == PlaceKind::Elsewhere && !travel(m))
-        {
+        if !self.names_a_city_elsewhere(a, places) {
             return false;
         }
         // "oleh-oleh khas probolinggo buat keluarga di bandung": the question names the city
@@ -61,6 +51,27 @@ impl Engine {
             .any(|t| MOBILITY.contains(&&**t) || *t == "probolinggo")
             || a.tokens.len() > SHORT_MESSAGE;
         !moving || office_elsewhere
+    }
+
+    /// The message names another city or regency as where something is, not as where
+    /// someone comes from or goes to ("oleh-oleh buat dibawa ke jakarta", "teman dari
+    /// surabaya": a detail of a local matter, like moving).
+    fn names_a_city_elsewhere(&self, a: &Analysis, places: &[lexicon::PhraseMatch]) -> bool {
+        let travel = |m: &lexicon::PhraseMatch| {
+            m.start
+                .checked_sub(1)
+                .is_some_and(|before| TRAVEL.contains(&&*a.tokens[before]))
+        };
+        places
+            .iter()
+            .any(|m| self.place_kind[m.pattern] == PlaceKind::Elsewhere && !travel(m))
+    }
+
+    /// A problem told at a place in another city or regency ("jalan depan alun-alun kota
+    /// pasuruan rusak parah") is not the city's to take as a report, unless the message
+    /// names Probolinggo too.
+    pub(super) fn problem_elsewhere(&self, a: &Analysis, places: &[lexicon::PhraseMatch]) -> bool {
+        self.names_a_city_elsewhere(a, places) && !a.tokens.iter().any(|t| t == "probolinggo")
     }
 
     /// However long the message, an office named with another city ("dukcapil kota
