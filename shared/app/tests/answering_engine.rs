@@ -3509,3 +3509,28 @@ fn fire_seen_now_and_someone_not_seen_again_in_the_water_are_emergencies() {
         &["kalau sampai ada api di dapur, apa yang pertama harus dilakukan?"],
     );
 }
+
+#[test]
+fn chat_sama_a_person_asks_for_one_even_after_complaining_about_the_bot() {
+    // The scope model holds talk about the bot out of scope; asking to chat with a person
+    // is a handoff all the same.
+    for message in [
+        "botnya muter2 terus, aku mau chat sama admin manusia",
+        "bosen sama robot, pengen chat ama mimin beneran",
+        "kok botnya ga ngerti2, chat sama petugas aja deh",
+    ] {
+        assert_answered_with(message, "umum.bicara-petugas");
+    }
+}
+
+#[test]
+fn no_answer_when_called_bleeding_in_pregnancy_pale_and_weak_are_emergencies() {
+    assert_emergencies_both_ways(
+        &[
+            // Chat "nyaut": answers when called.
+            "kakek tadi terpeleset di dapur, dipanggil gak nyaut, matanya terbuka",
+            "adik saya yang hamil tiba-tiba keluar darah, sekarang lemes dan pucet",
+        ],
+        &[],
+    );
+}
