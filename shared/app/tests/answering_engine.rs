@@ -3518,6 +3518,9 @@ fn chat_sama_a_person_asks_for_one_even_after_complaining_about_the_bot() {
         "botnya muter2 terus, aku mau chat sama admin manusia",
         "bosen sama robot, pengen chat ama mimin beneran",
         "kok botnya ga ngerti2, chat sama petugas aja deh",
+        // Phoning the officer, or someone to help directly (the entry's phrases).
+        "mau telpon petugasnya langsung",
+        "ada orang yg bisa bantu saya langsung?",
     ] {
         assert_answered_with(message, "umum.bicara-petugas");
     }
