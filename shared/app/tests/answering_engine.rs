@@ -3537,3 +3537,18 @@ fn no_answer_when_called_bleeding_in_pregnancy_pale_and_weak_are_emergencies() {
         &[],
     );
 }
+
+#[test]
+fn never_getting_aid_then_asking_how_to_apply_is_a_question_and_madurese_fire_ablaze_is_an_emergency(
+) {
+    // "daftarnya gimana" after the story asks how to apply: no report of aid withheld.
+    assert_not_kind(
+        "sy gk pernah dpt bantuan sembako padahal kurang mampu, daftarnya gmn",
+        AnswerKind::Complaint,
+    );
+    // Madurese "apoyna ngobar": its fire is ablaze.
+    assert_emergencies_both_ways(
+        &["kompor warung sebelah bocor, apoyna ngobar, oreng-oreng padha berlarian"],
+        &[],
+    );
+}
