@@ -169,8 +169,9 @@ impl Engine {
 
     /// A regional word of the lexicon with a possessive suffix the rows do not list: krama
     /// -ipun/-nipun, Javanese -e/-ne, Madurese -na, -ku, and -nya on a word the rows replace
-    /// ("ambeganipun", "pesone", "tarifnya" → the row of "ambegan", "peso", "tarif"). Only one-word project rows, and only for a word nothing else
-    /// knows, so a corpus word or a listed form always wins.
+    /// ("ambeganipun", "pesone", "tarifnya" → the row of "ambegan", "peso", "tarif"). Only
+    /// one-word project rows, and only for a word nothing else knows, so a corpus word or a
+    /// listed form always wins.
     fn regional_suffixed(&self, word: &str) -> Option<&str> {
         ["nipun", "ipun", "nya", "ne", "e", "na", "ku"]
             .into_iter()

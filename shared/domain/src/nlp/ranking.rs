@@ -89,8 +89,8 @@ pub struct Ranking<'e> {
     learned: LazyLearned<'e>,
     /// A short question about another city's services (see `Engine::about_elsewhere`).
     pub elsewhere: bool,
-    /// The message names another city as where something is
-    /// (`Engine::problem_elsewhere`): not a report of the city's.
+    /// The message names another city as where something is, and not Probolinggo
+    /// (`CityElsewhere::problem_there`): not a report of the city's.
     pub problem_elsewhere: bool,
     /// The message names an authority or company outside the city government (`luar` in
     /// `lexicon-offices.tsv`: land certificates at the BPN, elections, the internet provider)
@@ -569,8 +569,9 @@ impl Engine {
         // Another city's office ("dukcapil surabaya") is outside the city government too.
         let office_elsewhere = self.office_of_elsewhere(&a, &places, &offices);
         ranking.outside |= office_elsewhere;
-        ranking.problem_elsewhere = self.problem_elsewhere(&a, &places);
-        ranking.elsewhere = self.about_elsewhere(&a, &places, office_elsewhere);
+        let city = self.city_elsewhere(&a, &places);
+        ranking.problem_elsewhere = city.problem_there();
+        ranking.elsewhere = self.about_elsewhere(&a, city, office_elsewhere);
         ranking.ends_asking = a.ends_asking && !Self::asks_for_action(&a);
         ranking.candidates = self.retrieve(&a, &places, ranking.elsewhere);
         ranking.unknown_words = self.unknown_content_words(&a).count();

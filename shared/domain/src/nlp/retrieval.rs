@@ -30,48 +30,67 @@ const MOBILITY: [&str; 8] = [
 /// Words before a city that make it where someone comes from or goes to.
 const TRAVEL: [&str; 7] = ["ke", "dari", "nang", "teko", "tekan", "asal", "saking"];
 
+/// What a message says of another city ([`Engine::city_elsewhere`]).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct CityElsewhere {
+    /// Another city or regency is named as where something is.
+    pub named: bool,
+    /// ... and Probolinggo is named too.
+    pub probolinggo_too: bool,
+}
+
+impl CityElsewhere {
+    /// A problem told at a place in another city or regency ("jalan depan alun-alun kota
+    /// pasuruan rusak parah") is not the city's to take as a report, unless the message
+    /// names Probolinggo too.
+    pub(super) fn problem_there(self) -> bool {
+        self.named && !self.probolinggo_too
+    }
+}
+
 impl Engine {
     /// A short question about another city's services ("jam buka samsat surabaya"); in a
     /// long story, or when someone moves, another city is a detail, unless one of its offices
     /// is named (`office_elsewhere`, [`Engine::office_of_elsewhere`]).
+    /// `city`: [`Engine::city_elsewhere`] of the message.
     pub(super) fn about_elsewhere(
         &self,
         a: &Analysis,
-        places: &[lexicon::PhraseMatch],
+        city: CityElsewhere,
         office_elsewhere: bool,
     ) -> bool {
-        if !self.names_a_city_elsewhere(a, places) {
+        if !city.named {
             return false;
         }
         // "oleh-oleh khas probolinggo buat keluarga di bandung": the question names the city
         // it is about.
-        let moving = a
-            .tokens
-            .iter()
-            .any(|t| MOBILITY.contains(&&**t) || *t == "probolinggo")
+        let moving = city.probolinggo_too
+            || a.tokens.iter().any(|t| MOBILITY.contains(&&**t))
             || a.tokens.len() > SHORT_MESSAGE;
         !moving || office_elsewhere
     }
 
-    /// The message names another city or regency as where something is, not as where
-    /// someone comes from or goes to ("oleh-oleh buat dibawa ke jakarta", "teman dari
-    /// surabaya": a detail of a local matter, like moving).
-    fn names_a_city_elsewhere(&self, a: &Analysis, places: &[lexicon::PhraseMatch]) -> bool {
+    /// Whether the message names another city or regency as where something is, not as
+    /// where someone comes from or goes to ("oleh-oleh buat dibawa ke jakarta", "teman dari
+    /// surabaya": a detail of a local matter, like moving); and whether it names Probolinggo
+    /// as well. Read once per message by the other-city rules.
+    pub(super) fn city_elsewhere(
+        &self,
+        a: &Analysis,
+        places: &[lexicon::PhraseMatch],
+    ) -> CityElsewhere {
         let travel = |m: &lexicon::PhraseMatch| {
             m.start
                 .checked_sub(1)
                 .is_some_and(|before| TRAVEL.contains(&&*a.tokens[before]))
         };
-        places
+        let named = places
             .iter()
-            .any(|m| self.place_kind[m.pattern] == PlaceKind::Elsewhere && !travel(m))
-    }
-
-    /// A problem told at a place in another city or regency ("jalan depan alun-alun kota
-    /// pasuruan rusak parah") is not the city's to take as a report, unless the message
-    /// names Probolinggo too.
-    pub(super) fn problem_elsewhere(&self, a: &Analysis, places: &[lexicon::PhraseMatch]) -> bool {
-        self.names_a_city_elsewhere(a, places) && !a.tokens.iter().any(|t| t == "probolinggo")
+            .any(|m| self.place_kind[m.pattern] == PlaceKind::Elsewhere && !travel(m));
+        CityElsewhere {
+            named,
+            probolinggo_too: named && a.tokens.iter().any(|t| t == "probolinggo"),
+        }
     }
 
     /// However long the message, an office named with another city ("dukcapil kota
