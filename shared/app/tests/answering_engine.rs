@@ -730,14 +730,15 @@ fn greetings_and_small_talk_are_recognised() {
     );
     // Asking leave to ask, or for help, before the matter opens the conversation: the menu.
     // ("halo kak, saya mau nanya sesuatu" fell back; "min, bisa bantu saya?" too, at 0.69.)
-    for message in [
-        "halo kak, saya mau nanya sesuatu",
-        "min, bisa bantu saya?",
-        "permisi, boleh tanya?",
-        "makasih, mau tanya lagi",
-    ] {
-        assert_kind(message, AnswerKind::Greeting);
-    }
+    assert_each_kind(
+        &[
+            "halo kak, saya mau nanya sesuatu",
+            "min, bisa bantu saya?",
+            "permisi, boleh tanya?",
+            "makasih, mau tanya lagi",
+        ],
+        AnswerKind::Greeting,
+    );
     // Acknowledgements of the conversation itself are small talk.
     for message in [
         "oke min ditunggu kabarnya",
@@ -2495,6 +2496,13 @@ fn assert_kind(message: &str, kind: AnswerKind) {
     assert_reading(message, engine().answer(message).kind, kind);
 }
 
+/// Each of `messages` gets an answer of `kind`.
+fn assert_each_kind(messages: &[&str], kind: AnswerKind) {
+    for message in messages {
+        assert_kind(message, kind);
+    }
+}
+
 /// The message gets an answer of any kind but `kind`.
 fn assert_not_kind(message: &str, kind: AnswerKind) {
     let actual = engine().answer(message).kind;
@@ -2579,13 +2587,14 @@ fn peeling_slipping_unlicensed_and_late_are_problems() {
 
 #[test]
 fn a_stinging_smell_a_dirty_toilet_and_what_is_broken_and_not_replaced_are_reports() {
-    for message in [
-        "bau kaporit di air pdam menyengat sekali minggu ini",
-        "wc umum di stasiun jorok sekali, tidak pernah disiram",
-        "kaca halte bus di depan rsud pecah, belum diganti",
-    ] {
-        assert_kind(message, AnswerKind::Complaint);
-    }
+    assert_each_kind(
+        &[
+            "bau kaporit di air pdam menyengat sekali minggu ini",
+            "wc umum di stasiun jorok sekali, tidak pernah disiram",
+            "kaca halte bus di depan rsud pecah, belum diganti",
+        ],
+        AnswerKind::Complaint,
+    );
     // Asked about, the same words stay questions.
     for message in [
         "kulit gatal setelah kena banjir, obatnya apa dan di mana puskesmas terdekat",
@@ -3121,16 +3130,17 @@ fn an_authority_outside_the_city_is_never_an_entry_nor_a_report() {
         .map(|(name, _)| name)
         .collect();
     assert!(outside.len() >= 10, "{outside:?}");
-    for message in [
-        "mau balik nama sertifikat rumah yang dibeli dari saudara, ke bpn bawa apa saja?",
-        "baru pindah domisili sebelum pemilu, nanti nyoblos di mana?",
-        "jaringan indihome di gang kami putus sejak kemarin sore, tolong segera diperbaiki",
-        "listrik pln di gang kami padam sejak siang, dagangan es saya cair semua",
-        // Another city's office, however the message moves between cities.
-        "ktp saya masih domisili jember, dukcapil jember buka jam berapa",
-    ] {
-        assert_kind(message, AnswerKind::Fallback);
-    }
+    assert_each_kind(
+        &[
+            "mau balik nama sertifikat rumah yang dibeli dari saudara, ke bpn bawa apa saja?",
+            "baru pindah domisili sebelum pemilu, nanti nyoblos di mana?",
+            "jaringan indihome di gang kami putus sejak kemarin sore, tolong segera diperbaiki",
+            "listrik pln di gang kami padam sejak siang, dagangan es saya cair semua",
+            // Another city's office, however the message moves between cities.
+            "ktp saya masih domisili jember, dukcapil jember buka jam berapa",
+        ],
+        AnswerKind::Fallback,
+    );
     // The street-light entry answers whether the lights are the city's or PLN's.
     let answer = engine().answer("lampu jalan di gang saya itu urusan pemkot atau pln ya?");
     assert_eq!(
@@ -3243,12 +3253,13 @@ fn a_face_turning_blue_smoke_with_someone_inside_and_a_child_not_seen_again_are_
         &["izin usaha kami sudah 3 bulan tidak gerak statusnya, tolong"],
     );
     // Another city's government, and the accident insurer: outside the city government.
-    for message in [
-        "pemkot pasuruan buka job fair kapan?",
-        "klaim jasa raharja korban tabrakan syaratnya apa",
-    ] {
-        assert_kind(message, AnswerKind::Fallback);
-    }
+    assert_each_kind(
+        &[
+            "pemkot pasuruan buka job fair kapan?",
+            "klaim jasa raharja korban tabrakan syaratnya apa",
+        ],
+        AnswerKind::Fallback,
+    );
 }
 
 #[test]
@@ -3374,12 +3385,13 @@ fn a_city_one_travels_to_or_from_is_a_detail_and_another_citys_figure_is_not_ans
     }
     // Another city's own figure: the city's entry is about the city, and a damped score is
     // not taken by the floor rule.
-    for message in [
-        "umk pasuruan tahun ini berapa",
-        "umr malang berapa sekarang",
-    ] {
-        assert_kind(message, AnswerKind::Fallback);
-    }
+    assert_each_kind(
+        &[
+            "umk pasuruan tahun ini berapa",
+            "umr malang berapa sekarang",
+        ],
+        AnswerKind::Fallback,
+    );
 }
 
 #[test]
@@ -3451,12 +3463,13 @@ fn fire_growing_people_pinned_or_buried_lips_turning_blue_and_help_begged_for_ar
 #[test]
 fn the_office_there_after_another_city_is_that_citys_office() {
     // "dukcapil sana": the office of the city the message has just named.
-    for message in [
-        "teman kerja saya ktp nya masih ikut kota malang, dia nanya alamat dukcapil sana di mana ya",
-        "sepupu saya orang kabupaten jember, katanya mau ngurus kk, kantor dukcapil sana buka jam berapa",
-    ] {
-        assert_kind(message, AnswerKind::Fallback);
-    }
+    assert_each_kind(
+        &[
+            "teman kerja saya ktp nya masih ikut kota malang, dia nanya alamat dukcapil sana di mana ya",
+            "sepupu saya orang kabupaten jember, katanya mau ngurus kk, kantor dukcapil sana buka jam berapa",
+        ],
+        AnswerKind::Fallback,
+    );
 }
 
 #[test]
